@@ -1,0 +1,36 @@
+# Two entry points from a fresh clone: `make run` and `make test`. Only python3 and make are needed.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+DEMO_DB ?= demo.db
+DEMO_USER ?= alice
+
+.PHONY: setup run test bench torture lint clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## Open the TUI on a demo database (created on first run).
+run: $(STAMP)
+	@test -f $(DEMO_DB) || ($(BIN)/orderq --db $(DEMO_DB) init && $(BIN)/orderq --db $(DEMO_DB) demo --orders 2000 --seed 7)
+	$(BIN)/orderq --db $(DEMO_DB) tui --user $(DEMO_USER)
+
+## The whole test suite.
+test: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+torture: $(STAMP)
+	ORDERQ_TORTURE_SECONDS=$${ORDERQ_TORTURE_SECONDS:-600} $(BIN)/pytest -q -m slow tests/test_torture.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
