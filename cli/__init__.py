@@ -1,0 +1,1 @@
+"""The `orderq` command line: a thin front end over db.service."""

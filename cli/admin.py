@@ -1,0 +1,187 @@
+"""Set-up and operations: init, demo, users, events, check, backup."""
+from __future__ import annotations
+
+import argparse
+import sqlite3
+from pathlib import Path
+
+from core.errors import ValidationError
+from db import demo, events
+from db.check import run_checks
+from db.connection import StoreError, connect
+from db.service import Desk
+from cli.common import db_path, emit_json, emit_lines, open_store, operator_desk, table
+
+
+def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("init", help="create or migrate the database", parents=[parent])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("demo", help="fill the database with realistic demo data", parents=[parent])
+    p.add_argument("--orders", type=int, default=300)
+    p.add_argument("--returns", type=int, default=40)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_demo)
+
+    users = sub.add_parser("users", help="users and their SSH keys", parents=[parent])
+    usub = users.add_subparsers(dest="users_cmd", required=True, parser_class=type(users))
+    p = usub.add_parser("add", parents=[parent])
+    p.add_argument("name")
+    p.add_argument("--role", required=True)
+    p.add_argument("--key", help="an OpenSSH public key file")
+    p.add_argument("--user", help="acting admin")
+    p.set_defaults(func=cmd_users_add)
+    p = usub.add_parser("list", parents=[parent])
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--user")
+    p.set_defaults(func=cmd_users_list)
+    p = usub.add_parser("disable", parents=[parent])
+    p.add_argument("name")
+    p.add_argument("--user")
+    p.set_defaults(func=cmd_users_disable)
+    key = usub.add_parser("key", parents=[parent])
+    ksub = key.add_subparsers(dest="key_cmd", required=True, parser_class=type(key))
+    p = ksub.add_parser("add", parents=[parent])
+    p.add_argument("name")
+    p.add_argument("file")
+    p.add_argument("--user")
+    p.set_defaults(func=cmd_key_add)
+
+    p = sub.add_parser("events", help="the audit log", parents=[parent])
+    p.add_argument("--since", type=int, default=0, help="events after this id")
+    p.add_argument("--user")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_events)
+
+    p = sub.add_parser("check", help="verify integrity and invariants", parents=[parent])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("backup", help="consistent online backup", parents=[parent])
+    p.add_argument("dest")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_backup)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    store = open_store(args, create=True)
+    store.close()
+    if args.json:
+        emit_json({"db": str(Path(db_path(args)).resolve()), "ok": True})
+    else:
+        print(f"database ready: {db_path(args)}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    if args.orders < 0 or args.orders > 2_000_000:
+        raise ValidationError("--orders must be between 0 and 2,000,000", field="orders")
+    if args.returns < 0:
+        raise ValidationError("--returns must be 0 or more", field="returns")
+    store = open_store(args, create=True)
+    summary = demo.generate(store, orders=args.orders, seed=args.seed)
+    result = summary.as_json()
+    hook = getattr(demo, "generate_returns", None)
+    if hook and args.returns:
+        result["returns"] = hook(store, returns=args.returns, seed=args.seed)
+    if args.json:
+        emit_json(result)
+    else:
+        states = ", ".join(f"{k} {v}" for k, v in summary.by_state.items())
+        print(f"demo: {summary.orders} orders ({states}); {summary.customers} customers, "
+              f"{summary.products} products; users alice, bob (rep), carol (returns), sam (supervisor), admin")
+        if "returns" in result:
+            print(f"demo: returns {result['returns']}")
+    return 0
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    desk = operator_desk(args)
+    user = desk.users.add(args.name, args.role)
+    msg = f"user {user.name} added as {user.role.value}"
+    if args.key:
+        fp = desk.users.add_key(user.name, _read_key(args.key))
+        msg += f", key {fp}"
+    print(msg)
+    return 0
+
+
+def _read_key(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8").strip().splitlines()[0]
+    except (OSError, IndexError, UnicodeDecodeError):
+        raise ValidationError(f"cannot read a public key from {path}", field="key") from None
+
+
+def cmd_key_add(args: argparse.Namespace) -> int:
+    desk = operator_desk(args)
+    fp = desk.users.add_key(args.name, _read_key(args.file))
+    print(f"key {fp} added for {args.name}")
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    desk = operator_desk(args)
+    rows = desk.users.list()
+    if args.json:
+        emit_lines(rows)
+    else:
+        print(table([[r["name"], r["role"], "yes" if r["active"] else "no", r["keys"]] for r in rows],
+                    ["name", "role", "active", "keys"]))
+    return 0
+
+
+def cmd_users_disable(args: argparse.Namespace) -> int:
+    desk = operator_desk(args)
+    desk.users.disable(args.name)
+    print(f"user {args.name} disabled")
+    return 0
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    desk: Desk = operator_desk(args)
+    for ev in events.iter_since(desk.store.conn, args.since):
+        if args.json:
+            emit_json(ev.model_dump(mode="json"))
+        else:
+            print(f"{ev.id:>8} {ev.at:%Y-%m-%d %H:%M:%S} {ev.actor:<12} {ev.entity:<8} {ev.ref or '':<12} {ev.action}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    results = run_checks(store.conn)
+    ok = all(r.ok for r in results)
+    if args.json:
+        emit_json({"ok": ok, "checks": [r.as_json() for r in results]})
+    else:
+        for r in results:
+            print(f"{'ok  ' if r.ok else 'FAIL'} {r.name}")
+            for p in r.problems[:10]:
+                print(f"     {p}")
+            if len(r.problems) > 10:
+                print(f"     … and {len(r.problems) - 10} more")
+    return 0 if ok else 1
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """SQLite's online backup API: a consistent copy while sessions keep writing."""
+    store = open_store(args)
+    dest = Path(args.dest)
+    if dest.exists():
+        raise ValidationError(f"{dest} exists already; choose a new file", field="dest")
+    try:
+        target = connect(dest)
+        target.execute("PRAGMA journal_mode=DELETE")
+        store.conn.backup(target, pages=4096)
+        target.close()
+    except sqlite3.Error as e:
+        dest.unlink(missing_ok=True)
+        raise StoreError(f"backup failed: {e}") from None
+    if args.json:
+        emit_json({"backup": str(dest), "ok": True})
+    else:
+        print(f"backup written to {dest}")
+    return 0

@@ -1,0 +1,81 @@
+"""What every subcommand shares: opening the desk as the right user, and printing."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from core.when import parse_when
+from db.service import Desk
+from db.service.identity import session_user
+from db.store import Store, default_db_path, system_clock
+
+
+class UsageError(Exception):
+    """Bad flags: one line, exit 2."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse prints usage plus an error; a script wants one clear line and exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def clock_for(args: argparse.Namespace):  # noqa: ANN201 - a Clock
+    """--now pins the clock (tests, replays); otherwise the system clock."""
+    if getattr(args, "now", None):
+        fixed = parse_when(args.now, datetime.now(UTC), field="--now")
+        return lambda: fixed
+    return system_clock
+
+
+def db_path(args: argparse.Namespace) -> str:
+    return args.db or default_db_path()
+
+
+def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
+    return Store.open(db_path(args), clock=clock_for(args), create=create, rules=None)
+
+
+def user_desk(args: argparse.Namespace) -> Desk:
+    """A desk for the person at the keyboard; unknown or disabled users are refused."""
+    store = open_store(args)
+    try:
+        return Desk.for_user(store, session_user(getattr(args, "user", None)))
+    except Exception:
+        store.close()
+        raise
+
+
+def operator_desk(args: argparse.Namespace) -> Desk:
+    """Set-up commands run by whoever holds the database file; --user, when given, must be allowed."""
+    store = open_store(args)
+    user = getattr(args, "user", None)
+    try:
+        if user:
+            return Desk.for_user(store, session_user(user))
+        return Desk.operator(store, f"operator:{session_user(None)}")
+    except Exception:
+        store.close()
+        raise
+
+
+def emit_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, default=str, ensure_ascii=False) + "\n")
+
+
+def emit_lines(objs: Iterable[Any]) -> None:
+    for o in objs:
+        emit_json(o)
+
+
+def table(rows: list[list[str]], headers: list[str]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)] if rows else [len(h) for h in headers]
+    fmt = "  ".join("{:<%d}" % w for w in widths)
+    out = [fmt.format(*headers), fmt.format(*["-" * w for w in widths])]
+    out += [fmt.format(*[str(x) for x in r]) for r in rows]
+    return "\n".join(out)

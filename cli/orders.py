@@ -1,0 +1,265 @@
+"""`orderq order …`, `orderq claim` and the order actions."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from core.errors import ValidationError
+from core.triage import due_text
+from core.when import parse_when
+from db.orders_read import QueueFilter, count, iter_all, order_json, summary_json
+from db.service.orders import LineInput
+from cli.common import emit_json, emit_lines, operator_desk, table, user_desk
+
+
+def parse_line(text: str) -> LineInput:
+    """SKU:QTY[:DISCOUNT%] as typed on the command line."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not parts[0]:
+        raise ValidationError(f"--line {text!r}: use SKU:QTY or SKU:QTY:DISCOUNT", field="line")
+    return LineInput(sku=parts[0], qty=parts[1], discount_pct=parts[2] if len(parts) == 3 else "0")
+
+
+def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    order = sub.add_parser("order", help="enter and look up orders", parents=[parent])
+    osub = order.add_subparsers(dest="order_cmd", required=True, parser_class=type(order))
+    new = osub.add_parser("new", help="enter an order", parents=[parent])
+    new.add_argument("--user")
+    new.add_argument("--customer", required=True)
+    new.add_argument("--channel", default="phone")
+    new.add_argument("--type", default="standard")
+    new.add_argument("--line", action="append", default=[], metavar="SKU:QTY[:DISC]")
+    new.add_argument("--received-at")
+    new.add_argument("--note")
+    new.add_argument("--json", action="store_true")
+    new.set_defaults(func=cmd_new)
+    show = osub.add_parser("show", help="one order in full", parents=[parent])
+    show.add_argument("number")
+    show.add_argument("--user")
+    show.add_argument("--json", action="store_true")
+    show.add_argument("--history", action="store_true")
+    show.set_defaults(func=cmd_show)
+    lst = osub.add_parser("list", help="orders in queue order", parents=[parent])
+    lst.add_argument("--state", action="append", default=[])
+    lst.add_argument("--priority", action="append", default=[])
+    lst.add_argument("--channel", action="append", default=[])
+    lst.add_argument("--mine", action="store_true")
+    lst.add_argument("--search")
+    lst.add_argument("--limit", type=int)
+    lst.add_argument("--user")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=cmd_list)
+
+    claim = sub.add_parser("claim", help="claim the next items of a queue", parents=[parent])
+    claim.add_argument("--user")
+    claim.add_argument("--queue", choices=["orders", "returns"], default="orders")
+    claim.add_argument("--count", type=int, default=1)
+    claim.add_argument("--number", help="claim this item instead of the next")
+    claim.add_argument("--json", action="store_true")
+    claim.set_defaults(func=cmd_claim)
+
+    def action(name: str, help: str, func, *args: tuple[str, dict]) -> None:  # noqa: ANN001
+        p = sub.add_parser(name, help=help, parents=[parent])
+        p.add_argument("number")
+        p.add_argument("--user")
+        p.add_argument("--json", action="store_true")
+        for flag, kw in args:
+            p.add_argument(flag, **kw)
+        p.set_defaults(func=func)
+
+    token = ("--token", {"help": "the claim token from `orderq claim`"})
+    action("hold", "put an order on hold", cmd_hold, ("--reason", {"required": True}), ("--note", {}), token)
+    action("unhold", "take an order off hold (needs a note)", cmd_unhold, ("--note", {"required": True}))
+    action("release", "release a worked order to fulfilment", cmd_release, token)
+    action("cancel", "cancel an order", cmd_cancel, ("--reason", {"required": True}), token)
+    action("ship", "mark a released order shipped", cmd_ship)
+    action("close", "close a shipped order", cmd_close)
+    action("tick", "tick a checklist step", cmd_tick, ("step", {}), token)
+    action("unclaim", "give a claim back unfinished", cmd_unclaim, token)
+    action("renew", "renew a claim's lease", cmd_renew, token)
+    action("override", "supervisor: override class or due time", cmd_override, ("--reason", {"required": True}),
+           ("--priority", {}), ("--due", {}))
+    action("reassign", "supervisor: give an order to another rep", cmd_reassign, ("--to", {"required": True}),
+           ("--reason", {}))
+    action("force-release", "supervisor: end someone's claim", cmd_force_release, ("--reason", {"required": True}))
+
+
+def _done(args: argparse.Namespace, desk, number: str, what: str) -> int:  # noqa: ANN001
+    if args.json:
+        emit_json(order_json(desk.orders.get(number)))
+    else:
+        print(f"{number}: {what}")
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    desk = user_desk(args)
+    lines = [parse_line(t) for t in args.line]
+    received = parse_when(args.received_at, desk.now(), field="--received-at") if args.received_at else None
+    o = desk.orders.create(customer=args.customer, channel=args.channel, type=args.type, lines=lines,
+                           received_at=received, note=args.note)
+    if args.json:
+        emit_json(order_json(o))
+    else:
+        extra = f" ({o.hold_reason.value} hold: {o.hold_note})" if o.hold_reason else ""
+        if o.queue_reason:
+            extra += f" (queued for a rep: {o.queue_reason})"
+        print(f"{o.number}: {o.state.value} {o.priority.value} total {o.total} due {o.due_at:%Y-%m-%d %H:%M}Z{extra}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    desk = operator_desk(args)
+    o = desk.orders.get(args.number)
+    if args.json:
+        data = order_json(o)
+        if args.history:
+            data["history"] = [e.model_dump(mode="json") for e in desk.orders.history(o.number)]
+        emit_json(data)
+        return 0
+    now = desk.now()
+    print(f"{o.number}  {o.state.value}  {o.priority.value}  due {due_text(o.due_at, now)}")
+    print(f"customer {o.customer.code} {o.customer.name} ({o.customer.tier.value})  channel {o.channel.value}  type {o.type}")
+    if o.claimed_by:
+        print(f"claimed by {o.claimed_by}")
+    if o.hold_reason:
+        print(f"on hold: {o.hold_reason.value}: {o.hold_note or ''}")
+    print(table([[ln.line_no, ln.sku, ln.description, ln.qty, ln.unit_price, ln.discount_pct, ln.amount] for ln in o.lines],
+                ["#", "sku", "description", "qty", "price", "disc%", "amount"]))
+    for ch in o.charges:
+        print(f"charge {ch.code}: {ch.amount}")
+    print(f"total {o.total}")
+    for step in o.checklist:
+        who = o.ticked.get(step)
+        print(f"[{'x' if who else ' '}] {step}" + (f"  ({who})" if who else ""))
+    if args.history:
+        for e in desk.orders.history(o.number):
+            print(f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor:<10} {e.action}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    desk = operator_desk(args)
+    f = QueueFilter(states=tuple(args.state), priorities=tuple(p.upper() for p in args.priority),
+                    channels=tuple(args.channel), claimed_by=desk.actor.name if args.mine else None, search=args.search)
+    desk.orders.list(f, 0, 1)  # permission check
+    conn = desk.store.conn
+    rows = iter_all(conn, f)
+    if args.limit is not None:
+        rows = (r for i, r in zip(range(args.limit), rows))
+    if args.json:
+        emit_lines(summary_json(r) for r in rows)
+        return 0
+    now = desk.now()
+    from db.convert import dt
+
+    out = [[r["priority"], r["number"], r["customer_code"], r["channel"], r["type"], r["state"],
+            due_text(dt(r["due_at"]), now), r["claimed_by"] or ""] for r in rows]
+    print(table(out, ["cls", "number", "customer", "channel", "type", "state", "due", "claimed by"]))
+    print(f"{count(conn, f)} orders")
+    return 0
+
+
+def cmd_claim(args: argparse.Namespace) -> int:
+    if args.count < 1:
+        raise ValidationError("--count must be at least 1", field="count")
+    desk = user_desk(args)
+    service = desk.orders if args.queue == "orders" else desk.returns  # type: ignore[attr-defined]
+    got = []
+    if args.number:
+        got.append(service.claim(args.number))
+    else:
+        for _ in range(args.count):
+            item = service.claim_next()
+            if item is None:
+                break
+            got.append(item)
+            if args.json:
+                emit_json(item.as_json())
+                sys.stdout.flush()
+            else:
+                print(f"{item.number}  {item.priority}  due {item.due_at:%Y-%m-%d %H:%M}Z  token {item.claim_token}")
+        return 0
+    for item in got:
+        if args.json:
+            emit_json(item.as_json())
+        else:
+            print(f"{item.number}  {item.priority}  due {item.due_at:%Y-%m-%d %H:%M}Z  token {item.claim_token}")
+    return 0
+
+
+def cmd_hold(args: argparse.Namespace) -> int:
+    desk = user_desk(args)
+    desk.orders.hold(args.number, args.reason, args.note, token=args.token)
+    return _done(args, desk, args.number, f"on hold ({args.reason})")
+
+
+def cmd_unhold(args: argparse.Namespace) -> int:
+    desk = user_desk(args)
+    desk.orders.unhold(args.number, args.note)
+    return _done(args, desk, args.number, "back in the queue")
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    desk = user_desk(args)
+    desk.orders.release(args.number, token=args.token)
+    return _done(args, desk, args.number, "released to fulfilment")
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    desk = user_desk(args)
+    desk.orders.cancel(args.number, args.reason, token=args.token)
+    return _done(args, desk, args.number, "cancelled")
+
+
+def cmd_ship(args: argparse.Namespace) -> int:
+    desk = user_desk(args)
+    desk.orders.ship(args.number)
+    return _done(args, desk, args.number, "shipped")
+
+
+def cmd_close(args: argparse.Namespace) -> int:
+    desk = user_desk(args)
+    desk.orders.close(args.number)
+    return _done(args, desk, args.number, "closed")
+
+
+def cmd_tick(args: argparse.Namespace) -> int:
+    desk = user_desk(args)
+    desk.orders.tick(args.number, args.step, token=args.token)
+    return _done(args, desk, args.number, f"ticked {args.step!r}")
+
+
+def cmd_unclaim(args: argparse.Namespace) -> int:
+    desk = user_desk(args)
+    desk.orders.unclaim(args.number, args.token)
+    return _done(args, desk, args.number, "given back to the queue")
+
+
+def cmd_renew(args: argparse.Namespace) -> int:
+    desk = user_desk(args)
+    until = desk.orders.renew(args.number, args.token or "")
+    return _done(args, desk, args.number, f"lease renewed until {until:%H:%M:%S}Z")
+
+
+def cmd_override(args: argparse.Namespace) -> int:
+    desk = user_desk(args)
+    due = parse_when(args.due, desk.now(), field="--due") if args.due else None
+    desk.orders.override(args.number, reason=args.reason, priority=args.priority, due_at=due)
+    return _done(args, desk, args.number, "overridden")
+
+
+def cmd_reassign(args: argparse.Namespace) -> int:
+    desk = user_desk(args)
+    got = desk.orders.reassign(args.number, args.to, args.reason)
+    if args.json:
+        emit_json(got.as_json())
+    else:
+        print(f"{args.number}: now claimed by {args.to}")
+    return 0
+
+
+def cmd_force_release(args: argparse.Namespace) -> int:
+    desk = user_desk(args)
+    desk.orders.force_release(args.number, args.reason)
+    return _done(args, desk, args.number, "claim force-released")

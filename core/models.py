@@ -1,0 +1,148 @@
+"""Domain records. The store hands these out; front ends show them; nothing here touches I/O."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.enums import (
+    Channel,
+    Disposition,
+    Grade,
+    HoldReason,
+    OrderState,
+    Priority,
+    Resolution,
+    ReturnReason,
+    ReturnState,
+    Role,
+    Tier,
+)
+
+_MODEL = ConfigDict(frozen=True)
+
+
+class User(BaseModel):
+    model_config = _MODEL
+    id: int
+    name: str
+    role: Role
+    active: bool = True
+
+
+class Customer(BaseModel):
+    model_config = _MODEL
+    id: int
+    code: str
+    name: str
+    tier: Tier = Tier.STANDARD
+    credit_limit: Decimal = Decimal("0")
+    open_balance: Decimal = Decimal("0")
+    country: str | None = None
+
+
+class Product(BaseModel):
+    model_config = _MODEL
+    sku: str
+    description: str = ""
+    price: Decimal
+    stock: int = 0
+    category: str | None = None
+    active: bool = True
+
+
+class OrderLine(BaseModel):
+    model_config = _MODEL
+    line_no: int
+    sku: str
+    description: str = ""
+    qty: Annotated[int, Field(gt=0)]
+    unit_price: Annotated[Decimal, Field(ge=0)]
+    discount_pct: Annotated[Decimal, Field(ge=0, le=100)] = Decimal("0")
+    amount: Decimal
+    qty_returned: int = 0
+
+
+class Charge(BaseModel):
+    model_config = _MODEL
+    code: str
+    description: str = ""
+    amount: Decimal
+
+
+class Order(BaseModel):
+    model_config = _MODEL
+    id: int
+    number: str
+    customer: Customer
+    channel: Channel
+    type: str
+    state: OrderState
+    priority: Priority
+    priority_source: str
+    received_at: datetime
+    due_at: datetime
+    total: Decimal
+    hold_reason: HoldReason | None = None
+    hold_note: str | None = None
+    hold_started_at: datetime | None = None
+    claimed_by: str | None = None
+    claim_token: str | None = None
+    lease_expires_at: datetime | None = None
+    released_at: datetime | None = None
+    shipped_at: datetime | None = None
+    straight_through: bool = False
+    queue_reason: str | None = None
+    source_ref: str | None = None
+    version: int = 1
+    lines: tuple[OrderLine, ...] = ()
+    charges: tuple[Charge, ...] = ()
+    checklist: tuple[str, ...] = ()
+    ticked: dict[str, str] = Field(default_factory=dict)
+
+
+class ReturnLine(BaseModel):
+    model_config = _MODEL
+    id: int
+    order_number: str
+    sku: str
+    qty: int
+    reason: ReturnReason
+    note: str | None = None
+    opened: bool = True
+    qty_received: int | None = None
+    grade: Grade | None = None
+    disposition: Disposition | None = None
+    refund_amount: Decimal | None = None
+
+
+class Return(BaseModel):
+    model_config = _MODEL
+    id: int
+    number: str
+    customer: Customer
+    state: ReturnState
+    resolution: Resolution
+    priority: Priority
+    requested_by: str
+    requested_at: datetime
+    due_at: datetime
+    refund_amount: Decimal | None = None
+    claimed_by: str | None = None
+    claim_token: str | None = None
+    version: int = 1
+    lines: tuple[ReturnLine, ...] = ()
+
+
+class Event(BaseModel):
+    model_config = _MODEL
+    id: int
+    at: datetime
+    actor: str
+    entity: str
+    entity_id: int | None
+    ref: str | None
+    action: str
+    data: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,142 @@
+"""The order state machine and its guards. Every refusal says why, so the user knows what to fix."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from core.enums import Channel, HoldReason, OrderState
+from core.errors import DomainError
+from core.rules import Rules
+
+S = OrderState
+
+#: action -> (states it may start from, state it leads to)
+TRANSITIONS: dict[str, tuple[frozenset[OrderState], OrderState]] = {
+    "claim": (frozenset({S.QUEUED}), S.IN_PROGRESS),
+    "unclaim": (frozenset({S.IN_PROGRESS}), S.QUEUED),
+    "hold": (frozenset({S.QUEUED, S.IN_PROGRESS}), S.ON_HOLD),
+    "unhold": (frozenset({S.ON_HOLD}), S.QUEUED),
+    "release": (frozenset({S.IN_PROGRESS}), S.RELEASED),
+    "auto_release": (frozenset({S.QUEUED}), S.RELEASED),
+    "ship": (frozenset({S.RELEASED}), S.SHIPPED),
+    "close": (frozenset({S.SHIPPED}), S.CLOSED),
+    "cancel": (frozenset({S.QUEUED, S.IN_PROGRESS, S.ON_HOLD, S.RELEASED}), S.CANCELLED),
+}
+
+_VERB = {
+    "claim": "claimed",
+    "unclaim": "given back",
+    "hold": "put on hold",
+    "unhold": "taken off hold",
+    "release": "released",
+    "auto_release": "released straight through",
+    "ship": "shipped",
+    "close": "closed",
+    "cancel": "cancelled",
+}
+
+
+def transition(state: OrderState, action: str) -> OrderState:
+    """The state after `action`, or a DomainError that says why it is not allowed."""
+    try:
+        sources, target = TRANSITIONS[action]
+    except KeyError:
+        raise DomainError(f"unknown order action {action!r}") from None
+    if state not in sources:
+        allowed = ", ".join(sorted(s.value for s in sources))
+        raise DomainError(
+            f"an order that is {state.value} cannot be {_VERB[action]} (only from: {allowed})"
+        )
+    return target
+
+
+def missing_steps(checklist: Iterable[str], ticked: Iterable[str]) -> list[str]:
+    done = set(ticked)
+    return [step for step in checklist if step not in done]
+
+
+def guard_release(checklist: Iterable[str], ticked: Iterable[str], line_count: int) -> None:
+    """An order is released only when it is valid and every required step is ticked."""
+    if line_count == 0:
+        raise DomainError("an order with no lines cannot be released")
+    missing = missing_steps(checklist, ticked)
+    if missing:
+        raise DomainError("checklist incomplete: " + ", ".join(repr(m) for m in missing))
+
+
+def guard_unhold(reason: HoldReason, note: str | None, supervisor: bool, rules: Rules) -> None:
+    if not (note and note.strip()):
+        raise DomainError("leaving a hold needs a note", field="note")
+    if reason in rules.holds.supervisor_only and not supervisor:
+        raise DomainError(f"only a supervisor can lift a {reason.value} hold")
+
+
+@dataclass(frozen=True)
+class HoldCheck:
+    """Automatic holds found when an order is validated, with the words shown to the rep."""
+
+    reason: HoldReason
+    note: str
+
+
+def auto_holds(
+    *,
+    total: Decimal,
+    open_balance: Decimal,
+    credit_limit: Decimal,
+    needs: Mapping[str, int],
+    available: Mapping[str, int],
+    rules: Rules,
+) -> list[HoldCheck]:
+    """Credit first (it needs a supervisor), then stock."""
+    holds: list[HoldCheck] = []
+    if rules.holds.credit_auto and total + open_balance > credit_limit:
+        holds.append(
+            HoldCheck(
+                HoldReason.CREDIT,
+                f"total {total:.2f} + open balance {open_balance:.2f} exceeds credit limit {credit_limit:.2f}",
+            )
+        )
+    if rules.holds.stock_auto:
+        short = [
+            f"{sku} needs {qty}, {available.get(sku, 0)} available"
+            for sku, qty in needs.items()
+            if qty > available.get(sku, 0)
+        ]
+        if short:
+            holds.append(HoldCheck(HoldReason.STOCK, "short: " + "; ".join(short)))
+    return holds
+
+
+def straight_through_blockers(
+    *,
+    channel: Channel,
+    request_type: str,
+    customer_known: bool,
+    inactive_skus: Iterable[str],
+    short_skus: Iterable[str],
+    within_credit: bool,
+    max_line_qty: int,
+    rules: Rules,
+) -> list[str]:
+    """Why an electronic order must queue for a rep; empty means it goes straight through."""
+    st = rules.straight_through
+    if channel not in st.channels:
+        return [f"channel {channel.value} is not straight-through"]
+    reasons: list[str] = []
+    if not customer_known:
+        reasons.append("unknown customer")
+    inactive = sorted(set(inactive_skus))
+    if inactive:
+        reasons.append("inactive SKU " + ", ".join(inactive))
+    short = sorted(set(short_skus))
+    if short:
+        reasons.append("out of stock: " + ", ".join(short))
+    if not within_credit:
+        reasons.append("over credit limit")
+    if request_type not in st.types:
+        reasons.append(f"type {request_type} needs a rep")
+    if max_line_qty > st.max_line_qty:
+        reasons.append(f"a line exceeds {st.max_line_qty} units")
+    return reasons

@@ -1,0 +1,102 @@
+"""Triage: earliest deadline first on due_at, ties by class, tier, then value.
+
+New high-priority work gets an early due_at, so it overtakes older low-priority work until
+that older work's own deadline comes near; that is the whole policy, and it is explainable.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from core.enums import Priority, Tier
+from core.rules import Rules
+
+
+@dataclass(frozen=True)
+class Classification:
+    priority: Priority
+    source: str
+
+
+def classify(rules: Rules, request_type: str, tier: Tier) -> Classification:
+    """Class from the request type, raised by the customer's tier, never above P1."""
+    base = rules.request_type(request_type).priority
+    raise_by = rules.tiers.get(tier, 0)
+    final = Priority.of_level(base.level - raise_by)
+    if final == base:
+        return Classification(base, f"type {request_type} → {base.value}")
+    return Classification(
+        final, f"type {request_type} → {base.value}, {tier.value.replace('_', ' ')} raises to {final.value}"
+    )
+
+
+def due_at(received_at: datetime, priority: Priority, rules: Rules, paused: timedelta = timedelta(0)) -> datetime:
+    """due_at = received_at + sla(class), with paused hold time added back."""
+    return received_at + rules.sla(priority) + paused
+
+
+def queue_key(due: datetime, priority: Priority, tier: Tier, total: Decimal, ident: int) -> tuple:
+    """The total order of the queue. The id makes it total when everything else ties."""
+    return (due, priority.level, tier.rank, -total, ident)
+
+
+class Slack(StrEnum):
+    OVERDUE = "overdue"
+    AT_RISK = "at_risk"
+    SOON = "soon"
+    OK = "ok"
+
+
+def slack(due: datetime, now: datetime, rules: Rules) -> Slack:
+    left = due - now
+    if left < timedelta(0):
+        return Slack.OVERDUE
+    if left <= rules.at_risk:
+        return Slack.AT_RISK
+    if left <= timedelta(hours=1):
+        return Slack.SOON
+    return Slack.OK
+
+
+def humanize(delta: timedelta) -> str:
+    s = int(abs(delta.total_seconds()))
+    d, s = divmod(s, 86400)
+    h, s = divmod(s, 3600)
+    m, _ = divmod(s, 60)
+    if d:
+        return f"{d}d {h}h"
+    if h:
+        return f"{h}h {m:02d}m"
+    return f"{m}m"
+
+
+def due_text(due: datetime, now: datetime) -> str:
+    left = due - now
+    if left < timedelta(0):
+        return f"overdue {humanize(left)}"
+    return f"in {humanize(left)}"
+
+
+def explain(
+    *,
+    priority: Priority,
+    priority_source: str,
+    tier: Tier,
+    total: Decimal,
+    due: datetime,
+    now: datetime,
+    position: int | None = None,
+    override: str | None = None,
+) -> list[str]:
+    """Why an item ranks where it does, in the words a rep would use."""
+    lines = []
+    if position is not None:
+        lines.append(f"#{position} in the queue: earliest deadline first")
+    lines.append(f"class {priority.value}: {priority_source}")
+    if override:
+        lines.append(f"override: {override}")
+    lines.append(f"due {due_text(due, now)} ({due:%Y-%m-%d %H:%M} UTC)")
+    lines.append(f"ties: class {priority.value}, tier {tier.value}, value {total:,.2f}")
+    return lines

@@ -1,0 +1,161 @@
+"""`orderq check`: the database agrees with itself and with its event log.
+
+Each check returns the problems it found (empty: it holds). Current state is kept in ordinary
+tables and every change is an event in the same transaction, so the two can be compared.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from core.money import from_cents_int, from_price_int, line_amount, to_cents_int
+
+MAX_LISTED = 10
+
+
+@dataclass
+class CheckResult:
+    name: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_json(self) -> dict:
+        return {"name": self.name, "ok": self.ok, "problems": self.problems[:MAX_LISTED],
+                "problem_count": len(self.problems)}
+
+
+def integrity(conn: sqlite3.Connection) -> list[str]:
+    rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    fk = conn.execute("PRAGMA foreign_key_check").fetchall()
+    out = [] if rows == ["ok"] else rows
+    out += [f"foreign key broken: {tuple(r)}" for r in fk]
+    return out
+
+
+def claims_consistent(conn: sqlite3.Connection) -> list[str]:
+    """Replay claim events: never two live claims on one item, and live claims match the rows."""
+    live: dict[tuple[str, int], str] = {}
+    problems: list[str] = []
+    for ev in conn.execute(
+        "SELECT id, entity, entity_id, ref, data FROM events WHERE entity IN ('order','return')"
+        " AND data LIKE '%\"claim\"%' ORDER BY id"
+    ):
+        data = json.loads(ev["data"])
+        kind = data.get("claim")
+        key = (ev["entity"], ev["entity_id"])
+        if kind == "acquire":
+            if key in live:
+                problems.append(f"{ev['entity']} {ev['ref']}: claimed again at event {ev['id']} while claim "
+                                f"{live[key]} was live (double claim)")
+            live[key] = data.get("token")
+        elif kind == "drop":
+            if live.get(key) != data.get("token"):
+                problems.append(f"{ev['entity']} {ev['ref']}: event {ev['id']} ends claim {data.get('token')} "
+                                f"that was not live")
+            live.pop(key, None)
+    for table, entity in (("orders", "order"), ("returns", "return")):
+        for r in conn.execute(f"SELECT id, number, claim_token FROM {table} WHERE claimed_by IS NOT NULL"):
+            if live.get((entity, r["id"])) != r["claim_token"]:
+                problems.append(f"{entity} {r['number']}: held under token {r['claim_token']} "
+                                "that no claim event issued")
+            live.pop((entity, r["id"]), None)
+    for (entity, _id), tok in live.items():
+        problems.append(f"{entity} id {_id}: the log says claim {tok} is live but the row is unclaimed")
+    return problems
+
+
+def states_agree(conn: sqlite3.Connection) -> list[str]:
+    """The latest state each entity's events record equals the state in its row."""
+    problems = []
+    for table, entity in (("orders", "order"), ("returns", "return")):
+        rows = conn.execute(
+            f"""SELECT t.number, t.state, (
+                    SELECT json_extract(e.data, '$.state') FROM events e
+                    WHERE e.entity = ? AND e.entity_id = t.id AND json_extract(e.data, '$.state') IS NOT NULL
+                    ORDER BY e.id DESC LIMIT 1) AS logged
+                FROM {table} t""",
+            (entity,),
+        )
+        for r in rows:
+            if r["logged"] != r["state"]:
+                problems.append(f"{entity} {r['number']}: state is {r['state']} but its events say {r['logged']}")
+    return problems
+
+
+def stock_agrees(conn: sqlite3.Connection) -> list[str]:
+    """Stock is never negative and equals the sum of the stock moves in the log."""
+    problems = [f"product {r['sku']}: stock is negative ({r['stock']})"
+                for r in conn.execute("SELECT sku, stock FROM products WHERE stock < 0")]
+    moved: dict[str, int] = defaultdict(int)
+    for r in conn.execute(
+        "SELECT j.key AS sku, SUM(j.value) AS delta FROM events e, json_each(e.data, '$.stock') j"
+        " WHERE e.data LIKE '%\"stock\"%' GROUP BY j.key"
+    ):
+        moved[r["sku"]] = int(r["delta"])
+    for r in conn.execute("SELECT sku, stock FROM products"):
+        if moved.get(r["sku"], 0) != r["stock"]:
+            problems.append(f"product {r['sku']}: stock {r['stock']} but the log moves {moved.get(r['sku'], 0)}")
+    return problems
+
+
+def money_agrees(conn: sqlite3.Connection) -> list[str]:
+    """Each line's amount follows from qty × price × (1 − discount), and totals are their sums."""
+    problems = []
+    for r in conn.execute("SELECT o.number, l.line_no, l.qty, l.unit_price_e4, l.discount_e2, l.amount_cents "
+                          "FROM order_lines l JOIN orders o ON o.id = l.order_id"):
+        want = to_cents_int(line_amount(r["qty"], from_price_int(r["unit_price_e4"]), from_cents_int(r["discount_e2"])))
+        if want != r["amount_cents"]:
+            problems.append(f"order {r['number']} line {r['line_no']}: amount {r['amount_cents']}¢, should be {want}¢")
+    for r in conn.execute(
+        """SELECT o.number, o.total_cents,
+                  COALESCE((SELECT SUM(amount_cents) FROM order_lines WHERE order_id = o.id), 0)
+                + COALESCE((SELECT SUM(amount_cents) FROM order_charges WHERE order_id = o.id), 0) AS summed
+           FROM orders o"""
+    ):
+        if r["total_cents"] != r["summed"]:
+            problems.append(f"order {r['number']}: total {from_cents_int(r['total_cents'])} but lines and charges "
+                            f"sum to {from_cents_int(r['summed'])}")
+    for r in conn.execute(
+        """SELECT r.number, r.refund_cents, r.state,
+                  COALESCE((SELECT SUM(refund_cents) FROM return_lines WHERE return_id = r.id), 0)
+                  - r.fee_cents + r.shipping_refund_cents AS summed
+           FROM returns r WHERE r.state IN ('resolved','closed')"""
+    ):
+        if r["refund_cents"] != r["summed"]:
+            problems.append(f"return {r['number']}: refund {from_cents_int(r['refund_cents'])} but its lines give "
+                            f"{from_cents_int(r['summed'])}")
+    return problems
+
+
+def returned_within_shipped(conn: sqlite3.Connection) -> list[str]:
+    return [
+        f"order {r['number']} line {r['line_no']}: {r['ret']} returned of {r['qty']}"
+        for r in conn.execute(
+            """SELECT o.number, l.line_no, l.qty, l.qty_returned AS ret FROM order_lines l
+               JOIN orders o ON o.id = l.order_id WHERE l.qty_returned > l.qty OR l.qty_returned < 0"""
+        )
+    ]
+
+
+CHECKS: list[tuple[str, Callable[[sqlite3.Connection], list[str]]]] = [
+    ("integrity_check", integrity),
+    ("no double claims", claims_consistent),
+    ("state agrees with events", states_agree),
+    ("stock never negative and agrees with events", stock_agrees),
+    ("money sums agree", money_agrees),
+    ("returns within shipped", returned_within_shipped),
+]
+
+
+def run_checks(conn: sqlite3.Connection) -> list[CheckResult]:
+    conn.execute("BEGIN")  # one snapshot for every check
+    try:
+        return [CheckResult(name, fn(conn)) for name, fn in CHECKS]
+    finally:
+        conn.execute("COMMIT")

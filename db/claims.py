@@ -1,0 +1,156 @@
+"""Claims: leases with a token and an expiry, on orders and on returns.
+
+This is the one place with the claim statement. On PostgreSQL it becomes
+`SELECT … FOR UPDATE SKIP LOCKED`; here a single-statement UPDATE … RETURNING inside
+BEGIN IMMEDIATE is atomic across processes, and a partial index keeps it in microseconds.
+"""
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from core.errors import ClaimLost
+from db import events
+from db.convert import ts
+from db.migrations import QUEUE_ORDER, RETURN_QUEUE_ORDER
+
+
+@dataclass(frozen=True)
+class Queue:
+    """What differs between the two claimable tables."""
+
+    table: str
+    entity: str
+    claimable: str          # WHERE clause for unclaimed, claimable rows (matches a partial index)
+    order_by: str
+    claim_set: str          # extra SET on claim
+    drop_set: str           # extra SET when a claim ends unfinished
+    drop_state: str | None  # state recorded after the drop (None: state unchanged)
+
+
+ORDERS = Queue(
+    table="orders",
+    entity="order",
+    claimable="state = 'queued'",
+    order_by=QUEUE_ORDER,
+    claim_set="state = 'in_progress',",
+    drop_set="state = CASE WHEN state = 'in_progress' THEN 'queued' ELSE state END,",
+    drop_state="queued",
+)
+RETURNS = Queue(
+    table="returns",
+    entity="return",
+    claimable="claimed_by IS NULL AND state IN ('requested','authorized','received','inspected')",
+    order_by=RETURN_QUEUE_ORDER,
+    claim_set="",
+    drop_set="",
+    drop_state=None,
+)
+QUEUES = {"orders": ORDERS, "returns": RETURNS}
+
+
+def new_token() -> str:
+    return secrets.token_hex(8)
+
+
+def claim(
+    conn: sqlite3.Connection,
+    q: Queue,
+    *,
+    user: str,
+    now: datetime,
+    lease: timedelta,
+    item_id: int | None = None,
+) -> sqlite3.Row | None:
+    """Claim the next item (or item_id); returns the claimed row or None. Call inside write_tx."""
+    token = new_token()
+    target = (
+        f"SELECT id FROM {q.table} WHERE {q.claimable} ORDER BY {q.order_by} LIMIT 1"
+        if item_id is None
+        else f"SELECT id FROM {q.table} WHERE id = :item AND {q.claimable}"
+    )
+    row = conn.execute(
+        f"""UPDATE {q.table} SET {q.claim_set} claimed_by = :user, claim_token = :token,
+                claimed_at = :now, lease_expires_at = :exp, version = version + 1, updated_at = :now
+            WHERE id = ({target})
+            RETURNING *""",
+        {"user": user, "token": token, "now": ts(now), "exp": ts(now + lease), "item": item_id},
+    ).fetchone()
+    if row is not None:
+        data = {"claim": "acquire", "token": token, "lease_expires_at": ts(now + lease)}
+        if q.claim_set:
+            data["state"] = row["state"]
+        events.append(conn, at=now, actor=user, entity=q.entity, entity_id=row["id"],
+                      ref=row["number"], action="claim", data=data)
+    return row
+
+
+def drop(
+    conn: sqlite3.Connection,
+    q: Queue,
+    row: sqlite3.Row,
+    *,
+    actor: str,
+    now: datetime,
+    action: str,
+    extra: dict | None = None,
+) -> None:
+    """End a claim without finishing the work: the item goes back to its queue."""
+    conn.execute(
+        f"""UPDATE {q.table} SET {q.drop_set} claimed_by = NULL, claim_token = NULL, claimed_at = NULL,
+               lease_expires_at = NULL, version = version + 1, updated_at = :now WHERE id = :id""",
+        {"now": ts(now), "id": row["id"]},
+    )
+    data = {"claim": "drop", "token": row["claim_token"], "holder": row["claimed_by"], **(extra or {})}
+    if q.drop_state and row["state"] == "in_progress":
+        data["state"] = q.drop_state
+    events.append(conn, at=now, actor=actor, entity=q.entity, entity_id=row["id"], ref=row["number"],
+                  action=action, data=data)
+
+
+def reap(conn: sqlite3.Connection, q: Queue, now: datetime, item_id: int | None = None) -> int:
+    """Return lapsed leases to the queue (as events by 'system'). Cheap: a partial index finds none."""
+    sql = f"SELECT * FROM {q.table} WHERE claimed_by IS NOT NULL AND lease_expires_at < ?"
+    args: tuple = (ts(now),)
+    if item_id is not None:
+        sql += " AND id = ?"
+        args += (item_id,)
+    rows = conn.execute(sql, args).fetchall()
+    for row in rows:
+        drop(conn, q, row, actor="system", now=now, action="lease_expired")
+    return len(rows)
+
+
+def renew(conn: sqlite3.Connection, q: Queue, *, item_id: int, user: str, token: str,
+          now: datetime, lease: timedelta) -> datetime:
+    cur = conn.execute(
+        f"""UPDATE {q.table} SET lease_expires_at = ? WHERE id = ? AND claimed_by = ? AND claim_token = ?
+              AND lease_expires_at >= ?""",
+        (ts(now + lease), item_id, user, token, ts(now)),
+    )
+    if cur.rowcount != 1:
+        raise ClaimLost("your claim has lapsed or was taken over; claim the item again")
+    return now + lease
+
+
+def fence(row: sqlite3.Row, *, user: str, token: str | None, now: datetime, need_claim: bool) -> None:
+    """Refuse a write from anyone but the live holder with the right token.
+
+    A lapsed lease counts as no claim (the caller reaps it in the same transaction first).
+    """
+    holder = row["claimed_by"]
+    number = row["number"]
+    if holder is None:
+        if token is not None:
+            raise ClaimLost(f"your claim on {number} has lapsed; claim it again")
+        if need_claim:
+            raise ClaimLost(f"{number} is not claimed by you; claim it first")
+        return
+    if holder != user:
+        raise ClaimLost(f"{number} is claimed by {holder}")
+    if token is None:
+        raise ClaimLost(f"{number} is claimed by you in another session; pass its claim token")
+    if token != row["claim_token"]:
+        raise ClaimLost(f"your claim on {number} has lapsed (token no longer valid); claim it again")

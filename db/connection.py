@@ -1,0 +1,94 @@
+"""Connections and write transactions.
+
+Every write opens with BEGIN IMMEDIATE: a deferred transaction that reads then writes fails at
+once with SQLITE_BUSY when another process writes, and busy_timeout cannot save it (NOTES.md).
+Durability choice: WAL with synchronous=NORMAL. It survives any application crash or SIGKILL;
+on power loss the last few commits may be lost. See README, Operations.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from core.errors import OrderqError
+
+BUSY_TIMEOUT_MS = 5000
+JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+
+
+class StoreError(OrderqError):
+    """The database itself refused: busy beyond its timeout, disk full, not a database."""
+
+    code = "store"
+
+
+def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """One long-lived connection per process; reopening per event would churn the -wal file."""
+    try:
+        if readonly:
+            conn = sqlite3.connect(
+                f"file:{Path(path)}?mode=ro", uri=True, isolation_level=None,
+                timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
+            )
+        else:
+            conn = sqlite3.connect(
+                str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+            )
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        if not readonly:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise StoreError(f"{path}: could not switch to WAL (got {mode}); is it on a network filesystem?")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
+        return conn
+    except sqlite3.DatabaseError as e:
+        raise StoreError(f"{path}: {e}") from None
+
+
+def translate(e: sqlite3.Error) -> StoreError:
+    """Words a user can act on, in place of a driver exception."""
+    text = str(e)
+    if "locked" in text or "busy" in text:
+        return StoreError("the database stayed busy for more than 5 s; nothing was written, try again")
+    if "disk" in text or "full" in text or "I/O" in text:
+        return StoreError(f"disk error: {text}; nothing was written")
+    if "readonly" in text or "read-only" in text:
+        return StoreError("the database is read-only here; nothing was written")
+    return StoreError(f"database error: {text}; nothing was written")
+
+
+@contextmanager
+def write_tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE … COMMIT; any exception rolls back, so a refused command writes nothing."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as e:
+        raise translate(e) from None
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.Error as e:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise translate(e) from None
+
+
+@contextmanager
+def read_tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A short snapshot for multi-query reads; kept short so the WAL can be reset."""
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")

@@ -1,0 +1,93 @@
+"""The append-only event log: the audit trail and the change feed in one table.
+
+Conventions inside `data`, relied on by `orderq check`:
+- "state": the entity's state after the event, on every event that changes it;
+- "claim": "acquire" or "drop", with "token", on every event that starts or ends a claim;
+- "stock": {sku: delta} on every event that changes stock.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from core.models import Event
+from db.convert import dt, ts
+
+
+def _default(o: object) -> object:
+    if isinstance(o, Decimal):
+        return str(o)
+    if isinstance(o, datetime):
+        return o.isoformat()
+    raise TypeError(f"cannot store {type(o).__name__} in an event")
+
+
+def dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, default=_default, separators=(",", ":"), sort_keys=True)
+
+
+def append(
+    conn: sqlite3.Connection,
+    *,
+    at: datetime,
+    actor: str,
+    entity: str,
+    entity_id: int | None,
+    ref: str | None,
+    action: str,
+    data: dict[str, Any] | None = None,
+) -> int:
+    """Must be called inside the command's own write transaction."""
+    cur = conn.execute(
+        "INSERT INTO events (at, actor, entity, entity_id, ref, action, data) VALUES (?,?,?,?,?,?,?)",
+        (ts(at), actor, entity, entity_id, ref, action, dumps(data or {})),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def row_to_event(row: sqlite3.Row) -> Event:
+    return Event(
+        id=row["id"],
+        at=dt(row["at"]),
+        actor=row["actor"],
+        entity=row["entity"],
+        entity_id=row["entity_id"],
+        ref=row["ref"],
+        action=row["action"],
+        data=json.loads(row["data"]),
+    )
+
+
+def since(conn: sqlite3.Connection, cursor: int, limit: int | None = None) -> list[Event]:
+    sql = "SELECT * FROM events WHERE id > ? ORDER BY id"
+    args: tuple = (cursor,)
+    if limit:
+        sql += " LIMIT ?"
+        args = (cursor, limit)
+    return [row_to_event(r) for r in conn.execute(sql, args)]
+
+
+def iter_since(conn: sqlite3.Connection, cursor: int = 0, batch: int = 5000) -> Iterator[Event]:
+    while True:
+        chunk = since(conn, cursor, batch)
+        if not chunk:
+            return
+        yield from chunk
+        cursor = chunk[-1].id
+
+
+def for_entity(conn: sqlite3.Connection, entity: str, entity_id: int) -> list[Event]:
+    return [
+        row_to_event(r)
+        for r in conn.execute(
+            "SELECT * FROM events WHERE entity=? AND entity_id=? ORDER BY id", (entity, entity_id)
+        )
+    ]
+
+
+def last_id(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0])

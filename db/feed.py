@@ -1,0 +1,116 @@
+"""The change feed: "events with id > my cursor", woken as soon as another process commits.
+
+Change detection lives here and only here (on PostgreSQL it would be LISTEN/NOTIFY).
+- A watchfiles watcher on the database's folder, filtered to the main file and its -wal, with
+  a 10 ms step, wakes the feed; `PRAGMA data_version` on the feed's long-lived connection
+  confirms that another connection committed.
+- When no watcher can start (inotify instances are scarce: 128 per user here), it polls
+  `data_version` every 250 ms instead.
+- `poke()` wakes it for this process's own commits, which data_version never reports.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from core.models import Event
+from db import events
+
+log = logging.getLogger("orderq.feed")
+
+POLL_INTERVAL_S = 0.25
+WATCH_STEP_MS = 10
+WATCH_DEBOUNCE_MS = 20
+
+
+class ChangeFeed:
+    def __init__(self, conn: sqlite3.Connection, path: Path, cursor: int | None = None, *, use_watcher: bool = True) -> None:
+        self.conn = conn
+        self.path = Path(path).resolve()
+        self.cursor = events.last_id(conn) if cursor is None else cursor
+        self.use_watcher = use_watcher
+        self.mode = "starting"
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._last_version = self._data_version()
+        self._poked = False
+
+    def _data_version(self) -> int:
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def poke(self) -> None:
+        """Wake for this process's own commit, which data_version never reports."""
+        self._poked = True
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def pending(self) -> list[Event]:
+        """Events since the cursor, advancing it. Cheap when nothing changed (one PK lookup)."""
+        new = events.since(self.conn, self.cursor)
+        if new:
+            self.cursor = new[-1].id
+        return new
+
+    async def _watch(self) -> None:
+        from watchfiles import awatch
+
+        names = {self.path.name, self.path.name + "-wal"}
+
+        def only_db(_change: object, p: str) -> bool:
+            return Path(p).name in names
+
+        self.mode = "watch"
+        async for _ in awatch(self.path.parent, watch_filter=only_db, step=WATCH_STEP_MS,
+                              debounce=WATCH_DEBOUNCE_MS, stop_event=self._stop, recursive=False,
+                              rust_timeout=POLL_INTERVAL_S * 4 * 1000):
+            self._wake.set()
+
+    async def _poll(self) -> None:
+        self.mode = "poll"
+        while not self._stop.is_set():
+            await asyncio.sleep(POLL_INTERVAL_S)
+            self._wake.set()
+
+    async def _waker(self) -> None:
+        if self.use_watcher:
+            try:
+                await self._watch()
+                return
+            except Exception as e:  # noqa: BLE001 - no inotify, limit reached, odd filesystem
+                log.info("change feed falls back to polling: %s", e)
+        await self._poll()
+
+    async def batches(self) -> AsyncIterator[list[Event]]:
+        """Yield each non-empty batch of new events until stop()."""
+        waker = asyncio.create_task(self._waker())
+        try:
+            while not self._stop.is_set():
+                await self._wake.wait()
+                self._wake.clear()
+                if self._stop.is_set():
+                    break
+                if waker.done() and not self._stop.is_set():
+                    # the watcher died (folder gone, inotify error): keep going by polling
+                    waker = asyncio.create_task(self._poll())
+                version = self._data_version()
+                changed = version != self._last_version or self._poked
+                self._last_version = version
+                self._poked = False
+                if not changed:
+                    continue
+                batch = self.pending()
+                if batch:
+                    yield batch
+        finally:
+            self._stop.set()
+            waker.cancel()
+            try:
+                await waker
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                pass

@@ -1,0 +1,563 @@
+"""Order commands. Each runs in one BEGIN IMMEDIATE transaction together with its event."""
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from core import orders as machine
+from core.enums import Channel, HoldReason, OrderState, Priority, Tier
+from core.errors import ClaimLost, Conflict, DomainError, NotFound, ValidationError
+from core.models import Event, Order
+from core.money import line_amount, to_cents_int, to_decimal, to_price_int, from_price_int, from_cents_int
+from core.permissions import Action
+from core.triage import classify, due_at as compute_due
+from db import claims, events
+from db.claims import ORDERS
+from db.convert import dt, ts
+from db.orders_read import QueueFilter, load_order
+from db.service.context import Context
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One line as typed or imported; validated by the service, never trusted."""
+
+    sku: str
+    qty: Any
+    discount_pct: Any = "0"
+    unit_price: Any = None  # None: the product's price
+
+
+@dataclass(frozen=True)
+class ChargeInput:
+    code: str
+    amount: Any
+    kind: str = "other"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    number: str
+    priority: str
+    due_at: datetime
+    claim_token: str
+    lease_expires_at: datetime
+    queue: str = "orders"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "queue": self.queue, "id": self.id, "number": self.number, "priority": self.priority,
+            "due_at": self.due_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "claim_token": self.claim_token,
+            "lease_expires_at": self.lease_expires_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        }
+
+
+def validate_lines(conn: sqlite3.Connection, lines: list[LineInput]) -> list[dict[str, Any]]:
+    """Turn typed lines into priced lines, or refuse naming the line and field at fault."""
+    if not lines:
+        raise ValidationError("an order needs at least one line", field="lines")
+    out = []
+    for i, ln in enumerate(lines, start=1):
+        sku = (ln.sku or "").strip().upper()
+        if not sku:
+            raise ValidationError(f"line {i}: SKU is empty", field=f"lines.{i}.sku")
+        prod = conn.execute("SELECT * FROM products WHERE sku = ?", (sku,)).fetchone()
+        if prod is None:
+            raise ValidationError(f"line {i}: unknown SKU {sku!r} (F4 lists them)", field=f"lines.{i}.sku")
+        try:
+            qty_text = str(ln.qty).strip()
+            qty = int(qty_text)
+            if str(qty) != qty_text.lstrip("+"):
+                raise ValueError
+        except (TypeError, ValueError):
+            raise ValidationError(f"line {i}: quantity {ln.qty!r} is not a whole number", field=f"lines.{i}.qty") from None
+        if qty <= 0:
+            raise ValidationError(f"line {i}: quantity must be more than 0", field=f"lines.{i}.qty")
+        if qty > 1_000_000:
+            raise ValidationError(f"line {i}: quantity {qty} is implausibly large", field=f"lines.{i}.qty")
+        try:
+            disc = to_decimal(ln.discount_pct if ln.discount_pct not in (None, "") else "0", what="discount")
+        except ValueError as e:
+            raise ValidationError(f"line {i}: {e}", field=f"lines.{i}.discount") from None
+        if not Decimal(0) <= disc <= Decimal(100) or disc != disc.quantize(Decimal("0.01")):
+            raise ValidationError(f"line {i}: discount must be 0 to 100 with at most 2 decimals", field=f"lines.{i}.discount")
+        if ln.unit_price is None:
+            unit = from_price_int(prod["price_e4"])
+        else:
+            try:
+                unit = to_decimal(ln.unit_price, what="unit price")
+            except ValueError as e:
+                raise ValidationError(f"line {i}: {e}", field=f"lines.{i}.price") from None
+            if unit < 0 or unit != unit.quantize(Decimal("0.0001")):
+                raise ValidationError(f"line {i}: unit price must be ≥ 0 with at most 4 decimals", field=f"lines.{i}.price")
+        out.append({
+            "line_no": i, "sku": sku, "description": prod["description"], "qty": qty,
+            "unit_price_e4": to_price_int(unit), "discount_e2": int(disc * 100),
+            "amount_cents": to_cents_int(line_amount(qty, unit, disc)),
+            "active": bool(prod["active"]), "stock": prod["stock"],
+        })
+    return out
+
+
+class OrderService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    # ---- helpers -----------------------------------------------------------------------
+    @property
+    def _actor(self) -> str:
+        return self.ctx.actor.name
+
+    def _row(self, c: sqlite3.Connection, number: str) -> sqlite3.Row:
+        row = c.execute("SELECT * FROM orders WHERE number = ?", (number,)).fetchone()
+        if row is None:
+            row = c.execute("SELECT * FROM orders WHERE source_ref = ?", (number,)).fetchone()
+        if row is None:
+            raise NotFound(f"no order {number!r}", field="number")
+        return row
+
+    def _locked_row(self, c: sqlite3.Connection, number: str, now: datetime) -> sqlite3.Row:
+        """The row inside a write transaction, with a lapsed lease on it already returned."""
+        row = self._row(c, number)
+        if row["claimed_by"] is not None and claims.reap(c, ORDERS, now, row["id"]):
+            row = self._row(c, number)
+        return row
+
+    def _check_version(self, row: sqlite3.Row, expected: int | None) -> None:
+        if expected is not None and row["version"] != expected:
+            raise Conflict(f"{row['number']} changed since you opened it (version {expected} → {row['version']}); reload")
+
+    def _update(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, **cols: Any) -> None:
+        sets = ", ".join(f"{k} = :{k}" for k in cols)
+        cur = c.execute(
+            f"UPDATE orders SET {sets}, version = version + 1, updated_at = :_now WHERE id = :_id AND version = :_v",
+            {**cols, "_now": ts(now), "_id": row["id"], "_v": row["version"]},
+        )
+        if cur.rowcount != 1:
+            raise Conflict(f"{row['number']} changed under this command; try again")
+
+    def _event(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, action: str, **data: Any) -> None:
+        events.append(c, at=now, actor=self._actor, entity="order", entity_id=row["id"], ref=row["number"],
+                      action=action, data=data)
+
+    def _checklist(self, order_type: str) -> list[str]:
+        rt = self.ctx.rules.request_types.get(order_type)
+        return list(rt.checklist) if rt else []
+
+    def _stock_take(self, c: sqlite3.Connection, order_id: int, sign: int) -> dict[str, int]:
+        """Move stock for every line (−1 to allocate at release, +1 to put back); refuse going negative."""
+        needs: dict[str, int] = defaultdict(int)
+        for ln in c.execute("SELECT sku, qty FROM order_lines WHERE order_id = ?", (order_id,)):
+            needs[ln["sku"]] += ln["qty"]
+        if sign < 0:
+            short = []
+            for sku, qty in needs.items():
+                have = c.execute("SELECT stock FROM products WHERE sku = ?", (sku,)).fetchone()[0]
+                if qty > have:
+                    short.append(f"{sku} needs {qty}, {have} in stock")
+            if short:
+                raise DomainError("not enough stock: " + "; ".join(short) + " (put it on a stock hold)")
+        for sku, qty in needs.items():
+            c.execute("UPDATE products SET stock = stock + ?, version = version + 1 WHERE sku = ?", (sign * qty, sku))
+        return {sku: sign * qty for sku, qty in needs.items()}
+
+    # ---- reads -------------------------------------------------------------------------
+    def get(self, number: str) -> Order:
+        self.ctx.require(Action.ORDER_VIEW)
+        c = self.ctx.store.conn
+        with self.ctx.store.read():
+            row = self._row(c, number)
+            return load_order(c, row, self._checklist(row["type"]))
+
+    def history(self, number: str) -> list[Event]:
+        self.ctx.require(Action.ORDER_VIEW)
+        c = self.ctx.store.conn
+        row = self._row(c, number)
+        return events.for_entity(c, "order", row["id"])
+
+    # ---- creation ----------------------------------------------------------------------
+    def create(
+        self,
+        *,
+        customer: str,
+        channel: str,
+        type: str,
+        lines: list[LineInput],
+        charges: list[ChargeInput] = (),  # type: ignore[assignment]
+        received_at: datetime | None = None,
+        source_ref: str | None = None,
+        note: str | None = None,
+    ) -> Order:
+        self.ctx.require(Action.ORDER_CREATE)
+        try:
+            ch = Channel(channel)
+        except ValueError:
+            raise ValidationError(f"unknown channel {channel!r} ({', '.join(c.value for c in Channel)})", field="channel") from None
+        self.ctx.rules.request_type(type)  # refuses unknown types, naming the field
+        now = self.ctx.now()
+        with self.ctx.store.write() as c:
+            number = self._create_in(c, now=now, customer=customer, channel=ch, type=type, lines=lines,
+                                     charges=list(charges), received_at=received_at or now,
+                                     source_ref=source_ref, note=note)
+        return self.get(number)
+
+    def _create_in(self, c: sqlite3.Connection, *, now: datetime, customer: str, channel: Channel, type: str,
+                   lines: list[LineInput], charges: list[ChargeInput], received_at: datetime,
+                   source_ref: str | None, note: str | None) -> str:
+        """The body of order creation, inside the caller's transaction (import reuses it)."""
+        rules = self.ctx.rules
+        cust = c.execute("SELECT * FROM customers WHERE code = ?", ((customer or "").strip(),)).fetchone()
+        if cust is None:
+            raise ValidationError(f"unknown customer {customer!r} (F4 lists them)", field="customer")
+        if source_ref and c.execute("SELECT 1 FROM orders WHERE source_ref = ?", (source_ref,)).fetchone():
+            raise ValidationError(f"an order from {source_ref!r} exists already", field="source_ref")
+        priced = validate_lines(c, lines)
+        charge_rows = []
+        for ch_in in charges:
+            try:
+                amt = to_decimal(ch_in.amount, what=f"charge {ch_in.code}")
+            except ValueError as e:
+                raise ValidationError(str(e), field="charges") from None
+            charge_rows.append((ch_in.code, ch_in.kind, ch_in.description, to_cents_int(amt)))
+        total_cents = sum(p["amount_cents"] for p in priced) + sum(r[3] for r in charge_rows)
+        total = from_cents_int(total_cents)
+        tier = Tier(cust["tier"])
+        cls = classify(rules, type, tier)
+        due = compute_due(received_at, cls.priority, rules)
+
+        needs: dict[str, int] = defaultdict(int)
+        for p in priced:
+            needs[p["sku"]] += p["qty"]
+        available = {p["sku"]: p["stock"] for p in priced}
+        holds = machine.auto_holds(
+            total=total, open_balance=from_cents_int(cust["open_balance_cents"]),
+            credit_limit=from_cents_int(cust["credit_limit_cents"]), needs=needs, available=available, rules=rules,
+        )
+        state = OrderState.QUEUED
+        queue_reason = None
+        straight = False
+        if channel in rules.straight_through.channels:
+            blockers = machine.straight_through_blockers(
+                channel=channel, request_type=type, customer_known=bool(cust["known"]),
+                inactive_skus=[p["sku"] for p in priced if not p["active"]],
+                short_skus=[s for s, q in needs.items() if q > available.get(s, 0)],
+                within_credit=not any(h.reason == HoldReason.CREDIT for h in holds),
+                max_line_qty=max(p["qty"] for p in priced), rules=rules,
+            )
+            if not blockers:
+                state, straight = OrderState.RELEASED, True
+            else:
+                queue_reason = "; ".join(blockers)
+        hold = holds[0] if holds and state != OrderState.RELEASED else None
+        if hold:
+            state = OrderState.ON_HOLD
+
+        oid = int(c.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM orders").fetchone()[0])
+        number = f"SO-{oid:06d}"
+        c.execute(
+            """INSERT INTO orders (id, number, customer_id, channel, type, state, priority, priority_level,
+                 priority_source, tier_rank, received_at, due_at, hold_reason, hold_note, hold_started_at,
+                 total_cents, released_at, released_by, straight_through, queue_reason, source_ref,
+                 created_by, created_at, updated_at)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+            (oid, number, cust["id"], channel.value, type, state.value, cls.priority.value, cls.priority.level,
+             cls.source, tier.rank, ts(received_at), ts(due), hold.reason.value if hold else None,
+             hold.note if hold else None, ts(now) if hold else None, total_cents,
+             ts(now) if straight else None, "system" if straight else None, int(straight), queue_reason,
+             source_ref, self._actor, ts(now), ts(now)),
+        )
+        c.executemany(
+            """INSERT INTO order_lines (order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
+               VALUES (?,?,?,?,?,?,?,?)""",
+            [(oid, p["line_no"], p["sku"], p["description"], p["qty"], p["unit_price_e4"], p["discount_e2"],
+              p["amount_cents"]) for p in priced],
+        )
+        c.executemany(
+            "INSERT INTO order_charges (order_id, code, kind, description, amount_cents) VALUES (?,?,?,?,?)",
+            [(oid, *r) for r in charge_rows],
+        )
+        data: dict[str, Any] = {
+            "state": OrderState.QUEUED.value if straight else state.value, "customer": cust["code"],
+            "channel": channel.value, "type": type, "priority": cls.priority.value, "total": str(total),
+            "lines": len(priced), "source_ref": source_ref,
+        }
+        if note:
+            data["note"] = note
+        if hold:
+            data["hold"] = {"reason": hold.reason.value, "note": hold.note}
+        if queue_reason:
+            data["queue_reason"] = queue_reason
+        events.append(c, at=now, actor=self._actor, entity="order", entity_id=oid, ref=number, action="created", data=data)
+        if straight:
+            stock = {}
+            for sku, qty in needs.items():
+                c.execute("UPDATE products SET stock = stock - ?, version = version + 1 WHERE sku = ?", (qty, sku))
+                stock[sku] = -qty
+            events.append(c, at=now, actor="system", entity="order", entity_id=oid, ref=number,
+                          action="auto_release", data={"state": "released", "stock": stock, "straight_through": True})
+        return number
+
+    def set_lines(self, number: str, lines: list[LineInput], *, token: str | None, expected_version: int | None = None) -> Order:
+        """Replace the lines of an order being worked; the total follows."""
+        self.ctx.require(Action.ORDER_WORK, number)
+        now = self.ctx.now()
+        with self.ctx.store.write() as c:
+            row = self._locked_row(c, number, now)
+            self._check_version(row, expected_version)
+            claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
+            if OrderState(row["state"]) not in (OrderState.QUEUED, OrderState.IN_PROGRESS):
+                raise DomainError(f"the lines of a {row['state']} order cannot change")
+            priced = validate_lines(c, lines)
+            before = [dict(r) for r in c.execute(
+                "SELECT sku, qty, unit_price_e4, discount_e2, amount_cents FROM order_lines WHERE order_id = ? ORDER BY line_no",
+                (row["id"],))]
+            if c.execute("SELECT 1 FROM return_lines WHERE order_id = ?", (row["id"],)).fetchone():
+                raise DomainError("lines that have returns against them cannot change")
+            c.execute("DELETE FROM order_lines WHERE order_id = ?", (row["id"],))
+            c.executemany(
+                """INSERT INTO order_lines (order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
+                   VALUES (?,?,?,?,?,?,?,?)""",
+                [(row["id"], p["line_no"], p["sku"], p["description"], p["qty"], p["unit_price_e4"],
+                  p["discount_e2"], p["amount_cents"]) for p in priced],
+            )
+            charges = c.execute("SELECT COALESCE(SUM(amount_cents),0) FROM order_charges WHERE order_id = ?", (row["id"],)).fetchone()[0]
+            total_cents = sum(p["amount_cents"] for p in priced) + charges
+            self._update(c, row, now, total_cents=total_cents)
+            self._event(c, row, now, "lines_changed", total=str(from_cents_int(total_cents)),
+                        before=before, after=[{k: p[k] for k in ("sku", "qty", "unit_price_e4", "discount_e2", "amount_cents")} for p in priced])
+        return self.get(number)
+
+    # ---- claims ------------------------------------------------------------------------
+    def claim_next(self) -> Claimed | None:
+        self.ctx.require(Action.ORDER_WORK)
+        return self._claim(None)
+
+    def claim(self, number: str) -> Claimed:
+        self.ctx.require(Action.ORDER_WORK, number)
+        c = self.ctx.store.conn
+        row = self._row(c, number)
+        got = self._claim(row["id"])
+        if got is None:
+            row = self._row(c, number)
+            if row["claimed_by"]:
+                raise ClaimLost(f"{number} is claimed by {row['claimed_by']}")
+            raise DomainError(f"{number} is {row['state']}, not queued; it cannot be claimed")
+        return got
+
+    def _claim(self, item_id: int | None) -> Claimed | None:
+        now = self.ctx.now()
+        with self.ctx.store.write() as c:
+            claims.reap(c, ORDERS, now)
+            row = claims.claim(c, ORDERS, user=self._actor, now=now, lease=self.ctx.rules.lease, item_id=item_id)
+        if row is None:
+            return None
+        return Claimed(row["id"], row["number"], row["priority"], dt(row["due_at"]), row["claim_token"],
+                       dt(row["lease_expires_at"]))
+
+    def renew(self, number: str, token: str) -> datetime:
+        now = self.ctx.now()
+        with self.ctx.store.write() as c:
+            row = self._row(c, number)
+            return claims.renew(c, ORDERS, item_id=row["id"], user=self._actor, token=token, now=now,
+                                lease=self.ctx.rules.lease)
+
+    def unclaim(self, number: str, token: str | None) -> None:
+        """Give a claim back unfinished: the order returns to the queue."""
+        now = self.ctx.now()
+        with self.ctx.store.write() as c:
+            row = self._locked_row(c, number, now)
+            claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
+            claims.drop(c, ORDERS, row, actor=self._actor, now=now, action="unclaim")
+
+    def give_back(self, tokens: list[str]) -> int:
+        """Session end: return every claim this session still holds (by token)."""
+        if not tokens:
+            return 0
+        now = self.ctx.now()
+        n = 0
+        with self.ctx.store.write() as c:
+            for tok in tokens:
+                row = c.execute("SELECT * FROM orders WHERE claim_token = ? AND claimed_by = ?", (tok, self._actor)).fetchone()
+                if row is not None:
+                    claims.drop(c, ORDERS, row, actor=self._actor, now=now, action="unclaim", extra={"why": "session ended"})
+                    n += 1
+        return n
+
+    def force_release(self, number: str, reason: str) -> None:
+        self.ctx.require(Action.FORCE_RELEASE, number)
+        if not (reason and reason.strip()):
+            raise ValidationError("a force-release needs a reason", field="reason")
+        now = self.ctx.now()
+        with self.ctx.store.write() as c:
+            row = self._locked_row(c, number, now)
+            if row["claimed_by"] is None:
+                raise DomainError(f"{number} is not claimed")
+            claims.drop(c, ORDERS, row, actor=self._actor, now=now, action="force_release", extra={"reason": reason})
+
+    def reassign(self, number: str, to_user: str, reason: str | None = None) -> Claimed:
+        """Hand an order to another rep: the old claim ends, the new holder gets a fresh token."""
+        self.ctx.require(Action.REASSIGN, number)
+        from db.service.users import active_user
+
+        now = self.ctx.now()
+        with self.ctx.store.write() as c:
+            target = active_user(c, to_user)
+            row = self._locked_row(c, number, now)
+            if row["claimed_by"] is not None:
+                claims.drop(c, ORDERS, row, actor=self._actor, now=now, action="force_release",
+                            extra={"reason": reason or f"reassigned to {target.name}"})
+            got = claims.claim(c, ORDERS, user=target.name, now=now, lease=self.ctx.rules.lease, item_id=row["id"])
+            if got is None:
+                raise DomainError(f"{number} is {row['state']}; only queued or claimed orders can be reassigned")
+            self._event(c, row, now, "reassign", to=target.name, reason=reason)
+        return Claimed(got["id"], got["number"], got["priority"], dt(got["due_at"]), got["claim_token"],
+                       dt(got["lease_expires_at"]))
+
+    # ---- work --------------------------------------------------------------------------
+    def tick(self, number: str, step: str, *, token: str | None) -> None:
+        self.ctx.require(Action.ORDER_WORK, number)
+        now = self.ctx.now()
+        with self.ctx.store.write() as c:
+            row = self._locked_row(c, number, now)
+            claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
+            checklist = self._checklist(row["type"])
+            if step not in checklist:
+                raise ValidationError(f"{step!r} is not on the {row['type']} checklist ({'; '.join(checklist)})", field="step")
+            done = c.execute("SELECT ticked_by FROM order_ticks WHERE order_id = ? AND step = ?", (row["id"], step)).fetchone()
+            if done:
+                raise DomainError(f"{step!r} was ticked already by {done[0]}")
+            c.execute("INSERT INTO order_ticks (order_id, step, ticked_by, ticked_at) VALUES (?,?,?,?)",
+                      (row["id"], step, self._actor, ts(now)))
+            self._update(c, row, now)
+            self._event(c, row, now, "tick", step=step)
+
+    def hold(self, number: str, reason: str, note: str | None, *, token: str | None = None) -> None:
+        self.ctx.require(Action.ORDER_WORK, number)
+        try:
+            why = HoldReason(reason)
+        except ValueError:
+            raise ValidationError(f"unknown hold reason {reason!r} ({', '.join(h.value for h in HoldReason)})", field="reason") from None
+        now = self.ctx.now()
+        with self.ctx.store.write() as c:
+            row = self._locked_row(c, number, now)
+            claims.fence(row, user=self._actor, token=token, now=now, need_claim=False)
+            new = machine.transition(OrderState(row["state"]), "hold")
+            data: dict[str, Any] = {"state": new.value, "reason": why.value, "note": note}
+            if row["claimed_by"]:
+                data.update(claim="drop", token=row["claim_token"], holder=row["claimed_by"])
+            self._update(c, row, now, state=new.value, hold_reason=why.value, hold_note=note,
+                         hold_started_at=ts(now), claimed_by=None, claim_token=None, claimed_at=None,
+                         lease_expires_at=None)
+            self._event(c, row, now, "hold", **data)
+
+    def unhold(self, number: str, note: str) -> None:
+        self.ctx.require(Action.ORDER_WORK, number)
+        now = self.ctx.now()
+        with self.ctx.store.write() as c:
+            row = self._locked_row(c, number, now)
+            new = machine.transition(OrderState(row["state"]), "unhold")
+            reason = HoldReason(row["hold_reason"])
+            if reason == HoldReason.CREDIT:
+                self.ctx.require(Action.LIFT_CREDIT_HOLD, number)
+            machine.guard_unhold(reason, note, self.ctx.actor.is_supervisor, self.ctx.rules)
+            paused = 0.0
+            if reason.pauses_sla and row["hold_started_at"] is not None:
+                paused = max(0.0, ts(now) - row["hold_started_at"])
+            self._update(c, row, now, state=new.value, hold_reason=None, hold_note=None, hold_started_at=None,
+                         paused_s=row["paused_s"] + paused, due_at=row["due_at"] + paused)
+            self._event(c, row, now, "unhold", state=new.value, reason=reason.value, note=note, paused_s=paused,
+                        due_at=ts(dt(row["due_at"] + paused)))
+
+    def release(self, number: str, *, token: str | None) -> None:
+        self.ctx.require(Action.ORDER_WORK, number)
+        now = self.ctx.now()
+        with self.ctx.store.write() as c:
+            row = self._locked_row(c, number, now)
+            claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
+            new = machine.transition(OrderState(row["state"]), "release")
+            ticked = [r[0] for r in c.execute("SELECT step FROM order_ticks WHERE order_id = ?", (row["id"],))]
+            nlines = c.execute("SELECT COUNT(*) FROM order_lines WHERE order_id = ?", (row["id"],)).fetchone()[0]
+            machine.guard_release(self._checklist(row["type"]), ticked, nlines)
+            stock = self._stock_take(c, row["id"], -1)
+            self._update(c, row, now, state=new.value, released_at=ts(now), released_by=self._actor,
+                         claimed_by=None, claim_token=None, claimed_at=None, lease_expires_at=None)
+            self._event(c, row, now, "release", state=new.value, claim="drop", token=row["claim_token"],
+                        holder=row["claimed_by"], stock=stock)
+
+    def ship(self, number: str) -> None:
+        self._simple(number, "ship", Action.ORDER_SHIP, shipped_at=True)
+
+    def close(self, number: str) -> None:
+        self._simple(number, "close", Action.ORDER_SHIP, closed_at=True)
+
+    def _simple(self, number: str, action: str, perm: Action, **stamp: bool) -> None:
+        self.ctx.require(perm, number)
+        now = self.ctx.now()
+        with self.ctx.store.write() as c:
+            row = self._locked_row(c, number, now)
+            new = machine.transition(OrderState(row["state"]), action)
+            self._update(c, row, now, state=new.value, **{k: ts(now) for k in stamp})
+            self._event(c, row, now, action, state=new.value)
+
+    def cancel(self, number: str, reason: str, *, token: str | None = None) -> None:
+        self.ctx.require(Action.ORDER_WORK, number)
+        if not (reason and reason.strip()):
+            raise ValidationError("cancelling needs a reason", field="reason")
+        now = self.ctx.now()
+        with self.ctx.store.write() as c:
+            row = self._locked_row(c, number, now)
+            claims.fence(row, user=self._actor, token=token, now=now, need_claim=False)
+            state = OrderState(row["state"])
+            new = machine.transition(state, "cancel")
+            data: dict[str, Any] = {"state": new.value, "reason": reason}
+            if state == OrderState.RELEASED:
+                data["stock"] = self._stock_take(c, row["id"], +1)
+            if row["claimed_by"]:
+                data.update(claim="drop", token=row["claim_token"], holder=row["claimed_by"])
+            self._update(c, row, now, state=new.value, cancelled_at=ts(now), cancel_reason=reason,
+                         claimed_by=None, claim_token=None, claimed_at=None, lease_expires_at=None)
+            self._event(c, row, now, "cancel", **data)
+
+    def override(self, number: str, *, reason: str, priority: str | None = None, due_at: datetime | None = None) -> None:
+        """A supervisor's re-ranking; the reason stays on the order so the queue can explain it."""
+        self.ctx.require(Action.OVERRIDE, number)
+        if not (reason and reason.strip()):
+            raise ValidationError("an override needs a reason", field="reason")
+        if priority is None and due_at is None:
+            raise ValidationError("override what? give a class (--priority) or a due time (--due)", field="priority")
+        now = self.ctx.now()
+        with self.ctx.store.write() as c:
+            row = self._locked_row(c, number, now)
+            if not OrderState(row["state"]).open:
+                raise DomainError(f"a {row['state']} order is no longer in the queue; nothing to override")
+            cols: dict[str, Any] = {}
+            before = {"priority": row["priority"], "due_at": row["due_at"]}
+            if priority is not None:
+                try:
+                    p = Priority(priority.upper())
+                except ValueError:
+                    raise ValidationError(f"unknown class {priority!r} (P1..P4)", field="priority") from None
+                cols.update(priority=p.value, priority_level=p.level)
+                if due_at is None:
+                    base_due = dt(row["received_at"]) + self.ctx.rules.sla(p) + timedelta(seconds=row["paused_s"])
+                    cols["due_at"] = ts(base_due)
+            if due_at is not None:
+                cols["due_at"] = ts(due_at)
+            cols["override_note"] = f"{self._actor}: {reason}"
+            cols["priority_source"] = f"override by {self._actor}: {reason}"
+            self._update(c, row, now, **cols)
+            self._event(c, row, now, "override", reason=reason, before=before,
+                        after={"priority": cols.get("priority", row["priority"]), "due_at": cols.get("due_at", row["due_at"])})
+
+    def list(self, f: QueueFilter, offset: int = 0, limit: int = 200) -> list[sqlite3.Row]:
+        self.ctx.require(Action.ORDER_VIEW)
+        from db.orders_read import window
+
+        return window(self.ctx.store.conn, f, offset, limit)
