@@ -1,0 +1,111 @@
+"""Fixtures every test area shares: real SQLite files in WAL mode, a CLI runner, a settable clock."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from db.service import Desk
+from db.store import Store
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class FakeClock:
+    """The clock is passed in everywhere; tests move it by hand instead of sleeping."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.t = start or datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.t
+
+    def advance(self, **kw: float) -> datetime:
+        self.t += timedelta(**kw)
+        return self.t
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """An initialised, empty database file."""
+    p = tmp_path / "orderq.db"
+    Store.open(p, create=True).close()
+    return p
+
+
+@pytest.fixture
+def demo_db(tmp_path: Path) -> Path:
+    """A demo database (300 orders, seed 1) with the demo users."""
+    p = tmp_path / "demo.db"
+    run_cli("--db", str(p), "demo", "--orders", "300", "--seed", "1", check=True)
+    return p
+
+
+@pytest.fixture
+def open_store(clock: FakeClock) -> Iterator[Callable[..., Store]]:
+    opened: list[Store] = []
+
+    def _open(path: Path, **kw) -> Store:  # noqa: ANN003
+        s = Store.open(path, clock=kw.pop("clock", clock), **kw)
+        opened.append(s)
+        return s
+
+    yield _open
+    for s in opened:
+        s.close()
+
+
+@pytest.fixture
+def desk_for(open_store: Callable[..., Store]) -> Callable[..., Desk]:
+    def _desk(path: Path, user: str | None, **kw) -> Desk:  # noqa: ANN003
+        store = open_store(path, **kw)
+        return Desk.for_user(store, user) if user else Desk.operator(store)
+
+    return _desk
+
+
+def run_cli(*args: str, check: bool = False, env: dict[str, str] | None = None,
+            input: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The real `orderq` console script, in its own process."""
+    exe = Path(sys.executable).parent / "orderq"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "cli.main"]
+    full_env = {**os.environ, **(env or {})}
+    for k in ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"):
+        full_env.pop(k, None)
+    proc = subprocess.run([*cmd, *args], capture_output=True, text=True, env=full_env, input=input,
+                          timeout=timeout, cwd=REPO)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"orderq {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
+    return proc
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    return run_cli
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    """The real data sets: $ORDERQ_DATA, else ../shared/data beside the repo. Skips, saying why, if neither."""
+    env = os.environ.get("ORDERQ_DATA")
+    candidates = [Path(env)] if env else []
+    candidates += [REPO.parent / "shared" / "data", REPO.parent.parent / "shared" / "data"]
+    for c in candidates:
+        if (c / "online-retail").is_dir():
+            return c
+    pytest.skip("real data not found: set ORDERQ_DATA or place shared/data beside the repo")
