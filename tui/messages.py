@@ -1,0 +1,18 @@
+"""Messages shared by every screen. The app owns the one change feed and tells screens."""
+from __future__ import annotations
+
+from textual.message import Message
+
+from core.models import Event
+
+
+class StoreChanged(Message):
+    """Another session (or this one) committed: `events` are the new events, oldest first.
+
+    The app posts this to every screen on its stack after each change-feed batch. A screen
+    refreshes only what the events touch, keeping its cursor on the same item.
+    """
+
+    def __init__(self, events: list[Event]) -> None:
+        super().__init__()
+        self.events = events
