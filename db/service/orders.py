@@ -135,9 +135,9 @@ class OrderService:
             raise Conflict(f"{row['number']} changed since you opened it (version {expected} → {row['version']}); reload")
 
     def _update(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, **cols: Any) -> None:
-        sets = ", ".join(f"{k} = :{k}" for k in cols)
+        sets = "".join(f"{k} = :{k}, " for k in cols)
         cur = c.execute(
-            f"UPDATE orders SET {sets}, version = version + 1, updated_at = :_now WHERE id = :_id AND version = :_v",
+            f"UPDATE orders SET {sets}version = version + 1, updated_at = :_now WHERE id = :_id AND version = :_v",
             {**cols, "_now": ts(now), "_id": row["id"], "_v": row["version"]},
         )
         if cur.rowcount != 1:
@@ -459,13 +459,13 @@ class OrderService:
 
     def unhold(self, number: str, note: str) -> None:
         self.ctx.require(Action.ORDER_WORK, number)
+        if self._row(self.ctx.store.conn, number)["hold_reason"] == HoldReason.CREDIT.value:
+            self.ctx.require(Action.LIFT_CREDIT_HOLD, number)  # logged refusal, outside the write
         now = self.ctx.now()
         with self.ctx.store.write() as c:
             row = self._locked_row(c, number, now)
             new = machine.transition(OrderState(row["state"]), "unhold")
             reason = HoldReason(row["hold_reason"])
-            if reason == HoldReason.CREDIT:
-                self.ctx.require(Action.LIFT_CREDIT_HOLD, number)
             machine.guard_unhold(reason, note, self.ctx.actor.is_supervisor, self.ctx.rules)
             paused = 0.0
             if reason.pauses_sla and row["hold_started_at"] is not None:
