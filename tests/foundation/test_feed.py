@@ -24,10 +24,12 @@ async def _first_batch(feed: ChangeFeed, timeout: float = 10.0) -> list:
         feed.stop()
 
 
-def _claim_in_other_process(db: Path) -> subprocess.Popen:
+async def _claim_in_other_process(db: Path) -> tuple[int, bytes]:
     exe = Path(sys.executable).parent / "orderq"
-    return subprocess.Popen([str(exe), "--db", str(db), "claim", "--user", "bob", "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = await asyncio.create_subprocess_exec(str(exe), "--db", str(db), "claim", "--user", "bob", "--json",
+                                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _out, err = await proc.communicate()
+    return proc.returncode or 0, err
 
 
 @pytest.mark.parametrize("use_watcher", [True, False], ids=["watchfiles", "polling"])
@@ -36,10 +38,9 @@ async def test_feed_sees_another_process_commit(demo_db: Path, use_watcher: bool
     feed = ChangeFeed(conn, demo_db, use_watcher=use_watcher)
     start = feed.cursor
     task = asyncio.create_task(_first_batch(feed))
-    await asyncio.sleep(0)  # let the watcher start before the write
-    proc = _claim_in_other_process(demo_db)
-    out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
+    await asyncio.wait_for(feed.started.wait(), 10)
+    rc, err = await _claim_in_other_process(demo_db)
+    assert rc == 0, err
     batch = await task
     assert feed.mode == ("watch" if use_watcher else "poll")
     assert [e.action for e in batch] == ["claim"]
