@@ -34,7 +34,7 @@ UK = ZoneInfo("Europe/London")
 CHUNK_INVOICES = 2000
 
 #: page cache while importing: the line indexes are updated at random keys, which thrashes the default 2 MB
-IMPORT_CACHE_KIB = 32 * 1024
+IMPORT_CACHE_KIB = 16384
 
 Progress = Callable[[int, int], None]
 
@@ -527,9 +527,10 @@ def run_import(conn: Any, path: Path, *, fmt: str = "auto", rules: Rules, now: d
             r = imp.first_reject
             raise ValidationError(f"--strict: {summary.rejects} row(s) rejected, nothing imported; first: row {r.row}: "
                                   f"{r.reason}: {r.detail}", field="file")
-        imp.bulk.event("import", None, path.name, "imported", {
-            "format": fmt, "rows_read": summary.rows_read, "orders": summary.orders, "returns": summary.returns,
-            "rejects": summary.rejects})
+        if summary.orders or summary.returns or imp.bulk.customers_created or imp.bulk.products_created:
+            imp.bulk.event("import", None, path.name, "imported", {
+                "format": fmt, "rows_read": summary.rows_read, "orders": summary.orders, "returns": summary.returns,
+                "rejects": summary.rejects})
         imp.bulk.commit()
         summary.chunks += 1
     except BaseException:

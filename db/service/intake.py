@@ -1,10 +1,14 @@
 """Intake: bulk imports and the drop folder, behind the IMPORT permission (operator, supervisor, admin)."""
 from __future__ import annotations
 
+import csv
+import gzip
+import sqlite3
 from pathlib import Path
 
+from core.errors import ValidationError
 from core.permissions import Action
-from db.connection import StoreError
+from db.connection import StoreError, translate
 from db.importer import CHUNK_INVOICES, ImportSummary, Progress, run_import
 from db.service.context import Context
 
@@ -23,5 +27,10 @@ class IntakeService:
             return run_import(conn, Path(path), fmt=fmt, rules=self.ctx.rules, now=self.ctx.now(),
                               actor=self.ctx.actor.name, rejects_path=Path(rejects) if rejects else None,
                               strict=strict, progress=progress, chunk=chunk)
+        except (csv.Error, UnicodeDecodeError, EOFError, gzip.BadGzipFile) as e:
+            raise ValidationError(f"{Path(path).name}: cannot read it: {e}; invoices committed before this point stay "
+                                  "(a re-run resumes)", field="file") from None
+        except sqlite3.Error as e:
+            raise translate(e) from None
         except OSError as e:
             raise StoreError(f"cannot read {path}: {e.strerror or e}") from None
