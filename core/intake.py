@@ -130,34 +130,31 @@ def local_to_utc(text: str, tz: tzinfo) -> datetime:
 
 def parse_retail_row(row: int, fields: list[str], tz: tzinfo, _dates: dict[str, datetime] | None = None) -> SourceLine | Reject:
     """One UCI Online Retail row, validated; a Reject says what is wrong with it."""
-    raw = tuple(fields)
     if len(fields) != 8:
-        return Reject(row, "bad-row", f"expected 8 fields, got {len(fields)}", raw)
+        return Reject(row, "bad-row", f"expected 8 fields, got {len(fields)}", tuple(fields))
     inv, sku, desc, qty_s, date_s, price_s, cust, country = fields
     inv = inv.strip()
     sku = sku.strip().upper()
     if not inv or not sku:
-        return Reject(row, "bad-row", "InvoiceNo or StockCode is empty", raw)
+        return Reject(row, "bad-row", "InvoiceNo or StockCode is empty", tuple(fields))
     try:
         qty = int(qty_s)
-    except ValueError:
-        return Reject(row, "bad-row", f"Quantity {qty_s!r} is not a whole number", raw)
-    try:
         p = price_e4(price_s)
     except ValueError as e:
-        return Reject(row, "bad-row", str(e), raw)
-    try:
-        if _dates is not None:
-            when = _dates.get(date_s)
-            if when is None:
-                when = _dates[date_s] = local_to_utc(date_s, tz)
-        else:
+        return Reject(row, "bad-row", f"Quantity {qty_s!r} is not a whole number" if "int()" in str(e) else str(e),
+                      tuple(fields))
+    when = _dates.get(date_s) if _dates is not None else None
+    if when is None:
+        try:
             when = local_to_utc(date_s, tz)
-    except ValueError:
-        return Reject(row, "bad-row", f"InvoiceDate {date_s!r} is not a date and time", raw)
-    cust = cust.strip()
-    if cust.endswith(".0"):
-        cust = cust[:-2]
+        except ValueError:
+            return Reject(row, "bad-row", f"InvoiceDate {date_s!r} is not a date and time", tuple(fields))
+        if _dates is not None:
+            _dates[date_s] = when
+    if cust:
+        cust = cust.strip()
+        if cust.endswith(".0"):
+            cust = cust[:-2]
     return SourceLine(row, inv, sku, desc.strip(), qty, p, when, cust or None, country.strip())
 
 

@@ -36,6 +36,9 @@ CHUNK_INVOICES = 2000
 #: page cache while importing: the line indexes are updated at random keys, which thrashes the default 2 MB
 IMPORT_CACHE_KIB = 16384
 
+#: invoices between progress-bar updates
+PROGRESS_EVERY = 100
+
 Progress = Callable[[int, int], None]
 
 
@@ -182,12 +185,12 @@ class Importer:
 
     def invoice_done(self, done: int = 0, total: int = 0) -> None:
         self.in_chunk += 1
+        if self.progress and self.in_chunk % PROGRESS_EVERY == 0:
+            self.progress(done, total)
         if self.in_chunk >= self.chunk and not self.strict:
             self.bulk.commit()
             self.s.chunks += 1
             self.in_chunk = 0
-            if self.progress:
-                self.progress(done, total)
             self.bulk.begin()
 
     def already(self, ref: str, lines: list[SourceLine]) -> bool:
@@ -209,11 +212,11 @@ class Importer:
               goods: list[Goods], charges: list[tuple[str, str, str, int]], shipped_at: datetime | None = None,
               charge_rows: bool = True) -> None:
         if shipped_at is not None:
-            state = self.bulk.add_historical_order(ref=ref, customer=customer, channel=channel, order_type=order_type,
+            state, total = self.bulk.add_historical_order(ref=ref, customer=customer, channel=channel, order_type=order_type,
                                                    received_at=received_at, shipped_at=shipped_at, goods=goods,
                                                    charges=charges)
         else:
-            state = self.bulk.add_order(ref=ref, customer=customer, channel=channel, order_type=order_type,
+            state, total = self.bulk.add_order(ref=ref, customer=customer, channel=channel, order_type=order_type,
                                         received_at=received_at, goods=goods, charges=charges)
         s = self.s
         s.orders += 1
@@ -224,8 +227,7 @@ class Importer:
         s.by_state[state.value] += 1
         if state == OrderState.RELEASED and shipped_at is None:
             s.straight_through += 1
-        s.order_total_cents += sum(amount_cents(g.qty, g.price_e4, g.discount_e2) for g in goods) + sum(
-            ch[3] for ch in charges)
+        s.order_total_cents += total
 
     # ---- online retail -------------------------------------------------------------------------
     def online_retail(self, path: Path) -> None:

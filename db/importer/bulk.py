@@ -194,18 +194,24 @@ class Bulk:
         max_qty = 0
         lid = self.next_line
         self.next_line += len(goods)
+        products = self.products
         for i, g in enumerate(goods, start=1):
-            amt = amount_cents(g.qty, g.price_e4, g.discount_e2)
-            rows.append((lid, oid, i, g.sku, self.products[g.sku].description, g.qty, g.price_e4, g.discount_e2, amt))
+            qty, p = g.qty, g.price_e4
+            if g.discount_e2:
+                amt = amount_cents(qty, p, g.discount_e2)
+            else:  # the common case, inlined: qty × price half-even to the cent
+                q, r = divmod(qty * p, 100)
+                amt = q + 1 if r > 50 or (r == 50 and q & 1) else q
+            rows.append((lid, oid, i, g.sku, products[g.sku].description, qty, p, g.discount_e2, amt))
             lid += 1
             total += amt
-            needs[g.sku] += g.qty
-            if g.qty > max_qty:
-                max_qty = g.qty
+            needs[g.sku] += qty
+            if qty > max_qty:
+                max_qty = qty
         return rows, total, needs, max_qty
 
     def add_order(self, *, ref: str, customer: Cust, channel: Channel, order_type: str, received_at: datetime,
-                  goods: list[Goods], charges: list[tuple[str, str, str, int]]) -> OrderState:
+                  goods: list[Goods], charges: list[tuple[str, str, str, int]]) -> tuple[OrderState, int]:
         """One order exactly as live entry creates it: rows, state, holds, straight-through, events, stock."""
         oid = self.next_order
         self.next_order += 1
@@ -251,11 +257,11 @@ class Bulk:
             self.event("order", oid, number, "auto_release",
                        {"state": "released", "stock": stock, "straight_through": True}, actor="system")
         self.order_refs.add(ref)
-        return d.state
+        return d.state, total
 
     def add_historical_order(self, *, ref: str, customer: Cust, channel: Channel, order_type: str,
                              received_at: datetime, shipped_at: datetime, goods: list[Goods],
-                             charges: list[tuple[str, str, str, int]]) -> OrderState:
+                             charges: list[tuple[str, str, str, int]]) -> tuple[OrderState, int]:
         """An order that was fulfilled before the import: it arrives shipped, and its stock is long gone."""
         oid = self.next_order
         self.next_order += 1
@@ -277,7 +283,7 @@ class Bulk:
             "source_ref": ref, "imported": "shipped before import",
         })
         self.order_refs.add(ref)
-        return OrderState.SHIPPED
+        return OrderState.SHIPPED, total
 
     # ---- cancellations -----------------------------------------------------------------------
     def prepare_matching(self, keys: set[tuple[int, str]]) -> None:
@@ -288,8 +294,8 @@ class Bulk:
         self.conn.executemany("INSERT INTO temp.intake_keys VALUES (?,?)", sorted(keys))
         self.conn.execute(
             """INSERT INTO temp.intake_match SELECT o.customer_id, l.sku, o.received_at, l.id, l.order_id
-               FROM temp.intake_keys k JOIN order_lines l INDEXED BY ix_order_lines_sku ON l.sku = k.sku
-               JOIN orders o ON o.id = l.order_id AND o.customer_id = k.customer_id""")
+               FROM temp.intake_keys k JOIN orders o ON o.customer_id = k.customer_id
+               JOIN order_lines l ON l.order_id = o.id AND l.sku = k.sku""")
         self.conn.execute("CREATE INDEX temp.ix_intake_match ON intake_match(customer_id, sku, received_at)")
         self.match_ready = True
 
