@@ -174,6 +174,8 @@ class Importer:
         self.in_chunk = 0
         self.first_reject: Reject | None = None
         self.seen: set[str] = set()
+        #: the last order skipped as already imported, if no order was imported after it
+        self.skipped_since: str | None = None
 
     # ---- plumbing ----------------------------------------------------------------------------
     def reject(self, rej: Reject) -> None:
@@ -204,9 +206,21 @@ class Importer:
             else:
                 self.s.skipped_rows += len(lines)
                 self.s.skipped_orders += 1
+                if ref in b.order_refs and not self.s.orders:
+                    self.skipped_since = ref
             return True
         self.seen.add(ref)
         return False
+
+    def _mark(self) -> int:
+        """Line ids below the mark were read before this point of the file: this run's lines so far, or,
+        when resuming, the lines of the orders skipped up to here (ids follow the file)."""
+        if self.skipped_since is None or self.s.orders:
+            return self.bulk.next_line
+        row = self.bulk.conn.execute(
+            "SELECT MAX(l.id) FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.source_ref = ?",
+            (self.skipped_since,)).fetchone()
+        return int(row[0] or 0) + 1
 
     def order(self, *, ref: str, customer: Cust, channel: Channel, order_type: str, received_at: datetime,
               goods: list[Goods], charges: list[tuple[str, str, str, int]], shipped_at: datetime | None = None,
@@ -266,7 +280,7 @@ class Importer:
                 if plan.cancellation:
                     # matched after the orders: against lines read before it (ids below the mark)
                     if plan.goods:
-                        pending.append((ref, plan.goods, self.bulk.next_line))
+                        pending.append((ref, plan.goods, self._mark()))
                     continue
                 if plan.goods:
                     self._retail_order(ref, plan.goods, plan.charges)

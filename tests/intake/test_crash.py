@@ -60,3 +60,14 @@ def test_sigkill_mid_import_leaves_no_partial_invoice(slices, tmp_path: Path) ->
     assert s["conserved"] and s["already_imported_orders"] == got
     assert c.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == len(exp.orders)
     assert run_cli("--db", str(db), "check").returncode == 0
+
+    # and the resumed database says what one uninterrupted import says
+    clean = tmp_path / "clean.db"
+    run_cli("--db", str(clean), "init", check=True)
+    run_cli("--db", str(clean), "import", str(file), "--rejects", str(tmp_path / "r3.csv"), check=True)
+    sql = ("SELECT o.source_ref, l.line_no, l.sku, l.qty, l.qty_returned, o.state, o.total_cents FROM order_lines l "
+           "JOIN orders o ON o.id = l.order_id ORDER BY 1, 2")
+    returns = "SELECT source_ref, refund_cents, (SELECT COUNT(*) FROM return_lines WHERE return_id = r.id) FROM returns r ORDER BY 1"
+    d = sqlite3.connect(clean)
+    assert c.execute(sql).fetchall() == d.execute(sql).fetchall()
+    assert c.execute(returns).fetchall() == d.execute(returns).fetchall()
