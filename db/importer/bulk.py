@@ -58,6 +58,8 @@ class Prod:
 
 @dataclass(slots=True)
 class Goods:
+    """A priced line to write. Anything with these four attributes will do (core.intake.SourceLine has them)."""
+
     sku: str
     qty: int
     price_e4: int
