@@ -1,7 +1,25 @@
 """Bulk intake: online-retail (UCI), Northwind, and the generic csv / jsonl formats.
 
-Files are streamed (gzip read directly, never loaded whole). Writes go through `Bulk`, in chunks that
-end on invoice boundaries; re-running an import skips every source_ref already present.
+Files are streamed (gzip read directly, never loaded whole). Writes go through `Bulk`, in chunks of
+CHUNK_INVOICES invoices that end on invoice boundaries; re-running an import skips every source_ref
+already present, so the committed chunks are a resumable checkpoint and a crash never leaves half an
+invoice. Cancellations (online-retail `C` invoices) are matched after the orders, each against the
+lines read before it.
+
+Generic format (`--format csv`, `--format jsonl`; one row / JSON object per order line; rows of one
+order are consecutive and share its order_ref):
+    order_ref    required; the order's source_ref (idempotency key)
+    customer     required; an existing customer code
+    sku          required; an existing product SKU, or a charge code (POST, DOT, C2, D, M, S,
+                 AMAZONFEE, BANK CHARGES, CRUK, B) which becomes an order charge of qty × unit_price
+    qty          required; whole number > 0 (a JSON number or string; never a float)
+    unit_price   optional; decimal string with at most 4 places; empty: the product's list price
+    discount     optional; percent 0–100, at most 2 places
+    channel      optional; phone, fax, email, online (default), edi, walk_in
+    type         optional; a request type from the rules (default standard)
+    received_at  optional; ISO 8601 (naive means UTC); default: now
+    description  optional; shown on charges
+The order's customer, channel, type and received_at come from its first row.
 """
 from __future__ import annotations
 

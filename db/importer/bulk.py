@@ -345,9 +345,11 @@ class Bulk:
         self.conn.executemany("UPDATE order_lines SET qty_returned = qty_returned + ? WHERE id = ?",
                               [(ln[2], ln[1]) for ln in lines])
         self.event("return", rid, number, "created", {
-            "state": "resolved", "resolution": "refund", "customer": customer.code, "reason": "other",
-            "note": note, "refund": cents_text(refund), "fee": "0.00", "lines": len(rl_rows),
-            "orders": sorted({ln[6] for ln in lines}), "source_ref": ref, "imported": True,
+            "state": "resolved", "customer": customer.code, "resolution": "refund",
+            "priority": cls.priority.value, "priority_source": cls.source,
+            "orders": sorted({ln[6] for ln in lines}), "refund": cents_text(refund), "fee": "0.00", "note": note,
+            "lines": [{"order": ln[6], "sku": ln[3], "qty": ln[2], "reason": "other"} for ln in lines],
+            "source_ref": ref, "imported": True,
         })
         self.return_refs.add(ref)
         return refund
