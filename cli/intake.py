@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from pathlib import Path
 
@@ -103,6 +104,11 @@ def cmd_intake(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     folder = DropFolder(desk.intake, Path(args.watch), fmt=args.format, settle=args.settle, on_result=report)
+
+    def _stop(_sig: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # an import in progress rolls back its open chunk; the file stays to be retried
+
+    signal.signal(signal.SIGTERM, _stop)
     try:
         if args.once:
             folder.run_once()
