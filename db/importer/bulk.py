@@ -89,12 +89,17 @@ class Bulk:
         self.customers_created = 0
         self.products_created = 0
         self.match_ready = False
+        self._seen_version: int | None = None
 
     # ---- transactions ------------------------------------------------------------------------
     def begin(self) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
         self.in_tx = True
-        # other sessions may have written between chunks: start from the database, never from memory
+        # other sessions may have written between chunks: then start from the database, not from memory.
+        # data_version changes only when another connection commits, so an unchanged one means memory is right.
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._seen_version:
+            return
         self.customers = {
             r[1]: Cust(r[0], r[1], Tier(r[2]), r[3], r[4], bool(r[5]))
             for r in self.conn.execute("SELECT id, code, tier, credit_limit_cents, open_balance_cents, known FROM customers")
@@ -110,9 +115,11 @@ class Bulk:
     def commit(self) -> None:
         self.flush()
         self.conn.execute("COMMIT")
+        self._seen_version = self.conn.execute("PRAGMA data_version").fetchone()[0]
         self.in_tx = False
 
     def rollback(self) -> None:
+        self._seen_version = None
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
         self.in_tx = False
