@@ -99,8 +99,12 @@ def cmd_intake(args: argparse.Namespace) -> int:
     def report(name: str, outcome: str, detail: dict) -> None:
         if args.json:
             emit_json({"file": name, "outcome": outcome, **detail})
+        elif outcome == "done":
+            print(f"{name}: done: {detail['orders']:,} orders ({detail['straight_through']:,} straight through), "
+                  f"{detail['returns']:,} returns, {detail['rejects']:,} rejects, "
+                  f"{detail['already_imported_orders']:,} already imported -> {detail['moved_to']}", flush=True)
         else:
-            print(f"{name}: {outcome}" + (f" ({detail.get('reason')})" if detail.get("reason") else ""), flush=True)
+            print(f"{name}: failed: {detail.get('reason')} -> {detail.get('moved_to')}", flush=True)
         sys.stdout.flush()
 
     folder = DropFolder(desk.intake, Path(args.watch), fmt=args.format, settle=args.settle, on_result=report)
