@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -51,14 +51,11 @@ class Window:
             from core.errors import ValidationError
 
             raise ValidationError("the window is empty: --until must be after --since", field="until")
+        object.__setattr__(self, "lo", self.since.timestamp())
+        object.__setattr__(self, "hi", self.until.timestamp())
 
-    @property
-    def lo(self) -> float:
-        return self.since.timestamp()
-
-    @property
-    def hi(self) -> float:
-        return self.until.timestamp()
+    lo: float = field(init=False, repr=False, compare=False)  # since, as epoch seconds
+    hi: float = field(init=False, repr=False, compare=False)  # until, as epoch seconds
 
     def has(self, t: float | None) -> bool:
         return t is not None and self.lo <= t < self.hi

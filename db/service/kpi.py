@@ -99,8 +99,8 @@ class KpiService:
                 " WHERE r.received_at >= ? AND r.received_at < ?", (lo, hi)
             ).fetchall(),
             units_shipped=q(
-                "SELECT o.shipped_at, l.qty FROM orders o JOIN order_lines l ON l.order_id = o.id"
-                " WHERE o.shipped_at >= ? AND o.shipped_at < ?", (lo, hi)
+                "SELECT o.shipped_at, (SELECT SUM(l.qty) FROM order_lines l WHERE l.order_id = o.id) AS qty"
+                " FROM orders o WHERE o.shipped_at >= ? AND o.shipped_at < ?", (lo, hi)
             ).fetchall(),
             returns_resolved=q(
                 "SELECT requested_at, received_at, resolved_at FROM returns WHERE resolved_at >= ? AND resolved_at < ?",
