@@ -151,3 +151,34 @@ async def test_small_terminal_layout(kpi_day, clock) -> None:
             assert screen.query_one("#items", DataTable).region.height >= 3
     finally:
         desk.store.close()
+
+
+async def test_high_contrast_theme_and_reps_online(kpi_day, clock) -> None:
+    """The board asks for the wallboard-hc theme when the app has it, gives the old one back on leave,
+    and lists who is online (sessions seen in the last 2 minutes) with the screen they are on."""
+    from textual.theme import Theme
+
+    from db.convert import ts
+
+    path, n = kpi_day
+    desk = Desk.open(path, "sam", clock=clock)
+    with desk.store.write() as c:
+        c.execute("INSERT INTO sessions (user, pid, screen, started_at, seen_at) VALUES ('alice', 1, 'queue', ?, ?)",
+                  (ts(clock()) - 600, ts(clock()) - 5))
+        c.execute("INSERT INTO sessions (user, pid, screen, started_at, seen_at) VALUES ('carol', 2, 'returns', ?, ?)",
+                  (ts(clock()) - 6000, ts(clock()) - 3600))  # gone an hour ago
+    app = WallApp(desk, feed=False)
+    app.register_theme(Theme(name="wallboard-hc", primary="#ffff00", background="#000000", dark=True))
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, WallboardScreen) and app.screen.data is not None)
+            assert app.theme == "wallboard-hc"
+            reps = app.screen.query_one("#reps", DataTable)
+            assert [str(c) for c in reps.get_row("alice")][:2] == ["alice", "queue"]
+            assert "carol" not in [r.value for r in reps.rows]
+            before = app.screen
+            await pilot.press("escape")  # leave the board: the app's own theme comes back
+            await until(pilot, lambda: app.screen is not before)
+            await until(pilot, lambda: app.theme != "wallboard-hc")
+    finally:
+        desk.store.close()
