@@ -18,7 +18,7 @@ from core.permissions import Action
 from db.convert import ts
 from db.service.context import Context
 
-ONLINE_S = 120.0  # a session seen within this many seconds counts as online
+ONLINE_S = 90.0  # online: seen within 3 heartbeats (the app shell beats every 30 s; db/service/sessions.py STALE_S)
 
 
 def local_zone() -> tzinfo:
