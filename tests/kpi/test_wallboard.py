@@ -182,3 +182,30 @@ async def test_high_contrast_theme_and_reps_online(kpi_day, clock) -> None:
             await until(pilot, lambda: app.theme != "wallboard-hc")
     finally:
         desk.store.close()
+
+
+async def test_a_burst_of_changes_is_throttled_but_never_dropped(kpi_day, clock) -> None:
+    """Fifty change batches in a row cost a handful of recomputes, and the last state always shows."""
+    from tui.messages import StoreChanged
+
+    path, n = kpi_day
+    desk = Desk.open(path, "sam", clock=clock)
+    app = WallApp(desk, feed=False)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, WallboardScreen) and app.screen.data is not None)
+            screen = app.screen
+            await pilot.pause(0.3)
+            start = screen.refreshes
+            other = Desk.open(path, "alice", clock=clock)
+            try:
+                other.orders.claim(n["O7"])  # queue depth 3 -> 2
+            finally:
+                other.store.close()
+            for _ in range(50):
+                screen.post_message(StoreChanged([]))
+            await until(pilot, lambda: digits(app, "depth") == "2")
+            await pilot.pause(0.4)
+            assert 1 <= screen.refreshes - start <= 10
+    finally:
+        desk.store.close()

@@ -243,8 +243,7 @@ class WallboardScreen(Screen):
             f"released today {o['released']} · last hour {d.throughput[-1] if d.throughput else 0}\n"
             f"touchless {_pct(o['touchless_pct'])} · electronic {_pct(o['electronic_share_pct'])}\n"
             f"hold rate {_pct(o['hold_rate_pct'])} · cancel {_pct(o['cancel_rate_pct'])}\n"
-            f"returns open {r['open']} · pending approval {r['pending_approval']} · "
-            f"return rate {_pct(r['return_rate_pct'])}")
+            f"returns open {r['open']} · pending {r['pending_approval']} · rate {_pct(r['return_rate_pct'])}")
         self.query_one("#returns-figures", Static).update(
             f"open {r['open']}\npending approval {r['pending_approval']}\nreturn rate {_pct(r['return_rate_pct'])}\n"
             f"cycle p50 {duration_text(r['cycle_time_p50_s'])}\nrefund p50 {duration_text(r['refund_time_p50_s'])}")
