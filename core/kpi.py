@@ -7,11 +7,15 @@ Conventions, for every function here:
   denominator is 0 (no data is not 0 %);
 - a percentile is the nearest-rank percentile: sort the n values ascending and take the value at
   1-based rank ceil(p × n) (so p50 of [10, 20, 30, 40] is 20, p90 of it is 40); `None` when n = 0.
-- rows are mappings (a `sqlite3.Row`, a dict): only the named keys are read.
+- rows are mappings (a `sqlite3.Row`, a dict): only the named keys are read;
+- flow KPIs take the rows of the window only (the store selects them by an index range on the
+  named time column); a row may carry `n`, a count standing for n identical rows (the store may
+  group rows that only feed counts).
 """
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -85,6 +89,14 @@ def percentile(values: Iterable[float], p: float) -> float | None:
     return round(float(xs[min(rank, len(xs)) - 1]), 1)
 
 
+def _n(r: Row) -> int:
+    """The weight of a row: its `n` when the store grouped identical rows, else 1."""
+    try:
+        return int(r["n"])
+    except (KeyError, IndexError):
+        return 1
+
+
 def mean(values: Iterable[float]) -> float | None:
     xs = list(values)
     return round(sum(xs) / len(xs), 1) if xs else None
@@ -150,64 +162,61 @@ def sla_at_risk(open_rows: Iterable[Row], now: datetime, at_risk: timedelta) -> 
 
 
 # ---- orders: flow over the window ----------------------------------------------------------
-def _released_in(rows: Iterable[Row], w: Window) -> list[Row]:
-    return [r for r in rows if w.has(r["released_at"])]
+def cycle_times(released_rows: Iterable[Row]) -> list[float]:
+    """released_at − received_at, for every order released in the window."""
+    return [float(r["released_at"]) - float(r["received_at"]) for r in released_rows]
 
 
-def cycle_times(released: Iterable[Row], w: Window) -> list[float]:
-    """released_at − received_at, for every order with released_at in the window."""
-    return [float(r["released_at"]) - float(r["received_at"]) for r in _released_in(released, w)]
-
-
-def cycle_time_p50_s(released: Iterable[Row], w: Window) -> float | None:
+def cycle_time_p50_s(released_rows: Iterable[Row]) -> float | None:
     """Cycle Time, Customer Order Processing, median: p50 (nearest rank) of released_at − received_at
-    over orders released in the window. Rows: {received_at, released_at}."""
-    return percentile(cycle_times(released, w), 0.5)
+    over orders released in the window. Rows: {received_at, released_at} of those releases."""
+    return percentile(cycle_times(released_rows), 0.5)
 
 
-def cycle_time_p90_s(released: Iterable[Row], w: Window) -> float | None:
+def cycle_time_p90_s(released_rows: Iterable[Row]) -> float | None:
     """Cycle time p90: p90 (nearest rank) of released_at − received_at over orders released in the window."""
-    return percentile(cycle_times(released, w), 0.9)
+    return percentile(cycle_times(released_rows), 0.9)
 
 
-def sla_met_pct(released: Iterable[Row], w: Window) -> float | None:
+def sla_met_pct(released_rows: Iterable[Row]) -> float | None:
     """SLA met: 100 × #(released in window with released_at ≤ due_at) ÷ #(released in window).
 
     due_at already carries paused customer-hold time (added back at unhold). Rows: {released_at, due_at}.
     """
-    rel = _released_in(released, w)
+    rel = list(released_rows)
     return pct(sum(1 for r in rel if float(r["released_at"]) <= float(r["due_at"])), len(rel))
 
 
-def released(released_rows: Iterable[Row], w: Window) -> int:
-    """Throughput: the number of orders with released_at in the window (straight-through included)."""
-    return len(_released_in(released_rows, w))
+def released(released_rows: Iterable[Row]) -> int:
+    """Throughput: the number of orders released in the window (straight-through included)."""
+    return sum(_n(r) for r in released_rows)
 
 
-def released_by_rep(released_rows: Iterable[Row], w: Window) -> dict[str, int]:
+def released_by_rep(released_rows: Iterable[Row]) -> dict[str, int]:
     """Throughput per rep: releases in the window grouped by released_by ('system' = straight-through),
-    most first."""
-    c = Counter(r["released_by"] or "?" for r in _released_in(released_rows, w))
+    most first. Rows: {released_by}."""
+    c: Counter[str] = Counter()
+    for r in released_rows:
+        c[r["released_by"] or "?"] += _n(r)
     return dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def released_by_hour(released_rows: Iterable[Row], w: Window, local: tzinfo) -> dict[str, int]:
     """Throughput per hour: releases in the window per local clock hour, every hour of the window
-    present (0 when none); keys are the local hour start, ISO 8601 with offset."""
+    present (0 when none); keys are the local hour start, ISO 8601 with offset. Rows: {released_at}."""
     out: dict[str, int] = {}
-    start = w.since.astimezone(local).replace(minute=0, second=0, microsecond=0)
-    hour = start
+    hour = w.since.astimezone(local).replace(minute=0, second=0, microsecond=0)
     keys: list[tuple[float, str]] = []
     while hour < w.until:
         keys.append((hour.timestamp(), hour.isoformat(timespec="minutes")))
         out[keys[-1][1]] = 0
         hour = (hour + timedelta(hours=1)).astimezone(local)
-    for r in _released_in(released_rows, w):
+    los = [k[0] for k in keys]
+    for r in released_rows:
         t = float(r["released_at"])
-        for lo, k in reversed(keys):
-            if t >= lo:
-                out[k] += 1
-                break
+        i = bisect_right(los, t) - 1
+        if i >= 0 and w.has(t):
+            out[keys[i][1]] += _n(r)
     return out
 
 
@@ -222,58 +231,56 @@ def hourly_counts(times: Iterable[float], end: datetime, hours: int) -> list[int
     return out
 
 
-def touchless_pct(released_rows: Iterable[Row], w: Window) -> float | None:
+def touchless_pct(released_rows: Iterable[Row]) -> float | None:
     """Touchless: 100 × #(released in window with straight_through = 1) ÷ #(released in window)."""
-    rel = _released_in(released_rows, w)
+    rel = list(released_rows)
     return pct(sum(1 for r in rel if r["straight_through"]), len(rel))
 
 
-def _received_in(rows: Iterable[Row], w: Window) -> list[Row]:
-    return [r for r in rows if w.has(r["received_at"])]
+def electronic_share_pct(received_rows: Iterable[Row]) -> float | None:
+    """Electronic share: 100 × #(received in window with channel ∈ {online, edi}) ÷ #(received in window).
+    Rows: {channel[, n]} of the orders received in the window."""
+    rec = list(received_rows)
+    return pct(sum(_n(r) for r in rec if r["channel"] in ELECTRONIC), sum(_n(r) for r in rec))
 
 
-def electronic_share_pct(received_rows: Iterable[Row], w: Window) -> float | None:
-    """Electronic share: 100 × #(received in window with channel ∈ {online, edi}) ÷ #(received in window)."""
-    rec = _received_in(received_rows, w)
-    return pct(sum(1 for r in rec if r["channel"] in ELECTRONIC), len(rec))
-
-
-def hold_rate_pct(received_rows: Iterable[Row], w: Window) -> float | None:
+def hold_rate_pct(received_rows: Iterable[Row]) -> float | None:
     """Hold rate: 100 × #(received in window that were ever on hold) ÷ #(received in window).
 
     "Ever on hold": held at entry (auto credit/stock hold) or put on hold later, whatever the state
-    now (the store computes it from the order's events). Rows: {received_at, ever_held}.
+    now (the store derives it from the hold columns and hold/unhold events). Rows: {ever_held[, n]}.
     """
-    rec = _received_in(received_rows, w)
-    return pct(sum(1 for r in rec if r["ever_held"]), len(rec))
+    rec = list(received_rows)
+    return pct(sum(_n(r) for r in rec if r["ever_held"]), sum(_n(r) for r in rec))
 
 
-def cancel_rate_pct(received_rows: Iterable[Row], w: Window) -> float | None:
+def cancel_rate_pct(received_rows: Iterable[Row]) -> float | None:
     """Cancellation rate: 100 × #(received in window and now `cancelled`) ÷ #(received in window).
 
     A cohort rate: the same orders as the hold rate and electronic share, so the three compare.
+    Rows: {state[, n]}.
     """
-    rec = _received_in(received_rows, w)
-    return pct(sum(1 for r in rec if r["state"] == OrderState.CANCELLED.value), len(rec))
+    rec = list(received_rows)
+    return pct(sum(_n(r) for r in rec if r["state"] == OrderState.CANCELLED.value), sum(_n(r) for r in rec))
 
 
 # ---- per rep -------------------------------------------------------------------------------
-def handling_times(pairs: Iterable[Row], w: Window) -> dict[str, list[float]]:
+def handling_times(pairs: Iterable[Row]) -> dict[str, list[float]]:
     """Handling time per rep: release.at − claim.at for each release in the window by a rep, where the
     claim is the claim event carrying the same token. Rows: {rep, claimed_at, released_at}."""
     out: dict[str, list[float]] = defaultdict(list)
     for r in pairs:
-        if r["claimed_at"] is not None and w.has(r["released_at"]):
+        if r["claimed_at"] is not None:
             out[r["rep"]].append(max(0.0, float(r["released_at"]) - float(r["claimed_at"])))
     return dict(out)
 
 
-def per_rep(released_rows: Iterable[Row], pairs: Iterable[Row], claims: Iterable[Row], w: Window) -> list[dict[str, Any]]:
+def per_rep(released_rows: Iterable[Row], pairs: Iterable[Row], claims: Iterable[Row]) -> list[dict[str, Any]]:
     """One row per rep: released in the window, average handling time (mean of claim→release over the
     window's releases by that rep), and claims held now (rows {claimed_by, number})."""
-    rel = released_by_rep(released_rows, w)
+    rel = released_by_rep(released_rows)
     rel.pop("system", None)
-    aht = {rep: mean(xs) for rep, xs in handling_times(pairs, w).items()}
+    aht = {rep: mean(xs) for rep, xs in handling_times(pairs).items()}
     held: dict[str, list[str]] = defaultdict(list)
     for c in claims:
         held[c["claimed_by"]].append(c["number"])
@@ -297,51 +304,43 @@ def returns_pending_approval(counts: Iterable[Row]) -> int:
     return sum(int(r["n"]) for r in counts if r["state"] == ReturnState.PENDING_APPROVAL.value)
 
 
-def return_rate_pct(units_received: Iterable[Row], units_shipped: Iterable[Row], w: Window) -> float | None:
-    """Return rate: 100 × Σ qty_received (return lines of returns with received_at in the window)
-    ÷ Σ qty (order lines of orders with shipped_at in the window).
-
-    Rows: {received_at, qty_received} and {shipped_at, qty}. Both sides are flows over the same window.
-    """
-    back = sum(int(r["qty_received"] or 0) for r in units_received if w.has(r["received_at"]))
-    out = sum(int(r["qty"]) for r in units_shipped if w.has(r["shipped_at"]))
-    return pct(back, out)
+def return_rate_pct(units_received: int, units_shipped: int) -> float | None:
+    """Return rate: 100 × units received back ÷ units shipped, both over the window:
+    units received back = Σ return_lines.qty_received of returns with received_at in the window;
+    units shipped = Σ order_lines.qty of orders with shipped_at in the window."""
+    return pct(units_received, units_shipped)
 
 
-def return_cycle_time_p50_s(resolved: Iterable[Row], w: Window) -> float | None:
+def return_cycle_time_p50_s(resolved: Iterable[Row]) -> float | None:
     """Return cycle time: p50 (nearest rank) of resolved_at − requested_at over returns resolved in
     the window. Rows: {requested_at, resolved_at}."""
-    return percentile(
-        (float(r["resolved_at"]) - float(r["requested_at"]) for r in resolved if w.has(r["resolved_at"])), 0.5
-    )
+    return percentile((float(r["resolved_at"]) - float(r["requested_at"]) for r in resolved), 0.5)
 
 
-def refund_time_p50_s(resolved: Iterable[Row], w: Window) -> float | None:
+def refund_time_p50_s(resolved: Iterable[Row]) -> float | None:
     """Refund time: p50 (nearest rank) of resolved_at − received_at over returns resolved in the window
     that were received. Rows: {received_at, resolved_at}."""
     return percentile(
-        (float(r["resolved_at"]) - float(r["received_at"]) for r in resolved
-         if w.has(r["resolved_at"]) and r["received_at"] is not None), 0.5
+        (float(r["resolved_at"]) - float(r["received_at"]) for r in resolved if r["received_at"] is not None), 0.5
     )
 
 
-def by_reason(lines: Iterable[Row], w: Window) -> dict[str, int]:
-    """Reason Pareto: units requested back (Σ return_lines.qty) per reason code, over returns requested
-    in the window, largest first (ties by name). Rows: {requested_at, reason, qty}."""
+def by_reason(lines: Iterable[Row]) -> dict[str, int]:
+    """Reason Pareto: units requested back (Σ return_lines.qty) per reason code, over the lines of
+    returns requested in the window, largest first (ties by name). Rows: {reason, qty}."""
     c: Counter[str] = Counter()
     for r in lines:
-        if w.has(r["requested_at"]):
-            c[r["reason"]] += int(r["qty"])
+        c[r["reason"]] += int(r["qty"])
     return dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def by_disposition(lines: Iterable[Row], w: Window) -> dict[str, int]:
-    """Disposition mix: units inspected (Σ coalesce(qty_received, qty)) per disposition, over return
-    lines with a disposition whose return was inspected in the window, largest first.
-    Rows: {inspected_at, disposition, qty, qty_received}."""
+def by_disposition(lines: Iterable[Row]) -> dict[str, int]:
+    """Disposition mix: units inspected (Σ coalesce(qty_received, qty)) per disposition, over the lines
+    with a disposition of returns inspected in the window, largest first.
+    Rows: {disposition, qty, qty_received}."""
     c: Counter[str] = Counter()
     for r in lines:
-        if r["disposition"] and w.has(r["inspected_at"]):
+        if r["disposition"]:
             q = r["qty_received"] if r["qty_received"] is not None else r["qty"]
             c[r["disposition"]] += int(q)
     return dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -355,17 +354,17 @@ class KpiInput:
     order_counts: list[Row]          # {state, priority, n}: open orders grouped
     oldest_queued_received_at: float | None
     near_due: list[Row]              # open orders with due_at < now + at_risk, plus running customer holds
-    released: list[Row]              # orders with released_at in window: {received_at, released_at, due_at, straight_through, released_by}
-    received: list[Row]              # orders with received_at in window: {received_at, channel, state, ever_held}
+    released: list[Row]              # orders released in window: {received_at, released_at, due_at, straight_through, released_by}
+    received: list[Row]              # orders received in window, grouped: {channel, state, ever_held, n}
     return_counts: list[Row]         # {state, n}
-    units_received: list[Row]        # {received_at, qty_received}
-    units_shipped: list[Row]         # {shipped_at, qty}
-    returns_resolved: list[Row]      # {requested_at, received_at, resolved_at}
-    reason_lines: list[Row]          # {requested_at, reason, qty}
-    disposition_lines: list[Row]     # {inspected_at, disposition, qty, qty_received}
+    units_received: int              # Σ qty_received of returns received in window
+    units_shipped: int               # Σ qty of order lines of orders shipped in window
+    returns_resolved: list[Row]      # returns resolved in window: {requested_at, received_at, resolved_at}
+    reason_lines: list[Row]          # lines of returns requested in window: {reason, qty}
+    disposition_lines: list[Row]     # lines of returns inspected in window: {disposition, qty, qty_received}
 
 
-def report(inp: KpiInput, w: Window, now: datetime, at_risk: timedelta) -> dict[str, dict[str, Any]]:
+def report(inp: KpiInput, now: datetime, at_risk: timedelta) -> dict[str, dict[str, Any]]:
     """The `orderq kpi --json` object: exactly the keys of SPEC §2."""
     orders = {
         "queue_depth": queue_depth(inp.order_counts),
@@ -374,23 +373,23 @@ def report(inp: KpiInput, w: Window, now: datetime, at_risk: timedelta) -> dict[
         "oldest_wait_s": oldest_wait_s([inp.oldest_queued_received_at], now),
         "sla_breached_open": sla_breached_open(inp.near_due, now),
         "sla_at_risk": sla_at_risk(inp.near_due, now, at_risk),
-        "cycle_time_p50_s": cycle_time_p50_s(inp.released, w),
-        "cycle_time_p90_s": cycle_time_p90_s(inp.released, w),
-        "sla_met_pct": sla_met_pct(inp.released, w),
-        "released": released(inp.released, w),
-        "touchless_pct": touchless_pct(inp.released, w),
-        "electronic_share_pct": electronic_share_pct(inp.received, w),
-        "hold_rate_pct": hold_rate_pct(inp.received, w),
-        "cancel_rate_pct": cancel_rate_pct(inp.received, w),
+        "cycle_time_p50_s": cycle_time_p50_s(inp.released),
+        "cycle_time_p90_s": cycle_time_p90_s(inp.released),
+        "sla_met_pct": sla_met_pct(inp.released),
+        "released": released(inp.released),
+        "touchless_pct": touchless_pct(inp.released),
+        "electronic_share_pct": electronic_share_pct(inp.received),
+        "hold_rate_pct": hold_rate_pct(inp.received),
+        "cancel_rate_pct": cancel_rate_pct(inp.received),
     }
     returns = {
         "open": returns_open(inp.return_counts),
         "pending_approval": returns_pending_approval(inp.return_counts),
-        "return_rate_pct": return_rate_pct(inp.units_received, inp.units_shipped, w),
-        "cycle_time_p50_s": return_cycle_time_p50_s(inp.returns_resolved, w),
-        "refund_time_p50_s": refund_time_p50_s(inp.returns_resolved, w),
-        "by_reason": by_reason(inp.reason_lines, w),
-        "by_disposition": by_disposition(inp.disposition_lines, w),
+        "return_rate_pct": return_rate_pct(inp.units_received, inp.units_shipped),
+        "cycle_time_p50_s": return_cycle_time_p50_s(inp.returns_resolved),
+        "refund_time_p50_s": refund_time_p50_s(inp.returns_resolved),
+        "by_reason": by_reason(inp.reason_lines),
+        "by_disposition": by_disposition(inp.disposition_lines),
     }
     assert tuple(orders) == ORDER_KEYS and tuple(returns) == RETURN_KEYS
     return {"orders": orders, "returns": returns}

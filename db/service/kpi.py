@@ -57,6 +57,9 @@ class Wallboard:
 class KpiService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self._pairs_key: tuple[float, float] | None = None
+        self._pairs: dict[int, dict[str, Any]] = {}
+        self._pairs_upto = 0
 
     @property
     def _c(self) -> sqlite3.Connection:
@@ -72,62 +75,81 @@ class KpiService:
         near = ts(now) + self.ctx.rules.at_risk.total_seconds()
         q = c.execute
         return KpiInput(
+            # index-only: ix_orders_state_queue (state, due_at, priority_level, …)
             order_counts=q(
                 f"SELECT state, 'P' || priority_level AS priority, COUNT(*) AS n FROM orders"
                 f" WHERE state IN {_in(OPEN_ORDER_STATES)} GROUP BY state, priority_level"
             ).fetchall(),
             oldest_queued_received_at=q("SELECT MIN(received_at) FROM orders WHERE state = 'queued'").fetchone()[0],
+            # candidates for breached / at risk: due before now + at_risk (a running customer hold can
+            # only push the effective due time later, never earlier)
             near_due=q(
-                f"SELECT state, due_at, hold_reason, hold_started_at FROM orders"
-                f" WHERE state IN {_in(OPEN_ORDER_STATES)} AND due_at < ?", (near,)
+                "SELECT state, due_at, NULL AS hold_reason, NULL AS hold_started_at FROM orders"
+                " WHERE state IN ('queued', 'in_progress') AND due_at < ?", (near,)
+            ).fetchall() + q(
+                "SELECT state, due_at, hold_reason, hold_started_at FROM orders"
+                " WHERE state = 'on_hold' AND due_at < ?", (near,)
             ).fetchall(),
             released=q(
                 "SELECT received_at, released_at, due_at, straight_through, released_by FROM orders"
                 " WHERE released_at >= ? AND released_at < ?", (lo, hi)
             ).fetchall(),
+            # ever held: still carrying a hold reason (on hold, or cancelled while held), or a hold /
+            # unhold event since the window opened (a hold of an order received in the window cannot
+            # be older than the window)
             received=q(
-                """SELECT o.received_at, o.channel, o.state,
-                          (o.hold_reason IS NOT NULL OR EXISTS (
-                              SELECT 1 FROM events e WHERE e.entity = 'order' AND e.entity_id = o.id
-                                AND (e.action = 'hold' OR (e.action = 'created'
-                                     AND json_extract(e.data, '$.hold') IS NOT NULL)))) AS ever_held
-                   FROM orders o WHERE o.received_at >= ? AND o.received_at < ?""", (lo, hi)
+                f"""WITH held(id) AS (SELECT entity_id FROM events
+                                     WHERE action IN ('hold', 'unhold') AND at >= :lo AND entity = 'order')
+                    SELECT channel, state, (hold_reason IS NOT NULL OR id IN held) AS ever_held, COUNT(*) AS n
+                    FROM orders WHERE received_at >= :lo AND received_at < :hi
+                    GROUP BY channel, state, ever_held""", {"lo": lo, "hi": hi}
             ).fetchall(),
             return_counts=q("SELECT state, COUNT(*) AS n FROM returns GROUP BY state").fetchall(),
-            units_received=q(
-                "SELECT r.received_at, l.qty_received FROM returns r JOIN return_lines l ON l.return_id = r.id"
-                " WHERE r.received_at >= ? AND r.received_at < ?", (lo, hi)
-            ).fetchall(),
-            units_shipped=q(
-                "SELECT o.shipped_at, (SELECT SUM(l.qty) FROM order_lines l WHERE l.order_id = o.id) AS qty"
-                " FROM orders o WHERE o.shipped_at >= ? AND o.shipped_at < ?", (lo, hi)
-            ).fetchall(),
+            units_received=int(q(
+                "SELECT COALESCE(SUM(l.qty_received), 0) FROM returns r CROSS JOIN return_lines l"
+                " ON l.return_id = r.id WHERE r.received_at >= ? AND r.received_at < ?", (lo, hi)
+            ).fetchone()[0]),
+            units_shipped=int(q(
+                "SELECT COALESCE(SUM(l.qty), 0) FROM orders o CROSS JOIN order_lines l ON l.order_id = o.id"
+                " WHERE o.shipped_at >= ? AND o.shipped_at < ?", (lo, hi)
+            ).fetchone()[0]),
             returns_resolved=q(
                 "SELECT requested_at, received_at, resolved_at FROM returns WHERE resolved_at >= ? AND resolved_at < ?",
                 (lo, hi),
             ).fetchall(),
             reason_lines=q(
-                "SELECT r.requested_at, l.reason, l.qty FROM returns r JOIN return_lines l ON l.return_id = r.id"
+                "SELECT l.reason, l.qty FROM returns r CROSS JOIN return_lines l ON l.return_id = r.id"
                 " WHERE r.requested_at >= ? AND r.requested_at < ?", (lo, hi)
             ).fetchall(),
             disposition_lines=q(
-                "SELECT r.inspected_at, l.disposition, l.qty, l.qty_received FROM returns r"
-                " JOIN return_lines l ON l.return_id = r.id WHERE r.inspected_at >= ? AND r.inspected_at < ?",
-                (lo, hi),
+                "SELECT l.disposition, l.qty, l.qty_received FROM returns r CROSS JOIN return_lines l"
+                " ON l.return_id = r.id WHERE r.inspected_at >= ? AND r.inspected_at < ?", (lo, hi),
             ).fetchall(),
         )
 
-    def _handling_pairs(self, c: sqlite3.Connection, w: Window) -> list[sqlite3.Row]:
-        """Each release by a rep in the window with the time of the claim that carried its token."""
-        return c.execute(
-            """SELECT e.actor AS rep, e.at AS released_at,
+    _PAIRS = """SELECT e.id, e.actor AS rep, e.at AS released_at,
                       (SELECT k.at FROM events k WHERE k.entity = 'order' AND k.entity_id = e.entity_id
                          AND k.action = 'claim' AND k.id < e.id
                          AND json_extract(k.data, '$.token') = json_extract(e.data, '$.token')
                        ORDER BY k.id DESC LIMIT 1) AS claimed_at
-               FROM events e WHERE e.action = 'release' AND e.at >= ? AND e.at < ? AND e.entity = 'order'""",
-            (w.lo, w.hi),
-        ).fetchall()
+               FROM events e WHERE e.action = 'release' AND e.at >= ? AND e.at < ? AND e.entity = 'order'"""
+
+    def _handling_pairs(self, c: sqlite3.Connection, w: Window) -> list[dict[str, Any]]:
+        """Each release by a rep in the window with the time of the claim that carried its token.
+
+        Events are append-only, so a pair never changes once read: this service keeps the window's
+        pairs and afterwards reads only release events newer than the last one it saw.
+        """
+        key = (w.lo, w.hi)
+        if self._pairs_key != key:
+            rows = c.execute(self._PAIRS, (w.lo, w.hi)).fetchall()
+            self._pairs_key, self._pairs = key, {}
+        else:
+            rows = c.execute(self._PAIRS + " AND e.id > ?", (w.lo, w.hi, self._pairs_upto)).fetchall()
+        for r in rows:
+            self._pairs[r["id"]] = {"rep": r["rep"], "released_at": r["released_at"], "claimed_at": r["claimed_at"]}
+            self._pairs_upto = max(self._pairs_upto, r["id"])
+        return list(self._pairs.values())
 
     def _claims(self, c: sqlite3.Connection, now: datetime) -> list[sqlite3.Row]:
         t = ts(now)
@@ -146,7 +168,7 @@ class KpiService:
         now = self.ctx.now()
         with self.ctx.store.read() as c:
             inp = self._inputs(c, w, now)
-        return kpi.report(inp, w, now, self.ctx.rules.at_risk)
+        return kpi.report(inp, now, self.ctx.rules.at_risk)
 
     def breakdown(self, w: Window, local: tzinfo | None = None) -> dict[str, Any]:
         """Per rep (released, average handling time, claims now) and per hour (releases)."""
@@ -159,9 +181,9 @@ class KpiService:
             pairs = self._handling_pairs(c, w)
             claims = self._claims(c, now)
         return {
-            "by_rep": kpi.per_rep(rel, pairs, claims, w),
+            "by_rep": kpi.per_rep(rel, pairs, claims),
             "by_hour": kpi.released_by_hour(rel, w, local or local_zone()),
-            "straight_through": kpi.released_by_rep(rel, w).get("system", 0),
+            "straight_through": kpi.released_by_rep(rel).get("system", 0),
         }
 
     def wallboard(self, *, items: int = 5, hours: int = 12) -> Wallboard:
@@ -185,16 +207,13 @@ class KpiService:
             at_risk = c.execute(
                 f"{cols} WHERE o.state IN {_in(OPEN_ORDER_STATES)} AND o.due_at >= ? AND o.due_at < ?"
                 " ORDER BY o.due_at LIMIT ?", (t, near, items)).fetchall()
-            rel = c.execute(
-                "SELECT released_at, released_by FROM orders WHERE released_at >= ? AND released_at < ?", (w.lo, w.hi)
-            ).fetchall()
             pairs = self._handling_pairs(c, w)
             claims = self._claims(c, now)
             sessions = c.execute(
                 "SELECT user, screen, MAX(seen_at) AS seen_at FROM sessions WHERE seen_at >= ? GROUP BY user, screen"
                 " ORDER BY user", (t - ONLINE_S,)).fetchall()
-        report = kpi.report(inp, w, now, self.ctx.rules.at_risk)
-        reps = kpi.per_rep(rel, pairs, claims, w)
+        report = kpi.report(inp, now, self.ctx.rules.at_risk)
+        reps = kpi.per_rep(inp.released, pairs, claims)
         online = [{"user": s["user"], "screen": s["screen"], "seen_at": s["seen_at"]} for s in sessions]
         screens: dict[str, str] = {}
         for s in online:

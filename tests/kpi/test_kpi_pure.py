@@ -45,35 +45,51 @@ def test_breach_and_risk_with_a_paused_customer_hold() -> None:
     assert kpi.sla_at_risk(rows, T, timedelta(minutes=15)) == 2
 
 
-def test_flow_kpis_on_four_releases() -> None:
+def test_flow_kpis_on_three_releases() -> None:
     rel = [
         {"received_at": t - 600, "released_at": t, "due_at": t + 1, "straight_through": 0, "released_by": "alice"},
         {"received_at": t - 60, "released_at": t - 60, "due_at": t, "straight_through": 1, "released_by": "system"},
         {"received_at": t - 7200, "released_at": t - 100, "due_at": t - 3600, "straight_through": 0, "released_by": "bob"},
-        {"received_at": t - 99999, "released_at": t - 86400, "due_at": t, "straight_through": 0, "released_by": "bob"},  # outside
     ]
-    # in window: cycle times 600, 0, 7100 -> p50 = 600 (rank 2), p90 = 7100 (rank 3)
-    assert kpi.cycle_time_p50_s(rel, W) == 600.0 and kpi.cycle_time_p90_s(rel, W) == 7100.0
-    assert kpi.released(rel, W) == 3
-    assert kpi.sla_met_pct(rel, W) == 66.7          # bob's was released 3500 s after due
-    assert kpi.touchless_pct(rel, W) == 33.3
-    assert kpi.released_by_rep(rel, W) == {"alice": 1, "bob": 1, "system": 1}
+    # cycle times 600, 0, 7100 -> sorted [0, 600, 7100]: p50 = 600 (rank 2), p90 = 7100 (rank 3)
+    assert kpi.cycle_time_p50_s(rel) == 600.0 and kpi.cycle_time_p90_s(rel) == 7100.0
+    assert kpi.released(rel) == 3
+    assert kpi.sla_met_pct(rel) == 66.7          # bob's was released 3500 s after due
+    assert kpi.touchless_pct(rel) == 33.3
+    assert kpi.released_by_rep(rel) == {"alice": 1, "bob": 1, "system": 1}
     hours = kpi.released_by_hour(rel, W, UTC)
     assert len(hours) == 24 and sum(hours.values()) == 3 and hours["2026-11-26T11:00+00:00"] == 2
+    assert kpi.cycle_time_p50_s([]) is None and kpi.sla_met_pct([]) is None and kpi.touchless_pct([]) is None
 
 
-def test_cohort_rates_on_received_orders() -> None:
+def test_cohort_rates_on_received_orders_grouped_by_the_store() -> None:
     rec = [
-        {"received_at": t, "channel": "online", "state": "released", "ever_held": 0},
-        {"received_at": t, "channel": "edi", "state": "cancelled", "ever_held": 1},
-        {"received_at": t, "channel": "phone", "state": "queued", "ever_held": 0},
-        {"received_at": t, "channel": "fax", "state": "on_hold", "ever_held": 1},
-        {"received_at": t - 86400, "channel": "online", "state": "cancelled", "ever_held": 1},  # outside
+        {"channel": "online", "state": "released", "ever_held": 0, "n": 3},
+        {"channel": "edi", "state": "cancelled", "ever_held": 1, "n": 1},
+        {"channel": "phone", "state": "queued", "ever_held": 0, "n": 2},
+        {"channel": "fax", "state": "on_hold", "ever_held": 1, "n": 2},
     ]
-    assert kpi.electronic_share_pct(rec, W) == 50.0
-    assert kpi.hold_rate_pct(rec, W) == 50.0
-    assert kpi.cancel_rate_pct(rec, W) == 25.0
-    assert kpi.electronic_share_pct([], W) is None
+    # 8 orders: electronic 3 + 1 = 4 -> 50 %; ever held 1 + 2 = 3 -> 37.5 %; cancelled 1 -> 12.5 %
+    assert kpi.electronic_share_pct(rec) == 50.0
+    assert kpi.hold_rate_pct(rec) == 37.5
+    assert kpi.cancel_rate_pct(rec) == 12.5
+    assert kpi.electronic_share_pct([]) is None
+
+
+def test_returns_kpis() -> None:
+    assert kpi.return_rate_pct(7, 15) == 46.7 and kpi.return_rate_pct(3, 0) is None
+    resolved = [{"requested_at": t - 4200, "received_at": t - 2400, "resolved_at": t},
+                {"requested_at": t - 90000, "received_at": None, "resolved_at": t}]
+    assert kpi.return_cycle_time_p50_s(resolved) == 4200.0       # [4200, 90000] rank 1
+    assert kpi.refund_time_p50_s(resolved) == 2400.0              # only the received one
+    lines = [{"reason": "damaged", "qty": 2}, {"reason": "wrong_item", "qty": 4}, {"reason": "damaged", "qty": 3},
+             {"reason": "other", "qty": 1}]
+    assert list(kpi.by_reason(lines).items()) == [("damaged", 5), ("wrong_item", 4), ("other", 1)]
+    disp = [{"disposition": "scrap", "qty": 2, "qty_received": 2}, {"disposition": "restock", "qty": 3, "qty_received": 1},
+            {"disposition": None, "qty": 9, "qty_received": None}, {"disposition": "refurbish", "qty": 1, "qty_received": None}]
+    assert list(kpi.by_disposition(disp).items()) == [("scrap", 2), ("refurbish", 1), ("restock", 1)]
+    assert kpi.returns_open([{"state": "requested", "n": 2}, {"state": "resolved", "n": 5},
+                             {"state": "pending_approval", "n": 1}]) == 3
 
 
 def test_queue_counts_and_oldest_wait() -> None:
@@ -86,11 +102,11 @@ def test_queue_counts_and_oldest_wait() -> None:
 
 def test_handling_times_and_per_rep() -> None:
     pairs = [{"rep": "alice", "claimed_at": t - 600, "released_at": t}, {"rep": "alice", "claimed_at": t - 1200, "released_at": t},
-             {"rep": "bob", "claimed_at": None, "released_at": t}]
+             {"rep": "bob", "claimed_at": None, "released_at": t}]  # a release whose claim is unknown: no time
     rel = [{"released_at": t, "released_by": "alice"}, {"released_at": t, "released_by": "alice"},
            {"released_at": t, "released_by": "system"}]
     claims = [{"claimed_by": "bob", "number": "SO-9"}]
-    rows = kpi.per_rep(rel, pairs, claims, W)
+    rows = kpi.per_rep(rel, pairs, claims)
     assert rows == [
         {"rep": "alice", "released": 2, "avg_handling_s": 900.0, "claims": 0, "holding": []},   # (600 + 1200) / 2
         {"rep": "bob", "released": 0, "avg_handling_s": None, "claims": 1, "holding": ["SO-9"]},

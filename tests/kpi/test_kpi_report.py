@@ -123,3 +123,23 @@ def test_kpi_reads_use_indexes(kpi_day, desk_for) -> None:
             if step.startswith("SCAN "):
                 # only tiny tables (returns' state counts, customers/return_lines joined by key) may be scanned
                 assert any(t in step for t in ("returns", "return_lines", "sessions", "CONSTANT")), (sql, plan)
+
+
+def test_handling_times_follow_new_releases(kpi_day, desk_for, clock) -> None:
+    """The service keeps the window's claim→release pairs and reads only newer release events after."""
+    from db.config import load_rules
+    from core.rules import Claims
+    from tests.kpi.conftest import work
+
+    path, n = kpi_day
+    sam = desk_for(path, "sam")
+    w = Window(DAY, at(0, day=27))
+    first = {r["rep"]: r for r in sam.kpi.breakdown(w)["by_rep"]}
+    assert first["alice"]["avg_handling_s"] == 1800.0
+    alice = desk_for(path, "alice", rules=load_rules().model_copy(update={"claims": Claims(lease_minutes=120)}))
+    alice.orders.claim(n["O6"])            # 11:10
+    clock.advance(minutes=10)
+    work(alice, n["O6"])                   # 11:20: handling 600 s
+    again = {r["rep"]: r for r in sam.kpi.breakdown(w)["by_rep"]}
+    assert again["alice"]["released"] == 2
+    assert again["alice"]["avg_handling_s"] == 1200.0   # (1800 + 600) / 2
