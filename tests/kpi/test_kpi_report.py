@@ -72,6 +72,13 @@ def test_plain_table_and_html_report(kpi_day, cli, tmp_path) -> None:
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "<script" not in page and "<link" not in page
     assert "66.7 %" in page and "damaged" in page
+    import re
+    import xml.etree.ElementTree as ET
+
+    charts = re.findall(r"<svg.*?</svg>", page, flags=re.S)
+    assert len(charts) == 4  # queue by class, releases per hour, reasons, dispositions
+    for svg in charts:
+        assert ET.fromstring(svg).tag.endswith("svg")  # well-formed, drawable by any mail client
 
 
 def test_a_rep_is_refused_and_bad_windows_are_one_line(kpi_day, cli, desk_for) -> None:

@@ -36,3 +36,9 @@ class WallApp(App):
     async def on_unmount(self) -> None:
         if self.feed is not None:
             self.feed.stop()
+
+
+if __name__ == "__main__":  # a real terminal: python -m tests.kpi.wallapp DB USER
+    import sys
+
+    WallApp(Desk.open(sys.argv[1], sys.argv[2])).run()

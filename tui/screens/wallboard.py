@@ -225,8 +225,8 @@ class WallboardScreen(Screen):
         o, r = d.report["orders"], d.report["returns"]
         depth = o["queue_depth"]
         self.query_one("#title", Static).update(
-            f"Wallboard · {d.now.astimezone():%a %d %b %H:%M:%S} · in progress {o['in_progress']} · "
-            f"on hold {o['on_hold']} · oldest wait {duration_text(o['oldest_wait_s'])}")
+            f"Wallboard {d.now.astimezone():%H:%M:%S} · queued {sum(depth.values())} · in progress "
+            f"{o['in_progress']} · on hold {o['on_hold']} · oldest wait {duration_text(o['oldest_wait_s'])}")
         met = o["sla_met_pct"]
         values = {
             "depth": str(sum(depth.values())), "breached": str(o["sla_breached_open"]),
