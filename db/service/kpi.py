@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from core import kpi
-from core.kpi import OPEN_ORDER_STATES, OPEN_RETURN_STATES, KpiInput, Window
+from core.kpi import OPEN_ORDER_STATES, PAUSING_HOLDS, KpiInput, Window
 from core.permissions import Action
 from db.convert import ts
 from db.service.context import Context
@@ -201,12 +201,14 @@ class KpiService:
                 (ts(spark_end) - hours * 3600, ts(spark_end)))]
             cols = ("SELECT o.number, o.priority, o.state, o.due_at, o.claimed_by, c.code AS customer"
                     " FROM orders o JOIN customers c ON c.id = o.customer_id")
+            # the lists leave out orders waiting on the customer (their SLA clock is paused)
+            running = (f"o.state IN {_in(OPEN_ORDER_STATES)} AND NOT (o.state = 'on_hold'"
+                       f" AND COALESCE(o.hold_reason, '') IN {_in(PAUSING_HOLDS)})")
             breached = c.execute(
-                f"{cols} WHERE o.state IN {_in(OPEN_ORDER_STATES)} AND o.due_at < ? ORDER BY o.due_at LIMIT ?",
-                (t, items)).fetchall()
+                f"{cols} WHERE {running} AND o.due_at < ? ORDER BY o.due_at LIMIT ?", (t, items)).fetchall()
             at_risk = c.execute(
-                f"{cols} WHERE o.state IN {_in(OPEN_ORDER_STATES)} AND o.due_at >= ? AND o.due_at < ?"
-                " ORDER BY o.due_at LIMIT ?", (t, near, items)).fetchall()
+                f"{cols} WHERE {running} AND o.due_at >= ? AND o.due_at < ? ORDER BY o.due_at LIMIT ?",
+                (t, near, items)).fetchall()
             pairs = self._handling_pairs(c, w)
             claims = self._claims(c, now)
             sessions = c.execute(
