@@ -129,6 +129,28 @@ async def test_override_and_force_release_from_the_board(kpi_day, clock) -> None
             await pilot.press("enter")
             await until(pilot, lambda: isinstance(app.screen, WallboardScreen))
             await until(pilot, lambda: "—" in [str(c) for c in screen.query_one("#items", DataTable).get_row(n["O6"])])
+
+            # reassign O6 to alice: the second field (reason) is optional
+            items.move_cursor(row=items.get_row_index(n["O6"]))
+            await pilot.press("a")
+            await until(pilot, lambda: isinstance(app.screen, FormModal))
+            for ch in "alice":
+                await pilot.press(ch)
+            await pilot.press("enter", "enter")
+            await until(pilot, lambda: isinstance(app.screen, WallboardScreen))
+            await until(pilot, lambda: "alice" in [str(c) for c in screen.query_one("#items", DataTable).get_row(n["O6"])])
+
+            # enter drills into the selected item: the order screen when installed, else a clear notice
+            items.move_cursor(row=0)
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+            try:
+                from tui.screens.order import OrderScreen
+            except ImportError:
+                assert isinstance(app.screen, WallboardScreen)
+                assert any("not installed" in str(m.message) for m in app._notifications)
+            else:
+                await until(pilot, lambda: isinstance(app.screen, OrderScreen))
     finally:
         desk.store.close()
 

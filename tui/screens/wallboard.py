@@ -311,6 +311,12 @@ class WallboardScreen(Screen):
                 poke()
             self.recompute()
 
+    @on(DataTable.RowSelected, "#items")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        """enter on the focused list (the table takes the key itself): open that item."""
+        event.stop()
+        self.action_open_item()
+
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()
