@@ -78,4 +78,22 @@ def render(result: dict) -> str:
     src = (f"{result['arrivals']} arrivals over {duration_text(result['span_s'])}, {result['reps']} reps"
            f"{' (auto: ~85% utilisation)' if result['reps_auto'] else ''}, mean service "
            f"{duration_text(result['mean_service_s'])}, utilisation {_pct(result['utilisation_pct'])}, seed {result['seed']}")
-    return src + "\n\n" + table(rows, head)
+    out = src + "\n\n" + table(rows, head)
+    if set(pols) == {"fcfs", "triage"}:
+        out += "\n\n" + verdict(result)
+    return out
+
+
+def verdict(result: dict) -> str:
+    """What triage buys over first come, first served, in one line per class that changed."""
+    f, t = result["policies"]["fcfs"], result["policies"]["triage"]
+    parts = []
+    for cls in [p.value for p in Priority]:
+        a, b = f["by_class"][cls], t["by_class"][cls]
+        if not a["n"] or (a["sla_met_pct"] == b["sla_met_pct"] and a["p90_wait_s"] == b["p90_wait_s"]):
+            continue
+        parts.append(f"{cls} SLA met {_pct(a['sla_met_pct'])} → {_pct(b['sla_met_pct'])}, "
+                     f"p90 wait {duration_text(a['p90_wait_s'])} → {duration_text(b['p90_wait_s'])}")
+    parts.append(f"revenue-weighted wait {duration_text(f['revenue_weighted_wait_s'])} → "
+                 f"{duration_text(t['revenue_weighted_wait_s'])}")
+    return "what triage buys over fcfs:\n" + "\n".join(f"  {x}" for x in parts)
