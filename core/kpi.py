@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from core.enums import Channel, HoldReason, OrderState, Priority, ReturnState
+from core.triage import humanize
 
 Row = Mapping[str, Any]
 
@@ -395,17 +396,10 @@ def report(inp: KpiInput, now: datetime, at_risk: timedelta) -> dict[str, dict[s
 
 
 def duration_text(seconds: float | None) -> str:
-    """12s, 7m 05s, 3h 20m, 2d 4h; '—' for None."""
+    """12s, 7m 05s under an hour; 3h 20m, 2d 4h beyond (as the queue's `humanize`); '—' for None."""
     if seconds is None:
         return "—"
-    s = int(round(seconds))
-    d, s = divmod(s, 86400)
-    h, s = divmod(s, 3600)
-    m, s = divmod(s, 60)
-    if d:
-        return f"{d}d {h}h"
-    if h:
-        return f"{h}h {m:02d}m"
-    if m:
-        return f"{m}m {s:02d}s"
-    return f"{s}s"
+    if seconds >= 3600:
+        return humanize(timedelta(seconds=seconds))
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m}m {s:02d}s" if m else f"{s}s"
