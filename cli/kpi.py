@@ -109,14 +109,14 @@ def render_text(rep: dict, extra: dict, w: Window, local: tzinfo) -> str:
         out += ["", table(reps, ["rep", "released", "avg handling", "claims", "holding"]) if reps else "no rep activity"]
         out.append(f"straight-through releases (no rep): {extra.get('straight_through', 0)}")
     if extra.get("by_hour"):
-        hours = [(k, v) for k, v in extra["by_hour"].items()]
-        peak = max([v for _, v in hours] + [1])
-        first = next((i for i, (_, v) in enumerate(hours) if v), None)
-        if first is not None:
-            last = max(i for i, (_, v) in enumerate(hours) if v)
-            out += ["", "released per hour"]
-            for k, v in hours[first:last + 1]:
-                out.append(f"  {k[11:16]}  {'█' * max(0, round(30 * v / peak)):<30} {v}")
+        hours = extra["by_hour"]
+        peak = max([h["released"] for h in hours] + [1])
+        busy = [i for i, h in enumerate(hours) if h["released"]]
+        if busy:
+            out += ["", "released per hour (avg handling)"]
+            for h in hours[busy[0]:busy[-1] + 1]:
+                bar = "█" * round(30 * h["released"] / peak)
+                out.append(f"  {h['hour'][11:16]}  {bar:<30} {h['released']:>4}  {duration_text(h['avg_handling_s'])}")
     return "\n".join(out)
 
 
@@ -201,7 +201,7 @@ def render_html(rep: dict, extra: dict, w: Window, local: tzinfo) -> str:
         _tile("return cycle p50", duration_text(r["cycle_time_p50_s"])),
         _tile("refund time p50", duration_text(r["refund_time_p50_s"])),
     ])
-    hours = [(k[11:16], float(v)) for k, v in (extra.get("by_hour") or {}).items()]
+    hours = [(h["hour"][11:16], float(h["released"])) for h in extra.get("by_hour") or []]
     rep_rows = "".join(
         f"<tr><td>{html.escape(x['rep'])}</td><td class=n>{x['released']}</td>"
         f"<td class=n>{duration_text(x['avg_handling_s'])}</td><td class=n>{x['claims']}</td></tr>"

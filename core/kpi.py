@@ -220,6 +220,21 @@ def released_by_hour(released_rows: Iterable[Row], w: Window, local: tzinfo) -> 
     return out
 
 
+def per_hour(released_rows: Iterable[Row], pairs: Iterable[Row], w: Window, local: tzinfo) -> list[dict[str, Any]]:
+    """One row per local clock hour of the window: releases in that hour (`released_by_hour`) and the
+    average handling time (claim→release) of the reps' releases that ended in it."""
+    counts = released_by_hour(released_rows, w, local)
+    keys = list(counts)
+    los = [datetime.fromisoformat(k).timestamp() for k in keys]
+    times: dict[str, list[float]] = defaultdict(list)
+    for r in pairs:
+        t = float(r["released_at"])
+        i = bisect_right(los, t) - 1
+        if r["claimed_at"] is not None and i >= 0 and w.has(t):
+            times[keys[i]].append(max(0.0, t - float(r["claimed_at"])))
+    return [{"hour": k, "released": n, "avg_handling_s": mean(times.get(k, []))} for k, n in counts.items()]
+
+
 def hourly_counts(times: Iterable[float], end: datetime, hours: int) -> list[int]:
     """Counts per hour for the `hours` whole hours ending at `end` (oldest first): the sparkline."""
     hi = end.timestamp()

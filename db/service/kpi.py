@@ -182,7 +182,7 @@ class KpiService:
             claims = self._claims(c, now)
         return {
             "by_rep": kpi.per_rep(rel, pairs, claims),
-            "by_hour": kpi.released_by_hour(rel, w, local or local_zone()),
+            "by_hour": kpi.per_hour(rel, pairs, w, local or local_zone()),
             "straight_through": kpi.released_by_rep(rel).get("system", 0),
         }
 

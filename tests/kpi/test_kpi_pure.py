@@ -59,6 +59,11 @@ def test_flow_kpis_on_three_releases() -> None:
     assert kpi.released_by_rep(rel) == {"alice": 1, "bob": 1, "system": 1}
     hours = kpi.released_by_hour(rel, W, UTC)
     assert len(hours) == 24 and sum(hours.values()) == 3 and hours["2026-11-26T11:00+00:00"] == 2
+    pairs = [{"rep": "alice", "claimed_at": t - 900, "released_at": t - 300}, {"rep": "bob", "claimed_at": None,
+                                                                               "released_at": t - 200}]
+    per = {h["hour"]: h for h in kpi.per_hour(rel, pairs, W, UTC)}
+    assert per["2026-11-26T11:00+00:00"] == {"hour": "2026-11-26T11:00+00:00", "released": 2, "avg_handling_s": 600.0}
+    assert per["2026-11-26T12:00+00:00"]["avg_handling_s"] is None
     assert kpi.cycle_time_p50_s([]) is None and kpi.sla_met_pct([]) is None and kpi.touchless_pct([]) is None
 
 

@@ -39,7 +39,8 @@ def test_cli_json_has_exactly_the_spec_keys_and_the_worked_numbers(kpi_day, cli)
 
 def test_breakdown_per_rep_and_per_hour(kpi_day, cli) -> None:
     path, _ = kpi_day
-    proc = cli("--db", str(path), "--now", "2026-11-26T11:10:00Z", "kpi", *WINDOW, "--json", "--breakdown", check=True)
+    proc = cli("--db", str(path), "--now", "2026-11-26T11:10:00Z", "kpi", *WINDOW, "--json", "--breakdown", check=True,
+               env={"TZ": "UTC"})
     out = json.loads(proc.stdout)
     assert {k: out[k] for k in ("orders", "returns")} == EXPECTED
     reps = {r["rep"]: r for r in out["breakdown"]["by_rep"]}
@@ -47,7 +48,12 @@ def test_breakdown_per_rep_and_per_hour(kpi_day, cli) -> None:
     assert reps["alice"]["released"] == 1 and reps["alice"]["avg_handling_s"] == 1800.0
     assert reps["bob"]["released"] == 1 and reps["bob"]["avg_handling_s"] == 3000.0
     assert out["breakdown"]["straight_through"] == 1
-    assert sum(out["breakdown"]["by_hour"].values()) == 3
+    hours = {h["hour"][11:16]: h for h in out["breakdown"]["by_hour"]}
+    assert sum(h["released"] for h in hours.values()) == 3
+    assert len(hours) == 24
+    # 09:00-10:00 UTC: O1 (straight through) and O2 (alice, 1800 s); 10:00-11:00: O3 (bob, 3000 s)
+    assert (hours["09:00"]["released"], hours["09:00"]["avg_handling_s"]) == (2, 1800.0)
+    assert (hours["10:00"]["released"], hours["10:00"]["avg_handling_s"]) == (1, 3000.0)
 
 
 def test_current_claims_per_rep(kpi_day, desk_for) -> None:
