@@ -59,7 +59,10 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     finally:
         desk.store.close()
     if args.html:
-        Path(args.html).write_text(render_html(rep, extra or {}, w, local), encoding="utf-8")
+        try:
+            Path(args.html).write_text(render_html(rep, extra or {}, w, local), encoding="utf-8")
+        except OSError as e:
+            raise ValidationError(f"cannot write {args.html}: {e.strerror}", field="--html") from None
     if args.json:
         emit_json({**rep, "breakdown": extra} if args.breakdown else rep)
         return 0

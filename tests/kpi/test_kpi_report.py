@@ -97,6 +97,8 @@ def test_a_rep_is_refused_and_bad_windows_are_one_line(kpi_day, cli, desk_for) -
     assert proc.stderr.strip().splitlines()[-1] == "orderq: alice (rep) may not kpi view"
     proc = cli("--db", str(path), "kpi", "--since", "2026-11-27", "--until", "2026-11-26")
     assert proc.returncode == 2 and "--until" in proc.stderr
+    proc = cli("--db", str(path), "kpi", "--html", str(path.parent / "no" / "such" / "dir.html"))
+    assert proc.returncode == 2 and "cannot write" in proc.stderr and "Traceback" not in proc.stderr
     proc = cli("--db", str(path), "kpi", "--since", "yesterdayish")
     assert proc.returncode == 2 and "not a time" in proc.stderr
 
