@@ -8,6 +8,7 @@ from core.enums import Role
 from core.rules import Rules
 from db.service.context import Actor, Context
 from db.service.intake import IntakeService
+from db.service.kpi import KpiService
 from db.service.orders import OrderService
 from db.service.users import UserService, active_user
 from db.store import Clock, Store, system_clock
@@ -22,6 +23,7 @@ class Desk:
         self.orders = OrderService(self.ctx)
         self.users = UserService(self.ctx)
         self.intake = IntakeService(self.ctx)
+        self.kpi = KpiService(self.ctx)
 
     @property
     def actor(self) -> Actor:
