@@ -48,6 +48,13 @@ def generate_returns(store: Store, *, returns: int, seed: int) -> dict:
             target = (_TARGETS[k][0] if k < len(_TARGETS)
                       else rng.choices([x[0] for x in _TARGETS], weights=[x[1] for x in _TARGETS])[0])
             o = pool.pop()
+            if target == "pending_approval":  # needs a line worth more than the approval threshold
+                for j in range(len(pool) - 1, -1, -1):
+                    if conn.execute("SELECT 1 FROM order_lines WHERE order_id = ? AND qty_returned = 0"
+                                    " AND amount_cents > 60000", (pool[j]["id"],)).fetchone():
+                        pool.append(o)
+                        o = pool.pop(j)
+                        break
             lines = conn.execute("SELECT sku, qty, qty_returned, amount_cents FROM order_lines WHERE order_id = ?"
                                  " AND qty_returned < qty ORDER BY line_no", (o["id"],)).fetchall()
             if not lines:
