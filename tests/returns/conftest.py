@@ -45,3 +45,12 @@ def shipped_line(path: Path, *, min_left: int = 1, min_amount_cents: int = 0, ex
         return dict(r)
     finally:
         c.close()
+
+
+@pytest.fixture
+def clock():  # noqa: ANN201 - overrides the shared FakeClock: start at the real now, after the demo's shipments
+    from datetime import UTC, datetime
+
+    from tests.conftest import FakeClock
+
+    return FakeClock(datetime.now(UTC).replace(microsecond=0))
