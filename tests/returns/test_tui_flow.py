@@ -71,3 +71,103 @@ async def test_full_flow_keyboard_only(rdb: Path) -> None:
         assert isinstance(app.screen, ReturnsScreen)
     d = desk.returns.detail(number)
     assert d["state"] == "resolved" and d["lines"][0]["qty_received"] == 1
+
+
+def _make_pending(path: Path, requester: str) -> str:
+    desk = _desk(path, requester)
+    ln = shipped_line(path, min_left=1, min_amount_cents=60_000)
+    d = desk.returns.new(lines=[ReturnLineInput(sku=ln["sku"], qty=ln["qty"] - ln["qty_returned"], reason="defective")],
+                         resolution="refund", orders=[ln["number"]])
+    desk.store.close()
+    assert d["state"] == "pending_approval"
+    return d["number"]
+
+
+async def test_self_approval_refused_in_tui(rdb: Path) -> None:
+    number = _make_pending(rdb, "sam")
+    for user in ("carol", "sam"):
+        desk = _desk(rdb, user)
+        app = HostApp(desk, lambda d: ReturnProcessScreen(d, number))
+        notes: list[str] = []
+        async with app.run_test(size=(140, 45)) as pilot:
+            await pilot.pause()
+            app.notify = lambda msg, **kw: notes.append(msg)  # type: ignore[method-assign]
+            await pilot.press("a")
+            await pilot.pause()
+            assert app.screen.data["state"] == "pending_approval"
+        assert any("may not" in n for n in notes), notes
+        assert desk.returns.detail(number)["state"] == "pending_approval"
+        desk.store.close()
+    # the approvals view lists it for a supervisor, and another supervisor approves it from there
+    _desk(rdb, "admin").users.add("sue", "supervisor")
+    sue = _desk(rdb, "sue")
+    app = HostApp(sue, lambda d: ReturnsScreen(d, approvals=True))
+    async with app.run_test(size=(140, 45)) as pilot:
+        await pilot.pause()
+        scr = app.screen
+        assert [r["number"] for r in scr.rows if r["number"] == number]
+        scr.query_one(DataTable).move_cursor(row=[r["number"] for r in scr.rows].index(number))
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, BulkReport)
+        await pilot.press("escape")
+    assert sue.returns.detail(number)["approved_by"] == "sue"
+
+
+async def test_bulk_receive_one_refused_others_done(rdb: Path) -> None:
+    desk = _desk(rdb, "carol")
+    used: tuple[str, ...] = ()
+    for _ in range(2):
+        ln = shipped_line(rdb, min_left=1, exclude=used)
+        used += (ln["number"],)
+        n = desk.returns.new(lines=[ReturnLineInput(sku=ln["sku"], qty=1, reason="wrong_item")], resolution="refund",
+                             orders=[ln["number"]])["number"]
+        desk.returns.authorize(n)
+    authorized = [r["number"] for r in desk.returns.list(states=("authorized",)) if not r["claimed_by"]][:3]
+    requested = [r["number"] for r in desk.returns.list(states=("requested",)) if not r["claimed_by"]][:1]
+    assert len(authorized) >= 2 and requested
+    batch = set(authorized + requested)
+    app = HostApp(desk, ReturnsScreen)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await pilot.pause()
+        scr = app.screen
+        table = scr.query_one(DataTable)
+        for i, r in enumerate(list(scr.rows)):
+            if r["number"] in batch:
+                table.move_cursor(row=i)
+                await pilot.press("space")
+        await pilot.pause()
+        assert scr.selected == batch
+        await pilot.press("v")
+        await pilot.pause()
+        report = app.screen
+        assert isinstance(report, BulkReport)
+        text = str(report.query_one("#bulk-body").render())
+        assert f"{len(batch) - 1} done, 1 refused" in str(report.query_one("#bulk-title").render())
+        assert f"{requested[0]}  refused: cannot receive a requested return" in text
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ReturnsScreen) and not scr.selected
+    for n in authorized:
+        assert desk.returns.detail(n)["state"] == "received"
+    assert desk.returns.detail(requested[0])["state"] == "requested"
+
+
+async def test_queue_is_live(rdb: Path) -> None:
+    """Another session's new return shows without a key press, and the cursor stays on its item."""
+    desk = _desk(rdb, "carol")
+    app = HostApp(desk, ReturnsScreen)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await pilot.pause()
+        scr = app.screen
+        table = scr.query_one(DataTable)
+        table.move_cursor(row=2)
+        keep = scr.current
+        other = _desk(rdb, "sam")
+        ln = shipped_line(rdb, min_left=1)
+        made = other.returns.new(lines=[ReturnLineInput(sku=ln["sku"], qty=1, reason="damaged")], resolution="refund",
+                                 orders=[ln["number"]])["number"]
+        app.feed_poke()  # the real app's change feed does this on the other session's commit
+        await pilot.pause()
+        assert made in [r["number"] for r in scr.rows]
+        assert scr.current == keep
