@@ -9,6 +9,7 @@ from core.rules import Rules
 from db.service.context import Actor, Context
 from db.service.orders import OrderService
 from db.service.returns import ReturnService
+from db.service.sessions import SessionService
 from db.service.users import UserService, active_user
 from db.store import Clock, Store, system_clock
 
@@ -22,6 +23,7 @@ class Desk:
         self.orders = OrderService(self.ctx)
         self.users = UserService(self.ctx)
         self.returns = ReturnService(self.ctx)
+        self.sessions = SessionService(self.ctx)
 
     @property
     def actor(self) -> Actor:
