@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,19 @@ class Tmux:
     def screen(self) -> str:
         return self.run("capture-pane", "-p", "-t", self.target)
 
+    def filter_to_one(self, text: str) -> None:
+        """Type into a prompt list's filter until it narrows to one item (keys sent while the list is still
+        opening are not yet delivered to its filter, so clear and type again if they were lost)."""
+        for _ in range(5):
+            self.keys("C-u")
+            self.type(text)
+            deadline = time.monotonic() + 1
+            while time.monotonic() < deadline:
+                if re.search(r"(?<![\d,])1 of [\d,]+ ", self.screen()):
+                    return
+                time.sleep(0.05)
+        raise AssertionError(f"the prompt list never narrowed to {text!r}:\n{self.screen()}")
+
     def wait_for(self, text: str, timeout: float = 15) -> str:
         deadline = time.monotonic() + timeout
         while True:
@@ -61,7 +75,8 @@ def test_carol_new_to_resolved_keyboard_only(rdb: Path, cli) -> None:  # noqa: A
         t.wait_for("New return")
         t.keys("F4")                          # the shipped orders, searchable
         t.wait_for("Shipped orders")
-        t.type(ln["number"])
+        t.wait_for("Enter pick")              # the filter has focus: typing goes to it
+        t.filter_to_one(ln["number"])
         t.keys("Enter")
         t.wait_for("returnable")
         t.wait_for(f"{ln['number']} ")
@@ -69,7 +84,8 @@ def test_carol_new_to_resolved_keyboard_only(rdb: Path, cli) -> None:  # noqa: A
         t.type("1")
         t.keys("Tab", "F4")                   # reasons list
         t.wait_for("our fault")
-        t.type("damaged")
+        t.wait_for("Enter pick")
+        t.filter_to_one("damaged")
         t.keys("Enter", "C-s")
         t.wait_for("REQUESTED")
         t.keys("t")
@@ -86,7 +102,7 @@ def test_carol_new_to_resolved_keyboard_only(rdb: Path, cli) -> None:  # noqa: A
         s = t.wait_for("Enter: resolve")
         assert "no restocking fee (our fault)" in s
         t.keys("Enter")
-        t.wait_for("RESOLVED")
+        final = t.wait_for("RESOLVED")
         t.keys("C-q")
         deadline = time.monotonic() + 10
         while t.run("list-panes", "-t", t.target, "-F", "#{pane_dead}").strip() != "1":
@@ -94,9 +110,9 @@ def test_carol_new_to_resolved_keyboard_only(rdb: Path, cli) -> None:  # noqa: A
             time.sleep(0.05)
     finally:
         subprocess.run(["tmux", "-L", t.sock, "kill-server"], capture_output=True)
-    mine = [r for r in json_lines(cli("--db", str(rdb), "return", "list", "--json", check=True).stdout)
-            if ln["number"] in r["orders"] and r["requested_by"] == "carol" and r["state"] == "resolved"]
-    assert mine, "carol's return is not resolved"
+    rows = json_lines(cli("--db", str(rdb), "return", "list", "--json", check=True).stdout)
+    mine = [r for r in rows if ln["number"] in r["orders"] and r["requested_by"] == "carol" and r["state"] == "resolved"]
+    assert mine, (ln, [r for r in rows if r["number"] == max(x["number"] for x in rows)], final)
     d = json.loads(cli("--db", str(rdb), "return", "show", mine[-1]["number"], "--json", check=True).stdout)
     assert d["lines"][0]["reason"] == "damaged" and d["lines"][0]["disposition"] == "restock"
     assert cli("--db", str(rdb), "check").returncode == 0

@@ -58,11 +58,13 @@ class TextPrompt(ModalScreen[str | None]):
 class LinesForm(ModalScreen[dict | None]):
     """Per-line inputs for receiving (qty) or inspecting (grade, disposition, with F4 lists)."""
 
+    AUTO_FOCUS = "Input"
     CSS_PATH = "returns.tcss"
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="returns.form-cancel"),
         Binding("f4", "prompt", "List", id="returns.form-prompt"),
         Binding("ctrl+s", "submit", "Save", id="returns.form-save"),
+        Binding("enter", "submit", "Save", id="returns.form-enter", show=False),
     ]
 
     def __init__(self, kind: str, lines: list[dict]) -> None:
