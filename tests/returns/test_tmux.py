@@ -41,9 +41,10 @@ class Tmux:
         for _ in range(5):
             self.keys("C-u")
             self.type(text)
-            deadline = time.monotonic() + 1
+            deadline = time.monotonic() + 3
             while time.monotonic() < deadline:
-                if re.search(r"(?<![\d,])1 of [\d,]+ ", self.screen()):
+                scr = self.screen()
+                if f"▊  {text} " in scr and re.search(r"(?<![\d,])1 of [\d,]+ ", scr):
                     return
                 time.sleep(0.05)
         raise AssertionError(f"the prompt list never narrowed to {text!r}:\n{self.screen()}")
