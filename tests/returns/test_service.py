@@ -229,3 +229,20 @@ def test_show_json_shape(rdb: Path, cli) -> None:  # noqa: ANN001
         assert key in d
     for key in ("reason", "qty", "qty_received", "grade", "disposition"):
         assert key in d["lines"][0]
+
+
+def test_check_catches_returns_that_disagree(rdb: Path, desk_for: Callable[..., Desk]) -> None:
+    ln = shipped_line(rdb, min_left=1)
+    carol = desk_for(rdb, "carol")
+    d = carol.returns.new(lines=[ReturnLineInput(sku=ln["sku"], qty=1, reason="wrong_item")], resolution="exchange",
+                          orders=[ln["number"]])
+    walk(carol, d["number"])
+    checks_pass(carol)
+    c = sqlite3.connect(rdb)
+    with c:
+        c.execute("UPDATE order_lines SET qty_returned = qty_returned + 1 WHERE id = (SELECT order_line_id FROM"
+                  " return_lines WHERE return_id = ?)", (d["id"],))
+        c.execute("UPDATE orders SET exchange_for_return_id = NULL WHERE exchange_for_return_id = ?", (d["id"],))
+    c.close()
+    bad = {r.name for r in run_checks(carol.store.conn) if not r.ok}
+    assert bad == {"returned quantities agree with returns", "exchanges linked both ways"}
