@@ -199,7 +199,7 @@ class ReturnService:
                 "fee": str(from_cents_int(row["fee_cents"])),
                 "shipping_refund": str(from_cents_int(row["shipping_refund_cents"])),
                 "exchange_order": exch["number"] if exch else None,
-                "claimed_by": row["claimed_by"], "claim_token": None, "version": row["version"],
+                "claimed_by": row["claimed_by"], "version": row["version"],
                 "lines": [
                     {"line": i, "order": ln["order_number"], "line_no": ln["line_no"], "sku": ln["sku"],
                      "description": ln["description"], "qty": ln["qty"], "reason": ln["reason"], "note": ln["note"],

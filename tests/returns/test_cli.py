@@ -66,3 +66,31 @@ def test_cli_refusals_and_claim_queue(rdb: Path, cli) -> None:  # noqa: ANN001
     assert rows and all(r["state"] in ("requested", "pending_approval", "authorized", "received", "inspected")
                         for r in rows)
     assert cli(*db, "check").returncode == 0
+
+
+def test_racing_processes_never_return_more_than_shipped(rdb: Path) -> None:
+    """Six processes race to return one unit each of a line with fewer units left: the winners are exactly
+    the units left, the others are refused cleanly, and check holds."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    ln = shipped_line(rdb, min_left=2)
+    left = ln["qty"] - ln["qty_returned"]
+    n = left + 3
+    exe = Path(sys.executable).parent / "orderq"
+    procs = [subprocess.Popen([str(exe), "--db", str(rdb), "return", "new", "--user", "carol", "--order", ln["number"],
+                               "--line", f"{ln['sku']}:1:damaged", "--resolution", "refund"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO) for _ in range(n)]
+    outs = [(p.wait(timeout=60), p.stderr.read()) for p in procs]
+    for p in procs:
+        p.stdout.close()
+        p.stderr.close()
+    won = [rc for rc, _ in outs if rc == 0]
+    lost = [err for rc, err in outs if rc != 0]
+    assert len(won) == left
+    assert len(lost) == 3 and all("can be returned" in e and "Traceback" not in e for e in lost), lost
+    from tests.conftest import run_cli
+
+    assert run_cli("--db", str(rdb), "check").returncode == 0
