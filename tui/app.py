@@ -30,6 +30,7 @@ from textual.widgets import Static
 
 from core.errors import ClaimLost, OrderqError
 from core.models import Event
+from core.permissions import Action
 from db.service import Desk
 from tui.messages import StoreChanged
 
@@ -41,6 +42,8 @@ SCREENS = {
     "returns": ("returns", "ReturnsScreen"),
     "wallboard": ("wallboard", "WallboardScreen"),
 }
+#: screens only some roles may open (checked by the service layer's permission, and logged if refused)
+SCREEN_PERMISSION = {"wallboard": Action.WALLBOARD}
 TTY_CHECK_S = 1.0
 EXIT_WATCHDOG_S = 3.0
 
@@ -176,7 +179,14 @@ class OrderqApp(App[int]):
             self.open_screen(self.first_screen)
 
     def open_screen(self, name: str, *args: Any) -> bool:
-        """Push a named screen if its module exists; else say it is not installed yet."""
+        """Push a named screen if the user may see it and its module exists; else say why not."""
+        need = SCREEN_PERMISSION.get(name)
+        if need is not None:
+            try:
+                self.desk.ctx.require(need)
+            except OrderqError as e:
+                self.notify(e.message, severity="error", timeout=6)
+                return False
         module, cls_name = SCREENS[name]
         cls = screen_class(module, cls_name)
         if cls is None:
