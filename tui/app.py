@@ -403,6 +403,7 @@ class RefusalApp(App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(RefusalScreen(self.message))
+        self.set_timer(60, lambda: self.exit(2))  # nobody at the keyboard: do not hold the session open
 
     def action_quit(self) -> None:  # type: ignore[override]
         self.exit(2)
