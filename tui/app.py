@@ -391,7 +391,7 @@ class RefusalScreen(Screen[None]):
         yield Static(f"[b]orderq: access refused[/b]\n\n{escape(self.message)}\n\nPress any key to close.")
 
     def on_key(self) -> None:
-        self.app.exit(2)
+        self.app.exit(2, return_code=2)
 
 
 class RefusalApp(App[int]):
@@ -403,7 +403,7 @@ class RefusalApp(App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(RefusalScreen(self.message))
-        self.set_timer(60, lambda: self.exit(2))  # nobody at the keyboard: do not hold the session open
+        self.set_timer(60, lambda: self.exit(2, return_code=2))  # nobody at the keyboard: do not hold the session open
 
     def action_quit(self) -> None:  # type: ignore[override]
-        self.exit(2)
+        self.exit(2, return_code=2)
