@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from textual import work
@@ -29,6 +30,7 @@ from textual.widgets import Static
 
 from core.errors import ClaimLost, OrderqError
 from core.models import Event
+from core.permissions import Action
 from db.service import Desk
 from tui.messages import StoreChanged
 
@@ -40,6 +42,8 @@ SCREENS = {
     "returns": ("returns", "ReturnsScreen"),
     "wallboard": ("wallboard", "WallboardScreen"),
 }
+#: screens only some roles may open (checked by the service layer's permission, and logged if refused)
+SCREEN_PERMISSION = {"wallboard": Action.WALLBOARD}
 TTY_CHECK_S = 1.0
 EXIT_WATCHDOG_S = 3.0
 
@@ -94,12 +98,15 @@ class ClaimRegistry:
 
 class OrderqApp(App[int]):
     TITLE = "orderq"
+    #: the first screen's stylesheet, parsed with the app's own at start-up: pushing a screen whose
+    #: CSS is not loaded yet re-parses every stylesheet, which would delay the first paint
+    CSS_PATH = [Path(__file__).resolve().parent / "screens" / "queue.tcss"]
     CSS = """
     Screen { background: $background; }
     """
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
-        Binding("ctrl+p", "command_palette", "Palette", id="app.palette", priority=True),
+        Binding("ctrl+p", "command_palette", "Palette", id="app.palette", priority=True, show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit-now", show=False, priority=True),
     ]
 
@@ -139,23 +146,28 @@ class OrderqApp(App[int]):
     def on_mount(self) -> None:
         from db.feed import ChangeFeed
 
+        # the cursor is taken now, so nothing committed while the first screen paints is missed
         self._feed = ChangeFeed(self.desk.store.conn, self.desk.store.path)
-        if self.record_session:
-            try:
-                from db.service.sessions import HEARTBEAT_S
-
-                self.session_id = self.desk.sessions.start(self.first_screen)
-                self.set_interval(HEARTBEAT_S, self._heartbeat)
-            except OrderqError as e:
-                log.warning("could not record the session: %s", e)
         lease_s = self.desk.ctx.rules.lease.total_seconds()
         self.set_interval(max(1.0, lease_s / 2), self.renew_claims)
-        self._open_first_screen()
-        if self.use_feed:
-            self._run_feed()
         if not self.is_headless:
             self._install_signal_handlers()
             self.set_interval(TTY_CHECK_S, self._check_tty)
+        self._open_first_screen()
+        # paint first: the watcher (watchfiles pulls in anyio) and the session row come right after
+        self.call_after_refresh(self._start_background)
+
+    def _start_background(self) -> None:
+        if self.record_session and self.session_id is None and not self._released:
+            try:
+                from db.service.sessions import HEARTBEAT_S
+
+                self.session_id = self.desk.sessions.start(self.screen_name())
+                self.set_interval(HEARTBEAT_S, self._heartbeat)
+            except OrderqError as e:
+                log.warning("could not record the session: %s", e)
+        if self.use_feed:
+            self._run_feed()
         for msg, severity in self._startup_notes:
             self.notify(msg, severity=severity)  # type: ignore[arg-type]
 
@@ -167,7 +179,14 @@ class OrderqApp(App[int]):
             self.open_screen(self.first_screen)
 
     def open_screen(self, name: str, *args: Any) -> bool:
-        """Push a named screen if its module exists; else say it is not installed yet."""
+        """Push a named screen if the user may see it and its module exists; else say why not."""
+        need = SCREEN_PERMISSION.get(name)
+        if need is not None:
+            try:
+                self.desk.ctx.require(need)
+            except OrderqError as e:
+                self.notify(e.message, severity="error", timeout=6)
+                return False
         module, cls_name = SCREENS[name]
         cls = screen_class(module, cls_name)
         if cls is None:
@@ -372,7 +391,7 @@ class RefusalScreen(Screen[None]):
         yield Static(f"[b]orderq: access refused[/b]\n\n{escape(self.message)}\n\nPress any key to close.")
 
     def on_key(self) -> None:
-        self.app.exit(2)
+        self.app.exit(2, return_code=2)
 
 
 class RefusalApp(App[int]):
@@ -384,6 +403,7 @@ class RefusalApp(App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(RefusalScreen(self.message))
+        self.set_timer(60, lambda: self.exit(2, return_code=2))  # nobody at the keyboard: do not hold the session open
 
     def action_quit(self) -> None:  # type: ignore[override]
-        self.exit(2)
+        self.exit(2, return_code=2)
