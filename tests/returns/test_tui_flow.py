@@ -171,3 +171,32 @@ async def test_queue_is_live(rdb: Path) -> None:
         await pilot.pause()
         assert made in [r["number"] for r in scr.rows]
         assert scr.current == keep
+
+
+async def test_reject_with_reason_and_told_when_someone_else_claims(rdb: Path) -> None:
+    desk = _desk(rdb, "carol")
+    ln = shipped_line(rdb, min_left=1)
+    number = desk.returns.new(lines=[ReturnLineInput(sku=ln["sku"], qty=1, reason="arrived_late")],
+                              resolution="store_credit", orders=[ln["number"]])["number"]
+    app = HostApp(desk, lambda d: ReturnProcessScreen(d, number))
+    notes: list[str] = []
+    async with app.run_test(size=(140, 45)) as pilot:
+        await pilot.pause()
+        app.notify = lambda msg, **kw: notes.append(msg)  # type: ignore[method-assign]
+        sam = _desk(rdb, "sam")
+        got = sam.returns.claim(number)
+        app.feed_poke()
+        await pilot.pause()
+        assert any(f"{number} was just claimed by sam" in n for n in notes), notes
+        sam.returns.unclaim(number, got.claim_token)
+        app.feed_poke()
+        await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("enter")  # empty: refused beside the field
+        await pilot.pause()
+        assert "required" in str(app.screen.query_one("#form-error").render())
+        await pilot.press(*"no receipt", "enter")
+        await pilot.pause()
+        assert app.screen.data["state"] == "rejected"
+        assert "rejected: no receipt" in str(app.screen.query_one("#return-head").render())

@@ -172,7 +172,7 @@ class ReturnsScreen(Screen):
         self.action_open()
 
     def on_store_changed(self, message: StoreChanged) -> None:
-        if any(e.entity in ("return", "order") for e in message.events):
+        if any(e.entity == "return" for e in message.events):
             self.reload()
 
     def on_screen_resume(self) -> None:
