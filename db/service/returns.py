@@ -599,10 +599,13 @@ class ReturnService:
         return self.detail(number)
 
     # ---- bulk --------------------------------------------------------------------------
-    def bulk(self, action: str, numbers: list[str]) -> list[BatchResult]:
-        """Approve, receive (in full) or resolve several returns: each its own transaction and event."""
-        verbs = {"approve": lambda n: self.approve(n), "receive": lambda n: self.receive(n),
-                 "resolve": lambda n: self.resolve(n), "authorize": lambda n: self.authorize(n),
+    def bulk(self, action: str, numbers: list[str], tokens: dict[str, str] | None = None) -> list[BatchResult]:
+        """Approve, receive (in full) or resolve several returns: each its own transaction and event.
+
+        `tokens`: number → claim token for returns this session holds."""
+        tok = (tokens or {}).get
+        verbs = {"approve": lambda n: self.approve(n), "receive": lambda n: self.receive(n, token=tok(n)),
+                 "resolve": lambda n: self.resolve(n, token=tok(n)), "authorize": lambda n: self.authorize(n, token=tok(n)),
                  "close": lambda n: self.close(n)}
         if action not in verbs:
             raise ValidationError(f"no bulk {action!r} ({', '.join(verbs)})", field="action")

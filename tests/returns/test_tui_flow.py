@@ -200,3 +200,30 @@ async def test_reject_with_reason_and_told_when_someone_else_claims(rdb: Path) -
         await pilot.pause()
         assert app.screen.data["state"] == "rejected"
         assert "rejected: no receipt" in str(app.screen.query_one("#return-head").render())
+
+
+async def test_claim_next_work_and_give_back(rdb: Path) -> None:
+    desk = _desk(rdb, "carol")
+    app = HostApp(desk, ReturnsScreen)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await pilot.pause()
+        first = app.screen.rows[0]
+        await pilot.press("c")
+        await pilot.pause()
+        proc = app.screen
+        assert isinstance(proc, ReturnProcessScreen)
+        token = app.claims.token_for(proc.number)
+        assert token and proc.data["claimed_by"] == "carol"
+        assert proc.number in [r["number"] for r in desk.returns.list(states=("requested", "authorized", "received",
+                                                                                  "inspected"))]
+        state = proc.data["state"]
+        if state == "requested":
+            await pilot.press("t")  # fenced by the session's token
+            await pilot.pause()
+            assert proc.data["state"] == "authorized"
+        await pilot.press("u")
+        await pilot.pause()
+        assert isinstance(app.screen, ReturnsScreen)
+        assert app.claims.token_for(proc.number) is None
+        assert desk.returns.detail(proc.number)["claimed_by"] is None
+        assert first  # the queue was not empty

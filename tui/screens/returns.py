@@ -226,8 +226,9 @@ class ReturnsScreen(Screen):
             [self.current] if self.current else [])
         if not numbers:
             return
-        results = self.desk.returns.bulk(action, numbers)
         claims = app_claims(self.app)
+        tokens = {n: t for n in numbers if claims and (t := claims.token_for(n))}
+        results = self.desk.returns.bulk(action, numbers, tokens)
         if claims and action == "resolve":
             for r in results:
                 if r.ok:
