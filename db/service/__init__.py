@@ -10,6 +10,8 @@ from db.service.context import Actor, Context
 from db.service.intake import IntakeService
 from db.service.kpi import KpiService
 from db.service.orders import OrderService
+from db.service.returns import ReturnService
+from db.service.sessions import SessionService
 from db.service.users import UserService, active_user
 from db.store import Clock, Store, system_clock
 
@@ -24,6 +26,8 @@ class Desk:
         self.users = UserService(self.ctx)
         self.intake = IntakeService(self.ctx)
         self.kpi = KpiService(self.ctx)
+        self.returns = ReturnService(self.ctx)
+        self.sessions = SessionService(self.ctx)
 
     @property
     def actor(self) -> Actor:
