@@ -371,18 +371,19 @@ class Importer:
         for ln in lines:
             want = -ln.qty
             cands = b.candidates(cust.id, ln.sku, ts(ln.received_at), mark) if cust else []
-            alloc = allocate(want, [(lid, avail - used[lid]) for lid, _oid, avail in cands])
+            alloc = allocate(want, [(lid, avail - used[lid]) for lid, _oid, avail, _p in cands])
             if alloc is None:
-                have = sum(avail - used[lid] for lid, _oid, avail in cands)
+                have = sum(avail - used[lid] for lid, _oid, avail, _p in cands)
                 self.reject(reject_line(ln, "cancellation-unmatched",
                                         f"{ref} cancels {want} × {ln.sku} but customer {ln.customer} bought "
                                         f"{max(have, 0)} earlier that are not yet returned"))
                 continue
-            order_of = {lid: oid for lid, oid, _ in cands}
+            order_of = {lid: (oid, paid_e4) for lid, oid, _avail, paid_e4 in cands}
             for lid, take in alloc:
                 used[lid] += take
-                oid = order_of[lid]
-                matched.append((oid, lid, take, ln.sku, ln.price_e4, ln.row, f"SO-{oid:06d}"))
+                oid, paid_e4 = order_of[lid]
+                # never refund more per unit than the customer paid on the matched line
+                matched.append((oid, lid, take, ln.sku, min(ln.price_e4, paid_e4), ln.row, f"SO-{oid:06d}"))
             rows += 1
         if matched:
             assert cust is not None

@@ -308,13 +308,14 @@ class Bulk:
         self.conn.execute("CREATE INDEX temp.ix_intake_match ON intake_match(customer_id, sku, received_at)")
         self.match_ready = True
 
-    def candidates(self, customer_id: int, sku: str, before_ts: float, below_line: int) -> list[tuple[int, int, int]]:
-        """Earlier lines of this customer and SKU that can still be returned: (line id, order id, returnable),
+    def candidates(self, customer_id: int, sku: str, before_ts: float, below_line: int) -> list[tuple[int, int, int, int]]:
+        """Earlier lines of this customer and SKU that can still be returned: (line id, order id, returnable,
+        unit price e4 paid),
         the most recent first (a cancellation usually undoes a recent order). `below_line` keeps to the lines
         that were read before the cancellation itself."""
         return [
-            (r[0], r[1], r[2]) for r in self.conn.execute(
-                """SELECT t.line_id, t.order_id, l.qty - l.qty_returned FROM temp.intake_match t
+            (r[0], r[1], r[2], r[3]) for r in self.conn.execute(
+                """SELECT t.line_id, t.order_id, l.qty - l.qty_returned, l.unit_price_e4 FROM temp.intake_match t
                    JOIN order_lines l ON l.id = t.line_id
                    WHERE t.customer_id = ? AND t.sku = ? AND t.received_at <= ? AND t.line_id < ?
                      AND l.qty > l.qty_returned
@@ -336,7 +337,8 @@ class Bulk:
         for oid, lid, qty, sku, p_e4, row, _num in lines:
             amt = amount_cents(qty, p_e4)
             refund += amt
-            rl_rows.append((rid, oid, lid, sku, qty, "other", f"imported cancellation {ref} row {row}", 1, amt))
+            # a cancellation settles the whole quantity: it counts as received for the returns ledger
+            rl_rows.append((rid, oid, lid, sku, qty, qty, "other", f"imported cancellation {ref} row {row}", 1, amt))
         note = f"imported cancellation {ref}"
         self.conn.execute(
             """INSERT INTO returns (id, number, customer_id, state, resolution, priority, priority_level, tier_rank,
@@ -347,8 +349,8 @@ class Bulk:
              ts(requested_at), ts(due), ts(requested_at), refund, ref, self.now_ts, self.now_ts),
         )
         self.conn.executemany(
-            """INSERT INTO return_lines (return_id, order_id, order_line_id, sku, qty, reason, note, opened, refund_cents)
-               VALUES (?,?,?,?,?,?,?,?,?)""", rl_rows)
+            """INSERT INTO return_lines (return_id, order_id, order_line_id, sku, qty, qty_received, reason, note, opened,
+                 refund_cents) VALUES (?,?,?,?,?,?,?,?,?,?)""", rl_rows)
         self.conn.executemany("UPDATE order_lines SET qty_returned = qty_returned + ? WHERE id = ?",
                               [(ln[2], ln[1]) for ln in lines])
         self.event("return", rid, number, "created", {
