@@ -254,9 +254,7 @@ class QueueView(ScrollView, can_focus=True):
         sl = slack(due, now, self.source.desk.ctx.rules)
         due_s = due_text(due, now)
         if sl == Slack.AT_RISK:
-            due_s += " !"
-        elif sl == Slack.OVERDUE:
-            due_s = due_s.replace("overdue ", "overdue ")
+            due_s += " !"  # at risk, legible without colour (NO_COLOR); overdue says so in words
         claimed = row["claimed_by"] or ""
         if row["state"] == "on_hold" and row["hold_reason"]:
             state = "hold " + HOLD_SHORT.get(row["hold_reason"], row["hold_reason"])
@@ -363,13 +361,13 @@ class QueueScreen(Screen[None]):
         super().__init__()
         self.desk = desk
         self.me = desk.actor.name
+        self._role = desk.actor.role.value if desk.actor.role else "operator"
         self.view_state = ViewState()
         self.source = QueueSource(desk, self.view_state.to_filter(self.me))
         self._search_timer = None
 
     # ---- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        role = self.desk.actor.role.value if self.desk.actor.role else "operator"
         yield Static(id="qbar")
         yield Input(placeholder="search: order number, customer or SKU — enter to keep, escape to clear",
                     id="search")
@@ -378,7 +376,6 @@ class QueueScreen(Screen[None]):
             yield QueueView(self.source, self.me, self.desk.now, id="qview")
         yield Static(id="why")
         yield Footer(compact=True)
-        self._role = role
 
     @property
     def view(self) -> QueueView:
