@@ -164,7 +164,7 @@ class OrderqApp(App[int]):
             self._install_signal_handlers()
             self.set_interval(TTY_CHECK_S, self._check_tty)
         if self.idle_timeout:
-            self.set_interval(min(5.0, self.idle_timeout / 4), self._check_idle)
+            self.set_interval(min(1.0, max(0.1, self.idle_timeout / 4)), self._check_idle)
         self._open_first_screen()
         # paint first: the watcher (watchfiles pulls in anyio) and the session row come right after
         self.call_after_refresh(self._start_background)
