@@ -123,6 +123,7 @@ def run() -> list[dict]:
     q_c = statistics.median(r["cpu_s"] for r in queue)
     ratio = q_t / b_t
     i_t = statistics.median(r["paint_s"] for r in imports)
+    i_c = statistics.median(r["cpu_s"] for r in imports)
     s_t = statistics.median(r["paint_s"] for r in queue_small)
     s_c = statistics.median(r["cpu_s"] for r in queue_small)
     return [
@@ -133,7 +134,8 @@ def run() -> list[dict]:
          "baseline": f"{b_c * 1000:.0f} ms bare Textual", "ratio": round(q_c / b_c, 2), "budget": "≤ 1.5× bare",
          "ok": q_c / b_c <= 1.5},
         {"what": "queue first paint vs bare Textual after orderq's own imports (the screen's cost)",
-         "measured": f"{q_t * 1000:.0f} ms", "baseline": f"{i_t * 1000:.0f} ms bare+imports",
+         "measured": f"{q_t * 1000:.0f} ms ({q_c * 1000:.0f} ms CPU)",
+         "baseline": f"{i_t * 1000:.0f} ms bare+imports ({i_c * 1000:.0f} ms CPU)",
          "ratio": round(q_t / i_t, 2), "budget": "info (≤ 1.5×)", "ok": q_t / i_t <= 1.5},
         {"what": "queue CPU to first paint, 100,000 vs 300 open orders (windowing)",
          "measured": f"{q_c * 1000:.0f} ms CPU ({q_t * 1000:.0f} ms wall)",

@@ -8,6 +8,7 @@ the old cursor, else by `position`), keeping its place on the screen.
 """
 from __future__ import annotations
 
+import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,7 @@ from core.errors import OrderqError
 from core.money import from_cents_int
 from core.triage import Slack, due_text, explain, slack
 from db import orders_read
+from db.connection import translate
 from db.convert import dt
 from db.orders_read import QueueFilter
 from db.service import Desk
@@ -96,7 +98,10 @@ class QueueSource:
 
     def reload(self) -> int:
         self._pages.clear()
-        self.total = orders_read.count(self.desk.store.conn, self.filter)
+        try:
+            self.total = orders_read.count(self.desk.store.conn, self.filter)
+        except sqlite3.Error as e:  # a disk error must show as a message, never a traceback
+            raise translate(e) from None
         return self.total
 
     def _page(self, n: int) -> list[Any]:
@@ -113,7 +118,10 @@ class QueueSource:
     def row(self, i: int) -> Any | None:
         if i < 0 or i >= self.total:
             return None
-        page = self._page(i // self.PAGE)
+        try:
+            page = self._page(i // self.PAGE)
+        except (OrderqError, sqlite3.Error):
+            return None  # drawn blank; reload() reports the error
         k = i % self.PAGE
         return page[k] if k < len(page) else None
 
@@ -123,14 +131,16 @@ class QueueSource:
     def locate(self, order_id: int, near: int) -> int | None:
         """Where the item is now: the pages around `near` first (cheap), else by position."""
         base = near // self.PAGE
-        for n in (base, base - 1, base + 1):
-            if n < 0 or n * self.PAGE >= self.total:
-                continue
-            for k, r in enumerate(self._page(n)):
-                if r["id"] == order_id:
-                    return n * self.PAGE + k
-        pos = orders_read.position(self.desk.store.conn, self.filter, order_id)
-        return pos
+        try:
+            for n in (base, base - 1, base + 1):
+                if n < 0 or n * self.PAGE >= self.total:
+                    continue
+                for k, r in enumerate(self._page(n)):
+                    if r["id"] == order_id:
+                        return n * self.PAGE + k
+            return orders_read.position(self.desk.store.conn, self.filter, order_id)
+        except (OrderqError, sqlite3.Error):
+            return None
 
 
 class QueueView(ScrollView, can_focus=True):
@@ -167,7 +177,11 @@ class QueueView(ScrollView, can_focus=True):
     def reload(self, *, follow: bool = True) -> None:
         """Re-read the count; keep the cursor on its item and that item at the same screen row."""
         screen_row = self.cursor - int(self.scroll_y)
-        self.source.reload()
+        try:
+            self.source.reload()
+        except OrderqError as e:
+            self.notify(f"could not read the queue: {e.message}", severity="error", timeout=8)
+            return
         total = self.source.total
         target = self.cursor
         if follow and self.selected_id is not None and total:
@@ -254,9 +268,7 @@ class QueueView(ScrollView, can_focus=True):
         sl = slack(due, now, self.source.desk.ctx.rules)
         due_s = due_text(due, now)
         if sl == Slack.AT_RISK:
-            due_s += " !"
-        elif sl == Slack.OVERDUE:
-            due_s = due_s.replace("overdue ", "overdue ")
+            due_s += " !"  # at risk, legible without colour (NO_COLOR); overdue says so in words
         claimed = row["claimed_by"] or ""
         if row["state"] == "on_hold" and row["hold_reason"]:
             state = "hold " + HOLD_SHORT.get(row["hold_reason"], row["hold_reason"])
@@ -363,13 +375,13 @@ class QueueScreen(Screen[None]):
         super().__init__()
         self.desk = desk
         self.me = desk.actor.name
+        self._role = desk.actor.role.value if desk.actor.role else "operator"
         self.view_state = ViewState()
         self.source = QueueSource(desk, self.view_state.to_filter(self.me))
         self._search_timer = None
 
     # ---- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        role = self.desk.actor.role.value if self.desk.actor.role else "operator"
         yield Static(id="qbar")
         yield Input(placeholder="search: order number, customer or SKU — enter to keep, escape to clear",
                     id="search")
@@ -378,7 +390,6 @@ class QueueScreen(Screen[None]):
             yield QueueView(self.source, self.me, self.desk.now, id="qview")
         yield Static(id="why")
         yield Footer(compact=True)
-        self._role = role
 
     @property
     def view(self) -> QueueView:
