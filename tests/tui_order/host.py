@@ -1,0 +1,81 @@
+"""A tiny stand-in for OrderqApp (built on another branch) with exactly the contract the screens use:
+`app.desk`, `app.claims` (add/remove/token_for) and `app.feed_poke()`, plus a real change feed that
+posts StoreChanged to every screen on the stack."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from textual.app import App, ComposeResult
+from textual.screen import Screen
+from textual.widgets import Label
+
+from db.feed import ChangeFeed
+from db.service import Desk
+from tui.messages import StoreChanged
+
+
+class Claims:
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        self.held: dict[str, tuple[str, str]] = {}
+
+    def add(self, queue: str, number: str, token: str) -> None:
+        self.held[number] = (queue, token)
+
+    def remove(self, number: str) -> None:
+        self.held.pop(number, None)
+
+    def token_for(self, number: str) -> str | None:
+        got = self.held.get(number)
+        return got[1] if got else None
+
+
+class Home(Screen):
+    def compose(self) -> ComposeResult:
+        yield Label("home")
+
+
+class HostApp(App):
+    def __init__(self, desk: Desk, make_screen: Callable[[Desk], Screen] | None = None, *, feed: bool = False) -> None:
+        super().__init__()
+        self.desk = desk
+        self.claims = Claims(desk)
+        self.make_screen = make_screen
+        self.use_feed = feed
+        self.feed: ChangeFeed | None = None
+        self.batches = 0
+
+    def on_mount(self) -> None:
+        self.push_screen(Home())
+        if self.make_screen is not None:
+            self.push_screen(self.make_screen(self.desk))
+        if self.use_feed:
+            self.feed = ChangeFeed(self.desk.store.conn, self.desk.store.path)
+            self.run_worker(self._pump(), exclusive=True, group="feed")
+        else:
+            # still tell screens about our own commits (feed_poke), without a watcher
+            self.feed = ChangeFeed(self.desk.store.conn, self.desk.store.path)
+
+    async def _pump(self) -> None:
+        assert self.feed is not None
+        async for batch in self.feed.batches():
+            self.batches += 1
+            for screen in list(self.screen_stack):
+                screen.post_message(StoreChanged(batch))
+
+    def feed_poke(self) -> None:
+        if self.feed is None:
+            return
+        if self.use_feed:
+            self.feed.poke()
+        else:
+            batch = self.feed.pending()
+            if batch:
+                for screen in list(self.screen_stack):
+                    screen.post_message(StoreChanged(batch))
+
+    async def on_unmount(self) -> None:
+        if self.feed is not None:
+            self.feed.stop()
+        await asyncio.sleep(0)
