@@ -6,6 +6,7 @@ from pathlib import Path
 
 from core.enums import Role
 from core.rules import Rules
+from db.service.catalog import CatalogService
 from db.service.context import Actor, Context
 from db.service.orders import OrderService
 from db.service.users import UserService, active_user
@@ -20,6 +21,7 @@ class Desk:
         self.ctx = Context(store, actor)
         self.orders = OrderService(self.ctx)
         self.users = UserService(self.ctx)
+        self.catalog = CatalogService(self.ctx)
 
     @property
     def actor(self) -> Actor:

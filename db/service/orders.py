@@ -11,6 +11,7 @@ from typing import Any
 from core import orders as machine
 from core.enums import Channel, HoldReason, OrderState, Priority, Tier
 from core.errors import ClaimLost, Conflict, DomainError, NotFound, ValidationError
+from core.lines import parse_discount, parse_qty
 from core.models import Event, Order
 from core.money import line_amount, to_cents_int, to_decimal, to_price_int, from_price_int, from_cents_int
 from core.permissions import Action
@@ -72,22 +73,10 @@ def validate_lines(conn: sqlite3.Connection, lines: list[LineInput]) -> list[dic
         if prod is None:
             raise ValidationError(f"line {i}: unknown SKU {sku!r} (F4 lists them)", field=f"lines.{i}.sku")
         try:
-            qty_text = str(ln.qty).strip()
-            qty = int(qty_text)
-            if str(qty) != qty_text.lstrip("+"):
-                raise ValueError
-        except (TypeError, ValueError):
-            raise ValidationError(f"line {i}: quantity {ln.qty!r} is not a whole number", field=f"lines.{i}.qty") from None
-        if qty <= 0:
-            raise ValidationError(f"line {i}: quantity must be more than 0", field=f"lines.{i}.qty")
-        if qty > 1_000_000:
-            raise ValidationError(f"line {i}: quantity {qty} is implausibly large", field=f"lines.{i}.qty")
-        try:
-            disc = to_decimal(ln.discount_pct if ln.discount_pct not in (None, "") else "0", what="discount")
-        except ValueError as e:
-            raise ValidationError(f"line {i}: {e}", field=f"lines.{i}.discount") from None
-        if not Decimal(0) <= disc <= Decimal(100) or disc != disc.quantize(Decimal("0.01")):
-            raise ValidationError(f"line {i}: discount must be 0 to 100 with at most 2 decimals", field=f"lines.{i}.discount")
+            qty = parse_qty(ln.qty)
+            disc = parse_discount(ln.discount_pct)
+        except ValidationError as e:
+            raise ValidationError(f"line {i}: {e.message}", field=f"lines.{i}.{e.field}") from None
         if ln.unit_price is None:
             unit = from_price_int(prod["price_e4"])
         else:

@@ -28,3 +28,18 @@ def desk_db(demo_template: Path, tmp_path: Path) -> Path:
     dst.execute("PRAGMA journal_mode=WAL")
     dst.close()
     return dest
+
+
+def count_orders(path: Path) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0])
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def orders_in():
+    return count_orders
