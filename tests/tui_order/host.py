@@ -45,6 +45,14 @@ class HostApp(App):
         self.use_feed = feed
         self.feed: ChangeFeed | None = None
         self.batches = 0
+        self.notes: list[tuple[str, str]] = []  # (severity, message) of every notification
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information", **kw) -> None:  # noqa: ANN003
+        self.notes.append((severity, f"{title}: {message}" if title else message))
+        super().notify(message, title=title, severity=severity, **kw)  # type: ignore[arg-type]
+
+    def said(self, text: str) -> bool:
+        return any(text in m for _, m in self.notes)
 
     def on_mount(self) -> None:
         self.push_screen(Home())
