@@ -20,7 +20,7 @@ from core.errors import OrderqError
 from core.lookup import resolve
 from core.models import Customer, Order
 from core.money import fmt
-from core.triage import classify, due_text
+from core.triage import classify, due_text, humanize
 from db.service import Desk
 from tui.widgets.binding_commands import BindingCommands
 from tui.widgets.lines_grid import CodeSuggester, LinesGrid
@@ -118,7 +118,7 @@ class EntryScreen(Screen):
             yield Static("", id="entry-meta")
             yield LinesGrid(self.products, id="entry-lines")
             yield Static("", id="entry-totals")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.desk.actor.name}"
@@ -164,7 +164,7 @@ class EntryScreen(Screen):
         if self.customer is not None:
             try:
                 cls = classify(self.desk.ctx.rules, self.order_type, self.customer.tier)
-                text += f"   → class {cls.priority.value} ({cls.source}), SLA {self.desk.ctx.rules.sla(cls.priority)}"
+                text += f"   → class {cls.priority.value} ({cls.source}), SLA {humanize(self.desk.ctx.rules.sla(cls.priority))}"
             except OrderqError:
                 pass
         self.query_one("#entry-meta", Static).update(text)

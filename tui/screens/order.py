@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -163,18 +164,19 @@ class OrderScreen(Screen):
     CSS_PATH = "order.tcss"
     COMMANDS = {BindingCommands}
     BINDINGS = [
-        Binding("escape", "back", "Back (give back)", id="order.back"),
-        Binding("b", "back_keep", "Back, keep claim", id="order.back-keep"),
-        Binding("c", "claim", "Claim", id="order.claim"),
-        Binding("1", "tick(1)", "Tick step", key_display="1-9", id="order.tick"),
-        *[Binding(str(n), f"tick({n})", f"Tick step {n}", show=False, id=f"order.tick-{n}") for n in range(2, 10)],
-        Binding("e", "edit_lines", "Edit lines", id="order.edit-lines"),
-        Binding("h", "hold", "Hold", id="order.hold"),
-        Binding("u", "unhold", "Unhold", id="order.unhold"),
-        Binding("r", "release", "Release", id="order.release"),
-        Binding("x", "cancel_order", "Cancel order", id="order.cancel"),
-        Binding("l", "history", "History", id="order.history"),
-        Binding("ctrl+r", "reload", "Reload", id="order.reload", show=False),
+        Binding("escape", "back", "Give back", id="order.back", tooltip="Back to the queue, giving the claim back"),
+        Binding("b", "back_keep", "Keep & back", id="order.back-keep", tooltip="Back to the queue, keeping the claim"),
+        Binding("c", "claim", "Claim", id="order.claim", tooltip="Claim this order"),
+        Binding("1", "tick(1)", "Tick", key_display="1-9", id="order.tick", tooltip="Tick checklist step 1"),
+        *[Binding(str(n), f"tick({n})", f"Tick step {n}", show=False, id=f"order.tick-{n}",
+                  tooltip=f"Tick checklist step {n}") for n in range(2, 10)],
+        Binding("e", "edit_lines", "Lines", id="order.edit-lines", tooltip="Edit the lines (claimed orders)"),
+        Binding("h", "hold", "Hold", id="order.hold", tooltip="Put on hold with a reason and a note"),
+        Binding("u", "unhold", "Unhold", id="order.unhold", tooltip="Take off hold (needs a note)"),
+        Binding("r", "release", "Release", id="order.release", tooltip="Release to fulfilment"),
+        Binding("x", "cancel_order", "Cancel", id="order.cancel", tooltip="Cancel the order with a reason"),
+        Binding("l", "history", "History", id="order.history", tooltip="Show or hide the history"),
+        Binding("ctrl+r", "reload", "Reload", id="order.reload", show=False, tooltip="Reload from the database"),
     ]
 
     def __init__(self, desk: Desk, number: str, token: str | None = None) -> None:
@@ -196,17 +198,17 @@ class OrderScreen(Screen):
                 yield Static("", id="order-checklist")
                 yield Static("", id="order-release")
         yield DataTable(id="order-history", cursor_type="row")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#order-lines", DataTable)
-        table.add_column("#", key="no", width=3)
-        table.add_column("SKU", key="sku", width=12)
-        table.add_column("Description", key="desc", width=24)
-        table.add_column("Qty", key="qty", width=6)
-        table.add_column("Price", key="price", width=10)
-        table.add_column("Disc %", key="disc", width=6)
-        table.add_column("Amount", key="amount", width=11)
+        table.add_column("#", key="no", width=2)
+        table.add_column("SKU", key="sku", width=10)
+        table.add_column("Description", key="desc", width=20)
+        table.add_column(Text("Qty", justify="right"), key="qty", width=5)
+        table.add_column(Text("Price", justify="right"), key="price", width=9)
+        table.add_column(Text("Disc%", justify="right"), key="disc", width=5)
+        table.add_column(Text("Amount", justify="right"), key="amount", width=11)
         hist = self.query_one("#order-history", DataTable)
         hist.add_columns("When (UTC)", "Who", "What")
         hist.display = False
@@ -303,8 +305,10 @@ class OrderScreen(Screen):
         row = table.cursor_row
         table.clear()
         for ln in self.order.lines:
-            table.add_row(str(ln.line_no), ln.sku, ln.description, str(ln.qty), price_text(ln.unit_price),
-                          pct(ln.discount_pct), fmt(ln.amount), key=str(ln.line_no))
+            table.add_row(str(ln.line_no), ln.sku, ln.description, Text(str(ln.qty), justify="right"),
+                          Text(price_text(ln.unit_price), justify="right"),
+                          Text(pct(ln.discount_pct), justify="right"), Text(fmt(ln.amount), justify="right"),
+                          key=str(ln.line_no))
         if self.order.lines:
             table.move_cursor(row=min(row, len(self.order.lines) - 1))
         o = self.order

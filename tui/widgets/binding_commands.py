@@ -23,7 +23,9 @@ class BindingCommands(Provider):
             seen.add(b.id or f"{b.action}@{key}")
             keys = b.key_display or self.app.get_key_display(b)
             help_text = f"{keys}  ·  {b.id}" if b.id else keys
-            yield b.description, help_text, partial(self.app.run_action, b.action, active.node)
+            if b.tooltip:
+                help_text = f"{b.tooltip}  ·  {help_text}"
+            yield b.description if b.show else (b.tooltip or b.description), help_text, partial(self.app.run_action, b.action, active.node)
 
     async def discover(self) -> Hits:
         for name, help_text, callback in self._commands():

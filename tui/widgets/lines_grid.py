@@ -56,15 +56,8 @@ class LineRow(Vertical):
     DEFAULT_CSS = """
     LineRow { height: auto; }
     LineRow > Horizontal { height: 1; }
-    LineRow .ln-no { width: 4; color: $text-muted; }
-    LineRow .ln-sku { width: 14; }
-    LineRow .ln-qty { width: 8; }
-    LineRow .ln-disc { width: 8; }
-    LineRow .ln-info { width: 1fr; padding-left: 1; color: $text-muted; }
-    LineRow .ln-amount { width: 14; text-align: right; }
     LineRow .ln-error { color: $error; padding-left: 4; height: auto; display: none; }
     LineRow.-error .ln-error { display: block; }
-    LineRow Input { margin-right: 1; }
     LineRow Input.-invalid { color: $error; text-style: bold; }
     """
 
@@ -209,6 +202,12 @@ class LinesGrid(VerticalScroll):
     DEFAULT_CSS = """
     LinesGrid { height: 1fr; border: round $primary-darken-2; padding: 0 1; }
     LinesGrid > .lines-head { height: 1; color: $text-muted; text-style: bold; }
+    LinesGrid .ln-no { width: 4; color: $text-muted; }
+    LinesGrid .ln-sku { width: 14; margin-right: 1; }
+    LinesGrid .ln-qty { width: 8; margin-right: 1; }
+    LinesGrid .ln-disc { width: 7; margin-right: 1; }
+    LinesGrid .ln-info { width: 1fr; color: $text-muted; }
+    LinesGrid .ln-amount { width: 14; text-align: right; }
     """
 
     class Done(Message):
@@ -226,8 +225,10 @@ class LinesGrid(VerticalScroll):
         self.can_focus = False
 
     def compose(self) -> ComposeResult:
-        yield Label(" #  SKU           qty      disc%    description · price · stock" + " " * 10 + "amount",
-                    classes="lines-head")
+        with Horizontal(classes="lines-head"):
+            for text, cls in ((" #", "ln-no"), ("SKU", "ln-sku"), ("qty", "ln-qty"), ("disc %", "ln-disc"),
+                              ("description · price · stock", "ln-info"), ("amount", "ln-amount")):
+                yield Label(text, classes=cls)
         for n, (sku, qty, disc) in enumerate(self._initial, start=1):
             yield LineRow(self, n, sku, qty, disc)
         yield LineRow(self, len(self._initial) + 1)

@@ -1,0 +1,67 @@
+"""Live: another OS process changes the order on screen; the screen reloads and says who did what."""
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from textual.widgets import Static
+
+from db.store import system_clock
+from tests.tui_order.host import HostApp
+from tests.tui_order.test_order import SIZE, first_queued
+from tui.screens.order import OrderScreen
+
+ORDERQ = Path(sys.executable).parent / "orderq"
+
+
+async def orderq(*args: str) -> str:
+    """The real CLI in its own process (the event loop keeps running while it works)."""
+    proc = await asyncio.create_subprocess_exec(str(ORDERQ), *args, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    return out.decode()
+
+
+async def until(pilot, cond, timeout: float = 10.0) -> None:  # noqa: ANN001
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not cond():
+        assert loop.time() < end, "the screen did not follow the other process in time"
+        await pilot.pause(0.02)
+
+
+async def test_other_process_claims_and_holds(desk_for, desk_db) -> None:
+    desk = desk_for(desk_db, "alice", clock=system_clock)
+    number = first_queued(desk_db)
+    app = HostApp(desk, lambda d: OrderScreen(d, number, None), feed=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.pause()
+        got = json.loads(await orderq("--db", str(desk_db), "claim", "--user", "bob", "--number", number, "--json"))
+        await until(pilot, lambda: app.said("bob claimed it"))
+        assert "Claimed by bob" in str(screen.query_one("#order-header", Static).render())
+        await orderq("--db", str(desk_db), "hold", number, "--user", "bob", "--reason", "pricing",
+                     "--note", "check price", "--token", got["claim_token"])
+        await until(pilot, lambda: app.said("bob put it on hold (pricing: check price)"))
+        assert "ON HOLD (pricing)" in str(screen.query_one("#order-header", Static).render())
+
+
+async def test_supervisor_force_release_tells_the_holder(desk_for, desk_db) -> None:
+    desk = desk_for(desk_db, "alice", clock=system_clock)
+    number = first_queued(desk_db)
+    app = HostApp(desk, lambda d: OrderScreen(d, number, None), feed=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.press("c")
+        await pilot.pause()
+        assert screen.mine and app.claims.token_for(number)
+        await orderq("--db", str(desk_db), "force-release", number, "--user", "sam", "--reason", "rebalancing")
+        await until(pilot, lambda: app.said("sam force-released the claim (rebalancing)"))
+        assert not screen.mine and app.claims.token_for(number) is None
+        assert "Not claimed" in str(screen.query_one("#order-header", Static).render())
+        await pilot.press("1")  # acting now is refused by the service, shown, not a traceback
+        await pilot.pause()
+        assert app.said("not claimed by you")
