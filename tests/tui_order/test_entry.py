@@ -78,13 +78,13 @@ async def test_validation_next_to_field_nothing_written(desk_for, desk_db, order
         await pilot.press(*"C00001", "enter", *"BEV-0001", "enter", "0")
         await pilot.pause()
         row = screen.query(LineRow).first()
-        err = str(row.query_one(".ln-error", Label).render())
+        err = str(row.info_label.render())
         assert "quantity must be more than 0" in err and row.has_class("-error")
         await pilot.press("enter")  # refused: stays on qty
         assert screen.focused is row.qty_input
         await pilot.press("backspace", "3", "enter", *"150")
         await pilot.pause()
-        err = str(row.query_one(".ln-error", Label).render())
+        err = str(row.info_label.render())
         assert "discount must be 0 to 100" in err and "quantity" not in err
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -98,7 +98,7 @@ async def test_validation_next_to_field_nothing_written(desk_for, desk_db, order
         await pilot.press("ctrl+s")
         await pilot.pause()
         rows = list(screen.query(LineRow))
-        assert "unknown SKU 'NOPE'" in str(rows[1].query_one(".ln-error", Label).render())
+        assert "unknown SKU 'NOPE'" in str(rows[1].info_label.render())
         assert orders_in(desk_db) == before
         # unknown customer shown next to the customer field
         screen.customer_input.value = "nobody at all"

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from core.enums import Channel
 from core.errors import OrderqError
@@ -23,7 +23,8 @@ from core.money import fmt
 from core.triage import classify, due_text, humanize
 from db.service import Desk
 from tui.widgets.binding_commands import BindingCommands
-from tui.widgets.lines_grid import CodeSuggester, LinesGrid
+from tui.widgets.footer import SteadyFooter
+from tui.widgets.lines_grid import CodeSuggester, LinesGrid, put
 from tui.widgets.prompt_list import PromptList
 
 #: the channels a rep enters by hand, first = default; online/EDI arrive by import but may be keyed too
@@ -118,7 +119,7 @@ class EntryScreen(Screen):
             yield Static("", id="entry-meta")
             yield LinesGrid(self.products, id="entry-lines")
             yield Static("", id="entry-totals")
-        yield Footer(compact=True)
+        yield SteadyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.desk.actor.name}"
@@ -146,13 +147,13 @@ class EntryScreen(Screen):
         self.customer = cust
         info = self.query_one("#entry-customer-info", Label)
         if cust is None:
-            info.update("")
+            put(info, "")
         else:
             if self.customer_input.value != cust.code:
                 with self.customer_input.prevent(Input.Changed):
                     self.customer_input.value = cust.code
             avail = cust.credit_limit - cust.open_balance
-            info.update(f"{cust.name} · {cust.tier.value.replace('_', ' ')} · credit {fmt(cust.credit_limit)}"
+            put(info, f"{cust.name} · {cust.tier.value.replace('_', ' ')} · credit {fmt(cust.credit_limit)}"
                         f" · balance {fmt(cust.open_balance)} · available {fmt(avail)}")
             self.set_customer_error(None)
         self.refresh_meta()
@@ -167,7 +168,7 @@ class EntryScreen(Screen):
                 text += f"   → class {cls.priority.value} ({cls.source}), SLA {humanize(self.desk.ctx.rules.sla(cls.priority))}"
             except OrderqError:
                 pass
-        self.query_one("#entry-meta", Static).update(text)
+        put(self.query_one("#entry-meta", Static), text)
 
     def refresh_totals(self) -> None:
         grid = self.grid
@@ -180,7 +181,7 @@ class EntryScreen(Screen):
                 text += (f"   [b $warning]over credit limit by {fmt(after - self.customer.credit_limit)}:"
                          " it will go on a credit hold[/]")
         text += "   ·   Enter next field · Enter on blank SKU or Ctrl+S submits"
-        self.query_one("#entry-totals", Static).update(text)
+        put(self.query_one("#entry-totals", Static), text)
 
     # ---- customer field ----------------------------------------------------------------
     def on_input_changed(self, event: Input.Changed) -> None:

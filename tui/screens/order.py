@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from core import orders as machine
 from core.enums import HoldReason, OrderState
@@ -30,6 +30,7 @@ from core.triage import Slack, due_text, slack
 from db.service import Desk
 from tui.messages import StoreChanged
 from tui.widgets.binding_commands import BindingCommands
+from tui.widgets.footer import SteadyFooter
 from tui.widgets.lines_grid import LinesGrid
 from tui.widgets.note_dialog import NoteDialog
 from tui.widgets.prompt_list import PromptList
@@ -126,7 +127,7 @@ class LinesEdit(ModalScreen[Order | None]):
             yield LinesGrid(self.desk.catalog.products(), lines, id="edit-lines")
             yield Label("Enter next field · Ctrl+D delete line · F4 list SKUs · Ctrl+S save · Esc discard",
                         classes="edit-help")
-        yield Footer()
+        yield SteadyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(Vertical).border_title = f"Lines of {self.order.number}"
@@ -198,7 +199,7 @@ class OrderScreen(Screen):
                 yield Static("", id="order-checklist")
                 yield Static("", id="order-release")
         yield DataTable(id="order-history", cursor_type="row")
-        yield Footer(compact=True)
+        yield SteadyFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#order-lines", DataTable)

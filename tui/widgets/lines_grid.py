@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.suggester import Suggester
 from textual.widgets import Input, Label
@@ -44,20 +44,25 @@ def product_choices(products: list[Product]) -> list[tuple[str, str]]:
     ]
 
 
+def put(label: Label, text: str) -> None:
+    """Update a fixed-size label without a layout pass, and only when its text changes (cheap per key)."""
+    if getattr(label, "_put_text", None) != text:
+        label._put_text = text  # type: ignore[attr-defined]
+        label.update(text, layout=False)
+
+
 @dataclass
 class RowState:
     sku: str = ""
     product: Product | None = None
 
 
-class LineRow(Vertical):
-    """One order line: three inputs, the priced details, and an error line under it."""
+class LineRow(Horizontal):
+    """One order line on one screen row: three inputs, then the priced details, or what is wrong."""
 
     DEFAULT_CSS = """
-    LineRow { height: auto; }
-    LineRow > Horizontal { height: 1; }
-    LineRow .ln-error { color: $error; padding-left: 4; height: auto; display: none; }
-    LineRow.-error .ln-error { display: block; }
+    LineRow { height: 1; }
+    LineRow.-error .ln-info { color: $error; text-style: bold; }
     LineRow Input.-invalid { color: $error; text-style: bold; }
     """
 
@@ -68,18 +73,26 @@ class LineRow(Vertical):
         self.state = RowState()
         self._init = (sku, qty, disc)
         self.errors: dict[str, str] = {}
+        self.info_text = ""
+        # built once and kept: a DOM query per key press is measurable
+        self.no_label = Label(f"{n:>2}", classes="ln-no")
+        first = n == 1  # only the first line carries hints; the header names the columns
+        self.sku_input = Input(sku, placeholder="SKU · F4" if first else "", compact=True, classes="ln-sku",
+                               suggester=grid.suggester, select_on_focus=False)
+        self.qty_input = Input(qty, placeholder="qty" if first else "", compact=True, classes="ln-qty",
+                               select_on_focus=False)
+        self.disc_input = Input(disc, placeholder="0" if first else "", compact=True, classes="ln-disc",
+                                select_on_focus=False)
+        self.info_label = Label("", classes="ln-info")
+        self.amount_label = Label("", classes="ln-amount")
 
     def compose(self) -> ComposeResult:
-        sku, qty, disc = self._init
-        with Horizontal():
-            yield Label(f"{self.n:>2}", classes="ln-no")
-            yield Input(sku, placeholder="SKU", compact=True, classes="ln-sku",
-                        suggester=self.grid.suggester, select_on_focus=False)
-            yield Input(qty, placeholder="qty", compact=True, classes="ln-qty", select_on_focus=False)
-            yield Input(disc, placeholder="disc%", compact=True, classes="ln-disc", select_on_focus=False)
-            yield Label("", classes="ln-info")
-            yield Label("", classes="ln-amount")
-        yield Label("", classes="ln-error")
+        yield self.no_label
+        yield self.sku_input
+        yield self.qty_input
+        yield self.disc_input
+        yield self.info_label
+        yield self.amount_label
 
     def on_mount(self) -> None:
         if self._init[0]:
@@ -88,42 +101,42 @@ class LineRow(Vertical):
 
     # ---- fields ------------------------------------------------------------------------
     @property
-    def sku_input(self) -> Input:
-        return self.query_one(".ln-sku", Input)
-
-    @property
-    def qty_input(self) -> Input:
-        return self.query_one(".ln-qty", Input)
-
-    @property
-    def disc_input(self) -> Input:
-        return self.query_one(".ln-disc", Input)
-
-    @property
     def blank(self) -> bool:
         return not (self.sku_input.value.strip() or self.qty_input.value.strip() or self.disc_input.value.strip())
 
     def field_of(self, widget: Input) -> str:
         return "sku" if widget is self.sku_input else "qty" if widget is self.qty_input else "discount"
 
+    @property
+    def error_text(self) -> str:
+        return "  ".join(f"⚠ {m}" for m in self.errors.values())
+
+    def set_info(self, text: str) -> None:
+        self.info_text = text
+        self._show_info()
+
+    def _show_info(self) -> None:
+        put(self.info_label, self.error_text or self.info_text)
+
     def set_error(self, field: str, message: str | None) -> None:
+        """Show (or clear) a refusal next to the line, in place of its details, and mark the field."""
         if message:
             self.errors[field] = message
         else:
+            if field not in self.errors:
+                return
             self.errors.pop(field, None)
         widget = {"sku": self.sku_input, "qty": self.qty_input, "discount": self.disc_input}.get(field)
         if widget is not None:
             widget.set_class(bool(message), "-invalid")
-        text = "  ".join(f"⚠ {m}" for m in self.errors.values())
-        self.query_one(".ln-error", Label).update(text)
         self.set_class(bool(self.errors), "-error")
+        self._show_info()
 
     def set_sku(self, sku: str) -> Product | None:
         prod = self.grid.product(sku)
         self.state.product = prod
-        info = self.query_one(".ln-info", Label)
         if prod is None:
-            info.update("")
+            self.set_info("")
             return None
         if self.sku_input.value != prod.sku:
             with self.sku_input.prevent(Input.Changed):
@@ -131,7 +144,7 @@ class LineRow(Vertical):
         notes = [f"{prod.description}", f"@ {prod.price:.2f}", f"{prod.stock} in stock"]
         if not prod.active:
             notes.append("INACTIVE")
-        info.update(" · ".join(notes))
+        self.set_info(" · ".join(notes))
         self.set_error("sku", None)
         self.update_amount()
         return prod
@@ -146,8 +159,7 @@ class LineRow(Vertical):
         self.set_error("qty", None)
         prod = self.state.product
         if prod is not None and qty > prod.stock:
-            self.query_one(".ln-info", Label).update(
-                f"{prod.description} · @ {prod.price:.2f} · only {prod.stock} in stock: stock hold")
+            self.set_info(f"{prod.description} · @ {prod.price:.2f} · only {prod.stock} in stock: stock hold")
         return qty
 
     def check_disc(self) -> Decimal | None:
@@ -170,7 +182,7 @@ class LineRow(Vertical):
 
     def update_amount(self) -> None:
         amt = self.amount()
-        self.query_one(".ln-amount", Label).update(fmt(amt) if amt is not None else "")
+        put(self.amount_label, fmt(amt) if amt is not None else "")
 
     def line_input(self) -> LineInput:
         return LineInput(sku=self.sku_input.value.strip().upper(), qty=self.qty_input.value.strip(),
@@ -210,6 +222,9 @@ class LinesGrid(VerticalScroll):
     LinesGrid .ln-amount { width: 14; text-align: right; }
     """
 
+    SPARE_ROWS = 6
+    GROW_BY = 4
+
     class Done(Message):
         """Enter on a blank SKU in the last line: the rep has no more lines."""
 
@@ -231,7 +246,9 @@ class LinesGrid(VerticalScroll):
                 yield Label(text, classes=cls)
         for n, (sku, qty, disc) in enumerate(self._initial, start=1):
             yield LineRow(self, n, sku, qty, disc)
-        yield LineRow(self, len(self._initial) + 1)
+        # blank lines are laid out ahead of need (like a paper form), so moving on never waits for a mount
+        for n in range(len(self._initial) + 1, max(len(self._initial) + 1, self.SPARE_ROWS) + 1):
+            yield LineRow(self, n)
 
     # ---- look-ups ----------------------------------------------------------------------
     def product(self, text: str) -> Product | None:
@@ -260,10 +277,14 @@ class LinesGrid(VerticalScroll):
     def focus_first(self) -> None:
         self.rows[0].sku_input.focus()
 
-    async def add_row(self) -> LineRow:
-        row = LineRow(self, len(self.rows) + 1)
-        await self.mount(row)
-        return row
+    async def add_rows(self, n: int) -> None:
+        start = len(self.rows)
+        await self.mount_all([LineRow(self, start + i + 1) for i in range(n)])
+
+    def rest_blank(self, row: LineRow) -> bool:
+        """Is every line from `row` on blank? (Enter on a blank SKU there means "done".)"""
+        rows = self.rows
+        return all(r.blank for r in rows[rows.index(row):])
 
     def validate(self) -> Input | None:
         """Check every filled line; the first bad input (to focus), or None when all are good."""
@@ -305,7 +326,7 @@ class LinesGrid(VerticalScroll):
             if exact is not None:
                 row.set_sku(exact.sku)
             else:
-                row.query_one(".ln-info", Label).update("")
+                row.set_info("")
         elif field == "qty":
             if event.value.strip():
                 row.check_qty()
@@ -323,11 +344,10 @@ class LinesGrid(VerticalScroll):
         event.stop()
         field = row.field_of(event.input)
         rows = self.rows
-        last = row is rows[-1]
         if field == "sku":
             text = event.value.strip()
             if not text:
-                if last:
+                if self.rest_blank(row):
                     self.post_message(self.Done())
                 else:
                     row.set_error("sku", "SKU is empty (Ctrl+D deletes the line)")
@@ -344,12 +364,14 @@ class LinesGrid(VerticalScroll):
         else:
             if row.check_disc() is None:
                 return
-            if last:
-                new = await self.add_row()
-                new.sku_input.focus()
-                self.scroll_to_widget(new)
-            else:
-                rows[rows.index(row) + 1].sku_input.focus()
+            i = rows.index(row)
+            if i + 1 >= len(rows):
+                await self.add_rows(self.GROW_BY)
+                rows = self.rows
+            nxt = rows[i + 1]
+            nxt.sku_input.focus()
+            if i + 2 >= len(rows):  # keep a blank line ahead, outside this key's critical path
+                self.call_after_refresh(self.add_rows, self.GROW_BY)
 
     def action_prompt_sku(self) -> None:
         from tui.widgets.prompt_list import PromptList
@@ -357,7 +379,7 @@ class LinesGrid(VerticalScroll):
         focused = self.screen.focused
         row = self.row_of(focused) if isinstance(focused, Input) else None
         if row is None:
-            row = self.rows[-1]
+            row = next((r for r in self.rows if r.blank), self.rows[-1])
         text = row.sku_input.value.strip()
         initial = "" if self.product(text) else text
 
@@ -380,14 +402,14 @@ class LinesGrid(VerticalScroll):
         if len(rows) == 1:
             for w in (row.sku_input, row.qty_input, row.disc_input):
                 w.value = ""
-            row.errors.clear()
-            row.set_error("sku", None)
+            for f in list(row.errors):
+                row.set_error(f, None)
             return
         i = rows.index(row)
         await row.remove()
         rows = self.rows
         for n, r in enumerate(rows, start=1):
             r.n = n
-            r.query_one(".ln-no", Label).update(f"{n:>2}")
+            r.no_label.update(f"{n:>2}")
         rows[min(i, len(rows) - 1)].sku_input.focus()
         self.post_message(self.Changed())
