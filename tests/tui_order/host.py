@@ -87,3 +87,48 @@ class HostApp(App):
         if self.feed is not None:
             self.feed.stop()
         await asyncio.sleep(0)
+
+
+KEY_NAMES = {"enter", "escape", "backspace", "delete", "tab", "up", "down", "left", "right", "home", "end",
+             "pageup", "pagedown", "space"}
+
+
+def is_key_name(k: str) -> bool:
+    return k in KEY_NAMES or "+" in k or (k[0] == "f" and k[1:].isdigit())
+
+
+async def press(pilot, *keys: str) -> None:  # noqa: ANN001
+    """Like pilot.press, but an item of several characters that is not a key name is *typed*: its
+    characters go in as the same key events, in order, without Pilot's idle wait after each (~70 ms).
+    Single characters and named keys go one at a time, as they may move focus or open a screen.
+    """
+    from textual import events
+    from textual.keys import _character_to_key
+
+    app = pilot.app
+    for k in keys:
+        if len(k) > 1 and not is_key_name(k):
+            for ch in k:
+                ev = events.Key(ch if ch.isalnum() else _character_to_key(ch), ch)
+                ev.set_sender(app)
+                app._driver.send_message(ev)
+            await pilot.pause()
+        else:
+            await pilot.press(k)
+
+
+def grouped(keys: list[str]) -> list[str]:
+    """Runs of single characters joined into typed text for `press` (the keys themselves are unchanged)."""
+    out: list[str] = []
+    run = ""
+    for k in keys:
+        if len(k) == 1:
+            run += k
+            continue
+        if run:
+            out.append(run)
+            run = ""
+        out.append(k)
+    if run:
+        out.append(run)
+    return out

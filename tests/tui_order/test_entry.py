@@ -5,7 +5,7 @@ import sqlite3
 
 from textual.widgets import Input, Label
 
-from tests.tui_order.host import HostApp
+from tests.tui_order.host import HostApp, grouped, press
 from tui.screens.entry import EntryResult, EntryScreen
 from tui.widgets.lines_grid import LineRow
 from tui.widgets.prompt_list import PromptList
@@ -34,8 +34,7 @@ async def test_five_line_phone_order_keystrokes(desk_for, desk_db, orders_in) ->
     data_chars = len("C00001") + sum(len(s) + len(q) + len(d) for s, q, d in FIVE_LINES)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        for k in keys:
-            await pilot.press(k)
+        await press(pilot, *grouped(keys))
         await pilot.pause()
         assert isinstance(app.screen, EntryResult), app.screen
         text = " ".join(str(w.render()) for w in app.screen.query(Label))
@@ -63,7 +62,7 @@ async def test_short_codes_resolve(desk_for, desk_db, orders_in) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         for k in phone_order_keys("1", [("81", "2", "")]):
-            await pilot.press(k)
+            await press(pilot, k)
         await pilot.pause()
         assert isinstance(app.screen, EntryResult)
     assert orders_in(desk_db) == before + 1
@@ -75,27 +74,27 @@ async def test_validation_next_to_field_nothing_written(desk_for, desk_db, order
     app = HostApp(desk, EntryScreen)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        await pilot.press(*"C00001", "enter", *"BEV-0001", "enter", "0")
+        await press(pilot, "C00001", "enter", "BEV-0001", "enter", "0")
         await pilot.pause()
         row = screen.query(LineRow).first()
         err = str(row.info_label.render())
         assert "quantity must be more than 0" in err and row.has_class("-error")
-        await pilot.press("enter")  # refused: stays on qty
+        await press(pilot, "enter")  # refused: stays on qty
         assert screen.focused is row.qty_input
-        await pilot.press("backspace", "3", "enter", *"150")
+        await press(pilot, "backspace", "3", "enter", "150")
         await pilot.pause()
         err = str(row.info_label.render())
         assert "discount must be 0 to 100" in err and "quantity" not in err
-        await pilot.press("ctrl+s")
+        await press(pilot, "ctrl+s")
         await pilot.pause()
         assert app.screen is screen and screen.focused is row.disc_input
         # an unknown SKU on a second line: F4 list opens with what was typed
-        await pilot.press("backspace", "backspace", "backspace", "enter", *"NOPE", "enter")
+        await press(pilot, "backspace", "backspace", "backspace", "enter", "NOPE", "enter")
         await pilot.pause()
         assert isinstance(app.screen, PromptList)
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await pilot.pause()
-        await pilot.press("ctrl+s")
+        await press(pilot, "ctrl+s")
         await pilot.pause()
         rows = list(screen.query(LineRow))
         assert "unknown SKU 'NOPE'" in str(rows[1].info_label.render())
@@ -103,7 +102,7 @@ async def test_validation_next_to_field_nothing_written(desk_for, desk_db, order
         # unknown customer shown next to the customer field
         screen.customer_input.value = "nobody at all"
         await pilot.pause()
-        await pilot.press("ctrl+s")
+        await press(pilot, "ctrl+s")
         await pilot.pause()
         assert "unknown customer" in str(screen.query_one("#entry-customer-error", Label).render())
         assert screen.focused is screen.customer_input
@@ -116,17 +115,17 @@ async def test_credit_hold_on_entry(desk_for, desk_db) -> None:
     app = HostApp(desk, EntryScreen)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        await pilot.press(*"C00002", "enter", *"BEV-0005", "enter", *"10", "enter", "enter")
+        await press(pilot, "C00002", "enter", "BEV-0005", "enter", "10", "enter", "enter")
         await pilot.pause()
         totals = str(screen.query_one("#entry-totals").render())
         assert "over credit limit by 499.90" in totals
-        await pilot.press("enter")
+        await press(pilot, "enter")
         await pilot.pause()
         assert isinstance(app.screen, EntryResult)
         text = " ".join(str(w.render()) for w in app.screen.query(Label))
         assert "ON HOLD (credit)" in text and "exceeds credit limit" in text and "supervisor" in text
         number = app.screen.order.number
-        await pilot.press("enter")  # next order: a fresh form
+        await press(pilot, "enter")  # next order: a fresh form
         await pilot.pause()
         assert app.screen is screen and screen.customer_input.value == "" and screen.focused is screen.customer_input
     o = desk.orders.get(number)
@@ -138,15 +137,15 @@ async def test_channel_type_keys_and_f4_customer(desk_for, desk_db) -> None:
     app = HostApp(desk, EntryScreen)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        await pilot.press("f5", "f5", "f6")  # phone → fax → email; standard → next type
-        await pilot.press("f4")
+        await press(pilot, "f5", "f5", "f6")  # phone → fax → email; standard → next type
+        await press(pilot, "f4")
         await pilot.pause()
         assert isinstance(app.screen, PromptList)
-        await pilot.press(*"C00003", "enter")
+        await press(pilot, "C00003", "enter")
         await pilot.pause()
         assert screen.customer is not None and screen.customer.code == "C00003"
         assert isinstance(screen.focused, Input) and "ln-sku" in screen.focused.classes
-        await pilot.press(*"BEV-0002", "enter", "1", "enter", "enter", "ctrl+s")
+        await press(pilot, "BEV-0002", "enter", "1", "enter", "enter", "ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, EntryResult)
         o = app.screen.order

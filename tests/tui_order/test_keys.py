@@ -4,7 +4,7 @@ from __future__ import annotations
 from textual.command import CommandPalette
 from textual.widgets import OptionList
 
-from tests.tui_order.host import HostApp
+from tests.tui_order.host import HostApp, grouped, press
 from tests.tui_order.test_order import SIZE, first_queued
 from tui.screens.entry import EntryResult, EntryScreen
 from tui.screens.order import LinesEdit, OrderScreen
@@ -26,10 +26,10 @@ def test_every_binding_has_an_id_and_description() -> None:
 
 
 async def palette_hits(pilot, app, query: str) -> list[str]:  # noqa: ANN001
-    await pilot.press("ctrl+p")
+    await press(pilot, "ctrl+p")
     await pilot.pause()
     assert isinstance(app.screen, CommandPalette)
-    await pilot.press(*query)
+    await press(pilot, query)
     await pilot.pause(0.3)
     options = app.screen.query_one(OptionList)
     return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
@@ -42,10 +42,10 @@ async def test_palette_lists_and_runs_order_actions(desk_for, desk_db) -> None:
     async with app.run_test(size=SIZE) as pilot:
         hits = await palette_hits(pilot, app, "hold")
         assert any("Hold" in h for h in hits), hits
-        await pilot.press("enter")
+        await press(pilot, "enter")
         await pilot.pause()
         assert isinstance(app.screen, PromptList)  # the palette ran the same action as `h`
-        await pilot.press("escape")
+        await press(pilot, "escape")
         hits = await palette_hits(pilot, app, "tick step 3")
         assert any("Tick" in h for h in hits), hits
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from textual.widgets import Static
 
 from db.store import system_clock
-from tests.tui_order.host import HostApp
+from tests.tui_order.host import HostApp, press
 from tests.tui_order.test_order import SIZE, first_queued
 from tui.screens.order import OrderScreen
 
@@ -55,13 +55,13 @@ async def test_supervisor_force_release_tells_the_holder(desk_for, desk_db) -> N
     app = HostApp(desk, lambda d: OrderScreen(d, number, None), feed=True)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        await pilot.press("c")
+        await press(pilot, "c")
         await pilot.pause()
         assert screen.mine and app.claims.token_for(number)
         await orderq("--db", str(desk_db), "force-release", number, "--user", "sam", "--reason", "rebalancing")
         await until(pilot, lambda: app.said("sam force-released the claim (rebalancing)"))
         assert not screen.mine and app.claims.token_for(number) is None
         assert "Not claimed" in str(screen.query_one("#order-header", Static).render())
-        await pilot.press("1")  # acting now is refused by the service, shown, not a traceback
+        await press(pilot, "1")  # acting now is refused by the service, shown, not a traceback
         await pilot.pause()
         assert app.said("not claimed by you")

@@ -7,7 +7,7 @@ from pathlib import Path
 from textual.widgets import Static
 
 from db.service.orders import LineInput
-from tests.tui_order.host import HostApp
+from tests.tui_order.host import HostApp, grouped, press
 from tui.screens.order import LinesEdit, OrderScreen
 from tui.widgets.lines_grid import LineRow
 from tui.widgets.note_dialog import NoteDialog
@@ -36,42 +36,42 @@ async def test_claim_fix_lines_tick_release(desk_for, desk_db) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         assert number in text_of(screen, "#order-header") and "Not claimed" in text_of(screen, "#order-header")
-        await pilot.press("c")
+        await press(pilot, "c")
         await pilot.pause()
         assert "Claimed by you" in text_of(screen, "#order-header")
         assert app.claims.token_for(number) == screen.token is not None
         assert "checklist incomplete" in text_of(screen, "#order-release")
 
         # fix the first line's quantity: 7, with a 10% discount
-        await pilot.press("e")
+        await press(pilot, "e")
         await pilot.pause()
         assert isinstance(app.screen, LinesEdit)
         row = app.screen.query(LineRow).first()
         assert app.screen.focused is row.qty_input
-        await pilot.press("ctrl+u", "7", "enter", "ctrl+u", "1", "0", "ctrl+s")
+        await press(pilot, "ctrl+u", "7", "enter", "ctrl+u", "1", "0", "ctrl+s")
         await pilot.pause()
         assert app.screen is screen
         o = desk.orders.get(number)
         assert o.lines[0].qty == 7 and str(o.lines[0].discount_pct) == "10.00"
         assert f"total {o.total:,.2f}" in text_of(screen, "#order-totals")
 
-        await pilot.press("r")  # blocked: the checklist is not done, and the screen says why
+        await press(pilot, "r")  # blocked: the checklist is not done, and the screen says why
         await pilot.pause()
         assert desk.orders.get(number).state.value == "in_progress"
         assert app.said("checklist incomplete")
 
         steps = len(o.checklist)
-        await pilot.press(*[str(n) for n in range(1, steps + 1)])
+        await press(pilot, *[str(n) for n in range(1, steps + 1)])
         await pilot.pause()
         assert "Ready to release" in text_of(screen, "#order-release")
         assert text_of(screen, "#order-checklist").count("[x]") == steps
-        await pilot.press("r")
+        await press(pilot, "r")
         await pilot.pause()
         o = desk.orders.get(number)
         assert o.state.value == "released" and o.claimed_by is None
         assert app.claims.token_for(number) is None
         assert "RELEASED" in text_of(screen, "#order-header")
-        await pilot.press("l")  # history from the event log
+        await press(pilot, "l")  # history from the event log
         await pilot.pause()
         from textual.widgets import DataTable
 
@@ -87,7 +87,7 @@ async def test_escape_gives_claim_back_b_keeps_it(desk_for, desk_db) -> None:
     number = first_queued(desk_db)
     app = HostApp(desk, lambda d: OrderScreen(d, number, None))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("c", "b")
+        await press(pilot, "c", "b")
         await pilot.pause()
         assert not isinstance(app.screen, OrderScreen)
         assert desk.orders.get(number).claimed_by == "alice"
@@ -96,7 +96,7 @@ async def test_escape_gives_claim_back_b_keeps_it(desk_for, desk_db) -> None:
         app.push_screen(OrderScreen(desk, number, None))  # reopened: the registry supplies the token
         await pilot.pause()
         assert app.screen.mine
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await pilot.pause()
         assert desk.orders.get(number).state.value == "queued" and app.claims.token_for(number) is None
 
@@ -107,28 +107,28 @@ async def test_hold_and_unhold_needs_note(desk_for, desk_db) -> None:
     app = HostApp(desk, lambda d: OrderScreen(d, number, None))
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        await pilot.press("c", "h")
+        await press(pilot, "c", "h")
         await pilot.pause()
         assert isinstance(app.screen, PromptList)
-        await pilot.press(*"pric", "enter")
+        await press(pilot, "pric", "enter")
         await pilot.pause()
         assert isinstance(app.screen, NoteDialog)
-        await pilot.press(*"list price?", "enter")
+        await press(pilot, "list price?", "enter")
         await pilot.pause()
         o = desk.orders.get(number)
         assert o.state.value == "on_hold" and o.hold_reason.value == "pricing" and o.hold_note == "list price?"
         assert "ON HOLD (pricing)" in text_of(screen, "#order-header")
         assert app.claims.token_for(number) is None  # a hold ends the claim
 
-        await pilot.press("u")
+        await press(pilot, "u")
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, NoteDialog)
-        await pilot.press("enter")  # no note: refused next to the field, nothing written
+        await press(pilot, "enter")  # no note: refused next to the field, nothing written
         await pilot.pause()
         assert app.screen is dialog and "needs a note" in str(dialog.query_one("#dlg-error").render())
         assert desk.orders.get(number).state.value == "on_hold"
-        await pilot.press(*"price confirmed", "enter")
+        await press(pilot, "price confirmed", "enter")
         await pilot.pause()
         assert app.screen is screen
         assert desk.orders.get(number).state.value == "queued"
@@ -142,18 +142,18 @@ async def test_credit_hold_only_supervisor_lifts(desk_for, desk_db) -> None:
     assert o.hold_reason is not None and o.hold_reason.value == "credit"
     app = HostApp(alice, lambda d: OrderScreen(d, o.number, None))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("u", *"customer paid", "enter")
+        await press(pilot, "u", "customer paid", "enter")
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, NoteDialog)
         assert "may not" in str(dialog.query_one("#dlg-error").render())
-        await pilot.press("escape")
+        await press(pilot, "escape")
     assert alice.orders.get(o.number).state.value == "on_hold"
 
     sam = desk_for(desk_db, "sam")
     app = HostApp(sam, lambda d: OrderScreen(d, o.number, None))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("u", *"customer paid", "enter")
+        await press(pilot, "u", "customer paid", "enter")
         await pilot.pause()
         assert isinstance(app.screen, OrderScreen)
     assert sam.orders.get(o.number).state.value == "queued"
@@ -164,13 +164,13 @@ async def test_cancel_with_reason(desk_for, desk_db) -> None:
     number = first_queued(desk_db)
     app = HostApp(desk, lambda d: OrderScreen(d, number, None))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("c", "x")
+        await press(pilot, "c", "x")
         await pilot.pause()
         assert isinstance(app.screen, PromptList)
-        await pilot.press(*"dupl", "enter")
+        await press(pilot, "dupl", "enter")
         await pilot.pause()
         assert isinstance(app.screen, NoteDialog)
-        await pilot.press("enter")
+        await press(pilot, "enter")
         await pilot.pause()
     conn = sqlite3.connect(desk_db)
     state, reason = conn.execute("SELECT state, cancel_reason FROM orders WHERE number = ?", (number,)).fetchone()
