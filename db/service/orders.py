@@ -427,6 +427,20 @@ class OrderService:
             self._update(c, row, now)
             self._event(c, row, now, "tick", step=step)
 
+    def untick(self, number: str, step: str, *, token: str | None) -> None:
+        """Take back a tick given by mistake (an event, like the tick itself)."""
+        self.ctx.require(Action.ORDER_WORK, number)
+        now = self.ctx.now()
+        with self.ctx.store.write() as c:
+            row = self._locked_row(c, number, now)
+            claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
+            done = c.execute("SELECT ticked_by FROM order_ticks WHERE order_id = ? AND step = ?", (row["id"], step)).fetchone()
+            if done is None:
+                raise DomainError(f"{step!r} is not ticked", field="step")
+            c.execute("DELETE FROM order_ticks WHERE order_id = ? AND step = ?", (row["id"], step))
+            self._update(c, row, now)
+            self._event(c, row, now, "untick", step=step, was=done[0])
+
     def hold(self, number: str, reason: str, note: str | None, *, token: str | None = None) -> None:
         self.ctx.require(Action.ORDER_WORK, number)
         try:

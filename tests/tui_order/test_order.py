@@ -65,6 +65,11 @@ async def test_claim_fix_lines_tick_release(desk_for, desk_db) -> None:
         await pilot.pause()
         assert "Ready to release" in text_of(screen, "#order-release")
         assert text_of(screen, "#order-checklist").count("[x]") == steps
+        await press(pilot, "1")  # a slip: the same key takes the tick back
+        assert "confirm ship-to" in text_of(screen, "#order-release")
+        assert "confirm ship-to" not in desk.orders.get(number).ticked
+        await press(pilot, "1")
+        assert "Ready to release" in text_of(screen, "#order-release")
         await press(pilot, "r")
         await pilot.pause()
         o = desk.orders.get(number)
@@ -79,7 +84,7 @@ async def test_claim_fix_lines_tick_release(desk_for, desk_db) -> None:
         whats = [hist.get_row_at(i)[2] for i in range(hist.row_count)]
         assert "claimed it" in whats and "released it to fulfilment" in whats
         assert any(w.startswith("changed the lines") for w in whats)
-        assert sum(w.startswith("ticked") for w in whats) == steps
+        assert sum(w.startswith("ticked") for w in whats) == steps + 1 and "unticked 'confirm ship-to'" in whats
 
 
 async def test_escape_gives_claim_back_b_keeps_it(desk_for, desk_db) -> None:

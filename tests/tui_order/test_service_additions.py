@@ -63,3 +63,18 @@ def test_tick_bumps_version(desk_for, desk_db) -> None:
     desk.orders.tick(got.number, step, token=got.claim_token)
     o = desk.orders.get(got.number)
     assert o.ticked[step] == "alice" and o.version == v + 1
+
+
+def test_untick_service_and_cli(desk_for, desk_db, cli) -> None:
+    desk = desk_for(desk_db, "alice")
+    got = desk.orders.claim_next()
+    step = desk.orders.get(got.number).checklist[0]
+    with pytest.raises(Exception, match="is not ticked"):
+        desk.orders.untick(got.number, step, token=got.claim_token)
+    desk.orders.tick(got.number, step, token=got.claim_token)
+    desk.orders.untick(got.number, step, token=got.claim_token)
+    assert step not in desk.orders.get(got.number).ticked
+    assert [e.action for e in desk.orders.history(got.number)][-2:] == ["tick", "untick"]
+    # bob cannot take back a tick on an order he does not hold: one line, exit 2
+    p = cli("--db", str(desk_db), "untick", got.number, step, "--user", "bob")
+    assert p.returncode == 2 and "claim" in p.stderr and "Traceback" not in p.stderr

@@ -168,9 +168,9 @@ class OrderScreen(Screen):
         Binding("escape", "back", "Give back", id="order.back", tooltip="Back to the queue, giving the claim back"),
         Binding("b", "back_keep", "Keep & back", id="order.back-keep", tooltip="Back to the queue, keeping the claim"),
         Binding("c", "claim", "Claim", id="order.claim", tooltip="Claim this order"),
-        Binding("1", "tick(1)", "Tick", key_display="1-9", id="order.tick", tooltip="Tick checklist step 1"),
+        Binding("1", "tick(1)", "Tick", key_display="1-9", id="order.tick", tooltip="Tick (or untick) checklist step 1"),
         *[Binding(str(n), f"tick({n})", f"Tick step {n}", show=False, id=f"order.tick-{n}",
-                  tooltip=f"Tick checklist step {n}") for n in range(2, 10)],
+                  tooltip=f"Tick (or untick) checklist step {n}") for n in range(2, 10)],
         Binding("e", "edit_lines", "Lines", id="order.edit-lines", tooltip="Edit the lines (claimed orders)"),
         Binding("h", "hold", "Hold", id="order.hold", tooltip="Put on hold with a reason and a note"),
         Binding("u", "unhold", "Unhold", id="order.unhold", tooltip="Take off hold (needs a note)"),
@@ -420,15 +420,16 @@ class OrderScreen(Screen):
         self.notify(f"{self.number} is yours until {got.lease_expires_at:%H:%M} UTC (renewed while you work)")
 
     def action_tick(self, n: int) -> None:
+        """Tick step n; on a ticked step, take the tick back (a slip of the finger is one key to undo)."""
         steps = self.order.checklist
         if not 1 <= n <= len(steps):
             self.notify(f"there is no step {n} (the checklist has {len(steps)})", severity="warning")
             return
         step = steps[n - 1]
         if step in self.order.ticked:
-            self.notify(f"'{step}' is ticked already ({self.order.ticked[step]})")
-            return
-        self._run("Tick", self.desk.orders.tick, self.number, step, token=self.token)
+            self._run("Untick", self.desk.orders.untick, self.number, step, token=self.token)
+        else:
+            self._run("Tick", self.desk.orders.tick, self.number, step, token=self.token)
 
     def action_edit_lines(self) -> None:
         if not self.mine:
