@@ -150,3 +150,18 @@ async def test_channel_type_keys_and_f4_customer(desk_for, desk_db) -> None:
         assert isinstance(app.screen, EntryResult)
         o = app.screen.order
     assert o.channel.value == "email" and o.type != "standard"
+
+
+async def test_stock_hold_on_entry(desk_for, desk_db) -> None:
+    """STA-0057 has 186 in stock: the line warns as it is typed, and the order goes on a stock hold."""
+    desk = desk_for(desk_db, "alice")
+    app = HostApp(desk, EntryScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await press(pilot, "C00001", "enter", "STA-0057", "enter", "500")
+        row = screen.query(LineRow).first()
+        assert "only 186 in stock: stock hold" in str(row.info_label.render())
+        await press(pilot, "enter", "enter", "enter")
+        assert isinstance(app.screen, EntryResult)
+        text = " ".join(str(w.render()) for w in app.screen.query(Label))
+        assert "ON HOLD (stock)" in text and "STA-0057 needs 500, 186 available" in text
