@@ -238,17 +238,18 @@ class LinesGrid(VerticalScroll):
         self.suggester = CodeSuggester([p.sku for p in products])
         self._initial = lines or []
         self.can_focus = False
+        self._rows: list[LineRow] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="lines-head"):
             for text, cls in ((" #", "ln-no"), ("SKU", "ln-sku"), ("qty", "ln-qty"), ("disc %", "ln-disc"),
                               ("description · price · stock", "ln-info"), ("amount", "ln-amount")):
                 yield Label(text, classes=cls)
-        for n, (sku, qty, disc) in enumerate(self._initial, start=1):
-            yield LineRow(self, n, sku, qty, disc)
+        self._rows = [LineRow(self, n, sku, qty, disc) for n, (sku, qty, disc) in enumerate(self._initial, start=1)]
         # blank lines are laid out ahead of need (like a paper form), so moving on never waits for a mount
-        for n in range(len(self._initial) + 1, max(len(self._initial) + 1, self.SPARE_ROWS) + 1):
-            yield LineRow(self, n)
+        self._rows += [LineRow(self, n) for n in range(len(self._rows) + 1,
+                                                       max(len(self._rows) + 1, self.SPARE_ROWS) + 1)]
+        yield from self._rows
 
     # ---- look-ups ----------------------------------------------------------------------
     def product(self, text: str) -> Product | None:
@@ -257,7 +258,8 @@ class LinesGrid(VerticalScroll):
 
     @property
     def rows(self) -> list[LineRow]:
-        return list(self.query(LineRow))
+        """The lines in order (kept as a list: a DOM query on every key press is measurable)."""
+        return list(self._rows)
 
     def row_of(self, widget: Input) -> LineRow | None:
         for node in widget.ancestors:
@@ -278,8 +280,10 @@ class LinesGrid(VerticalScroll):
         self.rows[0].sku_input.focus()
 
     async def add_rows(self, n: int) -> None:
-        start = len(self.rows)
-        await self.mount_all([LineRow(self, start + i + 1) for i in range(n)])
+        start = len(self._rows)
+        new = [LineRow(self, start + i + 1) for i in range(n)]
+        self._rows += new
+        await self.mount_all(new)
 
     def rest_blank(self, row: LineRow) -> bool:
         """Is every line from `row` on blank? (Enter on a blank SKU there means "done".)"""
@@ -406,6 +410,7 @@ class LinesGrid(VerticalScroll):
                 row.set_error(f, None)
             return
         i = rows.index(row)
+        self._rows.remove(row)
         await row.remove()
         rows = self.rows
         for n, r in enumerate(rows, start=1):
