@@ -56,3 +56,17 @@ async def test_palette_lists_entry_actions(desk_for, desk_db) -> None:
     async with app.run_test(size=SIZE) as pilot:
         hits = await palette_hits(pilot, app, "submit")
         assert any("Submit" in h for h in hits), hits
+
+
+async def test_keys_remap_by_id(desk_for, desk_db) -> None:
+    """A keymap (id → keys), as the config file gives the app, moves an action to another key."""
+    desk = desk_for(desk_db, "alice")
+    number = first_queued(desk_db)
+    app = HostApp(desk, lambda d: OrderScreen(d, number, None))
+    async with app.run_test(size=SIZE) as pilot:
+        app.set_keymap({"order.claim": "f9"})
+        await pilot.pause()
+        await press(pilot, "c")
+        assert desk.orders.get(number).claimed_by is None
+        await press(pilot, "f9")
+        assert desk.orders.get(number).claimed_by == "alice"
