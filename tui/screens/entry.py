@@ -46,6 +46,7 @@ class EntryResult(ModalScreen[bool]):
     EntryResult { align: center middle; }
     EntryResult > Vertical { width: 84; height: auto; border: round $success; background: $surface; padding: 1 2; }
     EntryResult.-held > Vertical { border: round $warning; }
+    EntryResult Label { width: 100%; }
     EntryResult .res-title { text-style: bold; }
     EntryResult .res-hold { color: $warning; text-style: bold; }
     EntryResult .res-keys { color: $text-muted; margin-top: 1; }
@@ -62,7 +63,7 @@ class EntryResult(ModalScreen[bool]):
             yield Label(f"{o.number} created for {o.customer.code} {o.customer.name}", classes="res-title")
             yield Label(f"class {o.priority.value}: {o.priority_source}")
             yield Label(f"due {o.due_at:%Y-%m-%d %H:%M} UTC ({due_text(o.due_at, self.now)})")
-            yield Label(f"{len(o.lines)} lines · total {fmt(o.total)} · {o.state.value.replace('_', ' ')}")
+            yield Label(f"{len(o.lines)} line{'s' if len(o.lines) != 1 else ''} · total {fmt(o.total)} · {o.state.value.replace('_', ' ')}")
             if o.hold_reason:
                 yield Label(f"ON HOLD ({o.hold_reason.value}): {o.hold_note or ''}", classes="res-hold")
                 if o.hold_reason.value == "credit":
@@ -174,7 +175,7 @@ class EntryScreen(Screen):
         grid = self.grid
         filled = grid.filled_rows()
         total = grid.total()
-        text = f"{len(filled)} lines · total {fmt(total)}"
+        text = f"{len(filled)} line{'s' if len(filled) != 1 else ''} · total {fmt(total)}"
         if self.customer is not None:
             after = self.customer.open_balance + total
             if after > self.customer.credit_limit:

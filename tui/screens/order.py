@@ -316,7 +316,7 @@ class OrderScreen(Screen):
         sub = sum((ln.amount for ln in o.lines), Decimal(0))
         charges = sum((c.amount for c in o.charges), Decimal(0))
         self.query_one("#order-totals", Static).update(
-            f"{len(o.lines)} lines · subtotal {fmt(sub)} · charges {fmt(charges)} · [b]total {fmt(o.total)}[/]"
+            f"{len(o.lines)} line{'s' if len(o.lines) != 1 else ''} · subtotal {fmt(sub)} · charges {fmt(charges)} · [b]total {fmt(o.total)}[/]"
         )
 
     def show_checklist(self) -> None:
