@@ -165,3 +165,20 @@ async def test_stock_hold_on_entry(desk_for, desk_db) -> None:
         assert isinstance(app.screen, EntryResult)
         text = " ".join(str(w.render()) for w in app.screen.query(Label))
         assert "ON HOLD (stock)" in text and "STA-0057 needs 500, 186 available" in text
+
+
+async def test_escape_asks_before_discarding(desk_for, desk_db, orders_in) -> None:
+    from tui.widgets.note_dialog import Confirm
+
+    desk = desk_for(desk_db, "alice")
+    before = orders_in(desk_db)
+    app = HostApp(desk, EntryScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await press(pilot, "C00001", "enter", "BEV-0001", "escape")
+        assert isinstance(app.screen, Confirm)
+        await press(pilot, "escape")  # keep typing: nothing lost
+        assert app.screen is screen and screen.grid.rows[0].sku_input.value == "BEV-0001"
+        await press(pilot, "escape", "enter")
+        assert not isinstance(app.screen, (EntryScreen, Confirm))
+    assert orders_in(desk_db) == before

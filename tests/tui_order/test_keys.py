@@ -9,13 +9,13 @@ from tests.tui_order.test_order import SIZE, first_queued
 from tui.screens.entry import EntryResult, EntryScreen
 from tui.screens.order import LinesEdit, OrderScreen
 from tui.widgets.lines_grid import LinesGrid
-from tui.widgets.note_dialog import NoteDialog
+from tui.widgets.note_dialog import Confirm, NoteDialog
 from tui.widgets.prompt_list import PromptList, PromptRows
 
 
 def test_every_binding_has_an_id_and_description() -> None:
     ids = []
-    for cls in (OrderScreen, EntryScreen, EntryResult, LinesEdit, LinesGrid, PromptList, NoteDialog):
+    for cls in (OrderScreen, EntryScreen, EntryResult, LinesEdit, LinesGrid, PromptList, NoteDialog, Confirm):
         for b in cls.BINDINGS:
             assert b.id, f"{cls.__name__}: {b.key} has no id"
             assert b.description, f"{cls.__name__}: {b.id} has no description"

@@ -25,6 +25,7 @@ from db.service import Desk
 from tui.widgets.binding_commands import BindingCommands
 from tui.widgets.footer import SteadyFooter
 from tui.widgets.lines_grid import CodeSuggester, LinesGrid, put
+from tui.widgets.note_dialog import Confirm
 from tui.widgets.prompt_list import PromptList
 
 #: the channels a rep enters by hand, first = default; online/EDI arrive by import but may be keyed too
@@ -234,8 +235,26 @@ class EntryScreen(Screen):
         self.order_type = self.types[(i + 1) % len(self.types)]
         self.refresh_meta()
 
+    @property
+    def dirty(self) -> bool:
+        return bool(self.customer_input.value.strip() or self.grid.filled_rows())
+
     def action_back(self) -> None:
-        self.dismiss() if self.is_modal else self.app.pop_screen()
+        """Esc leaves; with something typed it asks first, so one stray key never loses an order."""
+        if not self.dirty:
+            self._leave()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._leave()
+
+        self.app.push_screen(Confirm("Discard this order? Nothing has been saved.", "Enter: discard",
+                                     "Esc: keep typing"), answered)
+
+    def _leave(self) -> None:
+        if self.app.screen is self:
+            self.app.pop_screen()
 
     # ---- the lines ---------------------------------------------------------------------
     def on_lines_grid_changed(self, _event: LinesGrid.Changed) -> None:
@@ -297,7 +316,7 @@ class EntryScreen(Screen):
         if again:
             await self.reset()
         else:
-            self.action_back()
+            self._leave()
 
     async def reset(self) -> None:
         old = self.grid

@@ -68,3 +68,31 @@ class NoteDialog(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class Confirm(ModalScreen[bool]):
+    """A yes/no question: Enter (or y) says yes, Esc (or n) says no."""
+
+    BINDINGS = [
+        Binding("enter,y", "answer(True)", "Yes", id="confirm.yes", priority=True),
+        Binding("escape,n", "answer(False)", "No", id="confirm.no", priority=True),
+    ]
+    DEFAULT_CSS = """
+    Confirm { align: center middle; }
+    Confirm > Vertical { width: 64; height: auto; border: round $warning; background: $surface; padding: 0 1; }
+    Confirm Label { width: 100%; }
+    Confirm .dlg-keys { color: $text-muted; margin-top: 1; }
+    """
+
+    def __init__(self, question: str, yes: str = "Enter: yes", no: str = "Esc: no") -> None:
+        super().__init__()
+        self.question = question
+        self.keys_text = f"{yes}   {no}"
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question)
+            yield Label(self.keys_text, classes="dlg-keys")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
