@@ -181,3 +181,29 @@ async def test_cancel_with_reason(desk_for, desk_db) -> None:
     state, reason = conn.execute("SELECT state, cancel_reason FROM orders WHERE number = ?", (number,)).fetchone()
     conn.close()
     assert (state, reason) == ("cancelled", "duplicate order")
+
+
+async def test_lines_edit_refuses_bad_qty_and_asks_before_discarding(desk_for, desk_db) -> None:
+    from tui.widgets.note_dialog import Confirm
+
+    desk = desk_for(desk_db, "alice")
+    number = first_queued(desk_db)
+    before = desk.orders.get(number)
+    app = HostApp(desk, lambda d: OrderScreen(d, number, None))
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "c", "e")
+        edit = app.screen
+        assert isinstance(edit, LinesEdit)
+        await press(pilot, "escape")  # nothing changed: just closes
+        assert isinstance(app.screen, OrderScreen)
+        await press(pilot, "e", "ctrl+u", "-", "4", "ctrl+s")
+        edit = app.screen
+        assert isinstance(edit, LinesEdit)  # refused: still editing, the reason beside the line
+        row = edit.query(LineRow).first()
+        assert "quantity must be more than 0" in str(row.info_label.render())
+        await press(pilot, "escape")
+        assert isinstance(app.screen, Confirm)
+        await press(pilot, "enter")
+        assert isinstance(app.screen, OrderScreen)
+    after = desk.orders.get(number)
+    assert after.lines == before.lines and after.total == before.total

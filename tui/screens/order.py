@@ -158,7 +158,21 @@ class LinesEdit(ModalScreen[Order | None]):
         self.dismiss(order)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        from tui.widgets.note_dialog import Confirm
+
+        grid = self.query_one(LinesGrid)
+        now = [(li.sku, str(li.qty), str(li.discount_pct)) for li in grid.line_inputs()]
+        was = [(ln.sku, str(ln.qty), pct(ln.discount_pct) or "0") for ln in self.order.lines]
+        if now == was:
+            self.dismiss(None)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(None)
+
+        self.app.push_screen(Confirm("Discard your changes to the lines?", "Enter: discard", "Esc: keep editing"),
+                             answered)
 
 
 class OrderScreen(Screen):
