@@ -234,7 +234,8 @@ class OrderScreen(Screen):
         self.query_one("#order-right").border_title = "Checklist"
         self.show()
         table.focus()
-        self.set_interval(10, self.show_header)
+        # the countdown moves, and the app renews the lease without an event: re-read now and then
+        self.set_interval(10, self.reload)
 
     # ---- state -------------------------------------------------------------------------
     @property
@@ -304,7 +305,9 @@ class OrderScreen(Screen):
             who = "Not claimed" + ("   (c claims it)" if o.state == OrderState.QUEUED else "")
         elif o.claimed_by == self.me:
             who = "Claimed by [b]you[/]" if self.mine else "Claimed by you [b $warning]in another session[/]"
-            if o.lease_expires_at:
+            if o.lease_expires_at and o.lease_expires_at < now:
+                who += f" · [b $error]lease lapsed at {o.lease_expires_at:%H:%M:%S} UTC[/]: claim it again (c)"
+            elif o.lease_expires_at:
                 who += f" · lease until {o.lease_expires_at:%H:%M:%S} UTC"
         else:
             who = f"Claimed by [b $warning]{o.claimed_by}[/]"
