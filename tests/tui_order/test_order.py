@@ -207,3 +207,20 @@ async def test_lines_edit_refuses_bad_qty_and_asks_before_discarding(desk_for, d
         assert isinstance(app.screen, OrderScreen)
     after = desk.orders.get(number)
     assert after.lines == before.lines and after.total == before.total
+
+
+async def test_lapsed_lease_is_shown_and_claimed_again(desk_for, desk_db, clock) -> None:
+    desk = desk_for(desk_db, "alice")
+    number = first_queued(desk_db)
+    app = HostApp(desk, lambda d: OrderScreen(d, number, None))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await press(pilot, "c")
+        first = screen.token
+        clock.advance(minutes=11)  # nobody renewed it (no app renewing here)
+        await press(pilot, "ctrl+r")
+        assert "lease lapsed" in text_of(screen, "#order-header")
+        await press(pilot, "1")
+        assert app.said("lapsed")
+        await press(pilot, "c")
+        assert screen.mine and screen.token != first and app.claims.token_for(number) == screen.token

@@ -419,7 +419,8 @@ class OrderScreen(Screen):
         return True
 
     def action_claim(self) -> None:
-        if self.mine:
+        lease = self.order.lease_expires_at
+        if self.mine and not (lease and lease < self.desk.now()):
             self.notify("you hold this order already")
             return
         try:
