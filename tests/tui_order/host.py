@@ -132,3 +132,21 @@ def grouped(keys: list[str]) -> list[str]:
     if run:
         out.append(run)
     return out
+
+
+async def burst(pilot, keys: list[str]) -> None:  # noqa: ANN001
+    """Every key at once, as a fast typist or a laggy SSH link delivers them: no waiting in between."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    app = pilot.app
+    for k in keys:
+        if k == "enter":
+            ev = events.Key("enter", "\r")
+        elif len(k) == 1:
+            ev = events.Key(k if k.isalnum() else _character_to_key(k), k)
+        else:
+            ev = events.Key(k, None)
+        ev.set_sender(app)
+        app._driver.send_message(ev)
+    await pilot.pause()

@@ -182,3 +182,24 @@ async def test_escape_asks_before_discarding(desk_for, desk_db, orders_in) -> No
         await press(pilot, "escape", "enter")
         assert not isinstance(app.screen, (EntryScreen, Confirm))
     assert orders_in(desk_db) == before
+
+
+async def test_type_ahead_burst_lands_in_the_right_fields(desk_for, desk_db, orders_in) -> None:
+    """The whole 5-line order arriving in one burst (keys typed ahead of the screen) still lands field by field."""
+    from tests.tui_order.host import burst
+
+    desk = desk_for(desk_db, "alice")
+    before = orders_in(desk_db)
+    app = HostApp(desk, EntryScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await burst(pilot, phone_order_keys("C00001", FIVE_LINES))
+        for _ in range(50):
+            if isinstance(app.screen, EntryResult):
+                break
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, EntryResult), app.notes
+        o = app.screen.order
+    assert orders_in(desk_db) == before + 1
+    assert [(ln.sku, ln.qty) for ln in o.lines] == [(s, int(q)) for s, q, _ in FIVE_LINES]
+    assert str(o.lines[2].discount_pct) == "5.00"

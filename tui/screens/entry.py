@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -24,7 +25,7 @@ from core.triage import classify, due_text, humanize
 from db.service import Desk
 from tui.widgets.binding_commands import BindingCommands
 from tui.widgets.footer import SteadyFooter
-from tui.widgets.lines_grid import CodeSuggester, LinesGrid, put
+from tui.widgets.lines_grid import CodeSuggester, LinesGrid, put, settle
 from tui.widgets.note_dialog import Confirm
 from tui.widgets.prompt_list import PromptList
 
@@ -90,6 +91,7 @@ class EntryScreen(Screen):
     COMMANDS = {BindingCommands}
     BINDINGS = [
         Binding("ctrl+s", "submit", "Submit", id="entry.submit", priority=True),
+        Binding("enter", "advance", "Next field", id="entry.next", show=False, priority=True),
         Binding("f4", "prompt", "List (F4)", id="entry.prompt"),
         Binding("f5", "channel", "Channel", id="entry.channel"),
         Binding("f6", "order_type", "Type", id="entry.type"),
@@ -188,18 +190,19 @@ class EntryScreen(Screen):
     # ---- customer field ----------------------------------------------------------------
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input is self.customer_input:
-            exact = self.customer_by_code.get(event.value.strip().upper())
+            exact = self.customer_by_code.get(event.input.value.strip().upper())
             if exact is not None:
                 self.set_customer(exact.code)
             elif self.customer is not None:
                 self.set_customer(None)
             self.set_customer_error(None)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input is not self.customer_input:
-            return
-        event.stop()
-        text = event.value.strip()
+    async def action_advance(self) -> None:
+        """Enter in the customer field (the lines grid has its own): in turn with the key stream."""
+        if self.focused is not self.customer_input:
+            raise SkipAction()  # the grid's own Enter (or the focused widget's) takes it
+        await settle(self.customer_input)
+        text = self.customer_input.value.strip()
         if not text:
             self.set_customer_error("customer is empty (type a code or name, F4 lists them)")
             return
@@ -211,7 +214,7 @@ class EntryScreen(Screen):
     def prompt_customer(self, initial: str) -> None:
         def picked(code: str | None) -> None:
             if code is None:
-                self.customer_input.focus()
+                self.set_focus(self.customer_input)
                 return
             self.set_customer(code)
             self.grid.focus_first()

@@ -8,6 +8,7 @@ is written by the grid itself.
 """
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -42,6 +43,14 @@ def product_choices(products: list[Product]) -> list[tuple[str, str]]:
         (p.sku, f"{p.description} · {p.price:.2f} · {p.stock} in stock" + ("" if p.active else " · INACTIVE"))
         for p in products
     ]
+
+
+async def settle(widget: Input) -> None:
+    """Let a field take the keys already queued for it, so its value is complete."""
+    for _ in range(1000):
+        if not widget.message_queue_size:
+            return
+        await asyncio.sleep(0)
 
 
 def put(label: Label, text: str) -> None:
@@ -208,6 +217,7 @@ class LinesGrid(VerticalScroll):
     """The rows, and the keys that move through them."""
 
     BINDINGS = [
+        Binding("enter", "advance", "Next field", id="lines.next", show=False, priority=True),
         Binding("f4", "prompt_sku", "List SKUs", id="lines.prompt"),
         Binding("ctrl+d", "delete_line", "Delete line", id="lines.delete"),
     ]
@@ -277,7 +287,7 @@ class LinesGrid(VerticalScroll):
         return sum((r.amount() or Decimal(0) for r in self.filled_rows()), Decimal(0))
 
     def focus_first(self) -> None:
-        self.rows[0].sku_input.focus()
+        self.screen.set_focus(self.rows[0].sku_input)
 
     async def add_rows(self, n: int) -> None:
         start = len(self._rows)
@@ -324,9 +334,10 @@ class LinesGrid(VerticalScroll):
         event.stop()
         field = row.field_of(event.input)
         if field == "sku":
+            # the value now, not the event's: a resolved code ("81" → GAR-0081) may have replaced it
             row.state.product = None
             row.set_error("sku", None)
-            exact = self.products.get(event.value.strip().upper())
+            exact = self.products.get(event.input.value.strip().upper())
             if exact is not None:
                 row.set_sku(exact.sku)
             else:
@@ -341,15 +352,24 @@ class LinesGrid(VerticalScroll):
         row.update_amount()
         self.post_message(self.Changed())
 
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        row = self.row_of(event.input)
+    async def action_advance(self) -> None:
+        """Enter: leave the field for the next one.
+
+        A priority binding, so it runs in turn with the key stream: keys typed ahead of the screen
+        (a fast typist, a laggy SSH link, a scanner) land in the next field, not in this one.
+        """
+        focused = self.screen.focused
+        row = self.row_of(focused) if isinstance(focused, Input) else None
         if row is None:
             return
-        event.stop()
-        field = row.field_of(event.input)
+        await settle(focused)
+        await self.advance_from(row, row.field_of(focused))
+
+    async def advance_from(self, row: LineRow, field: str) -> None:
         rows = self.rows
+        focus = self.screen.set_focus
         if field == "sku":
-            text = event.value.strip()
+            text = row.sku_input.value.strip()
             if not text:
                 if self.rest_blank(row):
                     self.post_message(self.Done())
@@ -357,13 +377,13 @@ class LinesGrid(VerticalScroll):
                     row.set_error("sku", "SKU is empty (Ctrl+D deletes the line)")
                 return
             if row.set_sku(text) is not None:
-                row.qty_input.focus()
+                focus(row.qty_input)
             else:
                 self.action_prompt_sku()
         elif field == "qty":
             if row.check_qty() is not None:
-                row.disc_input.focus()
-            elif not event.value.strip():
+                focus(row.disc_input)
+            elif not row.qty_input.value.strip():
                 row.set_error("qty", "quantity is empty")
         else:
             if row.check_disc() is None:
@@ -373,7 +393,7 @@ class LinesGrid(VerticalScroll):
                 await self.add_rows(self.GROW_BY)
                 rows = self.rows
             nxt = rows[i + 1]
-            nxt.sku_input.focus()
+            focus(nxt.sku_input)
             if i + 2 >= len(rows):  # keep a blank line ahead, outside this key's critical path
                 self.call_after_refresh(self.add_rows, self.GROW_BY)
 
@@ -389,10 +409,10 @@ class LinesGrid(VerticalScroll):
 
         def picked(value: str | None) -> None:
             if value is None:
-                row.sku_input.focus()
+                self.screen.set_focus(row.sku_input)
                 return
             row.set_sku(value)
-            row.qty_input.focus()
+            self.screen.set_focus(row.qty_input)
             self.post_message(self.Changed())
 
         self.app.push_screen(PromptList("SKU", self.choices, initial), picked)
