@@ -65,3 +65,34 @@ async def test_supervisor_force_release_tells_the_holder(desk_for, desk_db) -> N
         await press(pilot, "1")  # acting now is refused by the service, shown, not a traceback
         await pilot.pause()
         assert app.said("not claimed by you")
+
+
+async def test_entry_shows_stock_moved_by_another_process(desk_for, desk_db) -> None:
+    """A release in another process takes stock; the line being typed shows the new figure unasked."""
+    import sqlite3
+
+    from tests.tui_order.host import press
+    from tui.screens.entry import EntryScreen
+    from tui.widgets.lines_grid import LineRow
+
+    desk = desk_for(desk_db, "alice", clock=system_clock)
+    conn = sqlite3.connect(desk_db)
+    number, sku, qty = conn.execute(
+        "SELECT o.number, l.sku, l.qty FROM orders o JOIN order_lines l ON l.order_id = o.id"
+        " WHERE o.state = 'queued' AND o.type = 'quote' ORDER BY o.id LIMIT 1").fetchone()
+    stock = conn.execute("SELECT stock FROM products WHERE sku = ?", (sku,)).fetchone()[0]
+    n_lines = conn.execute("SELECT COUNT(*) FROM order_lines l JOIN orders o ON o.id = l.order_id"
+                           " WHERE o.number = ? AND l.sku = ?", (number, sku)).fetchone()[0]
+    conn.close()
+    assert n_lines == 1
+    app = HostApp(desk, EntryScreen, feed=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await press(pilot, "C00001", "enter", sku, "enter")
+        row = app.screen.query(LineRow).first()
+        assert f"{stock} in stock" in str(row.info_label.render())
+        bob = json.loads(await orderq("--db", str(desk_db), "claim", "--user", "bob", "--number", number, "--json"))
+        steps = json.loads(await orderq("--db", str(desk_db), "order", "show", number, "--json"))["checklist"]
+        for s in steps:
+            await orderq("--db", str(desk_db), "tick", number, s["step"], "--user", "bob", "--token", bob["claim_token"])
+        await orderq("--db", str(desk_db), "release", number, "--user", "bob", "--token", bob["claim_token"])
+        await until(pilot, lambda: f"{stock - qty} in stock" in str(row.info_label.render()))

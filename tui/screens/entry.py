@@ -23,6 +23,7 @@ from core.models import Customer, Order
 from core.money import fmt
 from core.triage import classify, due_text, humanize
 from db.service import Desk
+from tui.messages import StoreChanged
 from tui.widgets.binding_commands import BindingCommands
 from tui.widgets.footer import SteadyFooter
 from tui.widgets.lines_grid import CodeSuggester, LinesGrid, put, settle
@@ -258,6 +259,15 @@ class EntryScreen(Screen):
     def _leave(self) -> None:
         if self.app.screen is self:
             self.app.pop_screen()
+
+    # ---- live --------------------------------------------------------------------------
+    def on_store_changed(self, message: StoreChanged) -> None:
+        deltas: dict[str, int] = {}
+        for e in message.events:
+            for sku, d in (e.data.get("stock") or {}).items():
+                deltas[sku] = deltas.get(sku, 0) + int(d)
+        if deltas:
+            self.grid.apply_stock(deltas)
 
     # ---- the lines ---------------------------------------------------------------------
     def on_lines_grid_changed(self, _event: LinesGrid.Changed) -> None:

@@ -262,6 +262,23 @@ class LinesGrid(VerticalScroll):
         yield from self._rows
 
     # ---- look-ups ----------------------------------------------------------------------
+    def apply_stock(self, deltas: dict[str, int]) -> None:
+        """Another session moved stock (a release, a cancel, a restock): show the new figures."""
+        changed = False
+        for sku, delta in deltas.items():
+            prod = self.products.get(sku)
+            if prod is not None and delta:
+                self.products[sku] = prod.model_copy(update={"stock": prod.stock + int(delta)})
+                changed = True
+        if not changed:
+            return
+        self.choices = product_choices(list(self.products.values()))
+        for row in self._rows:
+            if row.state.product is not None and row.state.product.sku in deltas:
+                row.set_sku(row.state.product.sku)
+                if row.qty_input.value.strip():
+                    row.check_qty()
+
     def product(self, text: str) -> Product | None:
         code = resolve(text, self.choices)
         return self.products.get(code) if code else None
