@@ -55,17 +55,23 @@ async def test_five_line_phone_order_keystrokes(desk_for, desk_db, orders_in) ->
 
 
 async def test_short_codes_resolve(desk_for, desk_db, orders_in) -> None:
-    """Type-ahead: a unique number picks the code ('1' → C00001, '81' → GAR-0081)."""
+    """Type-ahead: a unique number picks the code ('1' → C00001, '81' → GAR-0081): the same order, fewer keys."""
     desk = desk_for(desk_db, "alice")
     before = orders_in(desk_db)
     app = HostApp(desk, EntryScreen)
+    short = [(str(int(s[-4:])), q, d) for s, q, d in FIVE_LINES]
+    keys = phone_order_keys("1", short)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        for k in phone_order_keys("1", [("81", "2", "")]):
-            await press(pilot, k)
+        await press(pilot, *grouped(keys))
         await pilot.pause()
         assert isinstance(app.screen, EntryResult)
+        o = app.screen.order
     assert orders_in(desk_db) == before + 1
+    assert o.customer.code == "C00001" and [ln.sku for ln in o.lines] == [s for s, _, _ in FIVE_LINES]
+    data_chars = 1 + sum(len(s) + len(q) + len(d) for s, q, d in short)
+    print(f"\n5-line phone order with short codes: {len(keys)} keys = {data_chars} data characters"
+          f" + {len(keys) - data_chars} Enter keys")
 
 
 async def test_validation_next_to_field_nothing_written(desk_for, desk_db, orders_in) -> None:
@@ -145,6 +151,10 @@ async def test_channel_type_keys_and_f4_customer(desk_for, desk_db) -> None:
         await pilot.pause()
         assert screen.customer is not None and screen.customer.code == "C00003"
         assert isinstance(screen.focused, Input) and "ln-sku" in screen.focused.classes
+        rows = list(screen.query(LineRow))
+        await press(pilot, "down", "down", "up")  # up/down: the same field a line above or below
+        assert screen.focused is rows[1].sku_input
+        await press(pilot, "up")
         await press(pilot, "BEV-0002", "enter", "1", "enter", "enter", "ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, EntryResult)

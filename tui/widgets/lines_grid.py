@@ -219,6 +219,8 @@ class LinesGrid(VerticalScroll):
     BINDINGS = [
         Binding("enter", "advance", "Next field", id="lines.next", show=False, priority=True),
         Binding("f4", "prompt_sku", "List SKUs", id="lines.prompt"),
+        Binding("up", "row(-1)", "Line above", id="lines.up", show=False),
+        Binding("down", "row(1)", "Line below", id="lines.down", show=False),
         Binding("ctrl+d", "delete_line", "Delete line", id="lines.delete"),
     ]
     DEFAULT_CSS = """
@@ -413,6 +415,20 @@ class LinesGrid(VerticalScroll):
             focus(nxt.sku_input)
             if i + 2 >= len(rows):  # keep a blank line ahead, outside this key's critical path
                 self.call_after_refresh(self.add_rows, self.GROW_BY)
+
+    def action_row(self, delta: int) -> None:
+        """Up/down: the same field on the line above or below."""
+        focused = self.screen.focused
+        row = self.row_of(focused) if isinstance(focused, Input) else None
+        if row is None:
+            return
+        rows = self.rows
+        i = rows.index(row) + delta
+        if 0 <= i < len(rows):
+            field = row.field_of(focused)
+            target = rows[i]
+            self.screen.set_focus({"sku": target.sku_input, "qty": target.qty_input,
+                                   "discount": target.disc_input}[field])
 
     def action_prompt_sku(self) -> None:
         from tui.widgets.prompt_list import PromptList
