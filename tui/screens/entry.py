@@ -7,7 +7,6 @@ screen says what it did and why. Nothing is written until the whole form is vali
 """
 from __future__ import annotations
 
-from decimal import Decimal
 
 from textual.actions import SkipAction
 from textual.app import ComposeResult
