@@ -6,6 +6,7 @@ from pathlib import Path
 
 from core.enums import Role
 from core.rules import Rules
+from db.service.catalog import CatalogService
 from db.service.context import Actor, Context
 from db.service.intake import IntakeService
 from db.service.kpi import KpiService
@@ -28,6 +29,7 @@ class Desk:
         self.kpi = KpiService(self.ctx)
         self.returns = ReturnService(self.ctx)
         self.sessions = SessionService(self.ctx)
+        self.catalog = CatalogService(self.ctx)
 
     @property
     def actor(self) -> Actor:

@@ -143,6 +143,8 @@ class PromptList(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one("#prompt-box").border_title = self.title_text
+        # as tall as the list needs, up to what the terminal allows
+        self.rows.styles.height = max(3, min(len(self.items), self.app.size.height - 14))
         self._filter(self.initial)
         self.query_one("#prompt-filter", Input).focus()
 
