@@ -12,7 +12,7 @@ from db import orders_read
 from db.convert import dt
 from db.orders_read import QueueFilter
 from tests.tui_queue.conftest import OPEN, visible_rows, wait_until
-from tui.screens.queue import QueueView
+from tui.screens.queue import QueueScreen, QueueView
 
 SIZE = (120, 35)
 
@@ -55,13 +55,21 @@ async def test_queue_shows_open_work_in_triage_order(queue_db: Path, make_app) -
         assert "open work" in str(app.screen.query_one("#qbar").render())
 
 
+async def claim_next(pilot, app) -> None:  # noqa: ANN001
+    """`c` claims and opens the order screen; `b` comes back to the queue keeping the claim."""
+    await pilot.press("c")
+    await pilot.pause()
+    if not isinstance(app.screen, QueueScreen):
+        await pilot.press("b")
+        await pilot.pause()
+
+
 async def test_claim_next_updates_row_and_registry_and_give_back(queue_db: Path, make_app) -> None:  # noqa: ANN001
     nxt = db_rows(queue_db, "SELECT number FROM orders WHERE state='queued' ORDER BY due_at, priority_level, "
                             "tier_rank, total_cents DESC, id LIMIT 1")[0]["number"]
     app = make_app(queue_db)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("c")
-        await pilot.pause()
+        await claim_next(pilot, app)
         assert nxt in app.claims
         token = app.claims.token_for(nxt)
         row = db_rows(queue_db, "SELECT * FROM orders WHERE number = ?", (nxt,))[0]
@@ -83,8 +91,8 @@ async def test_claim_next_updates_row_and_registry_and_give_back(queue_db: Path,
 async def test_claims_given_back_and_session_row_removed_on_exit(queue_db: Path, make_app) -> None:  # noqa: ANN001
     app = make_app(queue_db)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("c", "c")
-        await pilot.pause()
+        await claim_next(pilot, app)
+        await claim_next(pilot, app)
         held = [h.number for h in app.claims.items()]
         assert len(held) == 2
         sessions = db_rows(queue_db, "SELECT * FROM sessions")
@@ -163,8 +171,7 @@ async def test_filters_state_class_channel_and_mine(queue_db: Path, make_app) ->
         assert view.source.total == len(open_queue(queue_db))
 
         # m: only what I hold
-        await pilot.press("c")
-        await pilot.pause()
+        await claim_next(pilot, app)
         await pilot.press("m")
         await pilot.pause()
         assert view.source.total == 1

@@ -68,9 +68,9 @@ def show(db: Path, number: str) -> dict:
 
 
 def back_to_queue(tmux: Tmux, name: str) -> None:
-    """If claiming opened the order screen (once that branch lands), escape back to the queue."""
+    """Claiming opens the order screen; `b` goes back to the queue keeping the claim (Esc would give it back)."""
     if not poll(lambda: "Claim next" in tmux.screen(name), timeout=2):
-        tmux.keys(name, "Escape")
+        tmux.keys(name, "b")
         assert poll(lambda: "Claim next" in tmux.screen(name)), tmux.screen(name)
 
 
