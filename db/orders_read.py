@@ -133,7 +133,8 @@ class QueueFilter:
         clauses: list[str] = []
         args: list[Any] = []
         if self.states:
-            clauses.append(f"o.state IN ({','.join('?' * len(self.states))})")
+            # `+` keeps the planner on ix_orders_queue_order (no sort) instead of the state index
+            clauses.append(f"+o.state IN ({','.join('?' * len(self.states))})")
             args += list(self.states)
         if self.priorities:
             clauses.append(f"o.priority IN ({','.join('?' * len(self.priorities))})")

@@ -8,6 +8,7 @@ from core.enums import Role
 from core.rules import Rules
 from db.service.context import Actor, Context
 from db.service.orders import OrderService
+from db.service.sessions import SessionService
 from db.service.users import UserService, active_user
 from db.store import Clock, Store, system_clock
 
@@ -20,6 +21,7 @@ class Desk:
         self.ctx = Context(store, actor)
         self.orders = OrderService(self.ctx)
         self.users = UserService(self.ctx)
+        self.sessions = SessionService(self.ctx)
 
     @property
     def actor(self) -> Actor:
