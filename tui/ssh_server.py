@@ -18,8 +18,8 @@ Modelled on charmbracelet/wish. What it does, in order of a connection's life:
   one-line explanation and closes.
 - **Limits:** `--max-sessions`, a login timeout, and an idle timeout on keyboard input
   (client→server bytes only; output never counts). A session whose app shows the wallboard is
-  exempt: the app writes its active screen into its `sessions` row (`db.sessions`), which the
-  server reads when it checks for idleness.
+  exempt: the app records its active screen in its `sessions` row (`desk.sessions`, keyed by the
+  session process's pid), which the server reads when it checks for idleness.
 - **A host key** is generated on first start, stored with mode 0600, and reused.
 - **Logging:** one line when a session starts and one when it ends, with the user, remote
   address, TERM, window size and (at the end) duration and why it ended.
@@ -47,7 +47,7 @@ import asyncssh
 
 from core.errors import OrderqError, PermissionDenied
 from core.models import User
-from db import sessions as presence
+from db.service import Desk
 from db.service.users import active_user, user_for_key
 from db.store import Store
 
@@ -123,7 +123,7 @@ def _take_controlling_tty() -> None:  # pragma: no cover - runs in the child bet
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
-def session_env(term: str | None, client_env: Mapping[str, str], db: Path, session_id: int) -> dict[str, str]:
+def session_env(term: str | None, client_env: Mapping[str, str], db: Path, remote: str) -> dict[str, str]:
     """The session process's environment: a clean one. No SSH_* (identity comes from the key),
     no TMUX/COLUMNS/LINES from wherever the server runs; TERM from the client."""
     env = {k: v for k, v in os.environ.items() if k in KEEP_ENV or k.startswith(("LC_", "ORDERQ_"))}
@@ -132,7 +132,7 @@ def session_env(term: str | None, client_env: Mapping[str, str], db: Path, sessi
             env[k] = v
     env["TERM"] = term or "xterm-256color"
     env["ORDERQ_DB"] = str(db)
-    env[presence.SESSION_ENV] = str(session_id)
+    env["ORDERQ_REMOTE"] = remote  # informational (the sessions row's host); never identity
     return env
 
 
@@ -147,6 +147,7 @@ class SSHService:
         self.config = config
         self.db = Path(config.db).resolve()
         self.store: Store | None = None
+        self.desk: Desk | None = None  # the server's own view: reads sessions rows, acts for nobody
         self.acceptor: asyncssh.SSHAcceptor | None = None
         self.sessions: set[AppSession] = set()
         self.connections: set[asyncssh.SSHServerConnection] = set()
@@ -157,9 +158,7 @@ class SSHService:
     # ---- life cycle -------------------------------------------------------------------
     async def start(self) -> int:
         self.store = Store.open(self.db)
-        cleared = presence.clear_dead(self.store.conn)
-        if cleared:
-            log.info("cleared %d stale session rows", cleared)
+        self.desk = Desk.operator(self.store, "orderq-serve")
         key_path = self.config.host_key_path()
         key, created = load_or_create_host_key(key_path)
         self.host_key_fingerprint = key.get_fingerprint()
@@ -238,12 +237,12 @@ class SSHService:
         """Stop sessions idle for longer than the timeout, except those showing an exempt
         screen (whose idle clock restarts, so leaving the wallboard gives a full period)."""
         limit = self.config.idle_timeout
-        idle = [s for s in self.sessions if s.running and s.session_id and now - s.last_input >= limit]
-        if not idle or self.store is None:
+        idle = [s for s in self.sessions if s.running and s.proc and now - s.last_input >= limit]
+        if not idle or self.desk is None:
             return
-        screens = presence.screens(self.store.conn, [s.session_id for s in idle])
+        screens = {row["pid"]: row["screen"] for row in self.desk.sessions.online()}
         for s in idle:
-            if screens.get(s.session_id) in IDLE_EXEMPT:
+            if s.proc is not None and screens.get(s.proc.pid) in IDLE_EXEMPT:
                 s.last_input = now
                 continue
             s.stop("idle", f"disconnected after {limit:g} s without a key press")
@@ -341,7 +340,6 @@ class AppSession(asyncssh.SSHServerSession):
         self.screen: str | None = None
         self.proc: asyncio.subprocess.Process | None = None
         self.master: int | None = None
-        self.session_id = 0
         self.started = time.monotonic()
         self.last_input = self.started
         self.starting = False
@@ -450,8 +448,6 @@ class AppSession(asyncssh.SSHServerSession):
             log.exception("could not start a session for %s", self.user.name)
             self.starting = False
             self._close_master()
-            if self.session_id:
-                self._end_row()
             self._refuse("the app could not be started; please tell your administrator", f"spawn failed: {e}")
             return
         self.starting = False
@@ -471,18 +467,14 @@ class AppSession(asyncssh.SSHServerSession):
         try:
             fcntl.ioctl(slave, termios.TIOCSWINSZ, _winsize(self.cols, self.rows, self.pxw, self.pxh))
             os.set_blocking(master, False)
-            self.session_id = presence.start(svc.store.conn, user=self.user.name, pid=os.getpid(),
-                                             host=self.owner.remote, screen=self.screen or "queue",
-                                             now=svc.store.now())
             client_env = self.chan.get_environment() if self.chan is not None else {}
-            env = session_env(self.term, client_env, svc.db, self.session_id)
+            env = session_env(self.term, client_env, svc.db, self.owner.remote)
             self.proc = await asyncio.create_subprocess_exec(
                 *self._argv(), stdin=slave, stdout=slave, stderr=slave, env=env,
                 start_new_session=True, preexec_fn=_take_controlling_tty, close_fds=True,
             )
         finally:
             os.close(slave)
-        presence.set_pid(svc.store.conn, self.session_id, self.proc.pid)
         svc.sessions.add(self)
         self._reader(True)
         self._flush_input()
@@ -633,20 +625,12 @@ class AppSession(asyncssh.SSHServerSession):
                 return
             self._send(data)
 
-    def _end_row(self) -> None:
-        try:
-            if self.service.store is not None and self.session_id:
-                presence.end(self.service.store.conn, self.session_id)
-        except Exception:  # noqa: BLE001 - the row is cleared at next start anyway
-            log.exception("could not remove the session row")
-
     def _finish(self, rc: int) -> None:
         self.running = False
         if self._kill_handle is not None:
             self._kill_handle.cancel()
         self._drain_output()
         self._close_master()
-        self._end_row()
         self.service.sessions.discard(self)
         if self.reason is None:
             self.reason = "quit" if rc == 0 else (f"crashed (signal {-rc})" if rc < 0 else f"exit {rc}")

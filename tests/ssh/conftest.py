@@ -1,6 +1,6 @@
 """Fixtures for the SSH tests: the real OpenSSH client against a real `orderq serve` process.
 
-- `keys`: ed25519 key pairs made with ssh-keygen (alice, bob, sam registered; stranger not).
+- `keys`: ed25519 key pairs made with ssh-keygen (alice, bob, sam, carol registered; stranger not).
 - `serve(...)`: starts `orderq serve --port 0` on 127.0.0.1 and reads the port from its log.
 - `tmux`: a private tmux server for real-terminal sessions (resize, keys, screen text).
 - `PipeClient`: `ssh -tt` with pipes, for many sessions at once and for killing the client.
@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -59,7 +60,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("keys")
     out = {}
-    for name in ("alice", "bob", "sam", "stranger"):
+    for name in ("alice", "bob", "sam", "carol", "stranger"):
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(d / name)],
                        check=True, capture_output=True)
         out[name] = d / name
@@ -68,10 +69,10 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def ssh_db_template(tmp_path_factory: pytest.TempPathFactory, keys: dict[str, Path]) -> Path:
-    """Made once: the demo database (300 orders, seed 1) with alice's, bob's and sam's keys."""
+    """Made once: the demo database (300 orders, seed 1) with alice's, bob's, sam's and carol's keys."""
     p = tmp_path_factory.mktemp("ssh-template") / "demo.db"
     run_cli("--db", str(p), "demo", "--orders", "300", "--seed", "1", check=True)
-    for name in ("alice", "bob", "sam"):
+    for name in ("alice", "bob", "sam", "carol"):
         run_cli("--db", str(p), "users", "key", "add", name, f"{keys[name]}.pub", check=True)
     assert not Path(f"{p}-wal").exists() or Path(f"{p}-wal").stat().st_size == 0
     return p
@@ -83,6 +84,15 @@ def ssh_db(ssh_db_template: Path, tmp_path: Path) -> Path:
     p = tmp_path / "orderq.db"
     shutil.copyfile(ssh_db_template, p)
     return p
+
+
+def db_rows(db: Path, sql: str, *args: object) -> list[tuple]:
+    """What the database says right now (a short read, as any other session would do)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
 
 
 class Serve:

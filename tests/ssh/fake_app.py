@@ -2,7 +2,7 @@
 
 Prints `READY ...` (user, screen, TERM, size, whether any SSH_* variable leaked, whether the PTY is
 its controlling tty), `SIZE CxR` on every SIGWINCH, `KEY ...` for each input chunk; `q` quits,
-`w` writes "wallboard" into its sessions row (as the app does), `x` exits 3. SIGHUP and SIGTERM
+`w` records "wallboard" as its screen in its sessions row (as the app does), `x` exits 3. SIGHUP and SIGTERM
 leave a marker file in $ORDERQ_TEST_MARKERS so tests can tell how it ended.
 """
 from __future__ import annotations
@@ -50,13 +50,17 @@ def on_term(*_: object) -> None:
     os._exit(0)
 
 
+from db.service import Desk  # noqa: E402
+
+desk = Desk.open(os.environ["ORDERQ_DB"], user)
+session_id = desk.sessions.start(screen)  # the app's own row: this pid, its screen
 signal.signal(signal.SIGHUP, on_hup)
 signal.signal(signal.SIGTERM, on_term)
 signal.signal(signal.SIGWINCH, lambda *_: say(f"SIZE {size()}"))
 leak = any(k.startswith("SSH_") for k in os.environ)
 ctty = os.getsid(0) == os.getpid() and os.tcgetpgrp(0) == os.getpgrp()
 say(f"READY user={user} screen={screen} term={os.environ.get('TERM')} size={size()} ssh_env={leak} "
-    f"ctty={ctty} session={os.environ.get('ORDERQ_SESSION_ID')}")
+    f"ctty={ctty} pid={os.getpid()} remote={os.environ.get('ORDERQ_REMOTE')}")
 tty.setraw(0)
 while True:
     r, _, _ = select.select([0], [], [])
@@ -73,14 +77,7 @@ while True:
     if b"x" in data:
         sys.exit(3)
     if b"w" in data:
-        from db import sessions
-        from db.connection import connect
-        from db.convert import dt
-        import time
-
-        conn = connect(os.environ["ORDERQ_DB"])
-        sessions.set_screen(conn, int(os.environ["ORDERQ_SESSION_ID"]), "wallboard", dt(time.time()))
-        conn.close()
+        desk.sessions.beat(session_id, "wallboard")
         say("SCREEN wallboard")
         continue
     say(f"KEY {data!r}")

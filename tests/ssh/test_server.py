@@ -30,7 +30,7 @@ def test_known_key_gets_the_app_on_a_real_terminal(serve, keys, tmux) -> None:  
     server = serve(env={"SSH_CONNECTION": "10.0.0.9 5555 10.0.0.1 22", "SSH_TTY": "/dev/pts/9"})
     tmux.new("a", server.ssh_argv(keys["alice"], "alice"), cols=100, rows=30)
     tmux.wait_text("a", r"READY user=alice screen=queue term=xterm-256color size=100x30 "
-                        r"ssh_env=False ctty=True session=\d+")
+                        r"ssh_env=False ctty=True pid=\d+ remote=127\.0\.0\.1:\d+")
     tmux.send("a", "h", "i")
     tmux.wait_text("a", r"KEY b'h")
     tmux.send("a", "q")
