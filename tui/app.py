@@ -99,7 +99,7 @@ class OrderqApp(App[int]):
     """
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help"),
-        Binding("ctrl+p", "command_palette", "Palette", id="app.palette", priority=True),
+        Binding("ctrl+p", "command_palette", "Palette", id="app.palette", priority=True, show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit-now", show=False, priority=True),
     ]
 
@@ -139,26 +139,31 @@ class OrderqApp(App[int]):
     def on_mount(self) -> None:
         from db.feed import ChangeFeed
 
+        # the cursor is taken now, so nothing committed while the first screen paints is missed
         self._feed = ChangeFeed(self.desk.store.conn, self.desk.store.path)
-        if self.record_session:
+        lease_s = self.desk.ctx.rules.lease.total_seconds()
+        self.set_interval(max(1.0, lease_s / 2), self.renew_claims)
+        if not self.is_headless:
+            self._install_signal_handlers()
+            self.set_interval(TTY_CHECK_S, self._check_tty)
+        self._open_first_screen()
+        # paint first: the watcher (watchfiles pulls in anyio) and the session row come right after
+        self.call_after_refresh(self._start_background)
+
+    def _start_background(self) -> None:
+        if self.record_session and self.session_id is None and not self._released:
             try:
                 from db.service.sessions import HEARTBEAT_S
 
-                self.session_id = self.desk.sessions.start(self.first_screen)
+                self.session_id = self.desk.sessions.start(self.screen_name())
                 self.set_interval(HEARTBEAT_S, self._heartbeat)
                 # the row's screen at once, not at the next beat: `orderq serve` spares a wallboard
                 # from its idle timeout by reading it
                 self.screen_change_signal.subscribe(self, lambda _screen: self._heartbeat())
             except OrderqError as e:
                 log.warning("could not record the session: %s", e)
-        lease_s = self.desk.ctx.rules.lease.total_seconds()
-        self.set_interval(max(1.0, lease_s / 2), self.renew_claims)
-        self._open_first_screen()
         if self.use_feed:
             self._run_feed()
-        if not self.is_headless:
-            self._install_signal_handlers()
-            self.set_interval(TTY_CHECK_S, self._check_tty)
         for msg, severity in self._startup_notes:
             self.notify(msg, severity=severity)  # type: ignore[arg-type]
 
