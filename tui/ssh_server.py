@@ -198,7 +198,7 @@ class SSHService:
             self.acceptor.close()
         if self._idle_task is not None:
             self._idle_task.cancel()
-        live = [s for s in self.sessions if s.running]
+        live = [s for s in self.sessions if s.running or s.starting]  # starting ones stop once spawned
         log.info("shutting down: %d sessions", len(live))
         for s in live:
             s.stop("shutdown", "the server is shutting down; please reconnect later",
@@ -442,11 +442,13 @@ class AppSession(asyncssh.SSHServerSession):
             self._refuse(e.message, "user refused")
             return
         self.starting = True
+        svc.sessions.add(self)  # counts against --max-sessions from now on
         try:
             await self._spawn()
         except Exception as e:  # noqa: BLE001 - a failed start is a refused session, never a dead server
             log.exception("could not start a session for %s", self.user.name)
             self.starting = False
+            svc.sessions.discard(self)
             self._close_master()
             self._refuse("the app could not be started; please tell your administrator", f"spawn failed: {e}")
             return
@@ -456,6 +458,8 @@ class AppSession(asyncssh.SSHServerSession):
                  self.proc.pid if self.proc else 0, svc.running_count())
         if self.client_gone:  # vanished while we were starting
             self.hangup()
+        elif svc.stopping:
+            self.stop("shutdown", "the server is shutting down; please reconnect later")
         rc = await self.proc.wait() if self.proc else 1
         self._finish(rc)
 
@@ -475,7 +479,6 @@ class AppSession(asyncssh.SSHServerSession):
             )
         finally:
             os.close(slave)
-        svc.sessions.add(self)
         self._reader(True)
         self._flush_input()
 
@@ -523,6 +526,8 @@ class AppSession(asyncssh.SSHServerSession):
 
     def data_received(self, data: bytes, datatype: int | None) -> None:
         self.last_input = time.monotonic()
+        if self.done.is_set() or len(self._inbuf) > 1 << 20:  # over, or an app that stopped reading
+            return
         self._inbuf += data
         self._flush_input()
 
