@@ -454,6 +454,7 @@ class AppSession(asyncssh.SSHServerSession):
             return
         self.starting = False
         self.running = True
+        self.last_input = time.monotonic()  # the idle clock starts with the app, not with the login
         log.info("session start %s screen=%s pid=%d sessions=%d", self._describe(), self.screen or "queue",
                  self.proc.pid if self.proc else 0, svc.running_count())
         if self.client_gone:  # vanished while we were starting

@@ -136,3 +136,21 @@ def test_the_role_decides_through_ssh(serve, keys, tmux, ssh_db) -> None:  # noq
     for name in ("c", "a"):
         tmux.send(name, "q")
     wait_for(lambda: tmux.dead("c") and tmux.dead("a"), 15, "both sessions to end")
+
+
+def test_an_idle_rep_is_disconnected_and_her_claim_goes_back(serve, keys, pipe_client, ssh_db) -> None:  # noqa: ANN001
+    server = serve("--idle-timeout", "3", fake=False)
+    first_event = db_rows(ssh_db, "SELECT MAX(id) FROM events")[0][0]
+    client = pipe_client(server.ssh_argv(keys["alice"], "alice", "-tt"))
+    client.expect("Claim next", timeout=20)
+    client.send(b"c")
+    (number,) = wait_for(lambda: [r[0] for r in db_rows(
+        ssh_db, "SELECT ref FROM events WHERE id > ? AND action = 'claim' AND actor = 'alice'", first_event)],
+        10, "alice's claim")  # type: ignore[misc]
+    # output keeps flowing (the clock in the header, the live feed) but only keys count
+    client.expect(r"orderq: disconnected after 3 s without a key press", timeout=20)
+    assert client.wait() == 0
+    assert claimed_by(ssh_db, "alice") == []
+    assert db_rows(ssh_db, "SELECT state FROM orders WHERE number = ?", number) == [("queued",)]
+    end = server.wait_log(r"session end user=alice .*reason=(.*) exit=(-?\d+)")
+    assert end.groups() == ("idle", "0")  # the app stopped on SIGTERM by itself, in time
