@@ -1,8 +1,8 @@
 """One measured start, run by bench_queue_paint in a fresh process on a pseudo-terminal.
 
-argv: MODE OUT [DB]. MODE is `bare` (a bare Textual app) or `queue` (`orderq tui --user alice`
-through the real CLI). When the first screen has been painted (its on_mount, then
-call_after_refresh), it writes {"t": epoch seconds, "rss_kb", "hwm_kb"} to OUT and exits.
+argv: MODE OUT [DB]. MODE is `bare` (a bare Textual app), `bare+imports` (the same after importing
+orderq's CLI, service layer and app modules) or `queue` (`orderq tui --user alice` through the real CLI). When the first screen has been painted (its on_mount, then
+call_after_refresh), it writes {"t": epoch seconds, "cpu": s, "rss_kb", "hwm_kb"} to OUT and exits.
 """
 from __future__ import annotations
 
@@ -23,13 +23,20 @@ def _mem() -> dict[str, int]:
 
 def _report(app, out: str) -> None:  # noqa: ANN001
     with open(out, "w") as f:
-        json.dump({"t": time.time(), **_mem()}, f)
+        import resource
+
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        json.dump({"t": time.time(), "cpu": ru.ru_utime + ru.ru_stime, **_mem()}, f)
     app.exit()
 
 
 def main() -> int:
     mode, out = sys.argv[1], sys.argv[2]
-    if mode == "bare":
+    if mode in ("bare", "bare+imports"):
+        if mode == "bare+imports":  # what any orderq front end imports before its first screen
+            import cli.main  # noqa: F401
+            import db.service  # noqa: F401
+            import tui.app  # noqa: F401
         from textual.app import App, ComposeResult
         from textual.widgets import Static
 

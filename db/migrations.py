@@ -7,12 +7,46 @@ parallel never race for migration order; later changes append new migrations bel
 from __future__ import annotations
 
 import sqlite3
-
-from sqlite_utils import Database, Migrations
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from db.connection import write_tx
 
-migrations = Migrations("orderq")
+if TYPE_CHECKING:
+    from sqlite_utils import Database, Migrations
+
+MIGRATION_SET = "orderq"
+
+
+class _Registry:
+    """`@migrations()` as in sqlite-utils, but sqlite-utils (and its dateutil, click, ctypes…) is
+    imported only when migrations are applied. Opening an up-to-date database — every session's
+    start — checks `_sqlite_migrations` with one plain query instead (tui-queue: ~65 ms less start-up)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._registered: list[tuple[Callable[..., Any], dict[str, Any]]] = []
+
+    def __call__(self, **kw: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        def inner(fn: Callable[..., Any]) -> Callable[..., Any]:
+            self._registered.append((fn, kw))
+            return fn
+
+        return inner
+
+    def names(self) -> list[str]:
+        return [kw.get("name") or fn.__name__ for fn, kw in self._registered]
+
+    def real(self) -> "Migrations":
+        from sqlite_utils import Migrations
+
+        m = Migrations(self.name)
+        for fn, kw in self._registered:
+            m(**kw)(fn)
+        return m
+
+
+migrations = _Registry(MIGRATION_SET)
 
 QUEUE_ORDER = "due_at, priority_level, tier_rank, total_cents DESC, id"
 RETURN_QUEUE_ORDER = "due_at, priority_level, tier_rank, refund_cents DESC, id"
@@ -239,14 +273,20 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
 
     sqlite-utils turns each migration's own transaction into a savepoint when one is open.
     """
+    from sqlite_utils import Database
+
     db = Database(conn)
+    real = migrations.real()
     with write_tx(conn):
-        pending = [m.name for m in migrations.pending(db)]
+        pending = [m.name for m in real.pending(db)]
         if pending:
-            migrations.apply(db)
+            real.apply(db)
     return pending
 
 
 def is_initialised(conn: sqlite3.Connection) -> bool:
-    db = Database(conn)
-    return not migrations.pending(db)
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'").fetchone():
+        return False
+    applied = {r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = ?",
+                                          (MIGRATION_SET,))}
+    return all(n in applied for n in migrations.names())

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from textual import work
@@ -94,6 +95,9 @@ class ClaimRegistry:
 
 class OrderqApp(App[int]):
     TITLE = "orderq"
+    #: the first screen's stylesheet, parsed with the app's own at start-up: pushing a screen whose
+    #: CSS is not loaded yet re-parses every stylesheet, which would delay the first paint
+    CSS_PATH = [Path(__file__).resolve().parent / "screens" / "queue.tcss"]
     CSS = """
     Screen { background: $background; }
     """
