@@ -206,6 +206,11 @@ class SSHService:
         if live:
             await asyncio.wait([asyncio.ensure_future(s.done.wait()) for s in live],
                                timeout=self.config.shutdown_grace + 1.5)
+        # let each told client read its message and hang up by itself before the rest are cut
+        told = {s.owner.conn for s in live}
+        deadline = time.monotonic() + 2.0
+        while told & self.connections and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
         for conn in list(self.connections):
             conn.close()
         if self.acceptor is not None:
@@ -353,6 +358,7 @@ class AppSession(asyncssh.SSHServerSession):
         self._writer_on = False
         self._reader_on = False
         self._paused = False
+        self._shown = False
         self._task: asyncio.Task | None = None
         self._kill_handle: asyncio.TimerHandle | None = None
 
@@ -506,6 +512,9 @@ class AppSession(asyncssh.SSHServerSession):
         if not data:
             self._reader(False)
             return
+        if not self._shown:  # the idle clock starts when the app first shows something
+            self._shown = True
+            self.last_input = time.monotonic()
         self._send(data)
 
     def _send(self, data: bytes) -> None:

@@ -2,7 +2,8 @@
 
 Prints `READY ...` (user, screen, TERM, size, whether any SSH_* variable leaked, whether the PTY is
 its controlling tty), `SIZE CxR` on every SIGWINCH, `KEY ...` for each input chunk; `q` quits,
-`w` records "wallboard" as its screen in its sessions row (as the app does), `x` exits 3. SIGHUP and SIGTERM
+`w` records "wallboard" as its screen in its sessions row (as the app does), `t` starts printing
+`TICK` ten times a second, `x` exits 3. SIGHUP and SIGTERM
 leave a marker file in $ORDERQ_TEST_MARKERS so tests can tell how it ended.
 """
 from __future__ import annotations
@@ -76,6 +77,16 @@ while True:
         sys.exit(0)
     if b"x" in data:
         sys.exit(3)
+    if b"t" in data:  # a live screen: output all the time, no keys
+        import threading
+        import time
+
+        def tick() -> None:
+            while True:
+                say("TICK")
+                time.sleep(0.1)
+
+        threading.Thread(target=tick, daemon=True).start()
     if b"w" in data:
         desk.sessions.beat(session_id, "wallboard")
         say("SCREEN wallboard")

@@ -228,7 +228,7 @@ def test_login_timeout_drops_a_silent_client(serve) -> None:  # noqa: ANN001
 # ---- idle timeout ------------------------------------------------------------------------------------
 
 def test_idle_timeout_counts_keys_not_output_and_spares_the_wallboard(serve, keys, pipe_client) -> None:  # noqa: ANN001
-    server = serve("--idle-timeout", "1")
+    server = serve("--idle-timeout", "2")
     board = pipe_client(server.ssh_argv(keys["sam"], "sam", "-tt") + ["wallboard"])  # started on the wallboard
     moved = pipe_client(server.ssh_argv(keys["bob"], "bob", "-tt"))                 # the app moves to it
     idle = pipe_client(server.ssh_argv(keys["alice"], "alice", "-tt"))              # stays on the queue
@@ -236,15 +236,21 @@ def test_idle_timeout_counts_keys_not_output_and_spares_the_wallboard(serve, key
         c.expect("READY")
     moved.send(b"w")
     moved.expect("SCREEN wallboard")
-    idle.expect(r"orderq: disconnected after 1 s without a key press", timeout=15)
+    board.send(b"k")
+    board.expect(r"KEY b'k'")
+    # alice's last key comes after the wallboards' last keys, and her screen keeps printing
+    idle.send(b"t")
+    idle.expect("TICK")
+    idle.expect(r"orderq: disconnected after 2 s without a key press", timeout=20)
     assert idle.wait() == 0
     assert server.markers_named("term")  # the app was asked to stop (SIGTERM) before the client was told
     server.wait_log(r"session end user=alice .*reason=idle")
-    # the same idle pass looked at the wallboards and spared them
+    # the idle pass that stopped alice looked at the two wallboards, idle for longer, and spared them
     for c in (board, moved):
         assert c.proc.poll() is None
         c.send(b"k")
         c.expect(r"KEY b'k'")
+    assert "reason=idle" not in re.sub(r".*user=alice.*", "", server.log)
 
 
 # ---- SIGTERM ---------------------------------------------------------------------------------------
