@@ -262,6 +262,7 @@ class ServerConnection(asyncssh.SSHServer):
         self.user: User | None = None
         self.remote = "?"
         self._refused: set[str] = set()
+        self.sessions_opened = 0
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
@@ -309,9 +310,20 @@ class ServerConnection(asyncssh.SSHServer):
         self.user = user
         return True
 
+    def auth_completed(self) -> None:
+        # a login that never opens a session (`ssh -N`) gets as long as a login, then is closed
+        if self.service.config.login_timeout:
+            asyncio.get_running_loop().call_later(self.service.config.login_timeout, self._no_session_check)
+
+    def _no_session_check(self) -> None:
+        if not self.sessions_opened and self.conn is not None and self.conn in self.service.connections:
+            log.info("closing a login without a session user=%s remote=%s", self.user and self.user.name, self.remote)
+            self.conn.close()
+
     # ---- what may be opened -------------------------------------------------------------
     def session_requested(self) -> "AppSession":
         assert self.user is not None
+        self.sessions_opened += 1
         return AppSession(self.service, self)
 
     def connection_requested(self, dest_host: str, dest_port: int, orig_host: str, orig_port: int) -> bool:

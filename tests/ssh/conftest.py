@@ -99,14 +99,16 @@ class Serve:
     """One `orderq serve` process."""
 
     def __init__(self, db: Path, workdir: Path, *, fake: bool = True, args: tuple[str, ...] = (),
-                 env: dict[str, str] | None = None, host_key: Path | None = None) -> None:
+                 env: dict[str, str] | None = None, host_key: Path | str | None = None) -> None:
         self.db = db
         self.workdir = workdir
         self.markers = workdir / "markers"
         self.markers.mkdir(parents=True, exist_ok=True)
-        self.host_key = host_key or workdir / "host_key"
         self.logfile = workdir / f"serve-{uuid.uuid4().hex[:6]}.log"
-        cmd = [str(ORDERQ), "--db", str(db), "serve", "--port", "0", "--host-key", str(self.host_key), *args]
+        cmd = [str(ORDERQ), "--db", str(db), "serve", "--port", "0"]
+        if host_key != "":  # "" = the default place, beside the database
+            cmd += ["--host-key", str(host_key or workdir / "host_key")]
+        cmd += args
         if fake:
             cmd += ["--command", f"{sys.executable} {FAKE_APP} {{user}} {{screen}}"]
         self._log = open(self.logfile, "wb")
@@ -161,7 +163,7 @@ def serve(ssh_db: Path, tmp_path: Path) -> Iterator[Callable[..., Serve]]:
     started: list[Serve] = []
 
     def _start(*args: str, fake: bool = True, db: Path | None = None, env: dict[str, str] | None = None,
-               host_key: Path | None = None) -> Serve:
+               host_key: Path | str | None = None) -> Serve:
         s = Serve(db or ssh_db, tmp_path, fake=fake, args=args, env=env, host_key=host_key)
         started.append(s)
         return s

@@ -138,6 +138,13 @@ def test_host_key_is_generated_0600_and_reused(serve, keys, tmp_path: Path) -> N
     assert r.returncode == 1 and "commands are refused" in r.stderr
 
 
+def test_the_default_host_key_lives_beside_the_database(serve, ssh_db: Path) -> None:  # noqa: ANN001
+    server = serve(host_key="")
+    key = ssh_db.parent / "orderq_host_ed25519_key"
+    server.wait_log(rf"host key {re.escape(str(key))} SHA256:\S+ \(generated\)")
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
+
 def test_a_host_key_readable_by_others_is_refused(ssh_db: Path, tmp_path: Path) -> None:
     key = tmp_path / "loose_key"
     key.write_text("whatever")
@@ -223,6 +230,13 @@ def test_login_timeout_drops_a_silent_client(serve) -> None:  # noqa: ANN001
         data = b"x"
         while data:  # the server speaks its key exchange, then hangs up when the login time is over
             data = s.recv(4096)
+
+
+def test_a_login_that_never_opens_a_session_is_closed(serve, keys) -> None:  # noqa: ANN001
+    server = serve("--login-timeout", "1")
+    r = server.run_ssh(keys["alice"], "alice", "-N")
+    assert r.returncode == 255
+    assert "closing a login without a session user=alice" in server.log
 
 
 # ---- idle timeout ------------------------------------------------------------------------------------
