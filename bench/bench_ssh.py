@@ -8,6 +8,8 @@
 - Baseline, same run, interleaved: the same TUI (`orderq tui --user alice`) started locally on a
   pseudo-terminal, from spawn to the same footer; its process tree's RSS likewise.
 Budget: RSS ≤ 60 MB per session, first screen ≤ 1 s after authentication (ratio = ssh / local).
+Wall time suffers on a loaded machine, so the session process's CPU time to its first screen is
+reported too (on an idle machine, wall ≈ CPU + the SSH round trips).
 Run alone: `python -m bench.bench_ssh`.
 """
 from __future__ import annotations
@@ -66,6 +68,16 @@ def _children() -> dict[int, list[int]]:
             continue
         kids.setdefault(ppid, []).append(int(d))
     return kids
+
+
+def cpu_s(pid: int) -> float:
+    """user + system CPU seconds the process has used so far."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            parts = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -159,8 +171,9 @@ def one_ssh(port: int, key: Path, log: Path, nth: int) -> dict:
         t_auth = s.wait_seen(b"Authenticated to")
         t_frame = s.wait_seen(MARKER)
         pid = int(_wait_log(log, r"session start user=alice .* pid=(\d+)", nth).group(1))
+        cpu = cpu_s(pid)
         rss = tree_rss_mb(pid)
-        return {"first_s": t_frame - t_auth, "rss_mb": rss, "connect_s": t_auth - s.t0}
+        return {"first_s": t_frame - t_auth, "rss_mb": rss, "connect_s": t_auth - s.t0, "cpu_s": cpu}
     finally:
         s.finish()
 
@@ -169,7 +182,8 @@ def one_local(db: Path) -> dict:
     s = OnPty([ORDERQ, "--db", str(db), "tui", "--user", "alice"])
     try:
         t_frame = s.wait_seen(MARKER)
-        return {"first_s": t_frame - s.t0, "rss_mb": tree_rss_mb(s.proc.pid)}
+        cpu = cpu_s(s.proc.pid)
+        return {"first_s": t_frame - s.t0, "rss_mb": tree_rss_mb(s.proc.pid), "cpu_s": cpu}
     finally:
         s.finish()
 
@@ -205,15 +219,23 @@ def run() -> list[dict]:
     s_m = statistics.median(r["rss_mb"] for r in ssh_runs)
     l_m = statistics.median(r["rss_mb"] for r in local_runs)
     c_t = statistics.median(r["connect_s"] for r in ssh_runs)
+    s_c = statistics.median(r["cpu_s"] for r in ssh_runs)
+    l_c = statistics.median(r["cpu_s"] for r in local_runs)
+    load = os.getloadavg()[0]
     print(f"bench_ssh: connect → authenticated {c_t * 1000:.0f} ms (median); orderq serve RSS {server_rss:.1f} MB",
           file=sys.stderr)
     return [
-        {"what": f"SSH session: authentication → first screen (median of {RUNS})",
+        {"what": f"SSH session: authentication → first screen (median of {RUNS}; load avg {load:.1f}, "
+                 f"{os.cpu_count()} cores)",
          "measured": f"{s_t * 1000:.0f} ms", "baseline": f"{l_t * 1000:.0f} ms same TUI started locally",
          "ratio": round(s_t / l_t, 2), "budget": "≤ 1 s after authentication", "ok": s_t <= 1.0},
         {"what": "SSH session: RSS of the session's process tree",
          "measured": f"{s_m:.1f} MB", "baseline": f"{l_m:.1f} MB same TUI started locally",
          "ratio": round(s_m / l_m, 2), "budget": "≤ 60 MB per session", "ok": s_m <= 60},
+        {"what": "SSH session: CPU time of the session process to first screen (load-independent)",
+         "measured": f"{s_c * 1000:.0f} ms", "baseline": f"{l_c * 1000:.0f} ms same TUI started locally",
+         "ratio": round(s_c / l_c, 2) if l_c else 1.0, "budget": "≤ 1 s (first screen on an idle machine)",
+         "ok": s_c <= 1.0},
     ]
 
 

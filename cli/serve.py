@@ -16,15 +16,15 @@ SERVER_MODULE = "tui.ssh_server"
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
     p = sub.add_parser("serve", help="serve the app over SSH (public-key auth, one PTY per session)",
                        parents=[parent])
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=2222, help="port (default 2222; 0 picks a free one)")
-    p.add_argument("--host-key", default=None,
+    p.add_argument("--host", default="127.0.0.1", metavar="ADDR", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=2222, metavar="N", help="port (default 2222; 0 picks a free one)")
+    p.add_argument("--host-key", default=None, metavar="FILE",
                    help="host key file, generated on first start (default: orderq_host_ed25519_key beside the database)")
-    p.add_argument("--max-sessions", type=int, default=50, help="sessions at once (default 50)")
-    p.add_argument("--idle-timeout", type=float, default=1800,
+    p.add_argument("--max-sessions", type=int, default=50, metavar="N", help="sessions at once (default 50)")
+    p.add_argument("--idle-timeout", type=float, default=1800, metavar="S",
                    help="seconds without a key press before a session is closed; 0 = never (default 1800; "
                         "the wallboard is exempt)")
-    p.add_argument("--login-timeout", type=float, default=30,
+    p.add_argument("--login-timeout", type=float, default=30, metavar="S",
                    help="seconds a client has to authenticate (default 30)")
     # the session command, for tests and benchmarks: a template with {user} {screen} {db}
     p.add_argument("--command", default=None, help=argparse.SUPPRESS)
