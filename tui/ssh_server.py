@@ -204,8 +204,10 @@ class SSHService:
             s.stop("shutdown", "the server is shutting down; please reconnect later",
                    grace=self.config.shutdown_grace)
         if live:
-            await asyncio.wait([asyncio.ensure_future(s.done.wait()) for s in live],
-                               timeout=self.config.shutdown_grace + 1.5)
+            waits = [asyncio.ensure_future(s.done.wait()) for s in live]
+            await asyncio.wait(waits, timeout=self.config.shutdown_grace + 1.5)
+            for w in waits:
+                w.cancel()
         # let each told client read its message and hang up by itself before the rest are cut
         told = {s.owner.conn for s in live}
         deadline = time.monotonic() + 2.0
@@ -417,9 +419,12 @@ class AppSession(asyncssh.SSHServerSession):
 
     def _refuse(self, message: str, why: str) -> None:
         log.info("session refused %s reason=%s", self._describe(), why)
-        if self.chan is not None:
-            self.chan.write_stderr(f"orderq: {message}\r\n".encode())
-            self.chan.exit(1)
+        if self.chan is not None and not self.client_gone:
+            try:
+                self.chan.write_stderr(f"orderq: {message}\r\n".encode())
+                self.chan.exit(1)
+            except (asyncssh.Error, OSError):
+                pass
         self.done.set()
 
     def _argv(self) -> list[str]:
