@@ -274,7 +274,11 @@ class Tmux:
         return self.tmux("display-message", "-p", "-t", name, "#{pane_dead}").stdout.strip() == "1"
 
     def exit_status(self, name: str) -> int:
-        return int(self.tmux("display-message", "-p", "-t", name, "#{pane_dead_status}").stdout.strip() or -1)
+        """The exit status of the pane's process once tmux has recorded it (just after pane_dead)."""
+        got = wait_for(lambda: self.tmux("display-message", "-p", "-t", name,
+                                         "#{pane_dead_status}#{pane_dead_signal}").stdout.strip(),
+                       5, "tmux to record the exit status")
+        return int(got)  # type: ignore[arg-type]
 
     def wait_text(self, name: str, pattern: str, timeout: float = 10) -> re.Match:
         def found() -> re.Match | None:
