@@ -259,7 +259,9 @@ class Tmux:
     def new(self, name: str, argv: list[str], cols: int = 100, rows: int = 30) -> None:
         import shlex
 
-        self.tmux("new-session", "-d", "-s", name, "-x", str(cols), "-y", str(rows), shlex.join(argv))
+        # the shell prints the exit status on the pane: tmux's own pane_dead_status is not always set
+        self.tmux("new-session", "-d", "-s", name, "-x", str(cols), "-y", str(rows),
+                  f'{shlex.join(argv)}; echo "[exited $?]"')
 
     def capture(self, name: str) -> str:
         return self.tmux("capture-pane", "-p", "-J", "-t", name, "-S", "-200").stdout
@@ -274,11 +276,8 @@ class Tmux:
         return self.tmux("display-message", "-p", "-t", name, "#{pane_dead}").stdout.strip() == "1"
 
     def exit_status(self, name: str) -> int:
-        """The exit status of the pane's process once tmux has recorded it (just after pane_dead)."""
-        got = wait_for(lambda: self.tmux("display-message", "-p", "-t", name,
-                                         "#{pane_dead_status}#{pane_dead_signal}").stdout.strip(),
-                       5, "tmux to record the exit status")
-        return int(got)  # type: ignore[arg-type]
+        """The exit status of the command the pane ran (ssh)."""
+        return int(self.wait_text(name, r"\[exited (\d+)\]").group(1))
 
     def wait_text(self, name: str, pattern: str, timeout: float = 10) -> re.Match:
         def found() -> re.Match | None:
