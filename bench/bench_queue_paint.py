@@ -123,7 +123,9 @@ def run() -> list[dict]:
     q_c = statistics.median(r["cpu_s"] for r in queue)
     ratio = q_t / b_t
     i_t = statistics.median(r["paint_s"] for r in imports)
+    i_c = statistics.median(r["cpu_s"] for r in imports)
     s_t = statistics.median(r["paint_s"] for r in queue_small)
+    s_c = statistics.median(r["cpu_s"] for r in queue_small)
     return [
         {"what": f"queue first paint, {ORDERS:,} open orders (median of {RUNS})", "measured": f"{q_t * 1000:.0f} ms",
          "baseline": f"{b_t * 1000:.0f} ms bare Textual", "ratio": round(ratio, 2), "budget": "≤ 1.5× bare",
@@ -132,11 +134,13 @@ def run() -> list[dict]:
          "baseline": f"{b_c * 1000:.0f} ms bare Textual", "ratio": round(q_c / b_c, 2), "budget": "≤ 1.5× bare",
          "ok": q_c / b_c <= 1.5},
         {"what": "queue first paint vs bare Textual after orderq's own imports (the screen's cost)",
-         "measured": f"{q_t * 1000:.0f} ms", "baseline": f"{i_t * 1000:.0f} ms bare+imports",
+         "measured": f"{q_t * 1000:.0f} ms ({q_c * 1000:.0f} ms CPU)",
+         "baseline": f"{i_t * 1000:.0f} ms bare+imports ({i_c * 1000:.0f} ms CPU)",
          "ratio": round(q_t / i_t, 2), "budget": "info (≤ 1.5×)", "ok": q_t / i_t <= 1.5},
-        {"what": "queue first paint, 100,000 vs 300 open orders (windowing)", "measured": f"{q_t * 1000:.0f} ms",
-         "baseline": f"{s_t * 1000:.0f} ms at 300", "ratio": round(q_t / s_t, 2), "budget": "info (≈ 1×)",
-         "ok": q_t / s_t <= 1.2},
+        {"what": "queue CPU to first paint, 100,000 vs 300 open orders (windowing)",
+         "measured": f"{q_c * 1000:.0f} ms CPU ({q_t * 1000:.0f} ms wall)",
+         "baseline": f"{s_c * 1000:.0f} ms CPU at 300 ({s_t * 1000:.0f} ms wall)", "ratio": round(q_c / s_c, 2),
+         "budget": "info (≈ 1×)", "ok": q_c / s_c <= 1.2},
         {"what": "queue RSS at first paint", "measured": f"{q_m:.1f} MB", "baseline": f"{b_m:.1f} MB bare Textual",
          "ratio": round(q_m / b_m, 2), "budget": "≤ bare + 30 MB", "ok": q_m <= b_m + 30},
     ]

@@ -21,7 +21,7 @@ MIGRATION_SET = "orderq"
 class _Registry:
     """`@migrations()` as in sqlite-utils, but sqlite-utils (and its dateutil, click, ctypes…) is
     imported only when migrations are applied. Opening an up-to-date database — every session's
-    start — checks `_sqlite_migrations` with one plain query instead (tui-queue: ~65 ms less start-up)."""
+    start — checks `_sqlite_migrations` with one plain query instead  (tui-queue: ~65 ms less start-up)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -258,14 +258,6 @@ def m001_schema(db: Database) -> None:
             BEGIN SELECT RAISE(ABORT, 'the event log is append-only: DELETE refused'); END;
         """
     )
-
-
-@migrations()
-def m110_tuiq_queue_order_index(db: Database) -> None:
-    """The live queue view reads windows of *open* orders in queue order. With this index (and the
-    state test written `+o.state` in db.orders_read so the planner does not prefer the state index
-    and sort), a window at the top of a 100,000-order queue costs well under a millisecond."""
-    db.execute(f"CREATE INDEX IF NOT EXISTS ix_orders_queue_order ON orders({QUEUE_ORDER})")
 
 
 def migrate(conn: sqlite3.Connection) -> list[str]:

@@ -16,13 +16,14 @@ import os
 import select
 import signal
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -30,6 +31,7 @@ from textual.widgets import Static
 
 from core.errors import ClaimLost, OrderqError
 from core.models import Event
+from core.permissions import Action
 from db.service import Desk
 from tui.messages import StoreChanged
 
@@ -41,6 +43,8 @@ SCREENS = {
     "returns": ("returns", "ReturnsScreen"),
     "wallboard": ("wallboard", "WallboardScreen"),
 }
+#: screens only some roles may open (checked by the service layer's permission, and logged if refused)
+SCREEN_PERMISSION = {"wallboard": Action.WALLBOARD}
 TTY_CHECK_S = 1.0
 EXIT_WATCHDOG_S = 3.0
 
@@ -108,8 +112,17 @@ class OrderqApp(App[int]):
     ]
 
     def __init__(self, desk: Desk, *, screen: str = "queue", theme: str | None = None, feed: bool = True,
-                 keymap: dict[str, str] | None = None, session: bool = True) -> None:
+                 keymap: dict[str, str] | None = None, session: bool = True,
+                 idle_timeout: float | None = None) -> None:
         super().__init__()
+        if idle_timeout is None and os.environ.get("ORDERQ_IDLE_TIMEOUT"):
+            try:
+                idle_timeout = float(os.environ["ORDERQ_IDLE_TIMEOUT"])
+            except ValueError:
+                idle_timeout = None
+        #: end the session after this many seconds without keyboard (or mouse) input; output never counts
+        self.idle_timeout = idle_timeout if idle_timeout and idle_timeout > 0 else None
+        self._last_input = time.monotonic()
         self.desk = desk
         self.claims = ClaimRegistry()
         self.first_screen = screen if screen in SCREENS else "queue"
@@ -150,6 +163,8 @@ class OrderqApp(App[int]):
         if not self.is_headless:
             self._install_signal_handlers()
             self.set_interval(TTY_CHECK_S, self._check_tty)
+        if self.idle_timeout:
+            self.set_interval(min(1.0, max(0.1, self.idle_timeout / 4)), self._check_idle)
         self._open_first_screen()
         # paint first: the watcher (watchfiles pulls in anyio) and the session row come right after
         self.call_after_refresh(self._start_background)
@@ -179,7 +194,14 @@ class OrderqApp(App[int]):
             self.open_screen(self.first_screen)
 
     def open_screen(self, name: str, *args: Any) -> bool:
-        """Push a named screen if its module exists; else say it is not installed yet."""
+        """Push a named screen if the user may see it and its module exists; else say why not."""
+        need = SCREEN_PERMISSION.get(name)
+        if need is not None:
+            try:
+                self.desk.ctx.require(need)
+            except OrderqError as e:
+                self.notify(e.message, severity="error", timeout=6)
+                return False
         module, cls_name = SCREENS[name]
         cls = screen_class(module, cls_name)
         if cls is None:
@@ -248,6 +270,15 @@ class OrderqApp(App[int]):
         except (OSError, ValueError):
             self.hang_up("tty gone")
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self._last_input = time.monotonic()
+        await super().on_event(event)
+
+    def _check_idle(self) -> None:
+        if self.idle_timeout and time.monotonic() - self._last_input >= self.idle_timeout:
+            self.hang_up(f"idle for {self.idle_timeout:g} s")
+
     def hang_up(self, why: str = "hang-up") -> None:
         """The session is over (signal or lost terminal): give claims back first, then leave."""
         if self._hung_up:
@@ -255,9 +286,10 @@ class OrderqApp(App[int]):
         self._hung_up = True
         log.info("session ends: %s", why)
         self.release_all()
-        watchdog = threading.Timer(EXIT_WATCHDOG_S, os._exit, (0,))
-        watchdog.daemon = True
-        watchdog.start()
+        if not self.is_headless:  # a dead terminal can wedge the output thread: never outlive it by long
+            watchdog = threading.Timer(EXIT_WATCHDOG_S, os._exit, (0,))
+            watchdog.daemon = True
+            watchdog.start()
         self.exit(0)
 
     # ---- the change feed -------------------------------------------------------------------
@@ -384,7 +416,7 @@ class RefusalScreen(Screen[None]):
         yield Static(f"[b]orderq: access refused[/b]\n\n{escape(self.message)}\n\nPress any key to close.")
 
     def on_key(self) -> None:
-        self.app.exit(2)
+        self.app.exit(2, return_code=2)
 
 
 class RefusalApp(App[int]):
@@ -396,6 +428,7 @@ class RefusalApp(App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(RefusalScreen(self.message))
+        self.set_timer(60, lambda: self.exit(2, return_code=2))  # nobody at the keyboard: do not hold the session open
 
     def action_quit(self) -> None:  # type: ignore[override]
-        self.exit(2)
+        self.exit(2, return_code=2)

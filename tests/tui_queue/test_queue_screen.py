@@ -262,3 +262,21 @@ def test_unknown_user_is_refused_and_plain_orderq_opens_the_tui(queue_db: Path, 
     assert p.returncode == 2 and "unknown user" in p.stderr
     p = cli("--db", str(queue_db), "tui", "--user", "alice", "--theme", "nope")
     assert p.returncode == 2 and "unknown theme" in p.stderr
+
+
+async def test_start_screen_option(queue_db: Path, make_app) -> None:  # noqa: ANN001
+    """--screen wallboard: refused for a rep (stays on the queue); a supervisor gets it (or is told
+    it is not installed in a build without the wallboard)."""
+    from tui.screens.queue import QueueScreen
+
+    app = make_app(queue_db, "alice", screen="wallboard")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, QueueScreen)
+        assert any("may not wallboard" in n.message for n in app._notifications)
+    app = make_app(queue_db, "sam", screen="wallboard")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert type(app.screen).__name__ == "WallboardScreen" or any(
+            "not installed" in n.message for n in app._notifications)
+        assert app.theme == "wallboard-hc"

@@ -8,6 +8,7 @@ the old cursor, else by `position`), keeping its place on the screen.
 """
 from __future__ import annotations
 
+import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,9 +31,9 @@ from textual.widgets import Footer, Input, Static
 from core.enums import Channel, OrderState, Priority, Tier
 from core.errors import OrderqError
 from core.money import from_cents_int
-from core.permissions import Action
 from core.triage import Slack, due_text, explain, slack
 from db import orders_read
+from db.connection import translate
 from db.convert import dt
 from db.orders_read import QueueFilter
 from db.service import Desk
@@ -61,10 +62,20 @@ COLUMNS: list[tuple[str, str, int, bool]] = [
 MIN_CUSTOMER = 12
 
 
+#: dropped in this order when the terminal is too narrow for every column
+DROP_FIRST = ("type", "channel", "tier", "claimed")
+
+
 def layout(width: int) -> list[tuple[str, str, int, bool]]:
-    fixed = sum(w for _, _, w, _ in COLUMNS) + len(COLUMNS)  # one space before each column
+    cols = list(COLUMNS)
+    for key in DROP_FIRST:
+        fixed = sum(w for _, _, w, _ in cols) + len(cols)  # one space before each column
+        if width - fixed >= MIN_CUSTOMER:
+            break
+        cols = [c for c in cols if c[0] != key]
+    fixed = sum(w for _, _, w, _ in cols) + len(cols)
     cust = max(MIN_CUSTOMER, width - fixed)
-    return [(k, h, w or cust, r) for k, h, w, r in COLUMNS]
+    return [(k, h, w or cust, r) for k, h, w, r in cols]
 
 
 def fit(text: str, width: int, right: bool = False) -> str:
@@ -87,7 +98,10 @@ class QueueSource:
 
     def reload(self) -> int:
         self._pages.clear()
-        self.total = orders_read.count(self.desk.store.conn, self.filter)
+        try:
+            self.total = orders_read.count(self.desk.store.conn, self.filter)
+        except sqlite3.Error as e:  # a disk error must show as a message, never a traceback
+            raise translate(e) from None
         return self.total
 
     def _page(self, n: int) -> list[Any]:
@@ -104,7 +118,10 @@ class QueueSource:
     def row(self, i: int) -> Any | None:
         if i < 0 or i >= self.total:
             return None
-        page = self._page(i // self.PAGE)
+        try:
+            page = self._page(i // self.PAGE)
+        except (OrderqError, sqlite3.Error):
+            return None  # drawn blank; reload() reports the error
         k = i % self.PAGE
         return page[k] if k < len(page) else None
 
@@ -114,14 +131,16 @@ class QueueSource:
     def locate(self, order_id: int, near: int) -> int | None:
         """Where the item is now: the pages around `near` first (cheap), else by position."""
         base = near // self.PAGE
-        for n in (base, base - 1, base + 1):
-            if n < 0 or n * self.PAGE >= self.total:
-                continue
-            for k, r in enumerate(self._page(n)):
-                if r["id"] == order_id:
-                    return n * self.PAGE + k
-        pos = orders_read.position(self.desk.store.conn, self.filter, order_id)
-        return pos
+        try:
+            for n in (base, base - 1, base + 1):
+                if n < 0 or n * self.PAGE >= self.total:
+                    continue
+                for k, r in enumerate(self._page(n)):
+                    if r["id"] == order_id:
+                        return n * self.PAGE + k
+            return orders_read.position(self.desk.store.conn, self.filter, order_id)
+        except (OrderqError, sqlite3.Error):
+            return None
 
 
 class QueueView(ScrollView, can_focus=True):
@@ -158,7 +177,11 @@ class QueueView(ScrollView, can_focus=True):
     def reload(self, *, follow: bool = True) -> None:
         """Re-read the count; keep the cursor on its item and that item at the same screen row."""
         screen_row = self.cursor - int(self.scroll_y)
-        self.source.reload()
+        try:
+            self.source.reload()
+        except OrderqError as e:
+            self.notify(f"could not read the queue: {e.message}", severity="error", timeout=8)
+            return
         total = self.source.total
         target = self.cursor
         if follow and self.selected_id is not None and total:
@@ -222,6 +245,8 @@ class QueueView(ScrollView, can_focus=True):
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(event.size.width, self.source.total)
         self._show_cursor()
+        for head in self.screen.query(QueueHeader):  # headings line up with the rows, not the scrollbar
+            head.update(header_text(self.size.width))
 
     # ---- drawing ---------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
@@ -243,9 +268,7 @@ class QueueView(ScrollView, can_focus=True):
         sl = slack(due, now, self.source.desk.ctx.rules)
         due_s = due_text(due, now)
         if sl == Slack.AT_RISK:
-            due_s += " !"
-        elif sl == Slack.OVERDUE:
-            due_s = due_s.replace("overdue ", "overdue ")
+            due_s += " !"  # at risk, legible without colour (NO_COLOR); overdue says so in words
         claimed = row["claimed_by"] or ""
         if row["state"] == "on_hold" and row["hold_reason"]:
             state = "hold " + HOLD_SHORT.get(row["hold_reason"], row["hold_reason"])
@@ -267,6 +290,9 @@ class QueueView(ScrollView, can_focus=True):
 
     def _render_row(self, row: Any, is_cursor: bool, width: int, base: Style) -> Strip:
         cells, sl = self._cells(row, self._now_fn())
+        cols = layout(width)
+        if cells["tier"] and not any(k == "tier" for k, *_ in cols):
+            cells["customer"] = f"{cells['tier']} {cells['customer']}"
         row_style = base
         if row["state"] == "on_hold":
             row_style += self.get_component_rich_style("queue--held")
@@ -275,7 +301,7 @@ class QueueView(ScrollView, can_focus=True):
         slack_style = self.get_component_rich_style(f"queue--{sl.value.replace('_', '-')}", partial=True)
         mine_style = self.get_component_rich_style("queue--mine", partial=True)
         segs: list[Segment] = []
-        for key, _h, w, right in layout(width):
+        for key, _h, w, right in cols:
             segs.append(Segment(" ", row_style))
             style = row_style
             if is_cursor:
@@ -296,8 +322,7 @@ def header_text(width: int) -> str:
 
 
 class QueueHeader(Static):
-    def on_resize(self, event: events.Resize) -> None:
-        self.update(header_text(event.size.width))
+    """The column headings; QueueView sets them to its own width when it is resized."""
 
 
 @dataclass
@@ -350,13 +375,13 @@ class QueueScreen(Screen[None]):
         super().__init__()
         self.desk = desk
         self.me = desk.actor.name
+        self._role = desk.actor.role.value if desk.actor.role else "operator"
         self.view_state = ViewState()
         self.source = QueueSource(desk, self.view_state.to_filter(self.me))
         self._search_timer = None
 
     # ---- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        role = self.desk.actor.role.value if self.desk.actor.role else "operator"
         yield Static(id="qbar")
         yield Input(placeholder="search: order number, customer or SKU — enter to keep, escape to clear",
                     id="search")
@@ -365,7 +390,6 @@ class QueueScreen(Screen[None]):
             yield QueueView(self.source, self.me, self.desk.now, id="qview")
         yield Static(id="why")
         yield Footer(compact=True)
-        self._role = role
 
     @property
     def view(self) -> QueueView:
@@ -563,12 +587,7 @@ class QueueScreen(Screen[None]):
         self.app.open_screen("returns")  # type: ignore[attr-defined]
 
     def action_wallboard(self) -> None:
-        try:
-            self.desk.ctx.require(Action.WALLBOARD)
-        except OrderqError as e:
-            self._refused(e)
-            return
-        self.app.open_screen("wallboard")  # type: ignore[attr-defined]
+        self.app.open_screen("wallboard")  # type: ignore[attr-defined]  (supervisors: checked there)
 
 
 class FilterScreen(ModalScreen[ViewState | None]):
