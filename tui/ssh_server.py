@@ -58,6 +58,9 @@ SCREENS = ("queue", "returns", "wallboard")
 IDLE_EXEMPT = frozenset({"wallboard"})
 #: what may cross from the client's environment (SendEnv), as OpenSSH's default AcceptEnv does
 ACCEPT_ENV = ("LANG", "LANGUAGE", "NO_COLOR", "COLORTERM")
+#: the server, not the app, decides these for the sessions it serves (`--idle-timeout`, with the
+#: wallboard exemption); the app's own ORDERQ_IDLE_TIMEOUT is for OpenSSH/local use
+SERVER_OWNS_ENV = frozenset({"ORDERQ_IDLE_TIMEOUT"})
 #: what the session process keeps from the server's own environment
 KEEP_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "PYTHONPATH",
             "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")
@@ -126,7 +129,8 @@ def _take_controlling_tty() -> None:  # pragma: no cover - runs in the child bet
 def session_env(term: str | None, client_env: Mapping[str, str], db: Path, remote: str) -> dict[str, str]:
     """The session process's environment: a clean one. No SSH_* (identity comes from the key),
     no TMUX/COLUMNS/LINES from wherever the server runs; TERM from the client."""
-    env = {k: v for k, v in os.environ.items() if k in KEEP_ENV or k.startswith(("LC_", "ORDERQ_"))}
+    env = {k: v for k, v in os.environ.items()
+           if (k in KEEP_ENV or k.startswith(("LC_", "ORDERQ_"))) and k not in SERVER_OWNS_ENV}
     for k, v in client_env.items():
         if k in ACCEPT_ENV or k.startswith("LC_"):
             env[k] = v

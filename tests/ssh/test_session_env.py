@@ -11,12 +11,12 @@ from tui.ssh_server import default_host_key, session_env
 def test_session_env_drops_ssh_and_terminal_leftovers(monkeypatch: pytest.MonkeyPatch) -> None:
     for k, v in {"SSH_CONNECTION": "1 2 3 4", "SSH_CLIENT": "1 2 3", "SSH_TTY": "/dev/pts/3",
                  "SSH_AUTH_SOCK": "/tmp/agent", "TMUX": "/tmp/tmux", "COLUMNS": "200", "LINES": "60",
-                 "COLORTERM": "truecolor", "ORDERQ_KEYS": "/etc/orderq/keys.toml", "LC_ALL": "C.UTF-8"}.items():
+                 "COLORTERM": "truecolor", "ORDERQ_IDLE_TIMEOUT": "5", "ORDERQ_KEYS": "/etc/orderq/keys.toml", "LC_ALL": "C.UTF-8"}.items():
         monkeypatch.setenv(k, v)
     env = session_env("screen-256color", {"LANG": "de_DE.UTF-8", "COLORTERM": "truecolor", "EVIL": "1"},
                       Path("/srv/orderq.db"), "10.0.0.7:51515")
     assert not [k for k in env if k.startswith("SSH_")]
-    assert not {"TMUX", "COLUMNS", "LINES", "EVIL"} & set(env)
+    assert not {"TMUX", "COLUMNS", "LINES", "EVIL", "ORDERQ_IDLE_TIMEOUT"} & set(env)
     assert env["TERM"] == "screen-256color"
     assert env["LANG"] == "de_DE.UTF-8" and env["COLORTERM"] == "truecolor"  # the client's, as AcceptEnv
     assert env["ORDERQ_KEYS"] == "/etc/orderq/keys.toml" and env["LC_ALL"] == "C.UTF-8"
