@@ -154,3 +154,21 @@ def test_an_idle_rep_is_disconnected_and_her_claim_goes_back(serve, keys, pipe_c
     assert db_rows(ssh_db, "SELECT state FROM orders WHERE number = ?", number) == [("queued",)]
     end = server.wait_log(r"session end user=alice .*reason=(.*) exit=(-?\d+)")
     assert end.groups() == ("idle", "0")  # the app stopped on SIGTERM by itself, in time
+
+
+def test_stopping_the_server_gives_every_claim_back_and_tells_the_rep(serve, keys, pipe_client,
+                                                                      ssh_db) -> None:  # noqa: ANN001
+    server = serve(fake=False)
+    first_event = db_rows(ssh_db, "SELECT MAX(id) FROM events")[0][0]
+    client = pipe_client(server.ssh_argv(keys["alice"], "alice", "-tt"))
+    client.expect("Claim next", timeout=20)
+    client.send(b"c")
+    (number,) = wait_for(lambda: [r[0] for r in db_rows(
+        ssh_db, "SELECT ref FROM events WHERE id > ? AND action = 'claim' AND actor = 'alice'", first_event)],
+        10, "alice's claim")  # type: ignore[misc]
+    server.proc.send_signal(signal.SIGTERM)
+    client.expect("orderq: the server is shutting down; please reconnect later", timeout=15)
+    client.wait()
+    assert server.proc.wait(15) == 0
+    assert db_rows(ssh_db, "SELECT state, claimed_by FROM orders WHERE number = ?", number) == [("queued", None)]
+    assert server.log.count("reason=shutdown exit=0") == 1  # the app left by itself, in time
