@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("--host", default="127.0.0.1", metavar="ADDR", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=2222, metavar="N", help="port (default 2222; 0 picks a free one)")
     p.add_argument("--host-key", default=None, metavar="FILE",
-                   help="host key file, generated on first start (default: orderq_host_ed25519_key beside the database)")
+                   help="host key file, generated on first start (default: host_key_ed25519 beside the database)")
     p.add_argument("--max-sessions", type=int, default=50, metavar="N", help="sessions at once (default 50)")
     p.add_argument("--idle-timeout", type=float, default=1800, metavar="S",
                    help="seconds without a key press before a session is closed; 0 = never (default 1800; "

@@ -90,7 +90,7 @@ class ServeConfig:
 
 def default_host_key(db: Path) -> Path:
     """Beside the database: the database's folder is the server's home."""
-    return Path(db).resolve().parent / "orderq_host_ed25519_key"
+    return Path(db).resolve().parent / "host_key_ed25519"
 
 
 def load_or_create_host_key(path: Path) -> tuple[asyncssh.SSHKey, bool]:

@@ -140,7 +140,7 @@ def test_host_key_is_generated_0600_and_reused(serve, keys, tmp_path: Path) -> N
 
 def test_the_default_host_key_lives_beside_the_database(serve, ssh_db: Path) -> None:  # noqa: ANN001
     server = serve(host_key="")
-    key = ssh_db.parent / "orderq_host_ed25519_key"
+    key = ssh_db.parent / "host_key_ed25519"
     server.wait_log(rf"host key {re.escape(str(key))} SHA256:\S+ \(generated\)")
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
 

@@ -28,4 +28,4 @@ def test_session_env_without_a_term_gets_a_sane_one() -> None:
 
 
 def test_default_host_key_is_beside_the_database(tmp_path: Path) -> None:
-    assert default_host_key(tmp_path / "orderq.db") == tmp_path.resolve() / "orderq_host_ed25519_key"
+    assert default_host_key(tmp_path / "orderq.db") == tmp_path.resolve() / "host_key_ed25519"
