@@ -30,6 +30,8 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("--command", default=None, help=argparse.SUPPRESS)
     p.add_argument("--hangup-grace", type=float, default=3.0, help=argparse.SUPPRESS)
     p.add_argument("--shutdown-grace", type=float, default=4.0, help=argparse.SUPPRESS)
+    # SSH keepalive interval: a client whose network dropped is noticed after ~3 unanswered probes
+    p.add_argument("--keepalive", type=float, default=15.0, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_serve)
 
 
@@ -53,5 +55,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         command=args.command,
         hangup_grace=args.hangup_grace,
         shutdown_grace=args.shutdown_grace,
+        keepalive=args.keepalive,
     )
     return server.serve(config)
