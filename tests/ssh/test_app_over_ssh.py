@@ -172,3 +172,25 @@ def test_stopping_the_server_gives_every_claim_back_and_tells_the_rep(serve, key
     assert server.proc.wait(15) == 0
     assert db_rows(ssh_db, "SELECT state, claimed_by FROM orders WHERE number = ?", number) == [("queued", None)]
     assert server.log.count("reason=shutdown exit=0") == 1  # the app left by itself, in time
+
+
+def test_a_client_that_stops_answering_is_dropped_and_its_claim_goes_back(serve, keys, pipe_client,
+                                                                         ssh_db) -> None:  # noqa: ANN001
+    """A network drop without FIN/RST, simulated by freezing the ssh client (SIGSTOP): the server's
+    keepalive probes go unanswered, it drops the connection, and the session ends as if killed."""
+    server = serve("--keepalive", "0.5", fake=False)
+    first_event = db_rows(ssh_db, "SELECT MAX(id) FROM events")[0][0]
+    client = pipe_client(server.ssh_argv(keys["alice"], "alice", "-tt"))
+    client.expect("Claim next", timeout=20)
+    pid = int(server.wait_log(r"session start user=alice .* pid=(\d+)").group(1))
+    client.send(b"c")
+    (number,) = wait_for(lambda: [r[0] for r in db_rows(
+        ssh_db, "SELECT ref FROM events WHERE id > ? AND action = 'claim' AND actor = 'alice'", first_event)],
+        10, "alice's claim")  # type: ignore[misc]
+    client.proc.send_signal(signal.SIGSTOP)
+    try:
+        wait_for(lambda: not pid_alive(pid), 15, "the session of a silent client to end")
+        assert db_rows(ssh_db, "SELECT claimed_by FROM orders WHERE number = ?", number) == [(None,)]
+        assert server.wait_log(r"session end user=alice .*reason=(.*) exit=").group(1) == "client gone"
+    finally:
+        client.proc.send_signal(signal.SIGCONT)
