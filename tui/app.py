@@ -176,6 +176,9 @@ class OrderqApp(App[int]):
 
                 self.session_id = self.desk.sessions.start(self.screen_name())
                 self.set_interval(HEARTBEAT_S, self._heartbeat)
+                # the row's screen at once, not at the next beat: `orderq serve` spares a wallboard
+                # from its idle timeout by reading it
+                self.screen_change_signal.subscribe(self, lambda _screen: self._heartbeat())
             except OrderqError as e:
                 log.warning("could not record the session: %s", e)
         if self.use_feed:
