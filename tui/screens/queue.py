@@ -400,6 +400,12 @@ class QueueScreen(Screen[None]):
         self.view.reload()
         self.view.focus()
         self.set_interval(self.TICK_S, self._tick)
+        self.call_after_refresh(self._painted)
+
+    def _painted(self) -> None:
+        first_paint = getattr(self.app, "first_paint", None)  # the app starts its background work now
+        if first_paint is not None:
+            first_paint()
 
     def _tick(self) -> None:
         self.view.refresh()
