@@ -42,6 +42,7 @@ COMMANDS = {
     "import": "cli.intake",
     "intake": "cli.intake",
     "simulate": "cli.simulate",
+    "serve": "cli.serve",
 }
 #: options of the top-level parser that take a value
 GLOBAL_OPTIONS = ("--db", "--now")
