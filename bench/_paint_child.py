@@ -1,7 +1,8 @@
 """One measured start, run by bench_queue_paint in a fresh process on a pseudo-terminal.
 
 argv: MODE OUT [DB]. MODE is `bare` (a bare Textual app), `bare+imports` (the same after importing
-orderq's CLI, service layer and app modules) or `queue` (`orderq tui --user alice` through the real CLI). When the first screen has been painted (its on_mount, then
+orderq's CLI, service layer and app modules) or `queue` (`orderq tui --user alice` through the real CLI,
+in the order it imports things itself). When the first screen has been painted (its on_mount, then
 call_after_refresh), it writes {"t": epoch seconds, "cpu": s, "rss_kb", "hwm_kb"} to OUT and exits.
 """
 from __future__ import annotations
@@ -30,6 +31,41 @@ def _report(app, out: str) -> None:  # noqa: ANN001
     app.exit()
 
 
+def _hook_queue(module, out: str) -> None:  # noqa: ANN001
+    original = module.QueueScreen.on_mount
+
+    def on_mount(self) -> None:  # noqa: ANN001
+        original(self)
+        self.call_after_refresh(_report, self.app, out)
+
+    module.QueueScreen.on_mount = on_mount
+
+
+def _after_import(name: str, hook, *args) -> None:  # noqa: ANN001
+    """Run hook(module, *args) right after `name` is imported by the app itself, so the measured
+    start keeps the real import order (importing the screen up front would load textual, pydantic
+    and the rest before `orderq` even starts, outside its own start-up)."""
+    import importlib.abc
+    import importlib.machinery
+
+    class Finder(importlib.abc.MetaPathFinder):
+        def find_spec(self, fullname, path, target=None):  # noqa: ANN001, ANN201
+            if fullname != name:
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+            exec_module = spec.loader.exec_module
+
+            def exec_and_hook(module) -> None:  # noqa: ANN001
+                exec_module(module)
+                hook(module, *args)
+
+            spec.loader.exec_module = exec_and_hook
+            return spec
+
+    sys.meta_path.insert(0, Finder())
+
+
 def main() -> int:
     mode, out = sys.argv[1], sys.argv[2]
     if mode in ("bare", "bare+imports"):
@@ -49,15 +85,7 @@ def main() -> int:
 
         Bare().run()
         return 0
-    from tui.screens.queue import QueueScreen
-
-    original = QueueScreen.on_mount
-
-    def on_mount(self) -> None:  # noqa: ANN001
-        original(self)
-        self.call_after_refresh(_report, self.app, out)
-
-    QueueScreen.on_mount = on_mount  # type: ignore[method-assign]
+    _after_import("tui.screens.queue", _hook_queue, out)
     from cli.main import main as orderq
 
     return orderq(["--db", sys.argv[3], "tui", "--user", "alice"])

@@ -1,33 +1,74 @@
-"""Entry point: parse, dispatch, and turn every refusal into one line on stderr with exit 2."""
+"""Entry point: parse, dispatch, and turn every refusal into one line on stderr with exit 2.
+
+Dispatch is lazy: `COMMANDS` says which module registers which top-level command, so
+`orderq tui` (or plain `orderq`) imports only `cli.tui_cmd`, not every front end's module and
+its dependencies (demo data, importer, KPIs, …). Help, flags before the command, and any
+command not listed here build the full parser, as before: a module that forgets to list its
+commands is still found, only slower.
+
+Start-up also runs without the cyclic garbage collector (`pause_gc`): it builds long-lived
+objects (modules, classes, models, CSS rules) and almost no garbage, so a collection then is
+wasted work (≈ 50 ms of a TUI start). It resumes, with what start-up built frozen out of later
+collections (`gc.freeze`), once the command runs, or for the TUI once its first screen is painted.
+"""
 from __future__ import annotations
 
 import argparse
+import gc
+import importlib
 import logging
 import os
 import sqlite3
 import sys
+from typing import TYPE_CHECKING
 
-from core.errors import OrderqError
-from db.connection import translate
-from cli import admin, orders
-from cli.common import OneLineParser, UsageError
+if TYPE_CHECKING:  # imported in main(), once the collector is paused
+    from cli.common import UsageError
 
 EXIT_REFUSED = 2
 
+#: every front-end module, in the order its commands appear in `orderq --help`
+CORE_MODULES = ("cli.admin", "cli.orders")
+#: feature front ends register themselves here when present
+EXTRA_MODULES = ("cli.tui_cmd", "cli.returns", "cli.kpi", "cli.intake", "cli.serve", "cli.simulate")
+#: top-level command → the module that registers it (tests/startup checks this against the modules)
+COMMANDS = {
+    **dict.fromkeys(("init", "demo", "users", "events", "check", "backup"), "cli.admin"),
+    **dict.fromkeys(("order", "claim", "hold", "unhold", "release", "cancel", "ship", "close", "tick", "untick", "unclaim",
+                     "renew", "override", "reassign", "force-release"), "cli.orders"),
+    "tui": "cli.tui_cmd",
+    "return": "cli.returns",
+    "kpi": "cli.kpi",
+    "import": "cli.intake",
+    "intake": "cli.intake",
+    "simulate": "cli.simulate",
+    "serve": "cli.serve",
+}
+#: options of the top-level parser that take a value
+GLOBAL_OPTIONS = ("--db", "--now")
+
+
+def _load(name: str):  # noqa: ANN202 - a module with register(sub, parent), or None if not installed
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as e:
+        if e.name != name:
+            raise
+        return None
+
 
 def _extra_modules() -> list:
-    """Feature front ends register themselves here when present."""
-    mods = []
-    for name in ("cli.tui_cmd", "cli.returns", "cli.kpi", "cli.intake", "cli.serve", "cli.simulate"):
-        try:
-            mods.append(__import__(name, fromlist=["register"]))
-        except ModuleNotFoundError as e:
-            if e.name != name:
-                raise
-    return mods
+    return [m for m in map(_load, EXTRA_MODULES) if m is not None]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(modules: tuple[str, ...] | None = None) -> argparse.ArgumentParser:
+    """The parser with every command (default), or only those registered by `modules`."""
+    return _build(modules)[0]
+
+
+def _build(modules: tuple[str, ...] | None) -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
+    from cli.common import OneLineParser
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", default=argparse.SUPPRESS, help="database file (default $ORDERQ_DB or ./orderq.db)")
     common.add_argument("--now", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -35,31 +76,94 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", default=None, help="database file (default $ORDERQ_DB or ./orderq.db)")
     parser.add_argument("--now", default=None, help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="cmd", parser_class=OneLineParser)
-    admin.register(sub, common)
-    orders.register(sub, common)
-    for mod in _extra_modules():
-        mod.register(sub, common)
-    return parser
+    for name in modules if modules is not None else CORE_MODULES + EXTRA_MODULES:
+        mod = _load(name)
+        if mod is not None:
+            mod.register(sub, common)
+    return parser, sub
+
+
+def command_word(argv: list[str]) -> str | None:
+    """The top-level command in argv; "" when there is none (plain `orderq`); None when only the
+    full parser can tell (help, an unknown flag before the command)."""
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a in GLOBAL_OPTIONS:
+            i += 2
+        elif a.startswith(tuple(o + "=" for o in GLOBAL_OPTIONS)):
+            i += 1
+        elif a.startswith("-"):
+            return None
+        else:
+            return a
+    return ""
+
+
+def _parse(argv: list[str]) -> argparse.Namespace | None:
+    """Parse with the smallest parser that knows the command; None: print the full help."""
+    from cli.common import UsageError
+
+    word = command_word(argv)
+    if word == "":  # plain `orderq`: the TUI, when it is installed
+        if _load("cli.tui_cmd") is None:
+            return None
+        word, argv = "tui", ["tui", *argv]
+    owner = COMMANDS.get(word) if word else None
+    parser, sub = _build((owner,)) if owner else (None, None)
+    if parser is None or word not in sub.choices:
+        parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        if args.cmd is None:
+            return None
+        raise UsageError(f"orderq {args.cmd}: missing subcommand")
+    return args
+
+
+_gc_paused = False
+
+
+def pause_gc() -> None:
+    global _gc_paused
+    if gc.isenabled():
+        gc.disable()
+        _gc_paused = True
+
+
+def end_startup() -> None:
+    """Resume the collector paused for start-up; what start-up built is frozen out of its passes."""
+    global _gc_paused
+    if _gc_paused:
+        _gc_paused = False
+        if not gc.isenabled():  # the TUI resumes it itself after its first paint
+            gc.freeze()
+            gc.enable()
 
 
 def main(argv: list[str] | None = None) -> int:
+    pause_gc()
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    finally:
+        end_startup()
+
+
+def _main(argv: list[str]) -> int:
+    from core.errors import OrderqError
+    from cli.common import UsageError
+
     # refusals are already one line on stderr and an event in the log; diagnostics only on request
     level = os.environ.get("ORDERQ_LOG_LEVEL", "ERROR").upper()
     logging.basicConfig(level=getattr(logging, level, logging.ERROR),
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-        if not getattr(args, "func", None):
-            if args.cmd is None:
-                tui = getattr(args, "func", None) or _default_tui()
-                if tui is None:
-                    parser.print_help()
-                    return 0
-                args = parser.parse_args(["tui", *argv])
-            else:
-                raise UsageError(f"orderq {args.cmd}: missing subcommand")
+        args = _parse(argv)
+        if args is None:
+            build_parser().print_help()
+            return 0
+        if not getattr(args, "startup_ends_at_first_paint", False):
+            end_startup()
         return int(args.func(args) or 0)
     except UsageError as e:
         print(str(e), file=sys.stderr)
@@ -68,20 +172,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"orderq: {e.message}", file=sys.stderr)
         return EXIT_REFUSED
     except sqlite3.Error as e:
+        from db.connection import translate
+
         print(f"orderq: {translate(e).message}", file=sys.stderr)
         return EXIT_REFUSED
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:
         return 130
-
-
-def _default_tui():  # noqa: ANN202
-    try:
-        import cli.tui_cmd  # noqa: F401
-    except ModuleNotFoundError:
-        return None
-    return True
 
 
 if __name__ == "__main__":

@@ -15,12 +15,14 @@ from core.enums import Channel, HoldReason, Priority, Tier
 from core.errors import RulesError
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
+# default factories are lambdas, not `list`/`dict`: pydantic inspects a factory's signature, and for
+# a builtin that compiles the tokenizer's regexes (a few ms of every start-up)
 
 
 class RequestType(BaseModel):
     model_config = _STRICT
     priority: Priority
-    checklist: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    checklist: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=lambda: [])
 
 
 class Holds(BaseModel):
@@ -50,7 +52,7 @@ class Queue(BaseModel):
 class ReturnsPolicy(BaseModel):
     model_config = _STRICT
     window_days: Annotated[int, Field(ge=0)] = 30
-    window_days_by_category: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    window_days_by_category: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=lambda: {})
     restocking_fee_pct: Annotated[Decimal, Field(ge=0, le=100)] = Decimal("15")
     approval_threshold: Annotated[Decimal, Field(ge=0)] = Decimal("500.00")
     exchange_priority: Priority = Priority.P2
@@ -63,7 +65,7 @@ class ReturnsPolicy(BaseModel):
 class Rules(BaseModel):
     model_config = _STRICT
     sla_minutes: dict[Priority, Annotated[float, Field(gt=0)]]
-    tiers: dict[Tier, Annotated[int, Field(ge=0, le=3)]] = Field(default_factory=dict)
+    tiers: dict[Tier, Annotated[int, Field(ge=0, le=3)]] = Field(default_factory=lambda: {})
     request_types: dict[str, RequestType]
     holds: Holds = Field(default_factory=Holds)
     straight_through: StraightThrough = Field(default_factory=StraightThrough)

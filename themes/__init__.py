@@ -36,7 +36,7 @@ class ThemeSpec(BaseModel):
     dark: bool = True
     luminosity_spread: float = 0.15
     text_alpha: float = 0.95
-    variables: dict[str, str] = Field(default_factory=dict)
+    variables: dict[str, str] = Field(default_factory=lambda: {})
 
     def to_theme(self):  # noqa: ANN201 - textual.theme.Theme, imported lazily
         from textual.theme import Theme

@@ -10,6 +10,7 @@ It owns what every screen shares:
 """
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import os
@@ -47,6 +48,15 @@ SCREENS = {
 SCREEN_PERMISSION = {"wallboard": Action.WALLBOARD}
 TTY_CHECK_S = 1.0
 EXIT_WATCHDOG_S = 3.0
+
+
+def resume_gc() -> None:
+    """The launcher (`orderq tui`, `python -m tui`) runs start-up without the cyclic garbage
+    collector, which would only walk the modules, classes and styles start-up builds; after the
+    first paint it runs again, with all of those frozen out of its passes."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def screen_class(module: str, name: str) -> type | None:
@@ -133,6 +143,7 @@ class OrderqApp(App[int]):
         self._hung_up = False
         self._feed = None
         self._startup_notes: list[tuple[str, str]] = []
+        self._background_started = False
 
         from themes import DEFAULT_THEME, WALLBOARD_THEME, load_themes
 
@@ -142,7 +153,7 @@ class OrderqApp(App[int]):
         if wanted not in self.available_themes:
             self._startup_notes.append((f"unknown theme {wanted!r}; using {DEFAULT_THEME}", "warning"))
             wanted = DEFAULT_THEME
-        self.theme = wanted
+        self._start_with_theme(wanted)
 
         if keymap is None:
             from tui.keymap import load_keymap
@@ -151,6 +162,18 @@ class OrderqApp(App[int]):
             self._startup_notes += [(f"keys file: {p}", "warning") for p in problems]
         if keymap:
             self.set_keymap(keymap)
+
+    def _start_with_theme(self, name: str) -> None:
+        """What setting `self.theme` does, minus the full CSS refresh it defers to the first
+        message: nothing is parsed yet, so the stylesheet only needs this theme's variables.
+        (That refresh would parse every stylesheet a second time before the first paint.)"""
+        self.set_reactive(App.theme, name)
+        theme = self.current_theme
+        classes = {c: False for c in self.classes if c.startswith("-theme-")}
+        classes.update({f"-theme-{theme.name}": True, "-dark-mode": theme.dark, "-light-mode": not theme.dark})
+        self.update_classes(classes, update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
+        self.stylesheet.set_variables(self.get_css_variables())
 
     # ---- start and stop ----------------------------------------------------------------
     def on_mount(self) -> None:
@@ -166,8 +189,14 @@ class OrderqApp(App[int]):
         if self.idle_timeout:
             self.set_interval(min(1.0, max(0.1, self.idle_timeout / 4)), self._check_idle)
         self._open_first_screen()
-        # paint first: the watcher (watchfiles pulls in anyio) and the session row come right after
-        self.call_after_refresh(self._start_background)
+
+    def first_paint(self) -> None:
+        """Called by the queue (the bottom screen) once it has painted. Paint first: the watcher
+        (watchfiles pulls in anyio) and the session row come next, after what else waits for it."""
+        if not self._background_started:
+            self._background_started = True
+            resume_gc()
+            self.call_later(self._start_background)
 
     def _start_background(self) -> None:
         if self.record_session and self.session_id is None and not self._released:

@@ -6,10 +6,12 @@ the app and makes sure, whatever way it ends, that the session's claims go back.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
+from typing import TYPE_CHECKING
 
-from core.errors import OrderqError
-from db.service import Desk
+if TYPE_CHECKING:
+    from db.service import Desk
 
 
 def refuse(message: str) -> int:
@@ -38,6 +40,17 @@ def run(desk: Desk, *, screen: str = "queue", theme: str | None = None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    gc.disable()  # start-up without the cyclic collector: the app resumes it after its first paint
+    try:
+        return _main(argv)
+    finally:
+        if not gc.isenabled():  # the app ended before painting
+            gc.enable()
+
+
+def _main(argv: list[str] | None) -> int:
+    from core.errors import OrderqError
+    from db.service import Desk
     from db.service.identity import session_user
     from db.store import default_db_path
 

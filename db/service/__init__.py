@@ -1,35 +1,57 @@
-"""The one service layer both front ends use: every command, its validation and its permission check."""
+"""The one service layer both front ends use: every command, its validation and its permission check.
+
+A `Desk` builds each service the first time a front end uses it (`ServiceSlot`), so opening the
+TUI's queue imports the order service and not, say, the importer or the KPI queries.
+"""
 from __future__ import annotations
 
+import importlib
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from core.enums import Role
-from core.rules import Rules
-from db.service.catalog import CatalogService
 from db.service.context import Actor, Context
-from db.service.intake import IntakeService
-from db.service.kpi import KpiService
-from db.service.orders import OrderService
-from db.service.returns import ReturnService
-from db.service.sessions import SessionService
-from db.service.users import UserService, active_user
+from db.service.users import active_user
 from db.store import Clock, Store, system_clock
+
+if TYPE_CHECKING:
+    from core.rules import Rules
+
+
+class ServiceSlot:
+    """A Desk attribute holding one service, imported and built on first use, then kept on the desk."""
+
+    def __init__(self, module: str, cls: str) -> None:
+        self.module = module
+        self.cls = cls
+        self.attr = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attr = name
+
+    def __get__(self, desk: "Desk | None", owner: type | None = None) -> Any:
+        if desk is None:
+            return self
+        service = getattr(importlib.import_module(self.module), self.cls)(desk.ctx)
+        desk.__dict__[self.attr] = service  # found before this (non-data) descriptor from now on
+        return service
 
 
 class Desk:
     """A signed-in user's view of the store. Front ends hold one and call its services."""
 
+    orders = ServiceSlot("db.service.orders", "OrderService")
+    users = ServiceSlot("db.service.users", "UserService")
+    intake = ServiceSlot("db.service.intake", "IntakeService")
+    kpi = ServiceSlot("db.service.kpi", "KpiService")
+    returns = ServiceSlot("db.service.returns", "ReturnService")
+    sessions = ServiceSlot("db.service.sessions", "SessionService")
+    catalog = ServiceSlot("db.service.catalog", "CatalogService")
+
     def __init__(self, store: Store, actor: Actor) -> None:
         self.store = store
         self.ctx = Context(store, actor)
-        self.orders = OrderService(self.ctx)
-        self.users = UserService(self.ctx)
-        self.intake = IntakeService(self.ctx)
-        self.kpi = KpiService(self.ctx)
-        self.returns = ReturnService(self.ctx)
-        self.sessions = SessionService(self.ctx)
-        self.catalog = CatalogService(self.ctx)
 
     @property
     def actor(self) -> Actor:

@@ -382,9 +382,7 @@ class QueueScreen(Screen[None]):
 
     # ---- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static(id="qbar")
-        yield Input(placeholder="search: order number, customer or SKU — enter to keep, escape to clear",
-                    id="search")
+        yield Static(id="qbar")  # the search box is mounted below it on first use (action_search)
         with Vertical(id="qbody"):
             yield QueueHeader(header_text(120), id="qhead")
             yield QueueView(self.source, self.me, self.desk.now, id="qview")
@@ -396,10 +394,15 @@ class QueueScreen(Screen[None]):
         return self.query_one(QueueView)
 
     def on_mount(self) -> None:
-        self.query_one("#search", Input).display = False
         self.view.reload()
         self.view.focus()
         self.set_interval(self.TICK_S, self._tick)
+        self.call_after_refresh(self._painted)
+
+    def _painted(self) -> None:
+        first_paint = getattr(self.app, "first_paint", None)  # the app starts its background work now
+        if first_paint is not None:
+            first_paint()
 
     def _tick(self) -> None:
         self.view.refresh()
@@ -469,8 +472,16 @@ class QueueScreen(Screen[None]):
         self.source.filter = self.view_state.to_filter(self.me)
         self.view.reload()
 
-    def action_search(self) -> None:
-        box = self.query_one("#search", Input)
+    def _search_box(self) -> Input | None:
+        found = self.query("#search")
+        return found.first(Input) if found else None
+
+    async def action_search(self) -> None:
+        box = self._search_box()
+        if box is None:  # not built before the first paint: most sessions never search
+            box = Input(placeholder="search: order number, customer or SKU — enter to keep, escape to clear",
+                        id="search")
+            await self.mount(box, after=self.query_one("#qbar"))
         box.display = True
         box.focus()
 
@@ -500,10 +511,11 @@ class QueueScreen(Screen[None]):
         self.view.focus()
 
     def action_clear(self) -> None:
-        box = self.query_one("#search", Input)
-        if box.display or self.view_state.search:
-            box.value = ""
-            box.display = False
+        box = self._search_box()
+        if (box is not None and box.display) or self.view_state.search:
+            if box is not None:
+                box.value = ""
+                box.display = False
             self.view_state.search = ""
             self._apply()
             self.view.focus()

@@ -1,0 +1,111 @@
+"""Start-up stays lean: `orderq tui` loads only what its first screen needs, and nothing is lost by it."""
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _registered(module: str) -> list[str]:
+    from cli.common import OneLineParser
+
+    parser = OneLineParser(prog="orderq")
+    sub = parser.add_subparsers(dest="cmd")
+    importlib.import_module(module).register(sub, argparse.ArgumentParser(add_help=False))
+    return list(sub.choices)
+
+
+def test_command_map_matches_what_each_module_registers() -> None:
+    from cli.main import COMMANDS, CORE_MODULES, EXTRA_MODULES, _load
+
+    for module in CORE_MODULES + EXTRA_MODULES:
+        if _load(module) is None:
+            continue  # that front end has not landed in this build
+        for cmd in _registered(module):
+            assert COMMANDS.get(cmd) == module, f"add {cmd!r}: {module!r} to cli.main.COMMANDS"
+
+
+@pytest.mark.parametrize(("argv", "word"), [
+    ([], ""), (["--db", "x.db"], ""), (["--db=x.db", "tui", "--user", "a"], "tui"),
+    (["--now", "2026-01-01", "order", "list"], "order"), (["--help"], None), (["-x", "tui"], None),
+])
+def test_command_word(argv: list[str], word: str | None) -> None:
+    from cli.main import command_word
+
+    assert command_word(argv) == word
+
+
+def test_tui_dispatch_imports_no_other_front_end() -> None:
+    code = ("import sys; from cli.main import _parse; a = _parse(['--db', 'x.db', 'tui', '--user', 'alice']);"
+            "print(a.cmd, a.user, sorted(m for m in sys.modules if m.startswith(('cli.', 'db.service.', 'db.importer'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True).stdout
+    assert out.startswith("tui alice ")
+    loaded = eval(out.split(" ", 2)[2])  # noqa: S307 - our own printout
+    assert {m for m in loaded if m.startswith("cli.")} == {"cli.common", "cli.main", "cli.tui_cmd"}
+    assert not any(m.startswith("db.importer") for m in loaded)
+    assert "db.service.kpi" not in loaded and "db.service.returns" not in loaded
+
+
+def test_help_still_lists_every_command(cli) -> None:  # noqa: ANN001
+    out = cli("--help", check=True).stdout
+    for cmd in ("init", "demo", "order", "claim", "tui", "return", "kpi", "import", "simulate"):
+        assert cmd in out
+    assert "--screen" in cli("tui", "--help", check=True).stdout
+    bad = cli("tui", "--bogus")
+    assert bad.returncode == 2 and "--bogus" in bad.stderr and "Traceback" not in bad.stderr
+    assert cli("nosuch").returncode == 2
+
+
+def test_desk_builds_each_service_once_on_first_use(tmp_path: Path, open_store) -> None:  # noqa: ANN001
+    from db.service import Desk
+
+    store = open_store(tmp_path / "d.db", create=True)
+    desk = Desk.operator(store)
+    assert "kpi" not in desk.__dict__
+    kpi = desk.kpi
+    assert desk.kpi is kpi and desk.__dict__["kpi"] is kpi and kpi.ctx is desk.ctx
+    assert type(desk.orders).__name__ == "OrderService"
+
+
+async def test_app_resumes_gc_paused_for_start_up_after_first_paint(tmp_path: Path, clock) -> None:  # noqa: ANN001
+    from db import demo
+    from db.service import Desk
+    from db.store import Store
+    from tui.app import OrderqApp
+
+    p = tmp_path / "q.db"
+    store = Store.open(p, create=True, clock=clock)
+    demo.generate(store, orders=50, seed=1)
+    store.close()
+    desk = Desk.open(p, "alice", clock=clock)
+    app = OrderqApp(desk, feed=False, keymap={}, session=False)
+    gc.disable()  # as `orderq tui` does
+    try:
+        async with app.run_test(size=(120, 35)) as pilot:
+            for _ in range(100):
+                if gc.isenabled():
+                    break
+                await pilot.pause(0.02)
+            assert gc.isenabled()
+            assert "items" in str(app.screen.query_one("#qbar").render())
+    finally:
+        gc.enable()
+        desk.store.close()
+
+
+def test_bad_rules_file_still_stops_orderq_tui(tmp_path: Path, cli) -> None:  # noqa: ANN001
+    db = tmp_path / "r.db"
+    cli("--db", str(db), "demo", "--orders", "20", check=True)
+    rules = tmp_path / "rules.toml"
+    rules.write_text((REPO / "core" / "default_rules.toml").read_text().replace("lease_minutes = 10",
+                                                                              "lease_minutes = -1"))
+    r = cli("--db", str(db), "tui", "--user", "alice", env={"ORDERQ_RULES": str(rules)})
+    assert r.returncode == 2
+    assert "claims.lease_minutes" in r.stderr and "Traceback" not in r.stderr
