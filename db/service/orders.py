@@ -135,9 +135,9 @@ class OrderService:
             raise Conflict(f"{row['number']} changed since you opened it (version {expected} → {row['version']}); reload")
 
     def _update(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, **cols: Any) -> None:
-        sets = ", ".join(f"{k} = :{k}" for k in cols)
+        sets = "".join(f"{k} = :{k}, " for k in cols)
         cur = c.execute(
-            f"UPDATE orders SET {sets}, version = version + 1, updated_at = :_now WHERE id = :_id AND version = :_v",
+            f"UPDATE orders SET {sets}version = version + 1, updated_at = :_now WHERE id = :_id AND version = :_v",
             {**cols, "_now": ts(now), "_id": row["id"], "_v": row["version"]},
         )
         if cur.rowcount != 1:
