@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("orderq.audit").setLevel(logging.ERROR)  # a refusal: one stderr line (below) + its event
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     try:
