@@ -13,7 +13,7 @@ import pytest
 
 from tests.prove.torture import run_torture
 
-SHORT_SECONDS = 20
+SHORT_SECONDS = 15
 
 
 def test_torture_short(tmp_path: Path) -> None:
