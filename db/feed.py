@@ -68,7 +68,7 @@ class ChangeFeed:
         self.mode = "watch"
         async for _ in awatch(self.path.parent, watch_filter=only_db, step=WATCH_STEP_MS,
                               debounce=WATCH_DEBOUNCE_MS, stop_event=self._stop, recursive=False,
-                              rust_timeout=POLL_INTERVAL_S * 4 * 1000):
+                              rust_timeout=int(POLL_INTERVAL_S * 4 * 1000)):
             self._wake.set()
 
     async def _poll(self) -> None:
@@ -83,7 +83,7 @@ class ChangeFeed:
                 await self._watch()
                 return
             except Exception as e:  # noqa: BLE001 - no inotify, limit reached, odd filesystem
-                log.info("change feed falls back to polling: %s", e)
+                log.info("change feed falls back to polling: %r", getattr(e, "exceptions", None) or e)
         await self._poll()
 
     async def batches(self) -> AsyncIterator[list[Event]]:
