@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sqlite3
 import sys
 
@@ -42,8 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("orderq.audit").setLevel(logging.ERROR)  # a refusal: one stderr line (below) + its event
+    # refusals are already one line on stderr and an event in the log; diagnostics only on request
+    level = os.environ.get("ORDERQ_LOG_LEVEL", "ERROR").upper()
+    logging.basicConfig(level=getattr(logging, level, logging.ERROR),
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     try:

@@ -34,6 +34,8 @@ class ChangeFeed:
         self.use_watcher = use_watcher
         self.mode = "starting"
         self._wake = asyncio.Event()
+        #: set once the watcher (or the poller) is running
+        self.started = asyncio.Event()
         self._stop = asyncio.Event()
         self._last_version = self._data_version()
         self._poked = False
@@ -66,13 +68,17 @@ class ChangeFeed:
             return Path(p).name in names
 
         self.mode = "watch"
+        # yield_on_timeout: a quiet second still wakes us, so a commit that landed while the
+        # watcher was being set up is never missed for long.
         async for _ in awatch(self.path.parent, watch_filter=only_db, step=WATCH_STEP_MS,
                               debounce=WATCH_DEBOUNCE_MS, stop_event=self._stop, recursive=False,
-                              rust_timeout=int(POLL_INTERVAL_S * 4 * 1000)):
+                              rust_timeout=int(POLL_INTERVAL_S * 4 * 1000), yield_on_timeout=True):
+            self.started.set()
             self._wake.set()
 
     async def _poll(self) -> None:
         self.mode = "poll"
+        self.started.set()
         while not self._stop.is_set():
             await asyncio.sleep(POLL_INTERVAL_S)
             self._wake.set()
@@ -83,7 +89,7 @@ class ChangeFeed:
                 await self._watch()
                 return
             except Exception as e:  # noqa: BLE001 - no inotify, limit reached, odd filesystem
-                log.info("change feed falls back to polling: %r", getattr(e, "exceptions", None) or e)
+                log.info("change feed falls back to polling: %s", e)
         await self._poll()
 
     async def batches(self) -> AsyncIterator[list[Event]]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -44,11 +45,18 @@ def db_path(tmp_path: Path) -> Path:
     return p
 
 
-@pytest.fixture
-def demo_db(tmp_path: Path) -> Path:
-    """A demo database (300 orders, seed 1) with the demo users."""
-    p = tmp_path / "demo.db"
+@pytest.fixture(scope="session")
+def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    p = tmp_path_factory.mktemp("demo-template") / "demo.db"
     run_cli("--db", str(p), "demo", "--orders", "300", "--seed", "1", check=True)
+    return p
+
+
+@pytest.fixture
+def demo_db(tmp_path: Path, _demo_template: Path) -> Path:
+    """A fresh copy of a demo database (300 orders, seed 1, made now) with the demo users."""
+    p = tmp_path / "demo.db"
+    shutil.copyfile(_demo_template, p)
     return p
 
 

@@ -459,13 +459,13 @@ class OrderService:
 
     def unhold(self, number: str, note: str) -> None:
         self.ctx.require(Action.ORDER_WORK, number)
+        if self._row(self.ctx.store.conn, number)["hold_reason"] == HoldReason.CREDIT.value:
+            self.ctx.require(Action.LIFT_CREDIT_HOLD, number)  # logged refusal, outside the write
         now = self.ctx.now()
         with self.ctx.store.write() as c:
             row = self._locked_row(c, number, now)
             new = machine.transition(OrderState(row["state"]), "unhold")
             reason = HoldReason(row["hold_reason"])
-            if reason == HoldReason.CREDIT:
-                self.ctx.require(Action.LIFT_CREDIT_HOLD, number)
             machine.guard_unhold(reason, note, self.ctx.actor.is_supervisor, self.ctx.rules)
             paused = 0.0
             if reason.pauses_sla and row["hold_started_at"] is not None:

@@ -1,0 +1,64 @@
+"""The change feed wakes on another process's commit; without a watcher it still works by polling."""
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from db.connection import connect
+from db.feed import ChangeFeed
+
+
+async def _first_batch(feed: ChangeFeed, timeout: float = 10.0) -> list:
+    async def first() -> list:
+        async for batch in feed.batches():
+            return batch
+        return []
+
+    try:
+        return await asyncio.wait_for(first(), timeout)
+    finally:
+        feed.stop()
+
+
+async def _claim_in_other_process(db: Path) -> tuple[int, bytes]:
+    exe = Path(sys.executable).parent / "orderq"
+    proc = await asyncio.create_subprocess_exec(str(exe), "--db", str(db), "claim", "--user", "bob", "--json",
+                                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _out, err = await proc.communicate()
+    return proc.returncode or 0, err
+
+
+@pytest.mark.parametrize("use_watcher", [True, False], ids=["watchfiles", "polling"])
+async def test_feed_sees_another_process_commit(demo_db: Path, use_watcher: bool) -> None:
+    conn = connect(demo_db)
+    feed = ChangeFeed(conn, demo_db, use_watcher=use_watcher)
+    start = feed.cursor
+    task = asyncio.create_task(_first_batch(feed))
+    await asyncio.wait_for(feed.started.wait(), 10)
+    rc, err = await _claim_in_other_process(demo_db)
+    assert rc == 0, err
+    batch = await task
+    assert feed.mode == ("watch" if use_watcher else "poll")
+    assert [e.action for e in batch] == ["claim"]
+    assert batch[0].actor == "bob" and batch[0].id > start
+    conn.close()
+
+
+async def test_poke_reports_own_commits(demo_db: Path) -> None:
+    from db.service import Desk
+    from db.store import Store
+
+    store = Store.open(demo_db)
+    desk = Desk.for_user(store, "alice")
+    feed = ChangeFeed(store.conn, demo_db, use_watcher=False)
+    task = asyncio.create_task(_first_batch(feed))
+    await asyncio.sleep(0)
+    desk.orders.claim_next()
+    feed.poke()
+    batch = await task
+    assert batch and batch[-1].actor == "alice"
+    store.close()
