@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -61,6 +61,7 @@ class M:
     holder: str | None = None
     token: str | None = None
     lease_until: float | None = None
+    hold_since: float | None = None
     ticked: set[str] = field(default_factory=set)
 
     def key(self) -> tuple:
@@ -96,6 +97,13 @@ class QueueMachine(RuleBasedStateMachine):
             o.holder = o.token = o.lease_until = None
             if o.state == "in_progress":
                 o.state = "queued"
+
+    def reaped(self, number: str) -> M:
+        """The order as a command on it sees it: a lapsed lease already returned. The store
+        returns it inside the command's transaction, so a refused command keeps it as it was."""
+        o = replace(self.model[number], ticked=set(self.model[number].ticked))
+        self.reap(o)
+        return o
 
     def fence_ok(self, o: M, user: str, token: str | None, need_claim: bool) -> bool:
         if o.holder is None:
@@ -134,7 +142,8 @@ class QueueMachine(RuleBasedStateMachine):
                                       (o.id,)).fetchone()
         assert o.state.value in ("queued", "on_hold")
         self.model[o.number] = M(o.id, o.state.value, ts(o.due_at), row[0], row[1], row[2], list(o.checklist),
-                                 hold_reason=o.hold_reason.value if o.hold_reason else None)
+                                 hold_reason=o.hold_reason.value if o.hold_reason else None,
+                                 hold_since=self.now() if o.hold_reason else None)
 
     @rule(user=st.sampled_from(USERS))
     def claim_next(self, user: str) -> None:
@@ -156,10 +165,12 @@ class QueueMachine(RuleBasedStateMachine):
         if not p:
             return
         number, o = p
-        self.reap(o)
+        for each in self.model.values():  # a claim returns every lapsed lease, whatever it finds
+            self.reap(each)
         got = self.attempt(o.state == "queued" and o.holder is None, self.desks[user].orders.claim, number)
         if got:
             o.state, o.holder, o.token, o.lease_until = "in_progress", user, got.claim_token, ts(got.lease_expires_at)
+            self.model[number] = o
 
     @rule(user=st.sampled_from(USERS), i=st.integers(0, 10**6), reason=st.sampled_from(REASONS),
           use_token=st.booleans())
@@ -167,34 +178,38 @@ class QueueMachine(RuleBasedStateMachine):
         p = self.pick(i)
         if not p:
             return
-        number, o = p
-        self.reap(o)
+        number, _ = p
+        o = self.reaped(number)
         token = o.token if use_token else None
         ok = o.state in ("queued", "in_progress") and self.fence_ok(o, user, token, need_claim=False)
-        if self.attempt(ok, self.desks[user].orders.hold, number, reason, "model", token=token) is None and not ok:
-            return
-        o.state, o.hold_reason = "on_hold", reason
-        self.drop(o)
+        self.attempt(ok, self.desks[user].orders.hold, number, reason, "model", token=token)
+        if ok:
+            o.state, o.hold_reason, o.hold_since = "on_hold", reason, self.now()
+            self.drop(o)
+            self.model[number] = o
 
     @rule(user=st.sampled_from(USERS), i=st.integers(0, 10**6))
     def unhold(self, user: str, i: int) -> None:
         p = self.pick(i)
         if not p:
             return
-        number, o = p
-        self.reap(o)
+        number, _ = p
+        o = self.reaped(number)
         ok = o.state == "on_hold" and (o.hold_reason != "credit" or user == "sam")
         self.attempt(ok, self.desks[user].orders.unhold, number, "model: sorted")
         if ok:
-            o.state, o.hold_reason = "queued", None
+            if o.hold_reason in ("customer_info", "customer_request") and o.hold_since is not None:
+                o.due += self.now() - o.hold_since  # the SLA clock paused while waiting on the customer
+            o.state, o.hold_reason, o.hold_since = "queued", None, None
+            self.model[number] = o
 
     @rule(user=st.sampled_from(USERS), i=st.integers(0, 10**6))
     def unclaim(self, user: str, i: int) -> None:
         p = self.pick(i)
         if not p:
             return
-        number, o = p
-        self.reap(o)
+        number, _ = p
+        o = self.reaped(number)
         token = o.token
         ok = self.fence_ok(o, user, token, need_claim=True)
         self.attempt(ok, self.desks[user].orders.unclaim, number, token)
@@ -202,6 +217,7 @@ class QueueMachine(RuleBasedStateMachine):
             if o.state == "in_progress":
                 o.state = "queued"
             self.drop(o)
+            self.model[number] = o
 
     @rule(user=st.sampled_from(USERS), i=st.integers(0, 10**6))
     def work_and_release(self, user: str, i: int) -> None:
@@ -209,8 +225,8 @@ class QueueMachine(RuleBasedStateMachine):
         p = self.pick(i)
         if not p:
             return
-        number, o = p
-        self.reap(o)
+        number, _ = p
+        o = self.reaped(number)
         token = o.token
         ok = o.state == "in_progress" and self.fence_ok(o, user, token, need_claim=True)
         desk = self.desks[user]
@@ -222,47 +238,51 @@ class QueueMachine(RuleBasedStateMachine):
         if ok:
             o.state = "released"
             self.drop(o)
+            self.model[number] = o
 
     @rule(user=st.sampled_from(USERS), i=st.integers(0, 10**6), use_token=st.booleans())
     def cancel(self, user: str, i: int, use_token: bool) -> None:
         p = self.pick(i)
         if not p:
             return
-        number, o = p
-        self.reap(o)
+        number, _ = p
+        o = self.reaped(number)
         token = o.token if use_token else None
         ok = o.state in ("queued", "in_progress", "on_hold", "released") and self.fence_ok(o, user, token, False)
         self.attempt(ok, self.desks[user].orders.cancel, number, "model", token=token)
         if ok:
             o.state = "cancelled"
             self.drop(o)
+            self.model[number] = o
 
     @rule(user=st.sampled_from(USERS), i=st.integers(0, 10**6))
     def force_release(self, user: str, i: int) -> None:
         p = self.pick(i)
         if not p:
             return
-        number, o = p
-        self.reap(o)
+        number, _ = p
+        o = self.reaped(number)
         ok = user == "sam" and o.holder is not None
         self.attempt(ok, self.desks[user].orders.force_release, number, "model")
         if ok:
             if o.state == "in_progress":
                 o.state = "queued"
             self.drop(o)
+            self.model[number] = o
 
     @rule(user=st.sampled_from(USERS), i=st.integers(0, 10**6), minutes=st.integers(-600, 600))
     def override_due(self, user: str, i: int, minutes: int) -> None:
         p = self.pick(i)
         if not p:
             return
-        number, o = p
-        self.reap(o)
+        number, _ = p
+        o = self.reaped(number)
         due = self.clock() + timedelta(minutes=minutes)
         ok = user == "sam" and o.state in ("queued", "in_progress", "on_hold")
         self.attempt(ok, self.desks[user].orders.override, number, reason="model", due_at=due)
         if ok:
             o.due = ts(due)
+            self.model[number] = o
 
     @rule(minutes=st.sampled_from([1, 4, 9, 11, 30]))
     def time_passes(self, minutes: int) -> None:
@@ -287,7 +307,7 @@ class QueueMachine(RuleBasedStateMachine):
         assert listed == want
 
 
-QueueMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=30, deadline=None,
+QueueMachine.TestCase.settings = settings(max_examples=100, stateful_step_count=40, deadline=None,
                                           suppress_health_check=[HealthCheck.too_slow])
 TestQueueModel = QueueMachine.TestCase
 
