@@ -1,1 +1,0 @@
-"""Benchmarks against the SPEC §5 budgets: `make bench` (python -m bench) prints one table."""
