@@ -79,8 +79,9 @@ def machine_line() -> str:
     except OSError:
         pass
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = ", load average {:.1f}/{:.1f}/{:.1f}".format(*os.getloadavg()) if hasattr(os, "getloadavg") else ""
     return (f"machine: {cores} cores{f' ({cpu})' if cpu else ''}, {ram}, Python {platform.python_version()}, "
-            f"SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.release()}")
+            f"SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.release()}{load}")
 
 
 def print_rows(rows: list[dict[str, Any]]) -> None:
