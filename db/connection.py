@@ -7,9 +7,7 @@ on power loss the last few commits may be lost. See README, Operations.
 """
 from __future__ import annotations
 
-import random
 import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,10 +16,6 @@ from core.errors import OrderqError
 
 BUSY_TIMEOUT_MS = 5000
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
-BUSY_MESSAGE = "the database stayed busy for more than 5 s; nothing was written, try again"
-#: how long a writer sleeps between tries for the write lock: short, jittered, capped
-BEGIN_RETRY_FIRST_S = 0.0002
-BEGIN_RETRY_MAX_S = 0.002
 
 
 class StoreError(OrderqError):
@@ -60,7 +54,7 @@ def translate(e: sqlite3.Error) -> StoreError:
     """Words a user can act on, in place of a driver exception."""
     text = str(e)
     if "locked" in text or "busy" in text:
-        return StoreError(BUSY_MESSAGE)
+        return StoreError("the database stayed busy for more than 5 s; nothing was written, try again")
     if "disk" in text or "full" in text or "I/O" in text:
         return StoreError(f"disk error: {text}; nothing was written")
     if "readonly" in text or "read-only" in text:
@@ -68,40 +62,13 @@ def translate(e: sqlite3.Error) -> StoreError:
     return StoreError(f"database error: {text}; nothing was written")
 
 
-def begin_immediate(conn: sqlite3.Connection, timeout_s: float = BUSY_TIMEOUT_MS / 1000) -> None:
-    """Take the write lock, retrying every 0.2–2 ms (jittered) until `timeout_s`.
-
-    Why not SQLite's busy_timeout alone: its busy handler sleeps 1, 2, 5, 10, 15, 20, 25, 25 …
-    ms between tries and cannot hear the lock come free. With 16 processes racing for claims on
-    2 cores, a waiter that lost four tries had already slept 18 ms: claim p99 was 34 ms when all
-    16 race at once (bench/bench_claim.py), 15 ms with these short jittered retries, which bound
-    the time a free lock sits unnoticed. (An flock queue on a sidecar file was tried too: the
-    kernel wakes every waiter and the releaser often wins again, so its p99 was worse.)
-    """
-    deadline = time.monotonic() + timeout_s
-    conn.execute("PRAGMA busy_timeout=0")
-    try:
-        delay = BEGIN_RETRY_FIRST_S
-        while True:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as e:
-                text = str(e)
-                if "locked" not in text and "busy" not in text:
-                    raise translate(e) from None
-                if time.monotonic() >= deadline:
-                    raise StoreError(BUSY_MESSAGE) from None
-            time.sleep(delay * random.uniform(0.5, 1.5))
-            delay = min(delay * 2, BEGIN_RETRY_MAX_S)
-    finally:
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-
-
 @contextmanager
 def write_tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """BEGIN IMMEDIATE … COMMIT; any exception rolls back, so a refused command writes nothing."""
-    begin_immediate(conn)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as e:
+        raise translate(e) from None
     try:
         yield conn
     except BaseException:
