@@ -75,6 +75,7 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     action("ship", "mark a released order shipped", cmd_ship)
     action("close", "close a shipped order", cmd_close)
     action("tick", "tick a checklist step", cmd_tick, ("step", {}), token)
+    action("untick", "take back a checklist tick", cmd_untick, ("step", {}), token)
     action("unclaim", "give a claim back unfinished", cmd_unclaim, token)
     action("renew", "renew a claim's lease", cmd_renew, token)
     action("override", "supervisor: override class or due time", cmd_override, ("--reason", {"required": True}),
@@ -228,6 +229,12 @@ def cmd_tick(args: argparse.Namespace) -> int:
     desk = user_desk(args)
     desk.orders.tick(args.number, args.step, token=args.token)
     return _done(args, desk, args.number, f"ticked {args.step!r}")
+
+
+def cmd_untick(args: argparse.Namespace) -> int:
+    desk = user_desk(args)
+    desk.orders.untick(args.number, args.step, token=args.token)
+    return _done(args, desk, args.number, f"unticked {args.step!r}")
 
 
 def cmd_unclaim(args: argparse.Namespace) -> int:

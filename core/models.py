@@ -21,7 +21,7 @@ from core.enums import (
     Tier,
 )
 
-_MODEL = ConfigDict(frozen=True)
+_MODEL = ConfigDict(frozen=True, defer_build=True)
 
 
 class User(BaseModel):

@@ -152,6 +152,10 @@ CHECKS: list[tuple[str, Callable[[sqlite3.Connection], list[str]]]] = [
     ("returns within shipped", returned_within_shipped),
 ]
 
+from db.check_returns import RETURN_CHECKS  # noqa: E402 - returns' own invariants
+
+CHECKS += RETURN_CHECKS
+
 
 def run_checks(conn: sqlite3.Connection) -> list[CheckResult]:
     conn.execute("BEGIN")  # one snapshot for every check

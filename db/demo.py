@@ -310,3 +310,4 @@ def generate(store: Store, *, orders: int = 300, seed: int = 1, actor: str = "de
         c.executemany("INSERT INTO events (at, actor, entity, entity_id, ref, action, data) VALUES (?,?,?,?,?,?,?)", ev.rows)
     return DemoSummary(orders=orders, customers=len(customers), products=len(products), users=users,
                        by_state=dict(sorted(by_state.items())))
+from db.demo_returns import generate_returns  # noqa: E402,F401

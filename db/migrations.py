@@ -7,12 +7,46 @@ parallel never race for migration order; later changes append new migrations bel
 from __future__ import annotations
 
 import sqlite3
-
-from sqlite_utils import Database, Migrations
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from db.connection import write_tx
 
-migrations = Migrations("orderq")
+if TYPE_CHECKING:
+    from sqlite_utils import Database, Migrations
+
+MIGRATION_SET = "orderq"
+
+
+class _Registry:
+    """`@migrations()` as in sqlite-utils, but sqlite-utils (and its dateutil, click, ctypes…) is
+    imported only when migrations are applied. Opening an up-to-date database — every session's
+    start — checks `_sqlite_migrations` with one plain query instead  (tui-queue: ~65 ms less start-up)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._registered: list[tuple[Callable[..., Any], dict[str, Any]]] = []
+
+    def __call__(self, **kw: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        def inner(fn: Callable[..., Any]) -> Callable[..., Any]:
+            self._registered.append((fn, kw))
+            return fn
+
+        return inner
+
+    def names(self) -> list[str]:
+        return [kw.get("name") or fn.__name__ for fn, kw in self._registered]
+
+    def real(self) -> "Migrations":
+        from sqlite_utils import Migrations
+
+        m = Migrations(self.name)
+        for fn, kw in self._registered:
+            m(**kw)(fn)
+        return m
+
+
+migrations = _Registry(MIGRATION_SET)
 
 QUEUE_ORDER = "due_at, priority_level, tier_rank, total_cents DESC, id"
 RETURN_QUEUE_ORDER = "due_at, priority_level, tier_rank, refund_cents DESC, id"
@@ -226,19 +260,52 @@ def m001_schema(db: Database) -> None:
     )
 
 
+@migrations()
+def m200_kpi_indexes(db: Database) -> None:
+    """KPI and wallboard reads: every figure is an index range or an index-only count, never a scan.
+
+    The covering indexes let the day's releases and arrivals be read from the index alone (no row
+    lookups), which keeps a wallboard refresh in milliseconds at 100,000 orders.
+    """
+    db.executescript(
+        """
+        CREATE INDEX IF NOT EXISTS ix_orders_state_received ON orders(state, received_at);
+        CREATE INDEX IF NOT EXISTS ix_orders_released_kpi
+            ON orders(released_at, received_at, due_at, straight_through, released_by) WHERE released_at IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS ix_orders_received_kpi ON orders(received_at, channel, state, hold_reason);
+        CREATE INDEX IF NOT EXISTS ix_orders_on_hold_kpi
+            ON orders(due_at, hold_reason, hold_started_at) WHERE state = 'on_hold';
+        CREATE INDEX IF NOT EXISTS ix_orders_shipped ON orders(shipped_at) WHERE shipped_at IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS ix_order_lines_order_qty ON order_lines(order_id, qty);
+        CREATE INDEX IF NOT EXISTS ix_returns_requested ON returns(requested_at);
+        CREATE INDEX IF NOT EXISTS ix_returns_received ON returns(received_at) WHERE received_at IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS ix_returns_inspected ON returns(inspected_at) WHERE inspected_at IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS ix_returns_resolved ON returns(resolved_at) WHERE resolved_at IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS ix_events_action_at ON events(action, at);
+        CREATE INDEX IF NOT EXISTS ix_sessions_seen ON sessions(seen_at);
+        """
+    )
+
+
 def migrate(conn: sqlite3.Connection) -> list[str]:
     """Apply pending migrations inside one BEGIN IMMEDIATE, so racing `init`s serialise.
 
     sqlite-utils turns each migration's own transaction into a savepoint when one is open.
     """
+    from sqlite_utils import Database
+
     db = Database(conn)
+    real = migrations.real()
     with write_tx(conn):
-        pending = [m.name for m in migrations.pending(db)]
+        pending = [m.name for m in real.pending(db)]
         if pending:
-            migrations.apply(db)
+            real.apply(db)
     return pending
 
 
 def is_initialised(conn: sqlite3.Connection) -> bool:
-    db = Database(conn)
-    return not migrations.pending(db)
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'").fetchone():
+        return False
+    applied = {r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = ?",
+                                          (MIGRATION_SET,))}
+    return all(n in applied for n in migrations.names())

@@ -6,7 +6,7 @@ order, which the indexes on (state, due_at, …) answer in milliseconds at 100,0
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.enums import Channel, HoldReason, OrderState, Priority, Tier
@@ -160,12 +160,31 @@ def _order_by() -> str:
 
 
 def window(conn: sqlite3.Connection, f: QueueFilter, offset: int, limit: int) -> list[sqlite3.Row]:
+    if len(f.states) > 1:
+        return _window_by_state(conn, f, offset, limit)
     where, args = f.where()
     return conn.execute(
         f"SELECT {ROW_COLUMNS} FROM orders o JOIN customers c ON c.id = o.customer_id{where}"
         f" ORDER BY {_order_by()} LIMIT ? OFFSET ?",
         [*args, limit, offset],
     ).fetchall()
+
+
+def _window_by_state(conn: sqlite3.Connection, f: QueueFilter, offset: int, limit: int) -> list[sqlite3.Row]:
+    """Several states (the open-work view): one arm per state, each read in queue order straight
+    off ix_orders_state_queue and cut at offset+limit, merged by queue order. With `state IN (…)`
+    SQLite would sort every matching row instead (0.35 s at 100,000 open orders, for 64 rows)."""
+    where, args = replace(f, states=()).where()
+    need = offset + limit
+    arms: list[str] = []
+    arm_args: list[Any] = []
+    for state in f.states:
+        w = (where + " AND " if where else " WHERE ") + "o.state = ?"
+        arms.append(f"SELECT * FROM (SELECT {ROW_COLUMNS} FROM orders o JOIN customers c ON c.id = o.customer_id{w}"
+                    f" ORDER BY {_order_by()} LIMIT ?)")
+        arm_args += [*args, state, need]
+    sql = " UNION ALL ".join(arms) + f" ORDER BY {QUEUE_ORDER} LIMIT ? OFFSET ?"
+    return conn.execute(sql, [*arm_args, limit, offset]).fetchall()
 
 
 def iter_all(conn: sqlite3.Connection, f: QueueFilter, batch: int = 2000):  # noqa: ANN201

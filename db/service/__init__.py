@@ -6,8 +6,13 @@ from pathlib import Path
 
 from core.enums import Role
 from core.rules import Rules
+from db.service.catalog import CatalogService
 from db.service.context import Actor, Context
+from db.service.intake import IntakeService
+from db.service.kpi import KpiService
 from db.service.orders import OrderService
+from db.service.returns import ReturnService
+from db.service.sessions import SessionService
 from db.service.users import UserService, active_user
 from db.store import Clock, Store, system_clock
 
@@ -20,6 +25,11 @@ class Desk:
         self.ctx = Context(store, actor)
         self.orders = OrderService(self.ctx)
         self.users = UserService(self.ctx)
+        self.intake = IntakeService(self.ctx)
+        self.kpi = KpiService(self.ctx)
+        self.returns = ReturnService(self.ctx)
+        self.sessions = SessionService(self.ctx)
+        self.catalog = CatalogService(self.ctx)
 
     @property
     def actor(self) -> Actor:

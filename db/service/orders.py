@@ -11,6 +11,7 @@ from typing import Any
 from core import orders as machine
 from core.enums import Channel, HoldReason, OrderState, Priority, Tier
 from core.errors import ClaimLost, Conflict, DomainError, NotFound, ValidationError
+from core.lines import parse_discount, parse_qty
 from core.models import Event, Order
 from core.money import line_amount, to_cents_int, to_decimal, to_price_int, from_price_int, from_cents_int
 from core.permissions import Action
@@ -72,22 +73,10 @@ def validate_lines(conn: sqlite3.Connection, lines: list[LineInput]) -> list[dic
         if prod is None:
             raise ValidationError(f"line {i}: unknown SKU {sku!r} (F4 lists them)", field=f"lines.{i}.sku")
         try:
-            qty_text = str(ln.qty).strip()
-            qty = int(qty_text)
-            if str(qty) != qty_text.lstrip("+"):
-                raise ValueError
-        except (TypeError, ValueError):
-            raise ValidationError(f"line {i}: quantity {ln.qty!r} is not a whole number", field=f"lines.{i}.qty") from None
-        if qty <= 0:
-            raise ValidationError(f"line {i}: quantity must be more than 0", field=f"lines.{i}.qty")
-        if qty > 1_000_000:
-            raise ValidationError(f"line {i}: quantity {qty} is implausibly large", field=f"lines.{i}.qty")
-        try:
-            disc = to_decimal(ln.discount_pct if ln.discount_pct not in (None, "") else "0", what="discount")
-        except ValueError as e:
-            raise ValidationError(f"line {i}: {e}", field=f"lines.{i}.discount") from None
-        if not Decimal(0) <= disc <= Decimal(100) or disc != disc.quantize(Decimal("0.01")):
-            raise ValidationError(f"line {i}: discount must be 0 to 100 with at most 2 decimals", field=f"lines.{i}.discount")
+            qty = parse_qty(ln.qty)
+            disc = parse_discount(ln.discount_pct)
+        except ValidationError as e:
+            raise ValidationError(f"line {i}: {e.message}", field=f"lines.{i}.{e.field}") from None
         if ln.unit_price is None:
             unit = from_price_int(prod["price_e4"])
         else:
@@ -135,7 +124,7 @@ class OrderService:
             raise Conflict(f"{row['number']} changed since you opened it (version {expected} → {row['version']}); reload")
 
     def _update(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, **cols: Any) -> None:
-        sets = "".join(f"{k} = :{k}, " for k in cols)
+        sets = "".join(f"{k} = :{k}, " for k in cols)  # may be empty: a tick only bumps the version
         cur = c.execute(
             f"UPDATE orders SET {sets}version = version + 1, updated_at = :_now WHERE id = :_id AND version = :_v",
             {**cols, "_now": ts(now), "_id": row["id"], "_v": row["version"]},
@@ -437,6 +426,20 @@ class OrderService:
                       (row["id"], step, self._actor, ts(now)))
             self._update(c, row, now)
             self._event(c, row, now, "tick", step=step)
+
+    def untick(self, number: str, step: str, *, token: str | None) -> None:
+        """Take back a tick given by mistake (an event, like the tick itself)."""
+        self.ctx.require(Action.ORDER_WORK, number)
+        now = self.ctx.now()
+        with self.ctx.store.write() as c:
+            row = self._locked_row(c, number, now)
+            claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
+            done = c.execute("SELECT ticked_by FROM order_ticks WHERE order_id = ? AND step = ?", (row["id"], step)).fetchone()
+            if done is None:
+                raise DomainError(f"{step!r} is not ticked", field="step")
+            c.execute("DELETE FROM order_ticks WHERE order_id = ? AND step = ?", (row["id"], step))
+            self._update(c, row, now)
+            self._event(c, row, now, "untick", step=step, was=done[0])
 
     def hold(self, number: str, reason: str, note: str | None, *, token: str | None = None) -> None:
         self.ctx.require(Action.ORDER_WORK, number)

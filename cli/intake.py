@@ -1,0 +1,125 @@
+"""`orderq import FILE` and `orderq intake --watch DIR` (the drop folder)."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from db.importer import FORMATS, ImportSummary
+from cli.common import emit_json, operator_desk
+
+
+def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("import", help="bulk intake of a file (online-retail, northwind, csv, jsonl)", parents=[parent])
+    p.add_argument("file", help="the file, or the Northwind folder")
+    p.add_argument("--format", choices=FORMATS, default="auto")
+    p.add_argument("--rejects", help="write rejected rows here (CSV: row, reason, detail, fields); "
+                                     "default ./<file name>.rejects.csv when there are rejects")
+    p.add_argument("--strict", action="store_true", help="any rejected row refuses the whole file; nothing is written")
+    p.add_argument("--user", help="acting user (supervisor or admin); default: the operator at the shell")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--chunk", type=int, default=None, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_import)
+
+    w = sub.add_parser("intake", help="watch a drop folder and import each file dropped there", parents=[parent])
+    w.add_argument("--watch", required=True, metavar="DIR", help="the drop folder")
+    w.add_argument("--format", choices=FORMATS, default="auto")
+    w.add_argument("--settle", type=float, default=1.0,
+                   help="seconds a file's size and mtime must stay unchanged before it is read (default 1)")
+    w.add_argument("--once", action="store_true", help="import what is there (once settled), then exit")
+    w.add_argument("--user")
+    w.add_argument("--json", action="store_true", help="one JSON line per file handled")
+    w.set_defaults(func=cmd_intake)
+
+
+def default_rejects(file: str) -> Path:
+    name = Path(file.rstrip("/")).name
+    for suffix in (".gz", ".csv", ".jsonl", ".ndjson"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return Path.cwd() / f"{name}.rejects.csv"
+
+
+def _progress_bar():  # noqa: ANN202 - (callback, stop)
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn("importing"), BarColumn(), DownloadColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                   transient=True, console=None)
+    task = bar.add_task("import", total=None)
+    bar.start()
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total or None)
+
+    return update, bar.stop
+
+
+def print_summary(s: ImportSummary) -> None:
+    j = s.as_json()
+    print(f"{j['file']} ({j['format']}): {j['rows_read']:,} rows read in {j['seconds']} s")
+    print(f"  orders {j['orders']:,} ({j['straight_through']:,} straight through, {j['queued_for_rep']:,} for a rep; "
+          + ", ".join(f"{k} {v:,}" for k, v in j["by_state"].items()) + f"), total {j['order_total']}")
+    print(f"  lines {j['lines']:,}, charges {j['charges']:,}; returns {j['returns']:,} "
+          f"({j['return_lines']:,} lines, refunds {j['refund_total']})")
+    print(f"  customers created {j['customers_created']:,}, products created {j['products_created']:,}; "
+          f"already imported: {j['already_imported_orders']:,} orders ({j['already_imported_rows']:,} rows)")
+    print(f"  rejects {j['rejects']:,}" + (": " + ", ".join(f"{k} {v:,}" for k, v in j["rejects_by_reason"].items())
+                                          if j["rejects"] else "")
+          + (f" -> {j['rejects_file']}" if j["rejects_file"] else ""))
+    print("  every row accounted for" if j["conserved"] else "  WARNING: rows do not add up")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    desk = operator_desk(args)
+    update, stop = _progress_bar() if not args.json else (None, lambda: None)
+    try:
+        rejects = Path(args.rejects) if args.rejects else default_rejects(args.file)
+        kw = {"chunk": args.chunk} if args.chunk else {}
+        s = desk.intake.import_file(args.file, fmt=args.format, rejects=rejects, strict=args.strict,
+                                    progress=update, **kw)
+    finally:
+        stop()
+        desk.store.close()
+    if args.json:
+        emit_json(s.as_json())
+    else:
+        print_summary(s)
+    return 0
+
+
+def cmd_intake(args: argparse.Namespace) -> int:
+    from db.importer.dropfolder import DropFolder
+
+    desk = operator_desk(args)
+
+    def report(name: str, outcome: str, detail: dict) -> None:
+        if args.json:
+            emit_json({"file": name, "outcome": outcome, **detail})
+        elif outcome == "done":
+            print(f"{name}: done: {detail['orders']:,} orders ({detail['straight_through']:,} straight through), "
+                  f"{detail['returns']:,} returns, {detail['rejects']:,} rejects, "
+                  f"{detail['already_imported_orders']:,} already imported -> {detail['moved_to']}", flush=True)
+        else:
+            print(f"{name}: failed: {detail.get('reason')} -> {detail.get('moved_to')}", flush=True)
+        sys.stdout.flush()
+
+    folder = DropFolder(desk.intake, Path(args.watch), fmt=args.format, settle=args.settle, on_result=report)
+
+    def _stop(_sig: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # an import in progress rolls back its open chunk; the file stays to be retried
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        if args.once:
+            folder.run_once()
+        else:
+            asyncio.run(folder.watch())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        desk.store.close()
+    return 0

@@ -1,0 +1,596 @@
+"""Bulk intake: online-retail (UCI), Northwind, and the generic csv / jsonl formats.
+
+Files are streamed (gzip read directly, never loaded whole). Writes go through `Bulk`, in chunks of
+CHUNK_INVOICES invoices that end on invoice boundaries; re-running an import skips every source_ref
+already present, so the committed chunks are a resumable checkpoint and a crash never leaves half an
+invoice. Cancellations (online-retail `C` invoices) are matched after the orders, each against the
+lines read before it.
+
+Generic format (`--format csv`, `--format jsonl`; one row / JSON object per order line; rows of one
+order are consecutive and share its order_ref):
+    order_ref    required; the order's source_ref (idempotency key)
+    customer     required; an existing customer code
+    sku          required; an existing product SKU, or a charge code (POST, DOT, C2, D, M, S,
+                 AMAZONFEE, BANK CHARGES, CRUK, B) which becomes an order charge of qty × unit_price
+    qty          required; whole number > 0 (a JSON number or string; never a float)
+    unit_price   optional; decimal string with at most 4 places; empty: the product's list price
+    discount     optional; percent 0–100, at most 2 places
+    channel      optional; phone, fax, email, online (default), edi, walk_in
+    type         optional; a request type from the rules (default standard)
+    received_at  optional; ISO 8601 (naive means UTC); default: now
+    description  optional; shown on charges
+The order's customer, channel, type and received_at come from its first row.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from core.enums import Channel, OrderState
+from core.errors import ValidationError
+from core.intake import (
+    CHARGE_CODES, GENERIC_COLUMNS, IMPORT_OPENING_STOCK, LIST_PRICE, RETAIL_COLUMNS, Reject, SourceLine,
+    allocate, amount_cents, cents_text, group_runs, parse_generic, parse_retail_row, plan_invoice, reject_line,
+)
+from core.rules import Rules
+from db.convert import ts
+from db.importer.bulk import Bulk, Cust, Goods
+
+FORMATS = ("auto", "csv", "jsonl", "online-retail", "northwind")
+UK = ZoneInfo("Europe/London")
+#: invoices per transaction: big enough for executemany to pay, small enough to keep the WAL and a crash's loss small
+CHUNK_INVOICES = 1000
+
+#: page cache while importing: the line indexes are updated at random keys, which thrashes the default 2 MB
+IMPORT_CACHE_KIB = 16384
+
+#: invoices between progress-bar updates
+PROGRESS_EVERY = 100
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ImportSummary:
+    file: str
+    format: str
+    rows_read: int = 0
+    orders: int = 0
+    lines: int = 0
+    charges: int = 0
+    charge_rows: int = 0
+    other_rows: int = 0
+    returns: int = 0
+    return_lines: int = 0
+    returned_rows: int = 0
+    rejects: int = 0
+    rejects_by_reason: Counter = field(default_factory=Counter)
+    skipped_rows: int = 0
+    skipped_orders: int = 0
+    by_state: Counter = field(default_factory=Counter)
+    straight_through: int = 0
+    customers_created: int = 0
+    products_created: int = 0
+    order_total_cents: int = 0
+    refund_total_cents: int = 0
+    chunks: int = 0
+    rejects_file: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def conserved(self) -> bool:
+        """Every row read ended in an order line or charge, a return, the rejects, or was imported before."""
+        return self.rows_read == (self.lines + self.charge_rows + self.returned_rows + self.rejects + self.skipped_rows
+                                  + self.other_rows)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file, "format": self.format, "rows_read": self.rows_read, "orders": self.orders,
+            "lines": self.lines, "charges": self.charges, "returns": self.returns, "return_lines": self.return_lines,
+            "returned_rows": self.returned_rows, "master_rows": self.other_rows, "rejects": self.rejects,
+            "rejects_by_reason": dict(sorted(self.rejects_by_reason.items())),
+            "already_imported_rows": self.skipped_rows, "already_imported_orders": self.skipped_orders,
+            "by_state": dict(sorted(self.by_state.items())), "straight_through": self.straight_through,
+            "queued_for_rep": self.orders - self.straight_through - self.by_state.get("shipped", 0),
+            "customers_created": self.customers_created, "products_created": self.products_created,
+            "order_total": cents_text(self.order_total_cents), "refund_total": cents_text(self.refund_total_cents),
+            "conserved": self.conserved, "chunks": self.chunks, "rejects_file": self.rejects_file,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+class RejectsFile:
+    """Rejected rows with their row number and reason, as CSV; created only when there is something to say."""
+
+    HEADER = ("row", "reason", "detail", "ref", "sku", "description", "qty", "unit_price", "customer", "received_at")
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._fh: IO[str] | None = None
+        self._w: Any = None
+
+    def write(self, rej: Reject) -> None:
+        if self.path is None:
+            return
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "w", newline="", encoding="utf-8")
+            self._w = csv.writer(self._fh)
+            self._w.writerow(self.HEADER)
+        self._w.writerow((rej.row, rej.reason, rej.detail, *rej.raw))
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+
+
+def detect_format(path: Path) -> str:
+    if path.is_dir():
+        if (path / "orders.csv").exists() and (path / "order-details.csv").exists():
+            return "northwind"
+        raise ValidationError(f"{path} is a folder but not a Northwind export (orders.csv, order-details.csv)",
+                              field="format")
+    name = path.name.lower()
+    if name.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")):
+        return "jsonl"
+    with _open_text(path) as fh:
+        head = fh.readline()
+    cols = [c.strip().lstrip("\ufeff") for c in head.split(",")]
+    if cols[:2] == ["InvoiceNo", "StockCode"]:
+        return "online-retail"
+    if "order_ref" in cols:
+        return "csv"
+    raise ValidationError(f"cannot tell the format of {path.name}; pass --format", field="format")
+
+
+def _open_text(path: Path) -> IO[str]:
+    if path.suffix == ".gz":
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")
+
+
+class _Counting(io.RawIOBase):
+    """Counts the bytes read from the file on disk (compressed), for the progress bar."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.done = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        n = self.raw.readinto(b)  # type: ignore[attr-defined]
+        self.done += n or 0
+        return n or 0
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+class Importer:
+    def __init__(self, conn: Any, *, rules: Rules, now: datetime, actor: str, rejects: RejectsFile,
+                 summary: ImportSummary, strict: bool, progress: Progress | None,
+                 chunk: int = CHUNK_INVOICES) -> None:
+        self.bulk = Bulk(conn, rules=rules, now=now, actor=actor)
+        self.rejects = rejects
+        self.s = summary
+        self.strict = strict
+        self.progress = progress
+        self.chunk = chunk
+        self.in_chunk = 0
+        self.first_reject: Reject | None = None
+        self.seen: set[str] = set()
+        #: the last order skipped as already imported, if no order was imported after it
+        self.skipped_since: str | None = None
+
+    # ---- plumbing ----------------------------------------------------------------------------
+    def reject(self, rej: Reject) -> None:
+        self.s.rejects += 1
+        self.s.rejects_by_reason[rej.reason] += 1
+        if self.first_reject is None:
+            self.first_reject = rej
+        self.rejects.write(rej)
+
+    def invoice_done(self, done: int = 0, total: int = 0) -> None:
+        self.in_chunk += 1
+        if self.progress and self.in_chunk % PROGRESS_EVERY == 0:
+            self.progress(done, total)
+        if self.in_chunk >= self.chunk and not self.strict:
+            self.bulk.commit()
+            self.s.chunks += 1
+            self.in_chunk = 0
+            self.bulk.begin()
+
+    def already(self, ref: str, lines: list[SourceLine]) -> bool:
+        """Idempotency: an order or return with this source_ref exists, from this run or an earlier one."""
+        b = self.bulk
+        if ref in b.order_refs or ref in b.return_refs:
+            if ref in self.seen:
+                for ln in lines:
+                    self.reject(reject_line(ln, "split-invoice", f"{ref} reappears after other invoices; "
+                                                                  "its first part was imported already"))
+            else:
+                self.s.skipped_rows += len(lines)
+                self.s.skipped_orders += 1
+                if ref in b.order_refs and not self.s.orders:
+                    self.skipped_since = ref
+            return True
+        self.seen.add(ref)
+        return False
+
+    def _mark(self) -> int:
+        """Line ids below the mark were read before this point of the file: this run's lines so far, or,
+        when resuming, the lines of the orders skipped up to here (ids follow the file)."""
+        if self.skipped_since is None or self.s.orders:
+            return self.bulk.next_line
+        row = self.bulk.conn.execute(
+            "SELECT MAX(l.id) FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.source_ref = ?",
+            (self.skipped_since,)).fetchone()
+        return int(row[0] or 0) + 1
+
+    def order(self, *, ref: str, customer: Cust, channel: Channel, order_type: str, received_at: datetime,
+              goods: list[Goods], charges: list[tuple[str, str, str, int]], shipped_at: datetime | None = None,
+              charge_rows: bool = True) -> None:
+        if shipped_at is not None:
+            state, total = self.bulk.add_historical_order(ref=ref, customer=customer, channel=channel, order_type=order_type,
+                                                   received_at=received_at, shipped_at=shipped_at, goods=goods,
+                                                   charges=charges)
+        else:
+            state, total = self.bulk.add_order(ref=ref, customer=customer, channel=channel, order_type=order_type,
+                                        received_at=received_at, goods=goods, charges=charges)
+        s = self.s
+        s.orders += 1
+        s.lines += len(goods)
+        s.charges += len(charges)
+        if charge_rows:
+            s.charge_rows += len(charges)
+        s.by_state[state.value] += 1
+        if state == OrderState.RELEASED and shipped_at is None:
+            s.straight_through += 1
+        s.order_total_cents += total
+
+    # ---- online retail -------------------------------------------------------------------------
+    def online_retail(self, path: Path) -> None:
+        size = path.stat().st_size
+        counting = _Counting(open(path, "rb"))
+        buffered = io.BufferedReader(counting, 1 << 20)
+        binary: IO[bytes] = gzip.GzipFile(fileobj=buffered) if path.suffix == ".gz" else buffered  # type: ignore[assignment]
+        with io.TextIOWrapper(binary, encoding="utf-8", newline="") as fh:
+            reader = csv.reader(fh)
+            header = [h.strip().lstrip("\ufeff") for h in next(reader, [])]
+            if tuple(header) != RETAIL_COLUMNS:
+                raise ValidationError(f"{path.name}: not the online-retail layout (expected {','.join(RETAIL_COLUMNS)})",
+                                      field="format")
+            dates: dict[str, datetime] = {}
+            s = self.s
+            pending: list[tuple[str, list[SourceLine], int]] = []
+
+            def invoices() -> Iterator[list[tuple[int, list[str]]]]:
+                """Consecutive rows with the same InvoiceNo, with their line numbers (rows stream through)."""
+                group: list[tuple[int, list[str]]] = []
+                last = None
+                for fields in reader:
+                    key = fields[0] if fields else None
+                    if key != last and group:
+                        yield group
+                        group = []
+                    last = key
+                    group.append((reader.line_num, fields))
+                if group:
+                    yield group
+
+            for raw in invoices():
+                s.rows_read += len(raw)
+                if len(dates) > 256:
+                    dates.clear()
+                lines: list[SourceLine] = []
+                for n, fields in raw:
+                    got = parse_retail_row(n, fields, UK, dates)
+                    if type(got) is Reject:
+                        self.reject(got)
+                    else:
+                        lines.append(got)  # type: ignore[arg-type]
+                if not lines:
+                    continue
+                ref = lines[0].ref
+                if self.already(ref, lines):
+                    continue
+                plan = plan_invoice(lines)
+                for rej in plan.rejects:
+                    self.reject(rej)
+                if plan.cancellation:
+                    # matched after the orders: against lines read before it (ids below the mark)
+                    if plan.goods:
+                        pending.append((ref, plan.goods, self._mark()))
+                    continue
+                if plan.goods:
+                    self._retail_order(ref, plan.goods, plan.charges)
+                self.invoice_done(counting.done, size)
+        self._cancellations(pending)
+        if self.progress:
+            self.progress(size, size)
+
+    def _retail_customer(self, ln: SourceLine) -> Cust:
+        if ln.customer:
+            return self.bulk.ensure_customer(ln.customer, f"Online customer {ln.customer}", ln.country or None)
+        country = ln.country or "Unknown"
+        return self.bulk.ensure_customer(f"GUEST-{country.upper().replace(' ', '-')}", f"Guest checkout ({country})",
+                                         country, known=False)
+
+    def _retail_order(self, ref: str, goods: list[SourceLine], charges: list[SourceLine]) -> None:
+        b = self.bulk
+        first = goods[0]
+        cust = self._retail_customer(first)
+        products = b.products
+        for ln in goods:
+            if ln.sku not in products:
+                b.ensure_product(ln.sku, ln.description, ln.price_e4, IMPORT_OPENING_STOCK)
+        ch = [(ln.sku, CHARGE_CODES[ln.sku][0], ln.description or CHARGE_CODES[ln.sku][1], amount_cents(ln.qty, ln.price_e4))
+              for ln in charges]
+        self.order(ref=ref, customer=cust, channel=Channel.ONLINE, order_type="standard",
+                   received_at=first.received_at, goods=goods, charges=ch)  # type: ignore[arg-type]
+
+    def _cancellations(self, pending: list[tuple[str, list[SourceLine], int]]) -> None:
+        """Cancellations go last, in file order, each matched only against lines read before it.
+
+        Deferring them lets the orders stream in big batches; the id mark keeps the result what a
+        line-by-line reading would give."""
+        if not pending:
+            return
+        b = self.bulk
+        b.flush()
+        keys = set()
+        for _ref, lines, _mark in pending:
+            cust = b.customers.get(lines[0].customer or "")
+            if cust is not None:
+                keys.update((cust.id, ln.sku) for ln in lines)
+        b.prepare_matching(keys)
+        for ref, lines, mark in pending:
+            self._cancellation(ref, lines, mark)
+            self.invoice_done()
+
+    def _cancellation(self, ref: str, lines: list[SourceLine], mark: int) -> None:
+        """A `C` invoice: each line is matched to earlier lines of the same customer and SKU, or rejected."""
+        b = self.bulk
+        cust = b.customers.get(lines[0].customer or "")
+        used: Counter = Counter()
+        matched: list[tuple[int, int, int, str, int, int, str]] = []
+        rows = 0
+        for ln in lines:
+            want = -ln.qty
+            cands = b.candidates(cust.id, ln.sku, ts(ln.received_at), mark) if cust else []
+            alloc = allocate(want, [(lid, avail - used[lid]) for lid, _oid, avail, _p in cands])
+            if alloc is None:
+                have = sum(avail - used[lid] for lid, _oid, avail, _p in cands)
+                self.reject(reject_line(ln, "cancellation-unmatched",
+                                        f"{ref} cancels {want} × {ln.sku} but customer {ln.customer} bought "
+                                        f"{max(have, 0)} earlier that are not yet returned"))
+                continue
+            order_of = {lid: (oid, paid_e4) for lid, oid, _avail, paid_e4 in cands}
+            for lid, take in alloc:
+                used[lid] += take
+                oid, paid_e4 = order_of[lid]
+                # never refund more per unit than the customer paid on the matched line
+                matched.append((oid, lid, take, ln.sku, min(ln.price_e4, paid_e4), ln.row, f"SO-{oid:06d}"))
+            rows += 1
+        if matched:
+            assert cust is not None
+            refund = b.add_return(ref=ref, customer=cust, requested_at=lines[0].received_at, lines=matched)
+            self.s.returns += 1
+            self.s.return_lines += len(matched)
+            self.s.returned_rows += rows
+            self.s.refund_total_cents += refund
+
+    # ---- generic csv / jsonl -------------------------------------------------------------------
+    def generic(self, path: Path, fmt: str, now: datetime) -> None:
+        size = path.stat().st_size
+        with _open_text(path) as fh:
+            s = self.s
+
+            def records() -> Iterator[SourceLine | Reject]:
+                if fmt == "jsonl":
+                    for n, text in enumerate(fh, start=1):
+                        if not text.strip():
+                            continue
+                        s.rows_read += 1
+                        try:
+                            rec = json.loads(text, parse_float=float)
+                            if not isinstance(rec, dict):
+                                raise ValueError("not an object")
+                        except ValueError as e:
+                            yield Reject(n, "bad-row", f"not a JSON object: {e}", (text.strip()[:200],))
+                            continue
+                        yield parse_generic(n, rec, now)
+                else:
+                    reader = csv.DictReader(fh)
+                    missing = [c for c in ("order_ref", "customer", "sku", "qty") if c not in (reader.fieldnames or [])]
+                    if missing:
+                        raise ValidationError(f"{path.name}: missing column(s) {', '.join(missing)} "
+                                              f"(columns: {', '.join(GENERIC_COLUMNS)})", field="format")
+                    for rec in reader:
+                        s.rows_read += 1
+                        yield parse_generic(reader.line_num, rec, now)
+
+            for lines, bad in group_runs(records()):
+                for rej in bad:
+                    self.reject(rej)
+                if not lines or self.already(lines[0].ref, lines):
+                    continue
+                self._generic_order(lines)
+                self.invoice_done(0, size)
+
+    def _generic_order(self, lines: list[SourceLine]) -> None:
+        b = self.bulk
+        first = lines[0]
+        try:
+            channel = Channel(first.channel)
+        except ValueError:
+            for ln in lines:
+                self.reject(reject_line(ln, "bad-channel", f"channel {first.channel!r} is not one of "
+                                                           f"{', '.join(c.value for c in Channel)}"))
+            return
+        if first.type not in b.rules.request_types:
+            for ln in lines:
+                self.reject(reject_line(ln, "bad-type", f"request type {first.type!r} is not in the rules "
+                                                        f"({', '.join(sorted(b.rules.request_types))})"))
+            return
+        cust = b.customers.get(first.customer or "")
+        if cust is None:
+            for ln in lines:
+                self.reject(reject_line(ln, "unknown-customer", f"customer {first.customer!r} is not known"))
+            return
+        goods: list[Goods] = []
+        charges: list[tuple[str, str, str, int]] = []
+        charge_lines = []
+        for ln in lines:
+            if ln.sku in CHARGE_CODES and ln.sku not in b.products:
+                if ln.price_e4 == LIST_PRICE:
+                    self.reject(reject_line(ln, "bad-row", f"charge {ln.sku} needs a unit_price"))
+                    continue
+                charge_lines.append(ln)
+                charges.append((ln.sku, CHARGE_CODES[ln.sku][0], ln.description or CHARGE_CODES[ln.sku][1],
+                                amount_cents(ln.qty, ln.price_e4)))
+                continue
+            prod = b.products.get(ln.sku)
+            if prod is None:
+                self.reject(reject_line(ln, "unknown-sku", f"SKU {ln.sku!r} is not a known product"))
+                continue
+            goods.append(Goods(ln.sku, ln.qty, prod.price_e4 if ln.price_e4 == LIST_PRICE else ln.price_e4,
+                               ln.discount_e2))
+        if not goods:
+            for ln in charge_lines:
+                self.reject(reject_line(ln, "charges-only-invoice"))
+            return
+        self.order(ref=first.ref, customer=cust, channel=channel, order_type=first.type,
+                   received_at=first.received_at, goods=goods, charges=charges)
+
+    # ---- northwind -----------------------------------------------------------------------------
+    def northwind(self, folder: Path) -> None:
+        b = self.bulk
+        s = self.s
+
+        def read(name: str) -> Iterator[tuple[int, dict[str, str]]]:
+            with open(folder / name, encoding="utf-8", newline="") as fh:
+                reader = csv.DictReader(fh)
+                for rec in reader:
+                    s.rows_read += 1
+                    yield reader.line_num, {k: (None if v == "NULL" else v) for k, v in rec.items()}
+
+        def when(text: str | None) -> datetime | None:
+            return datetime.fromisoformat(text).replace(tzinfo=UTC) if text else None
+
+        cats = {}
+        if (folder / "categories.csv").exists():
+            with open(folder / "categories.csv", encoding="utf-8", newline="") as fh:
+                cats = {r["categoryID"]: r["categoryName"] for r in csv.DictReader(fh)}
+        # master data rows are counted as read and end as customers/products (or were there already)
+        for _row, r in read("customers.csv"):
+            b.ensure_customer(r["customerID"], r["companyName"] or r["customerID"], r.get("country"))
+            s.other_rows += 1
+        for _row, r in read("products.csv"):
+            b.ensure_product(f"NW-{r['productID']}", r["productName"] or "", _e4(r["unitPrice"] or "0"),
+                             int(r["unitsInStock"] or 0), category=cats.get(r["categoryID"] or ""),
+                             active=(r.get("discontinued") or "0") == "0")
+            s.other_rows += 1
+        details: dict[str, list[tuple[int, dict[str, str]]]] = {}
+        for row, r in read("order-details.csv"):
+            details.setdefault(r["orderID"], []).append((row, r))
+        for row, r in read("orders.csv"):
+            ref = f"NW-{r['orderID']}"
+            dl = details.pop(r["orderID"], [])
+            lines = [SourceLine(n, ref, f"NW-{d['productID']}", "", int(d["quantity"]), _e4(d["unitPrice"]),
+                                when(r["orderDate"]) or b.now, r["customerID"], "", "edi", "standard",
+                                int(round(float(d["discount"] or 0) * 10000))) for n, d in dl]
+            if self.already(ref, lines):
+                s.skipped_rows += 1  # the orders.csv row itself
+                continue
+            cust = b.customers.get(r["customerID"] or "")
+            if cust is None or not lines:
+                why = "unknown-customer" if cust is None else "bad-row"
+                self.reject(Reject(row, why, f"order {r['orderID']}: " + (
+                    f"customer {r['customerID']!r} is not known" if cust is None else "no order lines"), (ref,)))
+                for ln in lines:
+                    self.reject(reject_line(ln, why, f"order {r['orderID']} was rejected"))
+                continue
+            goods = [Goods(ln.sku, ln.qty, ln.price_e4, ln.discount_e2) for ln in lines]
+            freight = _e4(r["freight"] or "0")
+            charges = [("FREIGHT", "shipping", "Freight", amount_cents(1, freight))] if freight else []
+            self.order(ref=ref, customer=cust, channel=Channel.EDI, order_type="standard",
+                       received_at=when(r["orderDate"]) or b.now, goods=goods, charges=charges,
+                       shipped_at=when(r["shippedDate"]), charge_rows=False)
+            s.other_rows += 1  # the orders.csv row ends as the order itself (its freight as the charge)
+            self.invoice_done()
+        for _oid, dl in details.items():
+            for row, d in dl:
+                self.reject(Reject(row, "bad-row", f"order line of unknown order {d['orderID']}", (d["orderID"],)))
+
+
+def _e4(text: str) -> int:
+    from core.intake import price_e4
+
+    return price_e4(text)
+
+
+def run_import(conn: Any, path: Path, *, fmt: str = "auto", rules: Rules, now: datetime, actor: str,
+               rejects_path: Path | None = None, strict: bool = False, progress: Progress | None = None,
+               chunk: int = CHUNK_INVOICES) -> ImportSummary:
+    """Import one file (or Northwind folder). Strict: any reject refuses the whole file and writes nothing."""
+    if not path.exists():
+        raise ValidationError(f"no such file: {path}", field="file")
+    if fmt not in FORMATS:
+        raise ValidationError(f"unknown format {fmt!r} ({', '.join(FORMATS)})", field="format")
+    if fmt == "auto":
+        fmt = detect_format(path)
+    if fmt == "northwind" and not path.is_dir():
+        raise ValidationError(f"--format northwind takes the folder of Northwind CSV files, not {path.name}",
+                              field="format")
+    summary = ImportSummary(file=str(path), format=fmt, rejects_file=str(rejects_path) if rejects_path else None)
+    rejects = RejectsFile(rejects_path)
+    imp = Importer(conn, rules=rules, now=now, actor=actor, rejects=rejects, summary=summary, strict=strict,
+                   progress=progress, chunk=chunk)
+    t0 = time.perf_counter()
+    old_cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
+    imp.bulk.begin()
+    try:
+        if fmt == "online-retail":
+            imp.online_retail(path)
+        elif fmt == "northwind":
+            imp.northwind(path)
+        else:
+            imp.generic(path, fmt, now)
+        if strict and imp.first_reject is not None:
+            r = imp.first_reject
+            raise ValidationError(f"--strict: {summary.rejects} row(s) rejected, nothing imported; first: row {r.row}: "
+                                  f"{r.reason}: {r.detail}", field="file")
+        if summary.orders or summary.returns or imp.bulk.customers_created or imp.bulk.products_created:
+            imp.bulk.event("import", None, path.name, "imported", {
+                "format": fmt, "rows_read": summary.rows_read, "orders": summary.orders, "returns": summary.returns,
+                "rejects": summary.rejects})
+        imp.bulk.commit()
+        summary.chunks += 1
+    except BaseException:
+        imp.bulk.rollback()
+        raise
+    finally:
+        rejects.close()
+        imp.bulk.close()
+        conn.execute(f"PRAGMA cache_size={old_cache}")
+    summary.customers_created = imp.bulk.customers_created
+    summary.products_created = imp.bulk.products_created
+    if summary.rejects == 0:
+        summary.rejects_file = None
+    summary.seconds = time.perf_counter() - t0
+    return summary

@@ -1,0 +1,364 @@
+"""The bulk write path of imports: the same rows and events as `OrderService._create_in`, written with
+executemany inside large BEGIN IMMEDIATE transactions, with products and customers kept in memory.
+
+A transaction always ends on an invoice boundary, so a crash never leaves half an invoice; re-running
+the same import skips every `source_ref` already present, which makes the committed chunks a checkpoint.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from core.enums import Channel, OrderState, Tier
+from core.intake import IMPORT_CREDIT_LIMIT_CENTS, amount_cents, cents_text, decide, return_class
+from core.rules import Rules
+from core.triage import classify, due_at
+from db.convert import ts
+from db.events import dumps
+
+_ORDER_SQL = """INSERT INTO orders (id, number, customer_id, channel, type, state, priority, priority_level,
+    priority_source, tier_rank, received_at, due_at, hold_reason, hold_note, hold_started_at,
+    total_cents, released_at, released_by, straight_through, queue_reason, source_ref,
+    created_by, created_at, updated_at, shipped_at)
+  VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
+_LINE_SQL = """INSERT INTO order_lines (id, order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
+  VALUES (?,?,?,?,?,?,?,?,?)"""
+#: a connection-private lookup (customer, SKU) -> earlier lines, so matching a cancellation is one index probe
+_MATCH_DDL = """DROP TABLE IF EXISTS temp.intake_match;
+  DROP TABLE IF EXISTS temp.intake_keys;
+  CREATE TEMP TABLE intake_keys (customer_id INTEGER NOT NULL, sku TEXT NOT NULL, PRIMARY KEY (customer_id, sku))
+    WITHOUT ROWID;
+  CREATE TEMP TABLE intake_match (
+    customer_id INTEGER NOT NULL, sku TEXT NOT NULL, received_at REAL NOT NULL, line_id INTEGER NOT NULL,
+    order_id INTEGER NOT NULL)"""
+_CHARGE_SQL = "INSERT INTO order_charges (order_id, code, kind, description, amount_cents) VALUES (?,?,?,?,?)"
+_EVENT_SQL = "INSERT INTO events (at, actor, entity, entity_id, ref, action, data) VALUES (?,?,?,?,?,?,?)"
+
+
+@dataclass(slots=True)
+class Cust:
+    id: int
+    code: str
+    tier: Tier
+    credit_limit_cents: int
+    open_balance_cents: int
+    known: bool
+
+
+@dataclass(slots=True)
+class Prod:
+    description: str
+    price_e4: int
+    stock: int
+    active: bool
+
+
+@dataclass(slots=True)
+class Goods:
+    """A priced line to write. Anything with these four attributes will do (core.intake.SourceLine has them)."""
+
+    sku: str
+    qty: int
+    price_e4: int
+    discount_e2: int = 0
+
+
+class Bulk:
+    """Writes orders, returns, products and customers for one import, in chunks."""
+
+    def __init__(self, conn: sqlite3.Connection, *, rules: Rules, now: datetime, actor: str) -> None:
+        self.conn = conn
+        self.rules = rules
+        self.now = now
+        self.now_ts = ts(now)
+        self.actor = actor
+        self.in_tx = False
+        self.order_rows: list[tuple] = []
+        self.line_rows: list[tuple] = []
+        self.charge_rows: list[tuple] = []
+        self.event_rows: list[tuple] = []
+        self.stock_delta: dict[str, int] = defaultdict(int)
+        self.stock_writes: dict[str, int] = defaultdict(int)
+        self.order_refs: set[str] = {r[0] for r in conn.execute("SELECT source_ref FROM orders WHERE source_ref IS NOT NULL")}
+        self.return_refs: set[str] = {r[0] for r in conn.execute("SELECT source_ref FROM returns WHERE source_ref IS NOT NULL")}
+        self.customers: dict[str, Cust] = {}
+        self.products: dict[str, Prod] = {}
+        self.customers_created = 0
+        self.products_created = 0
+        self.match_ready = False
+        self._seen_version: int | None = None
+
+    # ---- transactions ------------------------------------------------------------------------
+    def begin(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.in_tx = True
+        # other sessions may have written between chunks: then start from the database, not from memory.
+        # data_version changes only when another connection commits, so an unchanged one means memory is right.
+        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._seen_version:
+            return
+        self.customers = {
+            r[1]: Cust(r[0], r[1], Tier(r[2]), r[3], r[4], bool(r[5]))
+            for r in self.conn.execute("SELECT id, code, tier, credit_limit_cents, open_balance_cents, known FROM customers")
+        }
+        self.products = {
+            r[0]: Prod(r[1], r[2], r[3], bool(r[4]))
+            for r in self.conn.execute("SELECT sku, description, price_e4, stock, active FROM products")
+        }
+        self.next_order = int(self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM orders").fetchone()[0])
+        self.next_return = int(self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM returns").fetchone()[0])
+        self.next_line = int(self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM order_lines").fetchone()[0])
+
+    def commit(self) -> None:
+        self.flush()
+        self.conn.execute("COMMIT")
+        self._seen_version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        self.in_tx = False
+
+    def rollback(self) -> None:
+        self._seen_version = None
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+        self.in_tx = False
+        self.order_rows.clear()
+        self.line_rows.clear()
+        self.charge_rows.clear()
+        self.event_rows.clear()
+        self.stock_delta.clear()
+        self.stock_writes.clear()
+        self.match_ready = False
+
+    def close(self) -> None:
+        self.conn.execute("DROP TABLE IF EXISTS temp.intake_match")
+        self.conn.execute("DROP TABLE IF EXISTS temp.intake_keys")
+        self.match_ready = False
+
+    def flush(self) -> None:
+        c = self.conn
+        if self.order_rows:
+            c.executemany(_ORDER_SQL, self.order_rows)
+            c.executemany(_LINE_SQL, self.line_rows)
+            if self.charge_rows:
+                c.executemany(_CHARGE_SQL, self.charge_rows)
+            self.order_rows.clear()
+            self.line_rows.clear()
+            self.charge_rows.clear()
+        if self.event_rows:
+            c.executemany(_EVENT_SQL, self.event_rows)
+            self.event_rows.clear()
+        if self.stock_writes:
+            c.executemany(
+                "UPDATE products SET stock = stock + ?, version = version + ? WHERE sku = ?",
+                [(self.stock_delta[s], n, s) for s, n in self.stock_writes.items()],
+            )
+            self.stock_delta.clear()
+            self.stock_writes.clear()
+
+    def event(self, entity: str, entity_id: int | None, ref: str | None, action: str, data: dict[str, Any],
+              actor: str | None = None) -> None:
+        self.event_rows.append((self.now_ts, actor or self.actor, entity, entity_id, ref, action, dumps(data)))
+
+    # ---- master data -------------------------------------------------------------------------
+    def ensure_customer(self, code: str, name: str, country: str | None, *, known: bool = True,
+                        tier: Tier = Tier.STANDARD, credit_limit_cents: int = IMPORT_CREDIT_LIMIT_CENTS) -> Cust:
+        cust = self.customers.get(code)
+        if cust is not None:
+            return cust
+        cur = self.conn.execute(
+            "INSERT INTO customers (code, name, tier, credit_limit_cents, open_balance_cents, country, known)"
+            " VALUES (?,?,?,?,0,?,?)", (code, name, tier.value, credit_limit_cents, country, int(known)))
+        cust = Cust(int(cur.lastrowid or 0), code, tier, credit_limit_cents, 0, known)
+        self.customers[code] = cust
+        self.customers_created += 1
+        self.event("customer", cust.id, code, "created",
+                   {"name": name, "country": country, "known": known, "tier": tier.value,
+                    "credit_limit": cents_text(credit_limit_cents), "imported": True})
+        return cust
+
+    def ensure_product(self, sku: str, description: str, price_e4: int, stock: int, *,
+                       category: str | None = None, active: bool = True) -> Prod:
+        prod = self.products.get(sku)
+        if prod is not None:
+            return prod
+        self.conn.execute(
+            "INSERT INTO products (sku, description, price_e4, stock, category, active) VALUES (?,?,?,?,?,?)",
+            (sku, description, price_e4, stock, category, int(active)))
+        prod = Prod(description, price_e4, stock, active)
+        self.products[sku] = prod
+        self.products_created += 1
+        data: dict[str, Any] = {"description": description, "price_e4": price_e4, "active": active, "imported": True}
+        if stock:
+            data["stock"] = {sku: stock}
+        self.event("product", None, sku, "created", data)
+        return prod
+
+    # ---- orders ------------------------------------------------------------------------------
+    def _priced(self, oid: int, goods: list[Goods]) -> tuple[list[tuple], int, dict[str, int], int]:
+        rows = []
+        total = 0
+        needs: dict[str, int] = defaultdict(int)
+        max_qty = 0
+        lid = self.next_line
+        self.next_line += len(goods)
+        products = self.products
+        for i, g in enumerate(goods, start=1):
+            qty, p = g.qty, g.price_e4
+            if g.discount_e2:
+                amt = amount_cents(qty, p, g.discount_e2)
+            else:  # the common case, inlined: qty × price half-even to the cent
+                q, r = divmod(qty * p, 100)
+                amt = q + 1 if r > 50 or (r == 50 and q & 1) else q
+            rows.append((lid, oid, i, g.sku, products[g.sku].description, qty, p, g.discount_e2, amt))
+            lid += 1
+            total += amt
+            needs[g.sku] += qty
+            if qty > max_qty:
+                max_qty = qty
+        return rows, total, needs, max_qty
+
+    def add_order(self, *, ref: str, customer: Cust, channel: Channel, order_type: str, received_at: datetime,
+                  goods: list[Goods], charges: list[tuple[str, str, str, int]]) -> tuple[OrderState, int]:
+        """One order exactly as live entry creates it: rows, state, holds, straight-through, events, stock."""
+        oid = self.next_order
+        self.next_order += 1
+        number = f"SO-{oid:06d}"
+        rows, total, needs, max_qty = self._priced(oid, goods)
+        total += sum(ch[3] for ch in charges)
+        products = self.products
+        available = {g.sku: products[g.sku].stock for g in goods}
+        d = decide(
+            rules=self.rules, channel=channel, order_type=order_type, tier=customer.tier, known=customer.known,
+            received_at=received_at, total_cents=total, open_balance_cents=customer.open_balance_cents,
+            credit_limit_cents=customer.credit_limit_cents, needs=needs, available=available,
+            inactive_skus=[g.sku for g in goods if not products[g.sku].active], max_line_qty=max_qty,
+        )
+        now_ts = self.now_ts
+        hold = d.hold
+        self.order_rows.append((
+            oid, number, customer.id, channel.value, order_type, d.state.value, d.cls.priority.value,
+            d.cls.priority.level, d.cls.source, customer.tier.rank, ts(received_at), ts(d.due),
+            hold.reason.value if hold else None, hold.note if hold else None, now_ts if hold else None, total,
+            now_ts if d.straight else None, "system" if d.straight else None, int(d.straight), d.queue_reason,
+            ref, self.actor, now_ts, now_ts, None,
+        ))
+        self.line_rows.extend(rows)
+        self.charge_rows.extend((oid, *ch) for ch in charges)
+        data: dict[str, Any] = {
+            "state": OrderState.QUEUED.value if d.straight else d.state.value, "customer": customer.code,
+            "channel": channel.value, "type": order_type, "priority": d.cls.priority.value,
+            "total": cents_text(total), "lines": len(rows), "source_ref": ref,
+        }
+        if hold:
+            data["hold"] = {"reason": hold.reason.value, "note": hold.note}
+        if d.queue_reason:
+            data["queue_reason"] = d.queue_reason
+        self.event("order", oid, number, "created", data)
+        if d.straight:
+            stock = {}
+            for sku, qty in needs.items():
+                products[sku].stock -= qty
+                self.stock_delta[sku] -= qty
+                self.stock_writes[sku] += 1
+                stock[sku] = -qty
+            self.event("order", oid, number, "auto_release",
+                       {"state": "released", "stock": stock, "straight_through": True}, actor="system")
+        self.order_refs.add(ref)
+        return d.state, total
+
+    def add_historical_order(self, *, ref: str, customer: Cust, channel: Channel, order_type: str,
+                             received_at: datetime, shipped_at: datetime, goods: list[Goods],
+                             charges: list[tuple[str, str, str, int]]) -> tuple[OrderState, int]:
+        """An order that was fulfilled before the import: it arrives shipped, and its stock is long gone."""
+        oid = self.next_order
+        self.next_order += 1
+        number = f"SO-{oid:06d}"
+        rows, total, _needs, _ = self._priced(oid, goods)
+        total += sum(ch[3] for ch in charges)
+        cls = classify(self.rules, order_type, customer.tier)
+        due = due_at(received_at, cls.priority, self.rules)
+        self.order_rows.append((
+            oid, number, customer.id, channel.value, order_type, OrderState.SHIPPED.value, cls.priority.value,
+            cls.priority.level, cls.source, customer.tier.rank, ts(received_at), ts(due), None, None, None, total,
+            ts(shipped_at), "import", 0, None, ref, self.actor, self.now_ts, self.now_ts, ts(shipped_at),
+        ))
+        self.line_rows.extend(rows)
+        self.charge_rows.extend((oid, *ch) for ch in charges)
+        self.event("order", oid, number, "created", {
+            "state": OrderState.SHIPPED.value, "customer": customer.code, "channel": channel.value,
+            "type": order_type, "priority": cls.priority.value, "total": cents_text(total), "lines": len(rows),
+            "source_ref": ref, "imported": "shipped before import",
+        })
+        self.order_refs.add(ref)
+        return OrderState.SHIPPED, total
+
+    # ---- cancellations -----------------------------------------------------------------------
+    def prepare_matching(self, keys: set[tuple[int, str]]) -> None:
+        """Index the earlier lines of just the (customer, SKU) pairs that pending cancellations name."""
+        self.flush()
+        for stmt in _MATCH_DDL.split(";"):
+            self.conn.execute(stmt)
+        self.conn.executemany("INSERT INTO temp.intake_keys VALUES (?,?)", sorted(keys))
+        self.conn.execute(
+            """INSERT INTO temp.intake_match SELECT o.customer_id, l.sku, o.received_at, l.id, l.order_id
+               FROM temp.intake_keys k JOIN orders o ON o.customer_id = k.customer_id
+               JOIN order_lines l ON l.order_id = o.id AND l.sku = k.sku""")
+        self.conn.execute("CREATE INDEX temp.ix_intake_match ON intake_match(customer_id, sku, received_at)")
+        self.match_ready = True
+
+    def candidates(self, customer_id: int, sku: str, before_ts: float, below_line: int) -> list[tuple[int, int, int, int]]:
+        """Earlier lines of this customer and SKU that can still be returned: (line id, order id, returnable,
+        unit price e4 paid),
+        the most recent first (a cancellation usually undoes a recent order). `below_line` keeps to the lines
+        that were read before the cancellation itself."""
+        return [
+            (r[0], r[1], r[2], r[3]) for r in self.conn.execute(
+                """SELECT t.line_id, t.order_id, l.qty - l.qty_returned, l.unit_price_e4 FROM temp.intake_match t
+                   JOIN order_lines l ON l.id = t.line_id
+                   WHERE t.customer_id = ? AND t.sku = ? AND t.received_at <= ? AND t.line_id < ?
+                     AND l.qty > l.qty_returned
+                   ORDER BY t.received_at DESC, t.line_id DESC""",
+                (customer_id, sku, before_ts, below_line),
+            )
+        ]
+
+    def add_return(self, *, ref: str, customer: Cust, requested_at: datetime,
+                   lines: list[tuple[int, int, int, str, int, int, str]]) -> int:
+        """A resolved refund return: lines are (order id, order line id, qty, sku, price e4, row, order number)."""
+        rid = self.next_return
+        self.next_return += 1
+        number = f"RMA-{rid:06d}"
+        cls = return_class(self.rules, customer.tier)
+        due = requested_at + self.rules.sla(cls.priority)
+        refund = 0
+        rl_rows = []
+        for oid, lid, qty, sku, p_e4, row, _num in lines:
+            amt = amount_cents(qty, p_e4)
+            refund += amt
+            # a cancellation settles the whole quantity: it counts as received for the returns ledger
+            rl_rows.append((rid, oid, lid, sku, qty, qty, "other", f"imported cancellation {ref} row {row}", 1, amt))
+        note = f"imported cancellation {ref}"
+        self.conn.execute(
+            """INSERT INTO returns (id, number, customer_id, state, resolution, priority, priority_level, tier_rank,
+                 fault, note, requested_by, requested_at, due_at, resolved_at, refund_cents, fee_cents,
+                 shipping_refund_cents, source_ref, created_at, updated_at)
+               VALUES (?,?,?,'resolved','refund',?,?,?,0,?,?,?,?,?,?,0,0,?,?,?)""",
+            (rid, number, customer.id, cls.priority.value, cls.priority.level, customer.tier.rank, note, self.actor,
+             ts(requested_at), ts(due), ts(requested_at), refund, ref, self.now_ts, self.now_ts),
+        )
+        self.conn.executemany(
+            """INSERT INTO return_lines (return_id, order_id, order_line_id, sku, qty, qty_received, reason, note, opened,
+                 refund_cents) VALUES (?,?,?,?,?,?,?,?,?,?)""", rl_rows)
+        self.conn.executemany("UPDATE order_lines SET qty_returned = qty_returned + ? WHERE id = ?",
+                              [(ln[2], ln[1]) for ln in lines])
+        self.event("return", rid, number, "created", {
+            "state": "resolved", "customer": customer.code, "resolution": "refund",
+            "priority": cls.priority.value, "priority_source": cls.source,
+            "orders": sorted({ln[6] for ln in lines}), "refund": cents_text(refund), "fee": "0.00", "note": note,
+            "lines": [{"order": ln[6], "sku": ln[3], "qty": ln[2], "reason": "other"} for ln in lines],
+            "source_ref": ref, "imported": True,
+        })
+        self.return_refs.add(ref)
+        return refund

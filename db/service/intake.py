@@ -1,0 +1,36 @@
+"""Intake: bulk imports and the drop folder, behind the IMPORT permission (operator, supervisor, admin)."""
+from __future__ import annotations
+
+import csv
+import gzip
+import sqlite3
+from pathlib import Path
+
+from core.errors import ValidationError
+from core.permissions import Action
+from db.connection import StoreError, translate
+from db.importer import CHUNK_INVOICES, ImportSummary, Progress, run_import
+from db.service.context import Context
+
+
+class IntakeService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def import_file(self, path: str | Path, *, fmt: str = "auto", rejects: str | Path | None = None,
+                    strict: bool = False, progress: Progress | None = None,
+                    chunk: int = CHUNK_INVOICES) -> ImportSummary:
+        """Import one file; chunks commit on invoice boundaries, and a re-run skips what is already in."""
+        self.ctx.require(Action.IMPORT, str(path))
+        conn = self.ctx.store.conn
+        try:
+            return run_import(conn, Path(path), fmt=fmt, rules=self.ctx.rules, now=self.ctx.now(),
+                              actor=self.ctx.actor.name, rejects_path=Path(rejects) if rejects else None,
+                              strict=strict, progress=progress, chunk=chunk)
+        except (csv.Error, UnicodeDecodeError, EOFError, gzip.BadGzipFile) as e:
+            raise ValidationError(f"{Path(path).name}: cannot read it: {e}; invoices committed before this point stay "
+                                  "(a re-run resumes)", field="file") from None
+        except sqlite3.Error as e:
+            raise translate(e) from None
+        except OSError as e:
+            raise StoreError(f"cannot read {path}: {e.strerror or e}") from None

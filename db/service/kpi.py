@@ -1,0 +1,264 @@
+"""KPIs, the wallboard's figures and the simulator's history: indexed aggregate reads only.
+
+Every query here is an index range (released_at, received_at, shipped_at, returns' time columns,
+events(action, at)) or an index-only count over the open states; none walks the event log or the
+whole orders table, so a wallboard can recompute on every change (see m200_kpi_indexes).
+The arithmetic lives in `core.kpi`; this module only fetches the rows it needs.
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from core import kpi
+from core.kpi import OPEN_ORDER_STATES, PAUSING_HOLDS, KpiInput, Window
+from core.permissions import Action
+from db.convert import ts
+from db.service.context import Context
+
+ONLINE_S = 90.0  # online: seen within 3 heartbeats (the app shell beats every 30 s; db/service/sessions.py STALE_S)
+
+
+def local_zone() -> tzinfo:
+    """The server's local time zone (the default KPI window is 'today' there)."""
+    return datetime.now().astimezone().tzinfo  # type: ignore[return-value]
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ",".join(f"'{v}'" for v in values) + ")"
+
+
+@dataclass
+class WallItem:
+    number: str
+    priority: str
+    state: str
+    due_at: float
+    claimed_by: str | None
+    customer: str
+
+
+@dataclass
+class Wallboard:
+    """One refresh of the wallboard: the KPI report plus what only the board shows."""
+
+    now: datetime
+    report: dict[str, dict[str, Any]]
+    throughput: list[int]              # releases per hour, last 12 hours, oldest first
+    breached: list[WallItem]
+    at_risk: list[WallItem]
+    reps: list[dict[str, Any]]         # per rep: released, avg handling, claims, holding, online screen
+    online: list[dict[str, Any]]       # sessions seen lately: user, screen, seen_at
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class KpiService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._pairs_key: tuple[float, float] | None = None
+        self._pairs: dict[int, dict[str, Any]] = {}
+        self._pairs_upto = 0
+
+    @property
+    def _c(self) -> sqlite3.Connection:
+        return self.ctx.store.conn
+
+    # ---- windows ------------------------------------------------------------------------
+    def today(self, local: tzinfo | None = None) -> Window:
+        return kpi.today(self.ctx.now(), local or local_zone())
+
+    # ---- raw inputs ---------------------------------------------------------------------
+    def _inputs(self, c: sqlite3.Connection, w: Window, now: datetime) -> KpiInput:
+        lo, hi = w.lo, w.hi
+        near = ts(now) + self.ctx.rules.at_risk.total_seconds()
+        q = c.execute
+        return KpiInput(
+            # index-only: ix_orders_state_queue (state, due_at, priority_level, …)
+            order_counts=q(
+                f"SELECT state, 'P' || priority_level AS priority, COUNT(*) AS n FROM orders"
+                f" WHERE state IN {_in(OPEN_ORDER_STATES)} GROUP BY state, priority_level"
+            ).fetchall(),
+            oldest_queued_received_at=q("SELECT MIN(received_at) FROM orders WHERE state = 'queued'").fetchone()[0],
+            # candidates for breached / at risk: due before now + at_risk (a running customer hold can
+            # only push the effective due time later, never earlier)
+            near_due=q(
+                "SELECT state, due_at, NULL AS hold_reason, NULL AS hold_started_at FROM orders"
+                " WHERE state IN ('queued', 'in_progress') AND due_at < ?", (near,)
+            ).fetchall() + q(
+                "SELECT state, due_at, hold_reason, hold_started_at FROM orders"
+                " WHERE state = 'on_hold' AND due_at < ?", (near,)
+            ).fetchall(),
+            released=q(
+                "SELECT received_at, released_at, due_at, straight_through, released_by FROM orders"
+                " WHERE released_at >= ? AND released_at < ?", (lo, hi)
+            ).fetchall(),
+            # ever held: still carrying a hold reason (on hold, or cancelled while held), or a hold /
+            # unhold event since the window opened (a hold of an order received in the window cannot
+            # be older than the window)
+            received=q(
+                f"""WITH held(id) AS (SELECT entity_id FROM events
+                                     WHERE action IN ('hold', 'unhold') AND at >= :lo AND entity = 'order')
+                    SELECT channel, state, (hold_reason IS NOT NULL OR id IN held) AS ever_held, COUNT(*) AS n
+                    FROM orders WHERE received_at >= :lo AND received_at < :hi
+                    GROUP BY channel, state, ever_held""", {"lo": lo, "hi": hi}
+            ).fetchall(),
+            return_counts=q("SELECT state, COUNT(*) AS n FROM returns GROUP BY state").fetchall(),
+            units_received=int(q(
+                "SELECT COALESCE(SUM(l.qty_received), 0) FROM returns r CROSS JOIN return_lines l"
+                " ON l.return_id = r.id WHERE r.received_at >= ? AND r.received_at < ?", (lo, hi)
+            ).fetchone()[0]),
+            units_shipped=int(q(
+                "SELECT COALESCE(SUM(l.qty), 0) FROM orders o CROSS JOIN order_lines l ON l.order_id = o.id"
+                " WHERE o.shipped_at >= ? AND o.shipped_at < ?", (lo, hi)
+            ).fetchone()[0]),
+            returns_resolved=q(
+                "SELECT requested_at, received_at, resolved_at FROM returns WHERE resolved_at >= ? AND resolved_at < ?",
+                (lo, hi),
+            ).fetchall(),
+            reason_lines=q(
+                "SELECT l.reason, l.qty FROM returns r CROSS JOIN return_lines l ON l.return_id = r.id"
+                " WHERE r.requested_at >= ? AND r.requested_at < ?", (lo, hi)
+            ).fetchall(),
+            disposition_lines=q(
+                "SELECT l.disposition, l.qty, l.qty_received FROM returns r CROSS JOIN return_lines l"
+                " ON l.return_id = r.id WHERE r.inspected_at >= ? AND r.inspected_at < ?", (lo, hi),
+            ).fetchall(),
+        )
+
+    _PAIRS = """SELECT e.id, e.actor AS rep, e.at AS released_at,
+                      (SELECT k.at FROM events k WHERE k.entity = 'order' AND k.entity_id = e.entity_id
+                         AND k.action = 'claim' AND k.id < e.id
+                         AND json_extract(k.data, '$.token') = json_extract(e.data, '$.token')
+                       ORDER BY k.id DESC LIMIT 1) AS claimed_at
+               FROM events e WHERE e.action = 'release' AND e.at >= ? AND e.at < ? AND e.entity = 'order'"""
+
+    def _handling_pairs(self, c: sqlite3.Connection, w: Window) -> list[dict[str, Any]]:
+        """Each release by a rep in the window with the time of the claim that carried its token.
+
+        Events are append-only, so a pair never changes once read: this service keeps the window's
+        pairs and afterwards reads only release events newer than the last one it saw.
+        """
+        key = (w.lo, w.hi)
+        if self._pairs_key != key:
+            rows = c.execute(self._PAIRS, (w.lo, w.hi)).fetchall()
+            self._pairs_key, self._pairs = key, {}
+        else:
+            rows = c.execute(self._PAIRS + " AND e.id > ?", (w.lo, w.hi, self._pairs_upto)).fetchall()
+        for r in rows:
+            self._pairs[r["id"]] = {"rep": r["rep"], "released_at": r["released_at"], "claimed_at": r["claimed_at"]}
+            self._pairs_upto = max(self._pairs_upto, r["id"])
+        return list(self._pairs.values())
+
+    def _claims(self, c: sqlite3.Connection, now: datetime) -> list[sqlite3.Row]:
+        t = ts(now)
+        return c.execute(
+            """SELECT claimed_by, number, 'order' AS kind FROM orders WHERE claimed_by IS NOT NULL AND lease_expires_at >= ?
+               UNION ALL
+               SELECT claimed_by, number, 'return' AS kind FROM returns WHERE claimed_by IS NOT NULL AND lease_expires_at >= ?
+               ORDER BY 1, 2""",
+            (t, t),
+        ).fetchall()
+
+    # ---- public reads -------------------------------------------------------------------
+    def report(self, w: Window) -> dict[str, dict[str, Any]]:
+        """`orderq kpi --json`: exactly the keys of SPEC §2."""
+        self.ctx.require(Action.KPI)
+        now = self.ctx.now()
+        with self.ctx.store.read() as c:
+            inp = self._inputs(c, w, now)
+        return kpi.report(inp, now, self.ctx.rules.at_risk)
+
+    def breakdown(self, w: Window, local: tzinfo | None = None) -> dict[str, Any]:
+        """Per rep (released, average handling time, claims now) and per hour (releases)."""
+        self.ctx.require(Action.KPI)
+        now = self.ctx.now()
+        with self.ctx.store.read() as c:
+            rel = c.execute(
+                "SELECT released_at, released_by FROM orders WHERE released_at >= ? AND released_at < ?", (w.lo, w.hi)
+            ).fetchall()
+            pairs = self._handling_pairs(c, w)
+            claims = self._claims(c, now)
+        return {
+            "by_rep": kpi.per_rep(rel, pairs, claims),
+            "by_hour": kpi.per_hour(rel, pairs, w, local or local_zone()),
+            "straight_through": kpi.released_by_rep(rel).get("system", 0),
+        }
+
+    def wallboard(self, *, items: int = 5, hours: int = 12) -> Wallboard:
+        """Everything the supervisor's wallboard shows, in one short read transaction."""
+        self.ctx.require(Action.WALLBOARD)
+        now = self.ctx.now()
+        w = self.today()
+        t = ts(now)
+        near = t + self.ctx.rules.at_risk.total_seconds()
+        spark_end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        with self.ctx.store.read() as c:
+            inp = self._inputs(c, w, now)
+            spark = [r[0] for r in c.execute(
+                "SELECT released_at FROM orders WHERE released_at >= ? AND released_at < ?",
+                (ts(spark_end) - hours * 3600, ts(spark_end)))]
+            cols = ("SELECT o.number, o.priority, o.state, o.due_at, o.claimed_by, c.code AS customer"
+                    " FROM orders o JOIN customers c ON c.id = o.customer_id")
+            # the lists leave out orders waiting on the customer (their SLA clock is paused)
+            running = (f"o.state IN {_in(OPEN_ORDER_STATES)} AND NOT (o.state = 'on_hold'"
+                       f" AND COALESCE(o.hold_reason, '') IN {_in(PAUSING_HOLDS)})")
+            breached = c.execute(
+                f"{cols} WHERE {running} AND o.due_at < ? ORDER BY o.due_at LIMIT ?", (t, items)).fetchall()
+            at_risk = c.execute(
+                f"{cols} WHERE {running} AND o.due_at >= ? AND o.due_at < ? ORDER BY o.due_at LIMIT ?",
+                (t, near, items)).fetchall()
+            pairs = self._handling_pairs(c, w)
+            claims = self._claims(c, now)
+            sessions = c.execute(
+                "SELECT user, screen, MAX(seen_at) AS seen_at FROM sessions WHERE seen_at >= ? GROUP BY user, screen"
+                " ORDER BY user", (t - ONLINE_S,)).fetchall()
+        report = kpi.report(inp, now, self.ctx.rules.at_risk)
+        reps = kpi.per_rep(inp.released, pairs, claims)
+        online = [{"user": s["user"], "screen": s["screen"], "seen_at": s["seen_at"]} for s in sessions]
+        screens: dict[str, str] = {}
+        for s in online:
+            screens.setdefault(s["user"], s["screen"] or "")
+        known = {r["rep"] for r in reps}
+        for user in screens:
+            if user not in known:
+                reps.append({"rep": user, "released": 0, "avg_handling_s": None, "claims": 0, "holding": []})
+        for r in reps:
+            r["online"] = r["rep"] in screens
+            r["screen"] = screens.get(r["rep"])
+
+        def item(r: sqlite3.Row) -> WallItem:
+            return WallItem(r["number"], r["priority"], r["state"], r["due_at"], r["claimed_by"], r["customer"])
+
+        return Wallboard(now=now, report=report, throughput=kpi.hourly_counts(spark, spark_end, hours),
+                         breached=[item(r) for r in breached], at_risk=[item(r) for r in at_risk],
+                         reps=reps, online=online)
+
+    # ---- the simulator's history ---------------------------------------------------------
+    def history(self) -> tuple[list[dict[str, Any]], dict[str, list[float]]]:
+        """Arrivals that needed a rep (not straight-through), and handling times (claim→release, s) per class.
+
+        Arrivals: {received_at, priority, value} in received order; handling times from every release
+        event whose claim carried the same token.
+        """
+        self.ctx.require(Action.KPI)
+        with self.ctx.store.read() as c:
+            arrivals = [
+                {"received_at": r[0], "priority": r[1], "value": r[2] / 100.0}
+                for r in c.execute(
+                    "SELECT received_at, priority, total_cents FROM orders WHERE straight_through = 0"
+                    " ORDER BY received_at, id")
+            ]
+            service: dict[str, list[float]] = {}
+            for r in c.execute(
+                """SELECT o.priority, e.at - (SELECT k.at FROM events k WHERE k.entity = 'order'
+                          AND k.entity_id = e.entity_id AND k.action = 'claim' AND k.id < e.id
+                          AND json_extract(k.data, '$.token') = json_extract(e.data, '$.token')
+                          ORDER BY k.id DESC LIMIT 1) AS handling
+                   FROM events e JOIN orders o ON o.id = e.entity_id
+                   WHERE e.action = 'release' AND e.entity = 'order'"""
+            ):
+                if r[1] is not None and r[1] > 0:
+                    service.setdefault(r[0], []).append(float(r[1]))
+        return arrivals, service

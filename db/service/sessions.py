@@ -1,0 +1,69 @@
+"""Who is signed in right now: one `sessions` row per open TUI session, with a heartbeat.
+
+The wallboard's "reps online" reads `online()`. Starting and ending a session are events (who
+came and went is audit); the heartbeat only moves `seen_at` and `screen`, so a busy floor does
+not flood the log. A session killed without cleanup stops beating and drops out of `online()`
+once `seen_at` is older than STALE_S; `start()` sweeps such rows.
+"""
+from __future__ import annotations
+
+import os
+import socket
+from datetime import timedelta
+from typing import Any
+
+from db import events
+from db.convert import dt, ts
+from db.service.context import Context
+
+HEARTBEAT_S = 30.0
+STALE_S = 3 * HEARTBEAT_S
+
+
+class SessionService:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def start(self, screen: str | None = None, *, pid: int | None = None, host: str | None = None) -> int:
+        now = self.ctx.now()
+        user = self.ctx.actor.name
+        pid = os.getpid() if pid is None else pid
+        host = host or os.environ.get("SSH_CONNECTION", "").split(" ")[0] or socket.gethostname()
+        with self.ctx.store.write() as c:
+            c.execute("DELETE FROM sessions WHERE seen_at < ?", (ts(now - timedelta(seconds=STALE_S * 10)),))
+            cur = c.execute(
+                "INSERT INTO sessions (user, pid, host, screen, started_at, seen_at) VALUES (?,?,?,?,?,?)",
+                (user, pid, host, screen, ts(now), ts(now)),
+            )
+            sid = int(cur.lastrowid or 0)
+            events.append(c, at=now, actor=user, entity="session", entity_id=sid, ref=user, action="session_started",
+                          data={"pid": pid, "host": host, "screen": screen})
+        return sid
+
+    def beat(self, session_id: int, screen: str | None = None) -> None:
+        now = self.ctx.now()
+        with self.ctx.store.write() as c:
+            c.execute("UPDATE sessions SET seen_at = ?, screen = COALESCE(?, screen) WHERE id = ?",
+                      (ts(now), screen, session_id))
+
+    def end(self, session_id: int) -> None:
+        now = self.ctx.now()
+        with self.ctx.store.write() as c:
+            cur = c.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+            if cur.rowcount:
+                events.append(c, at=now, actor=self.ctx.actor.name, entity="session", entity_id=session_id,
+                              ref=self.ctx.actor.name, action="session_ended", data={})
+
+    def online(self) -> list[dict[str, Any]]:
+        """Live sessions (seen within STALE_S), newest first: user, role, screen, pid, since, seen."""
+        since = ts(self.ctx.now() - timedelta(seconds=STALE_S))
+        rows = self.ctx.store.conn.execute(
+            """SELECT s.*, u.role FROM sessions s LEFT JOIN users u ON u.name = s.user
+               WHERE s.seen_at >= ? ORDER BY s.started_at DESC""",
+            (since,),
+        ).fetchall()
+        return [
+            {"id": r["id"], "user": r["user"], "role": r["role"], "screen": r["screen"], "pid": r["pid"],
+             "host": r["host"], "started_at": dt(r["started_at"]), "seen_at": dt(r["seen_at"])}
+            for r in rows
+        ]

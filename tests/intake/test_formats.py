@@ -1,0 +1,83 @@
+"""Northwind and the generic csv / jsonl formats."""
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from pathlib import Path
+
+from tests.conftest import json_lines, run_cli
+
+
+def _rejects(path: Path) -> dict[int, str]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return {int(r["row"]): r["reason"] for r in csv.DictReader(fh)}
+
+
+def test_northwind_customers_products_stock_and_shipped_state(data_dir: Path, db_path: Path, tmp_path: Path) -> None:
+    folder = data_dir / "northwind"
+    s = json_lines(run_cli("--db", str(db_path), "import", str(folder), "--json", check=True).stdout)[-1]
+    assert (s["format"], s["rejects"], s["conserved"]) == ("northwind", 0, True)
+    with open(folder / "orders.csv", newline="", encoding="utf-8") as fh:
+        orders = list(csv.DictReader(fh))
+    unshipped = {f"NW-{o['orderID']}" for o in orders if o["shippedDate"] == "NULL"}
+    with open(folder / "products.csv", newline="", encoding="utf-8") as fh:
+        stock = {f"NW-{p['productID']}": int(p["unitsInStock"]) for p in csv.DictReader(fh)}
+    c = sqlite3.connect(db_path)
+    assert c.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 91
+    states = dict(c.execute("SELECT source_ref, state FROM orders"))
+    assert len(states) == len(orders) == 830
+    assert {r for r, st in states.items() if st != "shipped"} == unshipped
+    # open orders went through straight-through processing: released ones took their stock
+    taken: dict[str, int] = {}
+    for sku, qty in c.execute("""SELECT l.sku, l.qty FROM order_lines l JOIN orders o ON o.id = l.order_id
+                                 WHERE o.state = 'released'"""):
+        taken[sku] = taken.get(sku, 0) + qty
+    assert dict(c.execute("SELECT sku, stock FROM products")) == {k: v - taken.get(k, 0) for k, v in stock.items()}
+    for ref, state, reason in c.execute("SELECT source_ref, state, queue_reason FROM orders WHERE state != 'shipped'"):
+        assert (state == "released") == (reason is None), ref
+    assert run_cli("--db", str(db_path), "check").returncode == 0
+    again = json_lines(run_cli("--db", str(db_path), "import", str(folder), "--json", check=True).stdout)[-1]
+    assert again["orders"] == 0 and again["already_imported_orders"] == 830
+
+
+def test_generic_csv_and_jsonl(demo_db: Path, tmp_path: Path) -> None:
+    c = sqlite3.connect(demo_db)
+    cust = c.execute("SELECT code FROM customers ORDER BY id LIMIT 1").fetchone()[0]
+    sku, price_e4 = c.execute("SELECT sku, price_e4 FROM products WHERE active = 1 ORDER BY sku LIMIT 1").fetchone()
+    rows = [
+        # order_ref, customer, channel, type, sku, qty, unit_price, discount, received_at
+        ("WEB-1", cust, "online", "standard", sku, "2", "", "", "2026-11-26T08:00:00Z"),
+        ("WEB-1", cust, "online", "standard", sku, "1", "9.99", "10", ""),
+        ("WEB-1", cust, "online", "standard", "POST", "1", "4.95", "", ""),
+        ("WEB-2", "NOBODY", "edi", "standard", sku, "1", "", "", ""),
+        ("WEB-3", cust, "phone", "rush", "NO-SUCH-SKU", "1", "", "", ""),
+        ("WEB-3", cust, "phone", "rush", sku, "0", "", "", ""),
+        ("WEB-3", cust, "phone", "rush", sku, "3", "1.5", "", ""),
+    ]
+    header = ("order_ref", "customer", "channel", "type", "sku", "qty", "unit_price", "discount", "received_at")
+    f = tmp_path / "orders.csv"
+    with open(f, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    rej = tmp_path / "orders.rejects.csv"
+    s = json_lines(run_cli("--db", str(demo_db), "import", str(f), "--json", "--rejects", str(rej), check=True).stdout)[-1]
+    assert (s["format"], s["orders"], s["lines"], s["charges"], s["conserved"]) == ("csv", 2, 3, 1, True)
+    assert _rejects(rej) == {5: "unknown-customer", 6: "unknown-sku", 7: "zero-quantity"}
+    o = dict(c.execute("SELECT source_ref, total_cents FROM orders WHERE source_ref LIKE 'WEB-%'"))
+    # 2 × list price + 1 × 9.99 less 10% (8.991 → 8.99) + 4.95 postage
+    assert o["WEB-1"] == round(2 * price_e4 / 100) + 899 + 495
+    assert o["WEB-3"] == 450
+    ch, typ = c.execute("SELECT channel, type FROM orders WHERE source_ref = 'WEB-3'").fetchone()
+    assert (ch, typ) == ("phone", "rush")
+
+    j = tmp_path / "more.jsonl"
+    j.write_text("\n".join([
+        json.dumps({"order_ref": "EDI-9", "customer": cust, "channel": "edi", "sku": sku, "qty": 4}),
+        json.dumps({"order_ref": "EDI-9", "customer": cust, "channel": "edi", "sku": sku, "qty": 1, "unit_price": 2.5}),
+        "not json",
+    ]) + "\n")
+    s = json_lines(run_cli("--db", str(demo_db), "import", str(j), "--json", "--rejects", str(tmp_path / "j.csv"),
+                           check=True).stdout)[-1]
+    assert (s["format"], s["orders"], s["lines"], s["rejects"]) == ("jsonl", 1, 1, 2)
+    assert set(_rejects(tmp_path / "j.csv").values()) == {"bad-row"}
+    assert run_cli("--db", str(demo_db), "check").returncode == 0

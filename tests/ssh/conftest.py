@@ -1,0 +1,299 @@
+"""Fixtures for the SSH tests: the real OpenSSH client against a real `orderq serve` process.
+
+- `keys`: ed25519 key pairs made with ssh-keygen (alice, bob, sam, carol registered; stranger not).
+- `serve(...)`: starts `orderq serve --port 0` on 127.0.0.1 and reads the port from its log.
+- `tmux`: a private tmux server for real-terminal sessions (resize, keys, screen text).
+- `PipeClient`: `ssh -tt` with pipes, for many sessions at once and for killing the client.
+Everything polls with a deadline; nothing sleeps a fixed time.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, run_cli
+
+FAKE_APP = Path(__file__).with_name("fake_app.py")
+ORDERQ = Path(sys.executable).parent / "orderq"
+SSH_ENV_VARS = ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY", "SSH_AUTH_SOCK")
+
+
+def wait_for(pred: Callable[[], object], timeout: float, what: str, step: float = 0.05) -> object:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(step)
+
+
+def pid_alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SSH_ENV_VARS and not k.startswith("TMUX")}
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("keys")
+    out = {}
+    for name in ("alice", "bob", "sam", "carol", "stranger"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(d / name)],
+                       check=True, capture_output=True)
+        out[name] = d / name
+    return out
+
+
+@pytest.fixture(scope="session")
+def ssh_db_template(tmp_path_factory: pytest.TempPathFactory, keys: dict[str, Path]) -> Path:
+    """Made once: the demo database (300 orders, seed 1) with alice's, bob's, sam's and carol's keys."""
+    p = tmp_path_factory.mktemp("ssh-template") / "demo.db"
+    run_cli("--db", str(p), "demo", "--orders", "300", "--seed", "1", check=True)
+    for name in ("alice", "bob", "sam", "carol"):
+        run_cli("--db", str(p), "users", "key", "add", name, f"{keys[name]}.pub", check=True)
+    assert not Path(f"{p}-wal").exists() or Path(f"{p}-wal").stat().st_size == 0
+    return p
+
+
+@pytest.fixture
+def ssh_db(ssh_db_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the template (stranger's key is not registered)."""
+    p = tmp_path / "orderq.db"
+    shutil.copyfile(ssh_db_template, p)
+    return p
+
+
+def db_rows(db: Path, sql: str, *args: object) -> list[tuple]:
+    """What the database says right now (a short read, as any other session would do)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+class Serve:
+    """One `orderq serve` process."""
+
+    def __init__(self, db: Path, workdir: Path, *, fake: bool = True, args: tuple[str, ...] = (),
+                 env: dict[str, str] | None = None, host_key: Path | str | None = None) -> None:
+        self.db = db
+        self.workdir = workdir
+        self.markers = workdir / "markers"
+        self.markers.mkdir(parents=True, exist_ok=True)
+        self.logfile = workdir / f"serve-{uuid.uuid4().hex[:6]}.log"
+        cmd = [str(ORDERQ), "--db", str(db), "serve", "--port", "0"]
+        if host_key != "":  # "" = the default place, beside the database
+            cmd += ["--host-key", str(host_key or workdir / "host_key")]
+        cmd += args
+        if fake:
+            cmd += ["--command", f"{sys.executable} {FAKE_APP} {{user}} {{screen}}"]
+        self._log = open(self.logfile, "wb")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self._log, cwd=REPO,
+                                     env=clean_env(ORDERQ_TEST_MARKERS=str(self.markers), **(env or {})),
+                                     start_new_session=True)
+        m = self.wait_log(r"listening on 127\.0\.0\.1:(\d+)", 20)
+        self.port = int(m.group(1))
+
+    @property
+    def log(self) -> str:
+        return self.logfile.read_text(errors="replace")
+
+    def wait_log(self, pattern: str, timeout: float = 10) -> re.Match:
+        def found() -> re.Match | None:
+            m = re.search(pattern, self.log)
+            if m is None and self.proc.poll() is not None:
+                raise AssertionError(f"orderq serve exited {self.proc.returncode}:\n{self.log}")
+            return m
+
+        return wait_for(found, timeout, f"{pattern!r} in the server log")  # type: ignore[return-value]
+
+    def ssh_argv(self, key: Path, user: str, *extra: str, known_hosts: str = "/dev/null",
+                 strict: str = "no") -> list[str]:
+        return ["ssh", "-o", f"StrictHostKeyChecking={strict}", "-o", f"UserKnownHostsFile={known_hosts}",
+                "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
+                "-o", "ConnectTimeout=10", "-F", "/dev/null", "-i", str(key), "-p", str(self.port),
+                *extra, f"{user}@127.0.0.1"]
+
+    def run_ssh(self, key: Path, user: str, *extra: str, command: list[str] = (), timeout: float = 20,
+                **kw) -> subprocess.CompletedProcess[str]:  # noqa: ANN003
+        return subprocess.run([*self.ssh_argv(key, user, *extra, **kw), *command], capture_output=True,
+                              text=True, timeout=timeout, stdin=subprocess.DEVNULL, env=clean_env())
+
+    def markers_named(self, name: str) -> list[Path]:
+        return sorted(self.markers.glob(f"{name}-*"))
+
+    def stop(self, timeout: float = 15) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+
+@pytest.fixture
+def serve(ssh_db: Path, tmp_path: Path) -> Iterator[Callable[..., Serve]]:
+    started: list[Serve] = []
+
+    def _start(*args: str, fake: bool = True, db: Path | None = None, env: dict[str, str] | None = None,
+               host_key: Path | str | None = None) -> Serve:
+        s = Serve(db or ssh_db, tmp_path, fake=fake, args=args, env=env, host_key=host_key)
+        started.append(s)
+        return s
+
+    yield _start
+    for s in started:
+        s.stop()
+
+
+class PipeClient:
+    """`ssh -tt` with pipes: a PTY is requested though no terminal is attached."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, env=clean_env(TERM="xterm-256color"))
+        self._buf = bytearray()
+        self._lock = threading.Lock()
+        self._t = threading.Thread(target=self._pump, daemon=True)
+        self._t.start()
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        while True:
+            chunk = os.read(self.proc.stdout.fileno(), 4096)
+            if not chunk:
+                return
+            with self._lock:
+                self._buf += chunk
+
+    @property
+    def text(self) -> str:
+        with self._lock:
+            return self._buf.decode(errors="replace")
+
+    def expect(self, pattern: str, timeout: float = 10) -> re.Match:
+        def found() -> re.Match | None:
+            return re.search(pattern, self.text)
+
+        try:
+            return wait_for(found, timeout, f"{pattern!r} from ssh")  # type: ignore[return-value]
+        except AssertionError as e:
+            raise AssertionError(f"{e}; got so far: {self.text!r}") from None
+
+    def send(self, data: bytes) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def wait(self, timeout: float = 10) -> int:
+        return self.proc.wait(timeout)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        if self.proc.stdin:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+        self._t.join(2)
+
+
+@pytest.fixture
+def pipe_client() -> Iterator[Callable[[list[str]], PipeClient]]:
+    clients: list[PipeClient] = []
+
+    def _open(argv: list[str]) -> PipeClient:
+        c = PipeClient(argv)
+        clients.append(c)
+        return c
+
+    yield _open
+    for c in clients:
+        c.close()
+
+
+class Tmux:
+    """A private tmux server (its own socket and an empty config), one window per session."""
+
+    def __init__(self, workdir: Path) -> None:
+        if shutil.which("tmux") is None:
+            raise AssertionError("tmux is required for the real-terminal SSH tests")
+        self.socket = f"orderq-ssh-{uuid.uuid4().hex[:8]}"
+        self.conf = workdir / "tmux.conf"
+        self.conf.write_text('set -g default-terminal "xterm-256color"\nset -g remain-on-exit on\n'
+                             "set -g history-limit 2000\n")
+
+    def tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["tmux", "-L", self.socket, "-f", str(self.conf), *args], capture_output=True,
+                              text=True, check=check, env=clean_env())
+
+    def new(self, name: str, argv: list[str], cols: int = 100, rows: int = 30) -> None:
+        import shlex
+
+        # the shell prints the exit status on the pane: tmux's own pane_dead_status is not always set
+        self.tmux("new-session", "-d", "-s", name, "-x", str(cols), "-y", str(rows),
+                  f'{shlex.join(argv)}; echo "[exited $?]"')
+
+    def capture(self, name: str) -> str:
+        return self.tmux("capture-pane", "-p", "-J", "-t", name, "-S", "-200").stdout
+
+    def send(self, name: str, *keys: str) -> None:
+        self.tmux("send-keys", "-t", name, *keys)
+
+    def resize(self, name: str, cols: int, rows: int) -> None:
+        self.tmux("resize-window", "-t", name, "-x", str(cols), "-y", str(rows))
+
+    def dead(self, name: str) -> bool:
+        return self.tmux("display-message", "-p", "-t", name, "#{pane_dead}").stdout.strip() == "1"
+
+    def exit_status(self, name: str) -> int:
+        """The exit status of the command the pane ran (ssh)."""
+        return int(self.wait_text(name, r"\[exited (\d+)\]").group(1))
+
+    def wait_text(self, name: str, pattern: str, timeout: float = 10) -> re.Match:
+        def found() -> re.Match | None:
+            return re.search(pattern, self.capture(name))
+
+        try:
+            return wait_for(found, timeout, f"{pattern!r} on the tmux screen")  # type: ignore[return-value]
+        except AssertionError as e:
+            raise AssertionError(f"{e}; screen:\n{self.capture(name)}") from None
+
+    def close(self) -> None:
+        self.tmux("kill-server", check=False)
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    t = Tmux(tmp_path)
+    yield t
+    t.close()

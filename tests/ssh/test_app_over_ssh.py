@@ -1,0 +1,196 @@
+"""The real app (`orderq tui`) served by `orderq serve`, driven with the real OpenSSH client.
+
+What a rep notices: the queue appears, `c` claims, `q` quits, and the claim goes back; a killed
+client or a crashed session never strands work; the role decides what is allowed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.conftest import json_lines, run_cli
+from tests.ssh.conftest import db_rows, pid_alive, wait_for
+
+pytestmark = [pytest.mark.ssh]
+
+
+def claimed_by(db, user: str) -> list[str]:  # noqa: ANN001
+    return [r[0] for r in db_rows(db, "SELECT number FROM orders WHERE claimed_by = ? ORDER BY number", user)]
+
+
+def online(db, user: str) -> list[int]:  # noqa: ANN001
+    """The pids of the user's live app sessions (the app records its row once it is up)."""
+    return [r[0] for r in db_rows(db, "SELECT pid FROM sessions WHERE user = ?", user)]
+
+
+def test_rep_claims_in_the_queue_quits_and_the_claim_goes_back(serve, keys, tmux, ssh_db) -> None:  # noqa: ANN001
+    server = serve(fake=False)
+    tmux.new("a", server.ssh_argv(keys["alice"], "alice"), cols=120, rows=35)
+    tmux.wait_text("a", r"alice \(rep\)", timeout=20)
+    tmux.wait_text("a", r"SO-\d{6}")
+    assert claimed_by(ssh_db, "alice") == []
+    tmux.send("a", "c")
+    held = wait_for(lambda: claimed_by(ssh_db, "alice"), 10, "alice's claim in the database")
+    assert len(held) == 1
+    tmux.wait_text("a", rf"{held[0]}.*working.*alice")
+    tmux.send("a", "q")
+    wait_for(lambda: tmux.dead("a"), 15, "ssh to end after q")
+    assert tmux.exit_status("a") == 0
+    assert claimed_by(ssh_db, "alice") == []
+    assert db_rows(ssh_db, "SELECT state FROM orders WHERE number = ?", held[0]) == [("queued",)]
+    server.wait_log(r"session end user=alice .*reason=quit exit=0")
+    assert online(ssh_db, "alice") == []
+
+
+def test_killing_the_ssh_client_ends_the_session_and_gives_the_claim_back(serve, keys, pipe_client,
+                                                                          ssh_db) -> None:  # noqa: ANN001
+    server = serve(fake=False)
+    client = pipe_client(server.ssh_argv(keys["alice"], "alice", "-tt"))
+    pid = wait_for(lambda: online(ssh_db, "alice"), 20, "alice's session to come up")[0]  # type: ignore[index]
+    assert pid == int(server.wait_log(r"session start user=alice .* pid=(\d+)").group(1))
+    client.expect("Claim next", timeout=20)  # the queue screen's footer: keys go to the queue now
+    client.send(b"c")
+    held = wait_for(lambda: claimed_by(ssh_db, "alice"), 10, "alice's claim")
+    client.proc.send_signal(signal.SIGKILL)
+    wait_for(lambda: not pid_alive(pid), 5, "the session process to exit within 5 s of the client's death")
+    assert claimed_by(ssh_db, "alice") == []
+    (data,) = db_rows(ssh_db, "SELECT data FROM events WHERE ref = ? AND action = 'unclaim' AND actor = 'alice'",
+                      held[0])  # type: ignore[index]
+    assert json.loads(data[0])["why"] == "session ended"
+    # it left on the PTY hang-up, not on the server's SIGKILL fallback
+    end = server.wait_log(r"session end user=alice .*reason=(.*) exit=")
+    assert end.group(1) == "client gone"
+    assert online(ssh_db, "alice") == []
+
+
+def test_ten_sessions_claim_at_once_and_a_crash_strands_nothing(serve, keys, pipe_client, ssh_db) -> None:  # noqa: ANN001
+    server = serve(fake=False)
+    first_event = db_rows(ssh_db, "SELECT MAX(id) FROM events")[0][0]
+
+    def claims_made() -> dict[str, str]:
+        """token -> order number, for the claims taken during this test"""
+        rows = db_rows(ssh_db, "SELECT ref, data FROM events WHERE id > ? AND action = 'claim'", first_event)
+        return {json.loads(d)["token"]: ref for ref, d in rows}
+
+    def still_held(tokens: dict[str, str]) -> list[str]:
+        held = {t for (t,) in db_rows(ssh_db, "SELECT claim_token FROM orders WHERE claim_token IS NOT NULL")}
+        return sorted(n for t, n in tokens.items() if t in held)
+
+    users = ["alice", "bob", "sam"]
+    clients = [pipe_client(server.ssh_argv(keys[users[i % 3]], users[i % 3], "-tt")) for i in range(10)]
+    wait_for(lambda: len(db_rows(ssh_db, "SELECT id FROM sessions")) == 10, 60, "ten app sessions")
+    pids = [int(p) for p in re.findall(r"session start .* pid=(\d+)", server.log)]
+    assert len(pids) == 10
+    for c in clients:
+        c.expect("Claim next", timeout=30)
+        c.send(b"c")
+    wait_for(lambda: len(claims_made()) == 10, 30, "ten claims")
+    tokens = claims_made()
+    assert len(set(tokens.values())) == 10  # ten different orders: nothing claimed twice
+    # one session crashes: the others keep working
+    victim = pids[4]
+    victim_user = db_rows(ssh_db, "SELECT user FROM sessions WHERE pid = ?", victim)[0][0]
+    os.kill(victim, signal.SIGKILL)
+    server.wait_log(r"session end .*reason=crashed \(signal 9\)")
+    crashed = wait_for(lambda: [c for c in clients if "ended unexpectedly (signal 9)" in c.text], 10, "the notice")
+    assert len(crashed) == 1  # type: ignore[arg-type]
+    for c in clients:
+        if c not in crashed:  # type: ignore[operator]
+            assert c.proc.poll() is None
+            c.send(b"q")
+    for c in clients:
+        if c not in crashed:  # type: ignore[operator]
+            assert c.wait(20) == 0
+    # everyone who quit gave their claims back; the crashed session's claim waits for its lease
+    (stranded,) = still_held(tokens)
+    assert db_rows(ssh_db, "SELECT claimed_by FROM orders WHERE number = ?", stranded) == [(victim_user,)]
+    assert run_cli("--db", str(ssh_db), "check").returncode == 0
+    later = (datetime.now(UTC) + timedelta(minutes=11)).isoformat()
+    run_cli("--db", str(ssh_db), "--now", later, "claim", "--user", "bob", "--json", check=True)
+    assert still_held(tokens) == []
+    assert db_rows(ssh_db, "SELECT actor FROM events WHERE ref = ? AND action = 'lease_expired' AND id > ?",
+                   stranded, first_event) == [("system",)]
+
+
+def test_the_role_decides_through_ssh(serve, keys, tmux, ssh_db) -> None:  # noqa: ANN001
+    """carol (returns) sees the queue but the service layer refuses her a claim; alice (rep) is
+    refused the supervisors' wallboard. Each refusal is a message on screen and an audit event."""
+    server = serve(fake=False)
+    tmux.new("c", server.ssh_argv(keys["carol"], "carol"), cols=120, rows=35)
+    tmux.wait_text("c", r"carol \(returns\)", timeout=20)
+    tmux.send("c", "c")
+    tmux.wait_text("c", r"carol \(returns\) may not order work")
+    assert claimed_by(ssh_db, "carol") == []
+    tmux.new("a", server.ssh_argv(keys["alice"], "alice"), cols=120, rows=35)
+    tmux.wait_text("a", r"alice \(rep\)", timeout=20)
+    tmux.send("a", "w")
+    tmux.wait_text("a", r"alice \(rep\) may not wallboard view")
+    refused = json_lines(run_cli("--db", str(ssh_db), "events", "--json").stdout)
+    got = {(e["actor"], e["data"]["action"]) for e in refused if e["action"] == "refused"}
+    assert {("carol", "order.work"), ("alice", "wallboard.view")} <= got
+    for name in ("c", "a"):
+        tmux.send(name, "q")
+    wait_for(lambda: tmux.dead("c") and tmux.dead("a"), 15, "both sessions to end")
+
+
+def test_an_idle_rep_is_disconnected_and_her_claim_goes_back(serve, keys, pipe_client, ssh_db) -> None:  # noqa: ANN001
+    server = serve("--idle-timeout", "3", fake=False)
+    first_event = db_rows(ssh_db, "SELECT MAX(id) FROM events")[0][0]
+    client = pipe_client(server.ssh_argv(keys["alice"], "alice", "-tt"))
+    client.expect("Claim next", timeout=20)
+    client.send(b"c")
+    (number,) = wait_for(lambda: [r[0] for r in db_rows(
+        ssh_db, "SELECT ref FROM events WHERE id > ? AND action = 'claim' AND actor = 'alice'", first_event)],
+        10, "alice's claim")  # type: ignore[misc]
+    # output keeps flowing (the clock in the header, the live feed) but only keys count
+    client.expect(r"orderq: disconnected after 3 s without a key press", timeout=20)
+    assert client.wait() == 0
+    assert claimed_by(ssh_db, "alice") == []
+    assert db_rows(ssh_db, "SELECT state FROM orders WHERE number = ?", number) == [("queued",)]
+    end = server.wait_log(r"session end user=alice .*reason=(.*) exit=(-?\d+)")
+    assert end.groups() == ("idle", "0")  # the app stopped on SIGTERM by itself, in time
+
+
+def test_stopping_the_server_gives_every_claim_back_and_tells_the_rep(serve, keys, pipe_client,
+                                                                      ssh_db) -> None:  # noqa: ANN001
+    server = serve(fake=False)
+    first_event = db_rows(ssh_db, "SELECT MAX(id) FROM events")[0][0]
+    client = pipe_client(server.ssh_argv(keys["alice"], "alice", "-tt"))
+    client.expect("Claim next", timeout=20)
+    client.send(b"c")
+    (number,) = wait_for(lambda: [r[0] for r in db_rows(
+        ssh_db, "SELECT ref FROM events WHERE id > ? AND action = 'claim' AND actor = 'alice'", first_event)],
+        10, "alice's claim")  # type: ignore[misc]
+    server.proc.send_signal(signal.SIGTERM)
+    client.expect("orderq: the server is shutting down; please reconnect later", timeout=15)
+    client.wait()
+    assert server.proc.wait(15) == 0
+    assert db_rows(ssh_db, "SELECT state, claimed_by FROM orders WHERE number = ?", number) == [("queued", None)]
+    assert server.log.count("reason=shutdown exit=0") == 1  # the app left by itself, in time
+
+
+def test_a_client_that_stops_answering_is_dropped_and_its_claim_goes_back(serve, keys, pipe_client,
+                                                                         ssh_db) -> None:  # noqa: ANN001
+    """A network drop without FIN/RST, simulated by freezing the ssh client (SIGSTOP): the server's
+    keepalive probes go unanswered, it drops the connection, and the session ends as if killed."""
+    server = serve("--keepalive", "0.5", fake=False)
+    first_event = db_rows(ssh_db, "SELECT MAX(id) FROM events")[0][0]
+    client = pipe_client(server.ssh_argv(keys["alice"], "alice", "-tt"))
+    client.expect("Claim next", timeout=20)
+    pid = int(server.wait_log(r"session start user=alice .* pid=(\d+)").group(1))
+    client.send(b"c")
+    (number,) = wait_for(lambda: [r[0] for r in db_rows(
+        ssh_db, "SELECT ref FROM events WHERE id > ? AND action = 'claim' AND actor = 'alice'", first_event)],
+        10, "alice's claim")  # type: ignore[misc]
+    client.proc.send_signal(signal.SIGSTOP)
+    try:
+        wait_for(lambda: not pid_alive(pid), 15, "the session of a silent client to end")
+        assert db_rows(ssh_db, "SELECT claimed_by FROM orders WHERE number = ?", number) == [(None,)]
+        assert server.wait_log(r"session end user=alice .*reason=(.*) exit=").group(1) == "client gone"
+    finally:
+        client.proc.send_signal(signal.SIGCONT)

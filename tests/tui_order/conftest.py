@@ -1,0 +1,45 @@
+"""Fixtures for the order screens: a demo database and a desk for a named user."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One demo database per test session (60 orders, seed 3); tests copy it."""
+    p = tmp_path_factory.mktemp("tui_order") / "template.db"
+    run_cli("--db", str(p), "demo", "--orders", "60", "--seed", "3", check=True)
+    return p
+
+
+@pytest.fixture
+def desk_db(demo_template: Path, tmp_path: Path) -> Path:
+    import sqlite3
+
+    dest = tmp_path / "desk.db"
+    src = sqlite3.connect(demo_template)
+    dst = sqlite3.connect(dest)
+    src.backup(dst)
+    src.close()
+    dst.execute("PRAGMA journal_mode=WAL")
+    dst.close()
+    return dest
+
+
+def count_orders(path: Path) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0])
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def orders_in():
+    return count_orders

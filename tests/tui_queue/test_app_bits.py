@@ -1,0 +1,74 @@
+"""Small pieces of the app shell: the refusal screen, the keymap file, the theme files."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from tui.keymap import keymap_path, load_keymap, parse_keymap
+
+
+async def test_refusal_screen_says_why_and_exits_2() -> None:
+    from tui.app import RefusalApp
+
+    app = RefusalApp("unknown user 'mallory': ask an admin to run `orderq users add mallory --role …`")
+    async with app.run_test(size=(100, 20)) as pilot:
+        await pilot.pause()
+        text = str(app.screen.query_one("Static").render())
+        assert "access refused" in text and "mallory" in text
+        await pilot.press("x")
+        await pilot.pause()
+    assert app.return_code == 2
+
+
+def test_keymap_file_forms_and_problems(tmp_path: Path) -> None:
+    mapping, problems = parse_keymap('"queue.claim-next" = "x"\n[queue]\nsearch = ["s", "slash"]\n'
+                                     '[app]\nhelp = 3\n')
+    assert mapping == {"queue.claim-next": "x", "queue.search": "s,slash"}
+    assert problems == ["app.help: expected a key name or a list of key names"]
+    assert parse_keymap('[keys]\n"queue.mine" = "M"\n')[0] == {"queue.mine": "M"}
+    assert parse_keymap("this is = = not toml")[1][0].startswith("not valid TOML")
+    assert load_keymap(tmp_path / "missing.toml") == ({}, [])
+    assert keymap_path({"ORDERQ_KEYS": "/x/keys.toml"}) == Path("/x/keys.toml")
+    assert keymap_path({"XDG_CONFIG_HOME": "/cfg"}) == Path("/cfg/orderq/keys.toml")
+
+
+async def test_bad_keys_file_is_reported_not_fatal(queue_db: Path, make_app, tmp_path: Path,  # noqa: ANN001
+                                                   monkeypatch) -> None:
+    keys = tmp_path / "keys.toml"
+    keys.write_text("[queue\n")
+    monkeypatch.setenv("ORDERQ_KEYS", str(keys))
+    app = make_app(queue_db, keys_file=True)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        assert any("keys file" in n.message and "not valid TOML" in n.message for n in app._notifications)
+
+
+def test_theme_files_validate(tmp_path: Path) -> None:
+    import pytest
+
+    from themes import load_themes, theme_specs
+
+    names = {t.name for t in load_themes()}
+    assert names >= {"orderq-dark", "orderq-light", "wallboard-hc", "green-screen"}
+    for spec in theme_specs():  # every theme defines the slack colours the queue uses
+        assert {"slack-overdue", "slack-at-risk", "slack-soon", "slack-ok", "mine"} <= set(spec.variables)
+    (tmp_path / "bad.toml").write_text('name = "bad"\nprimary = "#fff"\ncolour = "typo"\n')
+    with pytest.raises(ValueError, match="bad.toml"):
+        theme_specs(tmp_path)
+
+
+async def test_idle_session_ends_and_gives_back(queue_db: Path, make_app) -> None:  # noqa: ANN001
+    import sqlite3
+
+    from tests.tui_queue.conftest import wait_until
+
+    app = make_app(queue_db, idle_timeout=60)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.press("c")
+        await pilot.pause()
+        number = app.claims.items()[0].number
+        assert not app._hung_up
+        app.idle_timeout = 0.2  # now nobody types for longer than that
+        assert await wait_until(pilot, lambda: app._hung_up, timeout=10)
+    c = sqlite3.connect(queue_db)
+    assert c.execute("SELECT claimed_by FROM orders WHERE number = ?", (number,)).fetchone()[0] is None
+    c.close()

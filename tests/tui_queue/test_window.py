@@ -1,0 +1,44 @@
+"""The queue window the screen reads: same rows, in the same order, as sorting everything would give."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from db import orders_read
+from db.orders_read import QueueFilter
+
+OPEN = ("queued", "in_progress", "on_hold")
+
+
+def _reference(c: sqlite3.Connection, f: QueueFilter, offset: int, limit: int) -> list[int]:
+    where, args = f.where()
+    return [r[0] for r in c.execute(
+        f"SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id{where}"
+        " ORDER BY o.due_at, o.priority_level, o.tier_rank, o.total_cents DESC, o.id LIMIT ? OFFSET ?",
+        [*args, limit, offset])]
+
+
+@pytest.mark.parametrize("f", [
+    QueueFilter(states=OPEN),
+    QueueFilter(states=("in_progress", "on_hold")),
+    QueueFilter(states=("queued",)),
+    QueueFilter(states=OPEN, channels=("phone", "email")),
+    QueueFilter(states=OPEN, priorities=("P1",)),
+    QueueFilter(states=OPEN, search="Granite"),
+    QueueFilter(states=("released", "shipped", "queued")),
+    QueueFilter(),
+])
+def test_window_matches_a_full_sort(queue_db: Path, f: QueueFilter) -> None:
+    c = sqlite3.connect(queue_db)
+    c.row_factory = sqlite3.Row
+    try:
+        total = orders_read.count(c, f)
+        for offset in (0, 1, 17, max(0, total - 5), total + 3):
+            got = [r["id"] for r in orders_read.window(c, f, offset, 16)]
+            assert got == _reference(c, f, offset, 16), (f, offset)
+        for oid in _reference(c, f, 0, 1000)[::37]:
+            assert _reference(c, f, 0, 1000).index(oid) == orders_read.position(c, f, oid)
+    finally:
+        c.close()

@@ -1,0 +1,434 @@
+"""The orderq Textual app: one per session (local terminal or SSH), holding the signed-in desk.
+
+It owns what every screen shares:
+- the one change feed (db.feed.ChangeFeed) in an exclusive worker; after each batch it posts
+  `StoreChanged(events)` to every screen on the stack;
+- the session's claim registry, renewed at half the lease and given back on exit, SIGHUP,
+  SIGTERM, or when the terminal goes away (stdin hang-up or EOF: see NOTES.md "EOF spin");
+- the `sessions` row (reps online) with its heartbeat;
+- themes, the keymap file, the command palette (every binding of the current screen) and F1 help.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import select
+import signal
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from textual import events, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Static
+
+from core.errors import ClaimLost, OrderqError
+from core.models import Event
+from core.permissions import Action
+from db.service import Desk
+from tui.messages import StoreChanged
+
+log = logging.getLogger("orderq.tui")
+
+#: screens the app can open by name: (module under tui.screens, class name)
+SCREENS = {
+    "queue": ("queue", "QueueScreen"),
+    "returns": ("returns", "ReturnsScreen"),
+    "wallboard": ("wallboard", "WallboardScreen"),
+}
+#: screens only some roles may open (checked by the service layer's permission, and logged if refused)
+SCREEN_PERMISSION = {"wallboard": Action.WALLBOARD}
+TTY_CHECK_S = 1.0
+EXIT_WATCHDOG_S = 3.0
+
+
+def screen_class(module: str, name: str) -> type | None:
+    """A screen class from tui.screens.<module>, or None while that screen's branch has not landed."""
+    full = f"tui.screens.{module}"
+    try:
+        mod = importlib.import_module(full)
+    except ModuleNotFoundError as e:
+        if e.name == full:
+            return None
+        raise
+    return getattr(mod, name, None)
+
+
+@dataclass(frozen=True)
+class HeldClaim:
+    queue: str   # "orders" | "returns"
+    number: str
+    token: str
+
+
+class ClaimRegistry:
+    """The claims this session holds, so the app can renew them and give them back on exit."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, HeldClaim] = {}
+
+    def add(self, queue: str, number: str, token: str) -> None:
+        self._held[number] = HeldClaim(queue, number, token)
+
+    def remove(self, number: str) -> None:
+        self._held.pop(number, None)
+
+    def token_for(self, number: str) -> str | None:
+        held = self._held.get(number)
+        return held.token if held else None
+
+    def by_token(self, token: str) -> HeldClaim | None:
+        return next((h for h in self._held.values() if h.token == token), None)
+
+    def items(self) -> list[HeldClaim]:
+        return list(self._held.values())
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def __contains__(self, number: object) -> bool:
+        return number in self._held
+
+
+class OrderqApp(App[int]):
+    TITLE = "orderq"
+    #: the first screen's stylesheet, parsed with the app's own at start-up: pushing a screen whose
+    #: CSS is not loaded yet re-parses every stylesheet, which would delay the first paint
+    CSS_PATH = [Path(__file__).resolve().parent / "screens" / "queue.tcss"]
+    CSS = """
+    Screen { background: $background; }
+    """
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("ctrl+p", "command_palette", "Palette", id="app.palette", priority=True, show=False),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit-now", show=False, priority=True),
+    ]
+
+    def __init__(self, desk: Desk, *, screen: str = "queue", theme: str | None = None, feed: bool = True,
+                 keymap: dict[str, str] | None = None, session: bool = True,
+                 idle_timeout: float | None = None) -> None:
+        super().__init__()
+        if idle_timeout is None and os.environ.get("ORDERQ_IDLE_TIMEOUT"):
+            try:
+                idle_timeout = float(os.environ["ORDERQ_IDLE_TIMEOUT"])
+            except ValueError:
+                idle_timeout = None
+        #: end the session after this many seconds without keyboard (or mouse) input; output never counts
+        self.idle_timeout = idle_timeout if idle_timeout and idle_timeout > 0 else None
+        self._last_input = time.monotonic()
+        self.desk = desk
+        self.claims = ClaimRegistry()
+        self.first_screen = screen if screen in SCREENS else "queue"
+        self.use_feed = feed
+        self.record_session = session
+        self.session_id: int | None = None
+        self._released = False
+        self._hung_up = False
+        self._feed = None
+        self._startup_notes: list[tuple[str, str]] = []
+
+        from themes import DEFAULT_THEME, WALLBOARD_THEME, load_themes
+
+        for t in load_themes():
+            self.register_theme(t)
+        wanted = theme or (WALLBOARD_THEME if self.first_screen == "wallboard" else DEFAULT_THEME)
+        if wanted not in self.available_themes:
+            self._startup_notes.append((f"unknown theme {wanted!r}; using {DEFAULT_THEME}", "warning"))
+            wanted = DEFAULT_THEME
+        self.theme = wanted
+
+        if keymap is None:
+            from tui.keymap import load_keymap
+
+            keymap, problems = load_keymap()
+            self._startup_notes += [(f"keys file: {p}", "warning") for p in problems]
+        if keymap:
+            self.set_keymap(keymap)
+
+    # ---- start and stop ----------------------------------------------------------------
+    def on_mount(self) -> None:
+        from db.feed import ChangeFeed
+
+        # the cursor is taken now, so nothing committed while the first screen paints is missed
+        self._feed = ChangeFeed(self.desk.store.conn, self.desk.store.path)
+        lease_s = self.desk.ctx.rules.lease.total_seconds()
+        self.set_interval(max(1.0, lease_s / 2), self.renew_claims)
+        if not self.is_headless:
+            self._install_signal_handlers()
+            self.set_interval(TTY_CHECK_S, self._check_tty)
+        if self.idle_timeout:
+            self.set_interval(min(1.0, max(0.1, self.idle_timeout / 4)), self._check_idle)
+        self._open_first_screen()
+        # paint first: the watcher (watchfiles pulls in anyio) and the session row come right after
+        self.call_after_refresh(self._start_background)
+
+    def _start_background(self) -> None:
+        if self.record_session and self.session_id is None and not self._released:
+            try:
+                from db.service.sessions import HEARTBEAT_S
+
+                self.session_id = self.desk.sessions.start(self.screen_name())
+                self.set_interval(HEARTBEAT_S, self._heartbeat)
+                # the row's screen at once, not at the next beat: `orderq serve` spares a wallboard
+                # from its idle timeout by reading it
+                self.screen_change_signal.subscribe(self, lambda _screen: self._heartbeat())
+            except OrderqError as e:
+                log.warning("could not record the session: %s", e)
+        if self.use_feed:
+            self._run_feed()
+        for msg, severity in self._startup_notes:
+            self.notify(msg, severity=severity)  # type: ignore[arg-type]
+
+    def _open_first_screen(self) -> None:
+        from tui.screens.queue import QueueScreen
+
+        self.push_screen(QueueScreen(self.desk))
+        if self.first_screen != "queue":
+            self.open_screen(self.first_screen)
+
+    def open_screen(self, name: str, *args: Any) -> bool:
+        """Push a named screen if the user may see it and its module exists; else say why not."""
+        need = SCREEN_PERMISSION.get(name)
+        if need is not None:
+            try:
+                self.desk.ctx.require(need)
+            except OrderqError as e:
+                self.notify(e.message, severity="error", timeout=6)
+                return False
+        module, cls_name = SCREENS[name]
+        cls = screen_class(module, cls_name)
+        if cls is None:
+            self.notify(f"the {name} screen is not installed in this build", severity="warning")
+            return False
+        self.push_screen(cls(self.desk, *args))
+        return True
+
+    async def on_unmount(self) -> None:
+        if self._feed is not None:
+            self._feed.stop()
+        self.release_all()
+
+    def release_all(self) -> int:
+        """Give back every claim this session holds and drop its session row. Safe to call twice."""
+        if self._released:
+            return 0
+        self._released = True
+        n = 0
+        by_queue: dict[str, list[str]] = {}
+        for h in self.claims.items():
+            by_queue.setdefault(h.queue, []).append(h.token)
+        for queue, tokens in by_queue.items():
+            service = self.desk.orders if queue == "orders" else getattr(self.desk, queue, None)
+            give_back = getattr(service, "give_back", None)
+            if give_back is None:
+                continue
+            try:
+                n += int(give_back(tokens) or 0)
+            except Exception:  # noqa: BLE001 - leases expire anyway; never die on the way out
+                log.exception("could not give back %s claims", queue)
+        for h in self.claims.items():
+            self.claims.remove(h.number)
+        if self.session_id is not None:
+            try:
+                self.desk.sessions.end(self.session_id)
+            except Exception:  # noqa: BLE001
+                log.exception("could not end the session row")
+        return n
+
+    # ---- hang-up, signals, tty ------------------------------------------------------------
+    def _install_signal_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self.hang_up, sig.name)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
+
+    def _check_tty(self) -> None:
+        """Exit when the terminal is gone: a hung-up or closed stdin (no SIGHUP after some SSH drops)."""
+        try:
+            fd = 0
+            p = select.poll()
+            p.register(fd, select.POLLIN)
+            for _fd, ev in p.poll(0):
+                if ev & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
+                    self.hang_up("tty hang-up")
+                    return
+            if not os.isatty(fd):
+                os.fstat(fd)
+        except (OSError, ValueError):
+            self.hang_up("tty gone")
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self._last_input = time.monotonic()
+        await super().on_event(event)
+
+    def _check_idle(self) -> None:
+        if self.idle_timeout and time.monotonic() - self._last_input >= self.idle_timeout:
+            self.hang_up(f"idle for {self.idle_timeout:g} s")
+
+    def hang_up(self, why: str = "hang-up") -> None:
+        """The session is over (signal or lost terminal): give claims back first, then leave."""
+        if self._hung_up:
+            return
+        self._hung_up = True
+        log.info("session ends: %s", why)
+        self.release_all()
+        if not self.is_headless:  # a dead terminal can wedge the output thread: never outlive it by long
+            watchdog = threading.Timer(EXIT_WATCHDOG_S, os._exit, (0,))
+            watchdog.daemon = True
+            watchdog.start()
+        self.exit(0)
+
+    # ---- the change feed -------------------------------------------------------------------
+    @work(exclusive=True, group="feed", exit_on_error=False)
+    async def _run_feed(self) -> None:
+        import asyncio
+
+        from db.feed import ChangeFeed
+
+        while True:
+            feed = self._feed
+            try:
+                async for batch in feed.batches():
+                    self._dispatch(batch)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - a busy database or odd filesystem: resume shortly
+                log.exception("change feed failed; resuming")
+                await asyncio.sleep(1.0)
+                self._feed = ChangeFeed(self.desk.store.conn, self.desk.store.path, cursor=feed.cursor)
+
+    def feed_poke(self) -> None:
+        """After this session's own commit: refresh every screen now (data_version misses own commits)."""
+        if self._feed is None:
+            return
+        if self.use_feed:
+            self._feed.poke()
+        else:
+            batch = self._feed.pending()
+            if batch:
+                self._dispatch(batch)
+
+    def _dispatch(self, batch: list[Event]) -> None:
+        self._note_lost_claims(batch)
+        for screen in list(self.screen_stack):
+            screen.post_message(StoreChanged(batch))
+
+    def _note_lost_claims(self, batch: list[Event]) -> None:
+        me = self.desk.actor.name
+        for ev in batch:
+            data = ev.data or {}
+            tok = data.get("token")
+            if data.get("claim") != "drop" or not tok:
+                continue
+            held = self.claims.by_token(tok)
+            if held is None:
+                continue
+            self.claims.remove(held.number)
+            if ev.actor != me:
+                what = ev.action.replace("_", " ")
+                self.notify(f"{held.number}: your claim ended ({what} by {ev.actor})", severity="warning",
+                            timeout=8)
+
+    # ---- leases and heartbeat ----------------------------------------------------------------
+    def renew_claims(self) -> None:
+        for h in self.claims.items():
+            service = self.desk.orders if h.queue == "orders" else getattr(self.desk, h.queue, None)
+            renew = getattr(service, "renew", None)
+            if renew is None:
+                continue
+            try:
+                renew(h.number, h.token)
+            except ClaimLost as e:
+                self.claims.remove(h.number)
+                self.notify(f"{h.number}: {e.message}", severity="error", timeout=10)
+            except OrderqError as e:
+                log.warning("renewing %s failed: %s", h.number, e)
+
+    def _heartbeat(self) -> None:
+        if self.session_id is None:
+            return
+        try:
+            self.desk.sessions.beat(self.session_id, self.screen_name())
+        except OrderqError as e:
+            log.warning("heartbeat failed: %s", e)
+
+    def screen_name(self) -> str:
+        scr = self.screen
+        return getattr(scr, "SCREEN_NAME", None) or type(scr).__name__.removesuffix("Screen").lower()
+
+    # ---- help and palette ----------------------------------------------------------------------
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+            return
+        self.push_screen(HelpScreen.for_screen(self.screen))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every binding of the screen the palette was opened on, then Textual's own commands."""
+        seen: set[str] = set()
+        for key, active in screen.active_bindings.items():
+            b = active.binding
+            if not b.description or not b.id or b.action in ("command_palette", "app.command_palette"):
+                continue
+            title = b.description
+            if title in seen:
+                continue
+            seen.add(title)
+            keys = b.key_display or self.get_key_display(b)
+            yield SystemCommand(title, f"key: {keys}" + (f"  ({b.id})" if b.id else ""),
+                                partial(self.run_action, b.action, active.node))
+        for cmd in super().get_system_commands(screen):
+            if cmd.title not in seen:
+                yield cmd
+
+
+class RefusalScreen(Screen[None]):
+    BINDINGS = [Binding("escape,q,enter", "app.quit", "Close", id="refusal.close")]
+    DEFAULT_CSS = """
+    RefusalScreen { align: center middle; }
+    RefusalScreen > Static { width: 70; height: auto; border: heavy $error; padding: 1 2; }
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        from rich.markup import escape
+
+        yield Static(f"[b]orderq: access refused[/b]\n\n{escape(self.message)}\n\nPress any key to close.")
+
+    def on_key(self) -> None:
+        self.app.exit(2, return_code=2)
+
+
+class RefusalApp(App[int]):
+    """What an unknown or disabled user sees instead of the queue (exit status 2)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def on_mount(self) -> None:
+        self.push_screen(RefusalScreen(self.message))
+        self.set_timer(60, lambda: self.exit(2, return_code=2))  # nobody at the keyboard: do not hold the session open
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        self.exit(2, return_code=2)

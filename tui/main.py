@@ -1,0 +1,54 @@
+"""Running the TUI for one session: `python -m tui`, and what `orderq tui` hands over to.
+
+The CLI resolves who is at the keyboard and opens the desk (or refuses); this module only runs
+the app and makes sure, whatever way it ends, that the session's claims go back.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from core.errors import OrderqError
+from db.service import Desk
+
+
+def refuse(message: str) -> int:
+    """An unknown or disabled user: a refusal screen on a terminal, always one line on stderr; exit 2."""
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        from tui.app import RefusalApp
+
+        try:
+            RefusalApp(message).run()
+        except Exception:  # noqa: BLE001 - the line below still says it
+            pass
+    print(f"orderq: {message}", file=sys.stderr)
+    return 2
+
+
+def run(desk: Desk, *, screen: str = "queue", theme: str | None = None) -> int:
+    from tui.app import OrderqApp
+
+    app = OrderqApp(desk, screen=screen, theme=theme)
+    try:
+        rc = app.run()
+    finally:
+        app.release_all()
+        desk.store.close()
+    return int(rc or 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from db.service.identity import session_user
+    from db.store import default_db_path
+
+    p = argparse.ArgumentParser(prog="python -m tui", description="the orderq TUI")
+    p.add_argument("--db", default=None)
+    p.add_argument("--user")
+    p.add_argument("--theme")
+    p.add_argument("--screen", choices=["queue", "returns", "wallboard"], default="queue")
+    args = p.parse_args(argv)
+    try:
+        desk = Desk.open(args.db or default_db_path(), session_user(args.user))
+    except OrderqError as e:
+        return refuse(e.message)
+    return run(desk, screen=args.screen, theme=args.theme)

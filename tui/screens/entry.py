@@ -1,0 +1,346 @@
+"""Keyboard-only order entry for phone, fax, email and walk-in orders.
+
+Enter moves to the next field: customer → SKU → qty → discount → the next line's SKU; Enter on a
+blank SKU in the last line submits (so does Ctrl+S anywhere). F4 lists customers or SKUs. The
+service prices the lines, classifies the order and sets any credit or stock hold; the result
+screen says what it did and why. Nothing is written until the whole form is valid.
+"""
+from __future__ import annotations
+
+
+from textual.actions import SkipAction
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Input, Label, Static
+
+from core.enums import Channel
+from core.errors import OrderqError
+from core.lookup import resolve
+from core.models import Customer, Order
+from core.money import fmt
+from core.triage import classify, due_text, humanize
+from db.service import Desk
+from tui.messages import StoreChanged
+from tui.widgets.binding_commands import BindingCommands
+from tui.widgets.footer import SteadyFooter
+from tui.widgets.lines_grid import CodeSuggester, LinesGrid, put, settle
+from tui.widgets.note_dialog import Confirm
+from tui.widgets.prompt_list import PromptList
+
+#: the channels a rep enters by hand, first = default; online/EDI arrive by import but may be keyed too
+ENTRY_CHANNELS = [Channel.PHONE, Channel.FAX, Channel.EMAIL, Channel.WALK_IN, Channel.ONLINE, Channel.EDI]
+
+
+def customer_choices(customers: list[Customer]) -> list[tuple[str, str]]:
+    return [(c.code, f"{c.name} · {c.tier.value.replace('_', ' ')}") for c in customers]
+
+
+class EntryResult(ModalScreen[bool]):
+    """What the service did with the new order: number, class, due, holds and why."""
+
+    BINDINGS = [
+        Binding("enter", "again", "New order", id="entry-result.again", priority=True),
+        Binding("escape", "done", "Back", id="entry-result.back", priority=True),
+    ]
+    DEFAULT_CSS = """
+    EntryResult { align: center middle; }
+    EntryResult > Vertical { width: 84; height: auto; border: round $success; background: $surface; padding: 1 2; }
+    EntryResult.-held > Vertical { border: round $warning; }
+    EntryResult Label { width: 100%; }
+    EntryResult .res-title { text-style: bold; }
+    EntryResult .res-hold { color: $warning; text-style: bold; }
+    EntryResult .res-keys { color: $text-muted; margin-top: 1; }
+    """
+
+    def __init__(self, order: Order, now) -> None:  # noqa: ANN001
+        super().__init__()
+        self.order = order
+        self.now = now
+
+    def compose(self) -> ComposeResult:
+        o = self.order
+        with Vertical():
+            yield Label(f"{o.number} created for {o.customer.code} {o.customer.name}", classes="res-title")
+            yield Label(f"class {o.priority.value}: {o.priority_source}")
+            yield Label(f"due {o.due_at:%Y-%m-%d %H:%M} UTC ({due_text(o.due_at, self.now)})")
+            yield Label(f"{len(o.lines)} line{'s' if len(o.lines) != 1 else ''} · total {fmt(o.total)} · {o.state.value.replace('_', ' ')}")
+            if o.hold_reason:
+                yield Label(f"ON HOLD ({o.hold_reason.value}): {o.hold_note or ''}", classes="res-hold")
+                if o.hold_reason.value == "credit":
+                    yield Label("A supervisor must lift a credit hold.", classes="res-hold")
+            if o.queue_reason:
+                yield Label(f"queued for a rep: {o.queue_reason}")
+            if o.straight_through:
+                yield Label("released straight through (no rep needed)")
+            yield Label("Enter: next order   Esc: back", classes="res-keys")
+
+    def on_mount(self) -> None:
+        self.set_class(self.order.hold_reason is not None, "-held")
+
+    def action_again(self) -> None:
+        self.dismiss(True)
+
+    def action_done(self) -> None:
+        self.dismiss(False)
+
+
+class EntryScreen(Screen):
+    CSS_PATH = "entry.tcss"
+    COMMANDS = {BindingCommands}
+    BINDINGS = [
+        Binding("ctrl+s", "submit", "Submit", id="entry.submit", priority=True),
+        Binding("enter", "advance", "Next field", id="entry.next", show=False, priority=True),
+        Binding("f4", "prompt", "List (F4)", id="entry.prompt"),
+        Binding("f5", "channel", "Channel", id="entry.channel"),
+        Binding("f6", "order_type", "Type", id="entry.type"),
+        Binding("escape", "back", "Back", id="entry.back"),
+    ]
+
+    def __init__(self, desk: Desk) -> None:
+        super().__init__()
+        self.desk = desk
+        self.customers = desk.catalog.customers()
+        self.customer_by_code = {c.code: c for c in self.customers}
+        self.customer_items = customer_choices(self.customers)
+        self.products = desk.catalog.products()
+        self.types = list(desk.ctx.rules.request_types)
+        self.channel = ENTRY_CHANNELS[0]
+        self.order_type = "standard" if "standard" in self.types else self.types[0]
+        self.customer: Customer | None = None
+        self.submitting = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="entry-form"):
+            yield Label("New order", id="entry-title")
+            with Horizontal(id="entry-customer-row"):
+                yield Label("Customer ", classes="entry-label")
+                yield Input(placeholder="code or name (F4 lists)", id="entry-customer", compact=True,
+                            suggester=CodeSuggester([c.code for c in self.customers]), select_on_focus=False)
+                yield Label("", id="entry-customer-info")
+            yield Label("", id="entry-customer-error", classes="entry-error")
+            yield Static("", id="entry-meta")
+            yield LinesGrid(self.products, id="entry-lines")
+            yield Static("", id="entry-totals")
+        yield SteadyFooter(compact=True)
+
+    def on_mount(self) -> None:
+        self.sub_title = f"{self.desk.actor.name}"
+        self.customer_input.focus()
+        self.refresh_meta()
+        self.refresh_totals()
+
+    # ---- parts -------------------------------------------------------------------------
+    @property
+    def customer_input(self) -> Input:
+        return self.query_one("#entry-customer", Input)
+
+    @property
+    def grid(self) -> LinesGrid:
+        return self.query_one(LinesGrid)
+
+    def set_customer_error(self, message: str | None) -> None:
+        err = self.query_one("#entry-customer-error", Label)
+        err.update(f"⚠ {message}" if message else "")
+        err.display = bool(message)
+        self.customer_input.set_class(bool(message), "-invalid")
+
+    def set_customer(self, code: str | None) -> Customer | None:
+        cust = self.customer_by_code.get(code) if code else None
+        self.customer = cust
+        info = self.query_one("#entry-customer-info", Label)
+        if cust is None:
+            put(info, "")
+        else:
+            if self.customer_input.value != cust.code:
+                with self.customer_input.prevent(Input.Changed):
+                    self.customer_input.value = cust.code
+            avail = cust.credit_limit - cust.open_balance
+            put(info, f"{cust.name} · {cust.tier.value.replace('_', ' ')} · credit {fmt(cust.credit_limit)}"
+                        f" · balance {fmt(cust.open_balance)} · available {fmt(avail)}")
+            self.set_customer_error(None)
+        self.refresh_meta()
+        self.refresh_totals()
+        return cust
+
+    def refresh_meta(self) -> None:
+        text = f"Channel [b]{self.channel.value}[/b] (F5)   Type [b]{self.order_type}[/b] (F6)"
+        if self.customer is not None:
+            try:
+                cls = classify(self.desk.ctx.rules, self.order_type, self.customer.tier)
+                text += f"   → class {cls.priority.value} ({cls.source}), SLA {humanize(self.desk.ctx.rules.sla(cls.priority))}"
+            except OrderqError:
+                pass
+        put(self.query_one("#entry-meta", Static), text)
+
+    def refresh_totals(self) -> None:
+        grid = self.grid
+        filled = grid.filled_rows()
+        total = grid.total()
+        text = f"{len(filled)} line{'s' if len(filled) != 1 else ''} · total {fmt(total)}"
+        if self.customer is not None:
+            after = self.customer.open_balance + total
+            if after > self.customer.credit_limit:
+                text += (f"   [b $warning]over credit limit by {fmt(after - self.customer.credit_limit)}:"
+                         " it will go on a credit hold[/]")
+        text += "   ·   Enter next field · Enter on blank SKU or Ctrl+S submits"
+        put(self.query_one("#entry-totals", Static), text)
+
+    # ---- customer field ----------------------------------------------------------------
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input is self.customer_input:
+            exact = self.customer_by_code.get(event.input.value.strip().upper())
+            if exact is not None:
+                self.set_customer(exact.code)
+            elif self.customer is not None:
+                self.set_customer(None)
+            self.set_customer_error(None)
+
+    async def action_advance(self) -> None:
+        """Enter in the customer field (the lines grid has its own): in turn with the key stream."""
+        if self.focused is not self.customer_input:
+            raise SkipAction()  # the grid's own Enter (or the focused widget's) takes it
+        await settle(self.customer_input)
+        text = self.customer_input.value.strip()
+        if not text:
+            self.set_customer_error("customer is empty (type a code or name, F4 lists them)")
+            return
+        if self.set_customer(resolve(text, self.customer_items)) is not None:
+            self.grid.focus_first()
+        else:
+            self.prompt_customer(text)
+
+    def prompt_customer(self, initial: str) -> None:
+        def picked(code: str | None) -> None:
+            if code is None:
+                self.set_focus(self.customer_input)
+                return
+            self.set_customer(code)
+            self.grid.focus_first()
+
+        self.app.push_screen(PromptList("Customer", self.customer_items, initial), picked)
+
+    def action_prompt(self) -> None:
+        if self.focused is self.customer_input:
+            text = self.customer_input.value.strip()
+            self.prompt_customer("" if self.customer else text)
+        else:
+            self.grid.action_prompt_sku()
+
+    def action_channel(self) -> None:
+        i = ENTRY_CHANNELS.index(self.channel)
+        self.channel = ENTRY_CHANNELS[(i + 1) % len(ENTRY_CHANNELS)]
+        self.refresh_meta()
+
+    def action_order_type(self) -> None:
+        i = self.types.index(self.order_type)
+        self.order_type = self.types[(i + 1) % len(self.types)]
+        self.refresh_meta()
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self.customer_input.value.strip() or self.grid.filled_rows())
+
+    def action_back(self) -> None:
+        """Esc leaves; with something typed it asks first, so one stray key never loses an order."""
+        if not self.dirty:
+            self._leave()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._leave()
+
+        self.app.push_screen(Confirm("Discard this order? Nothing has been saved.", "Enter: discard",
+                                     "Esc: keep typing"), answered)
+
+    def _leave(self) -> None:
+        if self.app.screen is self:
+            self.app.pop_screen()
+
+    # ---- live --------------------------------------------------------------------------
+    def on_store_changed(self, message: StoreChanged) -> None:
+        deltas: dict[str, int] = {}
+        for e in message.events:
+            for sku, d in (e.data.get("stock") or {}).items():
+                deltas[sku] = deltas.get(sku, 0) + int(d)
+        if deltas:
+            self.grid.apply_stock(deltas)
+
+    # ---- the lines ---------------------------------------------------------------------
+    def on_lines_grid_changed(self, _event: LinesGrid.Changed) -> None:
+        self.refresh_totals()
+
+    def on_lines_grid_done(self, _event: LinesGrid.Done) -> None:
+        self.action_submit()
+
+    # ---- submit ------------------------------------------------------------------------
+    def validate_form(self):  # noqa: ANN201 - the first bad widget or None
+        first = None
+        text = self.customer_input.value.strip()
+        if self.customer is None or text.upper() != self.customer.code:
+            self.customer = None
+            code = resolve(text, self.customer_items)
+            if code is None or self.set_customer(code) is None:
+                self.set_customer_error(f"unknown customer {text!r} (F4 lists them)" if text else "customer is empty")
+                first = self.customer_input
+        bad_line = self.grid.validate()
+        return first or bad_line
+
+    def action_submit(self) -> None:
+        if self.submitting:
+            return
+        bad = self.validate_form()
+        if bad is not None:
+            bad.focus()
+            self.app.bell()
+            return
+        assert self.customer is not None
+        self.submitting = True
+        try:
+            order = self.desk.orders.create(customer=self.customer.code, channel=self.channel.value,
+                                            type=self.order_type, lines=self.grid.line_inputs())
+        except OrderqError as e:
+            self.show_refusal(e)
+            return
+        finally:
+            self.submitting = False
+        poke = getattr(self.app, "feed_poke", None)
+        if poke:
+            poke()
+        self.notify(f"{order.number} created" + (f", on {order.hold_reason.value} hold" if order.hold_reason else ""))
+        self.app.push_screen(EntryResult(order, self.desk.now()), self.after_result)
+
+    def show_refusal(self, e: OrderqError) -> None:
+        field = e.field or ""
+        if field == "customer":
+            self.set_customer_error(e.message)
+            self.customer_input.focus()
+        elif field.startswith("lines"):
+            w = self.grid.show_error(field, e.message)
+            if w is not None:
+                w.focus()
+        else:
+            self.notify(e.message, severity="error", title="Not saved")
+
+    async def after_result(self, again: bool | None) -> None:
+        if again:
+            await self.reset()
+        else:
+            self._leave()
+
+    async def reset(self) -> None:
+        old = self.grid
+        new = LinesGrid(self.products, id="entry-lines")
+        await old.remove()
+        await self.query_one("#entry-form").mount(new, before=self.query_one("#entry-totals"))
+        with self.customer_input.prevent(Input.Changed):
+            self.customer_input.value = ""
+        self.set_customer(None)
+        self.set_customer_error(None)
+        self.channel = ENTRY_CHANNELS[0]
+        self.order_type = "standard" if "standard" in self.types else self.types[0]
+        self.refresh_meta()
+        self.refresh_totals()
+        self.customer_input.focus()

@@ -1,0 +1,561 @@
+"""Order processing: one order, worked with the keyboard.
+
+Header (number, customer and tier, channel, type, class and why, due countdown, state, who holds
+it), the lines grid, totals, the checklist (1-9 tick a step), hold / unhold / release / cancel,
+editing the lines of a claimed order, and the order's history from the event log. Every action
+goes through `desk.orders` with this session's claim token; a refusal is a notification, or a
+message next to the field in a dialog. The screen follows the store live: when another session
+claims or changes this order it reloads and says who did what.
+
+Leaving with Esc gives the claim back (the order returns to the queue, as a rep expects when they
+walk away from it); `b` goes back and keeps the claim, which the app keeps renewing.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Label, Static
+
+from core import orders as machine
+from core.enums import HoldReason, OrderState
+from core.errors import DomainError, OrderqError
+from core.models import Event, Order
+from core.money import fmt
+from core.triage import Slack, due_text, slack
+from db.service import Desk
+from tui.messages import StoreChanged
+from tui.widgets.binding_commands import BindingCommands
+from tui.widgets.footer import SteadyFooter
+from tui.widgets.lines_grid import LinesGrid
+from tui.widgets.note_dialog import NoteDialog
+from tui.widgets.prompt_list import PromptList
+
+HOLD_REASONS: dict[HoldReason, str] = {
+    HoldReason.CUSTOMER_INFO: "waiting on the customer for information (SLA paused)",
+    HoldReason.CUSTOMER_REQUEST: "the customer asked us to wait (SLA paused)",
+    HoldReason.PRICING: "pricing to be confirmed",
+    HoldReason.STOCK: "a line needs more stock than is available",
+    HoldReason.CREDIT: "over the credit limit (only a supervisor lifts it)",
+}
+CANCEL_REASONS = [
+    ("customer cancelled", "the customer called off the order"),
+    ("duplicate order", "entered twice"),
+    ("no stock, no substitute", "cannot be supplied"),
+    ("pricing not accepted", "the customer refused the price"),
+    ("entered in error", "wrong customer or wrong items"),
+]
+_SLACK_STYLE = {Slack.OVERDUE: "bold $error", Slack.AT_RISK: "bold $warning", Slack.SOON: "$warning", Slack.OK: "$success"}
+_STATE_STYLE = {
+    OrderState.IN_PROGRESS: "bold $accent", OrderState.ON_HOLD: "bold $warning", OrderState.RELEASED: "bold $success",
+    OrderState.CANCELLED: "bold $error", OrderState.QUEUED: "bold",
+}
+
+
+def pct(d: Decimal) -> str:
+    return "" if d == 0 else f"{d:.2f}".rstrip("0").rstrip(".")
+
+
+def price_text(d: Decimal) -> str:
+    """Two places, or four when the price needs them (0.001 prices exist)."""
+    return f"{d:,.4f}" if d != d.quantize(Decimal("0.01")) else f"{d:,.2f}"
+
+
+def describe(e: Event) -> str:
+    """One event in the words a rep would use."""
+    d = e.data
+    a = e.action
+    if a == "claim":
+        return "claimed it"
+    if a == "unclaim":
+        return "gave it back to the queue"
+    if a == "lease_expired":
+        return "ended a lapsed claim"
+    if a == "force_release":
+        return f"force-released the claim ({d.get('reason') or 'no reason'})"
+    if a == "reassign":
+        return f"reassigned it to {d.get('to')}"
+    if a == "hold":
+        return f"put it on hold ({d.get('reason')}" + (f": {d['note']}" if d.get("note") else "") + ")"
+    if a == "unhold":
+        return f"took it off hold ({d.get('note')})"
+    if a == "tick":
+        return f"ticked '{d.get('step')}'"
+    if a == "untick":
+        return f"unticked '{d.get('step')}'"
+    if a == "lines_changed":
+        return f"changed the lines (total {d.get('total')})"
+    if a == "release":
+        return "released it to fulfilment"
+    if a == "auto_release":
+        return "released it straight through"
+    if a == "cancel":
+        return f"cancelled it ({d.get('reason')})"
+    if a == "override":
+        return f"overrode its class/due ({d.get('reason')})"
+    if a == "created":
+        return f"created it ({d.get('channel')}, {d.get('type')}, {d.get('lines')} lines)"
+    return a.replace("_", " ")
+
+
+class LinesEdit(ModalScreen[Order | None]):
+    """Edit the lines of a claimed order, with the same checks as entry; Ctrl+S saves."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save lines", id="order-lines.save", priority=True),
+        Binding("escape", "cancel", "Discard", id="order-lines.cancel"),
+    ]
+    DEFAULT_CSS = """
+    LinesEdit { align: center middle; }
+    LinesEdit > Vertical { width: 96%; height: 80%; border: round $accent; background: $surface; }
+    LinesEdit .edit-help { color: $text-muted; height: 1; }
+    """
+
+    def __init__(self, desk: Desk, order: Order, token: str | None) -> None:
+        super().__init__()
+        self.desk = desk
+        self.order = order
+        self.token = token
+
+    def compose(self) -> ComposeResult:
+        lines = [(ln.sku, str(ln.qty), pct(ln.discount_pct)) for ln in self.order.lines]
+        with Vertical():
+            yield LinesGrid(self.desk.catalog.products(), lines, id="edit-lines")
+            yield Label("Enter next field · Ctrl+D delete line · F4 list SKUs · Ctrl+S save · Esc discard",
+                        classes="edit-help")
+        yield SteadyFooter(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(Vertical).border_title = f"Lines of {self.order.number}"
+        grid = self.query_one(LinesGrid)
+        grid.rows[0].qty_input.focus() if self.order.lines else grid.focus_first()
+
+    def on_lines_grid_done(self, _event: LinesGrid.Done) -> None:
+        self.action_save()
+
+    def action_save(self) -> None:
+        grid = self.query_one(LinesGrid)
+        bad = grid.validate()
+        if bad is not None:
+            bad.focus()
+            self.app.bell()
+            return
+        try:
+            order = self.desk.orders.set_lines(self.order.number, grid.line_inputs(), token=self.token,
+                                               expected_version=self.order.version)
+        except OrderqError as e:
+            if (e.field or "").startswith("lines."):
+                w = grid.show_error(e.field or "", e.message)
+                if w is not None:
+                    w.focus()
+            else:
+                self.notify(e.message, severity="error", title="Lines not saved")
+            return
+        self.dismiss(order)
+
+    def action_cancel(self) -> None:
+        from tui.widgets.note_dialog import Confirm
+
+        grid = self.query_one(LinesGrid)
+        now = [(li.sku, str(li.qty), str(li.discount_pct)) for li in grid.line_inputs()]
+        was = [(ln.sku, str(ln.qty), pct(ln.discount_pct) or "0") for ln in self.order.lines]
+        if now == was:
+            self.dismiss(None)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(None)
+
+        self.app.push_screen(Confirm("Discard your changes to the lines?", "Enter: discard", "Esc: keep editing"),
+                             answered)
+
+
+class OrderScreen(Screen):
+    CSS_PATH = "order.tcss"
+    COMMANDS = {BindingCommands}
+    BINDINGS = [
+        Binding("escape", "back", "Give back", id="order.back", tooltip="Back to the queue, giving the claim back"),
+        Binding("b", "back_keep", "Keep & back", id="order.back-keep", tooltip="Back to the queue, keeping the claim"),
+        Binding("c", "claim", "Claim", id="order.claim", tooltip="Claim this order"),
+        Binding("1", "tick(1)", "Tick", key_display="1-9", id="order.tick", tooltip="Tick (or untick) checklist step 1"),
+        *[Binding(str(n), f"tick({n})", f"Tick step {n}", show=False, id=f"order.tick-{n}",
+                  tooltip=f"Tick (or untick) checklist step {n}") for n in range(2, 10)],
+        Binding("e", "edit_lines", "Lines", id="order.edit-lines", tooltip="Edit the lines (claimed orders)"),
+        Binding("h", "hold", "Hold", id="order.hold", tooltip="Put on hold with a reason and a note"),
+        Binding("u", "unhold", "Unhold", id="order.unhold", tooltip="Take off hold (needs a note)"),
+        Binding("r", "release", "Release", id="order.release", tooltip="Release to fulfilment"),
+        Binding("x", "cancel_order", "Cancel", id="order.cancel", tooltip="Cancel the order with a reason"),
+        Binding("l", "history", "History", id="order.history", tooltip="Show or hide the history"),
+        Binding("ctrl+r", "reload", "Reload", id="order.reload", show=False, tooltip="Reload from the database"),
+    ]
+
+    def __init__(self, desk: Desk, number: str, token: str | None = None) -> None:
+        super().__init__()
+        self.desk = desk
+        self.number = number
+        self._token = token
+        self.order: Order = desk.orders.get(number)
+        self.number = self.order.number
+
+    # ---- layout ------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static("", id="order-header")
+        with Horizontal(id="order-body"):
+            with Vertical(id="order-left"):
+                yield DataTable(id="order-lines", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="order-totals")
+            with Vertical(id="order-right"):
+                yield Static("", id="order-checklist")
+                yield Static("", id="order-release")
+        yield DataTable(id="order-history", cursor_type="row")
+        yield SteadyFooter(compact=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#order-lines", DataTable)
+        table.add_column("#", key="no", width=2)
+        table.add_column("SKU", key="sku", width=10)
+        table.add_column("Description", key="desc", width=20)
+        table.add_column(Text("Qty", justify="right"), key="qty", width=5)
+        table.add_column(Text("Price", justify="right"), key="price", width=9)
+        table.add_column(Text("Disc%", justify="right"), key="disc", width=5)
+        table.add_column(Text("Amount", justify="right"), key="amount", width=11)
+        hist = self.query_one("#order-history", DataTable)
+        hist.add_columns("When (UTC)", "Who", "What")
+        hist.display = False
+        if self._token is None:
+            reg = getattr(self.app, "claims", None)
+            self._token = reg.token_for(self.number) if reg is not None else None
+        self.query_one("#order-left").border_title = "Lines"
+        self.query_one("#order-right").border_title = "Checklist"
+        self.show()
+        table.focus()
+        # the countdown moves, and the app renews the lease without an event: re-read now and then
+        self.set_interval(10, self.reload)
+
+    # ---- state -------------------------------------------------------------------------
+    @property
+    def me(self) -> str:
+        return self.desk.actor.name
+
+    @property
+    def token(self) -> str | None:
+        return self._token
+
+    @property
+    def mine(self) -> bool:
+        o = self.order
+        return o.claimed_by == self.me and self._token is not None and o.claim_token == self._token
+
+    def _registry(self):  # noqa: ANN202 - the app's claims registry, if any
+        return getattr(self.app, "claims", None)
+
+    def _forget_claim(self) -> None:
+        self._token = None
+        reg = self._registry()
+        if reg is not None:
+            reg.remove(self.number)
+
+    def _poke(self) -> None:
+        poke = getattr(self.app, "feed_poke", None)
+        if poke is not None:
+            poke()
+
+    def reload(self) -> None:
+        try:
+            self.order = self.desk.orders.get(self.number)
+        except OrderqError as e:
+            self.notify(e.message, severity="error")
+            return
+        if self._token is not None and self.order.claim_token != self._token:
+            self._forget_claim()
+        self.show()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    # ---- drawing -----------------------------------------------------------------------
+    def show(self) -> None:
+        self.show_header()
+        self.show_lines()
+        self.show_checklist()
+        self.show_release()
+        if self.query_one("#order-history").display:
+            self.show_history()
+
+    def show_header(self) -> None:
+        o = self.order
+        now = self.desk.now()
+        sl = slack(o.due_at, now, self.desk.ctx.rules)
+        state = o.state.value.replace("_", " ").upper()
+        due = f"[{_SLACK_STYLE[sl]}]due {due_text(o.due_at, now)}[/] ({o.due_at:%Y-%m-%d %H:%M} UTC)"
+        if not o.state.open:
+            due = f"due was {o.due_at:%Y-%m-%d %H:%M} UTC"
+        lines = [
+            f"[b]{o.number}[/]   [{_STATE_STYLE.get(o.state, 'bold')}]{state}[/]   [b]{o.priority.value}[/]   {due}",
+            f"Customer [b]{o.customer.code}[/] {o.customer.name} ([b]{o.customer.tier.value.replace('_', ' ')}[/])"
+            f"   credit {fmt(o.customer.credit_limit)} · balance {fmt(o.customer.open_balance)}",
+            f"Channel [b]{o.channel.value}[/]   Type [b]{o.type}[/]   Class {o.priority.value}: {o.priority_source}",
+        ]
+        if o.claimed_by is None:
+            who = "Not claimed" + ("   (c claims it)" if o.state == OrderState.QUEUED else "")
+        elif o.claimed_by == self.me:
+            who = "Claimed by [b]you[/]" if self.mine else "Claimed by you [b $warning]in another session[/]"
+            if o.lease_expires_at and o.lease_expires_at < now:
+                who += f" · [b $error]lease lapsed at {o.lease_expires_at:%H:%M:%S} UTC[/]: claim it again (c)"
+            elif o.lease_expires_at:
+                who += f" · lease until {o.lease_expires_at:%H:%M:%S} UTC"
+        else:
+            who = f"Claimed by [b $warning]{o.claimed_by}[/]"
+        lines.append(who)
+        if o.hold_reason:
+            lines.append(f"[b $warning]ON HOLD ({o.hold_reason.value})[/]: {o.hold_note or ''}")
+        if o.queue_reason:
+            lines.append(f"Queued for a rep: {o.queue_reason}")
+        self.query_one("#order-header", Static).update("\n".join(lines))
+
+    def show_lines(self) -> None:
+        table = self.query_one("#order-lines", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for ln in self.order.lines:
+            table.add_row(str(ln.line_no), ln.sku, ln.description, Text(str(ln.qty), justify="right"),
+                          Text(price_text(ln.unit_price), justify="right"),
+                          Text(pct(ln.discount_pct), justify="right"), Text(fmt(ln.amount), justify="right"),
+                          key=str(ln.line_no))
+        if self.order.lines:
+            table.move_cursor(row=min(row, len(self.order.lines) - 1))
+        o = self.order
+        sub = sum((ln.amount for ln in o.lines), Decimal(0))
+        charges = sum((c.amount for c in o.charges), Decimal(0))
+        self.query_one("#order-totals", Static).update(
+            f"{len(o.lines)} line{'s' if len(o.lines) != 1 else ''} · subtotal {fmt(sub)} · charges {fmt(charges)} · [b]total {fmt(o.total)}[/]"
+        )
+
+    def show_checklist(self) -> None:
+        o = self.order
+        out = []
+        for n, step in enumerate(o.checklist, start=1):
+            who = o.ticked.get(step)
+            if who:
+                out.append(f"[$success]\\[x][/] {n} {step}  [dim]({who})[/]")
+            else:
+                out.append(f"\\[ ] {n} {step}")
+        if not out:
+            out.append("[dim]no checklist for this type[/]")
+        self.query_one("#order-checklist", Static).update("\n".join(out))
+
+    def release_block(self) -> str | None:
+        """Why `r` would be refused right now, in the service's own words; None when it would go."""
+        o = self.order
+        try:
+            machine.transition(o.state, "release")
+        except DomainError as e:
+            return e.message
+        if not self.mine:
+            return "claim it first (c)" if o.claimed_by is None else f"claimed by {o.claimed_by}"
+        try:
+            machine.guard_release(o.checklist, o.ticked, len(o.lines))
+        except DomainError as e:
+            return e.message
+        return None
+
+    def show_release(self) -> None:
+        block = self.release_block()
+        w = self.query_one("#order-release", Static)
+        if block is None:
+            w.update("[b $success]Ready to release (r)[/]")
+        else:
+            w.update(f"[b]Release blocked[/]: {block}")
+        w.set_class(block is None, "-ready")
+
+    def show_history(self) -> None:
+        hist = self.query_one("#order-history", DataTable)
+        hist.clear()
+        try:
+            events = self.desk.orders.history(self.number)
+        except OrderqError as e:
+            self.notify(e.message, severity="error")
+            return
+        for e in events:
+            hist.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, describe(e))
+        if events:
+            hist.move_cursor(row=len(events) - 1)
+
+    # ---- live --------------------------------------------------------------------------
+    def on_store_changed(self, message: StoreChanged) -> None:
+        mine = [e for e in message.events
+                if e.entity == "order" and (e.entity_id == self.order.id or e.ref == self.number)]
+        if not mine:
+            return
+        had_claim = self.mine
+        self.reload()
+        for e in mine:
+            if e.actor != self.me:
+                self.notify(f"{e.actor} {describe(e)}", title=f"{self.number} changed",
+                            severity="warning" if e.action in ("claim", "force_release", "reassign", "cancel", "hold", "lease_expired") else "information")
+        if had_claim and not self.mine and all(e.actor == self.me for e in mine):
+            self.notify("your claim on this order ended in another session", severity="warning")
+
+    # ---- actions -----------------------------------------------------------------------
+    def _run(self, what: str, fn, *args, **kw) -> bool:  # noqa: ANN001, ANN003
+        try:
+            fn(*args, **kw)
+        except OrderqError as e:
+            self.notify(e.message, severity="error", title=f"{what}: refused")
+            self.reload()
+            return False
+        except Exception as e:  # noqa: BLE001 - never a traceback on the rep's screen
+            self.log.error(f"{what} failed: {e!r}")
+            self.notify(f"{what} failed: {e}; nothing was changed", severity="error")
+            self.reload()
+            return False
+        self._poke()
+        self.reload()
+        return True
+
+    def action_claim(self) -> None:
+        lease = self.order.lease_expires_at
+        if self.mine and not (lease and lease < self.desk.now()):
+            self.notify("you hold this order already")
+            return
+        try:
+            got = self.desk.orders.claim(self.number)
+        except OrderqError as e:
+            self.notify(e.message, severity="error", title="Claim: refused")
+            self.reload()
+            return
+        self._token = got.claim_token
+        reg = self._registry()
+        if reg is not None:
+            reg.add("orders", self.number, got.claim_token)
+        self._poke()
+        self.reload()
+        self.notify(f"{self.number} is yours until {got.lease_expires_at:%H:%M} UTC (renewed while you work)")
+
+    def action_tick(self, n: int) -> None:
+        """Tick step n; on a ticked step, take the tick back (a slip of the finger is one key to undo)."""
+        steps = self.order.checklist
+        if not 1 <= n <= len(steps):
+            self.notify(f"there is no step {n} (the checklist has {len(steps)})", severity="warning")
+            return
+        step = steps[n - 1]
+        if step in self.order.ticked:
+            self._run("Untick", self.desk.orders.untick, self.number, step, token=self.token)
+        else:
+            self._run("Tick", self.desk.orders.tick, self.number, step, token=self.token)
+
+    def action_edit_lines(self) -> None:
+        if not self.mine:
+            self.notify("claim the order first (c) to change its lines", severity="warning")
+            return
+
+        def saved(order: Order | None) -> None:
+            if order is None:
+                return
+            self._poke()
+            self.reload()
+            self.notify(f"lines saved · total {fmt(order.total)}")
+
+        self.app.push_screen(LinesEdit(self.desk, self.order, self.token), saved)
+
+    def action_hold(self) -> None:
+        items = [(r.value, text) for r, text in HOLD_REASONS.items()]
+
+        def reason_picked(reason: str | None) -> None:
+            if reason is None:
+                return
+            token = self.token
+
+            def submit(note: str) -> None:
+                self.desk.orders.hold(self.number, reason, note or None, token=token)
+
+            def done(note: str | None) -> None:
+                if note is None:
+                    return
+                self._forget_claim()
+                self._poke()
+                self.reload()
+                self.notify(f"{self.number} on hold ({reason})")
+
+            self.app.push_screen(NoteDialog(f"Hold {self.number}: {reason}", "Note (what are we waiting for?)",
+                                            submit, placeholder="optional"), done)
+
+        self.app.push_screen(PromptList("Hold reason", items), reason_picked)
+
+    def action_unhold(self) -> None:
+        if self.order.state != OrderState.ON_HOLD:
+            self.notify(f"{self.number} is not on hold", severity="warning")
+            return
+
+        def submit(note: str) -> None:
+            self.desk.orders.unhold(self.number, note)
+
+        def done(note: str | None) -> None:
+            if note is None:
+                return
+            self._poke()
+            self.reload()
+            self.notify(f"{self.number} is off hold and back in the queue")
+
+        reason = self.order.hold_reason.value if self.order.hold_reason else ""
+        self.app.push_screen(NoteDialog(f"Unhold {self.number} ({reason})", "Note (required): why can it go ahead?",
+                                        submit, placeholder="required"), done)
+
+    def action_release(self) -> None:
+        token = self.token
+        if self._run("Release", self.desk.orders.release, self.number, token=token):
+            self._forget_claim()
+            self.show()
+            self.notify(f"{self.number} released to fulfilment · Esc back to the queue")
+
+    def action_cancel_order(self) -> None:
+        def reason_picked(reason: str | None) -> None:
+            if reason is None:
+                return
+            token = self.token
+
+            def submit(text: str) -> None:
+                self.desk.orders.cancel(self.number, text, token=token)
+
+            def done(text: str | None) -> None:
+                if text is None:
+                    return
+                self._forget_claim()
+                self._poke()
+                self.reload()
+                self.notify(f"{self.number} cancelled ({text})")
+
+            self.app.push_screen(NoteDialog(f"Cancel {self.number}", "Reason (edit, then Enter to cancel the order)",
+                                            submit, initial=reason), done)
+
+        self.app.push_screen(PromptList("Cancel reason", CANCEL_REASONS), reason_picked)
+
+    def action_history(self) -> None:
+        hist = self.query_one("#order-history", DataTable)
+        hist.display = not hist.display
+        if hist.display:
+            self.show_history()
+
+    def _leave(self) -> None:
+        if self.app.screen is self:
+            self.app.pop_screen()
+
+    def action_back(self) -> None:
+        if self.mine and self.order.state == OrderState.IN_PROGRESS:
+            try:
+                self.desk.orders.unclaim(self.number, self.token)
+            except OrderqError as e:
+                self.notify(e.message, severity="warning")
+            else:
+                self.notify(f"{self.number} given back to the queue")
+            self._forget_claim()
+            self._poke()
+        self._leave()
+
+    def action_back_keep(self) -> None:
+        self._leave()

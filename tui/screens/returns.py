@@ -1,0 +1,255 @@
+"""The returns queue: live, triaged like orders (fault reasons and key accounts first), with bulk actions.
+
+Keys: `c` claim next, `enter` open, `n` new return, `space` select (bulk), `a` approve, `v` receive
+in full, `s` resolve (each selected return its own transaction; a report lists each outcome),
+`p` approvals view (returns waiting for a supervisor), `m` mine only, `escape` back.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Label, Static
+
+from core.errors import OrderqError
+from core.triage import due_text
+from db.service import Desk
+from db.service.returns import OPEN_STATES, BatchResult
+from tui.messages import StoreChanged
+
+WINDOW = 300  # rows kept in the widget; the queue itself is read as a window in queue order
+
+
+def _when(iso_text: str | None) -> datetime | None:
+    return datetime.fromisoformat(iso_text.replace("Z", "+00:00")) if iso_text else None
+
+
+def app_claims(app) -> object | None:  # noqa: ANN001 - OrderqApp or a test host
+    return getattr(app, "claims", None)
+
+
+def poke(app) -> None:  # noqa: ANN001
+    fn = getattr(app, "feed_poke", None)
+    if fn:
+        fn()
+
+
+class BulkReport(ModalScreen[None]):
+    """Per-item outcome of a bulk action."""
+
+    CSS_PATH = "returns.tcss"
+    BINDINGS = [Binding("escape,enter", "dismiss_report", "Close", id="returns.report-close")]
+
+    def __init__(self, action: str, results: list[BatchResult]) -> None:
+        super().__init__()
+        self.action = action
+        self.results = results
+
+    def compose(self) -> ComposeResult:
+        ok = sum(r.ok for r in self.results)
+        with Vertical(id="bulk-box"):
+            yield Label(f"bulk {self.action}: {ok} done, {len(self.results) - ok} refused", id="bulk-title")
+            body = Text()
+            for r in self.results:
+                body.append("✔ " if r.ok else "✘ ", style="green" if r.ok else "bold red")
+                body.append(f"{r.number}  ", style="bold")
+                body.append(("done: " if r.ok else "refused: ") + r.message + "\n")
+            yield Static(body, id="bulk-body")
+            yield Label("Enter or Esc closes", classes="hint")
+
+    def action_dismiss_report(self) -> None:
+        self.dismiss(None)
+
+
+class ReturnsScreen(Screen):
+    CSS_PATH = "returns.tcss"
+    BINDINGS = [
+        Binding("c", "claim_next", "Claim next", id="returns.claim-next"),
+        Binding("enter", "open", "Open", id="returns.open"),
+        Binding("n", "new", "New return", id="returns.new"),
+        Binding("space", "toggle_select", "Select", id="returns.select"),
+        Binding("a", "bulk('approve')", "Approve", id="returns.approve"),
+        Binding("v", "bulk('receive')", "Receive all", id="returns.receive"),
+        Binding("s", "bulk('resolve')", "Resolve", id="returns.resolve"),
+        Binding("p", "approvals", "Approvals", id="returns.approvals"),
+        Binding("m", "mine", "Mine", id="returns.mine"),
+        Binding("escape", "back", "Back", id="returns.back"),
+    ]
+
+    def __init__(self, desk: Desk, *, approvals: bool = False) -> None:
+        super().__init__()
+        self.desk = desk
+        self.approvals = approvals
+        self.mine = False
+        self.selected: set[str] = set()
+        self.rows: list[dict] = []
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="returns-title")
+        table = DataTable(id="returns-table", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static("", id="returns-why")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.query_one(DataTable)
+        t.add_column(" ", key="sel", width=1)
+        for key, label in (("cls", "cls"), ("number", "return"), ("state", "state"), ("customer", "customer"),
+                           ("orders", "orders"), ("reasons", "reasons"), ("units", "units"), ("refund", "refund"),
+                           ("due", "due"), ("claimed", "claimed by")):
+            t.add_column(label, key=key)
+        self.reload()
+        t.focus()
+
+    # ---- data ------------------------------------------------------------------------
+    @property
+    def current(self) -> str | None:
+        t = self.query_one(DataTable)
+        if not self.rows or t.cursor_row < 0 or t.cursor_row >= len(self.rows):
+            return None
+        return self.rows[t.cursor_row]["number"]
+
+    def reload(self) -> None:
+        keep = self.current
+        states = ("pending_approval",) if self.approvals else OPEN_STATES
+        try:
+            self.rows = self.desk.returns.list(states=states, mine=self.mine, limit=WINDOW)
+        except OrderqError as e:
+            self.rows = []
+            self.notify(e.message, severity="error")
+        now = self.desk.now()
+        t = self.query_one(DataTable)
+        t.clear()
+        numbers = {r["number"] for r in self.rows}
+        self.selected &= numbers
+        for r in self.rows:
+            due = _when(r["due_at"])
+            late = due is not None and due < now
+            units = f"{r['units_received']}/{r['units']}" if r["state"] not in ("requested", "pending_approval",
+                                                                                 "authorized") else str(r["units"])
+            t.add_row(
+                "●" if r["number"] in self.selected else " ",
+                Text(r["priority"], style="bold red" if r["priority"] == "P1" else ""),
+                r["number"], r["state"].replace("_", " "), r["customer"], ",".join(r["orders"]),
+                Text(",".join(r["reasons"]), style="yellow" if r["fault"] else ""), units, r["refund_amount"],
+                Text(due_text(due, now) if due else "", style="bold red" if late else ""),
+                r["claimed_by"] or "", key=r["number"])
+        if keep and keep in numbers:
+            t.move_cursor(row=[r["number"] for r in self.rows].index(keep))
+        view = "Approvals (waiting for a supervisor)" if self.approvals else "Returns queue"
+        sel = f"  ·  {len(self.selected)} selected" if self.selected else ""
+        self.query_one("#returns-title", Label).update(
+            f"{view}{' · mine' if self.mine else ''}  ·  {len(self.rows)} open{sel}  ·  user {self.desk.actor.name}")
+        self._why()
+
+    def _why(self) -> None:
+        n = self.current
+        r = next((x for x in self.rows if x["number"] == n), None)
+        box = self.query_one("#returns-why", Static)
+        if r is None:
+            box.update("no returns here" if not self.rows else "")
+            return
+        pos = self.rows.index(r) + 1
+        tier = r["tier"].replace("_", " ")
+        cls_why = "fault reason" if r["fault"] else "no fault"
+        due = _when(r["due_at"])
+        text = (f"#{pos} in the queue: earliest deadline first · class {r['priority']}: {cls_why}"
+                f"{', ' + tier + ' raises it' if r['tier'] == 'key_account' else ''} · "
+                f"due {due_text(due, self.desk.now()) if due else '?'} · tier {tier} · value {r['refund_amount']}")
+        if r["needs_approval"]:
+            text += f"\nneeds approval: {r['needs_approval']} (requested by {r['requested_by']})"
+        box.update(text)
+
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._why()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        if any(e.entity == "return" for e in message.events):
+            self.reload()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    # ---- actions ---------------------------------------------------------------------
+    def _open(self, number: str, token: str | None) -> None:
+        from tui.screens.return_process import ReturnProcessScreen
+
+        self.app.push_screen(ReturnProcessScreen(self.desk, number, token))
+
+    def action_open(self) -> None:
+        n = self.current
+        if n is None:
+            return
+        claims = app_claims(self.app)
+        self._open(n, claims.token_for(n) if claims else None)
+
+    def action_claim_next(self) -> None:
+        try:
+            got = self.desk.returns.claim_next()
+        except OrderqError as e:
+            self.notify(e.message, severity="error")
+            return
+        if got is None:
+            self.notify("the returns queue is empty")
+            return
+        claims = app_claims(self.app)
+        if claims:
+            claims.add("returns", got.number, got.claim_token)
+        poke(self.app)
+        self._open(got.number, got.claim_token)
+
+    def action_new(self) -> None:
+        from tui.screens.return_entry import ReturnEntryScreen
+
+        self.app.push_screen(ReturnEntryScreen(self.desk))
+
+    def action_toggle_select(self) -> None:
+        n = self.current
+        if n is None:
+            return
+        self.selected.symmetric_difference_update({n})
+        t = self.query_one(DataTable)
+        self.reload()
+        if t.cursor_row < len(self.rows) - 1:
+            t.move_cursor(row=t.cursor_row + 1)
+
+    def action_bulk(self, action: str) -> None:
+        numbers = [r["number"] for r in self.rows if r["number"] in self.selected] or (
+            [self.current] if self.current else [])
+        if not numbers:
+            return
+        claims = app_claims(self.app)
+        tokens = {n: t for n in numbers if claims and (t := claims.token_for(n))}
+        results = self.desk.returns.bulk(action, numbers, tokens)
+        if claims and action == "resolve":
+            for r in results:
+                if r.ok:
+                    claims.remove(r.number)
+        self.selected.clear()
+        ok = sum(r.ok for r in results)
+        self.notify(f"{action}: {ok} of {len(results)} done" + (f", {len(results) - ok} refused" if ok < len(results) else ""),
+                    severity="information" if ok == len(results) else "warning")
+        poke(self.app)
+        self.reload()
+        self.app.push_screen(BulkReport(action, results))
+
+    def action_approvals(self) -> None:
+        self.approvals = not self.approvals
+        self.selected.clear()
+        self.reload()
+
+    def action_mine(self) -> None:
+        self.mine = not self.mine
+        self.reload()
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()

@@ -1,0 +1,381 @@
+"""The supervisor's wallboard: big numbers, queue by class, throughput, breaches, returns, reps.
+
+Live: every StoreChanged recomputes from the indexed KPI reads (db/service/kpi.py), at most
+4 times a second; a slow timer also runs so breaches that happen by the clock alone show up.
+Supervisor actions on the selected breached / at-risk item: open it, reassign, force-release,
+override its class, each through the service layer (which refuses anyone else).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Digits, Footer, Input, Label, Sparkline, Static
+
+from core.errors import OrderqError
+from core.kpi import duration_text
+from core.triage import humanize
+from db.convert import dt
+from db.service import Desk
+from db.service.kpi import Wallboard
+from tui.messages import StoreChanged
+
+MIN_INTERVAL_S = 0.25   # at most 4 refreshes a second
+TICK_S = 5.0            # breaches happen by the clock too
+THEME = "wallboard-hc"
+
+
+def hmm(seconds: float | None) -> str:
+    """Cycle times for Digits: H:MM ('-:--' when unknown)."""
+    if seconds is None:
+        return "-:--"
+    m = int(round(seconds / 60))
+    return f"{m // 60}:{m % 60:02d}"
+
+
+class FormModal(ModalScreen[str | None]):
+    """A small keyboard form: fields, enter submits through `submit` (which may refuse), escape cancels.
+
+    A refusal is shown next to the field it names (or under the form), and the form stays open.
+    """
+
+    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel", id="wallboard.form-cancel")]
+    DEFAULT_CSS = """
+FormModal {
+    align: center middle;
+}
+FormModal #form {
+    width: 60;
+    max-width: 100%;
+    height: auto;
+    border: thick $primary;
+    background: $surface;
+    padding: 1 2;
+}
+FormModal #form-title {
+    text-style: bold;
+}
+FormModal .error {
+    color: $error;
+    height: auto;
+}
+FormModal .hint {
+    color: $text-muted;
+}
+"""
+
+    def __init__(self, title: str, fields: list[tuple[str, str, str]],
+                 submit: Callable[[dict[str, str]], str]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.fields = fields
+        self.submit = submit
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form"):
+            yield Label(self.title_text, id="form-title")
+            for name, label, placeholder in self.fields:
+                yield Label(label)
+                yield Input(placeholder=placeholder, id=f"f-{name}")
+                yield Label("", id=f"e-{name}", classes="error")
+            yield Label("", id="e-form", classes="error")
+            yield Label("enter: submit · escape: cancel", classes="hint")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        inputs = list(self.query(Input))
+        idx = inputs.index(event.input)
+        if idx < len(inputs) - 1:
+            inputs[idx + 1].focus()
+            return
+        values = {name: self.query_one(f"#f-{name}", Input).value for name, _, _ in self.fields}
+        for lbl in self.query(".error"):
+            lbl.update("")  # type: ignore[attr-defined]
+        try:
+            msg = self.submit(values)
+        except OrderqError as e:
+            target = f"#e-{e.field}" if e.field and self.query(f"#e-{e.field}") else "#e-form"
+            self.query_one(target, Label).update(e.message)
+            return
+        self.dismiss(msg)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class WallboardScreen(Screen):
+    CSS_PATH = "wallboard.tcss"
+    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (40, "-tall")]
+    BINDINGS: ClassVar = [
+        Binding("escape", "back", "Back", id="wallboard.back"),
+        Binding("enter", "open_item", "Open", id="wallboard.open"),
+        Binding("a", "reassign", "Reassign", id="wallboard.reassign"),
+        Binding("x", "force_release", "Force-release", id="wallboard.force-release"),
+        Binding("o", "override", "Override class", id="wallboard.override"),
+        Binding("f5", "refresh_now", "Refresh", id="wallboard.refresh"),
+    ]
+
+    def __init__(self, desk: Desk) -> None:
+        super().__init__()
+        self.desk = desk
+        self.data: Wallboard | None = None
+        self.refused: str | None = None
+        self.refreshes = 0
+        self._last = 0.0
+        self._pending = False
+        self._prev_theme: str | None = None
+
+    # ---- layout -------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static("Wallboard", id="title")
+        with Horizontal(id="bignums"):
+            for key, label in (("depth", "queued"), ("breached", "breached"), ("risk", "at risk"),
+                               ("met", "SLA met %"), ("p50", "p50 h:mm"), ("p90", "p90 h:mm")):
+                with Vertical(classes="tile", id=f"tile-{key}"):
+                    yield Label(label, classes="tile-label")
+                    yield Digits("-", id=f"d-{key}")
+        with Horizontal(id="middle"):
+            with Vertical(id="classes", classes="panel"):
+                yield Label("Queue by class", classes="panel-title")
+                for p in ("P1", "P2", "P3", "P4"):
+                    yield Static("", id=f"bar-{p}", classes="bar")
+            with Vertical(id="flow", classes="panel"):
+                yield Label("Released per hour, last 12 h", classes="panel-title")
+                yield Sparkline([0] * 12, id="spark")
+                yield Static("", id="rates")
+            with Vertical(id="returns", classes="panel"):
+                yield Label("Returns", classes="panel-title")
+                yield Static("", id="returns-figures")
+        with Horizontal(id="lists"):
+            with Vertical(id="items-panel", classes="panel"):
+                yield Label("Breached and at risk (enter open · a reassign · x force-release · o override)",
+                            classes="panel-title")
+                yield DataTable(id="items", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="reps-panel", classes="panel"):
+                yield Label("Reps", classes="panel-title")
+                yield DataTable(id="reps", cursor_type="none")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        items = self.query_one("#items", DataTable)
+        items.add_columns("", "order", "cls", "due", "held by", "customer")
+        reps = self.query_one("#reps", DataTable)
+        reps.add_columns("rep", "on", "rel", "avg", "holding")
+        if THEME in getattr(self.app, "available_themes", {}):
+            self._prev_theme = self.app.theme
+            self.app.theme = THEME
+        self.recompute()
+        self.call_after_refresh(self._paint_bars)
+        self.set_interval(TICK_S, self.recompute)
+        items.focus()
+
+    def on_unmount(self) -> None:
+        if self._prev_theme is not None and self.app.theme == THEME:
+            try:
+                self.app.theme = self._prev_theme
+            except Exception:  # noqa: BLE001 - the app may be shutting down
+                pass
+
+    # ---- live ---------------------------------------------------------------------------
+    def on_store_changed(self, message: StoreChanged) -> None:
+        self.schedule_refresh()
+
+    def schedule_refresh(self) -> None:
+        """Recompute now, or once at the end of the current 250 ms slot (throttled, never dropped)."""
+        wait = MIN_INTERVAL_S - (time.monotonic() - self._last)
+        if wait <= 0:
+            self.recompute()
+        elif not self._pending:
+            self._pending = True
+            self.set_timer(wait, self._deferred)
+
+    def _deferred(self) -> None:
+        self._pending = False
+        self.recompute()
+
+    def action_refresh_now(self) -> None:
+        self.recompute()
+
+    def recompute(self) -> None:
+        self._last = time.monotonic()
+        try:
+            data = self.desk.kpi.wallboard(items=5 if self.size.height < 40 else max(5, (self.size.height - 24) // 2))
+        except OrderqError as e:
+            if self.refused != e.message:
+                self.refused = e.message
+                self.query_one("#title", Static).update(f"Wallboard: {e.message}")
+                self.notify(e.message, severity="error")
+            return
+        self.refused = None
+        self.data = data
+        self.refreshes += 1
+        self._paint(data)
+
+    # ---- painting -----------------------------------------------------------------------
+    def _paint(self, d: Wallboard) -> None:
+        o, r = d.report["orders"], d.report["returns"]
+        depth = o["queue_depth"]
+        self.query_one("#title", Static).update(
+            f"Wallboard {d.now.astimezone():%H:%M:%S} · queued {sum(depth.values())} · in progress "
+            f"{o['in_progress']} · on hold {o['on_hold']} · oldest wait {duration_text(o['oldest_wait_s'])}")
+        met = o["sla_met_pct"]
+        values = {
+            "depth": str(sum(depth.values())), "breached": str(o["sla_breached_open"]),
+            "risk": str(o["sla_at_risk"]), "met": "--" if met is None else f"{met:.0f}",
+            "p50": hmm(o["cycle_time_p50_s"]), "p90": hmm(o["cycle_time_p90_s"]),
+        }
+        for k, v in values.items():
+            self.query_one(f"#d-{k}", Digits).update(v)
+        self.query_one("#tile-breached").set_class(o["sla_breached_open"] > 0, "alert")
+        self.query_one("#tile-risk").set_class(o["sla_at_risk"] > 0, "warn")
+        self._paint_bars()
+        self.query_one("#spark", Sparkline).data = list(d.throughput)
+        self.query_one("#rates", Static).update(
+            f"released today {o['released']} · last hour {d.throughput[-1] if d.throughput else 0}\n"
+            f"touchless {_pct(o['touchless_pct'])} · electronic {_pct(o['electronic_share_pct'])}\n"
+            f"hold rate {_pct(o['hold_rate_pct'])} · cancel {_pct(o['cancel_rate_pct'])}\n"
+            f"returns open {r['open']} · pending {r['pending_approval']} · rate {_pct(r['return_rate_pct'])}")
+        self.query_one("#returns-figures", Static).update(
+            f"open {r['open']}\npending approval {r['pending_approval']}\nreturn rate {_pct(r['return_rate_pct'])}\n"
+            f"cycle p50 {duration_text(r['cycle_time_p50_s'])}\nrefund p50 {duration_text(r['refund_time_p50_s'])}")
+        self._paint_items(d)
+        reps = self.query_one("#reps", DataTable)
+        reps.clear()
+        for x in d.reps:
+            if x["rep"] == "system":
+                continue
+            holding = " ".join(x["holding"][:3]) + (" …" if len(x["holding"]) > 3 else "")
+            reps.add_row(x["rep"], (x.get("screen") or "●") if x.get("online") else "", str(x["released"]),
+                         duration_text(x["avg_handling_s"]), holding or "—", key=x["rep"])
+
+    def _paint_bars(self) -> None:
+        if self.data is None:
+            return
+        depth = self.data.report["orders"]["queue_depth"]
+        panel = self.query_one("#classes")
+        width = max(4, (panel.content_size.width or self.size.width // 3) - 10)
+        peak = max(1, *depth.values())
+        for p, n in depth.items():
+            bar = "█" * max(1, round(width * n / peak)) if n else ""
+            self.query_one(f"#bar-{p}", Static).update(Text.assemble((f"{p} ", "bold"), (f"{n:>5} ", ""), bar))
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._paint_bars)
+
+    def _paint_items(self, d: Wallboard) -> None:
+        table = self.query_one("#items", DataTable)
+        keep = self.selected()
+        table.clear()
+        for kind, items in (("BREACH", d.breached), ("RISK", d.at_risk)):
+            for it in items:
+                style = "bold red" if kind == "BREACH" else "bold yellow"
+                table.add_row(Text(kind, style=style), it.number, it.priority, _due(it.due_at, d.now),
+                              it.claimed_by or "—", it.customer, key=it.number)
+        if keep is not None:
+            try:
+                table.move_cursor(row=table.get_row_index(keep))
+            except Exception:  # noqa: BLE001 - the item left the list
+                pass
+
+    # ---- actions ------------------------------------------------------------------------
+    def selected(self) -> str | None:
+        table = self.query_one("#items", DataTable)
+        if table.row_count == 0:
+            return None
+        try:
+            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key
+        except Exception:  # noqa: BLE001
+            return None
+        return key.value if key is not None else None
+
+    def _need_item(self) -> str | None:
+        number = self.selected()
+        if number is None:
+            self.notify("no breached or at-risk item selected", severity="warning")
+        return number
+
+    def _after_write(self, msg: str | None) -> None:
+        if msg:
+            self.notify(msg)
+            poke = getattr(self.app, "feed_poke", None)
+            if callable(poke):
+                poke()
+            self.recompute()
+
+    @on(DataTable.RowSelected, "#items")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        """enter on the focused list (the table takes the key itself): open that item."""
+        event.stop()
+        self.action_open_item()
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+    def action_open_item(self) -> None:
+        number = self._need_item()
+        if number is None:
+            return
+        try:
+            from tui.screens.order import OrderScreen  # lazily: built on another branch
+        except ImportError:
+            self.notify(f"{number}: the order screen is not installed here", severity="warning")
+            return
+        self.app.push_screen(OrderScreen(self.desk, number, None))
+
+    def action_reassign(self) -> None:
+        number = self._need_item()
+        if number is None:
+            return
+
+        def submit(v: dict[str, str]) -> str:
+            got = self.desk.orders.reassign(number, v["to"].strip(), v["reason"].strip() or None)
+            return f"{got.number} reassigned to {v['to'].strip()}"
+
+        self.app.push_screen(FormModal(f"Reassign {number}", [("to", "to rep", "e.g. bob"),
+                                                               ("reason", "reason (optional)", "")], submit),
+                             self._after_write)
+
+    def action_force_release(self) -> None:
+        number = self._need_item()
+        if number is None:
+            return
+
+        def submit(v: dict[str, str]) -> str:
+            self.desk.orders.force_release(number, v["reason"])
+            return f"{number}: claim released back to the queue"
+
+        self.app.push_screen(FormModal(f"Force-release {number}", [("reason", "reason", "why")], submit),
+                             self._after_write)
+
+    def action_override(self) -> None:
+        number = self._need_item()
+        if number is None:
+            return
+
+        def submit(v: dict[str, str]) -> str:
+            self.desk.orders.override(number, reason=v["reason"], priority=v["priority"].strip() or None)
+            return f"{number}: class set to {v['priority'].strip().upper()}"
+
+        self.app.push_screen(FormModal(f"Override the class of {number}", [("priority", "class (P1..P4)", "P1"),
+                                                                           ("reason", "reason", "why")], submit),
+                             self._after_write)
+
+
+def _due(due_at: float, now: datetime) -> str:
+    """Compact: '-2d 22h' overdue, '4m' to go."""
+    left = dt(due_at) - now
+    return ("-" if left.total_seconds() < 0 else "") + humanize(left)
+
+
+def _pct(v: Any) -> str:
+    return "—" if v is None else f"{v:.1f} %"
