@@ -13,7 +13,7 @@ import pytest
 
 from tests.prove.torture import run_torture
 
-SHORT_SECONDS = 15
+SHORT_SECONDS = 12
 
 
 def test_torture_short(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from db.config import default_rules_text
 from tests.conftest import REPO, run_cli
 
-USERS = ["alice", "bob", "sam", "alice", "bob", "sam"]
+USERS = ["alice", "carol", "sam", "bob", "alice", "sam"]
 LEASE_MINUTES = 0.05  # 3 s, so killed workers' leases lapse and are reaped during the run
 
 

@@ -190,7 +190,8 @@ class Worker:
             self.ack("reassign", number, token=got.claim_token)
 
     def c_return(self) -> None:
-        """Return flows, once the returns service exists: claim the next return and give it back."""
+        """A returns clerk's flow: claim the next return, then authorize, receive, inspect and resolve it
+        with the claim token, stopping at the first refusal (wrong state, approval needed)."""
         svc = self.returns
         if svc is None or not hasattr(svc, "claim_next"):
             return
@@ -198,16 +199,39 @@ class Worker:
         if got is None:
             return
         self.ack("return_claim", got.number, token=got.claim_token)
-        if hasattr(svc, "unclaim") and self.rng.random() < 0.7:
-            svc.unclaim(got.number, got.claim_token)
-            self.ack("return_unclaim", got.number, token=got.claim_token)
+        steps = [("authorize", {}), ("receive", {}), ("inspect", {"default": ("like_new", "restock")}),
+                 ("resolve", {})]
+        try:
+            for name, kw in steps[: self.rng.randint(1, len(steps))]:
+                getattr(svc, name)(got.number, token=got.claim_token, **kw)
+                self.ack(name, got.number)
+        except OrderqError:
+            pass
+        try:
+            if self.rng.random() < 0.8:
+                svc.unclaim(got.number, got.claim_token)
+                self.ack("return_unclaim", got.number, token=got.claim_token)
+        except OrderqError:
+            pass  # resolved or rejected: the claim ended with the work
+
+    def c_approve(self) -> None:
+        svc = self.returns
+        if svc is None:
+            return
+        row = self.conn.execute("SELECT number FROM returns WHERE state = 'pending_approval' ORDER BY random() LIMIT 1"
+                                ).fetchone()
+        if row:
+            svc.approve(row[0], "torture")
+            self.ack("approve", row[0])
 
     def commands(self) -> list[tuple[object, int]]:
+        if self.desk.actor.role is not None and self.desk.actor.role.value == "returns":
+            return [(self.c_return, 1)]
         rep = [(self.c_claim, 12), (self.c_claim_one, 3), (self.c_tick, 10), (self.c_work, 12), (self.c_hold_mine, 3),
                (self.c_hold_queued, 3), (self.c_unhold, 6), (self.c_unclaim, 4), (self.c_give_back, 2),
-               (self.c_renew, 2), (self.c_cancel, 3), (self.c_ship, 5), (self.c_create, 8), (self.c_return, 3)]
+               (self.c_renew, 2), (self.c_cancel, 3), (self.c_ship, 5), (self.c_create, 8)]
         if self.sup:
-            rep += [(self.c_override, 6), (self.c_force_release, 3), (self.c_reassign, 3)]
+            rep += [(self.c_override, 6), (self.c_force_release, 3), (self.c_reassign, 3), (self.c_approve, 2)]
         return rep
 
     def run(self) -> None:
