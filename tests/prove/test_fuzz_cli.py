@@ -77,7 +77,7 @@ def token(flags: list[str], db: Path) -> st.SearchStrategy[str]:
     return st.one_of(st.sampled_from(flags), values(db)) if flags else values(db)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                      HealthCheck.too_slow])
 @given(data=st.data())
 def test_random_argv_never_tracebacks_and_refusals_write_nothing(fuzz_db: Path, capsys: pytest.CaptureFixture,

@@ -70,7 +70,7 @@ async def _drive(db: Path, customer: str, lines: list[tuple[str, str, str]]) -> 
         desk.store.close()
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                     HealthCheck.too_slow])
 @given(customer=st.one_of(st.sampled_from(["C00001", "1", ""]), FIELD),
        lines=st.lists(st.tuples(st.one_of(st.sampled_from(["BEV-0001", "81"]), FIELD),

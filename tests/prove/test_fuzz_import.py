@@ -101,7 +101,7 @@ def imported_refs(db: Path, refs: set[str]) -> set[str]:
         c.close()
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                     HealthCheck.too_slow])
 @given(data=st.data())
 def test_strict_import_is_all_or_nothing(import_db: Path, capsys: pytest.CaptureFixture, data: st.DataObject) -> None:
@@ -126,7 +126,7 @@ def test_strict_import_is_all_or_nothing(import_db: Path, capsys: pytest.Capture
         assert got == refs, "a strict import that succeeded left orders out"
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                     HealthCheck.too_slow])
 @given(data=st.data())
 def test_lenient_import_rejects_bad_rows_by_number(import_db: Path, capsys: pytest.CaptureFixture,

@@ -114,7 +114,7 @@ def test_the_default_round_trips() -> None:
     assert isinstance(parse_rules(dump_toml(DEFAULT)), Rules)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(path=st.sampled_from(PATHS), value=VALUES)
 def test_a_replaced_value_is_accepted_or_named(path: tuple[str, ...], value: Any) -> None:
     doc = _copy(DEFAULT)
@@ -156,7 +156,7 @@ def test_an_unknown_key_is_named(path: tuple[str, ...], name: str, value: Any) -
         assert path and path[-1] in ("request_types", "window_days_by_category", "tiers", "sla_minutes")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_random_edits_of_the_text_never_crash(data: st.DataObject) -> None:
     text = default_rules_text()
