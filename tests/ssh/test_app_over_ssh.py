@@ -37,6 +37,7 @@ def test_rep_claims_in_the_queue_quits_and_the_claim_goes_back(serve, keys, tmux
     tmux.send("a", "c")
     held = wait_for(lambda: claimed_by(ssh_db, "alice"), 10, "alice's claim in the database")
     assert len(held) == 1
+    tmux.send("a", "b")  # claiming opened the order; b goes back to the queue keeping the claim
     tmux.wait_text("a", rf"{held[0]}.*working.*alice")
     tmux.send("a", "q")
     wait_for(lambda: tmux.dead("a"), 15, "ssh to end after q")
@@ -102,6 +103,8 @@ def test_ten_sessions_claim_at_once_and_a_crash_strands_nothing(serve, keys, pip
     for c in clients:
         if c not in crashed:  # type: ignore[operator]
             assert c.proc.poll() is None
+            c.send(b"b")  # back from the order screen to the queue, keeping the claim
+            c.expect("Claim next", timeout=20)
             c.send(b"q")
     for c in clients:
         if c not in crashed:  # type: ignore[operator]
