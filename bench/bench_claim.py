@@ -5,6 +5,19 @@ a fixed time; p99 latency per claim, and claims per second across all processes.
 Baseline, same run, same process count, a copy of the same database: a bare SQLite loop of
 `BEGIN IMMEDIATE; UPDATE orders SET … WHERE id = (SELECT id … ORDER BY <queue order> LIMIT 1)
 RETURNING id; COMMIT`, which the partial index ix_orders_claimable answers.
+
+Two rows: p99 when all processes race for the next item at the same instant (150 rounds behind a
+barrier: "16 processes racing"), and throughput with every process claiming in a tight loop (its
+p99 is shown too). Every worker is forked after the imports, and starts on a common signal.
+
+Findings (2 shared cores): a claim through the service costs ~150 µs alone against ~90 µs bare
+(the event row, the lease columns and their indexes). The waits are SQLite's busy handler, which
+sleeps 1, 2, 5, 10, 15, 20, 25 … ms between tries: a waiter that loses four tries has slept 18 ms.
+Tried: an flock queue on a sidecar file (worse: the kernel wakes every waiter, and the releaser
+often wins again); a Python retry loop with 0.2–8 ms jittered sleeps (racing p99 8–15 ms, but
+tight-loop throughput fell to 0.25–0.45 × bare, because polling waiters take the two cores from
+the lock holder). The shipped design keeps SQLite's handler: throughput passes, racing p99 sits
+at 19–35 ms depending on machine load.
 """
 from __future__ import annotations
 
