@@ -30,7 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 torture: $(STAMP)
-	ORDERQ_TORTURE_SECONDS=$${ORDERQ_TORTURE_SECONDS:-600} $(BIN)/pytest -q -m slow tests/test_torture.py
+	ORDERQ_TORTURE_SECONDS=$${ORDERQ_TORTURE_SECONDS:-600} $(BIN)/pytest -q -m slow -s tests/prove/test_torture.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm

@@ -1,0 +1,198 @@
+"""Claim next with 16 processes racing on one WAL database (SPEC §5, first row).
+
+Measured: each process claims through the service layer (`Desk.orders.claim_next`) in a loop for
+a fixed time; p99 latency per claim, and claims per second across all processes.
+Baseline, same run, same process count, a copy of the same database: a bare SQLite loop of
+`BEGIN IMMEDIATE; UPDATE orders SET … WHERE id = (SELECT id … ORDER BY <queue order> LIMIT 1)
+RETURNING id; COMMIT`, which the partial index ix_orders_claimable answers.
+
+Two rows: p99 when all processes race for the next item at the same instant (150 rounds behind a
+barrier: "16 processes racing"), and throughput with every process claiming in a tight loop (its
+p99 is shown too). Every worker is forked after the imports, and starts on a common signal.
+
+Findings (2 shared cores): a claim through the service costs ~150 µs alone against ~90 µs bare
+(the event row, the lease columns and their indexes). The waits are SQLite's busy handler, which
+sleeps 1, 2, 5, 10, 15, 20, 25 … ms between tries: a waiter that loses four tries has slept 18 ms.
+Tried: an flock queue on a sidecar file (worse: the kernel wakes every waiter, and the releaser
+often wins again); a Python retry loop with 0.2–8 ms jittered sleeps (racing p99 8–15 ms, but
+tight-loop throughput fell to 0.25–0.45 × bare, because polling waiters take the two cores from
+the lock holder). The shipped design keeps SQLite's handler: throughput passes, racing p99 sits
+at 19–35 ms depending on machine load.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import copy_db, ms, orderq, percentile, print_rows, row
+from db.service import Desk  # imported before the fork, so no worker pays for imports in the race
+
+PROCS = int(os.environ.get("ORDERQ_BENCH_CLAIM_PROCS", "16"))
+SECONDS = float(os.environ.get("ORDERQ_BENCH_CLAIM_SECONDS", "3"))
+QUEUE = int(os.environ.get("ORDERQ_BENCH_CLAIM_QUEUE", "200000"))
+P99_BUDGET_S = 0.020
+THROUGHPUT_BUDGET = 0.5
+USERS = ["alice", "bob", "sam"]
+
+
+def build(folder: Path) -> Path:
+    """A demo desk, its queue grown to QUEUE open orders by cloning its queued rows."""
+    db = folder / "claim.db"
+    orderq("--db", str(db), "demo", "--orders", "3000", "--seed", "5")
+    c = sqlite3.connect(db, isolation_level=None)
+    cols = [r[1] for r in c.execute("PRAGMA table_info(orders)")]
+    rest = [x for x in cols if x not in ("id", "number")]
+    queued = c.execute("SELECT COUNT(*) FROM orders WHERE state = 'queued'").fetchone()[0]
+    top = c.execute("SELECT MAX(id) FROM orders").fetchone()[0]
+    c.execute("BEGIN IMMEDIATE")
+    k = 1
+    while queued * (k) < QUEUE:
+        c.execute(
+            f"INSERT INTO orders (id, number, {', '.join(rest)}) "
+            f"SELECT id + {k * top}, number || '-{k}', {', '.join(rest)} FROM orders "
+            f"WHERE state = 'queued' AND id <= {top}"
+        )
+        k += 1
+    c.execute("COMMIT")
+    c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    c.execute("ANALYZE")
+    c.close()
+    return db
+
+
+def _gun(ready: mp.Queue, go) -> float:  # noqa: ANN001
+    """Report ready, wait for the start, return when to stop."""
+    ready.put(1)
+    go.wait()
+    return time.time() + SECONDS
+
+
+def _service_worker(db: str, user: str, ready: mp.Queue, go, out: mp.Queue) -> None:  # noqa: ANN001
+    desk = Desk.open(db, user)
+    lat: list[float] = []
+    stop_at = _gun(ready, go)
+    while time.time() < stop_at:
+        t0 = time.perf_counter()
+        got = desk.orders.claim_next()
+        lat.append(time.perf_counter() - t0)
+        if got is None:
+            break
+    desk.store.close()
+    out.put(lat)
+
+
+BARE_CLAIM = """UPDATE orders SET state = 'in_progress', claimed_by = ?, claimed_at = ?
+    WHERE id = (SELECT id FROM orders WHERE state = 'queued'
+                ORDER BY due_at, priority_level, tier_rank, total_cents DESC, id LIMIT 1)
+    RETURNING id"""
+
+
+def _bare_worker(db: str, user: str, ready: mp.Queue, go, out: mp.Queue) -> None:  # noqa: ANN001
+    conn = sqlite3.connect(db, isolation_level=None, timeout=5)
+    conn.execute("PRAGMA busy_timeout=5000")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    lat: list[float] = []
+    stop_at = _gun(ready, go)
+    while time.time() < stop_at:
+        t0 = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        got = conn.execute(BARE_CLAIM, (user, time.time())).fetchone()
+        conn.execute("COMMIT")
+        lat.append(time.perf_counter() - t0)
+        if got is None:
+            break
+    conn.close()
+    out.put(lat)
+
+
+def race(worker, db: Path, procs: int = PROCS, seconds: float = SECONDS) -> tuple[list[float], float]:  # noqa: ANN001
+    ctx = mp.get_context("fork")
+    out: mp.Queue = ctx.Queue()
+    ready: mp.Queue = ctx.Queue()
+    go = ctx.Event()
+    ps = [ctx.Process(target=worker, args=(str(db), USERS[i % len(USERS)], ready, go, out)) for i in range(procs)]
+    for p in ps:
+        p.start()
+    for _ in ps:
+        ready.get(timeout=120)
+    time.sleep(0.2)
+    go.set()
+    lat: list[float] = []
+    for _ in ps:
+        lat += out.get(timeout=seconds + 120)
+    for p in ps:
+        p.join()
+    return lat, seconds
+
+
+ROUNDS = int(os.environ.get("ORDERQ_BENCH_CLAIM_ROUNDS", "150"))
+
+
+def _burst_worker(db: str, user: str, barrier, out: mp.Queue, bare: bool) -> None:  # noqa: ANN001
+    """Each round, all processes leave the barrier together and race for the next item."""
+    if bare:
+        conn = sqlite3.connect(db, isolation_level=None, timeout=5)
+        conn.execute("PRAGMA synchronous=NORMAL")
+
+        def claim() -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(BARE_CLAIM, (user, time.time())).fetchone()
+            conn.execute("COMMIT")
+    else:
+        desk = Desk.open(db, user)
+        claim = desk.orders.claim_next  # type: ignore[assignment]
+    lat: list[float] = []
+    for _ in range(ROUNDS):
+        barrier.wait()
+        t0 = time.perf_counter()
+        claim()
+        lat.append(time.perf_counter() - t0)
+    out.put(lat)
+
+
+def bursts(db: Path, bare: bool, procs: int = PROCS) -> list[float]:
+    ctx = mp.get_context("fork")
+    out: mp.Queue = ctx.Queue()
+    barrier = ctx.Barrier(procs)
+    ps = [ctx.Process(target=_burst_worker, args=(str(db), USERS[i % len(USERS)], barrier, out, bare))
+          for i in range(procs)]
+    for p in ps:
+        p.start()
+    lat: list[float] = []
+    for _ in ps:
+        lat += out.get(timeout=300)
+    for p in ps:
+        p.join()
+    return lat
+
+
+def run() -> list[dict]:
+    with tempfile.TemporaryDirectory(prefix="orderq-bench-claim-") as tmp:
+        folder = Path(tmp)
+        src = build(folder)
+        bare_db = copy_db(src, folder / "bare.db")
+        svc_db = copy_db(src, folder / "service.db")
+        bare_lat, secs = race(_bare_worker, bare_db)
+        svc_lat, _ = race(_service_worker, svc_db)
+        bare_burst = bursts(bare_db, bare=True)
+        svc_burst = bursts(svc_db, bare=False)
+    bare_rate = len(bare_lat) / secs
+    svc_rate = len(svc_lat) / secs
+    p99, bare_p99 = percentile(svc_burst, 99), percentile(bare_burst, 99)
+    sat99, bare_sat99 = percentile(svc_lat, 99), percentile(bare_lat, 99)
+    return [
+        row(f"claim next, {PROCS} procs racing ({ROUNDS} rounds, all at once): p99", ms(p99),
+            f"bare loop p99 {ms(bare_p99)}", p99 / bare_p99 if bare_p99 else float("nan"), "p99 ≤ 20 ms",
+            p99 <= P99_BUDGET_S),
+        row(f"claim next, {PROCS} procs in tight loops: throughput", f"{svc_rate:,.0f} claims/s (p99 {ms(sat99)})",
+            f"bare loop {bare_rate:,.0f} claims/s (p99 {ms(bare_sat99)})", svc_rate / bare_rate, "≥ 0.50 × bare",
+            svc_rate >= THROUGHPUT_BUDGET * bare_rate),
+    ]
+
+
+if __name__ == "__main__":
+    print_rows(run())
