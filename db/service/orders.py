@@ -20,6 +20,7 @@ from db import claims, events
 from db.claims import ORDERS
 from db.convert import dt, ts
 from db.orders_read import QueueFilter, load_order
+from db.service.claiming import Claimed, LeaseMixin
 from db.service.context import Context
 
 
@@ -39,25 +40,6 @@ class ChargeInput:
     amount: Any
     kind: str = "other"
     description: str = ""
-
-
-@dataclass(frozen=True)
-class Claimed:
-    id: int
-    number: str
-    priority: str
-    due_at: datetime
-    claim_token: str
-    lease_expires_at: datetime
-    queue: str = "orders"
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "queue": self.queue, "id": self.id, "number": self.number, "priority": self.priority,
-            "due_at": self.due_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
-            "claim_token": self.claim_token,
-            "lease_expires_at": self.lease_expires_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        }
 
 
 def validate_lines(conn: sqlite3.Connection, lines: list[LineInput]) -> list[dict[str, Any]]:
@@ -95,15 +77,13 @@ def validate_lines(conn: sqlite3.Connection, lines: list[LineInput]) -> list[dic
     return out
 
 
-class OrderService:
+class OrderService(LeaseMixin):
+    QUEUE = ORDERS
+
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
     # ---- helpers -----------------------------------------------------------------------
-    @property
-    def _actor(self) -> str:
-        return self.ctx.actor.name
-
     def _row(self, c: sqlite3.Connection, number: str) -> sqlite3.Row:
         row = c.execute("SELECT * FROM orders WHERE number = ?", (number,)).fetchone()
         if row is None:
@@ -340,45 +320,6 @@ class OrderService:
             raise DomainError(f"{number} is {row['state']}, not queued; it cannot be claimed")
         return got
 
-    def _claim(self, item_id: int | None) -> Claimed | None:
-        now = self.ctx.now()
-        with self.ctx.store.write() as c:
-            claims.reap(c, ORDERS, now)
-            row = claims.claim(c, ORDERS, user=self._actor, now=now, lease=self.ctx.rules.lease, item_id=item_id)
-        if row is None:
-            return None
-        return Claimed(row["id"], row["number"], row["priority"], dt(row["due_at"]), row["claim_token"],
-                       dt(row["lease_expires_at"]))
-
-    def renew(self, number: str, token: str) -> datetime:
-        now = self.ctx.now()
-        with self.ctx.store.write() as c:
-            row = self._row(c, number)
-            return claims.renew(c, ORDERS, item_id=row["id"], user=self._actor, token=token, now=now,
-                                lease=self.ctx.rules.lease)
-
-    def unclaim(self, number: str, token: str | None) -> None:
-        """Give a claim back unfinished: the order returns to the queue."""
-        now = self.ctx.now()
-        with self.ctx.store.write() as c:
-            row = self._locked_row(c, number, now)
-            claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
-            claims.drop(c, ORDERS, row, actor=self._actor, now=now, action="unclaim")
-
-    def give_back(self, tokens: list[str]) -> int:
-        """Session end: return every claim this session still holds (by token)."""
-        if not tokens:
-            return 0
-        now = self.ctx.now()
-        n = 0
-        with self.ctx.store.write() as c:
-            for tok in tokens:
-                row = c.execute("SELECT * FROM orders WHERE claim_token = ? AND claimed_by = ?", (tok, self._actor)).fetchone()
-                if row is not None:
-                    claims.drop(c, ORDERS, row, actor=self._actor, now=now, action="unclaim", extra={"why": "session ended"})
-                    n += 1
-        return n
-
     def force_release(self, number: str, reason: str) -> None:
         self.ctx.require(Action.FORCE_RELEASE, number)
         if not (reason and reason.strip()):
@@ -406,8 +347,7 @@ class OrderService:
             if got is None:
                 raise DomainError(f"{number} is {row['state']}; only queued or claimed orders can be reassigned")
             self._event(c, row, now, "reassign", to=target.name, reason=reason)
-        return Claimed(got["id"], got["number"], got["priority"], dt(got["due_at"]), got["claim_token"],
-                       dt(got["lease_expires_at"]))
+        return Claimed.from_row(got, "orders")
 
     # ---- work --------------------------------------------------------------------------
     def tick(self, number: str, step: str, *, token: str | None) -> None:

@@ -24,7 +24,8 @@ from db.claims import RETURNS
 from db.convert import dt, iso, ts
 from db.migrations import RETURN_QUEUE_ORDER
 from db.service.context import Context
-from db.service.orders import Claimed, LineInput
+from db.service.claiming import Claimed, LeaseMixin
+from db.service.orders import LineInput
 
 OPEN_STATES = ("requested", "pending_approval", "authorized", "received", "inspected")
 RETURNABLE_ORDER_STATES = ("shipped", "closed")
@@ -60,15 +61,13 @@ def _int(value: Any, what: str, field: str) -> int:
         raise ValidationError(f"{what} {value!r} is not a whole number", field=field) from None
 
 
-class ReturnService:
+class ReturnService(LeaseMixin):
+    QUEUE = RETURNS
+
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
     # ---- helpers -----------------------------------------------------------------------
-    @property
-    def _actor(self) -> str:
-        return self.ctx.actor.name
-
     def _row(self, c: sqlite3.Connection, number: str) -> sqlite3.Row:
         row = c.execute("SELECT * FROM returns WHERE number = ?", ((number or "").strip().upper(),)).fetchone()
         if row is None:
@@ -637,42 +636,3 @@ class ReturnService:
                 raise ClaimLost(f"{row['number']} is claimed by {row['claimed_by']}")
             raise DomainError(f"{row['number']} is {row['state']}; it is not in the returns queue")
         return got
-
-    def _claim(self, item_id: int | None) -> Claimed | None:
-        now = self.ctx.now()
-        with self.ctx.store.write() as c:
-            claims.reap(c, RETURNS, now)
-            row = claims.claim(c, RETURNS, user=self._actor, now=now, lease=self.ctx.rules.lease, item_id=item_id)
-        if row is None:
-            return None
-        return Claimed(row["id"], row["number"], row["priority"], dt(row["due_at"]), row["claim_token"],
-                       dt(row["lease_expires_at"]), queue="returns")
-
-    def renew(self, number: str, token: str) -> datetime:
-        now = self.ctx.now()
-        with self.ctx.store.write() as c:
-            row = self._row(c, number)
-            return claims.renew(c, RETURNS, item_id=row["id"], user=self._actor, token=token, now=now,
-                                lease=self.ctx.rules.lease)
-
-    def unclaim(self, number: str, token: str | None) -> None:
-        now = self.ctx.now()
-        with self.ctx.store.write() as c:
-            row = self._locked_row(c, number, now)
-            claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
-            claims.drop(c, RETURNS, row, actor=self._actor, now=now, action="unclaim")
-
-    def give_back(self, tokens: list[str]) -> int:
-        if not tokens:
-            return 0
-        now = self.ctx.now()
-        n = 0
-        with self.ctx.store.write() as c:
-            for tok in tokens:
-                row = c.execute("SELECT * FROM returns WHERE claim_token = ? AND claimed_by = ?",
-                                (tok, self._actor)).fetchone()
-                if row is not None:
-                    claims.drop(c, RETURNS, row, actor=self._actor, now=now, action="unclaim",
-                                extra={"why": "session ended"})
-                    n += 1
-        return n

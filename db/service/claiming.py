@@ -1,0 +1,93 @@
+"""The lease procedures every claimable queue shares (orders and returns), written once.
+
+A service mixes this in, names its `QUEUE` (db.claims.ORDERS or RETURNS), and provides `_row`
+and `_locked_row`; claim_next/claim keep their own permission and wording.
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from db import claims
+from db.convert import dt
+from db.service.context import Context
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    number: str
+    priority: str
+    due_at: datetime
+    claim_token: str
+    lease_expires_at: datetime
+    queue: str = "orders"
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row, queue: str) -> "Claimed":
+        return cls(row["id"], row["number"], row["priority"], dt(row["due_at"]), row["claim_token"],
+                   dt(row["lease_expires_at"]), queue=queue)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "queue": self.queue, "id": self.id, "number": self.number, "priority": self.priority,
+            "due_at": self.due_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "claim_token": self.claim_token,
+            "lease_expires_at": self.lease_expires_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        }
+
+
+class LeaseMixin:
+    QUEUE: claims.Queue
+    ctx: Context
+
+    @property
+    def _actor(self) -> str:
+        return self.ctx.actor.name
+
+    def _row(self, c: sqlite3.Connection, number: str) -> sqlite3.Row:  # provided by the service
+        raise NotImplementedError
+
+    def _locked_row(self, c: sqlite3.Connection, number: str, now: datetime) -> sqlite3.Row:
+        raise NotImplementedError
+
+    def _claim(self, item_id: int | None) -> Claimed | None:
+        """Reap lapsed leases, then take the next (or the named) item, in one write transaction."""
+        now = self.ctx.now()
+        with self.ctx.store.write() as c:
+            claims.reap(c, self.QUEUE, now)
+            row = claims.claim(c, self.QUEUE, user=self._actor, now=now, lease=self.ctx.rules.lease, item_id=item_id)
+        return None if row is None else Claimed.from_row(row, self.QUEUE.table)
+
+    def renew(self, number: str, token: str) -> datetime:
+        now = self.ctx.now()
+        with self.ctx.store.write() as c:
+            row = self._row(c, number)
+            return claims.renew(c, self.QUEUE, item_id=row["id"], user=self._actor, token=token, now=now,
+                                lease=self.ctx.rules.lease)
+
+    def unclaim(self, number: str, token: str | None) -> None:
+        """Give a claim back unfinished: the item returns to its queue."""
+        now = self.ctx.now()
+        with self.ctx.store.write() as c:
+            row = self._locked_row(c, number, now)
+            claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
+            claims.drop(c, self.QUEUE, row, actor=self._actor, now=now, action="unclaim")
+
+    def give_back(self, tokens: list[str]) -> int:
+        """Session end: return every claim this session still holds (by token)."""
+        if not tokens:
+            return 0
+        now = self.ctx.now()
+        n = 0
+        with self.ctx.store.write() as c:
+            for tok in tokens:
+                row = c.execute(f"SELECT * FROM {self.QUEUE.table} WHERE claim_token = ? AND claimed_by = ?",
+                                (tok, self._actor)).fetchone()
+                if row is not None:
+                    claims.drop(c, self.QUEUE, row, actor=self._actor, now=now, action="unclaim",
+                                extra={"why": "session ended"})
+                    n += 1
+        return n
