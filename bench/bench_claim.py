@@ -20,10 +20,12 @@ the lock holder); polling for the first 3–6 ms then the handler (racing 6–8 
 0.34–0.51); a lease-reap check read before BEGIN (the in-lock reap is only ~4 µs; the extra read
 did not help in 2 runs). Lock hold is mostly COMMIT: an estimated ~11 WAL pages per claim (orders row, 7 order indexes, the
 event row and 2 event indexes) against ~8 bare, plus the amortised autocheckpoint.
-Shipped (db/connection.py): BEGIN IMMEDIATE with busy_timeout 0, then 2 retries after jittered
-0.2–1.5 ms sleeps, then SQLite's handler (5 s); wal_autocheckpoint 4000 pages (~165 → ~152 µs per
-claim alone). Five interleaved runs: racing p99 36–56 → 11–21 ms (bare 34 ms), throughput
-0.51–0.57 → 0.37–0.65 × bare (median 0.52 → 0.50): the throughput row stays marginal.
+Retry variants, several runs each (racing p99 / throughput × bare): 2 retries after 0.2–1.5 ms
+sleeps: 11–21 ms / 0.37–0.65 (median 0.50); 1 retry after 0–2 ms: 10–22 ms / 0.51–0.60.
+Shipped (db/connection.py): BEGIN IMMEDIATE with busy_timeout 0, one retry after a jittered
+0.5–4 ms sleep, then SQLite's handler (5 s): 10–13 ms / 0.47–0.63 (median 0.53) in 5 runs; and
+wal_autocheckpoint 4000 pages (~165 → ~152 µs per claim alone). Unchanged code, same session:
+racing p99 36–56 ms (bare 34 ms), throughput 0.51–0.57 × bare. The throughput row stays marginal.
 """
 from __future__ import annotations
 

@@ -23,12 +23,13 @@ JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 # often it was rewritten, so checkpointing every 16 MB copies far fewer pages per write.
 WAL_AUTOCHECKPOINT = 4000
 # Taking the write lock. SQLite's busy handler sleeps 1, 2, 5, 10, 15 … ms between tries, and
-# waiters that started together retry together, so in a burst the last of 16 waits 18–33 ms for
-# a lock held ~0.15 ms at a time. So: POLL_TRIES quick tries after jittered sleeps first (spreads
-# a burst out), then SQLite's handler, whose long sleeps leave the two cores to the lock holder
-# under sustained load (polling for longer halves throughput; see bench/bench_claim.py).
-POLL_TRIES = 2
-POLL_SLEEP_S = (0.0002, 0.0015)
+# waiters that started together retry together, so in a burst the last of 16 waits 18–55 ms for
+# a lock held ~0.15 ms at a time. So: one try, one jittered 0.5–4 ms sleep, one more try (this
+# spreads a burst out, and shifts each waiter's handler schedule by its own offset), then SQLite's
+# handler, whose long sleeps leave the two cores to the lock holder under sustained load (more
+# quick retries cost tight-loop throughput; see bench/bench_claim.py).
+POLL_TRIES = 1
+POLL_SLEEP_S = (0.0005, 0.004)
 
 
 class StoreError(OrderqError):
