@@ -16,8 +16,16 @@ sleeps 1, 2, 5, 10, 15, 20, 25 … ms between tries: a waiter that loses four tr
 Tried: an flock queue on a sidecar file (worse: the kernel wakes every waiter, and the releaser
 often wins again); a Python retry loop with 0.2–8 ms jittered sleeps (racing p99 8–15 ms, but
 tight-loop throughput fell to 0.25–0.45 × bare, because polling waiters take the two cores from
-the lock holder). The shipped design keeps SQLite's handler: throughput passes, racing p99 sits
-at 19–35 ms depending on machine load.
+the lock holder); polling for the first 3–6 ms then the handler (racing 6–8 ms, throughput
+0.34–0.51); a lease-reap check read before BEGIN (the in-lock reap is only ~4 µs; the extra read
+did not help in 2 runs). Lock hold is mostly COMMIT: an estimated ~11 WAL pages per claim (orders row, 7 order indexes, the
+event row and 2 event indexes) against ~8 bare, plus the amortised autocheckpoint.
+Retry variants, several runs each (racing p99 / throughput × bare): 2 retries after 0.2–1.5 ms
+sleeps: 11–21 ms / 0.37–0.65 (median 0.50); 1 retry after 0–2 ms: 10–22 ms / 0.51–0.60.
+Shipped (db/connection.py): BEGIN IMMEDIATE with busy_timeout 0, one retry after a jittered
+0.5–4 ms sleep, then SQLite's handler (5 s): 10–13 ms / 0.47–0.63 (median 0.53) in 5 runs; and
+wal_autocheckpoint 4000 pages (~165 → ~152 µs per claim alone). Unchanged code, same session:
+racing p99 36–56 ms (bare 34 ms), throughput 0.51–0.57 × bare. The throughput row stays marginal.
 """
 from __future__ import annotations
 
