@@ -25,7 +25,7 @@ def _present(module: str) -> bool:
         return False
 
 
-HAS_ENTRY = all(_present(m) for m in ("tui.screens.entry", "tests.tui_order.host"))
+HAS_ENTRY = all(_present(m) for m in ("tui.screens.entry", "tests.tui_host"))
 pytestmark = pytest.mark.skipif(not HAS_ENTRY, reason="the order-entry screen is not on this branch yet (tui-order)")
 
 # printable text a rep could type, plus the keys that move around the form
@@ -48,7 +48,7 @@ def _keys(text: str) -> list[str]:
 
 async def _drive(db: Path, customer: str, lines: list[tuple[str, str, str]]) -> tuple[bool, bool, str]:
     from db.service import Desk
-    from tests.tui_order.host import HostApp
+    from tests.tui_host import HostApp
     from tui.screens.entry import EntryResult, EntryScreen
 
     desk = Desk.open(db, "alice")

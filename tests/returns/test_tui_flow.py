@@ -9,7 +9,7 @@ from db.service import Desk
 from db.service.returns import ReturnLineInput
 from db.store import Store
 from tests.returns.conftest import shipped_line
-from tests.returns.host import HostApp
+from tests.tui_host import HostApp
 from tui.screens.return_entry import ReturnEntryScreen
 from tui.screens.return_process import ReturnProcessScreen
 from tui.screens.returns import BulkReport, ReturnsScreen

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 from db.service import Desk
-from tests.tui_order.host import HostApp
+from tests.tui_host import HostApp
 
 
 def main(argv: list[str]) -> None:

@@ -5,7 +5,7 @@ import sqlite3
 
 from textual.widgets import Input, Label
 
-from tests.tui_order.host import HostApp, grouped, press
+from tests.tui_host import HostApp, grouped, press
 from tui.screens.entry import EntryResult, EntryScreen
 from tui.widgets.lines_grid import LineRow
 from tui.widgets.prompt_list import PromptList
@@ -196,7 +196,7 @@ async def test_escape_asks_before_discarding(desk_for, desk_db, orders_in) -> No
 
 async def test_type_ahead_burst_lands_in_the_right_fields(desk_for, desk_db, orders_in) -> None:
     """The whole 5-line order arriving in one burst (keys typed ahead of the screen) still lands field by field."""
-    from tests.tui_order.host import burst
+    from tests.tui_host import burst
 
     desk = desk_for(desk_db, "alice")
     before = orders_in(desk_db)

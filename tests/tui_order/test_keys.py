@@ -4,7 +4,7 @@ from __future__ import annotations
 from textual.command import CommandPalette
 from textual.widgets import OptionList
 
-from tests.tui_order.host import HostApp, press
+from tests.tui_host import HostApp, press
 from tests.tui_order.test_order import SIZE, first_queued
 from tui.screens.entry import EntryResult, EntryScreen
 from tui.screens.order import LinesEdit, OrderScreen

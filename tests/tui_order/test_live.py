@@ -9,7 +9,7 @@ from pathlib import Path
 from textual.widgets import Static
 
 from db.store import system_clock
-from tests.tui_order.host import HostApp, press
+from tests.tui_host import HostApp, press
 from tests.tui_order.test_order import SIZE, first_queued
 from tui.screens.order import OrderScreen
 
@@ -71,7 +71,7 @@ async def test_entry_shows_stock_moved_by_another_process(desk_for, desk_db) -> 
     """A release in another process takes stock; the line being typed shows the new figure unasked."""
     import sqlite3
 
-    from tests.tui_order.host import press
+    from tests.tui_host import press
     from tui.screens.entry import EntryScreen
     from tui.widgets.lines_grid import LineRow
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from textual.widgets import Static
 
 from db.service.orders import LineInput
-from tests.tui_order.host import HostApp, press
+from tests.tui_host import HostApp, press
 from tui.screens.order import LinesEdit, OrderScreen
 from tui.widgets.lines_grid import LineRow
 from tui.widgets.note_dialog import NoteDialog

@@ -13,7 +13,7 @@ from db.service import Desk
 from db.service.orders import LineInput
 from db.store import Store
 from tests.conftest import FakeClock
-from tests.tui_order.host import HostApp
+from tests.tui_host import HostApp
 from tui.screens.entry import EntryScreen
 from tui.screens.order import OrderScreen
 

@@ -1,4 +1,4 @@
-"""A tiny stand-in for OrderqApp (built on another branch) with exactly the contract the screens use:
+"""A tiny stand-in for OrderqApp, shared by the screen tests, with exactly the contract the screens use:
 `app.desk`, `app.claims` (add/remove/token_for) and `app.feed_poke()`, plus a real change feed that
 posts StoreChanged to every screen on the stack."""
 from __future__ import annotations
