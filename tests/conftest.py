@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -50,6 +51,17 @@ def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     p = tmp_path_factory.mktemp("demo-template") / "demo.db"
     run_cli("--db", str(p), "demo", "--orders", "300", "--seed", "1", check=True)
     return p
+
+
+def copy_db(template: Path, dest: Path) -> Path:
+    """A private WAL copy of a template database (SQLite's backup API, so the copy is consistent)."""
+    src = sqlite3.connect(template)
+    dst = sqlite3.connect(dest)
+    src.backup(dst)
+    src.close()
+    dst.execute("PRAGMA journal_mode=WAL")
+    dst.close()
+    return dest
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.errors import ClaimLost, DomainError
+from core.permissions import Action
 from db import claims
 from db.convert import dt
 from db.service.context import Context
@@ -41,6 +43,10 @@ class Claimed:
 
 class LeaseMixin:
     QUEUE: claims.Queue
+    #: the permission that lets a user work (and so claim) this queue
+    WORK: Action
+    #: why an unclaimed item cannot be claimed, e.g. "{number} is {state}, not queued"
+    NOT_CLAIMABLE: str
     ctx: Context
 
     @property
@@ -52,6 +58,22 @@ class LeaseMixin:
 
     def _locked_row(self, c: sqlite3.Connection, number: str, now: datetime) -> sqlite3.Row:
         raise NotImplementedError
+
+    def claim_next(self) -> Claimed | None:
+        self.ctx.require(self.WORK)
+        return self._claim(None)
+
+    def claim(self, number: str) -> Claimed:
+        """Claim this item, or say who holds it or why it is not in the queue."""
+        self.ctx.require(self.WORK, number)
+        c = self.ctx.store.conn
+        got = self._claim(self._row(c, number)["id"])
+        if got is None:
+            row = self._row(c, number)
+            if row["claimed_by"]:
+                raise ClaimLost(f"{row['number']} is claimed by {row['claimed_by']}")
+            raise DomainError(self.NOT_CLAIMABLE.format(number=row["number"], state=row["state"]))
+        return got
 
     def _claim(self, item_id: int | None) -> Claimed | None:
         """Reap lapsed leases, then take the next (or the named) item, in one write transaction."""

@@ -79,6 +79,8 @@ def validate_lines(conn: sqlite3.Connection, lines: list[LineInput]) -> list[dic
 
 class OrderService(LeaseMixin):
     QUEUE = ORDERS
+    WORK = Action.ORDER_WORK
+    NOT_CLAIMABLE = "{number} is {state}, not queued; it cannot be claimed"
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -303,23 +305,7 @@ class OrderService(LeaseMixin):
                         before=before, after=[{k: p[k] for k in ("sku", "qty", "unit_price_e4", "discount_e2", "amount_cents")} for p in priced])
         return self.get(number)
 
-    # ---- claims ------------------------------------------------------------------------
-    def claim_next(self) -> Claimed | None:
-        self.ctx.require(Action.ORDER_WORK)
-        return self._claim(None)
-
-    def claim(self, number: str) -> Claimed:
-        self.ctx.require(Action.ORDER_WORK, number)
-        c = self.ctx.store.conn
-        row = self._row(c, number)
-        got = self._claim(row["id"])
-        if got is None:
-            row = self._row(c, number)
-            if row["claimed_by"]:
-                raise ClaimLost(f"{number} is claimed by {row['claimed_by']}")
-            raise DomainError(f"{number} is {row['state']}, not queued; it cannot be claimed")
-        return got
-
+    # ---- claims (claim_next, claim, renew, unclaim, give_back: LeaseMixin) -------------
     def force_release(self, number: str, reason: str) -> None:
         self.ctx.require(Action.FORCE_RELEASE, number)
         if not (reason and reason.strip()):

@@ -63,6 +63,8 @@ def _int(value: Any, what: str, field: str) -> int:
 
 class ReturnService(LeaseMixin):
     QUEUE = RETURNS
+    WORK = Action.RETURN_WORK
+    NOT_CLAIMABLE = "{number} is {state}; it is not in the returns queue"
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -619,20 +621,3 @@ class ReturnService(LeaseMixin):
             except OrderqError as e:
                 out.append(BatchResult(n, False, e.message))
         return out
-
-    # ---- claims ------------------------------------------------------------------------
-    def claim_next(self) -> Claimed | None:
-        self.ctx.require(Action.RETURN_WORK)
-        return self._claim(None)
-
-    def claim(self, number: str) -> Claimed:
-        self.ctx.require(Action.RETURN_WORK, number)
-        c = self.ctx.store.conn
-        row = self._row(c, number)
-        got = self._claim(row["id"])
-        if got is None:
-            row = self._row(c, number)
-            if row["claimed_by"]:
-                raise ClaimLost(f"{row['number']} is claimed by {row['claimed_by']}")
-            raise DomainError(f"{row['number']} is {row['state']}; it is not in the returns queue")
-        return got

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import copy_db, run_cli
 
 
 @pytest.fixture(scope="session")
@@ -19,14 +19,7 @@ def returns_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def rdb(returns_template: Path, tmp_path: Path) -> Path:
-    dest = tmp_path / "returns.db"
-    src = sqlite3.connect(returns_template)
-    dst = sqlite3.connect(dest)
-    src.backup(dst)
-    src.close()
-    dst.execute("PRAGMA journal_mode=WAL")
-    dst.close()
-    return dest
+    return copy_db(returns_template, tmp_path / "returns.db")
 
 
 def shipped_line(path: Path, *, min_left: int = 1, min_amount_cents: int = 0, exclude: tuple[str, ...] = ()) -> dict:

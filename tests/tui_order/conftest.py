@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import copy_db, run_cli
 
 
 @pytest.fixture(scope="session")
@@ -18,16 +18,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def desk_db(demo_template: Path, tmp_path: Path) -> Path:
-    import sqlite3
-
-    dest = tmp_path / "desk.db"
-    src = sqlite3.connect(demo_template)
-    dst = sqlite3.connect(dest)
-    src.backup(dst)
-    src.close()
-    dst.execute("PRAGMA journal_mode=WAL")
-    dst.close()
-    return dest
+    return copy_db(demo_template, tmp_path / "desk.db")
 
 
 def count_orders(path: Path) -> int:
