@@ -101,7 +101,8 @@ def one_start(mode: str, db: Path | None) -> dict:
         os.close(master)
     data = json.loads(out.read_text())
     out.unlink()
-    return {"paint_s": data["t"] - t0, "cpu_s": data["cpu"], "rss_mb": data["rss_kb"] / 1024}
+    return {"paint_s": data["t"] - t0, "cpu_s": data["cpu"], "rss_mb": data["rss_kb"] / 1024,
+            "ready_s": data["ready_t"] - t0}
 
 
 def compile_sources() -> None:
@@ -133,14 +134,18 @@ def run() -> list[dict]:
     i_t = statistics.median(r["paint_s"] for r in imports)
     i_c = statistics.median(r["cpu_s"] for r in imports)
     s_t = statistics.median(r["paint_s"] for r in queue_small)
+    r_t = statistics.median(r["ready_s"] for r in queue)
     s_c = statistics.median(r["cpu_s"] for r in queue_small)
     return [
         {"what": f"queue first paint, {ORDERS:,} open orders (median of {RUNS})", "measured": f"{q_t * 1000:.0f} ms",
          "baseline": f"{b_t * 1000:.0f} ms bare Textual", "ratio": round(ratio, 2), "budget": "≤ 1.5× bare",
          "ok": ratio <= 1.5},
         {"what": "queue CPU time to first paint (load-independent view)", "measured": f"{q_c * 1000:.0f} ms",
-         "baseline": f"{b_c * 1000:.0f} ms bare Textual", "ratio": round(q_c / b_c, 2), "budget": "≤ 1.5× bare",
+         "baseline": f"{b_c * 1000:.0f} ms bare Textual", "ratio": round(q_c / b_c, 2), "budget": "info (≤ 1.5×)",
          "ok": q_c / b_c <= 1.5},
+        {"what": "queue start-up finished: rules validated (pydantic), change feed on",
+         "measured": f"{r_t * 1000:.0f} ms", "baseline": f"{b_t * 1000:.0f} ms bare Textual",
+         "ratio": round(r_t / b_t, 2), "budget": "info", "ok": True},
         {"what": "queue first paint vs bare Textual after orderq's own imports (the screen's cost)",
          "measured": f"{q_t * 1000:.0f} ms ({q_c * 1000:.0f} ms CPU)",
          "baseline": f"{i_t * 1000:.0f} ms bare+imports ({i_c * 1000:.0f} ms CPU)",

@@ -37,13 +37,14 @@ def db_path(args: argparse.Namespace) -> str:
     return args.db or default_db_path()
 
 
-def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
-    return Store.open(db_path(args), clock=clock_for(args), create=create, rules=None)
+def open_store(args: argparse.Namespace, *, create: bool = False, defer_rules: bool = False) -> Store:
+    return Store.open(db_path(args), clock=clock_for(args), create=create, rules=None, defer_rules=defer_rules)
 
 
-def user_desk(args: argparse.Namespace) -> Desk:
-    """A desk for the person at the keyboard; unknown or disabled users are refused."""
-    store = open_store(args)
+def user_desk(args: argparse.Namespace, *, defer_rules: bool = False) -> Desk:
+    """A desk for the person at the keyboard; unknown or disabled users are refused.
+    `defer_rules`: the TUI validates the rules itself, right after its first paint."""
+    store = open_store(args, defer_rules=defer_rules)
     try:
         return Desk.for_user(store, session_user(getattr(args, "user", None)))
     except Exception:

@@ -7,7 +7,8 @@ import sys
 from core.errors import ValidationError
 from core.triage import due_text
 from core.when import parse_when
-from db.orders_read import QueueFilter, count, iter_all, order_json, summary_json
+from db.order_records import order_json
+from db.orders_read import QueueFilter, count, iter_all, summary_json
 from db.service.orders import LineInput
 from cli.common import emit_json, emit_lines, operator_desk, table, user_desk
 

@@ -32,7 +32,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
         raise UsageError(f"orderq tui: unknown theme {args.theme!r} (choose from {', '.join(names)})")
     tui_main = importlib.import_module("tui.main")
     try:
-        desk = user_desk(args)
+        desk = user_desk(args, defer_rules=True)
     except PermissionDenied as e:
         return tui_main.refuse(e.message)
     return tui_main.run(desk, screen=args.screen, theme=args.theme)

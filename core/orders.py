@@ -4,10 +4,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from core.enums import Channel, HoldReason, OrderState
 from core.errors import DomainError
-from core.rules import Rules
+
+if TYPE_CHECKING:
+    from core.rules import Rules
 
 S = OrderState
 

@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from core.enums import Priority, Tier
-from core.rules import Rules
+
+if TYPE_CHECKING:
+    from core.rules import Rules
 
 
 @dataclass(frozen=True)
@@ -49,11 +52,13 @@ class Slack(StrEnum):
     OK = "ok"
 
 
-def slack(due: datetime, now: datetime, rules: Rules) -> Slack:
+def slack(due: datetime, now: datetime, at_risk: timedelta) -> Slack:
+    """`at_risk` is the rules' threshold (Rules.at_risk); zero before the rules are known marks
+    nothing at risk, only overdue (see the queue's first paint)."""
     left = due - now
     if left < timedelta(0):
         return Slack.OVERDUE
-    if left <= rules.at_risk:
+    if at_risk > timedelta(0) and left <= at_risk:
         return Slack.AT_RISK
     if left <= timedelta(hours=1):
         return Slack.SOON

@@ -12,10 +12,12 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.models import Event
 from db.convert import dt, ts
+
+if TYPE_CHECKING:
+    from core.models import Event
 
 
 def _default(o: object) -> object:
@@ -50,6 +52,8 @@ def append(
 
 
 def row_to_event(row: sqlite3.Row) -> Event:
+    from core.models import Event  # here, not above: a session paints before pydantic loads (tui.startup)
+
     return Event(
         id=row["id"],
         at=dt(row["at"]),

@@ -15,9 +15,12 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from core.models import Event
 from db import events
+
+if TYPE_CHECKING:
+    from core.models import Event
 
 log = logging.getLogger("orderq.feed")
 

@@ -1,4 +1,5 @@
-"""Reading orders: full records, JSON shapes, and windows of the live queue.
+"""Reading the live queue: counts, windows and positions in queue order, and `order list` lines.
+(Full order records, built as core.models, are db.order_records: the queue paints without them.)
 
 The queue is never loaded whole: callers ask for a count and a window (offset, limit) in queue
 order, which the indexes on (state, due_at, …) answer in milliseconds at 100,000 rows.
@@ -9,55 +10,14 @@ import sqlite3
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from core.enums import Channel, HoldReason, OrderState, Priority, Tier
-from core.models import Charge, Customer, Order, OrderLine
-from core.money import from_cents_int, from_price_int
-from db.convert import dt, iso
+from core.money import from_cents_int
+from db.convert import iso
 from db.migrations import QUEUE_ORDER
 
 ROW_COLUMNS = f"""o.id, o.number, o.state, o.priority, o.priority_level, o.priority_source, o.override_note,
     o.tier_rank, o.channel, o.type, o.received_at, o.due_at, o.total_cents, o.hold_reason, o.claimed_by,
     o.lease_expires_at, o.straight_through, o.queue_reason, o.source_ref, o.version,
     c.code AS customer_code, c.name AS customer_name, c.tier AS customer_tier"""
-
-
-def customer_from_row(r: sqlite3.Row) -> Customer:
-    return Customer(
-        id=r["id"], code=r["code"], name=r["name"], tier=Tier(r["tier"]),
-        credit_limit=from_cents_int(r["credit_limit_cents"]), open_balance=from_cents_int(r["open_balance_cents"]),
-        country=r["country"],
-    )
-
-
-def load_order(conn: sqlite3.Connection, row: sqlite3.Row, checklist: list[str]) -> Order:
-    cust = customer_from_row(conn.execute("SELECT * FROM customers WHERE id = ?", (row["customer_id"],)).fetchone())
-    lines = tuple(
-        OrderLine(
-            line_no=lr["line_no"], sku=lr["sku"], description=lr["description"], qty=lr["qty"],
-            unit_price=from_price_int(lr["unit_price_e4"]), discount_pct=from_cents_int(lr["discount_e2"]),
-            amount=from_cents_int(lr["amount_cents"]), qty_returned=lr["qty_returned"],
-        )
-        for lr in conn.execute("SELECT * FROM order_lines WHERE order_id = ? ORDER BY line_no", (row["id"],))
-    )
-    charges = tuple(
-        Charge(code=cr["code"], description=cr["description"], amount=from_cents_int(cr["amount_cents"]))
-        for cr in conn.execute("SELECT * FROM order_charges WHERE order_id = ? ORDER BY id", (row["id"],))
-    )
-    ticked = {
-        t["step"]: t["ticked_by"]
-        for t in conn.execute("SELECT step, ticked_by FROM order_ticks WHERE order_id = ?", (row["id"],))
-    }
-    return Order(
-        id=row["id"], number=row["number"], customer=cust, channel=Channel(row["channel"]), type=row["type"],
-        state=OrderState(row["state"]), priority=Priority(row["priority"]), priority_source=row["priority_source"],
-        received_at=dt(row["received_at"]), due_at=dt(row["due_at"]), total=from_cents_int(row["total_cents"]),
-        hold_reason=HoldReason(row["hold_reason"]) if row["hold_reason"] else None, hold_note=row["hold_note"],
-        hold_started_at=dt(row["hold_started_at"]), claimed_by=row["claimed_by"], claim_token=row["claim_token"],
-        lease_expires_at=dt(row["lease_expires_at"]), released_at=dt(row["released_at"]),
-        shipped_at=dt(row["shipped_at"]), straight_through=bool(row["straight_through"]),
-        queue_reason=row["queue_reason"], source_ref=row["source_ref"], version=row["version"],
-        lines=lines, charges=charges, checklist=tuple(checklist), ticked=ticked,
-    )
 
 
 def summary_json(r: sqlite3.Row) -> dict[str, Any]:
@@ -82,39 +42,6 @@ def summary_json(r: sqlite3.Row) -> dict[str, Any]:
         "queue_reason": r["queue_reason"],
         "source_ref": r["source_ref"],
         "version": r["version"],
-    }
-
-
-def order_json(o: Order) -> dict[str, Any]:
-    return {
-        "id": o.id,
-        "number": o.number,
-        "state": o.state.value,
-        "priority": o.priority.value,
-        "priority_source": o.priority_source,
-        "due_at": o.due_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "received_at": o.received_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "total": str(o.total),
-        "customer": o.customer.code,
-        "customer_name": o.customer.name,
-        "tier": o.customer.tier.value,
-        "channel": o.channel.value,
-        "type": o.type,
-        "hold_reason": o.hold_reason.value if o.hold_reason else None,
-        "hold_note": o.hold_note,
-        "claimed_by": o.claimed_by,
-        "straight_through": o.straight_through,
-        "queue_reason": o.queue_reason,
-        "source_ref": o.source_ref,
-        "version": o.version,
-        "lines": [
-            {"line_no": ln.line_no, "sku": ln.sku, "description": ln.description, "qty": ln.qty,
-             "unit_price": str(ln.unit_price), "discount_pct": str(ln.discount_pct), "amount": str(ln.amount),
-             "qty_returned": ln.qty_returned}
-            for ln in o.lines
-        ],
-        "charges": [{"code": c.code, "description": c.description, "amount": str(c.amount)} for c in o.charges],
-        "checklist": [{"step": s, "ticked_by": o.ticked.get(s)} for s in o.checklist],
     }
 
 

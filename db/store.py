@@ -7,11 +7,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from core.rules import Rules
-from db.config import load_rules
 from db.connection import StoreError, connect, read_tx, write_tx
 from db.migrations import is_initialised, migrate
+
+if TYPE_CHECKING:
+    from core.rules import Rules
 
 Clock = Callable[[], datetime]
 
@@ -25,11 +27,29 @@ def default_db_path() -> str:
 
 
 class Store:
-    def __init__(self, conn: sqlite3.Connection, path: Path, rules: Rules, clock: Clock = system_clock) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, rules: Rules | None, clock: Clock = system_clock) -> None:
         self.conn = conn
         self.path = path
-        self.rules = rules
+        self._rules = rules
         self.clock = clock
+
+    @property
+    def rules(self) -> Rules:
+        """The rules in force, validated (with pydantic) the first time anything asks.
+
+        Store.open validates them at once unless told `defer_rules`: the TUI paints its first
+        screen, then validates them before it handles a key (tui.app, "start-up"), so a session
+        appears without waiting for pydantic to load.
+        """
+        if self._rules is None:
+            from db.config import load_rules
+
+            self._rules = load_rules()
+        return self._rules
+
+    @property
+    def rules_loaded(self) -> bool:
+        return self._rules is not None
 
     @classmethod
     def open(
@@ -39,8 +59,10 @@ class Store:
         rules: Rules | None = None,
         clock: Clock = system_clock,
         create: bool = False,
+        defer_rules: bool = False,
     ) -> "Store":
-        """Open an initialised database; `create` also creates or migrates it (orderq init)."""
+        """Open an initialised database; `create` also creates or migrates it (orderq init).
+        A bad rules file stops the command here, unless `defer_rules` (see `rules`)."""
         p = Path(path)
         if not create and not p.exists():
             raise StoreError(f"no database at {p}; run `orderq init` (or `orderq demo`) first")
@@ -50,7 +72,14 @@ class Store:
         elif not is_initialised(conn):
             conn.close()
             raise StoreError(f"{p} is not an orderq database, or needs `orderq init` to migrate it")
-        return cls(conn, p, rules or load_rules(), clock)
+        store = cls(conn, p, rules, clock)
+        if not defer_rules:
+            try:
+                store.rules  # noqa: B018 - validate now: a bad rules file stops the command
+            except Exception:
+                conn.close()
+                raise
+        return store
 
     def now(self) -> datetime:
         return self.clock()

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -31,10 +31,12 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from core.errors import ClaimLost, OrderqError
-from core.models import Event
 from core.permissions import Action
 from db.service import Desk
-from tui.messages import StoreChanged
+from tui.messages import RulesReady, StoreChanged
+
+if TYPE_CHECKING:
+    from core.models import Event
 
 log = logging.getLogger("orderq.tui")
 
@@ -144,6 +146,8 @@ class OrderqApp(App[int]):
         self._feed = None
         self._startup_notes: list[tuple[str, str]] = []
         self._background_started = False
+        #: why start-up stopped before the app could be used (a bad rules file); printed on exit
+        self.startup_error: str | None = None
 
         from themes import DEFAULT_THEME, WALLBOARD_THEME, load_themes
 
@@ -181,8 +185,6 @@ class OrderqApp(App[int]):
 
         # the cursor is taken now, so nothing committed while the first screen paints is missed
         self._feed = ChangeFeed(self.desk.store.conn, self.desk.store.path)
-        lease_s = self.desk.ctx.rules.lease.total_seconds()
-        self.set_interval(max(1.0, lease_s / 2), self.renew_claims)
         if not self.is_headless:
             self._install_signal_handlers()
             self.set_interval(TTY_CHECK_S, self._check_tty)
@@ -191,12 +193,29 @@ class OrderqApp(App[int]):
         self._open_first_screen()
 
     def first_paint(self) -> None:
-        """Called by the queue (the bottom screen) once it has painted. Paint first: the watcher
-        (watchfiles pulls in anyio) and the session row come next, after what else waits for it."""
-        if not self._background_started:
-            self._background_started = True
-            resume_gc()
-            self.call_later(self._start_background)
+        """Called by the queue (the bottom screen) once it has painted. What is not needed to
+        paint comes now: `_finish_start_up`."""
+        if self._background_started:
+            return
+        self._background_started = True
+        resume_gc()
+        self.call_later(self._finish_start_up)
+
+    def _finish_start_up(self) -> None:
+        """Validate the rules file (pydantic loads here: SPEC §3, "at start-up"); a bad file stops
+        the app with the error naming the key (`startup_error`, exit 2). A key pressed before this
+        would validate them itself (Store.rules). Then the lease renewal, the watcher (watchfiles
+        pulls in anyio) and the session row."""
+        try:
+            lease = self.desk.ctx.rules.lease
+        except OrderqError as e:
+            self.startup_error = e.message
+            self.exit(2, return_code=2)
+            return
+        self.set_interval(max(1.0, lease.total_seconds() / 2), self.renew_claims)
+        for screen in list(self.screen_stack):
+            screen.post_message(RulesReady())
+        self._start_background()
 
     def _start_background(self) -> None:
         if self.record_session and self.session_id is None and not self._released:

@@ -36,6 +36,9 @@ def run(desk: Desk, *, screen: str = "queue", theme: str | None = None) -> int:
     finally:
         app.release_all()
         desk.store.close()
+    if app.startup_error:
+        print(f"orderq: {app.startup_error}", file=sys.stderr)
+        return 2
     return int(rc or 0)
 
 
@@ -61,7 +64,7 @@ def _main(argv: list[str] | None) -> int:
     p.add_argument("--screen", choices=["queue", "returns", "wallboard"], default="queue")
     args = p.parse_args(argv)
     try:
-        desk = Desk.open(args.db or default_db_path(), session_user(args.user))
+        desk = Desk.open(args.db or default_db_path(), session_user(args.user), defer_rules=True)
     except OrderqError as e:
         return refuse(e.message)
     return run(desk, screen=args.screen, theme=args.theme)

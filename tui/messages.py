@@ -1,9 +1,12 @@
 """Messages shared by every screen. The app owns the one change feed and tells screens."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from core.models import Event
+if TYPE_CHECKING:
+    from core.models import Event
 
 
 class StoreChanged(Message):
@@ -16,3 +19,8 @@ class StoreChanged(Message):
     def __init__(self, events: list[Event]) -> None:
         super().__init__()
         self.events = events
+
+
+class RulesReady(Message):
+    """The rules file has been validated, just after the first paint (see OrderqApp.first_paint):
+    what depends on them (the queue's at-risk marks) can be drawn now."""

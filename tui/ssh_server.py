@@ -48,7 +48,8 @@ import asyncssh
 from core.errors import OrderqError, PermissionDenied
 from core.models import User
 from db.service import Desk
-from db.service.users import active_user, user_for_key
+from db.service.identity import active_user
+from db.service.users import user_for_key
 from db.store import Store
 
 log = logging.getLogger("orderq.ssh")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.enums import Role
 from db.service.context import Actor, Context
-from db.service.users import active_user
+from db.service.identity import active_user
 from db.store import Clock, Store, system_clock
 
 if TYPE_CHECKING:
@@ -59,8 +59,7 @@ class Desk:
 
     @classmethod
     def for_user(cls, store: Store, name: str) -> "Desk":
-        user = active_user(store.conn, name)
-        return cls(store, Actor(user.name, user.role))
+        return cls(store, active_user(store.conn, name))
 
     @classmethod
     def operator(cls, store: Store, name: str = "operator") -> "Desk":
@@ -68,8 +67,8 @@ class Desk:
 
     @classmethod
     def open(cls, path: str | Path, user: str | None, *, rules: Rules | None = None,
-             clock: Clock = system_clock) -> "Desk":
-        store = Store.open(path, rules=rules, clock=clock)
+             clock: Clock = system_clock, defer_rules: bool = False) -> "Desk":
+        store = Store.open(path, rules=rules, clock=clock, defer_rules=defer_rules)
         try:
             return cls.for_user(store, user) if user else cls.operator(store)
         except Exception:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from core.models import Customer, Product
 from core.money import from_price_int
 from core.permissions import Action
-from db.orders_read import customer_from_row
+from db.order_records import customer_from_row
 from db.service.context import Context
 from db.service.orders import LineInput, validate_lines
 

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import os
 import pwd
+import sqlite3
 from collections.abc import Mapping
+
+from core.enums import Role
+from core.errors import PermissionDenied
+from db.service.context import Actor
 
 
 def os_login() -> str:
@@ -28,3 +33,14 @@ def session_user(requested: str | None, env: Mapping[str, str] = os.environ) -> 
     if in_ssh_session(env):
         return os_login()
     return requested or os_login()
+
+
+def active_user(conn: sqlite3.Connection, name: str) -> Actor:
+    """The only gate into a session: unknown and disabled users are refused the same clear way.
+    It answers with the Actor, not the User model: a session is let in before pydantic loads."""
+    row = conn.execute("SELECT name, role, active FROM users WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        raise PermissionDenied(f"unknown user {name!r}: ask an admin to run `orderq users add {name} --role …`")
+    if not row["active"]:
+        raise PermissionDenied(f"user {name!r} is disabled")
+    return Actor(row["name"], Role(row["role"]))

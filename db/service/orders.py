@@ -6,22 +6,24 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core import orders as machine
 from core.enums import Channel, HoldReason, OrderState, Priority, Tier
 from core.errors import ClaimLost, Conflict, DomainError, NotFound, ValidationError
 from core.lines import parse_discount, parse_qty
-from core.models import Event, Order
 from core.money import line_amount, to_cents_int, to_decimal, to_price_int, from_price_int, from_cents_int
 from core.permissions import Action
 from core.triage import classify, due_at as compute_due
 from db import claims, events
 from db.claims import ORDERS
 from db.convert import dt, ts
-from db.orders_read import QueueFilter, load_order
+from db.orders_read import QueueFilter
 from db.service.claiming import Claimed, LeaseMixin
 from db.service.context import Context
+
+if TYPE_CHECKING:
+    from core.models import Event, Order
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,8 @@ class OrderService(LeaseMixin):
 
     # ---- reads -------------------------------------------------------------------------
     def get(self, number: str) -> Order:
+        from db.order_records import load_order  # core.models: not needed to paint the queue
+
         self.ctx.require(Action.ORDER_VIEW)
         c = self.ctx.store.conn
         with self.ctx.store.read():
@@ -320,7 +324,7 @@ class OrderService(LeaseMixin):
     def reassign(self, number: str, to_user: str, reason: str | None = None) -> Claimed:
         """Hand an order to another rep: the old claim ends, the new holder gets a fresh token."""
         self.ctx.require(Action.REASSIGN, number)
-        from db.service.users import active_user
+        from db.service.identity import active_user
 
         now = self.ctx.now()
         with self.ctx.store.write() as c:

@@ -7,7 +7,7 @@ import re
 import sqlite3
 
 from core.enums import Role
-from core.errors import NotFound, PermissionDenied, ValidationError
+from core.errors import NotFound, ValidationError
 from core.models import User
 from core.permissions import Action
 from db import events
@@ -41,16 +41,6 @@ def parse_public_key(text: str) -> tuple[str, str, str, str]:
 def get_user(conn: sqlite3.Connection, name: str) -> User | None:
     row = conn.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
     return _user(row) if row else None
-
-
-def active_user(conn: sqlite3.Connection, name: str) -> User:
-    """The only gate into a session: unknown and disabled users are refused the same clear way."""
-    user = get_user(conn, name)
-    if user is None:
-        raise PermissionDenied(f"unknown user {name!r}: ask an admin to run `orderq users add {name} --role …`")
-    if not user.active:
-        raise PermissionDenied(f"user {name!r} is disabled")
-    return user
 
 
 def user_for_key(conn: sqlite3.Connection, key_type: str, key_data: str) -> User | None:

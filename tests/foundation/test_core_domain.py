@@ -76,7 +76,7 @@ def test_explanation_names_class_source_and_due(rules) -> None:
                     tier=Tier.KEY_ACCOUNT, total=Decimal("120.50"), due=T0 - timedelta(minutes=5), now=T0, position=3)
     text = "\n".join(lines)
     assert "#3" in text and "key account raises to P2" in text and "overdue 5m" in text
-    assert slack(T0 + timedelta(minutes=10), T0, rules) == Slack.AT_RISK
+    assert slack(T0 + timedelta(minutes=10), T0, rules.at_risk) == Slack.AT_RISK
 
 
 ACTIONS = list(machine.TRANSITIONS)

@@ -45,15 +45,22 @@ async def test_bad_keys_file_is_reported_not_fatal(queue_db: Path, make_app, tmp
 def test_theme_files_validate(tmp_path: Path) -> None:
     import pytest
 
-    from themes import load_themes, theme_specs
+    from themes import load_themes
 
-    names = {t.name for t in load_themes()}
-    assert names >= {"orderq-dark", "orderq-light", "wallboard-hc", "green-screen"}
-    for spec in theme_specs():  # every theme defines the slack colours the queue uses
-        assert {"slack-overdue", "slack-at-risk", "slack-soon", "slack-ok", "mine"} <= set(spec.variables)
-    (tmp_path / "bad.toml").write_text('name = "bad"\nprimary = "#fff"\ncolour = "typo"\n')
-    with pytest.raises(ValueError, match="bad.toml"):
-        theme_specs(tmp_path)
+    themes = load_themes()
+    assert {t.name for t in themes} >= {"orderq-dark", "orderq-light", "wallboard-hc", "green-screen"}
+    for t in themes:  # every theme defines the slack colours the queue uses
+        assert {"slack-overdue", "slack-at-risk", "slack-soon", "slack-ok", "mine"} <= set(t.variables)
+    good = (Path(__file__).resolve().parents[2] / "themes" / "orderq-dark.toml").read_text()
+    (tmp_path / "bad.toml").write_text('colour = "typo"\n' + good)
+    with pytest.raises(ValueError, match="bad.toml: unknown key 'colour'"):
+        load_themes(tmp_path)
+    (tmp_path / "bad.toml").write_text(good.replace('primary = "#4f9fe0"', 'primary = "blurple"'))
+    with pytest.raises(ValueError, match="bad.toml: 'primary': 'blurple' is not a colour"):
+        load_themes(tmp_path)
+    (tmp_path / "bad.toml").write_text(good.replace("dark = true", "dark = 1"))
+    with pytest.raises(ValueError, match="'dark' must be true or false"):
+        load_themes(tmp_path)
 
 
 async def test_idle_session_ends_and_gives_back(queue_db: Path, make_app) -> None:  # noqa: ANN001

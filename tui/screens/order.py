@@ -290,7 +290,7 @@ class OrderScreen(Screen):
     def show_header(self) -> None:
         o = self.order
         now = self.desk.now()
-        sl = slack(o.due_at, now, self.desk.ctx.rules)
+        sl = slack(o.due_at, now, self.desk.ctx.rules.at_risk)
         state = o.state.value.replace("_", " ").upper()
         due = f"[{_SLACK_STYLE[sl]}]due {due_text(o.due_at, now)}[/] ({o.due_at:%Y-%m-%d %H:%M} UTC)"
         if not o.state.open:

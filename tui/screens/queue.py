@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from rich.segment import Segment
@@ -37,7 +37,7 @@ from db.connection import translate
 from db.convert import dt
 from db.orders_read import QueueFilter
 from db.service import Desk
-from tui.messages import StoreChanged
+from tui.messages import RulesReady, StoreChanged
 
 OPEN_STATES = (OrderState.QUEUED.value, OrderState.IN_PROGRESS.value, OrderState.ON_HOLD.value)
 TIER_TAG = {Tier.KEY_ACCOUNT.value: "KEY", Tier.REPEAT.value: "RPT", Tier.STANDARD.value: ""}
@@ -263,9 +263,15 @@ class QueueView(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         return self._render_row(row, index == self.cursor, width, base)
 
+    def _at_risk(self) -> timedelta:
+        """Zero (overdue only) for the first paint, drawn before the rules are validated; the
+        screen redraws on RulesReady, a moment later."""
+        store = self.source.desk.store
+        return store.rules.at_risk if store.rules_loaded else timedelta(0)
+
     def _cells(self, row: Any, now: datetime) -> tuple[dict[str, str], Slack]:
         due = dt(row["due_at"])
-        sl = slack(due, now, self.source.desk.ctx.rules)
+        sl = slack(due, now, self._at_risk())
         due_s = due_text(due, now)
         if sl == Slack.AT_RISK:
             due_s += " !"  # at risk, legible without colour (NO_COLOR); overdue says so in words
@@ -456,6 +462,9 @@ class QueueScreen(Screen[None]):
         self._update_bar()
 
     # ---- live ---------------------------------------------------------------------------------
+    def on_rules_ready(self, _message: RulesReady) -> None:
+        self._tick()  # at-risk marks need the rules' threshold
+
     def on_store_changed(self, message: StoreChanged) -> None:
         view = self.view
         sel = view.selected_id

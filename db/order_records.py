@@ -1,0 +1,86 @@
+"""Full order records as core.models, and their JSON shape (`order show --json`).
+
+Apart from the queue's reads (db.orders_read) so that the queue screen, which draws plain rows,
+paints before pydantic (behind core.models) has loaded.
+"""
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from core.enums import Channel, HoldReason, OrderState, Priority, Tier
+from core.models import Charge, Customer, Order, OrderLine
+from core.money import from_cents_int, from_price_int
+from db.convert import dt
+
+
+def customer_from_row(r: sqlite3.Row) -> Customer:
+    return Customer(
+        id=r["id"], code=r["code"], name=r["name"], tier=Tier(r["tier"]),
+        credit_limit=from_cents_int(r["credit_limit_cents"]), open_balance=from_cents_int(r["open_balance_cents"]),
+        country=r["country"],
+    )
+
+
+def load_order(conn: sqlite3.Connection, row: sqlite3.Row, checklist: list[str]) -> Order:
+    cust = customer_from_row(conn.execute("SELECT * FROM customers WHERE id = ?", (row["customer_id"],)).fetchone())
+    lines = tuple(
+        OrderLine(
+            line_no=lr["line_no"], sku=lr["sku"], description=lr["description"], qty=lr["qty"],
+            unit_price=from_price_int(lr["unit_price_e4"]), discount_pct=from_cents_int(lr["discount_e2"]),
+            amount=from_cents_int(lr["amount_cents"]), qty_returned=lr["qty_returned"],
+        )
+        for lr in conn.execute("SELECT * FROM order_lines WHERE order_id = ? ORDER BY line_no", (row["id"],))
+    )
+    charges = tuple(
+        Charge(code=cr["code"], description=cr["description"], amount=from_cents_int(cr["amount_cents"]))
+        for cr in conn.execute("SELECT * FROM order_charges WHERE order_id = ? ORDER BY id", (row["id"],))
+    )
+    ticked = {
+        t["step"]: t["ticked_by"]
+        for t in conn.execute("SELECT step, ticked_by FROM order_ticks WHERE order_id = ?", (row["id"],))
+    }
+    return Order(
+        id=row["id"], number=row["number"], customer=cust, channel=Channel(row["channel"]), type=row["type"],
+        state=OrderState(row["state"]), priority=Priority(row["priority"]), priority_source=row["priority_source"],
+        received_at=dt(row["received_at"]), due_at=dt(row["due_at"]), total=from_cents_int(row["total_cents"]),
+        hold_reason=HoldReason(row["hold_reason"]) if row["hold_reason"] else None, hold_note=row["hold_note"],
+        hold_started_at=dt(row["hold_started_at"]), claimed_by=row["claimed_by"], claim_token=row["claim_token"],
+        lease_expires_at=dt(row["lease_expires_at"]), released_at=dt(row["released_at"]),
+        shipped_at=dt(row["shipped_at"]), straight_through=bool(row["straight_through"]),
+        queue_reason=row["queue_reason"], source_ref=row["source_ref"], version=row["version"],
+        lines=lines, charges=charges, checklist=tuple(checklist), ticked=ticked,
+    )
+
+
+def order_json(o: Order) -> dict[str, Any]:
+    return {
+        "id": o.id,
+        "number": o.number,
+        "state": o.state.value,
+        "priority": o.priority.value,
+        "priority_source": o.priority_source,
+        "due_at": o.due_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "received_at": o.received_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "total": str(o.total),
+        "customer": o.customer.code,
+        "customer_name": o.customer.name,
+        "tier": o.customer.tier.value,
+        "channel": o.channel.value,
+        "type": o.type,
+        "hold_reason": o.hold_reason.value if o.hold_reason else None,
+        "hold_note": o.hold_note,
+        "claimed_by": o.claimed_by,
+        "straight_through": o.straight_through,
+        "queue_reason": o.queue_reason,
+        "source_ref": o.source_ref,
+        "version": o.version,
+        "lines": [
+            {"line_no": ln.line_no, "sku": ln.sku, "description": ln.description, "qty": ln.qty,
+             "unit_price": str(ln.unit_price), "discount_pct": str(ln.discount_pct), "amount": str(ln.amount),
+             "qty_returned": ln.qty_returned}
+            for ln in o.lines
+        ],
+        "charges": [{"code": c.code, "description": c.description, "amount": str(c.amount)} for c in o.charges],
+        "checklist": [{"step": s, "ticked_by": o.ticked.get(s)} for s in o.checklist],
+    }
