@@ -109,3 +109,40 @@ def test_bad_rules_file_still_stops_orderq_tui(tmp_path: Path, cli) -> None:  # 
     r = cli("--db", str(db), "tui", "--user", "alice", env={"ORDERQ_RULES": str(rules)})
     assert r.returncode == 2
     assert "claims.lease_minutes" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_queue_paints_before_pydantic_loads_then_validates_the_rules(tmp_path: Path, cli) -> None:  # noqa: ANN001
+    """SPEC §5 first paint: `orderq tui` draws the queue without importing pydantic (a sixth of a
+    bare Textual start); the rules are validated straight after, before the session is live."""
+    db = tmp_path / "p.db"
+    cli("--db", str(db), "demo", "--orders", "30", check=True)
+    code = f"""
+import asyncio, json, sys
+from cli.common import user_desk
+from cli.main import _parse
+desk = user_desk(_parse(["--db", {str(db)!r}, "tui", "--user", "alice"]), defer_rules=True)
+from tui.app import OrderqApp
+app = OrderqApp(desk, feed=False, keymap={{}}, session=False)
+seen = {{}}
+first_paint = app.first_paint
+def note_first_paint():
+    from tui.screens.queue import QueueView
+    seen["rows_at_paint"] = app.screen.query_one(QueueView).source.total
+    seen["pydantic_at_paint"] = "pydantic" in sys.modules
+    first_paint()
+app.first_paint = note_first_paint
+async def main():
+    async with app.run_test(size=(120, 35)) as pilot:
+        for _ in range(200):
+            if desk.store.rules_loaded:
+                break
+            await pilot.pause(0.02)
+asyncio.run(main())
+seen["rules_loaded"] = desk.store.rules_loaded
+print(json.dumps(seen))
+"""
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert p.returncode == 0, p.stderr
+    seen = __import__("json").loads(p.stdout.strip().splitlines()[-1])
+    assert seen["rows_at_paint"] > 0
+    assert seen == {"rows_at_paint": seen["rows_at_paint"], "pydantic_at_paint": False, "rules_loaded": True}

@@ -287,3 +287,33 @@ async def test_start_screen_option(queue_db: Path, make_app) -> None:  # noqa: A
         assert type(app.screen).__name__ == "WallboardScreen" or any(
             "not installed" in n.message for n in app._notifications)
         assert app.theme == "wallboard-hc"
+
+
+async def test_at_risk_marked_once_the_rules_are_validated(queue_db: Path, clock) -> None:  # noqa: ANN001
+    """A real session paints first and validates the rules right after (Store defer_rules); the
+    rules' at-risk window (15 min) then marks an order due in 10 minutes, and not one due in 30."""
+    from datetime import timedelta
+
+    from db.convert import ts
+    from db.service import Desk
+    from tui.app import OrderqApp
+
+    soon, later = [r["number"] for r in open_queue(queue_db)[:2]]
+    c = sqlite3.connect(queue_db)
+    with c:
+        c.execute("UPDATE orders SET due_at = ? WHERE number = ?", (ts(clock() + timedelta(minutes=10)), soon))
+        c.execute("UPDATE orders SET due_at = ? WHERE number = ?", (ts(clock() + timedelta(minutes=30)), later))
+    c.close()
+    desk = Desk.open(queue_db, "alice", clock=clock, defer_rules=True)
+    assert not desk.store.rules_loaded
+    app = OrderqApp(desk, feed=False, keymap={})
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            assert await wait_until(pilot, lambda: desk.store.rules_loaded)
+            for number, mark in ((soon, "in 10m !"), (later, "in 30m")):
+                await pilot.press("slash", *number, "enter")
+                assert await wait_until(pilot, lambda: any(number in r for r in visible_rows(app)))
+                row = next(r for r in visible_rows(app) if number in r)
+                assert mark in row and (mark.endswith("!") or "!" not in row), row
+    finally:
+        desk.store.close()

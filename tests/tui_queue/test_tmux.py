@@ -130,3 +130,26 @@ def test_second_session_sees_another_process_change_and_hangup_gives_back(queue_
     tmux.kill_session("b")
     assert poll(lambda: show(queue_db, following)["claimed_by"] is None)
     assert show(queue_db, following)["state"] == "queued"
+
+
+def test_bad_rules_file_stops_the_app_naming_the_key(queue_db: Path, tmux: Tmux, tmp_path: Path) -> None:
+    """The queue paints before the rules are validated (SPEC §5 first paint); a bad file still
+    stops the app at start-up, on the terminal, with the key named and nothing written."""
+    import sqlite3
+
+    rules = tmp_path / "rules.toml"
+    default = (Path(__file__).resolve().parents[2] / "core" / "default_rules.toml").read_text()
+    rules.write_text(default.replace("at_risk_minutes = 15", "at_risk_minutes = -5"))
+    assert rules.read_text() != default
+
+    def count() -> tuple[int, int]:
+        with sqlite3.connect(queue_db) as c:
+            return (c.execute("SELECT COUNT(*) FROM events").fetchone()[0],
+                    c.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
+
+    before = count()
+    tmux.start("r", f"export ORDERQ_RULES={shlex.quote(str(rules))}; {tui_cmd(queue_db, 'alice')}")
+    assert poll(lambda: "orderq-exit=2" in tmux.screen("r")), tmux.screen("r")
+    screen = tmux.screen("r")
+    assert "queue.at_risk_minutes" in screen and "Traceback" not in screen, screen
+    assert count() == before
