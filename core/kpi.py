@@ -22,15 +22,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from core.enums import Channel, HoldReason, OrderState, Priority, ReturnState
-from core.triage import humanize
+from core.enums import Channel, OrderState, Priority, ReturnState
+from core.triage import effective_due, humanize
 
 Row = Mapping[str, Any]
 
 OPEN_ORDER_STATES = tuple(s.value for s in OrderState if s.open)
 OPEN_RETURN_STATES = tuple(s.value for s in ReturnState if s.open)
 ELECTRONIC = tuple(c.value for c in Channel if c.electronic)
-PAUSING_HOLDS = tuple(h.value for h in HoldReason if h.pauses_sla)
 
 #: the keys of `orderq kpi --json`, exactly as SPEC §2 names them
 ORDER_KEYS = (
@@ -101,20 +100,6 @@ def _n(r: Row) -> int:
 def mean(values: Iterable[float]) -> float | None:
     xs = list(values)
     return round(sum(xs) / len(xs), 1) if xs else None
-
-
-def effective_due(row: Row, now: datetime | float) -> float:
-    """due_at, plus the time so far of a running customer hold (the SLA clock is paused then).
-
-    Formula: due_at + (now − hold_started_at) when state = on_hold and hold_reason ∈
-    {customer_info, customer_request}; else due_at. Finished holds are already in due_at.
-    """
-    due = float(row["due_at"])
-    if (row["state"] == OrderState.ON_HOLD.value and row["hold_reason"] in PAUSING_HOLDS
-            and row["hold_started_at"] is not None):
-        t = now if isinstance(now, float) else now.timestamp()
-        due += max(0.0, t - float(row["hold_started_at"]))
-    return due
 
 
 # ---- orders: the live queue ----------------------------------------------------------------

@@ -5,13 +5,14 @@ that older work's own deadline comes near; that is the whole policy, and it is e
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from core.enums import Priority, Tier
+from core.enums import HoldReason, OrderState, Priority, Tier
 
 if TYPE_CHECKING:
     from core.rules import Rules
@@ -38,6 +39,25 @@ def classify(rules: Rules, request_type: str, tier: Tier) -> Classification:
 def due_at(received_at: datetime, priority: Priority, rules: Rules, paused: timedelta = timedelta(0)) -> datetime:
     """due_at = received_at + sla(class), with paused hold time added back."""
     return received_at + rules.sla(priority) + paused
+
+
+#: holds that stop the SLA clock (SPEC §2: only waits on the customer)
+PAUSING_HOLDS = tuple(h.value for h in HoldReason if h.pauses_sla)
+
+
+def paused_for(state: str, hold_reason: str | None, hold_started_at: float | None, now: float) -> float:
+    """Seconds so far of a running customer hold: the SLA clock stands still while we wait on the
+    customer (customer_info, customer_request), so the due time moves on with it. Finished holds
+    are already added to due_at (at unhold)."""
+    if state == OrderState.ON_HOLD.value and hold_reason in PAUSING_HOLDS and hold_started_at is not None:
+        return max(0.0, now - float(hold_started_at))
+    return 0.0
+
+
+def effective_due(row: Mapping[str, Any], now: datetime | float) -> float:
+    """due_at plus `paused_for`, in epoch seconds (the KPIs run it over every open row)."""
+    t = now if isinstance(now, float) else now.timestamp()
+    return float(row["due_at"]) + paused_for(row["state"], row["hold_reason"], row["hold_started_at"], t)
 
 
 def queue_key(due: datetime, priority: Priority, tier: Tier, total: Decimal, ident: int) -> tuple:
@@ -82,6 +102,14 @@ def due_text(due: datetime, now: datetime) -> str:
     if left < timedelta(0):
         return f"overdue {humanize(left)}"
     return f"in {humanize(left)}"
+
+
+def paused_text(due: datetime, now: datetime) -> str:
+    """A countdown standing still (a customer hold): "paused 3h 25m" left, or "paused -16h 37m"
+    when it was already overdue. The queue keeps such an order at its due_at from before the hold,
+    so the word says why it sits among earlier deadlines."""
+    left = due - now
+    return f"paused {'-' if left < timedelta(0) else ''}{humanize(left)}"
 
 
 def explain(

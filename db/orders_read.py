@@ -15,7 +15,8 @@ from db.convert import iso
 from db.migrations import QUEUE_ORDER
 
 ROW_COLUMNS = f"""o.id, o.number, o.state, o.priority, o.priority_level, o.priority_source, o.override_note,
-    o.tier_rank, o.channel, o.type, o.received_at, o.due_at, o.total_cents, o.hold_reason, o.claimed_by,
+    o.tier_rank, o.channel, o.type, o.received_at, o.due_at, o.total_cents, o.hold_reason, o.hold_started_at,
+    o.claimed_by,
     o.lease_expires_at, o.straight_through, o.queue_reason, o.source_ref, o.version,
     c.code AS customer_code, c.name AS customer_name, c.tier AS customer_tier"""
 

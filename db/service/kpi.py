@@ -13,7 +13,8 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from core import kpi
-from core.kpi import OPEN_ORDER_STATES, PAUSING_HOLDS, KpiInput, Window
+from core.kpi import OPEN_ORDER_STATES, KpiInput, Window
+from core.triage import PAUSING_HOLDS
 from core.permissions import Action
 from db.convert import ts
 from db.service.context import Context

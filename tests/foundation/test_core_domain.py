@@ -13,7 +13,7 @@ from core.enums import HoldReason, OrderState, Priority, Tier
 from core.errors import DomainError, RulesError
 from core.money import line_amount
 from core.rules import parse_rules
-from core.triage import classify, due_at, explain, queue_key, slack, Slack
+from core.triage import Slack, classify, due_at, effective_due, explain, queue_key, slack
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
@@ -43,6 +43,18 @@ items = st.builds(
     st.integers(-600, 3000), st.sampled_from(list(Priority)), st.sampled_from(list(Tier)),
     st.integers(0, 10**7), st.integers(1, 10**6),
 )
+
+
+def test_countdown_stands_still_only_while_waiting_on_the_customer() -> None:
+    due = (T0 + timedelta(minutes=30)).timestamp()
+    later = T0 + timedelta(hours=2)
+    for reason, moves in [(HoldReason.CUSTOMER_INFO, True), (HoldReason.CUSTOMER_REQUEST, True),
+                          (HoldReason.STOCK, False), (HoldReason.CREDIT, False), (HoldReason.PRICING, False)]:
+        row = {"due_at": due, "state": "on_hold", "hold_reason": reason.value, "hold_started_at": T0.timestamp()}
+        left = effective_due(row, later) - later.timestamp()
+        assert left == (30 * 60 if moves else 30 * 60 - 2 * 3600), reason
+    queued = {"due_at": due, "state": "queued", "hold_reason": None, "hold_started_at": None}
+    assert effective_due(queued, later) == due
 
 
 @given(st.lists(items, min_size=2, max_size=40, unique_by=lambda x: x[4]))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from textual.widgets import Static
 
+from core.triage import due_text
 from db.service.orders import LineInput
 from tests.tui_host import HostApp, press
 from tui.screens.order import LinesEdit, OrderScreen
@@ -123,6 +124,7 @@ async def test_hold_and_unhold_needs_note(desk_for, desk_db) -> None:
         o = desk.orders.get(number)
         assert o.state.value == "on_hold" and o.hold_reason.value == "pricing" and o.hold_note == "list price?"
         assert "ON HOLD (pricing)" in text_of(screen, "#order-header")
+        assert "SLA paused" not in text_of(screen, "#order-header")  # pricing: the SLA clock runs on
         assert app.claims.token_for(number) is None  # a hold ends the claim
 
         await press(pilot, "u")
@@ -224,3 +226,17 @@ async def test_lapsed_lease_is_shown_and_claimed_again(desk_for, desk_db, clock)
         assert app.said("lapsed")
         await press(pilot, "c")
         assert screen.mine and screen.token != first and app.claims.token_for(number) == screen.token
+
+
+async def test_waiting_on_the_customer_pauses_the_countdown(desk_for, desk_db, clock) -> None:  # noqa: ANN001
+    desk = desk_for(desk_db, "alice", clock=clock)
+    number = first_queued(desk_db)
+    desk.orders.hold(number, "customer_info", "which ship-to?")
+    shown_when_held = due_text(desk.orders.get(number).due_at, clock())
+    clock.advance(hours=3)
+    app = HostApp(desk, lambda d: OrderScreen(d, number, None))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        header = text_of(app.screen, "#order-header")
+        assert "SLA paused" in header
+        assert f"due {shown_when_held}" in header, header

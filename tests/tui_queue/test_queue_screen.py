@@ -317,3 +317,37 @@ async def test_at_risk_marked_once_the_rules_are_validated(queue_db: Path, clock
                 assert mark in row and (mark.endswith("!") or "!" not in row), row
     finally:
         desk.store.close()
+
+
+async def test_customer_hold_countdown_stands_still(queue_db: Path, make_app, clock) -> None:  # noqa: ANN001
+    """SPEC §2: the SLA clock pauses only while waiting on the customer. Two hours later, the
+    held order shows the time it had left when it was held; a stock hold keeps counting."""
+    from datetime import timedelta
+
+    from db.convert import ts
+    from db.service import Desk
+
+    waiting, stock = [r["number"] for r in open_queue(queue_db) if r["state"] == "queued"][:2]
+    c = sqlite3.connect(queue_db)
+    with c:
+        for number in (waiting, stock):
+            c.execute("UPDATE orders SET due_at = ? WHERE number = ?", (ts(clock() + timedelta(hours=3)), number))
+    c.close()
+    sam = Desk.open(queue_db, "sam", clock=clock)
+    try:
+        sam.orders.hold(waiting, "customer_info", "asked for the ship-to address")
+        sam.orders.hold(stock, "stock", "short on SKU")
+    finally:
+        sam.store.close()
+    clock.advance(hours=2)
+    app = make_app(queue_db)
+    async with app.run_test(size=SIZE) as pilot:
+        for number, due in ((waiting, "paused 3h 00m"), (stock, "in 1h 00m")):
+            await pilot.press("slash", *number, "enter")
+            assert await wait_until(pilot, lambda: any(number in r for r in visible_rows(app)))
+            row = next(r for r in visible_rows(app) if number in r)
+            assert due in row, row
+        why = str(app.screen.query_one("#why").render())
+        assert "SLA clock paused" not in why  # the stock hold: the clock runs
+        await pilot.press("slash", *waiting, "enter")
+        assert await wait_until(pilot, lambda: "SLA clock paused" in str(app.screen.query_one("#why").render()))

@@ -12,6 +12,7 @@ walk away from it); `b` goes back and keeps the claim, which the app keeps renew
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from rich.text import Text
@@ -26,7 +27,7 @@ from core.enums import HoldReason, OrderState
 from core.errors import DomainError, OrderqError
 from core.models import Event, Order
 from core.money import fmt
-from core.triage import Slack, due_text, slack
+from core.triage import Slack, due_text, paused_for, slack
 from db.service import Desk
 from tui.messages import StoreChanged
 from tui.widgets.binding_commands import BindingCommands
@@ -290,9 +291,14 @@ class OrderScreen(Screen):
     def show_header(self) -> None:
         o = self.order
         now = self.desk.now()
-        sl = slack(o.due_at, now, self.desk.ctx.rules.at_risk)
+        paused = paused_for(o.state.value, o.hold_reason and o.hold_reason.value,
+                            o.hold_started_at and o.hold_started_at.timestamp(), now.timestamp())
+        due_at = o.due_at + timedelta(seconds=paused)
+        sl = slack(due_at, now, self.desk.ctx.rules.at_risk)
         state = o.state.value.replace("_", " ").upper()
-        due = f"[{_SLACK_STYLE[sl]}]due {due_text(o.due_at, now)}[/] ({o.due_at:%Y-%m-%d %H:%M} UTC)"
+        due = f"[{_SLACK_STYLE[sl]}]due {due_text(due_at, now)}[/] ({due_at:%Y-%m-%d %H:%M} UTC)"
+        if paused:
+            due += " [dim](SLA paused)[/]"
         if not o.state.open:
             due = f"due was {o.due_at:%Y-%m-%d %H:%M} UTC"
         lines = [

@@ -31,7 +31,7 @@ from textual.widgets import Footer, Input, Static
 from core.enums import Channel, OrderState, Priority, Tier
 from core.errors import OrderqError
 from core.money import from_cents_int
-from core.triage import Slack, due_text, explain, slack
+from core.triage import PAUSING_HOLDS, Slack, due_text, effective_due, explain, paused_text, slack
 from db import orders_read
 from db.connection import translate
 from db.convert import dt
@@ -270,10 +270,12 @@ class QueueView(ScrollView, can_focus=True):
         return store.rules.at_risk if store.rules_loaded else timedelta(0)
 
     def _cells(self, row: Any, now: datetime) -> tuple[dict[str, str], Slack]:
-        due = dt(row["due_at"])
+        due = dt(effective_due(row, now))  # a customer hold's countdown stands still
         sl = slack(due, now, self._at_risk())
         due_s = due_text(due, now)
-        if sl == Slack.AT_RISK:
+        if row["state"] == "on_hold" and row["hold_reason"] in PAUSING_HOLDS:
+            due_s = paused_text(due, now)  # says why it sits among earlier deadlines
+        elif sl == Slack.AT_RISK:
             due_s += " !"  # at risk, legible without colour (NO_COLOR); overdue says so in words
         claimed = row["claimed_by"] or ""
         if row["state"] == "on_hold" and row["hold_reason"]:
@@ -438,14 +440,17 @@ class QueueScreen(Screen[None]):
         now = self.desk.now()
         lines = explain(
             priority=Priority(row["priority"]), priority_source=row["priority_source"],
-            tier=Tier(row["customer_tier"]), total=from_cents_int(row["total_cents"]), due=dt(row["due_at"]),
+            tier=Tier(row["customer_tier"]), total=from_cents_int(row["total_cents"]), due=dt(effective_due(row, now)),
             now=now, position=index + 1, override=row["override_note"],
         )
         if self.view_state.describe() != "open work":
             lines[0] = lines[0].replace("in the queue", "in this view")
         extra = []
         if row["state"] == "on_hold":
-            extra.append(f"on hold: {row['hold_reason']}")
+            held = f"on hold: {row['hold_reason']}"
+            if row["hold_reason"] in PAUSING_HOLDS and row["hold_started_at"] is not None:
+                held += f" since {dt(row['hold_started_at']):%Y-%m-%d %H:%M} UTC; SLA clock paused, the due time moves with it"
+            extra.append(held)
         if row["queue_reason"]:
             extra.append(f"queued for a rep: {row['queue_reason']}")
         if row["claimed_by"]:
