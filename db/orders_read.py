@@ -83,47 +83,98 @@ class QueueFilter:
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
-def _order_by() -> str:
-    return ", ".join(f"o.{c.strip()}" for c in QUEUE_ORDER.split(","))
+#: the queue order's columns (QUEUE_ORDER): the last row's values are where the next page starts
+KEY = ("due_at", "priority_level", "tier_rank", "total_cents", "id")
+Key = tuple[Any, ...]
+_FORWARD = "o.due_at, o.priority_level, o.tier_rank, o.total_cents DESC, o.id"
+_BACKWARD = "o.due_at DESC, o.priority_level DESC, o.tier_rank DESC, o.total_cents, o.id DESC"
+_FORWARD_PLAIN = QUEUE_ORDER  # the same, over a UNION's columns
+_BACKWARD_PLAIN = "due_at DESC, priority_level DESC, tier_rank DESC, total_cents, id DESC"
 
 
-def window(conn: sqlite3.Connection, f: QueueFilter, offset: int, limit: int) -> list[sqlite3.Row]:
-    if len(f.states) > 1:
-        return _window_by_state(conn, f, offset, limit)
-    where, args = f.where()
-    return conn.execute(
-        f"SELECT {ROW_COLUMNS} FROM orders o JOIN customers c ON c.id = o.customer_id{where}"
-        f" ORDER BY {_order_by()} LIMIT ? OFFSET ?",
-        [*args, limit, offset],
-    ).fetchall()
+def key_of(row: sqlite3.Row) -> Key:
+    return tuple(row[k] for k in KEY)
 
 
-def _window_by_state(conn: sqlite3.Connection, f: QueueFilter, offset: int, limit: int) -> list[sqlite3.Row]:
-    """Several states (the open-work view): one arm per state, each read in queue order straight
-    off ix_orders_state_queue and cut at offset+limit, merged by queue order. With `state IN (…)`
-    SQLite would sort every matching row instead (0.35 s at 100,000 open orders, for 64 rows)."""
-    where, args = replace(f, states=()).where()
-    need = offset + limit
-    arms: list[str] = []
-    arm_args: list[Any] = []
-    for state in f.states:
+def _beyond(key: Key, forward: bool) -> tuple[str, list[Any]]:
+    """Rows after (forward) or before `key` in queue order (total_cents runs high to low). The
+    leading due_at bound lets the index seek straight to the key."""
+    lt, gt = (">", "<") if forward else ("<", ">")
+    d, p, t, v, i = key
+    sql = (f"o.due_at {lt}= ? AND (o.due_at {lt} ? OR (o.due_at = ? AND (o.priority_level {lt} ? OR"
+           f" (o.priority_level = ? AND (o.tier_rank {lt} ? OR (o.tier_rank = ? AND (o.total_cents {gt} ? OR"
+           f" (o.total_cents = ? AND o.id {lt} ?))))))))")
+    return sql, [d, d, d, p, p, t, t, v, v, i]
+
+
+def _ids(conn: sqlite3.Connection, f: QueueFilter, offset: int, limit: int, *, forward: bool = True,
+         beyond: Key | None = None) -> list[int]:
+    """Ids of one window in queue order (backwards when not `forward`), read off the index alone.
+
+    Only the window's own rows are then joined to their customers (`_rows`): an offset deep in
+    100,000 open orders walks index entries, never rows. With several states (the open-work
+    view) there is one arm per state, each in order straight off ix_orders_state_queue and cut
+    at offset+limit, merged by queue order; `state IN (…)` would make SQLite sort every match.
+    """
+    states = f.states if len(f.states) > 1 else (None,)
+    where, args = (replace(f, states=()) if len(f.states) > 1 else f).where()
+    if beyond is not None:
+        cond, cargs = _beyond(beyond, forward)
+        where, args = (where + " AND " if where else " WHERE ") + cond, [*args, *cargs]
+    join = " JOIN customers c ON c.id = o.customer_id" if f.search else ""
+    order = _FORWARD if forward else _BACKWARD
+    if states == (None,):
+        sql = f"SELECT o.id FROM orders o{join}{where} ORDER BY {order} LIMIT ? OFFSET ?"
+        return [r[0] for r in conn.execute(sql, [*args, limit, offset])]
+    arms, arm_args = [], []
+    for state in states:
         w = (where + " AND " if where else " WHERE ") + "o.state = ?"
-        arms.append(f"SELECT * FROM (SELECT {ROW_COLUMNS} FROM orders o JOIN customers c ON c.id = o.customer_id{w}"
-                    f" ORDER BY {_order_by()} LIMIT ?)")
-        arm_args += [*args, state, need]
-    sql = " UNION ALL ".join(arms) + f" ORDER BY {QUEUE_ORDER} LIMIT ? OFFSET ?"
-    return conn.execute(sql, [*arm_args, limit, offset]).fetchall()
+        arms.append(f"SELECT * FROM (SELECT o.due_at, o.priority_level, o.tier_rank, o.total_cents, o.id"
+                    f" FROM orders o{join}{w} ORDER BY {order} LIMIT ?)")
+        arm_args += [*args, state, offset + limit]
+    merged = _FORWARD_PLAIN if forward else _BACKWARD_PLAIN
+    sql = " UNION ALL ".join(arms) + f" ORDER BY {merged} LIMIT ? OFFSET ?"
+    return [r[4] for r in conn.execute(sql, [*arm_args, limit, offset])]
+
+
+def _rows(conn: sqlite3.Connection, ids: list[int]) -> list[sqlite3.Row]:
+    if not ids:
+        return []
+    rows = conn.execute(f"SELECT {ROW_COLUMNS} FROM orders o JOIN customers c ON c.id = o.customer_id"
+                        f" WHERE o.id IN ({','.join('?' * len(ids))})", ids).fetchall()
+    at = {r["id"]: r for r in rows}
+    return [at[i] for i in ids if i in at]
+
+
+def window(conn: sqlite3.Connection, f: QueueFilter, offset: int, limit: int,
+           total: int | None = None) -> list[sqlite3.Row]:
+    """Rows offset … offset+limit of the queue. Given the `total`, a window in the second half is
+    read from the end backwards: the last page costs what the first does."""
+    if total is not None and offset > total // 2 and offset < total:
+        back = max(0, total - offset - limit)
+        ids = _ids(conn, f, back, min(limit, total - offset), forward=False)
+        return _rows(conn, ids[::-1])
+    return _rows(conn, _ids(conn, f, offset, limit))
+
+
+def window_after(conn: sqlite3.Connection, f: QueueFilter, key: Key, limit: int) -> list[sqlite3.Row]:
+    """The `limit` rows right after the row whose key_of() is `key`: the next page, at any depth,
+    for the cost of the first one."""
+    return _rows(conn, _ids(conn, f, 0, limit, beyond=key))
+
+
+def window_before(conn: sqlite3.Connection, f: QueueFilter, key: Key, limit: int) -> list[sqlite3.Row]:
+    """The `limit` rows right before `key`, in queue order: the previous page."""
+    return _rows(conn, _ids(conn, f, 0, limit, forward=False, beyond=key)[::-1])
 
 
 def iter_all(conn: sqlite3.Connection, f: QueueFilter, batch: int = 2000):  # noqa: ANN201
-    """Every matching row in queue order, by keyset pages so memory stays flat."""
-    offset = 0
-    while True:
-        rows = window(conn, f, offset, batch)
-        if not rows:
-            return
+    """Every matching row in queue order, by keyset pages so memory stays flat and each page costs
+    the same."""
+    rows = window(conn, f, 0, batch)
+    while rows:
         yield from rows
-        offset += len(rows)
+        rows = window_after(conn, f, key_of(rows[-1]), batch) if len(rows) == batch else []
 
 
 def count(conn: sqlite3.Connection, f: QueueFilter) -> int:
@@ -134,17 +185,11 @@ def count(conn: sqlite3.Connection, f: QueueFilter) -> int:
 
 def position(conn: sqlite3.Connection, f: QueueFilter, order_id: int) -> int | None:
     """0-based rank of an order within a filtered queue, so a cursor can follow its item."""
-    row = conn.execute(
-        "SELECT due_at, priority_level, tier_rank, total_cents, id FROM orders WHERE id = ?", (order_id,)
-    ).fetchone()
+    row = conn.execute(f"SELECT {', '.join(KEY)} FROM orders WHERE id = ?", (order_id,)).fetchone()
     if row is None:
         return None
     where, args = f.where()
-    before = (
-        "(o.due_at < ? OR (o.due_at = ? AND (o.priority_level < ? OR (o.priority_level = ? AND"
-        " (o.tier_rank < ? OR (o.tier_rank = ? AND (o.total_cents > ? OR (o.total_cents = ? AND o.id < ?))))))))"
-    )
-    bargs = [row[0], row[0], row[1], row[1], row[2], row[2], row[3], row[3], row[4]]
+    before, bargs = _beyond(tuple(row), forward=False)
     where = (where + " AND " if where else " WHERE ") + before
     n = conn.execute(
         f"SELECT COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id{where}", [*args, *bargs]

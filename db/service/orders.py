@@ -15,10 +15,10 @@ from core.lines import parse_discount, parse_qty
 from core.money import line_amount, to_cents_int, to_decimal, to_price_int, from_price_int, from_cents_int
 from core.permissions import Action
 from core.triage import classify, due_at as compute_due
-from db import claims, events
+from db import claims, events, orders_read
 from db.claims import ORDERS
 from db.convert import dt, ts
-from db.orders_read import QueueFilter
+from db.orders_read import Key, QueueFilter
 from db.service.claiming import Claimed, LeaseMixin
 from db.service.context import Context
 
@@ -489,8 +489,14 @@ class OrderService(LeaseMixin):
             self._event(c, row, now, "override", reason=reason, before=before,
                         after={"priority": cols.get("priority", row["priority"]), "due_at": cols.get("due_at", row["due_at"])})
 
-    def list(self, f: QueueFilter, offset: int = 0, limit: int = 200) -> list[sqlite3.Row]:
+    def list(self, f: QueueFilter, offset: int = 0, limit: int = 200, *, total: int | None = None,
+             after: Key | None = None, before: Key | None = None) -> list[sqlite3.Row]:
+        """One window of the queue: at `offset` (read from the end when past half of `total`), or
+        the `limit` rows right after / before a row's key (orders_read.key_of), as scrolling asks."""
         self.ctx.require(Action.ORDER_VIEW)
-        from db.orders_read import window
-
-        return window(self.ctx.store.conn, f, offset, limit)
+        conn = self.ctx.store.conn
+        if after is not None:
+            return orders_read.window_after(conn, f, after, limit)
+        if before is not None:
+            return orders_read.window_before(conn, f, before, limit)
+        return orders_read.window(conn, f, offset, limit, total)

@@ -351,3 +351,23 @@ async def test_customer_hold_countdown_stands_still(queue_db: Path, make_app, cl
         assert "SLA clock paused" not in why  # the stock hold: the clock runs
         await pilot.press("slash", *waiting, "enter")
         assert await wait_until(pilot, lambda: "SLA clock paused" in str(app.screen.query_one("#why").render()))
+
+
+async def test_end_and_page_up_show_the_bottom_of_the_queue(queue_db: Path, make_app) -> None:  # noqa: ANN001
+    """End reads the last page from the bottom; PageUp then reads each page before it by key."""
+    expected = [r["number"] for r in open_queue(queue_db)]
+    app = make_app(queue_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("end")
+        await pilot.pause()
+        view = app.screen.query_one(QueueView)
+        assert view.selected_row["number"] == expected[-1]
+        assert expected[-1] in " ".join(visible_rows(app))
+        for _ in range(4):
+            await pilot.press("pageup")
+        await pilot.pause()
+        shown = [r.split()[1] for r in visible_rows(app) if r.strip()]
+        start = expected.index(shown[0])
+        assert shown == expected[start:start + len(shown)]
+        assert view.selected_row["number"] == expected[view.cursor]

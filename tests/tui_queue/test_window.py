@@ -38,7 +38,18 @@ def test_window_matches_a_full_sort(queue_db: Path, f: QueueFilter) -> None:
         for offset in (0, 1, 17, max(0, total - 5), total + 3):
             got = [r["id"] for r in orders_read.window(c, f, offset, 16)]
             assert got == _reference(c, f, offset, 16), (f, offset)
-        for oid in _reference(c, f, 0, 1000)[::37]:
-            assert _reference(c, f, 0, 1000).index(oid) == orders_read.position(c, f, oid)
+        for offset in (0, 1, 17, total // 2 + 1, max(0, total - 5)):  # the second half read from the end
+            got = [r["id"] for r in orders_read.window(c, f, offset, 16, total=total)]
+            assert got == _reference(c, f, offset, 16), (f, offset, "from the end")
+        everything = _reference(c, f, 0, 1000)
+        for oid in everything[::37]:
+            assert everything.index(oid) == orders_read.position(c, f, oid)
+        # the page after / before any row, as scrolling asks for them (keyset, at any depth)
+        rows = orders_read.window(c, f, 0, 1000)
+        for k in range(0, len(rows), 13):
+            key = orders_read.key_of(rows[k])
+            assert [r["id"] for r in orders_read.window_after(c, f, key, 16)] == everything[k + 1:k + 17], (f, k)
+            assert [r["id"] for r in orders_read.window_before(c, f, key, 16)] == everything[max(0, k - 16):k], (f, k)
+        assert [r["id"] for r in orders_read.iter_all(c, f, batch=7)] == everything
     finally:
         c.close()
