@@ -3,6 +3,8 @@
 Each start is a fresh process on its own pseudo-terminal (120×35), bare and queue interleaved;
 "first paint" is the same for both: spawn → the first screen's on_mount + call_after_refresh.
 Budget (SPEC §5): median first paint ≤ 1.5 × bare, RSS ≤ bare + 30 MB.
+Also shown: when start-up has finished (the rules validated with pydantic, just after the paint),
+and, in-process, what a page of the queue costs at the bottom of the 100,000 against the top.
 
 The database is built once and cached: `orderq demo --orders 100000`, then every order turned
 into open work (queued / in progress / on hold) with plain SQL in this setup.
