@@ -142,7 +142,7 @@ def _rows(conn: sqlite3.Connection, ids: list[int]) -> list[sqlite3.Row]:
         return []
     rows = conn.execute(f"SELECT {ROW_COLUMNS} FROM orders o JOIN customers c ON c.id = o.customer_id"
                         f" WHERE o.id IN ({','.join('?' * len(ids))})", ids).fetchall()
-    at = {r["id"]: r for r in rows}
+    at = {r[0]: r for r in rows}  # o.id leads ROW_COLUMNS (by index: any row factory will do)
     return [at[i] for i in ids if i in at]
 
 

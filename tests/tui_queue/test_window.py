@@ -53,3 +53,13 @@ def test_window_matches_a_full_sort(queue_db: Path, f: QueueFilter) -> None:
         assert [r["id"] for r in orders_read.iter_all(c, f, batch=7)] == everything
     finally:
         c.close()
+
+
+def test_window_works_on_a_plain_connection(queue_db: Path) -> None:
+    """Any row factory will do: tools read the queue on a bare sqlite3 connection too."""
+    plain = sqlite3.connect(queue_db)
+    try:
+        f = QueueFilter(states=OPEN)
+        assert [r[0] for r in orders_read.window(plain, f, 0, 16)] == _reference(plain, f, 0, 16)
+    finally:
+        plain.close()
