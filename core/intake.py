@@ -6,18 +6,15 @@ No I/O here: the db layer reads the files and hands rows in, with the time zone 
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from core import orders as machine
-from core.enums import Channel, HoldReason, OrderState, Tier
-from core.orders import HoldCheck
-from core.money import from_cents_int
+from core.enums import Tier
 from core.rules import Rules
-from core.triage import Classification, classify, due_at
+from core.triage import Classification, classify
 
 #: StockCodes in the online-retail data that are charges, not goods: code -> (order_charges.kind, description).
 CHARGE_CODES: dict[str, tuple[str, str]] = {
@@ -250,60 +247,6 @@ def allocate(want: int, candidates: Iterable[tuple[int, int]]) -> list[tuple[int
         if left == 0:
             return out
     return None
-
-
-# ---- the decision live entry makes, for the bulk path ----------------------------------------------------
-@dataclass(frozen=True)
-class Decision:
-    state: OrderState
-    straight: bool
-    queue_reason: str | None
-    hold: HoldCheck | None
-    cls: Classification
-    due: datetime
-
-
-def decide(
-    *,
-    rules: Rules,
-    channel: Channel,
-    order_type: str,
-    tier: Tier,
-    known: bool,
-    received_at: datetime,
-    total_cents: int,
-    open_balance_cents: int,
-    credit_limit_cents: int,
-    needs: Mapping[str, int],
-    available: Mapping[str, int],
-    inactive_skus: Iterable[str],
-    max_line_qty: int,
-) -> Decision:
-    """Exactly the state, holds and straight-through outcome of `OrderService._create_in`."""
-    cls = classify(rules, order_type, tier)
-    due = due_at(received_at, cls.priority, rules)
-    holds = machine.auto_holds(
-        total=from_cents_int(total_cents), open_balance=from_cents_int(open_balance_cents),
-        credit_limit=from_cents_int(credit_limit_cents), needs=needs, available=available, rules=rules,
-    )
-    state = OrderState.QUEUED
-    queue_reason = None
-    straight = False
-    if channel in rules.straight_through.channels:
-        blockers = machine.straight_through_blockers(
-            channel=channel, request_type=order_type, customer_known=known, inactive_skus=inactive_skus,
-            short_skus=[s for s, q in needs.items() if q > available.get(s, 0)],
-            within_credit=not any(h.reason == HoldReason.CREDIT for h in holds),
-            max_line_qty=max_line_qty, rules=rules,
-        )
-        if not blockers:
-            state, straight = OrderState.RELEASED, True
-        else:
-            queue_reason = "; ".join(blockers)
-    hold = holds[0] if holds and state != OrderState.RELEASED else None
-    if hold:
-        state = OrderState.ON_HOLD
-    return Decision(state, straight, queue_reason, hold, cls, due)
 
 
 def return_class(rules: Rules, tier: Tier) -> Classification:

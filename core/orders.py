@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from core.enums import Channel, HoldReason, OrderState
+from core.enums import Channel, HoldReason, OrderState, Tier
 from core.errors import DomainError
+from core.money import from_cents_int
+from core.triage import Classification, classify, due_at
 
 if TYPE_CHECKING:
     from core.rules import Rules
@@ -143,3 +146,58 @@ def straight_through_blockers(
     if max_line_qty > st.max_line_qty:
         reasons.append(f"a line exceeds {st.max_line_qty} units")
     return reasons
+
+
+# ---- the decision entry makes: live (OrderService) and bulk import alike ------------------------------
+@dataclass(frozen=True)
+class Decision:
+    state: OrderState
+    straight: bool
+    queue_reason: str | None
+    hold: HoldCheck | None
+    cls: Classification
+    due: datetime
+
+
+def decide(
+    *,
+    rules: Rules,
+    channel: Channel,
+    order_type: str,
+    tier: Tier,
+    known: bool,
+    received_at: datetime,
+    total_cents: int,
+    open_balance_cents: int,
+    credit_limit_cents: int,
+    needs: Mapping[str, int],
+    available: Mapping[str, int],
+    inactive_skus: Iterable[str],
+    max_line_qty: int,
+) -> Decision:
+    """Class, due time, automatic holds and straight-through for a new order: one decision, made
+    the same way for an order typed in, read from an API or imported in bulk."""
+    cls = classify(rules, order_type, tier)
+    due = due_at(received_at, cls.priority, rules)
+    holds = auto_holds(
+        total=from_cents_int(total_cents), open_balance=from_cents_int(open_balance_cents),
+        credit_limit=from_cents_int(credit_limit_cents), needs=needs, available=available, rules=rules,
+    )
+    state = OrderState.QUEUED
+    queue_reason = None
+    straight = False
+    if channel in rules.straight_through.channels:
+        blockers = straight_through_blockers(
+            channel=channel, request_type=order_type, customer_known=known, inactive_skus=inactive_skus,
+            short_skus=[s for s, q in needs.items() if q > available.get(s, 0)],
+            within_credit=not any(h.reason == HoldReason.CREDIT for h in holds),
+            max_line_qty=max_line_qty, rules=rules,
+        )
+        if not blockers:
+            state, straight = OrderState.RELEASED, True
+        else:
+            queue_reason = "; ".join(blockers)
+    hold = holds[0] if holds and state != OrderState.RELEASED else None
+    if hold:
+        state = OrderState.ON_HOLD
+    return Decision(state, straight, queue_reason, hold, cls, due)

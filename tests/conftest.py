@@ -119,8 +119,7 @@ def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     return run_cli
 
 
-@pytest.fixture
-def data_dir() -> Path:
+def find_data_dir() -> Path:
     """The real data sets: $ORDERQ_DATA, else ../shared/data beside the repo. Skips, saying why, if neither."""
     env = os.environ.get("ORDERQ_DATA")
     candidates = [Path(env)] if env else []
@@ -129,3 +128,8 @@ def data_dir() -> Path:
         if (c / "online-retail").is_dir():
             return c
     pytest.skip("real data not found: set ORDERQ_DATA or place shared/data beside the repo")
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return find_data_dir()

@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from core.enums import Channel, OrderState, Tier
-from core.intake import IMPORT_CREDIT_LIMIT_CENTS, amount_cents, cents_text, decide, return_class
+from core.intake import IMPORT_CREDIT_LIMIT_CENTS, amount_cents, cents_text, return_class
+from core.orders import decide
 from core.rules import Rules
 from core.triage import classify, due_at
 from db.convert import ts

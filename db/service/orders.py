@@ -14,7 +14,6 @@ from core.errors import ClaimLost, Conflict, DomainError, NotFound, ValidationEr
 from core.lines import parse_discount, parse_qty
 from core.money import line_amount, to_cents_int, to_decimal, to_price_int, from_price_int, from_cents_int
 from core.permissions import Action
-from core.triage import classify, due_at as compute_due
 from db import claims, events, orders_read
 from db.claims import ORDERS
 from db.convert import dt, ts
@@ -204,35 +203,18 @@ class OrderService(LeaseMixin):
         total_cents = sum(p["amount_cents"] for p in priced) + sum(r[3] for r in charge_rows)
         total = from_cents_int(total_cents)
         tier = Tier(cust["tier"])
-        cls = classify(rules, type, tier)
-        due = compute_due(received_at, cls.priority, rules)
-
         needs: dict[str, int] = defaultdict(int)
         for p in priced:
             needs[p["sku"]] += p["qty"]
-        available = {p["sku"]: p["stock"] for p in priced}
-        holds = machine.auto_holds(
-            total=total, open_balance=from_cents_int(cust["open_balance_cents"]),
-            credit_limit=from_cents_int(cust["credit_limit_cents"]), needs=needs, available=available, rules=rules,
+        decision = machine.decide(
+            rules=rules, channel=channel, order_type=type, tier=tier, known=bool(cust["known"]),
+            received_at=received_at, total_cents=total_cents, open_balance_cents=cust["open_balance_cents"],
+            credit_limit_cents=cust["credit_limit_cents"], needs=needs,
+            available={p["sku"]: p["stock"] for p in priced}, inactive_skus=[p["sku"] for p in priced if not p["active"]],
+            max_line_qty=max(p["qty"] for p in priced),
         )
-        state = OrderState.QUEUED
-        queue_reason = None
-        straight = False
-        if channel in rules.straight_through.channels:
-            blockers = machine.straight_through_blockers(
-                channel=channel, request_type=type, customer_known=bool(cust["known"]),
-                inactive_skus=[p["sku"] for p in priced if not p["active"]],
-                short_skus=[s for s, q in needs.items() if q > available.get(s, 0)],
-                within_credit=not any(h.reason == HoldReason.CREDIT for h in holds),
-                max_line_qty=max(p["qty"] for p in priced), rules=rules,
-            )
-            if not blockers:
-                state, straight = OrderState.RELEASED, True
-            else:
-                queue_reason = "; ".join(blockers)
-        hold = holds[0] if holds and state != OrderState.RELEASED else None
-        if hold:
-            state = OrderState.ON_HOLD
+        state, straight, queue_reason, hold = decision.state, decision.straight, decision.queue_reason, decision.hold
+        cls, due = decision.cls, decision.due
 
         oid = int(c.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM orders").fetchone()[0])
         number = f"SO-{oid:06d}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,16 +52,10 @@ class Slices:
 
 @pytest.fixture(scope="session")
 def session_data_dir() -> Path:
-    """The shared `data_dir` fixture, at session scope (the same lookup, the same skip)."""
-    from tests.conftest import REPO
+    """The shared `data_dir` lookup, at session scope (the same places, the same skip)."""
+    from tests.conftest import find_data_dir
 
-    env = os.environ.get("ORDERQ_DATA")
-    candidates = [Path(env)] if env else []
-    candidates += [REPO.parent / "shared" / "data", REPO.parent.parent / "shared" / "data"]
-    for c in candidates:
-        if (c / "online-retail").is_dir():
-            return c
-    pytest.skip("real data not found: set ORDERQ_DATA or place shared/data beside the repo")
+    return find_data_dir()
 
 
 @pytest.fixture(scope="session")
