@@ -65,6 +65,21 @@ def operator_desk(args: argparse.Namespace) -> Desk:
         raise
 
 
+def item_actions(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser):  # noqa: ANN201
+    """`add(name, help, func, *extra)`: a subcommand acting on one item by its number, with --user and
+    --json, plus `extra` (flag, argparse keywords) pairs. Orders and returns both build theirs so."""
+    def add(name: str, help: str, func, *extra: tuple[str, dict]) -> None:  # noqa: ANN001
+        p = sub.add_parser(name, help=help, parents=[parent])
+        p.add_argument("number")
+        p.add_argument("--user")
+        p.add_argument("--json", action="store_true")
+        for flag, kw in extra:
+            p.add_argument(flag, **kw)
+        p.set_defaults(func=func)
+
+    return add
+
+
 def emit_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, default=str, ensure_ascii=False) + "\n")
 

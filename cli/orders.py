@@ -10,7 +10,7 @@ from core.when import parse_when
 from db.order_records import order_json
 from db.orders_read import QueueFilter, count, iter_all, summary_json
 from db.service.orders import LineInput
-from cli.common import emit_json, emit_lines, operator_desk, table, user_desk
+from cli.common import emit_json, emit_lines, item_actions, operator_desk, table, user_desk
 
 
 def parse_line(text: str) -> LineInput:
@@ -59,14 +59,7 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     claim.add_argument("--json", action="store_true")
     claim.set_defaults(func=cmd_claim)
 
-    def action(name: str, help: str, func, *args: tuple[str, dict]) -> None:  # noqa: ANN001
-        p = sub.add_parser(name, help=help, parents=[parent])
-        p.add_argument("number")
-        p.add_argument("--user")
-        p.add_argument("--json", action="store_true")
-        for flag, kw in args:
-            p.add_argument(flag, **kw)
-        p.set_defaults(func=func)
+    action = item_actions(sub, parent)
 
     token = ("--token", {"help": "the claim token from `orderq claim`"})
     action("hold", "put an order on hold", cmd_hold, ("--reason", {"required": True}), ("--note", {}), token)

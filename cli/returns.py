@@ -5,7 +5,7 @@ import argparse
 
 from core.errors import ValidationError
 from db.service.returns import ReturnLineInput
-from cli.common import emit_json, emit_lines, operator_desk, table, user_desk
+from cli.common import emit_json, emit_lines, item_actions, operator_desk, table, user_desk
 
 UNOPENED = {"unopened", "sealed"}
 
@@ -49,14 +49,7 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     new.add_argument("--json", action="store_true")
     new.set_defaults(func=cmd_new)
 
-    def action(name: str, help: str, func, *extra: tuple[str, dict]) -> None:  # noqa: ANN001
-        p = rsub.add_parser(name, help=help, parents=[parent])
-        p.add_argument("number")
-        p.add_argument("--user")
-        p.add_argument("--json", action="store_true")
-        for flag, kw in extra:
-            p.add_argument(flag, **kw)
-        p.set_defaults(func=func)
+    action = item_actions(rsub, parent)
 
     token = ("--token", {"help": "the claim token, if you hold a claim on the return"})
     action("authorize", "authorize a requested return", cmd_authorize, token)
