@@ -45,11 +45,16 @@ def due_at(received_at: datetime, priority: Priority, rules: Rules, paused: time
 PAUSING_HOLDS = tuple(h.value for h in HoldReason if h.pauses_sla)
 
 
+def sla_paused(state: str, hold_reason: str | None) -> bool:
+    """The SLA clock stands still only while an order waits on the customer (customer_info,
+    customer_request holds): its due time moves on with the wait."""
+    return state == OrderState.ON_HOLD.value and hold_reason in PAUSING_HOLDS
+
+
 def paused_for(state: str, hold_reason: str | None, hold_started_at: float | None, now: float) -> float:
-    """Seconds so far of a running customer hold: the SLA clock stands still while we wait on the
-    customer (customer_info, customer_request), so the due time moves on with it. Finished holds
-    are already added to due_at (at unhold)."""
-    if state == OrderState.ON_HOLD.value and hold_reason in PAUSING_HOLDS and hold_started_at is not None:
+    """Seconds so far of a running customer hold (`sla_paused`). Finished holds are already added
+    to due_at (at unhold)."""
+    if sla_paused(state, hold_reason) and hold_started_at is not None:
         return max(0.0, now - float(hold_started_at))
     return 0.0
 

@@ -83,13 +83,16 @@ class QueueFilter:
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
-#: the queue order's columns (QUEUE_ORDER): the last row's values are where the next page starts
-KEY = ("due_at", "priority_level", "tier_rank", "total_cents", "id")
+#: QUEUE_ORDER as (column, descending) pairs: the one definition the window reads below derive from
+_ORDER = [(c.split()[0], c.strip().upper().endswith(" DESC")) for c in QUEUE_ORDER.split(",")]
+#: the queue order's columns: the last row's values are where the next page starts
+KEY = tuple(col for col, _ in _ORDER)
 Key = tuple[Any, ...]
-_FORWARD = "o.due_at, o.priority_level, o.tier_rank, o.total_cents DESC, o.id"
-_BACKWARD = "o.due_at DESC, o.priority_level DESC, o.tier_rank DESC, o.total_cents, o.id DESC"
-_FORWARD_PLAIN = QUEUE_ORDER  # the same, over a UNION's columns
-_BACKWARD_PLAIN = "due_at DESC, priority_level DESC, tier_rank DESC, total_cents, id DESC"
+
+
+def _order_sql(forward: bool, prefix: str = "o.") -> str:
+    """QUEUE_ORDER, or its exact reverse, as an ORDER BY list (`prefix` "" over a UNION's columns)."""
+    return ", ".join(f"{prefix}{col}{' DESC' if desc == forward else ''}" for col, desc in _ORDER)
 
 
 def key_of(row: sqlite3.Row) -> Key:
@@ -97,14 +100,15 @@ def key_of(row: sqlite3.Row) -> Key:
 
 
 def _beyond(key: Key, forward: bool) -> tuple[str, list[Any]]:
-    """Rows after (forward) or before `key` in queue order (total_cents runs high to low). The
-    leading due_at bound lets the index seek straight to the key."""
-    lt, gt = (">", "<") if forward else ("<", ">")
-    d, p, t, v, i = key
-    sql = (f"o.due_at {lt}= ? AND (o.due_at {lt} ? OR (o.due_at = ? AND (o.priority_level {lt} ? OR"
-           f" (o.priority_level = ? AND (o.tier_rank {lt} ? OR (o.tier_rank = ? AND (o.total_cents {gt} ? OR"
-           f" (o.total_cents = ? AND o.id {lt} ?))))))))")
-    return sql, [d, d, d, p, p, t, t, v, v, i]
+    """Rows after (forward) or before `key` in queue order: `c1 > k1 OR (c1 = k1 AND (c2 > k2 OR …))`,
+    each comparison turned round for a descending column. A leading bound on the first column lets
+    the index seek straight to the key."""
+    ops = [">" if forward != desc else "<" for _, desc in _ORDER]
+    sql, args = f"o.{KEY[-1]} {ops[-1]} ?", [key[-1]]
+    for i in range(len(KEY) - 2, -1, -1):
+        sql = f"(o.{KEY[i]} {ops[i]} ? OR (o.{KEY[i]} = ? AND {sql}))"
+        args = [key[i], key[i], *args]
+    return f"o.{KEY[0]} {ops[0]}= ? AND {sql}", [key[0], *args]
 
 
 def _ids(conn: sqlite3.Connection, f: QueueFilter, offset: int, limit: int, *, forward: bool = True,
@@ -122,19 +126,18 @@ def _ids(conn: sqlite3.Connection, f: QueueFilter, offset: int, limit: int, *, f
         cond, cargs = _beyond(beyond, forward)
         where, args = (where + " AND " if where else " WHERE ") + cond, [*args, *cargs]
     join = " JOIN customers c ON c.id = o.customer_id" if f.search else ""
-    order = _FORWARD if forward else _BACKWARD
+    order = _order_sql(forward)
     if states == (None,):
         sql = f"SELECT o.id FROM orders o{join}{where} ORDER BY {order} LIMIT ? OFFSET ?"
         return [r[0] for r in conn.execute(sql, [*args, limit, offset])]
     arms, arm_args = [], []
     for state in states:
         w = (where + " AND " if where else " WHERE ") + "o.state = ?"
-        arms.append(f"SELECT * FROM (SELECT o.due_at, o.priority_level, o.tier_rank, o.total_cents, o.id"
+        arms.append(f"SELECT * FROM (SELECT {', '.join(f'o.{k}' for k in KEY)}"
                     f" FROM orders o{join}{w} ORDER BY {order} LIMIT ?)")
         arm_args += [*args, state, offset + limit]
-    merged = _FORWARD_PLAIN if forward else _BACKWARD_PLAIN
-    sql = " UNION ALL ".join(arms) + f" ORDER BY {merged} LIMIT ? OFFSET ?"
-    return [r[4] for r in conn.execute(sql, [*arm_args, limit, offset])]
+    sql = " UNION ALL ".join(arms) + f" ORDER BY {_order_sql(forward, prefix='')} LIMIT ? OFFSET ?"
+    return [r[-1] for r in conn.execute(sql, [*arm_args, limit, offset])]  # id: the last key column
 
 
 def _rows(conn: sqlite3.Connection, ids: list[int]) -> list[sqlite3.Row]:

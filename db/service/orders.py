@@ -14,6 +14,7 @@ from core.errors import ClaimLost, Conflict, DomainError, NotFound, ValidationEr
 from core.lines import parse_discount, parse_qty
 from core.money import line_amount, to_cents_int, to_decimal, to_price_int, from_price_int, from_cents_int
 from core.permissions import Action
+from core.triage import paused_for
 from db import claims, events, orders_read
 from db.claims import ORDERS
 from db.convert import dt, ts
@@ -382,9 +383,7 @@ class OrderService(LeaseMixin):
             new = machine.transition(OrderState(row["state"]), "unhold")
             reason = HoldReason(row["hold_reason"])
             machine.guard_unhold(reason, note, self.ctx.actor.is_supervisor, self.ctx.rules)
-            paused = 0.0
-            if reason.pauses_sla and row["hold_started_at"] is not None:
-                paused = max(0.0, ts(now) - row["hold_started_at"])
+            paused = paused_for(row["state"], row["hold_reason"], row["hold_started_at"], ts(now))
             self._update(c, row, now, state=new.value, hold_reason=None, hold_note=None, hold_started_at=None,
                          paused_s=row["paused_s"] + paused, due_at=row["due_at"] + paused)
             self._event(c, row, now, "unhold", state=new.value, reason=reason.value, note=note, paused_s=paused,

@@ -27,7 +27,7 @@ from core.enums import HoldReason, OrderState
 from core.errors import DomainError, OrderqError
 from core.models import Event, Order
 from core.money import fmt
-from core.triage import Slack, due_text, paused_for, slack
+from core.triage import Slack, due_text, paused_for, sla_paused, slack
 from db.service import Desk
 from tui.messages import StoreChanged
 from tui.widgets.binding_commands import BindingCommands
@@ -291,13 +291,14 @@ class OrderScreen(Screen):
     def show_header(self) -> None:
         o = self.order
         now = self.desk.now()
-        paused = paused_for(o.state.value, o.hold_reason and o.hold_reason.value,
-                            o.hold_started_at and o.hold_started_at.timestamp(), now.timestamp())
+        reason = o.hold_reason and o.hold_reason.value
+        paused = paused_for(o.state.value, reason, o.hold_started_at and o.hold_started_at.timestamp(),
+                            now.timestamp())
         due_at = o.due_at + timedelta(seconds=paused)
         sl = slack(due_at, now, self.desk.ctx.rules.at_risk)
         state = o.state.value.replace("_", " ").upper()
         due = f"[{_SLACK_STYLE[sl]}]due {due_text(due_at, now)}[/] ({due_at:%Y-%m-%d %H:%M} UTC)"
-        if paused:
+        if sla_paused(o.state.value, reason):
             due += " [dim](SLA paused)[/]"
         if not o.state.open:
             due = f"due was {o.due_at:%Y-%m-%d %H:%M} UTC"

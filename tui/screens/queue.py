@@ -33,7 +33,7 @@ from textual.widgets import Footer, Input, Static
 from core.enums import Channel, OrderState, Priority, Tier
 from core.errors import OrderqError
 from core.money import from_cents_int
-from core.triage import PAUSING_HOLDS, Slack, due_text, effective_due, explain, paused_text, slack
+from core.triage import Slack, due_text, effective_due, explain, paused_text, sla_paused, slack
 from db import orders_read
 from db.connection import translate
 from db.convert import dt
@@ -286,7 +286,7 @@ class QueueView(ScrollView, can_focus=True):
         due = dt(effective_due(row, now))  # a customer hold's countdown stands still
         sl = slack(due, now, self._at_risk())
         due_s = due_text(due, now)
-        if row["state"] == "on_hold" and row["hold_reason"] in PAUSING_HOLDS:
+        if sla_paused(row["state"], row["hold_reason"]):
             due_s = paused_text(due, now)  # says why it sits among earlier deadlines
         elif sl == Slack.AT_RISK:
             due_s += " !"  # at risk, legible without colour (NO_COLOR); overdue says so in words
@@ -461,7 +461,7 @@ class QueueScreen(Screen[None]):
         extra = []
         if row["state"] == "on_hold":
             held = f"on hold: {row['hold_reason']}"
-            if row["hold_reason"] in PAUSING_HOLDS and row["hold_started_at"] is not None:
+            if sla_paused(row["state"], row["hold_reason"]) and row["hold_started_at"] is not None:
                 held += f" since {dt(row['hold_started_at']):%Y-%m-%d %H:%M} UTC; SLA clock paused, the due time moves with it"
             extra.append(held)
         if row["queue_reason"]:
