@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ValidationError
-from core.kpi import Window, duration_text, today
+from core.kpi import Window, duration_text, pct_text, today
 from core.when import parse_when
 from db.service.kpi import local_zone
 from cli.common import emit_json, operator_desk, table
@@ -40,9 +40,6 @@ def window_from(args: argparse.Namespace, now: datetime, local: tzinfo) -> Windo
         raise ValidationError("--until must be after --since", field="--until")
     return Window(since, until)
 
-
-def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{v:.1f} %"
 
 
 def _n(v: Any) -> str:
@@ -89,17 +86,17 @@ def render_text(rep: dict, extra: dict, w: Window, local: tzinfo) -> str:
         ["SLA at risk (open)", o["sla_at_risk"]],
         ["released", o["released"]],
         ["cycle time p50 / p90", f"{duration_text(o['cycle_time_p50_s'])} / {duration_text(o['cycle_time_p90_s'])}"],
-        ["SLA met", _pct(o["sla_met_pct"])],
-        ["touchless", _pct(o["touchless_pct"])],
-        ["electronic share", _pct(o["electronic_share_pct"])],
-        ["hold rate", _pct(o["hold_rate_pct"])],
-        ["cancellation rate", _pct(o["cancel_rate_pct"])],
+        ["SLA met", pct_text(o["sla_met_pct"])],
+        ["touchless", pct_text(o["touchless_pct"])],
+        ["electronic share", pct_text(o["electronic_share_pct"])],
+        ["hold rate", pct_text(o["hold_rate_pct"])],
+        ["cancellation rate", pct_text(o["cancel_rate_pct"])],
     ]
     out = [f"KPIs for {_window_text(w, local)}", "", table([[a, str(b)] for a, b in rows], ["orders", ""])]
     rrows = [
         ["open", r["open"]],
         ["pending approval", r["pending_approval"]],
-        ["return rate", _pct(r["return_rate_pct"])],
+        ["return rate", pct_text(r["return_rate_pct"])],
         ["cycle time p50", duration_text(r["cycle_time_p50_s"])],
         ["refund time p50", duration_text(r["refund_time_p50_s"])],
         ["by reason", ", ".join(f"{k} {v}" for k, v in r["by_reason"].items()) or "—"],
@@ -185,14 +182,14 @@ def render_html(rep: dict, extra: dict, w: Window, local: tzinfo) -> str:
         _tile("queued", str(sum(qd.values()))),
         _tile("SLA breached (open)", str(o["sla_breached_open"]), bad=o["sla_breached_open"] > 0),
         _tile("at risk", str(o["sla_at_risk"]), bad=o["sla_at_risk"] > 0),
-        _tile("SLA met", _pct(o["sla_met_pct"])),
+        _tile("SLA met", pct_text(o["sla_met_pct"])),
         _tile("released", str(o["released"])),
         _tile("cycle time p50", duration_text(o["cycle_time_p50_s"])),
         _tile("cycle time p90", duration_text(o["cycle_time_p90_s"])),
-        _tile("touchless", _pct(o["touchless_pct"])),
-        _tile("electronic share", _pct(o["electronic_share_pct"])),
-        _tile("hold rate", _pct(o["hold_rate_pct"])),
-        _tile("cancellation rate", _pct(o["cancel_rate_pct"])),
+        _tile("touchless", pct_text(o["touchless_pct"])),
+        _tile("electronic share", pct_text(o["electronic_share_pct"])),
+        _tile("hold rate", pct_text(o["hold_rate_pct"])),
+        _tile("cancellation rate", pct_text(o["cancel_rate_pct"])),
         _tile("oldest wait", duration_text(o["oldest_wait_s"])),
         _tile("in progress", str(o["in_progress"])),
         _tile("on hold", str(o["on_hold"])),
@@ -200,7 +197,7 @@ def render_html(rep: dict, extra: dict, w: Window, local: tzinfo) -> str:
     rtiles = "".join([
         _tile("returns open", str(r["open"])),
         _tile("pending approval", str(r["pending_approval"])),
-        _tile("return rate", _pct(r["return_rate_pct"])),
+        _tile("return rate", pct_text(r["return_rate_pct"])),
         _tile("return cycle p50", duration_text(r["cycle_time_p50_s"])),
         _tile("refund time p50", duration_text(r["refund_time_p50_s"])),
     ])

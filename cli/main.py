@@ -57,10 +57,6 @@ def _load(name: str):  # noqa: ANN202 - a module with register(sub, parent), or 
         return None
 
 
-def _extra_modules() -> list:
-    return [m for m in map(_load, EXTRA_MODULES) if m is not None]
-
-
 def build_parser(modules: tuple[str, ...] | None = None) -> argparse.ArgumentParser:
     """The parser with every command (default), or only those registered by `modules`."""
     return _build(modules)[0]

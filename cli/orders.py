@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from core.errors import ValidationError
-from core.triage import due_text
+from core.triage import due_cell, due_text
 from core.when import parse_when
 from db.order_records import order_json
 from db.orders_read import QueueFilter, count, iter_all, summary_json
@@ -113,7 +113,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         emit_json(data)
         return 0
     now = desk.now()
-    print(f"{o.number}  {o.state.value}  {o.priority.value}  due {due_text(o.due_at, now)}")
+    print(f"{o.number}  {o.state.value}  {o.priority.value}  due {due_text(o.effective_due(now), now, o.sla_paused)}")
     print(f"customer {o.customer.code} {o.customer.name} ({o.customer.tier.value})  channel {o.channel.value}  type {o.type}")
     if o.claimed_by:
         print(f"claimed by {o.claimed_by}")
@@ -146,10 +146,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         emit_lines(summary_json(r) for r in rows)
         return 0
     now = desk.now()
-    from db.convert import dt
-
     out = [[r["priority"], r["number"], r["customer_code"], r["channel"], r["type"], r["state"],
-            due_text(dt(r["due_at"]), now), r["claimed_by"] or ""] for r in rows]
+            due_cell(r, now)[1], r["claimed_by"] or ""] for r in rows]
     print(table(out, ["cls", "number", "customer", "channel", "type", "state", "due", "claimed by"]))
     print(f"{count(conn, f)} orders")
     return 0

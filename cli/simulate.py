@@ -7,7 +7,7 @@ from pathlib import Path
 from core import simulate as sim
 from core.enums import Priority
 from core.errors import ValidationError
-from core.kpi import duration_text
+from core.kpi import duration_text, pct_text
 from cli.common import emit_json, operator_desk, table
 
 
@@ -55,9 +55,6 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{v:.1f} %"
-
 
 def render(result: dict) -> str:
     pols = list(result["policies"])
@@ -71,13 +68,13 @@ def render(result: dict) -> str:
         n = stats[pols[0]]["n"]
         if not n:
             continue
-        rows.append([cls, n, *[_pct(stats[p]["sla_met_pct"]) for p in pols],
+        rows.append([cls, n, *[pct_text(stats[p]["sla_met_pct"]) for p in pols],
                      *[duration_text(stats[p]["p90_wait_s"]) for p in pols]])
     rows.append(["revenue-weighted wait", "", *["" for _ in pols],
                  *[duration_text(result["policies"][p]["revenue_weighted_wait_s"]) for p in pols]])
     src = (f"{result['arrivals']} arrivals over {duration_text(result['span_s'])}, {result['reps']} reps"
            f"{' (auto: ~85% utilisation)' if result['reps_auto'] else ''}, mean service "
-           f"{duration_text(result['mean_service_s'])}, utilisation {_pct(result['utilisation_pct'])}, seed {result['seed']}")
+           f"{duration_text(result['mean_service_s'])}, utilisation {pct_text(result['utilisation_pct'])}, seed {result['seed']}")
     out = src + "\n\n" + table(rows, head)
     if set(pols) == {"fcfs", "triage"}:
         out += "\n\n" + verdict(result)
@@ -92,7 +89,7 @@ def verdict(result: dict) -> str:
         a, b = f["by_class"][cls], t["by_class"][cls]
         if not a["n"] or (a["sla_met_pct"] == b["sla_met_pct"] and a["p90_wait_s"] == b["p90_wait_s"]):
             continue
-        parts.append(f"{cls} SLA met {_pct(a['sla_met_pct'])} → {_pct(b['sla_met_pct'])}, "
+        parts.append(f"{cls} SLA met {pct_text(a['sla_met_pct'])} → {pct_text(b['sla_met_pct'])}, "
                      f"p90 wait {duration_text(a['p90_wait_s'])} → {duration_text(b['p90_wait_s'])}")
     parts.append(f"revenue-weighted wait {duration_text(f['revenue_weighted_wait_s'])} → "
                  f"{duration_text(t['revenue_weighted_wait_s'])}")

@@ -25,11 +25,12 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
-    from themes import theme_names
+    if args.theme:
+        from themes import theme_names
 
-    names = theme_names()
-    if args.theme and args.theme not in names:
-        raise UsageError(f"orderq tui: unknown theme {args.theme!r} (choose from {', '.join(names)})")
+        names = theme_names()
+        if args.theme not in names:
+            raise UsageError(f"orderq tui: unknown theme {args.theme!r} (choose from {', '.join(names)})")
     tui_main = importlib.import_module("tui.main")
     try:
         desk = user_desk(args, defer_rules=True)

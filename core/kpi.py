@@ -395,6 +395,11 @@ def report(inp: KpiInput, now: datetime, at_risk: timedelta) -> dict[str, dict[s
     return {"orders": orders, "returns": returns}
 
 
+def pct_text(v: float | None) -> str:
+    """A percentage figure as the reports and the wallboard print it; '—' for None (nothing to count)."""
+    return "—" if v is None else f"{v:.1f} %"
+
+
 def duration_text(seconds: float | None) -> str:
     """12s, 7m 05s under an hour; 3h 20m, 2d 4h beyond (as the queue's `humanize`); '—' for None."""
     if seconds is None:

@@ -1,7 +1,7 @@
 """Domain records. The store hands these out; front ends show them; nothing here touches I/O."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -20,6 +20,7 @@ from core.enums import (
     Role,
     Tier,
 )
+from core.triage import paused_for, sla_paused
 
 _MODEL = ConfigDict(frozen=True, defer_build=True)
 
@@ -101,6 +102,16 @@ class Order(BaseModel):
     charges: tuple[Charge, ...] = ()
     checklist: tuple[str, ...] = ()
     ticked: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def sla_paused(self) -> bool:
+        return sla_paused(self.state.value, self.hold_reason and self.hold_reason.value)
+
+    def effective_due(self, now: datetime) -> datetime:
+        """due_at, moved on by a running customer hold (core.triage.paused_for)."""
+        started = self.hold_started_at.timestamp() if self.hold_started_at else None
+        paused = paused_for(self.state.value, self.hold_reason and self.hold_reason.value, started, now.timestamp())
+        return self.due_at + timedelta(seconds=paused)
 
 
 class ReturnLine(BaseModel):

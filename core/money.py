@@ -52,5 +52,10 @@ def from_price_int(value: int) -> Decimal:
     return (Decimal(value) / 10000).quantize(PRICE_PLACES)
 
 
+def price_text(d: Decimal) -> str:
+    """A unit price: two places, or four when the price needs them (0.001 prices exist)."""
+    return f"{d:,.4f}" if d != d.quantize(Decimal("0.01")) else f"{d:,.2f}"
+
+
 def fmt(amount: Decimal) -> str:
     return f"{cents(amount):,.2f}"

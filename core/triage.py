@@ -65,6 +65,13 @@ def effective_due(row: Mapping[str, Any], now: datetime | float) -> float:
     return float(row["due_at"]) + paused_for(row["state"], row["hold_reason"], row["hold_started_at"], t)
 
 
+def due_cell(row: Mapping[str, Any], now: datetime) -> tuple[datetime, str]:
+    """An open order's due time now (`effective_due`) and its countdown, from a queue row
+    (due_at, state, hold_reason, hold_started_at): what the queue and `order list` show."""
+    due = datetime.fromtimestamp(effective_due(row, now), now.tzinfo)
+    return due, due_text(due, now, sla_paused(row["state"], row["hold_reason"]))
+
+
 def queue_key(due: datetime, priority: Priority, tier: Tier, total: Decimal, ident: int) -> tuple:
     """The total order of the queue. The id makes it total when everything else ties."""
     return (due, priority.level, tier.rank, -total, ident)
@@ -102,19 +109,16 @@ def humanize(delta: timedelta) -> str:
     return f"{m}m"
 
 
-def due_text(due: datetime, now: datetime) -> str:
+def due_text(due: datetime, now: datetime, paused: bool = False) -> str:
+    """"in 2h 05m" or "overdue 3h"; while the SLA clock stands still (`sla_paused`), "paused 3h 25m"
+    left or "paused -16h 37m" when it was overdue already. The queue keeps a paused order at its
+    due_at from before the hold, so the word says why it sits among earlier deadlines."""
     left = due - now
+    if paused:
+        return f"paused {'-' if left < timedelta(0) else ''}{humanize(left)}"
     if left < timedelta(0):
         return f"overdue {humanize(left)}"
     return f"in {humanize(left)}"
-
-
-def paused_text(due: datetime, now: datetime) -> str:
-    """A countdown standing still (a customer hold): "paused 3h 25m" left, or "paused -16h 37m"
-    when it was already overdue. The queue keeps such an order at its due_at from before the hold,
-    so the word says why it sits among earlier deadlines."""
-    left = due - now
-    return f"paused {'-' if left < timedelta(0) else ''}{humanize(left)}"
 
 
 def explain(

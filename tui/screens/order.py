@@ -12,7 +12,6 @@ walk away from it); `b` goes back and keeps the claim, which the app keeps renew
 """
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 from rich.text import Text
@@ -26,8 +25,8 @@ from core import orders as machine
 from core.enums import HoldReason, OrderState
 from core.errors import DomainError, OrderqError
 from core.models import Event, Order
-from core.money import fmt
-from core.triage import Slack, due_text, paused_for, sla_paused, slack
+from core.money import fmt, price_text
+from core.triage import Slack, due_text, slack
 from db.service import Desk
 from tui.messages import StoreChanged
 from tui.widgets.binding_commands import BindingCommands
@@ -59,11 +58,6 @@ _STATE_STYLE = {
 
 def pct(d: Decimal) -> str:
     return "" if d == 0 else f"{d:.2f}".rstrip("0").rstrip(".")
-
-
-def price_text(d: Decimal) -> str:
-    """Two places, or four when the price needs them (0.001 prices exist)."""
-    return f"{d:,.4f}" if d != d.quantize(Decimal("0.01")) else f"{d:,.2f}"
 
 
 def describe(e: Event) -> str:
@@ -291,14 +285,11 @@ class OrderScreen(Screen):
     def show_header(self) -> None:
         o = self.order
         now = self.desk.now()
-        reason = o.hold_reason and o.hold_reason.value
-        paused = paused_for(o.state.value, reason, o.hold_started_at and o.hold_started_at.timestamp(),
-                            now.timestamp())
-        due_at = o.due_at + timedelta(seconds=paused)
+        due_at = o.effective_due(now)
         sl = slack(due_at, now, self.desk.ctx.rules.at_risk)
         state = o.state.value.replace("_", " ").upper()
         due = f"[{_SLACK_STYLE[sl]}]due {due_text(due_at, now)}[/] ({due_at:%Y-%m-%d %H:%M} UTC)"
-        if sla_paused(o.state.value, reason):
+        if o.sla_paused:
             due += " [dim](SLA paused)[/]"
         if not o.state.open:
             due = f"due was {o.due_at:%Y-%m-%d %H:%M} UTC"

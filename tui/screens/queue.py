@@ -33,7 +33,7 @@ from textual.widgets import Footer, Input, Static
 from core.enums import Channel, OrderState, Priority, Tier
 from core.errors import OrderqError
 from core.money import from_cents_int
-from core.triage import Slack, due_text, effective_due, explain, paused_text, sla_paused, slack
+from core.triage import Slack, due_cell, due_text, explain, sla_paused, slack
 from db import orders_read
 from db.connection import translate
 from db.convert import dt
@@ -41,7 +41,7 @@ from db.orders_read import QueueFilter
 from db.service import Desk
 from tui.messages import RulesReady, StoreChanged
 
-OPEN_STATES = (OrderState.QUEUED.value, OrderState.IN_PROGRESS.value, OrderState.ON_HOLD.value)
+OPEN_STATES = tuple(s.value for s in OrderState if s.open)
 TIER_TAG = {Tier.KEY_ACCOUNT.value: "KEY", Tier.REPEAT.value: "RPT", Tier.STANDARD.value: ""}
 STATE_TEXT = {"queued": "queued", "in_progress": "working", "on_hold": "on hold", "released": "released",
               "shipped": "shipped", "closed": "closed", "cancelled": "cancelled"}
@@ -283,12 +283,9 @@ class QueueView(ScrollView, can_focus=True):
         return store.rules.at_risk if store.rules_loaded else timedelta(0)
 
     def _cells(self, row: Any, now: datetime) -> tuple[dict[str, str], Slack]:
-        due = dt(effective_due(row, now))  # a customer hold's countdown stands still
+        due, due_s = due_cell(row, now)  # a customer hold's countdown stands still
         sl = slack(due, now, self._at_risk())
-        due_s = due_text(due, now)
-        if sla_paused(row["state"], row["hold_reason"]):
-            due_s = paused_text(due, now)  # says why it sits among earlier deadlines
-        elif sl == Slack.AT_RISK:
+        if sl == Slack.AT_RISK and not sla_paused(row["state"], row["hold_reason"]):
             due_s += " !"  # at risk, legible without colour (NO_COLOR); overdue says so in words
         claimed = row["claimed_by"] or ""
         if row["state"] == "on_hold" and row["hold_reason"]:
@@ -453,7 +450,7 @@ class QueueScreen(Screen[None]):
         now = self.desk.now()
         lines = explain(
             priority=Priority(row["priority"]), priority_source=row["priority_source"],
-            tier=Tier(row["customer_tier"]), total=from_cents_int(row["total_cents"]), due=dt(effective_due(row, now)),
+            tier=Tier(row["customer_tier"]), total=from_cents_int(row["total_cents"]), due=due_cell(row, now)[0],
             now=now, position=index + 1, override=row["override_note"],
         )
         if self.view_state.describe() != "open work":

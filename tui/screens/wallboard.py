@@ -21,7 +21,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Digits, Footer, Input, Label, Sparkline, Static
 
 from core.errors import OrderqError
-from core.kpi import duration_text
+from core.kpi import duration_text, pct_text
 from core.triage import humanize
 from db.convert import dt
 from db.service import Desk
@@ -241,11 +241,11 @@ class WallboardScreen(Screen):
         self.query_one("#spark", Sparkline).data = list(d.throughput)
         self.query_one("#rates", Static).update(
             f"released today {o['released']} · last hour {d.throughput[-1] if d.throughput else 0}\n"
-            f"touchless {_pct(o['touchless_pct'])} · electronic {_pct(o['electronic_share_pct'])}\n"
-            f"hold rate {_pct(o['hold_rate_pct'])} · cancel {_pct(o['cancel_rate_pct'])}\n"
-            f"returns open {r['open']} · pending {r['pending_approval']} · rate {_pct(r['return_rate_pct'])}")
+            f"touchless {pct_text(o['touchless_pct'])} · electronic {pct_text(o['electronic_share_pct'])}\n"
+            f"hold rate {pct_text(o['hold_rate_pct'])} · cancel {pct_text(o['cancel_rate_pct'])}\n"
+            f"returns open {r['open']} · pending {r['pending_approval']} · rate {pct_text(r['return_rate_pct'])}")
         self.query_one("#returns-figures", Static).update(
-            f"open {r['open']}\npending approval {r['pending_approval']}\nreturn rate {_pct(r['return_rate_pct'])}\n"
+            f"open {r['open']}\npending approval {r['pending_approval']}\nreturn rate {pct_text(r['return_rate_pct'])}\n"
             f"cycle p50 {duration_text(r['cycle_time_p50_s'])}\nrefund p50 {duration_text(r['refund_time_p50_s'])}")
         self._paint_items(d)
         reps = self.query_one("#reps", DataTable)
@@ -376,6 +376,3 @@ def _due(due_at: float, now: datetime) -> str:
     left = dt(due_at) - now
     return ("-" if left.total_seconds() < 0 else "") + humanize(left)
 
-
-def _pct(v: Any) -> str:
-    return "—" if v is None else f"{v:.1f} %"

@@ -23,7 +23,7 @@ from core.errors import OrderqError
 from core.lines import parse_discount, parse_qty
 from core.lookup import complete, resolve
 from core.models import Product
-from core.money import fmt, line_amount
+from core.money import fmt, line_amount, price_text
 from db.service.orders import LineInput
 
 
@@ -40,7 +40,7 @@ class CodeSuggester(Suggester):
 
 def product_choices(products: list[Product]) -> list[tuple[str, str]]:
     return [
-        (p.sku, f"{p.description} · {p.price:.2f} · {p.stock} in stock" + ("" if p.active else " · INACTIVE"))
+        (p.sku, f"{p.description} · {price_text(p.price)} · {p.stock} in stock" + ("" if p.active else " · INACTIVE"))
         for p in products
     ]
 
@@ -150,7 +150,7 @@ class LineRow(Horizontal):
         if self.sku_input.value != prod.sku:
             with self.sku_input.prevent(Input.Changed):
                 self.sku_input.value = prod.sku
-        notes = [f"{prod.description}", f"@ {prod.price:.2f}", f"{prod.stock} in stock"]
+        notes = [f"{prod.description}", f"@ {price_text(prod.price)}", f"{prod.stock} in stock"]
         if not prod.active:
             notes.append("INACTIVE")
         self.set_info(" · ".join(notes))
@@ -168,7 +168,7 @@ class LineRow(Horizontal):
         self.set_error("qty", None)
         prod = self.state.product
         if prod is not None and qty > prod.stock:
-            self.set_info(f"{prod.description} · @ {prod.price:.2f} · only {prod.stock} in stock: stock hold")
+            self.set_info(f"{prod.description} · @ {price_text(prod.price)} · only {prod.stock} in stock: stock hold")
         return qty
 
     def check_disc(self) -> Decimal | None:
