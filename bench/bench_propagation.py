@@ -51,7 +51,7 @@ def _feed_session(db: str, ready: mp.Queue, out: mp.Queue, stop) -> None:
                 seen.extend((e.id, t) for e in batch)
 
         task = asyncio.create_task(consume())
-        await asyncio.sleep(0.3)
+        await asyncio.wait_for(feed.started.wait(), 10)
         ready.put(feed.mode)
         while not stop.is_set():
             await asyncio.sleep(0.05)

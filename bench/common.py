@@ -11,14 +11,11 @@ import platform
 import sqlite3
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-KEYS = ("what", "measured", "baseline", "ratio", "budget", "ok")
 
 
 # ---- statistics -----------------------------------------------------------------------------
@@ -35,8 +32,6 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
-def mb(nbytes: float) -> str:
-    return f"{nbytes / 1024 / 1024:.1f} MB"
 
 
 # ---- rows -----------------------------------------------------------------------------------
@@ -87,78 +82,6 @@ def machine_line() -> str:
 def print_rows(rows: list[dict[str, Any]]) -> None:
     print(format_table(rows))
     print(machine_line())
-
-
-# ---- memory ---------------------------------------------------------------------------------
-def _children(pid: int) -> list[int]:
-    out: list[int] = []
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{tid}/children") as f:
-                out += [int(x) for x in f.read().split()]
-    except OSError:
-        pass
-    return out
-
-
-def rss_bytes(pid: int) -> int:
-    """Resident set size of one process (0 if it is gone)."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for ln in f:
-                if ln.startswith("VmRSS:"):
-                    return int(ln.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
-def tree_rss_bytes(pid: int) -> int:
-    """RSS of a process and all its descendants, now."""
-    total, stack, seen = 0, [pid], set()
-    while stack:
-        p = stack.pop()
-        if p in seen:
-            continue
-        seen.add(p)
-        total += rss_bytes(p)
-        stack += _children(p)
-    return total
-
-
-class PeakRSS:
-    """Sample a process tree's RSS in a thread until stopped; `.peak` is the largest sum seen."""
-
-    def __init__(self, pid: int, interval: float = 0.01) -> None:
-        self.pid, self.interval, self.peak = pid, interval, 0
-        self._stop = threading.Event()
-        self._t = threading.Thread(target=self._loop, daemon=True)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss_bytes(self.pid))
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> "PeakRSS":
-        self._t.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._t.join()
-
-
-def time_subprocess(cmd: Sequence[str], *, timeout: float = 600, env: dict[str, str] | None = None,
-                    cwd: str | Path | None = None, input: str | None = None) -> tuple[float, int, subprocess.CompletedProcess]:
-    """Run a command to completion: (wall seconds, peak RSS of its tree in bytes, the completed process)."""
-    full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
-    t0 = time.perf_counter()
-    p = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
-                         cwd=str(cwd or REPO), stdin=subprocess.PIPE if input is not None else None)
-    with PeakRSS(p.pid) as peak:
-        out, err = p.communicate(input=input, timeout=timeout)
-    wall = time.perf_counter() - t0
-    return wall, peak.peak, subprocess.CompletedProcess(list(cmd), p.returncode, out, err)
 
 
 # ---- databases ------------------------------------------------------------------------------

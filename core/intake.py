@@ -176,7 +176,6 @@ def reject_line(ln: SourceLine, reason: str, detail: str = "") -> Reject:
     return Reject(ln.row, reason, detail or REJECT_REASONS[reason], raw_of(ln))
 
 
-_reject = reject_line
 
 
 def plan_invoice(lines: list[SourceLine]) -> InvoicePlan:
@@ -186,30 +185,30 @@ def plan_invoice(lines: list[SourceLine]) -> InvoicePlan:
     plan = InvoicePlan(ref=ref, cancellation=head == "C")
     for ln in lines:
         if head == "A":
-            plan.rejects.append(_reject(ln, "bad-debt-adjustment", f"{ref}: {REJECT_REASONS['bad-debt-adjustment']}"))
+            plan.rejects.append(reject_line(ln, "bad-debt-adjustment", f"{ref}: {REJECT_REASONS['bad-debt-adjustment']}"))
         elif ln.qty == 0:
-            plan.rejects.append(_reject(ln, "zero-quantity"))
+            plan.rejects.append(reject_line(ln, "zero-quantity"))
         elif ln.price_e4 < 0:
-            plan.rejects.append(_reject(ln, "negative-price", f"unit price {ln.price_e4 / 10000} is negative"))
+            plan.rejects.append(reject_line(ln, "negative-price", f"unit price {ln.price_e4 / 10000} is negative"))
         elif plan.cancellation:
             if ln.qty > 0:
-                plan.rejects.append(_reject(ln, "cancellation-positive"))
+                plan.rejects.append(reject_line(ln, "cancellation-positive"))
             elif ln.sku in CHARGE_CODES:
-                plan.rejects.append(_reject(ln, "cancelled-charge",
+                plan.rejects.append(reject_line(ln, "cancelled-charge",
                                             f"{ref} cancels charge {ln.sku}: a credit adjustment, not goods to return"))
             elif ln.customer is None:
-                plan.rejects.append(_reject(ln, "cancellation-no-customer"))
+                plan.rejects.append(reject_line(ln, "cancellation-no-customer"))
             else:
                 plan.goods.append(ln)
         elif ln.qty < 0:
-            plan.rejects.append(_reject(ln, "negative-quantity",
+            plan.rejects.append(reject_line(ln, "negative-quantity",
                                         f"quantity {ln.qty} on sales invoice {ref} (a stock adjustment, not an order)"))
         elif ln.sku in CHARGE_CODES:
             plan.charges.append(ln)
         else:
             plan.goods.append(ln)
     if not plan.cancellation and plan.charges and not plan.goods:
-        plan.rejects.extend(_reject(ln, "charges-only-invoice") for ln in plan.charges)
+        plan.rejects.extend(reject_line(ln, "charges-only-invoice") for ln in plan.charges)
         plan.charges = []
     plan.rejects.sort(key=lambda r: r.row)
     return plan

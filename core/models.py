@@ -7,19 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.enums import (
-    Channel,
-    Disposition,
-    Grade,
-    HoldReason,
-    OrderState,
-    Priority,
-    Resolution,
-    ReturnReason,
-    ReturnState,
-    Role,
-    Tier,
-)
+from core.enums import Channel, HoldReason, OrderState, Priority, Role, Tier
 from core.triage import paused_for, sla_paused
 
 _MODEL = ConfigDict(frozen=True, defer_build=True)
@@ -112,39 +100,6 @@ class Order(BaseModel):
         started = self.hold_started_at.timestamp() if self.hold_started_at else None
         paused = paused_for(self.state.value, self.hold_reason and self.hold_reason.value, started, now.timestamp())
         return self.due_at + timedelta(seconds=paused)
-
-
-class ReturnLine(BaseModel):
-    model_config = _MODEL
-    id: int
-    order_number: str
-    sku: str
-    qty: int
-    reason: ReturnReason
-    note: str | None = None
-    opened: bool = True
-    qty_received: int | None = None
-    grade: Grade | None = None
-    disposition: Disposition | None = None
-    refund_amount: Decimal | None = None
-
-
-class Return(BaseModel):
-    model_config = _MODEL
-    id: int
-    number: str
-    customer: Customer
-    state: ReturnState
-    resolution: Resolution
-    priority: Priority
-    requested_by: str
-    requested_at: datetime
-    due_at: datetime
-    refund_amount: Decimal | None = None
-    claimed_by: str | None = None
-    claim_token: str | None = None
-    version: int = 1
-    lines: tuple[ReturnLine, ...] = ()
 
 
 class Event(BaseModel):

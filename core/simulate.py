@@ -27,7 +27,7 @@ from typing import Any
 
 from core.enums import Priority
 from core.errors import ValidationError
-from core.kpi import pct, percentile
+from core.kpi import mean, pct, percentile
 
 POLICIES = ("fcfs", "triage")
 DEFAULT_SERVICE_S = 600.0
@@ -200,14 +200,14 @@ def summarise(arrivals: Sequence[Arrival], done: Sequence[Done], sla_s: Mapping[
             "n": n,
             "sla_met_pct": pct(sum(v["met"]), n),
             "p90_wait_s": percentile(v["wait"], 0.9),
-            "mean_wait_s": round(sum(v["wait"]) / n, 1) if n else None,
+            "mean_wait_s": mean(v["wait"]),
         }
     allw = [d.start - arrivals[d.idx].t for d in done]
     return {
         "by_class": classes,
         "all": {"n": len(done), "sla_met_pct": pct(sum(sum(v["met"]) for v in by.values()), len(done)),
                 "p90_wait_s": percentile(allw, 0.9),
-                "mean_wait_s": round(sum(allw) / len(allw), 1) if allw else None},
+                "mean_wait_s": mean(allw)},
         "revenue_weighted_wait_s": round(vw / vs, 1) if vs else None,
     }
 

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.money import from_cents_int, from_price_int, line_amount, to_cents_int
+from db.check_returns import RETURN_CHECKS
+from db.connection import read_tx
 
 MAX_LISTED = 10
 
@@ -150,16 +152,10 @@ CHECKS: list[tuple[str, Callable[[sqlite3.Connection], list[str]]]] = [
     ("stock never negative and agrees with events", stock_agrees),
     ("money sums agree", money_agrees),
     ("returns within shipped", returned_within_shipped),
+    *RETURN_CHECKS,  # returns' own invariants
 ]
-
-from db.check_returns import RETURN_CHECKS  # noqa: E402 - returns' own invariants
-
-CHECKS += RETURN_CHECKS
 
 
 def run_checks(conn: sqlite3.Connection) -> list[CheckResult]:
-    conn.execute("BEGIN")  # one snapshot for every check
-    try:
+    with read_tx(conn):  # one snapshot for every check
         return [CheckResult(name, fn(conn)) for name, fn in CHECKS]
-    finally:
-        conn.execute("COMMIT")

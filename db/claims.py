@@ -48,7 +48,6 @@ RETURNS = Queue(
     drop_set="",
     drop_state=None,
 )
-QUEUES = {"orders": ORDERS, "returns": RETURNS}
 
 
 def new_token() -> str:

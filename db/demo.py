@@ -17,7 +17,6 @@ from typing import Any
 from core import orders as machine
 from core.enums import Channel, HoldReason, OrderState, Tier
 from core.money import line_amount, to_cents_int, to_price_int
-from core.triage import classify, due_at
 from db.claims import new_token
 from db.convert import ts
 from db.events import dumps
@@ -157,8 +156,6 @@ def generate(store: Store, *, orders: int = 300, seed: int = 1, actor: str = "de
             otype = _pick(rng, _TYPES)
             if otype not in rules.request_types:
                 otype = next(iter(rules.request_types))
-            cls = classify(rules, otype, tier)
-            due = due_at(received, cls.priority, rules)
             nlines = rng.choices([1, 2, 3, 4, 5, 6], weights=[25, 25, 20, 15, 10, 5])[0]
             chosen = rng.sample(active_products if rng.random() > 0.02 else products, nlines)
             lines = []
@@ -178,23 +175,13 @@ def generate(store: Store, *, orders: int = 300, seed: int = 1, actor: str = "de
                 charge_rows.append((oid, "SHIP", "shipping", "Delivery", shipping))
                 total_cents += shipping
             total = Decimal(total_cents) / 100
-            holds = machine.auto_holds(
-                total=total, open_balance=Decimal(cust["open_balance_cents"]) / 100,
-                credit_limit=Decimal(cust["credit_limit_cents"]) / 100, needs=needs,
-                available={s: stock[s] for s in needs}, rules=rules,
+            decision = machine.decide(
+                rules=rules, channel=channel, order_type=otype, tier=tier, known=True, received_at=received,
+                total_cents=total_cents, open_balance_cents=cust["open_balance_cents"],
+                credit_limit_cents=cust["credit_limit_cents"], needs=needs, available={s: stock[s] for s in needs},
+                inactive_skus=[s for s in needs if not by_sku[s]["active"]], max_line_qty=max(ln[4] for ln in lines),
             )
-            queue_reason = None
-            straight = False
-            if channel in rules.straight_through.channels:
-                blockers = machine.straight_through_blockers(
-                    channel=channel, request_type=otype, customer_known=True,
-                    inactive_skus=[s for s in needs if not by_sku[s]["active"]],
-                    short_skus=[s for s, q in needs.items() if q > stock[s]],
-                    within_credit=not any(h.reason == HoldReason.CREDIT for h in holds),
-                    max_line_qty=max(ln[4] for ln in lines), rules=rules,
-                )
-                straight = not blockers
-                queue_reason = "; ".join(blockers) or None
+            cls, due, straight, queue_reason = decision.cls, decision.due, decision.straight, decision.queue_reason
 
             created: dict[str, Any] = {"customer": cust["code"], "channel": channel.value, "type": otype,
                                        "priority": cls.priority.value, "total": str(total), "lines": nlines}
@@ -218,8 +205,8 @@ def generate(store: Store, *, orders: int = 300, seed: int = 1, actor: str = "de
                               {"state": "released", "stock": {s: -q for s, q in needs.items()}, "straight_through": True}))
                 for s, q in needs.items():
                     stock[s] -= q
-            elif holds:
-                h = holds[0]
+            elif decision.hold:
+                h = decision.hold
                 state, hold_reason, hold_note, hold_started = OrderState.ON_HOLD, h.reason.value, h.note, received
                 created["state"] = "on_hold"
                 created["hold"] = {"reason": h.reason.value, "note": h.note}

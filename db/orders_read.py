@@ -7,7 +7,7 @@ order, which the indexes on (state, due_at, …) answer in milliseconds at 100,0
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from core.money import from_cents_int
@@ -55,7 +55,11 @@ class QueueFilter:
     channels: tuple[str, ...] = ()
     claimed_by: str | None = None
     search: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    def tables(self) -> str:
+        """FROM: customers are joined only when a search needs their code or name, so counts and
+        windows are answered from the orders indexes alone."""
+        return "orders o" + (" JOIN customers c ON c.id = o.customer_id" if self.search else "")
 
     def where(self) -> tuple[str, list[Any]]:
         clauses: list[str] = []
@@ -95,6 +99,10 @@ def _order_sql(forward: bool, prefix: str = "o.") -> str:
     return ", ".join(f"{prefix}{col}{' DESC' if desc == forward else ''}" for col, desc in _ORDER)
 
 
+def _and(where: str, cond: str) -> str:
+    return (where + " AND " if where else " WHERE ") + cond
+
+
 def key_of(row: sqlite3.Row) -> Key:
     return tuple(row[k] for k in KEY)
 
@@ -124,17 +132,16 @@ def _ids(conn: sqlite3.Connection, f: QueueFilter, offset: int, limit: int, *, f
     where, args = (replace(f, states=()) if len(f.states) > 1 else f).where()
     if beyond is not None:
         cond, cargs = _beyond(beyond, forward)
-        where, args = (where + " AND " if where else " WHERE ") + cond, [*args, *cargs]
-    join = " JOIN customers c ON c.id = o.customer_id" if f.search else ""
+        where, args = _and(where, cond), [*args, *cargs]
     order = _order_sql(forward)
     if states == (None,):
-        sql = f"SELECT o.id FROM orders o{join}{where} ORDER BY {order} LIMIT ? OFFSET ?"
+        sql = f"SELECT o.id FROM {f.tables()}{where} ORDER BY {order} LIMIT ? OFFSET ?"
         return [r[0] for r in conn.execute(sql, [*args, limit, offset])]
     arms, arm_args = [], []
     for state in states:
-        w = (where + " AND " if where else " WHERE ") + "o.state = ?"
+        w = _and(where, "o.state = ?")
         arms.append(f"SELECT * FROM (SELECT {', '.join(f'o.{k}' for k in KEY)}"
-                    f" FROM orders o{join}{w} ORDER BY {order} LIMIT ?)")
+                    f" FROM {f.tables()}{w} ORDER BY {order} LIMIT ?)")
         arm_args += [*args, state, offset + limit]
     sql = " UNION ALL ".join(arms) + f" ORDER BY {_order_sql(forward, prefix='')} LIMIT ? OFFSET ?"
     return [r[-1] for r in conn.execute(sql, [*arm_args, limit, offset])]  # id: the last key column
@@ -182,8 +189,7 @@ def iter_all(conn: sqlite3.Connection, f: QueueFilter, batch: int = 2000):  # no
 
 def count(conn: sqlite3.Connection, f: QueueFilter) -> int:
     where, args = f.where()
-    join = " JOIN customers c ON c.id = o.customer_id" if f.search else ""
-    return int(conn.execute(f"SELECT COUNT(*) FROM orders o{join}{where}", args).fetchone()[0])
+    return int(conn.execute(f"SELECT COUNT(*) FROM {f.tables()}{where}", args).fetchone()[0])
 
 
 def position(conn: sqlite3.Connection, f: QueueFilter, order_id: int) -> int | None:
@@ -193,8 +199,4 @@ def position(conn: sqlite3.Connection, f: QueueFilter, order_id: int) -> int | N
         return None
     where, args = f.where()
     before, bargs = _beyond(tuple(row), forward=False)
-    where = (where + " AND " if where else " WHERE ") + before
-    n = conn.execute(
-        f"SELECT COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id{where}", [*args, *bargs]
-    ).fetchone()[0]
-    return int(n)
+    return int(conn.execute(f"SELECT COUNT(*) FROM {f.tables()}{_and(where, before)}", [*args, *bargs]).fetchone()[0])

@@ -94,8 +94,5 @@ class Store:
         with read_tx(self.conn) as c:
             yield c
 
-    def data_version(self) -> int:
-        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
-
     def close(self) -> None:
         self.conn.close()

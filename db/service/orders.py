@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from core import orders as machine
 from core.enums import Channel, HoldReason, OrderState, Priority, Tier
-from core.errors import ClaimLost, Conflict, DomainError, NotFound, ValidationError
+from core.errors import Conflict, DomainError, NotFound, ValidationError
 from core.lines import parse_discount, parse_qty
 from core.money import line_amount, to_cents_int, to_decimal, to_price_int, from_price_int, from_cents_int
 from core.permissions import Action

@@ -15,7 +15,7 @@ from typing import Any
 
 from core import returns as policy
 from core.enums import Channel, Disposition, Grade, Priority, Resolution, ReturnReason, ReturnState, Tier
-from core.errors import ClaimLost, Conflict, DomainError, NotFound, PermissionDenied, ValidationError
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from core.models import Event
 from core.money import from_cents_int, to_cents_int
 from core.permissions import Action
@@ -24,7 +24,7 @@ from db.claims import RETURNS
 from db.convert import dt, iso, ts
 from db.migrations import RETURN_QUEUE_ORDER
 from db.service.context import Context
-from db.service.claiming import Claimed, LeaseMixin
+from db.service.claiming import LeaseMixin
 from db.service.orders import LineInput
 
 OPEN_STATES = ("requested", "pending_approval", "authorized", "received", "inspected")

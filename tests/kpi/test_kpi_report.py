@@ -7,7 +7,6 @@ import pytest
 
 from core.errors import PermissionDenied
 from core.kpi import ORDER_KEYS, RETURN_KEYS, Window
-from db.service import Desk
 from tests.conftest import json_lines
 from tests.kpi.conftest import DAY, EXPECTED, at
 

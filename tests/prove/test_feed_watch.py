@@ -24,7 +24,7 @@ async def test_the_feed_watches_and_delivers_another_connections_change(demo_db:
             feed.stop()
 
     task = asyncio.create_task(consume())
-    await asyncio.sleep(0.3)  # let the watcher start
+    await asyncio.wait_for(feed.started.wait(), 10)  # the watcher (or the poll) is running
     other = Desk.open(demo_db, "alice")
     claimed = other.orders.claim_next()
     other.store.close()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable
 
 from db.service import Desk
 from db.service.returns import ReturnLineInput
