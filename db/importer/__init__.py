@@ -40,7 +40,8 @@ from core.enums import Channel, OrderState
 from core.errors import ValidationError
 from core.intake import (
     CHARGE_CODES, GENERIC_COLUMNS, IMPORT_OPENING_STOCK, LIST_PRICE, RETAIL_COLUMNS, Reject, SourceLine,
-    allocate, amount_cents, cents_text, group_runs, parse_generic, parse_retail_row, plan_invoice, reject_line,
+    allocate, amount_cents, cents_text, group_runs, parse_generic, parse_retail_row, plan_invoice, price_e4,
+    reject_line,
 )
 from core.rules import Rules
 from db.convert import ts
@@ -499,10 +500,14 @@ class Importer:
         for _row, r in read("customers.csv"):
             b.ensure_customer(r["customerID"], r["companyName"] or r["customerID"], r.get("country"))
             s.other_rows += 1
-        for _row, r in read("products.csv"):
-            b.ensure_product(f"NW-{r['productID']}", r["productName"] or "", _e4(r["unitPrice"] or "0"),
-                             int(r["unitsInStock"] or 0), category=cats.get(r["categoryID"] or ""),
-                             active=(r.get("discontinued") or "0") == "0")
+        for row, r in read("products.csv"):
+            try:  # a malformed field rejects its row, like every other format's rows (never a traceback)
+                price, stock = price_e4(r["unitPrice"] or "0"), int(r["unitsInStock"] or 0)
+            except ValueError as e:
+                self.reject(Reject(row, "bad-row", f"product {r['productID']}: {e}", (r["productID"] or "",)))
+                continue
+            b.ensure_product(f"NW-{r['productID']}", r["productName"] or "", price, stock,
+                             category=cats.get(r["categoryID"] or ""), active=(r.get("discontinued") or "0") == "0")
             s.other_rows += 1
         details: dict[str, list[tuple[int, dict[str, str]]]] = {}
         for row, r in read("order-details.csv"):
@@ -510,26 +515,39 @@ class Importer:
         for row, r in read("orders.csv"):
             ref = f"NW-{r['orderID']}"
             dl = details.pop(r["orderID"], [])
-            lines = [SourceLine(n, ref, f"NW-{d['productID']}", "", int(d["quantity"]), _e4(d["unitPrice"]),
-                                when(r["orderDate"]) or b.now, r["customerID"], "", "edi", "standard",
-                                int(round(float(d["discount"] or 0) * 10000))) for n, d in dl]
+            try:
+                received, shipped = when(r["orderDate"]) or b.now, when(r["shippedDate"])
+                freight = price_e4(r["freight"] or "0")
+                lines = [SourceLine(n, ref, f"NW-{d['productID']}", "", int(d["quantity"]), price_e4(d["unitPrice"] or ""),
+                                    received, r["customerID"], "", "edi", "standard",
+                                    int(round(float(d["discount"] or 0) * 10000))) for n, d in dl]
+            except (ValueError, TypeError) as e:  # TypeError: a required field is NULL
+                self.reject(Reject(row, "bad-row", f"order {r['orderID']}: {e}", (ref,)))
+                for n, _d in dl:
+                    self.reject(Reject(n, "bad-row", f"order {r['orderID']} was rejected", (ref,)))
+                continue
             if self.already(ref, lines):
                 s.skipped_rows += 1  # the orders.csv row itself
                 continue
             cust = b.customers.get(r["customerID"] or "")
-            if cust is None or not lines:
-                why = "unknown-customer" if cust is None else "bad-row"
-                self.reject(Reject(row, why, f"order {r['orderID']}: " + (
-                    f"customer {r['customerID']!r} is not known" if cust is None else "no order lines"), (ref,)))
+            unknown = sorted({ln.sku for ln in lines if ln.sku not in b.products})
+            problem = None
+            if cust is None:
+                problem = "unknown-customer", f"customer {r['customerID']!r} is not known"
+            elif not lines:
+                problem = "bad-row", "no order lines"
+            elif unknown:  # a historical order is imported whole or not at all
+                problem = "unknown-sku", f"{', '.join(unknown)} not a known product"
+            if problem is not None:
+                why, detail = problem
+                self.reject(Reject(row, why, f"order {r['orderID']}: {detail}", (ref,)))
                 for ln in lines:
                     self.reject(reject_line(ln, why, f"order {r['orderID']} was rejected"))
                 continue
             goods = [Goods(ln.sku, ln.qty, ln.price_e4, ln.discount_e2) for ln in lines]
-            freight = _e4(r["freight"] or "0")
             charges = [("FREIGHT", "shipping", "Freight", amount_cents(1, freight))] if freight else []
             self.order(ref=ref, customer=cust, channel=Channel.EDI, order_type="standard",
-                       received_at=when(r["orderDate"]) or b.now, goods=goods, charges=charges,
-                       shipped_at=when(r["shippedDate"]), charge_rows=False)
+                       received_at=received, goods=goods, charges=charges, shipped_at=shipped, charge_rows=False)
             s.other_rows += 1  # the orders.csv row ends as the order itself (its freight as the charge)
             self.invoice_done()
         for _oid, dl in details.items():
@@ -537,10 +555,6 @@ class Importer:
                 self.reject(Reject(row, "bad-row", f"order line of unknown order {d['orderID']}", (d["orderID"],)))
 
 
-def _e4(text: str) -> int:
-    from core.intake import price_e4
-
-    return price_e4(text)
 
 
 def run_import(conn: Any, path: Path, *, fmt: str = "auto", rules: Rules, now: datetime, actor: str,

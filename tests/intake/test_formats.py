@@ -41,6 +41,59 @@ def test_northwind_customers_products_stock_and_shipped_state(data_dir: Path, db
     assert again["orders"] == 0 and again["already_imported_orders"] == 830
 
 
+def test_northwind_malformed_fields_are_rejected_rows_not_a_crash(data_dir: Path, db_path: Path,
+                                                                  tmp_path: Path) -> None:
+    """A copy of the real Northwind folder with one order's quantity and one product's price broken:
+    those rows go to the rejects with the reason, everything else imports, and no traceback."""
+    import shutil
+
+    folder = tmp_path / "northwind"
+    shutil.copytree(data_dir / "northwind", folder)
+
+    def rewrite(name: str, change) -> dict:  # noqa: ANN001
+        with open(folder / name, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            fields, rows = reader.fieldnames, list(reader)
+        hit = change(rows)
+        with open(folder / name, "w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, fieldnames=fields)
+            w.writeheader()
+            w.writerows(rows)
+        return hit
+
+    def break_quantity(rows: list[dict]) -> dict:
+        rows[0]["quantity"] = "twelve"
+        return rows[0]
+
+    def break_price(rows: list[dict]) -> dict:
+        rows[-1]["unitPrice"] = "1,5"
+        return rows[-1]
+
+    detail = rewrite("order-details.csv", break_quantity)
+    product = rewrite("products.csv", break_price)
+    order_lines = sum(1 for d in csv.DictReader(open(folder / "order-details.csv", newline="", encoding="utf-8"))
+                      if d["orderID"] == detail["orderID"])
+    rejects = tmp_path / "rejects.csv"
+    p = run_cli("--db", str(db_path), "import", str(folder), "--json", "--rejects", str(rejects))
+    assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
+    s = json_lines(p.stdout)[-1]
+    nw = f"NW-{product['productID']}"
+    with open(folder / "order-details.csv", newline="", encoding="utf-8") as fh:
+        details = list(csv.DictReader(fh))
+    using = {d["orderID"] for d in details if f"NW-{d['productID']}" == nw} - {detail["orderID"]}
+    using_lines = sum(1 for d in details if d["orderID"] in using)
+    assert s["conserved"]
+    assert s["rejects_by_reason"] == {"bad-row": 1 + 1 + order_lines,  # the product, the order and its lines
+                                      "unknown-sku": len(using) + using_lines}  # orders of the rejected product
+    c = sqlite3.connect(db_path)
+    assert c.execute("SELECT 1 FROM orders WHERE source_ref = ?", (f"NW-{detail['orderID']}",)).fetchone() is None
+    assert c.execute("SELECT 1 FROM products WHERE sku = ?", (nw,)).fetchone() is None
+    with open(folder / "orders.csv", newline="", encoding="utf-8") as fh:
+        orders = sum(1 for _ in csv.DictReader(fh))
+    assert c.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == orders - 1 - len(using)
+    assert set(_rejects(rejects).values()) == {"bad-row", "unknown-sku"}
+
+
 def test_generic_csv_and_jsonl(demo_db: Path, tmp_path: Path) -> None:
     c = sqlite3.connect(demo_db)
     cust = c.execute("SELECT code FROM customers ORDER BY id LIMIT 1").fetchone()[0]
