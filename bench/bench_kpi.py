@@ -12,10 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def _p95(xs: list[float]) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(0.95 * len(xs) + 0.5)) - 1)]
+from bench.common import percentile
 
 
 def _time(f, n: int) -> list[float]:  # noqa: ANN001
@@ -50,7 +47,7 @@ def run() -> list[dict]:
     base = statistics.median(scan)
     rows = []
     for what, xs in ((f"wallboard recompute, {orders} orders", board), (f"kpi report (today), {orders} orders", report)):
-        p95, med = _p95(xs), statistics.median(xs)
+        p95, med = percentile(xs, 95), statistics.median(xs)
         rows.append({
             "what": what,
             "measured": f"median {med:.1f} ms, p95 {p95:.1f} ms",

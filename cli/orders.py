@@ -158,26 +158,22 @@ def cmd_claim(args: argparse.Namespace) -> int:
         raise ValidationError("--count must be at least 1", field="count")
     desk = user_desk(args)
     service = desk.orders if args.queue == "orders" else desk.returns  # type: ignore[attr-defined]
-    got = []
-    if args.number:
-        got.append(service.claim(args.number))
-    else:
-        for _ in range(args.count):
-            item = service.claim_next()
-            if item is None:
-                break
-            got.append(item)
-            if args.json:
-                emit_json(item.as_json())
-                sys.stdout.flush()
-            else:
-                print(f"{item.number}  {item.priority}  due {item.due_at:%Y-%m-%d %H:%M}Z  token {item.claim_token}")
-        return 0
-    for item in got:
+
+    def show(item) -> None:  # noqa: ANN001 - a Claimed; printed (and flushed) as soon as it is taken
         if args.json:
             emit_json(item.as_json())
         else:
             print(f"{item.number}  {item.priority}  due {item.due_at:%Y-%m-%d %H:%M}Z  token {item.claim_token}")
+        sys.stdout.flush()
+
+    if args.number:
+        show(service.claim(args.number))
+        return 0
+    for _ in range(args.count):
+        item = service.claim_next()
+        if item is None:
+            break
+        show(item)
     return 0
 
 

@@ -76,7 +76,6 @@ class Bulk:
         self.now = now
         self.now_ts = ts(now)
         self.actor = actor
-        self.in_tx = False
         self.order_rows: list[tuple] = []
         self.line_rows: list[tuple] = []
         self.charge_rows: list[tuple] = []
@@ -89,13 +88,11 @@ class Bulk:
         self.products: dict[str, Prod] = {}
         self.customers_created = 0
         self.products_created = 0
-        self.match_ready = False
         self._seen_version: int | None = None
 
     # ---- transactions ------------------------------------------------------------------------
     def begin(self) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
-        self.in_tx = True
         # other sessions may have written between chunks: then start from the database, not from memory.
         # data_version changes only when another connection commits, so an unchanged one means memory is right.
         version = self.conn.execute("PRAGMA data_version").fetchone()[0]
@@ -117,25 +114,21 @@ class Bulk:
         self.flush()
         self.conn.execute("COMMIT")
         self._seen_version = self.conn.execute("PRAGMA data_version").fetchone()[0]
-        self.in_tx = False
 
     def rollback(self) -> None:
         self._seen_version = None
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
-        self.in_tx = False
         self.order_rows.clear()
         self.line_rows.clear()
         self.charge_rows.clear()
         self.event_rows.clear()
         self.stock_delta.clear()
         self.stock_writes.clear()
-        self.match_ready = False
 
     def close(self) -> None:
         self.conn.execute("DROP TABLE IF EXISTS temp.intake_match")
         self.conn.execute("DROP TABLE IF EXISTS temp.intake_keys")
-        self.match_ready = False
 
     def flush(self) -> None:
         c = self.conn
@@ -307,7 +300,6 @@ class Bulk:
                FROM temp.intake_keys k JOIN orders o ON o.customer_id = k.customer_id
                JOIN order_lines l ON l.order_id = o.id AND l.sku = k.sku""")
         self.conn.execute("CREATE INDEX temp.ix_intake_match ON intake_match(customer_id, sku, received_at)")
-        self.match_ready = True
 
     def candidates(self, customer_id: int, sku: str, before_ts: float, below_line: int) -> list[tuple[int, int, int, int]]:
         """Earlier lines of this customer and SKU that can still be returned: (line id, order id, returnable,

@@ -8,7 +8,7 @@ The arithmetic lives in `core.kpi`; this module only fetches the rows it needs.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -18,8 +18,8 @@ from core.triage import PAUSING_HOLDS
 from core.permissions import Action
 from db.convert import ts
 from db.service.context import Context
+from db.service.sessions import STALE_S
 
-ONLINE_S = 90.0  # online: seen within 3 heartbeats (the app shell beats every 30 s; db/service/sessions.py STALE_S)
 
 
 def local_zone() -> tzinfo:
@@ -52,7 +52,6 @@ class Wallboard:
     at_risk: list[WallItem]
     reps: list[dict[str, Any]]         # per rep: released, avg handling, claims, holding, online screen
     online: list[dict[str, Any]]       # sessions seen lately: user, screen, seen_at
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class KpiService:
@@ -214,7 +213,7 @@ class KpiService:
             claims = self._claims(c, now)
             sessions = c.execute(
                 "SELECT user, screen, MAX(seen_at) AS seen_at FROM sessions WHERE seen_at >= ? GROUP BY user, screen"
-                " ORDER BY user", (t - ONLINE_S,)).fetchall()
+                " ORDER BY user", (t - STALE_S,)).fetchall()
         report = kpi.report(inp, now, self.ctx.rules.at_risk)
         reps = kpi.per_rep(inp.released, pairs, claims)
         online = [{"user": s["user"], "screen": s["screen"], "seen_at": s["seen_at"]} for s in sessions]

@@ -14,7 +14,7 @@ from core.errors import Conflict, DomainError, NotFound, ValidationError
 from core.lines import parse_discount, parse_qty
 from core.money import line_amount, to_cents_int, to_decimal, to_price_int, from_price_int, from_cents_int
 from core.permissions import Action
-from core.triage import paused_for
+from core.triage import due_at as due_at_for, paused_for
 from db import claims, events, orders_read
 from db.claims import ORDERS
 from db.convert import dt, ts
@@ -460,8 +460,8 @@ class OrderService(LeaseMixin):
                     raise ValidationError(f"unknown class {priority!r} (P1..P4)", field="priority") from None
                 cols.update(priority=p.value, priority_level=p.level)
                 if due_at is None:
-                    base_due = dt(row["received_at"]) + self.ctx.rules.sla(p) + timedelta(seconds=row["paused_s"])
-                    cols["due_at"] = ts(base_due)
+                    cols["due_at"] = ts(due_at_for(dt(row["received_at"]), p, self.ctx.rules,
+                                                   timedelta(seconds=row["paused_s"])))
             if due_at is not None:
                 cols["due_at"] = ts(due_at)
             cols["override_note"] = f"{self._actor}: {reason}"

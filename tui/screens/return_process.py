@@ -310,8 +310,7 @@ class ReturnProcessScreen(Screen):
 
         def done(values: dict | None) -> None:
             if values is not None:
-                if not self._run("received" if kind == "receive" else "inspected", lambda: apply(values)):
-                    pass
+                self._run("received" if kind == "receive" else "inspected", lambda: apply(values))
 
         self.app.push_screen(form, done)
 
