@@ -18,6 +18,9 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("--rejects", help="write rejected rows here (CSV: row, reason, detail, fields); "
                                      "default ./<file name>.rejects.csv when there are rejects")
     p.add_argument("--strict", action="store_true", help="any rejected row refuses the whole file; nothing is written")
+    p.add_argument("--history", action="store_true",
+                   help="the file is a record of completed sales: each order is imported shipped on its own date "
+                        "(never queued), each cancellation a return of it; for exports of past sales")
     p.add_argument("--user", help="acting user (supervisor or admin); default: the operator at the shell")
     p.add_argument("--json", action="store_true")
     p.add_argument("--chunk", type=int, default=None, help=argparse.SUPPRESS)
@@ -60,7 +63,8 @@ def _progress_bar():  # noqa: ANN202 - (callback, stop)
 
 def print_summary(s: ImportSummary) -> None:
     j = s.as_json()
-    print(f"{j['file']} ({j['format']}): {j['rows_read']:,} rows read in {j['seconds']} s")
+    print(f"{j['file']} ({j['format']}{', history' if j['history'] else ''}): {j['rows_read']:,} rows read "
+          f"in {j['seconds']} s")
     print(f"  orders {j['orders']:,} ({j['straight_through']:,} straight through, {j['queued_for_rep']:,} for a rep; "
           + ", ".join(f"{k} {v:,}" for k, v in j["by_state"].items()) + f"), total {j['order_total']}")
     print(f"  lines {j['lines']:,}, charges {j['charges']:,}; returns {j['returns']:,} "
@@ -80,7 +84,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         rejects = Path(args.rejects) if args.rejects else default_rejects(args.file)
         kw = {"chunk": args.chunk} if args.chunk else {}
         s = desk.intake.import_file(args.file, fmt=args.format, rejects=rejects, strict=args.strict,
-                                    progress=update, **kw)
+                                    progress=update, history=args.history, **kw)
     finally:
         stop()
         desk.store.close()

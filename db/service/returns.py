@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from core import returns as policy
-from core.enums import Channel, Disposition, Grade, Priority, Resolution, ReturnReason, ReturnState, Tier
+from core.enums import Channel, Disposition, Grade, OrderState, Priority, Resolution, ReturnReason, ReturnState, Tier
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from core.models import Event
 from core.money import from_cents_int, to_cents_int
@@ -28,7 +28,7 @@ from db.service.claiming import LeaseMixin
 from db.service.orders import LineInput
 
 OPEN_STATES = ("requested", "pending_approval", "authorized", "received", "inspected")
-RETURNABLE_ORDER_STATES = ("shipped", "closed")
+RETURNABLE_ORDER_STATES = tuple(s.value for s in OrderState if s.returnable)
 
 
 @dataclass(frozen=True)
