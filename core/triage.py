@@ -67,8 +67,12 @@ def effective_due(row: Mapping[str, Any], now: datetime | float) -> float:
 
 def due_cell(row: Mapping[str, Any], now: datetime) -> tuple[datetime, str]:
     """An open order's due time now (`effective_due`) and its countdown, from a queue row
-    (due_at, state, hold_reason, hold_started_at): what the queue and `order list` show."""
+    (due_at, state, hold_reason, hold_started_at): what the queue and `order list` show. An order
+    that is no longer open owes nothing: no countdown ("—"), not "overdue 11087d" for a sale
+    shipped decades ago."""
     due = datetime.fromtimestamp(effective_due(row, now), now.tzinfo)
+    if not OrderState(row["state"]).open:
+        return due, "—"
     return due, due_text(due, now, sla_paused(row["state"], row["hold_reason"]))
 
 
