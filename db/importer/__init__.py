@@ -187,6 +187,18 @@ class _Counting(io.RawIOBase):
         super().close()
 
 
+def _first_fields(path: Path) -> Iterator[str]:
+    """Pass 1's fast read: the first field of each physical line, after the header (3× faster than csv).
+
+    A record that spans lines (a quoted newline) only adds a bogus key between two runs, which makes its
+    invoice look scattered: then it is parked and handed on whole at the end, still one order."""
+    raw: IO[bytes] = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")  # type: ignore[assignment]
+    with io.BufferedReader(raw, 1 << 20) as fh:  # type: ignore[arg-type]
+        next(fh, None)
+        for line in fh:
+            yield line.split(b",", 1)[0].strip().strip(b'"').decode("utf-8", "replace")
+
+
 class Importer:
     def __init__(self, conn: Any, *, rules: Rules, now: datetime, actor: str, rejects: RejectsFile,
                  summary: ImportSummary, strict: bool, progress: Progress | None,
@@ -282,8 +294,9 @@ class Importer:
         def key(fields: list[str]) -> str | None:
             return fields[0].strip() if fields else None
 
-        with self._retail_rows(path) as (rows, _counting):
-            assembler = Assembler(self.bulk.conn, scattered_keys(key(f) for _n, f in rows))
+        with self._retail_rows(path) as (_rows, _counting):
+            pass  # the header is checked before the first pass reads anything
+        assembler = Assembler(self.bulk.conn, scattered_keys(_first_fields(path)))
         size = path.stat().st_size
         dates: dict[str, datetime] = {}
         s = self.s
