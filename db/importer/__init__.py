@@ -3,8 +3,18 @@
 Files are streamed (gzip read directly, never loaded whole). Writes go through `Bulk`, in chunks of
 CHUNK_INVOICES invoices that end on invoice boundaries; re-running an import skips every source_ref
 already present, so the committed chunks are a resumable checkpoint and a crash never leaves half an
-invoice. Cancellations (online-retail `C` invoices) are matched after the orders, each against the
-lines read before it.
+invoice. An online-retail invoice is one whole order wherever its rows sit in the file: a first pass finds
+the invoices whose rows are not consecutive, and the second parks their runs until complete
+(db.importer.assemble). Cancellations (online-retail `C` invoices) are matched after the orders, each
+against purchases of the same customer and SKU that are earlier (an earlier minute, or the same minute
+and a lower invoice number) and have shipped; what it cannot take back is rejected with the reason.
+
+Live intake (the default) decides each order as order entry would: straight-through, queued or held.
+History (`history=True`, `orderq import --history`) is for a record of completed sales: every order is
+received, released and shipped on its own date (Northwind: OrderDate, RequiredDate as due, ShippedDate;
+an order that never shipped is rejected), is marked `history`, and never enters the queue; the KPIs then
+count it only where history defines them (core.kpi). A rule by age was not chosen: it would ship a late
+file of live orders without anyone shipping them.
 
 Generic format (`--format csv`, `--format jsonl`; one row / JSON object per order line; rows of one
 order are consecutive and share its order_ref):

@@ -41,24 +41,25 @@ def _conn(db: Path) -> sqlite3.Connection:
     return c
 
 
+def _imported_mess(slices, tmp_path_factory, name: str, *extra: str):  # noqa: ANN001, ANN202
+    tmp = tmp_path_factory.mktemp(name)
+    file = slices.file(f"{name}.csv.gz", slices.mess)
+    db = _db(tmp)
+    rej = tmp / f"{name}.rejects.csv"
+    summary = _import(db, file, *extra, "--rejects", str(rej))
+    return db, file, summary, _rejects(rej), expect(slices.mess)
+
+
 @pytest.fixture(scope="module")
 def mess(slices, tmp_path_factory):  # noqa: ANN001, ANN201
-    tmp = tmp_path_factory.mktemp("mess")
-    file = slices.file("mess.csv.gz", slices.mess)
-    db = _db(tmp)
-    rej = tmp / "mess.rejects.csv"
-    summary = _import(db, file, "--history", "--rejects", str(rej))
-    return db, file, summary, _rejects(rej), expect(slices.mess)
+    """The mess imported as history: completed sales, so cancellations become returns."""
+    return _imported_mess(slices, tmp_path_factory, "mess", "--history")
 
 
 @pytest.fixture(scope="module")
 def live_mess(slices, tmp_path_factory):  # noqa: ANN001, ANN201
-    tmp = tmp_path_factory.mktemp("live-mess")
-    file = slices.file("live-mess.csv.gz", slices.mess)
-    db = _db(tmp)
-    rej = tmp / "live.rejects.csv"
-    summary = _import(db, file, "--rejects", str(rej))
-    return db, file, summary, _rejects(rej), expect(slices.mess)
+    """The same rows as live intake: straight-through or queued, nothing shipped."""
+    return _imported_mess(slices, tmp_path_factory, "live-mess")
 
 
 def test_every_row_ends_in_an_order_a_return_or_the_rejects(mess) -> None:  # noqa: ANN001
