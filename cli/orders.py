@@ -113,7 +113,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         emit_json(data)
         return 0
     now = desk.now()
-    print(f"{o.number}  {o.state.value}  {o.priority.value}  due {due_text(o.effective_due(now), now, o.sla_paused)}")
+    # an order no longer open owes nothing: when it was due, as the order screen says, not a countdown
+    due = due_text(o.effective_due(now), now, o.sla_paused) if o.state.open else f"was {o.due_at:%Y-%m-%d %H:%M} UTC"
+    print(f"{o.number}  {o.state.value}  {o.priority.value}  due {due}")
     print(f"customer {o.customer.code} {o.customer.name} ({o.customer.tier.value})  channel {o.channel.value}  type {o.type}")
     if o.claimed_by:
         print(f"claimed by {o.claimed_by}")

@@ -126,6 +126,8 @@ def test_no_imported_history_order_is_open_work(year) -> None:  # noqa: ANN001
     for state in ("queued", "on_hold"):
         listed = run_cli("--db", str(db), "order", "list", "--state", state, "--json", check=True).stdout
         assert json_lines(listed) == []
+    shown = run_cli("--db", str(db), "order", "show", "SO-000001", check=True).stdout
+    assert "shipped" in shown and "overdue" not in shown and "due was 2010-12-01" in shown
     c = sqlite3.connect(db)
     assert c.execute("SELECT COUNT(*) FROM orders WHERE shipped_at != received_at OR released_at != received_at"
                      " OR history != 1").fetchone()[0] == 0, "each sale shipped on its invoice date"
