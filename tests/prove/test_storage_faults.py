@@ -166,6 +166,16 @@ def test_rejects_of_every_committed_chunk_are_on_disk_when_the_rejects_disk_fill
     assert {f"R-{k}" for k in range(1, n + 1)} <= refs
 
 
+def test_rejects_to_a_folder_is_refused_without_blaming_the_input(tmp_path: Path, demo_db: Path) -> None:
+    src = generic_csv(tmp_path / "orders.csv", demo_db, 3, rejects_before_each=True)
+    folder = tmp_path / "somedir"
+    folder.mkdir()
+    p = run_cli("--db", str(demo_db), "import", str(src), "--rejects", str(folder))
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "rejects" in p.stderr and "cannot read" not in p.stderr, p.stderr
+    assert imported(demo_db) == 0 and list(folder.iterdir()) == []
+
+
 def test_demo_on_a_full_disk_says_what_it_committed(tiny_disk: Disk) -> None:
     disk = tiny_disk("1m")
     db = disk / "orderq.db"
