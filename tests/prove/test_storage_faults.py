@@ -289,3 +289,13 @@ def test_generic_csv_with_a_utf8_bom_imports(tmp_path: Path, demo_db: Path) -> N
         assert s["rejects"] == 0 and s["orders"] + s["already_imported_orders"] == 5
     assert imported(demo_db) == 5
     assert not os.path.exists(tmp_path / "rejects.csv")
+
+
+def test_a_refusal_after_earlier_commits_does_not_say_nothing_was_written() -> None:
+    """The safety net under every command (cli.main): one command per process, so any commit this process
+    made belongs to the failing command, and "nothing was written" would be false."""
+    from cli.main import _honest
+
+    msg = "the disk is full; nothing was written"
+    assert _honest(msg, 0) == msg
+    assert "nothing was written" not in _honest(msg, 3) and "3 earlier write(s)" in _honest(msg, 3)
