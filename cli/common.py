@@ -102,6 +102,12 @@ class PrintableStream:
         return getattr(self._stream, name)
 
 
+def own_drawing(stream: Any) -> Any:
+    """The terminal under a `PrintableStream`, for output of our own that draws with escapes on
+    purpose and holds no user text (the import's progress bar)."""
+    return stream._stream if isinstance(stream, PrintableStream) else stream
+
+
 def emit_json(obj: Any) -> None:
     """One JSON value on a line; controls inside strings stay JSON escapes, so the value is exact."""
     sys.stdout.write(json_controls_escaped(json.dumps(obj, default=str, ensure_ascii=False)) + "\n")
