@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,12 +19,12 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from textual.widgets import DataTable, Label, Static
 
-from core.plain_text import printable
+from core.plain_text import json_controls_escaped, printable
 from db.service import Desk
 from db.service.orders import LineInput
 from db.service.returns import ReturnLineInput
 from db.store import Store
-from tests.conftest import run_cli
+from tests.conftest import copy_db, run_cli
 
 PIECES = ["[/]", "[bold", "[b]", "[/b]", "[@click=app.quit]", "[@click=app.bell]x[/]", "[$accent]", "[on red]",
           "\\", "$name", "\x1b[2J", "\x1b]0;title\x07", "\x1b[31m", "\x9b2J", "\u202e", "\u2066", "\u200f", "\r",
@@ -64,12 +63,10 @@ def northwind_folder(path: Path, name: str, description: str) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Demo users and a few orders (so the wallboard and queue have neighbours)."""
-    p = tmp_path_factory.mktemp("hostile") / "template.db"
-    run_cli("--db", str(p), "demo", "--orders", "12", "--seed", "4", check=True)
-    return p
+@pytest.fixture
+def template(_demo_template: Path) -> Path:
+    """The shared demo database (users, and neighbours for the queue and the wallboard)."""
+    return _demo_template
 
 
 def seed(db: Path, work: Path, text: str) -> dict[str, str]:
@@ -195,7 +192,7 @@ def test_hostile_text_in_every_field_renders_literally_on_every_screen(template:
     work = tmp_path / f"ex{abs(hash(text)) % 10**9}"
     work.mkdir()
     db = work / "desk.db"
-    shutil.copyfile(template, db)
+    copy_db(template, db)
     stored = seed(db, work, text)
     asyncio.run(visit(db, stored))
 
@@ -204,7 +201,7 @@ def test_order_show_prints_no_escape_byte(template: Path, tmp_path: Path) -> Non
     """`order show`, `order list`, `return show`, `events`: escapes in notes arrive as text, not as
     commands to the terminal; `--json` keeps the exact value."""
     db = tmp_path / "desk.db"
-    shutil.copyfile(template, db)
+    copy_db(template, db)
     evil = "N \x1b[2J\x1b]0;owned\x07\x1b[31m red \x9b2J \u202eevil\r\x08"
     v = seed(db, tmp_path, evil)
     for args in (("order", "show", v["live"], "--user", "sam"), ("order", "list", "--user", "sam"),
@@ -219,3 +216,17 @@ def test_order_show_prints_no_escape_byte(template: Path, tmp_path: Path) -> Non
     raw = run_cli("--db", str(db), "order", "show", v["live"], "--user", "sam", "--json", check=True).stdout
     assert "\x1b" not in raw and "\x9b" not in raw and "\u202e" not in raw
     assert json.loads(raw)["hold_note"] == v["hold_note"]  # the exact value, through JSON escapes
+
+
+TERMINAL_CONTROLS = {*map(chr, range(0x00, 0x20)), *map(chr, range(0x7F, 0xA0)), "\u061c", "\u200e", "\u200f",
+                     *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)), "\u2028", "\u2029"}
+
+
+@given(text=st.one_of(HOSTILE, st.text()))
+def test_printable_leaves_no_control_and_json_stays_exact(text: str) -> None:
+    """What every face builds on: no control survives `printable` (a table cell keeps no newline
+    or tab either), and the CLI's JSON carries the exact text with nothing a terminal acts on."""
+    assert not set(printable(text)) & (TERMINAL_CONTROLS - {"\n", "\t"})
+    assert not set(printable(text, multiline=False)) & TERMINAL_CONTROLS
+    dumped = json_controls_escaped(json.dumps({"note": text}, ensure_ascii=False))
+    assert not set(dumped) & TERMINAL_CONTROLS and json.loads(dumped)["note"] == text
