@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from core.plain_text import json_controls_escaped, printable
 from core.when import parse_when
 from db.service import Desk
 from db.service.identity import session_user
@@ -80,8 +81,37 @@ def item_actions(sub: argparse._SubParsersAction, parent: argparse.ArgumentParse
     return add
 
 
+class PrintableStream:
+    """stdout or stderr for a command: every write shows terminal controls as escapes (`printable`).
+
+    The one place the CLI's text output goes through, so that a note holding `ESC[2J` or a window
+    title sequence prints as text whichever command shows it (order show, events, return show,
+    users list, an error quoting the input, …). Everything else is the wrapped stream's."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(printable(text))
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def own_drawing(stream: Any) -> Any:
+    """The terminal under a `PrintableStream`, for output of our own that draws with escapes on
+    purpose and holds no user text (the import's progress bar)."""
+    return stream._stream if isinstance(stream, PrintableStream) else stream
+
+
 def emit_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, default=str, ensure_ascii=False) + "\n")
+    """One JSON value on a line; controls inside strings stay JSON escapes, so the value is exact."""
+    sys.stdout.write(json_controls_escaped(json.dumps(obj, default=str, ensure_ascii=False)) + "\n")
 
 
 def emit_lines(objs: Iterable[Any]) -> None:
@@ -90,6 +120,8 @@ def emit_lines(objs: Iterable[Any]) -> None:
 
 
 def table(rows: list[list[str]], headers: list[str]) -> str:
+    """Aligned columns; a cell's newline, tab or control is an escape, so every row stays one line."""
+    rows = [[printable(str(x), multiline=False) for x in r] for r in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)] if rows else [len(h) for h in headers]
     fmt = "  ".join("{:<%d}" % w for w in widths)
     out = [fmt.format(*headers), fmt.format(*["-" * w for w in widths])]

@@ -138,10 +138,17 @@ def end_startup() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Its stdout and stderr show user text's terminal controls as escapes
+    (`PrintableStream`): a note or a name never clears the screen or sets the window title."""
     pause_gc()
+    from cli.common import PrintableStream
+
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = PrintableStream(out), PrintableStream(err)
     try:
         return _main(sys.argv[1:] if argv is None else argv)
     finally:
+        sys.stdout, sys.stderr = out, err
         end_startup()
 
 

@@ -34,6 +34,7 @@ from core.errors import ClaimLost, OrderqError
 from core.permissions import Action
 from db.service import Desk
 from tui.messages import RulesReady, StoreChanged
+from tui.plain import PlainNotify, styled
 
 if TYPE_CHECKING:
     from core.models import Event
@@ -109,7 +110,7 @@ class ClaimRegistry:
         return number in self._held
 
 
-class OrderqApp(App[int]):
+class OrderqApp(PlainNotify, App[int]):
     TITLE = "orderq"
     #: the first screen's stylesheet, parsed with the app's own at start-up: pushing a screen whose
     #: CSS is not loaded yet re-parses every stylesheet, which would delay the first paint
@@ -459,15 +460,13 @@ class RefusalScreen(Screen[None]):
         self.message = message
 
     def compose(self) -> ComposeResult:
-        from rich.markup import escape
-
-        yield Static(f"[b]orderq: access refused[/b]\n\n{escape(self.message)}\n\nPress any key to close.")
+        yield Static(styled("[b]orderq: access refused[/b]\n\n$message\n\nPress any key to close.", message=self.message))
 
     def on_key(self) -> None:
         self.app.exit(2, return_code=2)
 
 
-class RefusalApp(App[int]):
+class RefusalApp(PlainNotify, App[int]):
     """What an unknown or disabled user sees instead of the queue (exit status 2)."""
 
     def __init__(self, message: str) -> None:
