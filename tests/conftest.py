@@ -17,6 +17,10 @@ from db.service import Desk
 from db.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
+#: the test processes may pin the clock with `--now` (cli.common.now_flag_refusal): set here, before
+#: anything spawns, so every `orderq` child and private tmux server inherits it
+TEST_CLOCK_ENV = "ORDERQ_TEST_CLOCK"
+os.environ[TEST_CLOCK_ENV] = "1"
 
 
 class FakeClock:

@@ -60,8 +60,9 @@ IDLE_EXEMPT = frozenset({"wallboard"})
 #: what may cross from the client's environment (SendEnv), as OpenSSH's default AcceptEnv does
 ACCEPT_ENV = ("LANG", "LANGUAGE", "NO_COLOR", "COLORTERM")
 #: the server, not the app, decides these for the sessions it serves (`--idle-timeout`, with the
-#: wallboard exemption); the app's own ORDERQ_IDLE_TIMEOUT is for OpenSSH/local use
-SERVER_OWNS_ENV = frozenset({"ORDERQ_IDLE_TIMEOUT"})
+#: wallboard exemption); the app's own ORDERQ_IDLE_TIMEOUT is for OpenSSH/local use. The test
+#: clock switch (`--now`, cli.common) never reaches a served session.
+SERVER_OWNS_ENV = frozenset({"ORDERQ_IDLE_TIMEOUT", "ORDERQ_TEST_CLOCK"})
 #: what the session process keeps from the server's own environment
 KEEP_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "PYTHONPATH",
             "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")
