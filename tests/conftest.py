@@ -99,14 +99,15 @@ def desk_for(open_store: Callable[..., Store]) -> Callable[..., Desk]:
     return _desk
 
 
-def run_cli(*args: str, check: bool = False, env: dict[str, str] | None = None,
+def run_cli(*args: str, check: bool = False, env: dict[str, str] | None = None, unset: tuple[str, ...] = (),
             input: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """The real `orderq` console script, in its own process."""
+    """The real `orderq` console script, in its own process: outside any SSH session unless `env`
+    says otherwise, and without the variables named in `unset`."""
     exe = Path(sys.executable).parent / "orderq"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "cli.main"]
-    full_env = {**os.environ, **(env or {})}
-    for k in ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"):
-        full_env.pop(k, None)
+    full_env = {k: v for k, v in os.environ.items()
+                if k not in ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY") and k not in unset}
+    full_env.update(env or {})
     proc = subprocess.run([*cmd, *args], capture_output=True, text=True, env=full_env, input=input,
                           timeout=timeout, cwd=REPO)
     if check and proc.returncode != 0:
