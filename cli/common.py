@@ -11,7 +11,7 @@ from typing import Any
 
 from core.when import parse_when
 from db.service import Desk
-from db.service.identity import in_ssh_session, session_user
+from db.service.identity import TEST_CLOCK_ENV, in_ssh_session, session_user
 from db.store import Store, default_db_path, system_clock
 
 
@@ -26,8 +26,6 @@ class OneLineParser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-#: the environment switch that lets `--now` pin the clock: tests and demos only (SPEC §6 "Users")
-TEST_CLOCK_ENV = "ORDERQ_TEST_CLOCK"
 #: commands that always run on the real clock, switch or not
 REAL_CLOCK_COMMANDS = frozenset({"serve"})
 

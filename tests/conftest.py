@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from db.service import Desk
+from db.service.identity import TEST_CLOCK_ENV
 from db.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 #: the test processes may pin the clock with `--now` (cli.common.now_flag_refusal): set here, before
 #: anything spawns, so every `orderq` child and private tmux server inherits it
-TEST_CLOCK_ENV = "ORDERQ_TEST_CLOCK"
 os.environ[TEST_CLOCK_ENV] = "1"
 
 

@@ -14,14 +14,7 @@ from core.errors import NotFound, PermissionDenied
 from db.check import run_checks
 from db.service import Desk
 from tests.conftest import json_lines
-
-
-def rows(db: Path, sql: str, *args: object) -> list[tuple]:
-    c = sqlite3.connect(db)
-    try:
-        return c.execute(sql, args).fetchall()
-    finally:
-        c.close()
+from tests.ssh.conftest import db_rows as rows
 
 
 def test_an_open_session_of_a_disabled_user_is_refused_its_next_command_and_the_refusal_is_logged(
