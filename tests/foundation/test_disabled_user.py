@@ -121,3 +121,23 @@ def test_operator_desk_is_not_gated_on_a_user_row(demo_db: Path, desk_for) -> No
     op.users.add("frank", "rep")
     op.users.disable("frank")
     op.users.enable("frank")
+
+
+def test_every_service_write_goes_through_the_active_user_gate() -> None:
+    """A new command that opened `store.write()` itself would let a disabled user act again.
+    The only exceptions: logging a refusal, and a session giving back its work on the way out."""
+    import ast
+
+    from tests.conftest import REPO
+
+    allowed = {("context.py", "write"), ("context.py", "_refuse"), ("returns.py", "_log_refusal"),
+               ("claiming.py", "give_back"), ("sessions.py", "end")}
+    found = set()
+    for path in sorted((REPO / "db" / "service").glob("*.py")):
+        for fn in ast.walk(ast.parse(path.read_text())):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for node in ast.walk(fn):
+                    if isinstance(node, ast.Attribute) and node.attr == "write" and \
+                            isinstance(node.value, ast.Attribute) and node.value.attr == "store":
+                        found.add((path.name, fn.name))
+    assert found - allowed == set(), "these open a write transaction without Context.write's active-user check"
