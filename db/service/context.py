@@ -80,8 +80,7 @@ class Context:
                         raise _NoLongerActive
                 yield c
         except _NoLongerActive:
-            self._refuse(f"user {self.actor.name!r} is disabled; ask an admin (`orderq users enable`)", None,
-                         {"action": "any", "why": "user disabled"})
+            self._refuse(f"user {self.actor.name!r} is disabled", None, {"action": "write", "why": "user disabled"})
 
     def _refuse(self, msg: str, ref: str | None, data: dict[str, Any]) -> None:
         log.warning("refused: %s", msg)
