@@ -7,9 +7,11 @@ from pathlib import Path
 
 from core.errors import ValidationError
 from db import demo, events
+from db.backup import backup
 from db.check import run_checks
-from db.connection import StoreError, connect
+from db.connection import StoreError, reason, stopped_after
 from db.service import Desk
+from db.store import open_readonly
 from cli.common import db_path, emit_json, emit_lines, open_store, operator_desk, table
 
 
@@ -90,11 +92,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.returns < 0:
         raise ValidationError("--returns must be 0 or more", field="returns")
     store = open_store(args, create=True)
-    summary = demo.generate(store, orders=args.orders, seed=args.seed)
+    try:  # one transaction: on failure no demo data is in
+        summary = demo.generate(store, orders=args.orders, seed=args.seed)
+    except (StoreError, sqlite3.Error) as e:
+        raise StoreError(f"demo: {reason(e)}; no demo data was written (the database file is initialised)") from None
     result = summary.as_json()
     hook = getattr(demo, "generate_returns", None)
     if hook and args.returns:
-        result["returns"] = hook(store, returns=args.returns, seed=args.seed)
+        before = _count_returns(store)
+        try:  # each return is its own command and commit
+            result["returns"] = hook(store, returns=args.returns, seed=args.seed)
+        except (StoreError, sqlite3.Error) as e:
+            made = _count_returns(store) - before
+            raise stopped_after(
+                f"demo: {reason(e)}", f"{summary.orders:,} demo orders and {made} of {args.returns} returns",
+                f"the database is consistent; after freeing space, `orderq demo --orders 0 --returns "
+                f"{args.returns - made}` adds the rest") from None
     if args.json:
         emit_json(result)
     else:
@@ -104,6 +117,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if "returns" in result:
             print(f"demo: returns {result['returns']}")
     return 0
+
+
+def _count_returns(store) -> int:  # noqa: ANN001 - a Store
+    return int(store.conn.execute("SELECT COUNT(*) FROM returns").fetchone()[0])
 
 
 def cmd_users_add(args: argparse.Namespace) -> int:
@@ -175,8 +192,11 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    store = open_store(args)
-    results = run_checks(store.conn)
+    conn = open_readonly(db_path(args))  # another app's file, or an empty one, is refused untouched
+    try:
+        results = run_checks(conn)
+    finally:
+        conn.close()
     ok = all(r.ok for r in results)
     if args.json:
         emit_json({"ok": ok, "checks": [r.as_json() for r in results]})
@@ -197,16 +217,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
     if dest.exists():
         raise ValidationError(f"{dest} exists already; choose a new file", field="dest")
     try:
-        target = connect(dest)
-        target.execute("PRAGMA journal_mode=DELETE")
-        # one step, in one read snapshot: WAL writers carry on meanwhile. A stepped backup
-        # restarts whenever another process commits, so under steady writes it crawled (4–12 s
-        # for 24 MB here) or, on a big busy database, never finished (tests/prove/test_durability.py).
-        store.conn.backup(target, pages=-1)
-        target.close()
-    except sqlite3.Error as e:
-        dest.unlink(missing_ok=True)
-        raise StoreError(f"backup failed: {e}") from None
+        backup(store.conn, dest)
+    finally:
+        store.close()
     if args.json:
         emit_json({"backup": str(dest), "ok": True})
     else:

@@ -147,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str]) -> int:
     from core.errors import OrderqError
+    from db.connection import committed_writes
     from cli.common import UsageError
 
     # refusals are already one line on stderr and an event in the log; diagnostics only on request
@@ -169,17 +170,28 @@ def _main(argv: list[str]) -> int:
         print(str(e), file=sys.stderr)
         return EXIT_REFUSED
     except OrderqError as e:
-        print(f"orderq: {e.message}", file=sys.stderr)
+        print(f"orderq: {_honest(e.message, committed_writes())}", file=sys.stderr)
         return EXIT_REFUSED
     except sqlite3.Error as e:
         from db.connection import translate
 
-        print(f"orderq: {translate(e).message}", file=sys.stderr)
+        print(f"orderq: {_honest(translate(e).message, committed_writes())}", file=sys.stderr)
         return EXIT_REFUSED
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:
         return 130
+
+
+def _honest(message: str, committed: int) -> str:
+    """A refusal says "nothing was written" of its own transaction; if this command had already committed
+    earlier ones (one command per process, so the process's count is the command's), say so instead."""
+    from db.connection import NOTHING_WRITTEN
+
+    if not committed or NOTHING_WRITTEN not in message:
+        return message
+    return message.replace(NOTHING_WRITTEN, f"this step was not written, but {committed} earlier write(s) of this "
+                                            "command were committed (see `orderq events`)")
 
 
 if __name__ == "__main__":
