@@ -43,6 +43,10 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("name")
     p.add_argument("--user")
     p.set_defaults(func=cmd_users_disable)
+    p = usub.add_parser("enable", parents=[parent])
+    p.add_argument("name")
+    p.add_argument("--user")
+    p.set_defaults(func=cmd_users_enable)
     key = usub.add_parser("key", parents=[parent])
     ksub = key.add_subparsers(dest="key_cmd", required=True, parser_class=type(key))
     p = ksub.add_parser("add", parents=[parent])
@@ -50,6 +54,11 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("file")
     p.add_argument("--user")
     p.set_defaults(func=cmd_key_add)
+    p = ksub.add_parser("remove", parents=[parent])
+    p.add_argument("name")
+    p.add_argument("fingerprint", help="SHA256:… as `users list` prints it")
+    p.add_argument("--user")
+    p.set_defaults(func=cmd_key_remove)
 
     p = sub.add_parser("events", help="the audit log", parents=[parent])
     p.add_argument("--since", type=int, default=0, help="events after this id")
@@ -145,15 +154,30 @@ def cmd_users_list(args: argparse.Namespace) -> int:
     if args.json:
         emit_lines(rows)
     else:
-        print(table([[r["name"], r["role"], "yes" if r["active"] else "no", r["keys"]] for r in rows],
-                    ["name", "role", "active", "keys"]))
+        print(table([[r["name"], r["role"], "yes" if r["active"] else "no", " ".join(r["fingerprints"]) or "-"]
+                     for r in rows], ["name", "role", "active", "keys"]))
     return 0
 
 
 def cmd_users_disable(args: argparse.Namespace) -> int:
     desk = operator_desk(args)
-    desk.users.disable(args.name)
-    print(f"user {args.name} disabled")
+    freed = desk.users.disable(args.name)
+    print(f"user {args.name} disabled; {freed['orders']} orders and {freed['returns']} returns back to the queue, "
+          f"{freed['sessions']} sessions ended")
+    return 0
+
+
+def cmd_users_enable(args: argparse.Namespace) -> int:
+    desk = operator_desk(args)
+    desk.users.enable(args.name)
+    print(f"user {args.name} enabled")
+    return 0
+
+
+def cmd_key_remove(args: argparse.Namespace) -> int:
+    desk = operator_desk(args)
+    desk.users.remove_key(args.name, args.fingerprint)
+    print(f"key {args.fingerprint} removed from {args.name}")
     return 0
 
 

@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from core.plain_text import json_controls_escaped, printable
 from core.when import parse_when
 from db.service import Desk
-from db.service.identity import session_user
+from db.service.identity import TEST_CLOCK_ENV, in_ssh_session, session_user
 from db.store import Store, default_db_path, system_clock
 
 
@@ -26,12 +27,32 @@ class OneLineParser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+#: commands that always run on the real clock, switch or not
+REAL_CLOCK_COMMANDS = frozenset({"serve"})
+
+
+def now_flag_refusal(args: argparse.Namespace, env: Mapping[str, str] = os.environ) -> str | None:
+    """Why `--now` may not pin the clock here, or None when it may. A pinned clock backdates new
+    orders and fast-forwards leases (another rep's claim expires), so it is for test processes
+    only: never inside an SSH session, never for the server (whose sessions never get the switch)."""
+    if getattr(args, "cmd", None) in REAL_CLOCK_COMMANDS:
+        return f"orderq {args.cmd} always runs on the real clock; --now is refused"
+    if in_ssh_session(env):
+        return "--now is refused inside an SSH session"
+    if env.get(TEST_CLOCK_ENV) != "1":
+        return f"--now is for tests and demos only ({TEST_CLOCK_ENV}=1 in the environment); it is refused"
+    return None
+
+
 def clock_for(args: argparse.Namespace):  # noqa: ANN201 - a Clock
-    """--now pins the clock (tests, replays); otherwise the system clock."""
-    if getattr(args, "now", None):
-        fixed = parse_when(args.now, datetime.now(UTC), field="--now")
-        return lambda: fixed
-    return system_clock
+    """--now pins the clock where `now_flag_refusal` allows it; otherwise the system clock."""
+    if not getattr(args, "now", None):
+        return system_clock
+    why = now_flag_refusal(args)
+    if why:
+        raise UsageError(f"orderq: {why}")
+    fixed = parse_when(args.now, datetime.now(UTC), field="--now")
+    return lambda: fixed
 
 
 def db_path(args: argparse.Namespace) -> str:

@@ -340,8 +340,15 @@ class WallboardScreen(Screen):
         if number is None:
             return
 
+        try:  # the version as the supervisor opens the form: a rival reassign meanwhile is a conflict
+            seen = self.desk.orders.get(number).version
+        except OrderqError as e:
+            self.notify(e.message, severity="error")
+            return
+
         def submit(v: dict[str, str]) -> str:
-            got = self.desk.orders.reassign(number, v["to"].strip(), v["reason"].strip() or None)
+            got = self.desk.orders.reassign(number, v["to"].strip(), v["reason"].strip() or None,
+                                            expected_version=seen)
             return f"{got.number} reassigned to {v['to'].strip()}"
 
         self.app.push_screen(FormModal(f"Reassign {number}", [("to", "to rep", "e.g. bob"),
