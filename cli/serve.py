@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("--command", default=None, help=argparse.SUPPRESS)
     p.add_argument("--hangup-grace", type=float, default=3.0, help=argparse.SUPPRESS)
     p.add_argument("--shutdown-grace", type=float, default=4.0, help=argparse.SUPPRESS)
-    # SSH keepalive: a client silent this long is probed, and dropped after 3 unanswered probes
+    # SSH keepalive: a client silent this long is probed, and dropped after 2 unanswered probes
     p.add_argument("--keepalive", type=float, default=1.0, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_serve)
 

@@ -14,7 +14,7 @@ Modelled on charmbracelet/wish. The server is split by a connection's life:
 
 This module holds the server's shared state and its life cycle:
 
-- **Limits:** `--max-sessions`, a login timeout, SSH keepalives (a client silent for ~4 s is
+- **Limits:** `--max-sessions`, a login timeout, SSH keepalives (a client silent for 3 s is
   dropped), and an idle timeout on keyboard input (client→server bytes only; output never
   counts). A session whose app shows the wallboard is exempt: the app records its active screen
   in its `sessions` row (`desk.sessions`, keyed by the session process's pid), which the server

@@ -49,7 +49,8 @@ async def test_the_real_app_on_a_huge_window_draws_the_capped_size_and_hangs_up(
     await c.open((10000, 10000))
     await c.expect("Claim next", timeout=30)
     pid = int(server.wait_log(r"session start user=alice .* pid=(\d+)").group(1))
-    assert db_rows(ssh_db, "SELECT pid FROM sessions WHERE user = 'alice'") == [(pid,)]
+    await await_for(lambda: db_rows(ssh_db, "SELECT pid FROM sessions WHERE user = 'alice'") == [(pid,)], 10,
+                    "alice's session row")
     first_screen = len(c.out)
     assert first_screen < 8 << 20, first_screen  # a screen of 500x200 cells, not of 10000x10000
     c.close()
