@@ -37,7 +37,7 @@ class ServerConnection(asyncssh.SSHServer):
         self.user: User | None = None
         self.remote = "?"
         self.address = "?"
-        self.channels: set[AppSession] = set()  # session channels not yet over
+        self.channels: set[AppSession] = set()  # session channels not yet over (maybe not started)
         self._refused: set[str] = set()
         self._logging_in = False  # counted by the service's LoginGate
         self._turned_away = False
@@ -115,22 +115,24 @@ class ServerConnection(asyncssh.SSHServer):
 
     # ---- a connection without a session -------------------------------------------------
     def _arm_sessionless_check(self) -> None:
-        """From now on the connection may have no session: give it as long as a login to open one."""
-        if self._sessionless is not None:
-            self._sessionless.cancel()
-        self._sessionless = asyncio.get_running_loop().call_later(
-            self.service.config.login_timeout, self._close_if_sessionless)
+        """From now on the connection may have no live session: it gets as long as a login to
+        start one. A pending check is never pushed back, so refusal after refusal, or a channel
+        opened and never started, cannot hold the connection open."""
+        if self._sessionless is None:
+            self._sessionless = asyncio.get_running_loop().call_later(
+                self.service.config.login_timeout, self._close_if_sessionless)
 
     def _close_if_sessionless(self) -> None:
         self._sessionless = None
-        if not self.channels and self.conn is not None and self.conn in self.service.connections:
+        live = any(s.running or s.starting for s in self.channels)
+        if not live and self.conn is not None and self.conn in self.service.connections:
             log.info("closing a login without a session user=%s remote=%s", self.user and self.user.name, self.remote)
             self.conn.close()
 
     def session_over(self, session: AppSession) -> None:
         """A session channel was refused or has ended (AppSession calls this once)."""
         self.channels.discard(session)
-        if not self.channels:
+        if not any(s.running or s.starting for s in self.channels):
             self._arm_sessionless_check()
 
     # ---- what may be opened -------------------------------------------------------------

@@ -4,10 +4,13 @@ what OpenSSH will not: a 70000x70000 window, a connection kept after a refusal),
 sockets, and the real OpenSSH client for the legitimate user."""
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
+import time
 from pathlib import Path
 
+import asyncssh
 import pytest
 
 from tests.conftest import run_cli
@@ -63,16 +66,28 @@ async def test_the_real_app_on_a_huge_window_draws_the_capped_size_and_hangs_up(
 
 # ---- refused commands ----------------------------------------------------------------------------
 
-async def test_a_connection_whose_command_was_refused_is_closed_after_the_login_timeout(serve, keys,
-                                                                                     tmp_path: Path) -> None:  # noqa: ANN001
+async def test_a_connection_whose_commands_are_refused_is_closed_after_the_login_timeout(serve, keys,
+                                                                                      tmp_path: Path) -> None:  # noqa: ANN001
     server = serve("--login-timeout", "1")
     c = await AsyncClient.connect(server, keys["alice"], "alice")
     r = await c.conn.run(f"touch {tmp_path / 'pwned'}")  # type: ignore[attr-defined]
     assert r.exit_status == 1 and "commands are refused" in r.stderr
-    # the client keeps the connection; the server does not
+    # the client keeps the connection, asking again and again (each refusal must not buy more time),
+    # and opens a session channel it never starts; the server closes the connection all the same
+    await c.conn.create_session(asyncssh.SSHClientSession)  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 10
+    closed = False
+    while not closed and time.monotonic() < deadline:
+        try:
+            r = await c.conn.run("id")  # type: ignore[attr-defined]
+        except (asyncssh.Error, OSError):
+            closed = True  # the server closed it
+        else:  # refused as before, or cut off mid-answer by the close
+            closed = not (r.exit_status == 1 and "commands are refused" in r.stderr)
+    assert closed, "the connection was still open 10 s after a 1 s login timeout"
     await await_for(lambda: "closing a login without a session user=alice" in server.log, 10,
-                    "the server to close the connection")
-    await c.conn.wait_closed()  # type: ignore[attr-defined]
+                    "the server's log line")
+    await asyncio.wait_for(c.conn.wait_closed(), 10)  # type: ignore[attr-defined]
     assert not (tmp_path / "pwned").exists()
 
 
