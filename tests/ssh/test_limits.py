@@ -55,6 +55,7 @@ async def test_the_real_app_on_a_huge_window_draws_the_capped_size_and_hangs_up(
     await await_for(lambda: db_rows(ssh_db, "SELECT pid FROM sessions WHERE user = 'alice'") == [(pid,)], 10,
                     "alice's session row")
     first_screen = len(c.out)
+    print(f"first screen at a 10000x10000 request: {first_screen} bytes")
     assert first_screen < 8 << 20, first_screen  # a screen of 500x200 cells, not of 10000x10000
     c.close()
     end = await await_for(lambda: re.search(r"session end user=alice .*reason=(.*) exit=", server.log), 10,
