@@ -54,7 +54,7 @@ class ServerConnection(asyncssh.SSHServer):
             self._logging_in = True
             return
         self._turned_away = True
-        unlogged = self.service.login_gate.log_refusal()
+        unlogged = self.service.login_gate.log_refusal(self.address)
         if unlogged is not None:
             more = f" ({unlogged} more refused since the last such line)" if unlogged else ""
             log.warning("refused a connection from %s: %s%s", self.address, why, more)

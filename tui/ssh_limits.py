@@ -11,8 +11,8 @@ quote them (SPEC §6: PTY size and connection counts are capped, and the caps ar
   dead ends and gives its claims back within SPEC §6's 5 s (measured: 3.0–3.7 s; with 3 probes it
   was 4.0–4.5 s, too close). A client is dropped only if nothing at all arrives from it for 3 s.
 - **Connections still logging in** (TCP accepted, not yet authenticated): at most 64 per server
-  and 16 per remote address. One more is closed at once, with a log line (at most one a second,
-  with a count of those not logged). 16 per address leaves room for a desk behind one NAT logging
+  and 16 per remote address. One more is closed at once, with a log line (at most one a second
+  per address, with a count of those not logged). 16 per address leaves room for a desk behind one NAT logging
   in at the same moment; authentication takes well under a second, and the login timeout bounds
   how long a silent connection can hold its place.
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import struct
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 
 MAX_COLS = 500
 MAX_ROWS = 200
@@ -59,8 +59,7 @@ class LoginGate:
         self.total = total
         self.per_address = per_address
         self.pending: Counter[str] = Counter()
-        self._last_log = float("-inf")
-        self._unlogged = 0
+        self._logged: OrderedDict[str, tuple[float, int]] = OrderedDict()  # address -> (last line, unlogged)
 
     def admit(self, address: str) -> str | None:
         """None, and the connection counts as logging in; or why it is refused."""
@@ -77,12 +76,15 @@ class LoginGate:
         if self.pending[address] <= 0:
             del self.pending[address]
 
-    def log_refusal(self, now: float | None = None) -> int | None:
-        """Whether to log this refusal: None to stay quiet (a flood logs one line a second),
-        else how many refusals went unlogged since the last line."""
+    def log_refusal(self, address: str, now: float | None = None) -> int | None:
+        """Whether to log this refusal: None to stay quiet (a flood logs one line a second per
+        address, for the last 256 addresses), else how many went unlogged since its last line."""
         now = time.monotonic() if now is None else now
-        if now - self._last_log < 1.0:
-            self._unlogged += 1
+        last, unlogged = self._logged.pop(address, (float("-inf"), 0))
+        if now - last < 1.0:
+            self._logged[address] = (last, unlogged + 1)
             return None
-        unlogged, self._unlogged, self._last_log = self._unlogged, 0, now
+        self._logged[address] = (now, 0)
+        while len(self._logged) > 256:
+            self._logged.popitem(last=False)
         return unlogged

@@ -305,16 +305,9 @@ def tmux(tmp_path: Path) -> Iterator[Tmux]:
     t.close()
 
 
-async def await_for(pred: Callable[[], object], timeout: float, what: str, step: float = 0.05) -> object:
-    """wait_for for async tests: polls without blocking the loop the client runs on."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = pred()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        await asyncio.sleep(step)
+async def await_for(pred: Callable[[], object], timeout: float, what: str) -> object:
+    """wait_for for async tests: it polls in a thread, so the loop the client runs on keeps running."""
+    return await asyncio.to_thread(wait_for, pred, timeout, what)
 
 
 class AsyncClient:
@@ -423,16 +416,8 @@ class StallingProxy:
         self.loop.call_soon_threadsafe(_stop)
         self._thread.join(5)
 
+    def __enter__(self) -> StallingProxy:
+        return self
 
-@pytest.fixture
-def stalling_proxy() -> Iterator[Callable[[int], StallingProxy]]:
-    proxies: list[StallingProxy] = []
-
-    def _open(port: int) -> StallingProxy:
-        p = StallingProxy(port)
-        proxies.append(p)
-        return p
-
-    yield _open
-    for p in proxies:
-        p.close()
+    def __exit__(self, *exc: object) -> None:
+        self.close()
