@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     new.add_argument("--user", help=USER_HELP)
     new.add_argument("--customer", required=True,
                      help="customer code (C00012), its number (12), or a unique part of its name")
-    new.add_argument("--channel", default="phone", choices=_CHANNELS, help="how it arrived (default phone)")
+    new.add_argument("--channel", default="phone", help="how it arrived: " + ", ".join(_CHANNELS) + " (default phone)")
     new.add_argument("--type", default="standard", help=_TYPES_HELP + "; default standard")
     new.add_argument("--line", action="append", default=[], metavar="SKU:QTY[:DISC]",
                      help="an order line, repeat for several; DISC is a discount in percent")
@@ -78,7 +78,7 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     token = ("--token", {"help": "the claim token from `orderq claim`"})
     note = ("--note", {"help": "a note, kept with the event"})
     action("hold", "put an order on hold", cmd_hold,
-           ("--reason", {"required": True, "choices": _HOLDS, "help": "why it waits"}), note, token)
+           ("--reason", {"required": True, "help": "why it waits: " + ", ".join(_HOLDS)}), note, token)
     action("unhold", "take an order off hold (needs a note)", cmd_unhold,
            ("--note", {"required": True, "help": "what changed (required)"}))
     action("release", "release a worked order to fulfilment", cmd_release, token)

@@ -37,10 +37,11 @@ def classify(rules: Rules, request_type: str, tier: Tier) -> Classification:
     )
 
 
-def due_at(received_at: datetime, priority: Priority, rules: Rules, paused_s: float = 0.0) -> datetime:
-    """due_at = received_at + sla(class), with paused hold time (seconds) added back. Total: a stored
-    received_at or pause however extreme clamps (`core.when.shift`) instead of overflowing."""
-    return shift(received_at, rules.sla(priority).total_seconds() + float(paused_s))
+def due_at(received_at: datetime, priority: Priority, rules: Rules, paused: timedelta | float = 0.0) -> datetime:
+    """due_at = received_at + sla(class), with paused hold time (a timedelta, or seconds as stored) added
+    back. Total: a stored received_at or pause however extreme clamps (`core.when.shift`), never overflows."""
+    paused_s = paused.total_seconds() if isinstance(paused, timedelta) else float(paused)
+    return shift(received_at, rules.sla(priority).total_seconds() + paused_s)
 
 
 #: holds that stop the SLA clock (SPEC §2: only waits on the customer)
