@@ -405,7 +405,12 @@ def report(inp: KpiInput, now: datetime, at_risk: timedelta) -> dict[str, dict[s
         "by_disposition": by_disposition(inp.disposition_lines),
     }
     assert tuple(orders) == ORDER_KEYS and tuple(returns) == RETURN_KEYS
-    return {"orders": orders, "returns": returns}
+    return {"orders": _finite(orders), "returns": _finite(returns)}
+
+
+def _finite(figures: dict[str, Any]) -> dict[str, Any]:
+    """±inf / NaN (a stored time of ±inf, written by raw SQL) read as None, unknown: JSON has no infinity."""
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in figures.items()}
 
 
 def pct_text(v: float | None) -> str:
