@@ -11,8 +11,8 @@ from db.backup import backup
 from db.check import run_checks
 from db.connection import StoreError, reason, stopped_after
 from db.service import Desk
+from cli.common import MAX_ID, USER_HELP, bounded_int, db_path, emit_json, emit_lines, open_store, operator_desk, table
 from db.store import open_readonly
-from cli.common import db_path, emit_json, emit_lines, open_store, operator_desk, table
 
 
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -61,9 +61,10 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_key_remove)
 
     p = sub.add_parser("events", help="the audit log", parents=[parent])
-    p.add_argument("--since", type=int, default=0, help="events after this id")
-    p.add_argument("--user")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--since", type=bounded_int(0, MAX_ID), default=0, metavar="ID",
+                   help="events after this id (an event number, not a time; default 0: all)")
+    p.add_argument("--user", help=USER_HELP)
+    p.add_argument("--json", action="store_true", help="one JSON line per event")
     p.set_defaults(func=cmd_events)
 
     p = sub.add_parser("check", help="verify integrity and invariants", parents=[parent])

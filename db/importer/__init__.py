@@ -496,6 +496,9 @@ class Importer:
                         except ValueError as e:
                             yield Reject(n, "bad-row", f"not a JSON object: {e}", (text.strip()[:200],))
                             continue
+                        except RecursionError:  # 100k nested brackets: the parser's stack, not a JSON error
+                            yield Reject(n, "bad-row", "not a JSON object: nested too deeply", (text.strip()[:200],))
+                            continue
                         yield parse_generic(n, rec, now)
                 else:
                     reader = csv.DictReader(fh)

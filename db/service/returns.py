@@ -341,7 +341,7 @@ class ReturnService(LeaseMixin):
             if o is None:
                 o = c.execute("SELECT * FROM orders WHERE number = ?", (onum,)).fetchone()
                 if o is None:
-                    raise ValidationError(f"line {i}: no order {onum!r} (F4 lists shipped orders)", field=f"lines.{i}.order")
+                    raise ValidationError(f"line {i}: no order {onum!r}", field=f"lines.{i}.order")
                 if o["state"] not in RETURNABLE_ORDER_STATES:
                     raise ValidationError(f"{onum} is {o['state']}; only shipped orders can be returned", field="order")
                 order_rows[onum] = o
