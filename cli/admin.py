@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from core.errors import ValidationError
-from db import demo, events
+from db import demo, events, outputs
 from db.check import run_checks
 from db.connection import StoreError, connect
 from db.service import Desk
@@ -169,6 +169,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     """SQLite's online backup API: a consistent copy while sessions keep writing."""
     store = open_store(args)
+    outputs.guard(args.dest, flag="backup", database=store.path, what="backup")
     dest = Path(args.dest)
     if dest.exists():
         raise ValidationError(f"{dest} exists already; choose a new file", field="dest")

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from core.errors import ValidationError
+from db import outputs
 from cli.common import db_path
 
 #: the CLI and the TUI are independent front ends (import-linter): the CLI starts the server by name
@@ -42,6 +43,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise ValidationError("--max-sessions must be at least 1", field="max_sessions")
     if args.idle_timeout < 0 or args.login_timeout < 0:
         raise ValidationError("timeouts must be 0 (off) or more seconds", field="timeout")
+    if args.host_key:  # generated there when missing: never over the database's own files
+        outputs.not_data(args.host_key, flag="--host-key", database=db_path(args))
     server = importlib.import_module(SERVER_MODULE)
     logging.getLogger("orderq.ssh").setLevel(logging.INFO)
     config = server.ServeConfig(

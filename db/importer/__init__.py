@@ -46,6 +46,7 @@ from core.intake import (
 from core.rules import Rules
 from db.convert import ts
 from db.importer.bulk import Bulk, Cust, Goods
+from db.outputs import AtomicFile
 
 FORMATS = ("auto", "csv", "jsonl", "online-retail", "northwind")
 UK = ZoneInfo("Europe/London")
@@ -111,28 +112,33 @@ class ImportSummary:
 
 
 class RejectsFile:
-    """Rejected rows with their row number and reason, as CSV; created only when there is something to say."""
+    """Rejected rows with their row number and reason, as CSV; created only when there is something to say.
+
+    Written to a temp file beside the destination and renamed into place on close (db.outputs), so an
+    earlier rejects file is replaced whole or not at all. The path was checked by `db.outputs.guard`."""
 
     HEADER = ("row", "reason", "detail", "ref", "sku", "description", "qty", "unit_price", "customer", "received_at")
+    #: how every rejects file begins: an existing file that begins so is ours to replace
+    MARKER = ",".join(HEADER)
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._fh: IO[str] | None = None
+        self._out: AtomicFile | None = None
         self._w: Any = None
 
     def write(self, rej: Reject) -> None:
         if self.path is None:
             return
-        if self._fh is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.path, "w", newline="", encoding="utf-8")
-            self._w = csv.writer(self._fh)
+        if self._out is None:
+            self._out = AtomicFile(self.path, newline="")
+            self._w = csv.writer(self._out.fh)
             self._w.writerow(self.HEADER)
         self._w.writerow((rej.row, rej.reason, rej.detail, *rej.raw))
 
     def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
+        if self._out is not None:
+            out, self._out = self._out, None
+            out.publish()
 
 
 def detect_format(path: Path) -> str:
