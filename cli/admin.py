@@ -10,6 +10,7 @@ from db import demo, events, outputs
 from db.check import run_checks
 from db.connection import StoreError, connect
 from db.service import Desk
+from db.service.users import parse_public_key
 from cli.common import db_path, emit_json, emit_lines, open_store, operator_desk, table
 
 
@@ -98,12 +99,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_users_add(args: argparse.Namespace) -> int:
+    key_text = _read_key(args.key) if args.key else None  # before anything is written
     desk = operator_desk(args)
-    user = desk.users.add(args.name, args.role)
+    user = desk.users.add(args.name, args.role, key_text)
     msg = f"user {user.name} added as {user.role.value}"
-    if args.key:
-        fp = desk.users.add_key(user.name, _read_key(args.key))
-        msg += f", key {fp}"
+    if key_text:
+        msg += f", key {parse_public_key(key_text)[2]}"
     print(msg)
     return 0
 

@@ -109,6 +109,16 @@ def guard(dest: str | Path, *, flag: str, database: str | Path, inputs: Iterable
     return real
 
 
+def guard_watch_folder(folder: str | Path, *, database: str | Path) -> None:
+    """Refuse a drop folder that holds the database or is a parent of its folder (one line, exit 2):
+    a sweep there once moved orderq.db, -wal and -shm into failed/."""
+    for _suffix, db in database_files(database):
+        for parent in db.parents:
+            if same_file(parent, folder):
+                raise ValidationError(f"--watch {folder} holds the database {database}; "
+                                      "give the drop folder its own folder", field="--watch")
+
+
 class AtomicFile:
     """A text file written under a temp name beside `dest`, renamed over it by `publish()`."""
 

@@ -49,6 +49,8 @@ from db.importer.bulk import Bulk, Cust, Goods
 from db.outputs import AtomicFile
 
 FORMATS = ("auto", "csv", "jsonl", "online-retail", "northwind")
+#: the file names an import reads (Northwind is a folder); the drop folder takes nothing else
+FILE_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".csv.gz", ".jsonl.gz", ".ndjson.gz")
 UK = ZoneInfo("Europe/London")
 #: invoices per transaction: big enough for executemany to pay, small enough to keep the WAL and a crash's loss small
 CHUNK_INVOICES = 1000

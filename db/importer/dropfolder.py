@@ -2,6 +2,10 @@
 `failed/` with a `<name>.reason` file beside it.
 
 Protocol (what a sender must know):
+- Only import files are taken: names ending in .csv, .jsonl or .ndjson (optionally .gz). Anything
+  else (a host key, a SQLite file whatever its name, notes) is left where it is, untouched.
+- The folder may not hold the database, nor be a parent of its folder: a sweep would carry the
+  database, its -wal and -shm (and the host key beside them) into failed/. Such a folder is refused.
 - Names starting with `.` or ending in `.part`, `.tmp`, `.partial`, `.crdownload` or `~` are never read:
   write under such a name and rename into place when complete (atomic on one filesystem).
 - A file written in place is read only once its size and mtime have stayed unchanged for `settle`
@@ -21,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.errors import OrderqError
+from db.importer import FILE_SUFFIXES
+from db.outputs import guard_watch_folder, is_sqlite
 
 log = logging.getLogger("orderq.intake")
 
@@ -30,7 +36,7 @@ Report = Callable[[str, str, dict], None]
 
 
 def ignored(name: str) -> bool:
-    return name.startswith(".") or name.endswith(IGNORED_SUFFIXES)
+    return name.startswith(".") or name.endswith(IGNORED_SUFFIXES) or not name.lower().endswith(FILE_SUFFIXES)
 
 
 class DropFolder:
@@ -50,6 +56,7 @@ class DropFolder:
             from core.errors import ValidationError
 
             raise ValidationError(f"{folder} is not a folder", field="watch")
+        guard_watch_folder(folder, database=intake.ctx.store.path)
         self.done.mkdir(exist_ok=True)
         self.failed.mkdir(exist_ok=True)
 
@@ -60,7 +67,7 @@ class DropFolder:
         out = []
         present = set()
         for entry in sorted(os.scandir(self.folder), key=lambda e: e.name):
-            if not entry.is_file(follow_symlinks=False) or ignored(entry.name):
+            if not entry.is_file(follow_symlinks=False) or ignored(entry.name) or is_sqlite(entry.path):
                 continue
             present.add(entry.name)
             st = entry.stat()
