@@ -170,7 +170,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     """SQLite's online backup API: a consistent copy while sessions keep writing."""
     store = open_store(args)
-    outputs.guard(args.dest, flag="backup", database=store.path, what="backup")
+    outputs.guard(args.dest, flag="backup", database=store.path)
     dest = Path(args.dest)
     if dest.exists():
         raise ValidationError(f"{dest} exists already; choose a new file", field="dest")

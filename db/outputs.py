@@ -60,23 +60,17 @@ def same_file(a: str | Path, b: str | Path) -> bool:
         return False
 
 
+def starts_with(path: str | Path, prefix: bytes) -> bool:
+    """Whether the file begins with `prefix` (False when it cannot be read)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(prefix)) == prefix
+    except OSError:
+        return False
+
+
 def is_sqlite(path: str | Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
-    except OSError:
-        return False
-
-
-def _owned(path: Path, marker: str | None) -> bool:
-    if not marker:
-        return False
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(len(marker.encode()))
-    except OSError:
-        return False
-    return head == marker.encode()
+    return starts_with(path, SQLITE_MAGIC)
 
 
 def not_data(dest: str | Path, *, flag: str, database: str | Path, inputs: Iterable[str | Path] = ()) -> Path:
@@ -103,9 +97,9 @@ def guard(dest: str | Path, *, flag: str, database: str | Path, inputs: Iterable
     if real.is_dir():
         raise ValidationError(f"{flag} {dest} is a folder; give a file name", field=flag)
     if os.path.lexists(dest) or real.exists():
-        if not _owned(real, marker):
-            raise ValidationError(f"{flag} {dest} exists already and is not an orderq {what}; "
-                                  "remove it or choose another file", field=flag)
+        if not (marker and starts_with(real, marker.encode())):
+            mine = f" and is not an orderq {what}" if marker else ""
+            raise ValidationError(f"{flag} {dest} exists already{mine}; remove it or choose another file", field=flag)
     return real
 
 
@@ -124,7 +118,6 @@ class AtomicFile:
 
     def __init__(self, dest: Path, *, newline: str | None = None) -> None:
         self.dest = dest
-        dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
         self.tmp = Path(tmp)
         os.fchmod(fd, _MODE)

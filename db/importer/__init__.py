@@ -132,6 +132,7 @@ class RejectsFile:
         if self.path is None:
             return
         if self._out is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._out = AtomicFile(self.path, newline="")
             self._w = csv.writer(self._out.fh)
             self._w.writerow(self.HEADER)
