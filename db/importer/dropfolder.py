@@ -36,6 +36,7 @@ Report = Callable[[str, str, dict], None]
 
 
 def ignored(name: str) -> bool:
+    """Never read: a sender's temp names, our own outputs, and anything that is not an import file."""
     return name.startswith(".") or name.endswith(IGNORED_SUFFIXES) or not name.lower().endswith(FILE_SUFFIXES)
 
 
@@ -52,6 +53,8 @@ class DropFolder:
         self.failed = folder / "failed"
         #: name -> (size, mtime_ns, since): when the file was last seen to change
         self.seen: dict[str, tuple[int, int, float]] = {}
+        #: SQLite files under an import name, warned about once
+        self.left_alone: set[str] = set()
         if not folder.is_dir():
             from core.errors import ValidationError
 
@@ -67,7 +70,12 @@ class DropFolder:
         out = []
         present = set()
         for entry in sorted(os.scandir(self.folder), key=lambda e: e.name):
-            if not entry.is_file(follow_symlinks=False) or ignored(entry.name) or is_sqlite(entry.path):
+            if not entry.is_file(follow_symlinks=False) or ignored(entry.name):
+                continue
+            if is_sqlite(entry.path):
+                if entry.name not in self.left_alone:
+                    self.left_alone.add(entry.name)
+                    log.warning("intake: %s is a SQLite database, not an import file; left where it is", entry.name)
                 continue
             present.add(entry.name)
             st = entry.stat()
