@@ -133,6 +133,7 @@ class AtomicFile:
         except BaseException:
             self.discard()
             raise
+        _fsync_dir(self.dest.parent)  # best effort: the rename itself survives a power cut
 
     def discard(self) -> None:
         try:
@@ -140,6 +141,19 @@ class AtomicFile:
         except OSError:
             pass
         self.tmp.unlink(missing_ok=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def write_text(dest: Path, text: str, *, flag: str) -> None:

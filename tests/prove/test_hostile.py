@@ -186,8 +186,10 @@ def test_an_existing_file_that_is_not_ours_is_never_overwritten(live: LiveDb, sm
 
 
 def test_a_rerun_replaces_its_own_outputs_whole(live: LiveDb, small_csv: Path, tmp_path: Path) -> None:
-    """What a command owns: its own earlier rejects file or report, recognised by how it begins."""
+    """What a command owns: its own earlier rejects file or report, recognised by how it begins. It is
+    replaced by a rename (a new inode), never truncated in place, so a reader never sees half of it."""
     rejects, report = tmp_path / "small.rejects.csv", tmp_path / "report.html"
+    inodes = []
     for _ in range(2):
         proc = run_cli("--db", str(live.db), "import", str(small_csv), "--rejects", str(rejects), "--json")
         assert proc.returncode == 0, proc.stderr
@@ -196,6 +198,8 @@ def test_a_rerun_replaces_its_own_outputs_whole(live: LiveDb, small_csv: Path, t
         proc = run_cli("--db", str(live.db), "kpi", "--html", str(report))
         assert proc.returncode == 0, proc.stderr
         assert report.read_text(encoding="utf-8").rstrip().endswith("</html>")
+        inodes.append((rejects.stat().st_ino, report.stat().st_ino))
+    assert inodes[0][0] != inodes[1][0] and inodes[0][1] != inodes[1][1]
     _no_temp_left(tmp_path)
     live.assert_check_passes()
 
