@@ -7,10 +7,12 @@ from pathlib import Path
 
 from core.errors import ValidationError
 from db import demo, events, outputs
+from db.backup import backup
 from db.check import run_checks
-from db.connection import StoreError, connect
+from db.connection import StoreError, reason, stopped_after
 from db.service import Desk
 from db.service.users import parse_public_key
+from db.store import open_readonly
 from cli.common import db_path, emit_json, emit_lines, open_store, operator_desk, table
 
 
@@ -42,6 +44,10 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("name")
     p.add_argument("--user")
     p.set_defaults(func=cmd_users_disable)
+    p = usub.add_parser("enable", parents=[parent])
+    p.add_argument("name")
+    p.add_argument("--user")
+    p.set_defaults(func=cmd_users_enable)
     key = usub.add_parser("key", parents=[parent])
     ksub = key.add_subparsers(dest="key_cmd", required=True, parser_class=type(key))
     p = ksub.add_parser("add", parents=[parent])
@@ -49,6 +55,11 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("file")
     p.add_argument("--user")
     p.set_defaults(func=cmd_key_add)
+    p = ksub.add_parser("remove", parents=[parent])
+    p.add_argument("name")
+    p.add_argument("fingerprint", help="SHA256:… as `users list` prints it")
+    p.add_argument("--user")
+    p.set_defaults(func=cmd_key_remove)
 
     p = sub.add_parser("events", help="the audit log", parents=[parent])
     p.add_argument("--since", type=int, default=0, help="events after this id")
@@ -82,11 +93,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.returns < 0:
         raise ValidationError("--returns must be 0 or more", field="returns")
     store = open_store(args, create=True)
-    summary = demo.generate(store, orders=args.orders, seed=args.seed)
+    try:  # one transaction: on failure no demo data is in
+        summary = demo.generate(store, orders=args.orders, seed=args.seed)
+    except (StoreError, sqlite3.Error) as e:
+        raise StoreError(f"demo: {reason(e)}; no demo data was written (the database file is initialised)") from None
     result = summary.as_json()
     hook = getattr(demo, "generate_returns", None)
     if hook and args.returns:
-        result["returns"] = hook(store, returns=args.returns, seed=args.seed)
+        before = _count_returns(store)
+        try:  # each return is its own command and commit
+            result["returns"] = hook(store, returns=args.returns, seed=args.seed)
+        except (StoreError, sqlite3.Error) as e:
+            made = _count_returns(store) - before
+            raise stopped_after(
+                f"demo: {reason(e)}", f"{summary.orders:,} demo orders and {made} of {args.returns} returns",
+                f"the database is consistent; after freeing space, `orderq demo --orders 0 --returns "
+                f"{args.returns - made}` adds the rest") from None
     if args.json:
         emit_json(result)
     else:
@@ -96,6 +118,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if "returns" in result:
             print(f"demo: returns {result['returns']}")
     return 0
+
+
+def _count_returns(store) -> int:  # noqa: ANN001 - a Store
+    return int(store.conn.execute("SELECT COUNT(*) FROM returns").fetchone()[0])
 
 
 def cmd_users_add(args: argparse.Namespace) -> int:
@@ -129,15 +155,30 @@ def cmd_users_list(args: argparse.Namespace) -> int:
     if args.json:
         emit_lines(rows)
     else:
-        print(table([[r["name"], r["role"], "yes" if r["active"] else "no", r["keys"]] for r in rows],
-                    ["name", "role", "active", "keys"]))
+        print(table([[r["name"], r["role"], "yes" if r["active"] else "no", " ".join(r["fingerprints"]) or "-"]
+                     for r in rows], ["name", "role", "active", "keys"]))
     return 0
 
 
 def cmd_users_disable(args: argparse.Namespace) -> int:
     desk = operator_desk(args)
-    desk.users.disable(args.name)
-    print(f"user {args.name} disabled")
+    freed = desk.users.disable(args.name)
+    print(f"user {args.name} disabled; {freed['orders']} orders and {freed['returns']} returns back to the queue, "
+          f"{freed['sessions']} sessions ended")
+    return 0
+
+
+def cmd_users_enable(args: argparse.Namespace) -> int:
+    desk = operator_desk(args)
+    desk.users.enable(args.name)
+    print(f"user {args.name} enabled")
+    return 0
+
+
+def cmd_key_remove(args: argparse.Namespace) -> int:
+    desk = operator_desk(args)
+    desk.users.remove_key(args.name, args.fingerprint)
+    print(f"key {args.fingerprint} removed from {args.name}")
     return 0
 
 
@@ -152,8 +193,11 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    store = open_store(args)
-    results = run_checks(store.conn)
+    conn = open_readonly(db_path(args))  # another app's file, or an empty one, is refused untouched
+    try:
+        results = run_checks(conn)
+    finally:
+        conn.close()
     ok = all(r.ok for r in results)
     if args.json:
         emit_json({"ok": ok, "checks": [r.as_json() for r in results]})
@@ -175,16 +219,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
     if dest.exists():
         raise ValidationError(f"{dest} exists already; choose a new file", field="dest")
     try:
-        target = connect(dest)
-        target.execute("PRAGMA journal_mode=DELETE")
-        # one step, in one read snapshot: WAL writers carry on meanwhile. A stepped backup
-        # restarts whenever another process commits, so under steady writes it crawled (4–12 s
-        # for 24 MB here) or, on a big busy database, never finished (tests/prove/test_durability.py).
-        store.conn.backup(target, pages=-1)
-        target.close()
-    except sqlite3.Error as e:
-        dest.unlink(missing_ok=True)
-        raise StoreError(f"backup failed: {e}") from None
+        backup(store.conn, dest)
+    finally:
+        store.close()
     if args.json:
         emit_json({"backup": str(dest), "ok": True})
     else:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from db.importer import FORMATS, ImportSummary
-from cli.common import emit_json, operator_desk
+from cli.common import emit_json, operator_desk, own_drawing
 
 
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -48,10 +48,11 @@ def default_rejects(file: str) -> Path:
 def _progress_bar():  # noqa: ANN202 - (callback, stop)
     if not sys.stderr.isatty():
         return None, lambda: None
+    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     bar = Progress(TextColumn("importing"), BarColumn(), DownloadColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                   transient=True, console=None)
+                   transient=True, console=Console(file=own_drawing(sys.stdout)))
     task = bar.add_task("import", total=None)
     bar.start()
 

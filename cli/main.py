@@ -138,15 +138,23 @@ def end_startup() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Its stdout and stderr show user text's terminal controls as escapes
+    (`PrintableStream`): a note or a name never clears the screen or sets the window title."""
     pause_gc()
+    from cli.common import PrintableStream
+
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = PrintableStream(out), PrintableStream(err)
     try:
         return _main(sys.argv[1:] if argv is None else argv)
     finally:
+        sys.stdout, sys.stderr = out, err
         end_startup()
 
 
 def _main(argv: list[str]) -> int:
     from core.errors import OrderqError
+    from db.connection import committed_writes
     from cli.common import UsageError
 
     # refusals are already one line on stderr and an event in the log; diagnostics only on request
@@ -158,6 +166,10 @@ def _main(argv: list[str]) -> int:
         if args is None:
             build_parser().print_help()
             return 0
+        if getattr(args, "now", None):
+            from cli.common import clock_for
+
+            clock_for(args)  # refused before the command runs, whichever command it is
         if not getattr(args, "startup_ends_at_first_paint", False):
             end_startup()
         return int(args.func(args) or 0)
@@ -165,17 +177,28 @@ def _main(argv: list[str]) -> int:
         print(str(e), file=sys.stderr)
         return EXIT_REFUSED
     except OrderqError as e:
-        print(f"orderq: {e.message}", file=sys.stderr)
+        print(f"orderq: {_honest(e.message, committed_writes())}", file=sys.stderr)
         return EXIT_REFUSED
     except sqlite3.Error as e:
         from db.connection import translate
 
-        print(f"orderq: {translate(e).message}", file=sys.stderr)
+        print(f"orderq: {_honest(translate(e).message, committed_writes())}", file=sys.stderr)
         return EXIT_REFUSED
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:
         return 130
+
+
+def _honest(message: str, committed: int) -> str:
+    """A refusal says "nothing was written" of its own transaction; if this command had already committed
+    earlier ones (one command per process, so the process's count is the command's), say so instead."""
+    from db.connection import NOTHING_WRITTEN
+
+    if not committed or NOTHING_WRITTEN not in message:
+        return message
+    return message.replace(NOTHING_WRITTEN, f"this step was not written, but {committed} earlier write(s) of this "
+                                            "command were committed (see `orderq events`)")
 
 
 if __name__ == "__main__":

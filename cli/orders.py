@@ -75,7 +75,9 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     action("override", "supervisor: override class or due time", cmd_override, ("--reason", {"required": True}),
            ("--priority", {}), ("--due", {}))
     action("reassign", "supervisor: give an order to another rep", cmd_reassign, ("--to", {"required": True}),
-           ("--reason", {}))
+           ("--reason", {}), ("--expect-version", {"type": int, "metavar": "N",
+                                                   "help": "refuse if the order's version (order show --json) "
+                                                           "is no longer N: someone changed it meanwhile"}))
     action("force-release", "supervisor: end someone's claim", cmd_force_release, ("--reason", {"required": True}))
 
 
@@ -246,7 +248,7 @@ def cmd_override(args: argparse.Namespace) -> int:
 
 def cmd_reassign(args: argparse.Namespace) -> int:
     desk = user_desk(args)
-    got = desk.orders.reassign(args.number, args.to, args.reason)
+    got = desk.orders.reassign(args.number, args.to, args.reason, expected_version=args.expect_version)
     if args.json:
         emit_json(got.as_json())
     else:

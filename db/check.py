@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from core.money import from_cents_int, from_price_int, line_amount, to_cents_int
 from db.check_returns import RETURN_CHECKS
-from db.connection import read_tx
 
 MAX_LISTED = 10
 
@@ -157,5 +156,25 @@ CHECKS: list[tuple[str, Callable[[sqlite3.Connection], list[str]]]] = [
 
 
 def run_checks(conn: sqlite3.Connection) -> list[CheckResult]:
-    with read_tx(conn):  # one snapshot for every check
-        return [CheckResult(name, fn(conn)) for name, fn in CHECKS]
+    # one snapshot for every check, ended by ROLLBACK, not read_tx's COMMIT: it only read, and on a
+    # damaged file a COMMIT fails after a check hit a bad page
+    conn.execute("BEGIN")
+    try:
+        return [CheckResult(name, _unless_unreadable(fn, conn)) for name, fn in CHECKS]
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _unless_unreadable(fn: Callable[[sqlite3.Connection], list[str]], conn: sqlite3.Connection) -> list[str]:
+    """A check that cannot read the file (damaged pages, a missing table) FAILs with the reason,
+    instead of ending `check` with a generic store error: on a corrupt file that FAIL is the report."""
+    try:
+        return fn(conn)
+    except sqlite3.DatabaseError as e:
+        if getattr(e, "sqlite_errorcode", 0) & 0xFF in _BUSY:
+            raise
+        return [f"cannot read the database: {e}"]

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from core.errors import OrderqError
 
@@ -32,10 +33,37 @@ POLL_TRIES = 1
 POLL_SLEEP_S = (0.0005, 0.004)
 
 
+#: the tail of a store refusal whose transaction rolled back; cli.main keeps it only when it is true
+NOTHING_WRITTEN = "nothing was written"
+_committed = 0  # write transactions that changed something, committed by this process
+
+
 class StoreError(OrderqError):
-    """The database itself refused: busy beyond its timeout, disk full, not a database."""
+    """The database itself refused: busy beyond its timeout, disk full, not a database.
+
+    `reason` is the cause alone ("the disk is full"), without what it means for the data, so a
+    command that commits in steps can say how far it got instead (`stopped_after`)."""
 
     code = "store"
+
+    def __init__(self, message: str, *, reason: str | None = None, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.reason = reason or message
+
+
+def committed_writes() -> int:
+    """Write transactions that changed something, committed by this process so far: a command that
+    fails after one of them must not say "nothing was written" (cli.main)."""
+    return _committed
+
+
+def commit(conn: sqlite3.Connection, changes_at_begin: int) -> None:
+    """COMMIT, counted in `committed_writes` when the transaction changed a row since `changes_at_begin`
+    (the connection's total_changes when it began)."""
+    global _committed
+    conn.execute("COMMIT")
+    if conn.total_changes != changes_at_begin:
+        _committed += 1
 
 
 def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
@@ -43,7 +71,7 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
     try:
         if readonly:
             conn = sqlite3.connect(
-                f"file:{Path(path)}?mode=ro", uri=True, isolation_level=None,
+                f"file:{quote(str(Path(path)))}?mode=ro", uri=True, isolation_level=None,
                 timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False,
             )
         else:
@@ -66,16 +94,34 @@ def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
         raise StoreError(f"{path}: {e}") from None
 
 
-def translate(e: sqlite3.Error) -> StoreError:
-    """Words a user can act on, in place of a driver exception."""
+def reason(e: BaseException) -> str:
+    """The cause of a store failure in words a user can act on, without what it means for the data."""
+    if isinstance(e, StoreError):
+        return e.reason
     text = str(e)
     if "locked" in text or "busy" in text:
-        return StoreError("the database stayed busy for more than 5 s; nothing was written, try again")
+        return "the database stayed busy for more than 5 s"
+    if "database or disk is full" in text:
+        return "the disk is full"
+    if "malformed" in text or "not a database" in text:
+        return f"the database file is damaged ({text}); run `orderq check`"
     if "disk" in text or "full" in text or "I/O" in text:
-        return StoreError(f"disk error: {text}; nothing was written")
+        return f"disk error: {text}"
     if "readonly" in text or "read-only" in text:
-        return StoreError("the database is read-only here; nothing was written")
-    return StoreError(f"database error: {text}; nothing was written")
+        return "the database is read-only here"
+    return f"database error: {text}"
+
+
+def translate(e: sqlite3.Error) -> StoreError:
+    """Words a user can act on, in place of a driver exception; its transaction rolled back."""
+    why = reason(e)
+    tail = f"{NOTHING_WRITTEN}, try again" if why.startswith("the database stayed busy") else NOTHING_WRITTEN
+    return StoreError(f"{why}; {tail}", reason=why)
+
+
+def stopped_after(why: str, done: str, resume: str) -> StoreError:
+    """A command that commits in steps failed (`why`) after some of them: say how far it got and how to go on."""
+    return StoreError(f"{why} after {done} were committed; {resume}", reason=why)
 
 
 @contextmanager
@@ -85,6 +131,7 @@ def write_tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         _begin_immediate(conn)
     except sqlite3.Error as e:
         raise translate(e) from None
+    changes = conn.total_changes
     try:
         yield conn
     except BaseException:
@@ -92,7 +139,7 @@ def write_tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             conn.execute("ROLLBACK")
         raise
     try:
-        conn.execute("COMMIT")
+        commit(conn, changes)
     except sqlite3.Error as e:
         if conn.in_transaction:
             conn.execute("ROLLBACK")

@@ -114,44 +114,55 @@ def guard_watch_folder(folder: str | Path, *, database: str | Path) -> None:
 
 
 class AtomicFile:
-    """A text file written under a temp name beside `dest`, renamed over it by `publish()`."""
+    """A text file written under a temp name beside `dest`, and renamed over it whole.
+
+    `publish()` finishes it: on disk, then renamed. A long output (the rejects of an import that
+    commits in chunks) may `sync()` on the way: on disk and under its name from the first sync on, so
+    what a committed chunk rejected is never only in a temp file; later rows are appended to it."""
 
     def __init__(self, dest: Path, *, newline: str | None = None) -> None:
         self.dest = dest
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
         self.tmp = Path(tmp)
+        self.placed = False
         os.fchmod(fd, _MODE)
         self.fh: IO[str] = os.fdopen(fd, "w", encoding="utf-8", newline=newline)
 
-    def publish(self) -> None:
-        """Flush to disk and rename into place; on failure the temp file is removed and the error raised."""
-        try:
-            self.fh.flush()
-            os.fsync(self.fh.fileno())
-            self.fh.close()
+    def sync(self) -> None:
+        """What was written, on disk and (from the first call on) under its name."""
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        if not self.placed:
             os.replace(self.tmp, self.dest)
+            self.placed = True
+            try:  # best effort: the rename itself survives a power cut
+                fsync(self.dest.parent)
+            except OSError:
+                pass
+
+    def publish(self) -> None:
+        """Finish: on disk, renamed into place, closed; on failure the temp file is removed and the error raised."""
+        try:
+            self.sync()
+            self.fh.close()
         except BaseException:
             self.discard()
             raise
-        _fsync_dir(self.dest.parent)  # best effort: the rename itself survives a power cut
 
     def discard(self) -> None:
         try:
             self.fh.close()
         except OSError:
             pass
-        self.tmp.unlink(missing_ok=True)
+        if not self.placed:
+            self.tmp.unlink(missing_ok=True)
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
+def fsync(path: Path) -> None:
+    """Put a file's (or a folder's: its names') contents on disk."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
-    except OSError:
-        pass
     finally:
         os.close(fd)
 

@@ -26,6 +26,35 @@ def default_db_path() -> str:
     return os.environ.get("ORDERQ_DB") or "orderq.db"
 
 
+def open_readonly(path: str | Path) -> sqlite3.Connection:
+    """A read-only connection to an orderq database, for `orderq check`.
+
+    Opening read-write would write a header into an empty file and switch another app's database to
+    WAL for good; so the file is opened read-only and refused, untouched, unless it holds orderq's tables.
+    A damaged orderq file is let through: the checks report the damage (db.check)."""
+    p = Path(path)
+    if not p.is_file():
+        raise StoreError(f"no database at {p}; run `orderq init` (or `orderq demo`) first")
+    conn = connect(p, readonly=True)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"_sqlite_migrations", "orders", "events"} <= tables:
+            raise StoreError(f"{p} is not an orderq database (it has no orderq tables); it was left untouched")
+        try:
+            current = is_initialised(conn)
+        except sqlite3.DatabaseError:
+            current = True  # its migrations table is damaged: the checks say so
+        if not current:
+            raise StoreError(f"{p} needs `orderq init` to migrate it; it was left untouched")
+    except sqlite3.DatabaseError as e:
+        conn.close()
+        raise StoreError(f"{p} is not an orderq database ({e}); it was left untouched") from None
+    except StoreError:
+        conn.close()
+        raise
+    return conn
+
+
 class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path, rules: Rules | None, clock: Clock = system_clock) -> None:
         self.conn = conn

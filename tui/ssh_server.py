@@ -48,7 +48,7 @@ import asyncssh
 from core.errors import OrderqError, PermissionDenied
 from core.models import User
 from db.service import Desk
-from db.service.identity import active_user
+from db.service.identity import TEST_CLOCK_ENV, active_user
 from db.service.users import user_for_key
 from db.store import Store
 
@@ -60,8 +60,9 @@ IDLE_EXEMPT = frozenset({"wallboard"})
 #: what may cross from the client's environment (SendEnv), as OpenSSH's default AcceptEnv does
 ACCEPT_ENV = ("LANG", "LANGUAGE", "NO_COLOR", "COLORTERM")
 #: the server, not the app, decides these for the sessions it serves (`--idle-timeout`, with the
-#: wallboard exemption); the app's own ORDERQ_IDLE_TIMEOUT is for OpenSSH/local use
-SERVER_OWNS_ENV = frozenset({"ORDERQ_IDLE_TIMEOUT"})
+#: wallboard exemption); the app's own ORDERQ_IDLE_TIMEOUT is for OpenSSH/local use. The test
+#: clock switch (`--now`) never reaches a served session.
+SERVER_OWNS_ENV = frozenset({"ORDERQ_IDLE_TIMEOUT", TEST_CLOCK_ENV})
 #: what the session process keeps from the server's own environment
 KEEP_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "PYTHONPATH",
             "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")

@@ -27,6 +27,8 @@ import csv
 import gzip
 import io
 import json
+import os
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -44,6 +46,7 @@ from core.intake import (
     reject_line,
 )
 from core.rules import Rules
+from db.connection import NOTHING_WRITTEN, StoreError, reason, stopped_after
 from db.convert import ts
 from db.importer.bulk import Bulk, Cust, Goods
 from db.outputs import AtomicFile
@@ -116,8 +119,11 @@ class ImportSummary:
 class RejectsFile:
     """Rejected rows with their row number and reason, as CSV; created only when there is something to say.
 
-    Written to a temp file beside the destination and renamed into place on close (db.outputs), so an
-    earlier rejects file is replaced whole or not at all. The path was checked by `db.outputs.guard`."""
+    Written to a temp file beside the destination (db.outputs.AtomicFile), which replaces an earlier
+    rejects file whole at the first `sync`; the path was checked by `db.outputs.guard`.
+    `sync` puts what was written on disk, under its name, before each chunk's orders commit
+    (Importer.commit_chunk), so the rejects of committed orders are never lost: if the file cannot be
+    written, the chunk rolls back with it. A write failure names this file, never the input."""
 
     HEADER = ("row", "reason", "detail", "ref", "sku", "description", "qty", "unit_price", "customer", "received_at")
     #: how every rejects file begins: an existing file that begins so is ours to replace
@@ -131,17 +137,35 @@ class RejectsFile:
     def write(self, rej: Reject) -> None:
         if self.path is None:
             return
+        try:
+            if self._out is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._out = AtomicFile(self.path, newline="")
+                self._w = csv.writer(self._out.fh)
+                self._w.writerow(self.HEADER)
+            self._w.writerow((rej.row, rej.reason, rej.detail, *rej.raw))
+        except OSError as e:
+            raise self._failed(e) from None
+
+    def sync(self) -> None:
         if self._out is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._out = AtomicFile(self.path, newline="")
-            self._w = csv.writer(self._out.fh)
-            self._w.writerow(self.HEADER)
-        self._w.writerow((rej.row, rej.reason, rej.detail, *rej.raw))
+            return
+        try:
+            self._out.sync()
+        except OSError as e:
+            raise self._failed(e) from None
 
     def close(self) -> None:
         if self._out is not None:
             out, self._out = self._out, None
-            out.publish()
+            try:
+                out.publish()
+            except OSError as e:
+                raise self._failed(e) from None
+
+    def _failed(self, e: OSError) -> StoreError:
+        why = f"cannot write the rejects file {self.path}: {e.strerror or e}"
+        return StoreError(why, reason=why)
 
 
 def detect_format(path: Path) -> str:
@@ -164,9 +188,11 @@ def detect_format(path: Path) -> str:
 
 
 def _open_text(path: Path) -> IO[str]:
+    """utf-8-sig: a spreadsheet's "CSV UTF-8" export starts with a byte-order mark, which would else
+    stick to the first column's name (so `order_ref` went missing)."""
     if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
 
 
 class _Counting(io.RawIOBase):
@@ -200,6 +226,9 @@ class Importer:
         self.progress = progress
         self.chunk = chunk
         self.in_chunk = 0
+        #: orders and returns of the chunks committed so far: what a failure leaves in the database
+        self.committed_orders = 0
+        self.committed_returns = 0
         self.first_reject: Reject | None = None
         self.seen: set[str] = set()
         #: the last order skipped as already imported, if no order was imported after it
@@ -218,10 +247,25 @@ class Importer:
         if self.progress and self.in_chunk % PROGRESS_EVERY == 0:
             self.progress(done, total)
         if self.in_chunk >= self.chunk and not self.strict:
-            self.bulk.commit()
-            self.s.chunks += 1
+            self.commit_chunk()
             self.in_chunk = 0
             self.bulk.begin()
+
+    def commit_chunk(self) -> None:
+        """The chunk's rejects go to disk first, then its orders commit: never orders without their rejects."""
+        self.rejects.sync()
+        self.bulk.commit()
+        self.s.chunks += 1
+        self.committed_orders, self.committed_returns = self.s.orders, self.s.returns
+
+    def stopped(self, e: BaseException, path: Path) -> StoreError:
+        """The failure, with how far the import got: committed chunks stay, and a re-run skips them."""
+        why = f"cannot read {path.name}: {e.strerror or e}" if isinstance(e, OSError) else reason(e)
+        if not (self.committed_orders or self.committed_returns):
+            return StoreError(f"{why}; {NOTHING_WRITTEN}", reason=why)
+        done = f"{self.committed_orders:,} orders" + (f" and {self.committed_returns:,} returns"
+                                                      if self.committed_returns else "")
+        return stopped_after(why, done, "re-run the same command to resume (already-imported orders are skipped)")
 
     def already(self, ref: str, lines: list[SourceLine]) -> bool:
         """Idempotency: an order or return with this source_ref exists, from this run or an earlier one."""
@@ -566,6 +610,14 @@ class Importer:
 
 
 
+def _quiet_close(rejects: RejectsFile) -> None:
+    """Close the rejects file on the way out of a failure that is already being reported."""
+    try:
+        rejects.close()
+    except StoreError:
+        pass
+
+
 def run_import(conn: Any, path: Path, *, fmt: str = "auto", rules: Rules, now: datetime, actor: str,
                rejects_path: Path | None = None, strict: bool = False, progress: Progress | None = None,
                chunk: int = CHUNK_INVOICES) -> ImportSummary:
@@ -602,13 +654,16 @@ def run_import(conn: Any, path: Path, *, fmt: str = "auto", rules: Rules, now: d
             imp.bulk.event("import", None, path.name, "imported", {
                 "format": fmt, "rows_read": summary.rows_read, "orders": summary.orders, "returns": summary.returns,
                 "rejects": summary.rejects})
-        imp.bulk.commit()
-        summary.chunks += 1
+        imp.commit_chunk()
+        rejects.close()
+    except (sqlite3.Error, OSError, StoreError) as e:  # StoreError: the rejects file could not be written
+        imp.bulk.rollback()
+        raise imp.stopped(e, path) from None
     except BaseException:
         imp.bulk.rollback()
         raise
     finally:
-        rejects.close()
+        _quiet_close(rejects)
         imp.bulk.close()
         conn.execute(f"PRAGMA cache_size={old_cache}")
     summary.customers_created = imp.bulk.customers_created

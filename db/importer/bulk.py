@@ -17,6 +17,7 @@ from core.intake import IMPORT_CREDIT_LIMIT_CENTS, amount_cents, cents_text, ret
 from core.orders import decide
 from core.rules import Rules
 from core.triage import classify, due_at
+from db.connection import commit
 from db.convert import ts
 from db.events import dumps
 
@@ -89,10 +90,12 @@ class Bulk:
         self.customers_created = 0
         self.products_created = 0
         self._seen_version: int | None = None
+        self._changes_at_begin = 0
 
     # ---- transactions ------------------------------------------------------------------------
     def begin(self) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
+        self._changes_at_begin = self.conn.total_changes
         # other sessions may have written between chunks: then start from the database, not from memory.
         # data_version changes only when another connection commits, so an unchanged one means memory is right.
         version = self.conn.execute("PRAGMA data_version").fetchone()[0]
@@ -112,7 +115,7 @@ class Bulk:
 
     def commit(self) -> None:
         self.flush()
-        self.conn.execute("COMMIT")
+        commit(self.conn, self._changes_at_begin)
         self._seen_version = self.conn.execute("PRAGMA data_version").fetchone()[0]
 
     def rollback(self) -> None:

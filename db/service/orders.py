@@ -177,7 +177,7 @@ class OrderService(LeaseMixin):
             raise ValidationError(f"unknown channel {channel!r} ({', '.join(c.value for c in Channel)})", field="channel") from None
         self.ctx.rules.request_type(type)  # refuses unknown types, naming the field
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             number = self._create_in(c, now=now, customer=customer, channel=ch, type=type, lines=lines,
                                      charges=list(charges), received_at=received_at or now,
                                      source_ref=source_ref, note=note)
@@ -266,7 +266,7 @@ class OrderService(LeaseMixin):
         """Replace the lines of an order being worked; the total follows."""
         self.ctx.require(Action.ORDER_WORK, number)
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             self._check_version(row, expected_version)
             claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
@@ -298,20 +298,24 @@ class OrderService(LeaseMixin):
         if not (reason and reason.strip()):
             raise ValidationError("a force-release needs a reason", field="reason")
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             if row["claimed_by"] is None:
                 raise DomainError(f"{number} is not claimed")
             claims.drop(c, ORDERS, row, actor=self._actor, now=now, action="force_release", extra={"reason": reason})
 
-    def reassign(self, number: str, to_user: str, reason: str | None = None) -> Claimed:
-        """Hand an order to another rep: the old claim ends, the new holder gets a fresh token."""
+    def reassign(self, number: str, to_user: str, reason: str | None = None, *,
+                 expected_version: int | None = None) -> Claimed:
+        """Hand an order to another rep: the old claim ends, the new holder gets a fresh token.
+        `expected_version` is the order's version as the supervisor saw it: when another
+        supervisor reassigned (or anyone changed) it meanwhile, this one is told it changed."""
         self.ctx.require(Action.REASSIGN, number)
         from db.service.identity import active_user
 
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             target = active_user(c, to_user)
+            self._check_version(self._row(c, number), expected_version)
             row = self._locked_row(c, number, now)
             if row["claimed_by"] is not None:
                 claims.drop(c, ORDERS, row, actor=self._actor, now=now, action="force_release",
@@ -326,7 +330,7 @@ class OrderService(LeaseMixin):
     def tick(self, number: str, step: str, *, token: str | None) -> None:
         self.ctx.require(Action.ORDER_WORK, number)
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
             checklist = self._checklist(row["type"])
@@ -344,7 +348,7 @@ class OrderService(LeaseMixin):
         """Take back a tick given by mistake (an event, like the tick itself)."""
         self.ctx.require(Action.ORDER_WORK, number)
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
             done = c.execute("SELECT ticked_by FROM order_ticks WHERE order_id = ? AND step = ?", (row["id"], step)).fetchone()
@@ -361,7 +365,7 @@ class OrderService(LeaseMixin):
         except ValueError:
             raise ValidationError(f"unknown hold reason {reason!r} ({', '.join(h.value for h in HoldReason)})", field="reason") from None
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             claims.fence(row, user=self._actor, token=token, now=now, need_claim=False)
             new = machine.transition(OrderState(row["state"]), "hold")
@@ -378,7 +382,7 @@ class OrderService(LeaseMixin):
         if self._row(self.ctx.store.conn, number)["hold_reason"] == HoldReason.CREDIT.value:
             self.ctx.require(Action.LIFT_CREDIT_HOLD, number)  # logged refusal, outside the write
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             new = machine.transition(OrderState(row["state"]), "unhold")
             reason = HoldReason(row["hold_reason"])
@@ -392,7 +396,7 @@ class OrderService(LeaseMixin):
     def release(self, number: str, *, token: str | None) -> None:
         self.ctx.require(Action.ORDER_WORK, number)
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
             new = machine.transition(OrderState(row["state"]), "release")
@@ -414,7 +418,7 @@ class OrderService(LeaseMixin):
     def _simple(self, number: str, action: str, perm: Action, **stamp: bool) -> None:
         self.ctx.require(perm, number)
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             new = machine.transition(OrderState(row["state"]), action)
             self._update(c, row, now, state=new.value, **{k: ts(now) for k in stamp})
@@ -425,7 +429,7 @@ class OrderService(LeaseMixin):
         if not (reason and reason.strip()):
             raise ValidationError("cancelling needs a reason", field="reason")
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             claims.fence(row, user=self._actor, token=token, now=now, need_claim=False)
             state = OrderState(row["state"])
@@ -447,7 +451,7 @@ class OrderService(LeaseMixin):
         if priority is None and due_at is None:
             raise ValidationError("override what? give a class (--priority) or a due time (--due)", field="priority")
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             if not OrderState(row["state"]).open:
                 raise DomainError(f"a {row['state']} order is no longer in the queue; nothing to override")

@@ -20,9 +20,14 @@ from datetime import timedelta
 from core.errors import OrderqError
 from db.service import Desk
 from db.service.orders import LineInput
+from db.service.returns import ReturnLineInput
 from db.store import Store
 
 HOLD_REASONS = ["customer_info", "pricing", "customer_request", "stock"]
+RETURN_REASONS = ["damaged", "defective", "wrong_item", "not_as_described", "no_longer_needed", "arrived_late", "other"]
+RESOLUTIONS = ["refund", "store_credit", "exchange"]
+INSPECTIONS = [("like_new", "restock"), ("new", "restock"), ("damaged", "scrap"), ("defective", "return_to_vendor"),
+               ("damaged", "refurbish")]
 
 
 class Worker:
@@ -189,30 +194,71 @@ class Worker:
             got = self.desk.orders.reassign(number, self.rng.choice(["alice", "bob"]), "torture")
             self.ack("reassign", number, token=got.claim_token)
 
-    def c_return(self) -> None:
-        """A returns clerk's flow: claim the next return, then authorize, receive, inspect and resolve it
-        with the claim token, stopping at the first refusal (wrong state, approval needed)."""
+    # -- returns: request, then each step its state calls for, then approvals ------------------
+    def c_return_new(self) -> None:
+        """Open a return against a shipped order with something left to take back."""
         svc = self.returns
-        if svc is None or not hasattr(svc, "claim_next"):
+        if svc is None:
+            return
+        row = self.conn.execute(
+            """SELECT o.number, l.sku, l.qty - l.qty_returned AS left_ FROM orders o
+               JOIN order_lines l ON l.order_id = o.id
+               WHERE o.state IN ('shipped','closed') AND l.qty > l.qty_returned ORDER BY random() LIMIT 1""").fetchone()
+        if row is None:
+            return
+        reason = self.rng.choice(RETURN_REASONS)
+        line = ReturnLineInput(sku=row[1], qty=str(self.rng.randint(1, row[2])), reason=reason,
+                               note="torture" if reason == "other" else None, opened=self.rng.random() < 0.5)
+        got = svc.new(lines=[line], resolution=self.rng.choice(RESOLUTIONS), orders=[row[0]])
+        self.ack("created", got["number"])
+
+    def c_return(self) -> None:
+        """A returns clerk's turn: claim a return and take the one step its state calls for, so that
+        every step of the flow gets its share (the old random prefix of steps stalled at the first)."""
+        svc = self.returns
+        if svc is None:
             return
         got = svc.claim_next()
         if got is None:
-            return
+            return self.c_return_new()
         self.ack("return_claim", got.number, token=got.claim_token)
-        steps = [("authorize", {}), ("receive", {}), ("inspect", {"default": ("like_new", "restock")}),
-                 ("resolve", {})]
+        state = self.conn.execute("SELECT state FROM returns WHERE number = ?", (got.number,)).fetchone()[0]
         try:
-            for name, kw in steps[: self.rng.randint(1, len(steps))]:
-                getattr(svc, name)(got.number, token=got.claim_token, **kw)
-                self.ack(name, got.number)
+            self.return_step(got.number, state, got.claim_token)
         except OrderqError:
-            pass
+            pass  # a refusal (approval needed, a lapsed lease): nothing was written
         try:
-            if self.rng.random() < 0.8:
-                svc.unclaim(got.number, got.claim_token)
-                self.ack("return_unclaim", got.number, token=got.claim_token)
+            svc.unclaim(got.number, got.claim_token)
+            self.ack("return_unclaim", got.number, token=got.claim_token)
         except OrderqError:
-            pass  # resolved or rejected: the claim ended with the work
+            pass  # resolved, rejected or closed: the claim ended with the work
+
+    def return_step(self, number: str, state: str, token: str) -> None:
+        svc = self.returns
+        if state == "requested":
+            if self.rng.random() < 0.1:
+                svc.reject(number, "torture: not ours", token=token)
+                self.ack("reject", number)
+                return
+            svc.authorize(number, token=token)
+            self.ack("authorize", number)
+        elif state == "authorized":
+            svc.receive(number, token=token)
+            self.ack("receive", number)
+        elif state == "received":
+            svc.inspect(number, token=token, default=self.rng.choice(INSPECTIONS))
+            self.ack("inspect", number)
+        elif state == "inspected":
+            svc.resolve(number, token=token)
+            self.ack("resolve", number)
+
+    def c_return_close(self) -> None:
+        svc = self.returns
+        row = self.conn.execute("SELECT number FROM returns WHERE state = 'resolved' AND claimed_by IS NULL "
+                                "ORDER BY random() LIMIT 1").fetchone()
+        if svc is not None and row:
+            svc.close(row[0])
+            self.ack("close", row[0])
 
     def c_approve(self) -> None:
         svc = self.returns
@@ -225,13 +271,14 @@ class Worker:
             self.ack("approve", row[0])
 
     def commands(self) -> list[tuple[object, int]]:
+        returns = [(self.c_return, 10), (self.c_return_new, 3), (self.c_return_close, 1)]
         if self.desk.actor.role is not None and self.desk.actor.role.value == "returns":
-            return [(self.c_return, 1)]
+            return returns
         rep = [(self.c_claim, 12), (self.c_claim_one, 3), (self.c_tick, 10), (self.c_work, 12), (self.c_hold_mine, 3),
                (self.c_hold_queued, 3), (self.c_unhold, 6), (self.c_unclaim, 4), (self.c_give_back, 2),
                (self.c_renew, 2), (self.c_cancel, 3), (self.c_ship, 5), (self.c_create, 8)]
         if self.sup:
-            rep += [(self.c_override, 6), (self.c_force_release, 3), (self.c_reassign, 3), (self.c_approve, 2)]
+            rep += [(self.c_override, 6), (self.c_force_release, 3), (self.c_reassign, 3), (self.c_approve, 4), *returns]
         return rep
 
     def run(self) -> None:

@@ -82,7 +82,7 @@ async def test_claim_fix_lines_tick_release(desk_for, desk_db) -> None:
         from textual.widgets import DataTable
 
         hist = screen.query_one("#order-history", DataTable)
-        whats = [hist.get_row_at(i)[2] for i in range(hist.row_count)]
+        whats = [str(hist.get_row_at(i)[2]) for i in range(hist.row_count)]
         assert "claimed it" in whats and "released it to fulfilment" in whats
         assert any(w.startswith("changed the lines") for w in whats)
         assert sum(w.startswith("ticked") for w in whats) == steps + 1 and "unticked 'confirm ship-to'" in whats

@@ -18,6 +18,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Label, Static
 
@@ -29,6 +30,7 @@ from core.money import fmt, price_text
 from core.triage import Slack, due_text, slack
 from db.service import Desk
 from tui.messages import StoreChanged
+from tui.plain import plain, styled
 from tui.widgets.binding_commands import BindingCommands
 from tui.widgets.footer import SteadyFooter
 from tui.widgets.lines_grid import LinesGrid
@@ -288,40 +290,47 @@ class OrderScreen(Screen):
         due_at = o.effective_due(now)
         sl = slack(due_at, now, self.desk.ctx.rules.at_risk)
         state = o.state.value.replace("_", " ").upper()
-        due = f"[{_SLACK_STYLE[sl]}]due {due_text(due_at, now)}[/] ({due_at:%Y-%m-%d %H:%M} UTC)"
+        due = f"[{_SLACK_STYLE[sl]}]due $due_in[/] ($due_at UTC)"
         if o.sla_paused:
             due += " [dim](SLA paused)[/]"
         if not o.state.open:
-            due = f"due was {o.due_at:%Y-%m-%d %H:%M} UTC"
+            due = "due was $due_was UTC"
         lines = [
-            f"[b]{o.number}[/]   [{_STATE_STYLE.get(o.state, 'bold')}]{state}[/]   [b]{o.priority.value}[/]   {due}",
-            f"Customer [b]{o.customer.code}[/] {o.customer.name} ([b]{o.customer.tier.value.replace('_', ' ')}[/])"
-            f"   credit {fmt(o.customer.credit_limit)} · balance {fmt(o.customer.open_balance)}",
-            f"Channel [b]{o.channel.value}[/]   Type [b]{o.type}[/]   Class {o.priority.value}: {o.priority_source}",
+            f"[b]$number[/]   [{_STATE_STYLE.get(o.state, 'bold')}]$state[/]   [b]$klass[/]   {due}",
+            "Customer [b]$code[/] $name ([b]$tier[/])   credit $credit · balance $balance",
+            "Channel [b]$channel[/]   Type [b]$type[/]   Class $klass: $source",
         ]
         if o.claimed_by is None:
             who = "Not claimed" + ("   (c claims it)" if o.state == OrderState.QUEUED else "")
         elif o.claimed_by == self.me:
             who = "Claimed by [b]you[/]" if self.mine else "Claimed by you [b $warning]in another session[/]"
             if o.lease_expires_at and o.lease_expires_at < now:
-                who += f" · [b $error]lease lapsed at {o.lease_expires_at:%H:%M:%S} UTC[/]: claim it again (c)"
+                who += " · [b $error]lease lapsed at $lease UTC[/]: claim it again (c)"
             elif o.lease_expires_at:
-                who += f" · lease until {o.lease_expires_at:%H:%M:%S} UTC"
+                who += " · lease until $lease UTC"
         else:
-            who = f"Claimed by [b $warning]{o.claimed_by}[/]"
+            who = "Claimed by [b $warning]$claimed_by[/]"
         lines.append(who)
         if o.hold_reason:
-            lines.append(f"[b $warning]ON HOLD ({o.hold_reason.value})[/]: {o.hold_note or ''}")
+            lines.append("[b $warning]ON HOLD ($hold)[/]: $hold_note")
         if o.queue_reason:
-            lines.append(f"Queued for a rep: {o.queue_reason}")
-        self.query_one("#order-header", Static).update("\n".join(lines))
+            lines.append("Queued for a rep: $queue_reason")
+        header = styled(
+            "\n".join(lines), number=o.number, state=state, klass=o.priority.value, due_in=due_text(due_at, now),
+            due_at=f"{due_at:%Y-%m-%d %H:%M}", due_was=f"{o.due_at:%Y-%m-%d %H:%M}", code=o.customer.code,
+            name=o.customer.name, tier=o.customer.tier.value.replace("_", " "), credit=fmt(o.customer.credit_limit),
+            balance=fmt(o.customer.open_balance), channel=o.channel.value, type=o.type, source=o.priority_source,
+            lease=f"{o.lease_expires_at:%H:%M:%S}" if o.lease_expires_at else "", claimed_by=o.claimed_by,
+            hold=o.hold_reason.value if o.hold_reason else "", hold_note=o.hold_note, queue_reason=o.queue_reason)
+        self.query_one("#order-header", Static).update(header)
 
     def show_lines(self) -> None:
         table = self.query_one("#order-lines", DataTable)
         row = table.cursor_row
         table.clear()
         for ln in self.order.lines:
-            table.add_row(str(ln.line_no), ln.sku, ln.description, Text(str(ln.qty), justify="right"),
+            table.add_row(str(ln.line_no), plain(ln.sku, multiline=False), plain(ln.description, multiline=False),
+                          Text(str(ln.qty), justify="right"),
                           Text(price_text(ln.unit_price), justify="right"),
                           Text(pct(ln.discount_pct), justify="right"), Text(fmt(ln.amount), justify="right"),
                           key=str(ln.line_no))
@@ -340,12 +349,12 @@ class OrderScreen(Screen):
         for n, step in enumerate(o.checklist, start=1):
             who = o.ticked.get(step)
             if who:
-                out.append(f"[$success]\\[x][/] {n} {step}  [dim]({who})[/]")
+                out.append(styled("[$success]\\[x][/] $n $step  [dim]($who)[/]", n=n, step=step, who=who))
             else:
-                out.append(f"\\[ ] {n} {step}")
+                out.append(styled("\\[ ] $n $step", n=n, step=step))
         if not out:
-            out.append("[dim]no checklist for this type[/]")
-        self.query_one("#order-checklist", Static).update("\n".join(out))
+            out.append(styled("[dim]no checklist for this type[/]"))
+        self.query_one("#order-checklist", Static).update(Content("\n").join(out))
 
     def release_block(self) -> str | None:
         """Why `r` would be refused right now, in the service's own words; None when it would go."""
@@ -368,7 +377,7 @@ class OrderScreen(Screen):
         if block is None:
             w.update("[b $success]Ready to release (r)[/]")
         else:
-            w.update(f"[b]Release blocked[/]: {block}")
+            w.update(styled("[b]Release blocked[/]: $block", block=block))
         w.set_class(block is None, "-ready")
 
     def show_history(self) -> None:
@@ -380,7 +389,7 @@ class OrderScreen(Screen):
             self.notify(e.message, severity="error")
             return
         for e in events:
-            hist.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, describe(e))
+            hist.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", plain(e.actor, multiline=False), plain(describe(e), multiline=False))
         if events:
             hist.move_cursor(row=len(events) - 1)
 

@@ -33,6 +33,7 @@ from textual.widgets import Footer, Input, Static
 from core.enums import Channel, OrderState, Priority, Tier
 from core.errors import OrderqError
 from core.money import from_cents_int
+from core.plain_text import printable
 from core.triage import Slack, due_cell, due_text, explain, sla_paused, slack
 from db import orders_read
 from db.connection import translate
@@ -40,6 +41,7 @@ from db.convert import dt
 from db.orders_read import QueueFilter
 from db.service import Desk
 from tui.messages import RulesReady, StoreChanged
+from tui.plain import plain
 
 OPEN_STATES = tuple(s.value for s in OrderState if s.open)
 TIER_TAG = {Tier.KEY_ACCOUNT.value: "KEY", Tier.REPEAT.value: "RPT", Tier.STANDARD.value: ""}
@@ -81,6 +83,8 @@ def layout(width: int) -> list[tuple[str, str, int, bool]]:
 
 
 def fit(text: str, width: int, right: bool = False) -> str:
+    """One cell of a drawn row: user text's controls as escapes (`printable`), cut or padded to width."""
+    text = printable(text, multiline=False)
     if len(text) > width:
         text = text[: max(0, width - 1)] + "…" if width > 1 else text[:width]
     return text.rjust(width) if right else text.ljust(width)
@@ -435,8 +439,8 @@ class QueueScreen(Screen[None]):
         self.query_one("#qbar", Static).update(
             Text.assemble(
                 (" orderq ", "bold reverse"), " ",
-                (f"{self.me} ({self._role})", "bold"), "  ",
-                (self.view_state.describe(), ""), "  ",
+                plain(f"{self.me} ({self._role})", style="bold"), "  ",
+                plain(self.view_state.describe(), multiline=False), "  ",
                 (f"{n:,} item{'s' if n != 1 else ''}", "bold"), "  ",
                 (f"{now:%H:%M} UTC", "dim"), "  ", (live, "dim"),
             )
@@ -467,9 +471,10 @@ class QueueScreen(Screen[None]):
             lease = dt(row["lease_expires_at"])
             left = f", lease {due_text(lease, now).replace('in ', 'ends in ')}" if lease else ""
             extra.append(f"claimed by {row['claimed_by']}{left}")
-        head = Text.assemble((f"Why {row['number']}", "bold"), f"  {row['customer_name']} ({row['customer_code']}, "
-                             f"{row['customer_tier'].replace('_', ' ')}) · {row['channel']} · {row['type']}")
-        body = Text("\n".join(f"  {ln}" for ln in lines + extra))
+        head = Text.assemble(plain(f"Why {row['number']}", style="bold"),
+                             plain(f"  {row['customer_name']} ({row['customer_code']}, "
+                                   f"{row['customer_tier'].replace('_', ' ')}) · {row['channel']} · {row['type']}"))
+        body = plain("\n".join(f"  {ln}" for ln in lines + extra))
         why.update(Text.assemble(head, "\n", body))
 
     def on_queue_view_highlighted(self, message: QueueView.Highlighted) -> None:
