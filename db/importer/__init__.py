@@ -164,6 +164,11 @@ class RejectsFile:
                 raise self._failed(e) from None
 
     def _failed(self, e: OSError) -> StoreError:
+        """A write failed: the half-written temp file is dropped, never renamed into place (a file placed
+        by an earlier sync keeps what it holds: every row of the committed chunks), and the import stops."""
+        if self._out is not None:
+            out, self._out = self._out, None
+            out.discard()
         why = f"cannot write the rejects file {self.path}: {e.strerror or e}"
         return StoreError(why, reason=why)
 
