@@ -214,10 +214,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     """SQLite's online backup API: a consistent copy while sessions keep writing."""
     store = open_store(args)
-    outputs.guard(args.dest, flag="backup", database=store.path)
+    outputs.guard(args.dest, flag="backup", database=store.path)  # a new file: never over anything that exists
     dest = Path(args.dest)
-    if dest.exists():
-        raise ValidationError(f"{dest} exists already; choose a new file", field="dest")
     try:
         backup(store.conn, dest)
     finally:
