@@ -6,12 +6,13 @@ import sqlite3
 from pathlib import Path
 
 from core.errors import ValidationError
-from db import demo, events
+from db import demo, events, outputs
 from db.backup import backup
 from db.check import run_checks
 from db.connection import StoreError, reason, stopped_after
 from db.service import Desk
 from cli.common import MAX_ID, USER_HELP, bounded_int, db_path, emit_json, emit_lines, open_store, operator_desk, table
+from db.service.users import parse_public_key
 from db.store import open_readonly
 
 
@@ -125,12 +126,12 @@ def _count_returns(store) -> int:  # noqa: ANN001 - a Store
 
 
 def cmd_users_add(args: argparse.Namespace) -> int:
+    key_text = _read_key(args.key) if args.key else None  # before anything is written
     desk = operator_desk(args)
-    user = desk.users.add(args.name, args.role)
+    user = desk.users.add(args.name, args.role, key_text)
     msg = f"user {user.name} added as {user.role.value}"
-    if args.key:
-        fp = desk.users.add_key(user.name, _read_key(args.key))
-        msg += f", key {fp}"
+    if key_text:
+        msg += f", key {parse_public_key(key_text)[2]}"
     print(msg)
     return 0
 
@@ -214,9 +215,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     """SQLite's online backup API: a consistent copy while sessions keep writing."""
     store = open_store(args)
+    outputs.guard(args.dest, flag="backup", database=store.path)  # a new file: never over anything that exists
     dest = Path(args.dest)
-    if dest.exists():
-        raise ValidationError(f"{dest} exists already; choose a new file", field="dest")
     try:
         backup(store.conn, dest)
     finally:

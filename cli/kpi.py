@@ -4,12 +4,12 @@ from __future__ import annotations
 import argparse
 import html
 from datetime import datetime, timedelta, tzinfo
-from pathlib import Path
 from typing import Any
 
 from core.errors import ValidationError
 from core.kpi import CHART_MAX_HOURS, MAX_WINDOW, Window, duration_text, pct_text, today
 from core.when import parse_when
+from db import outputs
 from db.service.kpi import local_zone
 from cli.common import USER_HELP, emit_json, operator_desk, table
 
@@ -56,17 +56,16 @@ def _n(v: Any) -> str:
 def cmd_kpi(args: argparse.Namespace) -> int:
     desk = operator_desk(args)
     try:
+        html_out = outputs.guard(args.html, flag="--html", database=desk.store.path, marker=HTML_MARKER,
+                                 what="report") if args.html else None
         local = local_zone()
         w = window_from(args, desk.now(), local)
         rep = desk.kpi.report(w)
         extra = desk.kpi.breakdown(w, local) if (args.breakdown or not args.json or args.html) else None
     finally:
         desk.store.close()
-    if args.html:
-        try:
-            Path(args.html).write_text(render_html(rep, extra or {}, w, local), encoding="utf-8")
-        except OSError as e:
-            raise ValidationError(f"cannot write {args.html}: {e.strerror}", field="--html") from None
+    if html_out:
+        outputs.write_text(html_out, render_html(rep, extra or {}, w, local), flag="--html")
     if args.json:
         emit_json({**rep, "breakdown": extra} if args.breakdown else rep)
         return 0
@@ -186,6 +185,10 @@ def svg_columns(items: list[tuple[str, float]], *, width: int = 720, height: int
     return "".join(parts)
 
 
+#: how every report begins: an existing file that begins so is an earlier report, ours to replace
+HTML_MARKER = '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="generator" content="orderq kpi">'
+
+
 def render_html(rep: dict, extra: dict, w: Window, local: tzinfo) -> str:
     o, r = rep["orders"], rep["returns"]
     qd = o["queue_depth"]
@@ -220,8 +223,7 @@ def render_html(rep: dict, extra: dict, w: Window, local: tzinfo) -> str:
         f"<td class=n>{duration_text(x['avg_handling_s'])}</td><td class=n>{x['claims']}</td></tr>"
         for x in extra.get("by_rep") or []
     )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>orderq report {w.since.astimezone(local):%Y-%m-%d}</title>
+    return f"""{HTML_MARKER}<title>orderq report {w.since.astimezone(local):%Y-%m-%d}</title>
 <style>{_CSS}</style></head><body>
 <h1>Order desk report</h1>
 <div class="sub">{html.escape(_window_text(w, local))}</div>
