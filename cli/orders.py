@@ -147,8 +147,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"claimed by {o.claimed_by}")
     if o.hold_reason:
         print(f"on hold: {o.hold_reason.value}: {o.hold_note or ''}")
-    print(table([[ln.line_no, ln.sku, ln.description, ln.qty, ln.unit_price, ln.discount_pct, ln.amount] for ln in o.lines],
-                ["#", "sku", "description", "qty", "price", "disc%", "amount"]))
+    print(table([[ln.line_no, ln.sku, ln.description, ln.qty, ln.unit_price, ln.discount_pct, ln.amount, ln.qty_shipped]
+                 for ln in o.lines], ["#", "sku", "description", "qty", "price", "disc%", "amount", "shipped"]))
+    owed = [f"line {ln.line_no} {ln.qty_backordered}" for ln in o.lines if ln.qty_backordered]
+    if owed and o.state in (OrderState.RELEASED, OrderState.BACKORDERED):
+        print("backorder (waiting for stock): " + ", ".join(owed))
     for ch in o.charges:
         print(f"charge {ch.code}: {ch.amount}")
     print(f"total {o.total}")
