@@ -18,6 +18,8 @@ from db.event_chain import COLUMNS, GENESIS, GUARD_TRIGGERS, event_hash
 def chain_intact(conn: sqlite3.Connection) -> list[str]:
     """Each break is reported once, at the event where it is: a row whose contents changed fails
     its own hash; a row missing or inserted before an event fails that event's link."""
+    if "hash" not in {r[1] for r in conn.execute("PRAGMA table_info(events)")}:
+        return ["the event log has no hash chain yet: run `orderq init` to add it"]
     problems: list[str] = []
     cur = conn.cursor()
     cur.row_factory = None  # plain tuples: the hot loop of a 100k-event check

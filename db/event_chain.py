@@ -7,9 +7,9 @@ sha256(canonical encoding of its columns and `prev_hash`), where `prev_hash` is 
 event before it. Altering, removing, replacing or inserting an event without recomputing every
 later hash breaks the chain at that event, and `check` names it (db/check_audit.py).
 
-What the chain cannot catch on its own: someone who rewrites the chain from the tampered event
-to the end, or removes the newest events and also lowers `sqlite_sequence`. Noting the head hash
-(`orderq check --json`) somewhere else anchors it.
+What the chain cannot catch on its own: someone who recomputes every hash from the tampered
+event to the end, or removes the newest events and also lowers `sqlite_sequence`. Only a copy of
+a recent hash kept outside the file (a backup, say) would expose that.
 
 The hash is computed in Python (SQLite has no sha256 built in) by the one event writer,
 db/events.py, inside the command's BEGIN IMMEDIATE transaction, so the previous event read there
