@@ -1,7 +1,9 @@
 """`orderq check` invariants for the audit log (added to db.check.CHECKS).
 
 - the hash chain holds: every event's `prev_hash` is the hash of the event before it, and its
-  `hash` matches its own columns (db/event_chain.py); no newest events are missing;
+  `hash` matches its own columns (db/event_chain.py); no id is skipped and no newest events are
+  missing (ids come from AUTOINCREMENT, which never reuses one, so removing the newest events and
+  writing on leaves a gap);
 - every guard trigger is present with the definition the migration laid down, since a dropped
   trigger lets the log be rewritten.
 
@@ -28,13 +30,15 @@ def chain_intact(conn: sqlite3.Connection) -> list[str]:
         eid, linked, stored = row[0], row[8], row[9]
         if stored is None:
             problems.append(f"event {eid}: has no hash (written behind the app's back)")
-        else:
-            if linked != prev_hash:
-                after = f"event {prev_id}" if prev_id else "the start of the log"
-                problems.append(f"event {eid}: does not follow {after} in the hash chain "
-                                "(an event between them was removed or replaced)")
-            if event_hash(linked or "", *row[:8]) != stored:
-                problems.append(f"event {eid}: its contents do not match its hash (the event was altered)")
+        elif eid != prev_id + 1:  # ids never skip (AUTOINCREMENT; a rolled-back write takes none)
+            gone = f"event {prev_id + 1} is" if eid == prev_id + 2 else f"events {prev_id + 1}–{eid - 1} are"
+            problems.append(f"event {eid}: {gone} missing before it (removed)")
+        elif linked != prev_hash:
+            after = f"event {prev_id}" if prev_id else "the start of the log"
+            problems.append(f"event {eid}: does not follow {after} in the hash chain "
+                            "(the event before it was replaced, or one was inserted)")
+        if stored is not None and event_hash(linked or "", *row[:8]) != stored:
+            problems.append(f"event {eid}: its contents do not match its hash (the event was altered)")
         prev_id, prev_hash = eid, stored
     seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
     if seq and seq[0] > prev_id:

@@ -68,7 +68,7 @@ TAMPERING = {
                             "UPDATE events SET actor = 'mallory' WHERE id = {eid}"],
                            CHAIN, "event {eid}: its contents do not match its hash"),
     "delete of a middle event": (["DROP TRIGGER events_no_delete", "DELETE FROM events WHERE id = {eid}"],
-                                 CHAIN, "event {next}: does not follow event {prev}"),
+                                 CHAIN, "event {next}: event {eid} is missing before it"),
     "replaced row": (["DROP TRIGGER events_no_replace",
                       "INSERT OR REPLACE INTO events (id, at, actor, entity, entity_id, ref, action, data, prev_hash, hash)"
                       " SELECT id, at, 'mallory', entity, entity_id, ref, action, data, prev_hash, hash FROM events"
@@ -101,6 +101,18 @@ def test_tampering_behind_the_apps_back_is_a_named_check_failure(demo_db: Path, 
     assert rc == 1
     want = f"FAIL {check}: {words.format(**names)}"
     assert any(line.startswith(want) for line in fails), fails
+
+
+def test_removing_the_newest_events_is_found_even_after_the_desk_writes_on(demo_db: Path) -> None:
+    c = _raw(demo_db)
+    last = c.execute("SELECT MAX(id) FROM events").fetchone()[0]
+    c.execute("DROP TRIGGER events_no_delete")
+    c.execute("DELETE FROM events WHERE id >= ?", (last - 2,))
+    c.close()
+    run_cli("--db", str(demo_db), "claim", "--user", "alice", check=True)  # the app writes on after the cut
+    rc, fails = _fail_lines(demo_db)
+    assert rc == 1
+    assert f"FAIL {CHAIN}: event {last + 1}: events {last - 2}–{last} are missing before it (removed)" in fails, fails
 
 
 def _old_schema(path: Path) -> None:
