@@ -126,7 +126,7 @@ def _old_schema(path: Path) -> None:
         ALTER TABLE events DROP COLUMN prev_hash;
         CREATE TRIGGER events_no_update BEFORE UPDATE ON events
             BEGIN SELECT RAISE(ABORT, 'the event log is append-only: UPDATE refused'); END;
-        DELETE FROM _sqlite_migrations WHERE name = 'm300_event_hash_chain';
+        DELETE FROM _sqlite_migrations WHERE name = 'm400_event_hash_chain';
     """)
     c.close()
 
