@@ -1,7 +1,7 @@
 """The lease procedures every claimable queue shares (orders and returns), written once.
 
-A service mixes this in, names its `QUEUE` (db.claims.ORDERS or RETURNS), and provides `_row`
-and `_locked_row`; claim_next/claim keep their own permission and wording.
+A service mixes this in, names its `QUEUE` (db.claims.ORDERS or RETURNS), `VIEW` and `WORK`, and
+provides `_row` (db.service.items); claim_next/claim keep their own permission and wording.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from core.errors import ClaimLost, DomainError
 from core.permissions import Action
 from db import claims
 from db.convert import dt
-from db.service.context import Context
+from db.service.items import ItemRows
 
 
 @dataclass(frozen=True)
@@ -41,23 +41,11 @@ class Claimed:
         }
 
 
-class LeaseMixin:
-    QUEUE: claims.Queue
+class LeaseMixin(ItemRows):
     #: the permission that lets a user work (and so claim) this queue
     WORK: Action
     #: why an unclaimed item cannot be claimed, e.g. "{number} is {state}, not queued"
     NOT_CLAIMABLE: str
-    ctx: Context
-
-    @property
-    def _actor(self) -> str:
-        return self.ctx.actor.name
-
-    def _row(self, c: sqlite3.Connection, number: str) -> sqlite3.Row:  # provided by the service
-        raise NotImplementedError
-
-    def _locked_row(self, c: sqlite3.Connection, number: str, now: datetime) -> sqlite3.Row:
-        raise NotImplementedError
 
     def claim_next(self) -> Claimed | None:
         self.ctx.require(self.WORK)

@@ -23,7 +23,7 @@ from db.service.claiming import Claimed, LeaseMixin
 from db.service.context import Context
 
 if TYPE_CHECKING:
-    from core.models import Event, Order
+    from core.models import Order
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,7 @@ def validate_lines(conn: sqlite3.Connection, lines: list[LineInput]) -> list[dic
 
 class OrderService(LeaseMixin):
     QUEUE = ORDERS
+    VIEW = Action.ORDER_VIEW
     WORK = Action.ORDER_WORK
     NOT_CLAIMABLE = "{number} is {state}, not queued; it cannot be claimed"
 
@@ -96,29 +97,9 @@ class OrderService(LeaseMixin):
             raise NotFound(f"no order {number!r}", field="number")
         return row
 
-    def _locked_row(self, c: sqlite3.Connection, number: str, now: datetime) -> sqlite3.Row:
-        """The row inside a write transaction, with a lapsed lease on it already returned."""
-        row = self._row(c, number)
-        if row["claimed_by"] is not None and claims.reap(c, ORDERS, now, row["id"]):
-            row = self._row(c, number)
-        return row
-
     def _check_version(self, row: sqlite3.Row, expected: int | None) -> None:
         if expected is not None and row["version"] != expected:
             raise Conflict(f"{row['number']} changed since you opened it (version {expected} → {row['version']}); reload")
-
-    def _update(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, **cols: Any) -> None:
-        sets = "".join(f"{k} = :{k}, " for k in cols)  # may be empty: a tick only bumps the version
-        cur = c.execute(
-            f"UPDATE orders SET {sets}version = version + 1, updated_at = :_now WHERE id = :_id AND version = :_v",
-            {**cols, "_now": ts(now), "_id": row["id"], "_v": row["version"]},
-        )
-        if cur.rowcount != 1:
-            raise Conflict(f"{row['number']} changed under this command; try again")
-
-    def _event(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, action: str, **data: Any) -> None:
-        events.append(c, at=now, actor=self._actor, entity="order", entity_id=row["id"], ref=row["number"],
-                      action=action, data=data)
 
     def _checklist(self, order_type: str) -> list[str]:
         rt = self.ctx.rules.request_types.get(order_type)
@@ -150,12 +131,6 @@ class OrderService(LeaseMixin):
         with self.ctx.store.read():
             row = self._row(c, number)
             return load_order(c, row, self._checklist(row["type"]))
-
-    def history(self, number: str) -> list[Event]:
-        self.ctx.require(Action.ORDER_VIEW)
-        c = self.ctx.store.conn
-        row = self._row(c, number)
-        return events.for_entity(c, "order", row["id"])
 
     # ---- creation ----------------------------------------------------------------------
     def create(

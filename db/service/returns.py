@@ -15,8 +15,7 @@ from typing import Any
 
 from core import returns as policy
 from core.enums import Channel, Disposition, Grade, Priority, Resolution, ReturnReason, ReturnState, Tier
-from core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
-from core.models import Event
+from core.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from core.money import from_cents_int, to_cents_int
 from core.permissions import Action
 from db import claims, events
@@ -63,6 +62,7 @@ def _int(value: Any, what: str, field: str) -> int:
 
 class ReturnService(LeaseMixin):
     QUEUE = RETURNS
+    VIEW = Action.RETURN_VIEW
     WORK = Action.RETURN_WORK
     NOT_CLAIMABLE = "{number} is {state}; it is not in the returns queue"
 
@@ -75,25 +75,6 @@ class ReturnService(LeaseMixin):
         if row is None:
             raise NotFound(f"no return {number!r}", field="number")
         return row
-
-    def _locked_row(self, c: sqlite3.Connection, number: str, now: datetime) -> sqlite3.Row:
-        row = self._row(c, number)
-        if row["claimed_by"] is not None and claims.reap(c, RETURNS, now, row["id"]):
-            row = self._row(c, number)
-        return row
-
-    def _update(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, **cols: Any) -> None:
-        sets = "".join(f"{k} = :{k}, " for k in cols)
-        cur = c.execute(
-            f"UPDATE returns SET {sets}version = version + 1, updated_at = :_now WHERE id = :_id AND version = :_v",
-            {**cols, "_now": ts(now), "_id": row["id"], "_v": row["version"]},
-        )
-        if cur.rowcount != 1:
-            raise Conflict(f"{row['number']} changed under this command; try again")
-
-    def _event(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, action: str, **data: Any) -> None:
-        events.append(c, at=now, actor=self._actor, entity="return", entity_id=row["id"], ref=row["number"],
-                      action=action, data=data)
 
     def _lines(self, c: sqlite3.Connection, return_id: int) -> list[sqlite3.Row]:
         return c.execute(
@@ -210,11 +191,6 @@ class ReturnService(LeaseMixin):
                     for i, ln in enumerate(lines, start=1)
                 ],
             }
-
-    def history(self, number: str) -> list[Event]:
-        self.ctx.require(Action.RETURN_VIEW)
-        c = self.ctx.store.conn
-        return events.for_entity(c, "return", self._row(c, number)["id"])
 
     def list(self, *, states: tuple[str, ...] = (), mine: bool = False, search: str | None = None,
              offset: int = 0, limit: int = 200) -> list[dict[str, Any]]:
