@@ -14,7 +14,7 @@ from core.errors import Conflict, DomainError, NotFound, ValidationError
 from core.lines import parse_discount, parse_qty
 from core.money import line_amount, to_cents_int, to_decimal, to_price_int, from_price_int, from_cents_int
 from core.permissions import Action
-from core.triage import due_at as due_at_for, paused_for
+from core.triage import Classification, due_at as due_at_for, paused_for
 from db import claims, events, orders_read
 from db.claims import ORDERS
 from db.convert import dt, ts
@@ -34,6 +34,19 @@ class LineInput:
     qty: Any
     discount_pct: Any = "0"
     unit_price: Any = None  # None: the product's price
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """What makes a new order an exchange's replacement (SPEC §2 "Returns"): it links back to the
+    return, takes the class the returns policy sets, and is prepared by a rep whatever its channel."""
+
+    return_id: int
+    return_number: str
+    priority: Priority
+
+    def classification(self) -> Classification:
+        return Classification(self.priority, f"exchange for {self.return_number} → {self.priority.value}")
 
 
 @dataclass(frozen=True)
@@ -160,8 +173,9 @@ class OrderService(LeaseMixin):
 
     def _create_in(self, c: sqlite3.Connection, *, now: datetime, customer: str, channel: Channel, type: str,
                    lines: list[LineInput], charges: list[ChargeInput], received_at: datetime,
-                   source_ref: str | None, note: str | None) -> str:
-        """The body of order creation, inside the caller's transaction (import reuses it)."""
+                   source_ref: str | None, note: str | None, replacement: Replacement | None = None) -> str:
+        """The body of order creation, inside the caller's transaction (import and a return's exchange
+        reuse it): one INSERT with the final class and channel, so the row and its `created` event agree."""
         rules = self.ctx.rules
         cust = c.execute("SELECT * FROM customers WHERE code = ?", ((customer or "").strip(),)).fetchone()
         if cust is None:
@@ -188,6 +202,8 @@ class OrderService(LeaseMixin):
             credit_limit_cents=cust["credit_limit_cents"], needs=needs,
             available={p["sku"]: p["stock"] for p in priced}, inactive_skus=[p["sku"] for p in priced if not p["active"]],
             max_line_qty=max(p["qty"] for p in priced),
+            fixed_class=replacement.classification() if replacement else None,
+            needs_rep=f"replacement for return {replacement.return_number}" if replacement else None,
         )
         state, straight, queue_reason, hold = decision.state, decision.straight, decision.queue_reason, decision.hold
         cls, due = decision.cls, decision.due
@@ -198,13 +214,13 @@ class OrderService(LeaseMixin):
             """INSERT INTO orders (id, number, customer_id, channel, type, state, priority, priority_level,
                  priority_source, tier_rank, received_at, due_at, hold_reason, hold_note, hold_started_at,
                  total_cents, released_at, released_by, straight_through, queue_reason, source_ref,
-                 created_by, created_at, updated_at)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                 exchange_for_return_id, created_by, created_at, updated_at)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
             (oid, number, cust["id"], channel.value, type, state.value, cls.priority.value, cls.priority.level,
              cls.source, tier.rank, ts(received_at), ts(due), hold.reason.value if hold else None,
              hold.note if hold else None, ts(now) if hold else None, total_cents,
              ts(now) if straight else None, "system" if straight else None, int(straight), queue_reason,
-             source_ref, self._actor, ts(now), ts(now)),
+             source_ref, replacement.return_id if replacement else None, self._actor, ts(now), ts(now)),
         )
         c.executemany(
             """INSERT INTO order_lines (order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
@@ -223,6 +239,8 @@ class OrderService(LeaseMixin):
         }
         if note:
             data["note"] = note
+        if replacement:
+            data["exchange_for"] = replacement.return_number
         if hold:
             data["hold"] = {"reason": hold.reason.value, "note": hold.note}
         if queue_reason:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from core import returns as policy
-from core.enums import Channel, Disposition, Grade, Priority, Resolution, ReturnReason, ReturnState, Tier
+from core.enums import Channel, Disposition, Grade, Resolution, ReturnReason, ReturnState, Tier
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from core.money import from_cents_int, to_cents_int
 from core.permissions import Action
@@ -539,7 +539,10 @@ class ReturnService(LeaseMixin):
         return self.detail(number)
 
     def _exchange_order(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime) -> tuple[int, str] | None:
-        from db.service.orders import OrderService
+        """The replacement order for the units received, created in one step: on the original
+        order's channel (where the business came from; SPEC §2 has no channel for replacements, and
+        phone would skew electronic share), in the returns policy's class (P2), worked by a rep."""
+        from db.service.orders import OrderService, Replacement
 
         lines = [ln for ln in self._lines(c, row["id"]) if ln["qty_received"]]
         if not lines:
@@ -548,21 +551,12 @@ class ReturnService(LeaseMixin):
         cust = c.execute("SELECT code FROM customers WHERE id = ?", (row["customer_id"],)).fetchone()
         rules = self.ctx.rules
         otype = "change" if "change" in rules.request_types else next(iter(rules.request_types))
-        channel = Channel(first["channel"])
-        if channel in rules.straight_through.channels:
-            channel = Channel.PHONE  # a replacement is worked by a rep, never straight through
         number = OrderService(self.ctx)._create_in(
-            c, now=now, customer=cust["code"], channel=channel, type=otype,
+            c, now=now, customer=cust["code"], channel=Channel(first["channel"]), type=otype,
             lines=[LineInput(sku=ln["sku"], qty=ln["qty_received"], unit_price="0") for ln in lines],
-            charges=[], received_at=now, source_ref=None, note=f"exchange for {row['number']}")
-        prio: Priority = rules.returns.exchange_priority
+            charges=[], received_at=now, source_ref=None, note=f"exchange for {row['number']}",
+            replacement=Replacement(row["id"], row["number"], rules.returns.exchange_priority))
         o = c.execute("SELECT id FROM orders WHERE number = ?", (number,)).fetchone()
-        c.execute("""UPDATE orders SET priority = ?, priority_level = ?, priority_source = ?, due_at = ?,
-                       exchange_for_return_id = ?, version = version + 1 WHERE id = ?""",
-                  (prio.value, prio.level, f"exchange for {row['number']} → {prio.value}",
-                   ts(now + rules.sla(prio)), row["id"], o["id"]))
-        events.append(c, at=now, actor=self._actor, entity="order", entity_id=o["id"], ref=number, action="exchange_for",
-                      data={"return": row["number"], "priority": prio.value, "due_at": ts(now + rules.sla(prio))})
         return o["id"], number
 
     def close(self, number: str) -> dict[str, Any]:
