@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from core.errors import ClaimLost
 from db import events
-from db.convert import ts
+from db.convert import dt, ts
 from db.migrations import QUEUE_ORDER, RETURN_QUEUE_ORDER
 
 
@@ -48,6 +48,10 @@ RETURNS = Queue(
     drop_set="",
     drop_state=None,
 )
+
+
+#: every claimable queue, for the work that spans them (reaping lapsed leases, the next expiry)
+QUEUES = (ORDERS, RETURNS)
 
 
 def new_token() -> str:
@@ -120,6 +124,29 @@ def reap(conn: sqlite3.Connection, q: Queue, now: datetime, item_id: int | None 
     for row in rows:
         drop(conn, q, row, actor="system", now=now, action="lease_expired")
     return len(rows)
+
+
+def any_lapsed(conn: sqlite3.Connection, now: datetime) -> bool:
+    """Is any lease in any queue past its expiry? A read off the partial lease indexes: microseconds,
+    so every read that shows holders can ask it first."""
+    return any(
+        conn.execute(f"SELECT 1 FROM {q.table} WHERE claimed_by IS NOT NULL AND lease_expires_at < ? LIMIT 1",
+                     (ts(now),)).fetchone()
+        for q in QUEUES
+    )
+
+
+def reap_all(conn: sqlite3.Connection, now: datetime) -> int:
+    """Return every lapsed lease, in every queue, to its queue. Call inside write_tx."""
+    return sum(reap(conn, q, now) for q in QUEUES)
+
+
+def next_expiry(conn: sqlite3.Connection) -> datetime | None:
+    """When the next live lease ends (any queue, any holder): a session schedules its reap for then."""
+    ends = [conn.execute(f"SELECT MIN(lease_expires_at) FROM {q.table} WHERE claimed_by IS NOT NULL").fetchone()[0]
+            for q in QUEUES]
+    known = [e for e in ends if e is not None]
+    return dt(min(known)) if known else None
 
 
 def renew(conn: sqlite3.Connection, q: Queue, *, item_id: int, user: str, token: str,

@@ -5,6 +5,7 @@ provides `_row` (db.service.items); claim_next/claim keep their own permission a
 """
 from __future__ import annotations
 
+import logging
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +15,53 @@ from core.errors import ClaimLost, DomainError
 from core.permissions import Action
 from db import claims
 from db.convert import dt
+from db.connection import StoreError
+from db.service.context import Context
 from db.service.items import ItemRows
+
+log = logging.getLogger("orderq.claims")
+
+
+def settle_leases(ctx: Context) -> int:
+    """Return lapsed leases to their queues now (events by 'system'); called first by every read
+    that shows who holds what, and by each live session when the next lease ends.
+
+    Issue 12 §4: a lease that ended at 07:21 still read "working ● alice" in the queue and in
+    `order list` at 07:23, while `kpi` already said she held nothing. Why a reaper rather than a
+    "lease still live" predicate in every read: the stored state is what every view already reads
+    (state filters, the queue's per-state index windows, counts by state, `check`), and a
+    predicate would have to turn "in_progress with a lapsed lease" into "queued" in each of them.
+    Reaping keeps one truth, and the `lease_expired` event tells every other session at once.
+
+    The write happens only when the index read finds a lapsed lease, in one short transaction.
+    It is the system's work, not the reader's, so it is not gated on the reader being active;
+    inside a caller's transaction, or when the store refuses (busy, read-only), the read goes on
+    with what is stored and the next read or session tick reaps."""
+    conn = ctx.store.conn
+    if conn.in_transaction:
+        return 0
+    now = ctx.now()
+    try:
+        if not claims.any_lapsed(conn, now):
+            return 0
+        with ctx.store.write() as c:
+            return claims.reap_all(c, now)
+    except (StoreError, sqlite3.Error) as e:
+        log.warning("could not return lapsed leases: %s", e)
+        return 0
+
+
+class LeaseService:
+    """What a live session needs to keep every view true to the leases: reap, and when to next."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def settle(self) -> int:
+        return settle_leases(self.ctx)
+
+    def next_expiry(self) -> datetime | None:
+        return claims.next_expiry(self.ctx.store.conn)
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,9 @@ class ItemRows:
                       ref=row["number"], action=action, data=data)
 
     def history(self, number: str) -> list[Event]:
+        from db.service.claiming import settle_leases  # claiming builds on this module
+
         self.ctx.require(self.VIEW)
+        settle_leases(self.ctx)
         c = self.ctx.store.conn
         return events.for_entity(c, self.QUEUE.entity, self._row(c, number)["id"])

@@ -19,7 +19,7 @@ from db import claims, events, orders_read
 from db.claims import ORDERS
 from db.convert import dt, ts
 from db.orders_read import Key, QueueFilter
-from db.service.claiming import Claimed, LeaseMixin
+from db.service.claiming import Claimed, LeaseMixin, settle_leases
 from db.service.context import Context
 
 if TYPE_CHECKING:
@@ -140,6 +140,7 @@ class OrderService(LeaseMixin):
         from db.order_records import load_order  # core.models: not needed to paint the queue
 
         self.ctx.require(Action.ORDER_VIEW)
+        settle_leases(self.ctx)
         c = self.ctx.store.conn
         with self.ctx.store.read():
             row = self._row(c, number)
@@ -472,6 +473,7 @@ class OrderService(LeaseMixin):
         """One window of the queue: at `offset` (read from the end when past half of `total`), or
         the `limit` rows right after / before a row's key (orders_read.key_of), as scrolling asks."""
         self.ctx.require(Action.ORDER_VIEW)
+        settle_leases(self.ctx)
         conn = self.ctx.store.conn
         if after is not None:
             return orders_read.window_after(conn, f, after, limit)

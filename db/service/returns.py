@@ -23,7 +23,7 @@ from db.claims import RETURNS
 from db.convert import dt, iso, ts
 from db.migrations import RETURN_QUEUE_ORDER
 from db.service.context import Context
-from db.service.claiming import LeaseMixin
+from db.service.claiming import LeaseMixin, settle_leases
 from db.service.orders import LineInput
 
 OPEN_STATES = ("requested", "pending_approval", "authorized", "received", "inspected")
@@ -160,6 +160,7 @@ class ReturnService(LeaseMixin):
     def detail(self, number: str) -> dict[str, Any]:
         """Everything about one return, JSON-ready (`return show --json`)."""
         self.ctx.require(Action.RETURN_VIEW)
+        settle_leases(self.ctx)
         c = self.ctx.store.conn
         with self.ctx.store.read():
             row = self._row(c, number)
@@ -196,6 +197,7 @@ class ReturnService(LeaseMixin):
              offset: int = 0, limit: int = 200) -> list[dict[str, Any]]:
         """Returns in queue order (earliest deadline first, then class, tier, value)."""
         self.ctx.require(Action.RETURN_VIEW)
+        settle_leases(self.ctx)
         clauses, args = [], []
         if states:
             clauses.append(f"r.state IN ({','.join('?' * len(states))})")
