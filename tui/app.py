@@ -393,14 +393,18 @@ class OrderqApp(PlainNotify, App[int]):
         me = self.desk.actor.name
         for ev in batch:
             data = ev.data or {}
-            tok = data.get("token")
-            if data.get("claim") != "drop" or not tok:
+            kind = data.get("claim")
+            tok = data.get("was") if kind == "transfer" else data.get("token")
+            if kind not in ("drop", "transfer") or not tok:
                 continue
             held = self.claims.by_token(tok)
             if held is None:
                 continue
             self.claims.remove(held.number)
-            if ev.actor != me:
+            if kind == "transfer":
+                self.notify(f"{held.number}: your claim was taken over in another session", severity="warning",
+                            timeout=8)
+            elif ev.actor != me:
                 what = ev.action.replace("_", " ")
                 self.notify(f"{held.number}: your claim ended ({what} by {ev.actor})", severity="warning",
                             timeout=8)

@@ -118,6 +118,24 @@ class LeaseMixin(ItemRows):
             row = claims.claim(c, self.QUEUE, user=self._actor, now=now, lease=self.ctx.rules.lease, item_id=item_id)
         return None if row is None else Claimed.from_row(row, self.QUEUE.table)
 
+    def take_over(self, number: str) -> Claimed:
+        """Move your own live claim from another session to this one (SPEC §2 "Claims").
+
+        A TUI user cannot type the other session's token (issue 12 §4), so instead of asking for
+        it this hands the claim over: a new token and an event, after which the other session's
+        writes are refused by the fence, and its app is told (tui.app._note_lost_claims)."""
+        self.ctx.require(self.WORK, number)
+        now = self.ctx.now()
+        with self.ctx.write() as c:
+            row = self._locked_row(c, number, now)
+            if row["claimed_by"] is None:
+                raise ClaimLost(f"{row['number']} is no longer claimed (the lease lapsed or it was given back); "
+                                "claim it again")
+            if row["claimed_by"] != self._actor:
+                raise ClaimLost(f"{row['number']} is claimed by {row['claimed_by']}; only they can take it over")
+            got = claims.transfer(c, self.QUEUE, row, now=now, lease=self.ctx.rules.lease)
+        return Claimed.from_row(got, self.QUEUE.table)
+
     def renew(self, number: str, token: str) -> datetime:
         now = self.ctx.now()
         with self.ctx.write() as c:
