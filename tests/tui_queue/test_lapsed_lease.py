@@ -8,9 +8,11 @@ real change feed. Poll-with-deadline only; no sleeps.
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
+from textual.widgets import Digits
 
 from db.config import default_rules_text
 from db.service import Desk
@@ -53,5 +55,46 @@ async def test_queue_shows_a_lapsed_lease_as_queued_without_a_key_press(demo_db:
             assert "queued" in _row_of(app, number)
             assert await wait_until(pilot, lambda: any(f"system lease expired on {number}" in n.message
                                                        for n in app._notifications))
+    finally:
+        desk.store.close()
+
+
+def _holding(app: OrderqApp, rep: str) -> str:
+    """The wallboard's reps table row for `rep`, as shown (empty when the rep has no row)."""
+    from textual.widgets import DataTable
+
+    from tui.screens.wallboard import WallboardScreen
+
+    if not isinstance(app.screen, WallboardScreen):
+        return ""
+    table = app.screen.query_one("#reps", DataTable)
+    try:
+        return " ".join(str(c) for c in table.get_row(rep))
+    except Exception:  # noqa: BLE001 - no row for the rep
+        return ""
+
+
+async def test_wallboard_stops_showing_a_lapsed_claim_without_a_key_press(demo_db: Path, short_lease: Path) -> None:
+    desk = Desk.open(demo_db, "sam")  # a supervisor, on the real clock
+    app = OrderqApp(desk, screen="wallboard", feed=True, keymap={})
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            rc, out, err = await run_orderq("--db", str(demo_db), "claim", "--user", "bob", "--json")
+            assert rc == 0, err
+            number = json.loads(out)["number"]
+            assert await wait_until(pilot, lambda: number in _holding(app, "bob"))
+
+            def agrees() -> bool:
+                """bob holds nothing, the order is queued again, and the board's queued figure says so"""
+                c = sqlite3.connect(demo_db)
+                try:
+                    state = c.execute("SELECT state FROM orders WHERE number = ?", (number,)).fetchone()[0]
+                    queued = c.execute("SELECT COUNT(*) FROM orders WHERE state = 'queued'").fetchone()[0]
+                finally:
+                    c.close()
+                depth = app.screen.query_one("#d-depth", Digits).value
+                return number not in _holding(app, "bob") and state == "queued" and depth == str(queued)
+
+            assert await wait_until(pilot, agrees, timeout=LEASE_S + 12)
     finally:
         desk.store.close()
