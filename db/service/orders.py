@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -12,9 +12,11 @@ from core import orders as machine
 from core.enums import Channel, HoldReason, OrderState, Priority, Tier
 from core.errors import Conflict, DomainError, NotFound, ValidationError
 from core.lines import parse_discount, parse_qty
+from core.lookup import resolve
 from core.money import line_amount, to_cents_int, to_decimal, to_price_int, from_price_int, from_cents_int
 from core.permissions import Action
 from core.triage import Classification, due_at as due_at_for, paused_for
+from core.when import DUE_AHEAD, check_window
 from db import claims, events, orders_read
 from db.claims import ORDERS
 from db.convert import dt, ts
@@ -57,6 +59,17 @@ class ChargeInput:
     description: str = ""
 
 
+def customer_code(conn: sqlite3.Connection, text: str) -> str:
+    """The customer code `text` stands for, as the entry form reads it (`core.lookup.resolve`: the exact
+    code, a unique prefix, the number "3" for C00003, a unique part of the name); else `text` as typed,
+    which creation then refuses as unknown."""
+    typed = (text or "").strip()
+    if conn.execute("SELECT 1 FROM customers WHERE code = ?", (typed,)).fetchone():
+        return typed
+    choices = [(r[0], r[1]) for r in conn.execute("SELECT code, name FROM customers ORDER BY code")]
+    return resolve(typed, choices) or typed
+
+
 def validate_lines(conn: sqlite3.Connection, lines: list[LineInput]) -> list[dict[str, Any]]:
     """Turn typed lines into priced lines, or refuse naming the line and field at fault."""
     if not lines:
@@ -68,7 +81,7 @@ def validate_lines(conn: sqlite3.Connection, lines: list[LineInput]) -> list[dic
             raise ValidationError(f"line {i}: SKU is empty", field=f"lines.{i}.sku")
         prod = conn.execute("SELECT * FROM products WHERE sku = ?", (sku,)).fetchone()
         if prod is None:
-            raise ValidationError(f"line {i}: unknown SKU {sku!r} (F4 lists them)", field=f"lines.{i}.sku")
+            raise ValidationError(f"line {i}: unknown SKU {sku!r}", field=f"lines.{i}.sku")
         try:
             qty = parse_qty(ln.qty)
             disc = parse_discount(ln.discount_pct)
@@ -166,7 +179,10 @@ class OrderService(LeaseMixin):
             raise ValidationError(f"unknown channel {channel!r} ({', '.join(c.value for c in Channel)})", field="channel") from None
         self.ctx.rules.request_type(type)  # refuses unknown types, naming the field
         now = self.ctx.now()
+        if received_at is not None:
+            check_window(received_at, now, field="received_at")
         with self.ctx.write() as c:
+            customer = customer_code(c, customer)
             number = self._create_in(c, now=now, customer=customer, channel=ch, type=type, lines=lines,
                                      charges=list(charges), received_at=received_at or now,
                                      source_ref=source_ref, note=note)
@@ -180,7 +196,7 @@ class OrderService(LeaseMixin):
         rules = self.ctx.rules
         cust = c.execute("SELECT * FROM customers WHERE code = ?", ((customer or "").strip(),)).fetchone()
         if cust is None:
-            raise ValidationError(f"unknown customer {customer!r} (F4 lists them)", field="customer")
+            raise ValidationError(f"unknown customer {customer!r}", field="customer")
         if source_ref and c.execute("SELECT 1 FROM orders WHERE source_ref = ?", (source_ref,)).fetchone():
             raise ValidationError(f"an order from {source_ref!r} exists already", field="source_ref")
         priced = validate_lines(c, lines)
@@ -458,10 +474,9 @@ class OrderService(LeaseMixin):
                     raise ValidationError(f"unknown class {priority!r} (P1..P4)", field="priority") from None
                 cols.update(priority=p.value, priority_level=p.level)
                 if due_at is None:
-                    cols["due_at"] = ts(due_at_for(dt(row["received_at"]), p, self.ctx.rules,
-                                                   timedelta(seconds=row["paused_s"])))
+                    cols["due_at"] = ts(due_at_for(dt(row["received_at"]), p, self.ctx.rules, row["paused_s"]))
             if due_at is not None:
-                cols["due_at"] = ts(due_at)
+                cols["due_at"] = ts(check_window(due_at, now, field="due_at", ahead=DUE_AHEAD))
             cols["override_note"] = f"{self._actor}: {reason}"
             cols["priority_source"] = f"override by {self._actor}: {reason}"
             self._update(c, row, now, **cols)

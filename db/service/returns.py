@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from core import returns as policy
-from core.enums import Channel, Disposition, Grade, Resolution, ReturnReason, ReturnState, Tier
+from core.enums import Channel, Disposition, Grade, OrderState, Resolution, ReturnReason, ReturnState, Tier
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from core.money import from_cents_int, to_cents_int
 from core.permissions import Action
@@ -27,7 +27,7 @@ from db.service.claiming import LeaseMixin, settle_leases
 from db.service.orders import LineInput
 
 OPEN_STATES = ("requested", "pending_approval", "authorized", "received", "inspected")
-RETURNABLE_ORDER_STATES = ("shipped", "closed")
+RETURNABLE_ORDER_STATES = tuple(s.value for s in OrderState if s.returnable)
 
 
 @dataclass(frozen=True)
@@ -319,7 +319,7 @@ class ReturnService(LeaseMixin):
             if o is None:
                 o = c.execute("SELECT * FROM orders WHERE number = ?", (onum,)).fetchone()
                 if o is None:
-                    raise ValidationError(f"line {i}: no order {onum!r} (F4 lists shipped orders)", field=f"lines.{i}.order")
+                    raise ValidationError(f"line {i}: no order {onum!r}", field=f"lines.{i}.order")
                 if o["state"] not in RETURNABLE_ORDER_STATES:
                     raise ValidationError(f"{onum} is {o['state']}; only shipped orders can be returned", field="order")
                 order_rows[onum] = o
