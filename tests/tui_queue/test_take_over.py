@@ -12,18 +12,31 @@ from tui.widgets.note_dialog import Confirm
 SIZE = (120, 35)
 
 
+async def claimed_elsewhere(pilot, app, db: Path) -> tuple[str, str]:  # noqa: ANN001
+    """alice claims the next order in another `orderq` process; this session searches for it and
+    waits until its row shows her. Returns (number, the other session's token)."""
+    rc, out, err = await run_orderq("--db", str(db), "--now", NOW_ISO, "claim", "--user", "alice", "--json")
+    assert rc == 0, err
+    got = json.loads(out)
+    number = got["number"]
+    await pilot.press("slash", *number, "enter")
+    assert await wait_until(pilot, lambda: any(number in r and "alice" in r for r in visible_rows(app)))
+    return number, got["claim_token"]
+
+
+async def asked_to_take_over(pilot, app, key: str) -> Confirm:  # noqa: ANN001
+    await pilot.press(key)
+    assert await wait_until(pilot, lambda: isinstance(app.screen, Confirm))
+    return app.screen
+
+
 async def test_give_back_on_a_claim_from_another_session_offers_take_over(queue_db: Path, make_app) -> None:  # noqa: ANN001
     app = make_app(queue_db, feed=True)
     async with app.run_test(size=SIZE) as pilot:
-        rc, out, err = await run_orderq("--db", str(queue_db), "--now", NOW_ISO, "claim", "--user", "alice", "--json")
-        assert rc == 0, err
-        number, old = json.loads(out)["number"], json.loads(out)["claim_token"]
-        await pilot.press("slash", *number, "enter")
-        assert await wait_until(pilot, lambda: any(number in r and "alice" in r for r in visible_rows(app)))
+        number, old = await claimed_elsewhere(pilot, app, queue_db)
 
-        await pilot.press("u")
-        assert await wait_until(pilot, lambda: isinstance(app.screen, Confirm))
-        assert "claimed by you in another session" in app.screen.question
+        dialog = await asked_to_take_over(pilot, app, "u")
+        assert "claimed by you in another session" in dialog.question
         assert not any("claim token" in n.message for n in app._notifications)
         await pilot.press("enter")
         assert await wait_until(pilot, lambda: number in app.claims)
@@ -43,13 +56,8 @@ async def test_give_back_on_a_claim_from_another_session_offers_take_over(queue_
 async def test_declining_the_take_over_changes_nothing(queue_db: Path, make_app) -> None:  # noqa: ANN001
     app = make_app(queue_db, feed=True)
     async with app.run_test(size=SIZE) as pilot:
-        rc, out, err = await run_orderq("--db", str(queue_db), "--now", NOW_ISO, "claim", "--user", "alice", "--json")
-        assert rc == 0, err
-        number = json.loads(out)["number"]
-        await pilot.press("slash", *number, "enter")
-        assert await wait_until(pilot, lambda: any(number in r and "alice" in r for r in visible_rows(app)))
-        await pilot.press("u")
-        assert await wait_until(pilot, lambda: isinstance(app.screen, Confirm))
+        number, _old = await claimed_elsewhere(pilot, app, queue_db)
+        await asked_to_take_over(pilot, app, "u")
         await pilot.press("escape")
         assert await wait_until(pilot, lambda: not isinstance(app.screen, Confirm))
         assert number not in app.claims
@@ -76,16 +84,11 @@ async def test_claim_on_the_order_screen_offers_take_over_too(queue_db: Path, ma
 
     app = make_app(queue_db, feed=True)
     async with app.run_test(size=SIZE) as pilot:
-        rc, out, err = await run_orderq("--db", str(queue_db), "--now", NOW_ISO, "claim", "--user", "alice", "--json")
-        assert rc == 0, err
-        number = json.loads(out)["number"]
-        await pilot.press("slash", *number, "enter")
-        assert await wait_until(pilot, lambda: any(number in r and "alice" in r for r in visible_rows(app)))
+        number, _old = await claimed_elsewhere(pilot, app, queue_db)
         await pilot.press("enter")
         assert await wait_until(pilot, lambda: isinstance(app.screen, OrderScreen))
         assert not app.screen.mine
-        await pilot.press("c")
-        assert await wait_until(pilot, lambda: isinstance(app.screen, Confirm))
+        await asked_to_take_over(pilot, app, "c")
         await pilot.press("enter")
         assert await wait_until(pilot, lambda: isinstance(app.screen, OrderScreen) and app.screen.mine)
         assert number in app.claims
