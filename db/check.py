@@ -61,6 +61,11 @@ def claims_consistent(conn: sqlite3.Connection) -> list[str]:
                 problems.append(f"{ev['entity']} {ev['ref']}: event {ev['id']} ends claim {data.get('token')} "
                                 f"that was not live")
             live.pop(key, None)
+        elif kind == "transfer":
+            if live.get(key) != data.get("was"):
+                problems.append(f"{ev['entity']} {ev['ref']}: event {ev['id']} takes over claim {data.get('was')} "
+                                f"that was not live")
+            live[key] = data.get("token")
     for table, entity in (("orders", "order"), ("returns", "return")):
         for r in conn.execute(f"SELECT id, number, claim_token FROM {table} WHERE claimed_by IS NOT NULL"):
             if live.get((entity, r["id"])) != r["claim_token"]:

@@ -3,6 +3,7 @@
 Conventions inside `data`, relied on by `orderq check`:
 - "state": the entity's state after the event, on every event that changes it;
 - "claim": "acquire" or "drop", with "token", on every event that starts or ends a claim;
+  "transfer" (a take-over by the same holder) with the new "token" and the old one as "was";
 - "stock": {sku: delta} on every event that changes stock.
 
 Every event is written here, by `append` or `append_many`, so every event takes its place in the
