@@ -166,6 +166,10 @@ def _main(argv: list[str]) -> int:
         if args is None:
             build_parser().print_help()
             return 0
+        if getattr(args, "now", None):
+            from cli.common import clock_for
+
+            clock_for(args)  # refused before the command runs, whichever command it is
         if not getattr(args, "startup_ends_at_first_paint", False):
             end_startup()
         return int(args.func(args) or 0)

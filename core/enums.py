@@ -57,6 +57,11 @@ class OrderState(StrEnum):
         """Open work still owed to the customer by the order desk."""
         return self in (OrderState.QUEUED, OrderState.IN_PROGRESS, OrderState.ON_HOLD)
 
+    @property
+    def returnable(self) -> bool:
+        """A return takes back only goods that shipped (SPEC §2)."""
+        return self in (OrderState.SHIPPED, OrderState.CLOSED)
+
 
 class HoldReason(StrEnum):
     CREDIT = "credit"

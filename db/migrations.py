@@ -287,6 +287,32 @@ def m200_kpi_indexes(db: Database) -> None:
     )
 
 
+@migrations()
+def m300_history_flag(db: Database) -> None:
+    """`history = 1` marks an order or return imported from a record of completed sales (`import --history`,
+    Northwind's shipped orders, imported cancellations): it happened before this desk saw it, so the KPIs that
+    measure the desk's own work (cycle time, SLA met, touchless, hold and cancel rates, handling, return and
+    refund times) leave it out, while those it does define (shipped units, returns, channel) keep it.
+
+    The covering KPI indexes gain the column so those reads stay index-only. Rows imported before this
+    migration are marked by what they already carried: released by `import`, or a return with a source_ref.
+    """
+    db.executescript(
+        """
+        ALTER TABLE orders ADD COLUMN history INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE returns ADD COLUMN history INTEGER NOT NULL DEFAULT 0;
+        UPDATE orders SET history = 1 WHERE released_by = 'import';
+        UPDATE returns SET history = 1 WHERE source_ref IS NOT NULL;
+        DROP INDEX IF EXISTS ix_orders_released_kpi;
+        CREATE INDEX ix_orders_released_kpi
+            ON orders(released_at, received_at, due_at, straight_through, released_by, history)
+            WHERE released_at IS NOT NULL;
+        DROP INDEX IF EXISTS ix_orders_received_kpi;
+        CREATE INDEX ix_orders_received_kpi ON orders(received_at, channel, state, hold_reason, history);
+        """
+    )
+
+
 def migrate(conn: sqlite3.Connection) -> list[str]:
     """Apply pending migrations inside one BEGIN IMMEDIATE, so racing `init`s serialise.
 

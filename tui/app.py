@@ -30,7 +30,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
-from core.errors import ClaimLost, OrderqError
+from core.errors import ClaimLost, OrderqError, PermissionDenied
 from core.permissions import Action
 from db.service import Desk
 from tui.messages import RulesReady, StoreChanged
@@ -147,8 +147,9 @@ class OrderqApp(PlainNotify, App[int]):
         self._feed = None
         self._startup_notes: list[tuple[str, str]] = []
         self._background_started = False
-        #: why start-up stopped before the app could be used (a bad rules file); printed on exit
-        self.startup_error: str | None = None
+        #: why the app stopped on its own: a bad rules file at start-up, or the account disabled
+        #: mid-session; printed on exit, status 2
+        self.exit_error: str | None = None
 
         from themes import DEFAULT_THEME, WALLBOARD_THEME, load_themes
 
@@ -204,13 +205,13 @@ class OrderqApp(PlainNotify, App[int]):
 
     def _finish_start_up(self) -> None:
         """Validate the rules file (pydantic loads here: SPEC §3, "at start-up"); a bad file stops
-        the app with the error naming the key (`startup_error`, exit 2). A key pressed before this
+        the app with the error naming the key (`exit_error`, exit 2). A key pressed before this
         would validate them itself (Store.rules). Then the lease renewal, the watcher (watchfiles
         pulls in anyio) and the session row."""
         try:
             lease = self.desk.ctx.rules.lease
         except OrderqError as e:
-            self.startup_error = e.message
+            self.exit_error = e.message
             self.exit(2, return_code=2)
             return
         self.set_interval(max(1.0, lease.total_seconds() / 2), self.renew_claims)
@@ -373,6 +374,10 @@ class OrderqApp(PlainNotify, App[int]):
                 self._dispatch(batch)
 
     def _dispatch(self, batch: list[Event]) -> None:
+        me = self.desk.actor.name
+        if any(ev.action == "user_disabled" and ev.entity == "user" and ev.ref == me for ev in batch):
+            self.account_disabled()
+            return
         self._note_lost_claims(batch)
         for screen in list(self.screen_stack):
             screen.post_message(StoreChanged(batch))
@@ -413,8 +418,16 @@ class OrderqApp(PlainNotify, App[int]):
             return
         try:
             self.desk.sessions.beat(self.session_id, self.screen_name())
+        except PermissionDenied:  # the account was disabled and the feed did not say so (yet)
+            self.account_disabled()
         except OrderqError as e:
             log.warning("heartbeat failed: %s", e)
+
+    def account_disabled(self) -> None:
+        """An admin disabled this user (SPEC §6 "Users"): the session ends within seconds, saying
+        why. `users disable` gave the claims back already; whatever is left goes back on the way out."""
+        self.exit_error = "your account was disabled; your claims went back to the queue"
+        self.hang_up("account disabled")
 
     def screen_name(self) -> str:
         scr = self.screen

@@ -78,14 +78,14 @@ class LeaseMixin:
     def _claim(self, item_id: int | None) -> Claimed | None:
         """Reap lapsed leases, then take the next (or the named) item, in one write transaction."""
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             claims.reap(c, self.QUEUE, now)
             row = claims.claim(c, self.QUEUE, user=self._actor, now=now, lease=self.ctx.rules.lease, item_id=item_id)
         return None if row is None else Claimed.from_row(row, self.QUEUE.table)
 
     def renew(self, number: str, token: str) -> datetime:
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._row(c, number)
             return claims.renew(c, self.QUEUE, item_id=row["id"], user=self._actor, token=token, now=now,
                                 lease=self.ctx.rules.lease)
@@ -93,13 +93,15 @@ class LeaseMixin:
     def unclaim(self, number: str, token: str | None) -> None:
         """Give a claim back unfinished: the item returns to its queue."""
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
             claims.drop(c, self.QUEUE, row, actor=self._actor, now=now, action="unclaim")
 
     def give_back(self, tokens: list[str]) -> int:
-        """Session end: return every claim this session still holds (by token)."""
+        """Session end: return every claim this session still holds (by token). Not gated on the
+        user being active (`Context.write`): giving work back is what a disabled user's session must
+        still be able to do on its way out."""
         if not tokens:
             return 0
         now = self.ctx.now()

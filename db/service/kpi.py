@@ -93,7 +93,7 @@ class KpiService:
                 " WHERE state = 'on_hold' AND due_at < ?", (near,)
             ).fetchall(),
             released=q(
-                "SELECT received_at, released_at, due_at, straight_through, released_by FROM orders"
+                "SELECT received_at, released_at, due_at, straight_through, released_by, history FROM orders"
                 " WHERE released_at >= ? AND released_at < ?", (lo, hi)
             ).fetchall(),
             # ever held: still carrying a hold reason (on hold, or cancelled while held), or a hold /
@@ -102,9 +102,10 @@ class KpiService:
             received=q(
                 f"""WITH held(id) AS (SELECT entity_id FROM events
                                      WHERE action IN ('hold', 'unhold') AND at >= :lo AND entity = 'order')
-                    SELECT channel, state, (hold_reason IS NOT NULL OR id IN held) AS ever_held, COUNT(*) AS n
+                    SELECT channel, state, (hold_reason IS NOT NULL OR id IN held) AS ever_held, history,
+                           COUNT(*) AS n
                     FROM orders WHERE received_at >= :lo AND received_at < :hi
-                    GROUP BY channel, state, ever_held""", {"lo": lo, "hi": hi}
+                    GROUP BY channel, state, ever_held, history""", {"lo": lo, "hi": hi}
             ).fetchall(),
             return_counts=q("SELECT state, COUNT(*) AS n FROM returns GROUP BY state").fetchall(),
             units_received=int(q(
@@ -116,7 +117,8 @@ class KpiService:
                 " WHERE o.shipped_at >= ? AND o.shipped_at < ?", (lo, hi)
             ).fetchone()[0]),
             returns_resolved=q(
-                "SELECT requested_at, received_at, resolved_at FROM returns WHERE resolved_at >= ? AND resolved_at < ?",
+                "SELECT requested_at, received_at, resolved_at, history FROM returns"
+                " WHERE resolved_at >= ? AND resolved_at < ?",
                 (lo, hi),
             ).fetchall(),
             reason_lines=q(
@@ -178,14 +180,15 @@ class KpiService:
         now = self.ctx.now()
         with self.ctx.store.read() as c:
             rel = c.execute(
-                "SELECT released_at, released_by FROM orders WHERE released_at >= ? AND released_at < ?", (w.lo, w.hi)
+                "SELECT released_at, released_by, history FROM orders WHERE released_at >= ? AND released_at < ?",
+                (w.lo, w.hi)
             ).fetchall()
             pairs = self._handling_pairs(c, w)
             claims = self._claims(c, now)
         return {
             "by_rep": kpi.per_rep(rel, pairs, claims),
             "by_hour": kpi.per_hour(rel, pairs, w, local or local_zone()),
-            "straight_through": kpi.released_by_rep(rel).get("system", 0),
+            "straight_through": kpi.released_by_rep(kpi.live(rel)).get("system", 0),
         }
 
     def wallboard(self, *, items: int = 5, hours: int = 12) -> Wallboard:
@@ -241,7 +244,8 @@ class KpiService:
 
     # ---- the simulator's history ---------------------------------------------------------
     def history(self) -> tuple[list[dict[str, Any]], dict[str, list[float]]]:
-        """Arrivals that needed a rep (not straight-through), and handling times (claim→release, s) per class.
+        """Arrivals that needed a rep (not straight-through, not imported history), and handling times
+        (claim→release, s) per class.
 
         Arrivals: {received_at, priority, value} in received order; handling times from every release
         event whose claim carried the same token.
@@ -251,7 +255,7 @@ class KpiService:
             arrivals = [
                 {"received_at": r[0], "priority": r[1], "value": r[2] / 100.0}
                 for r in c.execute(
-                    "SELECT received_at, priority, total_cents FROM orders WHERE straight_through = 0"
+                    "SELECT received_at, priority, total_cents FROM orders WHERE straight_through = 0 AND history = 0"
                     " ORDER BY received_at, id")
             ]
             service: dict[str, list[float]] = {}

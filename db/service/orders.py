@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -12,10 +12,12 @@ from core import orders as machine
 from core.enums import Channel, HoldReason, OrderState, Priority, Tier
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from core.lines import parse_discount, parse_qty
+from core.lookup import resolve
 from core.money import line_amount, to_cents_int, to_decimal, to_price_int, from_price_int, from_cents_int
 from core.labels import state_label
 from core.permissions import Action, allowed
 from core.triage import due_at as due_at_for, paused_for
+from core.when import DUE_AHEAD, check_window
 from db import claims, events, orders_read
 from db.claims import ORDERS
 from db.convert import dt, ts
@@ -45,6 +47,17 @@ class ChargeInput:
     description: str = ""
 
 
+def customer_code(conn: sqlite3.Connection, text: str) -> str:
+    """The customer code `text` stands for, as the entry form reads it (`core.lookup.resolve`: the exact
+    code, a unique prefix, the number "3" for C00003, a unique part of the name); else `text` as typed,
+    which creation then refuses as unknown."""
+    typed = (text or "").strip()
+    if conn.execute("SELECT 1 FROM customers WHERE code = ?", (typed,)).fetchone():
+        return typed
+    choices = [(r[0], r[1]) for r in conn.execute("SELECT code, name FROM customers ORDER BY code")]
+    return resolve(typed, choices) or typed
+
+
 def validate_lines(conn: sqlite3.Connection, lines: list[LineInput]) -> list[dict[str, Any]]:
     """Turn typed lines into priced lines, or refuse naming the line and field at fault."""
     if not lines:
@@ -56,7 +69,7 @@ def validate_lines(conn: sqlite3.Connection, lines: list[LineInput]) -> list[dic
             raise ValidationError(f"line {i}: SKU is empty", field=f"lines.{i}.sku")
         prod = conn.execute("SELECT * FROM products WHERE sku = ?", (sku,)).fetchone()
         if prod is None:
-            raise ValidationError(f"line {i}: unknown SKU {sku!r} (F4 lists them)", field=f"lines.{i}.sku")
+            raise ValidationError(f"line {i}: unknown SKU {sku!r}", field=f"lines.{i}.sku")
         try:
             qty = parse_qty(ln.qty)
             disc = parse_discount(ln.discount_pct)
@@ -178,7 +191,10 @@ class OrderService(LeaseMixin):
             raise ValidationError(f"unknown channel {channel!r} ({', '.join(c.value for c in Channel)})", field="channel") from None
         self.ctx.rules.request_type(type)  # refuses unknown types, naming the field
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        if received_at is not None:
+            check_window(received_at, now, field="received_at")
+        with self.ctx.write() as c:
+            customer = customer_code(c, customer)
             number = self._create_in(c, now=now, customer=customer, channel=ch, type=type, lines=lines,
                                      charges=list(charges), received_at=received_at or now,
                                      source_ref=source_ref, note=note)
@@ -191,7 +207,7 @@ class OrderService(LeaseMixin):
         rules = self.ctx.rules
         cust = c.execute("SELECT * FROM customers WHERE code = ?", ((customer or "").strip(),)).fetchone()
         if cust is None:
-            raise ValidationError(f"unknown customer {customer!r} (F4 lists them)", field="customer")
+            raise ValidationError(f"unknown customer {customer!r}", field="customer")
         if source_ref and c.execute("SELECT 1 FROM orders WHERE source_ref = ?", (source_ref,)).fetchone():
             raise ValidationError(f"an order from {source_ref!r} exists already", field="source_ref")
         priced = validate_lines(c, lines)
@@ -267,7 +283,7 @@ class OrderService(LeaseMixin):
         """Replace the lines of an order being worked; the total follows."""
         self.ctx.require(Action.ORDER_WORK, number)
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             self._check_version(row, expected_version)
             claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
@@ -299,25 +315,29 @@ class OrderService(LeaseMixin):
         if not (reason and reason.strip()):
             raise ValidationError("a force-release needs a reason", field="reason")
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             if row["claimed_by"] is None:
                 raise DomainError(f"{number} is not claimed")
             claims.drop(c, ORDERS, row, actor=self._actor, now=now, action="force_release", extra={"reason": reason})
 
-    def reassign(self, number: str, to_user: str, reason: str | None = None) -> Claimed:
-        """Hand an order to another rep: the old claim ends, the new holder gets a fresh token."""
+    def reassign(self, number: str, to_user: str, reason: str | None = None, *,
+                 expected_version: int | None = None) -> Claimed:
+        """Hand an order to another rep: the old claim ends, the new holder gets a fresh token.
+        `expected_version` is the order's version as the supervisor saw it: when another
+        supervisor reassigned (or anyone changed) it meanwhile, this one is told it changed."""
         self.ctx.require(Action.REASSIGN, number)
         from db.service.identity import active_user
 
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             try:
                 target = active_user(c, (to_user or "").strip())
             except PermissionDenied:
                 raise ValidationError(f"{to_user!r} is not an active user", field="to") from None
             if target.role is None or not allowed(target.role, Action.ORDER_WORK):
                 raise ValidationError(f"{target.name} does not work orders; pick a rep", field="to")
+            self._check_version(self._row(c, number), expected_version)
             row = self._locked_row(c, number, now)
             if row["claimed_by"] is not None:
                 claims.drop(c, ORDERS, row, actor=self._actor, now=now, action="force_release",
@@ -332,7 +352,7 @@ class OrderService(LeaseMixin):
     def tick(self, number: str, step: str, *, token: str | None) -> None:
         self.ctx.require(Action.ORDER_WORK, number)
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
             checklist = self._checklist(row["type"])
@@ -350,7 +370,7 @@ class OrderService(LeaseMixin):
         """Take back a tick given by mistake (an event, like the tick itself)."""
         self.ctx.require(Action.ORDER_WORK, number)
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
             done = c.execute("SELECT ticked_by FROM order_ticks WHERE order_id = ? AND step = ?", (row["id"], step)).fetchone()
@@ -367,7 +387,7 @@ class OrderService(LeaseMixin):
         except ValueError:
             raise ValidationError(f"unknown hold reason {reason!r} ({', '.join(h.value for h in HoldReason)})", field="reason") from None
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             claims.fence(row, user=self._actor, token=token, now=now, need_claim=False)
             new = machine.transition(OrderState(row["state"]), "hold")
@@ -384,7 +404,7 @@ class OrderService(LeaseMixin):
         if self._row(self.ctx.store.conn, number)["hold_reason"] == HoldReason.CREDIT.value:
             self.ctx.require(Action.LIFT_CREDIT_HOLD, number)  # logged refusal, outside the write
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             new = machine.transition(OrderState(row["state"]), "unhold")
             reason = HoldReason(row["hold_reason"])
@@ -398,7 +418,7 @@ class OrderService(LeaseMixin):
     def release(self, number: str, *, token: str | None) -> None:
         self.ctx.require(Action.ORDER_WORK, number)
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
             new = machine.transition(OrderState(row["state"]), "release")
@@ -420,7 +440,7 @@ class OrderService(LeaseMixin):
     def _simple(self, number: str, action: str, perm: Action, **stamp: bool) -> None:
         self.ctx.require(perm, number)
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             new = machine.transition(OrderState(row["state"]), action)
             self._update(c, row, now, state=new.value, **{k: ts(now) for k in stamp})
@@ -431,7 +451,7 @@ class OrderService(LeaseMixin):
         if not (reason and reason.strip()):
             raise ValidationError("cancelling needs a reason", field="reason")
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             claims.fence(row, user=self._actor, token=token, now=now, need_claim=False)
             state = OrderState(row["state"])
@@ -453,7 +473,7 @@ class OrderService(LeaseMixin):
         if priority is None and due_at is None:
             raise ValidationError("say what to override: a class (P1..P4) or a due time", field="priority")
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             if not OrderState(row["state"]).open:
                 raise DomainError(f"a {row['state']} order is no longer in the queue; nothing to override")
@@ -466,10 +486,9 @@ class OrderService(LeaseMixin):
                     raise ValidationError(f"unknown class {priority!r} (P1..P4)", field="priority") from None
                 cols.update(priority=p.value, priority_level=p.level)
                 if due_at is None:
-                    cols["due_at"] = ts(due_at_for(dt(row["received_at"]), p, self.ctx.rules,
-                                                   timedelta(seconds=row["paused_s"])))
+                    cols["due_at"] = ts(due_at_for(dt(row["received_at"]), p, self.ctx.rules, row["paused_s"]))
             if due_at is not None:
-                cols["due_at"] = ts(due_at)
+                cols["due_at"] = ts(check_window(due_at, now, field="due_at", ahead=DUE_AHEAD))
             cols["override_note"] = f"{self._actor}: {reason}"
             cols["priority_source"] = f"override by {self._actor}: {reason}"
             self._update(c, row, now, **cols)

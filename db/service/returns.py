@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from core import returns as policy
-from core.enums import Channel, Disposition, Grade, Priority, Resolution, ReturnReason, ReturnState, Tier
+from core.enums import Channel, Disposition, Grade, OrderState, Priority, Resolution, ReturnReason, ReturnState, Tier
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from core.models import Event
 from core.money import from_cents_int, to_cents_int
@@ -28,7 +28,7 @@ from db.service.claiming import LeaseMixin
 from db.service.orders import LineInput
 
 OPEN_STATES = ("requested", "pending_approval", "authorized", "received", "inspected")
-RETURNABLE_ORDER_STATES = ("shipped", "closed")
+RETURNABLE_ORDER_STATES = tuple(s.value for s in OrderState if s.returnable)
 
 
 @dataclass(frozen=True)
@@ -318,7 +318,7 @@ class ReturnService(LeaseMixin):
         orders = [o.strip().upper() for o in (orders or []) if o and o.strip()]
         note = (note or "").strip() or None
         now = requested_at or self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             number = self._new_in(c, now=now, lines=lines, resolution=res, orders=orders, note=note)
         return self.detail(number)
 
@@ -341,7 +341,7 @@ class ReturnService(LeaseMixin):
             if o is None:
                 o = c.execute("SELECT * FROM orders WHERE number = ?", (onum,)).fetchone()
                 if o is None:
-                    raise ValidationError(f"line {i}: no order {onum!r} (F4 lists shipped orders)", field=f"lines.{i}.order")
+                    raise ValidationError(f"line {i}: no order {onum!r}", field=f"lines.{i}.order")
                 if o["state"] not in RETURNABLE_ORDER_STATES:
                     raise ValidationError(f"{onum} is {o['state']}; only shipped orders can be returned", field="order")
                 order_rows[onum] = o
@@ -412,7 +412,7 @@ class ReturnService(LeaseMixin):
     def authorize(self, number: str, *, token: str | None = None) -> dict[str, Any]:
         self.ctx.require(Action.RETURN_WORK, number)
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             self._fence(row, token, now)
             new = policy.transition(ReturnState(row["state"]), "authorize")
@@ -428,7 +428,7 @@ class ReturnService(LeaseMixin):
         except PermissionDenied as e:
             self._log_refusal(number, "return.approve", e.message)
             raise
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             new = policy.transition(ReturnState(row["state"]), "approve")
             policy.guard_approver(row["requested_by"], self._actor)
@@ -444,7 +444,7 @@ class ReturnService(LeaseMixin):
         if self._row(self.ctx.store.conn, number)["state"] == ReturnState.PENDING_APPROVAL.value:
             self.ctx.require(Action.RETURN_APPROVE, number)  # declining a pending return is an approval decision
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             if row["state"] == ReturnState.PENDING_APPROVAL.value and not self.ctx.can(Action.RETURN_APPROVE):
                 raise PermissionDenied(f"{self._actor} may not reject a return waiting for approval")
@@ -462,7 +462,7 @@ class ReturnService(LeaseMixin):
         """Record units received per line (ref → qty); lines not named arrived in full. Short receipts allowed."""
         self.ctx.require(Action.RETURN_WORK, number)
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             self._fence(row, token, now)
             new = policy.transition(ReturnState(row["state"]), "receive")
@@ -491,7 +491,7 @@ class ReturnService(LeaseMixin):
         """Grade and disposition per received line (ref → (grade, disposition)); `restock` puts units back in stock."""
         self.ctx.require(Action.RETURN_WORK, number)
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             self._fence(row, token, now)
             new = policy.transition(ReturnState(row["state"]), "inspect")
@@ -537,7 +537,7 @@ class ReturnService(LeaseMixin):
         """Pay what the policy computes (never typed); an exchange opens a linked P2 replacement order."""
         self.ctx.require(Action.RETURN_WORK, number)
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             self._fence(row, token, now)
             new = policy.transition(ReturnState(row["state"]), "resolve")
@@ -592,7 +592,7 @@ class ReturnService(LeaseMixin):
     def close(self, number: str) -> dict[str, Any]:
         self.ctx.require(Action.RETURN_WORK, number)
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
             new = policy.transition(ReturnState(row["state"]), "close")
             self._update(c, row, now, state=new.value, closed_at=ts(now))

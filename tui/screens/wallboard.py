@@ -278,8 +278,14 @@ class WallboardScreen(RoleKeys, Screen):
 
     def action_reassign(self) -> None:
         number = self._need_item()
-        if number is not None:
-            self.app.push_screen(reassign_form(self.desk, number), self._after_write)
+        if number is None:
+            return
+        try:  # the version as the supervisor opens the form: a rival reassign meanwhile is a conflict
+            dialog = reassign_form(self.desk, number)
+        except OrderqError as e:
+            self.notify(e.message, severity="error")
+            return
+        self.app.push_screen(dialog, self._after_write)
 
     def action_force_release(self) -> None:
         number = self._need_item()

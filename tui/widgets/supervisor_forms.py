@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from core.enums import Priority
 from core.errors import ValidationError
-from core.when import parse_when
+from core.when import DUE_AHEAD, parse_when
 from db.service import Desk
 from tui.widgets.form_dialog import Field, FormDialog
 
@@ -21,7 +21,7 @@ def override_form(desk: Desk, number: str) -> FormDialog:
         klass, due_text, reason = v["priority"].strip(), v["due"].strip(), v["reason"].strip()
         if not klass and not due_text:
             raise ValidationError("give a class, a due time, or both", field="priority")
-        due = parse_when(due_text, desk.now(), field="due") if due_text else None
+        due = parse_when(due_text, desk.now(), field="due", ahead=DUE_AHEAD) if due_text else None
         if not reason:
             raise ValidationError("an override needs a reason", field="reason")
         desk.orders.override(number, reason=reason, priority=klass or None, due_at=due)
@@ -36,11 +36,14 @@ def override_form(desk: Desk, number: str) -> FormDialog:
 
 
 def reassign_form(desk: Desk, number: str) -> FormDialog:
+    """Reads the order's version now (may refuse): a rival reassign while the form is open is a conflict."""
+    seen = desk.orders.get(number).version
+
     def submit(v: dict[str, str]) -> str:
         to = v["to"].strip()
         if not to:
             raise ValidationError("name the rep to hand it to (F4 lists them)", field="to")
-        got = desk.orders.reassign(number, to, v["reason"].strip() or None)
+        got = desk.orders.reassign(number, to, v["reason"].strip() or None, expected_version=seen)
         return f"{got.number} reassigned to {to}"
 
     return FormDialog(f"Reassign {number}", [
