@@ -10,6 +10,8 @@ chart ran on into hours that had not happened.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,22 +33,25 @@ def drawn(widget) -> str:  # noqa: ANN001
     return " ".join(" ".join(s.text for s in widget.render_lines(widget.region.reset_offset)).split())
 
 
-def hold_the_breach(path: Path, clock, number: str) -> None:  # noqa: ANN001
-    sam = Desk.open(path, "sam", clock=clock)
+@contextmanager
+def desk_of(path: Path, user: str, clock) -> Iterator[Desk]:  # noqa: ANN001
+    d = Desk.open(path, user, clock=clock)
     try:
-        sam.orders.hold(number, "stock", "waiting on the supplier")
+        yield d
     finally:
-        sam.store.close()
+        d.store.close()
+
+
+def hold_the_breach(path: Path, clock, number: str) -> None:  # noqa: ANN001
+    with desk_of(path, "sam", clock) as sam:
+        sam.orders.hold(number, "stock", "waiting on the supplier")
 
 
 def add_touchless(path: Path, clock, n: int) -> None:  # noqa: ANN001
     """Online orders that go straight through: released at once, cycle time 0."""
-    alice = Desk.open(path, "alice", clock=clock)
-    try:
+    with desk_of(path, "alice", clock) as alice:
         for _ in range(n):
             alice.orders.create(customer="C1", channel="online", type="standard", lines=[LineInput("A-1", 1)])
-    finally:
-        alice.store.close()
 
 
 async def test_breach_list_names_the_hold_and_the_customer_and_fits_its_rows(kpi_day, clock) -> None:  # noqa: ANN001
@@ -79,12 +84,9 @@ async def test_override_form_hints_in_words_explains_an_empty_submit_and_sets_a_
         await type_text(pilot, "customer called")
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, WallboardScreen))
-    check = Desk.open(path, "sam", clock=clock)
-    try:
+    with desk_of(path, "sam", clock) as check:
         got = check.orders.get(n["O0"])
-        assert got.due_at == clock() + timedelta(hours=2) and "customer called" in got.priority_source
-    finally:
-        check.store.close()
+    assert got.due_at == clock() + timedelta(hours=2) and "customer called" in got.priority_source
 
 
 async def test_reassign_lists_reps_on_f4_and_a_refusal_is_shown_whole(kpi_day, clock) -> None:  # noqa: ANN001
