@@ -6,6 +6,7 @@ import sys
 
 from core.errors import ValidationError
 from core.labels import channel_label, hold_label, state_label
+from core.shipping import parse_ship_line
 from core.triage import due_cell, due_text
 from core.enums import Channel, HoldReason, OrderState, Priority
 from core.when import DUE_AHEAD, parse_when
@@ -84,7 +85,9 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
            ("--note", {"required": True, "help": "what changed (required)"}))
     action("release", "release a worked order to fulfilment", cmd_release, token)
     action("cancel", "cancel an order", cmd_cancel, ("--reason", {"required": True, "help": "why (free text)"}), token)
-    action("ship", "mark a released order shipped", cmd_ship)
+    action("ship", "ship a released order, whole or in part (the rest stays on backorder)", cmd_ship,
+           ("--line", {"action": "append", "default": [], "metavar": "LINE_NO:QTY",
+                       "help": "ship QTY units of line LINE_NO (repeatable); without it the whole rest ships"}))
     action("close", "close a shipped order", cmd_close)
     action("tick", "tick a checklist step", cmd_tick, ("step", {"help": "the step's text, as `order show` lists it"}), token)
     action("untick", "take back a checklist tick", cmd_untick, ("step", {"help": "the step's text"}), token)
@@ -145,8 +148,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"claimed by {o.claimed_by}")
     if o.hold_reason:
         print(f"on hold: {hold_label(o.hold_reason)}: {o.hold_note or ''}")
-    print(table([[ln.line_no, ln.sku, ln.description, ln.qty, ln.unit_price, ln.discount_pct, ln.amount] for ln in o.lines],
-                ["#", "sku", "description", "qty", "price", "disc%", "amount"]))
+    print(table([[ln.line_no, ln.sku, ln.description, ln.qty, ln.unit_price, ln.discount_pct, ln.amount, ln.qty_shipped]
+                 for ln in o.lines], ["#", "sku", "description", "qty", "price", "disc%", "amount", "shipped"]))
+    owed = [f"line {ln.line_no} {ln.qty_backordered}" for ln in o.lines if ln.qty_backordered]
+    if owed and o.state in (OrderState.RELEASED, OrderState.BACKORDERED):
+        print("backorder (waiting for stock): " + ", ".join(owed))
     for ch in o.charges:
         print(f"charge {ch.code}: {ch.amount}")
     print(f"total {o.total}")
@@ -227,7 +233,17 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 def cmd_ship(args: argparse.Namespace) -> int:
     desk = user_desk(args)
-    desk.orders.ship(args.number)
+    lines: dict[int, int] = {}
+    for text in args.line:
+        no, qty = parse_ship_line(text)
+        if no in lines:
+            raise ValidationError(f"--line {text!r}: line {no} is given twice", field="line")
+        lines[no] = qty
+    desk.orders.ship(args.number, lines or None)
+    o = desk.orders.get(args.number)
+    if o.state == OrderState.BACKORDERED:
+        owed = [f"line {ln.line_no} {ln.qty - ln.qty_shipped}" for ln in o.lines if ln.qty > ln.qty_shipped]
+        return _done(args, desk, args.number, "shipped in part; backordered: " + ", ".join(owed))
     return _done(args, desk, args.number, "shipped")
 
 

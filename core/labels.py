@@ -13,6 +13,7 @@ STATE: dict[str, str] = {
     OrderState.IN_PROGRESS: "in progress",
     OrderState.ON_HOLD: "on hold",
     OrderState.RELEASED: "released",
+    OrderState.BACKORDERED: "backordered",
     OrderState.SHIPPED: "shipped",
     OrderState.CLOSED: "closed",
     OrderState.CANCELLED: "cancelled",

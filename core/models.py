@@ -53,6 +53,13 @@ class OrderLine(BaseModel):
     discount_pct: Annotated[Decimal, Field(ge=0, le=100)] = Decimal("0")
     amount: Decimal
     qty_returned: int = 0
+    qty_shipped: int = 0
+    #: stock set aside for the line (at release or as stock came in); qty − this is its backorder
+    qty_allocated: int = 0
+
+    @property
+    def qty_backordered(self) -> int:
+        return self.qty - self.qty_allocated
 
 
 class Charge(BaseModel):

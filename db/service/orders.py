@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from core import orders as machine
@@ -19,6 +20,7 @@ from core.permissions import Action, allowed
 from core.triage import due_at as due_at_for, paused_for
 from core.when import DUE_AHEAD, check_window
 from db import claims, events, orders_read
+from db.service import shipping
 from db.claims import ORDERS
 from db.convert import dt, ts
 from db.orders_read import Key, QueueFilter
@@ -137,23 +139,6 @@ class OrderService(LeaseMixin):
     def _checklist(self, order_type: str) -> list[str]:
         rt = self.ctx.rules.request_types.get(order_type)
         return list(rt.checklist) if rt else []
-
-    def _stock_take(self, c: sqlite3.Connection, order_id: int, sign: int) -> dict[str, int]:
-        """Move stock for every line (−1 to allocate at release, +1 to put back); refuse going negative."""
-        needs: dict[str, int] = defaultdict(int)
-        for ln in c.execute("SELECT sku, qty FROM order_lines WHERE order_id = ?", (order_id,)):
-            needs[ln["sku"]] += ln["qty"]
-        if sign < 0:
-            short = []
-            for sku, qty in needs.items():
-                have = c.execute("SELECT stock FROM products WHERE sku = ?", (sku,)).fetchone()[0]
-                if qty > have:
-                    short.append(f"{sku} needs {qty}, {have} in stock")
-            if short:
-                raise DomainError("not enough stock: " + "; ".join(short) + " (put it on a stock hold)")
-        for sku, qty in needs.items():
-            c.execute("UPDATE products SET stock = stock + ?, version = version + 1 WHERE sku = ?", (sign * qty, sku))
-        return {sku: sign * qty for sku, qty in needs.items()}
 
     # ---- reads -------------------------------------------------------------------------
     def get(self, number: str) -> Order:
@@ -275,6 +260,7 @@ class OrderService(LeaseMixin):
             for sku, qty in needs.items():
                 c.execute("UPDATE products SET stock = stock - ?, version = version + 1 WHERE sku = ?", (qty, sku))
                 stock[sku] = -qty
+            c.execute("UPDATE order_lines SET qty_allocated = qty WHERE order_id = ?", (oid,))
             events.append(c, at=now, actor="system", entity="order", entity_id=oid, ref=number,
                           action="auto_release", data={"state": "released", "stock": stock, "straight_through": True})
         return number
@@ -295,6 +281,7 @@ class OrderService(LeaseMixin):
                 (row["id"],))]
             if c.execute("SELECT 1 FROM return_lines WHERE order_id = ?", (row["id"],)).fetchone():
                 raise DomainError("lines that have returns against them cannot change")
+            stock = shipping.put_back(c, row["id"])  # stock set aside for the old lines goes back
             c.execute("DELETE FROM order_lines WHERE order_id = ?", (row["id"],))
             c.executemany(
                 """INSERT INTO order_lines (order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
@@ -306,7 +293,8 @@ class OrderService(LeaseMixin):
             total_cents = sum(p["amount_cents"] for p in priced) + charges
             self._update(c, row, now, total_cents=total_cents)
             self._event(c, row, now, "lines_changed", total=str(from_cents_int(total_cents)),
-                        before=before, after=[{k: p[k] for k in ("sku", "qty", "unit_price_e4", "discount_e2", "amount_cents")} for p in priced])
+                        before=before, after=[{k: p[k] for k in ("sku", "qty", "unit_price_e4", "discount_e2", "amount_cents")} for p in priced],
+                        **({"stock": stock} if stock else {}))
         return self.get(number)
 
     # ---- claims (claim_next, claim, renew, unclaim, give_back: LeaseMixin) -------------
@@ -425,14 +413,27 @@ class OrderService(LeaseMixin):
             ticked = [r[0] for r in c.execute("SELECT step FROM order_ticks WHERE order_id = ?", (row["id"],))]
             nlines = c.execute("SELECT COUNT(*) FROM order_lines WHERE order_id = ?", (row["id"],)).fetchone()[0]
             machine.guard_release(self._checklist(row["type"]), ticked, nlines)
-            stock = self._stock_take(c, row["id"], -1)
+            stock, backorder = shipping.take_for_release(c, row)
             self._update(c, row, now, state=new.value, released_at=ts(now), released_by=self._actor,
                          claimed_by=None, claim_token=None, claimed_at=None, lease_expires_at=None)
             self._event(c, row, now, "release", state=new.value, claim="drop", token=row["claim_token"],
-                        holder=row["claimed_by"], stock=stock)
+                        holder=row["claimed_by"], stock=stock, **({"backorder": backorder} if backorder else {}))
 
-    def ship(self, number: str) -> None:
-        self._simple(number, "ship", Action.ORDER_SHIP, shipped_at=True)
+    def ship(self, number: str, lines: Mapping[int, int] | None = None) -> None:
+        """Hand the whole rest (`lines` None) or {line_no: units} to the carrier. The order is shipped
+        when every line has shipped; until then it is backordered (db.service.shipping)."""
+        self.ctx.require(Action.ORDER_SHIP, number)
+        now = self.ctx.now()
+        with self.ctx.write() as c:
+            row = self._locked_row(c, number, now)
+            state = OrderState(row["state"])
+            machine.transition(state, "ship")  # a state that cannot ship at all is refused before its lines
+            shipment, complete = shipping.plan(c, row, lines)
+            new = machine.transition(state, "ship" if complete else "ship_part")
+            shipping.record_shipment(c, row["id"], shipment)
+            self._update(c, row, now, state=new.value, **({"shipped_at": ts(now)} if complete else {}))
+            self._event(c, row, now, "ship", state=new.value, shipped={str(k): v for k, v in shipment.items()},
+                        complete=complete)
 
     def close(self, number: str) -> None:
         self._simple(number, "close", Action.ORDER_SHIP, closed_at=True)
@@ -457,8 +458,9 @@ class OrderService(LeaseMixin):
             state = OrderState(row["state"])
             new = machine.transition(state, "cancel")
             data: dict[str, Any] = {"state": new.value, "reason": reason}
-            if state == OrderState.RELEASED:
-                data["stock"] = self._stock_take(c, row["id"], +1)
+            stock = shipping.put_back(c, row["id"])  # set aside at release or by stock received; shipped stays
+            if stock:
+                data["stock"] = stock
             if row["claimed_by"]:
                 data.update(claim="drop", token=row["claim_token"], holder=row["claimed_by"])
             self._update(c, row, now, state=new.value, cancelled_at=ts(now), cancel_reason=reason,
