@@ -78,6 +78,8 @@ PHRASE: dict[Action, tuple[str, str]] = {
     Action.USERS: ("manage users", ""),
     Action.RULES: ("change the rules", ""),
     Action.IMPORT: ("import {ref}", "data"),
+    Action.STOCK_RECEIVE: ("book stock received for {ref}", "a product"),
+    Action.CUSTOMER_EDIT: ("change customer {ref}", "details"),
 }
 
 
@@ -90,7 +92,8 @@ def refusal(user: str, role: Role | None, action: Action, ref: str | None = None
     is a rep." `role` None is the operator at the shell, who is no user row. One place builds
     these, so the CLI, the TUI and the audit log say the same thing."""
     who = [ROLE_GROUP[r] for r in Role if action in MATRIX[r]]
-    template, noun = PHRASE[action]
+    # a new action without words yet still refuses in words, not with a traceback
+    template, noun = PHRASE.get(action, (action.value.replace(".", " ").replace("_", " "), ""))
     if "{ref}" in template:
         what = template.format(ref=ref or noun)
     else:

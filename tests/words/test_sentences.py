@@ -14,7 +14,7 @@ import pytest
 
 from core.enums import OrderState, Role
 from core.orders import transition
-from core.permissions import Action, refusal
+from core.permissions import PHRASE, Action, refusal
 from core.errors import DomainError
 from db.service.orders import LineInput
 from tests.conftest import json_lines, run_cli
@@ -30,6 +30,7 @@ def test_refusals_are_sentences_naming_who_may() -> None:
     assert refusal("carol", Role.RETURNS, Action.ORDER_WORK, "SO-000001") == (
         "Only reps and supervisors can work SO-000001; carol is a returns clerk.")
     for action in Action:  # every action has words, and none reads like an identifier
+        assert action in PHRASE, action
         text = refusal("x", Role.ADMIN, action)
         assert "." not in text[:-1] and "_" not in text, text
 
