@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from core.errors import ValidationError
+from core.labels import channel_label, hold_label, state_label
 from core.shipping import parse_ship_line
 from core.triage import due_cell, due_text
 from core.enums import Channel, HoldReason, OrderState, Priority
@@ -110,7 +111,7 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
 
 def _done(args: argparse.Namespace, desk, number: str, what: str) -> int:  # noqa: ANN001
     if args.json:
-        emit_json(order_json(desk.orders.get(number)))
+        emit_json(order_json(desk.orders.get(number), desk.now()))
     else:
         print(f"{number}: {what}")
     return 0
@@ -123,12 +124,12 @@ def cmd_new(args: argparse.Namespace) -> int:
     o = desk.orders.create(customer=args.customer, channel=args.channel, type=args.type, lines=lines,
                            received_at=received, note=args.note)
     if args.json:
-        emit_json(order_json(o))
+        emit_json(order_json(o, desk.now()))
     else:
-        extra = f" ({o.hold_reason.value} hold: {o.hold_note})" if o.hold_reason else ""
+        extra = f" ({hold_label(o.hold_reason)} hold: {o.hold_note})" if o.hold_reason else ""
         if o.queue_reason:
             extra += f" (queued for a rep: {o.queue_reason})"
-        print(f"{o.number}: {o.state.value} {o.priority.value} total {o.total} due {o.due_at:%Y-%m-%d %H:%M}Z{extra}")
+        print(f"{o.number}: {state_label(o.state)} {o.priority.value} total {o.total} due {o.due_at:%Y-%m-%d %H:%M}Z{extra}")
     return 0
 
 
@@ -136,7 +137,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     desk = operator_desk(args)
     o = desk.orders.get(args.number)
     if args.json:
-        data = order_json(o)
+        data = order_json(o, desk.now())
         if args.history:
             data["history"] = [e.model_dump(mode="json") for e in desk.orders.history(o.number)]
         emit_json(data)
@@ -144,12 +145,12 @@ def cmd_show(args: argparse.Namespace) -> int:
     now = desk.now()
     # an order no longer open owes nothing: when it was due, as the order screen says, not a countdown
     due = due_text(o.effective_due(now), now, o.sla_paused) if o.state.open else f"was {o.due_at:%Y-%m-%d %H:%M} UTC"
-    print(f"{o.number}  {o.state.value}  {o.priority.value}  due {due}")
-    print(f"customer {o.customer.code} {o.customer.name} ({o.customer.tier.value})  channel {o.channel.value}  type {o.type}")
+    print(f"{o.number}  {state_label(o.state)}  {o.priority.value}  due {due}")
+    print(f"customer {o.customer.code} {o.customer.name} ({o.customer.tier.value})  channel {channel_label(o.channel)}  type {o.type}")
     if o.claimed_by:
         print(f"claimed by {o.claimed_by}")
     if o.hold_reason:
-        print(f"on hold: {o.hold_reason.value}: {o.hold_note or ''}")
+        print(f"on hold: {hold_label(o.hold_reason)}: {o.hold_note or ''}")
     print(table([[ln.line_no, ln.sku, ln.description, ln.qty, ln.unit_price, ln.discount_pct, ln.amount, ln.qty_shipped]
                  for ln in o.lines], ["#", "sku", "description", "qty", "price", "disc%", "amount", "shipped"]))
     owed = [f"line {ln.line_no} {ln.qty_backordered}" for ln in o.lines if ln.qty_backordered]
@@ -180,7 +181,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         emit_lines(summary_json(r) for r in rows)
         return 0
     now = desk.now()
-    out = [[r["priority"], r["number"], r["customer_code"], r["channel"], r["type"], r["state"],
+    out = [[r["priority"], r["number"], r["customer_code"], channel_label(r["channel"]), r["type"], state_label(r["state"]),
             due_cell(r, now)[1], r["claimed_by"] or ""] for r in rows]
     print(table(out, ["cls", "number", "customer", "channel", "type", "state", "due", "claimed by"]))
     print(f"{count(conn, f)} orders")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from core.enums import Channel, HoldReason, OrderState, Tier
 from core.errors import DomainError
+from core.labels import or_list, state_label
 from core.money import from_cents_int
 from core.triage import Classification, classify, due_at
 
@@ -53,10 +54,10 @@ def transition(state: OrderState, action: str) -> OrderState:
     except KeyError:
         raise DomainError(f"unknown order action {action!r}") from None
     if state not in sources:
-        allowed = ", ".join(sorted(s.value for s in sources))
-        raise DomainError(
-            f"an order that is {state.value} cannot be {_VERB[action]} (only from: {allowed})"
-        )
+        if state == target:
+            raise DomainError(f"this order is already {state_label(state)}")
+        allowed = or_list([state_label(s) for s in OrderState if s in sources])
+        raise DomainError(f"this order is {state_label(state)}; only an order that is {allowed} can be {_VERB[action]}")
     return target
 
 

@@ -118,13 +118,24 @@ def humanize(delta: timedelta | float) -> str:
     return f"{m}m"
 
 
+def coarse(delta: timedelta) -> str:
+    """The largest whole unit only: '16h', '2d', '37m' (a clock that stands still needs no minutes)."""
+    s = int(abs(delta.total_seconds()))
+    if s >= 86400:
+        return f"{s // 86400}d"
+    if s >= 3600:
+        return f"{s // 3600}h"
+    return f"{s // 60}m"
+
+
 def due_text(due: datetime, now: datetime, paused: bool = False) -> str:
-    """"in 2h 05m" or "overdue 3h"; while the SLA clock stands still (`sla_paused`), "paused 3h 25m"
-    left or "paused -16h 37m" when it was overdue already. The queue keeps a paused order at its
-    due_at from before the hold, so the word says why it sits among earlier deadlines."""
+    """"in 2h 05m" or "overdue 3h"; while the SLA clock stands still (`sla_paused`), "paused 3h left"
+    or "paused 16h over" when it was overdue already. The queue keeps a paused order at its due_at
+    from before the hold, so the word says why it sits among earlier deadlines. One wording for the
+    queue row, the why panel and the CLI; short enough for the queue's due column."""
     left = due - now
     if paused:
-        return f"paused {'-' if left < timedelta(0) else ''}{humanize(left)}"
+        return f"paused {coarse(left)} {'over' if left < timedelta(0) else 'left'}"
     if left < timedelta(0):
         return f"overdue {humanize(left)}"
     return f"in {humanize(left)}"
@@ -140,6 +151,7 @@ def explain(
     now: datetime,
     position: int | None = None,
     override: str | None = None,
+    paused: bool = False,
 ) -> list[str]:
     """Why an item ranks where it does, in the words a rep would use."""
     lines = []
@@ -148,6 +160,6 @@ def explain(
     lines.append(f"class {priority.value}: {priority_source}")
     if override:
         lines.append(f"override: {override}")
-    lines.append(f"due {due_text(due, now)} ({due:%Y-%m-%d %H:%M} UTC)")
+    lines.append(f"{'SLA' if paused else 'due'} {due_text(due, now, paused)} ({due:%Y-%m-%d %H:%M} UTC)")
     lines.append(f"ties: class {priority.value}, tier {tier.value}, value {total:,.2f}")
     return lines

@@ -6,6 +6,7 @@ paints before pydantic (behind core.models) has loaded.
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 from typing import Any
 
 from core.enums import Channel, HoldReason, OrderState, Priority, Tier
@@ -58,7 +59,9 @@ def load_order(conn: sqlite3.Connection, row: sqlite3.Row, checklist: list[str])
 _OWED = (OrderState.RELEASED, OrderState.BACKORDERED)
 
 
-def order_json(o: Order) -> dict[str, Any]:
+def order_json(o: Order, now: datetime) -> dict[str, Any]:
+    """`sla_paused` and `effective_due_at` say where a customer hold's stopped clock puts the
+    order now; `due_at` is the stored deadline, without the running hold."""
     return {
         "id": o.id,
         "number": o.number,
@@ -66,6 +69,8 @@ def order_json(o: Order) -> dict[str, Any]:
         "priority": o.priority.value,
         "priority_source": o.priority_source,
         "due_at": o.due_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "sla_paused": o.sla_paused,
+        "effective_due_at": o.effective_due(now).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "received_at": o.received_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "total": str(o.total),
         "customer": o.customer.code,

@@ -39,7 +39,9 @@ class WallItem:
     state: str
     due_at: float
     claimed_by: str | None
-    customer: str
+    customer: str                      # the customer's code
+    customer_name: str = ""
+    hold_reason: str | None = None     # why an on-hold item waits (most breaches are holds)
 
 
 @dataclass
@@ -205,7 +207,8 @@ class KpiService:
             spark = [r[0] for r in c.execute(
                 "SELECT released_at FROM orders WHERE released_at >= ? AND released_at < ?",
                 (ts(spark_end) - hours * 3600, ts(spark_end)))]
-            cols = ("SELECT o.number, o.priority, o.state, o.due_at, o.claimed_by, c.code AS customer"
+            cols = ("SELECT o.number, o.priority, o.state, o.due_at, o.claimed_by, o.hold_reason,"
+                    " c.code AS customer, c.name AS customer_name"
                     " FROM orders o JOIN customers c ON c.id = o.customer_id")
             # the lists leave out orders waiting on the customer (their SLA clock is paused)
             running = (f"o.state IN {_in(OPEN_ORDER_STATES)} AND NOT (o.state = 'on_hold'"
@@ -235,7 +238,8 @@ class KpiService:
             r["screen"] = screens.get(r["rep"])
 
         def item(r: sqlite3.Row) -> WallItem:
-            return WallItem(r["number"], r["priority"], r["state"], r["due_at"], r["claimed_by"], r["customer"])
+            return WallItem(r["number"], r["priority"], r["state"], r["due_at"], r["claimed_by"], r["customer"],
+                            r["customer_name"] or "", r["hold_reason"])
 
         return Wallboard(now=now, report=report, throughput=kpi.hourly_counts(spark, spark_end, hours),
                          breached=[item(r) for r in breached], at_risk=[item(r) for r in at_risk],

@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from core import orders as machine
 from core.enums import Channel, HoldReason, OrderState, Priority, Tier
-from core.errors import Conflict, DomainError, NotFound, ValidationError
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from core.lines import parse_discount, parse_qty
 from core.lookup import resolve
 from core.money import line_amount, to_cents_int, to_decimal, to_price_int, from_price_int, from_cents_int
-from core.permissions import Action
+from core.labels import state_label
+from core.permissions import Action, allowed
 from core.triage import Classification, due_at as due_at_for, paused_for
 from core.when import DUE_AHEAD, check_window
 from db import claims, events, orders_read
@@ -312,7 +313,12 @@ class OrderService(LeaseMixin):
 
         now = self.ctx.now()
         with self.ctx.write() as c:
-            target = active_user(c, to_user)
+            try:
+                target = active_user(c, (to_user or "").strip())
+            except PermissionDenied:
+                raise ValidationError(f"{to_user!r} is not an active user", field="to") from None
+            if target.role is None or not allowed(target.role, Action.ORDER_WORK):
+                raise ValidationError(f"{target.name} does not work orders; pick a rep", field="to")
             self._check_version(self._row(c, number), expected_version)
             row = self._locked_row(c, number, now)
             if row["claimed_by"] is not None:
@@ -320,7 +326,7 @@ class OrderService(LeaseMixin):
                             extra={"reason": reason or f"reassigned to {target.name}"})
             got = claims.claim(c, ORDERS, user=target.name, now=now, lease=self.ctx.rules.lease, item_id=row["id"])
             if got is None:
-                raise DomainError(f"{number} is {row['state']}; only queued or claimed orders can be reassigned")
+                raise DomainError(f"{number} is {state_label(row['state'])}; only a queued or claimed order can be reassigned")
             self._event(c, row, now, "reassign", to=target.name, reason=reason)
         return Claimed.from_row(got, "orders")
 
@@ -461,7 +467,7 @@ class OrderService(LeaseMixin):
         if not (reason and reason.strip()):
             raise ValidationError("an override needs a reason", field="reason")
         if priority is None and due_at is None:
-            raise ValidationError("override what? give a class (--priority) or a due time (--due)", field="priority")
+            raise ValidationError("say what to override: a class (P1..P4) or a due time", field="priority")
         now = self.ctx.now()
         with self.ctx.write() as c:
             row = self._locked_row(c, number, now)

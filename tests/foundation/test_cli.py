@@ -96,7 +96,8 @@ def test_order_new_and_actions_from_the_cli(demo_db: Path, cli) -> None:
     (["order", "new", "--user", "alice", "--customer", "C00001", "--line", "BEV-0001:1:150"], "discount"),
     (["hold", "SO-000001", "--user", "alice", "--reason", "sunspots"], "unknown hold reason"),
     (["order", "show", "SO-999999"], "no order"),
-    (["override", "SO-000001", "--user", "alice", "--reason", "x", "--priority", "P1"], "may not"),
+    (["override", "SO-000001", "--user", "alice", "--reason", "x", "--priority", "P1"],
+         "Only supervisors can override the class or due time of SO-000001; alice is a rep."),
     (["order", "new", "--user", "alice", "--customer"], "expected one argument"),
     (["frobnicate"], "invalid choice"),
 ])
@@ -108,7 +109,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(demo_db: Path, cli, 
     assert len(lines) == 1 and needle in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr and proc.stdout == ""
     after = _fingerprint(demo_db)
-    refused = 1 if "may not" in needle else 0
+    refused = 1 if "Only supervisors" in needle else 0
     assert after[:2] == before[:2] and after[2] == before[2] + refused
 
 

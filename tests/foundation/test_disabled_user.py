@@ -101,7 +101,7 @@ def test_a_single_key_is_removed_by_its_fingerprint(demo_db: Path, tmp_path: Pat
     assert gone.returncode == 2 and len(gone.stderr.splitlines()) == 1 and "has no key" in gone.stderr
     # only an admin may: alice (rep) is refused, and the refusal is an event
     denied = cli("--db", db, "users", "key", "remove", "bob", fps[1], "--user", "alice")
-    assert denied.returncode == 2 and "may not users" in denied.stderr
+    assert denied.returncode == 2 and "Only admins can manage users; alice is a rep." in denied.stderr
     assert cli("--db", db, "users", "enable", "bob", "--user", "alice").returncode == 2
     assert rows(demo_db, "SELECT COUNT(*) FROM user_keys k JOIN users u ON u.id = k.user_id "
                          "WHERE u.name = 'bob'") == [(1,)]

@@ -142,6 +142,8 @@ EXPECTED = {
         "electronic_share_pct": 28.6,                            # O1 online + O7 edi of O1..O7 = 2/7
         "hold_rate_pct": 14.3,                                   # O4 of 7
         "cancel_rate_pct": 14.3,                                 # O5 of 7
+        "cycle_time_rep_p50_s": 2400.0,                          # O2, O3 (not O1, touchless): [2400, 5400] rank 1
+        "cycle_time_rep_p90_s": 5400.0,                          # rank ceil(1.8)=2
     },
     "returns": {
         "open": 2,                                               # RMA-2 pending approval, RMA-3 received

@@ -150,7 +150,7 @@ def test_check_catches_shipped_over_ordered_and_stock_off_its_events(sdb: Path, 
 
 def test_stock_receive_is_a_supervisors_and_refuses_bad_input(sdb: Path, cli) -> None:  # noqa: ANN001
     before = _events(sdb)
-    for args, why in (((("Z-1", "3", "--user", "alice")), "may not"), (("NOPE", "3", "--user", "sam"), "unknown SKU"),
+    for args, why in (((("Z-1", "3", "--user", "alice")), "Only supervisors can book stock received for Z-1; alice is a rep."), (("NOPE", "3", "--user", "sam"), "unknown SKU"),
                       (("Z-1", "0", "--user", "sam"), "quantity"), (("Z-1", "2.5", "--user", "sam"), "whole number")):
         proc = cli("--db", str(sdb), "stock", "receive", *args)
         assert proc.returncode == 2 and why in proc.stderr, proc.stderr

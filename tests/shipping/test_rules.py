@@ -48,7 +48,7 @@ def test_backordered_ships_on_to_shipped_and_can_be_cancelled_but_not_closed() -
     assert machine.transition(OrderState.RELEASED, "ship_part") == OrderState.BACKORDERED
     assert machine.transition(OrderState.BACKORDERED, "ship") == OrderState.SHIPPED
     assert machine.transition(OrderState.BACKORDERED, "cancel") == OrderState.CANCELLED
-    with pytest.raises(DomainError, match="backordered cannot be closed"):
+    with pytest.raises(DomainError, match="this order is backordered; only an order that is .* can be closed"):
         machine.transition(OrderState.BACKORDERED, "close")
-    with pytest.raises(DomainError, match="queued cannot be shipped"):
+    with pytest.raises(DomainError, match="this order is queued; only an order that is .* can be shipped"):
         machine.transition(OrderState.QUEUED, "ship")

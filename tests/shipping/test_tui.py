@@ -24,8 +24,8 @@ async def test_order_screen_shows_shipped_per_line_and_the_backorder(sdb: Path, 
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         header = str(app.screen.query_one("#order-header", Static).render())
-        assert "BACKORDERED" in header
+        assert "backordered" in header
         assert "BACKORDER waiting for stock: line 3 Z-1 ×4 · 2 units in hand, ready to ship" in header
         table = app.screen.query_one("#order-lines", DataTable)
         assert [str(table.get_row_at(i)[-1]) for i in range(3)] == ["2", "1", "0"]
-    assert STATE_TEXT["backordered"] == "backorder"
+    assert STATE_TEXT["backordered"] == "backordered"

@@ -17,6 +17,7 @@ from textual.widgets import Input, Label, Static
 
 from core.enums import Channel
 from core.errors import OrderqError
+from core.labels import hold_label, state_label
 from core.lookup import resolve
 from core.models import Customer, Order
 from core.money import fmt
@@ -66,9 +67,9 @@ class EntryResult(ModalScreen[bool]):
             yield Label(plain(f"{o.number} created for {o.customer.code} {o.customer.name}"), classes="res-title")
             yield Label(plain(f"class {o.priority.value}: {o.priority_source}"))
             yield Label(f"due {o.due_at:%Y-%m-%d %H:%M} UTC ({due_text(o.due_at, self.now)})")
-            yield Label(f"{len(o.lines)} line{'s' if len(o.lines) != 1 else ''} · total {fmt(o.total)} · {o.state.value.replace('_', ' ')}")
+            yield Label(f"{len(o.lines)} line{'s' if len(o.lines) != 1 else ''} · total {fmt(o.total)} · {state_label(o.state)}")
             if o.hold_reason:
-                yield Label(plain(f"ON HOLD ({o.hold_reason.value}): {o.hold_note or ''}"), classes="res-hold")
+                yield Label(plain(f"ON HOLD ({hold_label(o.hold_reason)}): {o.hold_note or ''}"), classes="res-hold")
                 if o.hold_reason.value == "credit":
                     yield Label("A supervisor must lift a credit hold.", classes="res-hold")
             if o.queue_reason:

@@ -25,12 +25,15 @@ from textual.widgets import DataTable, Label, Static
 from core import orders as machine
 from core.enums import HoldReason, OrderState
 from core.errors import DomainError, OrderqError
+from core.labels import channel_label, hold_label, state_label
 from core.models import Event, Order
+from core.permissions import Action
 from core.money import fmt, price_text
 from core.triage import Slack, due_text, slack
 from db.service import Desk
 from tui.messages import StoreChanged
 from tui.plain import plain, styled
+from tui.role_keys import RoleKeys
 from tui.widgets.binding_commands import BindingCommands
 from tui.widgets.footer import SteadyFooter
 from tui.widgets.lines_grid import LinesGrid
@@ -90,7 +93,7 @@ def describe(e: Event) -> str:
     if a == "reassign":
         return f"reassigned it to {d.get('to')}"
     if a == "hold":
-        return f"put it on hold ({d.get('reason')}" + (f": {d['note']}" if d.get("note") else "") + ")"
+        return f"put it on hold ({hold_label(d.get('reason'))}" + (f": {d['note']}" if d.get("note") else "") + ")"
     if a == "unhold":
         return f"took it off hold ({d.get('note')})"
     if a == "tick":
@@ -115,7 +118,7 @@ def describe(e: Event) -> str:
     if a == "override":
         return f"overrode its class/due ({d.get('reason')})"
     if a == "created":
-        return f"created it ({d.get('channel')}, {d.get('type')}, {d.get('lines')} lines)"
+        return f"created it ({channel_label(d.get('channel'))}, {d.get('type')}, {d.get('lines')} lines)"
     return a.replace("_", " ")
 
 
@@ -192,7 +195,8 @@ class LinesEdit(ModalScreen[Order | None]):
                              answered)
 
 
-class OrderScreen(Screen):
+class OrderScreen(RoleKeys, Screen):
+    NEEDS = {a: Action.ORDER_WORK for a in ("claim", "tick", "edit_lines", "hold", "unhold", "release", "cancel_order")}
     CSS_PATH = "order.tcss"
     COMMANDS = {BindingCommands}
     BINDINGS = [
@@ -310,10 +314,8 @@ class OrderScreen(Screen):
         now = self.desk.now()
         due_at = o.effective_due(now)
         sl = slack(due_at, now, self.desk.ctx.rules.at_risk)
-        state = o.state.value.replace("_", " ").upper()
-        due = f"[{_SLACK_STYLE[sl]}]due $due_in[/] ($due_at UTC)"
-        if o.sla_paused:
-            due += " [dim](SLA paused)[/]"
+        state = state_label(o.state)
+        due = f"[{_SLACK_STYLE[sl]}]{'SLA' if o.sla_paused else 'due'} $due_in[/] ($due_at UTC)"
         if not o.state.open:
             due = "due was $due_was UTC"
         lines = [
@@ -340,12 +342,12 @@ class OrderScreen(Screen):
         if owed_head:
             lines.append("[b $warning]$owed_head[/] $owed")
         header = styled(
-            "\n".join(lines), number=o.number, state=state, klass=o.priority.value, due_in=due_text(due_at, now),
+            "\n".join(lines), number=o.number, state=state, klass=o.priority.value, due_in=due_text(due_at, now, o.sla_paused),
             due_at=f"{due_at:%Y-%m-%d %H:%M}", due_was=f"{o.due_at:%Y-%m-%d %H:%M}", code=o.customer.code,
             name=o.customer.name, tier=o.customer.tier.value.replace("_", " "), credit=fmt(o.customer.credit_limit),
-            balance=fmt(o.customer.open_balance), channel=o.channel.value, type=o.type, source=o.priority_source,
+            balance=fmt(o.customer.open_balance), channel=channel_label(o.channel), type=o.type, source=o.priority_source,
             lease=f"{o.lease_expires_at:%H:%M:%S}" if o.lease_expires_at else "", claimed_by=o.claimed_by,
-            hold=o.hold_reason.value if o.hold_reason else "", hold_note=o.hold_note, queue_reason=o.queue_reason,
+            hold=hold_label(o.hold_reason) if o.hold_reason else "", hold_note=o.hold_note, queue_reason=o.queue_reason,
             owed_head=owed_head, owed=owed)
         self.query_one("#order-header", Static).update(header)
 

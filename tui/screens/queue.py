@@ -31,7 +31,9 @@ from textual.strip import Strip
 from textual.widgets import Footer, Input, Static
 
 from core.enums import Channel, OrderState, Priority, Tier
+from core.labels import STATE, channel_label, hold_label, state_label
 from core.errors import OrderqError
+from core.permissions import Action
 from core.money import from_cents_int
 from core.plain_text import printable
 from core.triage import Slack, due_cell, due_text, explain, sla_paused, slack
@@ -42,11 +44,11 @@ from db.orders_read import QueueFilter
 from db.service import Desk
 from tui.messages import RulesReady, StoreChanged
 from tui.plain import plain
+from tui.role_keys import RoleKeys
 
 OPEN_STATES = tuple(s.value for s in OrderState if s.open)
 TIER_TAG = {Tier.KEY_ACCOUNT.value: "KEY", Tier.REPEAT.value: "RPT", Tier.STANDARD.value: ""}
-STATE_TEXT = {"queued": "queued", "in_progress": "working", "on_hold": "on hold", "released": "released",
-              "backordered": "backorder", "shipped": "shipped", "closed": "closed", "cancelled": "cancelled"}
+STATE_TEXT = {str(s): label for s, label in STATE.items()}
 HOLD_SHORT = {"credit": "credit", "stock": "stock", "customer_info": "info", "pricing": "price",
               "customer_request": "cust"}
 VERBS = {
@@ -301,7 +303,7 @@ class QueueView(ScrollView, can_focus=True):
             "number": row["number"],
             "customer": row["customer_name"] or row["customer_code"],
             "tier": TIER_TAG.get(row["customer_tier"], ""),
-            "channel": row["channel"].replace("walk_in", "walk-in"),
+            "channel": channel_label(row["channel"]),
             "type": row["type"],
             "value": f"{from_cents_int(row['total_cents']):,.2f}",
             "due": due_s,
@@ -361,11 +363,11 @@ class ViewState:
 
     def describe(self) -> str:
         parts = ["open work" if set(self.states) == set(OPEN_STATES) else
-                 ("all states" if not self.states else "state " + "/".join(self.states))]
+                 ("all states" if not self.states else "state " + "/".join(map(state_label, self.states)))]
         if self.priorities:
             parts.append("class " + "/".join(self.priorities))
         if self.channels:
-            parts.append("channel " + "/".join(self.channels))
+            parts.append("channel " + "/".join(map(channel_label, self.channels)))
         if self.mine:
             parts.append("mine")
         if self.search:
@@ -373,8 +375,11 @@ class ViewState:
         return " · ".join(parts)
 
 
-class QueueScreen(Screen[None]):
+class QueueScreen(RoleKeys, Screen[None]):
     """The rep's home: the live queue in triage order."""
+
+    NEEDS = {"claim_next": Action.ORDER_WORK, "give_back": Action.ORDER_WORK, "new_order": Action.ORDER_CREATE,
+             "returns": Action.RETURN_VIEW, "wallboard": Action.WALLBOARD}
 
     SCREEN_NAME = "queue"
     CSS_PATH = "queue.tcss"
@@ -456,12 +461,13 @@ class QueueScreen(Screen[None]):
             priority=Priority(row["priority"]), priority_source=row["priority_source"],
             tier=Tier(row["customer_tier"]), total=from_cents_int(row["total_cents"]), due=due_cell(row, now)[0],
             now=now, position=index + 1, override=row["override_note"],
+            paused=sla_paused(row["state"], row["hold_reason"]),
         )
         if self.view_state.describe() != "open work":
             lines[0] = lines[0].replace("in the queue", "in this view")
         extra = []
         if row["state"] == "on_hold":
-            held = f"on hold: {row['hold_reason']}"
+            held = f"on hold: {hold_label(row['hold_reason'])}"
             if sla_paused(row["state"], row["hold_reason"]) and row["hold_started_at"] is not None:
                 held += f" since {dt(row['hold_started_at']):%Y-%m-%d %H:%M} UTC; SLA clock paused, the due time moves with it"
             extra.append(held)
@@ -473,7 +479,7 @@ class QueueScreen(Screen[None]):
             extra.append(f"claimed by {row['claimed_by']}{left}")
         head = Text.assemble(plain(f"Why {row['number']}", style="bold"),
                              plain(f"  {row['customer_name']} ({row['customer_code']}, "
-                                   f"{row['customer_tier'].replace('_', ' ')}) · {row['channel']} · {row['type']}"))
+                                   f"{row['customer_tier'].replace('_', ' ')}) · {channel_label(row['channel'])} · {row['type']}"))
         body = plain("\n".join(f"  {ln}" for ln in lines + extra))
         why.update(Text.assemble(head, "\n", body))
 
@@ -690,7 +696,7 @@ class FilterScreen(ModalScreen[ViewState | None]):
                                          id="f-states")
                 yield SelectionList[str](*[(p.value, p.value, p.value in cur.priorities) for p in Priority],
                                          id="f-classes")
-                yield SelectionList[str](*[(c.value, c.value, c.value in cur.channels) for c in Channel],
+                yield SelectionList[str](*[(channel_label(c), c.value, c.value in cur.channels) for c in Channel],
                                          id="f-channels")
 
     def on_mount(self) -> None:

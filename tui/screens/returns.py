@@ -16,12 +16,14 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from core.errors import OrderqError
+from core.permissions import Action
 from core.plain_text import printable
 from core.triage import due_text
 from db.service import Desk
 from db.service.returns import OPEN_STATES, BatchResult
 from tui.messages import StoreChanged
 from tui.plain import plain
+from tui.role_keys import RoleKeys
 
 WINDOW = 300  # rows kept in the widget; the queue itself is read as a window in queue order
 
@@ -67,7 +69,10 @@ class BulkReport(ModalScreen[None]):
         self.dismiss(None)
 
 
-class ReturnsScreen(Screen):
+class ReturnsScreen(RoleKeys, Screen):
+    NEEDS = {"claim_next": Action.RETURN_WORK, "new": Action.RETURN_WORK, "toggle_select": Action.RETURN_WORK,
+             ("bulk", "approve"): Action.RETURN_APPROVE, ("bulk", "receive"): Action.RETURN_WORK,
+             ("bulk", "resolve"): Action.RETURN_WORK, "approvals": Action.RETURN_APPROVE}
     CSS_PATH = "returns.tcss"
     BINDINGS = [
         Binding("c", "claim_next", "Claim next", id="returns.claim-next"),
