@@ -35,7 +35,9 @@ def wall_time(u: float) -> float:
 
 def closing_time(u: float) -> float:
     """Like `wall_time`, but a day's end maps to that day's closing (18:00), not the next opening."""
-    return wall_time(u - 1.0) + 1.0
+    if u % OPEN_DAY_S == 0:
+        return wall_time(u - OPEN_DAY_S) + OPEN_DAY_S
+    return wall_time(u)
 
 
 def is_open(t: float) -> bool:

@@ -257,7 +257,7 @@ def generate(store: Store, *, orders: int = 300, seed: int = 1, actor: str = "de
         by_state: dict[str, int] = defaultdict(int)
         for k, (d, dec) in enumerate(zip(drawn, decisions)):
             oid = first_id + k
-            state = rows.order(oid, d, dec, job_of.get(k), arrivals[k], now_s=now_s, u_now=u_now, rules=rules,
+            state = rows.order(oid, d, dec, job_of.get(k), arrivals[k], us[k], now_s=now_s, u_now=u_now, rules=rules,
                                actor=actor, ev=ev, after=after)
             for s, q in (d["needs"].items() if state in ("released", "shipped", "closed") else ()):
                 stock[s] -= q
@@ -276,7 +276,8 @@ class _Rows:
         self.charges: list[tuple] = []
         self.ticks: list[tuple] = []
 
-    def order(self, oid: int, d: dict, dec: Any, job: Job | None, received: float, *, now_s: float, u_now: float,
+    def order(self, oid: int, d: dict, dec: Any, job: Job | None, received: float, u: float, *, now_s: float,
+              u_now: float,
               rules: Any, actor: str, ev: _Events, after: random.Random) -> str:
         """One order's row, lines and events; returns its state now."""
         number = f"SO-{oid:06d}"
@@ -306,7 +307,8 @@ class _Rows:
                 next(e for e in reversed(later) if e[2] == "claim")[3]["lease_expires_at"] = lease
         ship_h, close_h, closes = after.uniform(0.5, 6), after.uniform(2, 20), after.random() < 0.5  # drawn for all
         if released is not None:  # the warehouse ships in desk hours, and closes a while after
-            u_ship = open_seconds(released[0]) + 3600 * ship_h
+            # on the desk-hours axis: a web order in at night counts from the desk day it was drawn in
+            u_ship = (u if dec.straight else open_seconds(released[0])) + 3600 * ship_h
             u_close = u_ship + 3600 * close_h
             if u_ship <= u_now:
                 shipped_at = closing_time(u_ship)

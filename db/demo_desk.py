@@ -4,9 +4,7 @@ in desk hours; holds are lifted by the rep who set them, or escalated to the sup
 The day is simulated on the desk-hours axis (`core.desk_hours`): arrival, claim, hold and release
 times are open seconds, mapped to the wall clock only when an event is written. Each event's wall
 time follows from its open time, so the history reads like a desk's week (nobody works at night)
-and it is the same history whatever hour it is generated at. A rep who is on an order at closing
-finishes it (the release is stamped at the claim plus the handling time, a few minutes past 18:00),
-so every claim→release span is real handling time. Each rep holds one claim at a time. No SQL here: `db.demo` writes what this decides.
+and it is the same history whatever hour it is generated at. Each rep holds one claim at a time. No SQL here: `db.demo` writes what this decides.
 """
 from __future__ import annotations
 
@@ -96,10 +94,16 @@ class Desk:
             while self.idle and self.queue:
                 self._work(self.idle.popleft(), heapq.heappop(self.queue)[1], u)
 
-    def _done(self, u: float, t: float) -> bool:
-        """Has a step due at open second `u` (wall time `t`) happened by now? After closing, a rep
-        finishes the order they are on: its remaining steps happen at their wall times."""
-        return u <= self.u_now or (self.closed and t <= self.now)
+    def _when(self, u: float, t0: float, off: float) -> float | None:
+        """The wall time of a step `off` seconds into a session claimed at open second `u` (wall `t0`),
+        or None if it has not happened yet. A session that runs into the close goes on at the next
+        opening (its handling is `off` desk seconds, as the simulator counts it); only on the day
+        that has just closed does the rep stay on and finish in overtime, past 18:00."""
+        if u + off <= self.u_now:
+            return closing_time(u + off)
+        if self.closed and t0 + off <= self.now:
+            return t0 + off
+        return None
 
     def _work(self, rep: str, job: Job, u: float) -> None:
         t0, tok = closing_time(u), new_token()
@@ -109,20 +113,21 @@ class Desk:
         if job.plan == "release":
             n = len(job.steps)
             for i, step in enumerate(job.steps):
-                off = spent * (i + 1) / (n + 1)
-                if self._done(u + off, t0 + off):
-                    job.ticks.append((step, rep, t0 + off))
-                    job.events.append((t0 + off, rep, "tick", {"step": step}))
-        if not self._done(u + spent, t0 + spent):  # still on it now
+                at = self._when(u, t0, spent * (i + 1) / (n + 1))
+                if at is not None:
+                    job.ticks.append((step, rep, at))
+                    job.events.append((at, rep, "tick", {"step": step}))
+        end = self._when(u, t0, spent)
+        if end is None:  # still on it now
             job.state, job.claim = "in_progress", (rep, tok, t0)
         elif job.plan == "hold":
-            self._hold(job, u + spent, t0 + spent, job.hold_reason, rep, drop)
+            self._hold(job, u + spent, end, job.hold_reason, rep, drop)
         elif job.plan == "cancel":
-            job.events.append((t0 + spent, rep, "cancel", {"state": "cancelled", "reason": job.cancel_reason, **drop}))
-            job.state, job.cancelled = "cancelled", (t0 + spent, job.cancel_reason)
+            job.events.append((end, rep, "cancel", {"state": "cancelled", "reason": job.cancel_reason, **drop}))
+            job.state, job.cancelled = "cancelled", (end, job.cancel_reason)
         else:
-            job.events.append((t0 + spent, rep, "release", {"state": "released", **drop, "stock": job.stock}))
-            job.state, job.released = "released", (t0 + spent, rep)
+            job.events.append((end, rep, "release", {"state": "released", **drop, "stock": job.stock}))
+            job.state, job.released = "released", (end, rep)
         self._at(u + spent, "free", rep)
 
     def _hold(self, job: Job, u: float, t: float, reason: str, rep: str | None, drop: dict | None) -> None:

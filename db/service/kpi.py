@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from core import kpi
+from core.desk_hours import is_open, open_seconds
 from core.kpi import OPEN_ORDER_STATES, KpiInput, Window
 from core.triage import PAUSING_HOLDS
 from core.permissions import Action
@@ -236,11 +237,14 @@ class KpiService:
                          reps=reps, online=online)
 
     # ---- the simulator's history ---------------------------------------------------------
-    def history(self) -> tuple[list[dict[str, Any]], dict[str, list[float]]]:
+    def history(self, *, desk_hours: bool = True) -> tuple[list[dict[str, Any]], dict[str, list[float]]]:
         """Arrivals that needed a rep (not straight-through), and handling times (claim→release, s) per class.
 
         Arrivals: {received_at, priority, value} in received order; handling times from every release
-        event whose claim carried the same token.
+        event (in desk hours, unless `desk_hours` is off) whose claim carried the same token. A release
+        after closing is overtime,
+        which the simulator (working desk hours) does not model: counting it would make the same desk
+        replay differently depending on whether it was read before or after 18:00.
         """
         self.ctx.require(Action.KPI)
         with self.ctx.store.read() as c:
@@ -255,10 +259,12 @@ class KpiService:
                 """SELECT o.priority, e.at - (SELECT k.at FROM events k WHERE k.entity = 'order'
                           AND k.entity_id = e.entity_id AND k.action = 'claim' AND k.id < e.id
                           AND json_extract(k.data, '$.token') = json_extract(e.data, '$.token')
-                          ORDER BY k.id DESC LIMIT 1) AS handling
+                          ORDER BY k.id DESC LIMIT 1) AS handling, e.at
                    FROM events e JOIN orders o ON o.id = e.entity_id
                    WHERE e.action = 'release' AND e.entity = 'order'"""
             ):
-                if r[1] is not None and r[1] > 0:
-                    service.setdefault(r[0], []).append(float(r[1]))
+                if r[1] is None or r[1] <= 0 or (desk_hours and not is_open(r[2])):
+                    continue
+                handling = open_seconds(r[2]) - open_seconds(r[2] - r[1]) if desk_hours else r[1]
+                service.setdefault(r[0], []).append(float(handling))
         return arrivals, service
