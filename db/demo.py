@@ -87,6 +87,17 @@ class _Events:
         self.rows.append((at if isinstance(at, float) else ts(at), actor, entity, eid, ref, action, dumps(data)))
 
 
+def existing_data(store: Store) -> str | None:
+    """What the database already holds that demo data would mix with (orders, customers, users),
+    in words, or None for a database that is empty (as `orderq init` leaves it)."""
+    held = []
+    for table, word in (("orders", "orders"), ("customers", "customers"), ("users", "users")):
+        n = int(store.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+        if n:
+            held.append(f"{n:,} {word}")
+    return ", ".join(held) or None
+
+
 def _users(c: sqlite3.Connection, now: datetime, ev: _Events) -> int:
     n = 0
     for name, role in DEMO_USERS:
@@ -205,6 +216,7 @@ def generate(store: Store, *, orders: int = 300, seed: int = 1, actor: str = "de
     with store.write() as c:
         users = _users(c, now, ev)
         customers = _customers(c, rng, max(20, min(2000, orders // 40)))
+        made_products = not c.execute("SELECT 1 FROM products LIMIT 1").fetchone()
         products = _products(c, rng, max(1, orders // 150))
         stock = {p["sku"]: p["stock"] for p in products}
         committed = dict(stock)  # what later orders may still count on
@@ -247,8 +259,9 @@ def generate(store: Store, *, orders: int = 300, seed: int = 1, actor: str = "de
                     steps=d["steps"], stock={s: -q for s, q in d["needs"].items()}, plan=d["plan"],
                     hold_reason=d["hold_reason"], cancel_reason=d["cancel_reason"],
                     auto_hold=dec.hold.reason.value if dec.hold else None, short=d["short"]))
-        ev.add(dt(min(arrivals, default=now_s) - 3600), "demo", "product", None, None, "stock_loaded",
-               {"stock": dict(stock)})
+        if made_products:
+            ev.add(dt(min(arrivals, default=now_s) - 3600), "demo", "product", None, None, "stock_loaded",
+                   {"stock": dict(stock)})
         desk = Desk(jobs, REPS, u_now=u_now, now=now_s, rng=random.Random(seed * 17 + 3))
         desk.run()
         job_of = {j.k: j for j in jobs}
