@@ -34,7 +34,7 @@ UTILISATION = 0.8     # share of the team's desk hours the demo's work fills
 HOLD_SHARE = 0.06     # orders a rep puts on hold while working them
 CANCEL_SHARE = 0.02   # orders the customer cancels while a rep works them
 NIGHT_SHARE = 0.3     # straight-through web and EDI orders that arrive while the desk is closed
-SURGE_BASE, SURGE_MAX = 40, 120   # orders in the rush just before now ...
+SURGE_BASE, SURGE_MAX = 60, 120   # orders in the rush just before now ...
 SURGE_MINUTES = 30                # ... which came in over this many desk minutes
 
 _FIRST = ["North", "Blue", "Silver", "Harbour", "Oak", "Granite", "Maple", "Summit", "River", "Cedar", "Iron",
