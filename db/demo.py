@@ -2,8 +2,9 @@
 
 The demo is the desk's last few days, ending now: a team of eight reps (alice, bob and six more)
 works the queue deadline-first in desk hours (`db.demo_desk`), so the first screen shows a desk
-that keeps up: fresh work, a few recent holds, hardly anything overdue. Its size follows the
-orders asked for: enough desk hours for the team to handle them at about 80% of its time.
+that keeps up: fresh work, a few recent holds, hardly anything overdue. Its length follows the
+orders asked for: enough desk hours for the team to handle them at about 80% of its time (at least
+one desk day, so a small demo is a quieter day).
 Orders are computed with the same core rules as live entry (class, due_at, holds, straight-through,
 line amounts) and written in bulk inside one transaction, each with the events that explain its
 state, so `orderq check` holds on a fresh demo just as on a lived-in database.
@@ -19,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from core import orders as machine
-from core.desk_hours import closing_time, night_before, open_seconds
+from core.desk_hours import OPEN_DAY_S, closing_time, night_before, open_seconds
 from core.enums import Channel, Tier
 from core.money import line_amount, to_cents_int, to_price_int
 from db.convert import dt, ts
@@ -239,7 +240,8 @@ def generate(store: Store, *, orders: int = 300, seed: int = 1, actor: str = "de
                     committed[s] -= q
             decisions.append(dec)
         work = sum(d["service"] for d, dec in zip(drawn, decisions) if not dec.straight)
-        horizon = max(1800.0, work / (len(REPS) * UTILISATION))  # open seconds the team needs for this work
+        # desk seconds the team needs for this work; at least a desk day, so a small demo has a history too
+        horizon = max(float(OPEN_DAY_S), work / (len(REPS) * UTILISATION))
         us = [u_now - horizon * share - surge for share, surge in back]
         order = sorted(range(orders), key=lambda i: (us[i], i))  # numbers follow arrival
         drawn, decisions, us = [drawn[i] for i in order], [decisions[i] for i in order], [us[i] for i in order]

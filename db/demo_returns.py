@@ -59,8 +59,9 @@ def generate_returns(store: Store, *, returns: int, seed: int) -> dict:
         for k in range(returns):
             if not pool:
                 break
-            # the first few cover every state, the rest follow the weights
-            target = (_TARGETS[k][0] if k < len(_TARGETS)
+            # every state first (a return that did not fit is tried again with the next order), then the weights
+            missing = [x[0] for x in _TARGETS if not made[x[0]]]
+            target = (missing[0] if missing and k < 3 * len(_TARGETS)
                       else rng.choices([x[0] for x in _TARGETS], weights=[x[1] for x in _TARGETS])[0])
             o = pool.pop()
             if target == "pending_approval":  # needs a line worth more than the approval threshold
