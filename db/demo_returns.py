@@ -107,17 +107,16 @@ def generate_returns(store: Store, *, returns: int, seed: int) -> dict:
                         sam.returns.reject(number, "outside policy: customer told by phone")
                         made["rejected"] += 1
                         continue
-                    sam.returns.approve(number, "agreed with the customer")
+                    state = sam.returns.approve(number, "agreed with the customer")["state"]
                     start = 1
                 else:
-                    start = 0
+                    state, start = d["state"], 0
                 if target == "rejected":
                     later(step)
                     carol.returns.reject(number, rng.choice(["no proof of purchase", "item not from us",
                                                              "customer withdrew the request"]))
                     made["rejected"] += 1
                     continue
-                state = d["state"]
                 for action in _STEPS[start:_UPTO.get(target, 0)]:
                     later(step * rng.uniform(0.5, 1.5))
                     if action == "authorize":
