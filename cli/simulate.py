@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from core import simulate as sim
-from core.desk_hours import open_seconds
+from core.desk_hours import CLOSE_H, OPEN_DAY_S, OPEN_H, open_seconds
 from core.enums import Priority
 from core.errors import ValidationError
 from core.kpi import duration_text, pct_text
@@ -80,8 +80,9 @@ def render(result: dict) -> str:
                      *[duration_text(stats[p]["p90_wait_s"]) for p in pols]])
     rows.append(["revenue-weighted wait", "", *["" for _ in pols],
                  *[duration_text(result["policies"][p]["revenue_weighted_wait_s"]) for p in pols]])
-    hours = " of desk time" if result.get("hours") == "desk" else ""
-    src = (f"{result['arrivals']} arrivals over {duration_text(result['span_s'])}{hours}, {result['reps']} reps"
+    span = (f"{result['span_s'] / OPEN_DAY_S:.1f} desk days ({OPEN_H:02d}:00–{CLOSE_H:02d}:00)"
+            if result.get("hours") == "desk" else duration_text(result["span_s"]))
+    src = (f"{result['arrivals']} arrivals over {span}, {result['reps']} reps"
            f"{' (auto: ~85% utilisation)' if result['reps_auto'] else ''}, mean service "
            f"{duration_text(result['mean_service_s'])}, utilisation {pct_text(result['utilisation_pct'])}, seed {result['seed']}")
     out = src + "\n\n" + table(rows, head)
