@@ -36,7 +36,7 @@ HOLD_SHARE = 0.06     # orders a rep puts on hold while working them
 CANCEL_SHARE = 0.02   # orders the customer cancels while a rep works them
 NIGHT_SHARE = 0.3     # straight-through web and EDI orders that arrive while the desk is closed
 SURGE_BASE, SURGE_MAX = 60, 120   # orders in the rush just before now ...
-SURGE_MINUTES = 30                # ... which came in over this many desk minutes
+SURGE_MINUTES = 10                # ... which came in over this many desk minutes
 
 _FIRST = ["North", "Blue", "Silver", "Harbour", "Oak", "Granite", "Maple", "Summit", "River", "Cedar", "Iron",
           "Golden", "Pioneer", "Bright", "Coastal", "Union", "Red", "Green", "Alpine", "Prairie"]
@@ -193,7 +193,8 @@ def _draw_orders(rng: random.Random, rules: Any, customers: list[sqlite3.Row], p
 
 
 def _surge(n: int) -> int:
-    return min(n // 4, SURGE_MAX, SURGE_BASE + n // 100)
+    """The routine batch: 60 orders and one per hundred, at most 120, never more than a third of them."""
+    return min(n // 3, SURGE_MAX, SURGE_BASE + n // 100)
 
 
 def _arrival_offsets(rng: random.Random, n: int) -> list[tuple[float, float]]:
