@@ -170,11 +170,12 @@ async def test_filters_state_class_channel_and_mine(queue_db: Path, make_app) ->
         await pilot.pause()
         assert view.source.total == len(open_queue(queue_db))
 
-        # m: only what I hold
+        # m: only what I hold (the demo desk may already have alice on an order)
         await claim_next(pilot, app)
         await pilot.press("m")
         await pilot.pause()
-        assert view.source.total == 1
+        mine = [r for r in open_queue(queue_db) if r["claimed_by"] == "alice"]
+        assert view.source.total == len(mine) >= 1
         assert "alice" in visible_rows(app)[0]
         await pilot.press("m")
         await pilot.pause()
@@ -240,7 +241,7 @@ async def test_wallboard_refused_for_a_rep(queue_db: Path, make_app) -> None:  #
     assert json.loads(refused[-1]["data"])["action"] == "wallboard.view"
 
 
-async def test_no_color_and_every_theme(queue_db: Path, make_app, monkeypatch) -> None:  # noqa: ANN001
+async def test_no_color_and_every_theme(queue_db: Path, make_app, monkeypatch, clock) -> None:  # noqa: ANN001
     from themes import theme_names
 
     assert set(theme_names()) >= {"orderq-dark", "orderq-light", "wallboard-hc", "green-screen"}
@@ -251,6 +252,7 @@ async def test_no_color_and_every_theme(queue_db: Path, make_app, monkeypatch) -
             assert app.theme == name
             assert app.screen.query_one(QueueView).source.total > 0
     monkeypatch.setenv("NO_COLOR", "1")
+    clock.advance(hours=9)  # the demo desk keeps up: let its open work run late to see overdue in words
     app = make_app(queue_db)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
