@@ -3,8 +3,8 @@
 The demo is the desk's last few days, ending now: a team of eight reps (alice, bob and six more)
 works the queue deadline-first in desk hours (`db.demo_desk`), so the first screen shows a desk
 that keeps up: fresh work, a few recent holds, hardly anything overdue. Its length follows the
-orders asked for: enough desk hours for the team to handle them at about 80% of its time (at least
-one desk day, so a small demo is a quieter day).
+orders asked for: enough desk hours for the team to handle them at about 80% of its time; the
+warehouse ships within hours, so even a small demo has shipments to return.
 Orders are computed with the same core rules as live entry (class, due_at, holds, straight-through,
 line amounts) and written in bulk inside one transaction, each with the events that explain its
 state, so `orderq check` holds on a fresh demo just as on a lived-in database.
@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from core import orders as machine
-from core.desk_hours import OPEN_DAY_S, closing_time, night_before, open_seconds
+from core.desk_hours import closing_time, night_before, open_seconds
 from core.enums import Channel, Tier
 from core.money import line_amount, to_cents_int, to_price_int
 from db.convert import dt, ts
@@ -241,8 +241,8 @@ def generate(store: Store, *, orders: int = 300, seed: int = 1, actor: str = "de
                     committed[s] -= q
             decisions.append(dec)
         work = sum(d["service"] for d, dec in zip(drawn, decisions) if not dec.straight)
-        # desk seconds the team needs for this work; at least a desk day, so a small demo has a history too
-        horizon = max(float(OPEN_DAY_S), work / (len(REPS) * UTILISATION))
+        # desk seconds the team needs for this work (at least two desk hours)
+        horizon = max(7200.0, work / (len(REPS) * UTILISATION))
         us = [u_now - horizon * share - surge for share, surge in back]
         order = sorted(range(orders), key=lambda i: (us[i], i))  # numbers follow arrival
         drawn, decisions, us = [drawn[i] for i in order], [decisions[i] for i in order], [us[i] for i in order]
@@ -321,7 +321,7 @@ class _Rows:
             if claim:
                 lease = now_s + rules.lease.total_seconds()
                 next(e for e in reversed(later) if e[2] == "claim")[3]["lease_expires_at"] = lease
-        ship_h, close_h, closes = after.uniform(0.5, 6), after.uniform(2, 20), after.random() < 0.5  # drawn for all
+        ship_h, close_h, closes = after.uniform(0.25, 3), after.uniform(1, 12), after.random() < 0.5  # drawn for all
         if released is not None:  # the warehouse ships in desk hours, and closes a while after
             # on the desk-hours axis: a web order in at night counts from the desk day it was drawn in
             u_ship = (u if dec.straight else open_seconds(released[0])) + 3600 * ship_h
