@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from core.desk_hours import OPEN_DAY_S, closing_time, day_start, open_seconds
 from core.errors import OrderqError
+from db.connection import StoreError
 from db.convert import dt
 from db.service import Desk
 from db.service.returns import ReturnLineInput
@@ -137,6 +138,8 @@ def generate_returns(store: Store, *, returns: int, seed: int) -> dict:
                     elif action == "close":
                         state = carol.returns.close(number)["state"]
                 made[state] += 1
+            except StoreError:
+                raise  # the database refused (disk full, busy): stop and say how far the demo got
             except OrderqError:
                 continue  # a demo order that does not fit the policy is simply skipped
         # a few open returns are being worked right now
@@ -170,6 +173,8 @@ def _work_exchange(store: Store, sam: Desk, rma: str, rng: random.Random, u: lis
             sam.orders.tick(row["number"], step, token=token)
         at(start + handling)
         sam.orders.release(row["number"], token=token)
+    except StoreError:
+        raise
     except OrderqError:
         pass  # a replacement on hold (stock, credit) waits for the desk like any other order
     finally:

@@ -183,16 +183,20 @@ async def test_filters_state_class_channel_and_mine(queue_db: Path, make_app) ->
 
 
 async def test_why_panel_explains_the_selected_item(queue_db: Path, make_app, clock) -> None:  # noqa: ANN001
+    from core.triage import sla_paused
+
     rows = open_queue(queue_db)
+    # the fourth item or the next after it whose SLA clock runs (a paused one explains its pause instead)
+    i = next(k for k in range(3, len(rows)) if not sla_paused(rows[k]["state"], rows[k]["hold_reason"]))
     app = make_app(queue_db)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("down", "down", "down")
+        await pilot.press(*["down"] * i)
         await pilot.pause()
-        r = rows[3]
+        r = rows[i]
         why = str(app.screen.query_one("#why").render())
         want = explain(priority=Priority(r["priority"]), priority_source=r["priority_source"],
                        tier=Tier(r["customer_tier"]), total=from_cents_int(r["total_cents"]), due=dt(r["due_at"]),
-                       now=clock(), position=4, override=r["override_note"])
+                       now=clock(), position=i + 1, override=r["override_note"])
         assert f"Why {r['number']}" in why
         for line in want:
             assert line in why
