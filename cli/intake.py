@@ -8,23 +8,29 @@ import sys
 from pathlib import Path
 
 from db.importer import FORMATS, ImportSummary
-from cli.common import emit_json, operator_desk
+from cli.common import emit_json, operator_desk, own_drawing
 
 
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
     p = sub.add_parser("import", help="bulk intake of a file (online-retail, northwind, csv, jsonl)", parents=[parent])
     p.add_argument("file", help="the file, or the Northwind folder")
     p.add_argument("--format", choices=FORMATS, default="auto")
-    p.add_argument("--rejects", help="write rejected rows here (CSV: row, reason, detail, fields); "
+    p.add_argument("--rejects", help="write rejected rows here (CSV: row, reason, detail, fields); a new file or an "
+                                     "earlier rejects file, never the database or the input; "
                                      "default ./<file name>.rejects.csv when there are rejects")
     p.add_argument("--strict", action="store_true", help="any rejected row refuses the whole file; nothing is written")
+    p.add_argument("--history", action="store_true",
+                   help="the file is a record of completed sales: each order is imported shipped on its own date "
+                        "(never queued), each cancellation a return of it; for exports of past sales")
     p.add_argument("--user", help="acting user (supervisor or admin); default: the operator at the shell")
     p.add_argument("--json", action="store_true")
     p.add_argument("--chunk", type=int, default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_import)
 
     w = sub.add_parser("intake", help="watch a drop folder and import each file dropped there", parents=[parent])
-    w.add_argument("--watch", required=True, metavar="DIR", help="the drop folder")
+    w.add_argument("--watch", required=True, metavar="DIR",
+                   help="the drop folder (its own folder, never the one holding the database); "
+                        "takes .csv, .jsonl, .ndjson files, gzipped or not")
     w.add_argument("--format", choices=FORMATS, default="auto")
     w.add_argument("--settle", type=float, default=1.0,
                    help="seconds a file's size and mtime must stay unchanged before it is read (default 1)")
@@ -45,10 +51,11 @@ def default_rejects(file: str) -> Path:
 def _progress_bar():  # noqa: ANN202 - (callback, stop)
     if not sys.stderr.isatty():
         return None, lambda: None
+    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     bar = Progress(TextColumn("importing"), BarColumn(), DownloadColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                   transient=True, console=None)
+                   transient=True, console=Console(file=own_drawing(sys.stdout)))
     task = bar.add_task("import", total=None)
     bar.start()
 
@@ -60,7 +67,8 @@ def _progress_bar():  # noqa: ANN202 - (callback, stop)
 
 def print_summary(s: ImportSummary) -> None:
     j = s.as_json()
-    print(f"{j['file']} ({j['format']}): {j['rows_read']:,} rows read in {j['seconds']} s")
+    print(f"{j['file']} ({j['format']}{', history' if j['history'] else ''}): {j['rows_read']:,} rows read "
+          f"in {j['seconds']} s")
     print(f"  orders {j['orders']:,} ({j['straight_through']:,} straight through, {j['queued_for_rep']:,} for a rep; "
           + ", ".join(f"{k} {v:,}" for k, v in j["by_state"].items()) + f"), total {j['order_total']}")
     print(f"  lines {j['lines']:,}, charges {j['charges']:,}; returns {j['returns']:,} "
@@ -80,7 +88,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         rejects = Path(args.rejects) if args.rejects else default_rejects(args.file)
         kw = {"chunk": args.chunk} if args.chunk else {}
         s = desk.intake.import_file(args.file, fmt=args.format, rejects=rejects, strict=args.strict,
-                                    progress=update, **kw)
+                                    progress=update, history=args.history, **kw)
     finally:
         stop()
         desk.store.close()

@@ -30,7 +30,7 @@ EXIT_REFUSED = 2
 #: every front-end module, in the order its commands appear in `orderq --help`
 CORE_MODULES = ("cli.admin", "cli.orders")
 #: feature front ends register themselves here when present
-EXTRA_MODULES = ("cli.tui_cmd", "cli.returns", "cli.kpi", "cli.intake", "cli.serve", "cli.simulate")
+EXTRA_MODULES = ("cli.tui_cmd", "cli.returns", "cli.kpi", "cli.intake", "cli.serve", "cli.simulate", "cli.stock")
 #: top-level command → the module that registers it (tests/startup checks this against the modules)
 COMMANDS = {
     **dict.fromkeys(("init", "demo", "users", "events", "check", "backup"), "cli.admin"),
@@ -43,6 +43,7 @@ COMMANDS = {
     "intake": "cli.intake",
     "simulate": "cli.simulate",
     "serve": "cli.serve",
+    "stock": "cli.stock",
 }
 #: options of the top-level parser that take a value
 GLOBAL_OPTIONS = ("--db", "--now")
@@ -138,10 +139,17 @@ def end_startup() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Its stdout and stderr show user text's terminal controls as escapes
+    (`PrintableStream`): a note or a name never clears the screen or sets the window title."""
     pause_gc()
+    from cli.common import PrintableStream
+
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = PrintableStream(out), PrintableStream(err)
     try:
         return _main(sys.argv[1:] if argv is None else argv)
     finally:
+        sys.stdout, sys.stderr = out, err
         end_startup()
 
 
@@ -159,6 +167,10 @@ def _main(argv: list[str]) -> int:
         if args is None:
             build_parser().print_help()
             return 0
+        if getattr(args, "now", None):
+            from cli.common import clock_for
+
+            clock_for(args)  # refused before the command runs, whichever command it is
         if not getattr(args, "startup_ends_at_first_paint", False):
             end_startup()
         return int(args.func(args) or 0)

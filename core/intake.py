@@ -14,7 +14,9 @@ from functools import lru_cache
 
 from core.enums import Tier
 from core.rules import Rules
+from core.errors import ValidationError
 from core.triage import Classification, classify
+from core.when import check_window
 
 #: StockCodes in the online-retail data that are charges, not goods: code -> (order_charges.kind, description).
 CHARGE_CODES: dict[str, tuple[str, str]] = {
@@ -39,10 +41,14 @@ REJECT_REASONS: dict[str, str] = {
     "bad-debt-adjustment": "an A invoice is a bad-debt adjustment, not an order",
     "cancellation-no-customer": "a cancellation without CustomerID cannot be matched to an earlier invoice",
     "cancellation-unmatched": "the cancellation exceeds what the customer bought earlier and has not returned",
+    "cancellation-not-shipped": "what the customer bought earlier has not shipped, and a return takes back only "
+                                "shipped goods (cancel the order instead, or import the file with --history)",
     "cancellation-positive": "a positive quantity on a cancellation invoice",
     "cancelled-charge": "a cancelled charge is a credit adjustment, not goods to return",
-    "charges-only-invoice": "the invoice has charges but no goods, so there is no order to attach them to",
-    "split-invoice": "the invoice reappears after other invoices; its first part was imported already",
+    "charges-only-invoice": "the invoice has charges but no goods and no customer, so there is no one to bill",
+    "split-invoice": "the order reappears after other orders; its first part was imported already",
+    "history-unshipped": "a history import takes completed sales only, and this order never shipped "
+                         "(import the folder again without --history to work it)",
     "unknown-customer": "the customer code is not known",
     "unknown-sku": "the SKU is not a known product",
     "bad-channel": "unknown channel",
@@ -207,7 +213,9 @@ def plan_invoice(lines: list[SourceLine]) -> InvoicePlan:
             plan.charges.append(ln)
         else:
             plan.goods.append(ln)
-    if not plan.cancellation and plan.charges and not plan.goods:
+    if not plan.cancellation and plan.charges and not plan.goods and plan.charges[0].customer is None:
+        # charges of a known customer (a manual charge, postage, a marketplace fee) are revenue: an order of
+        # charges; a guest's have no one to bill
         plan.rejects.extend(reject_line(ln, "charges-only-invoice") for ln in plan.charges)
         plan.charges = []
     plan.rejects.sort(key=lambda r: r.row)
@@ -230,22 +238,30 @@ def group_runs(lines: Iterable[SourceLine | Reject]) -> Iterator[tuple[list[Sour
         yield current, bad
 
 
-def allocate(want: int, candidates: Iterable[tuple[int, int]]) -> list[tuple[int, int]] | None:
+def allocate(want: int, candidates: Iterable[tuple[int, int]]) -> tuple[list[tuple[int, int]], int]:
     """Spread a cancelled quantity over earlier lines (id, still returnable), in the order given.
 
-    None when they cannot cover it all: a cancellation is matched whole or not at all.
+    Returns the (line id, units) taken and the units left over: what can be matched is matched, and
+    the caller rejects the rest with its reason.
     """
     out: list[tuple[int, int]] = []
     left = want
     for line_id, avail in candidates:
+        if left == 0:
+            break
         if avail <= 0:
             continue
         take = min(left, avail)
         out.append((line_id, take))
         left -= take
-        if left == 0:
-            return out
-    return None
+    return out, left
+
+
+def invoice_seq(ref: str | None) -> int:
+    """The number of an invoice, its letters dropped (C536379 -> 536379): within one minute, a purchase
+    counts as earlier than a cancellation only if its number is lower."""
+    digits = "".join(ch for ch in ref or "" if ch.isdigit())
+    return int(digits) if digits else 0
 
 
 def return_class(rules: Rules, tier: Tier) -> Classification:
@@ -304,8 +320,10 @@ def parse_generic(row: int, rec: dict[str, object], now: datetime, tz: tzinfo = 
     when = now
     if text("received_at"):
         try:
-            when = local_to_utc(text("received_at").replace("Z", "+00:00"), tz)
-        except ValueError:
+            when = check_window(local_to_utc(text("received_at").replace("Z", "+00:00"), tz), now, field="received_at")
+        except ValidationError as e:
+            return Reject(row, "bad-row", e.message, raw)
+        except (ValueError, OverflowError):
             return Reject(row, "bad-row", f"received_at {text('received_at')!r} is not an ISO date and time", raw)
     if qty <= 0:
         return Reject(row, "zero-quantity" if qty == 0 else "negative-quantity",

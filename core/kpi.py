@@ -10,7 +10,13 @@ Conventions, for every function here:
 - rows are mappings (a `sqlite3.Row`, a dict): only the named keys are read;
 - flow KPIs take the rows of the window only (the store selects them by an index range on the
   named time column); a row may carry `n`, a count standing for n identical rows (the store may
-  group rows that only feed counts).
+  group rows that only feed counts);
+- a row may carry `history` (1: imported from a record of completed sales, `import --history`).
+  History says what was sold, shipped and returned, and by which channel, but not how this desk
+  worked it: cycle time, SLA met, touchless, hold rate, cancellation rate, handling time, return
+  cycle time and refund time count live rows only, so over a period of history alone they are
+  None (unknown), never 0 or the years since. Throughput, electronic share, units shipped and
+  returned, and the reason mix count history too.
 """
 from __future__ import annotations
 
@@ -43,9 +49,17 @@ RETURN_KEYS = (
 )
 
 
+#: the longest KPI window: two years (the per-hour breakdown then has at most ~17,600 buckets;
+#: an imported year of history fits). Longer windows are refused, not computed.
+MAX_WINDOW = timedelta(days=732)
+#: the text and HTML reports chart releases per hour for windows up to this many hours (7 days)
+CHART_MAX_HOURS = 7 * 24
+
+
 @dataclass(frozen=True)
 class Window:
-    """[since, until): the period the flow KPIs (releases, arrivals, returns resolved) look at."""
+    """[since, until): the period the flow KPIs (releases, arrivals, returns resolved) look at,
+    at most `MAX_WINDOW` long."""
 
     since: datetime
     until: datetime
@@ -55,6 +69,11 @@ class Window:
             from core.errors import ValidationError
 
             raise ValidationError("the window is empty: --until must be after --since", field="until")
+        if self.until - self.since > MAX_WINDOW:
+            from core.errors import ValidationError
+
+            raise ValidationError(f"the window is {(self.until - self.since).days} days long; a KPI window is at most "
+                                  f"{MAX_WINDOW.days} days", field="since")
         object.__setattr__(self, "lo", self.since.timestamp())
         object.__setattr__(self, "hi", self.until.timestamp())
 
@@ -95,6 +114,19 @@ def _n(r: Row) -> int:
         return int(r["n"])
     except (KeyError, IndexError):
         return 1
+
+
+def is_history(r: Row) -> bool:
+    """Imported history (see the module doc); rows without the key are live."""
+    try:
+        return bool(r["history"])
+    except (KeyError, IndexError):
+        return False
+
+
+def live(rows: Iterable[Row]) -> list[Row]:
+    """The rows that record this desk's own work (not imported history)."""
+    return [r for r in rows if not is_history(r)]
 
 
 def mean(values: Iterable[float]) -> float | None:
@@ -150,8 +182,8 @@ def sla_at_risk(open_rows: Iterable[Row], now: datetime, at_risk: timedelta) -> 
 
 # ---- orders: flow over the window ----------------------------------------------------------
 def cycle_times(released_rows: Iterable[Row]) -> list[float]:
-    """released_at − received_at, for every order released in the window."""
-    return [float(r["released_at"]) - float(r["received_at"]) for r in released_rows]
+    """released_at − received_at, for every live order released in the window (history: unknown)."""
+    return [float(r["released_at"]) - float(r["received_at"]) for r in live(released_rows)]
 
 
 def cycle_time_p50_s(released_rows: Iterable[Row]) -> float | None:
@@ -170,7 +202,7 @@ def sla_met_pct(released_rows: Iterable[Row]) -> float | None:
 
     due_at already carries paused customer-hold time (added back at unhold). Rows: {released_at, due_at}.
     """
-    rel = list(released_rows)
+    rel = live(released_rows)
     return pct(sum(1 for r in rel if float(r["released_at"]) <= float(r["due_at"])), len(rel))
 
 
@@ -232,8 +264,8 @@ def hourly_counts(times: Iterable[float], end: datetime, hours: int) -> list[int
 
 
 def touchless_pct(released_rows: Iterable[Row]) -> float | None:
-    """Touchless: 100 × #(released in window with straight_through = 1) ÷ #(released in window)."""
-    rel = list(released_rows)
+    """Touchless: 100 × #(released in window with straight_through = 1) ÷ #(released in window), live only."""
+    rel = live(released_rows)
     return pct(sum(1 for r in rel if r["straight_through"]), len(rel))
 
 
@@ -250,7 +282,7 @@ def hold_rate_pct(received_rows: Iterable[Row]) -> float | None:
     "Ever on hold": held at entry (auto credit/stock hold) or put on hold later, whatever the state
     now (the store derives it from the hold columns and hold/unhold events). Rows: {ever_held[, n]}.
     """
-    rec = list(received_rows)
+    rec = live(received_rows)
     return pct(sum(_n(r) for r in rec if r["ever_held"]), sum(_n(r) for r in rec))
 
 
@@ -260,7 +292,7 @@ def cancel_rate_pct(received_rows: Iterable[Row]) -> float | None:
     A cohort rate: the same orders as the hold rate and electronic share, so the three compare.
     Rows: {state[, n]}.
     """
-    rec = list(received_rows)
+    rec = live(received_rows)
     return pct(sum(_n(r) for r in rec if r["state"] == OrderState.CANCELLED.value), sum(_n(r) for r in rec))
 
 
@@ -278,7 +310,7 @@ def handling_times(pairs: Iterable[Row]) -> dict[str, list[float]]:
 def per_rep(released_rows: Iterable[Row], pairs: Iterable[Row], claims: Iterable[Row]) -> list[dict[str, Any]]:
     """One row per rep: released in the window, average handling time (mean of claim→release over the
     window's releases by that rep), and claims held now (rows {claimed_by, number})."""
-    rel = released_by_rep(released_rows)
+    rel = released_by_rep(live(released_rows))
     rel.pop("system", None)
     aht = {rep: mean(xs) for rep, xs in handling_times(pairs).items()}
     held: dict[str, list[str]] = defaultdict(list)
@@ -314,15 +346,15 @@ def return_rate_pct(units_received: int, units_shipped: int) -> float | None:
 def return_cycle_time_p50_s(resolved: Iterable[Row]) -> float | None:
     """Return cycle time: p50 (nearest rank) of resolved_at − requested_at over returns resolved in
     the window. Rows: {requested_at, resolved_at}."""
-    return percentile((float(r["resolved_at"]) - float(r["requested_at"]) for r in resolved), 0.5)
+    return percentile((float(r["resolved_at"]) - float(r["requested_at"]) for r in live(resolved)), 0.5)
 
 
 def refund_time_p50_s(resolved: Iterable[Row]) -> float | None:
     """Refund time: p50 (nearest rank) of resolved_at − received_at over returns resolved in the window
     that were received. Rows: {received_at, resolved_at}."""
     return percentile(
-        (float(r["resolved_at"]) - float(r["received_at"]) for r in resolved if r["received_at"] is not None), 0.5
-    )
+        (float(r["resolved_at"]) - float(r["received_at"]) for r in live(resolved) if r["received_at"] is not None),
+        0.5)
 
 
 def by_reason(lines: Iterable[Row]) -> dict[str, int]:
@@ -354,12 +386,12 @@ class KpiInput:
     order_counts: list[Row]          # {state, priority, n}: open orders grouped
     oldest_queued_received_at: float | None
     near_due: list[Row]              # open orders with due_at < now + at_risk, plus running customer holds
-    released: list[Row]              # orders released in window: {received_at, released_at, due_at, straight_through, released_by}
-    received: list[Row]              # orders received in window, grouped: {channel, state, ever_held, n}
+    released: list[Row]              # orders released in window: {received_at, released_at, due_at, straight_through, released_by, history}
+    received: list[Row]              # orders received in window, grouped: {channel, state, ever_held, history, n}
     return_counts: list[Row]         # {state, n}
     units_received: int              # Σ qty_received of returns received in window
     units_shipped: int               # Σ qty of order lines of orders shipped in window
-    returns_resolved: list[Row]      # returns resolved in window: {requested_at, received_at, resolved_at}
+    returns_resolved: list[Row]      # returns resolved in window: {requested_at, received_at, resolved_at, history}
     reason_lines: list[Row]          # lines of returns requested in window: {reason, qty}
     disposition_lines: list[Row]     # lines of returns inspected in window: {disposition, qty, qty_received}
 
@@ -392,7 +424,12 @@ def report(inp: KpiInput, now: datetime, at_risk: timedelta) -> dict[str, dict[s
         "by_disposition": by_disposition(inp.disposition_lines),
     }
     assert tuple(orders) == ORDER_KEYS and tuple(returns) == RETURN_KEYS
-    return {"orders": orders, "returns": returns}
+    return {"orders": _finite(orders), "returns": _finite(returns)}
+
+
+def _finite(figures: dict[str, Any]) -> dict[str, Any]:
+    """±inf / NaN (a stored time of ±inf, written by raw SQL) read as None, unknown: JSON has no infinity."""
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in figures.items()}
 
 
 def pct_text(v: float | None) -> str:
@@ -404,7 +441,7 @@ def duration_text(seconds: float | None) -> str:
     """12s, 7m 05s under an hour; 3h 20m, 2d 4h beyond (as the queue's `humanize`); '—' for None."""
     if seconds is None:
         return "—"
-    if seconds >= 3600:
-        return humanize(timedelta(seconds=seconds))
+    if not abs(seconds) < 3600:  # also ±inf / NaN from an extreme stored time: humanize is total
+        return ("-" if seconds < 0 else "") + humanize(seconds)
     m, s = divmod(int(round(seconds)), 60)
     return f"{m}m {s:02d}s" if m else f"{s}s"

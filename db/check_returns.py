@@ -3,13 +3,17 @@
 - every order line's `qty_returned` equals what its returns hold: the requested quantity of open
   returns, the received quantity of resolved or closed ones, nothing for rejected ones;
 - refunds of one order line never add up to more than the customer paid for it;
-- an exchange and its replacement order point at each other.
+- an exchange and its replacement order point at each other;
+- a return takes back only goods that shipped: every order it names is shipped or closed.
 """
 from __future__ import annotations
 
 import sqlite3
 
+from core.enums import OrderState
 from core.money import from_cents_int
+
+RETURNABLE = tuple(s.value for s in OrderState if s.returnable)
 
 
 def returned_agrees_with_returns(conn: sqlite3.Connection) -> list[str]:
@@ -54,8 +58,23 @@ def exchanges_linked(conn: sqlite3.Connection) -> list[str]:
     return problems
 
 
+def returns_against_shipped(conn: sqlite3.Connection) -> list[str]:
+    marks = ",".join("?" * len(RETURNABLE))
+    return [
+        f"return {r['number']}: takes back {r['sku']} from order {r['order_number']}, which is {r['state']} "
+        "(only shipped goods can be returned)"
+        for r in conn.execute(
+            f"""SELECT x.number, rl.sku, o.number AS order_number, o.state FROM return_lines rl
+                JOIN returns x ON x.id = rl.return_id JOIN orders o ON o.id = rl.order_id
+                WHERE o.state NOT IN ({marks}) AND NOT (o.state = 'cancelled' AND EXISTS
+                  (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.qty_shipped > 0))
+                ORDER BY x.id, rl.id""", RETURNABLE)
+    ]
+
+
 RETURN_CHECKS = [
     ("returned quantities agree with returns", returned_agrees_with_returns),
     ("refunds within what was paid", refunds_within_paid),
     ("exchanges linked both ways", exchanges_linked),
+    ("returns only of shipped orders", returns_against_shipped),
 ]

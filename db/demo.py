@@ -25,7 +25,7 @@ from core.enums import Channel, Tier
 from core.money import line_amount, to_cents_int, to_price_int
 from db.convert import dt, ts
 from db.demo_desk import Job, Desk
-from db.events import dumps
+from db.events import append_many, dumps
 from db.store import Store
 
 #: the order desk's team: alice and bob, and six more reps
@@ -365,14 +365,19 @@ class _Rows:
                VALUES (?,?,?,?,?,?,?,?)""",
             self.lines,
         )
+        # released demo orders took their stock whole, shipped ones shipped whole (no demo backorders yet)
+        c.execute("""UPDATE order_lines SET qty_allocated = qty,
+                       qty_shipped = CASE WHEN o.state IN ('shipped','closed') THEN qty ELSE 0 END
+                     FROM orders o WHERE o.id = order_lines.order_id AND o.id >= ?
+                       AND o.state IN ('released','shipped','closed')""",
+                  (self.orders[0][0] if self.orders else 0,))
         c.executemany("INSERT INTO order_charges (order_id, code, kind, description, amount_cents) VALUES (?,?,?,?,?)",
                       self.charges)
         c.executemany("INSERT INTO order_ticks (order_id, step, ticked_by, ticked_at) VALUES (?,?,?,?)", self.ticks)
         c.executemany("UPDATE products SET stock = ? WHERE sku = ?", [(q, s) for s, q in stock.items()])
         # events in time order (stable: an order's own events keep their order), so the log reads like the days
         ev.rows.sort(key=lambda r: r[0])
-        c.executemany("INSERT INTO events (at, actor, entity, entity_id, ref, action, data) VALUES (?,?,?,?,?,?,?)",
-                      ev.rows)
+        append_many(c, ev.rows)
 
 
 from db.demo_returns import generate_returns  # noqa: E402,F401

@@ -139,7 +139,7 @@ def generate_returns(store: Store, *, returns: int, seed: int) -> dict:
                         state = carol.returns.close(number)["state"]
                 made[state] += 1
             except StoreError:
-                raise  # the database refused (disk full, busy): stop and say how far the demo got
+                raise  # a full disk or a busy database is not a policy refusal: the caller says what was kept
             except OrderqError:
                 continue  # a demo order that does not fit the policy is simply skipped
         # a few open returns are being worked right now

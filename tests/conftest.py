@@ -14,9 +14,13 @@ from pathlib import Path
 import pytest
 
 from db.service import Desk
+from db.service.identity import TEST_CLOCK_ENV
 from db.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
+#: the test processes may pin the clock with `--now` (cli.common.now_flag_refusal): set here, before
+#: anything spawns, so every `orderq` child and private tmux server inherits it
+os.environ[TEST_CLOCK_ENV] = "1"
 
 
 class FakeClock:
@@ -95,14 +99,15 @@ def desk_for(open_store: Callable[..., Store]) -> Callable[..., Desk]:
     return _desk
 
 
-def run_cli(*args: str, check: bool = False, env: dict[str, str] | None = None,
+def run_cli(*args: str, check: bool = False, env: dict[str, str] | None = None, unset: tuple[str, ...] = (),
             input: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """The real `orderq` console script, in its own process."""
+    """The real `orderq` console script, in its own process: outside any SSH session unless `env`
+    says otherwise, and without the variables named in `unset`."""
     exe = Path(sys.executable).parent / "orderq"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "cli.main"]
-    full_env = {**os.environ, **(env or {})}
-    for k in ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"):
-        full_env.pop(k, None)
+    full_env = {k: v for k, v in os.environ.items()
+                if k not in ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY") and k not in unset}
+    full_env.update(env or {})
     proc = subprocess.run([*cmd, *args], capture_output=True, text=True, env=full_env, input=input,
                           timeout=timeout, cwd=REPO)
     if check and proc.returncode != 0:

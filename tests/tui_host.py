@@ -13,6 +13,7 @@ from textual.widgets import Label
 from db.feed import ChangeFeed
 from db.service import Desk
 from tui.messages import StoreChanged
+from tui.plain import PlainNotify
 
 
 class Claims:
@@ -36,7 +37,7 @@ class Home(Screen):
         yield Label("home")
 
 
-class HostApp(App):
+class HostApp(PlainNotify, App):
     def __init__(self, desk: Desk, make_screen: Callable[[Desk], Screen] | None = None, *, feed: bool = False) -> None:
         super().__init__()
         self.desk = desk

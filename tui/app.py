@@ -5,6 +5,8 @@ It owns what every screen shares:
   `StoreChanged(events)` to every screen on the stack;
 - the session's claim registry, renewed at half the lease and given back on exit, SIGHUP,
   SIGTERM, or when the terminal goes away (stdin hang-up or EOF: see NOTES.md "EOF spin");
+- the lease watch: when anyone's lease ends, the first session to look returns it to the queue,
+  and every screen shows it within seconds, with no key pressed;
 - the `sessions` row (reps online) with its heartbeat;
 - themes, the keymap file, the command palette (every binding of the current screen) and F1 help.
 """
@@ -30,10 +32,11 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
-from core.errors import ClaimLost, OrderqError
+from core.errors import ClaimLost, OrderqError, PermissionDenied
 from core.permissions import Action
 from db.service import Desk
 from tui.messages import RulesReady, StoreChanged
+from tui.plain import PlainNotify, styled
 
 if TYPE_CHECKING:
     from core.models import Event
@@ -49,6 +52,9 @@ SCREENS = {
 #: screens only some roles may open (checked by the service layer's permission, and logged if refused)
 SCREEN_PERMISSION = {"wallboard": Action.WALLBOARD}
 TTY_CHECK_S = 1.0
+#: the longest a session waits between looks for lapsed leases. It looks when the next lease ends
+#: (known from the store), but renewals move that time without an event, and a test clock may jump.
+LEASE_LOOK_S = 2.0
 EXIT_WATCHDOG_S = 3.0
 
 
@@ -109,7 +115,7 @@ class ClaimRegistry:
         return number in self._held
 
 
-class OrderqApp(App[int]):
+class OrderqApp(PlainNotify, App[int]):
     TITLE = "orderq"
     #: the first screen's stylesheet, parsed with the app's own at start-up: pushing a screen whose
     #: CSS is not loaded yet re-parses every stylesheet, which would delay the first paint
@@ -144,10 +150,12 @@ class OrderqApp(App[int]):
         self._released = False
         self._hung_up = False
         self._feed = None
+        self._lease_timer = None
         self._startup_notes: list[tuple[str, str]] = []
         self._background_started = False
-        #: why start-up stopped before the app could be used (a bad rules file); printed on exit
-        self.startup_error: str | None = None
+        #: why the app stopped on its own: a bad rules file at start-up, or the account disabled
+        #: mid-session; printed on exit, status 2
+        self.exit_error: str | None = None
 
         from themes import DEFAULT_THEME, WALLBOARD_THEME, load_themes
 
@@ -203,13 +211,13 @@ class OrderqApp(App[int]):
 
     def _finish_start_up(self) -> None:
         """Validate the rules file (pydantic loads here: SPEC §3, "at start-up"); a bad file stops
-        the app with the error naming the key (`startup_error`, exit 2). A key pressed before this
+        the app with the error naming the key (`exit_error`, exit 2). A key pressed before this
         would validate them itself (Store.rules). Then the lease renewal, the watcher (watchfiles
         pulls in anyio) and the session row."""
         try:
             lease = self.desk.ctx.rules.lease
         except OrderqError as e:
-            self.startup_error = e.message
+            self.exit_error = e.message
             self.exit(2, return_code=2)
             return
         self.set_interval(max(1.0, lease.total_seconds() / 2), self.renew_claims)
@@ -231,6 +239,7 @@ class OrderqApp(App[int]):
                 log.warning("could not record the session: %s", e)
         if self.use_feed:
             self._run_feed()
+        self.watch_leases()
         for msg, severity in self._startup_notes:
             self.notify(msg, severity=severity)  # type: ignore[arg-type]
 
@@ -372,6 +381,10 @@ class OrderqApp(App[int]):
                 self._dispatch(batch)
 
     def _dispatch(self, batch: list[Event]) -> None:
+        me = self.desk.actor.name
+        if any(ev.action == "user_disabled" and ev.entity == "user" and ev.ref == me for ev in batch):
+            self.account_disabled()
+            return
         self._note_lost_claims(batch)
         for screen in list(self.screen_stack):
             screen.post_message(StoreChanged(batch))
@@ -380,14 +393,18 @@ class OrderqApp(App[int]):
         me = self.desk.actor.name
         for ev in batch:
             data = ev.data or {}
-            tok = data.get("token")
-            if data.get("claim") != "drop" or not tok:
+            kind = data.get("claim")
+            tok = data.get("was") if kind == "transfer" else data.get("token")
+            if kind not in ("drop", "transfer") or not tok:
                 continue
             held = self.claims.by_token(tok)
             if held is None:
                 continue
             self.claims.remove(held.number)
-            if ev.actor != me:
+            if kind == "transfer":
+                self.notify(f"{held.number}: your claim was taken over in another session", severity="warning",
+                            timeout=8)
+            elif ev.actor != me:
                 what = ev.action.replace("_", " ")
                 self.notify(f"{held.number}: your claim ended ({what} by {ev.actor})", severity="warning",
                             timeout=8)
@@ -407,13 +424,41 @@ class OrderqApp(App[int]):
             except OrderqError as e:
                 log.warning("renewing %s failed: %s", h.number, e)
 
+    def watch_leases(self) -> None:
+        """Return lapsed leases (anyone's) to their queues, then look again when the next one ends.
+
+        The reap is this session's own commit, which its change feed does not report, so the feed
+        is poked: every screen here redraws, and other sessions see the `lease_expired` events
+        through their own feeds. The poke also delivers a reap that a screen's own read did."""
+        if self._lease_timer is not None:
+            self._lease_timer.stop()
+        wait = LEASE_LOOK_S
+        try:
+            leases = self.desk.leases
+            leases.settle()
+            self.feed_poke()
+            nxt = leases.next_expiry()
+            if nxt is not None:
+                wait = min(LEASE_LOOK_S, max(0.05, (nxt - self.desk.now()).total_seconds() + 0.05))
+        except Exception:  # noqa: BLE001 - a busy or damaged store: look again shortly, never crash
+            log.exception("could not look for lapsed leases")
+        self._lease_timer = self.set_timer(wait, self.watch_leases)
+
     def _heartbeat(self) -> None:
         if self.session_id is None:
             return
         try:
             self.desk.sessions.beat(self.session_id, self.screen_name())
+        except PermissionDenied:  # the account was disabled and the feed did not say so (yet)
+            self.account_disabled()
         except OrderqError as e:
             log.warning("heartbeat failed: %s", e)
+
+    def account_disabled(self) -> None:
+        """An admin disabled this user (SPEC §6 "Users"): the session ends within seconds, saying
+        why. `users disable` gave the claims back already; whatever is left goes back on the way out."""
+        self.exit_error = "your account was disabled; your claims went back to the queue"
+        self.hang_up("account disabled")
 
     def screen_name(self) -> str:
         scr = self.screen
@@ -459,15 +504,13 @@ class RefusalScreen(Screen[None]):
         self.message = message
 
     def compose(self) -> ComposeResult:
-        from rich.markup import escape
-
-        yield Static(f"[b]orderq: access refused[/b]\n\n{escape(self.message)}\n\nPress any key to close.")
+        yield Static(styled("[b]orderq: access refused[/b]\n\n$message\n\nPress any key to close.", message=self.message))
 
     def on_key(self) -> None:
         self.app.exit(2, return_code=2)
 
 
-class RefusalApp(App[int]):
+class RefusalApp(PlainNotify, App[int]):
     """What an unknown or disabled user sees instead of the queue (exit status 2)."""
 
     def __init__(self, message: str) -> None:

@@ -36,8 +36,8 @@ def run(desk: Desk, *, screen: str = "queue", theme: str | None = None) -> int:
     finally:
         app.release_all()
         desk.store.close()
-    if app.startup_error:
-        print(f"orderq: {app.startup_error}", file=sys.stderr)
+    if app.exit_error:
+        print(f"orderq: {app.exit_error}", file=sys.stderr)
         return 2
     return int(rc or 0)
 

@@ -3,8 +3,18 @@
 Files are streamed (gzip read directly, never loaded whole). Writes go through `Bulk`, in chunks of
 CHUNK_INVOICES invoices that end on invoice boundaries; re-running an import skips every source_ref
 already present, so the committed chunks are a resumable checkpoint and a crash never leaves half an
-invoice. Cancellations (online-retail `C` invoices) are matched after the orders, each against the
-lines read before it.
+invoice. An online-retail invoice is one whole order wherever its rows sit in the file: a first pass finds
+the invoices whose rows are not consecutive, and the second parks their runs until complete
+(db.importer.assemble). Cancellations (online-retail `C` invoices) are matched after the orders, each
+against purchases of the same customer and SKU that are earlier (an earlier minute, or the same minute
+and a lower invoice number) and have shipped; what it cannot take back is rejected with the reason.
+
+Live intake (the default) decides each order as order entry would: straight-through, queued or held.
+History (`history=True`, `orderq import --history`) is for a record of completed sales: every order is
+received, released and shipped on its own date (Northwind: OrderDate, RequiredDate as due, ShippedDate;
+an order that never shipped is rejected), is marked `history`, and never enters the queue; the KPIs then
+count it only where history defines them (core.kpi). A rule by age was not chosen: it would ship a late
+file of live orders without anyone shipping them.
 
 Generic format (`--format csv`, `--format jsonl`; one row / JSON object per order line; rows of one
 order are consecutive and share its order_ref):
@@ -32,7 +42,8 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -41,16 +52,20 @@ from zoneinfo import ZoneInfo
 from core.enums import Channel, OrderState
 from core.errors import ValidationError
 from core.intake import (
-    CHARGE_CODES, GENERIC_COLUMNS, IMPORT_OPENING_STOCK, LIST_PRICE, RETAIL_COLUMNS, Reject, SourceLine,
-    allocate, amount_cents, cents_text, group_runs, parse_generic, parse_retail_row, plan_invoice, price_e4,
-    reject_line,
+    CHARGE_CODES, GENERIC_COLUMNS, IMPORT_OPENING_STOCK, LIST_PRICE, REJECT_REASONS, RETAIL_COLUMNS, Reject, SourceLine,
+    allocate, amount_cents, cents_text, group_runs, invoice_seq, parse_generic, parse_retail_row, plan_invoice,
+    price_e4, reject_line,
 )
 from core.rules import Rules
 from db.connection import NOTHING_WRITTEN, StoreError, reason, stopped_after
 from db.convert import ts
+from db.importer.assemble import Assembler, scattered_keys
 from db.importer.bulk import Bulk, Cust, Goods
+from db.outputs import AtomicFile
 
 FORMATS = ("auto", "csv", "jsonl", "online-retail", "northwind")
+#: the file names an import reads (Northwind is a folder); the drop folder takes nothing else
+FILE_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".csv.gz", ".jsonl.gz", ".ndjson.gz")
 UK = ZoneInfo("Europe/London")
 #: invoices per transaction: big enough for executemany to pay, small enough to keep the WAL and a crash's loss small
 CHUNK_INVOICES = 1000
@@ -77,6 +92,8 @@ class ImportSummary:
     returns: int = 0
     return_lines: int = 0
     returned_rows: int = 0
+    #: cancellation rows matched in part: counted once in returned_rows and once in rejects (the rest)
+    partly_returned_rows: int = 0
     rejects: int = 0
     rejects_by_reason: Counter = field(default_factory=Counter)
     skipped_rows: int = 0
@@ -90,18 +107,21 @@ class ImportSummary:
     chunks: int = 0
     rejects_file: str | None = None
     seconds: float = 0.0
+    #: imported as history (completed sales, shipped on their own dates), not as live intake
+    history: bool = False
 
     @property
     def conserved(self) -> bool:
         """Every row read ended in an order line or charge, a return, the rejects, or was imported before."""
         return self.rows_read == (self.lines + self.charge_rows + self.returned_rows + self.rejects + self.skipped_rows
-                                  + self.other_rows)
+                                  + self.other_rows - self.partly_returned_rows)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "file": self.file, "format": self.format, "rows_read": self.rows_read, "orders": self.orders,
             "lines": self.lines, "charges": self.charges, "returns": self.returns, "return_lines": self.return_lines,
-            "returned_rows": self.returned_rows, "master_rows": self.other_rows, "rejects": self.rejects,
+            "returned_rows": self.returned_rows, "partly_returned_rows": self.partly_returned_rows,
+            "master_rows": self.other_rows, "rejects": self.rejects, "history": self.history,
             "rejects_by_reason": dict(sorted(self.rejects_by_reason.items())),
             "already_imported_rows": self.skipped_rows, "already_imported_orders": self.skipped_orders,
             "by_state": dict(sorted(self.by_state.items())), "straight_through": self.straight_through,
@@ -116,48 +136,56 @@ class ImportSummary:
 class RejectsFile:
     """Rejected rows with their row number and reason, as CSV; created only when there is something to say.
 
-    `sync` puts what was written on disk before each chunk's orders commit (Importer.commit_chunk), so the
-    rejects of committed orders are never lost: if the file cannot be written, the chunk rolls back with it.
-    A write failure names this file, never the input."""
+    Written to a temp file beside the destination (db.outputs.AtomicFile), which replaces an earlier
+    rejects file whole at the first `sync`; the path was checked by `db.outputs.guard`.
+    `sync` puts what was written on disk, under its name, before each chunk's orders commit
+    (Importer.commit_chunk), so the rejects of committed orders are never lost: if the file cannot be
+    written, the chunk rolls back with it. A write failure names this file, never the input."""
 
     HEADER = ("row", "reason", "detail", "ref", "sku", "description", "qty", "unit_price", "customer", "received_at")
+    #: how every rejects file begins: an existing file that begins so is ours to replace
+    MARKER = ",".join(HEADER)
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._fh: IO[str] | None = None
+        self._out: AtomicFile | None = None
         self._w: Any = None
 
     def write(self, rej: Reject) -> None:
         if self.path is None:
             return
         try:
-            if self._fh is None:
+            if self._out is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._fh = open(self.path, "w", newline="", encoding="utf-8")
-                self._w = csv.writer(self._fh)
+                self._out = AtomicFile(self.path, newline="")
+                self._w = csv.writer(self._out.fh)
                 self._w.writerow(self.HEADER)
             self._w.writerow((rej.row, rej.reason, rej.detail, *rej.raw))
         except OSError as e:
             raise self._failed(e) from None
 
     def sync(self) -> None:
-        if self._fh is None:
+        if self._out is None:
             return
         try:
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
+            self._out.sync()
         except OSError as e:
             raise self._failed(e) from None
 
     def close(self) -> None:
-        if self._fh is not None:
-            fh, self._fh = self._fh, None
+        if self._out is not None:
+            out, self._out = self._out, None
             try:
-                fh.close()
+                out.publish()
             except OSError as e:
                 raise self._failed(e) from None
 
     def _failed(self, e: OSError) -> StoreError:
+        """A write failed: the half-written temp file is dropped, never renamed into place (a file placed
+        by an earlier sync keeps what it holds: every row of the committed chunks), and the import stops."""
+        if self._out is not None:
+            out, self._out = self._out, None
+            out.discard()
         why = f"cannot write the rejects file {self.path}: {e.strerror or e}"
         return StoreError(why, reason=why)
 
@@ -209,11 +237,25 @@ class _Counting(io.RawIOBase):
         super().close()
 
 
+def _first_fields(path: Path) -> Iterator[str]:
+    """Pass 1's fast read: the first field of each physical line, after the header (3× faster than csv).
+
+    A record that spans lines (a quoted newline) only adds a bogus key between two runs, which makes its
+    invoice look scattered: then it is parked and handed on whole at the end, still one order."""
+    raw: IO[bytes] = gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")  # type: ignore[assignment]
+    with io.BufferedReader(raw, 1 << 20) as fh:  # type: ignore[arg-type]
+        next(fh, None)
+        for line in fh:
+            yield line.split(b",", 1)[0].strip().strip(b'"').decode("utf-8", "replace")
+
+
 class Importer:
     def __init__(self, conn: Any, *, rules: Rules, now: datetime, actor: str, rejects: RejectsFile,
                  summary: ImportSummary, strict: bool, progress: Progress | None,
-                 chunk: int = CHUNK_INVOICES) -> None:
+                 chunk: int = CHUNK_INVOICES, history: bool = False) -> None:
         self.bulk = Bulk(conn, rules=rules, now=now, actor=actor)
+        #: the file is a record of completed sales: each order shipped on its own date (see `order`)
+        self.history = history
         self.rejects = rejects
         self.s = summary
         self.strict = strict
@@ -225,8 +267,6 @@ class Importer:
         self.committed_returns = 0
         self.first_reject: Reject | None = None
         self.seen: set[str] = set()
-        #: the last order skipped as already imported, if no order was imported after it
-        self.skipped_since: str | None = None
 
     # ---- plumbing ----------------------------------------------------------------------------
     def reject(self, rej: Reject) -> None:
@@ -272,29 +312,21 @@ class Importer:
             else:
                 self.s.skipped_rows += len(lines)
                 self.s.skipped_orders += 1
-                if ref in b.order_refs and not self.s.orders:
-                    self.skipped_since = ref
             return True
         self.seen.add(ref)
         return False
 
-    def _mark(self) -> int:
-        """Line ids below the mark were read before this point of the file: this run's lines so far, or,
-        when resuming, the lines of the orders skipped up to here (ids follow the file)."""
-        if self.skipped_since is None or self.s.orders:
-            return self.bulk.next_line
-        row = self.bulk.conn.execute(
-            "SELECT MAX(l.id) FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.source_ref = ?",
-            (self.skipped_since,)).fetchone()
-        return int(row[0] or 0) + 1
-
     def order(self, *, ref: str, customer: Cust, channel: Channel, order_type: str, received_at: datetime,
               goods: list[Goods], charges: list[tuple[str, str, str, int]], shipped_at: datetime | None = None,
-              charge_rows: bool = True) -> None:
+              charge_rows: bool = True, due: datetime | None = None) -> None:
+        """One order. History (`--history`): a completed sale, received, released and shipped on its own
+        date (`shipped_at`, else the date it was received), never live work for the queue."""
+        if shipped_at is None and self.history:
+            shipped_at = received_at
         if shipped_at is not None:
             state, total = self.bulk.add_historical_order(ref=ref, customer=customer, channel=channel, order_type=order_type,
                                                    received_at=received_at, shipped_at=shipped_at, goods=goods,
-                                                   charges=charges)
+                                                   charges=charges, due=due)
         else:
             state, total = self.bulk.add_order(ref=ref, customer=customer, channel=channel, order_type=order_type,
                                         received_at=received_at, goods=goods, charges=charges)
@@ -310,8 +342,9 @@ class Importer:
         s.order_total_cents += total
 
     # ---- online retail -------------------------------------------------------------------------
-    def online_retail(self, path: Path) -> None:
-        size = path.stat().st_size
+    @contextmanager
+    def _retail_rows(self, path: Path) -> Iterator[tuple[Iterator[tuple[int, list[str]]], _Counting]]:
+        """The file's data rows with their line numbers, streamed (the header checked first)."""
         counting = _Counting(open(path, "rb"))
         buffered = io.BufferedReader(counting, 1 << 20)
         binary: IO[bytes] = gzip.GzipFile(fileobj=buffered) if path.suffix == ".gz" else buffered  # type: ignore[assignment]
@@ -321,51 +354,51 @@ class Importer:
             if tuple(header) != RETAIL_COLUMNS:
                 raise ValidationError(f"{path.name}: not the online-retail layout (expected {','.join(RETAIL_COLUMNS)})",
                                       field="format")
-            dates: dict[str, datetime] = {}
-            s = self.s
-            pending: list[tuple[str, list[SourceLine], int]] = []
+            yield ((reader.line_num, fields) for fields in reader), counting
 
-            def invoices() -> Iterator[list[tuple[int, list[str]]]]:
-                """Consecutive rows with the same InvoiceNo, with their line numbers (rows stream through)."""
-                group: list[tuple[int, list[str]]] = []
-                last = None
-                for fields in reader:
-                    key = fields[0] if fields else None
-                    if key != last and group:
-                        yield group
-                        group = []
-                    last = key
-                    group.append((reader.line_num, fields))
-                if group:
-                    yield group
+    def online_retail(self, path: Path) -> None:
+        """Two passes: the first finds the invoices whose rows are not consecutive, the second imports every
+        invoice whole (see db.importer.assemble); cancellations go last."""
+        def key(fields: list[str]) -> str | None:
+            return fields[0].strip() if fields else None
 
-            for raw in invoices():
-                s.rows_read += len(raw)
-                if len(dates) > 256:
-                    dates.clear()
-                lines: list[SourceLine] = []
-                for n, fields in raw:
-                    got = parse_retail_row(n, fields, UK, dates)
-                    if type(got) is Reject:
-                        self.reject(got)
-                    else:
-                        lines.append(got)  # type: ignore[arg-type]
-                if not lines:
-                    continue
-                ref = lines[0].ref
-                if self.already(ref, lines):
-                    continue
-                plan = plan_invoice(lines)
-                for rej in plan.rejects:
-                    self.reject(rej)
-                if plan.cancellation:
-                    # matched after the orders: against lines read before it (ids below the mark)
-                    if plan.goods:
-                        pending.append((ref, plan.goods, self._mark()))
-                    continue
-                if plan.goods:
-                    self._retail_order(ref, plan.goods, plan.charges)
-                self.invoice_done(counting.done, size)
+        with self._retail_rows(path) as (_rows, _counting):
+            pass  # the header is checked before the first pass reads anything
+        assembler = Assembler(self.bulk.conn, scattered_keys(_first_fields(path)))
+        size = path.stat().st_size
+        dates: dict[str, datetime] = {}
+        s = self.s
+        pending: list[tuple[str, list[SourceLine]]] = []
+        try:
+            with self._retail_rows(path) as (rows, counting):
+                for raw in assembler.groups(rows, key):
+                    s.rows_read += len(raw)
+                    if len(dates) > 256:
+                        dates.clear()
+                    lines: list[SourceLine] = []
+                    for n, fields in raw:
+                        got = parse_retail_row(n, fields, UK, dates)
+                        if type(got) is Reject:
+                            self.reject(got)
+                        else:
+                            lines.append(got)  # type: ignore[arg-type]
+                    if not lines:
+                        continue
+                    ref = lines[0].ref
+                    if self.already(ref, lines):
+                        continue
+                    plan = plan_invoice(lines)
+                    for rej in plan.rejects:
+                        self.reject(rej)
+                    if plan.cancellation:
+                        if plan.goods:  # matched after the orders, against purchases earlier than it
+                            pending.append((ref, plan.goods))
+                        continue
+                    if plan.goods or plan.charges:
+                        self._retail_order(ref, plan.goods, plan.charges)
+                    self.invoice_done(counting.done, size)
+        finally:
+            assembler.close()
         self._cancellations(pending)
         if self.progress:
             self.progress(size, size)
@@ -379,7 +412,7 @@ class Importer:
 
     def _retail_order(self, ref: str, goods: list[SourceLine], charges: list[SourceLine]) -> None:
         b = self.bulk
-        first = goods[0]
+        first = (goods or charges)[0]  # an invoice of charges only is a known customer's order of charges
         cust = self._retail_customer(first)
         products = b.products
         for ln in goods:
@@ -390,49 +423,63 @@ class Importer:
         self.order(ref=ref, customer=cust, channel=Channel.ONLINE, order_type="standard",
                    received_at=first.received_at, goods=goods, charges=ch)  # type: ignore[arg-type]
 
-    def _cancellations(self, pending: list[tuple[str, list[SourceLine], int]]) -> None:
-        """Cancellations go last, in file order, each matched only against lines read before it.
-
-        Deferring them lets the orders stream in big batches; the id mark keeps the result what a
-        line-by-line reading would give."""
+    def _cancellations(self, pending: list[tuple[str, list[SourceLine]]]) -> None:
+        """Cancellations go last, each matched only against purchases earlier than it (by time, then
+        invoice number): deferring them lets the orders stream in big batches, and where a purchase sits
+        in the file does not change what it can be matched to."""
         if not pending:
             return
         b = self.bulk
         b.flush()
         keys = set()
-        for _ref, lines, _mark in pending:
+        for _ref, lines in pending:
             cust = b.customers.get(lines[0].customer or "")
             if cust is not None:
                 keys.update((cust.id, ln.sku) for ln in lines)
         b.prepare_matching(keys)
-        for ref, lines, mark in pending:
-            self._cancellation(ref, lines, mark)
+        for ref, lines in pending:
+            self._cancellation(ref, lines)
             self.invoice_done()
 
-    def _cancellation(self, ref: str, lines: list[SourceLine], mark: int) -> None:
-        """A `C` invoice: each line is matched to earlier lines of the same customer and SKU, or rejected."""
+    def _cancellation(self, ref: str, lines: list[SourceLine]) -> None:
+        """A `C` invoice: each line takes back what it can from earlier shipped lines of the same customer and
+        SKU; what is left of it is rejected with the reason (nothing bought earlier, or not shipped)."""
         b = self.bulk
         cust = b.customers.get(lines[0].customer or "")
+        seq = invoice_seq(ref)
         used: Counter = Counter()
         matched: list[tuple[int, int, int, str, int, int, str]] = []
         rows = 0
         for ln in lines:
             want = -ln.qty
-            cands = b.candidates(cust.id, ln.sku, ts(ln.received_at), mark) if cust else []
-            alloc = allocate(want, [(lid, avail - used[lid]) for lid, _oid, avail, _p in cands])
-            if alloc is None:
-                have = sum(avail - used[lid] for lid, _oid, avail, _p in cands)
-                self.reject(reject_line(ln, "cancellation-unmatched",
-                                        f"{ref} cancels {want} × {ln.sku} but customer {ln.customer} bought "
-                                        f"{max(have, 0)} earlier that are not yet returned"))
-                continue
-            order_of = {lid: (oid, paid_e4) for lid, oid, _avail, paid_e4 in cands}
+            cands = b.candidates(cust.id, ln.sku, ts(ln.received_at), seq) if cust else []
+            shipped = [c for c in cands if c.shipped]
+            avail = [(c.line_id, c.returnable - used[c.line_id]) for c in shipped]
+            alloc, left = allocate(want, avail)
+            paid = {c.line_id: (c.order_id, c.paid_e4) for c in shipped}
             for lid, take in alloc:
                 used[lid] += take
-                oid, paid_e4 = order_of[lid]
+                oid, paid_e4 = paid[lid]
                 # never refund more per unit than the customer paid on the matched line
                 matched.append((oid, lid, take, ln.sku, min(ln.price_e4, paid_e4), ln.row, f"SO-{oid:06d}"))
-            rows += 1
+            if alloc:
+                rows += 1
+            if not left:
+                continue
+            part = f"{want - left} of {want} taken back; " if alloc else ""
+            waiting = sum(c.returnable for c in cands if not c.shipped)
+            if waiting:
+                reason, why = "cancellation-not-shipped", (
+                    f"{ref} cancels {want} × {ln.sku}: {part}customer {ln.customer} bought {waiting} earlier on "
+                    "orders that have not shipped, and a return takes back only shipped goods")
+            else:
+                have = sum(max(a, 0) for _lid, a in avail)
+                reason, why = "cancellation-unmatched", (
+                    f"{ref} cancels {want} × {ln.sku}: {part}customer {ln.customer} bought {have} earlier "
+                    "that are not yet returned")
+            self.reject(reject_line(replace(ln, qty=-left), reason, why))
+            if alloc:
+                self.s.partly_returned_rows += 1
         if matched:
             assert cust is not None
             refund = b.add_return(ref=ref, customer=cust, requested_at=lines[0].received_at, lines=matched)
@@ -459,6 +506,9 @@ class Importer:
                                 raise ValueError("not an object")
                         except ValueError as e:
                             yield Reject(n, "bad-row", f"not a JSON object: {e}", (text.strip()[:200],))
+                            continue
+                        except RecursionError:  # 100k nested brackets: the parser's stack, not a JSON error
+                            yield Reject(n, "bad-row", "not a JSON object: nested too deeply", (text.strip()[:200],))
                             continue
                         yield parse_generic(n, rec, now)
                 else:
@@ -517,9 +567,7 @@ class Importer:
                 continue
             goods.append(Goods(ln.sku, ln.qty, prod.price_e4 if ln.price_e4 == LIST_PRICE else ln.price_e4,
                                ln.discount_e2))
-        if not goods:
-            for ln in charge_lines:
-                self.reject(reject_line(ln, "charges-only-invoice"))
+        if not goods and not charges:
             return
         self.order(ref=first.ref, customer=cust, channel=channel, order_type=first.type,
                    received_at=first.received_at, goods=goods, charges=charges)
@@ -564,6 +612,7 @@ class Importer:
             dl = details.pop(r["orderID"], [])
             try:
                 received, shipped = when(r["orderDate"]) or b.now, when(r["shippedDate"])
+                required = when(r.get("requiredDate"))
                 freight = price_e4(r["freight"] or "0")
                 lines = [SourceLine(n, ref, f"NW-{d['productID']}", "", int(d["quantity"]), price_e4(d["unitPrice"] or ""),
                                     received, r["customerID"], "", "edi", "standard",
@@ -585,6 +634,8 @@ class Importer:
                 problem = "bad-row", "no order lines"
             elif unknown:  # a historical order is imported whole or not at all
                 problem = "unknown-sku", f"{', '.join(unknown)} not a known product"
+            elif self.history and shipped is None:
+                problem = "history-unshipped", REJECT_REASONS["history-unshipped"]
             if problem is not None:
                 why, detail = problem
                 self.reject(Reject(row, why, f"order {r['orderID']}: {detail}", (ref,)))
@@ -593,8 +644,10 @@ class Importer:
                 continue
             goods = [Goods(ln.sku, ln.qty, ln.price_e4, ln.discount_e2) for ln in lines]
             charges = [("FREIGHT", "shipping", "Freight", amount_cents(1, freight))] if freight else []
+            # shipped orders are history whatever the mode: their own order, required and shipped dates
             self.order(ref=ref, customer=cust, channel=Channel.EDI, order_type="standard",
-                       received_at=received, goods=goods, charges=charges, shipped_at=shipped, charge_rows=False)
+                       received_at=received, goods=goods, charges=charges, shipped_at=shipped, charge_rows=False,
+                       due=required if shipped else None)
             s.other_rows += 1  # the orders.csv row ends as the order itself (its freight as the charge)
             self.invoice_done()
         for _oid, dl in details.items():
@@ -614,8 +667,9 @@ def _quiet_close(rejects: RejectsFile) -> None:
 
 def run_import(conn: Any, path: Path, *, fmt: str = "auto", rules: Rules, now: datetime, actor: str,
                rejects_path: Path | None = None, strict: bool = False, progress: Progress | None = None,
-               chunk: int = CHUNK_INVOICES) -> ImportSummary:
-    """Import one file (or Northwind folder). Strict: any reject refuses the whole file and writes nothing."""
+               chunk: int = CHUNK_INVOICES, history: bool = False) -> ImportSummary:
+    """Import one file (or Northwind folder). Strict: any reject refuses the whole file and writes nothing.
+    History: the file records completed sales (see `Importer.order`), not work for the queue."""
     if not path.exists():
         raise ValidationError(f"no such file: {path}", field="file")
     if fmt not in FORMATS:
@@ -625,10 +679,11 @@ def run_import(conn: Any, path: Path, *, fmt: str = "auto", rules: Rules, now: d
     if fmt == "northwind" and not path.is_dir():
         raise ValidationError(f"--format northwind takes the folder of Northwind CSV files, not {path.name}",
                               field="format")
-    summary = ImportSummary(file=str(path), format=fmt, rejects_file=str(rejects_path) if rejects_path else None)
+    summary = ImportSummary(file=str(path), format=fmt, rejects_file=str(rejects_path) if rejects_path else None,
+                            history=history)
     rejects = RejectsFile(rejects_path)
     imp = Importer(conn, rules=rules, now=now, actor=actor, rejects=rejects, summary=summary, strict=strict,
-                   progress=progress, chunk=chunk)
+                   progress=progress, chunk=chunk, history=history)
     t0 = time.perf_counter()
     old_cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
@@ -647,7 +702,7 @@ def run_import(conn: Any, path: Path, *, fmt: str = "auto", rules: Rules, now: d
         if summary.orders or summary.returns or imp.bulk.customers_created or imp.bulk.products_created:
             imp.bulk.event("import", None, path.name, "imported", {
                 "format": fmt, "rows_read": summary.rows_read, "orders": summary.orders, "returns": summary.returns,
-                "rejects": summary.rejects})
+                "rejects": summary.rejects, "history": history})
         imp.commit_chunk()
         rejects.close()
     except (sqlite3.Error, OSError, StoreError) as e:  # StoreError: the rejects file could not be written

@@ -13,31 +13,31 @@ from datetime import datetime
 from typing import Any
 
 from core.enums import Channel, OrderState, Tier
-from core.intake import IMPORT_CREDIT_LIMIT_CENTS, amount_cents, cents_text, return_class
+from core.intake import IMPORT_CREDIT_LIMIT_CENTS, amount_cents, cents_text, invoice_seq, return_class
 from core.orders import decide
 from core.rules import Rules
 from core.triage import classify, due_at
 from db.connection import commit
 from db.convert import ts
-from db.events import dumps
+from db.events import append_many, dumps
 
 _ORDER_SQL = """INSERT INTO orders (id, number, customer_id, channel, type, state, priority, priority_level,
     priority_source, tier_rank, received_at, due_at, hold_reason, hold_note, hold_started_at,
     total_cents, released_at, released_by, straight_through, queue_reason, source_ref,
-    created_by, created_at, updated_at, shipped_at)
-  VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
-_LINE_SQL = """INSERT INTO order_lines (id, order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
-  VALUES (?,?,?,?,?,?,?,?,?)"""
+    created_by, created_at, updated_at, shipped_at, history)
+  VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
+_LINE_SQL = """INSERT INTO order_lines (id, order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents,
+    qty_allocated, qty_shipped)
+  VALUES (?,?,?,?,?,?,?,?,?,?,?)"""
 #: a connection-private lookup (customer, SKU) -> earlier lines, so matching a cancellation is one index probe
 _MATCH_DDL = """DROP TABLE IF EXISTS temp.intake_match;
   DROP TABLE IF EXISTS temp.intake_keys;
   CREATE TEMP TABLE intake_keys (customer_id INTEGER NOT NULL, sku TEXT NOT NULL, PRIMARY KEY (customer_id, sku))
     WITHOUT ROWID;
   CREATE TEMP TABLE intake_match (
-    customer_id INTEGER NOT NULL, sku TEXT NOT NULL, received_at REAL NOT NULL, line_id INTEGER NOT NULL,
-    order_id INTEGER NOT NULL)"""
+    customer_id INTEGER NOT NULL, sku TEXT NOT NULL, received_at REAL NOT NULL, seq INTEGER NOT NULL,
+    line_id INTEGER NOT NULL, order_id INTEGER NOT NULL)"""
 _CHARGE_SQL = "INSERT INTO order_charges (order_id, code, kind, description, amount_cents) VALUES (?,?,?,?,?)"
-_EVENT_SQL = "INSERT INTO events (at, actor, entity, entity_id, ref, action, data) VALUES (?,?,?,?,?,?,?)"
 
 
 @dataclass(slots=True)
@@ -58,6 +58,17 @@ class Prod:
     active: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An earlier order line a cancellation may take units back from."""
+
+    line_id: int
+    order_id: int
+    returnable: int       # units bought and not yet returned
+    paid_e4: int          # unit price the customer paid
+    shipped: bool         # a return takes back only what shipped (SPEC §2)
+
+
 @dataclass(slots=True)
 class Goods:
     """A priced line to write. Anything with these four attributes will do (core.intake.SourceLine has them)."""
@@ -73,6 +84,7 @@ class Bulk:
 
     def __init__(self, conn: sqlite3.Connection, *, rules: Rules, now: datetime, actor: str) -> None:
         self.conn = conn
+        conn.create_function("intake_invoice_seq", 1, invoice_seq, deterministic=True)
         self.rules = rules
         self.now = now
         self.now_ts = ts(now)
@@ -144,7 +156,7 @@ class Bulk:
             self.line_rows.clear()
             self.charge_rows.clear()
         if self.event_rows:
-            c.executemany(_EVENT_SQL, self.event_rows)
+            append_many(c, self.event_rows)  # the one event writer: chained like every other event
             self.event_rows.clear()
         if self.stock_writes:
             c.executemany(
@@ -239,9 +251,10 @@ class Bulk:
             d.cls.priority.level, d.cls.source, customer.tier.rank, ts(received_at), ts(d.due),
             hold.reason.value if hold else None, hold.note if hold else None, now_ts if hold else None, total,
             now_ts if d.straight else None, "system" if d.straight else None, int(d.straight), d.queue_reason,
-            ref, self.actor, now_ts, now_ts, None,
+            ref, self.actor, now_ts, now_ts, None, 0,
         ))
-        self.line_rows.extend(rows)
+        # straight through: released with its stock taken, as live entry does; else nothing allocated yet
+        self.line_rows.extend((*r, r[5] if d.straight else 0, 0) for r in rows)
         self.charge_rows.extend((oid, *ch) for ch in charges)
         data: dict[str, Any] = {
             "state": OrderState.QUEUED.value if d.straight else d.state.value, "customer": customer.code,
@@ -267,21 +280,24 @@ class Bulk:
 
     def add_historical_order(self, *, ref: str, customer: Cust, channel: Channel, order_type: str,
                              received_at: datetime, shipped_at: datetime, goods: list[Goods],
-                             charges: list[tuple[str, str, str, int]]) -> tuple[OrderState, int]:
-        """An order that was fulfilled before the import: it arrives shipped, and its stock is long gone."""
+                             charges: list[tuple[str, str, str, int]],
+                             due: datetime | None = None) -> tuple[OrderState, int]:
+        """An order that was fulfilled before the import: it arrives shipped on its real date (released then
+        too: when it was handed on is not recorded, only that it shipped), marked `history`, and its stock is
+        long gone. `due`: the date the source says it was required by (else the class's SLA)."""
         oid = self.next_order
         self.next_order += 1
         number = f"SO-{oid:06d}"
         rows, total, _needs, _ = self._priced(oid, goods)
         total += sum(ch[3] for ch in charges)
         cls = classify(self.rules, order_type, customer.tier)
-        due = due_at(received_at, cls.priority, self.rules)
+        due = due or due_at(received_at, cls.priority, self.rules)
         self.order_rows.append((
             oid, number, customer.id, channel.value, order_type, OrderState.SHIPPED.value, cls.priority.value,
             cls.priority.level, cls.source, customer.tier.rank, ts(received_at), ts(due), None, None, None, total,
-            ts(shipped_at), "import", 0, None, ref, self.actor, self.now_ts, self.now_ts, ts(shipped_at),
+            ts(shipped_at), "import", 0, None, ref, self.actor, self.now_ts, self.now_ts, ts(shipped_at), 1,
         ))
-        self.line_rows.extend(rows)
+        self.line_rows.extend((*r, r[5], r[5]) for r in rows)  # shipped whole before the import
         self.charge_rows.extend((oid, *ch) for ch in charges)
         self.event("order", oid, number, "created", {
             "state": OrderState.SHIPPED.value, "customer": customer.code, "channel": channel.value,
@@ -299,24 +315,24 @@ class Bulk:
             self.conn.execute(stmt)
         self.conn.executemany("INSERT INTO temp.intake_keys VALUES (?,?)", sorted(keys))
         self.conn.execute(
-            """INSERT INTO temp.intake_match SELECT o.customer_id, l.sku, o.received_at, l.id, l.order_id
+            """INSERT INTO temp.intake_match
+               SELECT o.customer_id, l.sku, o.received_at, intake_invoice_seq(o.source_ref), l.id, l.order_id
                FROM temp.intake_keys k JOIN orders o ON o.customer_id = k.customer_id
                JOIN order_lines l ON l.order_id = o.id AND l.sku = k.sku""")
         self.conn.execute("CREATE INDEX temp.ix_intake_match ON intake_match(customer_id, sku, received_at)")
 
-    def candidates(self, customer_id: int, sku: str, before_ts: float, below_line: int) -> list[tuple[int, int, int, int]]:
-        """Earlier lines of this customer and SKU that can still be returned: (line id, order id, returnable,
-        unit price e4 paid),
-        the most recent first (a cancellation usually undoes a recent order). `below_line` keeps to the lines
-        that were read before the cancellation itself."""
+    def candidates(self, customer_id: int, sku: str, before_ts: float, before_seq: int) -> list[Candidate]:
+        """Earlier lines of this customer and SKU with units not yet returned, the most recent first (a
+        cancellation usually undoes a recent order). Earlier: received before `before_ts`, or in the same
+        minute with a lower invoice number (`before_seq`) — never a later invoice, wherever it sits in the file."""
         return [
-            (r[0], r[1], r[2], r[3]) for r in self.conn.execute(
-                """SELECT t.line_id, t.order_id, l.qty - l.qty_returned, l.unit_price_e4 FROM temp.intake_match t
-                   JOIN order_lines l ON l.id = t.line_id
-                   WHERE t.customer_id = ? AND t.sku = ? AND t.received_at <= ? AND t.line_id < ?
-                     AND l.qty > l.qty_returned
-                   ORDER BY t.received_at DESC, t.line_id DESC""",
-                (customer_id, sku, before_ts, below_line),
+            Candidate(r[0], r[1], r[2], r[3], OrderState(r[4]).returnable) for r in self.conn.execute(
+                """SELECT t.line_id, t.order_id, l.qty - l.qty_returned, l.unit_price_e4, o.state
+                   FROM temp.intake_match t JOIN order_lines l ON l.id = t.line_id JOIN orders o ON o.id = t.order_id
+                   WHERE t.customer_id = ? AND t.sku = ? AND t.received_at <= ?
+                     AND (t.received_at < ? OR t.seq < ?) AND l.qty > l.qty_returned
+                   ORDER BY t.received_at DESC, t.seq DESC, t.line_id DESC""",
+                (customer_id, sku, before_ts, before_ts, before_seq),
             )
         ]
 
@@ -338,11 +354,11 @@ class Bulk:
         note = f"imported cancellation {ref}"
         self.conn.execute(
             """INSERT INTO returns (id, number, customer_id, state, resolution, priority, priority_level, tier_rank,
-                 fault, note, requested_by, requested_at, due_at, resolved_at, refund_cents, fee_cents,
-                 shipping_refund_cents, source_ref, created_at, updated_at)
-               VALUES (?,?,?,'resolved','refund',?,?,?,0,?,?,?,?,?,?,0,0,?,?,?)""",
+                 fault, note, requested_by, requested_at, due_at, received_at, resolved_at, refund_cents, fee_cents,
+                 shipping_refund_cents, source_ref, created_at, updated_at, history)
+               VALUES (?,?,?,'resolved','refund',?,?,?,0,?,?,?,?,?,?,?,0,0,?,?,?,1)""",
             (rid, number, customer.id, cls.priority.value, cls.priority.level, customer.tier.rank, note, self.actor,
-             ts(requested_at), ts(due), ts(requested_at), refund, ref, self.now_ts, self.now_ts),
+             ts(requested_at), ts(due), ts(requested_at), ts(requested_at), refund, ref, self.now_ts, self.now_ts),
         )
         self.conn.executemany(
             """INSERT INTO return_lines (return_id, order_id, order_line_id, sku, qty, qty_received, reason, note, opened,

@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from core.enums import Role
 from core.errors import PermissionDenied
@@ -30,6 +34,10 @@ class Actor:
         return self.role == Role.SUPERVISOR
 
 
+class _NoLongerActive(Exception):
+    """Raised inside `Context.write` before the command's body runs; turned into PermissionDenied."""
+
+
 class Context:
     def __init__(self, store: Store, actor: Actor) -> None:
         self.store = store
@@ -54,11 +62,32 @@ class Context:
         role = self.actor.role.value if self.actor.role else "operator"
         what = action.value.replace(".", " ").replace("_", " ")
         msg = f"{self.actor.name} ({role}) may not {what}" + (f" on {ref}" if ref else "")
+        self._refuse(msg, ref, {"action": action.value, "role": role})
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A command's write transaction, for an actor who is still an active user *inside* it.
+
+        The desk checked the user when it opened, but a session lives on: an admin may disable
+        the user meanwhile (SPEC §6 "Users"). Checking here, after BEGIN IMMEDIATE, means a
+        command either commits before the disable or is refused after it — never in between.
+        An operator at the shell (no user row) is not checked."""
+        try:
+            with self.store.write() as c:
+                if self.actor.role is not None:
+                    row = c.execute("SELECT active FROM users WHERE name = ?", (self.actor.name,)).fetchone()
+                    if row is None or not row["active"]:
+                        raise _NoLongerActive
+                yield c
+        except _NoLongerActive:
+            self._refuse(f"user {self.actor.name!r} is disabled", None, {"action": "write", "why": "user disabled"})
+
+    def _refuse(self, msg: str, ref: str | None, data: dict[str, Any]) -> None:
         log.warning("refused: %s", msg)
         try:
             with self.store.write() as c:
                 events.append(c, at=self.now(), actor=self.actor.name, entity="permission", entity_id=None,
-                              ref=ref, action="refused", data={"action": action.value, "role": role})
+                              ref=ref, action="refused", data=data)
         except Exception:  # noqa: BLE001 - the refusal itself must still reach the user
             log.exception("could not log a refusal")
         raise PermissionDenied(msg)

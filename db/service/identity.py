@@ -18,6 +18,12 @@ from core.errors import PermissionDenied
 from db.service.context import Actor
 
 
+#: the environment switch that lets the hidden `--now` flag pin the clock: tests and demos only. The
+#: CLI refuses `--now` without it or inside an SSH session; `orderq serve` strips it from the
+#: environment of every session it spawns (SPEC §6 "Users").
+TEST_CLOCK_ENV = "ORDERQ_TEST_CLOCK"
+
+
 def os_login() -> str:
     try:
         return pwd.getpwuid(os.getuid()).pw_name

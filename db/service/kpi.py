@@ -18,6 +18,7 @@ from core.kpi import OPEN_ORDER_STATES, KpiInput, Window
 from core.triage import PAUSING_HOLDS
 from core.permissions import Action
 from db.convert import ts
+from db.service.claiming import settle_leases
 from db.service.context import Context
 from db.service.sessions import STALE_S
 
@@ -92,7 +93,7 @@ class KpiService:
                 " WHERE state = 'on_hold' AND due_at < ?", (near,)
             ).fetchall(),
             released=q(
-                "SELECT received_at, released_at, due_at, straight_through, released_by FROM orders"
+                "SELECT received_at, released_at, due_at, straight_through, released_by, history FROM orders"
                 " WHERE released_at >= ? AND released_at < ?", (lo, hi)
             ).fetchall(),
             # ever held: still carrying a hold reason (on hold, or cancelled while held), or a hold /
@@ -101,9 +102,10 @@ class KpiService:
             received=q(
                 f"""WITH held(id) AS (SELECT entity_id FROM events
                                      WHERE action IN ('hold', 'unhold') AND at >= :lo AND entity = 'order')
-                    SELECT channel, state, (hold_reason IS NOT NULL OR id IN held) AS ever_held, COUNT(*) AS n
+                    SELECT channel, state, (hold_reason IS NOT NULL OR id IN held) AS ever_held, history,
+                           COUNT(*) AS n
                     FROM orders WHERE received_at >= :lo AND received_at < :hi
-                    GROUP BY channel, state, ever_held""", {"lo": lo, "hi": hi}
+                    GROUP BY channel, state, ever_held, history""", {"lo": lo, "hi": hi}
             ).fetchall(),
             return_counts=q("SELECT state, COUNT(*) AS n FROM returns GROUP BY state").fetchall(),
             units_received=int(q(
@@ -115,7 +117,8 @@ class KpiService:
                 " WHERE o.shipped_at >= ? AND o.shipped_at < ?", (lo, hi)
             ).fetchone()[0]),
             returns_resolved=q(
-                "SELECT requested_at, received_at, resolved_at FROM returns WHERE resolved_at >= ? AND resolved_at < ?",
+                "SELECT requested_at, received_at, resolved_at, history FROM returns"
+                " WHERE resolved_at >= ? AND resolved_at < ?",
                 (lo, hi),
             ).fetchall(),
             reason_lines=q(
@@ -152,20 +155,21 @@ class KpiService:
             self._pairs_upto = max(self._pairs_upto, r["id"])
         return list(self._pairs.values())
 
-    def _claims(self, c: sqlite3.Connection, now: datetime) -> list[sqlite3.Row]:
-        t = ts(now)
+    def _claims(self, c: sqlite3.Connection) -> list[sqlite3.Row]:
+        """Who holds what now: the stored claims, read after `settle_leases` returned the lapsed
+        ones, so this agrees with the queue's states and counts (one truth, not a second predicate)."""
         return c.execute(
-            """SELECT claimed_by, number, 'order' AS kind FROM orders WHERE claimed_by IS NOT NULL AND lease_expires_at >= ?
+            """SELECT claimed_by, number, 'order' AS kind FROM orders WHERE claimed_by IS NOT NULL
                UNION ALL
-               SELECT claimed_by, number, 'return' AS kind FROM returns WHERE claimed_by IS NOT NULL AND lease_expires_at >= ?
+               SELECT claimed_by, number, 'return' AS kind FROM returns WHERE claimed_by IS NOT NULL
                ORDER BY 1, 2""",
-            (t, t),
         ).fetchall()
 
     # ---- public reads -------------------------------------------------------------------
     def report(self, w: Window) -> dict[str, dict[str, Any]]:
         """`orderq kpi --json`: exactly the keys of SPEC §2."""
         self.ctx.require(Action.KPI)
+        settle_leases(self.ctx)
         now = self.ctx.now()
         with self.ctx.store.read() as c:
             inp = self._inputs(c, w, now)
@@ -174,22 +178,24 @@ class KpiService:
     def breakdown(self, w: Window, local: tzinfo | None = None) -> dict[str, Any]:
         """Per rep (released, average handling time, claims now) and per hour (releases)."""
         self.ctx.require(Action.KPI)
-        now = self.ctx.now()
+        settle_leases(self.ctx)
         with self.ctx.store.read() as c:
             rel = c.execute(
-                "SELECT released_at, released_by FROM orders WHERE released_at >= ? AND released_at < ?", (w.lo, w.hi)
+                "SELECT released_at, released_by, history FROM orders WHERE released_at >= ? AND released_at < ?",
+                (w.lo, w.hi)
             ).fetchall()
             pairs = self._handling_pairs(c, w)
-            claims = self._claims(c, now)
+            claims = self._claims(c)
         return {
             "by_rep": kpi.per_rep(rel, pairs, claims),
             "by_hour": kpi.per_hour(rel, pairs, w, local or local_zone()),
-            "straight_through": kpi.released_by_rep(rel).get("system", 0),
+            "straight_through": kpi.released_by_rep(kpi.live(rel)).get("system", 0),
         }
 
     def wallboard(self, *, items: int = 5, hours: int = 12) -> Wallboard:
         """Everything the supervisor's wallboard shows, in one short read transaction."""
         self.ctx.require(Action.WALLBOARD)
+        settle_leases(self.ctx)
         now = self.ctx.now()
         w = self.today()
         t = ts(now)
@@ -211,7 +217,7 @@ class KpiService:
                 f"{cols} WHERE {running} AND o.due_at >= ? AND o.due_at < ? ORDER BY o.due_at LIMIT ?",
                 (t, near, items)).fetchall()
             pairs = self._handling_pairs(c, w)
-            claims = self._claims(c, now)
+            claims = self._claims(c)
             sessions = c.execute(
                 "SELECT user, screen, MAX(seen_at) AS seen_at FROM sessions WHERE seen_at >= ? GROUP BY user, screen"
                 " ORDER BY user", (t - STALE_S,)).fetchall()
@@ -238,20 +244,21 @@ class KpiService:
 
     # ---- the simulator's history ---------------------------------------------------------
     def history(self, *, desk_hours: bool = True) -> tuple[list[dict[str, Any]], dict[str, list[float]]]:
-        """Arrivals that needed a rep (not straight-through), and handling times (claim→release, s) per class.
+        """Arrivals that needed a rep (not straight-through, not imported history), and handling times
+        (claim→release, s) per class.
 
         Arrivals: {received_at, priority, value} in received order; handling times from every release
-        event (in desk hours, unless `desk_hours` is off) whose claim carried the same token. A release
-        after closing is overtime,
-        which the simulator (working desk hours) does not model: counting it would make the same desk
-        replay differently depending on whether it was read before or after 18:00.
+        event whose claim carried the same token. With `desk_hours` (the simulator's default axis), a
+        handling time counts desk seconds only (a claim at 17:55 released at 08:05 is 10 minutes of
+        work), and a release after closing is overtime, which a desk-hours simulation does not model:
+        counting it would make the same desk replay differently before and after 18:00.
         """
         self.ctx.require(Action.KPI)
         with self.ctx.store.read() as c:
             arrivals = [
                 {"received_at": r[0], "priority": r[1], "value": r[2] / 100.0}
                 for r in c.execute(
-                    "SELECT received_at, priority, total_cents FROM orders WHERE straight_through = 0"
+                    "SELECT received_at, priority, total_cents FROM orders WHERE straight_through = 0 AND history = 0"
                     " ORDER BY received_at, id")
             ]
             service: dict[str, list[float]] = {}

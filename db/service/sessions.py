@@ -29,7 +29,7 @@ class SessionService:
         user = self.ctx.actor.name
         pid = os.getpid() if pid is None else pid
         host = host or os.environ.get("SSH_CONNECTION", "").split(" ")[0] or socket.gethostname()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             c.execute("DELETE FROM sessions WHERE seen_at < ?", (ts(now - timedelta(seconds=STALE_S * 10)),))
             cur = c.execute(
                 "INSERT INTO sessions (user, pid, host, screen, started_at, seen_at) VALUES (?,?,?,?,?,?)",
@@ -42,11 +42,12 @@ class SessionService:
 
     def beat(self, session_id: int, screen: str | None = None) -> None:
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             c.execute("UPDATE sessions SET seen_at = ?, screen = COALESCE(?, screen) WHERE id = ?",
                       (ts(now), screen, session_id))
 
     def end(self, session_id: int) -> None:
+        """Not gated on the user being active: a disabled user's session still closes its row."""
         now = self.ctx.now()
         with self.ctx.store.write() as c:
             cur = c.execute("DELETE FROM sessions WHERE id = ?", (session_id,))

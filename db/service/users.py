@@ -10,7 +10,7 @@ from core.enums import Role
 from core.errors import NotFound, ValidationError
 from core.models import User
 from core.permissions import Action
-from db import events
+from db import claims, events
 from db.convert import ts
 from db.service.context import Context
 
@@ -34,6 +34,10 @@ def parse_public_key(text: str) -> tuple[str, str, str, str]:
         blob = base64.b64decode(parts[1], validate=True)
     except ValueError:
         raise ValidationError("the key's base64 part is damaged", field="key") from None
+    # the blob names its own type (RFC 4253 §6.6: a length-prefixed string first); a mismatch is a damaged key
+    n = int.from_bytes(blob[:4], "big") if len(blob) >= 4 else -1
+    if blob[4:4 + n] != parts[0].encode() or len(blob) <= 4 + n:
+        raise ValidationError(f"the key's data is not a {parts[0]} key", field="key")
     fp = "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
     return parts[0], parts[1], fp, " ".join(parts[2:])
 
@@ -57,7 +61,9 @@ class UserService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def add(self, name: str, role: str) -> User:
+    def add(self, name: str, role: str, key_text: str | None = None) -> User:
+        """A new user, with their first SSH key when given: the key is checked first, and user, key and
+        their events commit together, so a bad key leaves no half-made user behind."""
         self.ctx.require(Action.USERS)
         if not NAME_RE.match(name):
             raise ValidationError(f"bad user name {name!r}: use lower-case letters, digits, _ . -", field="name")
@@ -65,50 +71,108 @@ class UserService:
             r = Role(role)
         except ValueError:
             raise ValidationError(f"unknown role {role!r} (rep, returns, supervisor, admin)", field="role") from None
+        key = parse_public_key(key_text) if key_text is not None else None
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:
             if get_user(c, name):
                 raise ValidationError(f"user {name!r} exists already", field="name")
             cur = c.execute("INSERT INTO users (name, role, active, created_at) VALUES (?,?,1,?)", (name, r.value, ts(now)))
             events.append(c, at=now, actor=self.ctx.actor.name, entity="user", entity_id=cur.lastrowid, ref=name,
                           action="user_added", data={"role": r.value, "state": "active"})
+            if key is not None:
+                self._insert_key(c, int(cur.lastrowid or 0), name, key)
         return User(id=int(cur.lastrowid or 0), name=name, role=r, active=True)
 
     def add_key(self, name: str, key_text: str) -> str:
         self.ctx.require(Action.USERS)
-        key_type, key_data, fp, comment = parse_public_key(key_text)
-        now = self.ctx.now()
-        with self.ctx.store.write() as c:
-            user = get_user(c, name)
-            if user is None:
-                raise NotFound(f"unknown user {name!r}", field="name")
-            if c.execute("SELECT 1 FROM user_keys WHERE fingerprint = ?", (fp,)).fetchone():
-                raise ValidationError(f"key {fp} is registered already", field="key")
-            c.execute(
-                "INSERT INTO user_keys (user_id, key_type, key_data, fingerprint, comment, added_at) VALUES (?,?,?,?,?,?)",
-                (user.id, key_type, key_data, fp, comment, ts(now)),
-            )
-            events.append(c, at=now, actor=self.ctx.actor.name, entity="user", entity_id=user.id, ref=name,
-                          action="key_added", data={"fingerprint": fp, "type": key_type})
-        return fp
+        key = parse_public_key(key_text)
+        with self.ctx.write() as c:
+            user = self._existing(c, name)
+            self._insert_key(c, user.id, name, key)
+        return key[2]
 
-    def disable(self, name: str) -> None:
+    def _insert_key(self, c: sqlite3.Connection, user_id: int, name: str, key: tuple[str, str, str, str]) -> None:
+        """Store a parsed key and its event, inside the caller's transaction."""
+        key_type, key_data, fp, comment = key
+        if c.execute("SELECT 1 FROM user_keys WHERE fingerprint = ?", (fp,)).fetchone():
+            raise ValidationError(f"key {fp} is registered already", field="key")
+        now = self.ctx.now()
+        c.execute(
+            "INSERT INTO user_keys (user_id, key_type, key_data, fingerprint, comment, added_at) VALUES (?,?,?,?,?,?)",
+            (user_id, key_type, key_data, fp, comment, ts(now)),
+        )
+        events.append(c, at=now, actor=self.ctx.actor.name, entity="user", entity_id=user_id, ref=name,
+                      action="key_added", data={"fingerprint": fp, "type": key_type})
+
+    def disable(self, name: str) -> dict[str, int]:
+        """Disable a user and, in the same transaction, give their claims back to the queue (orders
+        to queued, returns lose their holder) and close their session rows. Their next command is
+        refused (`Context.write`) and their live TUI sessions see `user_disabled` on the change feed
+        and end. Returns how many orders, returns and sessions were let go."""
         self.ctx.require(Action.USERS)
         now = self.ctx.now()
-        with self.ctx.store.write() as c:
-            user = get_user(c, name)
-            if user is None:
-                raise NotFound(f"unknown user {name!r}", field="name")
+        actor = self.ctx.actor.name
+        freed = {"orders": 0, "returns": 0, "sessions": 0}
+        with self.ctx.write() as c:
+            user = self._existing(c, name)
             if not user.active:
                 raise ValidationError(f"user {name!r} is disabled already", field="name")
             c.execute("UPDATE users SET active = 0, version = version + 1 WHERE id = ?", (user.id,))
+            for q in (claims.ORDERS, claims.RETURNS):
+                for row in c.execute(f"SELECT * FROM {q.table} WHERE claimed_by = ? ORDER BY id", (name,)).fetchall():
+                    claims.drop(c, q, row, actor=actor, now=now, action="force_release",
+                                extra={"reason": f"user {name} disabled"})
+                    freed[q.table] += 1
+            for sid, in c.execute("DELETE FROM sessions WHERE user = ? RETURNING id", (name,)).fetchall():
+                events.append(c, at=now, actor=actor, entity="session", entity_id=sid, ref=name,
+                              action="session_ended", data={"why": "user disabled"})
+                freed["sessions"] += 1
+            events.append(c, at=now, actor=actor, entity="user", entity_id=user.id, ref=name,
+                          action="user_disabled", data={"state": "disabled", **freed})
+        return freed
+
+    def enable(self, name: str) -> None:
+        self.ctx.require(Action.USERS)
+        now = self.ctx.now()
+        with self.ctx.write() as c:
+            user = self._existing(c, name)
+            if user.active:
+                raise ValidationError(f"user {name!r} is active already", field="name")
+            c.execute("UPDATE users SET active = 1, version = version + 1 WHERE id = ?", (user.id,))
             events.append(c, at=now, actor=self.ctx.actor.name, entity="user", entity_id=user.id, ref=name,
-                          action="user_disabled", data={"state": "disabled"})
+                          action="user_enabled", data={"state": "active"})
+
+    def remove_key(self, name: str, fingerprint: str) -> None:
+        """Drop one of a user's keys by its fingerprint (as `users list` prints it). SSH sessions
+        already open with it go on; the next login with it is refused."""
+        self.ctx.require(Action.USERS)
+        fp = fingerprint.strip()
+        if fp and not fp.startswith("SHA256:"):
+            fp = "SHA256:" + fp
+        now = self.ctx.now()
+        with self.ctx.write() as c:
+            user = self._existing(c, name)
+            cur = c.execute("DELETE FROM user_keys WHERE user_id = ? AND fingerprint = ?", (user.id, fp))
+            if cur.rowcount != 1:
+                raise NotFound(f"{name} has no key {fp} (`orderq users list` shows their keys)", field="fingerprint")
+            events.append(c, at=now, actor=self.ctx.actor.name, entity="user", entity_id=user.id, ref=name,
+                          action="key_removed", data={"fingerprint": fp})
+
+    @staticmethod
+    def _existing(c: sqlite3.Connection, name: str) -> User:
+        user = get_user(c, name)
+        if user is None:
+            raise NotFound(f"unknown user {name!r}", field="name")
+        return user
 
     def list(self) -> list[dict]:
-        rows = self.ctx.store.conn.execute(
-            "SELECT u.*, (SELECT COUNT(*) FROM user_keys k WHERE k.user_id = u.id) AS keys FROM users u ORDER BY name"
-        ).fetchall()
+        """Every user with their keys' fingerprints (what `users key remove` takes)."""
+        conn = self.ctx.store.conn
+        fps: dict[int, list[str]] = {}
+        for r in conn.execute("SELECT user_id, fingerprint FROM user_keys ORDER BY id"):
+            fps.setdefault(r["user_id"], []).append(r["fingerprint"])
         return [
-            {"name": r["name"], "role": r["role"], "active": bool(r["active"]), "keys": r["keys"]} for r in rows
+            {"name": r["name"], "role": r["role"], "active": bool(r["active"]), "keys": len(fps.get(r["id"], [])),
+             "fingerprints": fps.get(r["id"], [])}
+            for r in conn.execute("SELECT * FROM users ORDER BY name")
         ]

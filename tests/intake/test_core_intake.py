@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.intake import Reject, allocate, amount_cents, local_to_utc, parse_retail_row, plan_invoice, price_e4
+from core.intake import (
+    Reject, allocate, amount_cents, invoice_seq, local_to_utc, parse_retail_row, plan_invoice, price_e4,
+)
 from core.money import line_amount, to_cents_int
 
 UK = ZoneInfo("Europe/London")
@@ -46,8 +48,11 @@ def test_plan_splits_goods_charges_and_rejects_with_reasons() -> None:
                          _line(5, "500", "m", 1, "5")])
     assert [g.sku for g in plan.goods] == ["A1"] and [c.sku for c in plan.charges] == ["POST", "M"]
     assert [(r.row, r.reason) for r in plan.rejects] == [(4, "negative-quantity")]
-    only = plan_invoice([_line(2, "501", "POST", 1, "18")])
-    assert not only.charges and [r.reason for r in only.rejects] == ["charges-only-invoice"]
+    # charges only: a known customer's are an order of charges (revenue); a guest's have no one to bill
+    mine = plan_invoice([_line(2, "501", "M", 1, "18"), _line(3, "501", "AMAZONFEE", 1, "5")])
+    assert [c.sku for c in mine.charges] == ["M", "AMAZONFEE"] and not mine.goods and not mine.rejects
+    guest = plan_invoice([_line(2, "502", "POST", 1, "18", cust="")])
+    assert not guest.charges and [r.reason for r in guest.rejects] == ["charges-only-invoice"]
     c = plan_invoice([_line(2, "C9", "A1", -1), _line(3, "C9", "POST", -1), _line(4, "C9", "A1", -1, cust="")])
     assert c.cancellation and [g.row for g in c.goods] == [2]
     assert [r.reason for r in c.rejects] == ["cancelled-charge", "cancellation-no-customer"]
@@ -57,7 +62,11 @@ def test_plan_splits_goods_charges_and_rejects_with_reasons() -> None:
     assert isinstance(bad, Reject) and bad.reason == "bad-row" and bad.row == 7
 
 
-def test_allocate_is_whole_or_nothing_most_recent_first() -> None:
-    assert allocate(5, [(9, 3), (4, 10)]) == [(9, 3), (4, 2)]
-    assert allocate(5, [(9, 3), (4, 0), (2, 1)]) is None
-    assert allocate(1, []) is None
+def test_allocate_takes_what_it_can_most_recent_first_and_says_what_is_left() -> None:
+    assert allocate(5, [(9, 3), (4, 10)]) == ([(9, 3), (4, 2)], 0)
+    assert allocate(5, [(9, 3), (4, 0), (2, 1)]) == ([(9, 3), (2, 1)], 1)
+    assert allocate(1, []) == ([], 1)
+
+
+def test_invoice_numbers_order_a_minute() -> None:
+    assert invoice_seq("C536379") == 536379 > invoice_seq("536378") and invoice_seq("") == 0

@@ -31,7 +31,7 @@ def test_sigkill_mid_import_leaves_no_partial_invoice(slices, tmp_path: Path) ->
     run_cli("--db", str(db), "init", check=True)
     exe = Path(sys.executable).parent / "orderq"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SSH_")}
-    proc = subprocess.Popen([str(exe), "--db", str(db), "import", str(file), "--chunk", "20", "--json",
+    proc = subprocess.Popen([str(exe), "--db", str(db), "import", str(file), "--chunk", "20", "--json", "--history",
                              "--rejects", str(tmp_path / "r.csv")], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
@@ -55,7 +55,7 @@ def test_sigkill_mid_import_leaves_no_partial_invoice(slices, tmp_path: Path) ->
         assert (n_lines, n_charges, total) == (len(goods), len(charges), want_total), f"{ref} is partial"
 
     # the committed chunks are the checkpoint: a re-run skips them and imports the rest
-    again = run_cli("--db", str(db), "import", str(file), "--json", "--rejects", str(tmp_path / "r2.csv"), check=True)
+    again = run_cli("--db", str(db), "import", str(file), "--json", "--history", "--rejects", str(tmp_path / "r2.csv"), check=True)
     s = json_lines(again.stdout)[-1]
     assert s["conserved"] and s["already_imported_orders"] == got
     assert c.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == len(exp.orders)
@@ -64,10 +64,11 @@ def test_sigkill_mid_import_leaves_no_partial_invoice(slices, tmp_path: Path) ->
     # and the resumed database says what one uninterrupted import says
     clean = tmp_path / "clean.db"
     run_cli("--db", str(clean), "init", check=True)
-    run_cli("--db", str(clean), "import", str(file), "--rejects", str(tmp_path / "r3.csv"), check=True)
+    run_cli("--db", str(clean), "import", str(file), "--history", "--rejects", str(tmp_path / "r3.csv"), check=True)
     sql = ("SELECT o.source_ref, l.line_no, l.sku, l.qty, l.qty_returned, o.state, o.total_cents FROM order_lines l "
            "JOIN orders o ON o.id = l.order_id ORDER BY 1, 2")
     returns = "SELECT source_ref, refund_cents, (SELECT COUNT(*) FROM return_lines WHERE return_id = r.id) FROM returns r ORDER BY 1"
     d = sqlite3.connect(clean)
     assert c.execute(sql).fetchall() == d.execute(sql).fetchall()
     assert c.execute(returns).fetchall() == d.execute(returns).fetchall()
+    assert c.execute("SELECT COUNT(*) FROM returns").fetchone()[0] > 0, "cancellations were matched on resume too"

@@ -41,6 +41,45 @@ def test_northwind_customers_products_stock_and_shipped_state(data_dir: Path, db
     assert again["orders"] == 0 and again["already_imported_orders"] == 830
 
 
+def test_northwind_as_history_carries_its_own_dates_and_leaves_no_open_work(data_dir: Path, db_path: Path,
+                                                                           tmp_path: Path) -> None:
+    """`--history`: each shipped order is received, due and shipped on its OrderDate, RequiredDate and
+    ShippedDate; one that never shipped is not history (rejected, with the reason) and a live re-run takes it."""
+    from datetime import UTC, datetime
+
+    folder = data_dir / "northwind"
+    with open(folder / "orders.csv", newline="", encoding="utf-8") as fh:
+        orders = {f"NW-{o['orderID']}": o for o in csv.DictReader(fh)}
+    with open(folder / "order-details.csv", newline="", encoding="utf-8") as fh:
+        details = list(csv.DictReader(fh))
+    unshipped = {ref for ref, o in orders.items() if o["shippedDate"] == "NULL"}
+    rej = tmp_path / "nw.rejects.csv"
+    s = json_lines(run_cli("--db", str(db_path), "import", str(folder), "--history", "--json", "--rejects", str(rej),
+                           check=True).stdout)[-1]
+    unshipped_lines = sum(1 for d in details if f"NW-{d['orderID']}" in unshipped)
+    assert s["conserved"] and s["by_state"] == {"shipped": len(orders) - len(unshipped)}
+    assert s["rejects_by_reason"] == {"history-unshipped": len(unshipped) + unshipped_lines}
+
+    def epoch(text: str) -> float:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+
+    c = sqlite3.connect(db_path)
+    for ref, received, due, released, shipped, history in c.execute(
+            "SELECT source_ref, received_at, due_at, released_at, shipped_at, history FROM orders"):
+        o = orders[ref]
+        assert (received, due, shipped) == (epoch(o["orderDate"]), epoch(o["requiredDate"]), epoch(o["shippedDate"]))
+        assert released == shipped and history == 1
+    listed = run_cli("--db", str(db_path), "order", "list", check=True).stdout
+    assert "overdue" not in listed, "a sale shipped in 1997 is not overdue work"
+    kpi = json.loads(run_cli("--db", str(db_path), "kpi", "--json", check=True).stdout)["orders"]
+    assert sum(kpi["queue_depth"].values()) == kpi["on_hold"] == kpi["sla_breached_open"] == 0
+    # the orders still open in the export are live work only when asked for
+    again = json_lines(run_cli("--db", str(db_path), "import", str(folder), "--json", "--rejects", str(rej),
+                               check=True).stdout)[-1]
+    assert again["orders"] == len(unshipped) and again["already_imported_orders"] == len(orders) - len(unshipped)
+    assert run_cli("--db", str(db_path), "check").returncode == 0
+
+
 def test_northwind_malformed_fields_are_rejected_rows_not_a_crash(data_dir: Path, db_path: Path,
                                                                   tmp_path: Path) -> None:
     """A copy of the real Northwind folder with one order's quantity and one product's price broken:

@@ -125,3 +125,24 @@ def test_hourly_sparkline() -> None:
 
 def test_duration_text() -> None:
     assert [kpi.duration_text(x) for x in (None, 5, 425, 12000, 190000)] == ["—", "5s", "7m 05s", "3h 20m", "2d 4h"]
+
+
+def test_imported_history_counts_where_it_says_something_and_is_unknown_where_it_cannot() -> None:
+    """A sale imported as history shipped on its invoice date: it counts in throughput, channel mix and units,
+    but says nothing of how this desk worked it, so those KPIs leave it out (None when it is all there is)."""
+    hist = [{"received_at": t - 400 * 86400, "released_at": t - 400 * 86400, "due_at": t - 400 * 86400 + 3600,
+             "straight_through": 0, "released_by": "import", "history": 1}] * 3
+    live_rel = {"received_at": t - 600, "released_at": t, "due_at": t + 1, "straight_through": 0,
+                "released_by": "alice", "history": 0}
+    assert kpi.released(hist) == 3
+    for f in (kpi.cycle_time_p50_s, kpi.cycle_time_p90_s, kpi.sla_met_pct, kpi.touchless_pct):
+        assert f(hist) is None, f.__name__
+    assert kpi.cycle_time_p50_s([*hist, live_rel]) == 600.0 and kpi.sla_met_pct([*hist, live_rel]) == 100.0
+    assert [r["rep"] for r in kpi.per_rep([*hist, live_rel], [], [])] == ["alice"], "the import is not a rep"
+    rec = [{"channel": "online", "state": "shipped", "ever_held": 0, "history": 1, "n": 5},
+           {"channel": "phone", "state": "cancelled", "ever_held": 1, "history": 0, "n": 1}]
+    assert kpi.electronic_share_pct(rec) == 83.3
+    assert kpi.hold_rate_pct(rec) == kpi.cancel_rate_pct(rec) == 100.0
+    assert kpi.hold_rate_pct(rec[:1]) is None and kpi.cancel_rate_pct(rec[:1]) is None
+    resolved = [{"requested_at": t, "received_at": t, "resolved_at": t, "history": 1}]
+    assert kpi.return_cycle_time_p50_s(resolved) is None and kpi.refund_time_p50_s(resolved) is None

@@ -7,10 +7,11 @@ from textual.app import App
 from db.feed import ChangeFeed
 from db.service import Desk
 from tui.messages import StoreChanged
+from tui.plain import PlainNotify
 from tui.screens.wallboard import WallboardScreen
 
 
-class WallApp(App):
+class WallApp(PlainNotify, App):
     def __init__(self, desk: Desk, *, feed: bool = True) -> None:
         super().__init__()
         self.desk = desk

@@ -23,6 +23,7 @@ from core.money import fmt
 from core.triage import classify, due_text, humanize
 from db.service import Desk
 from tui.messages import StoreChanged
+from tui.plain import plain, styled
 from tui.widgets.binding_commands import BindingCommands
 from tui.widgets.footer import SteadyFooter
 from tui.widgets.lines_grid import CodeSuggester, LinesGrid, put, settle
@@ -62,16 +63,16 @@ class EntryResult(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         o = self.order
         with Vertical():
-            yield Label(f"{o.number} created for {o.customer.code} {o.customer.name}", classes="res-title")
-            yield Label(f"class {o.priority.value}: {o.priority_source}")
+            yield Label(plain(f"{o.number} created for {o.customer.code} {o.customer.name}"), classes="res-title")
+            yield Label(plain(f"class {o.priority.value}: {o.priority_source}"))
             yield Label(f"due {o.due_at:%Y-%m-%d %H:%M} UTC ({due_text(o.due_at, self.now)})")
             yield Label(f"{len(o.lines)} line{'s' if len(o.lines) != 1 else ''} · total {fmt(o.total)} · {o.state.value.replace('_', ' ')}")
             if o.hold_reason:
-                yield Label(f"ON HOLD ({o.hold_reason.value}): {o.hold_note or ''}", classes="res-hold")
+                yield Label(plain(f"ON HOLD ({o.hold_reason.value}): {o.hold_note or ''}"), classes="res-hold")
                 if o.hold_reason.value == "credit":
                     yield Label("A supervisor must lift a credit hold.", classes="res-hold")
             if o.queue_reason:
-                yield Label(f"queued for a rep: {o.queue_reason}")
+                yield Label(plain(f"queued for a rep: {o.queue_reason}"))
             if o.straight_through:
                 yield Label("released straight through (no rep needed)")
             yield Label("Enter: next order   Esc: back", classes="res-keys")
@@ -142,7 +143,7 @@ class EntryScreen(Screen):
 
     def set_customer_error(self, message: str | None) -> None:
         err = self.query_one("#entry-customer-error", Label)
-        err.update(f"⚠ {message}" if message else "")
+        err.update(plain(f"⚠ {message}" if message else ""))
         err.display = bool(message)
         self.customer_input.set_class(bool(message), "-invalid")
 
@@ -165,14 +166,17 @@ class EntryScreen(Screen):
         return cust
 
     def refresh_meta(self) -> None:
-        text = f"Channel [b]{self.channel.value}[/b] (F5)   Type [b]{self.order_type}[/b] (F6)"
+        text = "Channel [b]$channel[/b] (F5)   Type [b]$type[/b] (F6)"
+        values = {"channel": self.channel.value, "type": self.order_type}
         if self.customer is not None:
             try:
                 cls = classify(self.desk.ctx.rules, self.order_type, self.customer.tier)
-                text += f"   → class {cls.priority.value} ({cls.source}), SLA {humanize(self.desk.ctx.rules.sla(cls.priority))}"
+                text += "   → class $klass ($source), SLA $sla"
+                values.update(klass=cls.priority.value, source=cls.source,
+                              sla=humanize(self.desk.ctx.rules.sla(cls.priority)))
             except OrderqError:
                 pass
-        put(self.query_one("#entry-meta", Static), text)
+        put(self.query_one("#entry-meta", Static), styled(text, **values))
 
     def refresh_totals(self) -> None:
         grid = self.grid
@@ -185,7 +189,7 @@ class EntryScreen(Screen):
                 text += (f"   [b $warning]over credit limit by {fmt(after - self.customer.credit_limit)}:"
                          " it will go on a credit hold[/]")
         text += "   ·   Enter next field · Enter on blank SKU or Ctrl+S submits"
-        put(self.query_one("#entry-totals", Static), text)
+        put(self.query_one("#entry-totals", Static), styled(text))  # numbers and house words only
 
     # ---- customer field ----------------------------------------------------------------
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -314,11 +318,13 @@ class EntryScreen(Screen):
 
     def show_refusal(self, e: OrderqError) -> None:
         field = e.field or ""
+        # the service names no keys (the CLI has none); here F4 is the way to the valid codes
+        hint = " (F4 lists them)" if "unknown" in e.message and (field == "customer" or field.endswith(".sku")) else ""
         if field == "customer":
-            self.set_customer_error(e.message)
+            self.set_customer_error(e.message + hint)
             self.customer_input.focus()
         elif field.startswith("lines"):
-            w = self.grid.show_error(field, e.message)
+            w = self.grid.show_error(field, e.message + hint)
             if w is not None:
                 w.focus()
         else:

@@ -8,6 +8,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from tui.plain import plain
+
 
 class HelpScreen(ModalScreen[None]):
     CSS_PATH = "help.tcss"
@@ -46,7 +48,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("does")
         table.add_column("id (for keys.toml)", style="dim", no_wrap=True)
         for keys, desc, ident in self.rows:
-            table.add_row(keys, desc, ident)
+            table.add_row(plain(keys), plain(desc), plain(ident))  # a keymap file's text, not markup
         with VerticalScroll(id="help-box") as box:
             box.border_title = self.title_text
             box.border_subtitle = "escape closes · remap in ~/.config/orderq/keys.toml"

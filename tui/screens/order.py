@@ -18,6 +18,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Label, Static
 
@@ -29,6 +30,7 @@ from core.money import fmt, price_text
 from core.triage import Slack, due_text, slack
 from db.service import Desk
 from tui.messages import StoreChanged
+from tui.plain import plain, styled
 from tui.widgets.binding_commands import BindingCommands
 from tui.widgets.footer import SteadyFooter
 from tui.widgets.lines_grid import LinesGrid
@@ -52,8 +54,21 @@ CANCEL_REASONS = [
 _SLACK_STYLE = {Slack.OVERDUE: "bold $error", Slack.AT_RISK: "bold $warning", Slack.SOON: "$warning", Slack.OK: "$success"}
 _STATE_STYLE = {
     OrderState.IN_PROGRESS: "bold $accent", OrderState.ON_HOLD: "bold $warning", OrderState.RELEASED: "bold $success",
-    OrderState.CANCELLED: "bold $error", OrderState.QUEUED: "bold",
+    OrderState.CANCELLED: "bold $error", OrderState.QUEUED: "bold", OrderState.BACKORDERED: "bold $warning",
 }
+
+
+def backorder_text(o: Order) -> tuple[str, str]:
+    """What a released or part-shipped order still owes, as (label, detail): its backorder line by
+    line, or what is in hand and ready to ship. ("", "") when nothing is owed to fulfilment."""
+    if o.state not in (OrderState.RELEASED, OrderState.BACKORDERED):
+        return "", ""
+    waiting = [f"line {ln.line_no} {ln.sku} ×{ln.qty_backordered}" for ln in o.lines if ln.qty_backordered]
+    ready = sum(ln.qty_allocated - ln.qty_shipped for ln in o.lines)
+    in_hand = f"{ready} unit{'s' if ready != 1 else ''} in hand, ready to ship"
+    if waiting:
+        return "BACKORDER", "waiting for stock: " + ", ".join(waiting) + (f" · {in_hand}" if ready else "")
+    return ("READY TO SHIP", in_hand) if ready else ("", "")
 
 
 def pct(d: Decimal) -> str:
@@ -88,6 +103,13 @@ def describe(e: Event) -> str:
         return "released it to fulfilment"
     if a == "auto_release":
         return "released it straight through"
+    if a == "ship":
+        units = d.get("shipped") or {}
+        what = ", ".join(f"line {k} ×{v}" for k, v in units.items())
+        return ("shipped it" if d.get("complete", True) else "shipped part of it") + (f" ({what})" if what else "")
+    if a == "stock_allocated":
+        left = d.get("backordered")
+        return "set received stock aside for it" + (f" ({left} still on backorder)" if left else " (ready to ship)")
     if a == "cancel":
         return f"cancelled it ({d.get('reason')})"
     if a == "override":
@@ -214,11 +236,12 @@ class OrderScreen(Screen):
         table = self.query_one("#order-lines", DataTable)
         table.add_column("#", key="no", width=2)
         table.add_column("SKU", key="sku", width=10)
-        table.add_column("Description", key="desc", width=20)
+        table.add_column("Description", key="desc", width=16)
         table.add_column(Text("Qty", justify="right"), key="qty", width=5)
-        table.add_column(Text("Price", justify="right"), key="price", width=9)
+        table.add_column(Text("Price", justify="right"), key="price", width=8)
         table.add_column(Text("Disc%", justify="right"), key="disc", width=5)
-        table.add_column(Text("Amount", justify="right"), key="amount", width=11)
+        table.add_column(Text("Amount", justify="right"), key="amount", width=10)
+        table.add_column(Text("Sent", justify="right"), key="shipped", width=4)  # units shipped of the line
         hist = self.query_one("#order-history", DataTable)
         hist.add_columns("When (UTC)", "Who", "What")
         hist.display = False
@@ -288,43 +311,54 @@ class OrderScreen(Screen):
         due_at = o.effective_due(now)
         sl = slack(due_at, now, self.desk.ctx.rules.at_risk)
         state = o.state.value.replace("_", " ").upper()
-        due = f"[{_SLACK_STYLE[sl]}]due {due_text(due_at, now)}[/] ({due_at:%Y-%m-%d %H:%M} UTC)"
+        due = f"[{_SLACK_STYLE[sl]}]due $due_in[/] ($due_at UTC)"
         if o.sla_paused:
             due += " [dim](SLA paused)[/]"
         if not o.state.open:
-            due = f"due was {o.due_at:%Y-%m-%d %H:%M} UTC"
+            due = "due was $due_was UTC"
         lines = [
-            f"[b]{o.number}[/]   [{_STATE_STYLE.get(o.state, 'bold')}]{state}[/]   [b]{o.priority.value}[/]   {due}",
-            f"Customer [b]{o.customer.code}[/] {o.customer.name} ([b]{o.customer.tier.value.replace('_', ' ')}[/])"
-            f"   credit {fmt(o.customer.credit_limit)} · balance {fmt(o.customer.open_balance)}",
-            f"Channel [b]{o.channel.value}[/]   Type [b]{o.type}[/]   Class {o.priority.value}: {o.priority_source}",
+            f"[b]$number[/]   [{_STATE_STYLE.get(o.state, 'bold')}]$state[/]   [b]$klass[/]   {due}",
+            "Customer [b]$code[/] $name ([b]$tier[/])   credit $credit · balance $balance",
+            "Channel [b]$channel[/]   Type [b]$type[/]   Class $klass: $source",
         ]
         if o.claimed_by is None:
             who = "Not claimed" + ("   (c claims it)" if o.state == OrderState.QUEUED else "")
         elif o.claimed_by == self.me:
-            who = "Claimed by [b]you[/]" if self.mine else "Claimed by you [b $warning]in another session[/]"
+            who = "Claimed by [b]you[/]" if self.mine else "Claimed by you [b $warning]in another session[/] (c takes it over)"
             if o.lease_expires_at and o.lease_expires_at < now:
-                who += f" · [b $error]lease lapsed at {o.lease_expires_at:%H:%M:%S} UTC[/]: claim it again (c)"
+                who += " · [b $error]lease lapsed at $lease UTC[/]: claim it again (c)"
             elif o.lease_expires_at:
-                who += f" · lease until {o.lease_expires_at:%H:%M:%S} UTC"
+                who += " · lease until $lease UTC"
         else:
-            who = f"Claimed by [b $warning]{o.claimed_by}[/]"
+            who = "Claimed by [b $warning]$claimed_by[/]"
         lines.append(who)
         if o.hold_reason:
-            lines.append(f"[b $warning]ON HOLD ({o.hold_reason.value})[/]: {o.hold_note or ''}")
+            lines.append("[b $warning]ON HOLD ($hold)[/]: $hold_note")
         if o.queue_reason:
-            lines.append(f"Queued for a rep: {o.queue_reason}")
-        self.query_one("#order-header", Static).update("\n".join(lines))
+            lines.append("Queued for a rep: $queue_reason")
+        owed_head, owed = backorder_text(o)
+        if owed_head:
+            lines.append("[b $warning]$owed_head[/] $owed")
+        header = styled(
+            "\n".join(lines), number=o.number, state=state, klass=o.priority.value, due_in=due_text(due_at, now),
+            due_at=f"{due_at:%Y-%m-%d %H:%M}", due_was=f"{o.due_at:%Y-%m-%d %H:%M}", code=o.customer.code,
+            name=o.customer.name, tier=o.customer.tier.value.replace("_", " "), credit=fmt(o.customer.credit_limit),
+            balance=fmt(o.customer.open_balance), channel=o.channel.value, type=o.type, source=o.priority_source,
+            lease=f"{o.lease_expires_at:%H:%M:%S}" if o.lease_expires_at else "", claimed_by=o.claimed_by,
+            hold=o.hold_reason.value if o.hold_reason else "", hold_note=o.hold_note, queue_reason=o.queue_reason,
+            owed_head=owed_head, owed=owed)
+        self.query_one("#order-header", Static).update(header)
 
     def show_lines(self) -> None:
         table = self.query_one("#order-lines", DataTable)
         row = table.cursor_row
         table.clear()
         for ln in self.order.lines:
-            table.add_row(str(ln.line_no), ln.sku, ln.description, Text(str(ln.qty), justify="right"),
+            table.add_row(str(ln.line_no), plain(ln.sku, multiline=False), plain(ln.description, multiline=False),
+                          Text(str(ln.qty), justify="right"),
                           Text(price_text(ln.unit_price), justify="right"),
                           Text(pct(ln.discount_pct), justify="right"), Text(fmt(ln.amount), justify="right"),
-                          key=str(ln.line_no))
+                          Text(str(ln.qty_shipped), justify="right"), key=str(ln.line_no))
         if self.order.lines:
             table.move_cursor(row=min(row, len(self.order.lines) - 1))
         o = self.order
@@ -340,12 +374,12 @@ class OrderScreen(Screen):
         for n, step in enumerate(o.checklist, start=1):
             who = o.ticked.get(step)
             if who:
-                out.append(f"[$success]\\[x][/] {n} {step}  [dim]({who})[/]")
+                out.append(styled("[$success]\\[x][/] $n $step  [dim]($who)[/]", n=n, step=step, who=who))
             else:
-                out.append(f"\\[ ] {n} {step}")
+                out.append(styled("\\[ ] $n $step", n=n, step=step))
         if not out:
-            out.append("[dim]no checklist for this type[/]")
-        self.query_one("#order-checklist", Static).update("\n".join(out))
+            out.append(styled("[dim]no checklist for this type[/]"))
+        self.query_one("#order-checklist", Static).update(Content("\n").join(out))
 
     def release_block(self) -> str | None:
         """Why `r` would be refused right now, in the service's own words; None when it would go."""
@@ -368,7 +402,7 @@ class OrderScreen(Screen):
         if block is None:
             w.update("[b $success]Ready to release (r)[/]")
         else:
-            w.update(f"[b]Release blocked[/]: {block}")
+            w.update(styled("[b]Release blocked[/]: $block", block=block))
         w.set_class(block is None, "-ready")
 
     def show_history(self) -> None:
@@ -380,7 +414,7 @@ class OrderScreen(Screen):
             self.notify(e.message, severity="error")
             return
         for e in events:
-            hist.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, describe(e))
+            hist.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", plain(e.actor, multiline=False), plain(describe(e), multiline=False))
         if events:
             hist.move_cursor(row=len(events) - 1)
 
@@ -421,8 +455,17 @@ class OrderScreen(Screen):
         if self.mine and not (lease and lease < self.desk.now()):
             self.notify("you hold this order already")
             return
+        take_over = self.order.claimed_by == self.me and not self.mine and not (lease and lease < self.desk.now())
+        if take_over:
+            from tui.widgets.take_over import take_over_confirm
+
+            self.app.push_screen(take_over_confirm(self.number), lambda yes: self._claim(take_over=True) if yes else None)
+            return
+        self._claim(take_over=False)
+
+    def _claim(self, *, take_over: bool) -> None:
         try:
-            got = self.desk.orders.claim(self.number)
+            got = self.desk.orders.take_over(self.number) if take_over else self.desk.orders.claim(self.number)
         except OrderqError as e:
             self.notify(e.message, severity="error", title="Claim: refused")
             self.reload()

@@ -33,6 +33,7 @@ from textual.widgets import Footer, Input, Static
 from core.enums import Channel, OrderState, Priority, Tier
 from core.errors import OrderqError
 from core.money import from_cents_int
+from core.plain_text import printable
 from core.triage import Slack, due_cell, due_text, explain, sla_paused, slack
 from db import orders_read
 from db.connection import translate
@@ -40,11 +41,12 @@ from db.convert import dt
 from db.orders_read import QueueFilter
 from db.service import Desk
 from tui.messages import RulesReady, StoreChanged
+from tui.plain import plain
 
 OPEN_STATES = tuple(s.value for s in OrderState if s.open)
 TIER_TAG = {Tier.KEY_ACCOUNT.value: "KEY", Tier.REPEAT.value: "RPT", Tier.STANDARD.value: ""}
 STATE_TEXT = {"queued": "queued", "in_progress": "working", "on_hold": "on hold", "released": "released",
-              "shipped": "shipped", "closed": "closed", "cancelled": "cancelled"}
+              "backordered": "backorder", "shipped": "shipped", "closed": "closed", "cancelled": "cancelled"}
 HOLD_SHORT = {"credit": "credit", "stock": "stock", "customer_info": "info", "pricing": "price",
               "customer_request": "cust"}
 VERBS = {
@@ -81,6 +83,8 @@ def layout(width: int) -> list[tuple[str, str, int, bool]]:
 
 
 def fit(text: str, width: int, right: bool = False) -> str:
+    """One cell of a drawn row: user text's controls as escapes (`printable`), cut or padded to width."""
+    text = printable(text, multiline=False)
     if len(text) > width:
         text = text[: max(0, width - 1)] + "…" if width > 1 else text[:width]
     return text.rjust(width) if right else text.ljust(width)
@@ -435,8 +439,8 @@ class QueueScreen(Screen[None]):
         self.query_one("#qbar", Static).update(
             Text.assemble(
                 (" orderq ", "bold reverse"), " ",
-                (f"{self.me} ({self._role})", "bold"), "  ",
-                (self.view_state.describe(), ""), "  ",
+                plain(f"{self.me} ({self._role})", style="bold"), "  ",
+                plain(self.view_state.describe(), multiline=False), "  ",
                 (f"{n:,} item{'s' if n != 1 else ''}", "bold"), "  ",
                 (f"{now:%H:%M} UTC", "dim"), "  ", (live, "dim"),
             )
@@ -467,9 +471,10 @@ class QueueScreen(Screen[None]):
             lease = dt(row["lease_expires_at"])
             left = f", lease {due_text(lease, now).replace('in ', 'ends in ')}" if lease else ""
             extra.append(f"claimed by {row['claimed_by']}{left}")
-        head = Text.assemble((f"Why {row['number']}", "bold"), f"  {row['customer_name']} ({row['customer_code']}, "
-                             f"{row['customer_tier'].replace('_', ' ')}) · {row['channel']} · {row['type']}")
-        body = Text("\n".join(f"  {ln}" for ln in lines + extra))
+        head = Text.assemble(plain(f"Why {row['number']}", style="bold"),
+                             plain(f"  {row['customer_name']} ({row['customer_code']}, "
+                                   f"{row['customer_tier'].replace('_', ' ')}) · {row['channel']} · {row['type']}"))
+        body = plain("\n".join(f"  {ln}" for ln in lines + extra))
         why.update(Text.assemble(head, "\n", body))
 
     def on_queue_view_highlighted(self, message: QueueView.Highlighted) -> None:
@@ -600,6 +605,9 @@ class QueueScreen(Screen[None]):
             who = f"claimed by {row['claimed_by']}" if row["claimed_by"] else "not claimed"
             self.notify(f"{number} is {who}; there is nothing of yours to give back", severity="warning")
             return
+        if self.app.claims.token_for(number) is None:  # type: ignore[attr-defined]
+            self._offer_take_over(number)
+            return
         try:
             self.desk.orders.unclaim(number, self.app.claims.token_for(number))  # type: ignore[attr-defined]
         except OrderqError as e:
@@ -609,6 +617,28 @@ class QueueScreen(Screen[None]):
         self.notify(f"Gave back {number}: it is queued again")
         self.view.reload()
         self.app.feed_poke()  # type: ignore[attr-defined]
+
+    def _offer_take_over(self, number: str) -> None:
+        """Your own claim, held by another of your sessions: this session has no token for it, and
+        a TUI user cannot type one. Offer to move the claim here instead (a new token; the other
+        session is told, and its writes are refused from then on)."""
+        from tui.widgets.take_over import take_over_confirm
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                got = self.desk.orders.take_over(number)
+            except OrderqError as e:
+                self._refused(e)
+                self.view.reload()
+                return
+            self.app.claims.add("orders", got.number, got.claim_token)  # type: ignore[attr-defined]
+            self.notify(f"{number} is yours in this session now; u gives it back, enter opens it")
+            self.view.reload()
+            self.app.feed_poke()  # type: ignore[attr-defined]
+
+        self.app.push_screen(take_over_confirm(number), answered)
 
     def action_new_order(self) -> None:
         from tui.app import screen_class

@@ -14,8 +14,10 @@ from textual.widgets import Footer, Input, Label
 
 from core.enums import Resolution, ReturnReason
 from core.errors import OrderqError
+from core.plain_text import printable
 from db.service import Desk
 from db.service.returns import ReturnLineInput
+from tui.plain import plain
 from tui.screens.returns import poke
 from tui.widgets.prompt_list import PromptList
 
@@ -96,15 +98,15 @@ class ReturnEntryScreen(Screen):
         if not number:
             return
         if any(ln["order"] == number for ln in self.lines):
-            err.update(f"{number} is on this return already")
+            err.update(plain(f"{number} is on this return already"))
             return
         try:
             got = self.desk.returns.returnable(number)
         except OrderqError as e:
-            err.update(e.message)
+            err.update(plain(e.message))
             return
         if self.lines and got and got[0]["customer"] != self.lines[0]["customer"]:
-            err.update(f"{number} belongs to {got[0]['customer']}; this return is for {self.lines[0]['customer']}")
+            err.update(plain(f"{number} belongs to {got[0]['customer']}; this return is for {self.lines[0]['customer']}"))
             return
         err.update("")
         box = self.query_one("#entry-lines", VerticalScroll)
@@ -114,8 +116,9 @@ class ReturnEntryScreen(Screen):
             k = len(self.lines)
             self.lines.append(ln)
             row = Horizontal(
-                Label(f"{ln['order']} {ln['sku']:<9} {ln['description'][:22]:<22} shipped {ln['qty']:>3}, "
-                      f"returnable {ln['returnable']:>3}", classes="line-label"),
+                Label(plain(f"{ln['order']} {ln['sku']:<9} {printable(ln['description'], multiline=False)[:22]:<22} "
+                            f"shipped {ln['qty_shipped']:>3}, returnable {ln['returnable']:>3}", multiline=False),
+                      classes="line-label"),
                 Input("0", id=f"qty-{k}", classes="qty", disabled=ln["returnable"] <= 0),
                 Input("", placeholder="reason (F4)", id=f"reason-{k}", classes="code", disabled=ln["returnable"] <= 0),
                 classes="line-row")
@@ -159,7 +162,7 @@ class ReturnEntryScreen(Screen):
         try:
             d = self.desk.returns.new(lines=reqs, resolution=res, note=self.query_one("#note", Input).value)
         except OrderqError as e:
-            err.update(e.message)
+            err.update(plain(e.message))
             self._focus_field(e.field, picked)
             return
         poke(self.app)

@@ -15,6 +15,7 @@ from core.enums import Disposition, Grade
 from core.errors import OrderqError
 from db.service import Desk
 from tui.messages import StoreChanged
+from tui.plain import plain
 from tui.screens.returns import app_claims, poke
 from tui.widgets.prompt_list import PromptList
 
@@ -36,7 +37,7 @@ class TextPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form-box"):
-            yield Label(self.title_text, classes="form-title")
+            yield Label(plain(self.title_text), classes="form-title")
             yield Input(placeholder=self.placeholder, id="prompt-text")
             yield Label("", id="form-error", classes="error")
             yield Label("Enter: OK   Esc: cancel", classes="hint")
@@ -82,11 +83,11 @@ class LinesForm(ModalScreen[dict | None]):
                     i = ln["line"]
                     with Horizontal(classes="form-row"):
                         if self.kind == "receive":
-                            yield Label(f"#{i} {ln['order']} {ln['sku']} {ln['description'] or ''} — expected {ln['qty']}",
+                            yield Label(plain(f"#{i} {ln['order']} {ln['sku']} {ln['description'] or ''} — expected {ln['qty']}"),
                                         classes="form-label")
                             yield Input(str(ln["qty"]), id=f"qty-{i}", classes="qty")
                         else:
-                            yield Label(f"#{i} {ln['sku']} {ln['description'] or ''} — received {ln['qty_received']}",
+                            yield Label(plain(f"#{i} {ln['sku']} {ln['description'] or ''} — received {ln['qty_received']}"),
                                         classes="form-label")
                             yield Input(ln["grade"] or "like_new", id=f"grade-{i}", classes="code")
                             yield Input(ln["disposition"] or "restock", id=f"disp-{i}", classes="code")
@@ -142,7 +143,7 @@ class LinesForm(ModalScreen[dict | None]):
         self.dismiss(out)
 
     def show_error(self, msg: str) -> None:
-        self.query_one("#form-error", Label).update(msg)
+        self.query_one("#form-error", Label).update(plain(msg))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -164,8 +165,8 @@ class ConfirmResolve(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         word = {"refund": "Refund", "store_credit": "Store credit", "exchange": "Exchange"}[self.resolution]
         with Vertical(classes="form-box"):
-            yield Label(f"Resolve {self.number}: {word} {self.explain['total']}", classes="form-title", id="confirm-title")
-            yield Static("\n".join(self.explain["explanation"]), id="confirm-body")
+            yield Label(plain(f"Resolve {self.number}: {word} {self.explain['total']}"), classes="form-title", id="confirm-title")
+            yield Static(plain("\n".join(self.explain["explanation"])), id="confirm-body")
             if self.resolution == "exchange":
                 yield Label("A replacement order (P2) goes to the orders queue.", classes="hint")
             yield Label("Enter: resolve   Esc: back", classes="hint")
@@ -231,9 +232,9 @@ class ReturnProcessScreen(Screen):
             self.notify(f"{self.number} was just claimed by {d['claimed_by']}", severity="warning")
         self.holder = d["claimed_by"] or ""
         self.data = d
-        self.query_one("#return-title", Label).update(
+        self.query_one("#return-title", Label).update(plain(
             f"{d['number']}  ·  {d['state'].replace('_', ' ').upper()}  ·  {d['priority']}  ·  "
-            f"{d['resolution'].replace('_', ' ')}")
+            f"{d['resolution'].replace('_', ' ')}"))
         head = (f"customer {d['customer']} {d['customer_name']} ({d['tier'].replace('_', ' ')})  ·  orders "
                 f"{', '.join(d['orders'])}  ·  requested by {d['requested_by']}")
         if d["claimed_by"]:
@@ -248,7 +249,7 @@ class ReturnProcessScreen(Screen):
             head += f"\nreplacement order {d['exchange_order']} (P2) is in the orders queue"
         if d["note"]:
             head += f"\nnote: {d['note']}"
-        self.query_one("#return-head", Static).update(head)
+        self.query_one("#return-head", Static).update(plain(head))
         t = self.query_one(DataTable)
         row = t.cursor_row
         t.clear()
@@ -257,8 +258,9 @@ class ReturnProcessScreen(Screen):
             rec_text = Text("" if rec is None else str(rec))
             if rec is not None and rec < ln["qty"]:
                 rec_text = Text(f"{rec} SHORT {ln['qty'] - rec}", style="bold yellow")
-            t.add_row(str(ln["line"]), ln["order"], ln["sku"], ln["description"] or "", ln["reason"], str(ln["qty"]),
-                      rec_text, ln["grade"] or "", ln["disposition"] or "", ln["refund"] or "")
+            t.add_row(*(plain(x or "", multiline=False) for x in (str(ln["line"]), ln["order"], ln["sku"],
+                                                                  ln["description"], ln["reason"], str(ln["qty"]))),
+                      rec_text, *(plain(x or "", multiline=False) for x in (ln["grade"], ln["disposition"], ln["refund"])))
         if d["lines"]:
             t.move_cursor(row=min(max(row, 0), len(d["lines"]) - 1))
         word = "credit" if d["resolution"] == "store_credit" else "refund"
@@ -266,7 +268,7 @@ class ReturnProcessScreen(Screen):
             title = f"{word} paid {d['refund_amount']}"
         else:
             title = f"{word} {'estimate' if ex['estimate'] else 'to pay'} {ex['total']}"
-        self.query_one("#return-explain", Static).update(title + "\n" + "\n".join("  " + x for x in ex["explanation"]))
+        self.query_one("#return-explain", Static).update(plain(title + "\n" + "\n".join("  " + x for x in ex["explanation"])))
         from core.returns import NEXT_STEP
         from core.enums import ReturnState
 

@@ -16,10 +16,12 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from core.errors import OrderqError
+from core.plain_text import printable
 from core.triage import due_text
 from db.service import Desk
 from db.service.returns import OPEN_STATES, BatchResult
 from tui.messages import StoreChanged
+from tui.plain import plain
 
 WINDOW = 300  # rows kept in the widget; the queue itself is read as a window in queue order
 
@@ -57,7 +59,7 @@ class BulkReport(ModalScreen[None]):
             for r in self.results:
                 body.append("✔ " if r.ok else "✘ ", style="green" if r.ok else "bold red")
                 body.append(f"{r.number}  ", style="bold")
-                body.append(("done: " if r.ok else "refused: ") + r.message + "\n")
+                body.append(printable(("done: " if r.ok else "refused: ") + r.message, multiline=False) + "\n")
             yield Static(body, id="bulk-body")
             yield Label("Enter or Esc closes", classes="hint")
 
@@ -134,16 +136,17 @@ class ReturnsScreen(Screen):
             t.add_row(
                 "●" if r["number"] in self.selected else " ",
                 Text(r["priority"], style="bold red" if r["priority"] == "P1" else ""),
-                r["number"], r["state"].replace("_", " "), r["customer"], ",".join(r["orders"]),
-                Text(",".join(r["reasons"]), style="yellow" if r["fault"] else ""), units, r["refund_amount"],
-                Text(due_text(due, now) if due else "", style="bold red" if late else ""),
-                r["claimed_by"] or "", key=r["number"])
+                r["number"], r["state"].replace("_", " "), plain(r["customer"], multiline=False),
+                plain(",".join(r["orders"]), multiline=False),
+                plain(",".join(r["reasons"]), multiline=False, style="yellow" if r["fault"] else ""), units,
+                r["refund_amount"], Text(due_text(due, now) if due else "", style="bold red" if late else ""),
+                plain(r["claimed_by"] or "", multiline=False), key=r["number"])
         if keep and keep in numbers:
             t.move_cursor(row=[r["number"] for r in self.rows].index(keep))
         view = "Approvals (waiting for a supervisor)" if self.approvals else "Returns queue"
         sel = f"  ·  {len(self.selected)} selected" if self.selected else ""
-        self.query_one("#returns-title", Label).update(
-            f"{view}{' · mine' if self.mine else ''}  ·  {len(self.rows)} open{sel}  ·  user {self.desk.actor.name}")
+        self.query_one("#returns-title", Label).update(plain(
+            f"{view}{' · mine' if self.mine else ''}  ·  {len(self.rows)} open{sel}  ·  user {self.desk.actor.name}"))
         self._why()
 
     def _why(self) -> None:
@@ -162,7 +165,7 @@ class ReturnsScreen(Screen):
                 f"due {due_text(due, self.desk.now()) if due else '?'} · tier {tier} · value {r['refund_amount']}")
         if r["needs_approval"]:
             text += f"\nneeds approval: {r['needs_approval']} (requested by {r['requested_by']})"
-        box.update(text)
+        box.update(plain(text))
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self._why()

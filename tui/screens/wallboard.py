@@ -27,6 +27,7 @@ from db.convert import dt
 from db.service import Desk
 from db.service.kpi import Wallboard
 from tui.messages import StoreChanged
+from tui.plain import plain
 
 MIN_INTERVAL_S = 0.25   # at most 4 refreshes a second
 TICK_S = 5.0            # breaches happen by the clock too
@@ -81,7 +82,7 @@ FormModal .hint {
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form"):
-            yield Label(self.title_text, id="form-title")
+            yield Label(plain(self.title_text), id="form-title")
             for name, label, placeholder in self.fields:
                 yield Label(label)
                 yield Input(placeholder=placeholder, id=f"f-{name}")
@@ -103,7 +104,7 @@ FormModal .hint {
             msg = self.submit(values)
         except OrderqError as e:
             target = f"#e-{e.field}" if e.field and self.query(f"#e-{e.field}") else "#e-form"
-            self.query_one(target, Label).update(e.message)
+            self.query_one(target, Label).update(plain(e.message))
             return
         self.dismiss(msg)
 
@@ -212,7 +213,7 @@ class WallboardScreen(Screen):
         except OrderqError as e:
             if self.refused != e.message:
                 self.refused = e.message
-                self.query_one("#title", Static).update(f"Wallboard: {e.message}")
+                self.query_one("#title", Static).update(plain(f"Wallboard: {e.message}"))
                 self.notify(e.message, severity="error")
             return
         self.refused = None
@@ -254,7 +255,8 @@ class WallboardScreen(Screen):
             if x["rep"] == "system":
                 continue
             holding = " ".join(x["holding"][:3]) + (" …" if len(x["holding"]) > 3 else "")
-            reps.add_row(x["rep"], (x.get("screen") or "●") if x.get("online") else "", str(x["released"]),
+            reps.add_row(plain(x["rep"], multiline=False),
+                         plain((x.get("screen") or "●") if x.get("online") else "", multiline=False), str(x["released"]),
                          duration_text(x["avg_handling_s"]), holding or "—", key=x["rep"])
 
     def _paint_bars(self) -> None:
@@ -279,7 +281,8 @@ class WallboardScreen(Screen):
             for it in items:
                 style = "bold red" if kind == "BREACH" else "bold yellow"
                 table.add_row(Text(kind, style=style), it.number, it.priority, _due(it.due_at, d.now),
-                              it.claimed_by or "—", it.customer, key=it.number)
+                              plain(it.claimed_by or "—", multiline=False), plain(it.customer, multiline=False),
+                              key=it.number)
         if keep is not None:
             try:
                 table.move_cursor(row=table.get_row_index(keep))
@@ -337,8 +340,15 @@ class WallboardScreen(Screen):
         if number is None:
             return
 
+        try:  # the version as the supervisor opens the form: a rival reassign meanwhile is a conflict
+            seen = self.desk.orders.get(number).version
+        except OrderqError as e:
+            self.notify(e.message, severity="error")
+            return
+
         def submit(v: dict[str, str]) -> str:
-            got = self.desk.orders.reassign(number, v["to"].strip(), v["reason"].strip() or None)
+            got = self.desk.orders.reassign(number, v["to"].strip(), v["reason"].strip() or None,
+                                            expected_version=seen)
             return f"{got.number} reassigned to {v['to'].strip()}"
 
         self.app.push_screen(FormModal(f"Reassign {number}", [("to", "to rep", "e.g. bob"),

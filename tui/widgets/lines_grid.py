@@ -15,6 +15,7 @@ from decimal import Decimal
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.suggester import Suggester
 from textual.widgets import Input, Label
@@ -25,6 +26,7 @@ from core.lookup import complete, resolve
 from core.models import Product
 from core.money import fmt, line_amount, price_text
 from db.service.orders import LineInput
+from tui.plain import plain
 
 
 class CodeSuggester(Suggester):
@@ -53,11 +55,13 @@ async def settle(widget: Input) -> None:
         await asyncio.sleep(0)
 
 
-def put(label: Label, text: str) -> None:
-    """Update a fixed-size label without a layout pass, and only when its text changes (cheap per key)."""
+def put(label: Label, text: str | Content) -> None:
+    """Update a fixed-size label without a layout pass, and only when its text changes (cheap per key).
+    A str is shown as plain text (it holds product descriptions, names, refusals); house styling
+    comes as `styled(...)` Content."""
     if getattr(label, "_put_text", None) != text:
         label._put_text = text  # type: ignore[attr-defined]
-        label.update(text, layout=False)
+        label.update(plain(text) if isinstance(text, str) else text, layout=False)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from core.errors import OrderqError
+from tui.plain import plain
 
 
 class NoteDialog(ModalScreen[str | None]):
@@ -39,17 +40,17 @@ class NoteDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.prompt, classes="dlg-prompt")
+            yield Label(plain(self.prompt), classes="dlg-prompt")
             yield Input(self.initial, placeholder=self.placeholder, id="dlg-input")
             yield Label("", classes="dlg-error", id="dlg-error")
             yield Label("Enter: confirm   Esc: cancel", classes="dlg-keys")
 
     def on_mount(self) -> None:
-        self.query_one(Vertical).border_title = self.title_text
+        self.query_one(Vertical).border_title = plain(self.title_text, multiline=False)
         self.query_one(Input).focus()
 
     def show_error(self, message: str | None) -> None:
-        self.query_one("#dlg-error", Label).update(f"⚠ {message}" if message else "")
+        self.query_one("#dlg-error", Label).update(plain(f"⚠ {message}" if message else ""))
         self.set_class(bool(message), "-error")
 
     def on_input_changed(self, _event: Input.Changed) -> None:
@@ -91,7 +92,7 @@ class Confirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question)
+            yield Label(plain(self.question))
             yield Label(self.keys_text, classes="dlg-keys")
 
     def action_answer(self, yes: bool) -> None:

@@ -18,6 +18,9 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Input, Label
 
+from core.plain_text import printable
+from tui.plain import plain
+
 
 def matches(haystacks: Sequence[str], values: Sequence[str], query: str) -> list[int]:
     """Indexes of items whose value or label contains every word of `query` (case-insensitive).
@@ -91,9 +94,9 @@ class PromptRows(Widget):
                 out.append("\n")
             value, label = self.items[self.shown[idx]]
             line = Text(no_wrap=True)
-            line.append(f"{value:<{w}}", style=val)
+            line.append(f"{printable(value, multiline=False):<{w}}", style=val)
             if label and label != value:
-                line.append("  " + label)
+                line.append("  " + printable(label, multiline=False))
             if idx == self.cursor:
                 line.pad_right(max(0, self.size.width - line.cell_len))
                 line.stylize(cur)
@@ -136,13 +139,13 @@ class PromptList(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box"):
-            yield Label(self.title_text, id="prompt-title")
+            yield Label(plain(self.title_text, multiline=False), id="prompt-title")
             yield Input(self.initial, placeholder="type to filter", id="prompt-filter")
             yield PromptRows(self.items, id="prompt-rows")
             yield Label("", id="prompt-count")
 
     def on_mount(self) -> None:
-        self.query_one("#prompt-box").border_title = self.title_text
+        self.query_one("#prompt-box").border_title = plain(self.title_text, multiline=False)
         # as tall as the list needs, up to what the terminal allows
         self.rows.styles.height = max(3, min(len(self.items), self.app.size.height - 14))
         self._filter(self.initial)
