@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from core import kpi
+from core.desk_hours import is_open, open_seconds
 from core.kpi import OPEN_ORDER_STATES, KpiInput, Window
 from core.triage import PAUSING_HOLDS
 from core.permissions import Action
@@ -246,12 +247,15 @@ class KpiService:
                          reps=reps, online=online)
 
     # ---- the simulator's history ---------------------------------------------------------
-    def history(self) -> tuple[list[dict[str, Any]], dict[str, list[float]]]:
+    def history(self, *, desk_hours: bool = True) -> tuple[list[dict[str, Any]], dict[str, list[float]]]:
         """Arrivals that needed a rep (not straight-through, not imported history), and handling times
         (claim→release, s) per class.
 
         Arrivals: {received_at, priority, value} in received order; handling times from every release
-        event whose claim carried the same token.
+        event whose claim carried the same token. With `desk_hours` (the simulator's default axis), a
+        handling time counts desk seconds only (a claim at 17:55 released at 08:05 is 10 minutes of
+        work), and a release after closing is overtime, which a desk-hours simulation does not model:
+        counting it would make the same desk replay differently before and after 18:00.
         """
         self.ctx.require(Action.KPI)
         with self.ctx.store.read() as c:
@@ -266,10 +270,12 @@ class KpiService:
                 """SELECT o.priority, e.at - (SELECT k.at FROM events k WHERE k.entity = 'order'
                           AND k.entity_id = e.entity_id AND k.action = 'claim' AND k.id < e.id
                           AND json_extract(k.data, '$.token') = json_extract(e.data, '$.token')
-                          ORDER BY k.id DESC LIMIT 1) AS handling
+                          ORDER BY k.id DESC LIMIT 1) AS handling, e.at
                    FROM events e JOIN orders o ON o.id = e.entity_id
                    WHERE e.action = 'release' AND e.entity = 'order'"""
             ):
-                if r[1] is not None and r[1] > 0:
-                    service.setdefault(r[0], []).append(float(r[1]))
+                if r[1] is None or r[1] <= 0 or (desk_hours and not is_open(r[2])):
+                    continue
+                handling = open_seconds(r[2]) - open_seconds(r[2] - r[1]) if desk_hours else r[1]
+                service.setdefault(r[0], []).append(float(handling))
         return arrivals, service

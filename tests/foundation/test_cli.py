@@ -53,7 +53,9 @@ def test_demo_has_a_realistic_mix(demo_db: Path) -> None:
     assert c.execute("SELECT COUNT(DISTINCT tier_rank) FROM orders").fetchone()[0] == 3
     assert c.execute("SELECT COUNT(DISTINCT hold_reason) FROM orders WHERE state='on_hold'").fetchone()[0] >= 2
     users = {r[0]: r[1] for r in c.execute("SELECT name, role FROM users")}
-    assert users == {"alice": "rep", "bob": "rep", "carol": "returns", "sam": "supervisor", "admin": "admin"}
+    named = {"alice": "rep", "bob": "rep", "carol": "returns", "sam": "supervisor", "admin": "admin"}
+    assert named.items() <= users.items()
+    assert sum(role == "rep" for role in users.values()) >= 8  # alice, bob and a team of six more
 
 
 def test_order_show_json_has_the_contract_fields(demo_db: Path, cli) -> None:

@@ -232,7 +232,7 @@ def test_show_json_shape(rdb: Path, cli) -> None:  # noqa: ANN001
 
 
 def test_check_catches_returns_that_disagree(rdb: Path, desk_for: Callable[..., Desk]) -> None:
-    ln = shipped_line(rdb, min_left=1)
+    ln = shipped_line(rdb, min_left=2)  # the forged extra unit must not exceed what shipped (another check)
     carol = desk_for(rdb, "carol")
     d = carol.returns.new(lines=[ReturnLineInput(sku=ln["sku"], qty=1, reason="wrong_item")], resolution="exchange",
                           orders=[ln["number"]])
