@@ -47,7 +47,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             raise ValidationError("this database has no orders that needed a rep; run `orderq demo` or pass --arrivals",
                                   field="arrivals")
     sla_s = {p: rules.sla(p).total_seconds() for p in Priority}
-    result = sim.compare(arrivals, observed, sla_s=sla_s, policies=policies, reps=args.reps, seed=args.seed)
+    result = sim.compare(arrivals, observed, sla_s=sla_s, policies=policies, reps=args.reps, seed=args.seed,
+                         cal=rules.calendar)
     if args.json:
         emit_json(result)
         return 0

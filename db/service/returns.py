@@ -19,6 +19,7 @@ from core.errors import Conflict, DomainError, NotFound, PermissionDenied, Valid
 from core.models import Event
 from core.money import from_cents_int, to_cents_int
 from core.permissions import Action
+from core.triage import due_at
 from db import claims, events
 from db.claims import RETURNS
 from db.convert import dt, iso, ts
@@ -386,7 +387,7 @@ class ReturnService(LeaseMixin):
                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
             (rid, number, cust["id"], "requested", resolution.value, cls.priority.value, cls.priority.level,
              tier.rank, int(any(r.fault for r in reasons)), note, self._actor, ts(now),
-             ts(now + rules.sla(cls.priority)), ts(now), ts(now)))
+             ts(due_at(now, cls.priority, rules)), ts(now), ts(now)))
         for ln, o, ol, reason, qty in picked:
             c.execute(
                 """INSERT INTO return_lines (return_id, order_id, order_line_id, sku, qty, reason, note, opened)
@@ -584,9 +585,9 @@ class ReturnService(LeaseMixin):
         c.execute("""UPDATE orders SET priority = ?, priority_level = ?, priority_source = ?, due_at = ?,
                        exchange_for_return_id = ?, version = version + 1 WHERE id = ?""",
                   (prio.value, prio.level, f"exchange for {row['number']} → {prio.value}",
-                   ts(now + rules.sla(prio)), row["id"], o["id"]))
+                   ts(due_at(now, prio, rules)), row["id"], o["id"]))
         events.append(c, at=now, actor=self._actor, entity="order", entity_id=o["id"], ref=number, action="exchange_for",
-                      data={"return": row["number"], "priority": prio.value, "due_at": ts(now + rules.sla(prio))})
+                      data={"return": row["number"], "priority": prio.value, "due_at": ts(due_at(now, prio, rules))})
         return o["id"], number
 
     def close(self, number: str) -> dict[str, Any]:

@@ -287,8 +287,9 @@ class OrderScreen(Screen):
     def show_header(self) -> None:
         o = self.order
         now = self.desk.now()
-        due_at = o.effective_due(now)
-        sl = slack(due_at, now, self.desk.ctx.rules.at_risk)
+        cal = self.desk.store.calendar
+        due_at = o.effective_due(now, cal)
+        sl = slack(due_at, now, self.desk.ctx.rules.at_risk, cal)
         state = o.state.value.replace("_", " ").upper()
         due = f"[{_SLACK_STYLE[sl]}]due $due_in[/] ($due_at UTC)"
         if o.sla_paused:
@@ -316,7 +317,7 @@ class OrderScreen(Screen):
         if o.queue_reason:
             lines.append("Queued for a rep: $queue_reason")
         header = styled(
-            "\n".join(lines), number=o.number, state=state, klass=o.priority.value, due_in=due_text(due_at, now),
+            "\n".join(lines), number=o.number, state=state, klass=o.priority.value, due_in=due_text(due_at, now, cal=cal),
             due_at=f"{due_at:%Y-%m-%d %H:%M}", due_was=f"{o.due_at:%Y-%m-%d %H:%M}", code=o.customer.code,
             name=o.customer.name, tier=o.customer.tier.value.replace("_", " "), credit=fmt(o.customer.credit_limit),
             balance=fmt(o.customer.open_balance), channel=o.channel.value, type=o.type, source=o.priority_source,

@@ -287,8 +287,9 @@ class QueueView(ScrollView, can_focus=True):
         return store.rules.at_risk if store.rules_loaded else timedelta(0)
 
     def _cells(self, row: Any, now: datetime) -> tuple[dict[str, str], Slack]:
-        due, due_s = due_cell(row, now)  # a customer hold's countdown stands still
-        sl = slack(due, now, self._at_risk())
+        cal = self.source.desk.store.calendar  # no pydantic: read before the rules are validated
+        due, due_s = due_cell(row, now, cal)  # a customer hold's countdown stands still
+        sl = slack(due, now, self._at_risk(), cal)
         if sl == Slack.AT_RISK and not sla_paused(row["state"], row["hold_reason"]):
             due_s += " !"  # at risk, legible without colour (NO_COLOR); overdue says so in words
         claimed = row["claimed_by"] or ""
@@ -454,8 +455,8 @@ class QueueScreen(Screen[None]):
         now = self.desk.now()
         lines = explain(
             priority=Priority(row["priority"]), priority_source=row["priority_source"],
-            tier=Tier(row["customer_tier"]), total=from_cents_int(row["total_cents"]), due=due_cell(row, now)[0],
-            now=now, position=index + 1, override=row["override_note"],
+            tier=Tier(row["customer_tier"]), total=from_cents_int(row["total_cents"]), due=due_cell(row, now, self.desk.store.calendar)[0],
+            now=now, cal=self.desk.store.calendar, position=index + 1, override=row["override_note"],
         )
         if self.view_state.describe() != "open work":
             lines[0] = lines[0].replace("in the queue", "in this view")
