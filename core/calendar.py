@@ -195,10 +195,16 @@ class Calendar:
         if rest_today < left:
             left -= rest_today
             n += 1
-            # whole weeks first: the nominal weekly total bounds them from above, up to DST's hour
-            while left > self._week + 7200:
-                k = int((left - 7200) // self._week)
+            # whole weeks first, estimated from the nominal weekly total; DST days can add to it
+            # (hours that a fall-back repeats), so an overshoot halves the jump
+            while left > 2 * self._week:
+                k = int(left // self._week) - 1
                 got = self._days_open(n, n + 7 * k)
+                while got > left and k > 1:
+                    k //= 2
+                    got = self._days_open(n, n + 7 * k)
+                if got > left:
+                    break
                 left -= got
                 n += 7 * k
             while True:
