@@ -437,13 +437,14 @@ class QueueScreen(Screen[None]):
         feed = getattr(getattr(self.app, "_feed", None), "mode", "")
         live = "● live" if feed in ("watch", "poll") else ""
         now = self.desk.now()
+        closed = self.desk.store.calendar.closed_text(now)  # the SLA clock stands still meanwhile
         self.query_one("#qbar", Static).update(
             Text.assemble(
                 (" orderq ", "bold reverse"), " ",
                 plain(f"{self.me} ({self._role})", style="bold"), "  ",
                 plain(self.view_state.describe(), multiline=False), "  ",
                 (f"{n:,} item{'s' if n != 1 else ''}", "bold"), "  ",
-                (f"{now:%H:%M} UTC", "dim"), "  ", (live, "dim"),
+                (f"{now:%H:%M} UTC", "dim"), "  ", (f"{closed}  " if closed else "", "bold"), (live, "dim"),
             )
         )
 

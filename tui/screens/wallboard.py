@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any, ClassVar
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -23,11 +23,13 @@ from textual.widgets import DataTable, Digits, Footer, Input, Label, Sparkline, 
 from core.errors import OrderqError
 from core.kpi import duration_text, pct_text
 from core.triage import humanize
-from db.convert import dt
 from db.service import Desk
 from db.service.kpi import Wallboard
 from tui.messages import StoreChanged
 from tui.plain import plain
+
+if TYPE_CHECKING:
+    from core.calendar import Calendar
 
 MIN_INTERVAL_S = 0.25   # at most 4 refreshes a second
 TICK_S = 5.0            # breaches happen by the clock too
@@ -227,7 +229,8 @@ class WallboardScreen(Screen):
         depth = o["queue_depth"]
         self.query_one("#title", Static).update(
             f"Wallboard {d.now.astimezone():%H:%M:%S} · queued {sum(depth.values())} · in progress "
-            f"{o['in_progress']} · on hold {o['on_hold']} · oldest wait {duration_text(o['oldest_wait_s'])}")
+            f"{o['in_progress']} · on hold {o['on_hold']} · oldest wait {duration_text(o['oldest_wait_s'])}"
+            + (f" · {closed}" if (closed := self.desk.store.calendar.closed_text(d.now)) else ""))
         met = o["sla_met_pct"]
         values = {
             "depth": str(sum(depth.values())), "breached": str(o["sla_breached_open"]),
@@ -280,7 +283,7 @@ class WallboardScreen(Screen):
         for kind, items in (("BREACH", d.breached), ("RISK", d.at_risk)):
             for it in items:
                 style = "bold red" if kind == "BREACH" else "bold yellow"
-                table.add_row(Text(kind, style=style), it.number, it.priority, _due(it.due_at, d.now),
+                table.add_row(Text(kind, style=style), it.number, it.priority, _due(it.due_at, d.now, self.desk.store.calendar),
                               plain(it.claimed_by or "—", multiline=False), plain(it.customer, multiline=False),
                               key=it.number)
         if keep is not None:
@@ -381,8 +384,8 @@ class WallboardScreen(Screen):
                              self._after_write)
 
 
-def _due(due_at: float, now: datetime) -> str:
-    """Compact: '-2d 22h' overdue, '4m' to go."""
-    left = dt(due_at) - now
-    return ("-" if left.total_seconds() < 0 else "") + humanize(left)
+def _due(due_at: float, now: datetime, cal: Calendar) -> str:
+    """Compact: '-2d 22h' overdue, '4m' to go: open time, as the queue's countdown."""
+    left = cal.open_s(now.timestamp(), due_at)
+    return ("-" if due_at < now.timestamp() else "") + humanize(timedelta(seconds=left))
 
