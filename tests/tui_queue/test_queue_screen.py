@@ -191,7 +191,7 @@ async def test_why_panel_explains_the_selected_item(queue_db: Path, make_app, cl
         why = str(app.screen.query_one("#why").render())
         want = explain(priority=Priority(r["priority"]), priority_source=r["priority_source"],
                        tier=Tier(r["customer_tier"]), total=from_cents_int(r["total_cents"]), due=dt(r["due_at"]),
-                       now=clock(), position=4, override=r["override_note"])
+                       now=clock(), cal=app.desk.store.calendar, position=4, override=r["override_note"])
         assert f"Why {r['number']}" in why
         for line in want:
             assert line in why
@@ -240,7 +240,7 @@ async def test_wallboard_refused_for_a_rep(queue_db: Path, make_app) -> None:  #
     assert json.loads(refused[-1]["data"])["action"] == "wallboard.view"
 
 
-async def test_no_color_and_every_theme(queue_db: Path, make_app, monkeypatch) -> None:  # noqa: ANN001
+async def test_no_color_and_every_theme(queue_db: Path, make_app, monkeypatch, clock) -> None:  # noqa: ANN001
     from themes import theme_names
 
     assert set(theme_names()) >= {"orderq-dark", "orderq-light", "wallboard-hc", "green-screen"}
@@ -251,6 +251,8 @@ async def test_no_color_and_every_theme(queue_db: Path, make_app, monkeypatch) -
             assert app.theme == name
             assert app.screen.query_one(QueueView).source.total > 0
     monkeypatch.setenv("NO_COLOR", "1")
+    # the demo was made at 09:00, an hour into the desk day: by 11:00 of open time some are overdue
+    clock.advance(hours=2)
     app = make_app(queue_db)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()

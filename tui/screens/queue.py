@@ -569,18 +569,15 @@ class QueueScreen(Screen[None]):
         self.notify(e.message, severity="error", timeout=6)
 
     def action_claim_next(self) -> None:
+        from tui.claim_next import claim_in_view  # within this view's filter
+
         try:
-            got = self.desk.orders.claim_next()
+            got = claim_in_view(self.app, self.desk)
         except OrderqError as e:
             self._refused(e)
             return
-        if got is None:
-            self.notify("Nothing is queued: there is no order to claim.")
-            return
-        self.app.claims.add("orders", got.number, got.claim_token)  # type: ignore[attr-defined]
-        self.view.select_id(got.id)
-        self.app.feed_poke()  # type: ignore[attr-defined]
-        self._open_order(got.number, got.claim_token, claimed=True)
+        if got is not None:
+            self._open_order(got.number, got.claim_token, claimed=True)
 
     def _open_order(self, number: str, token: str | None, *, claimed: bool = False) -> None:
         from tui.app import screen_class
