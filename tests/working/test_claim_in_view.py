@@ -9,21 +9,13 @@ from db import claims
 from db.orders_read import QueueFilter
 from db.service import Desk
 from tests.tui_queue.conftest import wait_until
+from tests.tui_queue.test_queue_screen import db_rows as rows
 from tests.working.conftest import make_app, queue_db  # noqa: F401 - fixtures
 from tui.screens.queue import QueueScreen
 
 SIZE = (120, 35)
 ORDER = "due_at, priority_level, tier_rank, total_cents DESC, id"
 O_ORDER = ", ".join(f"o.{col.strip()}" for col in ORDER.split(","))
-
-
-def rows(path: Path, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
-    c = sqlite3.connect(path)
-    c.row_factory = sqlite3.Row
-    try:
-        return c.execute(sql, args).fetchall()
-    finally:
-        c.close()
 
 
 def busy_customer(path: Path) -> tuple[str, list[str]]:
@@ -73,14 +65,19 @@ async def search(pilot, text: str) -> None:  # noqa: ANN001
     await pilot.pause()
 
 
+async def claim_within_search(pilot, app, code: str) -> None:  # noqa: ANN001
+    """Search the queue for `code`, press `c`, and wait for the order screen."""
+    await pilot.pause()
+    await search(pilot, code)
+    await pilot.press("c")
+    assert await wait_until(pilot, lambda: not isinstance(app.screen, QueueScreen))
+
+
 async def test_c_in_the_queue_claims_within_the_search(queue_db: Path, make_app) -> None:  # noqa: ANN001, F811
     code, numbers = busy_customer(queue_db)
     app = make_app(queue_db)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await search(pilot, code)
-        await pilot.press("c")
-        assert await wait_until(pilot, lambda: not isinstance(app.screen, QueueScreen))
+        await claim_within_search(pilot, app, code)
         assert app.screen.number == numbers[0]
         row = rows(queue_db, "SELECT state, claimed_by FROM orders WHERE number = ?", (numbers[0],))[0]
         assert (row["state"], row["claimed_by"]) == ("in_progress", "alice")  # given back when the session ends
@@ -106,10 +103,7 @@ async def test_release_and_next_stays_within_the_filter(queue_db: Path, make_app
     code, numbers = busy_customer(queue_db)
     app = make_app(queue_db)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await search(pilot, code)
-        await pilot.press("c")
-        assert await wait_until(pilot, lambda: not isinstance(app.screen, QueueScreen))
+        await claim_within_search(pilot, app, code)
         first = app.screen
         assert first.number == numbers[0]
         for n in range(1, len(first.order.checklist) + 1):
