@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 from core.errors import ValidationError
+from db import outputs
 from cli.common import db_path
 
 #: the CLI and the TUI are independent front ends (import-linter): the CLI starts the server by name
@@ -69,6 +70,8 @@ def check_limits(args: argparse.Namespace) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     check_limits(args)
+    if args.host_key:  # generated there when missing: never over the database's own files
+        outputs.not_data(args.host_key, flag="--host-key", database=db_path(args))
     server = importlib.import_module(SERVER_MODULE)
     logging.getLogger("orderq.ssh").setLevel(logging.INFO)
     config = server.ServeConfig(

@@ -24,6 +24,8 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.when import from_epoch
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _EPOCH = date(1970, 1, 1)  # day index 0, a Thursday
 _EPOCH_WEEKDAY = 3
@@ -32,6 +34,15 @@ _HHMM = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 #: instants are clamped into this range, so no datetime conversion can overflow
 _MIN_T = datetime(1900, 1, 2, tzinfo=timezone.utc).timestamp()
 _MAX_T = datetime(9000, 1, 1, tzinfo=timezone.utc).timestamp()
+
+
+
+def _clamp(t: float) -> float:
+    """Any stored float (±inf, NaN, year 10000) as an instant the arithmetic can take."""
+    if not t >= _MIN_T:  # also NaN
+        return _MIN_T
+    return min(t, _MAX_T)
+
 
 Interval = tuple[int, int]  # minutes from local midnight: [start, end), end ≤ 1440
 
@@ -172,23 +183,23 @@ class Calendar:
     # ---- the two questions -----------------------------------------------------------------
     def open_s(self, a: float, b: float) -> float:
         """Open seconds between instants a and b (epoch seconds); −open_s(b, a) when b < a."""
+        a, b = _clamp(a), _clamp(b)
         if b < a:
             return -self.open_s(b, a)
         if self.always_open:
             return b - a
-        a, b = min(max(a, _MIN_T), _MAX_T), min(max(b, _MIN_T), _MAX_T)
         na, nb = self._day_of(a), self._day_of(b)
         return self._days_open(na, nb) - self._within(na, a) + self._within(nb, b)
 
     def add_open_s(self, t: float, d: float) -> float:
         """The earliest instant at which d open seconds have passed since t (t itself for d ≤ 0)."""
-        if d <= 0:
+        if not d > 0:  # also NaN
             return t
+        t, d = _clamp(t), min(d, _MAX_T - _MIN_T)
         if self.always_open:
-            return t + d
+            return min(t + d, _MAX_T)
         if self._week <= 0:
             return _MAX_T  # never open: the deadline never comes (parse_calendar refuses this)
-        t = min(max(t, _MIN_T), _MAX_T)
         n = self._day_of(t)
         left = d
         rest_today = self._day_total(n) - self._within(n, t)
@@ -229,7 +240,7 @@ class Calendar:
         return timedelta(seconds=self.open_s(a.timestamp(), b.timestamp()))
 
     def add_open_time(self, t: datetime, d: timedelta) -> datetime:
-        return datetime.fromtimestamp(self.add_open_s(t.timestamp(), d.total_seconds()), t.tzinfo or timezone.utc)
+        return from_epoch(self.add_open_s(t.timestamp(), d.total_seconds()), t.tzinfo or timezone.utc)
 
     # ---- what the screens say ------------------------------------------------------------
     def is_open(self, t: float) -> bool:

@@ -1,7 +1,7 @@
 """Domain records. The store hands these out; front ends show them; nothing here touches I/O."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.enums import Channel, HoldReason, OrderState, Priority, Role, Tier
 from core.triage import effective_due, sla_paused
+from core.when import from_epoch
 
 if TYPE_CHECKING:
     from core.calendar import Calendar
@@ -55,6 +56,13 @@ class OrderLine(BaseModel):
     discount_pct: Annotated[Decimal, Field(ge=0, le=100)] = Decimal("0")
     amount: Decimal
     qty_returned: int = 0
+    qty_shipped: int = 0
+    #: stock set aside for the line (at release or as stock came in); qty − this is its backorder
+    qty_allocated: int = 0
+
+    @property
+    def qty_backordered(self) -> int:
+        return self.qty - self.qty_allocated
 
 
 class Charge(BaseModel):
@@ -103,7 +111,7 @@ class Order(BaseModel):
         row = {"due_at": self.due_at.timestamp(), "state": self.state.value,
                "hold_reason": self.hold_reason and self.hold_reason.value,
                "hold_started_at": self.hold_started_at.timestamp() if self.hold_started_at else None}
-        return datetime.fromtimestamp(effective_due(row, now, cal), self.due_at.tzinfo)
+        return from_epoch(effective_due(row, now, cal), self.due_at.tzinfo or UTC)
 
 
 class Event(BaseModel):

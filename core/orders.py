@@ -25,9 +25,11 @@ TRANSITIONS: dict[str, tuple[frozenset[OrderState], OrderState]] = {
     "unhold": (frozenset({S.ON_HOLD}), S.QUEUED),
     "release": (frozenset({S.IN_PROGRESS}), S.RELEASED),
     "auto_release": (frozenset({S.QUEUED}), S.RELEASED),
-    "ship": (frozenset({S.RELEASED}), S.SHIPPED),
+    "ship": (frozenset({S.RELEASED, S.BACKORDERED}), S.SHIPPED),
+    "ship_part": (frozenset({S.RELEASED, S.BACKORDERED}), S.BACKORDERED),
     "close": (frozenset({S.SHIPPED}), S.CLOSED),
-    "cancel": (frozenset({S.QUEUED, S.IN_PROGRESS, S.ON_HOLD, S.RELEASED}), S.CANCELLED),
+    # a backordered order cancelled: the rest is cancelled, what shipped stays shipped (and returnable)
+    "cancel": (frozenset({S.QUEUED, S.IN_PROGRESS, S.ON_HOLD, S.RELEASED, S.BACKORDERED}), S.CANCELLED),
 }
 
 _VERB = {
@@ -38,6 +40,7 @@ _VERB = {
     "release": "released",
     "auto_release": "released straight through",
     "ship": "shipped",
+    "ship_part": "shipped in part",
     "close": "closed",
     "cancel": "cancelled",
 }

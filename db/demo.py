@@ -288,6 +288,11 @@ def generate(store: Store, *, orders: int = 300, seed: int = 1, actor: str = "de
                VALUES (?,?,?,?,?,?,?,?)""",
             line_rows,
         )
+        # released demo orders took their stock whole, shipped ones shipped whole (no demo backorders yet)
+        c.execute("""UPDATE order_lines SET qty_allocated = qty,
+                       qty_shipped = CASE WHEN o.state IN ('shipped','closed') THEN qty ELSE 0 END
+                     FROM orders o WHERE o.id = order_lines.order_id AND o.id >= ?
+                       AND o.state IN ('released','shipped','closed')""", (first_id,))
         c.executemany("INSERT INTO order_charges (order_id, code, kind, description, amount_cents) VALUES (?,?,?,?,?)",
                       charge_rows)
         c.executemany("INSERT INTO order_ticks (order_id, step, ticked_by, ticked_at) VALUES (?,?,?,?)", tick_rows)

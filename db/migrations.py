@@ -313,6 +313,30 @@ def m300_history_flag(db: Database) -> None:
     )
 
 
+@migrations()
+def m400_partial_shipments(db: Database) -> None:
+    """Partial shipments and backorders (issue 13 §3). Per order line, `qty_allocated` counts stock taken
+    off the shelf for it (at release, or as stock is received) and `qty_shipped` what has shipped, so a
+    line's backorder is qty − qty_allocated. `customers.ship_complete` marks a customer who takes one
+    complete shipment only.
+
+    Orders already released had all their stock taken at release; shipped and closed ones shipped whole.
+    The index serves `stock receive`: lines still short of stock, by SKU.
+    """
+    db.executescript(
+        """
+        ALTER TABLE order_lines ADD COLUMN qty_allocated INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE order_lines ADD COLUMN qty_shipped INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE customers ADD COLUMN ship_complete INTEGER NOT NULL DEFAULT 0;
+        UPDATE order_lines SET qty_allocated = qty,
+               qty_shipped = CASE WHEN (SELECT state FROM orders o WHERE o.id = order_id) IN ('shipped','closed')
+                                  THEN qty ELSE 0 END
+         WHERE order_id IN (SELECT id FROM orders WHERE state IN ('released','shipped','closed'));
+        CREATE INDEX ix_order_lines_short ON order_lines(sku, order_id) WHERE qty_allocated < qty;
+        """
+    )
+
+
 def migrate(conn: sqlite3.Connection) -> list[str]:
     """Apply pending migrations inside one BEGIN IMMEDIATE, so racing `init`s serialise.
 

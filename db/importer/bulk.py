@@ -26,8 +26,9 @@ _ORDER_SQL = """INSERT INTO orders (id, number, customer_id, channel, type, stat
     total_cents, released_at, released_by, straight_through, queue_reason, source_ref,
     created_by, created_at, updated_at, shipped_at, history)
   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
-_LINE_SQL = """INSERT INTO order_lines (id, order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
-  VALUES (?,?,?,?,?,?,?,?,?)"""
+_LINE_SQL = """INSERT INTO order_lines (id, order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents,
+    qty_allocated, qty_shipped)
+  VALUES (?,?,?,?,?,?,?,?,?,?,?)"""
 #: a connection-private lookup (customer, SKU) -> earlier lines, so matching a cancellation is one index probe
 _MATCH_DDL = """DROP TABLE IF EXISTS temp.intake_match;
   DROP TABLE IF EXISTS temp.intake_keys;
@@ -253,7 +254,8 @@ class Bulk:
             now_ts if d.straight else None, "system" if d.straight else None, int(d.straight), d.queue_reason,
             ref, self.actor, now_ts, now_ts, None, 0,
         ))
-        self.line_rows.extend(rows)
+        # straight through: released with its stock taken, as live entry does; else nothing allocated yet
+        self.line_rows.extend((*r, r[5] if d.straight else 0, 0) for r in rows)
         self.charge_rows.extend((oid, *ch) for ch in charges)
         data: dict[str, Any] = {
             "state": OrderState.QUEUED.value if d.straight else d.state.value, "customer": customer.code,
@@ -296,7 +298,7 @@ class Bulk:
             cls.priority.level, cls.source, customer.tier.rank, ts(received_at), ts(due), None, None, None, total,
             ts(shipped_at), "import", 0, None, ref, self.actor, self.now_ts, self.now_ts, ts(shipped_at), 1,
         ))
-        self.line_rows.extend(rows)
+        self.line_rows.extend((*r, r[5], r[5]) for r in rows)  # shipped whole before the import
         self.charge_rows.extend((oid, *ch) for ch in charges)
         self.event("order", oid, number, "created", {
             "state": OrderState.SHIPPED.value, "customer": customer.code, "channel": channel.value,

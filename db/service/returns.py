@@ -32,6 +32,14 @@ OPEN_STATES = ("requested", "pending_approval", "authorized", "received", "inspe
 RETURNABLE_ORDER_STATES = tuple(s.value for s in OrderState if s.returnable)
 
 
+def _returnable_order(c: sqlite3.Connection, o: sqlite3.Row) -> bool:
+    """Shipped, closed or part shipped; or cancelled after part of it shipped (the rest was cancelled)."""
+    if o["state"] in RETURNABLE_ORDER_STATES:
+        return True
+    return o["state"] == OrderState.CANCELLED.value and c.execute(
+        "SELECT 1 FROM order_lines WHERE order_id = ? AND qty_shipped > 0", (o["id"],)).fetchone() is not None
+
+
 @dataclass(frozen=True)
 class ReturnLineInput:
     """One line of a return request as typed; `order` may be omitted when the return names one order."""
@@ -156,8 +164,8 @@ class ReturnService(LeaseMixin):
         rows = c.execute(
             f"""SELECT o.number, o.shipped_at, o.total_cents, c.code, c.name FROM orders o
                 JOIN customers c ON c.id = o.customer_id
-                WHERE o.state IN ('shipped','closed') AND EXISTS
-                  (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.qty_returned < l.qty){where}
+                WHERE o.state IN ('shipped','closed','backordered','cancelled') AND EXISTS
+                  (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.qty_returned < l.qty_shipped){where}
                 ORDER BY o.shipped_at DESC LIMIT ?""", [*args, limit]).fetchall()
         return [{"number": r["number"], "customer": r["code"], "customer_name": r["name"],
                  "shipped_at": iso(r["shipped_at"]), "total": str(from_cents_int(r["total_cents"]))} for r in rows]
@@ -170,11 +178,12 @@ class ReturnService(LeaseMixin):
                       ((order or "").strip().upper(),)).fetchone()
         if o is None:
             raise NotFound(f"no order {order!r}", field="order")
-        if o["state"] not in RETURNABLE_ORDER_STATES:
+        if not _returnable_order(c, o):
             raise DomainError(f"{o['number']} is {o['state']}; only shipped orders can be returned", field="order")
         return [{"order": o["number"], "customer": o["code"], "line_no": r["line_no"], "sku": r["sku"],
-                 "description": r["description"], "qty": r["qty"], "qty_returned": r["qty_returned"],
-                 "returnable": r["qty"] - r["qty_returned"], "amount": str(from_cents_int(r["amount_cents"]))}
+                 "description": r["description"], "qty": r["qty"], "qty_shipped": r["qty_shipped"],
+                 "qty_returned": r["qty_returned"], "returnable": r["qty_shipped"] - r["qty_returned"],
+                 "amount": str(from_cents_int(r["amount_cents"]))}
                 for r in c.execute("SELECT * FROM order_lines WHERE order_id = ? ORDER BY line_no", (o["id"],))]
 
     def detail(self, number: str) -> dict[str, Any]:
@@ -342,8 +351,8 @@ class ReturnService(LeaseMixin):
             if o is None:
                 o = c.execute("SELECT * FROM orders WHERE number = ?", (onum,)).fetchone()
                 if o is None:
-                    raise ValidationError(f"line {i}: no order {onum!r} (F4 lists shipped orders)", field=f"lines.{i}.order")
-                if o["state"] not in RETURNABLE_ORDER_STATES:
+                    raise ValidationError(f"line {i}: no order {onum!r}", field=f"lines.{i}.order")
+                if not _returnable_order(c, o):
                     raise ValidationError(f"{onum} is {o['state']}; only shipped orders can be returned", field="order")
                 order_rows[onum] = o
             qty = _int(ln.qty, f"line {i}: quantity", f"lines.{i}.qty")
@@ -354,7 +363,7 @@ class ReturnService(LeaseMixin):
             if not cands:
                 raise ValidationError(f"line {i}: {onum} has no line for SKU {sku!r}", field=f"lines.{i}.sku")
             for cand in cands:
-                returnable.setdefault(cand["id"], cand["qty"] - cand["qty_returned"])
+                returnable.setdefault(cand["id"], cand["qty_shipped"] - cand["qty_returned"])  # shipped, line by line
             used: dict[int, int] = defaultdict(int)
             for _ln, _o, olr, _r, q in picked:
                 used[olr["id"]] += q

@@ -54,8 +54,21 @@ CANCEL_REASONS = [
 _SLACK_STYLE = {Slack.OVERDUE: "bold $error", Slack.AT_RISK: "bold $warning", Slack.SOON: "$warning", Slack.OK: "$success"}
 _STATE_STYLE = {
     OrderState.IN_PROGRESS: "bold $accent", OrderState.ON_HOLD: "bold $warning", OrderState.RELEASED: "bold $success",
-    OrderState.CANCELLED: "bold $error", OrderState.QUEUED: "bold",
+    OrderState.CANCELLED: "bold $error", OrderState.QUEUED: "bold", OrderState.BACKORDERED: "bold $warning",
 }
+
+
+def backorder_text(o: Order) -> tuple[str, str]:
+    """What a released or part-shipped order still owes, as (label, detail): its backorder line by
+    line, or what is in hand and ready to ship. ("", "") when nothing is owed to fulfilment."""
+    if o.state not in (OrderState.RELEASED, OrderState.BACKORDERED):
+        return "", ""
+    waiting = [f"line {ln.line_no} {ln.sku} ×{ln.qty_backordered}" for ln in o.lines if ln.qty_backordered]
+    ready = sum(ln.qty_allocated - ln.qty_shipped for ln in o.lines)
+    in_hand = f"{ready} unit{'s' if ready != 1 else ''} in hand, ready to ship"
+    if waiting:
+        return "BACKORDER", "waiting for stock: " + ", ".join(waiting) + (f" · {in_hand}" if ready else "")
+    return ("READY TO SHIP", in_hand) if ready else ("", "")
 
 
 def pct(d: Decimal) -> str:
@@ -90,6 +103,13 @@ def describe(e: Event) -> str:
         return "released it to fulfilment"
     if a == "auto_release":
         return "released it straight through"
+    if a == "ship":
+        units = d.get("shipped") or {}
+        what = ", ".join(f"line {k} ×{v}" for k, v in units.items())
+        return ("shipped it" if d.get("complete", True) else "shipped part of it") + (f" ({what})" if what else "")
+    if a == "stock_allocated":
+        left = d.get("backordered")
+        return "set received stock aside for it" + (f" ({left} still on backorder)" if left else " (ready to ship)")
     if a == "cancel":
         return f"cancelled it ({d.get('reason')})"
     if a == "override":
@@ -218,11 +238,12 @@ class OrderScreen(Screen):
         table = self.query_one("#order-lines", DataTable)
         table.add_column("#", key="no", width=2)
         table.add_column("SKU", key="sku", width=10)
-        table.add_column("Description", key="desc", width=20)
+        table.add_column("Description", key="desc", width=16)
         table.add_column(Text("Qty", justify="right"), key="qty", width=5)
-        table.add_column(Text("Price", justify="right"), key="price", width=9)
+        table.add_column(Text("Price", justify="right"), key="price", width=8)
         table.add_column(Text("Disc%", justify="right"), key="disc", width=5)
-        table.add_column(Text("Amount", justify="right"), key="amount", width=11)
+        table.add_column(Text("Amount", justify="right"), key="amount", width=10)
+        table.add_column(Text("Sent", justify="right"), key="shipped", width=4)  # units shipped of the line
         hist = self.query_one("#order-history", DataTable)
         hist.add_columns("When (UTC)", "Who", "What")
         hist.display = False
@@ -318,13 +339,17 @@ class OrderScreen(Screen):
             lines.append("[b $warning]ON HOLD ($hold)[/]: $hold_note")
         if o.queue_reason:
             lines.append("Queued for a rep: $queue_reason")
+        owed_head, owed = backorder_text(o)
+        if owed_head:
+            lines.append("[b $warning]$owed_head[/] $owed")
         header = styled(
             "\n".join(lines), number=o.number, state=state, klass=o.priority.value, due_in=due_text(due_at, now, cal=cal),
             due_at=f"{due_at:%Y-%m-%d %H:%M}", due_was=f"{o.due_at:%Y-%m-%d %H:%M}", code=o.customer.code,
             name=o.customer.name, tier=o.customer.tier.value.replace("_", " "), credit=fmt(o.customer.credit_limit),
             balance=fmt(o.customer.open_balance), channel=o.channel.value, type=o.type, source=o.priority_source,
             lease=f"{o.lease_expires_at:%H:%M:%S}" if o.lease_expires_at else "", claimed_by=o.claimed_by,
-            hold=o.hold_reason.value if o.hold_reason else "", hold_note=o.hold_note, queue_reason=o.queue_reason)
+            hold=o.hold_reason.value if o.hold_reason else "", hold_note=o.hold_note, queue_reason=o.queue_reason,
+            owed_head=owed_head, owed=owed)
         self.query_one("#order-header", Static).update(header)
 
     def show_lines(self) -> None:
@@ -336,7 +361,7 @@ class OrderScreen(Screen):
                           Text(str(ln.qty), justify="right"),
                           Text(price_text(ln.unit_price), justify="right"),
                           Text(pct(ln.discount_pct), justify="right"), Text(fmt(ln.amount), justify="right"),
-                          key=str(ln.line_no))
+                          Text(str(ln.qty_shipped), justify="right"), key=str(ln.line_no))
         if self.order.lines:
             table.move_cursor(row=min(row, len(self.order.lines) - 1))
         o = self.order

@@ -46,7 +46,7 @@ from tui.plain import plain
 OPEN_STATES = tuple(s.value for s in OrderState if s.open)
 TIER_TAG = {Tier.KEY_ACCOUNT.value: "KEY", Tier.REPEAT.value: "RPT", Tier.STANDARD.value: ""}
 STATE_TEXT = {"queued": "queued", "in_progress": "working", "on_hold": "on hold", "released": "released",
-              "shipped": "shipped", "closed": "closed", "cancelled": "cancelled"}
+              "backordered": "backorder", "shipped": "shipped", "closed": "closed", "cancelled": "cancelled"}
 HOLD_SHORT = {"credit": "credit", "stock": "stock", "customer_info": "info", "pricing": "price",
               "customer_request": "cust"}
 VERBS = {
