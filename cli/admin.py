@@ -203,9 +203,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"ok": ok, "checks": [r.as_json() for r in results]})
     else:
-        for r in results:
-            print(f"{'ok  ' if r.ok else 'FAIL'} {r.name}")
-            for p in r.problems[:10]:
+        for r in results:  # a FAIL line names the first problem (for the audit chain: the first broken event)
+            print(f"ok   {r.name}" if r.ok else f"FAIL {r.name}: {r.problems[0]}")
+            for p in r.problems[1:10]:
                 print(f"     {p}")
             if len(r.problems) > 10:
                 print(f"     … and {len(r.problems) - 10} more")

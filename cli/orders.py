@@ -71,6 +71,9 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     claim.add_argument("--count", type=bounded_int(1, MAX_CLAIM_COUNT), default=1,
                        help=f"how many to claim, 1 … {MAX_CLAIM_COUNT} (default 1)")
     claim.add_argument("--number", help="claim this item instead of the next")
+    claim.add_argument("--take-over", action="store_true",
+                       help="with --number: an item you hold in another session moves to this one "
+                            "(a new token; the old token stops working)")
     claim.add_argument("--json", action="store_true", help="one JSON line per claim")
     claim.set_defaults(func=cmd_claim)
 
@@ -196,8 +199,10 @@ def cmd_claim(args: argparse.Namespace) -> int:
             print(f"{item.number}  {item.priority}  due {item.due_at:%Y-%m-%d %H:%M}Z  token {item.claim_token}")
         sys.stdout.flush()
 
+    if args.take_over and not args.number:
+        raise ValidationError("--take-over needs --number (the item you hold in another session)", field="take_over")
     if args.number:
-        show(service.claim(args.number))
+        show(service.take_over(args.number) if args.take_over else service.claim(args.number))
         return 0
     for _ in range(args.count):
         item = service.claim_next()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.money import from_cents_int, from_price_int, line_amount, to_cents_int
+from db.check_audit import AUDIT_CHECKS
 from db.check_returns import RETURN_CHECKS
 
 MAX_LISTED = 10
@@ -60,6 +61,11 @@ def claims_consistent(conn: sqlite3.Connection) -> list[str]:
                 problems.append(f"{ev['entity']} {ev['ref']}: event {ev['id']} ends claim {data.get('token')} "
                                 f"that was not live")
             live.pop(key, None)
+        elif kind == "transfer":
+            if live.get(key) != data.get("was"):
+                problems.append(f"{ev['entity']} {ev['ref']}: event {ev['id']} takes over claim {data.get('was')} "
+                                f"that was not live")
+            live[key] = data.get("token")
     for table, entity in (("orders", "order"), ("returns", "return")):
         for r in conn.execute(f"SELECT id, number, claim_token FROM {table} WHERE claimed_by IS NOT NULL"):
             if live.get((entity, r["id"])) != r["claim_token"]:
@@ -190,6 +196,7 @@ CHECKS: list[tuple[str, Callable[[sqlite3.Connection], list[str]]]] = [
     ("returns within shipped", returned_within_shipped),
     ("shipped within ordered, and agrees with state and events", shipped_within_ordered),
     *RETURN_CHECKS,  # returns' own invariants
+    *AUDIT_CHECKS,  # the event log is untouched: hash chain and guard triggers
 ]
 
 

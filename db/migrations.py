@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from db.connection import write_tx
+from db.event_chain import GUARD_TRIGGERS, backfill
 
 if TYPE_CHECKING:
     from sqlite_utils import Database, Migrations
@@ -335,6 +336,24 @@ def m400_partial_shipments(db: Database) -> None:
         CREATE INDEX ix_order_lines_short ON order_lines(sku, order_id) WHERE qty_allocated < qty;
         """
     )
+
+
+@migrations()
+def m500_event_hash_chain(db: Database) -> None:
+    """Tamper evidence for the audit log (SPEC §6): each event gets `prev_hash` and `hash`, the
+    existing events are chained in id order, and a trigger refuses a REPLACE of an existing event
+    (REPLACE deletes without firing the DELETE trigger). The guard triggers are recreated from
+    db.event_chain.GUARD_TRIGGERS, the definitions `orderq check` compares against."""
+    conn = db.conn
+    for name in GUARD_TRIGGERS:
+        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+    cols = {r[1] for r in conn.execute("PRAGMA table_info(events)")}
+    for col in ("prev_hash", "hash"):
+        if col not in cols:
+            conn.execute(f"ALTER TABLE events ADD COLUMN {col} TEXT")
+    backfill(conn)
+    for sql in GUARD_TRIGGERS.values():
+        conn.execute(sql)
 
 
 def migrate(conn: sqlite3.Connection) -> list[str]:

@@ -19,7 +19,7 @@ from core.rules import Rules
 from core.triage import classify, due_at
 from db.connection import commit
 from db.convert import ts
-from db.events import dumps
+from db.events import append_many, dumps
 
 _ORDER_SQL = """INSERT INTO orders (id, number, customer_id, channel, type, state, priority, priority_level,
     priority_source, tier_rank, received_at, due_at, hold_reason, hold_note, hold_started_at,
@@ -38,7 +38,6 @@ _MATCH_DDL = """DROP TABLE IF EXISTS temp.intake_match;
     customer_id INTEGER NOT NULL, sku TEXT NOT NULL, received_at REAL NOT NULL, seq INTEGER NOT NULL,
     line_id INTEGER NOT NULL, order_id INTEGER NOT NULL)"""
 _CHARGE_SQL = "INSERT INTO order_charges (order_id, code, kind, description, amount_cents) VALUES (?,?,?,?,?)"
-_EVENT_SQL = "INSERT INTO events (at, actor, entity, entity_id, ref, action, data) VALUES (?,?,?,?,?,?,?)"
 
 
 @dataclass(slots=True)
@@ -157,7 +156,7 @@ class Bulk:
             self.line_rows.clear()
             self.charge_rows.clear()
         if self.event_rows:
-            c.executemany(_EVENT_SQL, self.event_rows)
+            append_many(c, self.event_rows)  # the one event writer: chained like every other event
             self.event_rows.clear()
         if self.stock_writes:
             c.executemany(

@@ -49,6 +49,7 @@ class Desk:
     sessions = ServiceSlot("db.service.sessions", "SessionService")
     catalog = ServiceSlot("db.service.catalog", "CatalogService")
     stock = ServiceSlot("db.service.shipping", "StockService")
+    leases = ServiceSlot("db.service.claiming", "LeaseService")
 
     def __init__(self, store: Store, actor: Actor) -> None:
         self.store = store

@@ -16,18 +16,18 @@ from core.lines import parse_discount, parse_qty
 from core.lookup import resolve
 from core.money import line_amount, to_cents_int, to_decimal, to_price_int, from_price_int, from_cents_int
 from core.permissions import Action
-from core.triage import due_at as due_at_for, effective_due, paused_for
+from core.triage import Classification, due_at as due_at_for, effective_due, paused_for
 from core.when import DUE_AHEAD, check_window
 from db import claims, events, orders_read
 from db.service import shipping
 from db.claims import ORDERS
 from db.convert import dt, ts
 from db.orders_read import Key, QueueFilter
-from db.service.claiming import Claimed, LeaseMixin
+from db.service.claiming import Claimed, LeaseMixin, settle_leases
 from db.service.context import Context
 
 if TYPE_CHECKING:
-    from core.models import Event, Order
+    from core.models import Order
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,19 @@ class LineInput:
     qty: Any
     discount_pct: Any = "0"
     unit_price: Any = None  # None: the product's price
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """What makes a new order an exchange's replacement (SPEC §2 "Returns"): it links back to the
+    return, takes the class the returns policy sets, and is prepared by a rep whatever its channel."""
+
+    return_id: int
+    return_number: str
+    priority: Priority
+
+    def classification(self) -> Classification:
+        return Classification(self.priority, f"exchange for {self.return_number} → {self.priority.value}")
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,7 @@ def validate_lines(conn: sqlite3.Connection, lines: list[LineInput]) -> list[dic
 
 class OrderService(LeaseMixin):
     QUEUE = ORDERS
+    VIEW = Action.ORDER_VIEW
     WORK = Action.ORDER_WORK
     NOT_CLAIMABLE = "{number} is {state}, not queued; it cannot be claimed"
 
@@ -111,29 +125,9 @@ class OrderService(LeaseMixin):
             raise NotFound(f"no order {number!r}", field="number")
         return row
 
-    def _locked_row(self, c: sqlite3.Connection, number: str, now: datetime) -> sqlite3.Row:
-        """The row inside a write transaction, with a lapsed lease on it already returned."""
-        row = self._row(c, number)
-        if row["claimed_by"] is not None and claims.reap(c, ORDERS, now, row["id"]):
-            row = self._row(c, number)
-        return row
-
     def _check_version(self, row: sqlite3.Row, expected: int | None) -> None:
         if expected is not None and row["version"] != expected:
             raise Conflict(f"{row['number']} changed since you opened it (version {expected} → {row['version']}); reload")
-
-    def _update(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, **cols: Any) -> None:
-        sets = "".join(f"{k} = :{k}, " for k in cols)  # may be empty: a tick only bumps the version
-        cur = c.execute(
-            f"UPDATE orders SET {sets}version = version + 1, updated_at = :_now WHERE id = :_id AND version = :_v",
-            {**cols, "_now": ts(now), "_id": row["id"], "_v": row["version"]},
-        )
-        if cur.rowcount != 1:
-            raise Conflict(f"{row['number']} changed under this command; try again")
-
-    def _event(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, action: str, **data: Any) -> None:
-        events.append(c, at=now, actor=self._actor, entity="order", entity_id=row["id"], ref=row["number"],
-                      action=action, data=data)
 
     def _checklist(self, order_type: str) -> list[str]:
         rt = self.ctx.rules.request_types.get(order_type)
@@ -144,16 +138,11 @@ class OrderService(LeaseMixin):
         from db.order_records import load_order  # core.models: not needed to paint the queue
 
         self.ctx.require(Action.ORDER_VIEW)
+        settle_leases(self.ctx)
         c = self.ctx.store.conn
         with self.ctx.store.read():
             row = self._row(c, number)
             return load_order(c, row, self._checklist(row["type"]))
-
-    def history(self, number: str) -> list[Event]:
-        self.ctx.require(Action.ORDER_VIEW)
-        c = self.ctx.store.conn
-        row = self._row(c, number)
-        return events.for_entity(c, "order", row["id"])
 
     # ---- creation ----------------------------------------------------------------------
     def create(
@@ -186,8 +175,9 @@ class OrderService(LeaseMixin):
 
     def _create_in(self, c: sqlite3.Connection, *, now: datetime, customer: str, channel: Channel, type: str,
                    lines: list[LineInput], charges: list[ChargeInput], received_at: datetime,
-                   source_ref: str | None, note: str | None) -> str:
-        """The body of order creation, inside the caller's transaction (import reuses it)."""
+                   source_ref: str | None, note: str | None, replacement: Replacement | None = None) -> str:
+        """The body of order creation, inside the caller's transaction (import and a return's exchange
+        reuse it): one INSERT with the final class and channel, so the row and its `created` event agree."""
         rules = self.ctx.rules
         cust = c.execute("SELECT * FROM customers WHERE code = ?", ((customer or "").strip(),)).fetchone()
         if cust is None:
@@ -214,6 +204,8 @@ class OrderService(LeaseMixin):
             credit_limit_cents=cust["credit_limit_cents"], needs=needs,
             available={p["sku"]: p["stock"] for p in priced}, inactive_skus=[p["sku"] for p in priced if not p["active"]],
             max_line_qty=max(p["qty"] for p in priced),
+            fixed_class=replacement.classification() if replacement else None,
+            needs_rep=f"replacement for return {replacement.return_number}" if replacement else None,
         )
         state, straight, queue_reason, hold = decision.state, decision.straight, decision.queue_reason, decision.hold
         cls, due = decision.cls, decision.due
@@ -224,13 +216,13 @@ class OrderService(LeaseMixin):
             """INSERT INTO orders (id, number, customer_id, channel, type, state, priority, priority_level,
                  priority_source, tier_rank, received_at, due_at, hold_reason, hold_note, hold_started_at,
                  total_cents, released_at, released_by, straight_through, queue_reason, source_ref,
-                 created_by, created_at, updated_at)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                 exchange_for_return_id, created_by, created_at, updated_at)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
             (oid, number, cust["id"], channel.value, type, state.value, cls.priority.value, cls.priority.level,
              cls.source, tier.rank, ts(received_at), ts(due), hold.reason.value if hold else None,
              hold.note if hold else None, ts(now) if hold else None, total_cents,
              ts(now) if straight else None, "system" if straight else None, int(straight), queue_reason,
-             source_ref, self._actor, ts(now), ts(now)),
+             source_ref, replacement.return_id if replacement else None, self._actor, ts(now), ts(now)),
         )
         c.executemany(
             """INSERT INTO order_lines (order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
@@ -249,6 +241,8 @@ class OrderService(LeaseMixin):
         }
         if note:
             data["note"] = note
+        if replacement:
+            data["exchange_for"] = replacement.return_number
         if hold:
             data["hold"] = {"reason": hold.reason.value, "note": hold.note}
         if queue_reason:
@@ -499,6 +493,7 @@ class OrderService(LeaseMixin):
         """One window of the queue: at `offset` (read from the end when past half of `total`), or
         the `limit` rows right after / before a row's key (orders_read.key_of), as scrolling asks."""
         self.ctx.require(Action.ORDER_VIEW)
+        settle_leases(self.ctx)
         conn = self.ctx.store.conn
         if after is not None:
             return orders_read.window_after(conn, f, after, limit)

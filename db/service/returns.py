@@ -14,9 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from core import returns as policy
-from core.enums import Channel, Disposition, Grade, OrderState, Priority, Resolution, ReturnReason, ReturnState, Tier
-from core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
-from core.models import Event
+from core.enums import Channel, Disposition, Grade, OrderState, Resolution, ReturnReason, ReturnState, Tier
+from core.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from core.money import from_cents_int, to_cents_int
 from core.permissions import Action
 from core.triage import due_at
@@ -25,7 +24,7 @@ from db.claims import RETURNS
 from db.convert import dt, iso, ts
 from db.migrations import RETURN_QUEUE_ORDER
 from db.service.context import Context
-from db.service.claiming import LeaseMixin
+from db.service.claiming import LeaseMixin, settle_leases
 from db.service.orders import LineInput
 
 OPEN_STATES = ("requested", "pending_approval", "authorized", "received", "inspected")
@@ -72,6 +71,7 @@ def _int(value: Any, what: str, field: str) -> int:
 
 class ReturnService(LeaseMixin):
     QUEUE = RETURNS
+    VIEW = Action.RETURN_VIEW
     WORK = Action.RETURN_WORK
     NOT_CLAIMABLE = "{number} is {state}; it is not in the returns queue"
 
@@ -84,25 +84,6 @@ class ReturnService(LeaseMixin):
         if row is None:
             raise NotFound(f"no return {number!r}", field="number")
         return row
-
-    def _locked_row(self, c: sqlite3.Connection, number: str, now: datetime) -> sqlite3.Row:
-        row = self._row(c, number)
-        if row["claimed_by"] is not None and claims.reap(c, RETURNS, now, row["id"]):
-            row = self._row(c, number)
-        return row
-
-    def _update(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, **cols: Any) -> None:
-        sets = "".join(f"{k} = :{k}, " for k in cols)
-        cur = c.execute(
-            f"UPDATE returns SET {sets}version = version + 1, updated_at = :_now WHERE id = :_id AND version = :_v",
-            {**cols, "_now": ts(now), "_id": row["id"], "_v": row["version"]},
-        )
-        if cur.rowcount != 1:
-            raise Conflict(f"{row['number']} changed under this command; try again")
-
-    def _event(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, action: str, **data: Any) -> None:
-        events.append(c, at=now, actor=self._actor, entity="return", entity_id=row["id"], ref=row["number"],
-                      action=action, data=data)
 
     def _lines(self, c: sqlite3.Connection, return_id: int) -> list[sqlite3.Row]:
         return c.execute(
@@ -189,6 +170,7 @@ class ReturnService(LeaseMixin):
     def detail(self, number: str) -> dict[str, Any]:
         """Everything about one return, JSON-ready (`return show --json`)."""
         self.ctx.require(Action.RETURN_VIEW)
+        settle_leases(self.ctx)
         c = self.ctx.store.conn
         with self.ctx.store.read():
             row = self._row(c, number)
@@ -221,15 +203,11 @@ class ReturnService(LeaseMixin):
                 ],
             }
 
-    def history(self, number: str) -> list[Event]:
-        self.ctx.require(Action.RETURN_VIEW)
-        c = self.ctx.store.conn
-        return events.for_entity(c, "return", self._row(c, number)["id"])
-
     def list(self, *, states: tuple[str, ...] = (), mine: bool = False, search: str | None = None,
              offset: int = 0, limit: int = 200) -> list[dict[str, Any]]:
         """Returns in queue order (earliest deadline first, then class, tier, value)."""
         self.ctx.require(Action.RETURN_VIEW)
+        settle_leases(self.ctx)
         clauses, args = [], []
         if states:
             clauses.append(f"r.state IN ({','.join('?' * len(states))})")
@@ -573,7 +551,10 @@ class ReturnService(LeaseMixin):
         return self.detail(number)
 
     def _exchange_order(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime) -> tuple[int, str] | None:
-        from db.service.orders import OrderService
+        """The replacement order for the units received, created in one step: on the original
+        order's channel (where the business came from; SPEC §2 has no channel for replacements, and
+        phone would skew electronic share), in the returns policy's class (P2), worked by a rep."""
+        from db.service.orders import OrderService, Replacement
 
         lines = [ln for ln in self._lines(c, row["id"]) if ln["qty_received"]]
         if not lines:
@@ -582,21 +563,12 @@ class ReturnService(LeaseMixin):
         cust = c.execute("SELECT code FROM customers WHERE id = ?", (row["customer_id"],)).fetchone()
         rules = self.ctx.rules
         otype = "change" if "change" in rules.request_types else next(iter(rules.request_types))
-        channel = Channel(first["channel"])
-        if channel in rules.straight_through.channels:
-            channel = Channel.PHONE  # a replacement is worked by a rep, never straight through
         number = OrderService(self.ctx)._create_in(
-            c, now=now, customer=cust["code"], channel=channel, type=otype,
+            c, now=now, customer=cust["code"], channel=Channel(first["channel"]), type=otype,
             lines=[LineInput(sku=ln["sku"], qty=ln["qty_received"], unit_price="0") for ln in lines],
-            charges=[], received_at=now, source_ref=None, note=f"exchange for {row['number']}")
-        prio: Priority = rules.returns.exchange_priority
+            charges=[], received_at=now, source_ref=None, note=f"exchange for {row['number']}",
+            replacement=Replacement(row["id"], row["number"], rules.returns.exchange_priority))
         o = c.execute("SELECT id FROM orders WHERE number = ?", (number,)).fetchone()
-        c.execute("""UPDATE orders SET priority = ?, priority_level = ?, priority_source = ?, due_at = ?,
-                       exchange_for_return_id = ?, version = version + 1 WHERE id = ?""",
-                  (prio.value, prio.level, f"exchange for {row['number']} → {prio.value}",
-                   ts(due_at(now, prio, rules)), row["id"], o["id"]))
-        events.append(c, at=now, actor=self._actor, entity="order", entity_id=o["id"], ref=number, action="exchange_for",
-                      data={"return": row["number"], "priority": prio.value, "due_at": ts(due_at(now, prio, rules))})
         return o["id"], number
 
     def close(self, number: str) -> dict[str, Any]:

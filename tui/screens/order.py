@@ -327,7 +327,7 @@ class OrderScreen(Screen):
         if o.claimed_by is None:
             who = "Not claimed" + ("   (c claims it)" if o.state == OrderState.QUEUED else "")
         elif o.claimed_by == self.me:
-            who = "Claimed by [b]you[/]" if self.mine else "Claimed by you [b $warning]in another session[/]"
+            who = "Claimed by [b]you[/]" if self.mine else "Claimed by you [b $warning]in another session[/] (c takes it over)"
             if o.lease_expires_at and o.lease_expires_at < now:
                 who += " · [b $error]lease lapsed at $lease UTC[/]: claim it again (c)"
             elif o.lease_expires_at:
@@ -458,8 +458,17 @@ class OrderScreen(Screen):
         if self.mine and not (lease and lease < self.desk.now()):
             self.notify("you hold this order already")
             return
+        take_over = self.order.claimed_by == self.me and not self.mine and not (lease and lease < self.desk.now())
+        if take_over:
+            from tui.widgets.take_over import take_over_confirm
+
+            self.app.push_screen(take_over_confirm(self.number), lambda yes: self._claim(take_over=True) if yes else None)
+            return
+        self._claim(take_over=False)
+
+    def _claim(self, *, take_over: bool) -> None:
         try:
-            got = self.desk.orders.claim(self.number)
+            got = self.desk.orders.take_over(self.number) if take_over else self.desk.orders.claim(self.number)
         except OrderqError as e:
             self.notify(e.message, severity="error", title="Claim: refused")
             self.reload()
