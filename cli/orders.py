@@ -144,7 +144,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         return 0
     now = desk.now()
     # an order no longer open owes nothing: when it was due, as the order screen says, not a countdown
-    due = due_text(o.effective_due(now), now, o.sla_paused) if o.state.open else f"was {o.due_at:%Y-%m-%d %H:%M} UTC"
+    cal = desk.store.calendar
+    due = due_text(o.effective_due(now, cal), now, o.sla_paused, cal) if o.state.open else f"was {o.due_at:%Y-%m-%d %H:%M} UTC"
     print(f"{o.number}  {state_label(o.state)}  {o.priority.value}  due {due}")
     print(f"customer {o.customer.code} {o.customer.name} ({o.customer.tier.value})  channel {channel_label(o.channel)}  type {o.type}")
     if o.claimed_by:
@@ -180,9 +181,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         emit_lines(summary_json(r) for r in rows)
         return 0
-    now = desk.now()
+    now, cal = desk.now(), desk.store.calendar
     out = [[r["priority"], r["number"], r["customer_code"], channel_label(r["channel"]), r["type"], state_label(r["state"]),
-            due_cell(r, now)[1], r["claimed_by"] or ""] for r in rows]
+            due_cell(r, now, cal)[1], r["claimed_by"] or ""] for r in rows]
     print(table(out, ["cls", "number", "customer", "channel", "type", "state", "due", "claimed by"]))
     print(f"{count(conn, f)} orders")
     return 0

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
 
 from core import simulate as sim
-from core.desk_hours import CLOSE_H, OPEN_DAY_S, OPEN_H, open_seconds
+from core.calendar import ALWAYS_OPEN
 from core.enums import Priority
 from core.errors import ValidationError
 from core.kpi import duration_text, pct_text
@@ -24,8 +23,8 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     src.add_argument("--arrivals", metavar="FILE", help="CSV or JSONL: received_at, priority, value[, service_s]")
     p.add_argument("--seed", type=int, default=1, help="seed for drawing service times (default 1)")
     p.add_argument("--hours", choices=["desk", "24x7"], default="desk",
-                   help="desk (default): reps work Mon–Fri 08:00–18:00 UTC, arrivals while closed wait for the "
-                        "opening and SLAs count open time; 24x7: the clock never stops")
+                   help="desk (default): reps work the rules' desk hours (calendar), arrivals while closed wait for "
+                        "the opening and SLAs count open time; 24x7: the clock never stops")
     p.add_argument("--user", help=USER_HELP)
     p.add_argument("--json", action="store_true", help="the comparison as one JSON object")
     p.set_defaults(func=cmd_simulate)
@@ -56,10 +55,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         if not arrivals:
             raise ValidationError("this database has no orders that needed a rep; run `orderq demo` or pass --arrivals",
                                   field="arrivals")
-    if args.hours == "desk":  # replay on the desk-hours axis: nights and weekends take no time
-        arrivals = [dataclasses.replace(a, t=open_seconds(a.t)) for a in arrivals]
     sla_s = {p: rules.sla(p).total_seconds() for p in Priority}
-    result = sim.compare(arrivals, observed, sla_s=sla_s, policies=policies, reps=args.reps, seed=args.seed)
+    cal = rules.calendar if args.hours == "desk" else ALWAYS_OPEN
+    result = sim.compare(arrivals, observed, sla_s=sla_s, policies=policies, reps=args.reps, seed=args.seed, cal=cal)
     result["hours"] = args.hours
     if args.json:
         emit_json(result)
@@ -85,8 +83,7 @@ def render(result: dict) -> str:
                      *[duration_text(stats[p]["p90_wait_s"]) for p in pols]])
     rows.append(["revenue-weighted wait", "", *["" for _ in pols],
                  *[duration_text(result["policies"][p]["revenue_weighted_wait_s"]) for p in pols]])
-    span = (f"{result['span_s'] / OPEN_DAY_S:.1f} desk days ({OPEN_H:02d}:00–{CLOSE_H:02d}:00)"
-            if result.get("hours") == "desk" else duration_text(result["span_s"]))
+    span = duration_text(result["span_s"]) + (" of open desk time" if result.get("hours") == "desk" else "")
     src = (f"{result['arrivals']} arrivals over {span}, {result['reps']} reps"
            f"{' (auto: ~85% utilisation)' if result['reps_auto'] else ''}, mean service "
            f"{duration_text(result['mean_service_s'])}, utilisation {pct_text(result['utilisation_pct'])}, seed {result['seed']}")

@@ -26,10 +26,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.enums import Channel, OrderState, Priority, ReturnState
 from core.triage import effective_due, humanize
+
+if TYPE_CHECKING:
+    from core.calendar import Calendar
 
 Row = Mapping[str, Any]
 
@@ -163,24 +166,31 @@ def oldest_wait_s(queued_received_at: Iterable[float | None], now: datetime) -> 
     return round(max(0.0, now.timestamp() - min(ts)), 1)
 
 
-def sla_breached_open(open_rows: Iterable[Row], now: datetime) -> int:
+def sla_breached_open(open_rows: Iterable[Row], now: datetime, cal: Calendar) -> int:
     """Breached open: orders in queued / in_progress / on_hold whose effective due time is past.
 
     Formula: count of open rows with effective_due(row) < now (see `effective_due`).
     Rows: {state, due_at, hold_reason, hold_started_at}.
     """
     t = now.timestamp()
-    return sum(1 for r in open_rows if r["state"] in OPEN_ORDER_STATES and effective_due(r, t) < t)
+    return sum(1 for r in open_rows if r["state"] in OPEN_ORDER_STATES and effective_due(r, t, cal) < t)
 
 
-def sla_at_risk(open_rows: Iterable[Row], now: datetime, at_risk: timedelta) -> int:
-    """At risk: open orders not yet breached but due within `at_risk` (rules.queue.at_risk_minutes).
+def sla_at_risk(open_rows: Iterable[Row], now: datetime, at_risk: timedelta, cal: Calendar) -> int:
+    """At risk: open orders not yet breached but due within `at_risk` (rules.queue.at_risk_minutes)
+    of *open* time (the desk calendar): Friday 17:50 an order due Monday 08:10 is at risk.
 
-    Formula: count of open rows with now ≤ effective_due(row) < now + at_risk.
+    Formula: count of open rows with now ≤ effective_due(row) < at_risk_until(now).
     """
     t = now.timestamp()
-    hi = t + at_risk.total_seconds()
-    return sum(1 for r in open_rows if r["state"] in OPEN_ORDER_STATES and t <= effective_due(r, t) < hi)
+    hi = at_risk_until(t, at_risk, cal)
+    return sum(1 for r in open_rows if r["state"] in OPEN_ORDER_STATES and t <= effective_due(r, t, cal) < hi)
+
+
+def at_risk_until(t: float, at_risk: timedelta, cal: Calendar) -> float:
+    """The instant `at_risk` of open time after t: due times before it are at risk (the store
+    pre-selects its candidates with it)."""
+    return cal.add_open_s(t, at_risk.total_seconds())
 
 
 # ---- orders: flow over the window ----------------------------------------------------------
@@ -415,15 +425,15 @@ class KpiInput:
     disposition_lines: list[Row]     # lines of returns inspected in window: {disposition, qty, qty_received}
 
 
-def report(inp: KpiInput, now: datetime, at_risk: timedelta) -> dict[str, dict[str, Any]]:
+def report(inp: KpiInput, now: datetime, at_risk: timedelta, cal: Calendar) -> dict[str, dict[str, Any]]:
     """The `orderq kpi --json` object: the keys of SPEC §2, and EXTRA_ORDER_KEYS."""
     orders = {
         "queue_depth": queue_depth(inp.order_counts),
         "in_progress": state_count(inp.order_counts, OrderState.IN_PROGRESS.value),
         "on_hold": state_count(inp.order_counts, OrderState.ON_HOLD.value),
         "oldest_wait_s": oldest_wait_s([inp.oldest_queued_received_at], now),
-        "sla_breached_open": sla_breached_open(inp.near_due, now),
-        "sla_at_risk": sla_at_risk(inp.near_due, now, at_risk),
+        "sla_breached_open": sla_breached_open(inp.near_due, now, cal),
+        "sla_at_risk": sla_at_risk(inp.near_due, now, at_risk, cal),
         "cycle_time_p50_s": cycle_time_p50_s(inp.released),
         "cycle_time_p90_s": cycle_time_p90_s(inp.released),
         "sla_met_pct": sla_met_pct(inp.released),

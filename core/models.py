@@ -1,15 +1,18 @@
 """Domain records. The store hands these out; front ends show them; nothing here touches I/O."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.enums import Channel, HoldReason, OrderState, Priority, Role, Tier
-from core.triage import paused_for, sla_paused
-from core.when import shift
+from core.triage import effective_due, sla_paused
+from core.when import from_epoch
+
+if TYPE_CHECKING:
+    from core.calendar import Calendar
 
 _MODEL = ConfigDict(frozen=True, defer_build=True)
 
@@ -103,11 +106,12 @@ class Order(BaseModel):
     def sla_paused(self) -> bool:
         return sla_paused(self.state.value, self.hold_reason and self.hold_reason.value)
 
-    def effective_due(self, now: datetime) -> datetime:
-        """due_at, moved on by a running customer hold (core.triage.paused_for)."""
-        started = self.hold_started_at.timestamp() if self.hold_started_at else None
-        paused = paused_for(self.state.value, self.hold_reason and self.hold_reason.value, started, now.timestamp())
-        return shift(self.due_at, paused)
+    def effective_due(self, now: datetime, cal: Calendar) -> datetime:
+        """due_at, moved on by a running customer hold (core.triage.effective_due)."""
+        row = {"due_at": self.due_at.timestamp(), "state": self.state.value,
+               "hold_reason": self.hold_reason and self.hold_reason.value,
+               "hold_started_at": self.hold_started_at.timestamp() if self.hold_started_at else None}
+        return from_epoch(effective_due(row, now, cal), self.due_at.tzinfo or UTC)
 
 
 class Event(BaseModel):

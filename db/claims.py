@@ -54,6 +54,17 @@ RETURNS = Queue(
 QUEUES = (ORDERS, RETURNS)
 
 
+@dataclass(frozen=True)
+class Narrow:
+    """Extra conditions on the next item to claim (the rep's queue filter, db.orders_read): `tables`
+    is the FROM with the claimable table aliased `o`, `where` is ANDed to `q.claimable` with named
+    parameters `args`. The claimable partial index still drives the scan in queue order."""
+
+    tables: str
+    where: str
+    args: dict
+
+
 def new_token() -> str:
     return secrets.token_hex(8)
 
@@ -66,20 +77,25 @@ def claim(
     now: datetime,
     lease: timedelta,
     item_id: int | None = None,
+    narrow: Narrow | None = None,
 ) -> sqlite3.Row | None:
-    """Claim the next item (or item_id); returns the claimed row or None. Call inside write_tx."""
+    """Claim the next item (or item_id, or the next one matching `narrow`); returns the claimed row
+    or None. Call inside write_tx."""
     token = new_token()
-    target = (
-        f"SELECT id FROM {q.table} WHERE {q.claimable} ORDER BY {q.order_by} LIMIT 1"
-        if item_id is None
-        else f"SELECT id FROM {q.table} WHERE id = :item AND {q.claimable}"
-    )
+    if item_id is not None:
+        target = f"SELECT id FROM {q.table} WHERE id = :item AND {q.claimable}"
+    elif narrow is not None:
+        order = ", ".join(f"o.{col.strip()}" for col in q.order_by.split(","))
+        target = f"SELECT o.id FROM {narrow.tables} WHERE o.{q.claimable} AND {narrow.where} ORDER BY {order} LIMIT 1"
+    else:
+        target = f"SELECT id FROM {q.table} WHERE {q.claimable} ORDER BY {q.order_by} LIMIT 1"
     row = conn.execute(
         f"""UPDATE {q.table} SET {q.claim_set} claimed_by = :user, claim_token = :token,
                 claimed_at = :now, lease_expires_at = :exp, version = version + 1, updated_at = :now
             WHERE id = ({target})
             RETURNING *""",
-        {"user": user, "token": token, "now": ts(now), "exp": ts(now + lease), "item": item_id},
+        {**(narrow.args if narrow else {}), "user": user, "token": token, "now": ts(now), "exp": ts(now + lease),
+         "item": item_id},
     ).fetchone()
     if row is not None:
         data = {"claim": "acquire", "token": token, "lease_expires_at": ts(now + lease)}

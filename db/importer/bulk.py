@@ -343,7 +343,7 @@ class Bulk:
         self.next_return += 1
         number = f"RMA-{rid:06d}"
         cls = return_class(self.rules, customer.tier)
-        due = requested_at + self.rules.sla(cls.priority)
+        due = due_at(requested_at, cls.priority, self.rules)
         refund = 0
         rl_rows = []
         for oid, lid, qty, sku, p_e4, row, _num in lines:

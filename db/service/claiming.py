@@ -9,7 +9,7 @@ import logging
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ClaimLost, DomainError
 from core.permissions import Action
@@ -63,6 +63,9 @@ class LeaseService:
     def next_expiry(self) -> datetime | None:
         return claims.next_expiry(self.ctx.store.conn)
 
+if TYPE_CHECKING:
+    from db.orders_read import QueueFilter
+
 
 @dataclass(frozen=True)
 class Claimed:
@@ -94,9 +97,13 @@ class LeaseMixin(ItemRows):
     #: why an unclaimed item cannot be claimed, e.g. "{number} is {state}, not queued"
     NOT_CLAIMABLE: str
 
-    def claim_next(self) -> Claimed | None:
+    def claim_next(self, within: QueueFilter | None = None) -> Claimed | None:
+        """The next item in queue order; `within`: the rep's queue filter (the orders queue's
+        QueueFilter), so `c` and release-and-next never claim outside the view the rep works."""
         self.ctx.require(self.WORK)
-        return self._claim(None)
+        if within is not None and within.excludes_queued:
+            return None
+        return self._claim(None, within.claim_narrowing() if within is not None else None)
 
     def claim(self, number: str) -> Claimed:
         """Claim this item, or say who holds it or why it is not in the queue."""
@@ -110,12 +117,13 @@ class LeaseMixin(ItemRows):
             raise DomainError(self.NOT_CLAIMABLE.format(number=row["number"], state=row["state"]))
         return got
 
-    def _claim(self, item_id: int | None) -> Claimed | None:
+    def _claim(self, item_id: int | None, narrow: claims.Narrow | None = None) -> Claimed | None:
         """Reap lapsed leases, then take the next (or the named) item, in one write transaction."""
         now = self.ctx.now()
         with self.ctx.write() as c:
             claims.reap(c, self.QUEUE, now)
-            row = claims.claim(c, self.QUEUE, user=self._actor, now=now, lease=self.ctx.rules.lease, item_id=item_id)
+            row = claims.claim(c, self.QUEUE, user=self._actor, now=now, lease=self.ctx.rules.lease, item_id=item_id,
+                               narrow=narrow)
         return None if row is None else Claimed.from_row(row, self.QUEUE.table)
 
     def take_over(self, number: str) -> Claimed:

@@ -76,7 +76,7 @@ class KpiService:
     # ---- raw inputs ---------------------------------------------------------------------
     def _inputs(self, c: sqlite3.Connection, w: Window, now: datetime) -> KpiInput:
         lo, hi = w.lo, w.hi
-        near = ts(now) + self.ctx.rules.at_risk.total_seconds()
+        near = kpi.at_risk_until(ts(now), self.ctx.rules.at_risk, self.ctx.rules.calendar)
         q = c.execute
         return KpiInput(
             # index-only: ix_orders_state_queue (state, due_at, priority_level, …)
@@ -175,7 +175,7 @@ class KpiService:
         now = self.ctx.now()
         with self.ctx.store.read() as c:
             inp = self._inputs(c, w, now)
-        return kpi.report(inp, now, self.ctx.rules.at_risk)
+        return kpi.report(inp, now, self.ctx.rules.at_risk, self.ctx.rules.calendar)
 
     def breakdown(self, w: Window, local: tzinfo | None = None) -> dict[str, Any]:
         """Per rep (released, average handling time, claims now) and per hour (releases)."""
@@ -201,7 +201,7 @@ class KpiService:
         now = self.ctx.now()
         w = self.today()
         t = ts(now)
-        near = t + self.ctx.rules.at_risk.total_seconds()
+        near = kpi.at_risk_until(t, self.ctx.rules.at_risk, self.ctx.rules.calendar)
         spark_end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
         with self.ctx.store.read() as c:
             inp = self._inputs(c, w, now)
@@ -224,7 +224,7 @@ class KpiService:
             sessions = c.execute(
                 "SELECT user, screen, MAX(seen_at) AS seen_at FROM sessions WHERE seen_at >= ? GROUP BY user, screen"
                 " ORDER BY user", (t - STALE_S,)).fetchall()
-        report = kpi.report(inp, now, self.ctx.rules.at_risk)
+        report = kpi.report(inp, now, self.ctx.rules.at_risk, self.ctx.rules.calendar)
         reps = kpi.per_rep(inp.released, pairs, claims)
         online = [{"user": s["user"], "screen": s["screen"], "seen_at": s["seen_at"]} for s in sessions]
         screens: dict[str, str] = {}

@@ -17,7 +17,7 @@ from core.lookup import resolve
 from core.money import line_amount, to_cents_int, to_decimal, to_price_int, from_price_int, from_cents_int
 from core.labels import state_label
 from core.permissions import Action, allowed
-from core.triage import Classification, due_at as due_at_for, paused_for
+from core.triage import Classification, due_at as due_at_for, effective_due, paused_for
 from core.when import DUE_AHEAD, check_window
 from db import claims, events, orders_read
 from db.service import shipping
@@ -391,11 +391,14 @@ class OrderService(LeaseMixin):
             new = machine.transition(OrderState(row["state"]), "unhold")
             reason = HoldReason(row["hold_reason"])
             machine.guard_unhold(reason, note, self.ctx.actor.is_supervisor, self.ctx.rules)
-            paused = paused_for(row["state"], row["hold_reason"], row["hold_started_at"], ts(now))
+            # the hold's open time (core.triage.paused_for) moves due_at on as open time, so that
+            # due_at == due_at_for(received_at, class, paused_s) still holds (override recomputes so)
+            paused = paused_for(row["state"], row["hold_reason"], row["hold_started_at"], ts(now), self.ctx.rules.calendar)
+            due = effective_due(row, ts(now), self.ctx.rules.calendar)
             self._update(c, row, now, state=new.value, hold_reason=None, hold_note=None, hold_started_at=None,
-                         paused_s=row["paused_s"] + paused, due_at=row["due_at"] + paused)
+                         paused_s=row["paused_s"] + paused, due_at=due)
             self._event(c, row, now, "unhold", state=new.value, reason=reason.value, note=note, paused_s=paused,
-                        due_at=ts(dt(row["due_at"] + paused)))
+                        due_at=ts(dt(due)))
 
     def release(self, number: str, *, token: str | None) -> None:
         self.ctx.require(Action.ORDER_WORK, number)

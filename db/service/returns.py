@@ -18,6 +18,7 @@ from core.enums import Channel, Disposition, Grade, OrderState, Resolution, Retu
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from core.money import from_cents_int, to_cents_int
 from core.permissions import Action
+from core.triage import due_at
 from db import claims, events
 from db.claims import RETURNS
 from db.convert import dt, iso, ts
@@ -373,7 +374,7 @@ class ReturnService(LeaseMixin):
                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
             (rid, number, cust["id"], "requested", resolution.value, cls.priority.value, cls.priority.level,
              tier.rank, int(any(r.fault for r in reasons)), note, self._actor, ts(now),
-             ts(now + rules.sla(cls.priority)), ts(now), ts(now)))
+             ts(due_at(now, cls.priority, rules)), ts(now), ts(now)))
         for ln, o, ol, reason, qty in picked:
             c.execute(
                 """INSERT INTO return_lines (return_id, order_id, order_line_id, sku, qty, reason, note, opened)

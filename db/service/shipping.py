@@ -24,7 +24,7 @@ from core.enums import HoldReason, OrderState
 from core.errors import DomainError, NotFound, ValidationError
 from core.permissions import Action
 from core.shipping import LineProgress
-from core.triage import paused_for
+from core.triage import effective_due, paused_for
 from db import events
 from db.convert import dt, ts
 from db.migrations import QUEUE_ORDER
@@ -191,11 +191,13 @@ class StockService:
 
     def _free_hold(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime) -> None:
         """All its stock is set aside: the stock hold ends and the order queues for a rep again."""
-        paused = paused_for(row["state"], row["hold_reason"], row["hold_started_at"], ts(now))
+        cal = self.ctx.rules.calendar  # open time, as OrderService.unhold
+        paused = paused_for(row["state"], row["hold_reason"], row["hold_started_at"], ts(now), cal)
+        due = effective_due(row, ts(now), cal)
         c.execute("""UPDATE orders SET state = 'queued', hold_reason = NULL, hold_note = NULL, hold_started_at = NULL,
-                       paused_s = paused_s + ?, due_at = due_at + ?, version = version + 1, updated_at = ? WHERE id = ?""",
-                  (paused, paused, ts(now), row["id"]))
+                       paused_s = paused_s + ?, due_at = ?, version = version + 1, updated_at = ? WHERE id = ?""",
+                  (paused, due, ts(now), row["id"]))
         events.append(c, at=now, actor=self.ctx.actor.name, entity="order", entity_id=row["id"], ref=row["number"],
                       action="unhold", data={"state": OrderState.QUEUED.value, "reason": HoldReason.STOCK.value,
                                              "note": "stock received", "paused_s": paused,
-                                             "due_at": ts(dt(row["due_at"] + paused))})
+                                             "due_at": ts(dt(due))})

@@ -235,7 +235,7 @@ async def test_waiting_on_the_customer_pauses_the_countdown(desk_for, desk_db, c
     desk = desk_for(desk_db, "alice", clock=clock)
     number = first_queued(desk_db)
     desk.orders.hold(number, "customer_info", "which ship-to?")
-    shown_when_held = due_text(desk.orders.get(number).due_at, clock(), paused=True)
+    shown_when_held = due_text(desk.orders.get(number).due_at, clock(), paused=True, cal=desk.store.calendar)
     clock.advance(hours=3)
     app = HostApp(desk, lambda d: OrderScreen(d, number, None))
     async with app.run_test(size=SIZE) as pilot:

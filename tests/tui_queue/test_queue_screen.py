@@ -196,7 +196,7 @@ async def test_why_panel_explains_the_selected_item(queue_db: Path, make_app, cl
         why = str(app.screen.query_one("#why").render())
         want = explain(priority=Priority(r["priority"]), priority_source=r["priority_source"],
                        tier=Tier(r["customer_tier"]), total=from_cents_int(r["total_cents"]), due=dt(r["due_at"]),
-                       now=clock(), position=i + 1, override=r["override_note"])
+                       now=clock(), cal=app.desk.store.calendar, position=i + 1, override=r["override_note"])
         assert f"Why {r['number']}" in why
         for line in want:
             assert line in why

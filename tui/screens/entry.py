@@ -56,17 +56,18 @@ class EntryResult(ModalScreen[bool]):
     EntryResult .res-keys { color: $text-muted; margin-top: 1; }
     """
 
-    def __init__(self, order: Order, now) -> None:  # noqa: ANN001
+    def __init__(self, order: Order, now, cal) -> None:  # noqa: ANN001
         super().__init__()
         self.order = order
         self.now = now
+        self.cal = cal  # the desk calendar: the countdown is open time
 
     def compose(self) -> ComposeResult:
         o = self.order
         with Vertical():
             yield Label(plain(f"{o.number} created for {o.customer.code} {o.customer.name}"), classes="res-title")
             yield Label(plain(f"class {o.priority.value}: {o.priority_source}"))
-            yield Label(f"due {o.due_at:%Y-%m-%d %H:%M} UTC ({due_text(o.due_at, self.now)})")
+            yield Label(f"due {o.due_at:%Y-%m-%d %H:%M} UTC ({due_text(o.due_at, self.now, cal=self.cal)})")
             yield Label(f"{len(o.lines)} line{'s' if len(o.lines) != 1 else ''} · total {fmt(o.total)} · {state_label(o.state)}")
             if o.hold_reason:
                 yield Label(plain(f"ON HOLD ({hold_label(o.hold_reason)}): {o.hold_note or ''}"), classes="res-hold")
@@ -315,7 +316,7 @@ class EntryScreen(Screen):
         if poke:
             poke()
         self.notify(f"{order.number} created" + (f", on {order.hold_reason.value} hold" if order.hold_reason else ""))
-        self.app.push_screen(EntryResult(order, self.desk.now()), self.after_result)
+        self.app.push_screen(EntryResult(order, self.desk.now(), self.desk.store.calendar), self.after_result)
 
     def show_refusal(self, e: OrderqError) -> None:
         field = e.field or ""

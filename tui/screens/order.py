@@ -210,6 +210,8 @@ class OrderScreen(RoleKeys, Screen):
         Binding("h", "hold", "Hold", id="order.hold", tooltip="Put on hold with a reason and a note"),
         Binding("u", "unhold", "Unhold", id="order.unhold", tooltip="Take off hold (needs a note)"),
         Binding("r", "release", "Release", id="order.release", tooltip="Release to fulfilment"),
+        Binding("n", "release_next", "Release & next", id="order.release-next",
+                tooltip="Release to fulfilment, then claim the next order in the queue's view"),
         Binding("x", "cancel_order", "Cancel", id="order.cancel", tooltip="Cancel the order with a reason"),
         Binding("l", "history", "History", id="order.history", tooltip="Show or hide the history"),
         Binding("ctrl+r", "reload", "Reload", id="order.reload", show=False, tooltip="Reload from the database"),
@@ -312,8 +314,9 @@ class OrderScreen(RoleKeys, Screen):
     def show_header(self) -> None:
         o = self.order
         now = self.desk.now()
-        due_at = o.effective_due(now)
-        sl = slack(due_at, now, self.desk.ctx.rules.at_risk)
+        cal = self.desk.store.calendar
+        due_at = o.effective_due(now, cal)
+        sl = slack(due_at, now, self.desk.ctx.rules.at_risk, cal)
         state = state_label(o.state)
         due = f"[{_SLACK_STYLE[sl]}]{'SLA' if o.sla_paused else 'due'} $due_in[/] ($due_at UTC)"
         if not o.state.open:
@@ -342,7 +345,7 @@ class OrderScreen(RoleKeys, Screen):
         if owed_head:
             lines.append("[b $warning]$owed_head[/] $owed")
         header = styled(
-            "\n".join(lines), number=o.number, state=state, klass=o.priority.value, due_in=due_text(due_at, now, o.sla_paused),
+            "\n".join(lines), number=o.number, state=state, klass=o.priority.value, due_in=due_text(due_at, now, o.sla_paused, cal),
             due_at=f"{due_at:%Y-%m-%d %H:%M}", due_was=f"{o.due_at:%Y-%m-%d %H:%M}", code=o.customer.code,
             name=o.customer.name, tier=o.customer.tier.value.replace("_", " "), credit=fmt(o.customer.credit_limit),
             balance=fmt(o.customer.open_balance), channel=channel_label(o.channel), type=o.type, source=o.priority_source,
@@ -555,6 +558,25 @@ class OrderScreen(RoleKeys, Screen):
             self._forget_claim()
             self.show()
             self.notify(f"{self.number} released to fulfilment · Esc back to the queue")
+
+    def action_release_next(self) -> None:
+        """Release, then claim and open the next order within the queue's filter (tui.claim_next)."""
+        from tui.claim_next import claim_in_view
+
+        released = self.number
+        if not self._run("Release", self.desk.orders.release, self.number, token=self.token):
+            return
+        self._forget_claim()
+        try:
+            got = claim_in_view(self.app, self.desk)
+        except OrderqError as e:
+            self.notify(e.message, severity="error", title="Claim next: refused")
+            got = None
+        if got is None:
+            self.show()
+            return
+        self.app.switch_screen(OrderScreen(self.desk, got.number, got.claim_token))
+        self.app.notify(f"{released} released · {got.number} is yours")
 
     def action_cancel_order(self) -> None:
         def reason_picked(reason: str | None) -> None:

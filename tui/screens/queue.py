@@ -289,8 +289,9 @@ class QueueView(ScrollView, can_focus=True):
         return store.rules.at_risk if store.rules_loaded else timedelta(0)
 
     def _cells(self, row: Any, now: datetime) -> tuple[dict[str, str], Slack]:
-        due, due_s = due_cell(row, now)  # a customer hold's countdown stands still
-        sl = slack(due, now, self._at_risk())
+        cal = self.source.desk.store.calendar  # no pydantic: read before the rules are validated
+        due, due_s = due_cell(row, now, cal)  # a customer hold's countdown stands still
+        sl = slack(due, now, self._at_risk(), cal)
         if sl == Slack.AT_RISK and not sla_paused(row["state"], row["hold_reason"]):
             due_s += " !"  # at risk, legible without colour (NO_COLOR); overdue says so in words
         claimed = row["claimed_by"] or ""
@@ -441,13 +442,14 @@ class QueueScreen(RoleKeys, Screen[None]):
         feed = getattr(getattr(self.app, "_feed", None), "mode", "")
         live = "● live" if feed in ("watch", "poll") else ""
         now = self.desk.now()
+        closed = self.desk.store.calendar.closed_text(now)  # the SLA clock stands still meanwhile
         self.query_one("#qbar", Static).update(
             Text.assemble(
                 (" orderq ", "bold reverse"), " ",
                 plain(f"{self.me} ({self._role})", style="bold"), "  ",
                 plain(self.view_state.describe(), multiline=False), "  ",
                 (f"{n:,} item{'s' if n != 1 else ''}", "bold"), "  ",
-                (f"{now:%H:%M} UTC", "dim"), "  ", (live, "dim"),
+                (f"{now:%H:%M} UTC", "dim"), "  ", (f"{closed}  " if closed else "", "bold"), (live, "dim"),
             )
         )
 
@@ -459,8 +461,8 @@ class QueueScreen(RoleKeys, Screen[None]):
         now = self.desk.now()
         lines = explain(
             priority=Priority(row["priority"]), priority_source=row["priority_source"],
-            tier=Tier(row["customer_tier"]), total=from_cents_int(row["total_cents"]), due=due_cell(row, now)[0],
-            now=now, position=index + 1, override=row["override_note"],
+            tier=Tier(row["customer_tier"]), total=from_cents_int(row["total_cents"]), due=due_cell(row, now, self.desk.store.calendar)[0],
+            now=now, cal=self.desk.store.calendar, position=index + 1, override=row["override_note"],
             paused=sla_paused(row["state"], row["hold_reason"]),
         )
         if self.view_state.describe() != "open work":
@@ -573,18 +575,15 @@ class QueueScreen(RoleKeys, Screen[None]):
         self.notify(e.message, severity="error", timeout=6)
 
     def action_claim_next(self) -> None:
+        from tui.claim_next import claim_in_view  # within this view's filter
+
         try:
-            got = self.desk.orders.claim_next()
+            got = claim_in_view(self.app, self.desk)
         except OrderqError as e:
             self._refused(e)
             return
-        if got is None:
-            self.notify("Nothing is queued: there is no order to claim.")
-            return
-        self.app.claims.add("orders", got.number, got.claim_token)  # type: ignore[attr-defined]
-        self.view.select_id(got.id)
-        self.app.feed_poke()  # type: ignore[attr-defined]
-        self._open_order(got.number, got.claim_token, claimed=True)
+        if got is not None:
+            self._open_order(got.number, got.claim_token, claimed=True)
 
     def _open_order(self, number: str, token: str | None, *, claimed: bool = False) -> None:
         from tui.app import screen_class

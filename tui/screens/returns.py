@@ -144,7 +144,7 @@ class ReturnsScreen(RoleKeys, Screen):
                 r["number"], r["state"].replace("_", " "), plain(r["customer"], multiline=False),
                 plain(",".join(r["orders"]), multiline=False),
                 plain(",".join(r["reasons"]), multiline=False, style="yellow" if r["fault"] else ""), units,
-                r["refund_amount"], Text(due_text(due, now) if due else "", style="bold red" if late else ""),
+                r["refund_amount"], Text(due_text(due, now, cal=self.desk.store.calendar) if due else "", style="bold red" if late else ""),
                 plain(r["claimed_by"] or "", multiline=False), key=r["number"])
         if keep and keep in numbers:
             t.move_cursor(row=[r["number"] for r in self.rows].index(keep))
@@ -167,7 +167,7 @@ class ReturnsScreen(RoleKeys, Screen):
         due = _when(r["due_at"])
         text = (f"#{pos} in the queue: earliest deadline first · class {r['priority']}: {cls_why}"
                 f"{', ' + tier + ' raises it' if r['tier'] == 'key_account' else ''} · "
-                f"due {due_text(due, self.desk.now()) if due else '?'} · tier {tier} · value {r['refund_amount']}")
+                f"due {due_text(due, self.desk.now(), cal=self.desk.store.calendar) if due else '?'} · tier {tier} · value {r['refund_amount']}")
         if r["needs_approval"]:
             text += f"\nneeds approval: {r['needs_approval']} (requested by {r['requested_by']})"
         box.update(plain(text))

@@ -8,8 +8,9 @@ override its class, each through the service layer (which refuses anyone else).
 from __future__ import annotations
 
 import time
-from datetime import datetime
-from typing import Any, ClassVar
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -24,13 +25,15 @@ from core.kpi import duration_text, pct_text
 from core.labels import hold_label, state_label
 from core.permissions import Action
 from core.triage import humanize
-from db.convert import dt
 from db.service import Desk
 from db.service.kpi import WallItem, Wallboard
 from tui.messages import StoreChanged
 from tui.plain import plain
 from tui.role_keys import RoleKeys
 from tui.widgets.supervisor_forms import force_release_form, override_form, reassign_form
+
+if TYPE_CHECKING:
+    from core.calendar import Calendar
 
 MIN_INTERVAL_S = 0.25   # at most 4 refreshes a second
 TICK_S = 5.0            # breaches happen by the clock too
@@ -161,7 +164,8 @@ class WallboardScreen(RoleKeys, Screen):
         depth = o["queue_depth"]
         self.query_one("#title", Static).update(
             f"Wallboard {d.now.astimezone():%H:%M:%S} · queued {sum(depth.values())} · in progress "
-            f"{o['in_progress']} · on hold {o['on_hold']} · oldest wait {duration_text(o['oldest_wait_s'])}")
+            f"{o['in_progress']} · on hold {o['on_hold']} · oldest wait {duration_text(o['oldest_wait_s'])}"
+            + (f" · {closed}" if (closed := self.desk.store.calendar.closed_text(d.now)) else ""))
         met = o["sla_met_pct"]
         values = {
             "depth": str(sum(depth.values())), "breached": str(o["sla_breached_open"]),
@@ -216,7 +220,7 @@ class WallboardScreen(RoleKeys, Screen):
         for kind, items in (("BREACH", d.breached), ("RISK", d.at_risk)):
             for it in items:
                 style = "bold red" if kind == "BREACH" else "bold yellow"
-                table.add_row(Text(kind, style=style), it.number, it.priority, _due(it.due_at, d.now),
+                table.add_row(Text(kind, style=style), it.number, it.priority, _due(it.due_at, d.now, self.desk.store.calendar),
                               plain(where(it), multiline=False), plain(it.customer_name or it.customer, multiline=False),
                               key=it.number)
         # as tall as its rows (and the heading): no band of empty rows under a short list
@@ -307,8 +311,8 @@ def where(it: WallItem) -> str:
     return state_label(it.state)
 
 
-def _due(due_at: float, now: datetime) -> str:
-    """Compact: '-2d 22h' overdue, '4m' to go."""
-    left = dt(due_at) - now
-    return ("-" if left.total_seconds() < 0 else "") + humanize(left)
+def _due(due_at: float, now: datetime, cal: Calendar) -> str:
+    """Compact: '-2d 22h' overdue, '4m' to go: open time, as the queue's countdown."""
+    left = cal.open_s(now.timestamp(), due_at)
+    return ("-" if due_at < now.timestamp() else "") + humanize(timedelta(seconds=left))
 
