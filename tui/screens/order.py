@@ -33,6 +33,7 @@ from tui.messages import StoreChanged
 from tui.plain import plain, styled
 from tui.widgets.binding_commands import BindingCommands
 from tui.widgets.footer import SteadyFooter
+from tui.widgets.history_table import HistoryTable
 from tui.widgets.lines_grid import LinesGrid
 from tui.widgets.note_dialog import NoteDialog
 from tui.widgets.prompt_list import PromptList
@@ -209,7 +210,7 @@ class OrderScreen(Screen):
             with Vertical(id="order-right"):
                 yield Static("", id="order-checklist")
                 yield Static("", id="order-release")
-        yield DataTable(id="order-history", cursor_type="row")
+        yield HistoryTable(id="order-history")
         yield SteadyFooter(compact=True)
 
     def on_mount(self) -> None:
@@ -221,9 +222,7 @@ class OrderScreen(Screen):
         table.add_column(Text("Price", justify="right"), key="price", width=9)
         table.add_column(Text("Disc%", justify="right"), key="disc", width=5)
         table.add_column(Text("Amount", justify="right"), key="amount", width=11)
-        hist = self.query_one("#order-history", DataTable)
-        hist.add_columns("When (UTC)", "Who", "What")
-        hist.display = False
+        self.query_one("#order-history").display = False
         if self._token is None:
             reg = getattr(self.app, "claims", None)
             self._token = reg.token_for(self.number) if reg is not None else None
@@ -381,17 +380,12 @@ class OrderScreen(Screen):
         w.set_class(block is None, "-ready")
 
     def show_history(self) -> None:
-        hist = self.query_one("#order-history", DataTable)
-        hist.clear()
         try:
             events = self.desk.orders.history(self.number)
         except OrderqError as e:
             self.notify(e.message, severity="error")
             return
-        for e in events:
-            hist.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", plain(e.actor, multiline=False), plain(describe(e), multiline=False))
-        if events:
-            hist.move_cursor(row=len(events) - 1)
+        self.query_one("#order-history", HistoryTable).show(events, describe)
 
     # ---- live --------------------------------------------------------------------------
     def on_store_changed(self, message: StoreChanged) -> None:
@@ -543,7 +537,7 @@ class OrderScreen(Screen):
         self.app.push_screen(PromptList("Cancel reason", CANCEL_REASONS), reason_picked)
 
     def action_history(self) -> None:
-        hist = self.query_one("#order-history", DataTable)
+        hist = self.query_one("#order-history", HistoryTable)
         hist.display = not hist.display
         if hist.display:
             self.show_history()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
@@ -26,12 +26,11 @@ from core.triage import humanize
 from db.convert import dt
 from db.service import Desk
 from db.service.kpi import Wallboard
-from tui.messages import StoreChanged
+from tui.messages import OpenScreen, StoreChanged
 from tui.plain import plain
 
 MIN_INTERVAL_S = 0.25   # at most 4 refreshes a second
 TICK_S = 5.0            # breaches happen by the clock too
-THEME = "wallboard-hc"
 
 
 def hmm(seconds: float | None) -> str:
@@ -133,7 +132,6 @@ class WallboardScreen(Screen):
         self.refreshes = 0
         self._last = 0.0
         self._pending = False
-        self._prev_theme: str | None = None
 
     # ---- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -171,20 +169,10 @@ class WallboardScreen(Screen):
         items.add_columns("", "order", "cls", "due", "held by", "customer")
         reps = self.query_one("#reps", DataTable)
         reps.add_columns("rep", "on", "rel", "avg", "holding")
-        if THEME in getattr(self.app, "available_themes", {}):
-            self._prev_theme = self.app.theme
-            self.app.theme = THEME
         self.recompute()
         self.call_after_refresh(self._paint_bars)
         self.set_interval(TICK_S, self.recompute)
         items.focus()
-
-    def on_unmount(self) -> None:
-        if self._prev_theme is not None and self.app.theme == THEME:
-            try:
-                self.app.theme = self._prev_theme
-            except Exception:  # noqa: BLE001 - the app may be shutting down
-                pass
 
     # ---- live ---------------------------------------------------------------------------
     def on_store_changed(self, message: StoreChanged) -> None:
@@ -328,12 +316,7 @@ class WallboardScreen(Screen):
         number = self._need_item()
         if number is None:
             return
-        try:
-            from tui.screens.order import OrderScreen  # lazily: built on another branch
-        except ImportError:
-            self.notify(f"{number}: the order screen is not installed here", severity="warning")
-            return
-        self.app.push_screen(OrderScreen(self.desk, number, None))
+        self.post_message(OpenScreen("order", number, None))
 
     def action_reassign(self) -> None:
         number = self._need_item()
