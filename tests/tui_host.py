@@ -73,6 +73,11 @@ class HostApp(PlainNotify, App):
             for screen in list(self.screen_stack):
                 screen.post_message(StoreChanged(batch))
 
+    def get_system_commands(self, screen: Screen):  # noqa: ANN201 - as OrderqApp: one palette
+        from tui.palette import commands
+
+        yield from commands(self, screen, super().get_system_commands(screen))
+
     def on_open_screen(self, message: OpenScreen) -> None:
         """What OrderqApp does when a screen asks for another (tui.app.build_screen)."""
         from tui.app import build_screen

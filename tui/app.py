@@ -20,7 +20,6 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -484,22 +483,10 @@ class OrderqApp(PlainNotify, App[int]):
         self.push_screen(HelpScreen.for_screen(self.screen))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every binding of the screen the palette was opened on, then Textual's own commands."""
-        seen: set[str] = set()
-        for key, active in screen.active_bindings.items():
-            b = active.binding
-            if not b.description or not b.id or b.action in ("command_palette", "app.command_palette"):
-                continue
-            title = b.description
-            if title in seen:
-                continue
-            seen.add(title)
-            keys = b.key_display or self.get_key_display(b)
-            yield SystemCommand(title, f"key: {keys}" + (f"  ({b.id})" if b.id else ""),
-                                partial(self.run_action, b.action, active.node))
-        for cmd in super().get_system_commands(screen):
-            if cmd.title not in seen:
-                yield cmd
+        """The palette: this screen's keys, then the other screens' (tui.palette), then Textual's own."""
+        from tui.palette import commands
+
+        yield from commands(self, screen, super().get_system_commands(screen))
 
 
 class RefusalScreen(Screen[None]):

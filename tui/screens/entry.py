@@ -24,7 +24,6 @@ from core.triage import classify, due_text, humanize
 from db.service import Desk
 from tui.messages import StoreChanged
 from tui.plain import plain, styled
-from tui.widgets.binding_commands import BindingCommands
 from tui.widgets.footer import SteadyFooter
 from tui.widgets.lines_grid import CodeSuggester, LinesGrid, put, settle
 from tui.widgets.note_dialog import Confirm
@@ -89,7 +88,6 @@ class EntryResult(ModalScreen[bool]):
 
 class EntryScreen(Screen):
     CSS_PATH = "entry.tcss"
-    COMMANDS = {BindingCommands}
     BINDINGS = [
         Binding("ctrl+s", "submit", "Submit", id="entry.submit", priority=True),
         Binding("enter", "advance", "Next field", id="entry.next", show=False, priority=True),

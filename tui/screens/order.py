@@ -31,7 +31,6 @@ from core.triage import Slack, due_text, slack
 from db.service import Desk
 from tui.messages import StoreChanged
 from tui.plain import plain, styled
-from tui.widgets.binding_commands import BindingCommands
 from tui.widgets.footer import SteadyFooter
 from tui.widgets.history_table import HistoryTable
 from tui.widgets.lines_grid import LinesGrid
@@ -175,7 +174,6 @@ class LinesEdit(ModalScreen[Order | None]):
 
 class OrderScreen(Screen):
     CSS_PATH = "order.tcss"
-    COMMANDS = {BindingCommands}
     BINDINGS = [
         Binding("escape", "back", "Give back", id="order.back", tooltip="Back to the queue, giving the claim back"),
         Binding("b", "back_keep", "Keep & back", id="order.back-keep", tooltip="Back to the queue, keeping the claim"),
