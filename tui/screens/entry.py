@@ -7,7 +7,6 @@ screen says what it did and why. Nothing is written until the whole form is vali
 """
 from __future__ import annotations
 
-
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -24,7 +23,7 @@ from core.triage import classify, due_text, humanize
 from db.service import Desk
 from tui.messages import StoreChanged
 from tui.plain import plain, styled
-from tui.widgets.footer import SteadyFooter
+from tui.widgets.footer import KeyFooter
 from tui.widgets.lines_grid import CodeSuggester, LinesGrid, put, settle
 from tui.widgets.note_dialog import Confirm
 from tui.widgets.prompt_list import PromptList
@@ -122,7 +121,7 @@ class EntryScreen(Screen):
             yield Static("", id="entry-meta")
             yield LinesGrid(self.products, id="entry-lines")
             yield Static("", id="entry-totals")
-        yield SteadyFooter(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.desk.actor.name}"

@@ -31,7 +31,8 @@ from core.triage import Slack, due_text, slack
 from db.service import Desk
 from tui.messages import StoreChanged
 from tui.plain import plain, styled
-from tui.widgets.footer import SteadyFooter
+from tui.widgets.columns import fit_columns
+from tui.widgets.footer import KeyFooter
 from tui.widgets.history_table import HistoryTable
 from tui.widgets.lines_grid import LinesGrid
 from tui.widgets.note_dialog import NoteDialog
@@ -56,6 +57,20 @@ _STATE_STYLE = {
     OrderState.IN_PROGRESS: "bold $accent", OrderState.ON_HOLD: "bold $warning", OrderState.RELEASED: "bold $success",
     OrderState.CANCELLED: "bold $error", OrderState.QUEUED: "bold",
 }
+
+
+#: the lines table: (key, heading, width, right-aligned); the description takes what is left
+LINE_COLUMNS = [("no", "#", 2, False), ("sku", "SKU", 10, False), ("desc", "Description", 0, False),
+                ("qty", "Qty", 5, True), ("price", "Price", 9, True), ("disc", "Disc%", 5, True),
+                ("amount", "Amount", 11, True)]
+#: given up in this order when the panel is narrow; the amount always stays
+LINE_DROP_FIRST = ("disc", "price")
+MIN_DESC, MAX_DESC = 8, 30
+
+
+def line_columns(width: int) -> list[tuple[str, str, int, bool]]:
+    """The columns that fit `width` cells (a DataTable pads each cell by one space either side)."""
+    return fit_columns(LINE_COLUMNS, width - 1, LINE_DROP_FIRST, pad=2, min_flex=MIN_DESC, max_flex=MAX_DESC)
 
 
 def pct(d: Decimal) -> str:
@@ -124,7 +139,7 @@ class LinesEdit(ModalScreen[Order | None]):
             yield LinesGrid(self.desk.catalog.products(), lines, id="edit-lines")
             yield Label("Enter next field · Ctrl+D delete line · F4 list SKUs · Ctrl+S save · Esc discard",
                         classes="edit-help")
-        yield SteadyFooter(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(Vertical).border_title = f"Lines of {self.order.number}"
@@ -173,6 +188,8 @@ class LinesEdit(ModalScreen[Order | None]):
 
 
 class OrderScreen(Screen):
+    #: what a rep does most here comes first in the footer; the rest are in the palette and F1
+    FOOTER_FIRST = ("order.claim", "order.tick", "order.release", "order.hold", "order.edit-lines", "order.back")
     CSS_PATH = "order.tcss"
     BINDINGS = [
         Binding("escape", "back", "Give back", id="order.back", tooltip="Back to the queue, giving the claim back"),
@@ -209,17 +226,11 @@ class OrderScreen(Screen):
                 yield Static("", id="order-checklist")
                 yield Static("", id="order-release")
         yield HistoryTable(id="order-history")
-        yield SteadyFooter(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#order-lines", DataTable)
-        table.add_column("#", key="no", width=2)
-        table.add_column("SKU", key="sku", width=10)
-        table.add_column("Description", key="desc", width=20)
-        table.add_column(Text("Qty", justify="right"), key="qty", width=5)
-        table.add_column(Text("Price", justify="right"), key="price", width=9)
-        table.add_column(Text("Disc%", justify="right"), key="disc", width=5)
-        table.add_column(Text("Amount", justify="right"), key="amount", width=11)
+        self._set_line_columns(line_columns(self.app.size.width * 2 // 3 - 4))
         self.query_one("#order-history").display = False
         if self._token is None:
             reg = getattr(self.app, "claims", None)
@@ -321,16 +332,34 @@ class OrderScreen(Screen):
             hold=o.hold_reason.value if o.hold_reason else "", hold_note=o.hold_note, queue_reason=o.queue_reason)
         self.query_one("#order-header", Static).update(header)
 
+    def _set_line_columns(self, cols: list[tuple[str, str, int, bool]]) -> bool:
+        """Lay the lines table out for its width; True if the columns changed."""
+        if cols == getattr(self, "_line_cols", None):
+            return False
+        self._line_cols = cols
+        table = self.query_one("#order-lines", DataTable)
+        table.clear(columns=True)
+        for key, heading, width, right in cols:
+            table.add_column(Text(heading, justify="right") if right else heading, key=key, width=width)
+        return True
+
+    def on_resize(self, _event: object) -> None:
+        width = self.query_one("#order-lines", DataTable).size.width
+        if width and self._set_line_columns(line_columns(width)):
+            self.show_lines()
+
     def show_lines(self) -> None:
         table = self.query_one("#order-lines", DataTable)
         row = table.cursor_row
         table.clear()
+        keys = [k for k, *_ in self._line_cols]
         for ln in self.order.lines:
-            table.add_row(str(ln.line_no), plain(ln.sku, multiline=False), plain(ln.description, multiline=False),
-                          Text(str(ln.qty), justify="right"),
-                          Text(price_text(ln.unit_price), justify="right"),
-                          Text(pct(ln.discount_pct), justify="right"), Text(fmt(ln.amount), justify="right"),
-                          key=str(ln.line_no))
+            cells = {"no": str(ln.line_no), "sku": plain(ln.sku, multiline=False),
+                     "desc": plain(ln.description, multiline=False), "qty": Text(str(ln.qty), justify="right"),
+                     "price": Text(price_text(ln.unit_price), justify="right"),
+                     "disc": Text(pct(ln.discount_pct), justify="right"),
+                     "amount": Text(fmt(ln.amount), justify="right")}
+            table.add_row(*(cells[k] for k in keys), key=str(ln.line_no))
         if self.order.lines:
             table.move_cursor(row=min(row, len(self.order.lines) - 1))
         o = self.order

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from core.enums import Priority, Tier
 from core.errors import OrderqError
@@ -24,6 +24,7 @@ from db.service import Desk
 from tui.messages import OpenScreen, RulesReady, StoreChanged
 from tui.plain import plain
 from tui.queue_source import QueueSource
+from tui.widgets.footer import KeyFooter
 from tui.widgets.queue_filter import FilterScreen, ViewState
 from tui.widgets.queue_view import QueueHeader, QueueView, header_text
 
@@ -74,7 +75,7 @@ class QueueScreen(Screen[None]):
             yield QueueHeader(header_text(120), id="qhead")
             yield QueueView(self.source, self.me, self.desk.now, id="qview")
         yield Static(id="why")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     @property
     def view(self) -> QueueView:

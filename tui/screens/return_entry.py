@@ -6,14 +6,14 @@ same way, so one return may cover several shipped orders.
 """
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label
-
-from datetime import datetime
-from decimal import Decimal
+from textual.widgets import Input, Label
 
 from core.enums import Resolution, ReturnReason
 from core.errors import OrderqError
@@ -25,6 +25,7 @@ from db.service.returns import ReturnLineInput
 from tui.messages import open_screen
 from tui.plain import plain
 from tui.session import poke
+from tui.widgets.footer import KeyFooter
 from tui.widgets.prompt_list import PromptList
 
 REASON_ITEMS = [(r.value, REASON_LABEL[r] + ": " + ("our fault: shipping refunded, no fee" if r.fault else
@@ -70,7 +71,7 @@ class ReturnEntryScreen(Screen):
             yield Label("Note", classes="field-label")
             yield Input(placeholder="needed for reason 'other'", id="note")
         yield Label("", id="entry-error", classes="error")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#order", Input).focus()

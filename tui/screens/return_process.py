@@ -4,32 +4,46 @@ The refund is never typed: the resolve panel shows the amount the policy compute
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static
-
-from decimal import Decimal
+from textual.widgets import DataTable, Input, Label, Static
 
 from core.enums import ReturnState
 from core.errors import OrderqError
 from core.models import Event
 from core.money import fmt
-from core.return_labels import DISPOSITION_LABEL, GRADE_LABEL, inspect_default, reason_label
 from core.permissions import Action
+from core.return_labels import (
+    DISPOSITION_LABEL,
+    GRADE_LABEL,
+    inspect_default,
+    reason_label,
+)
 from core.returns import NEXT_STEP, guard_approver
 from db.service import Desk
 from tui.messages import StoreChanged
 from tui.plain import plain
 from tui.session import claims_of, poke
+from tui.widgets.columns import fit_columns
+from tui.widgets.footer import KeyFooter
 from tui.widgets.history_table import HistoryTable
 from tui.widgets.note_dialog import Confirm, NoteDialog
 from tui.widgets.prompt_list import PromptList
 
 GRADE_ITEMS = [(g.value, label) for g, label in GRADE_LABEL.items()]
 DISPOSITION_ITEMS = [(d.value, label) for d, label in DISPOSITION_LABEL.items()]
+#: the lines table (key, heading, width or 0 to share what is left, right-aligned); at 80 columns
+#: the order and SKU give way (the header names the orders), grade and disposition show as one cell
+LINE_COLUMNS = [("#", "#", 2, False), ("order", "order", 9, False), ("sku", "sku", 9, False),
+                ("description", "description", 0, False), ("reason", "reason", 0, False), ("qty", "qty", 4, True),
+                ("received", "received", 8, False), ("inspected", "grade / disposition", 19, False),
+                ("refund", "refund", 10, True)]
+LINE_DROP_FIRST = ("order", "sku")
 VERBS = {"created": "asked for the return", "claim": "claimed it", "unclaim": "gave it back to the queue",
          "lease_expired": "ended a lapsed claim", "force_release": "force-released the claim",
          "authorize": "authorized it", "approve": "approved it", "reject": "rejected it", "receive": "received it",
@@ -215,15 +229,29 @@ class ReturnProcessScreen(Screen):
         yield Static("", id="return-explain")
         yield Label("", id="return-next", classes="hint")
         yield HistoryTable(id="return-history")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         t = self.query_one(DataTable)
-        for label in ("#", "order", "sku", "description", "reason", "qty", "received", "grade", "disposition", "refund"):
-            t.add_column(label, key=label)
+        self._set_columns(self.app.size.width)
         self.query_one("#return-history").display = False
         self.reload()
         t.focus()
+
+    def _set_columns(self, width: int) -> bool:
+        cols = fit_columns(LINE_COLUMNS, width - 2, LINE_DROP_FIRST, pad=2, min_flex=10, max_flex=30)
+        if cols == getattr(self, "_cols", None):
+            return False
+        self._cols = cols
+        t = self.query_one("#return-lines", DataTable)
+        t.clear(columns=True)
+        for key, heading, w, right in cols:
+            t.add_column(Text(heading, justify="right") if right else heading, key=key, width=w)
+        return True
+
+    def on_resize(self, _event: object) -> None:
+        if self._set_columns(self.size.width) and self.data:
+            self.reload()
 
     def _tok(self) -> str | None:
         claims = claims_of(self.app)
@@ -268,10 +296,13 @@ class ReturnProcessScreen(Screen):
             rec_text = Text("" if rec is None else str(rec))
             if rec is not None and rec < ln["qty"]:
                 rec_text = Text(f"{rec} SHORT {ln['qty'] - rec}", style="bold yellow")
-            t.add_row(*(plain(x or "", multiline=False) for x in (str(ln["line"]), ln["order"], ln["sku"],
-                                                                  ln["description"], reason_label(ln["reason"]),
-                                                                  str(ln["qty"]))),
-                      rec_text, *(plain(x or "", multiline=False) for x in (ln["grade"], ln["disposition"], ln["refund"])))
+            inspected = " / ".join(x.replace("_", " ") for x in (ln["grade"], ln["disposition"]) if x)
+            cells = {"#": str(ln["line"]), "order": ln["order"], "sku": ln["sku"], "description": ln["description"],
+                     "reason": reason_label(ln["reason"]), "qty": Text(str(ln["qty"]), justify="right"),
+                     "received": rec_text, "inspected": inspected,
+                     "refund": Text(fmt(Decimal(ln["refund"])) if ln["refund"] else "", justify="right")}
+            t.add_row(*(c if isinstance(c, Text) else plain(c or "", multiline=False)
+                        for c in (cells[k] for k, *_ in self._cols)))
         if d["lines"]:
             t.move_cursor(row=min(max(row, 0), len(d["lines"]) - 1))
         word = "credit" if d["resolution"] == "store_credit" else "refund"

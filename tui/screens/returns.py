@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from core.enums import ReturnReason, Tier
 from core.errors import OrderqError
@@ -28,9 +28,19 @@ from db.service.returns import OPEN_STATES, BatchResult
 from tui.messages import StoreChanged, open_screen
 from tui.plain import plain
 from tui.session import claims_of, poke
+from tui.widgets.columns import fit_columns
+from tui.widgets.footer import KeyFooter
 from tui.widgets.note_dialog import Confirm
 
 WINDOW = 300  # rows kept in the widget; the queue itself is read as a window in queue order
+#: (key, heading, width or 0 to share what is left, right-aligned)
+COLUMNS = [("sel", " ", 1, False), ("cls", "cls", 3, False), ("number", "return", 10, False),
+           ("state", "state", 16, False), ("customer", "customer", 0, False), ("orders", "orders", 9, False),
+           ("reasons", "reasons", 0, False), ("units", "units", 5, False), ("refund", "refund", 10, True),
+           ("due", "due", 15, False), ("claimed", "claimed by", 10, False)]
+#: given up in this order on a narrow terminal: at 80 columns the return, its customer, reasons,
+#: refund and due stay
+DROP_FIRST = ("orders", "units", "claimed", "state")
 
 
 def _when(iso_text: str | None) -> datetime | None:
@@ -105,17 +115,28 @@ class ReturnsScreen(Screen):
         table = DataTable(id="returns-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="returns-why")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         t = self.query_one(DataTable)
-        t.add_column(" ", key="sel", width=1)
-        for key, label in (("cls", "cls"), ("number", "return"), ("state", "state"), ("customer", "customer"),
-                           ("orders", "orders"), ("reasons", "reasons"), ("units", "units"), ("refund", "refund"),
-                           ("due", "due"), ("claimed", "claimed by")):
-            t.add_column(label, key=key)
+        self._set_columns(self.app.size.width)
         self.reload()
         t.focus()
+
+    def _set_columns(self, width: int) -> bool:
+        cols = fit_columns(COLUMNS, width - 2, DROP_FIRST, pad=2, min_flex=12, max_flex=40)
+        if cols == getattr(self, "_cols", None):
+            return False
+        self._cols = cols
+        t = self.query_one(DataTable)
+        t.clear(columns=True)
+        for key, heading, width_, right in cols:
+            t.add_column(Text(heading, justify="right") if right else heading, key=key, width=width_)
+        return True
+
+    def on_resize(self, _event: object) -> None:
+        if self._set_columns(self.size.width):
+            self.reload()
 
     # ---- data ------------------------------------------------------------------------
     @property
@@ -143,17 +164,19 @@ class ReturnsScreen(Screen):
             late = due is not None and due < now
             units = f"{r['units_received']}/{r['units']}" if r["state"] not in ("requested", "pending_approval",
                                                                                  "authorized") else str(r["units"])
-            t.add_row(
-                "●" if r["number"] in self.selected else " ",
-                Text(r["priority"], style="bold red" if r["priority"] == "P1" else ""),
-                r["number"], r["state"].replace("_", " "),
-                plain(f"{r['customer']} {r['customer_name'] or ''}".strip(), multiline=False),
-                plain(",".join(r["orders"]), multiline=False),
-                plain(", ".join(reason_label(x) for x in r["reasons"]), multiline=False,
-                      style="yellow" if r["fault"] else ""), units,
-                Text(money(r["refund_amount"]), justify="right"),
-                Text(due_text(due, now) if due else "", style="bold red" if late else ""),
-                plain(r["claimed_by"] or "", multiline=False), key=r["number"])
+            cells = {
+                "sel": "●" if r["number"] in self.selected else " ",
+                "cls": Text(r["priority"], style="bold red" if r["priority"] == "P1" else ""),
+                "number": r["number"], "state": r["state"].replace("_", " "),
+                "customer": plain(f"{r['customer_name']} ({r['customer']})" if r["customer_name"] else r["customer"],
+                                  multiline=False),
+                "orders": plain(",".join(r["orders"]), multiline=False),
+                "reasons": plain(", ".join(reason_label(x) for x in r["reasons"]), multiline=False,
+                                 style="yellow" if r["fault"] else ""),
+                "units": units, "refund": Text(money(r["refund_amount"]), justify="right"),
+                "due": Text(due_text(due, now) if due else "", style="bold red" if late else ""),
+                "claimed": plain(r["claimed_by"] or "", multiline=False)}
+            t.add_row(*(cells[k] for k, *_ in self._cols), key=r["number"])
         if keep and keep in numbers:
             t.move_cursor(row=[r["number"] for r in self.rows].index(keep))
         self._title()

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Digits, Footer, Input, Label, Sparkline, Static
+from textual.widgets import DataTable, Digits, Input, Label, Sparkline, Static
 
 from core.errors import OrderqError
 from core.kpi import duration_text, pct_text
@@ -28,6 +28,7 @@ from db.service import Desk
 from db.service.kpi import Wallboard
 from tui.messages import OpenScreen, StoreChanged
 from tui.plain import plain
+from tui.widgets.footer import KeyFooter
 
 MIN_INTERVAL_S = 0.25   # at most 4 refreshes a second
 TICK_S = 5.0            # breaches happen by the clock too
@@ -162,7 +163,7 @@ class WallboardScreen(Screen):
             with Vertical(id="reps-panel", classes="panel"):
                 yield Label("Reps", classes="panel-title")
                 yield DataTable(id="reps", cursor_type="none")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         items = self.query_one("#items", DataTable)

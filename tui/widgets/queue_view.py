@@ -27,6 +27,7 @@ from core.money import from_cents_int
 from core.plain_text import printable
 from core.triage import Slack, due_cell, sla_paused, slack
 from tui.queue_source import QueueSource
+from tui.widgets.columns import fit_columns
 
 OPEN_STATES = tuple(s.value for s in OrderState if s.open)
 TIER_TAG = {Tier.KEY_ACCOUNT.value: "KEY", Tier.REPEAT.value: "RPT", Tier.STANDARD.value: ""}
@@ -49,15 +50,7 @@ DROP_FIRST = ("type", "channel", "tier", "claimed")
 
 
 def layout(width: int) -> list[tuple[str, str, int, bool]]:
-    cols = list(COLUMNS)
-    for key in DROP_FIRST:
-        fixed = sum(w for _, _, w, _ in cols) + len(cols)  # one space before each column
-        if width - fixed >= MIN_CUSTOMER:
-            break
-        cols = [c for c in cols if c[0] != key]
-    fixed = sum(w for _, _, w, _ in cols) + len(cols)
-    cust = max(MIN_CUSTOMER, width - fixed)
-    return [(k, h, w or cust, r) for k, h, w, r in cols]
+    return fit_columns(COLUMNS, width, DROP_FIRST, pad=1, min_flex=MIN_CUSTOMER)  # one space before each
 
 
 def fit(text: str, width: int, right: bool = False) -> str:
