@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -15,17 +14,10 @@ from textual.widgets import DataTable, Digits, Label, Static
 from db.convert import ts
 from db.service import Desk
 from tests.conftest import REPO, FakeClock
+from tests.helpers import until
 from tests.kpi.wallapp import WallApp
 from tui.messages import StoreChanged
 from tui.screens.wallboard import FormModal, WallboardScreen
-
-
-async def until(pilot: Pilot, cond: Callable[[], object], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        await pilot.pause(0.02)
 
 
 @asynccontextmanager

@@ -6,15 +6,15 @@ from pathlib import Path
 from textual.command import CommandPalette
 from textual.widgets import OptionList
 
+from tests.helpers import until
 from tests.tui_host import press
-from tests.tui_queue.conftest import wait_until
 
 SIZE = (120, 35)
 
 
 async def palette_hits(pilot, app, query: str) -> list[str]:  # noqa: ANN001
     await press(pilot, "ctrl+p")
-    await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+    await until(pilot, lambda: isinstance(app.screen, CommandPalette))
     await press(pilot, query)
     await pilot.pause(0.3)
     options = app.screen.query_one(OptionList)
@@ -26,7 +26,7 @@ async def test_each_role_lands_on_its_own_screen(queue_db: Path, make_app) -> No
     for user, want in (("carol", "ReturnsScreen"), ("alice", "QueueScreen"), ("sam", "QueueScreen")):
         app = make_app(queue_db, user)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_until(pilot, lambda: type(app.screen).__name__ == want)
+            await until(pilot, lambda: type(app.screen).__name__ == want)
             assert type(app.screen).__name__ == want, user
     app = make_app(queue_db, "carol", screen="queue")  # --screen still wins
     async with app.run_test(size=SIZE) as pilot:
@@ -42,7 +42,7 @@ async def test_palette_on_the_queue_finds_other_screens_actions(queue_db: Path, 
         hits = await palette_hits(pilot, app, "hold")
         assert any(h.startswith("Hold — on an order") for h in hits), hits
         await press(pilot, "enter")  # choosing it says where it is and how to get there
-        await wait_until(pilot, lambda: any("Hold is on an order" in n.message for n in app._notifications))
+        await until(pilot, lambda: any("Hold is on an order" in n.message for n in app._notifications))
         assert any("enter on an order in the queue" in n.message for n in app._notifications)
 
 
@@ -51,14 +51,14 @@ async def test_palette_lists_each_key_of_the_order_and_entry_screens_once(queue_
     app = make_app(queue_db)
     async with app.run_test(size=SIZE) as pilot:
         await press(pilot, "enter")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "OrderScreen")
+        await until(pilot, lambda: type(app.screen).__name__ == "OrderScreen")
         hits = await palette_hits(pilot, app, "release")
         assert len([h for h in hits if h.split("\n")[0] == "Release"]) == 1, hits
         await press(pilot, "escape")
         await press(pilot, "escape")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
+        await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
         await press(pilot, "n")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "EntryScreen")
+        await until(pilot, lambda: type(app.screen).__name__ == "EntryScreen")
         hits = await palette_hits(pilot, app, "submit")
         assert len([h for h in hits if h.split("\n")[0] == "Submit"]) == 1, hits
 
@@ -68,16 +68,16 @@ async def test_theme_option_wins_on_the_wallboard(queue_db: Path, make_app) -> N
     and leaving it gives the default back (one place chooses: OrderqApp.theme_for)."""
     app = make_app(queue_db, "sam", screen="wallboard", theme="green-screen")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "WallboardScreen")
+        await until(pilot, lambda: type(app.screen).__name__ == "WallboardScreen")
         await pilot.pause()
         assert app.theme == "green-screen"
     app = make_app(queue_db, "sam", screen="wallboard")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "WallboardScreen")
+        await until(pilot, lambda: type(app.screen).__name__ == "WallboardScreen")
         assert app.theme == "wallboard-hc"
         await press(pilot, "escape")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
+        await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
         assert app.theme == "orderq-dark"
         await press(pilot, "w")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "WallboardScreen")
+        await until(pilot, lambda: type(app.screen).__name__ == "WallboardScreen")
         assert app.theme == "wallboard-hc"

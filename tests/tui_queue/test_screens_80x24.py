@@ -21,8 +21,8 @@ import pytest
 from db.demo_returns import generate_returns
 from db.store import Store
 from tests.conftest import FakeClock
+from tests.helpers import until
 from tests.tui_host import press
-from tests.tui_queue.conftest import wait_until
 from tui.widgets.footer import KeyFooter
 
 SIZE = (80, 24)
@@ -47,7 +47,7 @@ async def on(app, name: str, *keys: str):  # noqa: ANN001, ANN201
     pilot = app._pilot  # noqa: SLF001
     for k in keys:
         await press(pilot, k)
-    await wait_until(pilot, lambda: type(app.screen).__name__ == name)
+    await until(pilot, lambda: type(app.screen).__name__ == name)
     await pilot.pause()
     return app.screen
 
@@ -117,7 +117,7 @@ def test_snapshot_80x24(returns_db: Path, make_app, snap_compare, user, keys, na
     async def settle(pilot) -> None:  # noqa: ANN001
         for k in keys:
             await press(pilot, k)
-        await wait_until(pilot, lambda: type(app.screen).__name__ == name)
+        await until(pilot, lambda: type(app.screen).__name__ == name)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=settle)
