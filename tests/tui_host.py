@@ -37,7 +37,21 @@ class Home(Screen):
         yield Label("home")
 
 
-class HostApp(PlainNotify, App):
+class OpensScreens:
+    """Mixed into a test host: what OrderqApp does when a screen asks for another (OpenScreen)."""
+
+    def on_open_screen(self, message: OpenScreen) -> None:
+        """What OrderqApp does when a screen asks for another (tui.app.build_screen)."""
+        from tui.app import build_screen
+
+        if message.replace and len(self.screen_stack) > 1:
+            self.pop_screen()
+        screen = build_screen(self.desk, message.name, *message.args)
+        if screen is not None:
+            self.push_screen(screen)
+
+
+class HostApp(OpensScreens, PlainNotify, App):
     def __init__(self, desk: Desk, make_screen: Callable[[Desk], Screen] | None = None, *, feed: bool = False) -> None:
         super().__init__()
         self.desk = desk
@@ -77,16 +91,6 @@ class HostApp(PlainNotify, App):
         from tui.palette import commands
 
         yield from commands(self, screen, super().get_system_commands(screen))
-
-    def on_open_screen(self, message: OpenScreen) -> None:
-        """What OrderqApp does when a screen asks for another (tui.app.build_screen)."""
-        from tui.app import build_screen
-
-        if message.replace and len(self.screen_stack) > 1:
-            self.pop_screen()
-        screen = build_screen(self.desk, message.name, *message.args)
-        if screen is not None:
-            self.push_screen(screen)
 
     def feed_poke(self) -> None:
         if self.feed is None:

@@ -6,12 +6,13 @@ from textual.app import App
 
 from db.feed import ChangeFeed
 from db.service import Desk
-from tui.messages import OpenScreen, StoreChanged
+from tests.tui_host import OpensScreens
+from tui.messages import StoreChanged
 from tui.plain import PlainNotify
 from tui.screens.wallboard import WallboardScreen
 
 
-class WallApp(PlainNotify, App):
+class WallApp(OpensScreens, PlainNotify, App):
     def __init__(self, desk: Desk, *, feed: bool = True) -> None:
         super().__init__()
         self.desk = desk
@@ -29,16 +30,6 @@ class WallApp(PlainNotify, App):
         async for batch in self.feed.batches():
             for screen in self.screen_stack:
                 screen.post_message(StoreChanged(batch))
-
-    def on_open_screen(self, message: OpenScreen) -> None:
-        """What OrderqApp does when a screen asks for another (tui.app.build_screen)."""
-        from tui.app import build_screen
-
-        if message.replace and len(self.screen_stack) > 1:
-            self.pop_screen()
-        screen = build_screen(self.desk, message.name, *message.args)
-        if screen is not None:
-            self.push_screen(screen)
 
     def feed_poke(self) -> None:
         if self.feed is not None:

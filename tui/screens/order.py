@@ -31,7 +31,7 @@ from core.triage import Slack, due_text, slack
 from db.service import Desk
 from tui.messages import StoreChanged
 from tui.plain import plain, styled
-from tui.widgets.columns import fit_columns
+from tui.widgets.columns import fit_columns, lay_out
 from tui.widgets.footer import KeyFooter
 from tui.widgets.history_table import HistoryTable
 from tui.widgets.lines_grid import LinesGrid
@@ -334,14 +334,8 @@ class OrderScreen(Screen):
 
     def _set_line_columns(self, cols: list[tuple[str, str, int, bool]]) -> bool:
         """Lay the lines table out for its width; True if the columns changed."""
-        if cols == getattr(self, "_line_cols", None):
-            return False
         self._line_cols = cols
-        table = self.query_one("#order-lines", DataTable)
-        table.clear(columns=True)
-        for key, heading, width, right in cols:
-            table.add_column(Text(heading, justify="right") if right else heading, key=key, width=width)
-        return True
+        return lay_out(self.query_one("#order-lines", DataTable), cols)
 
     def on_resize(self, _event: object) -> None:
         width = self.query_one("#order-lines", DataTable).size.width

@@ -29,7 +29,7 @@ from db.service import Desk
 from tui.messages import StoreChanged
 from tui.plain import plain
 from tui.session import claims_of, poke
-from tui.widgets.columns import fit_columns
+from tui.widgets.columns import fit_columns, lay_out
 from tui.widgets.footer import KeyFooter
 from tui.widgets.history_table import HistoryTable
 from tui.widgets.note_dialog import Confirm, NoteDialog
@@ -239,15 +239,8 @@ class ReturnProcessScreen(Screen):
         t.focus()
 
     def _set_columns(self, width: int) -> bool:
-        cols = fit_columns(LINE_COLUMNS, width - 2, LINE_DROP_FIRST, pad=2, min_flex=10, max_flex=30)
-        if cols == getattr(self, "_cols", None):
-            return False
-        self._cols = cols
-        t = self.query_one("#return-lines", DataTable)
-        t.clear(columns=True)
-        for key, heading, w, right in cols:
-            t.add_column(Text(heading, justify="right") if right else heading, key=key, width=w)
-        return True
+        self._cols = fit_columns(LINE_COLUMNS, width - 2, LINE_DROP_FIRST, pad=2, min_flex=10, max_flex=30)
+        return lay_out(self.query_one("#return-lines", DataTable), self._cols)
 
     def on_resize(self, _event: object) -> None:
         if self._set_columns(self.size.width) and self.data:

@@ -28,7 +28,7 @@ from db.service.returns import OPEN_STATES, BatchResult
 from tui.messages import StoreChanged, open_screen
 from tui.plain import plain
 from tui.session import claims_of, poke
-from tui.widgets.columns import fit_columns
+from tui.widgets.columns import fit_columns, lay_out
 from tui.widgets.footer import KeyFooter
 from tui.widgets.note_dialog import Confirm
 
@@ -124,15 +124,8 @@ class ReturnsScreen(Screen):
         t.focus()
 
     def _set_columns(self, width: int) -> bool:
-        cols = fit_columns(COLUMNS, width - 2, DROP_FIRST, pad=2, min_flex=12, max_flex=40)
-        if cols == getattr(self, "_cols", None):
-            return False
-        self._cols = cols
-        t = self.query_one(DataTable)
-        t.clear(columns=True)
-        for key, heading, width_, right in cols:
-            t.add_column(Text(heading, justify="right") if right else heading, key=key, width=width_)
-        return True
+        self._cols = fit_columns(COLUMNS, width - 2, DROP_FIRST, pad=2, min_flex=12, max_flex=40)
+        return lay_out(self.query_one(DataTable), self._cols)
 
     def on_resize(self, _event: object) -> None:
         if self._set_columns(self.size.width):

@@ -5,6 +5,10 @@ is left (up to `max_flex`). Whatever is not named there always stays (the amount
 """
 from __future__ import annotations
 
+from typing import Any
+
+from rich.text import Text
+
 Column = tuple[str, str, int, bool]  # (key, heading, width or 0 for flexible, right-aligned)
 
 
@@ -26,3 +30,15 @@ def fit_columns(columns: list[Column], width: int, drop_first: tuple[str, ...], 
     if max_flex is not None:
         share = min(share, max_flex)
     return [(k, h, w or share, r) for k, h, w, r in cols]
+
+
+def lay_out(table: Any, cols: list[Column]) -> bool:
+    """Give a DataTable these columns (right-aligned headings too); False if it has them already.
+    The caller then refills the rows, as clearing the columns clears them."""
+    if getattr(table, "_fitted_columns", None) == cols:
+        return False
+    table._fitted_columns = cols
+    table.clear(columns=True)
+    for key, heading, width, right in cols:
+        table.add_column(Text(heading, justify="right") if right else heading, key=key, width=width)
+    return True
