@@ -121,11 +121,14 @@ def test_ten_sessions_claim_at_once_and_a_crash_strands_nothing(serve, keys, pip
 
 
 def test_the_role_decides_through_ssh(serve, keys, tmux, ssh_db) -> None:  # noqa: ANN001
-    """carol (returns) sees the queue but the service layer refuses her a claim; alice (rep) is
-    refused the supervisors' wallboard. Each refusal is a message on screen and an audit event."""
+    """carol (returns) lands on the returns queue; on the orders queue below it the service layer
+    refuses her a claim; alice (rep) is refused the supervisors' wallboard. Each refusal is a
+    message on screen and an audit event."""
     server = serve(fake=False)
     tmux.new("c", server.ssh_argv(keys["carol"], "carol"), cols=120, rows=35)
-    tmux.wait_text("c", r"carol \(returns\)", timeout=20)
+    tmux.wait_text("c", r"Returns queue.*user carol", timeout=20)
+    tmux.send("c", "Escape")
+    tmux.wait_text("c", r"carol \(returns\)")
     tmux.send("c", "c")
     tmux.wait_text("c", r"carol \(returns\) may not order work")
     assert claimed_by(ssh_db, "carol") == []
