@@ -6,13 +6,14 @@ import sqlite3
 from pathlib import Path
 
 from core.errors import ValidationError
-from db import demo, events
+from db import demo, events, outputs
 from db.backup import backup
 from db.check import run_checks
 from db.connection import StoreError, reason, stopped_after
 from db.service import Desk
+from cli.common import MAX_ID, USER_HELP, bounded_int, db_path, emit_json, emit_lines, open_store, operator_desk, table
+from db.service.users import parse_public_key
 from db.store import open_readonly
-from cli.common import db_path, emit_json, emit_lines, open_store, operator_desk, table
 
 
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -61,9 +62,10 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_key_remove)
 
     p = sub.add_parser("events", help="the audit log", parents=[parent])
-    p.add_argument("--since", type=int, default=0, help="events after this id")
-    p.add_argument("--user")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--since", type=bounded_int(0, MAX_ID), default=0, metavar="ID",
+                   help="events after this id (an event number, not a time; default 0: all)")
+    p.add_argument("--user", help=USER_HELP)
+    p.add_argument("--json", action="store_true", help="one JSON line per event")
     p.set_defaults(func=cmd_events)
 
     p = sub.add_parser("check", help="verify integrity and invariants", parents=[parent])
@@ -124,12 +126,12 @@ def _count_returns(store) -> int:  # noqa: ANN001 - a Store
 
 
 def cmd_users_add(args: argparse.Namespace) -> int:
+    key_text = _read_key(args.key) if args.key else None  # before anything is written
     desk = operator_desk(args)
-    user = desk.users.add(args.name, args.role)
+    user = desk.users.add(args.name, args.role, key_text)
     msg = f"user {user.name} added as {user.role.value}"
-    if args.key:
-        fp = desk.users.add_key(user.name, _read_key(args.key))
-        msg += f", key {fp}"
+    if key_text:
+        msg += f", key {parse_public_key(key_text)[2]}"
     print(msg)
     return 0
 
@@ -201,9 +203,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"ok": ok, "checks": [r.as_json() for r in results]})
     else:
-        for r in results:
-            print(f"{'ok  ' if r.ok else 'FAIL'} {r.name}")
-            for p in r.problems[:10]:
+        for r in results:  # a FAIL line names the first problem (for the audit chain: the first broken event)
+            print(f"ok   {r.name}" if r.ok else f"FAIL {r.name}: {r.problems[0]}")
+            for p in r.problems[1:10]:
                 print(f"     {p}")
             if len(r.problems) > 10:
                 print(f"     … and {len(r.problems) - 10} more")
@@ -213,9 +215,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     """SQLite's online backup API: a consistent copy while sessions keep writing."""
     store = open_store(args)
+    outputs.guard(args.dest, flag="backup", database=store.path)  # a new file: never over anything that exists
     dest = Path(args.dest)
-    if dest.exists():
-        raise ValidationError(f"{dest} exists already; choose a new file", field="dest")
     try:
         backup(store.conn, dest)
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -20,8 +21,25 @@ class UsageError(Exception):
     """Bad flags: one line, exit 2."""
 
 
+#: what argparse must read as a value, not an option: negative numbers and relative times (-2h, -30m, -1.5d)
+NEGATIVE_VALUE = re.compile(r"^-\d+$|^-\d*\.\d+$|^-\d+(?:\.\d+)?\s*[smhd]$", re.IGNORECASE)
+
+#: the largest id SQLite stores (a signed 64-bit integer)
+MAX_ID = 2**63 - 1
+
+#: the help of every --user flag
+USER_HELP = "who you are (default: your login name); `orderq users list` shows the users"
+
+
 class OneLineParser(argparse.ArgumentParser):
-    """argparse prints usage plus an error; a script wants one clear line and exit 2."""
+    """argparse prints usage plus an error; a script wants one clear line and exit 2.
+
+    `--since -2h` works as `--since=-2h` does: argparse's own test for "this looks like a negative
+    number, so it is a value" is widened to relative times (no option of ours starts with -<digit>)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = NEGATIVE_VALUE
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{self.prog}: {message}")
@@ -42,6 +60,18 @@ def now_flag_refusal(args: argparse.Namespace, env: Mapping[str, str] = os.envir
     if env.get(TEST_CLOCK_ENV) != "1":
         return f"--now is for tests and demos only ({TEST_CLOCK_ENV}=1 in the environment); it is refused"
     return None
+def bounded_int(lo: int, hi: int):  # noqa: ANN201 - an argparse `type`
+    """An argparse `type`: a whole number from `lo` to `hi`, else one line naming the range."""
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not lo <= n <= hi:
+            raise argparse.ArgumentTypeError(f"{text} is outside {lo}…{hi}")
+        return n
+
+    return parse
 
 
 def clock_for(args: argparse.Namespace):  # noqa: ANN201 - a Clock
@@ -92,9 +122,9 @@ def item_actions(sub: argparse._SubParsersAction, parent: argparse.ArgumentParse
     --json, plus `extra` (flag, argparse keywords) pairs. Orders and returns both build theirs so."""
     def add(name: str, help: str, func, *extra: tuple[str, dict]) -> None:  # noqa: ANN001
         p = sub.add_parser(name, help=help, parents=[parent])
-        p.add_argument("number")
-        p.add_argument("--user")
-        p.add_argument("--json", action="store_true")
+        p.add_argument("number", help="its number (SO-000123, RMA-000045)")
+        p.add_argument("--user", help=USER_HELP)
+        p.add_argument("--json", action="store_true", help="the result as one JSON line")
         for flag, kw in extra:
             p.add_argument(flag, **kw)
         p.set_defaults(func=func)

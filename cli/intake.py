@@ -15,7 +15,8 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p = sub.add_parser("import", help="bulk intake of a file (online-retail, northwind, csv, jsonl)", parents=[parent])
     p.add_argument("file", help="the file, or the Northwind folder")
     p.add_argument("--format", choices=FORMATS, default="auto")
-    p.add_argument("--rejects", help="write rejected rows here (CSV: row, reason, detail, fields); "
+    p.add_argument("--rejects", help="write rejected rows here (CSV: row, reason, detail, fields); a new file or an "
+                                     "earlier rejects file, never the database or the input; "
                                      "default ./<file name>.rejects.csv when there are rejects")
     p.add_argument("--strict", action="store_true", help="any rejected row refuses the whole file; nothing is written")
     p.add_argument("--history", action="store_true",
@@ -27,7 +28,9 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_import)
 
     w = sub.add_parser("intake", help="watch a drop folder and import each file dropped there", parents=[parent])
-    w.add_argument("--watch", required=True, metavar="DIR", help="the drop folder")
+    w.add_argument("--watch", required=True, metavar="DIR",
+                   help="the drop folder (its own folder, never the one holding the database); "
+                        "takes .csv, .jsonl, .ndjson files, gzipped or not")
     w.add_argument("--format", choices=FORMATS, default="auto")
     w.add_argument("--settle", type=float, default=1.0,
                    help="seconds a file's size and mtime must stay unchanged before it is read (default 1)")

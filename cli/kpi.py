@@ -4,34 +4,41 @@ from __future__ import annotations
 import argparse
 import html
 from datetime import datetime, timedelta, tzinfo
-from pathlib import Path
 from typing import Any
 
 from core.errors import ValidationError
-from core.kpi import Window, duration_text, pct_text, today
+from core.kpi import CHART_MAX_HOURS, MAX_WINDOW, Window, duration_text, pct_text, today
 from core.when import parse_when
+from db import outputs
 from db.service.kpi import local_zone
-from cli.common import emit_json, operator_desk, table
+from cli.common import USER_HELP, emit_json, operator_desk, table
 
 
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
     p = sub.add_parser("kpi", help="KPIs: queue, SLA, cycle time, touchless, returns", parents=[parent])
-    p.add_argument("--since", help="window start (default: today 00:00 local); ISO, 'today', 'yesterday', -2h")
-    p.add_argument("--until", help="window end, exclusive (default: end of today, or now with --since)")
-    p.add_argument("--user")
+    p.add_argument("--since", metavar="TIME",
+                   help="window start (default: today 00:00 local); ISO, 'today', 'yesterday', -2h; not in the future")
+    p.add_argument("--until", metavar="TIME", help="window end, exclusive (default: end of today, or now with --since); "
+                                                   f"the window is at most {MAX_WINDOW.days} days")
+    p.add_argument("--user", help=USER_HELP)
     p.add_argument("--json", action="store_true", help="exactly the SPEC §2 keys: {orders: …, returns: …}")
     p.add_argument("--breakdown", action="store_true",
                    help="with --json: add a top-level 'breakdown' key (per rep, per hour)")
-    p.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with charts")
+    p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report with charts (instead of the text)")
     p.set_defaults(func=cmd_kpi)
 
 
 def window_from(args: argparse.Namespace, now: datetime, local: tzinfo) -> Window:
-    """No flags: today (local). --since only: since → now. --until only: the 24 h before it."""
+    """No flags: today (local). --since only: since → now. --until only: the 24 h before it.
+    Both times lie in the date window (`core.when`); a window starts no later than now (KPIs of a
+    future period would all read empty) and is at most `core.kpi.MAX_WINDOW` long."""
     since = parse_when(args.since, now, local, field="--since") if args.since else None
     until = parse_when(args.until, now, local, field="--until") if args.until else None
     if since is None and until is None:
         return today(now, local)
+    if since is not None and since > now:
+        raise ValidationError(f"--since {args.since!r} is in the future: a KPI window starts at or before now",
+                              field="--since")
     if since is None:
         since = until - timedelta(days=1)  # type: ignore[operator]
     if until is None:
@@ -49,23 +56,23 @@ def _n(v: Any) -> str:
 def cmd_kpi(args: argparse.Namespace) -> int:
     desk = operator_desk(args)
     try:
+        html_out = outputs.guard(args.html, flag="--html", database=desk.store.path, marker=HTML_MARKER,
+                                 what="report") if args.html else None
         local = local_zone()
         w = window_from(args, desk.now(), local)
         rep = desk.kpi.report(w)
         extra = desk.kpi.breakdown(w, local) if (args.breakdown or not args.json or args.html) else None
     finally:
         desk.store.close()
-    if args.html:
-        try:
-            Path(args.html).write_text(render_html(rep, extra or {}, w, local), encoding="utf-8")
-        except OSError as e:
-            raise ValidationError(f"cannot write {args.html}: {e.strerror}", field="--html") from None
+    if html_out:
+        outputs.write_text(html_out, render_html(rep, extra or {}, w, local), flag="--html")
     if args.json:
         emit_json({**rep, "breakdown": extra} if args.breakdown else rep)
         return 0
+    if args.html:  # the report is in the file; the terminal gets where
+        print(f"report for {_window_text(w, local)} written to {args.html}")
+        return 0
     print(render_text(rep, extra or {}, w, local))
-    if args.html:
-        print(f"\nreport written to {args.html}")
     return 0
 
 
@@ -108,7 +115,10 @@ def render_text(rep: dict, extra: dict, w: Window, local: tzinfo) -> str:
                  " ".join(x["holding"][:4]) + (" …" if len(x["holding"]) > 4 else "")] for x in extra["by_rep"]]
         out += ["", table(reps, ["rep", "released", "avg handling", "claims", "holding"]) if reps else "no rep activity"]
         out.append(f"straight-through releases (no rep): {extra.get('straight_through', 0)}")
-    if extra.get("by_hour"):
+    if len(extra.get("by_hour") or ()) > CHART_MAX_HOURS:
+        out += ["", f"released per hour: charted for windows up to {CHART_MAX_HOURS // 24} days "
+                    "(`--json --breakdown` lists every hour)"]
+    elif extra.get("by_hour"):
         hours = extra["by_hour"]
         peak = max([h["released"] for h in hours] + [1])
         busy = [i for i, h in enumerate(hours) if h["released"]]
@@ -175,6 +185,10 @@ def svg_columns(items: list[tuple[str, float]], *, width: int = 720, height: int
     return "".join(parts)
 
 
+#: how every report begins: an existing file that begins so is an earlier report, ours to replace
+HTML_MARKER = '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="generator" content="orderq kpi">'
+
+
 def render_html(rep: dict, extra: dict, w: Window, local: tzinfo) -> str:
     o, r = rep["orders"], rep["returns"]
     qd = o["queue_depth"]
@@ -202,19 +216,20 @@ def render_html(rep: dict, extra: dict, w: Window, local: tzinfo) -> str:
         _tile("refund time p50", duration_text(r["refund_time_p50_s"])),
     ])
     hours = [(h["hour"][11:16], float(h["released"])) for h in extra.get("by_hour") or []]
+    hour_chart = (svg_columns(hours) if len(hours) <= CHART_MAX_HOURS
+                  else f"<p>charted for windows up to {CHART_MAX_HOURS // 24} days</p>")
     rep_rows = "".join(
         f"<tr><td>{html.escape(x['rep'])}</td><td class=n>{x['released']}</td>"
         f"<td class=n>{duration_text(x['avg_handling_s'])}</td><td class=n>{x['claims']}</td></tr>"
         for x in extra.get("by_rep") or []
     )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>orderq report {w.since.astimezone(local):%Y-%m-%d}</title>
+    return f"""{HTML_MARKER}<title>orderq report {w.since.astimezone(local):%Y-%m-%d}</title>
 <style>{_CSS}</style></head><body>
 <h1>Order desk report</h1>
 <div class="sub">{html.escape(_window_text(w, local))}</div>
 <h2>Orders</h2><div class="tiles">{tiles}</div>
 <h2>Queue depth by class</h2>{svg_bars([(k, float(v)) for k, v in qd.items()], color="#8a1c1c")}
-<h2>Released per hour</h2>{svg_columns(hours)}
+<h2>Released per hour</h2>{hour_chart}
 <h2>Reps</h2><table><tr><th>rep</th><th>released</th><th>avg handling</th><th>claims now</th></tr>{rep_rows}</table>
 <p>Straight-through releases (no rep): {extra.get('straight_through', 0)}</p>
 <h2>Returns</h2><div class="tiles">{rtiles}</div>

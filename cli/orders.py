@@ -5,12 +5,14 @@ import argparse
 import sys
 
 from core.errors import ValidationError
+from core.shipping import parse_ship_line
 from core.triage import due_cell, due_text
-from core.when import parse_when
+from core.enums import Channel, HoldReason, OrderState, Priority
+from core.when import DUE_AHEAD, parse_when
 from db.order_records import order_json
 from db.orders_read import QueueFilter, count, iter_all, summary_json
 from db.service.orders import LineInput
-from cli.common import emit_json, emit_lines, item_actions, operator_desk, table, user_desk
+from cli.common import USER_HELP, bounded_int, emit_json, emit_lines, item_actions, operator_desk, table, user_desk
 
 
 def parse_line(text: str) -> LineInput:
@@ -21,64 +23,89 @@ def parse_line(text: str) -> LineInput:
     return LineInput(sku=parts[0], qty=parts[1], discount_pct=parts[2] if len(parts) == 3 else "0")
 
 
+#: the most orders one `claim --count` takes: a rep works one or two at a time, a batch at most this
+MAX_CLAIM_COUNT = 50
+_STATES = [st.value for st in OrderState]
+_CHANNELS = [ch.value for ch in Channel]
+_HOLDS = [h.value for h in HoldReason]
+_TYPES_HELP = "request type, from the rules file (default rules: rush, change, custom, standard, backorder, quote)"
+
+
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
     order = sub.add_parser("order", help="enter and look up orders", parents=[parent])
     osub = order.add_subparsers(dest="order_cmd", required=True, parser_class=type(order))
     new = osub.add_parser("new", help="enter an order", parents=[parent])
-    new.add_argument("--user")
-    new.add_argument("--customer", required=True)
-    new.add_argument("--channel", default="phone")
-    new.add_argument("--type", default="standard")
-    new.add_argument("--line", action="append", default=[], metavar="SKU:QTY[:DISC]")
-    new.add_argument("--received-at")
-    new.add_argument("--note")
-    new.add_argument("--json", action="store_true")
+    new.add_argument("--user", help=USER_HELP)
+    new.add_argument("--customer", required=True,
+                     help="customer code (C00012), its number (12), or a unique part of its name")
+    new.add_argument("--channel", default="phone", help="how it arrived: " + ", ".join(_CHANNELS) + " (default phone)")
+    new.add_argument("--type", default="standard", help=_TYPES_HELP + "; default standard")
+    new.add_argument("--line", action="append", default=[], metavar="SKU:QTY[:DISC]",
+                     help="an order line, repeat for several; DISC is a discount in percent")
+    new.add_argument("--received-at", metavar="TIME",
+                     help="when it arrived (default now): ISO, 'today', or -2h; 1970 … one day ahead")
+    new.add_argument("--note", help="a note for the rep")
+    new.add_argument("--json", action="store_true", help="the order as one JSON line")
     new.set_defaults(func=cmd_new)
     show = osub.add_parser("show", help="one order in full", parents=[parent])
-    show.add_argument("number")
-    show.add_argument("--user")
-    show.add_argument("--json", action="store_true")
-    show.add_argument("--history", action="store_true")
+    show.add_argument("number", help="order number, e.g. SO-000123")
+    show.add_argument("--user", help=USER_HELP)
+    show.add_argument("--json", action="store_true", help="the order as one JSON line")
+    show.add_argument("--history", action="store_true", help="with its events")
     show.set_defaults(func=cmd_show)
     lst = osub.add_parser("list", help="orders in queue order", parents=[parent])
-    lst.add_argument("--state", action="append", default=[])
-    lst.add_argument("--priority", action="append", default=[])
-    lst.add_argument("--channel", action="append", default=[])
-    lst.add_argument("--mine", action="store_true")
-    lst.add_argument("--search")
-    lst.add_argument("--limit", type=int)
-    lst.add_argument("--user")
-    lst.add_argument("--json", action="store_true")
+    lst.add_argument("--state", action="append", default=[], choices=_STATES, help="only this state (repeatable)")
+    lst.add_argument("--priority", action="append", default=[], type=str.upper, choices=[p.value for p in Priority],
+                     help="only this class (repeatable)")
+    lst.add_argument("--channel", action="append", default=[], choices=_CHANNELS, help="only this channel (repeatable)")
+    lst.add_argument("--mine", action="store_true", help="only orders you hold")
+    lst.add_argument("--search", help="only rows matching this text")
+    lst.add_argument("--limit", type=bounded_int(0, 10**9), help="at most this many rows")
+    lst.add_argument("--user", help=USER_HELP)
+    lst.add_argument("--json", action="store_true", help="one JSON line per order")
     lst.set_defaults(func=cmd_list)
 
     claim = sub.add_parser("claim", help="claim the next items of a queue", parents=[parent])
-    claim.add_argument("--user")
-    claim.add_argument("--queue", choices=["orders", "returns"], default="orders")
-    claim.add_argument("--count", type=int, default=1)
+    claim.add_argument("--user", help=USER_HELP)
+    claim.add_argument("--queue", choices=["orders", "returns"], default="orders", help="which queue (default orders)")
+    claim.add_argument("--count", type=bounded_int(1, MAX_CLAIM_COUNT), default=1,
+                       help=f"how many to claim, 1 … {MAX_CLAIM_COUNT} (default 1)")
     claim.add_argument("--number", help="claim this item instead of the next")
-    claim.add_argument("--json", action="store_true")
+    claim.add_argument("--take-over", action="store_true",
+                       help="with --number: an item you hold in another session moves to this one "
+                            "(a new token; the old token stops working)")
+    claim.add_argument("--json", action="store_true", help="one JSON line per claim")
     claim.set_defaults(func=cmd_claim)
 
     action = item_actions(sub, parent)
 
     token = ("--token", {"help": "the claim token from `orderq claim`"})
-    action("hold", "put an order on hold", cmd_hold, ("--reason", {"required": True}), ("--note", {}), token)
-    action("unhold", "take an order off hold (needs a note)", cmd_unhold, ("--note", {"required": True}))
+    note = ("--note", {"help": "a note, kept with the event"})
+    action("hold", "put an order on hold", cmd_hold,
+           ("--reason", {"required": True, "help": "why it waits: " + ", ".join(_HOLDS)}), note, token)
+    action("unhold", "take an order off hold (needs a note)", cmd_unhold,
+           ("--note", {"required": True, "help": "what changed (required)"}))
     action("release", "release a worked order to fulfilment", cmd_release, token)
-    action("cancel", "cancel an order", cmd_cancel, ("--reason", {"required": True}), token)
-    action("ship", "mark a released order shipped", cmd_ship)
+    action("cancel", "cancel an order", cmd_cancel, ("--reason", {"required": True, "help": "why (free text)"}), token)
+    action("ship", "ship a released order, whole or in part (the rest stays on backorder)", cmd_ship,
+           ("--line", {"action": "append", "default": [], "metavar": "LINE_NO:QTY",
+                       "help": "ship QTY units of line LINE_NO (repeatable); without it the whole rest ships"}))
     action("close", "close a shipped order", cmd_close)
-    action("tick", "tick a checklist step", cmd_tick, ("step", {}), token)
-    action("untick", "take back a checklist tick", cmd_untick, ("step", {}), token)
+    action("tick", "tick a checklist step", cmd_tick, ("step", {"help": "the step's text, as `order show` lists it"}), token)
+    action("untick", "take back a checklist tick", cmd_untick, ("step", {"help": "the step's text"}), token)
     action("unclaim", "give a claim back unfinished", cmd_unclaim, token)
     action("renew", "renew a claim's lease", cmd_renew, token)
-    action("override", "supervisor: override class or due time", cmd_override, ("--reason", {"required": True}),
-           ("--priority", {}), ("--due", {}))
-    action("reassign", "supervisor: give an order to another rep", cmd_reassign, ("--to", {"required": True}),
-           ("--reason", {}), ("--expect-version", {"type": int, "metavar": "N",
-                                                   "help": "refuse if the order's version (order show --json) "
-                                                           "is no longer N: someone changed it meanwhile"}))
-    action("force-release", "supervisor: end someone's claim", cmd_force_release, ("--reason", {"required": True}))
+    action("override", "supervisor: override class or due time", cmd_override,
+           ("--reason", {"required": True, "help": "why (shown in the queue)"}),
+           ("--priority", {"type": str.upper, "choices": [p.value for p in Priority], "help": "the new class"}),
+           ("--due", {"metavar": "TIME", "help": "the new due time: ISO, or +30m / -2h; 1970 … 366 days ahead"}))
+    action("reassign", "supervisor: give an order to another rep", cmd_reassign,
+           ("--to", {"required": True, "help": "the rep who takes it"}), ("--reason", {"help": "why"}),
+           ("--expect-version", {"type": int, "metavar": "N",
+                                 "help": "refuse if the order's version (order show --json) "
+                                         "is no longer N: someone changed it meanwhile"}))
+    action("force-release", "supervisor: end someone's claim", cmd_force_release,
+           ("--reason", {"required": True, "help": "why"}))
 
 
 def _done(args: argparse.Namespace, desk, number: str, what: str) -> int:  # noqa: ANN001
@@ -123,8 +150,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"claimed by {o.claimed_by}")
     if o.hold_reason:
         print(f"on hold: {o.hold_reason.value}: {o.hold_note or ''}")
-    print(table([[ln.line_no, ln.sku, ln.description, ln.qty, ln.unit_price, ln.discount_pct, ln.amount] for ln in o.lines],
-                ["#", "sku", "description", "qty", "price", "disc%", "amount"]))
+    print(table([[ln.line_no, ln.sku, ln.description, ln.qty, ln.unit_price, ln.discount_pct, ln.amount, ln.qty_shipped]
+                 for ln in o.lines], ["#", "sku", "description", "qty", "price", "disc%", "amount", "shipped"]))
+    owed = [f"line {ln.line_no} {ln.qty_backordered}" for ln in o.lines if ln.qty_backordered]
+    if owed and o.state in (OrderState.RELEASED, OrderState.BACKORDERED):
+        print("backorder (waiting for stock): " + ", ".join(owed))
     for ch in o.charges:
         print(f"charge {ch.code}: {ch.amount}")
     print(f"total {o.total}")
@@ -158,8 +188,6 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_claim(args: argparse.Namespace) -> int:
-    if args.count < 1:
-        raise ValidationError("--count must be at least 1", field="count")
     desk = user_desk(args)
     service = desk.orders if args.queue == "orders" else desk.returns  # type: ignore[attr-defined]
 
@@ -170,8 +198,10 @@ def cmd_claim(args: argparse.Namespace) -> int:
             print(f"{item.number}  {item.priority}  due {item.due_at:%Y-%m-%d %H:%M}Z  token {item.claim_token}")
         sys.stdout.flush()
 
+    if args.take_over and not args.number:
+        raise ValidationError("--take-over needs --number (the item you hold in another session)", field="take_over")
     if args.number:
-        show(service.claim(args.number))
+        show(service.take_over(args.number) if args.take_over else service.claim(args.number))
         return 0
     for _ in range(args.count):
         item = service.claim_next()
@@ -207,7 +237,17 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 def cmd_ship(args: argparse.Namespace) -> int:
     desk = user_desk(args)
-    desk.orders.ship(args.number)
+    lines: dict[int, int] = {}
+    for text in args.line:
+        no, qty = parse_ship_line(text)
+        if no in lines:
+            raise ValidationError(f"--line {text!r}: line {no} is given twice", field="line")
+        lines[no] = qty
+    desk.orders.ship(args.number, lines or None)
+    o = desk.orders.get(args.number)
+    if o.state == OrderState.BACKORDERED:
+        owed = [f"line {ln.line_no} {ln.qty - ln.qty_shipped}" for ln in o.lines if ln.qty > ln.qty_shipped]
+        return _done(args, desk, args.number, "shipped in part; backordered: " + ", ".join(owed))
     return _done(args, desk, args.number, "shipped")
 
 
@@ -243,7 +283,7 @@ def cmd_renew(args: argparse.Namespace) -> int:
 
 def cmd_override(args: argparse.Namespace) -> int:
     desk = user_desk(args)
-    due = parse_when(args.due, desk.now(), field="--due") if args.due else None
+    due = parse_when(args.due, desk.now(), field="--due", ahead=DUE_AHEAD) if args.due else None
     desk.orders.override(args.number, reason=args.reason, priority=args.priority, due_at=due)
     return _done(args, desk, args.number, "overridden")
 

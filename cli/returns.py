@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import argparse
 
+from core.enums import Disposition, Grade, Resolution, ReturnReason, ReturnState
 from core.errors import ValidationError
 from db.service.returns import ReturnLineInput
-from cli.common import emit_json, emit_lines, item_actions, operator_desk, table, user_desk
+from cli.common import USER_HELP, bounded_int, emit_json, emit_lines, item_actions, operator_desk, table, user_desk
 
 UNOPENED = {"unopened", "sealed"}
 
@@ -41,46 +42,52 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     rsub = ret.add_subparsers(dest="return_cmd", required=True, parser_class=type(ret))
 
     new = rsub.add_parser("new", help="open a return against shipped orders", parents=[parent])
-    new.add_argument("--user")
+    new.add_argument("--user", help=USER_HELP)
     new.add_argument("--order", action="append", default=[], help="a shipped order (repeat for several)")
-    new.add_argument("--line", action="append", default=[], metavar="[ORDER:]SKU:QTY:REASON[:unopened]")
-    new.add_argument("--resolution", required=True, help="refund | store_credit | exchange")
-    new.add_argument("--note")
-    new.add_argument("--json", action="store_true")
+    new.add_argument("--line", action="append", default=[], metavar="[ORDER:]SKU:QTY:REASON[:unopened]",
+                     help="a returned line, repeat for several; REASON: " + ", ".join(r.value for r in ReturnReason))
+    new.add_argument("--resolution", required=True,
+                     help="what the customer gets: " + ", ".join(r.value for r in Resolution))
+    new.add_argument("--note", help="a note for the returns clerk")
+    new.add_argument("--json", action="store_true", help="the return as one JSON line")
     new.set_defaults(func=cmd_new)
 
     action = item_actions(rsub, parent)
 
     token = ("--token", {"help": "the claim token, if you hold a claim on the return"})
     action("authorize", "authorize a requested return", cmd_authorize, token)
-    action("approve", "supervisor: approve a return waiting for approval", cmd_approve, ("--note", {}))
-    action("reject", "reject a requested return (with a reason)", cmd_reject, ("--reason", {"required": True}), token)
+    action("approve", "supervisor: approve a return waiting for approval", cmd_approve, ("--note", {"help": "a note, kept with the event"}))
+    action("reject", "reject a requested return (with a reason)", cmd_reject,
+           ("--reason", {"required": True, "help": "why (free text, told to the customer)"}), token)
     action("receive", "record the goods received (lines not named arrived in full)", cmd_receive,
-           ("--line", {"action": "append", "default": [], "metavar": "REF:QTY"}), token)
+           ("--line", {"action": "append", "default": [], "metavar": "REF:QTY", "help": "a line received short"}), token)
     action("inspect", "grade and dispose each received line", cmd_inspect,
-           ("--line", {"action": "append", "default": [], "metavar": "REF:GRADE:DISPOSITION"}),
+           ("--line", {"action": "append", "default": [], "metavar": "REF:GRADE:DISPOSITION",
+                       "help": f"GRADE: {', '.join(g.value for g in Grade)}; DISPOSITION: "
+                               f"{', '.join(d.value for d in Disposition)}"}),
            ("--all", {"metavar": "GRADE:DISPOSITION", "help": "for every line not named"}), token)
     action("resolve", "pay the refund or credit the policy computes (or open the exchange)", cmd_resolve, token)
     action("close", "close a resolved return", cmd_close)
     action("unclaim", "give a claim on a return back", cmd_unclaim, token)
-    action("show", "one return in full", cmd_show, ("--history", {"action": "store_true"}),
+    action("show", "one return in full", cmd_show, ("--history", {"action": "store_true", "help": "with its events"}),
            ("--explain", {"action": "store_true", "help": "the refund computation, line by line"}))
 
     lst = rsub.add_parser("list", help="returns in queue order (lines)", parents=[parent])
-    lst.add_argument("--state", action="append", default=[])
+    lst.add_argument("--state", action="append", default=[], choices=[st.value for st in ReturnState],
+                     help="only this state (repeatable)")
     lst.add_argument("--open", action="store_true", help="only returns still being worked")
-    lst.add_argument("--mine", action="store_true")
-    lst.add_argument("--search")
-    lst.add_argument("--limit", type=int, default=100000)
-    lst.add_argument("--user")
-    lst.add_argument("--json", action="store_true")
+    lst.add_argument("--mine", action="store_true", help="only returns you hold")
+    lst.add_argument("--search", help="only rows matching this text")
+    lst.add_argument("--limit", type=bounded_int(0, 10**9), default=100000, help="at most this many rows")
+    lst.add_argument("--user", help=USER_HELP)
+    lst.add_argument("--json", action="store_true", help="one JSON line per return")
     lst.set_defaults(func=cmd_list)
 
     bulk = rsub.add_parser("bulk", help="approve, receive (in full) or resolve several returns", parents=[parent])
-    bulk.add_argument("action", choices=["approve", "receive", "resolve", "authorize", "close"])
-    bulk.add_argument("numbers", nargs="+")
-    bulk.add_argument("--user")
-    bulk.add_argument("--json", action="store_true")
+    bulk.add_argument("action", choices=["approve", "receive", "resolve", "authorize", "close"], help="what to do to each")
+    bulk.add_argument("numbers", nargs="+", help="return numbers (RMA-000045 …)")
+    bulk.add_argument("--user", help=USER_HELP)
+    bulk.add_argument("--json", action="store_true", help="one JSON line per return")
     bulk.set_defaults(func=cmd_bulk)
 
 

@@ -8,20 +8,21 @@ from core import simulate as sim
 from core.enums import Priority
 from core.errors import ValidationError
 from core.kpi import duration_text, pct_text
-from cli.common import emit_json, operator_desk, table
+from cli.common import USER_HELP, emit_json, operator_desk, table
 
 
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
     p = sub.add_parser("simulate", help="replay arrivals under FCFS and triage, compare SLA met and waits",
                        parents=[parent])
-    p.add_argument("--policy", choices=["fcfs", "triage", "both"], default="both")
+    p.add_argument("--policy", choices=["fcfs", "triage", "both"], default="both",
+                   help="first come first served, deadline-first triage, or both side by side (default)")
     p.add_argument("--reps", type=int, help="reps working the queue (default: enough for ~85%% utilisation)")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--from-db", action="store_true", help="arrivals and handling times from this database (default)")
     src.add_argument("--arrivals", metavar="FILE", help="CSV or JSONL: received_at, priority, value[, service_s]")
     p.add_argument("--seed", type=int, default=1, help="seed for drawing service times (default 1)")
-    p.add_argument("--user")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--user", help=USER_HELP)
+    p.add_argument("--json", action="store_true", help="the comparison as one JSON object")
     p.set_defaults(func=cmd_simulate)
 
 
@@ -32,6 +33,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     desk = operator_desk(args)
     try:
         rules = desk.store.rules
+        now = desk.now()
         arrivals_db, observed = desk.kpi.history()
     finally:
         desk.store.close()
@@ -40,7 +42,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             text = Path(args.arrivals).read_text(encoding="utf-8")
         except OSError as e:
             raise ValidationError(f"cannot read {args.arrivals}: {e.strerror}", field="arrivals") from None
-        arrivals = sim.parse_arrivals(text)
+        except UnicodeDecodeError as e:
+            raise ValidationError(f"{args.arrivals} is not UTF-8 text (byte {e.start}): give a CSV or JSONL file",
+                                  field="arrivals") from None
+        arrivals = sim.parse_arrivals(text, now=now)
     else:
         arrivals = [sim.Arrival(a["received_at"], Priority(a["priority"]), a["value"]) for a in arrivals_db]
         if not arrivals:

@@ -14,7 +14,9 @@ from functools import lru_cache
 
 from core.enums import Tier
 from core.rules import Rules
+from core.errors import ValidationError
 from core.triage import Classification, classify
+from core.when import check_window
 
 #: StockCodes in the online-retail data that are charges, not goods: code -> (order_charges.kind, description).
 CHARGE_CODES: dict[str, tuple[str, str]] = {
@@ -318,8 +320,10 @@ def parse_generic(row: int, rec: dict[str, object], now: datetime, tz: tzinfo = 
     when = now
     if text("received_at"):
         try:
-            when = local_to_utc(text("received_at").replace("Z", "+00:00"), tz)
-        except ValueError:
+            when = check_window(local_to_utc(text("received_at").replace("Z", "+00:00"), tz), now, field="received_at")
+        except ValidationError as e:
+            return Reject(row, "bad-row", e.message, raw)
+        except (ValueError, OverflowError):
             return Reject(row, "bad-row", f"received_at {text('received_at')!r} is not an ISO date and time", raw)
     if qty <= 0:
         return Reject(row, "zero-quantity" if qty == 0 else "negative-quantity",

@@ -49,9 +49,17 @@ RETURN_KEYS = (
 )
 
 
+#: the longest KPI window: two years (the per-hour breakdown then has at most ~17,600 buckets;
+#: an imported year of history fits). Longer windows are refused, not computed.
+MAX_WINDOW = timedelta(days=732)
+#: the text and HTML reports chart releases per hour for windows up to this many hours (7 days)
+CHART_MAX_HOURS = 7 * 24
+
+
 @dataclass(frozen=True)
 class Window:
-    """[since, until): the period the flow KPIs (releases, arrivals, returns resolved) look at."""
+    """[since, until): the period the flow KPIs (releases, arrivals, returns resolved) look at,
+    at most `MAX_WINDOW` long."""
 
     since: datetime
     until: datetime
@@ -61,6 +69,11 @@ class Window:
             from core.errors import ValidationError
 
             raise ValidationError("the window is empty: --until must be after --since", field="until")
+        if self.until - self.since > MAX_WINDOW:
+            from core.errors import ValidationError
+
+            raise ValidationError(f"the window is {(self.until - self.since).days} days long; a KPI window is at most "
+                                  f"{MAX_WINDOW.days} days", field="since")
         object.__setattr__(self, "lo", self.since.timestamp())
         object.__setattr__(self, "hi", self.until.timestamp())
 
@@ -411,7 +424,12 @@ def report(inp: KpiInput, now: datetime, at_risk: timedelta) -> dict[str, dict[s
         "by_disposition": by_disposition(inp.disposition_lines),
     }
     assert tuple(orders) == ORDER_KEYS and tuple(returns) == RETURN_KEYS
-    return {"orders": orders, "returns": returns}
+    return {"orders": _finite(orders), "returns": _finite(returns)}
+
+
+def _finite(figures: dict[str, Any]) -> dict[str, Any]:
+    """±inf / NaN (a stored time of ±inf, written by raw SQL) read as None, unknown: JSON has no infinity."""
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in figures.items()}
 
 
 def pct_text(v: float | None) -> str:
@@ -423,7 +441,7 @@ def duration_text(seconds: float | None) -> str:
     """12s, 7m 05s under an hour; 3h 20m, 2d 4h beyond (as the queue's `humanize`); '—' for None."""
     if seconds is None:
         return "—"
-    if seconds >= 3600:
-        return humanize(timedelta(seconds=seconds))
+    if not abs(seconds) < 3600:  # also ±inf / NaN from an extreme stored time: humanize is total
+        return ("-" if seconds < 0 else "") + humanize(seconds)
     m, s = divmod(int(round(seconds)), 60)
     return f"{m}m {s:02d}s" if m else f"{s}s"

@@ -1,7 +1,7 @@
 """Domain records. The store hands these out; front ends show them; nothing here touches I/O."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.enums import Channel, HoldReason, OrderState, Priority, Role, Tier
 from core.triage import paused_for, sla_paused
+from core.when import shift
 
 _MODEL = ConfigDict(frozen=True, defer_build=True)
 
@@ -52,6 +53,13 @@ class OrderLine(BaseModel):
     discount_pct: Annotated[Decimal, Field(ge=0, le=100)] = Decimal("0")
     amount: Decimal
     qty_returned: int = 0
+    qty_shipped: int = 0
+    #: stock set aside for the line (at release or as stock came in); qty − this is its backorder
+    qty_allocated: int = 0
+
+    @property
+    def qty_backordered(self) -> int:
+        return self.qty - self.qty_allocated
 
 
 class Charge(BaseModel):
@@ -99,7 +107,7 @@ class Order(BaseModel):
         """due_at, moved on by a running customer hold (core.triage.paused_for)."""
         started = self.hold_started_at.timestamp() if self.hold_started_at else None
         paused = paused_for(self.state.value, self.hold_reason and self.hold_reason.value, started, now.timestamp())
-        return self.due_at + timedelta(seconds=paused)
+        return shift(self.due_at, paused)
 
 
 class Event(BaseModel):

@@ -25,6 +25,8 @@ class Action(StrEnum):
     USERS = "users.manage"
     RULES = "rules.manage"
     IMPORT = "data.import"
+    STOCK_RECEIVE = "stock.receive"    # book incoming stock (there is no warehouse role: a supervisor)
+    CUSTOMER_EDIT = "customer.edit"    # customer attributes, e.g. "ship complete only"
 
 
 _REP = {Action.ORDER_VIEW, Action.ORDER_CREATE, Action.ORDER_WORK, Action.ORDER_SHIP, Action.EVENTS, Action.RETURN_VIEW}
@@ -41,9 +43,11 @@ _SUPERVISOR = (
         Action.WALLBOARD,
         Action.KPI,
         Action.IMPORT,
+        Action.STOCK_RECEIVE,
+        Action.CUSTOMER_EDIT,
     }
 )
-_ADMIN = {Action.USERS, Action.RULES, Action.IMPORT, Action.EVENTS, Action.KPI, Action.ORDER_VIEW, Action.RETURN_VIEW}
+_ADMIN = {Action.USERS, Action.RULES, Action.CUSTOMER_EDIT, Action.IMPORT, Action.EVENTS, Action.KPI, Action.ORDER_VIEW, Action.RETURN_VIEW}
 
 MATRIX: dict[Role, frozenset[Action]] = {
     Role.REP: frozenset(_REP),

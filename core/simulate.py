@@ -28,6 +28,7 @@ from typing import Any
 from core.enums import Priority
 from core.errors import ValidationError
 from core.kpi import mean, pct, percentile
+from core.when import check_epoch
 
 POLICIES = ("fcfs", "triage")
 DEFAULT_SERVICE_S = 600.0
@@ -51,24 +52,26 @@ class Done:
 
 # ---- inputs ----------------------------------------------------------------------------------
 def _time(v: Any, row: int) -> float:
-    if isinstance(v, (int, float)):
-        return float(v)
+    try:
+        t = float(v if isinstance(v, (int, float)) else str(v).strip())
+    except (ValueError, OverflowError):
+        pass
+    else:
+        if not math.isfinite(t):
+            raise ValidationError(f"arrivals row {row}: received_at {v!r} is not a time", field="received_at")
+        return t
     text = str(v).strip()
     try:
-        return float(text)
-    except ValueError:
-        pass
-    try:
         d = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        if d.tzinfo is None:
+            d = d.replace(tzinfo=UTC)
+        return d.timestamp()
+    except (ValueError, OverflowError):
         raise ValidationError(f"arrivals row {row}: received_at {text!r} is not a time (ISO 8601 or epoch seconds)",
                               field="received_at") from None
-    if d.tzinfo is None:
-        d = d.replace(tzinfo=UTC)
-    return d.timestamp()
 
 
-def arrival_from(rec: Mapping[str, Any], row: int) -> Arrival:
+def arrival_from(rec: Mapping[str, Any], row: int, now: datetime | None = None) -> Arrival:
     """One arrival from a CSV/JSONL record: received_at, priority, value[, service_s]."""
     for k in ("received_at", "priority"):
         if rec.get(k) in (None, ""):
@@ -85,11 +88,22 @@ def arrival_from(rec: Mapping[str, Any], row: int) -> Arrival:
         raise ValidationError(f"arrivals row {row}: value and service_s must be numbers", field="value") from None
     if value < 0 or (service is not None and (service <= 0 or not math.isfinite(service))):
         raise ValidationError(f"arrivals row {row}: value must be ≥ 0 and service_s > 0", field="service_s")
-    return Arrival(_time(rec["received_at"], row), p, value, service)
+    t = _time(rec["received_at"], row)
+    if now is not None:
+        check_epoch(t, now, field=f"arrivals row {row}: received_at")
+    return Arrival(t, p, value, service)
 
 
-def parse_arrivals(text: str, fmt: str = "auto") -> list[Arrival]:
-    """Arrivals from CSV (with a header row) or JSON Lines; `auto` looks at the first character."""
+def parse_arrivals(text: str, fmt: str = "auto", *, now: datetime | None = None) -> list[Arrival]:
+    """Arrivals from CSV (with a header row) or JSON Lines; `auto` looks at the first character.
+    With `now`, every received_at must lie in the date window (`core.when.check_epoch`)."""
+    try:
+        return _parse_arrivals(text, fmt, now)
+    except csv.Error as e:  # a NUL byte, an unterminated quote …: not a CSV
+        raise ValidationError(f"arrivals: not a CSV file ({e})", field="arrivals") from None
+
+
+def _parse_arrivals(text: str, fmt: str, now: datetime | None) -> list[Arrival]:
     body = text.lstrip("\ufeff")
     if fmt == "auto":
         fmt = "jsonl" if body.lstrip().startswith("{") else "csv"
@@ -100,18 +114,18 @@ def parse_arrivals(text: str, fmt: str = "auto") -> list[Arrival]:
                 continue
             try:
                 rec = json.loads(line)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 raise ValidationError(f"arrivals line {i}: not JSON", field="arrivals") from None
             if not isinstance(rec, dict):
                 raise ValidationError(f"arrivals line {i}: expected an object", field="arrivals")
-            out.append(arrival_from(rec, i))
+            out.append(arrival_from(rec, i, now))
     elif fmt == "csv":
         reader = csv.DictReader(io.StringIO(body))
         if not reader.fieldnames or "received_at" not in reader.fieldnames:
             raise ValidationError("arrivals CSV needs a header with received_at, priority, value[, service_s]",
                                   field="arrivals")
         for i, rec in enumerate(reader, start=2):
-            out.append(arrival_from(rec, i))
+            out.append(arrival_from(rec, i, now))
     else:
         raise ValidationError(f"unknown arrivals format {fmt!r} (csv, jsonl)", field="format")
     if not out:

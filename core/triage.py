@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from core.enums import HoldReason, OrderState, Priority, Tier
+from core.when import from_epoch, shift
 
 if TYPE_CHECKING:
     from core.rules import Rules
@@ -36,9 +37,11 @@ def classify(rules: Rules, request_type: str, tier: Tier) -> Classification:
     )
 
 
-def due_at(received_at: datetime, priority: Priority, rules: Rules, paused: timedelta = timedelta(0)) -> datetime:
-    """due_at = received_at + sla(class), with paused hold time added back."""
-    return received_at + rules.sla(priority) + paused
+def due_at(received_at: datetime, priority: Priority, rules: Rules, paused: timedelta | float = 0.0) -> datetime:
+    """due_at = received_at + sla(class), with paused hold time (a timedelta, or seconds as stored) added
+    back. Total: a stored received_at or pause however extreme clamps (`core.when.shift`), never overflows."""
+    paused_s = paused.total_seconds() if isinstance(paused, timedelta) else float(paused)
+    return shift(received_at, rules.sla(priority).total_seconds() + paused_s)
 
 
 #: holds that stop the SLA clock (SPEC §2: only waits on the customer)
@@ -70,7 +73,7 @@ def due_cell(row: Mapping[str, Any], now: datetime) -> tuple[datetime, str]:
     (due_at, state, hold_reason, hold_started_at): what the queue and `order list` show. An order
     that is no longer open owes nothing: no countdown ("—"), not "overdue 11087d" for a sale
     shipped decades ago."""
-    due = datetime.fromtimestamp(effective_due(row, now), now.tzinfo)
+    due = from_epoch(effective_due(row, now), now.tzinfo or UTC)
     if not OrderState(row["state"]).open:
         return due, "—"
     return due, due_text(due, now, sla_paused(row["state"], row["hold_reason"]))
@@ -101,8 +104,10 @@ def slack(due: datetime, now: datetime, at_risk: timedelta) -> Slack:
     return Slack.OK
 
 
-def humanize(delta: timedelta) -> str:
-    s = int(abs(delta.total_seconds()))
+def humanize(delta: timedelta | float) -> str:
+    """A duration (a timedelta or seconds) as "2d 4h", "3h 05m", "7m"; any float, even ±inf, is shown."""
+    secs = abs(delta.total_seconds() if isinstance(delta, timedelta) else float(delta))
+    s = int(secs if secs < 1e12 else 1e12)  # ±inf, NaN and absurd spans read as ~31,700 years
     d, s = divmod(s, 86400)
     h, s = divmod(s, 3600)
     m, _ = divmod(s, 60)

@@ -11,6 +11,7 @@ import sqlite3
 from pathlib import Path
 
 from db.connection import StoreError, reason
+from db.outputs import fsync
 
 #: what SQLite may leave beside a database file
 _SIDE_FILES = ("", "-journal", "-wal", "-shm")
@@ -38,10 +39,10 @@ def backup(conn: sqlite3.Connection, dest: Path) -> None:
             first = " ".join(" ".join(found).split())[:160]  # one line: integrity_check's report spans several
             raise StoreError(f"backup refused: the database is damaged ({first}); run `orderq check`; "
                              f"nothing was written at {dest}")
-        _fsync(tmp)
+        fsync(tmp)
         os.replace(tmp, dest)
         done = True
-        _fsync(dest.parent)
+        fsync(dest.parent)
     except (sqlite3.Error, OSError) as e:
         why = f"{e.strerror or e}" if isinstance(e, OSError) else reason(e)
         raise StoreError(f"backup failed: {why}; nothing was written at {dest}") from None
@@ -49,11 +50,3 @@ def backup(conn: sqlite3.Connection, dest: Path) -> None:
         if not done:
             for side in _SIDE_FILES:
                 Path(f"{tmp}{side}").unlink(missing_ok=True)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -19,7 +19,7 @@ from core.enums import Channel, HoldReason, OrderState, Tier
 from core.money import line_amount, to_cents_int, to_price_int
 from db.claims import new_token
 from db.convert import ts
-from db.events import dumps
+from db.events import append_many, dumps
 from db.store import Store
 
 DEMO_USERS = [("alice", "rep"), ("bob", "rep"), ("carol", "returns"), ("sam", "supervisor"), ("admin", "admin")]
@@ -288,13 +288,18 @@ def generate(store: Store, *, orders: int = 300, seed: int = 1, actor: str = "de
                VALUES (?,?,?,?,?,?,?,?)""",
             line_rows,
         )
+        # released demo orders took their stock whole, shipped ones shipped whole (no demo backorders yet)
+        c.execute("""UPDATE order_lines SET qty_allocated = qty,
+                       qty_shipped = CASE WHEN o.state IN ('shipped','closed') THEN qty ELSE 0 END
+                     FROM orders o WHERE o.id = order_lines.order_id AND o.id >= ?
+                       AND o.state IN ('released','shipped','closed')""", (first_id,))
         c.executemany("INSERT INTO order_charges (order_id, code, kind, description, amount_cents) VALUES (?,?,?,?,?)",
                       charge_rows)
         c.executemany("INSERT INTO order_ticks (order_id, step, ticked_by, ticked_at) VALUES (?,?,?,?)", tick_rows)
         c.executemany("UPDATE products SET stock = ? WHERE sku = ?", [(q, s) for s, q in stock.items()])
         # events in time order, so the log reads like the day it describes
         ev.rows.sort(key=lambda r: r[0])
-        c.executemany("INSERT INTO events (at, actor, entity, entity_id, ref, action, data) VALUES (?,?,?,?,?,?,?)", ev.rows)
+        append_many(c, ev.rows)
     return DemoSummary(orders=orders, customers=len(customers), products=len(products), users=users,
                        by_state=dict(sorted(by_state.items())))
 from db.demo_returns import generate_returns  # noqa: E402,F401

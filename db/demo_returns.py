@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from core.errors import OrderqError
+from db.connection import StoreError
 from db.service import Desk
 from db.service.returns import ReturnLineInput
 from db.store import Store
@@ -121,6 +122,8 @@ def generate_returns(store: Store, *, returns: int, seed: int) -> dict:
                     elif action == "close":
                         state = carol.returns.close(number)["state"]
                 made[state] += 1
+            except StoreError:
+                raise  # a full disk or a busy database is not a policy refusal: the caller says what was kept
             except OrderqError:
                 continue  # a demo order that does not fit the policy is simply skipped
         # a few open returns are being worked right now

@@ -29,6 +29,7 @@ def load_order(conn: sqlite3.Connection, row: sqlite3.Row, checklist: list[str])
             line_no=lr["line_no"], sku=lr["sku"], description=lr["description"], qty=lr["qty"],
             unit_price=from_price_int(lr["unit_price_e4"]), discount_pct=from_cents_int(lr["discount_e2"]),
             amount=from_cents_int(lr["amount_cents"]), qty_returned=lr["qty_returned"],
+            qty_shipped=lr["qty_shipped"], qty_allocated=lr["qty_allocated"],
         )
         for lr in conn.execute("SELECT * FROM order_lines WHERE order_id = ? ORDER BY line_no", (row["id"],))
     )
@@ -51,6 +52,10 @@ def load_order(conn: sqlite3.Connection, row: sqlite3.Row, checklist: list[str])
         queue_reason=row["queue_reason"], source_ref=row["source_ref"], version=row["version"],
         lines=lines, charges=charges, checklist=tuple(checklist), ticked=ticked,
     )
+
+
+#: states where a line short of stock is a backorder (before release nothing is owed to the warehouse yet)
+_OWED = (OrderState.RELEASED, OrderState.BACKORDERED)
 
 
 def order_json(o: Order) -> dict[str, Any]:
@@ -78,7 +83,8 @@ def order_json(o: Order) -> dict[str, Any]:
         "lines": [
             {"line_no": ln.line_no, "sku": ln.sku, "description": ln.description, "qty": ln.qty,
              "unit_price": str(ln.unit_price), "discount_pct": str(ln.discount_pct), "amount": str(ln.amount),
-             "qty_returned": ln.qty_returned}
+             "qty_returned": ln.qty_returned, "qty_shipped": ln.qty_shipped,
+             "qty_backordered": ln.qty_backordered if o.state in _OWED else 0}
             for ln in o.lines
         ],
         "charges": [{"code": c.code, "description": c.description, "amount": str(c.amount)} for c in o.charges],

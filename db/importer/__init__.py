@@ -61,8 +61,11 @@ from db.connection import NOTHING_WRITTEN, StoreError, reason, stopped_after
 from db.convert import ts
 from db.importer.assemble import Assembler, scattered_keys
 from db.importer.bulk import Bulk, Cust, Goods
+from db.outputs import AtomicFile
 
 FORMATS = ("auto", "csv", "jsonl", "online-retail", "northwind")
+#: the file names an import reads (Northwind is a folder); the drop folder takes nothing else
+FILE_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".csv.gz", ".jsonl.gz", ".ndjson.gz")
 UK = ZoneInfo("Europe/London")
 #: invoices per transaction: big enough for executemany to pay, small enough to keep the WAL and a crash's loss small
 CHUNK_INVOICES = 1000
@@ -133,48 +136,56 @@ class ImportSummary:
 class RejectsFile:
     """Rejected rows with their row number and reason, as CSV; created only when there is something to say.
 
-    `sync` puts what was written on disk before each chunk's orders commit (Importer.commit_chunk), so the
-    rejects of committed orders are never lost: if the file cannot be written, the chunk rolls back with it.
-    A write failure names this file, never the input."""
+    Written to a temp file beside the destination (db.outputs.AtomicFile), which replaces an earlier
+    rejects file whole at the first `sync`; the path was checked by `db.outputs.guard`.
+    `sync` puts what was written on disk, under its name, before each chunk's orders commit
+    (Importer.commit_chunk), so the rejects of committed orders are never lost: if the file cannot be
+    written, the chunk rolls back with it. A write failure names this file, never the input."""
 
     HEADER = ("row", "reason", "detail", "ref", "sku", "description", "qty", "unit_price", "customer", "received_at")
+    #: how every rejects file begins: an existing file that begins so is ours to replace
+    MARKER = ",".join(HEADER)
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._fh: IO[str] | None = None
+        self._out: AtomicFile | None = None
         self._w: Any = None
 
     def write(self, rej: Reject) -> None:
         if self.path is None:
             return
         try:
-            if self._fh is None:
+            if self._out is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._fh = open(self.path, "w", newline="", encoding="utf-8")
-                self._w = csv.writer(self._fh)
+                self._out = AtomicFile(self.path, newline="")
+                self._w = csv.writer(self._out.fh)
                 self._w.writerow(self.HEADER)
             self._w.writerow((rej.row, rej.reason, rej.detail, *rej.raw))
         except OSError as e:
             raise self._failed(e) from None
 
     def sync(self) -> None:
-        if self._fh is None:
+        if self._out is None:
             return
         try:
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
+            self._out.sync()
         except OSError as e:
             raise self._failed(e) from None
 
     def close(self) -> None:
-        if self._fh is not None:
-            fh, self._fh = self._fh, None
+        if self._out is not None:
+            out, self._out = self._out, None
             try:
-                fh.close()
+                out.publish()
             except OSError as e:
                 raise self._failed(e) from None
 
     def _failed(self, e: OSError) -> StoreError:
+        """A write failed: the half-written temp file is dropped, never renamed into place (a file placed
+        by an earlier sync keeps what it holds: every row of the committed chunks), and the import stops."""
+        if self._out is not None:
+            out, self._out = self._out, None
+            out.discard()
         why = f"cannot write the rejects file {self.path}: {e.strerror or e}"
         return StoreError(why, reason=why)
 
@@ -495,6 +506,9 @@ class Importer:
                                 raise ValueError("not an object")
                         except ValueError as e:
                             yield Reject(n, "bad-row", f"not a JSON object: {e}", (text.strip()[:200],))
+                            continue
+                        except RecursionError:  # 100k nested brackets: the parser's stack, not a JSON error
+                            yield Reject(n, "bad-row", "not a JSON object: nested too deeply", (text.strip()[:200],))
                             continue
                         yield parse_generic(n, rec, now)
                 else:

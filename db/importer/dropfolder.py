@@ -2,6 +2,10 @@
 `failed/` with a `<name>.reason` file beside it.
 
 Protocol (what a sender must know):
+- Only import files are taken: names ending in .csv, .jsonl or .ndjson (optionally .gz). Anything
+  else (a host key, a SQLite file whatever its name, notes) is left where it is, untouched.
+- The folder may not hold the database, nor be a parent of its folder: a sweep would carry the
+  database, its -wal and -shm (and the host key beside them) into failed/. Such a folder is refused.
 - Names starting with `.` or ending in `.part`, `.tmp`, `.partial`, `.crdownload` or `~` are never read:
   write under such a name and rename into place when complete (atomic on one filesystem).
 - A file written in place is read only once its size and mtime have stayed unchanged for `settle`
@@ -21,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.errors import OrderqError
+from db.importer import FILE_SUFFIXES
+from db.outputs import guard_watch_folder, is_sqlite
 
 log = logging.getLogger("orderq.intake")
 
@@ -30,7 +36,8 @@ Report = Callable[[str, str, dict], None]
 
 
 def ignored(name: str) -> bool:
-    return name.startswith(".") or name.endswith(IGNORED_SUFFIXES)
+    """Never read: a sender's temp names, our own outputs, and anything that is not an import file."""
+    return name.startswith(".") or name.endswith(IGNORED_SUFFIXES) or not name.lower().endswith(FILE_SUFFIXES)
 
 
 class DropFolder:
@@ -46,10 +53,13 @@ class DropFolder:
         self.failed = folder / "failed"
         #: name -> (size, mtime_ns, since): when the file was last seen to change
         self.seen: dict[str, tuple[int, int, float]] = {}
+        #: SQLite files under an import name, warned about once
+        self.left_alone: set[str] = set()
         if not folder.is_dir():
             from core.errors import ValidationError
 
             raise ValidationError(f"{folder} is not a folder", field="watch")
+        guard_watch_folder(folder, database=intake.ctx.store.path)
         self.done.mkdir(exist_ok=True)
         self.failed.mkdir(exist_ok=True)
 
@@ -61,6 +71,11 @@ class DropFolder:
         present = set()
         for entry in sorted(os.scandir(self.folder), key=lambda e: e.name):
             if not entry.is_file(follow_symlinks=False) or ignored(entry.name):
+                continue
+            if is_sqlite(entry.path):
+                if entry.name not in self.left_alone:
+                    self.left_alone.add(entry.name)
+                    log.warning("intake: %s is a SQLite database, not an import file; left where it is", entry.name)
                 continue
             present.add(entry.name)
             st = entry.stat()

@@ -9,7 +9,8 @@ from pathlib import Path
 from core.errors import ValidationError
 from core.permissions import Action
 from db.connection import StoreError, translate
-from db.importer import CHUNK_INVOICES, ImportSummary, Progress, run_import
+from db import outputs
+from db.importer import CHUNK_INVOICES, ImportSummary, Progress, RejectsFile, run_import
 from db.service.context import Context
 
 
@@ -23,9 +24,11 @@ class IntakeService:
         """Import one file; chunks commit on invoice boundaries, and a re-run skips what is already in."""
         self.ctx.require(Action.IMPORT, str(path))
         conn = self.ctx.store.conn
+        rejects_path = outputs.guard(rejects, flag="--rejects", database=self.ctx.store.path, inputs=[path],
+                                     marker=RejectsFile.MARKER, what="rejects file") if rejects else None
         try:
             return run_import(conn, Path(path), fmt=fmt, rules=self.ctx.rules, now=self.ctx.now(),
-                              actor=self.ctx.actor.name, rejects_path=Path(rejects) if rejects else None,
+                              actor=self.ctx.actor.name, rejects_path=rejects_path,
                               strict=strict, progress=progress, chunk=chunk, history=history)
         except (csv.Error, UnicodeDecodeError, EOFError, gzip.BadGzipFile) as e:
             raise ValidationError(f"{Path(path).name}: cannot read it: {e}; invoices committed before this point stay "

@@ -17,6 +17,7 @@ from core.kpi import OPEN_ORDER_STATES, KpiInput, Window
 from core.triage import PAUSING_HOLDS
 from core.permissions import Action
 from db.convert import ts
+from db.service.claiming import settle_leases
 from db.service.context import Context
 from db.service.sessions import STALE_S
 
@@ -153,20 +154,21 @@ class KpiService:
             self._pairs_upto = max(self._pairs_upto, r["id"])
         return list(self._pairs.values())
 
-    def _claims(self, c: sqlite3.Connection, now: datetime) -> list[sqlite3.Row]:
-        t = ts(now)
+    def _claims(self, c: sqlite3.Connection) -> list[sqlite3.Row]:
+        """Who holds what now: the stored claims, read after `settle_leases` returned the lapsed
+        ones, so this agrees with the queue's states and counts (one truth, not a second predicate)."""
         return c.execute(
-            """SELECT claimed_by, number, 'order' AS kind FROM orders WHERE claimed_by IS NOT NULL AND lease_expires_at >= ?
+            """SELECT claimed_by, number, 'order' AS kind FROM orders WHERE claimed_by IS NOT NULL
                UNION ALL
-               SELECT claimed_by, number, 'return' AS kind FROM returns WHERE claimed_by IS NOT NULL AND lease_expires_at >= ?
+               SELECT claimed_by, number, 'return' AS kind FROM returns WHERE claimed_by IS NOT NULL
                ORDER BY 1, 2""",
-            (t, t),
         ).fetchall()
 
     # ---- public reads -------------------------------------------------------------------
     def report(self, w: Window) -> dict[str, dict[str, Any]]:
         """`orderq kpi --json`: exactly the keys of SPEC §2."""
         self.ctx.require(Action.KPI)
+        settle_leases(self.ctx)
         now = self.ctx.now()
         with self.ctx.store.read() as c:
             inp = self._inputs(c, w, now)
@@ -175,14 +177,14 @@ class KpiService:
     def breakdown(self, w: Window, local: tzinfo | None = None) -> dict[str, Any]:
         """Per rep (released, average handling time, claims now) and per hour (releases)."""
         self.ctx.require(Action.KPI)
-        now = self.ctx.now()
+        settle_leases(self.ctx)
         with self.ctx.store.read() as c:
             rel = c.execute(
                 "SELECT released_at, released_by, history FROM orders WHERE released_at >= ? AND released_at < ?",
                 (w.lo, w.hi)
             ).fetchall()
             pairs = self._handling_pairs(c, w)
-            claims = self._claims(c, now)
+            claims = self._claims(c)
         return {
             "by_rep": kpi.per_rep(rel, pairs, claims),
             "by_hour": kpi.per_hour(rel, pairs, w, local or local_zone()),
@@ -192,6 +194,7 @@ class KpiService:
     def wallboard(self, *, items: int = 5, hours: int = 12) -> Wallboard:
         """Everything the supervisor's wallboard shows, in one short read transaction."""
         self.ctx.require(Action.WALLBOARD)
+        settle_leases(self.ctx)
         now = self.ctx.now()
         w = self.today()
         t = ts(now)
@@ -213,7 +216,7 @@ class KpiService:
                 f"{cols} WHERE {running} AND o.due_at >= ? AND o.due_at < ? ORDER BY o.due_at LIMIT ?",
                 (t, near, items)).fetchall()
             pairs = self._handling_pairs(c, w)
-            claims = self._claims(c, now)
+            claims = self._claims(c)
             sessions = c.execute(
                 "SELECT user, screen, MAX(seen_at) AS seen_at FROM sessions WHERE seen_at >= ? GROUP BY user, screen"
                 " ORDER BY user", (t - STALE_S,)).fetchall()

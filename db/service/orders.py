@@ -4,26 +4,30 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from core import orders as machine
 from core.enums import Channel, HoldReason, OrderState, Priority, Tier
 from core.errors import Conflict, DomainError, NotFound, ValidationError
 from core.lines import parse_discount, parse_qty
+from core.lookup import resolve
 from core.money import line_amount, to_cents_int, to_decimal, to_price_int, from_price_int, from_cents_int
 from core.permissions import Action
-from core.triage import due_at as due_at_for, paused_for
+from core.triage import Classification, due_at as due_at_for, paused_for
+from core.when import DUE_AHEAD, check_window
 from db import claims, events, orders_read
+from db.service import shipping
 from db.claims import ORDERS
 from db.convert import dt, ts
 from db.orders_read import Key, QueueFilter
-from db.service.claiming import Claimed, LeaseMixin
+from db.service.claiming import Claimed, LeaseMixin, settle_leases
 from db.service.context import Context
 
 if TYPE_CHECKING:
-    from core.models import Event, Order
+    from core.models import Order
 
 
 @dataclass(frozen=True)
@@ -37,11 +41,35 @@ class LineInput:
 
 
 @dataclass(frozen=True)
+class Replacement:
+    """What makes a new order an exchange's replacement (SPEC §2 "Returns"): it links back to the
+    return, takes the class the returns policy sets, and is prepared by a rep whatever its channel."""
+
+    return_id: int
+    return_number: str
+    priority: Priority
+
+    def classification(self) -> Classification:
+        return Classification(self.priority, f"exchange for {self.return_number} → {self.priority.value}")
+
+
+@dataclass(frozen=True)
 class ChargeInput:
     code: str
     amount: Any
     kind: str = "other"
     description: str = ""
+
+
+def customer_code(conn: sqlite3.Connection, text: str) -> str:
+    """The customer code `text` stands for, as the entry form reads it (`core.lookup.resolve`: the exact
+    code, a unique prefix, the number "3" for C00003, a unique part of the name); else `text` as typed,
+    which creation then refuses as unknown."""
+    typed = (text or "").strip()
+    if conn.execute("SELECT 1 FROM customers WHERE code = ?", (typed,)).fetchone():
+        return typed
+    choices = [(r[0], r[1]) for r in conn.execute("SELECT code, name FROM customers ORDER BY code")]
+    return resolve(typed, choices) or typed
 
 
 def validate_lines(conn: sqlite3.Connection, lines: list[LineInput]) -> list[dict[str, Any]]:
@@ -55,7 +83,7 @@ def validate_lines(conn: sqlite3.Connection, lines: list[LineInput]) -> list[dic
             raise ValidationError(f"line {i}: SKU is empty", field=f"lines.{i}.sku")
         prod = conn.execute("SELECT * FROM products WHERE sku = ?", (sku,)).fetchone()
         if prod is None:
-            raise ValidationError(f"line {i}: unknown SKU {sku!r} (F4 lists them)", field=f"lines.{i}.sku")
+            raise ValidationError(f"line {i}: unknown SKU {sku!r}", field=f"lines.{i}.sku")
         try:
             qty = parse_qty(ln.qty)
             disc = parse_discount(ln.discount_pct)
@@ -81,6 +109,7 @@ def validate_lines(conn: sqlite3.Connection, lines: list[LineInput]) -> list[dic
 
 class OrderService(LeaseMixin):
     QUEUE = ORDERS
+    VIEW = Action.ORDER_VIEW
     WORK = Action.ORDER_WORK
     NOT_CLAIMABLE = "{number} is {state}, not queued; it cannot be claimed"
 
@@ -96,66 +125,24 @@ class OrderService(LeaseMixin):
             raise NotFound(f"no order {number!r}", field="number")
         return row
 
-    def _locked_row(self, c: sqlite3.Connection, number: str, now: datetime) -> sqlite3.Row:
-        """The row inside a write transaction, with a lapsed lease on it already returned."""
-        row = self._row(c, number)
-        if row["claimed_by"] is not None and claims.reap(c, ORDERS, now, row["id"]):
-            row = self._row(c, number)
-        return row
-
     def _check_version(self, row: sqlite3.Row, expected: int | None) -> None:
         if expected is not None and row["version"] != expected:
             raise Conflict(f"{row['number']} changed since you opened it (version {expected} → {row['version']}); reload")
 
-    def _update(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, **cols: Any) -> None:
-        sets = "".join(f"{k} = :{k}, " for k in cols)  # may be empty: a tick only bumps the version
-        cur = c.execute(
-            f"UPDATE orders SET {sets}version = version + 1, updated_at = :_now WHERE id = :_id AND version = :_v",
-            {**cols, "_now": ts(now), "_id": row["id"], "_v": row["version"]},
-        )
-        if cur.rowcount != 1:
-            raise Conflict(f"{row['number']} changed under this command; try again")
-
-    def _event(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, action: str, **data: Any) -> None:
-        events.append(c, at=now, actor=self._actor, entity="order", entity_id=row["id"], ref=row["number"],
-                      action=action, data=data)
-
     def _checklist(self, order_type: str) -> list[str]:
         rt = self.ctx.rules.request_types.get(order_type)
         return list(rt.checklist) if rt else []
-
-    def _stock_take(self, c: sqlite3.Connection, order_id: int, sign: int) -> dict[str, int]:
-        """Move stock for every line (−1 to allocate at release, +1 to put back); refuse going negative."""
-        needs: dict[str, int] = defaultdict(int)
-        for ln in c.execute("SELECT sku, qty FROM order_lines WHERE order_id = ?", (order_id,)):
-            needs[ln["sku"]] += ln["qty"]
-        if sign < 0:
-            short = []
-            for sku, qty in needs.items():
-                have = c.execute("SELECT stock FROM products WHERE sku = ?", (sku,)).fetchone()[0]
-                if qty > have:
-                    short.append(f"{sku} needs {qty}, {have} in stock")
-            if short:
-                raise DomainError("not enough stock: " + "; ".join(short) + " (put it on a stock hold)")
-        for sku, qty in needs.items():
-            c.execute("UPDATE products SET stock = stock + ?, version = version + 1 WHERE sku = ?", (sign * qty, sku))
-        return {sku: sign * qty for sku, qty in needs.items()}
 
     # ---- reads -------------------------------------------------------------------------
     def get(self, number: str) -> Order:
         from db.order_records import load_order  # core.models: not needed to paint the queue
 
         self.ctx.require(Action.ORDER_VIEW)
+        settle_leases(self.ctx)
         c = self.ctx.store.conn
         with self.ctx.store.read():
             row = self._row(c, number)
             return load_order(c, row, self._checklist(row["type"]))
-
-    def history(self, number: str) -> list[Event]:
-        self.ctx.require(Action.ORDER_VIEW)
-        c = self.ctx.store.conn
-        row = self._row(c, number)
-        return events.for_entity(c, "order", row["id"])
 
     # ---- creation ----------------------------------------------------------------------
     def create(
@@ -177,7 +164,10 @@ class OrderService(LeaseMixin):
             raise ValidationError(f"unknown channel {channel!r} ({', '.join(c.value for c in Channel)})", field="channel") from None
         self.ctx.rules.request_type(type)  # refuses unknown types, naming the field
         now = self.ctx.now()
+        if received_at is not None:
+            check_window(received_at, now, field="received_at")
         with self.ctx.write() as c:
+            customer = customer_code(c, customer)
             number = self._create_in(c, now=now, customer=customer, channel=ch, type=type, lines=lines,
                                      charges=list(charges), received_at=received_at or now,
                                      source_ref=source_ref, note=note)
@@ -185,12 +175,13 @@ class OrderService(LeaseMixin):
 
     def _create_in(self, c: sqlite3.Connection, *, now: datetime, customer: str, channel: Channel, type: str,
                    lines: list[LineInput], charges: list[ChargeInput], received_at: datetime,
-                   source_ref: str | None, note: str | None) -> str:
-        """The body of order creation, inside the caller's transaction (import reuses it)."""
+                   source_ref: str | None, note: str | None, replacement: Replacement | None = None) -> str:
+        """The body of order creation, inside the caller's transaction (import and a return's exchange
+        reuse it): one INSERT with the final class and channel, so the row and its `created` event agree."""
         rules = self.ctx.rules
         cust = c.execute("SELECT * FROM customers WHERE code = ?", ((customer or "").strip(),)).fetchone()
         if cust is None:
-            raise ValidationError(f"unknown customer {customer!r} (F4 lists them)", field="customer")
+            raise ValidationError(f"unknown customer {customer!r}", field="customer")
         if source_ref and c.execute("SELECT 1 FROM orders WHERE source_ref = ?", (source_ref,)).fetchone():
             raise ValidationError(f"an order from {source_ref!r} exists already", field="source_ref")
         priced = validate_lines(c, lines)
@@ -213,6 +204,8 @@ class OrderService(LeaseMixin):
             credit_limit_cents=cust["credit_limit_cents"], needs=needs,
             available={p["sku"]: p["stock"] for p in priced}, inactive_skus=[p["sku"] for p in priced if not p["active"]],
             max_line_qty=max(p["qty"] for p in priced),
+            fixed_class=replacement.classification() if replacement else None,
+            needs_rep=f"replacement for return {replacement.return_number}" if replacement else None,
         )
         state, straight, queue_reason, hold = decision.state, decision.straight, decision.queue_reason, decision.hold
         cls, due = decision.cls, decision.due
@@ -223,13 +216,13 @@ class OrderService(LeaseMixin):
             """INSERT INTO orders (id, number, customer_id, channel, type, state, priority, priority_level,
                  priority_source, tier_rank, received_at, due_at, hold_reason, hold_note, hold_started_at,
                  total_cents, released_at, released_by, straight_through, queue_reason, source_ref,
-                 created_by, created_at, updated_at)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                 exchange_for_return_id, created_by, created_at, updated_at)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
             (oid, number, cust["id"], channel.value, type, state.value, cls.priority.value, cls.priority.level,
              cls.source, tier.rank, ts(received_at), ts(due), hold.reason.value if hold else None,
              hold.note if hold else None, ts(now) if hold else None, total_cents,
              ts(now) if straight else None, "system" if straight else None, int(straight), queue_reason,
-             source_ref, self._actor, ts(now), ts(now)),
+             source_ref, replacement.return_id if replacement else None, self._actor, ts(now), ts(now)),
         )
         c.executemany(
             """INSERT INTO order_lines (order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
@@ -248,6 +241,8 @@ class OrderService(LeaseMixin):
         }
         if note:
             data["note"] = note
+        if replacement:
+            data["exchange_for"] = replacement.return_number
         if hold:
             data["hold"] = {"reason": hold.reason.value, "note": hold.note}
         if queue_reason:
@@ -258,6 +253,7 @@ class OrderService(LeaseMixin):
             for sku, qty in needs.items():
                 c.execute("UPDATE products SET stock = stock - ?, version = version + 1 WHERE sku = ?", (qty, sku))
                 stock[sku] = -qty
+            c.execute("UPDATE order_lines SET qty_allocated = qty WHERE order_id = ?", (oid,))
             events.append(c, at=now, actor="system", entity="order", entity_id=oid, ref=number,
                           action="auto_release", data={"state": "released", "stock": stock, "straight_through": True})
         return number
@@ -278,6 +274,7 @@ class OrderService(LeaseMixin):
                 (row["id"],))]
             if c.execute("SELECT 1 FROM return_lines WHERE order_id = ?", (row["id"],)).fetchone():
                 raise DomainError("lines that have returns against them cannot change")
+            stock = shipping.put_back(c, row["id"])  # stock set aside for the old lines goes back
             c.execute("DELETE FROM order_lines WHERE order_id = ?", (row["id"],))
             c.executemany(
                 """INSERT INTO order_lines (order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
@@ -289,7 +286,8 @@ class OrderService(LeaseMixin):
             total_cents = sum(p["amount_cents"] for p in priced) + charges
             self._update(c, row, now, total_cents=total_cents)
             self._event(c, row, now, "lines_changed", total=str(from_cents_int(total_cents)),
-                        before=before, after=[{k: p[k] for k in ("sku", "qty", "unit_price_e4", "discount_e2", "amount_cents")} for p in priced])
+                        before=before, after=[{k: p[k] for k in ("sku", "qty", "unit_price_e4", "discount_e2", "amount_cents")} for p in priced],
+                        **({"stock": stock} if stock else {}))
         return self.get(number)
 
     # ---- claims (claim_next, claim, renew, unclaim, give_back: LeaseMixin) -------------
@@ -403,14 +401,27 @@ class OrderService(LeaseMixin):
             ticked = [r[0] for r in c.execute("SELECT step FROM order_ticks WHERE order_id = ?", (row["id"],))]
             nlines = c.execute("SELECT COUNT(*) FROM order_lines WHERE order_id = ?", (row["id"],)).fetchone()[0]
             machine.guard_release(self._checklist(row["type"]), ticked, nlines)
-            stock = self._stock_take(c, row["id"], -1)
+            stock, backorder = shipping.take_for_release(c, row)
             self._update(c, row, now, state=new.value, released_at=ts(now), released_by=self._actor,
                          claimed_by=None, claim_token=None, claimed_at=None, lease_expires_at=None)
             self._event(c, row, now, "release", state=new.value, claim="drop", token=row["claim_token"],
-                        holder=row["claimed_by"], stock=stock)
+                        holder=row["claimed_by"], stock=stock, **({"backorder": backorder} if backorder else {}))
 
-    def ship(self, number: str) -> None:
-        self._simple(number, "ship", Action.ORDER_SHIP, shipped_at=True)
+    def ship(self, number: str, lines: Mapping[int, int] | None = None) -> None:
+        """Hand the whole rest (`lines` None) or {line_no: units} to the carrier. The order is shipped
+        when every line has shipped; until then it is backordered (db.service.shipping)."""
+        self.ctx.require(Action.ORDER_SHIP, number)
+        now = self.ctx.now()
+        with self.ctx.write() as c:
+            row = self._locked_row(c, number, now)
+            state = OrderState(row["state"])
+            machine.transition(state, "ship")  # a state that cannot ship at all is refused before its lines
+            shipment, complete = shipping.plan(c, row, lines)
+            new = machine.transition(state, "ship" if complete else "ship_part")
+            shipping.record_shipment(c, row["id"], shipment)
+            self._update(c, row, now, state=new.value, **({"shipped_at": ts(now)} if complete else {}))
+            self._event(c, row, now, "ship", state=new.value, shipped={str(k): v for k, v in shipment.items()},
+                        complete=complete)
 
     def close(self, number: str) -> None:
         self._simple(number, "close", Action.ORDER_SHIP, closed_at=True)
@@ -435,8 +446,9 @@ class OrderService(LeaseMixin):
             state = OrderState(row["state"])
             new = machine.transition(state, "cancel")
             data: dict[str, Any] = {"state": new.value, "reason": reason}
-            if state == OrderState.RELEASED:
-                data["stock"] = self._stock_take(c, row["id"], +1)
+            stock = shipping.put_back(c, row["id"])  # set aside at release or by stock received; shipped stays
+            if stock:
+                data["stock"] = stock
             if row["claimed_by"]:
                 data.update(claim="drop", token=row["claim_token"], holder=row["claimed_by"])
             self._update(c, row, now, state=new.value, cancelled_at=ts(now), cancel_reason=reason,
@@ -464,10 +476,9 @@ class OrderService(LeaseMixin):
                     raise ValidationError(f"unknown class {priority!r} (P1..P4)", field="priority") from None
                 cols.update(priority=p.value, priority_level=p.level)
                 if due_at is None:
-                    cols["due_at"] = ts(due_at_for(dt(row["received_at"]), p, self.ctx.rules,
-                                                   timedelta(seconds=row["paused_s"])))
+                    cols["due_at"] = ts(due_at_for(dt(row["received_at"]), p, self.ctx.rules, row["paused_s"]))
             if due_at is not None:
-                cols["due_at"] = ts(due_at)
+                cols["due_at"] = ts(check_window(due_at, now, field="due_at", ahead=DUE_AHEAD))
             cols["override_note"] = f"{self._actor}: {reason}"
             cols["priority_source"] = f"override by {self._actor}: {reason}"
             self._update(c, row, now, **cols)
@@ -479,6 +490,7 @@ class OrderService(LeaseMixin):
         """One window of the queue: at `offset` (read from the end when past half of `total`), or
         the `limit` rows right after / before a row's key (orders_read.key_of), as scrolling asks."""
         self.ctx.require(Action.ORDER_VIEW)
+        settle_leases(self.ctx)
         conn = self.ctx.store.conn
         if after is not None:
             return orders_read.window_after(conn, f, after, limit)

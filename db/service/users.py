@@ -34,6 +34,10 @@ def parse_public_key(text: str) -> tuple[str, str, str, str]:
         blob = base64.b64decode(parts[1], validate=True)
     except ValueError:
         raise ValidationError("the key's base64 part is damaged", field="key") from None
+    # the blob names its own type (RFC 4253 §6.6: a length-prefixed string first); a mismatch is a damaged key
+    n = int.from_bytes(blob[:4], "big") if len(blob) >= 4 else -1
+    if blob[4:4 + n] != parts[0].encode() or len(blob) <= 4 + n:
+        raise ValidationError(f"the key's data is not a {parts[0]} key", field="key")
     fp = "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
     return parts[0], parts[1], fp, " ".join(parts[2:])
 
@@ -57,7 +61,9 @@ class UserService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def add(self, name: str, role: str) -> User:
+    def add(self, name: str, role: str, key_text: str | None = None) -> User:
+        """A new user, with their first SSH key when given: the key is checked first, and user, key and
+        their events commit together, so a bad key leaves no half-made user behind."""
         self.ctx.require(Action.USERS)
         if not NAME_RE.match(name):
             raise ValidationError(f"bad user name {name!r}: use lower-case letters, digits, _ . -", field="name")
@@ -65,6 +71,7 @@ class UserService:
             r = Role(role)
         except ValueError:
             raise ValidationError(f"unknown role {role!r} (rep, returns, supervisor, admin)", field="role") from None
+        key = parse_public_key(key_text) if key_text is not None else None
         now = self.ctx.now()
         with self.ctx.write() as c:
             if get_user(c, name):
@@ -72,25 +79,30 @@ class UserService:
             cur = c.execute("INSERT INTO users (name, role, active, created_at) VALUES (?,?,1,?)", (name, r.value, ts(now)))
             events.append(c, at=now, actor=self.ctx.actor.name, entity="user", entity_id=cur.lastrowid, ref=name,
                           action="user_added", data={"role": r.value, "state": "active"})
+            if key is not None:
+                self._insert_key(c, int(cur.lastrowid or 0), name, key)
         return User(id=int(cur.lastrowid or 0), name=name, role=r, active=True)
 
     def add_key(self, name: str, key_text: str) -> str:
         self.ctx.require(Action.USERS)
-        key_type, key_data, fp, comment = parse_public_key(key_text)
-        now = self.ctx.now()
+        key = parse_public_key(key_text)
         with self.ctx.write() as c:
-            user = get_user(c, name)
-            if user is None:
-                raise NotFound(f"unknown user {name!r}", field="name")
-            if c.execute("SELECT 1 FROM user_keys WHERE fingerprint = ?", (fp,)).fetchone():
-                raise ValidationError(f"key {fp} is registered already", field="key")
-            c.execute(
-                "INSERT INTO user_keys (user_id, key_type, key_data, fingerprint, comment, added_at) VALUES (?,?,?,?,?,?)",
-                (user.id, key_type, key_data, fp, comment, ts(now)),
-            )
-            events.append(c, at=now, actor=self.ctx.actor.name, entity="user", entity_id=user.id, ref=name,
-                          action="key_added", data={"fingerprint": fp, "type": key_type})
-        return fp
+            user = self._existing(c, name)
+            self._insert_key(c, user.id, name, key)
+        return key[2]
+
+    def _insert_key(self, c: sqlite3.Connection, user_id: int, name: str, key: tuple[str, str, str, str]) -> None:
+        """Store a parsed key and its event, inside the caller's transaction."""
+        key_type, key_data, fp, comment = key
+        if c.execute("SELECT 1 FROM user_keys WHERE fingerprint = ?", (fp,)).fetchone():
+            raise ValidationError(f"key {fp} is registered already", field="key")
+        now = self.ctx.now()
+        c.execute(
+            "INSERT INTO user_keys (user_id, key_type, key_data, fingerprint, comment, added_at) VALUES (?,?,?,?,?,?)",
+            (user_id, key_type, key_data, fp, comment, ts(now)),
+        )
+        events.append(c, at=now, actor=self.ctx.actor.name, entity="user", entity_id=user_id, ref=name,
+                      action="key_added", data={"fingerprint": fp, "type": key_type})
 
     def disable(self, name: str) -> dict[str, int]:
         """Disable a user and, in the same transaction, give their claims back to the queue (orders

@@ -69,6 +69,10 @@ def values(db: Path) -> st.SearchStrategy[str]:
                          "returns", "HOM-0001", "BEV-0002:3", "BEV-0002:-1", "X:1:200", "C00001", "online",
                          "rush", "standard", "confirm pricing", "2026-11-26T10:00", "+3h", "yesterday", "-1",
                          "0", "1e9", "NaN", "99999999999999999999", "--", "-", "../etc/passwd"]),
+        # times at and past the date window's edges (issue 17 item 9), negative offsets as separate arguments
+        st.sampled_from(["-2h", "-30m", "+1d", "+25h", "-99999999d", "+99999999999d", "9999-12-31T22:30",
+                         "0001-01-01T00:00+05:00", "9999-12-31T23:59-05:00", "1900-01-01", "2099-01-01",
+                         "1970-01-01T00:00Z", "99999999999999999999999", "today", "now"]),
         st.integers(-10**12, 10**12).map(str),
     )
 

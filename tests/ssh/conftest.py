@@ -4,10 +4,15 @@
 - `serve(...)`: starts `orderq serve --port 0` on 127.0.0.1 and reads the port from its log.
 - `tmux`: a private tmux server for real-terminal sessions (resize, keys, screen text).
 - `PipeClient`: `ssh -tt` with pipes, for many sessions at once and for killing the client.
+- `AsyncClient`: an asyncssh client, for what OpenSSH will not send (a 70000x70000 window, a
+  connection kept open after a refusal).
+- `StallingProxy`: a TCP proxy on loopback that can stop forwarding without closing, as a dead
+  network path does.
 Everything polls with a deadline; nothing sleeps a fixed time.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -115,10 +120,11 @@ class Serve:
         return wait_for(found, timeout, f"{pattern!r} in the server log")  # type: ignore[return-value]
 
     def ssh_argv(self, key: Path, user: str, *extra: str, known_hosts: str = "/dev/null",
-                 strict: str = "no") -> list[str]:
+                 strict: str = "no", port: int | None = None) -> list[str]:
+        """`port`: another way in (a proxy in front of the server)."""
         return ["ssh", "-o", f"StrictHostKeyChecking={strict}", "-o", f"UserKnownHostsFile={known_hosts}",
                 "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
-                "-o", "ConnectTimeout=10", "-F", "/dev/null", "-i", str(key), "-p", str(self.port),
+                "-o", "ConnectTimeout=10", "-F", "/dev/null", "-i", str(key), "-p", str(port or self.port),
                 *extra, f"{user}@127.0.0.1"]
 
     def run_ssh(self, key: Path, user: str, *extra: str, command: list[str] = (), timeout: float = 20,
@@ -222,3 +228,121 @@ def pipe_client() -> Iterator[Callable[[list[str]], PipeClient]]:
     yield _open
     for c in clients:
         c.close()
+
+
+async def await_for(pred: Callable[[], object], timeout: float, what: str) -> object:
+    """wait_for for async tests: it polls in a thread, so the loop the client runs on keeps running."""
+    return await asyncio.to_thread(wait_for, pred, timeout, what)
+
+
+class AsyncClient:
+    """One asyncssh client connection and, once `open` is called, one session's output."""
+
+    def __init__(self, conn: object) -> None:
+        self.conn = conn
+        self.out = bytearray()
+        self.proc: object | None = None
+        self._pump: asyncio.Task | None = None
+
+    @classmethod
+    async def connect(cls, server: Serve, key: Path, user: str, **kw: object) -> AsyncClient:
+        import asyncssh
+
+        conn = await asyncssh.connect("127.0.0.1", server.port, username=user, client_keys=[str(key)],
+                                      known_hosts=None, agent_path=None, preferred_auth="publickey", **kw)
+        return cls(conn)
+
+    async def open(self, term_size: tuple[int, int], command: str | None = None) -> None:
+        self.proc = await self.conn.create_process(command, term_type="xterm-256color",  # type: ignore[attr-defined]
+                                                   term_size=term_size, encoding=None)
+        self._pump = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        while True:
+            chunk = await self.proc.stdout.read(65536)  # type: ignore[attr-defined]
+            if not chunk:
+                return
+            self.out += chunk
+
+    @property
+    def text(self) -> str:
+        return self.out.decode(errors="replace")
+
+    async def expect(self, pattern: str, timeout: float = 10) -> re.Match:
+        def found() -> re.Match | None:
+            return re.search(pattern, self.text)
+
+        try:
+            return await await_for(found, timeout, f"{pattern!r} from the session")  # type: ignore[return-value]
+        except AssertionError as e:
+            raise AssertionError(f"{e}; got so far: {self.text[-2000:]!r}") from None
+
+    def close(self) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+        self.conn.close()  # type: ignore[attr-defined]
+
+
+class StallingProxy:
+    """Forwards TCP from its own loopback port to the server's, until `stall()`: then it stops
+    reading and writing in both directions but keeps both sockets open, so neither end sees a
+    FIN or RST — what a network path that stops forwarding looks like to the server. It runs on
+    its own event loop in a thread, so the test's blocking polls do not stop it."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._flowing: asyncio.Event | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+        self.port = 0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise AssertionError("the proxy did not start")
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self._flowing = asyncio.Event()
+        self._flowing.set()
+        server = self.loop.run_until_complete(asyncio.start_server(self._accept, "127.0.0.1", 0))
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        self.loop.run_forever()
+        server.close()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self._writers += [writer, up_writer]
+        await asyncio.gather(self._pump(reader, up_writer), self._pump(up_reader, writer), return_exceptions=True)
+
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        assert self._flowing is not None
+        while True:
+            await self._flowing.wait()
+            data = await reader.read(65536)
+            if not data:
+                writer.close()
+                return
+            await self._flowing.wait()  # bytes read just before the stall are held, never delivered
+            writer.write(data)
+            await writer.drain()
+
+    def stall(self) -> None:
+        assert self._flowing is not None
+        self.loop.call_soon_threadsafe(self._flowing.clear)
+
+    def close(self) -> None:
+        def _stop() -> None:
+            for w in self._writers:
+                w.transport.abort()
+            self.loop.stop()
+
+        self.loop.call_soon_threadsafe(_stop)
+        self._thread.join(5)
+
+    def __enter__(self) -> StallingProxy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

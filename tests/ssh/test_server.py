@@ -156,7 +156,7 @@ def test_a_host_key_readable_by_others_is_refused(ssh_db: Path, tmp_path: Path) 
 
 def test_bad_flags_are_one_line(ssh_db: Path) -> None:
     r = run_cli("--db", str(ssh_db), "serve", "--max-sessions", "0")
-    assert r.returncode == 2 and r.stderr.strip() == "orderq: --max-sessions must be at least 1"
+    assert r.returncode == 2 and r.stderr.strip() == "orderq: --max-sessions must be between 1 and 10000"
     r = run_cli("--db", str(ssh_db.parent / "missing.db"), "serve", "--port", "0")
     assert r.returncode == 2 and "no database at" in r.stderr and "Traceback" not in r.stderr
 

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.ssh_server import default_host_key, session_env
+from tui.ssh_host_key import default_host_key
+from tui.ssh_spawn import session_env
 
 
 def test_session_env_drops_ssh_and_terminal_leftovers(monkeypatch: pytest.MonkeyPatch) -> None:

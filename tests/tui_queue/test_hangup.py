@@ -54,7 +54,8 @@ def test_lost_terminal_without_sighup_gives_back_and_exits(queue_db: Path) -> No
 
         def mine() -> list[dict]:
             drain(master)
-            out = run_cli("--db", str(queue_db), "order", "list", "--mine", "--user", "alice", "--json").stdout
+            out = run_cli("--db", str(queue_db), "--now", NOW_ISO, "order", "list", "--mine", "--user", "alice",
+                          "--json").stdout
             return [json.loads(x) for x in out.splitlines() if x.strip()]
 
         os.write(master, b"c")
@@ -70,7 +71,7 @@ def test_lost_terminal_without_sighup_gives_back_and_exits(queue_db: Path) -> No
             proc.kill()
     assert proc.returncode == 0
     assert time.monotonic() - t0 < 5
-    o = json.loads(run_cli("--db", str(queue_db), "order", "show", number, "--json", check=True).stdout)
+    o = json.loads(run_cli("--db", str(queue_db), "--now", NOW_ISO, "order", "show", number, "--json", check=True).stdout)
     assert (o["state"], o["claimed_by"]) == ("queued", None)
     c = sqlite3.connect(queue_db)
     assert c.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 0

@@ -5,8 +5,8 @@ Decided here:
   Palette (which lists the rest), never a stray letter;
 - the queue keeps cls, number, customer, value, due, state and claimed by (type, channel and
   tier give way; tier moves into the customer cell);
-- the order screen's lines keep #, SKU, Description, Qty and Amount (Disc% then Price give way);
-  at 100 columns Price comes back, and Amount is never dropped;
+- the order screen's lines keep #, SKU, Description, Qty and Amount (Disc%, Sent, then Price give
+  way); at 100 columns Price and Sent come back, and Amount is never dropped;
 - the returns list keeps the return, its customer by name, reasons, refund and due.
 
 The SVG snapshots pin the whole picture; the asserts say what matters in words.
@@ -82,8 +82,8 @@ async def test_queue_at_80_columns_keeps_what_a_rep_needs(queue_db: Path, make_a
 
 async def test_order_lines_keep_the_amount_at_80_and_100_columns(queue_db: Path, make_app) -> None:  # noqa: ANN001
     for width, want in ((80, ["no", "sku", "desc", "qty", "amount"]),
-                        (100, ["no", "sku", "desc", "qty", "price", "amount"]),
-                        (140, ["no", "sku", "desc", "qty", "price", "disc", "amount"])):
+                        (100, ["no", "sku", "desc", "qty", "price", "amount", "shipped"]),
+                        (140, ["no", "sku", "desc", "qty", "price", "disc", "amount", "shipped"])):
         app = make_app(queue_db)
         async with app.run_test(size=(width, 30)) as pilot:
             app._pilot = pilot  # noqa: SLF001

@@ -315,11 +315,13 @@ class EntryScreen(Screen):
 
     def show_refusal(self, e: OrderqError) -> None:
         field = e.field or ""
+        # the service names no keys (the CLI has none); here F4 is the way to the valid codes
+        hint = " (F4 lists them)" if "unknown" in e.message and (field == "customer" or field.endswith(".sku")) else ""
         if field == "customer":
-            self.set_customer_error(e.message)
+            self.set_customer_error(e.message + hint)
             self.customer_input.focus()
         elif field.startswith("lines"):
-            w = self.grid.show_error(field, e.message)
+            w = self.grid.show_error(field, e.message + hint)
             if w is not None:
                 w.focus()
         else:

@@ -55,16 +55,29 @@ CANCEL_REASONS = [
 _SLACK_STYLE = {Slack.OVERDUE: "bold $error", Slack.AT_RISK: "bold $warning", Slack.SOON: "$warning", Slack.OK: "$success"}
 _STATE_STYLE = {
     OrderState.IN_PROGRESS: "bold $accent", OrderState.ON_HOLD: "bold $warning", OrderState.RELEASED: "bold $success",
-    OrderState.CANCELLED: "bold $error", OrderState.QUEUED: "bold",
+    OrderState.CANCELLED: "bold $error", OrderState.QUEUED: "bold", OrderState.BACKORDERED: "bold $warning",
 }
+
+
+def backorder_text(o: Order) -> tuple[str, str]:
+    """What a released or part-shipped order still owes, as (label, detail): its backorder line by
+    line, or what is in hand and ready to ship. ("", "") when nothing is owed to fulfilment."""
+    if o.state not in (OrderState.RELEASED, OrderState.BACKORDERED):
+        return "", ""
+    waiting = [f"line {ln.line_no} {ln.sku} ×{ln.qty_backordered}" for ln in o.lines if ln.qty_backordered]
+    ready = sum(ln.qty_allocated - ln.qty_shipped for ln in o.lines)
+    in_hand = f"{ready} unit{'s' if ready != 1 else ''} in hand, ready to ship"
+    if waiting:
+        return "BACKORDER", "waiting for stock: " + ", ".join(waiting) + (f" · {in_hand}" if ready else "")
+    return ("READY TO SHIP", in_hand) if ready else ("", "")
 
 
 #: the lines table: (key, heading, width, right-aligned); the description takes what is left
 LINE_COLUMNS = [("no", "#", 2, False), ("sku", "SKU", 10, False), ("desc", "Description", 0, False),
-                ("qty", "Qty", 5, True), ("price", "Price", 9, True), ("disc", "Disc%", 5, True),
-                ("amount", "Amount", 11, True)]
+                ("qty", "Qty", 5, True), ("price", "Price", 8, True), ("disc", "Disc%", 5, True),
+                ("amount", "Amount", 10, True), ("shipped", "Sent", 4, True)]  # Sent: units shipped of the line
 #: given up in this order when the panel is narrow; the amount always stays
-LINE_DROP_FIRST = ("disc", "price")
+LINE_DROP_FIRST = ("disc", "shipped", "price")
 MIN_DESC, MAX_DESC = 8, 30
 
 
@@ -105,6 +118,13 @@ def describe(e: Event) -> str:
         return "released it to fulfilment"
     if a == "auto_release":
         return "released it straight through"
+    if a == "ship":
+        units = d.get("shipped") or {}
+        what = ", ".join(f"line {k} ×{v}" for k, v in units.items())
+        return ("shipped it" if d.get("complete", True) else "shipped part of it") + (f" ({what})" if what else "")
+    if a == "stock_allocated":
+        left = d.get("backordered")
+        return "set received stock aside for it" + (f" ({left} still on backorder)" if left else " (ready to ship)")
     if a == "cancel":
         return f"cancelled it ({d.get('reason')})"
     if a == "override":
@@ -311,7 +331,7 @@ class OrderScreen(Screen):
         if o.claimed_by is None:
             who = "Not claimed" + ("   (c claims it)" if o.state == OrderState.QUEUED else "")
         elif o.claimed_by == self.me:
-            who = "Claimed by [b]you[/]" if self.mine else "Claimed by you [b $warning]in another session[/]"
+            who = "Claimed by [b]you[/]" if self.mine else "Claimed by you [b $warning]in another session[/] (c takes it over)"
             if o.lease_expires_at and o.lease_expires_at < now:
                 who += " · [b $error]lease lapsed at $lease UTC[/]: claim it again (c)"
             elif o.lease_expires_at:
@@ -323,13 +343,17 @@ class OrderScreen(Screen):
             lines.append("[b $warning]ON HOLD ($hold)[/]: $hold_note")
         if o.queue_reason:
             lines.append("Queued for a rep: $queue_reason")
+        owed_head, owed = backorder_text(o)
+        if owed_head:
+            lines.append("[b $warning]$owed_head[/] $owed")
         header = styled(
             "\n".join(lines), number=o.number, state=state, klass=o.priority.value, due_in=due_text(due_at, now),
             due_at=f"{due_at:%Y-%m-%d %H:%M}", due_was=f"{o.due_at:%Y-%m-%d %H:%M}", code=o.customer.code,
             name=o.customer.name, tier=o.customer.tier.value.replace("_", " "), credit=fmt(o.customer.credit_limit),
             balance=fmt(o.customer.open_balance), channel=o.channel.value, type=o.type, source=o.priority_source,
             lease=f"{o.lease_expires_at:%H:%M:%S}" if o.lease_expires_at else "", claimed_by=o.claimed_by,
-            hold=o.hold_reason.value if o.hold_reason else "", hold_note=o.hold_note, queue_reason=o.queue_reason)
+            hold=o.hold_reason.value if o.hold_reason else "", hold_note=o.hold_note, queue_reason=o.queue_reason,
+            owed_head=owed_head, owed=owed)
         self.query_one("#order-header", Static).update(header)
 
     def _set_line_columns(self, cols: list[tuple[str, str, int, bool]]) -> bool:
@@ -352,7 +376,8 @@ class OrderScreen(Screen):
                      "desc": plain(ln.description, multiline=False), "qty": Text(str(ln.qty), justify="right"),
                      "price": Text(price_text(ln.unit_price), justify="right"),
                      "disc": Text(pct(ln.discount_pct), justify="right"),
-                     "amount": Text(fmt(ln.amount), justify="right")}
+                     "amount": Text(fmt(ln.amount), justify="right"),
+                     "shipped": Text(str(ln.qty_shipped), justify="right")}
             table.add_row(*(cells[k] for k in keys), key=str(ln.line_no))
         if self.order.lines:
             table.move_cursor(row=min(row, len(self.order.lines) - 1))
@@ -445,8 +470,17 @@ class OrderScreen(Screen):
         if self.mine and not (lease and lease < self.desk.now()):
             self.notify("you hold this order already")
             return
+        take_over = self.order.claimed_by == self.me and not self.mine and not (lease and lease < self.desk.now())
+        if take_over:
+            from tui.widgets.take_over import take_over_confirm
+
+            self.app.push_screen(take_over_confirm(self.number), lambda yes: self._claim(take_over=True) if yes else None)
+            return
+        self._claim(take_over=False)
+
+    def _claim(self, *, take_over: bool) -> None:
         try:
-            got = self.desk.orders.claim(self.number)
+            got = self.desk.orders.take_over(self.number) if take_over else self.desk.orders.claim(self.number)
         except OrderqError as e:
             self.notify(e.message, severity="error", title="Claim: refused")
             self.reload()

@@ -264,6 +264,9 @@ class QueueScreen(Screen[None]):
             who = f"claimed by {row['claimed_by']}" if row["claimed_by"] else "not claimed"
             self.notify(f"{number} is {who}; there is nothing of yours to give back", severity="warning")
             return
+        if self.app.claims.token_for(number) is None:  # type: ignore[attr-defined]
+            self._offer_take_over(number)
+            return
         try:
             self.desk.orders.unclaim(number, self.app.claims.token_for(number))  # type: ignore[attr-defined]
         except OrderqError as e:
@@ -273,6 +276,28 @@ class QueueScreen(Screen[None]):
         self.notify(f"Gave back {number}: it is queued again")
         self.view.reload()
         self.app.feed_poke()  # type: ignore[attr-defined]
+
+    def _offer_take_over(self, number: str) -> None:
+        """Your own claim, held by another of your sessions: this session has no token for it, and
+        a TUI user cannot type one. Offer to move the claim here instead (a new token; the other
+        session is told, and its writes are refused from then on)."""
+        from tui.widgets.take_over import take_over_confirm
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                got = self.desk.orders.take_over(number)
+            except OrderqError as e:
+                self._refused(e)
+                self.view.reload()
+                return
+            self.app.claims.add("orders", got.number, got.claim_token)  # type: ignore[attr-defined]
+            self.notify(f"{number} is yours in this session now; u gives it back, enter opens it")
+            self.view.reload()
+            self.app.feed_poke()  # type: ignore[attr-defined]
+
+        self.app.push_screen(take_over_confirm(number), answered)
 
     def action_new_order(self) -> None:
         self.post_message(OpenScreen("entry"))

@@ -32,7 +32,7 @@ from tui.widgets.columns import fit_columns
 OPEN_STATES = tuple(s.value for s in OrderState if s.open)
 TIER_TAG = {Tier.KEY_ACCOUNT.value: "KEY", Tier.REPEAT.value: "RPT", Tier.STANDARD.value: ""}
 STATE_TEXT = {"queued": "queued", "in_progress": "working", "on_hold": "on hold", "released": "released",
-              "shipped": "shipped", "closed": "closed", "cancelled": "cancelled"}
+              "backordered": "backorder", "shipped": "shipped", "closed": "closed", "cancelled": "cancelled"}
 HOLD_SHORT = {"credit": "credit", "stock": "stock", "customer_info": "info", "pricing": "price",
               "customer_request": "cust"}
 # (key, heading, width, right-aligned); the customer column takes what is left
