@@ -19,7 +19,8 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p = sub.add_parser("tui", help="the TUI in this terminal (the default command)", parents=[parent])
     p.add_argument("--user", help="who you are (ignored inside an SSH session: your login name is used)")
     p.add_argument("--theme", help="orderq-dark (default), orderq-light, wallboard-hc, green-screen")
-    p.add_argument("--screen", choices=SCREENS, default="queue", help="the screen to open on")
+    p.add_argument("--screen", choices=SCREENS, default=None,
+                   help="the screen to open on (default: the role's own: returns for a returns clerk, else queue)")
     # the app resumes the garbage collector paused for start-up after its first paint (cli.main)
     p.set_defaults(func=cmd_tui, startup_ends_at_first_paint=True)
 

@@ -16,6 +16,7 @@ import pytest
 from db.service import Desk
 from db.service.identity import TEST_CLOCK_ENV
 from db.store import Store
+from tests.helpers import Tmux
 
 REPO = Path(__file__).resolve().parent.parent
 #: the test processes may pin the clock with `--now` (cli.common.now_flag_refusal): set here, before
@@ -149,3 +150,11 @@ def find_data_dir() -> Path:
 @pytest.fixture
 def data_dir() -> Path:
     return find_data_dir()
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    """A private tmux server for this test (tests.helpers.Tmux), killed afterwards."""
+    t = Tmux(tmp_path)
+    yield t
+    t.close()

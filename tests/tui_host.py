@@ -12,7 +12,7 @@ from textual.widgets import Label
 
 from db.feed import ChangeFeed
 from db.service import Desk
-from tui.messages import StoreChanged
+from tui.messages import OpenScreen, StoreChanged
 from tui.plain import PlainNotify
 
 
@@ -37,7 +37,21 @@ class Home(Screen):
         yield Label("home")
 
 
-class HostApp(PlainNotify, App):
+class OpensScreens:
+    """Mixed into a test host: what OrderqApp does when a screen asks for another (OpenScreen)."""
+
+    def on_open_screen(self, message: OpenScreen) -> None:
+        """What OrderqApp does when a screen asks for another (tui.app.build_screen)."""
+        from tui.app import build_screen
+
+        if message.replace and len(self.screen_stack) > 1:
+            self.pop_screen()
+        screen = build_screen(self.desk, message.name, *message.args)
+        if screen is not None:
+            self.push_screen(screen)
+
+
+class HostApp(OpensScreens, PlainNotify, App):
     def __init__(self, desk: Desk, make_screen: Callable[[Desk], Screen] | None = None, *, feed: bool = False) -> None:
         super().__init__()
         self.desk = desk
@@ -72,6 +86,11 @@ class HostApp(PlainNotify, App):
             self.batches += 1
             for screen in list(self.screen_stack):
                 screen.post_message(StoreChanged(batch))
+
+    def get_system_commands(self, screen: Screen):  # noqa: ANN201 - as OrderqApp: one palette
+        from tui.palette import commands
+
+        yield from commands(self, screen, super().get_system_commands(screen))
 
     def feed_poke(self) -> None:
         if self.feed is None:

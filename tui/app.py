@@ -22,20 +22,19 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from core.errors import ClaimLost, OrderqError, PermissionDenied
 from core.permissions import Action
 from db.service import Desk
-from tui.messages import RulesReady, StoreChanged
+from tui.messages import OpenScreen, RulesReady, StoreChanged
 from tui.plain import PlainNotify, styled
 
 if TYPE_CHECKING:
@@ -43,12 +42,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("orderq.tui")
 
-#: screens the app can open by name: (module under tui.screens, class name)
+#: screens the app can open by name: (module under tui.screens, class name). Screens ask for one
+#: with the OpenScreen message; only the app imports them (a contract in pyproject.toml)
 SCREENS = {
     "queue": ("queue", "QueueScreen"),
     "returns": ("returns", "ReturnsScreen"),
     "wallboard": ("wallboard", "WallboardScreen"),
+    "order": ("order", "OrderScreen"),
+    "entry": ("entry", "EntryScreen"),
+    "return": ("return_process", "ReturnProcessScreen"),
+    "return-entry": ("return_entry", "ReturnEntryScreen"),
 }
+#: where each role starts when no --screen is given: its own work
+HOME_SCREEN = {"returns": "returns"}
+#: screens a session may start on (`--screen`)
+FIRST_SCREENS = ("queue", "returns", "wallboard")
 #: screens only some roles may open (checked by the service layer's permission, and logged if refused)
 SCREEN_PERMISSION = {"wallboard": Action.WALLBOARD}
 TTY_CHECK_S = 1.0
@@ -65,6 +73,13 @@ def resume_gc() -> None:
     if not gc.isenabled():
         gc.freeze()
         gc.enable()
+
+
+def build_screen(desk: Desk, name: str, *args: Any) -> Screen | None:
+    """The screen named in SCREENS, made for this desk; None while its module has not landed."""
+    module, cls_name = SCREENS[name]
+    cls = screen_class(module, cls_name)
+    return cls(desk, *args) if cls is not None else None
 
 
 def screen_class(module: str, name: str) -> type | None:
@@ -129,7 +144,7 @@ class OrderqApp(PlainNotify, App[int]):
         Binding("ctrl+q", "quit", "Quit", id="app.quit-now", show=False, priority=True),
     ]
 
-    def __init__(self, desk: Desk, *, screen: str = "queue", theme: str | None = None, feed: bool = True,
+    def __init__(self, desk: Desk, *, screen: str | None = None, theme: str | None = None, feed: bool = True,
                  keymap: dict[str, str] | None = None, session: bool = True,
                  idle_timeout: float | None = None) -> None:
         super().__init__()
@@ -143,7 +158,8 @@ class OrderqApp(PlainNotify, App[int]):
         self._last_input = time.monotonic()
         self.desk = desk
         self.claims = ClaimRegistry()
-        self.first_screen = screen if screen in SCREENS else "queue"
+        role = desk.actor.role.value if desk.actor.role else ""
+        self.first_screen = screen if screen in FIRST_SCREENS else HOME_SCREEN.get(role, "queue")
         self.use_feed = feed
         self.record_session = session
         self.session_id: int | None = None
@@ -157,15 +173,16 @@ class OrderqApp(PlainNotify, App[int]):
         #: mid-session; printed on exit, status 2
         self.exit_error: str | None = None
 
-        from themes import DEFAULT_THEME, WALLBOARD_THEME, load_themes
+        from themes import load_themes
 
         for t in load_themes():
             self.register_theme(t)
-        wanted = theme or (WALLBOARD_THEME if self.first_screen == "wallboard" else DEFAULT_THEME)
-        if wanted not in self.available_themes:
-            self._startup_notes.append((f"unknown theme {wanted!r}; using {DEFAULT_THEME}", "warning"))
-            wanted = DEFAULT_THEME
-        self._start_with_theme(wanted)
+        if theme is not None and theme not in self.available_themes:
+            self._startup_notes.append((f"unknown theme {theme!r}; using the default", "warning"))
+            theme = None
+        #: the user's --theme: it wins on every screen, the wallboard too
+        self.theme_choice = theme
+        self._start_with_theme(self.theme_for(self.first_screen))
 
         if keymap is None:
             from tui.keymap import load_keymap
@@ -174,6 +191,22 @@ class OrderqApp(PlainNotify, App[int]):
             self._startup_notes += [(f"keys file: {p}", "warning") for p in problems]
         if keymap:
             self.set_keymap(keymap)
+
+    def theme_for(self, screen_name: str) -> str:
+        """The one place a theme is chosen: the user's --theme, else the wallboard's high-contrast
+        theme on the wallboard (read across a room) and the default everywhere else."""
+        from themes import DEFAULT_THEME, WALLBOARD_THEME
+
+        if self.theme_choice:
+            return self.theme_choice
+        return WALLBOARD_THEME if screen_name == "wallboard" else DEFAULT_THEME
+
+    def _follow_screen_theme(self, screen: Screen) -> None:
+        if isinstance(screen, ModalScreen):
+            return  # a dialog keeps the colours of the screen under it
+        wanted = self.theme_for(self.screen_name())
+        if wanted != self.theme and wanted in self.available_themes:
+            self.theme = wanted
 
     def _start_with_theme(self, name: str) -> None:
         """What setting `self.theme` does, minus the full CSS refresh it defers to the first
@@ -249,6 +282,8 @@ class OrderqApp(PlainNotify, App[int]):
         self.push_screen(QueueScreen(self.desk))
         if self.first_screen != "queue":
             self.open_screen(self.first_screen)
+        # from here on the theme follows the screen (the first one's is set already)
+        self.screen_change_signal.subscribe(self, self._follow_screen_theme)
 
     def open_screen(self, name: str, *args: Any) -> bool:
         """Push a named screen if the user may see it and its module exists; else say why not."""
@@ -259,13 +294,18 @@ class OrderqApp(PlainNotify, App[int]):
             except OrderqError as e:
                 self.notify(e.message, severity="error", timeout=6)
                 return False
-        module, cls_name = SCREENS[name]
-        cls = screen_class(module, cls_name)
-        if cls is None:
+        screen = build_screen(self.desk, name, *args)
+        if screen is None:
             self.notify(f"the {name} screen is not installed in this build", severity="warning")
             return False
-        self.push_screen(cls(self.desk, *args))
+        self.push_screen(screen)
         return True
+
+    def on_open_screen(self, message: OpenScreen) -> None:
+        """A screen asked for another (screens never import each other or the app)."""
+        if message.replace and len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.open_screen(message.name, *message.args)
 
     async def on_unmount(self) -> None:
         if self._feed is not None:
@@ -474,22 +514,10 @@ class OrderqApp(PlainNotify, App[int]):
         self.push_screen(HelpScreen.for_screen(self.screen))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every binding of the screen the palette was opened on, then Textual's own commands."""
-        seen: set[str] = set()
-        for key, active in screen.active_bindings.items():
-            b = active.binding
-            if not b.description or not b.id or b.action in ("command_palette", "app.command_palette"):
-                continue
-            title = b.description
-            if title in seen:
-                continue
-            seen.add(title)
-            keys = b.key_display or self.get_key_display(b)
-            yield SystemCommand(title, f"key: {keys}" + (f"  ({b.id})" if b.id else ""),
-                                partial(self.run_action, b.action, active.node))
-        for cmd in super().get_system_commands(screen):
-            if cmd.title not in seen:
-                yield cmd
+        """The palette: this screen's keys, then the other screens' (tui.palette), then Textual's own."""
+        from tui.palette import commands
+
+        yield from commands(self, screen, super().get_system_commands(screen))
 
 
 class RefusalScreen(Screen[None]):

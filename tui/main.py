@@ -27,7 +27,7 @@ def refuse(message: str) -> int:
     return 2
 
 
-def run(desk: Desk, *, screen: str = "queue", theme: str | None = None) -> int:
+def run(desk: Desk, *, screen: str | None = None, theme: str | None = None) -> int:
     from tui.app import OrderqApp
 
     app = OrderqApp(desk, screen=screen, theme=theme)
@@ -61,7 +61,7 @@ def _main(argv: list[str] | None) -> int:
     p.add_argument("--db", default=None)
     p.add_argument("--user")
     p.add_argument("--theme")
-    p.add_argument("--screen", choices=["queue", "returns", "wallboard"], default="queue")
+    p.add_argument("--screen", choices=["queue", "returns", "wallboard"], default=None)
     args = p.parse_args(argv)
     try:
         desk = Desk.open(args.db or default_db_path(), session_user(args.user), defer_rules=True)

@@ -24,3 +24,21 @@ class StoreChanged(Message):
 class RulesReady(Message):
     """The rules file has been validated, just after the first paint (see OrderqApp.first_paint):
     what depends on them (the queue's at-risk marks) can be drawn now."""
+
+
+class OpenScreen(Message):
+    """A screen asks the app to open another by name (`tui.app.SCREENS`): screens never import
+    each other or the app, so navigation runs up as a message. `replace` closes the asking screen
+    first (a new return's form gives way to the return it made)."""
+
+    def __init__(self, name: str, *args: object, replace: bool = False) -> None:
+        super().__init__()
+        self.name = name
+        self.args = args
+        self.replace = replace
+
+
+def open_screen(widget: object, name: str, *args: object, replace: bool = False) -> None:
+    """Post OpenScreen to the app (not bubbled from the widget: a closing screen may be gone by then)."""
+    app = widget.app  # type: ignore[attr-defined]
+    app.post_message(OpenScreen(name, *args, replace=replace))

@@ -10,17 +10,9 @@ import time
 from pathlib import Path
 
 from tests.conftest import REPO, run_cli
+from tests.helpers import wait_for
 from tests.intake.conftest import write_slice
 from tests.intake.expected import expect
-
-
-def _wait(cond, what: str, timeout: float = 30) -> None:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _refs(db: Path) -> set[str]:
@@ -50,7 +42,7 @@ def test_drop_folder(slices, db_path: Path, tmp_path: Path) -> None:  # noqa: AN
     try:
         (drop / "never.csv.part").write_bytes(files["first.csv"])
         _drop(drop, "first.csv", files["first.csv"])
-        _wait(lambda: (drop / "done" / "first.csv").exists(), "first.csv in done/")
+        wait_for(lambda: (drop / "done" / "first.csv").exists(), 30, "first.csv in done/", 0.02)
         assert set(expect(first).orders) <= _refs(db_path)
 
         # a file written in place, slowly: it must not be read until the writer is done
@@ -73,25 +65,25 @@ def test_drop_folder(slices, db_path: Path, tmp_path: Path) -> None:  # noqa: AN
         try:
             time.sleep(0.1)
             _drop(drop, "third.csv", files["third.csv"])
-            _wait(lambda: (drop / "done" / "third.csv").exists(), "third.csv in done/")
+            wait_for(lambda: (drop / "done" / "third.csv").exists(), 30, "third.csv in done/", 0.02)
             assert t.is_alive(), "the slow writer should still be writing"
             assert (drop / "slow.csv").exists() and not (drop / "done" / "slow.csv").exists()
             assert not (set(expect(slow).orders) & _refs(db_path)), "a half-written file was read"
         finally:
             third_done.set()
         t.join()
-        _wait(lambda: (drop / "done" / "slow.csv").exists(), "slow.csv in done/")
+        wait_for(lambda: (drop / "done" / "slow.csv").exists(), 30, "slow.csv in done/", 0.02)
         assert set(expect(slow).orders) <= _refs(db_path), "the whole slow file was imported"
 
         # the same content again: imported once means it adds nothing the second time
         before = len(_refs(db_path))
         _drop(drop, "first-again.csv", files["first.csv"])
-        _wait(lambda: (drop / "done" / "first-again.csv").exists(), "first-again.csv in done/")
+        wait_for(lambda: (drop / "done" / "first-again.csv").exists(), 30, "first-again.csv in done/", 0.02)
         assert len(_refs(db_path)) == before
 
         # a broken file goes to failed/ with the reason beside it
         _drop(drop, "broken.csv.gz", b"not gzip at all")
-        _wait(lambda: (drop / "failed" / "broken.csv.gz.reason").exists(), "failed/broken.csv.gz.reason")
+        wait_for(lambda: (drop / "failed" / "broken.csv.gz.reason").exists(), 30, "failed/broken.csv.gz.reason", 0.02)
         assert (drop / "failed" / "broken.csv.gz").exists()
         assert (drop / "failed" / "broken.csv.gz.reason").read_text().strip()
         assert (drop / "never.csv.part").exists(), ".part files are never taken"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from textual.widgets import Label
 
 from db.service import Desk
-from tests.kpi.test_wallboard import board, cells, type_text, until
+from tests.helpers import until
+from tests.kpi.test_wallboard import board, cells, type_text
 from tui.screens.wallboard import WallboardScreen
 from tui.widgets.form_dialog import FormDialog
 

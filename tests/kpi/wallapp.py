@@ -6,12 +6,13 @@ from textual.app import App
 
 from db.feed import ChangeFeed
 from db.service import Desk
+from tests.tui_host import OpensScreens
 from tui.messages import StoreChanged
 from tui.plain import PlainNotify
 from tui.screens.wallboard import WallboardScreen
 
 
-class WallApp(PlainNotify, App):
+class WallApp(OpensScreens, PlainNotify, App):
     def __init__(self, desk: Desk, *, feed: bool = True) -> None:
         super().__init__()
         self.desk = desk

@@ -1,10 +1,12 @@
 """Pilot tests of the returns screens: the full flow, separation of duties, bulk actions."""
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Label
 
+from core.money import fmt
 from db.service import Desk
 from db.service.returns import ReturnLineInput
 from db.store import Store
@@ -13,6 +15,7 @@ from tests.tui_host import HostApp
 from tui.screens.return_entry import ReturnEntryScreen
 from tui.screens.return_process import ReturnProcessScreen
 from tui.screens.returns import BulkReport, ReturnsScreen
+from tui.widgets.note_dialog import Confirm, NoteDialog
 
 
 def _desk(path: Path, user: str) -> Desk:
@@ -56,7 +59,7 @@ async def test_full_flow_keyboard_only(rdb: Path) -> None:
         assert "SHORT 1" in str(proc.query_one(DataTable).get_row_at(0)[6])
         await pilot.press("i")
         await pilot.pause()
-        await pilot.press("enter")  # like_new / restock defaults
+        await pilot.press("enter")  # a damaged return proposes damaged / scrap (core.return_labels)
         await pilot.pause()
         assert proc.data["state"] == "inspected"
         await pilot.press("s")
@@ -111,9 +114,18 @@ async def test_self_approval_refused_in_tui(rdb: Path) -> None:
         scr = app.screen
         assert [r["number"] for r in scr.rows if r["number"] == number]
         scr.query_one(DataTable).move_cursor(row=[r["number"] for r in scr.rows].index(number))
-        await pilot.press("a")
+        row = next(r for r in scr.rows if r["number"] == number)
+        await pilot.press("a")  # money leaves on one key no more: the amount is shown and confirmed
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        question = str(app.screen.query_one(Label).render())
+        assert number in question and fmt(Decimal(row["refund_amount"])) in question
+        assert sue.returns.detail(number)["approved_by"] is None
+        await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, BulkReport)
+        title = str(app.screen.query_one("#bulk-title").render())
+        assert title == f"approve {number}: done"  # one return: no "bulk"
         await pilot.press("escape")
     assert sue.returns.detail(number)["approved_by"] == "sue"
 
@@ -199,7 +211,8 @@ async def test_reject_with_reason_and_told_when_someone_else_claims(rdb: Path) -
         await pilot.pause()
         await pilot.press("enter")  # empty: refused beside the field
         await pilot.pause()
-        assert "required" in str(app.screen.query_one("#form-error").render())
+        assert isinstance(app.screen, NoteDialog)  # the one note dialog (tui.widgets.note_dialog)
+        assert "needs a reason" in str(app.screen.query_one("#dlg-error").render())
         await pilot.press(*"no receipt", "enter")
         await pilot.pause()
         assert app.screen.data["state"] == "rejected"

@@ -9,7 +9,7 @@ from db.service.orders import LineInput
 from tests.shipping.conftest import work_and_release
 from tests.tui_host import HostApp
 from tui.screens.order import OrderScreen
-from tui.screens.queue import STATE_TEXT
+from tui.widgets.queue_view import STATE_TEXT
 
 SIZE = (130, 42)
 

@@ -21,7 +21,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,21 +28,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, run_cli
+from tests.helpers import clean_env, wait_for  # noqa: F401 - the ssh tests import them from here
 
 FAKE_APP = Path(__file__).with_name("fake_app.py")
 ORDERQ = Path(sys.executable).parent / "orderq"
 SSH_ENV_VARS = ("SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY", "SSH_AUTH_SOCK")
-
-
-def wait_for(pred: Callable[[], object], timeout: float, what: str, step: float = 0.05) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = pred()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(step)
 
 
 def pid_alive(pid: int) -> bool:
@@ -53,12 +42,6 @@ def pid_alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except (FileNotFoundError, ProcessLookupError):
         return False
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in SSH_ENV_VARS and not k.startswith("TMUX")}
-    env.update(extra)
-    return env
 
 
 @pytest.fixture(scope="session")
@@ -245,64 +228,6 @@ def pipe_client() -> Iterator[Callable[[list[str]], PipeClient]]:
     yield _open
     for c in clients:
         c.close()
-
-
-class Tmux:
-    """A private tmux server (its own socket and an empty config), one window per session."""
-
-    def __init__(self, workdir: Path) -> None:
-        if shutil.which("tmux") is None:
-            raise AssertionError("tmux is required for the real-terminal SSH tests")
-        self.socket = f"orderq-ssh-{uuid.uuid4().hex[:8]}"
-        self.conf = workdir / "tmux.conf"
-        self.conf.write_text('set -g default-terminal "xterm-256color"\nset -g remain-on-exit on\n'
-                             "set -g history-limit 2000\n")
-
-    def tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["tmux", "-L", self.socket, "-f", str(self.conf), *args], capture_output=True,
-                              text=True, check=check, env=clean_env())
-
-    def new(self, name: str, argv: list[str], cols: int = 100, rows: int = 30) -> None:
-        import shlex
-
-        # the shell prints the exit status on the pane: tmux's own pane_dead_status is not always set
-        self.tmux("new-session", "-d", "-s", name, "-x", str(cols), "-y", str(rows),
-                  f'{shlex.join(argv)}; echo "[exited $?]"')
-
-    def capture(self, name: str) -> str:
-        return self.tmux("capture-pane", "-p", "-J", "-t", name, "-S", "-200").stdout
-
-    def send(self, name: str, *keys: str) -> None:
-        self.tmux("send-keys", "-t", name, *keys)
-
-    def resize(self, name: str, cols: int, rows: int) -> None:
-        self.tmux("resize-window", "-t", name, "-x", str(cols), "-y", str(rows))
-
-    def dead(self, name: str) -> bool:
-        return self.tmux("display-message", "-p", "-t", name, "#{pane_dead}").stdout.strip() == "1"
-
-    def exit_status(self, name: str) -> int:
-        """The exit status of the command the pane ran (ssh)."""
-        return int(self.wait_text(name, r"\[exited (\d+)\]").group(1))
-
-    def wait_text(self, name: str, pattern: str, timeout: float = 10) -> re.Match:
-        def found() -> re.Match | None:
-            return re.search(pattern, self.capture(name))
-
-        try:
-            return wait_for(found, timeout, f"{pattern!r} on the tmux screen")  # type: ignore[return-value]
-        except AssertionError as e:
-            raise AssertionError(f"{e}; screen:\n{self.capture(name)}") from None
-
-    def close(self) -> None:
-        self.tmux("kill-server", check=False)
-
-
-@pytest.fixture
-def tmux(tmp_path: Path) -> Iterator[Tmux]:
-    t = Tmux(tmp_path)
-    yield t
-    t.close()
 
 
 async def await_for(pred: Callable[[], object], timeout: float, what: str) -> object:

@@ -122,12 +122,14 @@ def test_ten_sessions_claim_at_once_and_a_crash_strands_nothing(serve, keys, pip
 
 
 def test_the_role_decides_through_ssh(serve, keys, tmux, ssh_db) -> None:  # noqa: ANN001
-    """carol (returns) sees the queue but is not offered a claim; alice (rep) is not offered the
-    supervisors' wallboard. The keys do nothing, and nothing is claimed."""
+    """carol (returns) lands on the returns queue; on the orders queue below it she is not offered a
+    claim; alice (rep) is not offered the supervisors' wallboard. The keys do nothing, and nothing is
+    claimed."""
     server = serve(fake=False)
     tmux.new("c", server.ssh_argv(keys["carol"], "carol"), cols=120, rows=35)
-    tmux.wait_text("c", r"carol \(returns\)", timeout=20)
-    tmux.wait_text("c", r"Returns")
+    tmux.wait_text("c", r"Returns queue.*user carol", timeout=20)
+    tmux.send("c", "Escape")
+    tmux.wait_text("c", r"carol \(returns\)")
     assert "Claim next" not in tmux.capture("c")
     tmux.send("c", "c")
     assert claimed_by(ssh_db, "carol") == []

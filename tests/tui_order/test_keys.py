@@ -70,3 +70,4 @@ async def test_keys_remap_by_id(desk_for, desk_db) -> None:
         assert desk.orders.get(number).claimed_by is None
         await press(pilot, "f9")
         assert desk.orders.get(number).claimed_by == "alice"
+

@@ -9,6 +9,7 @@ from pathlib import Path
 from textual.widgets import Static
 
 from db.store import system_clock
+from tests.helpers import until
 from tests.tui_host import HostApp, press
 from tests.tui_order.test_order import SIZE, first_queued
 from tui.screens.order import OrderScreen
@@ -23,14 +24,6 @@ async def orderq(*args: str) -> str:
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, err.decode()
     return out.decode()
-
-
-async def until(pilot, cond, timeout: float = 10.0) -> None:  # noqa: ANN001
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not cond():
-        assert loop.time() < end, "the screen did not follow the other process in time"
-        await pilot.pause(0.02)
 
 
 async def test_other_process_claims_and_holds(desk_for, desk_db) -> None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,16 +45,6 @@ def make_app(clock: FakeClock) -> Callable[..., object]:
     yield _make
     for d in desks:
         d.store.close()
-
-
-async def wait_until(pilot, cond: Callable[[], object], timeout: float = 10.0, step: float = 0.05) -> bool:  # noqa: ANN001
-    """Poll with a deadline, letting the app run between looks."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        await pilot.pause(step)
-    return bool(cond())
 
 
 def visible_rows(app) -> list[str]:  # noqa: ANN001

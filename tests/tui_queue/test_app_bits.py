@@ -66,7 +66,7 @@ def test_theme_files_validate(tmp_path: Path) -> None:
 async def test_idle_session_ends_and_gives_back(queue_db: Path, make_app) -> None:  # noqa: ANN001
     import sqlite3
 
-    from tests.tui_queue.conftest import wait_until
+    from tests.helpers import until
 
     app = make_app(queue_db, idle_timeout=60)
     async with app.run_test(size=(120, 35)) as pilot:
@@ -75,7 +75,7 @@ async def test_idle_session_ends_and_gives_back(queue_db: Path, make_app) -> Non
         number = app.claims.items()[0].number
         assert not app._hung_up
         app.idle_timeout = 0.2  # now nobody types for longer than that
-        assert await wait_until(pilot, lambda: app._hung_up, timeout=10)
+        assert await until(pilot, lambda: app._hung_up, timeout=10)
     c = sqlite3.connect(queue_db)
     assert c.execute("SELECT claimed_by FROM orders WHERE number = ?", (number,)).fetchone()[0] is None
     c.close()

@@ -6,9 +6,9 @@ import sqlite3
 from pathlib import Path
 
 from tests.foundation.test_dates import plant_extremes
-from tests.kpi.test_wallboard import until
 from tests.kpi.wallapp import WallApp
-from tests.tui_queue.conftest import visible_rows, wait_until
+from tests.helpers import until
+from tests.tui_queue.conftest import visible_rows
 from tui.screens.queue import QueueScreen, QueueView
 from tui.screens.wallboard import WallboardScreen
 
@@ -33,11 +33,11 @@ async def test_queue_scrolled_to_the_end_and_an_extreme_order_opened(queue_db: P
     async with app.run_test(size=(120, 35)) as pilot:
         await pilot.pause()
         await pilot.press("end")
-        await wait_until(pilot, lambda: any("SO-000015" in r or "SO-000012" in r for r in visible_rows(app)))
+        await until(pilot, lambda: any("SO-000015" in r or "SO-000012" in r for r in visible_rows(app)))
         shown = " ".join(visible_rows(app))
         assert "SO-000012" in shown and "SO-000015" in shown  # due 9999: the last rows of the queue
         await pilot.press("home")
-        await wait_until(pilot, lambda: "SO-000014" in " ".join(visible_rows(app)))  # due year 1: the first
+        await until(pilot, lambda: "SO-000014" in " ".join(visible_rows(app)))  # due year 1: the first
         view = app.screen.query_one(QueueView)
         await pilot.press("end")
         await pilot.pause()
@@ -46,7 +46,7 @@ async def test_queue_scrolled_to_the_end_and_an_extreme_order_opened(queue_db: P
             await pilot.pause()
         assert view.source.total > 0
         await pilot.press("enter")
-        await wait_until(pilot, lambda: not isinstance(app.screen, QueueScreen))
+        await until(pilot, lambda: not isinstance(app.screen, QueueScreen))
         await pilot.pause()
     # leaving the context re-raises anything the app raised while painting
 

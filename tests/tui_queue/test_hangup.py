@@ -15,18 +15,10 @@ import time
 from pathlib import Path
 
 from tests.conftest import run_cli
+from tests.helpers import wait_for
 from tests.tui_queue.conftest import NOW_ISO
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def poll(cond, timeout: float = 15.0, step: float = 0.05) -> bool:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(step)
-    return bool(cond())
 
 
 def drain(fd: int) -> None:
@@ -58,7 +50,7 @@ def test_lost_terminal_without_sighup_gives_back_and_exits(queue_db: Path) -> No
             finally:
                 c.close()
 
-        assert poll(lambda: sessions() == 1)
+        wait_for(lambda: sessions() == 1, what="the session row")
 
         def mine() -> list[dict]:
             drain(master)
@@ -68,7 +60,7 @@ def test_lost_terminal_without_sighup_gives_back_and_exits(queue_db: Path) -> No
 
         before = {o["number"] for o in mine()}  # the demo desk may already have alice on an order
         os.write(master, b"c")
-        assert poll(lambda: len(mine()) == len(before) + 1)
+        wait_for(lambda: len(mine()) == len(before) + 1, what="the claim")
         number = next(o["number"] for o in mine() if o["number"] not in before)
     finally:
         os.close(master)

@@ -16,7 +16,8 @@ from textual.widgets import Digits
 
 from db.config import default_rules_text
 from db.service import Desk
-from tests.tui_queue.conftest import run_orderq, visible_rows, wait_until
+from tests.helpers import until
+from tests.tui_queue.conftest import run_orderq, visible_rows
 from tui.app import OrderqApp
 
 SIZE = (120, 35)
@@ -46,14 +47,14 @@ async def test_queue_shows_a_lapsed_lease_as_queued_without_a_key_press(demo_db:
             assert rc == 0, err
             number = json.loads(out)["number"]
             await pilot.press("slash", *number, "enter")  # the rep looks at that order
-            assert await wait_until(pilot, lambda: (_row_of(app, number) or "").find("bob") > 0)
+            assert await until(pilot, lambda: (_row_of(app, number) or "").find("bob") > 0)
             assert "working" in _row_of(app, number)
             # bob's process is gone and nobody renews: within seconds of the lapse, with no key
             # pressed, the row says queued and names no holder
-            assert await wait_until(pilot, lambda: "bob" not in (_row_of(app, number) or "bob"),
+            assert await until(pilot, lambda: "bob" not in (_row_of(app, number) or "bob"),
                                     timeout=LEASE_S + 12)
             assert "queued" in _row_of(app, number)
-            assert await wait_until(pilot, lambda: any(f"system lease expired on {number}" in n.message
+            assert await until(pilot, lambda: any(f"system lease expired on {number}" in n.message
                                                        for n in app._notifications))
     finally:
         desk.store.close()
@@ -82,7 +83,7 @@ async def test_wallboard_stops_showing_a_lapsed_claim_without_a_key_press(demo_d
             rc, out, err = await run_orderq("--db", str(demo_db), "claim", "--user", "bob", "--json")
             assert rc == 0, err
             number = json.loads(out)["number"]
-            assert await wait_until(pilot, lambda: number in _holding(app, "bob"))
+            assert await until(pilot, lambda: number in _holding(app, "bob"))
 
             def agrees() -> bool:
                 """bob holds nothing, the order is queued again, and the board's queued figure says so"""
@@ -95,6 +96,6 @@ async def test_wallboard_stops_showing_a_lapsed_claim_without_a_key_press(demo_d
                 depth = app.screen.query_one("#d-depth", Digits).value
                 return number not in _holding(app, "bob") and state == "queued" and depth == str(queued)
 
-            assert await wait_until(pilot, agrees, timeout=LEASE_S + 12)
+            assert await until(pilot, agrees, timeout=LEASE_S + 12)
     finally:
         desk.store.close()

@@ -5,7 +5,8 @@ import json
 import sqlite3
 from pathlib import Path
 
-from tests.tui_queue.conftest import NOW_ISO, run_orderq, visible_rows, wait_until
+from tests.helpers import until
+from tests.tui_queue.conftest import NOW_ISO, run_orderq, visible_rows
 from tui.screens.queue import QueueView
 
 SIZE = (120, 35)
@@ -37,9 +38,9 @@ async def test_other_process_claim_and_new_order_show_live_cursor_stays(queue_db
         assert rc == 0, err
         assert json.loads(out)["number"] == target
         # shown without a key press: the row now says bob, and the rep is told who did what
-        assert await wait_until(pilot, lambda: any(target in r and "bob" in r for r in visible_rows(app)))
+        assert await until(pilot, lambda: any(target in r and "bob" in r for r in visible_rows(app)))
         assert view.selected_row["number"] == target
-        assert await wait_until(pilot, lambda: any(f"bob claimed {target}" in n.message for n in app._notifications))
+        assert await until(pilot, lambda: any(f"bob claimed {target}" in n.message for n in app._notifications))
 
         # the rep moves to the end of the queue (due latest) and a new rush order lands above:
         # the cursor stays on the same item, at the same place on the screen
@@ -58,7 +59,7 @@ async def test_other_process_claim_and_new_order_show_live_cursor_stays(queue_db
                                         "--line", f"{sku}:1", "--json")
         assert rc == 0, err
         new = json.loads(out)
-        assert await wait_until(pilot, lambda: view.source.total == total0 + 1)
+        assert await until(pilot, lambda: view.source.total == total0 + 1)
         assert view.selected_row["number"] == target
         assert row_of(queue_db, new["number"])["due_at"] < row_of(queue_db, target)["due_at"]
         assert view.cursor == cursor_before + 1
@@ -75,5 +76,5 @@ async def test_claim_taken_over_is_noticed(queue_db: Path, make_app) -> None:  #
         rc, _out, err = await run_orderq("--db", str(queue_db), "--now", NOW_ISO, "force-release", number,
                                          "--user", "sam", "--reason", "rep went to lunch")
         assert rc == 0, err
-        assert await wait_until(pilot, lambda: number not in app.claims)
+        assert await until(pilot, lambda: number not in app.claims)
         assert any("your claim ended" in n.message for n in app._notifications)

@@ -11,7 +11,8 @@ from core.triage import explain
 from db import orders_read
 from db.convert import dt
 from db.orders_read import QueueFilter
-from tests.tui_queue.conftest import OPEN, visible_rows, wait_until
+from tests.helpers import until
+from tests.tui_queue.conftest import OPEN, visible_rows
 from tui.screens.queue import QueueScreen, QueueView
 
 SIZE = (120, 35)
@@ -320,10 +321,10 @@ async def test_at_risk_marked_once_the_rules_are_validated(queue_db: Path, clock
     app = OrderqApp(desk, feed=False, keymap={})
     try:
         async with app.run_test(size=SIZE) as pilot:
-            assert await wait_until(pilot, lambda: desk.store.rules_loaded)
+            assert await until(pilot, lambda: desk.store.rules_loaded)
             for number, mark in ((soon, "in 10m !"), (later, "in 30m")):
                 await pilot.press("slash", *number, "enter")
-                assert await wait_until(pilot, lambda: any(number in r for r in visible_rows(app)))
+                assert await until(pilot, lambda: any(number in r for r in visible_rows(app)))
                 row = next(r for r in visible_rows(app) if number in r)
                 assert mark in row and (mark.endswith("!") or "!" not in row), row
     finally:
@@ -355,13 +356,13 @@ async def test_customer_hold_countdown_stands_still(queue_db: Path, make_app, cl
     async with app.run_test(size=SIZE) as pilot:
         for number, due in ((waiting, "paused 3h left"), (stock, "in 1h 00m")):
             await pilot.press("slash", *number, "enter")
-            assert await wait_until(pilot, lambda: any(number in r for r in visible_rows(app)))
+            assert await until(pilot, lambda: any(number in r for r in visible_rows(app)))
             row = next(r for r in visible_rows(app) if number in r)
             assert due in row, row
         why = str(app.screen.query_one("#why").render())
         assert "SLA clock paused" not in why  # the stock hold: the clock runs
         await pilot.press("slash", *waiting, "enter")
-        assert await wait_until(pilot, lambda: "SLA clock paused" in str(app.screen.query_one("#why").render()))
+        assert await until(pilot, lambda: "SLA clock paused" in str(app.screen.query_one("#why").render()))
 
 
 async def test_end_and_page_up_show_the_bottom_of_the_queue(queue_db: Path, make_app) -> None:  # noqa: ANN001

@@ -3,64 +3,17 @@ from __future__ import annotations
 
 import json
 import shlex
-import shutil
-import subprocess
 import sys
-import time
-import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import run_cli
+from tests.helpers import Tmux, wait_for
 from tests.tui_queue.conftest import NOW_ISO
 
 pytestmark = pytest.mark.tmux
 ORDERQ = Path(sys.executable).parent / "orderq"
-
-
-class Tmux:
-    def __init__(self) -> None:
-        self.socket = f"orderq-test-{uuid.uuid4().hex[:8]}"
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=20)
-
-    def start(self, name: str, command: str) -> None:
-        wrapped = f"sh -c {shlex.quote(command + '; echo orderq-exit=$?; sleep 120')}"
-        p = self.run("new-session", "-d", "-x", "120", "-y", "35", "-s", name, wrapped)
-        assert p.returncode == 0, p.stderr
-
-    def keys(self, name: str, *keys: str) -> None:
-        self.run("send-keys", "-t", name, *keys)
-
-    def screen(self, name: str) -> str:
-        return self.run("capture-pane", "-p", "-t", name).stdout
-
-    def kill_session(self, name: str) -> None:
-        self.run("kill-session", "-t", name)
-
-    def close(self) -> None:
-        self.run("kill-server")
-
-
-@pytest.fixture
-def tmux() -> Iterator[Tmux]:
-    if shutil.which("tmux") is None:
-        pytest.skip("tmux is not installed")
-    t = Tmux()
-    yield t
-    t.close()
-
-
-def poll(cond: Callable[[], object], timeout: float = 15.0, step: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(step)
-    return bool(cond())
 
 
 def show(db: Path, number: str) -> dict:
@@ -71,9 +24,9 @@ def show(db: Path, number: str) -> dict:
 
 def back_to_queue(tmux: Tmux, name: str) -> None:
     """Claiming opens the order screen; `b` goes back to the queue keeping the claim (Esc would give it back)."""
-    if not poll(lambda: "Claim next" in tmux.screen(name), timeout=2):
-        tmux.keys(name, "b")
-        assert poll(lambda: "Claim next" in tmux.screen(name)), tmux.screen(name)
+    if not wait_for(lambda: "Claim next" in tmux.screen(name), 2, fail=False):
+        tmux.send(name, "b")
+        wait_for(lambda: "Claim next" in tmux.screen(name), what="the queue after b")
 
 
 def next_queued(db: Path) -> str:
@@ -89,49 +42,49 @@ def tui_cmd(db: Path, user: str) -> str:
 
 def test_claim_give_back_and_quit_with_keys_alone(queue_db: Path, tmux: Tmux) -> None:
     number = next_queued(queue_db)
-    tmux.start("a", tui_cmd(queue_db, "alice"))
-    assert poll(lambda: "Claim next" in tmux.screen("a") and "alice (rep)" in tmux.screen("a")), tmux.screen("a")
+    tmux.new("a", tui_cmd(queue_db, "alice"))
+    assert wait_for(lambda: "Claim next" in tmux.screen("a") and "alice (rep)" in tmux.screen("a"), fail=False), tmux.screen("a")
 
-    tmux.keys("a", "c")
-    assert poll(lambda: show(queue_db, number)["claimed_by"] == "alice"), tmux.screen("a")
+    tmux.send("a", "c")
+    assert wait_for(lambda: show(queue_db, number)["claimed_by"] == "alice", fail=False), tmux.screen("a")
     assert show(queue_db, number)["state"] == "in_progress"
     back_to_queue(tmux, "a")
-    assert poll(lambda: any(number in ln and "alice" in ln for ln in tmux.screen("a").splitlines())), \
+    assert wait_for(lambda: any(number in ln and "alice" in ln for ln in tmux.screen("a").splitlines()), fail=False), \
         tmux.screen("a")
 
-    tmux.keys("a", "u")
-    assert poll(lambda: show(queue_db, number)["state"] == "queued"), tmux.screen("a")
+    tmux.send("a", "u")
+    assert wait_for(lambda: show(queue_db, number)["state"] == "queued", fail=False), tmux.screen("a")
     assert show(queue_db, number)["claimed_by"] is None
 
     # claim again and quit: the claim goes back on the way out
-    tmux.keys("a", "c")
-    assert poll(lambda: show(queue_db, number)["claimed_by"] == "alice"), tmux.screen("a")
+    tmux.send("a", "c")
+    assert wait_for(lambda: show(queue_db, number)["claimed_by"] == "alice", fail=False), tmux.screen("a")
     back_to_queue(tmux, "a")
-    tmux.keys("a", "q")
-    assert poll(lambda: "orderq-exit=0" in tmux.screen("a")), tmux.screen("a")
+    tmux.send("a", "q")
+    assert tmux.exit_status("a", timeout=15) == 0
     o = show(queue_db, number)
     assert (o["state"], o["claimed_by"]) == ("queued", None)
-    assert "Traceback" not in tmux.screen("a")
+    assert "Traceback" not in tmux.capture("a")
 
 
 def test_second_session_sees_another_process_change_and_hangup_gives_back(queue_db: Path, tmux: Tmux) -> None:
     number = next_queued(queue_db)
-    tmux.start("b", tui_cmd(queue_db, "bob"))
-    assert poll(lambda: "bob (rep)" in tmux.screen("b") and number in tmux.screen("b")), tmux.screen("b")
+    tmux.new("b", tui_cmd(queue_db, "bob"))
+    assert wait_for(lambda: "bob (rep)" in tmux.screen("b") and number in tmux.screen("b"), fail=False), tmux.screen("b")
 
     claimed = json.loads(run_cli("--db", str(queue_db), "--now", NOW_ISO, "claim", "--user", "alice", "--json",
                                  check=True).stdout)
     assert claimed["number"] == number
     # no key pressed in b: its row now says alice
-    assert poll(lambda: any(number in ln and "alice" in ln for ln in tmux.screen("b").splitlines())), \
+    assert wait_for(lambda: any(number in ln and "alice" in ln for ln in tmux.screen("b").splitlines()), fail=False), \
         tmux.screen("b")
 
     # bob claims the next one, then his terminal goes away (SIGHUP): the claim comes back
     following = next_queued(queue_db)
-    tmux.keys("b", "c")
-    assert poll(lambda: show(queue_db, following)["claimed_by"] == "bob"), tmux.screen("b")
-    tmux.kill_session("b")
-    assert poll(lambda: show(queue_db, following)["claimed_by"] is None)
+    tmux.send("b", "c")
+    assert wait_for(lambda: show(queue_db, following)["claimed_by"] == "bob", fail=False), tmux.screen("b")
+    tmux.kill("b")
+    assert wait_for(lambda: show(queue_db, following)["claimed_by"] is None, fail=False)
     assert show(queue_db, following)["state"] == "queued"
 
 
@@ -151,8 +104,8 @@ def test_bad_rules_file_stops_the_app_naming_the_key(queue_db: Path, tmux: Tmux,
                     c.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
 
     before = count()
-    tmux.start("r", f"export ORDERQ_RULES={shlex.quote(str(rules))}; {tui_cmd(queue_db, 'alice')}")
-    assert poll(lambda: "orderq-exit=2" in tmux.screen("r")), tmux.screen("r")
-    screen = tmux.screen("r")
+    tmux.new("r", f"export ORDERQ_RULES={shlex.quote(str(rules))}; {tui_cmd(queue_db, 'alice')}")
+    assert tmux.exit_status("r", timeout=15) == 2
+    screen = tmux.capture("r")
     assert "queue.at_risk_minutes" in screen and "Traceback" not in screen, screen
     assert count() == before

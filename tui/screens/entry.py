@@ -7,7 +7,6 @@ screen says what it did and why. Nothing is written until the whole form is vali
 """
 from __future__ import annotations
 
-
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,8 +24,7 @@ from core.triage import classify, due_text, humanize
 from db.service import Desk
 from tui.messages import StoreChanged
 from tui.plain import plain, styled
-from tui.widgets.binding_commands import BindingCommands
-from tui.widgets.footer import SteadyFooter
+from tui.widgets.footer import KeyFooter
 from tui.widgets.lines_grid import CodeSuggester, LinesGrid, put, settle
 from tui.widgets.note_dialog import Confirm
 from tui.widgets.prompt_list import PromptList
@@ -91,7 +89,6 @@ class EntryResult(ModalScreen[bool]):
 
 class EntryScreen(Screen):
     CSS_PATH = "entry.tcss"
-    COMMANDS = {BindingCommands}
     BINDINGS = [
         Binding("ctrl+s", "submit", "Submit", id="entry.submit", priority=True),
         Binding("enter", "advance", "Next field", id="entry.next", show=False, priority=True),
@@ -126,7 +123,7 @@ class EntryScreen(Screen):
             yield Static("", id="entry-meta")
             yield LinesGrid(self.products, id="entry-lines")
             yield Static("", id="entry-totals")
-        yield SteadyFooter(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.desk.actor.name}"

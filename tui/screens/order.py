@@ -34,8 +34,9 @@ from db.service import Desk
 from tui.messages import StoreChanged
 from tui.plain import plain, styled
 from tui.role_keys import RoleKeys
-from tui.widgets.binding_commands import BindingCommands
-from tui.widgets.footer import SteadyFooter
+from tui.widgets.columns import fit_columns, lay_out
+from tui.widgets.footer import KeyFooter
+from tui.widgets.history_table import HistoryTable
 from tui.widgets.lines_grid import LinesGrid
 from tui.widgets.note_dialog import NoteDialog
 from tui.widgets.prompt_list import PromptList
@@ -72,6 +73,20 @@ def backorder_text(o: Order) -> tuple[str, str]:
     if waiting:
         return "BACKORDER", "waiting for stock: " + ", ".join(waiting) + (f" · {in_hand}" if ready else "")
     return ("READY TO SHIP", in_hand) if ready else ("", "")
+
+
+#: the lines table: (key, heading, width, right-aligned); the description takes what is left
+LINE_COLUMNS = [("no", "#", 2, False), ("sku", "SKU", 10, False), ("desc", "Description", 0, False),
+                ("qty", "Qty", 5, True), ("price", "Price", 8, True), ("disc", "Disc%", 5, True),
+                ("amount", "Amount", 10, True), ("shipped", "Sent", 4, True)]  # Sent: units shipped of the line
+#: given up in this order when the panel is narrow; the amount always stays
+LINE_DROP_FIRST = ("disc", "shipped", "price")
+MIN_DESC, MAX_DESC = 8, 30
+
+
+def line_columns(width: int) -> list[tuple[str, str, int, bool]]:
+    """The columns that fit `width` cells (a DataTable pads each cell by one space either side)."""
+    return fit_columns(LINE_COLUMNS, width - 1, LINE_DROP_FIRST, pad=2, min_flex=MIN_DESC, max_flex=MAX_DESC)
 
 
 def pct(d: Decimal) -> str:
@@ -147,7 +162,7 @@ class LinesEdit(ModalScreen[Order | None]):
             yield LinesGrid(self.desk.catalog.products(), lines, id="edit-lines")
             yield Label("Enter next field · Ctrl+D delete line · F4 list SKUs · Ctrl+S save · Esc discard",
                         classes="edit-help")
-        yield SteadyFooter(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(Vertical).border_title = f"Lines of {self.order.number}"
@@ -197,8 +212,9 @@ class LinesEdit(ModalScreen[Order | None]):
 
 class OrderScreen(RoleKeys, Screen):
     NEEDS = {a: Action.ORDER_WORK for a in ("claim", "tick", "edit_lines", "hold", "unhold", "release", "cancel_order")}
+    #: what a rep does most here comes first in the footer; the rest are in the palette and F1
+    FOOTER_FIRST = ("order.claim", "order.tick", "order.release", "order.hold", "order.edit-lines", "order.back")
     CSS_PATH = "order.tcss"
-    COMMANDS = {BindingCommands}
     BINDINGS = [
         Binding("escape", "back", "Give back", id="order.back", tooltip="Back to the queue, giving the claim back"),
         Binding("b", "back_keep", "Keep & back", id="order.back-keep", tooltip="Back to the queue, keeping the claim"),
@@ -235,22 +251,13 @@ class OrderScreen(RoleKeys, Screen):
             with Vertical(id="order-right"):
                 yield Static("", id="order-checklist")
                 yield Static("", id="order-release")
-        yield DataTable(id="order-history", cursor_type="row")
-        yield SteadyFooter(compact=True)
+        yield HistoryTable(id="order-history")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#order-lines", DataTable)
-        table.add_column("#", key="no", width=2)
-        table.add_column("SKU", key="sku", width=10)
-        table.add_column("Description", key="desc", width=16)
-        table.add_column(Text("Qty", justify="right"), key="qty", width=5)
-        table.add_column(Text("Price", justify="right"), key="price", width=8)
-        table.add_column(Text("Disc%", justify="right"), key="disc", width=5)
-        table.add_column(Text("Amount", justify="right"), key="amount", width=10)
-        table.add_column(Text("Sent", justify="right"), key="shipped", width=4)  # units shipped of the line
-        hist = self.query_one("#order-history", DataTable)
-        hist.add_columns("When (UTC)", "Who", "What")
-        hist.display = False
+        self._set_line_columns(line_columns(self.app.size.width * 2 // 3 - 4))
+        self.query_one("#order-history").display = False
         if self._token is None:
             reg = getattr(self.app, "claims", None)
             self._token = reg.token_for(self.number) if reg is not None else None
@@ -354,16 +361,29 @@ class OrderScreen(RoleKeys, Screen):
             owed_head=owed_head, owed=owed)
         self.query_one("#order-header", Static).update(header)
 
+    def _set_line_columns(self, cols: list[tuple[str, str, int, bool]]) -> bool:
+        """Lay the lines table out for its width; True if the columns changed."""
+        self._line_cols = cols
+        return lay_out(self.query_one("#order-lines", DataTable), cols)
+
+    def on_resize(self, _event: object) -> None:
+        width = self.query_one("#order-lines", DataTable).size.width
+        if width and self._set_line_columns(line_columns(width)):
+            self.show_lines()
+
     def show_lines(self) -> None:
         table = self.query_one("#order-lines", DataTable)
         row = table.cursor_row
         table.clear()
+        keys = [k for k, *_ in self._line_cols]
         for ln in self.order.lines:
-            table.add_row(str(ln.line_no), plain(ln.sku, multiline=False), plain(ln.description, multiline=False),
-                          Text(str(ln.qty), justify="right"),
-                          Text(price_text(ln.unit_price), justify="right"),
-                          Text(pct(ln.discount_pct), justify="right"), Text(fmt(ln.amount), justify="right"),
-                          Text(str(ln.qty_shipped), justify="right"), key=str(ln.line_no))
+            cells = {"no": str(ln.line_no), "sku": plain(ln.sku, multiline=False),
+                     "desc": plain(ln.description, multiline=False), "qty": Text(str(ln.qty), justify="right"),
+                     "price": Text(price_text(ln.unit_price), justify="right"),
+                     "disc": Text(pct(ln.discount_pct), justify="right"),
+                     "amount": Text(fmt(ln.amount), justify="right"),
+                     "shipped": Text(str(ln.qty_shipped), justify="right")}
+            table.add_row(*(cells[k] for k in keys), key=str(ln.line_no))
         if self.order.lines:
             table.move_cursor(row=min(row, len(self.order.lines) - 1))
         o = self.order
@@ -411,17 +431,12 @@ class OrderScreen(RoleKeys, Screen):
         w.set_class(block is None, "-ready")
 
     def show_history(self) -> None:
-        hist = self.query_one("#order-history", DataTable)
-        hist.clear()
         try:
             events = self.desk.orders.history(self.number)
         except OrderqError as e:
             self.notify(e.message, severity="error")
             return
-        for e in events:
-            hist.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", plain(e.actor, multiline=False), plain(describe(e), multiline=False))
-        if events:
-            hist.move_cursor(row=len(events) - 1)
+        self.query_one("#order-history", HistoryTable).show(events, describe)
 
     # ---- live --------------------------------------------------------------------------
     def on_store_changed(self, message: StoreChanged) -> None:
@@ -601,7 +616,7 @@ class OrderScreen(RoleKeys, Screen):
         self.app.push_screen(PromptList("Cancel reason", CANCEL_REASONS), reason_picked)
 
     def action_history(self) -> None:
-        hist = self.query_one("#order-history", DataTable)
+        hist = self.query_one("#order-history", HistoryTable)
         hist.display = not hist.display
         if hist.display:
             self.show_history()

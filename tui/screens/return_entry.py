@@ -6,26 +6,40 @@ same way, so one return may cover several shipped orders.
 """
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input, Label
 
 from core.enums import Resolution, ReturnReason
 from core.errors import OrderqError
+from core.money import fmt
 from core.plain_text import printable
+from core.return_labels import REASON_LABEL
 from db.service import Desk
 from db.service.returns import ReturnLineInput
+from tui.messages import open_screen
 from tui.plain import plain
-from tui.screens.returns import poke
+from tui.session import poke
+from tui.widgets.footer import KeyFooter
 from tui.widgets.prompt_list import PromptList
 
-REASON_ITEMS = [(r.value, ("our fault: shipping refunded, no fee" if r.fault else
+REASON_ITEMS = [(r.value, REASON_LABEL[r] + ": " + ("our fault: shipping refunded, no fee" if r.fault else
                            "restocking fee if opened" if r.value in ("no_longer_needed", "other") else "no fee")
                  + ("; needs a note" if r == ReturnReason.OTHER else "")) for r in ReturnReason]
 RESOLUTION_ITEMS = [("refund", "money back"), ("store_credit", "credit on the account"),
                     ("exchange", "replacement order at P2, no charge")]
+
+
+def shipped_text(iso_text: str | None) -> str:
+    """'2026-11-20 14:05 UTC' from the service's ISO stamp ('' when unknown)."""
+    if not iso_text:
+        return "?"
+    return f"{datetime.fromisoformat(iso_text.replace('Z', '+00:00')):%Y-%m-%d %H:%M} UTC"
 
 
 class ReturnEntryScreen(Screen):
@@ -48,6 +62,7 @@ class ReturnEntryScreen(Screen):
             yield Label("Order (F4)", classes="field-label")
             yield Input(placeholder="SO-000123, or F4 to find by customer", id="order")
         yield Label("", id="order-error", classes="error")
+        yield Label("", id="order-added", classes="hint")
         yield VerticalScroll(id="entry-lines")
         with Horizontal(classes="field"):
             yield Label("Resolution (F4)", classes="field-label")
@@ -56,7 +71,7 @@ class ReturnEntryScreen(Screen):
             yield Label("Note", classes="field-label")
             yield Input(placeholder="needed for reason 'other'", id="note")
         yield Label("", id="entry-error", classes="error")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#order", Input).focus()
@@ -72,8 +87,8 @@ class ReturnEntryScreen(Screen):
             except OrderqError as e:
                 self.notify(e.message, severity="error")
                 return
-            items = [(o["number"], f"{o['customer']} {o['customer_name']} · shipped {(o['shipped_at'] or '')[:16]}"
-                      f" · {o['total']}") for o in orders]
+            items = [(o["number"], f"{o['customer']} {o['customer_name']} · shipped {shipped_text(o['shipped_at'])}"
+                      f" · {fmt(Decimal(o['total']))}") for o in orders]
             title = "Shipped orders (type a number or a customer)"
         elif f.id.startswith("reason-"):
             items, title = REASON_ITEMS, "Reason"
@@ -126,7 +141,11 @@ class ReturnEntryScreen(Screen):
             if first_new is None and ln["returnable"] > 0:
                 first_new = k
         await box.mount_all(rows)
-        self.query_one("#order", Input).value = ""
+        field = self.query_one("#order", Input)
+        field.value = number  # what was picked stays in sight; Enter on it again says it is on already
+        field.placeholder = "another shipped order of the same customer (F4)"
+        orders = list(dict.fromkeys(ln["order"] for ln in self.lines))
+        self.query_one("#order-added", Label).update(plain(f"on this return: {', '.join(orders)}"))
         if first_new is not None:
             self.query_one(f"#qty-{first_new}", Input).focus()
 
@@ -170,10 +189,7 @@ class ReturnEntryScreen(Screen):
         if d["state"] == "pending_approval":
             msg += f" — {d['needs_approval']}"
         self.notify(msg)
-        from tui.screens.return_process import ReturnProcessScreen
-
-        self.app.pop_screen()
-        self.app.push_screen(ReturnProcessScreen(self.desk, d["number"]))
+        open_screen(self, "return", d["number"], replace=True)
 
     def _focus_field(self, field: str | None, picked: list[int]) -> None:
         if not field:

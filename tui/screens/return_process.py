@@ -4,26 +4,51 @@ The refund is never typed: the resolve panel shows the amount the policy compute
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
-from core.enums import Disposition, Grade
+from core.enums import ReturnState
 from core.errors import OrderqError
+from core.models import Event
+from core.money import fmt
 from core.permissions import Action
+from core.return_labels import (
+    DISPOSITION_LABEL,
+    GRADE_LABEL,
+    inspect_default,
+    reason_label,
+)
+from core.returns import NEXT_STEP, guard_approver
 from db.service import Desk
 from tui.messages import StoreChanged
 from tui.plain import plain
 from tui.role_keys import RoleKeys
-from tui.screens.returns import app_claims, poke
+from tui.session import claims_of, poke
+from tui.widgets.columns import fit_columns, lay_out
+from tui.widgets.footer import KeyFooter
+from tui.widgets.history_table import HistoryTable
+from tui.widgets.note_dialog import Confirm, NoteDialog
 from tui.widgets.prompt_list import PromptList
 
-GRADE_ITEMS = [(g.value, g.value.replace("_", " ")) for g in Grade]
-DISPOSITION_ITEMS = [(d.value, {"restock": "back into stock", "refurbish": "to refurbishment", "scrap": "write off",
-                                "return_to_vendor": "back to the supplier"}[d.value]) for d in Disposition]
+GRADE_ITEMS = [(g.value, label) for g, label in GRADE_LABEL.items()]
+DISPOSITION_ITEMS = [(d.value, label) for d, label in DISPOSITION_LABEL.items()]
+#: the lines table (key, heading, width or 0 to share what is left, right-aligned); at 80 columns
+#: the order and SKU give way (the header names the orders), grade and disposition show as one cell
+LINE_COLUMNS = [("#", "#", 2, False), ("order", "order", 9, False), ("sku", "sku", 9, False),
+                ("description", "description", 0, False), ("reason", "reason", 0, False), ("qty", "qty", 4, True),
+                ("received", "received", 8, False), ("inspected", "grade / disposition", 19, False),
+                ("refund", "refund", 10, True)]
+LINE_DROP_FIRST = ("order", "sku")
+VERBS = {"created": "asked for the return", "claim": "claimed it", "unclaim": "gave it back to the queue",
+         "lease_expired": "ended a lapsed claim", "force_release": "force-released the claim",
+         "authorize": "authorized it", "approve": "approved it", "reject": "rejected it", "receive": "received it",
+         "inspect": "inspected it", "resolve": "resolved it", "close": "closed it", "refused": "was refused"}
 
 
 def done_text(number: str, what: str, state: str) -> str:
@@ -32,36 +57,21 @@ def done_text(number: str, what: str, state: str) -> str:
     return f"{number} {what}" if now == what else f"{number} {what}; now {now}"
 
 
-class TextPrompt(ModalScreen[str | None]):
-    """One line of text (a rejection reason, a note). Enter submits, escape cancels."""
-
-    CSS_PATH = "returns.tcss"
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="returns.prompt-cancel")]
-
-    def __init__(self, title: str, placeholder: str = "") -> None:
-        super().__init__()
-        self.title_text = title
-        self.placeholder = placeholder
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="form-box"):
-            yield Label(plain(self.title_text), classes="form-title")
-            yield Input(placeholder=self.placeholder, id="prompt-text")
-            yield Label("", id="form-error", classes="error")
-            yield Label("Enter: OK   Esc: cancel", classes="hint")
-
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if not event.value.strip():
-            self.query_one("#form-error", Label).update("required")
-            return
-        self.dismiss(event.value.strip())
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+def describe(e: Event) -> str:
+    """One return event in a clerk's words."""
+    d = e.data or {}
+    text = VERBS.get(e.action, e.action.replace("_", " "))
+    if e.action == "reject" and d.get("reason"):
+        text += f" ({d['reason']})"
+    elif e.action == "approve" and d.get("why"):
+        text += f" ({d['why']})"
+    elif e.action == "resolve" and d.get("refund"):
+        text += f": {str(d.get('resolution', '')).replace('_', ' ')} {fmt(Decimal(str(d['refund'])))}"
+    elif e.action == "refused" and d.get("why"):
+        text += f": {d['why']}"
+    if d.get("note") and e.action != "reject":
+        text += f" — {d['note']}"
+    return text
 
 
 class LinesForm(ModalScreen[dict | None]):
@@ -97,8 +107,10 @@ class LinesForm(ModalScreen[dict | None]):
                         else:
                             yield Label(plain(f"#{i} {ln['sku']} {ln['description'] or ''} — received {ln['qty_received']}"),
                                         classes="form-label")
-                            yield Input(ln["grade"] or "like_new", id=f"grade-{i}", classes="code")
-                            yield Input(ln["disposition"] or "restock", id=f"disp-{i}", classes="code")
+                            grade, disp = inspect_default(ln["reason"])  # follows the reason; blank: choose
+                            yield Input(ln["grade"] or grade, placeholder="grade (F4)", id=f"grade-{i}", classes="code")
+                            yield Input(ln["disposition"] or disp, placeholder="disposition (F4)", id=f"disp-{i}",
+                                        classes="code")
             yield Label("", id="form-error", classes="error")
             yield Label("Tab: next field   F4: list   Enter/Ctrl+S: save   Esc: cancel", classes="hint")
 
@@ -139,6 +151,14 @@ class LinesForm(ModalScreen[dict | None]):
             else:
                 g = self.query_one(f"#grade-{i}", Input)
                 d = self.query_one(f"#disp-{i}", Input)
+                if not g.value.strip():
+                    self.show_error(f"line #{i}: choose a grade (F4 lists them)")
+                    g.focus()
+                    return
+                if not d.value.strip():
+                    self.show_error(f"line #{i}: choose a disposition (F4 lists them)")
+                    d.focus()
+                    return
                 if g.value.strip() not in {x for x, _ in GRADE_ITEMS}:
                     self.show_error(f"line #{i}: unknown grade {g.value!r} (F4 lists them)")
                     g.focus()
@@ -199,6 +219,7 @@ class ReturnProcessScreen(RoleKeys, Screen):
         Binding("s", "resolve", "Resolve", id="return.resolve"),
         Binding("l", "close_return", "Close", id="return.close"),
         Binding("u", "give_back", "Give back", id="return.give-back"),
+        Binding("h", "history", "History", id="return.history", tooltip="Show or hide the history"),
         Binding("escape", "back", "Back", id="return.back"),
     ]
 
@@ -216,17 +237,26 @@ class ReturnProcessScreen(RoleKeys, Screen):
         yield DataTable(id="return-lines", cursor_type="row")
         yield Static("", id="return-explain")
         yield Label("", id="return-next", classes="hint")
-        yield Footer()
+        yield HistoryTable(id="return-history")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         t = self.query_one(DataTable)
-        for label in ("#", "order", "sku", "description", "reason", "qty", "received", "grade", "disposition", "refund"):
-            t.add_column(label, key=label)
+        self._set_columns(self.app.size.width)
+        self.query_one("#return-history").display = False
         self.reload()
         t.focus()
 
+    def _set_columns(self, width: int) -> bool:
+        self._cols = fit_columns(LINE_COLUMNS, width - 2, LINE_DROP_FIRST, pad=2, min_flex=10, max_flex=30)
+        return lay_out(self.query_one("#return-lines", DataTable), self._cols)
+
+    def on_resize(self, _event: object) -> None:
+        if self._set_columns(self.size.width) and self.data:
+            self.reload()
+
     def _tok(self) -> str | None:
-        claims = app_claims(self.app)
+        claims = claims_of(self.app)
         tok = claims.token_for(self.number) if claims else None
         return tok or self.token
 
@@ -268,9 +298,13 @@ class ReturnProcessScreen(RoleKeys, Screen):
             rec_text = Text("" if rec is None else str(rec))
             if rec is not None and rec < ln["qty"]:
                 rec_text = Text(f"{rec} SHORT {ln['qty'] - rec}", style="bold yellow")
-            t.add_row(*(plain(x or "", multiline=False) for x in (str(ln["line"]), ln["order"], ln["sku"],
-                                                                  ln["description"], ln["reason"], str(ln["qty"]))),
-                      rec_text, *(plain(x or "", multiline=False) for x in (ln["grade"], ln["disposition"], ln["refund"])))
+            inspected = " / ".join(x.replace("_", " ") for x in (ln["grade"], ln["disposition"]) if x)
+            cells = {"#": str(ln["line"]), "order": ln["order"], "sku": ln["sku"], "description": ln["description"],
+                     "reason": reason_label(ln["reason"]), "qty": Text(str(ln["qty"]), justify="right"),
+                     "received": rec_text, "inspected": inspected,
+                     "refund": Text(fmt(Decimal(ln["refund"])) if ln["refund"] else "", justify="right")}
+            t.add_row(*(c if isinstance(c, Text) else plain(c or "", multiline=False)
+                        for c in (cells[k] for k, *_ in self._cols)))
         if d["lines"]:
             t.move_cursor(row=min(max(row, 0), len(d["lines"]) - 1))
         word = "credit" if d["resolution"] == "store_credit" else "refund"
@@ -279,11 +313,24 @@ class ReturnProcessScreen(RoleKeys, Screen):
         else:
             title = f"{word} {'estimate' if ex['estimate'] else 'to pay'} {ex['total']}"
         self.query_one("#return-explain", Static).update(plain(title + "\n" + "\n".join("  " + x for x in ex["explanation"])))
-        from core.returns import NEXT_STEP
-        from core.enums import ReturnState
-
         step = NEXT_STEP.get(ReturnState(d["state"]))
         self.query_one("#return-next", Label).update(f"next: {step}" if step else "done")
+        if self.query_one("#return-history").display:
+            self.show_history()
+
+    def show_history(self) -> None:
+        try:
+            events = self.desk.returns.history(self.number)
+        except OrderqError as e:
+            self.notify(e.message, severity="error")
+            return
+        self.query_one("#return-history", HistoryTable).show(events, describe)
+
+    def action_history(self) -> None:
+        hist = self.query_one("#return-history", HistoryTable)
+        hist.display = not hist.display
+        if hist.display:
+            self.show_history()
 
     def on_store_changed(self, message: StoreChanged) -> None:
         if any(e.entity == "return" and e.ref == self.number for e in message.events):
@@ -295,27 +342,62 @@ class ReturnProcessScreen(RoleKeys, Screen):
         except OrderqError as e:
             self.notify(e.message, severity="error", title=f"{what} refused")
             return False
+        self._done(what)
+        return True
+
+    def _done(self, what: str) -> None:
+        """After a step went through: everyone refreshes, a finished return's claim is let go, and it says so."""
         poke(self.app)
         self.reload()
         if self.data.get("state") in ("resolved", "closed", "rejected"):
-            claims = app_claims(self.app)
+            claims = claims_of(self.app)
             if claims:
                 claims.remove(self.number)
         self.notify(done_text(self.number, what, self.data.get("state", "?")))
-        return True
 
     def action_authorize(self) -> None:
         self._run("authorized", lambda: self.desk.returns.authorize(self.number, token=self._tok()))
 
     def action_approve(self) -> None:
-        self._run("approved", lambda: self.desk.returns.approve(self.number))
+        """A supervisor's word releases money: the amount is shown and confirmed first."""
+        d = self.data
+        if d.get("state") != ReturnState.PENDING_APPROVAL.value or not self._may_approve():
+            self._run("approved", lambda: self.desk.returns.approve(self.number))  # refused, saying why
+            return
+        try:
+            amount = self.desk.returns.explain(self.number)["total"]
+        except OrderqError as e:
+            self.notify(e.message, severity="error")
+            return
+        word = "store credit" if d["resolution"] == "store_credit" else d["resolution"].replace("_", " ")
+        question = (f"Approve {self.number} for {d['customer']} {d['customer_name']}: {word} {fmt(Decimal(str(amount)))}?"
+                    f"\nNeeds approval: {d['needs_approval']}")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._run("approved", lambda: self.desk.returns.approve(self.number))
+
+        self.app.push_screen(Confirm(question, "Enter: approve"), answered)
+
+    def _may_approve(self) -> bool:
+        """The service decides; asked first only so a refusal is not preceded by a question."""
+        if not self.desk.ctx.can(Action.RETURN_APPROVE):
+            return False
+        try:
+            guard_approver(self.data.get("requested_by") or "", self.desk.actor.name)
+        except OrderqError:
+            return False
+        return True
 
     def action_reject(self) -> None:
         def done(reason: str | None) -> None:
-            if reason:
-                self._run("rejected", lambda: self.desk.returns.reject(self.number, reason, token=self._tok()))
+            if reason is not None:
+                self._done("rejected")
 
-        self.app.push_screen(TextPrompt(f"Reject {self.number}: why?", "reason told to the customer"), done)
+        self.app.push_screen(NoteDialog(f"Reject {self.number}", "Why? (told to the customer; required)",
+                                        submit=lambda text: self.desk.returns.reject(self.number, text,
+                                                                                     token=self._tok()),
+                                        placeholder="reason told to the customer"), done)
 
     def _lines_form(self, kind: str, lines: list[dict], apply) -> None:  # noqa: ANN001
         form = LinesForm(kind, lines)
@@ -371,7 +453,7 @@ class ReturnProcessScreen(RoleKeys, Screen):
             self.desk.returns.unclaim(self.number, tok)
         except OrderqError as e:
             self.notify(e.message, severity="error")
-        claims = app_claims(self.app)
+        claims = claims_of(self.app)
         if claims:
             claims.remove(self.number)
         self.token = None

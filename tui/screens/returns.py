@@ -7,39 +7,60 @@ in full, `s` resolve (each selected return its own transaction; a report lists e
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
+from core.enums import ReturnReason, Tier
 from core.errors import OrderqError
 from core.permissions import Action
+from core.money import fmt
 from core.plain_text import printable
+from core.return_labels import reason_label
+from core.returns import classify_return
 from core.triage import due_text
 from db.service import Desk
 from db.service.returns import OPEN_STATES, BatchResult
-from tui.messages import StoreChanged
+from tui.messages import StoreChanged, open_screen
 from tui.plain import plain
 from tui.role_keys import RoleKeys
+from tui.session import claims_of, poke
+from tui.widgets.columns import fit_columns, lay_out
+from tui.widgets.footer import KeyFooter
+from tui.widgets.note_dialog import Confirm
 
 WINDOW = 300  # rows kept in the widget; the queue itself is read as a window in queue order
+#: (key, heading, width or 0 to share what is left, right-aligned)
+COLUMNS = [("sel", " ", 1, False), ("cls", "cls", 3, False), ("number", "return", 10, False),
+           ("state", "state", 16, False), ("customer", "customer", 0, False), ("orders", "orders", 9, False),
+           ("reasons", "reasons", 0, False), ("units", "units", 5, False), ("refund", "refund", 10, True),
+           ("due", "due", 15, False), ("claimed", "claimed by", 10, False)]
+#: given up in this order on a narrow terminal: at 80 columns the return, its customer, reasons,
+#: refund and due stay
+DROP_FIRST = ("orders", "units", "claimed", "state")
 
 
 def _when(iso_text: str | None) -> datetime | None:
     return datetime.fromisoformat(iso_text.replace("Z", "+00:00")) if iso_text else None
 
 
-def app_claims(app) -> object | None:  # noqa: ANN001 - OrderqApp or a test host
-    return getattr(app, "claims", None)
+def money(text: str) -> str:
+    """A service amount ("1234.50") with thousands separators, as every money figure on screen."""
+    return fmt(Decimal(text))
 
 
-def poke(app) -> None:  # noqa: ANN001
-    fn = getattr(app, "feed_poke", None)
-    if fn:
-        fn()
+def outcome(action: str, results: list[BatchResult]) -> str:
+    """One line for what an action on the list did: one return by number, several as a count."""
+    if len(results) == 1:
+        r = results[0]
+        return f"{action} {r.number}: " + ("done" if r.ok else f"refused: {r.message}")
+    ok = sum(r.ok for r in results)
+    return f"{action} {len(results)} returns: {ok} done" + (f", {len(results) - ok} refused" if ok < len(results) else "")
 
 
 class BulkReport(ModalScreen[None]):
@@ -54,9 +75,8 @@ class BulkReport(ModalScreen[None]):
         self.results = results
 
     def compose(self) -> ComposeResult:
-        ok = sum(r.ok for r in self.results)
         with Vertical(id="bulk-box"):
-            yield Label(f"bulk {self.action}: {ok} done, {len(self.results) - ok} refused", id="bulk-title")
+            yield Label(plain(outcome(self.action, self.results)), id="bulk-title")
             body = Text()
             for r in self.results:
                 body.append("✔ " if r.ok else "✘ ", style="green" if r.ok else "bold red")
@@ -100,17 +120,21 @@ class ReturnsScreen(RoleKeys, Screen):
         table = DataTable(id="returns-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="returns-why")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         t = self.query_one(DataTable)
-        t.add_column(" ", key="sel", width=1)
-        for key, label in (("cls", "cls"), ("number", "return"), ("state", "state"), ("customer", "customer"),
-                           ("orders", "orders"), ("reasons", "reasons"), ("units", "units"), ("refund", "refund"),
-                           ("due", "due"), ("claimed", "claimed by")):
-            t.add_column(label, key=key)
+        self._set_columns(self.app.size.width)
         self.reload()
         t.focus()
+
+    def _set_columns(self, width: int) -> bool:
+        self._cols = fit_columns(COLUMNS, width - 2, DROP_FIRST, pad=2, min_flex=12, max_flex=40)
+        return lay_out(self.query_one(DataTable), self._cols)
+
+    def on_resize(self, _event: object) -> None:
+        if self._set_columns(self.size.width):
+            self.reload()
 
     # ---- data ------------------------------------------------------------------------
     @property
@@ -138,21 +162,29 @@ class ReturnsScreen(RoleKeys, Screen):
             late = due is not None and due < now
             units = f"{r['units_received']}/{r['units']}" if r["state"] not in ("requested", "pending_approval",
                                                                                  "authorized") else str(r["units"])
-            t.add_row(
-                "●" if r["number"] in self.selected else " ",
-                Text(r["priority"], style="bold red" if r["priority"] == "P1" else ""),
-                r["number"], r["state"].replace("_", " "), plain(r["customer"], multiline=False),
-                plain(",".join(r["orders"]), multiline=False),
-                plain(",".join(r["reasons"]), multiline=False, style="yellow" if r["fault"] else ""), units,
-                r["refund_amount"], Text(due_text(due, now, cal=self.desk.store.calendar) if due else "", style="bold red" if late else ""),
-                plain(r["claimed_by"] or "", multiline=False), key=r["number"])
+            cells = {
+                "sel": "●" if r["number"] in self.selected else " ",
+                "cls": Text(r["priority"], style="bold red" if r["priority"] == "P1" else ""),
+                "number": r["number"], "state": r["state"].replace("_", " "),
+                "customer": plain(f"{r['customer_name']} ({r['customer']})" if r["customer_name"] else r["customer"],
+                                  multiline=False),
+                "orders": plain(",".join(r["orders"]), multiline=False),
+                "reasons": plain(", ".join(reason_label(x) for x in r["reasons"]), multiline=False,
+                                 style="yellow" if r["fault"] else ""),
+                "units": units, "refund": Text(money(r["refund_amount"]), justify="right"),
+                "due": Text(due_text(due, now, cal=self.desk.store.calendar) if due else "", style="bold red" if late else ""),
+                "claimed": plain(r["claimed_by"] or "", multiline=False)}
+            t.add_row(*(cells[k] for k, *_ in self._cols), key=r["number"])
         if keep and keep in numbers:
             t.move_cursor(row=[r["number"] for r in self.rows].index(keep))
+        self._title()
+        self._why()
+
+    def _title(self) -> None:
         view = "Approvals (waiting for a supervisor)" if self.approvals else "Returns queue"
         sel = f"  ·  {len(self.selected)} selected" if self.selected else ""
         self.query_one("#returns-title", Label).update(plain(
             f"{view}{' · mine' if self.mine else ''}  ·  {len(self.rows)} open{sel}  ·  user {self.desk.actor.name}"))
-        self._why()
 
     def _why(self) -> None:
         n = self.current
@@ -163,14 +195,20 @@ class ReturnsScreen(RoleKeys, Screen):
             return
         pos = self.rows.index(r) + 1
         tier = r["tier"].replace("_", " ")
-        cls_why = "fault reason" if r["fault"] else "no fault"
         due = _when(r["due_at"])
-        text = (f"#{pos} in the queue: earliest deadline first · class {r['priority']}: {cls_why}"
-                f"{', ' + tier + ' raises it' if r['tier'] == 'key_account' else ''} · "
-                f"due {due_text(due, self.desk.now(), cal=self.desk.store.calendar) if due else '?'} · tier {tier} · value {r['refund_amount']}")
+        text = (f"#{pos} in the queue: earliest deadline first · class {r['priority']}: {self._class_source(r)} · "
+                f"due {due_text(due, self.desk.now(), cal=self.desk.store.calendar) if due else '?'} · tier {tier} · value {money(r['refund_amount'])}")
         if r["needs_approval"]:
             text += f"\nneeds approval: {r['needs_approval']} (requested by {r['requested_by']})"
         box.update(plain(text))
+
+    def _class_source(self, r: dict) -> str:
+        """Why the return has its class, in the one wording the policy gives (`classify_return`)."""
+        try:
+            reasons = [ReturnReason(x) for x in r["reasons"]]
+            return classify_return(reasons, Tier(r["tier"]), self.desk.ctx.rules).source
+        except (ValueError, OrderqError):
+            return "fault reason" if r["fault"] else "no fault"
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self._why()
@@ -188,15 +226,13 @@ class ReturnsScreen(RoleKeys, Screen):
 
     # ---- actions ---------------------------------------------------------------------
     def _open(self, number: str, token: str | None) -> None:
-        from tui.screens.return_process import ReturnProcessScreen
-
-        self.app.push_screen(ReturnProcessScreen(self.desk, number, token))
+        open_screen(self, "return", number, token)
 
     def action_open(self) -> None:
         n = self.current
         if n is None:
             return
-        claims = app_claims(self.app)
+        claims = claims_of(self.app)
         self._open(n, claims.token_for(n) if claims else None)
 
     def action_claim_next(self) -> None:
@@ -208,16 +244,14 @@ class ReturnsScreen(RoleKeys, Screen):
         if got is None:
             self.notify("the returns queue is empty")
             return
-        claims = app_claims(self.app)
+        claims = claims_of(self.app)
         if claims:
             claims.add("returns", got.number, got.claim_token)
         poke(self.app)
         self._open(got.number, got.claim_token)
 
     def action_new(self) -> None:
-        from tui.screens.return_entry import ReturnEntryScreen
-
-        self.app.push_screen(ReturnEntryScreen(self.desk))
+        open_screen(self, "return-entry")
 
     def action_toggle_select(self) -> None:
         n = self.current
@@ -225,7 +259,8 @@ class ReturnsScreen(RoleKeys, Screen):
             return
         self.selected.symmetric_difference_update({n})
         t = self.query_one(DataTable)
-        self.reload()
+        t.update_cell(n, "sel", "●" if n in self.selected else " ")  # the mark only: no re-read of the list
+        self._title()
         if t.cursor_row < len(self.rows) - 1:
             t.move_cursor(row=t.cursor_row + 1)
 
@@ -234,7 +269,22 @@ class ReturnsScreen(RoleKeys, Screen):
             [self.current] if self.current else [])
         if not numbers:
             return
-        claims = app_claims(self.app)
+        if action == "approve":  # money leaves on a supervisor's word: say how much, and ask
+            picked = [r for r in self.rows if r["number"] in numbers]
+            total = sum((Decimal(r["refund_amount"]) for r in picked), Decimal(0))
+            what = (f"{picked[0]['number']} ({picked[0]['customer']} {picked[0]['customer_name'] or ''}".rstrip()
+                    + f"), refund {fmt(total)}") if len(picked) == 1 else f"{len(picked)} returns, refunds {fmt(total)} in all"
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._apply(action, numbers)
+
+            self.app.push_screen(Confirm(f"Approve {what}?", "Enter: approve"), answered)
+            return
+        self._apply(action, numbers)
+
+    def _apply(self, action: str, numbers: list[str]) -> None:
+        claims = claims_of(self.app)
         tokens = {n: t for n in numbers if claims and (t := claims.token_for(n))}
         results = self.desk.returns.bulk(action, numbers, tokens)
         if claims and action == "resolve":
@@ -243,8 +293,7 @@ class ReturnsScreen(RoleKeys, Screen):
                     claims.remove(r.number)
         self.selected.clear()
         ok = sum(r.ok for r in results)
-        self.notify(f"{action}: {ok} of {len(results)} done" + (f", {len(results) - ok} refused" if ok < len(results) else ""),
-                    severity="information" if ok == len(results) else "warning")
+        self.notify(outcome(action, results), severity="information" if ok == len(results) else "warning")
         poke(self.app)
         self.reload()
         self.app.push_screen(BulkReport(action, results))

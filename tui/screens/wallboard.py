@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Digits, Footer, Label, Sparkline, Static
+from textual.widgets import DataTable, Digits, Label, Sparkline, Static
 
 from core.errors import OrderqError
 from core.kpi import duration_text, pct_text
@@ -27,9 +27,10 @@ from core.permissions import Action
 from core.triage import humanize
 from db.service import Desk
 from db.service.kpi import WallItem, Wallboard
-from tui.messages import StoreChanged
+from tui.messages import OpenScreen, StoreChanged
 from tui.plain import plain
 from tui.role_keys import RoleKeys
+from tui.widgets.footer import KeyFooter
 from tui.widgets.supervisor_forms import force_release_form, override_form, reassign_form
 
 if TYPE_CHECKING:
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 
 MIN_INTERVAL_S = 0.25   # at most 4 refreshes a second
 TICK_S = 5.0            # breaches happen by the clock too
-THEME = "wallboard-hc"
 
 
 def hmm(seconds: float | None) -> str:
@@ -70,7 +70,6 @@ class WallboardScreen(RoleKeys, Screen):
         self.refreshes = 0
         self._last = 0.0
         self._pending = False
-        self._prev_theme: str | None = None
 
     # ---- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -101,27 +100,17 @@ class WallboardScreen(RoleKeys, Screen):
             with Vertical(id="reps-panel", classes="panel"):
                 yield Label("Reps", classes="panel-title")
                 yield DataTable(id="reps", cursor_type="none")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         items = self.query_one("#items", DataTable)
         items.add_columns("", "order", "cls", "due", "state", "customer")
         reps = self.query_one("#reps", DataTable)
         reps.add_columns("rep", "on", "rel", "avg", "holding")
-        if THEME in getattr(self.app, "available_themes", {}):
-            self._prev_theme = self.app.theme
-            self.app.theme = THEME
         self.recompute()
         self.call_after_refresh(self._paint_bars)
         self.set_interval(TICK_S, self.recompute)
         items.focus()
-
-    def on_unmount(self) -> None:
-        if self._prev_theme is not None and self.app.theme == THEME:
-            try:
-                self.app.theme = self._prev_theme
-            except Exception:  # noqa: BLE001 - the app may be shutting down
-                pass
 
     # ---- live ---------------------------------------------------------------------------
     def on_store_changed(self, message: StoreChanged) -> None:
@@ -273,12 +262,7 @@ class WallboardScreen(RoleKeys, Screen):
         number = self._need_item()
         if number is None:
             return
-        try:
-            from tui.screens.order import OrderScreen  # lazily: built on another branch
-        except ImportError:
-            self.notify(f"{number}: the order screen is not installed here", severity="warning")
-            return
-        self.app.push_screen(OrderScreen(self.desk, number, None))
+        self.post_message(OpenScreen("order", number, None))
 
     def action_reassign(self) -> None:
         number = self._need_item()

@@ -1,0 +1,90 @@
+"""The data behind the queue view: count, pages and positions of one filtered queue.
+
+The view never loads the queue whole: it keeps a small cache of pages (a few hundred rows at
+most). A page next to a cached one is read by its neighbour's key (`OrderService.list(after=…)`),
+so scrolling costs the same 90,000 rows down as at the top; a jump reads by offset from the nearer
+end, off the index alone. Kept apart from the widget so the screen, the view and the benchmark
+share one reader (bench/bench_queue_paint.py times its pages).
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections import OrderedDict
+from typing import Any
+
+from core.errors import OrderqError
+from db import orders_read
+from db.connection import translate
+from db.orders_read import QueueFilter
+from db.service import Desk
+
+
+class QueueSource:
+    """Count, pages and positions of one filtered queue, through the service's read API."""
+
+    PAGE = 64
+    MAX_PAGES = 8
+
+    def __init__(self, desk: Desk, f: QueueFilter) -> None:
+        self.desk = desk
+        self.filter = f
+        self._pages: OrderedDict[int, list[Any]] = OrderedDict()
+        self.total = 0
+
+    def reload(self) -> int:
+        self._pages.clear()
+        try:
+            self.total = orders_read.count(self.desk.store.conn, self.filter)
+        except sqlite3.Error as e:  # a disk error must show as a message, never a traceback
+            raise translate(e) from None
+        return self.total
+
+    def _page(self, n: int) -> list[Any]:
+        page = self._pages.get(n)
+        if page is None:
+            page = self._fetch(n)
+            self._pages[n] = page
+            while len(self._pages) > self.MAX_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(n)
+        return page
+
+    def _fetch(self, n: int) -> list[Any]:
+        """Page n, next to a cached neighbour when there is one (a keyset read: as cheap 90,000
+        rows down as at the top), else by offset, from whichever end is nearer."""
+        prev, nxt = self._pages.get(n - 1), self._pages.get(n + 1)
+        orders = self.desk.orders
+        if prev and len(prev) == self.PAGE:
+            return orders.list(self.filter, limit=self.PAGE, after=orders_read.key_of(prev[-1]))
+        if nxt:
+            return orders.list(self.filter, limit=self.PAGE, before=orders_read.key_of(nxt[0]))
+        return orders.list(self.filter, n * self.PAGE, self.PAGE, total=self.total)
+
+    def row(self, i: int) -> Any | None:
+        if i < 0 or i >= self.total:
+            return None
+        try:
+            page = self._page(i // self.PAGE)
+        except (OrderqError, sqlite3.Error):
+            return None  # drawn blank; reload() reports the error
+        k = i % self.PAGE
+        return page[k] if k < len(page) else None
+
+    def cached_rows(self) -> int:
+        return sum(len(p) for p in self._pages.values())
+
+    def locate(self, order_id: int, near: int) -> int | None:
+        """Where the item is now: the pages around `near` first (cheap), else by position."""
+        base = near // self.PAGE
+        try:
+            for n in (base, base - 1, base + 1):
+                if n < 0 or n * self.PAGE >= self.total:
+                    continue
+                for k, r in enumerate(self._page(n)):
+                    if r["id"] == order_id:
+                        return n * self.PAGE + k
+            return orders_read.position(self.desk.store.conn, self.filter, order_id)
+        except (OrderqError, sqlite3.Error):
+            return None
+

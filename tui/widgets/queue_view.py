@@ -1,0 +1,251 @@
+"""The queue's rows, drawn by hand: `QueueView` is a ScrollView whose virtual height is the row count.
+
+`render_line` draws each visible row from QueueSource's page cache (Line API), so 100,000 open
+orders cost what 30 do. After every change-feed batch the screen calls `reload()`: the cache is
+dropped, the count re-read, and the cursor follows the item it was on (found in the page around
+the old cursor, else by `position`), keeping its place on the screen. Columns give way in a set
+order when the terminal is narrow (`layout`).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Static
+
+from core.enums import OrderState, Priority, Tier
+from core.labels import STATE, channel_label
+from core.errors import OrderqError
+from core.money import from_cents_int
+from core.plain_text import printable
+from core.triage import Slack, due_cell, sla_paused, slack
+from tui.queue_source import QueueSource
+from tui.widgets.columns import fit_columns
+
+OPEN_STATES = tuple(s.value for s in OrderState if s.open)
+TIER_TAG = {Tier.KEY_ACCOUNT.value: "KEY", Tier.REPEAT.value: "RPT", Tier.STANDARD.value: ""}
+STATE_TEXT = {str(s): label for s, label in STATE.items()}
+HOLD_SHORT = {"credit": "credit", "stock": "stock", "customer_info": "info", "pricing": "price",
+              "customer_request": "cust"}
+# (key, heading, width, right-aligned); the customer column takes what is left
+COLUMNS: list[tuple[str, str, int, bool]] = [
+    ("cls", "cls", 3, False), ("number", "number", 9, False), ("customer", "customer", 0, False),
+    ("tier", "tier", 4, False), ("channel", "channel", 7, False), ("type", "type", 9, False),
+    ("value", "value", 11, True), ("due", "due", 15, False), ("state", "state", 11, False),
+    ("claimed", "claimed by", 10, False),
+]
+MIN_CUSTOMER = 12
+
+
+#: dropped in this order when the terminal is too narrow for every column
+DROP_FIRST = ("type", "channel", "tier", "claimed")
+
+
+def layout(width: int) -> list[tuple[str, str, int, bool]]:
+    return fit_columns(COLUMNS, width, DROP_FIRST, pad=1, min_flex=MIN_CUSTOMER)  # one space before each
+
+
+def fit(text: str, width: int, right: bool = False) -> str:
+    """One cell of a drawn row: user text's controls as escapes (`printable`), cut or padded to width."""
+    text = printable(text, multiline=False)
+    if len(text) > width:
+        text = text[: max(0, width - 1)] + "…" if width > 1 else text[:width]
+    return text.rjust(width) if right else text.ljust(width)
+
+
+
+class QueueView(ScrollView, can_focus=True):
+    """Draws the visible rows itself (Line API), from QueueSource's small page cache."""
+
+    COMPONENT_CLASSES = {
+        "queue--cursor", "queue--overdue", "queue--at-risk", "queue--soon", "queue--ok",
+        "queue--mine", "queue--held", "queue--empty",
+    }
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="queue.cursor-up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="queue.cursor-down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="queue.page-up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="queue.page-down"),
+        Binding("home", "jump(0)", "First", show=False, id="queue.first"),
+        Binding("end", "jump(-1)", "Last", show=False, id="queue.last"),
+    ]
+
+    class Highlighted(Message):
+        def __init__(self, row: Any | None, index: int) -> None:
+            super().__init__()
+            self.row = row
+            self.index = index
+
+    def __init__(self, source: QueueSource, me: str, now: Any, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.source = source
+        self.me = me
+        self._now_fn = now  # callable → aware datetime (the store clock)
+        self.cursor = 0
+        self.selected_id: int | None = None
+
+    # ---- data ---------------------------------------------------------------------------
+    def reload(self, *, follow: bool = True) -> None:
+        """Re-read the count; keep the cursor on its item and that item at the same screen row."""
+        screen_row = self.cursor - int(self.scroll_y)
+        try:
+            self.source.reload()
+        except OrderqError as e:
+            self.notify(f"could not read the queue: {e.message}", severity="error", timeout=8)
+            return
+        total = self.source.total
+        target = self.cursor
+        if follow and self.selected_id is not None and total:
+            found = self.source.locate(self.selected_id, self.cursor)
+            if found is not None:
+                target = found
+        self.cursor = max(0, min(target, total - 1)) if total else 0
+        self.virtual_size = Size(self.size.width, total)
+        self._show_cursor(screen_row)
+        self._announce()
+        self.refresh()
+
+    def select_id(self, order_id: int) -> None:
+        self.selected_id = order_id
+        self.reload()
+
+    @property
+    def selected_row(self) -> Any | None:
+        return self.source.row(self.cursor) if self.source.total else None
+
+    def _show_cursor(self, screen_row: int | None = None) -> None:
+        height = max(1, self.scrollable_content_region.height or self.size.height or 1)
+        if screen_row is not None and 0 <= screen_row < height:
+            y = self.cursor - screen_row
+        else:
+            y = int(self.scroll_y)
+            if self.cursor < y:
+                y = self.cursor
+            elif self.cursor >= y + height:
+                y = self.cursor - height + 1
+        y = max(0, min(y, max(0, self.source.total - height)))
+        self.scroll_to(y=y, animate=False, immediate=True)
+
+    def _announce(self) -> None:
+        row = self.selected_row
+        self.selected_id = row["id"] if row is not None else None
+        self.post_message(self.Highlighted(row, self.cursor))
+
+    def move_to(self, index: int) -> None:
+        total = self.source.total
+        if not total:
+            return
+        self.cursor = max(0, min(index, total - 1))
+        self._show_cursor()
+        self._announce()
+        self.refresh()
+
+    # ---- actions -------------------------------------------------------------------------
+    def action_cursor(self, delta: int) -> None:
+        self.move_to(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self.move_to(self.cursor + direction * max(1, self.size.height - 1))
+
+    def action_jump(self, where: int) -> None:
+        self.move_to(0 if where == 0 else self.source.total - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        self.move_to(int(self.scroll_y) + event.y)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(event.size.width, self.source.total)
+        self._show_cursor()
+        for head in self.screen.query(QueueHeader):  # headings line up with the rows, not the scrollbar
+            head.update(header_text(self.size.width))
+
+    # ---- drawing ---------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        index = int(self.scroll_y) + y
+        width = self.size.width
+        base = self.rich_style
+        if not self.source.total:
+            if y == 0:
+                style = base + self.get_component_rich_style("queue--empty")
+                return Strip([Segment(fit("  nothing here: no open orders match this view", width), style)], width)
+            return Strip.blank(width, base)
+        row = self.source.row(index)
+        if row is None:
+            return Strip.blank(width, base)
+        return self._render_row(row, index == self.cursor, width, base)
+
+    def _at_risk(self) -> timedelta:
+        """Zero (overdue only) for the first paint, drawn before the rules are validated; the
+        screen redraws on RulesReady, a moment later."""
+        store = self.source.desk.store
+        return store.rules.at_risk if store.rules_loaded else timedelta(0)
+
+    def _cells(self, row: Any, now: datetime) -> tuple[dict[str, str], Slack]:
+        cal = self.source.desk.store.calendar  # no pydantic: read before the rules are validated
+        due, due_s = due_cell(row, now, cal)  # a customer hold's countdown stands still
+        sl = slack(due, now, self._at_risk(), cal)
+        if sl == Slack.AT_RISK and not sla_paused(row["state"], row["hold_reason"]):
+            due_s += " !"  # at risk, legible without colour (NO_COLOR); overdue says so in words
+        claimed = row["claimed_by"] or ""
+        if row["state"] == "on_hold" and row["hold_reason"]:
+            state = "hold " + HOLD_SHORT.get(row["hold_reason"], row["hold_reason"])
+        else:
+            state = STATE_TEXT.get(row["state"], row["state"])
+        cells = {
+            "cls": row["priority"],
+            "number": row["number"],
+            "customer": row["customer_name"] or row["customer_code"],
+            "tier": TIER_TAG.get(row["customer_tier"], ""),
+            "channel": channel_label(row["channel"]),
+            "type": row["type"],
+            "value": f"{from_cents_int(row['total_cents']):,.2f}",
+            "due": due_s,
+            "state": state,
+            "claimed": ("● " if claimed == self.me else "") + claimed,
+        }
+        return cells, sl
+
+    def _render_row(self, row: Any, is_cursor: bool, width: int, base: Style) -> Strip:
+        cells, sl = self._cells(row, self._now_fn())
+        cols = layout(width)
+        if cells["tier"] and not any(k == "tier" for k, *_ in cols):
+            cells["customer"] = f"{cells['tier']} {cells['customer']}"
+        row_style = base
+        if row["state"] == "on_hold":
+            row_style += self.get_component_rich_style("queue--held")
+        if is_cursor:
+            row_style += self.get_component_rich_style("queue--cursor")
+        slack_style = self.get_component_rich_style(f"queue--{sl.value.replace('_', '-')}", partial=True)
+        mine_style = self.get_component_rich_style("queue--mine", partial=True)
+        segs: list[Segment] = []
+        for key, _h, w, right in cols:
+            segs.append(Segment(" ", row_style))
+            style = row_style
+            if is_cursor:
+                pass  # the cursor bar's own colours stay legible in every theme
+            elif key == "due":
+                style = row_style + slack_style
+            elif key == "claimed" and row["claimed_by"] == self.me:
+                style = row_style + mine_style
+            elif key == "cls" and row["priority"] == Priority.P1.value:
+                style = row_style + Style(bold=True)
+            segs.append(Segment(fit(cells[key], w, right), style))
+        strip = Strip(segs)
+        return strip.extend_cell_length(width, row_style).crop(0, width)
+
+
+def header_text(width: int) -> str:
+    return "".join(" " + fit(h, w, r) for _k, h, w, r in layout(width))
+
+
+class QueueHeader(Static):
+    """The column headings; QueueView sets them to its own width when it is resized."""
+
