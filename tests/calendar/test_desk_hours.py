@@ -13,7 +13,7 @@ from db.service import Desk
 from db.service.orders import LineInput
 from tests.calendar.conftest import queue_db  # noqa: F401 - fixture
 from tests.conftest import rules_with_calendar
-from tests.tui_queue.conftest import wait_until
+from tests.helpers import until
 from tui.screens.queue import QueueView
 
 FRIDAY_17 = "2026-11-27T17:00:00Z"
@@ -103,7 +103,7 @@ async def test_the_app_stops_when_its_deferred_rules_have_a_bad_calendar(queue_d
     try:
         app = OrderqApp(Desk.for_user(store, "alice"), feed=False, keymap={}, session=False)
         async with app.run_test(size=(120, 35)) as pilot:
-            await wait_until(pilot, lambda: app.return_code is not None)
+            await until(pilot, lambda: app.return_code is not None)
         assert app.return_code == 2
         assert "calendar.hours.mon" in app.exit_error and "ends before it starts" in app.exit_error
     finally:
@@ -126,7 +126,7 @@ async def test_the_queue_says_the_desk_is_closed_and_counts_open_time(queue_db: 
         bar = str(app.screen.query_one("#qbar").render())
         assert "desk closed — opens Mon 08:00" in bar
         app.screen.query_one(QueueView).select_id(o.id)
-        assert await wait_until(pilot, lambda: o.number in str(app.screen.query_one("#why").render()))
+        assert await until(pilot, lambda: o.number in str(app.screen.query_one("#why").render()))
         why = str(app.screen.query_one("#why").render())
         assert "due in 3h 00m (2026-11-30 11:00 UTC)" in why, why  # open time: Mon 08:00–11:00
     clock.t = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # Monday 09:00: open, two hours left

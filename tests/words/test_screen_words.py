@@ -13,7 +13,8 @@ from pathlib import Path
 from db.service import Desk
 from db.service.orders import LineInput
 from tests.tui_host import HostApp
-from tests.tui_queue.conftest import visible_rows, wait_until
+from tests.helpers import until
+from tests.tui_queue.conftest import visible_rows
 from tui.screens.order import OrderScreen
 from tui.screens.queue import QueueScreen
 from tui.screens.returns import ReturnsScreen
@@ -60,7 +61,7 @@ async def test_each_role_is_offered_only_what_it_may_do(word_db: Path, desk) -> 
     for user, make, shown, hidden in cases:
         app = host(desk(user), make)
         async with app.run_test(size=SIZE) as pilot:
-            await wait_until(pilot, lambda: type(app.screen).__name__ != "Home")
+            await until(pilot, lambda: type(app.screen).__name__ != "Home")
             await pilot.pause()
             got = offered(app)
             assert shown <= got and not (hidden & got), (user, type(app.screen).__name__, got)

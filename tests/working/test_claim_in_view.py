@@ -8,7 +8,7 @@ from pathlib import Path
 from db import claims
 from db.orders_read import QueueFilter
 from db.service import Desk
-from tests.tui_queue.conftest import wait_until
+from tests.helpers import until
 from tests.tui_queue.test_queue_screen import db_rows as rows
 from tests.working.conftest import make_app, queue_db  # noqa: F401 - fixtures
 from tui.screens.queue import QueueScreen
@@ -70,7 +70,7 @@ async def claim_within_search(pilot, app, code: str) -> None:  # noqa: ANN001
     await pilot.pause()
     await search(pilot, code)
     await pilot.press("c")
-    assert await wait_until(pilot, lambda: not isinstance(app.screen, QueueScreen))
+    assert await until(pilot, lambda: not isinstance(app.screen, QueueScreen))
 
 
 async def test_c_in_the_queue_claims_within_the_search(queue_db: Path, make_app) -> None:  # noqa: ANN001, F811
@@ -111,7 +111,7 @@ async def test_release_and_next_stays_within_the_filter(queue_db: Path, make_app
             await pilot.pause()
         assert set(first.order.ticked) == set(first.order.checklist)
         await pilot.press("n")
-        assert await wait_until(pilot, lambda: app.screen is not first and not isinstance(app.screen, QueueScreen))
+        assert await until(pilot, lambda: app.screen is not first and not isinstance(app.screen, QueueScreen))
         assert app.screen.number == numbers[1]
         assert app.screen.mine
         assert numbers[1] in app.claims and numbers[0] not in app.claims
