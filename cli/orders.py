@@ -111,7 +111,7 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
 
 def _done(args: argparse.Namespace, desk, number: str, what: str) -> int:  # noqa: ANN001
     if args.json:
-        emit_json(order_json(desk.orders.get(number), desk.now()))
+        emit_json(order_json(desk.orders.get(number), desk.now(), desk.store.calendar))
     else:
         print(f"{number}: {what}")
     return 0
@@ -124,7 +124,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     o = desk.orders.create(customer=args.customer, channel=args.channel, type=args.type, lines=lines,
                            received_at=received, note=args.note)
     if args.json:
-        emit_json(order_json(o, desk.now()))
+        emit_json(order_json(o, desk.now(), desk.store.calendar))
     else:
         extra = f" ({hold_label(o.hold_reason)} hold: {o.hold_note})" if o.hold_reason else ""
         if o.queue_reason:
@@ -137,7 +137,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     desk = operator_desk(args)
     o = desk.orders.get(args.number)
     if args.json:
-        data = order_json(o, desk.now())
+        data = order_json(o, desk.now(), desk.store.calendar)
         if args.history:
             data["history"] = [e.model_dump(mode="json") for e in desk.orders.history(o.number)]
         emit_json(data)

@@ -9,6 +9,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
+from core.calendar import Calendar
 from core.enums import Channel, HoldReason, OrderState, Priority, Tier
 from core.models import Charge, Customer, Order, OrderLine
 from core.money import from_cents_int, from_price_int
@@ -59,9 +60,10 @@ def load_order(conn: sqlite3.Connection, row: sqlite3.Row, checklist: list[str])
 _OWED = (OrderState.RELEASED, OrderState.BACKORDERED)
 
 
-def order_json(o: Order, now: datetime) -> dict[str, Any]:
+def order_json(o: Order, now: datetime, cal: Calendar) -> dict[str, Any]:
     """`sla_paused` and `effective_due_at` say where a customer hold's stopped clock puts the
-    order now; `due_at` is the stored deadline, without the running hold."""
+    order now (in the desk's open time, `cal`); `due_at` is the stored deadline, without the
+    running hold."""
     return {
         "id": o.id,
         "number": o.number,
@@ -70,7 +72,7 @@ def order_json(o: Order, now: datetime) -> dict[str, Any]:
         "priority_source": o.priority_source,
         "due_at": o.due_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "sla_paused": o.sla_paused,
-        "effective_due_at": o.effective_due(now).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "effective_due_at": o.effective_due(now, cal).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "received_at": o.received_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "total": str(o.total),
         "customer": o.customer.code,
