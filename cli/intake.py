@@ -88,7 +88,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     desk = operator_desk(args)
     update, stop = _progress_bar() if not args.json else (None, lambda: None)
     try:
-        rejects = Path(args.rejects) if args.rejects else default_rejects(args.file)
+        rejects = args.rejects or default_rejects(args.file)  # as typed: a trailing "/" names a folder
         kw = {"chunk": args.chunk} if args.chunk else {}
         s = desk.intake.import_file(args.file, fmt=args.format, rejects=rejects, strict=args.strict,
                                     progress=update, history=args.history, **kw)

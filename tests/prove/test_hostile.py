@@ -166,6 +166,10 @@ def test_rejects_into_a_folder_names_the_flag_not_the_input(live: LiveDb, small_
     folder.mkdir()
     before = live.state()
     live.run("import", str(small_csv), "--rejects", str(folder)).assert_refused("--rejects", "folder")
+    # a name ending in "/" is a folder too, even one that does not exist: it once became a file "out"
+    live.run("import", str(small_csv), "--rejects", f"{tmp_path / 'out'}/").assert_refused("--rejects", "folder")
+    live.run("kpi", "--html", f"{tmp_path / 'out'}/").assert_refused("--html", "folder")
+    assert not (tmp_path / "out").exists()
     assert live.state() == before
     assert list(folder.iterdir()) == []
 
