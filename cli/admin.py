@@ -144,9 +144,19 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     return 0
 
 
+#: more than any OpenSSH public key line (an RSA 16384-bit key is about 2.8 KB)
+MAX_KEY_FILE = 16 * 1024
+
+
 def _read_key(path: str) -> str:
+    """The first line of a public key file, read at most MAX_KEY_FILE bytes: `--key /dev/zero` once
+    read without end, growing until killed."""
     try:
-        return Path(path).read_text(encoding="utf-8").strip().splitlines()[0]
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_KEY_FILE + 1)
+        if len(data) > MAX_KEY_FILE:
+            raise ValidationError(f"{path} is not a public key file (over {MAX_KEY_FILE // 1024} KiB)", field="key")
+        return data.decode("utf-8").strip().splitlines()[0]
     except (OSError, IndexError, UnicodeDecodeError):
         raise ValidationError(f"cannot read a public key from {path}", field="key") from None
 

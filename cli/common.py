@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import sys
@@ -70,6 +71,21 @@ def bounded_int(lo: int, hi: int):  # noqa: ANN201 - an argparse `type`
         if not lo <= n <= hi:
             raise argparse.ArgumentTypeError(f"{text} is outside {lo}…{hi}")
         return n
+
+    return parse
+
+
+def bounded_float(lo: float, hi: float):  # noqa: ANN201 - an argparse `type`
+    """An argparse `type`: a number from `lo` to `hi`, else one line naming the range. WHY: plain
+    `float` takes nan, inf and 1e308, which `intake --settle` turned into a traceback."""
+    def parse(text: str) -> float:
+        try:
+            x = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (math.isfinite(x) and lo <= x <= hi):
+            raise argparse.ArgumentTypeError(f"{text} is outside {lo:g}…{hi:g}")
+        return x
 
     return parse
 

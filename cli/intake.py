@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 
 from db.importer import FORMATS, ImportSummary
-from cli.common import emit_json, operator_desk, own_drawing
+from cli.common import bounded_float, bounded_int, emit_json, operator_desk, own_drawing
+
+#: the longest a dropped file must stay unchanged before it is read
+MAX_SETTLE_S = 3600
 
 
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -24,7 +27,7 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
                         "(never queued), each cancellation a return of it; for exports of past sales")
     p.add_argument("--user", help="acting user (supervisor or admin); default: the operator at the shell")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--chunk", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--chunk", type=bounded_int(1, 1_000_000), default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_import)
 
     w = sub.add_parser("intake", help="watch a drop folder and import each file dropped there", parents=[parent])
@@ -32,7 +35,7 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
                    help="the drop folder (its own folder, never the one holding the database); "
                         "takes .csv, .jsonl, .ndjson files, gzipped or not")
     w.add_argument("--format", choices=FORMATS, default="auto")
-    w.add_argument("--settle", type=float, default=1.0,
+    w.add_argument("--settle", type=bounded_float(0, MAX_SETTLE_S), default=1.0,
                    help="seconds a file's size and mtime must stay unchanged before it is read (default 1)")
     w.add_argument("--once", action="store_true", help="import what is there (once settled), then exit")
     w.add_argument("--user")
@@ -85,7 +88,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     desk = operator_desk(args)
     update, stop = _progress_bar() if not args.json else (None, lambda: None)
     try:
-        rejects = Path(args.rejects) if args.rejects else default_rejects(args.file)
+        rejects = args.rejects or default_rejects(args.file)  # as typed: a trailing "/" names a folder
         kw = {"chunk": args.chunk} if args.chunk else {}
         s = desk.intake.import_file(args.file, fmt=args.format, rejects=rejects, strict=args.strict,
                                     progress=update, history=args.history, **kw)

@@ -167,6 +167,7 @@ def _main(argv: list[str]) -> int:
         if args is None:
             build_parser().print_help()
             return 0
+        _text_is_utf8(args)
         if getattr(args, "now", None):
             from cli.common import clock_for
 
@@ -189,6 +190,28 @@ def _main(argv: list[str]) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+
+
+#: arguments that name a file or folder: any bytes the filesystem allows (a name that is not UTF-8 is
+#: still that file's name); every other argument is text that may be stored, so it must be UTF-8
+PATH_ARGUMENTS = frozenset({"db", "file", "dest", "rejects", "html", "arrivals", "watch", "host_key", "key"})
+
+
+def _text_is_utf8(args: argparse.Namespace) -> None:
+    """Refuse (one line, exit 2) a text argument holding bytes that are not UTF-8. WHY: Python hands
+    them on as lone surrogates, which SQLite cannot store: `hold --note $'A\\x9b'` ended in a traceback."""
+    from cli.common import UsageError
+
+    for dest, value in vars(args).items():
+        if dest in PATH_ARGUMENTS:
+            continue
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and not text.isascii():
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise UsageError(f"orderq: the {dest.replace('_', ' ')} given is not UTF-8 text; "
+                                     "nothing was written") from None
 
 
 def _honest(message: str, committed: int) -> str:

@@ -131,8 +131,11 @@ def local_to_utc(text: str, tz: tzinfo) -> datetime:
     return naive.replace(tzinfo=tz).astimezone(UTC)
 
 
-def parse_retail_row(row: int, fields: list[str], tz: tzinfo, _dates: dict[str, datetime] | None = None) -> SourceLine | Reject:
-    """One UCI Online Retail row, validated; a Reject says what is wrong with it."""
+def parse_retail_row(row: int, fields: list[str], tz: tzinfo, _dates: dict[str, datetime] | None = None, *,
+                     now: datetime | None = None) -> SourceLine | Reject:
+    """One UCI Online Retail row, validated; a Reject says what is wrong with it. With `now`, an
+    InvoiceDate outside the date window (`core.when`: 1970 … a day ahead) is rejected, as in every
+    other format: a row dated 9999-12-31 or 0001-01-01 was imported as an order of that year."""
     if len(fields) != 8:
         return Reject(row, "bad-row", f"expected 8 fields, got {len(fields)}", tuple(fields))
     inv, sku, desc, qty_s, date_s, price_s, cust, country = fields
@@ -152,6 +155,11 @@ def parse_retail_row(row: int, fields: list[str], tz: tzinfo, _dates: dict[str, 
             when = local_to_utc(date_s, tz)
         except ValueError:
             return Reject(row, "bad-row", f"InvoiceDate {date_s!r} is not a date and time", tuple(fields))
+        if now is not None:
+            try:
+                check_window(when, now, field="InvoiceDate")
+            except ValidationError as e:
+                return Reject(row, "bad-row", e.message, tuple(fields))
         if _dates is not None:
             _dates[date_s] = when
     if cust:

@@ -15,8 +15,11 @@ import re
 
 #: bidi embeddings, overrides and isolates, the Arabic letter mark, and the line/paragraph separators
 _UNICODE_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029"
-_CONTROLS_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_UNICODE_CONTROLS}]")
-_CONTROLS_MULTILINE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_UNICODE_CONTROLS}]")
+#: a byte that was not UTF-8 (a file name, an argument), as Python decodes it (surrogateescape): written
+#: out it is that raw byte again, and 0x9B is CSI on an 8-bit terminal; on a strict stream, a crash
+_RAW_BYTES = "\udc80-\udcff"
+_CONTROLS_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_UNICODE_CONTROLS}{_RAW_BYTES}]")
+_CONTROLS_MULTILINE = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_UNICODE_CONTROLS}{_RAW_BYTES}]")
 
 
 def _escape(m: re.Match[str]) -> str:
@@ -25,6 +28,8 @@ def _escape(m: re.Match[str]) -> str:
         return "\\n"
     if c == 0x09:
         return "\\t"
+    if 0xDC80 <= c <= 0xDCFF:  # the raw byte, shown as the byte it was
+        return f"\\x{c - 0xDC00:02x}"
     return f"\\x{c:02x}" if c <= 0xFF else f"\\u{c:04x}"
 
 

@@ -31,7 +31,8 @@ _MAX_S = _MAX.timestamp()
 
 
 def _stamp(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+    u = t.astimezone(UTC)
+    return f"{u.year:04d}-{u:%m-%dT%H:%M}Z"  # %Y writes year 1 as "1"
 
 
 def check_window(t: datetime, now: datetime, *, field: str = "time", ahead: timedelta = AHEAD) -> datetime:

@@ -94,7 +94,7 @@ def guard(dest: str | Path, *, flag: str, database: str | Path, inputs: Iterable
     replaced. `what` names that output in the refusal ("rejects file", "report").
     """
     real = not_data(dest, flag=flag, database=database, inputs=inputs)
-    if real.is_dir():
+    if real.is_dir() or str(dest).endswith(("/", os.sep)):  # `--rejects out/` names a folder, even a new one
         raise ValidationError(f"{flag} {dest} is a folder; give a file name", field=flag)
     if os.path.lexists(dest) or real.exists():
         if not (marker and starts_with(real, marker.encode())):

@@ -56,6 +56,24 @@ def open_readonly(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
+def refuse_foreign(path: Path) -> None:
+    """Before `init` or `demo` creates or migrates `path`: refuse, untouched, a file that holds another
+    application's SQLite tables and none of orderq's. WHY: migrating it switched that database to WAL
+    for good and added orderq's tables beside its own (`orderq --db their.sqlite init`)."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return  # a new database
+    conn = connect(path, readonly=True)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as e:
+        raise StoreError(f"{path} is not an orderq database ({e}); it was left untouched") from None
+    finally:
+        conn.close()
+    if tables and "_sqlite_migrations" not in tables:
+        shown = ", ".join(sorted(tables)[:3]) + (", …" if len(tables) > 3 else "")
+        raise StoreError(f"{path} is another application's database (tables {shown}); it was left untouched")
+
+
 class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path, rules: Rules | None, clock: Clock = system_clock) -> None:
         self.conn = conn
@@ -111,6 +129,8 @@ class Store:
         p = Path(path)
         if not create and not p.exists():
             raise StoreError(f"no database at {p}; run `orderq init` (or `orderq demo`) first")
+        if create:
+            refuse_foreign(p)
         conn = connect(p)
         if create:
             migrate(conn)

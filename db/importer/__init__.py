@@ -44,13 +44,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from core.enums import Channel, OrderState
 from core.errors import ValidationError
+from core.when import AHEAD, DUE_AHEAD, check_window
 from core.intake import (
     CHARGE_CODES, GENERIC_COLUMNS, IMPORT_OPENING_STOCK, LIST_PRICE, REJECT_REASONS, RETAIL_COLUMNS, Reject, SourceLine,
     allocate, amount_cents, cents_text, group_runs, invoice_seq, parse_generic, parse_retail_row, plan_invoice,
@@ -377,7 +378,7 @@ class Importer:
                         dates.clear()
                     lines: list[SourceLine] = []
                     for n, fields in raw:
-                        got = parse_retail_row(n, fields, UK, dates)
+                        got = parse_retail_row(n, fields, UK, dates, now=self.bulk.now)
                         if type(got) is Reject:
                             self.reject(got)
                         else:
@@ -584,8 +585,11 @@ class Importer:
                     s.rows_read += 1
                     yield reader.line_num, {k: (None if v == "NULL" else v) for k, v in rec.items()}
 
-        def when(text: str | None) -> datetime | None:
-            return datetime.fromisoformat(text).replace(tzinfo=UTC) if text else None
+        def when(text: str | None, field: str, ahead: timedelta = AHEAD) -> datetime | None:
+            """A Northwind date, in the date window (`core.when`); outside it, the order is rejected."""
+            if not text:
+                return None
+            return check_window(datetime.fromisoformat(text).replace(tzinfo=UTC), b.now, field=field, ahead=ahead)
 
         cats = {}
         if (folder / "categories.csv").exists():
@@ -611,13 +615,13 @@ class Importer:
             ref = f"NW-{r['orderID']}"
             dl = details.pop(r["orderID"], [])
             try:
-                received, shipped = when(r["orderDate"]) or b.now, when(r["shippedDate"])
-                required = when(r.get("requiredDate"))
+                received, shipped = when(r["orderDate"], "orderDate") or b.now, when(r["shippedDate"], "shippedDate")
+                required = when(r.get("requiredDate"), "requiredDate", DUE_AHEAD)
                 freight = price_e4(r["freight"] or "0")
                 lines = [SourceLine(n, ref, f"NW-{d['productID']}", "", int(d["quantity"]), price_e4(d["unitPrice"] or ""),
                                     received, r["customerID"], "", "edi", "standard",
                                     int(round(float(d["discount"] or 0) * 10000))) for n, d in dl]
-            except (ValueError, TypeError) as e:  # TypeError: a required field is NULL
+            except (ValueError, TypeError, ValidationError) as e:  # TypeError: a required field is NULL
                 self.reject(Reject(row, "bad-row", f"order {r['orderID']}: {e}", (ref,)))
                 for n, _d in dl:
                     self.reject(Reject(n, "bad-row", f"order {r['orderID']} was rejected", (ref,)))

@@ -43,6 +43,26 @@ def test_claim_count_is_capped(demo_db: Path, cli) -> None:
     assert fingerprint(demo_db) == before
 
 
+@pytest.mark.parametrize("argv", [
+    ("intake", "--watch", "{drop}", "--settle", "inf"),  # int(inf * 500): OverflowError
+    ("intake", "--watch", "{drop}", "--settle", "nan"),  # int(nan * 500): ValueError
+    ("intake", "--watch", "{drop}", "--settle", "-1"),
+    ("intake", "--watch", "{drop}", "--once", "--settle", "1e308"),
+    ("simulate", "--reps", "99999999999"),  # a list of that many reps: MemoryError
+    ("simulate", "--reps", "0"),
+])
+def test_numbers_out_of_range_are_one_line_not_a_traceback(demo_db: Path, tmp_path: Path, cli, argv) -> None:
+    """The next thing to try after `serve --login-timeout nan`: the other numeric flags took nan, inf
+    and huge values to a traceback (or, with --once, a wait without end)."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    before = fingerprint(demo_db)
+    p = cli("--db", str(demo_db), *(a.format(drop=drop) for a in argv), timeout=60)
+    assert p.returncode == 2 and "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert "is outside" in p.stderr and p.stdout == ""
+    assert fingerprint(demo_db) == before
+
+
 def _leaves(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):  # noqa: ANN202
     subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     if not subs:

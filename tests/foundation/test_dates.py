@@ -115,6 +115,50 @@ def test_import_rows_outside_the_window_or_nested_too_deep_are_rejects(db_path: 
     assert "nested too deeply" in text and text.count("outside the accepted window") == 2
 
 
+RETAIL_HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+
+
+def test_online_retail_and_northwind_rows_outside_the_window_are_rejects(db_path: Path, tmp_path: Path, cli,
+                                                                         data_dir: Path) -> None:
+    """The generic formats had the window; the two named ones did not: an online-retail InvoiceDate of
+    9999-12-31 or 0001-01-01, or a Northwind orderDate/shippedDate/requiredDate of 9999, was imported as
+    an order of that year. Each is a reject naming the window; a row inside it still imports."""
+    retail = tmp_path / "retail.csv"
+    retail.write_text(RETAIL_HEADER + "".join(
+        f"{900000 + i},85123A,X,6,{d},2.55,17850,United Kingdom\n" for i, d in enumerate(
+            ["9999-12-31 23:59:00", "0001-01-01 00:00:00", "1969-12-31 23:00:00", "2010-12-01 08:26:00"])),
+        encoding="utf-8")
+    rejects = tmp_path / "retail.rejects.csv"
+    p = cli("--db", str(db_path), "import", str(retail), "--format", "online-retail", "--json", "--rejects", str(rejects))
+    assert p.returncode == 0, p.stderr
+    s = json_lines(p.stdout)[-1]
+    assert (s["orders"], s["rejects"], s["conserved"]) == (1, 3, True)
+    text = rejects.read_text(encoding="utf-8")
+    assert text.count("outside the accepted window") == 3 and "InvoiceDate 0001-01-01T" in text
+    nw = tmp_path / "nw"
+    nw.mkdir()
+    for f in (data_dir / "northwind").glob("*.csv"):
+        (nw / f.name).write_bytes(f.read_bytes())
+    lines = (nw / "orders.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    col = {name: header.index(name) for name in ("orderDate", "requiredDate", "shippedDate")}
+    for n, name in ((1, "orderDate"), (2, "shippedDate"), (3, "requiredDate")):
+        fields = lines[n].split(",")
+        fields[col[name]] = "9999-01-01"
+        lines[n] = ",".join(fields)
+    (nw / "orders.csv").write_text("".join(lines), encoding="utf-8")
+    nw_rejects = tmp_path / "nw.rejects.csv"
+    p = cli("--db", str(db_path), "import", str(nw), "--format", "northwind", "--json", "--rejects", str(nw_rejects))
+    assert p.returncode == 0, p.stderr
+    text = nw_rejects.read_text(encoding="utf-8")
+    for name in col:
+        assert f"{name} 9999-01-01T00:00Z is outside the accepted window" in text
+    c = sqlite3.connect(db_path)
+    latest = c.execute("SELECT MAX(MAX(received_at, due_at, COALESCE(shipped_at, 0))) FROM orders").fetchone()[0]
+    c.close()
+    assert from_epoch(latest).year < 3000
+
+
 # ---- extreme stored values (raw SQL) never crash a read -------------------------------------------
 def plant_extremes(db: Path) -> None:
     """What a pre-window database (or raw SQL) may hold: year 10000, ±1e300, ±inf, in every time column."""

@@ -166,6 +166,10 @@ def test_rejects_into_a_folder_names_the_flag_not_the_input(live: LiveDb, small_
     folder.mkdir()
     before = live.state()
     live.run("import", str(small_csv), "--rejects", str(folder)).assert_refused("--rejects", "folder")
+    # a name ending in "/" is a folder too, even one that does not exist: it once became a file "out"
+    live.run("import", str(small_csv), "--rejects", f"{tmp_path / 'out'}/").assert_refused("--rejects", "folder")
+    live.run("kpi", "--html", f"{tmp_path / 'out'}/").assert_refused("--html", "folder")
+    assert not (tmp_path / "out").exists()
     assert live.state() == before
     assert list(folder.iterdir()) == []
 
@@ -272,4 +276,15 @@ def test_users_add_with_a_bad_key_creates_nobody(live: LiveDb, tmp_path: Path) -
     users = {json.loads(x)["name"]: json.loads(x) for x in
              run_cli("--db", str(live.db), "users", "list", "--json", check=True).stdout.splitlines()}
     assert users["frank"]["keys"] == 1 and "gina" not in users
+    live.assert_check_passes()
+
+
+def test_a_key_file_without_end_is_refused_in_one_line(live: LiveDb) -> None:
+    """The next thing to try after `--key missing.pub`: `--key /dev/zero` read without end, growing
+    until it was killed. A key file is read only up to a bound, and the user is not created."""
+    before = live.state()
+    live.run("users", "add", "frank", "--role", "rep", "--key", "/dev/zero").assert_refused("/dev/zero",
+                                                                                           "not a public key")
+    live.run("users", "key", "add", "alice", "/dev/zero").assert_refused("not a public key")
+    assert live.state() == before
     live.assert_check_passes()

@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -230,3 +233,38 @@ def test_printable_leaves_no_control_and_json_stays_exact(text: str) -> None:
     assert not set(printable(text, multiline=False)) & TERMINAL_CONTROLS
     dumped = json_controls_escaped(json.dumps({"note": text}, ensure_ascii=False))
     assert not set(dumped) & TERMINAL_CONTROLS and json.loads(dumped)["note"] == text
+
+
+def _orderq_bytes(db: Path, *args: bytes, stream: str) -> subprocess.CompletedProcess[bytes]:
+    """The real `orderq` with arguments given as bytes: what a shell passes for `$'A\\x9b'`; `stream`:
+    its stdout's encoding and errors (strict, as under a UTF-8 locale such as en_US.UTF-8)."""
+    exe = Path(sys.executable).parent / "orderq"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SSH_")} | {"LC_ALL": "C.UTF-8",
+                                                                               "PYTHONIOENCODING": stream}
+    return subprocess.run([str(exe), "--db", str(db), *args], capture_output=True, env=env, timeout=120)
+
+
+@pytest.mark.parametrize("stream", ["utf-8:surrogateescape", "utf-8:strict"])
+def test_an_argument_that_is_not_utf8_is_refused_and_never_printed_raw(template: Path, tmp_path: Path,
+                                                                       stream: str) -> None:
+    """A note, customer or SKU holding bytes that are not UTF-8 (`--note $'A\\x9b2J'`) ended in a
+    traceback (SQLite cannot store the lone surrogate Python decodes it to). It is refused in one line,
+    exit 2; a file name that is not UTF-8 still works, and is shown with the byte as `\\x9b`, never
+    the raw byte (CSI on an 8-bit terminal)."""
+    db = tmp_path / "desk.db"
+    copy_db(template, db)
+    before = db.read_bytes()
+    for args in ([b"order", b"new", b"--user", b"alice", b"--customer", b"C00006", b"--line", b"GAR-0090:1",
+                  b"--note", b"A\x9b2J"],
+                 [b"order", b"new", b"--user", b"alice", b"--customer", b"x\xff", b"--line", b"GAR-0090:1"],
+                 [b"unhold", b"SO-000001", b"--user", b"sam", b"--note", b"\xe9"]):
+        p = _orderq_bytes(db, *args, stream=stream)
+        assert p.returncode == 2, p.stderr
+        assert len(p.stderr.splitlines()) == 1 and b"not UTF-8" in p.stderr, p.stderr
+        assert b"\x9b" not in p.stderr + p.stdout
+    assert db.read_bytes() == before
+    odd = tmp_path / "c\udc9b.csv"  # the file name b"c\x9b.csv"
+    odd.write_text("order_ref,customer,sku,qty\nH1,NOBODY,NOSKU,1\n", encoding="utf-8")
+    p = _orderq_bytes(db, b"import", os.fsencode(odd), b"--rejects", os.fsencode(tmp_path / "r.csv"), stream=stream)
+    assert p.returncode == 0, p.stderr
+    assert b"\x9b" not in p.stdout + p.stderr and b"c\\x9b.csv" in p.stdout

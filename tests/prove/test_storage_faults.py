@@ -222,6 +222,20 @@ def test_check_refuses_a_file_that_is_not_orderq_and_leaves_it_untouched(tmp_pat
         conn.close()
 
 
+@pytest.mark.parametrize("command", [("init",), ("demo", "--orders", "1")])
+def test_init_and_demo_refuse_another_apps_database_and_leave_it_untouched(tmp_path: Path,
+                                                                           command: tuple[str, ...]) -> None:
+    """The next thing after `check` on another app's file: `orderq --db their.sqlite init` (or demo)
+    migrated it, switching it to WAL for good and adding orderq's tables beside its own."""
+    f = _other_apps_database(tmp_path / "other-app.db")
+    before = sha(f)
+    p = run_cli("--db", str(f), *command, env={"ORDERQ_TEST_CLOCK": "1"})
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1 and "another application's database" in p.stderr
+    assert sha(f) == before
+    assert sorted(x.name for x in tmp_path.iterdir()) == [f.name]
+
+
 def _damage(db: Path) -> Path:
     """Overwrite some pages in the middle of a (checkpointed) database with junk."""
     conn = sqlite3.connect(db)
