@@ -13,7 +13,6 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from core import kpi
-from core.desk_hours import is_open, open_seconds
 from core.kpi import OPEN_ORDER_STATES, KpiInput, Window
 from core.triage import PAUSING_HOLDS
 from core.permissions import Action
@@ -258,6 +257,7 @@ class KpiService:
         counting it would make the same desk replay differently before and after 18:00.
         """
         self.ctx.require(Action.KPI)
+        cal = self.ctx.store.calendar  # the rules' desk hours: the same clock the SLAs count
         with self.ctx.store.read() as c:
             arrivals = [
                 {"received_at": r[0], "priority": r[1], "value": r[2] / 100.0}
@@ -274,8 +274,8 @@ class KpiService:
                    FROM events e JOIN orders o ON o.id = e.entity_id
                    WHERE e.action = 'release' AND e.entity = 'order'"""
             ):
-                if r[1] is None or r[1] <= 0 or (desk_hours and not is_open(r[2])):
+                if r[1] is None or r[1] <= 0 or (desk_hours and not cal.is_open(r[2])):
                     continue
-                handling = open_seconds(r[2]) - open_seconds(r[2] - r[1]) if desk_hours else r[1]
+                handling = cal.open_s(r[2] - r[1], r[2]) if desk_hours else r[1]
                 service.setdefault(r[0], []).append(float(handling))
         return arrivals, service
