@@ -39,7 +39,7 @@ def test_rep_claims_in_the_queue_quits_and_the_claim_goes_back(serve, keys, tmux
     held = wait_for(lambda: claimed_by(ssh_db, "alice"), 10, "alice's claim in the database")
     assert len(held) == 1
     tmux.send("a", "b")  # claiming opened the order; b goes back to the queue keeping the claim
-    tmux.wait_text("a", rf"{held[0]}.*working.*alice")
+    tmux.wait_text("a", rf"{held[0]}.*in progress.*alice")
     tmux.send("a", "q")
     wait_for(lambda: tmux.dead("a"), 15, "ssh to end after q")
     assert tmux.exit_status("a") == 0

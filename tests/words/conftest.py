@@ -14,11 +14,12 @@ from tests.conftest import FakeClock
 
 @pytest.fixture
 def word_db(tmp_path: Path, clock: FakeClock) -> Path:
-    """30 demo orders (seed 5) at the fixed clock, with the demo users."""
+    """120 demo orders (seed 5) at the fixed clock, with the demo users: enough for a queue with
+    waiting work and a customer hold (the demo desk keeps up with a small day)."""
     p = tmp_path / "words.db"
     store = Store.open(p, create=True, clock=clock)
     try:
-        generate(store, orders=30, seed=5)
+        generate(store, orders=120, seed=5)
     finally:
         store.close()
     return p

@@ -34,11 +34,12 @@ def text_of(app: HostApp, selector: str) -> str:
 
 
 def host(desk: Desk, make=None):  # noqa: ANN001, ANN201
-    """The real app for the queue (it needs the app's themes), the test host for other screens."""
+    """The real app on the orders queue (it needs the app's themes; a returns clerk would land on
+    returns), the test host for other screens."""
     if make is None:
         from tui.app import OrderqApp
 
-        return OrderqApp(desk, feed=False, keymap={}, session=False)
+        return OrderqApp(desk, screen="queue", feed=False, keymap={}, session=False)
     return HostApp(desk, make)
 
 
@@ -98,10 +99,13 @@ async def test_a_paused_order_reads_the_same_in_its_row_and_its_why_panel(word_d
     alice = desk("alice")
     o = alice.orders.create(customer="C00003", channel="walk_in", type="standard", lines=[LineInput("BEV-0001", "1")])
     alice.orders.hold(o.number, "customer_info", "waiting on a PO")
-    # put on hold 15h 37m after it fell due, and held for an hour since: overdue 15h 37m, clock stopped
-    clock.t = o.due_at + timedelta(hours=16, minutes=37)
+    # put on hold 15h 37m of open desk time after it fell due, and held for an open hour since:
+    # overdue 15h 37m, clock stopped (SLAs count the desk's open hours)
+    cal = alice.store.calendar
+    held_at = cal.add_open_time(o.due_at, timedelta(hours=15, minutes=37))
+    clock.t = cal.add_open_time(held_at, timedelta(hours=1))
     with alice.store.write() as c:
-        c.execute("UPDATE orders SET hold_started_at = ? WHERE number = ?", (clock.t.timestamp() - 3600, o.number))
+        c.execute("UPDATE orders SET hold_started_at = ? WHERE number = ?", (held_at.timestamp(), o.number))
     app = host(alice)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
