@@ -25,9 +25,14 @@ class Action(StrEnum):
     USERS = "users.manage"
     RULES = "rules.manage"
     IMPORT = "data.import"
+    #: a customer's own record: name, tier, credit limit, "PO required" (what credit and triage rest on)
+    CUSTOMER_EDIT = "customer.edit"
+    #: a customer's addresses and contacts: a rep on the phone records a new ship-to there and then
+    CUSTOMER_ADDRESS = "customer.address"
 
 
-_REP = {Action.ORDER_VIEW, Action.ORDER_CREATE, Action.ORDER_WORK, Action.ORDER_SHIP, Action.EVENTS, Action.RETURN_VIEW}
+_REP = {Action.ORDER_VIEW, Action.ORDER_CREATE, Action.ORDER_WORK, Action.ORDER_SHIP, Action.EVENTS, Action.RETURN_VIEW,
+        Action.CUSTOMER_ADDRESS}
 _RETURNS = {Action.RETURN_VIEW, Action.RETURN_WORK, Action.ORDER_VIEW, Action.EVENTS}
 _SUPERVISOR = (
     _REP
@@ -41,9 +46,11 @@ _SUPERVISOR = (
         Action.WALLBOARD,
         Action.KPI,
         Action.IMPORT,
+        Action.CUSTOMER_EDIT,
     }
 )
-_ADMIN = {Action.USERS, Action.RULES, Action.IMPORT, Action.EVENTS, Action.KPI, Action.ORDER_VIEW, Action.RETURN_VIEW}
+_ADMIN = {Action.USERS, Action.RULES, Action.IMPORT, Action.EVENTS, Action.KPI, Action.ORDER_VIEW, Action.RETURN_VIEW,
+          Action.CUSTOMER_EDIT, Action.CUSTOMER_ADDRESS}
 
 MATRIX: dict[Role, frozenset[Action]] = {
     Role.REP: frozenset(_REP),

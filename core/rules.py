@@ -72,6 +72,9 @@ class Rules(BaseModel):
     claims: Claims = Field(default_factory=Claims)
     queue: Queue = Field(default_factory=Queue)
     returns: ReturnsPolicy = Field(default_factory=ReturnsPolicy)
+    #: how an order may ship; the first is the default an order gets when none is named
+    ship_methods: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=lambda: ["ground", "express", "overnight", "freight", "pickup"])
 
     @field_validator("sla_minutes")
     @classmethod
@@ -87,6 +90,19 @@ class Rules(BaseModel):
         if not v:
             raise ValueError("at least one request type is needed")
         return v
+
+    @field_validator("ship_methods")
+    @classmethod
+    def _ship_methods_named_once(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("at least one shipping method is needed")
+        seen = [m.strip().casefold() for m in v]
+        if any(not m for m in seen):
+            raise ValueError("a shipping method name is blank")
+        dup = next((m for i, m in enumerate(seen) if m in seen[:i]), None)
+        if dup is not None:
+            raise ValueError(f"shipping method {dup!r} is listed twice")
+        return [m.strip() for m in v]
 
     def sla(self, priority: Priority) -> timedelta:
         return timedelta(minutes=self.sla_minutes[priority])

@@ -48,6 +48,7 @@ class Desk:
     returns = ServiceSlot("db.service.returns", "ReturnService")
     sessions = ServiceSlot("db.service.sessions", "SessionService")
     catalog = ServiceSlot("db.service.catalog", "CatalogService")
+    customers = ServiceSlot("db.service.customers", "CustomerService")
 
     def __init__(self, store: Store, actor: Actor) -> None:
         self.store = store

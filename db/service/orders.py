@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,7 @@ from db.convert import dt, ts
 from db.orders_read import Key, QueueFilter
 from db.service.claiming import Claimed, LeaseMixin
 from db.service.context import Context
+from db.service.order_header import HeaderInput, guard_po_required, header_columns, header_event
 
 if TYPE_CHECKING:
     from core.models import Event, Order
@@ -182,7 +183,12 @@ class OrderService(LeaseMixin):
         received_at: datetime | None = None,
         source_ref: str | None = None,
         note: str | None = None,
+        header: HeaderInput | None = None,
+        typed: bool = True,
     ) -> Order:
+        """`header`: ship-to, PO and the rest (db.service.order_header); `typed`: a rep keyed it (a past
+        requested date or an unconfirmed duplicate PO is refused), else it came from a partner or import
+        (they queue the order for a rep with the reason)."""
         self.ctx.require(Action.ORDER_CREATE)
         try:
             ch = Channel(channel)
@@ -196,12 +202,13 @@ class OrderService(LeaseMixin):
             customer = customer_code(c, customer)
             number = self._create_in(c, now=now, customer=customer, channel=ch, type=type, lines=lines,
                                      charges=list(charges), received_at=received_at or now,
-                                     source_ref=source_ref, note=note)
+                                     source_ref=source_ref, note=note, header=header, typed=typed)
         return self.get(number)
 
     def _create_in(self, c: sqlite3.Connection, *, now: datetime, customer: str, channel: Channel, type: str,
                    lines: list[LineInput], charges: list[ChargeInput], received_at: datetime,
-                   source_ref: str | None, note: str | None) -> str:
+                   source_ref: str | None, note: str | None, header: HeaderInput | None = None,
+                   typed: bool = True) -> str:
         """The body of order creation, inside the caller's transaction (import reuses it)."""
         rules = self.ctx.rules
         cust = c.execute("SELECT * FROM customers WHERE code = ?", ((customer or "").strip(),)).fetchone()
@@ -232,6 +239,14 @@ class OrderService(LeaseMixin):
         )
         state, straight, queue_reason, hold = decision.state, decision.straight, decision.queue_reason, decision.hold
         cls, due = decision.cls, decision.due
+        if header is None:
+            header = HeaderInput(note=note)
+        elif note and header.note is None:
+            header = replace(header, note=note)
+        head, reasons = header_columns(c, cust, header, methods=rules.ship_methods, today=now.date(), typed=typed)
+        if reasons and state in (OrderState.QUEUED, OrderState.RELEASED):
+            state, straight = OrderState.QUEUED, False
+            queue_reason = "; ".join(([queue_reason] if queue_reason else []) + reasons)
 
         oid = int(c.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM orders").fetchone()[0])
         number = f"SO-{oid:06d}"
@@ -247,6 +262,7 @@ class OrderService(LeaseMixin):
              ts(now) if straight else None, "system" if straight else None, int(straight), queue_reason,
              source_ref, self._actor, ts(now), ts(now)),
         )
+        c.execute(f"UPDATE orders SET {', '.join(f'{k} = :{k}' for k in head)} WHERE id = :_id", {**head, "_id": oid})
         c.executemany(
             """INSERT INTO order_lines (order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
                VALUES (?,?,?,?,?,?,?,?)""",
@@ -264,6 +280,7 @@ class OrderService(LeaseMixin):
         }
         if note:
             data["note"] = note
+        data["header"] = header_event(head)
         if hold:
             data["hold"] = {"reason": hold.reason.value, "note": hold.note}
         if queue_reason:
@@ -419,11 +436,44 @@ class OrderService(LeaseMixin):
             ticked = [r[0] for r in c.execute("SELECT step FROM order_ticks WHERE order_id = ?", (row["id"],))]
             nlines = c.execute("SELECT COUNT(*) FROM order_lines WHERE order_id = ?", (row["id"],)).fetchone()[0]
             machine.guard_release(self._checklist(row["type"]), ticked, nlines)
+            guard_po_required(c, row)
             stock = self._stock_take(c, row["id"], -1)
             self._update(c, row, now, state=new.value, released_at=ts(now), released_by=self._actor,
                          claimed_by=None, claim_token=None, claimed_at=None, lease_expires_at=None)
             self._event(c, row, now, "release", state=new.value, claim="drop", token=row["claim_token"],
                         holder=row["claimed_by"], stock=stock)
+
+    def set_header(self, number: str, header: HeaderInput, *, token: str | None) -> Order:
+        """Change an open order's header (add the PO before release, another ship-to); the claim holder only.
+        Only what `header` names changes: unset fields keep the order's value."""
+        self.ctx.require(Action.ORDER_WORK, number)
+        now = self.ctx.now()
+        with self.ctx.write() as c:
+            row = self._locked_row(c, number, now)
+            claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
+            if not OrderState(row["state"]).open:
+                raise DomainError(f"the header of a {row['state']} order cannot change")
+            cust = c.execute("SELECT * FROM customers WHERE id = ?", (row["customer_id"],)).fetchone()
+            merged = replace(header, ship_method=header.ship_method or row["ship_method"],
+                             note=header.note if header.note is not None else row["note"])
+            cols, _ = header_columns(c, cust, merged, methods=self.ctx.rules.ship_methods, today=now.date(),
+                                     typed=True, order_id=row["id"])
+            for key, given in (("po_number", header.po_number), ("requested_date", header.requested_date)):
+                if given is None:  # kept as it is, not checked again (yesterday's date stays yesterday's)
+                    cols[key] = row[key]
+            keep_ship = header.ship_to is None and header.ship_to_address is None and row["ship_to"]
+            if keep_ship:
+                cols.update(ship_to=row["ship_to"], ship_to_address_id=row["ship_to_address_id"])
+            if header.bill_to is None and row["bill_to"]:
+                cols["bill_to"] = row["bill_to"]
+            if header.contact is None and row["contact"]:
+                cols["contact"] = row["contact"]
+            changed = {k: v for k, v in cols.items() if row[k] != v}
+            if changed:
+                self._update(c, row, now, **changed)
+                self._event(c, row, now, "header_changed", before=header_event({k: row[k] for k in changed}),
+                            after=header_event(changed))
+        return self.get(number)
 
     def ship(self, number: str) -> None:
         self._simple(number, "ship", Action.ORDER_SHIP, shipped_at=True)
