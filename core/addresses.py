@@ -27,17 +27,19 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def clean_text(value: Any, *, field: str, required: bool = False, limit: int = FIELD_MAX) -> str | None:
+def clean_text(value: Any, *, field: str, required: bool = False, limit: int = FIELD_MAX,
+               label: str | None = None) -> str | None:
     """One line of typed text: stripped, no control characters, at most `limit` characters."""
+    what = label or field.replace("_", "-").replace(".", " ")
     text = "" if value is None else str(value).strip()
     if not text:
         if required:
-            raise ValidationError(f"{field.replace('_', ' ')} is empty", field=field)
+            raise ValidationError(f"{what} is empty", field=field)
         return None
     if _CONTROL.search(text):
-        raise ValidationError(f"{field.replace('_', ' ')} holds a control character", field=field)
+        raise ValidationError(f"{what} holds a control character", field=field)
     if len(text) > limit:
-        raise ValidationError(f"{field.replace('_', ' ')} is {len(text)} characters; at most {limit}", field=field)
+        raise ValidationError(f"{what} is {len(text)} characters; at most {limit}", field=field)
     return text
 
 
@@ -48,7 +50,7 @@ def clean_address(fields: Mapping[str, Any], *, field: str = "ship_to", complete
     cannot be shipped to); an imported one keeps what its source had (online-retail gives a country only)."""
     unknown = sorted(set(fields) - set(ADDRESS_KEYS))
     if unknown:
-        raise ValidationError(f"{field}: unknown address part {unknown[0]!r} ({', '.join(ADDRESS_KEYS)})", field=field)
+        raise ValidationError(f"{field.replace('_', '-')}: unknown address part {unknown[0]!r} ({', '.join(ADDRESS_KEYS)})", field=field)
     out: dict[str, Any] = {}
     for key in ADDRESS_KEYS:
         if key == "street":
@@ -56,16 +58,16 @@ def clean_address(fields: Mapping[str, Any], *, field: str = "ship_to", complete
             lines = [raw] if isinstance(raw, str) else list(raw)
             lines = [ln for ln in (clean_text(x, field=f"{field}.street") for x in lines) if ln]
             if len(lines) > STREET_LINES:
-                raise ValidationError(f"{field}: at most {STREET_LINES} street lines", field=f"{field}.street")
+                raise ValidationError(f"{field.replace('_', '-')}: at most {STREET_LINES} street lines", field=f"{field}.street")
             if complete and not lines:
-                raise ValidationError(f"{field}: the street is empty (an address needs a street line)",
+                raise ValidationError(f"{field.replace('_', '-')}: the street is empty (an address needs a street line)",
                                       field=f"{field}.street")
             out["street"] = lines
         else:
             val = clean_text(fields.get(key), field=f"{field}.{key}", required=complete and key in _REQUIRED)
             out[key] = val if val is not None else ("" if key in _REQUIRED else None)
     if not complete and not any(out[k] for k in ADDRESS_KEYS):
-        raise ValidationError(f"{field}: the address is empty", field=field)
+        raise ValidationError(f"{field.replace('_', '-')}: the address is empty", field=field)
     return out
 
 
@@ -100,7 +102,7 @@ def clean_contact(fields: Mapping[str, Any], *, field: str = "contact") -> dict[
 
 def clean_po(value: Any) -> str | None:
     """The customer's PO number: at most PO_MAX characters, one line; None when not given."""
-    return clean_text(value, field="po_number", limit=PO_MAX)
+    return clean_text(value, field="po_number", limit=PO_MAX, label="PO number")
 
 
 def parse_requested_date(value: Any, *, field: str = "requested_date") -> date | None:
