@@ -35,6 +35,7 @@ from tui.widgets.binding_commands import BindingCommands
 from tui.widgets.footer import SteadyFooter
 from tui.widgets.lines_grid import LinesGrid
 from tui.widgets.note_dialog import NoteDialog
+from tui.widgets.order_header_view import checklist_detail, header_details, po_block
 from tui.widgets.prompt_list import PromptList
 
 HOLD_REASONS: dict[HoldReason, str] = {
@@ -322,7 +323,7 @@ class OrderScreen(Screen):
             balance=fmt(o.customer.open_balance), channel=o.channel.value, type=o.type, source=o.priority_source,
             lease=f"{o.lease_expires_at:%H:%M:%S}" if o.lease_expires_at else "", claimed_by=o.claimed_by,
             hold=o.hold_reason.value if o.hold_reason else "", hold_note=o.hold_note, queue_reason=o.queue_reason)
-        self.query_one("#order-header", Static).update(header)
+        self.query_one("#order-header", Static).update(Content("\n").join([header, header_details(o)]))
 
     def show_lines(self) -> None:
         table = self.query_one("#order-lines", DataTable)
@@ -352,6 +353,8 @@ class OrderScreen(Screen):
                 out.append(styled("[$success]\\[x][/] $n $step  [dim]($who)[/]", n=n, step=step, who=who))
             else:
                 out.append(styled("\\[ ] $n $step", n=n, step=step))
+            if (detail := checklist_detail(step, o)) is not None:
+                out.append(detail)
         if not out:
             out.append(styled("[dim]no checklist for this type[/]"))
         self.query_one("#order-checklist", Static).update(Content("\n").join(out))
@@ -369,7 +372,7 @@ class OrderScreen(Screen):
             machine.guard_release(o.checklist, o.ticked, len(o.lines))
         except DomainError as e:
             return e.message
-        return None
+        return po_block(o)
 
     def show_release(self) -> None:
         block = self.release_block()
