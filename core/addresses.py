@@ -145,3 +145,29 @@ def pick_ship_method(value: Any, methods: Sequence[str]) -> str:
         if m.casefold() == text.casefold():
             return m
     raise ValidationError(f"unknown shipping method {text!r} ({', '.join(methods)})", field="ship_method")
+
+
+def _source_text(value: Any, limit: int = FIELD_MAX) -> str | None:
+    text = _CONTROL.sub(" ", "" if value is None else str(value)).strip()
+    return text[:limit] or None
+
+
+def source_address(fields: Mapping[str, Any]) -> dict[str, Any] | None:
+    """An address as an import's source gives it, kept as far as it goes (online-retail: a country only);
+    None when it names nothing. A source is not refused for a stray control character or a long field: those
+    become a space or are cut, so an order is never lost over its label."""
+    street = [s for s in (_source_text(x) for x in (fields.get("street") or [])) if s][:STREET_LINES]
+    out = {"name": _source_text(fields.get("name")), "street": street, "city": _source_text(fields.get("city")),
+           "region": _source_text(fields.get("region")), "postcode": _source_text(fields.get("postcode")),
+           "country": _source_text(fields.get("country"))}
+    if not any(out.values()):
+        return None
+    for key in _REQUIRED:
+        out[key] = out[key] or ""
+    return out
+
+
+def source_contact(name: Any, phone: Any = None, email: Any = None) -> dict[str, Any] | None:
+    """A contact as an import's source gives it; None without a name."""
+    who = _source_text(name)
+    return {"name": who, "email": _source_text(email), "phone": _source_text(phone, 40)} if who else None

@@ -24,8 +24,10 @@ from db.events import dumps
 _ORDER_SQL = """INSERT INTO orders (id, number, customer_id, channel, type, state, priority, priority_level,
     priority_source, tier_rank, received_at, due_at, hold_reason, hold_note, hold_started_at,
     total_cents, released_at, released_by, straight_through, queue_reason, source_ref,
-    created_by, created_at, updated_at, shipped_at, history)
-  VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
+    created_by, created_at, updated_at, shipped_at, history, ship_to)
+  VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
+_ADDRESS_SQL = """INSERT INTO customer_addresses (customer_id, kind, is_default, name, street, city, region, postcode, country)
+  VALUES (?,?,1,?,?,?,?,?,?)"""
 _LINE_SQL = """INSERT INTO order_lines (id, order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
   VALUES (?,?,?,?,?,?,?,?,?)"""
 #: a connection-private lookup (customer, SKU) -> earlier lines, so matching a cancellation is one index probe
@@ -101,6 +103,8 @@ class Bulk:
         self.products: dict[str, Prod] = {}
         self.customers_created = 0
         self.products_created = 0
+        self.addresses_created = 0
+        self.contacts_created = 0
         self._seen_version: int | None = None
         self._changes_at_begin = 0
 
@@ -172,7 +176,11 @@ class Bulk:
 
     # ---- master data -------------------------------------------------------------------------
     def ensure_customer(self, code: str, name: str, country: str | None, *, known: bool = True,
-                        tier: Tier = Tier.STANDARD, credit_limit_cents: int = IMPORT_CREDIT_LIMIT_CENTS) -> Cust:
+                        tier: Tier = Tier.STANDARD, credit_limit_cents: int = IMPORT_CREDIT_LIMIT_CENTS,
+                        address: dict[str, Any] | None = None, bill_to: bool = False,
+                        contact: dict[str, Any] | None = None) -> Cust:
+        """The customer, created on first sight with its `address` (the default ship-to, and the default
+        bill-to too when `bill_to`) and `contact`; a customer already known keeps what it has."""
         cust = self.customers.get(code)
         if cust is not None:
             return cust
@@ -182,9 +190,21 @@ class Bulk:
         cust = Cust(int(cur.lastrowid or 0), code, tier, credit_limit_cents, 0, known)
         self.customers[code] = cust
         self.customers_created += 1
-        self.event("customer", cust.id, code, "created",
-                   {"name": name, "country": country, "known": known, "tier": tier.value,
-                    "credit_limit": cents_text(credit_limit_cents), "imported": True})
+        data: dict[str, Any] = {"name": name, "country": country, "known": known, "tier": tier.value,
+                                "credit_limit": cents_text(credit_limit_cents), "imported": True}
+        if address is not None:
+            parts = (address["name"] or "", "\n".join(address["street"]), address["city"] or "", address["region"],
+                     address["postcode"], address["country"] or "")
+            kinds = ("ship_to", "bill_to") if bill_to else ("ship_to",)
+            self.conn.executemany(_ADDRESS_SQL, [(cust.id, k, *parts) for k in kinds])
+            self.addresses_created += len(kinds)
+            data["address"] = address
+        if contact is not None:
+            self.conn.execute("INSERT INTO customer_contacts (customer_id, name, email, phone) VALUES (?,?,?,?)",
+                              (cust.id, contact["name"], contact.get("email"), contact.get("phone")))
+            self.contacts_created += 1
+            data["contact"] = contact
+        self.event("customer", cust.id, code, "created", data)
         return cust
 
     def ensure_product(self, sku: str, description: str, price_e4: int, stock: int, *,
@@ -229,7 +249,8 @@ class Bulk:
         return rows, total, needs, max_qty
 
     def add_order(self, *, ref: str, customer: Cust, channel: Channel, order_type: str, received_at: datetime,
-                  goods: list[Goods], charges: list[tuple[str, str, str, int]]) -> tuple[OrderState, int]:
+                  goods: list[Goods], charges: list[tuple[str, str, str, int]],
+                  ship_to: str | None = None) -> tuple[OrderState, int]:
         """One order exactly as live entry creates it: rows, state, holds, straight-through, events, stock."""
         oid = self.next_order
         self.next_order += 1
@@ -251,7 +272,7 @@ class Bulk:
             d.cls.priority.level, d.cls.source, customer.tier.rank, ts(received_at), ts(d.due),
             hold.reason.value if hold else None, hold.note if hold else None, now_ts if hold else None, total,
             now_ts if d.straight else None, "system" if d.straight else None, int(d.straight), d.queue_reason,
-            ref, self.actor, now_ts, now_ts, None, 0,
+            ref, self.actor, now_ts, now_ts, None, 0, ship_to,
         ))
         self.line_rows.extend(rows)
         self.charge_rows.extend((oid, *ch) for ch in charges)
@@ -280,7 +301,7 @@ class Bulk:
     def add_historical_order(self, *, ref: str, customer: Cust, channel: Channel, order_type: str,
                              received_at: datetime, shipped_at: datetime, goods: list[Goods],
                              charges: list[tuple[str, str, str, int]],
-                             due: datetime | None = None) -> tuple[OrderState, int]:
+                             due: datetime | None = None, ship_to: str | None = None) -> tuple[OrderState, int]:
         """An order that was fulfilled before the import: it arrives shipped on its real date (released then
         too: when it was handed on is not recorded, only that it shipped), marked `history`, and its stock is
         long gone. `due`: the date the source says it was required by (else the class's SLA)."""
@@ -294,7 +315,7 @@ class Bulk:
         self.order_rows.append((
             oid, number, customer.id, channel.value, order_type, OrderState.SHIPPED.value, cls.priority.value,
             cls.priority.level, cls.source, customer.tier.rank, ts(received_at), ts(due), None, None, None, total,
-            ts(shipped_at), "import", 0, None, ref, self.actor, self.now_ts, self.now_ts, ts(shipped_at), 1,
+            ts(shipped_at), "import", 0, None, ref, self.actor, self.now_ts, self.now_ts, ts(shipped_at), 1, ship_to,
         ))
         self.line_rows.extend(rows)
         self.charge_rows.extend((oid, *ch) for ch in charges)
