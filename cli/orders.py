@@ -62,6 +62,9 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     show.add_argument("--json", action="store_true", help="the order as one JSON line")
     show.add_argument("--history", action="store_true", help="with its events")
     show.set_defaults(func=cmd_show)
+    from cli import papers
+
+    papers.register(osub, parent)
     lst = osub.add_parser("list", help="orders in queue order", parents=[parent])
     lst.add_argument("--state", action="append", default=[], choices=_STATES, help="only this state (repeatable)")
     lst.add_argument("--priority", action="append", default=[], type=str.upper, choices=[p.value for p in Priority],

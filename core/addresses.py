@@ -6,6 +6,7 @@ the customer's address book never rewrites what an order was shipped to.
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -171,3 +172,28 @@ def source_contact(name: Any, phone: Any = None, email: Any = None) -> dict[str,
     """A contact as an import's source gives it; None without a name."""
     who = _source_text(name)
     return {"name": who, "email": _source_text(email), "phone": _source_text(phone, 40)} if who else None
+
+
+#: the order header's columns, in the order both the live and the bulk path write them (and events show them)
+HEADER_COLUMNS = ("ship_to", "ship_to_address_id", "bill_to", "contact", "po_number", "requested_date", "ship_method",
+                  "note")
+_SNAPSHOTS = ("ship_to", "bill_to", "contact")
+
+
+def header_cols(*, ship_to: Mapping[str, Any] | None, ship_to_address_id: int | None, bill_to: Mapping[str, Any] | None,
+                contact: Mapping[str, Any] | None, po_number: str | None, requested_date: date | None,
+                ship_method: str | None, note: str | None) -> dict[str, Any]:
+    """The orders columns of a header: snapshots as JSON text. One builder, so that an imported order's row is
+    exactly the row live entry writes for the same input (tests/intake/test_bulk_equals_live)."""
+    def dumps(v: Mapping[str, Any] | None) -> str | None:
+        return json.dumps(v, ensure_ascii=False) if v else None
+
+    return {"ship_to": dumps(ship_to), "ship_to_address_id": ship_to_address_id, "bill_to": dumps(bill_to),
+            "contact": dumps(contact), "po_number": po_number,
+            "requested_date": requested_date.isoformat() if requested_date else None, "ship_method": ship_method,
+            "note": note or None}
+
+
+def header_event(cols: Mapping[str, Any]) -> dict[str, Any]:
+    """The header as an event records it: snapshots as objects, not JSON text."""
+    return {k: (json.loads(v) if k in _SNAPSHOTS and v else v) for k, v in cols.items()}

@@ -331,18 +331,17 @@ class Importer:
         """One order. History (`--history`): a completed sale, received, released and shipped on its own
         date (`shipped_at`, else the date it was received), never live work for the queue. `ship_to`: the
         address its source gave, stored as the order's snapshot."""
-        ship_json = json.dumps(ship_to, ensure_ascii=False) if ship_to else None
         if shipped_at is None and self.history:
             shipped_at = received_at
         if shipped_at is not None:
             state, total = self.bulk.add_historical_order(ref=ref, customer=customer, channel=channel, order_type=order_type,
                                                    received_at=received_at, shipped_at=shipped_at, goods=goods,
-                                                   charges=charges, due=due, ship_to=ship_json)
+                                                   charges=charges, due=due, ship_to=ship_to)
         else:
             state, total = self.bulk.add_order(ref=ref, customer=customer, channel=channel, order_type=order_type,
-                                        received_at=received_at, goods=goods, charges=charges, ship_to=ship_json)
+                                        received_at=received_at, goods=goods, charges=charges, ship_to=ship_to)
         s = self.s
-        if ship_json:
+        if ship_to:
             s.ship_tos += 1
         s.orders += 1
         s.lines += len(goods)

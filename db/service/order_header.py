@@ -13,14 +13,16 @@ was at that moment. Two rules live here:
 """
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from core.addresses import check_requested_ahead, clean_address, clean_po, parse_requested_date, past_date_reason, pick_ship_method
+from core.addresses import (
+    check_requested_ahead, clean_address, clean_po, header_cols, parse_requested_date, past_date_reason,
+    pick_ship_method,
+)
 from core.errors import DomainError, ValidationError
 from db.service.customers import address_dict, contact_dict, snapshot
 
@@ -120,10 +122,8 @@ def header_columns(c: sqlite3.Connection, cust: sqlite3.Row, h: HeaderInput, *, 
             reasons.append(f"duplicate PO {po} (already on {earlier})")
     elif cust["po_required"] and not typed:
         reasons.append(f"{cust['code']} requires a PO number and none came with the order")
-    cols = {"ship_to": json.dumps(ship, ensure_ascii=False) if ship else None, "ship_to_address_id": ship_id,
-            "bill_to": json.dumps(bill, ensure_ascii=False) if bill else None,
-            "contact": json.dumps(contact, ensure_ascii=False) if contact else None, "po_number": po,
-            "requested_date": requested.isoformat() if requested else None, "ship_method": method, "note": note or None}
+    cols = header_cols(ship_to=ship, ship_to_address_id=ship_id, bill_to=bill, contact=contact, po_number=po,
+                       requested_date=requested, ship_method=method, note=note)
     return cols, reasons
 
 
@@ -134,7 +134,3 @@ def guard_po_required(c: sqlite3.Connection, order: sqlite3.Row) -> None:
         raise DomainError(f"{r['code']} requires a PO number: add it (orderq order header {order['number']} --po …) "
                           "before releasing", field="po_number")
 
-
-def header_event(cols: Mapping[str, Any]) -> dict[str, Any]:
-    """The header as the event records it (snapshots as objects, not JSON text)."""
-    return {k: (json.loads(v) if k in ("ship_to", "bill_to", "contact") and v else v) for k, v in cols.items()}

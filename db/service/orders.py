@@ -23,7 +23,8 @@ from db.convert import dt, ts
 from db.orders_read import Key, QueueFilter
 from db.service.claiming import Claimed, LeaseMixin
 from db.service.context import Context
-from db.service.order_header import HeaderInput, guard_po_required, header_columns, header_event
+from core.addresses import header_event
+from db.service.order_header import HeaderInput, guard_po_required, header_columns
 
 if TYPE_CHECKING:
     from core.models import Event, Order
