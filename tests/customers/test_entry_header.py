@@ -30,7 +30,7 @@ async def test_f4_picks_the_second_ship_to_and_po_is_kept(demo_db, desk_for) -> 
         await pilot.pause()
         assert screen.focused.id == "hdr-ship-to"
         history = str(screen.query_one("#hdr-history", Static).render())
-        assert "open balance" in history and "credit limit" in history
+        assert "balance" in history and "credit" in history and "available" in history
         await press(pilot, "f4")
         await pilot.pause()
         assert isinstance(app.screen, PromptList)

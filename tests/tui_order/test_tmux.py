@@ -41,6 +41,7 @@ def test_phone_order_in_a_real_terminal(desk_db, cli) -> None:
         wait_for(session, "New order")
         tmux("send-keys", "-t", session, "C00002", "Enter")
         wait_for(session, "available 2,000.00")
+        tmux("send-keys", "-t", session, "Enter", "Enter")  # the default ship-to, no PO: on to the lines
         tmux("send-keys", "-t", session, "F4")  # the SKU prompt list, as a green-screen rep expects
         wait_for(session, "of 120")
         tmux("send-keys", "-t", session, "tea 0005")

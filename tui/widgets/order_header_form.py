@@ -109,8 +109,8 @@ class HeaderForm(Vertical):
             put(history, "")
             return
         left = cust.credit_limit - cust.open_balance
-        lines = [f"open balance {fmt(cust.open_balance)} of credit limit {fmt(cust.credit_limit)}"
-                 f" ({fmt(left)} available)" + ("  ·  PO required" if cust.po_required else "")]
+        lines = [f"credit {fmt(cust.credit_limit)} · balance {fmt(cust.open_balance)} · available {fmt(left)}"
+                 + ("  ·  PO required" if cust.po_required else "") + "   latest orders:"]
         for o in recent:
             lines.append(f"{o['number']}  {o['received_at'][:10]}  {o['state'].replace('_', ' '):<11} "
                          f"{o['total']:>10}  {('PO ' + o['po_number']) if o['po_number'] else ''}")
