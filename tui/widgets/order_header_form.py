@@ -46,7 +46,7 @@ class HeaderForm(Vertical):
     HeaderForm #hdr-note { width: 1fr; }
     HeaderForm Input.-invalid { color: $error; }
     HeaderForm .hdr-error { color: $error; padding-left: 10; display: none; }
-    HeaderForm #hdr-history { color: $text-muted; height: auto; padding-left: 10; }
+    HeaderForm #hdr-history { color: $text-muted; height: 4; padding-left: 10; }
     """
 
     def __init__(self, methods: list[str], **kw: Any) -> None:
