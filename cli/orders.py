@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from core.addresses import address_line, place
 from core.errors import ValidationError
 from core.triage import due_cell, due_text
 from core.enums import Channel, HoldReason, OrderState, Priority
@@ -184,7 +185,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     # an order no longer open owes nothing: when it was due, as the order screen says, not a countdown
     due = due_text(o.effective_due(now), now, o.sla_paused) if o.state.open else f"was {o.due_at:%Y-%m-%d %H:%M} UTC"
     print(f"{o.number}  {o.state.value}  {o.priority.value}  due {due}")
-    where = ", ".join(x for x in (o.customer.city, o.customer.country) if x)
+    where = place(o.customer.city, o.customer.country)
     print(f"customer {o.customer.code} {o.customer.name}" + (f", {where}" if where else "")
           + f" ({o.customer.tier.value})  channel {o.channel.value}  type {o.type}")
     print_header(o)
@@ -207,7 +208,6 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def print_header(o) -> None:  # noqa: ANN001 - an Order
-    from core.addresses import address_line
 
     print(f"ship to  {address_line(o.ship_to) or '(none)'}")
     if o.bill_to:

@@ -81,6 +81,11 @@ def _money(value: Any, field: str) -> int:
     return to_cents_int(amount)
 
 
+def _given(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts an edit names (None: keep what is there)."""
+    return {k: v for k, v in fields.items() if v is not None}
+
+
 class CustomerService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -215,13 +220,8 @@ class CustomerService:
 
     def edit_address(self, address_id: int, fields: Mapping[str, Any], *, default: bool | None = None) -> dict[str, Any]:
         """Change some parts of an address (the rest stay); orders keep the snapshot they were given."""
-        with self.ctx.store.read() as c:
-            old = c.execute("SELECT a.*, c.code FROM customer_addresses a JOIN customers c ON c.id = a.customer_id"
-                            " WHERE a.id = ?", (address_id,)).fetchone()
-        if old is None:
-            raise NotFound(f"no address {address_id}", field="address")
-        self.ctx.require(Action.CUSTOMER_ADDRESS, old["code"])
-        merged = {**snapshot(address_dict(old)), **{k: v for k, v in fields.items() if v is not None}}
+        old = self._owned("customer_addresses", address_id, "address")
+        merged = {**snapshot(address_dict(old)), **_given(fields)}
         addr = clean_address(merged, field=old["kind"])
         if default is False and old["is_default"]:
             raise ValidationError("make another address the default instead (--default on that one)", field="default")
@@ -252,13 +252,8 @@ class CustomerService:
         return {"id": cid, **contact}
 
     def edit_contact(self, contact_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
-        with self.ctx.store.read() as c:
-            old = c.execute("SELECT k.*, c.code FROM customer_contacts k JOIN customers c ON c.id = k.customer_id"
-                            " WHERE k.id = ?", (contact_id,)).fetchone()
-        if old is None:
-            raise NotFound(f"no contact {contact_id}", field="contact")
-        self.ctx.require(Action.CUSTOMER_ADDRESS, old["code"])
-        contact = clean_contact({**contact_dict(old), **{k: v for k, v in fields.items() if v is not None}})
+        old = self._owned("customer_contacts", contact_id, "contact")
+        contact = clean_contact({**contact_dict(old), **_given(fields)})
         now = self.ctx.now()
         with self.ctx.write() as c:
             c.execute("UPDATE customer_contacts SET name = ?, email = ?, phone = ?, version = version + 1 WHERE id = ?",
@@ -269,6 +264,16 @@ class CustomerService:
         return {"id": contact_id, **contact}
 
     # ---- helpers -------------------------------------------------------------------------
+    def _owned(self, table: str, item_id: int, what: str) -> sqlite3.Row:
+        """An address or contact row with its customer's code, once the actor may change that customer's."""
+        with self.ctx.store.read() as c:
+            row = c.execute(f"SELECT t.*, c.code FROM {table} t JOIN customers c ON c.id = t.customer_id WHERE t.id = ?",
+                            (item_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no {what} {item_id}", field=what)
+        self.ctx.require(Action.CUSTOMER_ADDRESS, row["code"])
+        return row
+
     def _address(self, address_id: int) -> dict[str, Any]:
         with self.ctx.store.read() as c:
             r = c.execute("SELECT * FROM customer_addresses WHERE id = ?", (address_id,)).fetchone()

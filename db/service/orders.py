@@ -24,7 +24,7 @@ from db.orders_read import Key, QueueFilter
 from db.service.claiming import Claimed, LeaseMixin
 from db.service.context import Context
 from core.addresses import header_event
-from db.service.order_header import HeaderInput, guard_po_required, header_columns
+from db.service.order_header import HeaderInput, HeaderMixin, guard_po_required, header_columns
 
 if TYPE_CHECKING:
     from core.models import Event, Order
@@ -94,7 +94,7 @@ def validate_lines(conn: sqlite3.Connection, lines: list[LineInput]) -> list[dic
     return out
 
 
-class OrderService(LeaseMixin):
+class OrderService(LeaseMixin, HeaderMixin):
     QUEUE = ORDERS
     WORK = Action.ORDER_WORK
     NOT_CLAIMABLE = "{number} is {state}, not queued; it cannot be claimed"
@@ -443,38 +443,6 @@ class OrderService(LeaseMixin):
                          claimed_by=None, claim_token=None, claimed_at=None, lease_expires_at=None)
             self._event(c, row, now, "release", state=new.value, claim="drop", token=row["claim_token"],
                         holder=row["claimed_by"], stock=stock)
-
-    def set_header(self, number: str, header: HeaderInput, *, token: str | None) -> Order:
-        """Change an open order's header (add the PO before release, another ship-to); the claim holder only.
-        Only what `header` names changes: unset fields keep the order's value."""
-        self.ctx.require(Action.ORDER_WORK, number)
-        now = self.ctx.now()
-        with self.ctx.write() as c:
-            row = self._locked_row(c, number, now)
-            claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
-            if not OrderState(row["state"]).open:
-                raise DomainError(f"the header of a {row['state']} order cannot change")
-            cust = c.execute("SELECT * FROM customers WHERE id = ?", (row["customer_id"],)).fetchone()
-            merged = replace(header, ship_method=header.ship_method or row["ship_method"],
-                             note=header.note if header.note is not None else row["note"])
-            cols, _ = header_columns(c, cust, merged, methods=self.ctx.rules.ship_methods, today=now.date(),
-                                     typed=True, order_id=row["id"])
-            for key, given in (("po_number", header.po_number), ("requested_date", header.requested_date)):
-                if given is None:  # kept as it is, not checked again (yesterday's date stays yesterday's)
-                    cols[key] = row[key]
-            keep_ship = header.ship_to is None and header.ship_to_address is None and row["ship_to"]
-            if keep_ship:
-                cols.update(ship_to=row["ship_to"], ship_to_address_id=row["ship_to_address_id"])
-            if header.bill_to is None and row["bill_to"]:
-                cols["bill_to"] = row["bill_to"]
-            if header.contact is None and row["contact"]:
-                cols["contact"] = row["contact"]
-            changed = {k: v for k, v in cols.items() if row[k] != v}
-            if changed:
-                self._update(c, row, now, **changed)
-                self._event(c, row, now, "header_changed", before=header_event({k: row[k] for k in changed}),
-                            after=header_event(changed))
-        return self.get(number)
 
     def ship(self, number: str) -> None:
         self._simple(number, "ship", Action.ORDER_SHIP, shipped_at=True)
