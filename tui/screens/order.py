@@ -35,7 +35,7 @@ from tui.widgets.binding_commands import BindingCommands
 from tui.widgets.footer import SteadyFooter
 from tui.widgets.lines_grid import LinesGrid
 from tui.widgets.note_dialog import NoteDialog
-from tui.widgets.order_header_view import checklist_detail, header_details, po_block
+from tui.widgets.order_header_view import checklist_detail, header_details, po_block, po_dialog
 from tui.widgets.prompt_list import PromptList
 
 HOLD_REASONS: dict[HoldReason, str] = {
@@ -187,6 +187,7 @@ class OrderScreen(Screen):
         Binding("h", "hold", "Hold", id="order.hold", tooltip="Put on hold with a reason and a note"),
         Binding("u", "unhold", "Unhold", id="order.unhold", tooltip="Take off hold (needs a note)"),
         Binding("r", "release", "Release", id="order.release", tooltip="Release to fulfilment"),
+        Binding("p", "po", "PO", id="order.po", tooltip="Set the customer's PO number"),
         Binding("x", "cancel_order", "Cancel", id="order.cancel", tooltip="Cancel the order with a reason"),
         Binding("l", "history", "History", id="order.history", tooltip="Show or hide the history"),
         Binding("ctrl+r", "reload", "Reload", id="order.reload", show=False, tooltip="Reload from the database"),
@@ -522,6 +523,18 @@ class OrderScreen(Screen):
             self._forget_claim()
             self.show()
             self.notify(f"{self.number} released to fulfilment · Esc back to the queue")
+
+    def action_po(self) -> None:
+        """p: the customer's PO number (a "PO required" customer's order is released only with one)."""
+        self.app.push_screen(po_dialog(self.desk, self.number, self.order.po_number, self.token),
+                             lambda po: self._header_done(po))
+
+    def _header_done(self, po: str | None) -> None:
+        if po is None:
+            return
+        self._poke()
+        self.reload()
+        self.notify(f"{self.number}: PO {po or '(none)'}")
 
     def action_cancel_order(self) -> None:
         def reason_picked(reason: str | None) -> None:

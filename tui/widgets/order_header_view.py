@@ -8,8 +8,12 @@ from __future__ import annotations
 from textual.content import Content
 
 from core.addresses import address_line
+from core.errors import ValidationError
 from core.models import Order
+from db.service import Desk
+from db.service.order_header import DuplicatePO, HeaderInput
 from tui.plain import styled
+from tui.widgets.note_dialog import NoteDialog
 
 #: the checklist step whose tick confirms the ship-to address
 CONFIRM_SHIP_TO = "confirm ship-to"
@@ -44,3 +48,20 @@ def po_block(o: Order) -> str | None:
     if o.customer.po_required and not o.po_number:
         return f"{o.customer.code} requires a PO number (add it before releasing)"
     return None
+
+
+def po_dialog(desk: Desk, number: str, current: str | None, token: str | None) -> NoteDialog:
+    """The PO number of an order being worked. A PO this customer sent before is shown as a warning under the
+    field; Enter again on the same PO confirms it is a new order (the CLI's --duplicate-po-ok)."""
+    warned: list[str] = []
+
+    def submit(po: str) -> None:
+        try:
+            desk.orders.set_header(number, HeaderInput(po_number=po, duplicate_po_ok=po in warned), token=token)
+        except DuplicatePO as e:
+            warned.append(po)
+            raise ValidationError(f"{e.message.split(';')[0]}: Enter again if this is a new order, or correct it",
+                                  field="po_number") from None
+
+    return NoteDialog(f"PO number for {number}", "The customer's PO number (at most 35 characters)", submit,
+                      initial=current or "")
