@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -54,7 +55,7 @@ def test_phone_order_in_a_real_terminal(desk_db, cli) -> None:
         wait_for(session, "it will go on a credit hold")
         tmux("send-keys", "-t", session, "C-s")
         pane = wait_for(session, "ON HOLD (credit)")
-        number = next(w for w in pane.split() if w.startswith("SO-"))
+        number = re.search(r"(SO-\d+) created for", pane).group(1)  # the form also lists earlier orders
     finally:
         tmux("kill-server")
     shown = json.loads(cli("--db", str(desk_db), "order", "show", number, "--json", check=True).stdout)
