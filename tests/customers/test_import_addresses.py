@@ -58,7 +58,8 @@ def test_online_retail_country_becomes_the_address_country(data_dir: Path, db_pa
             open(sample, "w", encoding="utf-8", newline="") as out:
         for n, line in zip(range(400), fh):
             out.write(line)
-    s = json_lines(run_cli("--db", str(db_path), "import", str(sample), "--json", check=True).stdout)[-1]
+    s = json_lines(run_cli("--db", str(db_path), "import", str(sample), "--rejects", str(tmp_path / "rej.csv"), "--json",
+                           check=True).stdout)[-1]
     assert s["conserved"] and s["ship_tos"] == s["ship_to_rows"] > 0
     with open(sample, newline="", encoding="utf-8") as fh:
         country = {r["InvoiceNo"]: r["Country"] for r in csv.DictReader(fh)}
