@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("--orders", type=int, default=300)
     p.add_argument("--returns", type=int, default=40)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--force", action="store_true",
+                   help="add demo data to a database that already holds orders, customers or users")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_demo)
 
@@ -94,6 +96,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.returns < 0:
         raise ValidationError("--returns must be 0 or more", field="returns")
     store = open_store(args, create=True)
+    held = demo.existing_data(store)
+    if held and not args.force:
+        store.close()
+        raise ValidationError(f"demo: {db_path(args)} already holds {held}; demo data would mix with it "
+                              "(use a new database file, or --force to add it anyway)", field="force")
     try:  # one transaction: on failure no demo data is in
         summary = demo.generate(store, orders=args.orders, seed=args.seed)
     except (StoreError, sqlite3.Error) as e:
@@ -108,14 +115,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
             made = _count_returns(store) - before
             raise stopped_after(
                 f"demo: {reason(e)}", f"{summary.orders:,} demo orders and {made} of {args.returns} returns",
-                f"the database is consistent; after freeing space, `orderq demo --orders 0 --returns "
+                f"the database is consistent; after freeing space, `orderq demo --force --orders 0 --returns "
                 f"{args.returns - made}` adds the rest") from None
     if args.json:
         emit_json(result)
     else:
         states = ", ".join(f"{k} {v}" for k, v in summary.by_state.items())
         print(f"demo: {summary.orders} orders ({states}); {summary.customers} customers, "
-              f"{summary.products} products; users alice, bob (rep), carol (returns), sam (supervisor), admin")
+              f"{summary.products} products; users {', '.join(demo.REPS)} (rep), carol (returns), sam (supervisor), "
+              "admin")
         if "returns" in result:
             print(f"demo: returns {result['returns']}")
     return 0
@@ -203,9 +211,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"ok": ok, "checks": [r.as_json() for r in results]})
     else:
-        for r in results:
-            print(f"{'ok  ' if r.ok else 'FAIL'} {r.name}")
-            for p in r.problems[:10]:
+        for r in results:  # a FAIL line names the first problem (for the audit chain: the first broken event)
+            print(f"ok   {r.name}" if r.ok else f"FAIL {r.name}: {r.problems[0]}")
+            for p in r.problems[1:10]:
                 print(f"     {p}")
             if len(r.problems) > 10:
                 print(f"     … and {len(r.problems) - 10} more")

@@ -59,13 +59,14 @@ def cmd_kpi(args: argparse.Namespace) -> int:
         html_out = outputs.guard(args.html, flag="--html", database=desk.store.path, marker=HTML_MARKER,
                                  what="report") if args.html else None
         local = local_zone()
-        w = window_from(args, desk.now(), local)
+        now = desk.now()
+        w = window_from(args, now, local)
         rep = desk.kpi.report(w)
         extra = desk.kpi.breakdown(w, local) if (args.breakdown or not args.json or args.html) else None
     finally:
         desk.store.close()
     if html_out:
-        outputs.write_text(html_out, render_html(rep, extra or {}, w, local), flag="--html")
+        outputs.write_text(html_out, render_html(rep, extra or {}, w, local, now), flag="--html")
     if args.json:
         emit_json({**rep, "breakdown": extra} if args.breakdown else rep)
         return 0
@@ -92,7 +93,9 @@ def render_text(rep: dict, extra: dict, w: Window, local: tzinfo) -> str:
         ["SLA breached (open)", o["sla_breached_open"]],
         ["SLA at risk (open)", o["sla_at_risk"]],
         ["released", o["released"]],
-        ["cycle time p50 / p90", f"{duration_text(o['cycle_time_p50_s'])} / {duration_text(o['cycle_time_p90_s'])}"],
+        ["cycle time p50 / p90", f"{duration_text(o['cycle_time_p50_s'])} / {duration_text(o['cycle_time_p90_s'])}"
+                                 "  (touchless ones included, at 0s)"],
+        ["  handled by a rep", f"{duration_text(o['cycle_time_rep_p50_s'])} / {duration_text(o['cycle_time_rep_p90_s'])}"],
         ["SLA met", pct_text(o["sla_met_pct"])],
         ["touchless", pct_text(o["touchless_pct"])],
         ["electronic share", pct_text(o["electronic_share_pct"])],
@@ -146,8 +149,14 @@ def _tile(label: str, value: str, bad: bool = False) -> str:
     return f'<div class="tile{" bad" if bad else ""}"><b>{html.escape(value)}</b><span>{html.escape(label)}</span></div>'
 
 
-def svg_bars(items: list[tuple[str, float]], *, width: int = 640, bar_h: int = 18, color: str = "#1f5fa8") -> str:
-    """Horizontal bars, one per item, labelled; an inline SVG with no external assets."""
+#: queue depth bars coloured by class, most urgent warmest: red is for P1, not for every bar
+CLASS_COLORS = {"P1": "#b00020", "P2": "#e65100", "P3": "#1f5fa8", "P4": "#607d8b"}
+
+
+def svg_bars(items: list[tuple[str, float]], *, width: int = 640, bar_h: int = 18, color: str = "#1f5fa8",
+             colors: dict[str, str] | None = None) -> str:
+    """Horizontal bars, one per item, labelled; an inline SVG with no external assets. `colors`
+    gives some labels their own colour (the rest take `color`)."""
     if not items:
         return "<p>none</p>"
     peak = max(v for _, v in items) or 1
@@ -157,7 +166,8 @@ def svg_bars(items: list[tuple[str, float]], *, width: int = 640, bar_h: int = 1
         y = i * h + 2
         bw = (width - label_w - 60) * v / peak
         parts.append(f'<text x="0" y="{y + bar_h - 4}">{html.escape(label)}</text>')
-        parts.append(f'<rect x="{label_w}" y="{y}" width="{bw:.1f}" height="{bar_h}" fill="{color}"/>')
+        fill = (colors or {}).get(label, color)
+        parts.append(f'<rect x="{label_w}" y="{y}" width="{bw:.1f}" height="{bar_h}" fill="{fill}"/>')
         parts.append(f'<text x="{label_w + bw + 4:.1f}" y="{y + bar_h - 4}">{v:g}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -189,7 +199,9 @@ def svg_columns(items: list[tuple[str, float]], *, width: int = 720, height: int
 HTML_MARKER = '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="generator" content="orderq kpi">'
 
 
-def render_html(rep: dict, extra: dict, w: Window, local: tzinfo) -> str:
+def render_html(rep: dict, extra: dict, w: Window, local: tzinfo, now: datetime) -> str:
+    """The report as one HTML page. The hourly chart stops at the hour `now` is in: later hours of
+    the window have not happened, and would read as hours with no releases."""
     o, r = rep["orders"], rep["returns"]
     qd = o["queue_depth"]
     tiles = "".join([
@@ -200,6 +212,8 @@ def render_html(rep: dict, extra: dict, w: Window, local: tzinfo) -> str:
         _tile("released", str(o["released"])),
         _tile("cycle time p50", duration_text(o["cycle_time_p50_s"])),
         _tile("cycle time p90", duration_text(o["cycle_time_p90_s"])),
+        _tile("rep-handled cycle p50", duration_text(o["cycle_time_rep_p50_s"])),
+        _tile("rep-handled cycle p90", duration_text(o["cycle_time_rep_p90_s"])),
         _tile("touchless", pct_text(o["touchless_pct"])),
         _tile("electronic share", pct_text(o["electronic_share_pct"])),
         _tile("hold rate", pct_text(o["hold_rate_pct"])),
@@ -215,7 +229,8 @@ def render_html(rep: dict, extra: dict, w: Window, local: tzinfo) -> str:
         _tile("return cycle p50", duration_text(r["cycle_time_p50_s"])),
         _tile("refund time p50", duration_text(r["refund_time_p50_s"])),
     ])
-    hours = [(h["hour"][11:16], float(h["released"])) for h in extra.get("by_hour") or []]
+    hours = [(h["hour"][11:16], float(h["released"])) for h in extra.get("by_hour") or []
+             if datetime.fromisoformat(h["hour"]) <= now]
     hour_chart = (svg_columns(hours) if len(hours) <= CHART_MAX_HOURS
                   else f"<p>charted for windows up to {CHART_MAX_HOURS // 24} days</p>")
     rep_rows = "".join(
@@ -228,7 +243,7 @@ def render_html(rep: dict, extra: dict, w: Window, local: tzinfo) -> str:
 <h1>Order desk report</h1>
 <div class="sub">{html.escape(_window_text(w, local))}</div>
 <h2>Orders</h2><div class="tiles">{tiles}</div>
-<h2>Queue depth by class</h2>{svg_bars([(k, float(v)) for k, v in qd.items()], color="#8a1c1c")}
+<h2>Queue depth by class</h2>{svg_bars([(k, float(v)) for k, v in qd.items()], colors=CLASS_COLORS)}
 <h2>Released per hour</h2>{hour_chart}
 <h2>Reps</h2><table><tr><th>rep</th><th>released</th><th>avg handling</th><th>claims now</th></tr>{rep_rows}</table>
 <p>Straight-through releases (no rep): {extra.get('straight_through', 0)}</p>

@@ -6,6 +6,8 @@ import sys
 
 from core.addresses import address_line, place
 from core.errors import ValidationError
+from core.labels import channel_label, hold_label, state_label
+from core.shipping import parse_ship_line
 from core.triage import due_cell, due_text
 from core.enums import Channel, HoldReason, OrderState, Priority
 from core.when import DUE_AHEAD, parse_when
@@ -84,6 +86,9 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     claim.add_argument("--count", type=bounded_int(1, MAX_CLAIM_COUNT), default=1,
                        help=f"how many to claim, 1 … {MAX_CLAIM_COUNT} (default 1)")
     claim.add_argument("--number", help="claim this item instead of the next")
+    claim.add_argument("--take-over", action="store_true",
+                       help="with --number: an item you hold in another session moves to this one "
+                            "(a new token; the old token stops working)")
     claim.add_argument("--json", action="store_true", help="one JSON line per claim")
     claim.set_defaults(func=cmd_claim)
 
@@ -97,7 +102,9 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
            ("--note", {"required": True, "help": "what changed (required)"}))
     action("release", "release a worked order to fulfilment", cmd_release, token)
     action("cancel", "cancel an order", cmd_cancel, ("--reason", {"required": True, "help": "why (free text)"}), token)
-    action("ship", "mark a released order shipped", cmd_ship)
+    action("ship", "ship a released order, whole or in part (the rest stays on backorder)", cmd_ship,
+           ("--line", {"action": "append", "default": [], "metavar": "LINE_NO:QTY",
+                       "help": "ship QTY units of line LINE_NO (repeatable); without it the whole rest ships"}))
     action("close", "close a shipped order", cmd_close)
     action("tick", "tick a checklist step", cmd_tick, ("step", {"help": "the step's text, as `order show` lists it"}), token)
     action("untick", "take back a checklist tick", cmd_untick, ("step", {"help": "the step's text"}), token)
@@ -144,7 +151,7 @@ def header_input(args: argparse.Namespace) -> HeaderInput:
 
 def _done(args: argparse.Namespace, desk, number: str, what: str) -> int:  # noqa: ANN001
     if args.json:
-        emit_json(order_json(desk.orders.get(number)))
+        emit_json(order_json(desk.orders.get(number), desk.now()))
     else:
         print(f"{number}: {what}")
     return 0
@@ -157,12 +164,12 @@ def cmd_new(args: argparse.Namespace) -> int:
     o = desk.orders.create(customer=args.customer, channel=args.channel, type=args.type, lines=lines,
                            received_at=received, header=header_input(args))
     if args.json:
-        emit_json(order_json(o))
+        emit_json(order_json(o, desk.now()))
     else:
-        extra = f" ({o.hold_reason.value} hold: {o.hold_note})" if o.hold_reason else ""
+        extra = f" ({hold_label(o.hold_reason)} hold: {o.hold_note})" if o.hold_reason else ""
         if o.queue_reason:
             extra += f" (queued for a rep: {o.queue_reason})"
-        print(f"{o.number}: {o.state.value} {o.priority.value} total {o.total} due {o.due_at:%Y-%m-%d %H:%M}Z{extra}")
+        print(f"{o.number}: {state_label(o.state)} {o.priority.value} total {o.total} due {o.due_at:%Y-%m-%d %H:%M}Z{extra}")
     return 0
 
 
@@ -176,25 +183,29 @@ def cmd_show(args: argparse.Namespace) -> int:
     desk = operator_desk(args)
     o = desk.orders.get(args.number)
     if args.json:
-        data = order_json(o)
+        data = order_json(o, desk.now())
         if args.history:
             data["history"] = [e.model_dump(mode="json") for e in desk.orders.history(o.number)]
         emit_json(data)
         return 0
     now = desk.now()
     # an order no longer open owes nothing: when it was due, as the order screen says, not a countdown
-    due = due_text(o.effective_due(now), now, o.sla_paused) if o.state.open else f"was {o.due_at:%Y-%m-%d %H:%M} UTC"
-    print(f"{o.number}  {o.state.value}  {o.priority.value}  due {due}")
+    cal = desk.store.calendar
+    due = due_text(o.effective_due(now, cal), now, o.sla_paused, cal) if o.state.open else f"was {o.due_at:%Y-%m-%d %H:%M} UTC"
+    print(f"{o.number}  {state_label(o.state)}  {o.priority.value}  due {due}")
     where = place(o.customer.city, o.customer.country)
     print(f"customer {o.customer.code} {o.customer.name}" + (f", {where}" if where else "")
-          + f" ({o.customer.tier.value})  channel {o.channel.value}  type {o.type}")
+          + f" ({o.customer.tier.value})  channel {channel_label(o.channel)}  type {o.type}")
     print_header(o)
     if o.claimed_by:
         print(f"claimed by {o.claimed_by}")
     if o.hold_reason:
-        print(f"on hold: {o.hold_reason.value}: {o.hold_note or ''}")
-    print(table([[ln.line_no, ln.sku, ln.description, ln.qty, ln.unit_price, ln.discount_pct, ln.amount] for ln in o.lines],
-                ["#", "sku", "description", "qty", "price", "disc%", "amount"]))
+        print(f"on hold: {hold_label(o.hold_reason)}: {o.hold_note or ''}")
+    print(table([[ln.line_no, ln.sku, ln.description, ln.qty, ln.unit_price, ln.discount_pct, ln.amount, ln.qty_shipped]
+                 for ln in o.lines], ["#", "sku", "description", "qty", "price", "disc%", "amount", "shipped"]))
+    owed = [f"line {ln.line_no} {ln.qty_backordered}" for ln in o.lines if ln.qty_backordered]
+    if owed and o.state in (OrderState.RELEASED, OrderState.BACKORDERED):
+        print("backorder (waiting for stock): " + ", ".join(owed))
     for ch in o.charges:
         print(f"charge {ch.code}: {ch.amount}")
     print(f"total {o.total}")
@@ -231,9 +242,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         emit_lines(summary_json(r) for r in rows)
         return 0
-    now = desk.now()
-    out = [[r["priority"], r["number"], r["customer_code"], r["channel"], r["type"], r["state"],
-            due_cell(r, now)[1], r["claimed_by"] or ""] for r in rows]
+    now, cal = desk.now(), desk.store.calendar
+    out = [[r["priority"], r["number"], r["customer_code"], channel_label(r["channel"]), r["type"], state_label(r["state"]),
+            due_cell(r, now, cal)[1], r["claimed_by"] or ""] for r in rows]
     print(table(out, ["cls", "number", "customer", "channel", "type", "state", "due", "claimed by"]))
     print(f"{count(conn, f)} orders")
     return 0
@@ -250,8 +261,10 @@ def cmd_claim(args: argparse.Namespace) -> int:
             print(f"{item.number}  {item.priority}  due {item.due_at:%Y-%m-%d %H:%M}Z  token {item.claim_token}")
         sys.stdout.flush()
 
+    if args.take_over and not args.number:
+        raise ValidationError("--take-over needs --number (the item you hold in another session)", field="take_over")
     if args.number:
-        show(service.claim(args.number))
+        show(service.take_over(args.number) if args.take_over else service.claim(args.number))
         return 0
     for _ in range(args.count):
         item = service.claim_next()
@@ -287,7 +300,17 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 def cmd_ship(args: argparse.Namespace) -> int:
     desk = user_desk(args)
-    desk.orders.ship(args.number)
+    lines: dict[int, int] = {}
+    for text in args.line:
+        no, qty = parse_ship_line(text)
+        if no in lines:
+            raise ValidationError(f"--line {text!r}: line {no} is given twice", field="line")
+        lines[no] = qty
+    desk.orders.ship(args.number, lines or None)
+    o = desk.orders.get(args.number)
+    if o.state == OrderState.BACKORDERED:
+        owed = [f"line {ln.line_no} {ln.qty - ln.qty_shipped}" for ln in o.lines if ln.qty > ln.qty_shipped]
+        return _done(args, desk, args.number, "shipped in part; backordered: " + ", ".join(owed))
     return _done(args, desk, args.number, "shipped")
 
 

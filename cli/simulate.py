@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from core import simulate as sim
+from core.calendar import ALWAYS_OPEN
 from core.enums import Priority
 from core.errors import ValidationError
 from core.kpi import duration_text, pct_text
@@ -21,6 +22,9 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     src.add_argument("--from-db", action="store_true", help="arrivals and handling times from this database (default)")
     src.add_argument("--arrivals", metavar="FILE", help="CSV or JSONL: received_at, priority, value[, service_s]")
     p.add_argument("--seed", type=int, default=1, help="seed for drawing service times (default 1)")
+    p.add_argument("--hours", choices=["desk", "24x7"], default="desk",
+                   help="desk (default): reps work the rules' desk hours (calendar), arrivals while closed wait for "
+                        "the opening and SLAs count open time; 24x7: the clock never stops")
     p.add_argument("--user", help=USER_HELP)
     p.add_argument("--json", action="store_true", help="the comparison as one JSON object")
     p.set_defaults(func=cmd_simulate)
@@ -34,7 +38,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     try:
         rules = desk.store.rules
         now = desk.now()
-        arrivals_db, observed = desk.kpi.history()
+        arrivals_db, observed = desk.kpi.history(desk_hours=args.hours == "desk")
     finally:
         desk.store.close()
     if args.arrivals:
@@ -52,7 +56,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             raise ValidationError("this database has no orders that needed a rep; run `orderq demo` or pass --arrivals",
                                   field="arrivals")
     sla_s = {p: rules.sla(p).total_seconds() for p in Priority}
-    result = sim.compare(arrivals, observed, sla_s=sla_s, policies=policies, reps=args.reps, seed=args.seed)
+    cal = rules.calendar if args.hours == "desk" else ALWAYS_OPEN
+    result = sim.compare(arrivals, observed, sla_s=sla_s, policies=policies, reps=args.reps, seed=args.seed, cal=cal)
+    result["hours"] = args.hours
     if args.json:
         emit_json(result)
         return 0
@@ -77,7 +83,8 @@ def render(result: dict) -> str:
                      *[duration_text(stats[p]["p90_wait_s"]) for p in pols]])
     rows.append(["revenue-weighted wait", "", *["" for _ in pols],
                  *[duration_text(result["policies"][p]["revenue_weighted_wait_s"]) for p in pols]])
-    src = (f"{result['arrivals']} arrivals over {duration_text(result['span_s'])}, {result['reps']} reps"
+    span = duration_text(result["span_s"]) + (" of open desk time" if result.get("hours") == "desk" else "")
+    src = (f"{result['arrivals']} arrivals over {span}, {result['reps']} reps"
            f"{' (auto: ~85% utilisation)' if result['reps_auto'] else ''}, mean service "
            f"{duration_text(result['mean_service_s'])}, utilisation {pct_text(result['utilisation_pct'])}, seed {result['seed']}")
     out = src + "\n\n" + table(rows, head)

@@ -48,6 +48,8 @@ class OrderState(StrEnum):
     IN_PROGRESS = "in_progress"
     ON_HOLD = "on_hold"
     RELEASED = "released"
+    #: part shipped, the rest still owed: a backorder on the same order (SPEC §2 "shipping may be partial")
+    BACKORDERED = "backordered"
     SHIPPED = "shipped"
     CLOSED = "closed"
     CANCELLED = "cancelled"
@@ -59,8 +61,9 @@ class OrderState(StrEnum):
 
     @property
     def returnable(self) -> bool:
-        """A return takes back only goods that shipped (SPEC §2)."""
-        return self in (OrderState.SHIPPED, OrderState.CLOSED)
+        """A return takes back only goods that shipped (SPEC §2); a backordered order has shipped some.
+        (Line by line, what can come back is qty_shipped − qty_returned.)"""
+        return self in (OrderState.SHIPPED, OrderState.CLOSED, OrderState.BACKORDERED)
 
 
 class HoldReason(StrEnum):

@@ -26,10 +26,13 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.enums import Channel, OrderState, Priority, ReturnState
 from core.triage import effective_due, humanize
+
+if TYPE_CHECKING:
+    from core.calendar import Calendar
 
 Row = Mapping[str, Any]
 
@@ -43,6 +46,9 @@ ORDER_KEYS = (
     "cycle_time_p50_s", "cycle_time_p90_s", "sla_met_pct", "released", "touchless_pct",
     "electronic_share_pct", "hold_rate_pct", "cancel_rate_pct",
 )
+#: beyond SPEC §2: cycle time of the orders a rep handled (touchless ones take no time, so
+#: with many of them the SPEC's p50 reads "0s" however slow the desk is)
+EXTRA_ORDER_KEYS = ("cycle_time_rep_p50_s", "cycle_time_rep_p90_s")
 RETURN_KEYS = (
     "open", "pending_approval", "return_rate_pct", "cycle_time_p50_s", "refund_time_p50_s",
     "by_reason", "by_disposition",
@@ -160,24 +166,31 @@ def oldest_wait_s(queued_received_at: Iterable[float | None], now: datetime) -> 
     return round(max(0.0, now.timestamp() - min(ts)), 1)
 
 
-def sla_breached_open(open_rows: Iterable[Row], now: datetime) -> int:
+def sla_breached_open(open_rows: Iterable[Row], now: datetime, cal: Calendar) -> int:
     """Breached open: orders in queued / in_progress / on_hold whose effective due time is past.
 
     Formula: count of open rows with effective_due(row) < now (see `effective_due`).
     Rows: {state, due_at, hold_reason, hold_started_at}.
     """
     t = now.timestamp()
-    return sum(1 for r in open_rows if r["state"] in OPEN_ORDER_STATES and effective_due(r, t) < t)
+    return sum(1 for r in open_rows if r["state"] in OPEN_ORDER_STATES and effective_due(r, t, cal) < t)
 
 
-def sla_at_risk(open_rows: Iterable[Row], now: datetime, at_risk: timedelta) -> int:
-    """At risk: open orders not yet breached but due within `at_risk` (rules.queue.at_risk_minutes).
+def sla_at_risk(open_rows: Iterable[Row], now: datetime, at_risk: timedelta, cal: Calendar) -> int:
+    """At risk: open orders not yet breached but due within `at_risk` (rules.queue.at_risk_minutes)
+    of *open* time (the desk calendar): Friday 17:50 an order due Monday 08:10 is at risk.
 
-    Formula: count of open rows with now ≤ effective_due(row) < now + at_risk.
+    Formula: count of open rows with now ≤ effective_due(row) < at_risk_until(now).
     """
     t = now.timestamp()
-    hi = t + at_risk.total_seconds()
-    return sum(1 for r in open_rows if r["state"] in OPEN_ORDER_STATES and t <= effective_due(r, t) < hi)
+    hi = at_risk_until(t, at_risk, cal)
+    return sum(1 for r in open_rows if r["state"] in OPEN_ORDER_STATES and t <= effective_due(r, t, cal) < hi)
+
+
+def at_risk_until(t: float, at_risk: timedelta, cal: Calendar) -> float:
+    """The instant `at_risk` of open time after t: due times before it are at risk (the store
+    pre-selects its candidates with it)."""
+    return cal.add_open_s(t, at_risk.total_seconds())
 
 
 # ---- orders: flow over the window ----------------------------------------------------------
@@ -195,6 +208,22 @@ def cycle_time_p50_s(released_rows: Iterable[Row]) -> float | None:
 def cycle_time_p90_s(released_rows: Iterable[Row]) -> float | None:
     """Cycle time p90: p90 (nearest rank) of released_at − received_at over orders released in the window."""
     return percentile(cycle_times(released_rows), 0.9)
+
+
+def rep_cycle_times(released_rows: Iterable[Row]) -> list[float]:
+    """`cycle_times` of the releases a rep made (straight_through = 0)."""
+    return cycle_times(r for r in released_rows if not r["straight_through"])
+
+
+def cycle_time_rep_p50_s(released_rows: Iterable[Row]) -> float | None:
+    """Rep-handled cycle time, median: p50 (nearest rank) of released_at − received_at over orders
+    released in the window that were not straight-through (not in SPEC §2; shown beside touchless)."""
+    return percentile(rep_cycle_times(released_rows), 0.5)
+
+
+def cycle_time_rep_p90_s(released_rows: Iterable[Row]) -> float | None:
+    """Rep-handled cycle time p90, as `cycle_time_rep_p50_s`."""
+    return percentile(rep_cycle_times(released_rows), 0.9)
 
 
 def sla_met_pct(released_rows: Iterable[Row]) -> float | None:
@@ -396,15 +425,15 @@ class KpiInput:
     disposition_lines: list[Row]     # lines of returns inspected in window: {disposition, qty, qty_received}
 
 
-def report(inp: KpiInput, now: datetime, at_risk: timedelta) -> dict[str, dict[str, Any]]:
-    """The `orderq kpi --json` object: exactly the keys of SPEC §2."""
+def report(inp: KpiInput, now: datetime, at_risk: timedelta, cal: Calendar) -> dict[str, dict[str, Any]]:
+    """The `orderq kpi --json` object: the keys of SPEC §2, and EXTRA_ORDER_KEYS."""
     orders = {
         "queue_depth": queue_depth(inp.order_counts),
         "in_progress": state_count(inp.order_counts, OrderState.IN_PROGRESS.value),
         "on_hold": state_count(inp.order_counts, OrderState.ON_HOLD.value),
         "oldest_wait_s": oldest_wait_s([inp.oldest_queued_received_at], now),
-        "sla_breached_open": sla_breached_open(inp.near_due, now),
-        "sla_at_risk": sla_at_risk(inp.near_due, now, at_risk),
+        "sla_breached_open": sla_breached_open(inp.near_due, now, cal),
+        "sla_at_risk": sla_at_risk(inp.near_due, now, at_risk, cal),
         "cycle_time_p50_s": cycle_time_p50_s(inp.released),
         "cycle_time_p90_s": cycle_time_p90_s(inp.released),
         "sla_met_pct": sla_met_pct(inp.released),
@@ -413,6 +442,8 @@ def report(inp: KpiInput, now: datetime, at_risk: timedelta) -> dict[str, dict[s
         "electronic_share_pct": electronic_share_pct(inp.received),
         "hold_rate_pct": hold_rate_pct(inp.received),
         "cancel_rate_pct": cancel_rate_pct(inp.received),
+        "cycle_time_rep_p50_s": cycle_time_rep_p50_s(inp.released),
+        "cycle_time_rep_p90_s": cycle_time_rep_p90_s(inp.released),
     }
     returns = {
         "open": returns_open(inp.return_counts),
@@ -423,7 +454,7 @@ def report(inp: KpiInput, now: datetime, at_risk: timedelta) -> dict[str, dict[s
         "by_reason": by_reason(inp.reason_lines),
         "by_disposition": by_disposition(inp.disposition_lines),
     }
-    assert tuple(orders) == ORDER_KEYS and tuple(returns) == RETURN_KEYS
+    assert tuple(orders) == ORDER_KEYS + EXTRA_ORDER_KEYS and tuple(returns) == RETURN_KEYS
     return {"orders": _finite(orders), "returns": _finite(returns)}
 
 

@@ -1,15 +1,18 @@
 """Domain records. The store hands these out; front ends show them; nothing here touches I/O."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.enums import Channel, HoldReason, OrderState, Priority, Role, Tier
-from core.triage import paused_for, sla_paused
-from core.when import shift
+from core.triage import effective_due, sla_paused
+from core.when import from_epoch
+
+if TYPE_CHECKING:
+    from core.calendar import Calendar
 
 _MODEL = ConfigDict(frozen=True, defer_build=True)
 
@@ -56,6 +59,13 @@ class OrderLine(BaseModel):
     discount_pct: Annotated[Decimal, Field(ge=0, le=100)] = Decimal("0")
     amount: Decimal
     qty_returned: int = 0
+    qty_shipped: int = 0
+    #: stock set aside for the line (at release or as stock came in); qty − this is its backorder
+    qty_allocated: int = 0
+
+    @property
+    def qty_backordered(self) -> int:
+        return self.qty - self.qty_allocated
 
 
 class Charge(BaseModel):
@@ -107,11 +117,12 @@ class Order(BaseModel):
     def sla_paused(self) -> bool:
         return sla_paused(self.state.value, self.hold_reason and self.hold_reason.value)
 
-    def effective_due(self, now: datetime) -> datetime:
-        """due_at, moved on by a running customer hold (core.triage.paused_for)."""
-        started = self.hold_started_at.timestamp() if self.hold_started_at else None
-        paused = paused_for(self.state.value, self.hold_reason and self.hold_reason.value, started, now.timestamp())
-        return shift(self.due_at, paused)
+    def effective_due(self, now: datetime, cal: Calendar) -> datetime:
+        """due_at, moved on by a running customer hold (core.triage.effective_due)."""
+        row = {"due_at": self.due_at.timestamp(), "state": self.state.value,
+               "hold_reason": self.hold_reason and self.hold_reason.value,
+               "hold_started_at": self.hold_started_at.timestamp() if self.hold_started_at else None}
+        return from_epoch(effective_due(row, now, cal), self.due_at.tzinfo or UTC)
 
 
 class Event(BaseModel):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from core.enums import Channel, HoldReason, OrderState, Tier
 from core.errors import DomainError
+from core.labels import or_list, state_label
 from core.money import from_cents_int
 from core.triage import Classification, classify, due_at
 
@@ -25,9 +26,11 @@ TRANSITIONS: dict[str, tuple[frozenset[OrderState], OrderState]] = {
     "unhold": (frozenset({S.ON_HOLD}), S.QUEUED),
     "release": (frozenset({S.IN_PROGRESS}), S.RELEASED),
     "auto_release": (frozenset({S.QUEUED}), S.RELEASED),
-    "ship": (frozenset({S.RELEASED}), S.SHIPPED),
+    "ship": (frozenset({S.RELEASED, S.BACKORDERED}), S.SHIPPED),
+    "ship_part": (frozenset({S.RELEASED, S.BACKORDERED}), S.BACKORDERED),
     "close": (frozenset({S.SHIPPED}), S.CLOSED),
-    "cancel": (frozenset({S.QUEUED, S.IN_PROGRESS, S.ON_HOLD, S.RELEASED}), S.CANCELLED),
+    # a backordered order cancelled: the rest is cancelled, what shipped stays shipped (and returnable)
+    "cancel": (frozenset({S.QUEUED, S.IN_PROGRESS, S.ON_HOLD, S.RELEASED, S.BACKORDERED}), S.CANCELLED),
 }
 
 _VERB = {
@@ -38,6 +41,7 @@ _VERB = {
     "release": "released",
     "auto_release": "released straight through",
     "ship": "shipped",
+    "ship_part": "shipped in part",
     "close": "closed",
     "cancel": "cancelled",
 }
@@ -50,10 +54,10 @@ def transition(state: OrderState, action: str) -> OrderState:
     except KeyError:
         raise DomainError(f"unknown order action {action!r}") from None
     if state not in sources:
-        allowed = ", ".join(sorted(s.value for s in sources))
-        raise DomainError(
-            f"an order that is {state.value} cannot be {_VERB[action]} (only from: {allowed})"
-        )
+        if state == target:
+            raise DomainError(f"this order is already {state_label(state)}")
+        allowed = or_list([state_label(s) for s in OrderState if s in sources])
+        raise DomainError(f"this order is {state_label(state)}; only an order that is {allowed} can be {_VERB[action]}")
     return target
 
 
@@ -174,10 +178,15 @@ def decide(
     available: Mapping[str, int],
     inactive_skus: Iterable[str],
     max_line_qty: int,
+    fixed_class: Classification | None = None,
+    needs_rep: str | None = None,
 ) -> Decision:
     """Class, due time, automatic holds and straight-through for a new order: one decision, made
-    the same way for an order typed in, read from an API or imported in bulk."""
-    cls = classify(rules, order_type, tier)
+    the same way for an order typed in, read from an API or imported in bulk.
+
+    `fixed_class`: a class set by policy rather than by type and tier (an exchange's replacement,
+    SPEC §2 "Returns"); `needs_rep`: why this order is worked by a rep whatever its channel."""
+    cls = fixed_class or classify(rules, order_type, tier)
     due = due_at(received_at, cls.priority, rules)
     holds = auto_holds(
         total=from_cents_int(total_cents), open_balance=from_cents_int(open_balance_cents),
@@ -186,7 +195,9 @@ def decide(
     state = OrderState.QUEUED
     queue_reason = None
     straight = False
-    if channel in rules.straight_through.channels:
+    if needs_rep:
+        queue_reason = needs_rep
+    elif channel in rules.straight_through.channels:
         blockers = straight_through_blockers(
             channel=channel, request_type=order_type, customer_known=known, inactive_skus=inactive_skus,
             short_skus=[s for s, q in needs.items() if q > available.get(s, 0)],

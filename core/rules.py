@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from core.calendar import Calendar, CalendarError, parse_calendar
 from core.enums import Channel, HoldReason, Priority, Tier
 from core.errors import RulesError
 
@@ -63,7 +64,7 @@ class ReturnsPolicy(BaseModel):
 
 
 class Rules(BaseModel):
-    model_config = _STRICT
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
     sla_minutes: dict[Priority, Annotated[float, Field(gt=0)]]
     tiers: dict[Tier, Annotated[int, Field(ge=0, le=3)]] = Field(default_factory=lambda: {})
     request_types: dict[str, RequestType]
@@ -72,6 +73,9 @@ class Rules(BaseModel):
     claims: Claims = Field(default_factory=Claims)
     queue: Queue = Field(default_factory=Queue)
     returns: ReturnsPolicy = Field(default_factory=ReturnsPolicy)
+    #: desk hours for the SLA clock (core.calendar); parse_rules validates the TOML value with
+    #: parse_calendar, the same function the queue's first paint uses before pydantic loads
+    calendar: Calendar = Field(default_factory=lambda: parse_calendar(None))
     #: how an order may ship; the first is the default an order gets when none is named
     ship_methods: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
         default_factory=lambda: ["ground", "express", "overnight", "freight", "pickup"])
@@ -129,6 +133,10 @@ def parse_rules(text: str, source: str = "rules") -> Rules:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise RulesError(f"{source}: not valid TOML: {e}") from None
+    try:
+        data["calendar"] = parse_calendar(data.get("calendar"))
+    except CalendarError as e:
+        raise RulesError(f"{source}: bad key {e.key!r}: {e.message}", field=e.key) from None
     try:
         return Rules.model_validate(data)
     except ValidationError as e:

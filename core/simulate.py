@@ -7,6 +7,11 @@ worked by N reps under first come, first served and under triage (SPEC §5).
   - `triage`: earliest deadline first on due = arrival + SLA(class), ties by class then by value
     (highest first): the queue order of `core.triage` with the tier already folded into the class.
 - An item meets its SLA when its release (start + service) is at or before its due time.
+- Desk hours (the rules' calendar, `cal`): due = arrival + SLA of *open* time, and a rep's work
+  advances only while the desk is open (release = start + service of open time), and nobody starts
+  work while it is closed: what arrives overnight waits for the opening, and the policy picks from it.
+  Waits are open time too (a night is not a wait any policy could shorten).
+  The 24x7 calendar is the round-the-clock model.
 - Service times come from the arrival itself when known, else they are drawn, with a seeded RNG,
   from the handling times observed for its class (any class when its own has none). They are drawn
   ONCE per arrival, before either policy runs, so both policies face exactly the same work.
@@ -25,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from core.calendar import ALWAYS_OPEN, Calendar
 from core.enums import Priority
 from core.errors import ValidationError
 from core.kpi import mean, pct, percentile
@@ -149,25 +155,31 @@ def service_times(arrivals: Sequence[Arrival], observed: Mapping[str, Sequence[f
     return out
 
 
-def auto_reps(arrivals: Sequence[Arrival], service: Sequence[float], target: float = TARGET_UTILISATION) -> int:
-    """The fewest reps that keep utilisation (offered work ÷ rep time over the arrival span) ≤ target."""
+def auto_reps(arrivals: Sequence[Arrival], service: Sequence[float], target: float = TARGET_UTILISATION,
+              cal: Calendar = ALWAYS_OPEN) -> int:
+    """The fewest reps that keep utilisation (offered work ÷ rep time over the arrival span's open
+    time) ≤ target."""
     if not arrivals:
         return 1
-    span = max(arrivals[-1].t - arrivals[0].t, max(service))
+    span = max(cal.open_s(arrivals[0].t, arrivals[-1].t), max(service))
     return max(1, math.ceil(sum(service) / (span * target)))
 
 
 # ---- the simulation --------------------------------------------------------------------------
-def _key(policy: str, a: Arrival, idx: int, sla_s: Mapping[Priority, float]) -> tuple:
+def _due(a: Arrival, sla_s: Mapping[Priority, float], cal: Calendar) -> float:
+    return cal.add_open_s(a.t, sla_s[a.priority])
+
+
+def _key(policy: str, a: Arrival, idx: int, sla_s: Mapping[Priority, float], cal: Calendar) -> tuple:
     if policy == "fcfs":
         return (a.t, idx)
     if policy == "triage":
-        return (a.t + sla_s[a.priority], a.priority.level, -a.value, idx)
+        return (_due(a, sla_s, cal), a.priority.level, -a.value, idx)
     raise ValidationError(f"unknown policy {policy!r} (fcfs, triage)", field="policy")
 
 
 def run(arrivals: Sequence[Arrival], service: Sequence[float], reps: int, policy: str,
-        sla_s: Mapping[Priority, float]) -> list[Done]:
+        sla_s: Mapping[Priority, float], cal: Calendar = ALWAYS_OPEN) -> list[Done]:
     """Non-pre-emptive list scheduling with `reps` identical servers; arrivals sorted by time."""
     if reps < 1:
         raise ValidationError("--reps must be at least 1", field="reps")
@@ -184,27 +196,30 @@ def run(arrivals: Sequence[Arrival], service: Sequence[float], reps: int, policy
             clock = max(clock, t_free, arrivals[i].t)
         else:
             clock = max(clock, t_free)
+        opens = cal.next_open(clock)  # a closed desk starts nothing: what arrives meanwhile waits
+        clock = clock if opens is None else opens
         while i < n and arrivals[i].t <= clock:
-            heapq.heappush(waiting, (_key(policy, arrivals[i], i, sla_s), i))
+            heapq.heappush(waiting, (_key(policy, arrivals[i], i, sla_s, cal), i))
             i += 1
         _, idx = heapq.heappop(waiting)
-        end = clock + service[idx]
+        end = cal.add_open_s(clock, service[idx])
         heapq.heapreplace(free, end)
         out.append(Done(idx, clock, end))
     out.sort(key=lambda d: d.idx)
     return out
 
 
-def summarise(arrivals: Sequence[Arrival], done: Sequence[Done], sla_s: Mapping[Priority, float]) -> dict[str, Any]:
+def summarise(arrivals: Sequence[Arrival], done: Sequence[Done], sla_s: Mapping[Priority, float],
+              cal: Calendar = ALWAYS_OPEN) -> dict[str, Any]:
     """Per class: n, SLA met % (release ≤ arrival + SLA), p90 and mean wait (start − arrival); and the
     revenue-weighted wait Σ(value × wait) ÷ Σ value over all arrivals."""
     by: dict[str, dict[str, list]] = {p.value: {"wait": [], "met": []} for p in Priority}
     vw = vs = 0.0
     for d in done:
         a = arrivals[d.idx]
-        wait = d.start - a.t
+        wait = cal.open_s(a.t, d.start)  # open time waited: a night is not a wait a rep could cut
         by[a.priority.value]["wait"].append(wait)
-        by[a.priority.value]["met"].append(d.end <= a.t + sla_s[a.priority])
+        by[a.priority.value]["met"].append(d.end <= _due(a, sla_s, cal))
         vw += a.value * wait
         vs += a.value
     classes = {}
@@ -216,7 +231,7 @@ def summarise(arrivals: Sequence[Arrival], done: Sequence[Done], sla_s: Mapping[
             "p90_wait_s": percentile(v["wait"], 0.9),
             "mean_wait_s": mean(v["wait"]),
         }
-    allw = [d.start - arrivals[d.idx].t for d in done]
+    allw = [cal.open_s(arrivals[d.idx].t, d.start) for d in done]
     return {
         "by_class": classes,
         "all": {"n": len(done), "sla_met_pct": pct(sum(sum(v["met"]) for v in by.values()), len(done)),
@@ -227,14 +242,15 @@ def summarise(arrivals: Sequence[Arrival], done: Sequence[Done], sla_s: Mapping[
 
 
 def compare(arrivals: Sequence[Arrival], observed: Mapping[str, Sequence[float]], *, sla_s: Mapping[Priority, float],
-            policies: Iterable[str] = POLICIES, reps: int | None = None, seed: int = 1) -> dict[str, Any]:
+            policies: Iterable[str] = POLICIES, reps: int | None = None, seed: int = 1,
+            cal: Calendar = ALWAYS_OPEN) -> dict[str, Any]:
     """Run each policy on the same arrivals and the same seeded service times."""
     arr = sorted(arrivals, key=lambda a: a.t)
     if not arr:
         raise ValidationError("no arrivals to simulate", field="arrivals")
     service = service_times(arr, observed, seed)
-    n_reps = reps if reps is not None else auto_reps(arr, service)
-    span = max(arr[-1].t - arr[0].t, 1.0)
+    n_reps = reps if reps is not None else auto_reps(arr, service, cal=cal)
+    span = max(cal.open_s(arr[0].t, arr[-1].t), 1.0)  # rep time: open time only
     result: dict[str, Any] = {
         "arrivals": len(arr), "reps": n_reps, "seed": seed, "reps_auto": reps is None,
         "span_s": round(span, 1), "mean_service_s": round(sum(service) / len(service), 1),
@@ -242,6 +258,6 @@ def compare(arrivals: Sequence[Arrival], observed: Mapping[str, Sequence[float]]
         "policies": {},
     }
     for policy in policies:
-        done = run(arr, service, n_reps, policy, sla_s)
-        result["policies"][policy] = summarise(arr, done, sla_s)
+        done = run(arr, service, n_reps, policy, sla_s, cal)
+        result["policies"][policy] = summarise(arr, done, sla_s, cal)
     return result

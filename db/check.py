@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.money import from_cents_int, from_price_int, line_amount, to_cents_int
+from db.check_audit import AUDIT_CHECKS
 from db.check_returns import RETURN_CHECKS
 
 MAX_LISTED = 10
@@ -60,6 +61,11 @@ def claims_consistent(conn: sqlite3.Connection) -> list[str]:
                 problems.append(f"{ev['entity']} {ev['ref']}: event {ev['id']} ends claim {data.get('token')} "
                                 f"that was not live")
             live.pop(key, None)
+        elif kind == "transfer":
+            if live.get(key) != data.get("was"):
+                problems.append(f"{ev['entity']} {ev['ref']}: event {ev['id']} takes over claim {data.get('was')} "
+                                f"that was not live")
+            live[key] = data.get("token")
     for table, entity in (("orders", "order"), ("returns", "return")):
         for r in conn.execute(f"SELECT id, number, claim_token FROM {table} WHERE claimed_by IS NOT NULL"):
             if live.get((entity, r["id"])) != r["claim_token"]:
@@ -136,12 +142,49 @@ def money_agrees(conn: sqlite3.Connection) -> list[str]:
 
 def returned_within_shipped(conn: sqlite3.Connection) -> list[str]:
     return [
-        f"order {r['number']} line {r['line_no']}: {r['ret']} returned of {r['qty']}"
+        f"order {r['number']} line {r['line_no']}: {r['ret']} returned of {r['shipped']} shipped"
         for r in conn.execute(
-            """SELECT o.number, l.line_no, l.qty, l.qty_returned AS ret FROM order_lines l
-               JOIN orders o ON o.id = l.order_id WHERE l.qty_returned > l.qty OR l.qty_returned < 0"""
+            """SELECT o.number, l.line_no, l.qty_shipped AS shipped, l.qty_returned AS ret FROM order_lines l
+               JOIN orders o ON o.id = l.order_id WHERE l.qty_returned > l.qty_shipped OR l.qty_returned < 0"""
         )
     ]
+
+
+def shipped_within_ordered(conn: sqlite3.Connection) -> list[str]:
+    """Per line 0 ≤ shipped ≤ allocated ≤ ordered, and the order's state says how much shipped:
+    `shipped`/`closed` only when every line has, `backordered` when some has and some has not,
+    nothing before release. A line's shipped count also equals what its ship events record
+    (orders that arrived shipped from an import or the demo record no lines: they shipped whole)."""
+    problems = [
+        f"order {r['number']} line {r['line_no']}: {r['shipped']} shipped, {r['alloc']} set aside, of {r['qty']} ordered"
+        for r in conn.execute(
+            """SELECT o.number, l.line_no, l.qty, l.qty_shipped AS shipped, l.qty_allocated AS alloc
+               FROM order_lines l JOIN orders o ON o.id = l.order_id
+               WHERE NOT (0 <= l.qty_shipped AND l.qty_shipped <= l.qty_allocated AND l.qty_allocated <= l.qty)""")
+    ]
+    want = {"shipped": "all", "closed": "all", "backordered": "part", "queued": "none", "in_progress": "none",
+            "on_hold": "none", "released": "none"}
+    for r in conn.execute(
+        """SELECT o.number, o.state, SUM(l.qty_shipped) AS shipped, SUM(l.qty) AS qty FROM orders o
+           JOIN order_lines l ON l.order_id = o.id GROUP BY o.id"""
+    ):
+        got = "all" if r["shipped"] == r["qty"] else "none" if r["shipped"] == 0 else "part"
+        if want.get(r["state"], got) != got:
+            problems.append(f"order {r['number']}: {r['state']} but {r['shipped']} of {r['qty']} units shipped")
+    logged: dict[tuple[str, str], int] = defaultdict(int)
+    for r in conn.execute(
+        """SELECT e.ref, j.key AS line_no, SUM(j.value) AS n FROM events e, json_each(e.data, '$.shipped') j
+           WHERE e.entity = 'order' AND e.action = 'ship' GROUP BY e.ref, j.key"""
+    ):
+        logged[(r["ref"], str(r["line_no"]))] = int(r["n"])
+    itemised = {ref for ref, _ in logged}
+    for r in conn.execute("SELECT o.number, l.line_no, l.qty_shipped FROM order_lines l JOIN orders o ON o.id = l.order_id"
+                          " WHERE o.number IN (SELECT ref FROM events WHERE entity = 'order' AND action = 'ship'"
+                          " AND data LIKE '%\"shipped\"%')"):
+        if r["number"] in itemised and logged.get((r["number"], str(r["line_no"])), 0) != r["qty_shipped"]:
+            problems.append(f"order {r['number']} line {r['line_no']}: {r['qty_shipped']} shipped but its ship events "
+                            f"record {logged.get((r['number'], str(r['line_no'])), 0)}")
+    return problems
 
 
 CHECKS: list[tuple[str, Callable[[sqlite3.Connection], list[str]]]] = [
@@ -151,7 +194,9 @@ CHECKS: list[tuple[str, Callable[[sqlite3.Connection], list[str]]]] = [
     ("stock never negative and agrees with events", stock_agrees),
     ("money sums agree", money_agrees),
     ("returns within shipped", returned_within_shipped),
+    ("shipped within ordered, and agrees with state and events", shipped_within_ordered),
     *RETURN_CHECKS,  # returns' own invariants
+    *AUDIT_CHECKS,  # the event log is untouched: hash chain and guard triggers
 ]
 
 

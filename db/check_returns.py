@@ -66,7 +66,9 @@ def returns_against_shipped(conn: sqlite3.Connection) -> list[str]:
         for r in conn.execute(
             f"""SELECT x.number, rl.sku, o.number AS order_number, o.state FROM return_lines rl
                 JOIN returns x ON x.id = rl.return_id JOIN orders o ON o.id = rl.order_id
-                WHERE o.state NOT IN ({marks}) ORDER BY x.id, rl.id""", RETURNABLE)
+                WHERE o.state NOT IN ({marks}) AND NOT (o.state = 'cancelled' AND EXISTS
+                  (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.qty_shipped > 0))
+                ORDER BY x.id, rl.id""", RETURNABLE)
     ]
 
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from core.errors import ClaimLost
 from db import events
-from db.convert import ts
+from db.convert import dt, ts
 from db.migrations import QUEUE_ORDER, RETURN_QUEUE_ORDER
 
 
@@ -50,6 +50,21 @@ RETURNS = Queue(
 )
 
 
+#: every claimable queue, for the work that spans them (reaping lapsed leases, the next expiry)
+QUEUES = (ORDERS, RETURNS)
+
+
+@dataclass(frozen=True)
+class Narrow:
+    """Extra conditions on the next item to claim (the rep's queue filter, db.orders_read): `tables`
+    is the FROM with the claimable table aliased `o`, `where` is ANDed to `q.claimable` with named
+    parameters `args`. The claimable partial index still drives the scan in queue order."""
+
+    tables: str
+    where: str
+    args: dict
+
+
 def new_token() -> str:
     return secrets.token_hex(8)
 
@@ -62,20 +77,25 @@ def claim(
     now: datetime,
     lease: timedelta,
     item_id: int | None = None,
+    narrow: Narrow | None = None,
 ) -> sqlite3.Row | None:
-    """Claim the next item (or item_id); returns the claimed row or None. Call inside write_tx."""
+    """Claim the next item (or item_id, or the next one matching `narrow`); returns the claimed row
+    or None. Call inside write_tx."""
     token = new_token()
-    target = (
-        f"SELECT id FROM {q.table} WHERE {q.claimable} ORDER BY {q.order_by} LIMIT 1"
-        if item_id is None
-        else f"SELECT id FROM {q.table} WHERE id = :item AND {q.claimable}"
-    )
+    if item_id is not None:
+        target = f"SELECT id FROM {q.table} WHERE id = :item AND {q.claimable}"
+    elif narrow is not None:
+        order = ", ".join(f"o.{col.strip()}" for col in q.order_by.split(","))
+        target = f"SELECT o.id FROM {narrow.tables} WHERE o.{q.claimable} AND {narrow.where} ORDER BY {order} LIMIT 1"
+    else:
+        target = f"SELECT id FROM {q.table} WHERE {q.claimable} ORDER BY {q.order_by} LIMIT 1"
     row = conn.execute(
         f"""UPDATE {q.table} SET {q.claim_set} claimed_by = :user, claim_token = :token,
                 claimed_at = :now, lease_expires_at = :exp, version = version + 1, updated_at = :now
             WHERE id = ({target})
             RETURNING *""",
-        {"user": user, "token": token, "now": ts(now), "exp": ts(now + lease), "item": item_id},
+        {**(narrow.args if narrow else {}), "user": user, "token": token, "now": ts(now), "exp": ts(now + lease),
+         "item": item_id},
     ).fetchone()
     if row is not None:
         data = {"claim": "acquire", "token": token, "lease_expires_at": ts(now + lease)}
@@ -109,6 +129,27 @@ def drop(
                   action=action, data=data)
 
 
+def transfer(conn: sqlite3.Connection, q: Queue, row: sqlite3.Row, *, now: datetime,
+             lease: timedelta) -> sqlite3.Row:
+    """Move a live claim to a new token for the same holder (taken over from another session).
+
+    The holder, the state and `claimed_at` stay (the work started then); the token and the lease
+    are new, so the other session's token is fenced out of every write from now on. One event,
+    `take_over`, with claim "transfer": `was` is the old token, `token` the new one."""
+    token = new_token()
+    got = conn.execute(
+        f"""UPDATE {q.table} SET claim_token = :token, lease_expires_at = :exp, version = version + 1,
+                updated_at = :now WHERE id = :id AND claim_token = :was RETURNING *""",
+        {"token": token, "exp": ts(now + lease), "now": ts(now), "id": row["id"], "was": row["claim_token"]},
+    ).fetchone()
+    if got is None:
+        raise ClaimLost(f"{row['number']} changed under this command; try again")
+    events.append(conn, at=now, actor=row["claimed_by"], entity=q.entity, entity_id=row["id"], ref=row["number"],
+                  action="take_over", data={"claim": "transfer", "token": token, "was": row["claim_token"],
+                                            "holder": row["claimed_by"], "lease_expires_at": ts(now + lease)})
+    return got
+
+
 def reap(conn: sqlite3.Connection, q: Queue, now: datetime, item_id: int | None = None) -> int:
     """Return lapsed leases to the queue (as events by 'system'). Cheap: a partial index finds none."""
     sql = f"SELECT * FROM {q.table} WHERE claimed_by IS NOT NULL AND lease_expires_at < ?"
@@ -120,6 +161,29 @@ def reap(conn: sqlite3.Connection, q: Queue, now: datetime, item_id: int | None 
     for row in rows:
         drop(conn, q, row, actor="system", now=now, action="lease_expired")
     return len(rows)
+
+
+def any_lapsed(conn: sqlite3.Connection, now: datetime) -> bool:
+    """Is any lease in any queue past its expiry? A read off the partial lease indexes: microseconds,
+    so every read that shows holders can ask it first."""
+    return any(
+        conn.execute(f"SELECT 1 FROM {q.table} WHERE claimed_by IS NOT NULL AND lease_expires_at < ? LIMIT 1",
+                     (ts(now),)).fetchone()
+        for q in QUEUES
+    )
+
+
+def reap_all(conn: sqlite3.Connection, now: datetime) -> int:
+    """Return every lapsed lease, in every queue, to its queue. Call inside write_tx."""
+    return sum(reap(conn, q, now) for q in QUEUES)
+
+
+def next_expiry(conn: sqlite3.Connection) -> datetime | None:
+    """When the next live lease ends (any queue, any holder): a session schedules its reap for then."""
+    ends = [conn.execute(f"SELECT MIN(lease_expires_at) FROM {q.table} WHERE claimed_by IS NOT NULL").fetchone()[0]
+            for q in QUEUES]
+    known = [e for e in ends if e is not None]
+    return dt(min(known)) if known else None
 
 
 def renew(conn: sqlite3.Connection, q: Queue, *, item_id: int, user: str, token: str,
@@ -150,6 +214,6 @@ def fence(row: sqlite3.Row, *, user: str, token: str | None, now: datetime, need
     if holder != user:
         raise ClaimLost(f"{number} is claimed by {holder}")
     if token is None:
-        raise ClaimLost(f"{number} is claimed by you in another session; pass its claim token")
+        raise ClaimLost(f"{number} is claimed by you in another session; pass its claim token, or take it over")
     if token != row["claim_token"]:
         raise ClaimLost(f"your claim on {number} has lapsed (token no longer valid); claim it again")

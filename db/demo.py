@@ -1,5 +1,10 @@
 """`orderq demo`: a realistic, deterministic order desk, fast enough for 100,000 orders.
 
+The demo is the desk's last few days, ending now: a team of eight reps (alice, bob and six more)
+works the queue deadline-first in desk hours (`db.demo_desk`), so the first screen shows a desk
+that keeps up: fresh work, a few recent holds, hardly anything overdue. Its length follows the
+orders asked for: enough desk hours for the team to handle them at about 80% of its time; the
+warehouse ships within hours, so even a small demo has shipments to return.
 Orders are computed with the same core rules as live entry (class, due_at, holds, straight-through,
 line amounts) and written in bulk inside one transaction, each with the events that explain its
 state, so `orderq check` holds on a fresh demo just as on a lived-in database.
@@ -10,20 +15,28 @@ import random
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from core import orders as machine
-from core.enums import Channel, HoldReason, OrderState, Tier
+from core.desk_hours import closing_time, night_before, open_seconds
+from core.enums import Channel, Tier
 from core.money import line_amount, to_cents_int, to_price_int
-from db.claims import new_token
-from db.convert import ts
-from db.events import dumps
+from db.convert import dt, ts
+from db.demo_desk import Job, Desk
+from db.events import append_many, dumps
 from db.store import Store
 
-DEMO_USERS = [("alice", "rep"), ("bob", "rep"), ("carol", "returns"), ("sam", "supervisor"), ("admin", "admin")]
-REPS = ["alice", "bob"]
+#: the order desk's team: alice and bob, and six more reps
+REPS = ["alice", "bob", "dana", "eli", "farah", "gus", "hana", "ivo"]
+DEMO_USERS = [*((r, "rep") for r in REPS), ("carol", "returns"), ("sam", "supervisor"), ("admin", "admin")]
+UTILISATION = 0.8     # share of the team's desk hours the demo's work fills
+HOLD_SHARE = 0.06     # orders a rep puts on hold while working them
+CANCEL_SHARE = 0.02   # orders the customer cancels while a rep works them
+NIGHT_SHARE = 0.3     # straight-through web and EDI orders that arrive while the desk is closed
+SURGE_BASE, SURGE_MAX = 60, 120   # orders in the rush just before now ...
+SURGE_MINUTES = 10                # ... which came in over this many desk minutes
 
 _FIRST = ["North", "Blue", "Silver", "Harbour", "Oak", "Granite", "Maple", "Summit", "River", "Cedar", "Iron",
           "Golden", "Pioneer", "Bright", "Coastal", "Union", "Red", "Green", "Alpine", "Prairie"]
@@ -41,6 +54,8 @@ _CATEGORIES = {
 }
 _CHANNELS = [("online", 35), ("edi", 15), ("phone", 25), ("email", 14), ("fax", 5), ("walk_in", 6)]
 _TYPES = [("standard", 58), ("rush", 9), ("change", 9), ("custom", 8), ("backorder", 9), ("quote", 7)]
+_RUSH_CHANNELS = [("email", 50), ("phone", 35), ("fax", 15)]
+_RUSH_TYPES = [("standard", 60), ("custom", 10), ("backorder", 15), ("quote", 15)]
 _TIERS = [("standard", 65), ("repeat", 25), ("key_account", 10)]
 _HOLDS = [("customer_info", 35), ("pricing", 20), ("customer_request", 25), ("stock", 20)]
 
@@ -68,8 +83,20 @@ class _Events:
     def __init__(self) -> None:
         self.rows: list[tuple] = []
 
-    def add(self, at: datetime, actor: str, entity: str, eid: int | None, ref: str | None, action: str, data: dict) -> None:
-        self.rows.append((ts(at), actor, entity, eid, ref, action, dumps(data)))
+    def add(self, at: datetime | float, actor: str, entity: str, eid: int | None, ref: str | None, action: str,
+            data: dict) -> None:
+        self.rows.append((at if isinstance(at, float) else ts(at), actor, entity, eid, ref, action, dumps(data)))
+
+
+def existing_data(store: Store) -> str | None:
+    """What the database already holds that demo data would mix with (orders, customers, users),
+    in words, or None for a database that is empty (as `orderq init` leaves it)."""
+    held = []
+    for table, word in (("orders", "orders"), ("customers", "customers"), ("users", "users")):
+        n = int(store.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+        if n:
+            held.append(f"{n:,} {word}")
+    return ", ".join(held) or None
 
 
 def _users(c: sqlite3.Connection, now: datetime, ev: _Events) -> int:
@@ -99,13 +126,12 @@ def _customers(c: sqlite3.Connection, rng: random.Random, count: int) -> list[sq
     return c.execute("SELECT * FROM customers").fetchall()
 
 
-def _products(c: sqlite3.Connection, rng: random.Random, now: datetime, ev: _Events, scale: int) -> list[dict]:
+def _products(c: sqlite3.Connection, rng: random.Random, scale: int) -> list[dict]:
     existing = c.execute("SELECT * FROM products").fetchall()
     if existing:
         return [dict(r) for r in existing]
     prods = []
     n = 0
-    stock_moves = {}
     for cat, names in _CATEGORIES.items():
         for base in names:
             for variant in ("", " XL", " Pro", " Mini"):
@@ -116,164 +142,215 @@ def _products(c: sqlite3.Connection, rng: random.Random, now: datetime, ev: _Eve
                 active = 0 if rng.random() < 0.03 else 1
                 prods.append({"sku": sku, "description": base + variant, "price_e4": to_price_int(price),
                               "stock": stock, "category": cat, "active": active})
-                stock_moves[sku] = stock
     c.executemany(
         "INSERT INTO products (sku, description, price_e4, stock, category, active) VALUES (:sku,:description,:price_e4,:stock,:category,:active)",
         prods,
     )
-    ev.add(now, "demo", "product", None, None, "stock_loaded", {"stock": stock_moves})
     return prods
 
 
+def _draw_orders(rng: random.Random, rules: Any, customers: list[sqlite3.Row], products: list[dict],
+                 n: int, rush: int) -> list[dict]:
+    """Everything about each order that does not depend on when it arrives, drawn in one fixed
+    sequence (so the history is the same whatever the clock says). The last `rush` orders are the
+    batch of routine work that has just come in (P3 and P4 from email, phone and fax)."""
+    active = [p for p in products if p["active"]]
+    routine = [c for c in customers if c["tier"] != Tier.KEY_ACCOUNT.value] or customers
+    out = []
+    for i in range(n):
+        batch = i >= n - rush
+        cust = rng.choice(routine if batch else customers)
+        tier = Tier(cust["tier"])
+        channel = Channel(_pick(rng, _RUSH_CHANNELS if batch else _CHANNELS))
+        otype = _pick(rng, _RUSH_TYPES if batch else _TYPES)
+        if otype not in rules.request_types:
+            otype = next(iter(rules.request_types))
+        nlines = rng.choices([1, 2, 3, 4, 5, 6], weights=[25, 25, 20, 15, 10, 5])[0]
+        chosen = rng.sample(active if rng.random() > 0.02 else products, nlines)
+        lines, needs, total_cents = [], defaultdict(int), 0
+        for i, p in enumerate(chosen, start=1):
+            qty = rng.choice([1, 1, 2, 3, 5, 10, 12, 24, 50]) if rng.random() > 0.01 else 1500
+            disc = rng.choice([0, 0, 0, 0, 5, 10]) if tier != Tier.STANDARD else 0
+            amt = to_cents_int(line_amount(qty, Decimal(p["price_e4"]) / 10000, Decimal(disc)))
+            total_cents += amt
+            needs[p["sku"]] += qty
+            lines.append((i, p["sku"], p["description"], qty, p["price_e4"], disc * 100, amt))
+        shipping = 0
+        if channel in (Channel.ONLINE, Channel.PHONE) and total_cents < 50000:
+            shipping = rng.choice([495, 695, 995])
+            total_cents += shipping
+        steps = list(rules.request_types[otype].checklist)
+        service = min(2700.0, max(60.0, (120 + 90 * len(steps)) * rng.lognormvariate(0, 0.4)))
+        r = rng.random()
+        plan = "hold" if r < HOLD_SHARE else "cancel" if r < HOLD_SHARE + CANCEL_SHARE else "release"
+        out.append({"cust": cust, "tier": tier, "channel": channel, "type": otype, "lines": lines, "needs": needs,
+                    "total_cents": total_cents, "shipping": shipping, "steps": steps, "service": service,
+                    "plan": plan, "hold_reason": _pick(rng, _HOLDS),
+                    "cancel_reason": rng.choice(["customer cancelled by phone", "duplicate order",
+                                                 "price disagreement"]),
+                    "night": rng.random() < NIGHT_SHARE, "night_at": rng.random()})
+    return out
+
+
+def _surge(n: int) -> int:
+    """The routine batch: 60 orders and one per hundred, at most 120, never more than a third of them."""
+    return min(n // 3, SURGE_MAX, SURGE_BASE + n // 100)
+
+
+def _arrival_offsets(rng: random.Random, n: int) -> list[tuple[float, float]]:
+    """When each order arrives, as (share of the demo's span, desk seconds) back from now: a steady
+    stream over the span, and a rush in the last SURGE_MINUTES that the team has not caught up with
+    yet (the queue a new user sees). Measured back from now, never from the time of day, so the
+    desk is the same whatever hour it is made at."""
+    surge = _surge(n)
+    return ([(rng.random(), 0.0) for _ in range(n - surge)]
+            + [(0.0, SURGE_MINUTES * 60 * rng.random()) for _ in range(surge)])
+
+
 def generate(store: Store, *, orders: int = 300, seed: int = 1, actor: str = "demo") -> DemoSummary:
+    """A desk's last few days, ending now: see the module docstring and `db.demo_desk`."""
     rng = random.Random(seed)
     rules = store.rules
     now = store.now()
+    now_s = now.timestamp()
+    u_now = open_seconds(now_s)
     ev = _Events()
     with store.write() as c:
         users = _users(c, now, ev)
         customers = _customers(c, rng, max(20, min(2000, orders // 40)))
-        products = _products(c, rng, now - timedelta(days=4), ev, max(1, orders // 150))
-        active_products = [p for p in products if p["active"]]
+        made_products = not c.execute("SELECT 1 FROM products LIMIT 1").fetchone()
+        products = _products(c, rng, max(1, orders // 150))
         stock = {p["sku"]: p["stock"] for p in products}
+        committed = dict(stock)  # what later orders may still count on
         by_sku = {p["sku"]: p for p in products}
         first_id = int(c.execute("SELECT COALESCE(MAX(id), 0) FROM orders").fetchone()[0]) + 1
-        order_rows: list[tuple] = []
-        line_rows: list[tuple] = []
-        tick_rows: list[tuple] = []
-        charge_rows: list[tuple] = []
+        back = _arrival_offsets(rng, orders)
+        drawn = _draw_orders(rng, rules, customers, products, orders, _surge(orders))
+        decisions = []
+        for d in drawn:  # an order counts on the stock earlier ones left
+            dec = machine.decide(
+                rules=rules, channel=d["channel"], order_type=d["type"], tier=d["tier"], known=True, received_at=now,
+                total_cents=d["total_cents"], open_balance_cents=d["cust"]["open_balance_cents"],
+                credit_limit_cents=d["cust"]["credit_limit_cents"], needs=d["needs"],
+                available={s: committed[s] for s in d["needs"]},
+                inactive_skus=[s for s in d["needs"] if not by_sku[s]["active"]],
+                max_line_qty=max(ln[3] for ln in d["lines"]))
+            d["short"] = any(q > committed[s] for s, q in d["needs"].items())
+            if not d["short"]:
+                for s, q in d["needs"].items():
+                    committed[s] -= q
+            decisions.append(dec)
+        work = sum(d["service"] for d, dec in zip(drawn, decisions) if not dec.straight)
+        # desk seconds the team needs for this work (at least two desk hours)
+        horizon = max(7200.0, work / (len(REPS) * UTILISATION))
+        us = [u_now - horizon * share - surge for share, surge in back]
+        order = sorted(range(orders), key=lambda i: (us[i], i))  # numbers follow arrival
+        drawn, decisions, us = [drawn[i] for i in order], [decisions[i] for i in order], [us[i] for i in order]
+        jobs: list[Job] = []
+        arrivals: list[float] = []
+        for k, (d, dec) in enumerate(zip(drawn, decisions)):
+            u = us[k]
+            received = closing_time(u)
+            if dec.straight and d["night"]:  # web shops and EDI partners send at night too
+                start, length = night_before(u)
+                received = start + length * d["night_at"]
+            arrivals.append(received)
+            if not dec.straight:
+                jobs.append(Job(
+                    k=k, u=u, received=received, due=received + (ts(dec.due) - now_s),
+                    rank=(dec.cls.priority.level, d["tier"].rank, -d["total_cents"]), service=d["service"],
+                    steps=d["steps"], stock={s: -q for s, q in d["needs"].items()}, plan=d["plan"],
+                    hold_reason=d["hold_reason"], cancel_reason=d["cancel_reason"],
+                    auto_hold=dec.hold.reason.value if dec.hold else None, short=d["short"]))
+        if made_products:
+            ev.add(dt(min(arrivals, default=now_s) - 3600), "demo", "product", None, None, "stock_loaded",
+                   {"stock": dict(stock)})
+        desk = Desk(jobs, REPS, u_now=u_now, now=now_s, rng=random.Random(seed * 17 + 3))
+        desk.run()
+        job_of = {j.k: j for j in jobs}
+        after = random.Random(seed * 31 + 7)  # the warehouse's draws, apart from the desk's
+        rows = _Rows()
         by_state: dict[str, int] = defaultdict(int)
-        horizon = timedelta(hours=max(6.0, min(72.0, orders / 40)))
-        for k in range(orders):
+        for k, (d, dec) in enumerate(zip(drawn, decisions)):
             oid = first_id + k
-            number = f"SO-{oid:06d}"
-            # newer orders are denser: the desk is mid-shift
-            age = horizon * (rng.random() ** 1.6)
-            received = now - age
-            cust = rng.choice(customers)
-            tier = Tier(cust["tier"])
-            channel = Channel(_pick(rng, _CHANNELS))
-            otype = _pick(rng, _TYPES)
-            if otype not in rules.request_types:
-                otype = next(iter(rules.request_types))
-            nlines = rng.choices([1, 2, 3, 4, 5, 6], weights=[25, 25, 20, 15, 10, 5])[0]
-            chosen = rng.sample(active_products if rng.random() > 0.02 else products, nlines)
-            lines = []
-            total_cents = 0
-            needs: dict[str, int] = defaultdict(int)
-            for i, p in enumerate(chosen, start=1):
-                qty = rng.choice([1, 1, 2, 3, 5, 10, 12, 24, 50]) if rng.random() > 0.01 else 1500
-                disc = rng.choice([0, 0, 0, 0, 5, 10]) if tier != Tier.STANDARD else 0
-                unit = Decimal(p["price_e4"]) / 10000
-                amt = to_cents_int(line_amount(qty, unit, Decimal(disc)))
-                total_cents += amt
-                needs[p["sku"]] += qty
-                lines.append((oid, i, p["sku"], p["description"], qty, p["price_e4"], disc * 100, amt))
-            shipping = 0
-            if channel in (Channel.ONLINE, Channel.PHONE) and total_cents < 50000:
-                shipping = rng.choice([495, 695, 995])
-                charge_rows.append((oid, "SHIP", "shipping", "Delivery", shipping))
-                total_cents += shipping
-            total = Decimal(total_cents) / 100
-            decision = machine.decide(
-                rules=rules, channel=channel, order_type=otype, tier=tier, known=True, received_at=received,
-                total_cents=total_cents, open_balance_cents=cust["open_balance_cents"],
-                credit_limit_cents=cust["credit_limit_cents"], needs=needs, available={s: stock[s] for s in needs},
-                inactive_skus=[s for s in needs if not by_sku[s]["active"]], max_line_qty=max(ln[4] for ln in lines),
-            )
-            cls, due, straight, queue_reason = decision.cls, decision.due, decision.straight, decision.queue_reason
+            state = rows.order(oid, d, dec, job_of.get(k), arrivals[k], us[k], now_s=now_s, u_now=u_now, rules=rules,
+                               actor=actor, ev=ev, after=after)
+            for s, q in (d["needs"].items() if state in ("released", "shipped", "closed") else ()):
+                stock[s] -= q
+            by_state[state] += 1
+        rows.write(c, ev, stock)
+    return DemoSummary(orders=orders, customers=len(customers), products=len(products), users=users,
+                       by_state=dict(sorted(by_state.items())))
 
-            created: dict[str, Any] = {"customer": cust["code"], "channel": channel.value, "type": otype,
-                                       "priority": cls.priority.value, "total": str(total), "lines": nlines}
-            if queue_reason:
-                created["queue_reason"] = queue_reason
-            state = OrderState.QUEUED
-            hold_reason = hold_note = None
-            hold_started = released_at = released_by = shipped_at = closed_at = cancelled_at = None
-            claimed_by = token = claimed_at = lease = None
-            paused = 0.0
-            cancel_reason = None
-            later: list[tuple[datetime, str, str, dict]] = []  # (at, actor, action, data)
-            checklist = list(rules.request_types[otype].checklist)
-            age_h = age.total_seconds() / 3600
-            r = rng.random()
-            if straight:
-                state = OrderState.RELEASED
-                released_at, released_by = received, "system"
-                created["state"] = "queued"
-                later.append((received, "system", "auto_release",
-                              {"state": "released", "stock": {s: -q for s, q in needs.items()}, "straight_through": True}))
-                for s, q in needs.items():
-                    stock[s] -= q
-            elif decision.hold:
-                h = decision.hold
-                state, hold_reason, hold_note, hold_started = OrderState.ON_HOLD, h.reason.value, h.note, received
-                created["state"] = "on_hold"
-                created["hold"] = {"reason": h.reason.value, "note": h.note}
-            else:
-                created["state"] = "queued"
-                # what a rep has done with it so far depends on its age and luck
-                done_p = min(0.97, age.total_seconds() / rules.sla(cls.priority).total_seconds() * 0.8)
-                if r < done_p * 0.93 and all(q <= stock[s] for s, q in needs.items()):
-                    rep = rng.choice(REPS)
-                    t_claim = received + timedelta(minutes=rng.uniform(2, 90))
-                    t_rel = t_claim + timedelta(minutes=rng.uniform(3, 25))
-                    if t_rel > now:
-                        t_claim, t_rel = received, received + (now - received) * 0.9
-                    tok = new_token()
-                    later.append((t_claim, rep, "claim", {"claim": "acquire", "token": tok, "state": "in_progress"}))
-                    for step_i, step in enumerate(checklist):
-                        at = t_claim + (t_rel - t_claim) * (step_i + 1) / (len(checklist) + 1)
-                        tick_rows.append((oid, step, rep, ts(at)))
-                        later.append((at, rep, "tick", {"step": step}))
-                    later.append((t_rel, rep, "release", {"state": "released", "claim": "drop", "token": tok,
-                                                           "holder": rep, "stock": {s: -q for s, q in needs.items()}}))
-                    for s, q in needs.items():
-                        stock[s] -= q
-                    state, released_at, released_by = OrderState.RELEASED, t_rel, rep
-                elif r < done_p * 0.93 + 0.02:
-                    cancel_reason = rng.choice(["customer cancelled by phone", "duplicate order", "price disagreement"])
-                    t = received + (now - received) * rng.uniform(0.2, 0.9)
-                    later.append((t, rng.choice(REPS), "cancel", {"state": "cancelled", "reason": cancel_reason}))
-                    state, cancelled_at = OrderState.CANCELLED, t
-                elif r < done_p * 0.93 + 0.06:
-                    reason = HoldReason(_pick(rng, _HOLDS))
-                    t = received + (now - received) * rng.uniform(0.1, 0.8)
-                    note = {"customer_info": "waiting on ship-to address", "pricing": "price list mismatch",
-                            "customer_request": "customer asked to wait for month end",
-                            "stock": "awaiting supplier delivery"}[reason.value]
-                    later.append((t, rng.choice(REPS), "hold", {"state": "on_hold", "reason": reason.value, "note": note}))
-                    state, hold_reason, hold_note, hold_started = OrderState.ON_HOLD, reason.value, note, t
-                elif r > 0.985 and age_h < 2:
-                    rep = REPS[k % len(REPS)]
-                    tok = new_token()
-                    claimed_at = max(received, now - timedelta(minutes=rng.uniform(0.5, 5)))
-                    lease = now + rules.lease
-                    later.append((claimed_at, rep, "claim", {"claim": "acquire", "token": tok, "state": "in_progress",
-                                                             "lease_expires_at": ts(lease)}))
-                    state, claimed_by, token = OrderState.IN_PROGRESS, rep, tok
-            if state == OrderState.RELEASED and released_at is not None:
-                age_rel = (now - released_at).total_seconds() / 3600
-                if age_rel > 4 and rng.random() < 0.8:
-                    shipped_at = released_at + timedelta(hours=rng.uniform(1, min(age_rel, 20)))
-                    later.append((shipped_at, "warehouse", "ship", {"state": "shipped"}))
-                    state = OrderState.SHIPPED
-                    if (now - shipped_at) > timedelta(hours=12) and rng.random() < 0.5:
-                        closed_at = shipped_at + timedelta(hours=rng.uniform(1, 10))
-                        later.append((closed_at, "warehouse", "close", {"state": "closed"}))
-                        state = OrderState.CLOSED
-            by_state[state.value] += 1
-            order_rows.append((
-                oid, number, cust["id"], channel.value, otype, state.value, cls.priority.value, cls.priority.level,
-                cls.source, tier.rank, ts(received), ts(due), paused, hold_reason, hold_note, ts(hold_started),
-                total_cents, claimed_by, token, ts(claimed_at), ts(lease), ts(released_at), released_by,
-                ts(shipped_at), ts(closed_at), ts(cancelled_at), cancel_reason, int(straight), queue_reason,
-                actor, ts(received), ts(now),
-            ))
-            line_rows.extend(lines)
-            ev.add(received, actor, "order", oid, number, "created", created)
-            for at, who, action, data in sorted(later, key=lambda x: x[0]):
-                ev.add(at, who, "order", oid, number, action, data)
+
+class _Rows:
+    """The demo's rows and events, gathered order by order and written with executemany at the end."""
+
+    def __init__(self) -> None:
+        self.orders: list[tuple] = []
+        self.lines: list[tuple] = []
+        self.charges: list[tuple] = []
+        self.ticks: list[tuple] = []
+
+    def order(self, oid: int, d: dict, dec: Any, job: Job | None, received: float, u: float, *, now_s: float,
+              u_now: float,
+              rules: Any, actor: str, ev: _Events, after: random.Random) -> str:
+        """One order's row, lines and events; returns its state now."""
+        number = f"SO-{oid:06d}"
+        cls = dec.cls
+        created: dict[str, Any] = {"customer": d["cust"]["code"], "channel": d["channel"].value, "type": d["type"],
+                                   "priority": cls.priority.value, "total": str(Decimal(d["total_cents"]) / 100),
+                                   "lines": len(d["lines"]), "state": "queued"}
+        if dec.queue_reason:
+            created["queue_reason"] = dec.queue_reason
+        if dec.hold:
+            created.update(state="on_hold", hold={"reason": dec.hold.reason.value, "note": dec.hold.note})
+        later: list[tuple[float, str, str, dict]] = []
+        due, paused = received + (ts(dec.due) - now_s), 0.0
+        hold = claim = released = cancelled = None
+        lease = shipped_at = closed_at = None
+        if dec.straight:
+            later.append((received, "system", "auto_release", {"state": "released", "straight_through": True,
+                                                                "stock": {s: -q for s, q in d["needs"].items()}}))
+            state, released = "released", (received, "system")
+        else:
+            assert job is not None
+            later, state, due, paused = job.events, job.state, job.due, job.paused_s
+            hold, claim, released, cancelled = job.hold, job.claim, job.released, job.cancelled
+            self.ticks.extend((oid, step, rep, at) for step, rep, at in job.ticks)
+            if claim:
+                lease = now_s + rules.lease.total_seconds()
+                next(e for e in reversed(later) if e[2] == "claim")[3]["lease_expires_at"] = lease
+        ship_h, close_h, closes = after.uniform(0.25, 3), after.uniform(1, 12), after.random() < 0.5  # drawn for all
+        if released is not None:  # the warehouse ships in desk hours, and closes a while after
+            # on the desk-hours axis: a web order in at night counts from the desk day it was drawn in
+            u_ship = (u if dec.straight else open_seconds(released[0])) + 3600 * ship_h
+            u_close = u_ship + 3600 * close_h
+            if u_ship <= u_now:
+                shipped_at = closing_time(u_ship)
+                later.append((shipped_at, "warehouse", "ship", {"state": "shipped"}))
+                state = "shipped"
+                if u_close <= u_now and closes:
+                    closed_at = closing_time(u_close)
+                    later.append((closed_at, "warehouse", "close", {"state": "closed"}))
+                    state = "closed"
+        self.orders.append((
+            oid, number, d["cust"]["id"], d["channel"].value, d["type"], state, cls.priority.value, cls.priority.level,
+            cls.source, d["tier"].rank, received, due, paused, hold and hold[0], hold and hold[1], hold and hold[2],
+            d["total_cents"], claim and claim[0], claim and claim[1], claim and claim[2], lease,
+            released and released[0], released and released[1], shipped_at, closed_at,
+            cancelled and cancelled[0], cancelled and cancelled[1], int(dec.straight), dec.queue_reason,
+            actor, received, now_s,
+        ))
+        self.lines.extend((oid, *ln) for ln in d["lines"])
+        if d["shipping"]:
+            self.charges.append((oid, "SHIP", "shipping", "Delivery", d["shipping"]))
+        ev.add(received, actor, "order", oid, number, "created", created)
+        for at, who, action, data in later:
+            ev.add(at, who, "order", oid, number, action, data)
+        return state
+
+    def write(self, c: sqlite3.Connection, ev: _Events, stock: dict[str, int]) -> None:
         c.executemany(
             """INSERT INTO orders (id, number, customer_id, channel, type, state, priority, priority_level,
                  priority_source, tier_rank, received_at, due_at, paused_s, hold_reason, hold_note, hold_started_at,
@@ -281,20 +358,26 @@ def generate(store: Store, *, orders: int = 300, seed: int = 1, actor: str = "de
                  shipped_at, closed_at, cancelled_at, cancel_reason, straight_through, queue_reason,
                  created_by, created_at, updated_at)
                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-            order_rows,
+            self.orders,
         )
         c.executemany(
             """INSERT INTO order_lines (order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
                VALUES (?,?,?,?,?,?,?,?)""",
-            line_rows,
+            self.lines,
         )
+        # released demo orders took their stock whole, shipped ones shipped whole (no demo backorders yet)
+        c.execute("""UPDATE order_lines SET qty_allocated = qty,
+                       qty_shipped = CASE WHEN o.state IN ('shipped','closed') THEN qty ELSE 0 END
+                     FROM orders o WHERE o.id = order_lines.order_id AND o.id >= ?
+                       AND o.state IN ('released','shipped','closed')""",
+                  (self.orders[0][0] if self.orders else 0,))
         c.executemany("INSERT INTO order_charges (order_id, code, kind, description, amount_cents) VALUES (?,?,?,?,?)",
-                      charge_rows)
-        c.executemany("INSERT INTO order_ticks (order_id, step, ticked_by, ticked_at) VALUES (?,?,?,?)", tick_rows)
+                      self.charges)
+        c.executemany("INSERT INTO order_ticks (order_id, step, ticked_by, ticked_at) VALUES (?,?,?,?)", self.ticks)
         c.executemany("UPDATE products SET stock = ? WHERE sku = ?", [(q, s) for s, q in stock.items()])
-        # events in time order, so the log reads like the day it describes
+        # events in time order (stable: an order's own events keep their order), so the log reads like the days
         ev.rows.sort(key=lambda r: r[0])
-        c.executemany("INSERT INTO events (at, actor, entity, entity_id, ref, action, data) VALUES (?,?,?,?,?,?,?)", ev.rows)
-    return DemoSummary(orders=orders, customers=len(customers), products=len(products), users=users,
-                       by_state=dict(sorted(by_state.items())))
+        append_many(c, ev.rows)
+
+
 from db.demo_returns import generate_returns  # noqa: E402,F401

@@ -2,15 +2,21 @@
 
 Each return is driven by the real commands (carol works, sam approves), with the store's clock set
 back to plausible moments between shipment and now, so the state, stock and money agree with the
-events exactly as on a lived-in database and `orderq check` holds.
+events exactly as on a lived-in database and `orderq check` holds. Those moments are in desk hours,
+measured on the desk-hours axis like the orders' (`db.demo_desk`), so the same seed gives the same
+returns whatever hour the demo is made at; the replacement order an exchange opens is worked by sam
+soon after, as the desk would, instead of waiting in the queue.
 """
 from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import datetime, timedelta
+from collections.abc import Callable
 
+from core.desk_hours import OPEN_DAY_S, closing_time, day_start, open_seconds
 from core.errors import OrderqError
+from db.connection import StoreError
+from db.convert import dt
 from db.service import Desk
 from db.service.returns import ReturnLineInput
 from db.store import Store
@@ -29,6 +35,7 @@ def generate_returns(store: Store, *, returns: int, seed: int) -> dict:
     rng = random.Random(seed * 7919 + 4)
     real_clock = store.clock
     now = store.now()
+    u_now = open_seconds(now.timestamp())
     carol = Desk.for_user(store, "carol")
     sam = Desk.for_user(store, "sam")
     conn = store.conn
@@ -37,6 +44,15 @@ def generate_returns(store: Store, *, returns: int, seed: int) -> dict:
            WHERE o.state IN ('shipped','closed') AND o.shipped_at IS NOT NULL ORDER BY o.id""").fetchall()
     made: Counter[str] = Counter()
     t = [now]
+    u = [u_now]  # the clock as desk seconds; t follows it
+
+    def at(v: float) -> None:
+        u[0] = v
+        t[0] = dt(closing_time(v))
+
+    def later(seconds: float) -> None:
+        at(u[0] + seconds)
+
     store.clock = lambda: t[0]
     try:
         pool = list(shipped)
@@ -44,8 +60,9 @@ def generate_returns(store: Store, *, returns: int, seed: int) -> dict:
         for k in range(returns):
             if not pool:
                 break
-            # the first few cover every state, the rest follow the weights
-            target = (_TARGETS[k][0] if k < len(_TARGETS)
+            # every state first (a return that did not fit is tried again with the next order), then the weights
+            missing = [x[0] for x in _TARGETS if not made[x[0]]]
+            target = (missing[0] if missing and k < 3 * len(_TARGETS)
                       else rng.choices([x[0] for x in _TARGETS], weights=[x[1] for x in _TARGETS])[0])
             o = pool.pop()
             if target == "pending_approval":  # needs a line worth more than the approval threshold
@@ -59,9 +76,9 @@ def generate_returns(store: Store, *, returns: int, seed: int) -> dict:
                                  " AND qty_returned < qty ORDER BY line_no", (o["id"],)).fetchall()
             if not lines:
                 continue
-            shipped_at = datetime.fromtimestamp(o["shipped_at"], now.tzinfo)
-            span = max(60.0, (now - shipped_at).total_seconds())
-            t[0] = shipped_at + timedelta(seconds=span * rng.uniform(0.1, 0.35))
+            u_ship = open_seconds(o["shipped_at"])
+            span = max(60.0, u_now - u_ship)
+            at(u_ship + span * rng.uniform(0.1, 0.35))
             fault = rng.random() < 0.6
             if target == "pending_approval":
                 big = [ln for ln in lines if ln["amount_cents"] > 60000]
@@ -86,24 +103,23 @@ def generate_returns(store: Store, *, returns: int, seed: int) -> dict:
                     if target == "pending_approval":
                         made[d["state"]] += 1
                         continue
-                    t[0] += timedelta(seconds=step)
+                    later(step)
                     if target == "rejected":
                         sam.returns.reject(number, "outside policy: customer told by phone")
                         made["rejected"] += 1
                         continue
-                    sam.returns.approve(number, "agreed with the customer")
+                    state = sam.returns.approve(number, "agreed with the customer")["state"]
                     start = 1
                 else:
-                    start = 0
+                    state, start = d["state"], 0
                 if target == "rejected":
-                    t[0] += timedelta(seconds=step)
+                    later(step)
                     carol.returns.reject(number, rng.choice(["no proof of purchase", "item not from us",
                                                              "customer withdrew the request"]))
                     made["rejected"] += 1
                     continue
-                state = d["state"]
                 for action in _STEPS[start:_UPTO.get(target, 0)]:
-                    t[0] += timedelta(seconds=step * rng.uniform(0.5, 1.5))
+                    later(step * rng.uniform(0.5, 1.5))
                     if action == "authorize":
                         state = carol.returns.authorize(number)["state"]
                     elif action == "receive":
@@ -118,16 +134,48 @@ def generate_returns(store: Store, *, returns: int, seed: int) -> dict:
                         state = carol.returns.inspect(number, default=(grade, disp))["state"]
                     elif action == "resolve":
                         state = carol.returns.resolve(number)["state"]
+                        _work_exchange(store, sam, number, rng, u, u_now, at)
                     elif action == "close":
                         state = carol.returns.close(number)["state"]
                 made[state] += 1
+            except StoreError:
+                raise  # a full disk or a busy database is not a policy refusal: the caller says what was kept
             except OrderqError:
                 continue  # a demo order that does not fit the policy is simply skipped
         # a few open returns are being worked right now
-        t[0] = now - timedelta(minutes=2)
+        at(u_now - 120)
         for _ in range(min(2, made["authorized"] + made["requested"])):
             if carol.returns.claim_next() is None:
                 break
     finally:
         store.clock = real_clock
     return dict(sorted(made.items()))
+
+
+def _work_exchange(store: Store, sam: Desk, rma: str, rng: random.Random, u: list[float], u_now: float,
+                   at: Callable[[float], None]) -> None:
+    """The supervisor sends out the replacement an exchange opened, 5–20 desk minutes later, if
+    that is done by now; the clock is put back where the return's story was."""
+    row = store.conn.execute("SELECT o.number, o.type FROM returns r JOIN orders o ON o.id = r.exchange_order_id"
+                             " WHERE r.number = ?", (rma,)).fetchone()
+    start, handling = u[0] + 60 * rng.uniform(5, 20), 60 * rng.uniform(3, 8)
+    if day_start(start) != day_start(start + handling):  # not started just before closing: next morning
+        start = day_start(start) + OPEN_DAY_S + 1.0
+    if row is None or start + handling > u_now:
+        return
+    back = u[0]
+    steps = store.rules.request_types[row["type"]].checklist
+    try:
+        at(start)
+        token = sam.orders.claim(row["number"]).claim_token
+        for i, step in enumerate(steps, start=1):
+            at(start + handling * i / (len(steps) + 1))
+            sam.orders.tick(row["number"], step, token=token)
+        at(start + handling)
+        sam.orders.release(row["number"], token=token)
+    except StoreError:
+        raise
+    except OrderqError:
+        pass  # a replacement on hold (stock, credit) waits for the desk like any other order
+    finally:
+        at(back)

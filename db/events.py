@@ -3,7 +3,11 @@
 Conventions inside `data`, relied on by `orderq check`:
 - "state": the entity's state after the event, on every event that changes it;
 - "claim": "acquire" or "drop", with "token", on every event that starts or ends a claim;
+  "transfer" (a take-over by the same holder) with the new "token" and the old one as "was";
 - "stock": {sku: delta} on every event that changes stock.
+
+Every event is written here, by `append` or `append_many`, so every event takes its place in the
+hash chain (db/event_chain.py) in the same transaction as the command that caused it.
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from db.convert import dt, ts
+from db.event_chain import event_hash, head
 
 if TYPE_CHECKING:
     from core.models import Event
@@ -44,11 +49,33 @@ def append(
     data: dict[str, Any] | None = None,
 ) -> int:
     """Must be called inside the command's own write transaction."""
-    cur = conn.execute(
-        "INSERT INTO events (at, actor, entity, entity_id, ref, action, data) VALUES (?,?,?,?,?,?,?)",
-        (ts(at), actor, entity, entity_id, ref, action, dumps(data or {})),
-    )
-    return int(cur.lastrowid or 0)
+    return append_many(conn, [(ts(at), actor, entity, entity_id, ref, action, dumps(data or {}))])
+
+
+_INSERT = "INSERT INTO events (id, at, actor, entity, entity_id, ref, action, data, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)"
+
+
+def append_many(conn: sqlite3.Connection, rows: list[tuple]) -> int:
+    """Write events, in order, each chained to the one before; returns the last id (0 if none).
+
+    rows: (at epoch seconds, actor, entity, entity_id, ref, action, data as `dumps` gives it). The
+    chain's head is read inside the caller's BEGIN IMMEDIATE transaction: writers are serialised
+    there, so two processes never chain onto the same event. Per event: one read of the last row
+    (once per call), a sha256, and the insert.
+    """
+    if not rows:
+        return 0
+    if not conn.in_transaction:
+        raise RuntimeError("events are written inside the command's write transaction (BEGIN IMMEDIATE)")
+    eid, prev = head(conn)
+    out = []
+    for r in rows:
+        h = event_hash(prev, eid, *r)
+        out.append((eid, *r, prev, h))
+        prev = h
+        eid += 1
+    conn.executemany(_INSERT, out)
+    return eid - 1
 
 
 def row_to_event(row: sqlite3.Row) -> Event:

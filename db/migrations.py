@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from db.connection import write_tx
+from db.event_chain import GUARD_TRIGGERS, backfill
 
 if TYPE_CHECKING:
     from sqlite_utils import Database, Migrations
@@ -313,9 +314,51 @@ def m300_history_flag(db: Database) -> None:
     )
 
 
+@migrations()
+def m400_partial_shipments(db: Database) -> None:
+    """Partial shipments and backorders (issue 13 §3). Per order line, `qty_allocated` counts stock taken
+    off the shelf for it (at release, or as stock is received) and `qty_shipped` what has shipped, so a
+    line's backorder is qty − qty_allocated. `customers.ship_complete` marks a customer who takes one
+    complete shipment only.
+
+    Orders already released had all their stock taken at release; shipped and closed ones shipped whole.
+    The index serves `stock receive`: lines still short of stock, by SKU.
+    """
+    db.executescript(
+        """
+        ALTER TABLE order_lines ADD COLUMN qty_allocated INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE order_lines ADD COLUMN qty_shipped INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE customers ADD COLUMN ship_complete INTEGER NOT NULL DEFAULT 0;
+        UPDATE order_lines SET qty_allocated = qty,
+               qty_shipped = CASE WHEN (SELECT state FROM orders o WHERE o.id = order_id) IN ('shipped','closed')
+                                  THEN qty ELSE 0 END
+         WHERE order_id IN (SELECT id FROM orders WHERE state IN ('released','shipped','closed'));
+        CREATE INDEX ix_order_lines_short ON order_lines(sku, order_id) WHERE qty_allocated < qty;
+        """
+    )
+
 
 @migrations()
-def m400_customer_addresses_contacts_order_header(db: Database) -> None:
+def m500_event_hash_chain(db: Database) -> None:
+    """Tamper evidence for the audit log (SPEC §6): each event gets `prev_hash` and `hash`, the
+    existing events are chained in id order, and a trigger refuses a REPLACE of an existing event
+    (REPLACE deletes without firing the DELETE trigger). The guard triggers are recreated from
+    db.event_chain.GUARD_TRIGGERS, the definitions `orderq check` compares against."""
+    conn = db.conn
+    for name in GUARD_TRIGGERS:
+        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+    cols = {r[1] for r in conn.execute("PRAGMA table_info(events)")}
+    for col in ("prev_hash", "hash"):
+        if col not in cols:
+            conn.execute(f"ALTER TABLE events ADD COLUMN {col} TEXT")
+    backfill(conn)
+    for sql in GUARD_TRIGGERS.values():
+        conn.execute(sql)
+
+
+
+@migrations()
+def m600_customer_addresses_contacts_order_header(db: Database) -> None:
     """Customers gain addresses (ship-to / bill-to, at most one default of each kind), contacts, and
     "PO required"; orders gain the header a real desk takes: ship-to, bill-to and contact as JSON
     *snapshots* (a later edit of the customer's address never rewrites an order's history; the
@@ -360,6 +403,7 @@ def m400_customer_addresses_contacts_order_header(db: Database) -> None:
         CREATE INDEX ix_orders_customer_po ON orders(customer_id, po_number) WHERE po_number IS NOT NULL;
         """
     )
+
 
 def migrate(conn: sqlite3.Connection) -> list[str]:
     """Apply pending migrations inside one BEGIN IMMEDIATE, so racing `init`s serialise.

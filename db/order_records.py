@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from core.enums import Channel, HoldReason, OrderState, Priority, Tier
@@ -44,6 +44,7 @@ def load_order(conn: sqlite3.Connection, row: sqlite3.Row, checklist: list[str])
             line_no=lr["line_no"], sku=lr["sku"], description=lr["description"], qty=lr["qty"],
             unit_price=from_price_int(lr["unit_price_e4"]), discount_pct=from_cents_int(lr["discount_e2"]),
             amount=from_cents_int(lr["amount_cents"]), qty_returned=lr["qty_returned"],
+            qty_shipped=lr["qty_shipped"], qty_allocated=lr["qty_allocated"],
         )
         for lr in conn.execute("SELECT * FROM order_lines WHERE order_id = ? ORDER BY line_no", (row["id"],))
     )
@@ -71,7 +72,13 @@ def load_order(conn: sqlite3.Connection, row: sqlite3.Row, checklist: list[str])
     )
 
 
-def order_json(o: Order) -> dict[str, Any]:
+#: states where a line short of stock is a backorder (before release nothing is owed to the warehouse yet)
+_OWED = (OrderState.RELEASED, OrderState.BACKORDERED)
+
+
+def order_json(o: Order, now: datetime) -> dict[str, Any]:
+    """`sla_paused` and `effective_due_at` say where a customer hold's stopped clock puts the
+    order now; `due_at` is the stored deadline, without the running hold."""
     return {
         "id": o.id,
         "number": o.number,
@@ -79,6 +86,8 @@ def order_json(o: Order) -> dict[str, Any]:
         "priority": o.priority.value,
         "priority_source": o.priority_source,
         "due_at": o.due_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "sla_paused": o.sla_paused,
+        "effective_due_at": o.effective_due(now).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "received_at": o.received_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "total": str(o.total),
         "customer": o.customer.code,
@@ -96,7 +105,8 @@ def order_json(o: Order) -> dict[str, Any]:
         "lines": [
             {"line_no": ln.line_no, "sku": ln.sku, "description": ln.description, "qty": ln.qty,
              "unit_price": str(ln.unit_price), "discount_pct": str(ln.discount_pct), "amount": str(ln.amount),
-             "qty_returned": ln.qty_returned}
+             "qty_returned": ln.qty_returned, "qty_shipped": ln.qty_shipped,
+             "qty_backordered": ln.qty_backordered if o.state in _OWED else 0}
             for ln in o.lines
         ],
         "charges": [{"code": c.code, "description": c.description, "amount": str(c.amount)} for c in o.charges],

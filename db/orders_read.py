@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from core.money import from_cents_int
+from db.claims import Narrow
 from db.convert import iso
 from db.migrations import QUEUE_ORDER
 
@@ -85,6 +86,24 @@ class QueueFilter:
             )
             args += [like, term, like, like, term.upper()]
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+    @property
+    def excludes_queued(self) -> bool:
+        """A view of states without `queued` (e.g. on hold only) has nothing a claim could take."""
+        return bool(self.states) and "queued" not in self.states
+
+    def claim_narrowing(self) -> Narrow | None:
+        """What this filter asks of the next order to claim (`c`, release-and-next): its class,
+        channel and search. Not its states (a claim always takes a queued order; see
+        `excludes_queued`) nor `mine` (claiming makes it mine). None: nothing narrows it."""
+        f = replace(self, states=(), claimed_by=None)
+        where, args = f.where()
+        if not where:
+            return None
+        head, *rest = where.removeprefix(" WHERE ").split("?")
+        sql = head + "".join(f":narrow{i}{part}" for i, part in enumerate(rest))
+        return Narrow(f.tables(), sql, {f"narrow{i}": a for i, a in enumerate(args)})
 
 
 #: QUEUE_ORDER as (column, descending) pairs: the one definition the window reads below derive from

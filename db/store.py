@@ -13,6 +13,7 @@ from db.connection import StoreError, connect, read_tx, write_tx
 from db.migrations import is_initialised, migrate
 
 if TYPE_CHECKING:
+    from core.calendar import Calendar
     from core.rules import Rules
 
 Clock = Callable[[], datetime]
@@ -60,6 +61,7 @@ class Store:
         self.conn = conn
         self.path = path
         self._rules = rules
+        self._early_calendar: Calendar | None = None
         self.clock = clock
 
     @property
@@ -75,6 +77,20 @@ class Store:
 
             self._rules = load_rules()
         return self._rules
+
+    @property
+    def calendar(self) -> Calendar:
+        """The desk hours of the SLA clock. Before the rules are validated (the TUI's first paint)
+        they come from db.config.load_calendar, which needs no pydantic; a calendar it cannot read
+        shows round-the-clock countdowns until the rules' validation stops the app."""
+        if self._rules is not None:
+            return self._rules.calendar
+        if self._early_calendar is None:
+            from core.calendar import ALWAYS_OPEN
+            from db.config import load_calendar
+
+            self._early_calendar = load_calendar() or ALWAYS_OPEN
+        return self._early_calendar
 
     @property
     def rules_loaded(self) -> bool:

@@ -115,6 +115,17 @@ def run_cli(*args: str, check: bool = False, env: dict[str, str] | None = None, 
     return proc
 
 
+def rules_with_calendar(calendar_toml: str) -> str:
+    """The shipped rules text with its calendar replaced by `calendar_toml` (placed first, so a
+    top-level `calendar = "24x7"` is legal TOML): one way for tests to try other desk hours."""
+    from db.config import default_rules_text
+
+    text = default_rules_text()
+    head, rest = text.split("# Desk hours", 1)
+    tail = rest[rest.index("\n[tiers]"):]
+    return calendar_toml.rstrip("\n") + "\n\n" + head + tail
+
+
 def json_lines(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 

@@ -5,6 +5,8 @@ It owns what every screen shares:
   `StoreChanged(events)` to every screen on the stack;
 - the session's claim registry, renewed at half the lease and given back on exit, SIGHUP,
   SIGTERM, or when the terminal goes away (stdin hang-up or EOF: see NOTES.md "EOF spin");
+- the lease watch: when anyone's lease ends, the first session to look returns it to the queue,
+  and every screen shows it within seconds, with no key pressed;
 - the `sessions` row (reps online) with its heartbeat;
 - themes, the keymap file, the command palette (every binding of the current screen) and F1 help.
 """
@@ -50,6 +52,9 @@ SCREENS = {
 #: screens only some roles may open (checked by the service layer's permission, and logged if refused)
 SCREEN_PERMISSION = {"wallboard": Action.WALLBOARD}
 TTY_CHECK_S = 1.0
+#: the longest a session waits between looks for lapsed leases. It looks when the next lease ends
+#: (known from the store), but renewals move that time without an event, and a test clock may jump.
+LEASE_LOOK_S = 2.0
 EXIT_WATCHDOG_S = 3.0
 
 
@@ -145,6 +150,7 @@ class OrderqApp(PlainNotify, App[int]):
         self._released = False
         self._hung_up = False
         self._feed = None
+        self._lease_timer = None
         self._startup_notes: list[tuple[str, str]] = []
         self._background_started = False
         #: why the app stopped on its own: a bad rules file at start-up, or the account disabled
@@ -233,6 +239,7 @@ class OrderqApp(PlainNotify, App[int]):
                 log.warning("could not record the session: %s", e)
         if self.use_feed:
             self._run_feed()
+        self.watch_leases()
         for msg, severity in self._startup_notes:
             self.notify(msg, severity=severity)  # type: ignore[arg-type]
 
@@ -386,14 +393,18 @@ class OrderqApp(PlainNotify, App[int]):
         me = self.desk.actor.name
         for ev in batch:
             data = ev.data or {}
-            tok = data.get("token")
-            if data.get("claim") != "drop" or not tok:
+            kind = data.get("claim")
+            tok = data.get("was") if kind == "transfer" else data.get("token")
+            if kind not in ("drop", "transfer") or not tok:
                 continue
             held = self.claims.by_token(tok)
             if held is None:
                 continue
             self.claims.remove(held.number)
-            if ev.actor != me:
+            if kind == "transfer":
+                self.notify(f"{held.number}: your claim was taken over in another session", severity="warning",
+                            timeout=8)
+            elif ev.actor != me:
                 what = ev.action.replace("_", " ")
                 self.notify(f"{held.number}: your claim ended ({what} by {ev.actor})", severity="warning",
                             timeout=8)
@@ -412,6 +423,26 @@ class OrderqApp(PlainNotify, App[int]):
                 self.notify(f"{h.number}: {e.message}", severity="error", timeout=10)
             except OrderqError as e:
                 log.warning("renewing %s failed: %s", h.number, e)
+
+    def watch_leases(self) -> None:
+        """Return lapsed leases (anyone's) to their queues, then look again when the next one ends.
+
+        The reap is this session's own commit, which its change feed does not report, so the feed
+        is poked: every screen here redraws, and other sessions see the `lease_expired` events
+        through their own feeds. The poke also delivers a reap that a screen's own read did."""
+        if self._lease_timer is not None:
+            self._lease_timer.stop()
+        wait = LEASE_LOOK_S
+        try:
+            leases = self.desk.leases
+            leases.settle()
+            self.feed_poke()
+            nxt = leases.next_expiry()
+            if nxt is not None:
+                wait = min(LEASE_LOOK_S, max(0.05, (nxt - self.desk.now()).total_seconds() + 0.05))
+        except Exception:  # noqa: BLE001 - a busy or damaged store: look again shortly, never crash
+            log.exception("could not look for lapsed leases")
+        self._lease_timer = self.set_timer(wait, self.watch_leases)
 
     def _heartbeat(self) -> None:
         if self.session_id is None:

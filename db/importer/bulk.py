@@ -20,7 +20,7 @@ from core.rules import Rules
 from core.triage import classify, due_at
 from db.connection import commit
 from db.convert import ts
-from db.events import dumps
+from db.events import append_many, dumps
 from db.service.customers import address_dict, snapshot
 
 _ORDER_SQL = """INSERT INTO orders (id, number, customer_id, channel, type, state, priority, priority_level,
@@ -31,8 +31,9 @@ _ORDER_SQL = """INSERT INTO orders (id, number, customer_id, channel, type, stat
   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
 _ADDRESS_SQL = """INSERT INTO customer_addresses (customer_id, kind, is_default, name, street, city, region, postcode, country)
   VALUES (?,?,1,?,?,?,?,?,?)"""
-_LINE_SQL = """INSERT INTO order_lines (id, order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
-  VALUES (?,?,?,?,?,?,?,?,?)"""
+_LINE_SQL = """INSERT INTO order_lines (id, order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents,
+    qty_allocated, qty_shipped)
+  VALUES (?,?,?,?,?,?,?,?,?,?,?)"""
 #: a connection-private lookup (customer, SKU) -> earlier lines, so matching a cancellation is one index probe
 _MATCH_DDL = """DROP TABLE IF EXISTS temp.intake_match;
   DROP TABLE IF EXISTS temp.intake_keys;
@@ -42,7 +43,6 @@ _MATCH_DDL = """DROP TABLE IF EXISTS temp.intake_match;
     customer_id INTEGER NOT NULL, sku TEXT NOT NULL, received_at REAL NOT NULL, seq INTEGER NOT NULL,
     line_id INTEGER NOT NULL, order_id INTEGER NOT NULL)"""
 _CHARGE_SQL = "INSERT INTO order_charges (order_id, code, kind, description, amount_cents) VALUES (?,?,?,?,?)"
-_EVENT_SQL = "INSERT INTO events (at, actor, entity, entity_id, ref, action, data) VALUES (?,?,?,?,?,?,?)"
 
 
 @dataclass(slots=True)
@@ -167,7 +167,7 @@ class Bulk:
             self.line_rows.clear()
             self.charge_rows.clear()
         if self.event_rows:
-            c.executemany(_EVENT_SQL, self.event_rows)
+            append_many(c, self.event_rows)  # the one event writer: chained like every other event
             self.event_rows.clear()
         if self.stock_writes:
             c.executemany(
@@ -310,7 +310,8 @@ class Bulk:
             now_ts if d.straight else None, "system" if d.straight else None, int(d.straight), d.queue_reason,
             ref, self.actor, now_ts, now_ts, None, 0, *head,
         ))
-        self.line_rows.extend(rows)
+        # straight through: released with its stock taken, as live entry does; else nothing allocated yet
+        self.line_rows.extend((*r, r[5] if d.straight else 0, 0) for r in rows)
         self.charge_rows.extend((oid, *ch) for ch in charges)
         data: dict[str, Any] = {
             "state": OrderState.QUEUED.value if d.straight else d.state.value, "customer": customer.code,
@@ -355,7 +356,7 @@ class Bulk:
             ts(shipped_at), "import", 0, None, ref, self.actor, self.now_ts, self.now_ts, ts(shipped_at), 1,
             *self.header(customer, ship_to, live=False),
         ))
-        self.line_rows.extend(rows)
+        self.line_rows.extend((*r, r[5], r[5]) for r in rows)  # shipped whole before the import
         self.charge_rows.extend((oid, *ch) for ch in charges)
         self.event("order", oid, number, "created", {
             "state": OrderState.SHIPPED.value, "customer": customer.code, "channel": channel.value,
@@ -401,7 +402,7 @@ class Bulk:
         self.next_return += 1
         number = f"RMA-{rid:06d}"
         cls = return_class(self.rules, customer.tier)
-        due = requested_at + self.rules.sla(cls.priority)
+        due = due_at(requested_at, cls.priority, self.rules)
         refund = 0
         rl_rows = []
         for oid, lid, qty, sku, p_e4, row, _num in lines:

@@ -48,6 +48,8 @@ class Desk:
     returns = ServiceSlot("db.service.returns", "ReturnService")
     sessions = ServiceSlot("db.service.sessions", "SessionService")
     catalog = ServiceSlot("db.service.catalog", "CatalogService")
+    stock = ServiceSlot("db.service.shipping", "StockService")
+    leases = ServiceSlot("db.service.claiming", "LeaseService")
     customers = ServiceSlot("db.service.customers", "CustomerService")
 
     def __init__(self, store: Store, actor: Actor) -> None:

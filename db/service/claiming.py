@@ -1,20 +1,70 @@
 """The lease procedures every claimable queue shares (orders and returns), written once.
 
-A service mixes this in, names its `QUEUE` (db.claims.ORDERS or RETURNS), and provides `_row`
-and `_locked_row`; claim_next/claim keep their own permission and wording.
+A service mixes this in, names its `QUEUE` (db.claims.ORDERS or RETURNS), `VIEW` and `WORK`, and
+provides `_row` (db.service.items); claim_next/claim keep their own permission and wording.
 """
 from __future__ import annotations
 
+import logging
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ClaimLost, DomainError
 from core.permissions import Action
 from db import claims
 from db.convert import dt
+from db.connection import StoreError
 from db.service.context import Context
+from db.service.items import ItemRows
+
+log = logging.getLogger("orderq.claims")
+
+
+def settle_leases(ctx: Context) -> int:
+    """Return lapsed leases to their queues now (events by 'system'); called first by every read
+    that shows who holds what, and by each live session when the next lease ends.
+
+    Issue 12 §4: a lease that ended at 07:21 still read "working ● alice" in the queue and in
+    `order list` at 07:23, while `kpi` already said she held nothing. Why a reaper rather than a
+    "lease still live" predicate in every read: the stored state is what every view already reads
+    (state filters, the queue's per-state index windows, counts by state, `check`), and a
+    predicate would have to turn "in_progress with a lapsed lease" into "queued" in each of them.
+    Reaping keeps one truth, and the `lease_expired` event tells every other session at once.
+
+    The write happens only when the index read finds a lapsed lease, in one short transaction.
+    It is the system's work, not the reader's, so it is not gated on the reader being active;
+    inside a caller's transaction, or when the store refuses (busy, read-only), the read goes on
+    with what is stored and the next read or session tick reaps."""
+    conn = ctx.store.conn
+    if conn.in_transaction:
+        return 0
+    now = ctx.now()
+    try:
+        if not claims.any_lapsed(conn, now):
+            return 0
+        with ctx.store.write() as c:
+            return claims.reap_all(c, now)
+    except (StoreError, sqlite3.Error) as e:
+        log.warning("could not return lapsed leases: %s", e)
+        return 0
+
+
+class LeaseService:
+    """What a live session needs to keep every view true to the leases: reap, and when to next."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def settle(self) -> int:
+        return settle_leases(self.ctx)
+
+    def next_expiry(self) -> datetime | None:
+        return claims.next_expiry(self.ctx.store.conn)
+
+if TYPE_CHECKING:
+    from db.orders_read import QueueFilter
 
 
 @dataclass(frozen=True)
@@ -41,27 +91,19 @@ class Claimed:
         }
 
 
-class LeaseMixin:
-    QUEUE: claims.Queue
+class LeaseMixin(ItemRows):
     #: the permission that lets a user work (and so claim) this queue
     WORK: Action
     #: why an unclaimed item cannot be claimed, e.g. "{number} is {state}, not queued"
     NOT_CLAIMABLE: str
-    ctx: Context
 
-    @property
-    def _actor(self) -> str:
-        return self.ctx.actor.name
-
-    def _row(self, c: sqlite3.Connection, number: str) -> sqlite3.Row:  # provided by the service
-        raise NotImplementedError
-
-    def _locked_row(self, c: sqlite3.Connection, number: str, now: datetime) -> sqlite3.Row:
-        raise NotImplementedError
-
-    def claim_next(self) -> Claimed | None:
+    def claim_next(self, within: QueueFilter | None = None) -> Claimed | None:
+        """The next item in queue order; `within`: the rep's queue filter (the orders queue's
+        QueueFilter), so `c` and release-and-next never claim outside the view the rep works."""
         self.ctx.require(self.WORK)
-        return self._claim(None)
+        if within is not None and within.excludes_queued:
+            return None
+        return self._claim(None, within.claim_narrowing() if within is not None else None)
 
     def claim(self, number: str) -> Claimed:
         """Claim this item, or say who holds it or why it is not in the queue."""
@@ -75,13 +117,32 @@ class LeaseMixin:
             raise DomainError(self.NOT_CLAIMABLE.format(number=row["number"], state=row["state"]))
         return got
 
-    def _claim(self, item_id: int | None) -> Claimed | None:
+    def _claim(self, item_id: int | None, narrow: claims.Narrow | None = None) -> Claimed | None:
         """Reap lapsed leases, then take the next (or the named) item, in one write transaction."""
         now = self.ctx.now()
         with self.ctx.write() as c:
             claims.reap(c, self.QUEUE, now)
-            row = claims.claim(c, self.QUEUE, user=self._actor, now=now, lease=self.ctx.rules.lease, item_id=item_id)
+            row = claims.claim(c, self.QUEUE, user=self._actor, now=now, lease=self.ctx.rules.lease, item_id=item_id,
+                               narrow=narrow)
         return None if row is None else Claimed.from_row(row, self.QUEUE.table)
+
+    def take_over(self, number: str) -> Claimed:
+        """Move your own live claim from another session to this one (SPEC §2 "Claims").
+
+        A TUI user cannot type the other session's token (issue 12 §4), so instead of asking for
+        it this hands the claim over: a new token and an event, after which the other session's
+        writes are refused by the fence, and its app is told (tui.app._note_lost_claims)."""
+        self.ctx.require(self.WORK, number)
+        now = self.ctx.now()
+        with self.ctx.write() as c:
+            row = self._locked_row(c, number, now)
+            if row["claimed_by"] is None:
+                raise ClaimLost(f"{row['number']} is no longer claimed (the lease lapsed or it was given back); "
+                                "claim it again")
+            if row["claimed_by"] != self._actor:
+                raise ClaimLost(f"{row['number']} is claimed by {row['claimed_by']}; only they can take it over")
+            got = claims.transfer(c, self.QUEUE, row, now=now, lease=self.ctx.rules.lease)
+        return Claimed.from_row(got, self.QUEUE.table)
 
     def renew(self, number: str, token: str) -> datetime:
         now = self.ctx.now()

@@ -11,7 +11,7 @@ from typing import Any
 
 from core.enums import Role
 from core.errors import PermissionDenied
-from core.permissions import Action, allowed
+from core.permissions import Action, allowed, refusal
 from db import events
 from db.store import Store
 
@@ -61,8 +61,7 @@ class Context:
         if self.can(action):
             return
         role = self.actor.role.value if self.actor.role else "operator"
-        what = action.value.replace(".", " ").replace("_", " ")
-        msg = f"{self.actor.name} ({role}) may not {what}" + (f" on {ref}" if ref else "")
+        msg = refusal(self.actor.name, self.actor.role, action, ref)
         self._refuse(msg, ref, {"action": action.value, "role": role})
 
     @contextmanager

@@ -13,10 +13,12 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from core import kpi
+from core.desk_hours import is_open, open_seconds
 from core.kpi import OPEN_ORDER_STATES, KpiInput, Window
 from core.triage import PAUSING_HOLDS
 from core.permissions import Action
 from db.convert import ts
+from db.service.claiming import settle_leases
 from db.service.context import Context
 from db.service.sessions import STALE_S
 
@@ -38,7 +40,9 @@ class WallItem:
     state: str
     due_at: float
     claimed_by: str | None
-    customer: str
+    customer: str                      # the customer's code
+    customer_name: str = ""
+    hold_reason: str | None = None     # why an on-hold item waits (most breaches are holds)
 
 
 @dataclass
@@ -72,7 +76,7 @@ class KpiService:
     # ---- raw inputs ---------------------------------------------------------------------
     def _inputs(self, c: sqlite3.Connection, w: Window, now: datetime) -> KpiInput:
         lo, hi = w.lo, w.hi
-        near = ts(now) + self.ctx.rules.at_risk.total_seconds()
+        near = kpi.at_risk_until(ts(now), self.ctx.rules.at_risk, self.ctx.rules.calendar)
         q = c.execute
         return KpiInput(
             # index-only: ix_orders_state_queue (state, due_at, priority_level, …)
@@ -153,36 +157,37 @@ class KpiService:
             self._pairs_upto = max(self._pairs_upto, r["id"])
         return list(self._pairs.values())
 
-    def _claims(self, c: sqlite3.Connection, now: datetime) -> list[sqlite3.Row]:
-        t = ts(now)
+    def _claims(self, c: sqlite3.Connection) -> list[sqlite3.Row]:
+        """Who holds what now: the stored claims, read after `settle_leases` returned the lapsed
+        ones, so this agrees with the queue's states and counts (one truth, not a second predicate)."""
         return c.execute(
-            """SELECT claimed_by, number, 'order' AS kind FROM orders WHERE claimed_by IS NOT NULL AND lease_expires_at >= ?
+            """SELECT claimed_by, number, 'order' AS kind FROM orders WHERE claimed_by IS NOT NULL
                UNION ALL
-               SELECT claimed_by, number, 'return' AS kind FROM returns WHERE claimed_by IS NOT NULL AND lease_expires_at >= ?
+               SELECT claimed_by, number, 'return' AS kind FROM returns WHERE claimed_by IS NOT NULL
                ORDER BY 1, 2""",
-            (t, t),
         ).fetchall()
 
     # ---- public reads -------------------------------------------------------------------
     def report(self, w: Window) -> dict[str, dict[str, Any]]:
         """`orderq kpi --json`: exactly the keys of SPEC §2."""
         self.ctx.require(Action.KPI)
+        settle_leases(self.ctx)
         now = self.ctx.now()
         with self.ctx.store.read() as c:
             inp = self._inputs(c, w, now)
-        return kpi.report(inp, now, self.ctx.rules.at_risk)
+        return kpi.report(inp, now, self.ctx.rules.at_risk, self.ctx.rules.calendar)
 
     def breakdown(self, w: Window, local: tzinfo | None = None) -> dict[str, Any]:
         """Per rep (released, average handling time, claims now) and per hour (releases)."""
         self.ctx.require(Action.KPI)
-        now = self.ctx.now()
+        settle_leases(self.ctx)
         with self.ctx.store.read() as c:
             rel = c.execute(
                 "SELECT released_at, released_by, history FROM orders WHERE released_at >= ? AND released_at < ?",
                 (w.lo, w.hi)
             ).fetchall()
             pairs = self._handling_pairs(c, w)
-            claims = self._claims(c, now)
+            claims = self._claims(c)
         return {
             "by_rep": kpi.per_rep(rel, pairs, claims),
             "by_hour": kpi.per_hour(rel, pairs, w, local or local_zone()),
@@ -192,17 +197,19 @@ class KpiService:
     def wallboard(self, *, items: int = 5, hours: int = 12) -> Wallboard:
         """Everything the supervisor's wallboard shows, in one short read transaction."""
         self.ctx.require(Action.WALLBOARD)
+        settle_leases(self.ctx)
         now = self.ctx.now()
         w = self.today()
         t = ts(now)
-        near = t + self.ctx.rules.at_risk.total_seconds()
+        near = kpi.at_risk_until(t, self.ctx.rules.at_risk, self.ctx.rules.calendar)
         spark_end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
         with self.ctx.store.read() as c:
             inp = self._inputs(c, w, now)
             spark = [r[0] for r in c.execute(
                 "SELECT released_at FROM orders WHERE released_at >= ? AND released_at < ?",
                 (ts(spark_end) - hours * 3600, ts(spark_end)))]
-            cols = ("SELECT o.number, o.priority, o.state, o.due_at, o.claimed_by, c.code AS customer"
+            cols = ("SELECT o.number, o.priority, o.state, o.due_at, o.claimed_by, o.hold_reason,"
+                    " c.code AS customer, c.name AS customer_name"
                     " FROM orders o JOIN customers c ON c.id = o.customer_id")
             # the lists leave out orders waiting on the customer (their SLA clock is paused)
             running = (f"o.state IN {_in(OPEN_ORDER_STATES)} AND NOT (o.state = 'on_hold'"
@@ -213,11 +220,11 @@ class KpiService:
                 f"{cols} WHERE {running} AND o.due_at >= ? AND o.due_at < ? ORDER BY o.due_at LIMIT ?",
                 (t, near, items)).fetchall()
             pairs = self._handling_pairs(c, w)
-            claims = self._claims(c, now)
+            claims = self._claims(c)
             sessions = c.execute(
                 "SELECT user, screen, MAX(seen_at) AS seen_at FROM sessions WHERE seen_at >= ? GROUP BY user, screen"
                 " ORDER BY user", (t - STALE_S,)).fetchall()
-        report = kpi.report(inp, now, self.ctx.rules.at_risk)
+        report = kpi.report(inp, now, self.ctx.rules.at_risk, self.ctx.rules.calendar)
         reps = kpi.per_rep(inp.released, pairs, claims)
         online = [{"user": s["user"], "screen": s["screen"], "seen_at": s["seen_at"]} for s in sessions]
         screens: dict[str, str] = {}
@@ -232,19 +239,23 @@ class KpiService:
             r["screen"] = screens.get(r["rep"])
 
         def item(r: sqlite3.Row) -> WallItem:
-            return WallItem(r["number"], r["priority"], r["state"], r["due_at"], r["claimed_by"], r["customer"])
+            return WallItem(r["number"], r["priority"], r["state"], r["due_at"], r["claimed_by"], r["customer"],
+                            r["customer_name"] or "", r["hold_reason"])
 
         return Wallboard(now=now, report=report, throughput=kpi.hourly_counts(spark, spark_end, hours),
                          breached=[item(r) for r in breached], at_risk=[item(r) for r in at_risk],
                          reps=reps, online=online)
 
     # ---- the simulator's history ---------------------------------------------------------
-    def history(self) -> tuple[list[dict[str, Any]], dict[str, list[float]]]:
+    def history(self, *, desk_hours: bool = True) -> tuple[list[dict[str, Any]], dict[str, list[float]]]:
         """Arrivals that needed a rep (not straight-through, not imported history), and handling times
         (claim→release, s) per class.
 
         Arrivals: {received_at, priority, value} in received order; handling times from every release
-        event whose claim carried the same token.
+        event whose claim carried the same token. With `desk_hours` (the simulator's default axis), a
+        handling time counts desk seconds only (a claim at 17:55 released at 08:05 is 10 minutes of
+        work), and a release after closing is overtime, which a desk-hours simulation does not model:
+        counting it would make the same desk replay differently before and after 18:00.
         """
         self.ctx.require(Action.KPI)
         with self.ctx.store.read() as c:
@@ -259,10 +270,12 @@ class KpiService:
                 """SELECT o.priority, e.at - (SELECT k.at FROM events k WHERE k.entity = 'order'
                           AND k.entity_id = e.entity_id AND k.action = 'claim' AND k.id < e.id
                           AND json_extract(k.data, '$.token') = json_extract(e.data, '$.token')
-                          ORDER BY k.id DESC LIMIT 1) AS handling
+                          ORDER BY k.id DESC LIMIT 1) AS handling, e.at
                    FROM events e JOIN orders o ON o.id = e.entity_id
                    WHERE e.action = 'release' AND e.entity = 'order'"""
             ):
-                if r[1] is not None and r[1] > 0:
-                    service.setdefault(r[0], []).append(float(r[1]))
+                if r[1] is None or r[1] <= 0 or (desk_hours and not is_open(r[2])):
+                    continue
+                handling = open_seconds(r[2]) - open_seconds(r[2] - r[1]) if desk_hours else r[1]
+                service.setdefault(r[0], []).append(float(handling))
         return arrivals, service

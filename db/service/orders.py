@@ -6,28 +6,31 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from core import orders as machine
 from core.enums import Channel, HoldReason, OrderState, Priority, Tier
-from core.errors import Conflict, DomainError, NotFound, ValidationError
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from core.lines import parse_discount, parse_qty
 from core.lookup import resolve
 from core.money import line_amount, to_cents_int, to_decimal, to_price_int, from_price_int, from_cents_int
-from core.permissions import Action
-from core.triage import due_at as due_at_for, paused_for
+from core.labels import state_label
+from core.permissions import Action, allowed
+from core.triage import Classification, due_at as due_at_for, effective_due, paused_for
 from core.when import DUE_AHEAD, check_window
 from db import claims, events, orders_read
+from db.service import shipping
 from db.claims import ORDERS
 from db.convert import dt, ts
 from db.orders_read import Key, QueueFilter
-from db.service.claiming import Claimed, LeaseMixin
+from db.service.claiming import Claimed, LeaseMixin, settle_leases
 from db.service.context import Context
 from core.addresses import header_event
 from db.service.order_header import HeaderInput, HeaderMixin, guard_po_required, header_columns
 
 if TYPE_CHECKING:
-    from core.models import Event, Order
+    from core.models import Order
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,19 @@ class LineInput:
     qty: Any
     discount_pct: Any = "0"
     unit_price: Any = None  # None: the product's price
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """What makes a new order an exchange's replacement (SPEC §2 "Returns"): it links back to the
+    return, takes the class the returns policy sets, and is prepared by a rep whatever its channel."""
+
+    return_id: int
+    return_number: str
+    priority: Priority
+
+    def classification(self) -> Classification:
+        return Classification(self.priority, f"exchange for {self.return_number} → {self.priority.value}")
 
 
 @dataclass(frozen=True)
@@ -96,6 +112,7 @@ def validate_lines(conn: sqlite3.Connection, lines: list[LineInput]) -> list[dic
 
 class OrderService(LeaseMixin, HeaderMixin):
     QUEUE = ORDERS
+    VIEW = Action.ORDER_VIEW
     WORK = Action.ORDER_WORK
     NOT_CLAIMABLE = "{number} is {state}, not queued; it cannot be claimed"
 
@@ -111,66 +128,24 @@ class OrderService(LeaseMixin, HeaderMixin):
             raise NotFound(f"no order {number!r}", field="number")
         return row
 
-    def _locked_row(self, c: sqlite3.Connection, number: str, now: datetime) -> sqlite3.Row:
-        """The row inside a write transaction, with a lapsed lease on it already returned."""
-        row = self._row(c, number)
-        if row["claimed_by"] is not None and claims.reap(c, ORDERS, now, row["id"]):
-            row = self._row(c, number)
-        return row
-
     def _check_version(self, row: sqlite3.Row, expected: int | None) -> None:
         if expected is not None and row["version"] != expected:
             raise Conflict(f"{row['number']} changed since you opened it (version {expected} → {row['version']}); reload")
 
-    def _update(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, **cols: Any) -> None:
-        sets = "".join(f"{k} = :{k}, " for k in cols)  # may be empty: a tick only bumps the version
-        cur = c.execute(
-            f"UPDATE orders SET {sets}version = version + 1, updated_at = :_now WHERE id = :_id AND version = :_v",
-            {**cols, "_now": ts(now), "_id": row["id"], "_v": row["version"]},
-        )
-        if cur.rowcount != 1:
-            raise Conflict(f"{row['number']} changed under this command; try again")
-
-    def _event(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, action: str, **data: Any) -> None:
-        events.append(c, at=now, actor=self._actor, entity="order", entity_id=row["id"], ref=row["number"],
-                      action=action, data=data)
-
     def _checklist(self, order_type: str) -> list[str]:
         rt = self.ctx.rules.request_types.get(order_type)
         return list(rt.checklist) if rt else []
-
-    def _stock_take(self, c: sqlite3.Connection, order_id: int, sign: int) -> dict[str, int]:
-        """Move stock for every line (−1 to allocate at release, +1 to put back); refuse going negative."""
-        needs: dict[str, int] = defaultdict(int)
-        for ln in c.execute("SELECT sku, qty FROM order_lines WHERE order_id = ?", (order_id,)):
-            needs[ln["sku"]] += ln["qty"]
-        if sign < 0:
-            short = []
-            for sku, qty in needs.items():
-                have = c.execute("SELECT stock FROM products WHERE sku = ?", (sku,)).fetchone()[0]
-                if qty > have:
-                    short.append(f"{sku} needs {qty}, {have} in stock")
-            if short:
-                raise DomainError("not enough stock: " + "; ".join(short) + " (put it on a stock hold)")
-        for sku, qty in needs.items():
-            c.execute("UPDATE products SET stock = stock + ?, version = version + 1 WHERE sku = ?", (sign * qty, sku))
-        return {sku: sign * qty for sku, qty in needs.items()}
 
     # ---- reads -------------------------------------------------------------------------
     def get(self, number: str) -> Order:
         from db.order_records import load_order  # core.models: not needed to paint the queue
 
         self.ctx.require(Action.ORDER_VIEW)
+        settle_leases(self.ctx)
         c = self.ctx.store.conn
         with self.ctx.store.read():
             row = self._row(c, number)
             return load_order(c, row, self._checklist(row["type"]))
-
-    def history(self, number: str) -> list[Event]:
-        self.ctx.require(Action.ORDER_VIEW)
-        c = self.ctx.store.conn
-        row = self._row(c, number)
-        return events.for_entity(c, "order", row["id"])
 
     # ---- creation ----------------------------------------------------------------------
     def create(
@@ -208,9 +183,10 @@ class OrderService(LeaseMixin, HeaderMixin):
 
     def _create_in(self, c: sqlite3.Connection, *, now: datetime, customer: str, channel: Channel, type: str,
                    lines: list[LineInput], charges: list[ChargeInput], received_at: datetime,
-                   source_ref: str | None, note: str | None, header: HeaderInput | None = None,
-                   typed: bool = True) -> str:
-        """The body of order creation, inside the caller's transaction (import reuses it)."""
+                   source_ref: str | None, note: str | None, replacement: Replacement | None = None,
+                   header: HeaderInput | None = None, typed: bool = True) -> str:
+        """The body of order creation, inside the caller's transaction (import and a return's exchange
+        reuse it): one INSERT with the final class and channel, so the row and its `created` event agree."""
         rules = self.ctx.rules
         cust = c.execute("SELECT * FROM customers WHERE code = ?", ((customer or "").strip(),)).fetchone()
         if cust is None:
@@ -237,6 +213,8 @@ class OrderService(LeaseMixin, HeaderMixin):
             credit_limit_cents=cust["credit_limit_cents"], needs=needs,
             available={p["sku"]: p["stock"] for p in priced}, inactive_skus=[p["sku"] for p in priced if not p["active"]],
             max_line_qty=max(p["qty"] for p in priced),
+            fixed_class=replacement.classification() if replacement else None,
+            needs_rep=f"replacement for return {replacement.return_number}" if replacement else None,
         )
         state, straight, queue_reason, hold = decision.state, decision.straight, decision.queue_reason, decision.hold
         cls, due = decision.cls, decision.due
@@ -255,13 +233,13 @@ class OrderService(LeaseMixin, HeaderMixin):
             """INSERT INTO orders (id, number, customer_id, channel, type, state, priority, priority_level,
                  priority_source, tier_rank, received_at, due_at, hold_reason, hold_note, hold_started_at,
                  total_cents, released_at, released_by, straight_through, queue_reason, source_ref,
-                 created_by, created_at, updated_at)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                 exchange_for_return_id, created_by, created_at, updated_at)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
             (oid, number, cust["id"], channel.value, type, state.value, cls.priority.value, cls.priority.level,
              cls.source, tier.rank, ts(received_at), ts(due), hold.reason.value if hold else None,
              hold.note if hold else None, ts(now) if hold else None, total_cents,
              ts(now) if straight else None, "system" if straight else None, int(straight), queue_reason,
-             source_ref, self._actor, ts(now), ts(now)),
+             source_ref, replacement.return_id if replacement else None, self._actor, ts(now), ts(now)),
         )
         c.execute(f"UPDATE orders SET {', '.join(f'{k} = :{k}' for k in head)} WHERE id = :_id", {**head, "_id": oid})
         c.executemany(
@@ -282,6 +260,8 @@ class OrderService(LeaseMixin, HeaderMixin):
         if note:
             data["note"] = note
         data["header"] = header_event(head)
+        if replacement:
+            data["exchange_for"] = replacement.return_number
         if hold:
             data["hold"] = {"reason": hold.reason.value, "note": hold.note}
         if queue_reason:
@@ -292,6 +272,7 @@ class OrderService(LeaseMixin, HeaderMixin):
             for sku, qty in needs.items():
                 c.execute("UPDATE products SET stock = stock - ?, version = version + 1 WHERE sku = ?", (qty, sku))
                 stock[sku] = -qty
+            c.execute("UPDATE order_lines SET qty_allocated = qty WHERE order_id = ?", (oid,))
             events.append(c, at=now, actor="system", entity="order", entity_id=oid, ref=number,
                           action="auto_release", data={"state": "released", "stock": stock, "straight_through": True})
         return number
@@ -312,6 +293,7 @@ class OrderService(LeaseMixin, HeaderMixin):
                 (row["id"],))]
             if c.execute("SELECT 1 FROM return_lines WHERE order_id = ?", (row["id"],)).fetchone():
                 raise DomainError("lines that have returns against them cannot change")
+            stock = shipping.put_back(c, row["id"])  # stock set aside for the old lines goes back
             c.execute("DELETE FROM order_lines WHERE order_id = ?", (row["id"],))
             c.executemany(
                 """INSERT INTO order_lines (order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
@@ -323,7 +305,8 @@ class OrderService(LeaseMixin, HeaderMixin):
             total_cents = sum(p["amount_cents"] for p in priced) + charges
             self._update(c, row, now, total_cents=total_cents)
             self._event(c, row, now, "lines_changed", total=str(from_cents_int(total_cents)),
-                        before=before, after=[{k: p[k] for k in ("sku", "qty", "unit_price_e4", "discount_e2", "amount_cents")} for p in priced])
+                        before=before, after=[{k: p[k] for k in ("sku", "qty", "unit_price_e4", "discount_e2", "amount_cents")} for p in priced],
+                        **({"stock": stock} if stock else {}))
         return self.get(number)
 
     # ---- claims (claim_next, claim, renew, unclaim, give_back: LeaseMixin) -------------
@@ -348,7 +331,12 @@ class OrderService(LeaseMixin, HeaderMixin):
 
         now = self.ctx.now()
         with self.ctx.write() as c:
-            target = active_user(c, to_user)
+            try:
+                target = active_user(c, (to_user or "").strip())
+            except PermissionDenied:
+                raise ValidationError(f"{to_user!r} is not an active user", field="to") from None
+            if target.role is None or not allowed(target.role, Action.ORDER_WORK):
+                raise ValidationError(f"{target.name} does not work orders; pick a rep", field="to")
             self._check_version(self._row(c, number), expected_version)
             row = self._locked_row(c, number, now)
             if row["claimed_by"] is not None:
@@ -356,7 +344,7 @@ class OrderService(LeaseMixin, HeaderMixin):
                             extra={"reason": reason or f"reassigned to {target.name}"})
             got = claims.claim(c, ORDERS, user=target.name, now=now, lease=self.ctx.rules.lease, item_id=row["id"])
             if got is None:
-                raise DomainError(f"{number} is {row['state']}; only queued or claimed orders can be reassigned")
+                raise DomainError(f"{number} is {state_label(row['state'])}; only a queued or claimed order can be reassigned")
             self._event(c, row, now, "reassign", to=target.name, reason=reason)
         return Claimed.from_row(got, "orders")
 
@@ -421,11 +409,14 @@ class OrderService(LeaseMixin, HeaderMixin):
             new = machine.transition(OrderState(row["state"]), "unhold")
             reason = HoldReason(row["hold_reason"])
             machine.guard_unhold(reason, note, self.ctx.actor.is_supervisor, self.ctx.rules)
-            paused = paused_for(row["state"], row["hold_reason"], row["hold_started_at"], ts(now))
+            # the hold's open time (core.triage.paused_for) moves due_at on as open time, so that
+            # due_at == due_at_for(received_at, class, paused_s) still holds (override recomputes so)
+            paused = paused_for(row["state"], row["hold_reason"], row["hold_started_at"], ts(now), self.ctx.rules.calendar)
+            due = effective_due(row, ts(now), self.ctx.rules.calendar)
             self._update(c, row, now, state=new.value, hold_reason=None, hold_note=None, hold_started_at=None,
-                         paused_s=row["paused_s"] + paused, due_at=row["due_at"] + paused)
+                         paused_s=row["paused_s"] + paused, due_at=due)
             self._event(c, row, now, "unhold", state=new.value, reason=reason.value, note=note, paused_s=paused,
-                        due_at=ts(dt(row["due_at"] + paused)))
+                        due_at=ts(dt(due)))
 
     def release(self, number: str, *, token: str | None) -> None:
         self.ctx.require(Action.ORDER_WORK, number)
@@ -438,14 +429,27 @@ class OrderService(LeaseMixin, HeaderMixin):
             nlines = c.execute("SELECT COUNT(*) FROM order_lines WHERE order_id = ?", (row["id"],)).fetchone()[0]
             machine.guard_release(self._checklist(row["type"]), ticked, nlines)
             guard_po_required(c, row)
-            stock = self._stock_take(c, row["id"], -1)
+            stock, backorder = shipping.take_for_release(c, row)
             self._update(c, row, now, state=new.value, released_at=ts(now), released_by=self._actor,
                          claimed_by=None, claim_token=None, claimed_at=None, lease_expires_at=None)
             self._event(c, row, now, "release", state=new.value, claim="drop", token=row["claim_token"],
-                        holder=row["claimed_by"], stock=stock)
+                        holder=row["claimed_by"], stock=stock, **({"backorder": backorder} if backorder else {}))
 
-    def ship(self, number: str) -> None:
-        self._simple(number, "ship", Action.ORDER_SHIP, shipped_at=True)
+    def ship(self, number: str, lines: Mapping[int, int] | None = None) -> None:
+        """Hand the whole rest (`lines` None) or {line_no: units} to the carrier. The order is shipped
+        when every line has shipped; until then it is backordered (db.service.shipping)."""
+        self.ctx.require(Action.ORDER_SHIP, number)
+        now = self.ctx.now()
+        with self.ctx.write() as c:
+            row = self._locked_row(c, number, now)
+            state = OrderState(row["state"])
+            machine.transition(state, "ship")  # a state that cannot ship at all is refused before its lines
+            shipment, complete = shipping.plan(c, row, lines)
+            new = machine.transition(state, "ship" if complete else "ship_part")
+            shipping.record_shipment(c, row["id"], shipment)
+            self._update(c, row, now, state=new.value, **({"shipped_at": ts(now)} if complete else {}))
+            self._event(c, row, now, "ship", state=new.value, shipped={str(k): v for k, v in shipment.items()},
+                        complete=complete)
 
     def close(self, number: str) -> None:
         self._simple(number, "close", Action.ORDER_SHIP, closed_at=True)
@@ -470,8 +474,9 @@ class OrderService(LeaseMixin, HeaderMixin):
             state = OrderState(row["state"])
             new = machine.transition(state, "cancel")
             data: dict[str, Any] = {"state": new.value, "reason": reason}
-            if state == OrderState.RELEASED:
-                data["stock"] = self._stock_take(c, row["id"], +1)
+            stock = shipping.put_back(c, row["id"])  # set aside at release or by stock received; shipped stays
+            if stock:
+                data["stock"] = stock
             if row["claimed_by"]:
                 data.update(claim="drop", token=row["claim_token"], holder=row["claimed_by"])
             self._update(c, row, now, state=new.value, cancelled_at=ts(now), cancel_reason=reason,
@@ -484,7 +489,7 @@ class OrderService(LeaseMixin, HeaderMixin):
         if not (reason and reason.strip()):
             raise ValidationError("an override needs a reason", field="reason")
         if priority is None and due_at is None:
-            raise ValidationError("override what? give a class (--priority) or a due time (--due)", field="priority")
+            raise ValidationError("say what to override: a class (P1..P4) or a due time", field="priority")
         now = self.ctx.now()
         with self.ctx.write() as c:
             row = self._locked_row(c, number, now)
@@ -513,6 +518,7 @@ class OrderService(LeaseMixin, HeaderMixin):
         """One window of the queue: at `offset` (read from the end when past half of `total`), or
         the `limit` rows right after / before a row's key (orders_read.key_of), as scrolling asks."""
         self.ctx.require(Action.ORDER_VIEW)
+        settle_leases(self.ctx)
         conn = self.ctx.store.conn
         if after is not None:
             return orders_read.window_after(conn, f, after, limit)

@@ -14,21 +14,29 @@ from datetime import datetime
 from typing import Any
 
 from core import returns as policy
-from core.enums import Channel, Disposition, Grade, OrderState, Priority, Resolution, ReturnReason, ReturnState, Tier
-from core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
-from core.models import Event
+from core.enums import Channel, Disposition, Grade, OrderState, Resolution, ReturnReason, ReturnState, Tier
+from core.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from core.money import from_cents_int, to_cents_int
 from core.permissions import Action
+from core.triage import due_at
 from db import claims, events
 from db.claims import RETURNS
 from db.convert import dt, iso, ts
 from db.migrations import RETURN_QUEUE_ORDER
 from db.service.context import Context
-from db.service.claiming import LeaseMixin
+from db.service.claiming import LeaseMixin, settle_leases
 from db.service.orders import LineInput
 
 OPEN_STATES = ("requested", "pending_approval", "authorized", "received", "inspected")
 RETURNABLE_ORDER_STATES = tuple(s.value for s in OrderState if s.returnable)
+
+
+def _returnable_order(c: sqlite3.Connection, o: sqlite3.Row) -> bool:
+    """Shipped, closed or part shipped; or cancelled after part of it shipped (the rest was cancelled)."""
+    if o["state"] in RETURNABLE_ORDER_STATES:
+        return True
+    return o["state"] == OrderState.CANCELLED.value and c.execute(
+        "SELECT 1 FROM order_lines WHERE order_id = ? AND qty_shipped > 0", (o["id"],)).fetchone() is not None
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,7 @@ def _int(value: Any, what: str, field: str) -> int:
 
 class ReturnService(LeaseMixin):
     QUEUE = RETURNS
+    VIEW = Action.RETURN_VIEW
     WORK = Action.RETURN_WORK
     NOT_CLAIMABLE = "{number} is {state}; it is not in the returns queue"
 
@@ -75,25 +84,6 @@ class ReturnService(LeaseMixin):
         if row is None:
             raise NotFound(f"no return {number!r}", field="number")
         return row
-
-    def _locked_row(self, c: sqlite3.Connection, number: str, now: datetime) -> sqlite3.Row:
-        row = self._row(c, number)
-        if row["claimed_by"] is not None and claims.reap(c, RETURNS, now, row["id"]):
-            row = self._row(c, number)
-        return row
-
-    def _update(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, **cols: Any) -> None:
-        sets = "".join(f"{k} = :{k}, " for k in cols)
-        cur = c.execute(
-            f"UPDATE returns SET {sets}version = version + 1, updated_at = :_now WHERE id = :_id AND version = :_v",
-            {**cols, "_now": ts(now), "_id": row["id"], "_v": row["version"]},
-        )
-        if cur.rowcount != 1:
-            raise Conflict(f"{row['number']} changed under this command; try again")
-
-    def _event(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, action: str, **data: Any) -> None:
-        events.append(c, at=now, actor=self._actor, entity="return", entity_id=row["id"], ref=row["number"],
-                      action=action, data=data)
 
     def _lines(self, c: sqlite3.Connection, return_id: int) -> list[sqlite3.Row]:
         return c.execute(
@@ -155,8 +145,8 @@ class ReturnService(LeaseMixin):
         rows = c.execute(
             f"""SELECT o.number, o.shipped_at, o.total_cents, c.code, c.name FROM orders o
                 JOIN customers c ON c.id = o.customer_id
-                WHERE o.state IN ('shipped','closed') AND EXISTS
-                  (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.qty_returned < l.qty){where}
+                WHERE o.state IN ('shipped','closed','backordered','cancelled') AND EXISTS
+                  (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.qty_returned < l.qty_shipped){where}
                 ORDER BY o.shipped_at DESC LIMIT ?""", [*args, limit]).fetchall()
         return [{"number": r["number"], "customer": r["code"], "customer_name": r["name"],
                  "shipped_at": iso(r["shipped_at"]), "total": str(from_cents_int(r["total_cents"]))} for r in rows]
@@ -169,16 +159,18 @@ class ReturnService(LeaseMixin):
                       ((order or "").strip().upper(),)).fetchone()
         if o is None:
             raise NotFound(f"no order {order!r}", field="order")
-        if o["state"] not in RETURNABLE_ORDER_STATES:
+        if not _returnable_order(c, o):
             raise DomainError(f"{o['number']} is {o['state']}; only shipped orders can be returned", field="order")
         return [{"order": o["number"], "customer": o["code"], "line_no": r["line_no"], "sku": r["sku"],
-                 "description": r["description"], "qty": r["qty"], "qty_returned": r["qty_returned"],
-                 "returnable": r["qty"] - r["qty_returned"], "amount": str(from_cents_int(r["amount_cents"]))}
+                 "description": r["description"], "qty": r["qty"], "qty_shipped": r["qty_shipped"],
+                 "qty_returned": r["qty_returned"], "returnable": r["qty_shipped"] - r["qty_returned"],
+                 "amount": str(from_cents_int(r["amount_cents"]))}
                 for r in c.execute("SELECT * FROM order_lines WHERE order_id = ? ORDER BY line_no", (o["id"],))]
 
     def detail(self, number: str) -> dict[str, Any]:
         """Everything about one return, JSON-ready (`return show --json`)."""
         self.ctx.require(Action.RETURN_VIEW)
+        settle_leases(self.ctx)
         c = self.ctx.store.conn
         with self.ctx.store.read():
             row = self._row(c, number)
@@ -211,15 +203,11 @@ class ReturnService(LeaseMixin):
                 ],
             }
 
-    def history(self, number: str) -> list[Event]:
-        self.ctx.require(Action.RETURN_VIEW)
-        c = self.ctx.store.conn
-        return events.for_entity(c, "return", self._row(c, number)["id"])
-
     def list(self, *, states: tuple[str, ...] = (), mine: bool = False, search: str | None = None,
              offset: int = 0, limit: int = 200) -> list[dict[str, Any]]:
         """Returns in queue order (earliest deadline first, then class, tier, value)."""
         self.ctx.require(Action.RETURN_VIEW)
+        settle_leases(self.ctx)
         clauses, args = [], []
         if states:
             clauses.append(f"r.state IN ({','.join('?' * len(states))})")
@@ -342,7 +330,7 @@ class ReturnService(LeaseMixin):
                 o = c.execute("SELECT * FROM orders WHERE number = ?", (onum,)).fetchone()
                 if o is None:
                     raise ValidationError(f"line {i}: no order {onum!r}", field=f"lines.{i}.order")
-                if o["state"] not in RETURNABLE_ORDER_STATES:
+                if not _returnable_order(c, o):
                     raise ValidationError(f"{onum} is {o['state']}; only shipped orders can be returned", field="order")
                 order_rows[onum] = o
             qty = _int(ln.qty, f"line {i}: quantity", f"lines.{i}.qty")
@@ -353,7 +341,7 @@ class ReturnService(LeaseMixin):
             if not cands:
                 raise ValidationError(f"line {i}: {onum} has no line for SKU {sku!r}", field=f"lines.{i}.sku")
             for cand in cands:
-                returnable.setdefault(cand["id"], cand["qty"] - cand["qty_returned"])
+                returnable.setdefault(cand["id"], cand["qty_shipped"] - cand["qty_returned"])  # shipped, line by line
             used: dict[int, int] = defaultdict(int)
             for _ln, _o, olr, _r, q in picked:
                 used[olr["id"]] += q
@@ -386,7 +374,7 @@ class ReturnService(LeaseMixin):
                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
             (rid, number, cust["id"], "requested", resolution.value, cls.priority.value, cls.priority.level,
              tier.rank, int(any(r.fault for r in reasons)), note, self._actor, ts(now),
-             ts(now + rules.sla(cls.priority)), ts(now), ts(now)))
+             ts(due_at(now, cls.priority, rules)), ts(now), ts(now)))
         for ln, o, ol, reason, qty in picked:
             c.execute(
                 """INSERT INTO return_lines (return_id, order_id, order_line_id, sku, qty, reason, note, opened)
@@ -563,7 +551,10 @@ class ReturnService(LeaseMixin):
         return self.detail(number)
 
     def _exchange_order(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime) -> tuple[int, str] | None:
-        from db.service.orders import OrderService
+        """The replacement order for the units received, created in one step: on the original
+        order's channel (where the business came from; SPEC §2 has no channel for replacements, and
+        phone would skew electronic share), in the returns policy's class (P2), worked by a rep."""
+        from db.service.orders import OrderService, Replacement
 
         lines = [ln for ln in self._lines(c, row["id"]) if ln["qty_received"]]
         if not lines:
@@ -572,21 +563,12 @@ class ReturnService(LeaseMixin):
         cust = c.execute("SELECT code FROM customers WHERE id = ?", (row["customer_id"],)).fetchone()
         rules = self.ctx.rules
         otype = "change" if "change" in rules.request_types else next(iter(rules.request_types))
-        channel = Channel(first["channel"])
-        if channel in rules.straight_through.channels:
-            channel = Channel.PHONE  # a replacement is worked by a rep, never straight through
         number = OrderService(self.ctx)._create_in(
-            c, now=now, customer=cust["code"], channel=channel, type=otype,
+            c, now=now, customer=cust["code"], channel=Channel(first["channel"]), type=otype,
             lines=[LineInput(sku=ln["sku"], qty=ln["qty_received"], unit_price="0") for ln in lines],
-            charges=[], received_at=now, source_ref=None, note=f"exchange for {row['number']}")
-        prio: Priority = rules.returns.exchange_priority
+            charges=[], received_at=now, source_ref=None, note=f"exchange for {row['number']}",
+            replacement=Replacement(row["id"], row["number"], rules.returns.exchange_priority))
         o = c.execute("SELECT id FROM orders WHERE number = ?", (number,)).fetchone()
-        c.execute("""UPDATE orders SET priority = ?, priority_level = ?, priority_source = ?, due_at = ?,
-                       exchange_for_return_id = ?, version = version + 1 WHERE id = ?""",
-                  (prio.value, prio.level, f"exchange for {row['number']} → {prio.value}",
-                   ts(now + rules.sla(prio)), row["id"], o["id"]))
-        events.append(c, at=now, actor=self._actor, entity="order", entity_id=o["id"], ref=number, action="exchange_for",
-                      data={"return": row["number"], "priority": prio.value, "due_at": ts(now + rules.sla(prio))})
         return o["id"], number
 
     def close(self, number: str) -> dict[str, Any]:

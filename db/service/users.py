@@ -9,7 +9,8 @@ import sqlite3
 from core.enums import Role
 from core.errors import NotFound, ValidationError
 from core.models import User
-from core.permissions import Action
+from core.labels import ROLE_PERSON
+from core.permissions import Action, allowed
 from db import claims, events
 from db.convert import ts
 from db.service.context import Context
@@ -176,3 +177,16 @@ class UserService:
              "fingerprints": fps.get(r["id"], [])}
             for r in conn.execute("SELECT * FROM users ORDER BY name")
         ]
+
+    def assignable(self) -> list[tuple[str, str]]:
+        """Who a supervisor may hand an order to (the reassign dialog's F4 list): active users whose
+        role works orders, each with what they hold now, e.g. ("bob", "rep · holds 2")."""
+        self.ctx.require(Action.REASSIGN)
+        roles = [r.value for r in Role if allowed(r, Action.ORDER_WORK)]
+        now = ts(self.ctx.now())
+        rows = self.ctx.store.conn.execute(
+            f"""SELECT u.name, u.role, (SELECT COUNT(*) FROM orders o WHERE o.claimed_by = u.name
+                                         AND o.lease_expires_at > ?) AS holds
+                FROM users u WHERE u.active = 1 AND u.role IN ({",".join("?" * len(roles))}) ORDER BY u.name""",
+            (now, *roles)).fetchall()
+        return [(r["name"], f"{ROLE_PERSON[r['role']].split(' ', 1)[1]} · holds {r['holds']}") for r in rows]

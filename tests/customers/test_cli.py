@@ -36,7 +36,7 @@ def test_customers_add_address_contact_show_list(demo_db, cli) -> None:
     (["customers", "address", "add", "C00006", "--kind", "home", "--name", "X", "--street", "1", "--city", "B",
       "--country", "USA"], "ship_to or bill_to"),
     (["customers", "contact", "add", "C00006", "--name", "Pat", "--email", "not-an-email"], "email"),
-    (["customers", "edit", "C00006", "--user", "alice", "--po-required", "yes"], "may not"),
+    (["customers", "edit", "C00006", "--user", "alice", "--po-required", "yes"], "Only supervisors and admins"),
     (["customers", "add", "C00001", "--name", "Again"], "exists already"),
     (["customers", "edit", "C00006", "--credit-limit", "-5"], "credit limit"),
     (["order", "new", "--user", "alice", "--customer", "C00006", "--line", "BEV-0001:1", "--requested-date",

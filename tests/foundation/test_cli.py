@@ -53,7 +53,9 @@ def test_demo_has_a_realistic_mix(demo_db: Path) -> None:
     assert c.execute("SELECT COUNT(DISTINCT tier_rank) FROM orders").fetchone()[0] == 3
     assert c.execute("SELECT COUNT(DISTINCT hold_reason) FROM orders WHERE state='on_hold'").fetchone()[0] >= 2
     users = {r[0]: r[1] for r in c.execute("SELECT name, role FROM users")}
-    assert users == {"alice": "rep", "bob": "rep", "carol": "returns", "sam": "supervisor", "admin": "admin"}
+    named = {"alice": "rep", "bob": "rep", "carol": "returns", "sam": "supervisor", "admin": "admin"}
+    assert named.items() <= users.items()
+    assert sum(role == "rep" for role in users.values()) >= 8  # alice, bob and a team of six more
 
 
 def test_order_show_json_has_the_contract_fields(demo_db: Path, cli) -> None:
@@ -96,7 +98,8 @@ def test_order_new_and_actions_from_the_cli(demo_db: Path, cli) -> None:
     (["order", "new", "--user", "alice", "--customer", "C00001", "--line", "BEV-0001:1:150"], "discount"),
     (["hold", "SO-000001", "--user", "alice", "--reason", "sunspots"], "unknown hold reason"),
     (["order", "show", "SO-999999"], "no order"),
-    (["override", "SO-000001", "--user", "alice", "--reason", "x", "--priority", "P1"], "may not"),
+    (["override", "SO-000001", "--user", "alice", "--reason", "x", "--priority", "P1"],
+         "Only supervisors can override the class or due time of SO-000001; alice is a rep."),
     (["order", "new", "--user", "alice", "--customer"], "expected one argument"),
     (["frobnicate"], "invalid choice"),
 ])
@@ -108,7 +111,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(demo_db: Path, cli, 
     assert len(lines) == 1 and needle in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr and proc.stdout == ""
     after = _fingerprint(demo_db)
-    refused = 1 if "may not" in needle else 0
+    refused = 1 if "Only supervisors" in needle else 0
     assert after[:2] == before[:2] and after[2] == before[2] + refused
 
 

@@ -9,10 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core import orders as machine
+from core.labels import state_label
 from core.enums import HoldReason, OrderState, Priority, Tier
 from core.errors import DomainError, RulesError
 from core.money import line_amount
 from core.rules import parse_rules
+from core.calendar import ALWAYS_OPEN
 from core.triage import Slack, classify, due_at, effective_due, explain, queue_key, slack
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -25,6 +27,14 @@ def rules():
     return parse_rules(default_rules_text())
 
 
+@pytest.fixture(scope="module")
+def rules_24x7():
+    """The round-the-clock desk (`calendar = "24x7"`): today's wall-clock arithmetic."""
+    from tests.conftest import rules_with_calendar
+
+    return parse_rules(rules_with_calendar('calendar = "24x7"'))
+
+
 def test_key_account_raises_class_by_one_but_never_above_p1(rules) -> None:
     assert classify(rules, "standard", Tier.STANDARD).priority == Priority.P3
     std_key = classify(rules, "standard", Tier.KEY_ACCOUNT)
@@ -33,9 +43,16 @@ def test_key_account_raises_class_by_one_but_never_above_p1(rules) -> None:
     assert classify(rules, "rush", Tier.KEY_ACCOUNT).priority == Priority.P1
 
 
-def test_due_at_is_received_plus_sla_plus_paused(rules) -> None:
+def test_due_at_is_received_plus_sla_plus_paused(rules_24x7) -> None:
+    assert due_at(T0, Priority.P1, rules_24x7) == T0 + timedelta(minutes=60)
+    assert due_at(T0, Priority.P4, rules_24x7, timedelta(minutes=30)) == T0 + timedelta(hours=24, minutes=30)
+
+
+def test_due_at_counts_desk_hours_under_the_default_rules(rules) -> None:
+    """Mon–Fri 08:00–18:00 UTC: 24 h of open time from Thursday 09:00 is Monday 13:00 (9 h Thu, 10 h
+    Fri, 5 h Mon), and the paused 30 min of open time come on top."""
     assert due_at(T0, Priority.P1, rules) == T0 + timedelta(minutes=60)
-    assert due_at(T0, Priority.P4, rules, timedelta(minutes=30)) == T0 + timedelta(hours=24, minutes=30)
+    assert due_at(T0, Priority.P4, rules, timedelta(minutes=30)) == datetime(2026, 11, 30, 13, 30, tzinfo=UTC)
 
 
 items = st.builds(
@@ -51,10 +68,10 @@ def test_countdown_stands_still_only_while_waiting_on_the_customer() -> None:
     for reason, moves in [(HoldReason.CUSTOMER_INFO, True), (HoldReason.CUSTOMER_REQUEST, True),
                           (HoldReason.STOCK, False), (HoldReason.CREDIT, False), (HoldReason.PRICING, False)]:
         row = {"due_at": due, "state": "on_hold", "hold_reason": reason.value, "hold_started_at": T0.timestamp()}
-        left = effective_due(row, later) - later.timestamp()
+        left = effective_due(row, later, ALWAYS_OPEN) - later.timestamp()
         assert left == (30 * 60 if moves else 30 * 60 - 2 * 3600), reason
     queued = {"due_at": due, "state": "queued", "hold_reason": None, "hold_started_at": None}
-    assert effective_due(queued, later) == due
+    assert effective_due(queued, later, ALWAYS_OPEN) == due
 
 
 @given(st.lists(items, min_size=2, max_size=40, unique_by=lambda x: x[4]))
@@ -72,7 +89,8 @@ def test_queue_order_is_total_and_earliest_deadline_first(xs) -> None:
             assert (a[1].level, a[2].rank, -a[3]) <= (b[1].level, b[2].rank, -b[3])
 
 
-def test_new_rush_overtakes_old_standard_until_old_nears_deadline(rules) -> None:
+def test_new_rush_overtakes_old_standard_until_old_nears_deadline(rules_24x7) -> None:
+    rules = rules_24x7  # wall-clock ages: T0 − 7 h 30 min is before the desk opens
     old = T0 - timedelta(hours=6)  # standard P3, due in 2 h
     new = T0                       # rush P1, due in 1 h
     k_old = queue_key(due_at(old, Priority.P3, rules), Priority.P3, Tier.STANDARD, Decimal(10), 1)
@@ -85,10 +103,11 @@ def test_new_rush_overtakes_old_standard_until_old_nears_deadline(rules) -> None
 
 def test_explanation_names_class_source_and_due(rules) -> None:
     lines = explain(priority=Priority.P2, priority_source="type standard → P3, key account raises to P2",
-                    tier=Tier.KEY_ACCOUNT, total=Decimal("120.50"), due=T0 - timedelta(minutes=5), now=T0, position=3)
+                    tier=Tier.KEY_ACCOUNT, total=Decimal("120.50"), due=T0 - timedelta(minutes=5), now=T0, cal=rules.calendar,
+                    position=3)
     text = "\n".join(lines)
     assert "#3" in text and "key account raises to P2" in text and "overdue 5m" in text
-    assert slack(T0 + timedelta(minutes=10), T0, rules.at_risk) == Slack.AT_RISK
+    assert slack(T0 + timedelta(minutes=10), T0, rules.at_risk, rules.calendar) == Slack.AT_RISK
 
 
 ACTIONS = list(machine.TRANSITIONS)
@@ -103,7 +122,7 @@ def test_no_command_sequence_reaches_a_forbidden_state(actions) -> None:
         try:
             nxt = machine.transition(state, a)
         except DomainError as e:
-            assert state.value in str(e)  # the refusal says why
+            assert state_label(state) in str(e) and "_" not in str(e)  # the refusal says why, in words
             continue
         assert (state, nxt) in allowed_edges
         assert not (state in (OrderState.SHIPPED, OrderState.CLOSED) and nxt == OrderState.CANCELLED)

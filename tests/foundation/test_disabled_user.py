@@ -101,7 +101,7 @@ def test_a_single_key_is_removed_by_its_fingerprint(demo_db: Path, tmp_path: Pat
     assert gone.returncode == 2 and len(gone.stderr.splitlines()) == 1 and "has no key" in gone.stderr
     # only an admin may: alice (rep) is refused, and the refusal is an event
     denied = cli("--db", db, "users", "key", "remove", "bob", fps[1], "--user", "alice")
-    assert denied.returncode == 2 and "may not users" in denied.stderr
+    assert denied.returncode == 2 and "Only admins can manage users; alice is a rep." in denied.stderr
     assert cli("--db", db, "users", "enable", "bob", "--user", "alice").returncode == 2
     assert rows(demo_db, "SELECT COUNT(*) FROM user_keys k JOIN users u ON u.id = k.user_id "
                          "WHERE u.name = 'bob'") == [(1,)]
@@ -125,13 +125,14 @@ def test_operator_desk_is_not_gated_on_a_user_row(demo_db: Path, desk_for) -> No
 
 def test_every_service_write_goes_through_the_active_user_gate() -> None:
     """A new command that opened `store.write()` itself would let a disabled user act again.
-    The only exceptions: logging a refusal, and a session giving back its work on the way out."""
+    The only exceptions: logging a refusal, a session giving back its work on the way out, and the
+    system returning lapsed leases to the queue (settle_leases: no user's act, whoever's read ran it)."""
     import ast
 
     from tests.conftest import REPO
 
     allowed = {("context.py", "write"), ("context.py", "_refuse"), ("returns.py", "_log_refusal"),
-               ("claiming.py", "give_back"), ("sessions.py", "end")}
+               ("claiming.py", "give_back"), ("claiming.py", "settle_leases"), ("sessions.py", "end")}
     found = set()
     for path in sorted((REPO / "db" / "service").glob("*.py")):
         for fn in ast.walk(ast.parse(path.read_text())):

@@ -216,7 +216,7 @@ def test_strict_refuses_the_whole_file_and_writes_nothing(slices, tmp_path) -> N
 def test_a_rep_may_not_import_and_bad_files_are_refused_in_one_line(slices, demo_db, tmp_path) -> None:  # noqa: ANN001
     file = slices.file("head.csv", slices.head[:5])
     proc = run_cli("--db", str(demo_db), "import", str(file), "--user", "alice")
-    assert proc.returncode == 2 and "may not data import" in proc.stderr
+    assert proc.returncode == 2 and "Only supervisors and admins can import" in proc.stderr
     ok = run_cli("--db", str(demo_db), "import", str(file), "--user", "sam", "--json",
                  "--rejects", str(tmp_path / "r.csv"))
     assert ok.returncode == 0 and json.loads(ok.stdout)["orders"] > 0

@@ -2,7 +2,8 @@
 
 The clock (FakeClock) starts 2026-11-26 09:00 UTC; the report is taken at 11:10 UTC over the UTC day.
 Orders (C1 standard tier, big credit; C2 no credit; SKU A-1 at 10.00):
-  O0  phone standard P3, received 2026-11-25 20:00, still queued        -> breached open, not in window
+  O0  phone standard P3, received 2026-11-25 10:00, still queued        -> breached open (due 18:00 that
+      day: 8 h of the default desk hours, Mon–Fri 08:00–18:00 UTC), not in window
   O1  online standard P3, 09:00, straight through, released 09:00       -> cycle 0 s, met, touchless
   O2  phone standard P3, 09:00, alice claims 09:10, releases 09:40      -> cycle 2400 s, met, handling 1800 s
   O3  phone rush P1 (due 10:00), 09:00, bob claims 09:40, releases 10:30 -> cycle 5400 s, missed, handling 3000 s
@@ -82,7 +83,7 @@ def build_day(path: Path, clock: FakeClock) -> dict[str, str]:
     one = [LineInput("A-1", 1)]
     n: dict[str, str] = {}
     n["O0"] = alice.orders.create(customer="C1", channel="phone", type="standard", lines=one,
-                                  received_at=at(20, day=25)).number
+                                  received_at=at(10, day=25)).number
     n["O1"] = alice.orders.create(customer="C1", channel="online", type="standard", lines=[LineInput("A-1", 10)]).number
     n["O2"] = alice.orders.create(customer="C1", channel="phone", type="standard", lines=[LineInput("A-1", 5)]).number
     n["O3"] = alice.orders.create(customer="C1", channel="phone", type="rush", lines=one).number
@@ -131,8 +132,8 @@ EXPECTED = {
         "queue_depth": {"P1": 1, "P2": 0, "P3": 1, "P4": 1},   # O6, O0, O7
         "in_progress": 0,
         "on_hold": 1,                                            # O4
-        "oldest_wait_s": 54600.0,                                # 11:10 − 11-25 20:00 = 15 h 10 m
-        "sla_breached_open": 1,                                  # O0 (due 11-26 04:00)
+        "oldest_wait_s": 90600.0,                                # 11:10 − 11-25 10:00 = 25 h 10 m
+        "sla_breached_open": 1,                                  # O0 (due 11-25 18:00, the desk's close)
         "sla_at_risk": 1,                                        # O6 due 11:20, within 15 min
         "cycle_time_p50_s": 2400.0,                              # [0, 2400, 5400] rank ceil(1.5)=2
         "cycle_time_p90_s": 5400.0,                              # rank ceil(2.7)=3
@@ -142,6 +143,8 @@ EXPECTED = {
         "electronic_share_pct": 28.6,                            # O1 online + O7 edi of O1..O7 = 2/7
         "hold_rate_pct": 14.3,                                   # O4 of 7
         "cancel_rate_pct": 14.3,                                 # O5 of 7
+        "cycle_time_rep_p50_s": 2400.0,                          # O2, O3 (not O1, touchless): [2400, 5400] rank 1
+        "cycle_time_rep_p90_s": 5400.0,                          # rank ceil(1.8)=2
     },
     "returns": {
         "open": 2,                                               # RMA-2 pending approval, RMA-3 received

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core import kpi
+from core.calendar import parse_calendar
 from core.errors import ValidationError
 
 T = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -41,8 +42,9 @@ def test_breach_and_risk_with_a_paused_customer_hold() -> None:
         {"state": "on_hold", "due_at": t - 1800, "hold_reason": "credit", "hold_started_at": t - 2400},
         {"state": "released", "due_at": t - 9999, "hold_reason": None, "hold_started_at": None},     # not open
     ]
-    assert kpi.sla_breached_open(rows, T) == 2
-    assert kpi.sla_at_risk(rows, T, timedelta(minutes=15)) == 2
+    desk = parse_calendar(None)  # Thursday 11:20–12:15 lies inside the default desk hours
+    assert kpi.sla_breached_open(rows, T, desk) == 2
+    assert kpi.sla_at_risk(rows, T, timedelta(minutes=15), desk) == 2
 
 
 def test_flow_kpis_on_three_releases() -> None:

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from core.errors import PermissionDenied
-from core.kpi import ORDER_KEYS, RETURN_KEYS, Window
+from core.kpi import EXTRA_ORDER_KEYS, ORDER_KEYS, RETURN_KEYS, Window
 from tests.conftest import json_lines
 from tests.kpi.conftest import DAY, EXPECTED, at
 
@@ -30,7 +30,7 @@ def test_cli_json_has_exactly_the_spec_keys_and_the_worked_numbers(kpi_day, cli)
     proc = cli("--db", str(path), "--now", "2026-11-26T11:10:00Z", "kpi", *WINDOW, "--json", check=True)
     out = json.loads(proc.stdout)
     assert set(out) == {"orders", "returns"}
-    assert set(out["orders"]) == SPEC_ORDER_KEYS == set(ORDER_KEYS)
+    assert set(out["orders"]) == SPEC_ORDER_KEYS | set(EXTRA_ORDER_KEYS) and SPEC_ORDER_KEYS == set(ORDER_KEYS)
     assert set(out["returns"]) == SPEC_RETURN_KEYS == set(RETURN_KEYS)
     assert set(out["orders"]["queue_depth"]) == {"P1", "P2", "P3", "P4"}
     assert out == EXPECTED
@@ -95,7 +95,7 @@ def test_a_rep_is_refused_and_bad_windows_are_one_line(kpi_day, cli, desk_for) -
     proc = cli("--db", str(path), "kpi", "--user", "alice", "--json")
     # (the audit logger also warns on stderr; the user's line is the last one)
     assert proc.returncode == 2 and proc.stdout == ""
-    assert proc.stderr.strip().splitlines()[-1] == "orderq: alice (rep) may not kpi view"
+    assert proc.stderr.strip().splitlines()[-1] == "orderq: Only supervisors and admins can see the KPIs; alice is a rep."
     proc = cli("--db", str(path), "kpi", "--since", "2026-11-27", "--until", "2026-11-26")
     assert proc.returncode == 2 and "--until" in proc.stderr
     proc = cli("--db", str(path), "kpi", "--html", str(path.parent / "no" / "such" / "dir.html"))

@@ -17,7 +17,8 @@ from db.service import Desk
 from tests.conftest import REPO, FakeClock
 from tests.kpi.wallapp import WallApp
 from tui.messages import StoreChanged
-from tui.screens.wallboard import FormModal, WallboardScreen
+from tui.screens.wallboard import WallboardScreen
+from tui.widgets.form_dialog import FormDialog
 
 
 async def until(pilot: Pilot, cond: Callable[[], object], timeout: float = 5.0) -> None:
@@ -61,7 +62,7 @@ async def type_text(pilot: Pilot, text: str) -> None:
 async def form(app: WallApp, pilot: Pilot, key: str, *answers: str) -> None:
     """Open a supervisor form with `key` and answer its fields, enter after each."""
     await pilot.press(key)
-    await until(pilot, lambda: isinstance(app.screen, FormModal))
+    await until(pilot, lambda: isinstance(app.screen, FormDialog))
     for answer in answers:
         await type_text(pilot, answer)
         await pilot.press("enter")
@@ -90,8 +91,8 @@ async def test_refused_for_a_rep(kpi_day, clock) -> None:
     path, _ = kpi_day
     async with board(path, "alice", clock) as (app, _pilot):
         screen = app.screen
-        assert screen.data is None and "may not wallboard view" in screen.refused
-        assert "may not" in str(screen.query_one("#title", Static).render())
+        assert screen.data is None and screen.refused == "Only supervisors can open the wallboard; alice is a rep."
+        assert "Only supervisors" in str(screen.query_one("#title", Static).render())
         assert digits(app, "depth") == "-"
 
 
@@ -105,14 +106,14 @@ async def test_supervisor_actions_from_the_board(kpi_day, clock) -> None:
         items = screen.query_one("#items", DataTable)
         keys = [r.value for r in items.rows]
         assert keys[0] == n["O0"]  # the oldest breach first
-        assert n["O6"] in keys and "bob" in cells(app, "items", n["O6"])  # who holds it
+        assert n["O6"] in keys and "with bob" in cells(app, "items", n["O6"])  # who holds it
         assert n["O6"] in str(cells(app, "reps", "bob"))
         # the wide layout shows the returns panel
         assert screen.query_one("#returns").display
         assert "pending approval 1" in str(screen.query_one("#returns-figures", Static).render())
 
         # override the class of the breached O0, by keyboard only
-        await form(app, pilot, "o", "p1", "VIP")
+        await form(app, pilot, "o", "p1", "", "VIP")  # class, due time (blank: follows the class), reason
         await until(pilot, lambda: isinstance(app.screen, WallboardScreen))
         check = Desk.open(path, "sam", clock=clock)
         try:
@@ -125,7 +126,7 @@ async def test_supervisor_actions_from_the_board(kpi_day, clock) -> None:
         items.move_cursor(row=0)
         await form(app, pilot, "x", "stuck")
         await pilot.pause(0.05)
-        assert isinstance(app.screen, FormModal)
+        assert isinstance(app.screen, FormDialog)
         assert "not claimed" in str(app.screen.query_one("#e-form", Label).render())
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, WallboardScreen))
@@ -133,12 +134,12 @@ async def test_supervisor_actions_from_the_board(kpi_day, clock) -> None:
         # force-release bob's claim on O6
         items.move_cursor(row=items.get_row_index(n["O6"]))
         await form(app, pilot, "x", "cover")
-        await until(pilot, lambda: "—" in cells(app, "items", n["O6"]))
+        await until(pilot, lambda: "queued" in cells(app, "items", n["O6"]))
 
         # reassign O6 to alice: the second field (reason) is optional
         items.move_cursor(row=items.get_row_index(n["O6"]))
         await form(app, pilot, "a", "alice", "")
-        await until(pilot, lambda: isinstance(app.screen, WallboardScreen) and "alice" in cells(app, "items", n["O6"]))
+        await until(pilot, lambda: isinstance(app.screen, WallboardScreen) and "with alice" in cells(app, "items", n["O6"]))
 
         # enter drills into the selected item: the order screen when installed, else a clear notice
         items.move_cursor(row=0)

@@ -6,7 +6,8 @@ from textual.widgets import Label
 
 from db.service import Desk
 from tests.kpi.test_wallboard import board, cells, type_text, until
-from tui.screens.wallboard import FormModal, WallboardScreen
+from tui.screens.wallboard import WallboardScreen
+from tui.widgets.form_dialog import FormDialog
 
 
 async def test_a_rival_reassign_while_the_form_is_open_is_a_conflict(kpi_day, clock) -> None:  # noqa: ANN001
@@ -21,7 +22,7 @@ async def test_a_rival_reassign_while_the_form_is_open_is_a_conflict(kpi_day, cl
         items = app.screen.query_one("#items")
         items.move_cursor(row=items.get_row_index(n["O6"]))
         await pilot.press("a")
-        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        await until(pilot, lambda: isinstance(app.screen, FormDialog))
         sue = Desk.open(path, "sue", clock=clock)  # another supervisor, another session, meanwhile
         try:
             sue.orders.reassign(n["O6"], "alice")
@@ -30,7 +31,7 @@ async def test_a_rival_reassign_while_the_form_is_open_is_a_conflict(kpi_day, cl
         await type_text(pilot, "bob")
         await pilot.press("enter", "enter")
         await until(pilot, lambda: "changed since you opened it" in str(app.screen.query_one("#e-form", Label).render()))
-        assert isinstance(app.screen, FormModal)  # the form stays open, saying why
+        assert isinstance(app.screen, FormDialog)  # the form stays open, saying why
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, WallboardScreen))
-        await until(pilot, lambda: "alice" in cells(app, "items", n["O6"]))
+        await until(pilot, lambda: "with alice" in cells(app, "items", n["O6"]))

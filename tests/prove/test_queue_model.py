@@ -2,7 +2,8 @@
 
 The model knows only the contract: which command is allowed in which state by whom, what a claim
 takes (the first unclaimed queued order in EDF order: due_at, class, tier, value desc, id), that a
-lapsed lease is returned by the next claim or by the next command on that item, and that every
+lapsed lease is returned by the next claim, by the next command on that item, or by the next read
+that shows holders (the queue's list: issue 12 §4, every view agrees once a lease lapses), and that every
 command that is refused changes nothing. After every step the store must equal the model, and
 the queue must be in the model's order.
 """
@@ -302,6 +303,8 @@ class QueueMachine(RuleBasedStateMachine):
     @invariant()
     def queue_in_model_order(self) -> None:
         listed = [r["number"] for r in self.desks["sam"].orders.list(QueueFilter(states=("queued",)), 0, 10_000)]
+        for o in self.model.values():  # that read returned every lapsed lease first
+            self.reap(o)
         want = [n for _, n in sorted((o.key(), n) for n, o in self.model.items() if o.state == "queued")]
         assert listed == want
 

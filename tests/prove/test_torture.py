@@ -22,9 +22,11 @@ def test_torture_short(tmp_path: Path) -> None:
     assert figs.kills >= 10
     assert figs.acked > 100, "the workers got almost nothing done; the torture proved little"
     assert figs.by_action["release"] and figs.by_action["claim"] and figs.by_action["override"]
-    # every returns command gets its share of the mix, not a handful (issue 17: 6 approvals in 300 s)
-    for step in ("authorize", "receive", "inspect", "resolve"):
-        assert figs.by_action[step] >= 15, f"returns step {step!r} barely ran: {dict(figs.by_action)}"
+    # every command gets its share of the mix, not a handful (issue 17: 1 resolution among 434k commands
+    # in 300 s). Shares, not counts: how much a 12 s run gets done depends on the machine's load.
+    for step in ("authorize", "receive", "inspect", "resolve", "ship", "stock_received"):
+        share = figs.by_action[step] / figs.acked
+        assert figs.by_action[step] >= 2 and share >= 0.003, f"{step!r} barely ran: {dict(figs.by_action)}"
 
 
 @pytest.mark.slow

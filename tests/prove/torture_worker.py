@@ -148,17 +148,38 @@ class Worker:
             self.desk.orders.cancel(number, "torture", token=token)
             self.mine.pop(number, None)
         else:
-            number = self.pick("state IN ('queued','on_hold','released') AND claimed_by IS NULL")
+            number = self.pick("state IN ('queued','on_hold','released','backordered') AND claimed_by IS NULL")
             if not number:
                 return
             self.desk.orders.cancel(number, "torture")
         self.ack("cancel", number)
 
     def c_ship(self) -> None:
-        number = self.pick("state = 'released'")
+        number = self.pick("state IN ('released','backordered')")
         if number:
             self.desk.orders.ship(number)
             self.ack("ship", number)
+
+    def c_ship_part(self) -> None:
+        """Ship part of one line that has stock in hand: the order turns (or stays) backordered."""
+        row = self.conn.execute(
+            """SELECT o.number, l.line_no, l.qty_allocated - l.qty_shipped FROM orders o
+               JOIN order_lines l ON l.order_id = o.id
+               WHERE o.state IN ('released','backordered') AND l.qty_allocated > l.qty_shipped
+               ORDER BY random() LIMIT 1""").fetchone()
+        if row:
+            self.desk.orders.ship(row[0], {row[1]: self.rng.randint(1, row[2])})
+            self.ack("ship", row[0])
+
+    def c_stock_receive(self) -> None:
+        """A supervisor books stock in, mostly for a SKU that orders are waiting on."""
+        row = self.conn.execute(
+            """SELECT l.sku FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE l.qty_allocated < l.qty
+               AND (o.state IN ('released','backordered') OR (o.state = 'on_hold' AND o.hold_reason = 'stock'))
+               ORDER BY random() LIMIT 1""").fetchone() if self.rng.random() < 0.8 else None
+        sku = row[0] if row else self.conn.execute("SELECT sku FROM products ORDER BY random() LIMIT 1").fetchone()[0]
+        got = self.desk.stock.receive(sku, self.rng.randint(1, 20))
+        self.ack("stock_received", got["sku"])
 
     def c_create(self) -> None:
         cust = self.conn.execute("SELECT code FROM customers ORDER BY random() LIMIT 1").fetchone()[0]
@@ -201,9 +222,10 @@ class Worker:
         if svc is None:
             return
         row = self.conn.execute(
-            """SELECT o.number, l.sku, l.qty - l.qty_returned AS left_ FROM orders o
+            """SELECT o.number, l.sku, l.qty_shipped - l.qty_returned AS left_ FROM orders o
                JOIN order_lines l ON l.order_id = o.id
-               WHERE o.state IN ('shipped','closed') AND l.qty > l.qty_returned ORDER BY random() LIMIT 1""").fetchone()
+               WHERE o.state IN ('shipped','closed','backordered') AND l.qty_shipped > l.qty_returned
+               ORDER BY random() LIMIT 1""").fetchone()
         if row is None:
             return
         reason = self.rng.choice(RETURN_REASONS)
@@ -276,9 +298,10 @@ class Worker:
             return returns
         rep = [(self.c_claim, 12), (self.c_claim_one, 3), (self.c_tick, 10), (self.c_work, 12), (self.c_hold_mine, 3),
                (self.c_hold_queued, 3), (self.c_unhold, 6), (self.c_unclaim, 4), (self.c_give_back, 2),
-               (self.c_renew, 2), (self.c_cancel, 3), (self.c_ship, 5), (self.c_create, 8)]
+               (self.c_renew, 2), (self.c_cancel, 3), (self.c_ship, 5), (self.c_ship_part, 5), (self.c_create, 8)]
         if self.sup:
-            rep += [(self.c_override, 6), (self.c_force_release, 3), (self.c_reassign, 3), (self.c_approve, 4), *returns]
+            rep += [(self.c_override, 6), (self.c_force_release, 3), (self.c_reassign, 3), (self.c_approve, 4),
+                    (self.c_stock_receive, 5), *returns]
         return rep
 
     def run(self) -> None:

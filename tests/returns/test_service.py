@@ -232,7 +232,7 @@ def test_show_json_shape(rdb: Path, cli) -> None:  # noqa: ANN001
 
 
 def test_check_catches_returns_that_disagree(rdb: Path, desk_for: Callable[..., Desk]) -> None:
-    ln = shipped_line(rdb, min_left=1)
+    ln = shipped_line(rdb, min_left=2)  # the forged extra unit must not exceed what shipped (another check)
     carol = desk_for(rdb, "carol")
     d = carol.returns.new(lines=[ReturnLineInput(sku=ln["sku"], qty=1, reason="wrong_item")], resolution="exchange",
                           orders=[ln["number"]])
@@ -246,3 +246,39 @@ def test_check_catches_returns_that_disagree(rdb: Path, desk_for: Callable[..., 
     c.close()
     bad = {r.name for r in run_checks(carol.store.conn) if not r.ok}
     assert bad == {"returned quantities agree with returns", "exchanges linked both ways"}
+
+
+def _shipped_line_on(path: Path, channel: str) -> dict:
+    c = sqlite3.connect(path)
+    c.row_factory = sqlite3.Row
+    try:
+        r = c.execute(
+            """SELECT o.number, l.sku FROM order_lines l JOIN orders o ON o.id = l.order_id
+               WHERE o.state IN ('shipped','closed') AND o.channel = ? AND l.qty - l.qty_returned >= 1
+                 AND (SELECT COUNT(*) FROM order_lines x WHERE x.order_id = o.id AND x.sku = l.sku) = 1
+               ORDER BY o.id LIMIT 1""", (channel,)).fetchone()
+        assert r is not None, f"the demo has no shipped {channel} line"
+        return dict(r)
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("channel", ["online", "email"])
+def test_exchange_order_keeps_the_original_channel_and_is_made_p2_in_one_step(
+        rdb: Path, desk_for: Callable[..., Desk], channel: str) -> None:
+    """Issue 12 "A wrong channel": a replacement was stored as a phone order and re-ranked by a second
+    UPDATE, so electronic share counted it as phone work and its `created` event said P3. Now it is
+    created once, on the original order's channel, as P2, and still worked by a rep (never touchless)."""
+    ln = _shipped_line_on(rdb, channel)
+    carol = desk_for(rdb, "carol")
+    d = carol.returns.new(lines=[ReturnLineInput(sku=ln["sku"], qty=1, reason="wrong_item")], resolution="exchange",
+                          orders=[ln["number"]])
+    d = walk(carol, d["number"])
+    row = q(rdb, "SELECT channel, priority, priority_level, straight_through, version, queue_reason, state"
+                 " FROM orders WHERE number = ?", d["exchange_order"])[0]
+    assert row[:5] == (channel, "P2", 2, 0, 1)  # version 1: written once
+    assert row[6] in ("queued", "on_hold")
+    assert d["number"] in (row[5] or "")  # the queue says why a rep works it
+    created = json.loads(q(rdb, "SELECT data FROM events WHERE ref = ? AND action = 'created'", d["exchange_order"])[0][0])
+    assert (created["channel"], created["priority"], created["exchange_for"]) == (channel, "P2", d["number"])
+    checks_pass(carol)

@@ -79,7 +79,8 @@ async def test_entry_shows_stock_moved_by_another_process(desk_for, desk_db) -> 
     conn = sqlite3.connect(desk_db)
     number, sku, qty = conn.execute(
         "SELECT o.number, l.sku, l.qty FROM orders o JOIN order_lines l ON l.order_id = o.id"
-        " WHERE o.state = 'queued' AND o.type = 'quote' ORDER BY o.id LIMIT 1").fetchone()
+        " WHERE o.state = 'queued' AND (SELECT COUNT(*) FROM order_lines x WHERE x.order_id = o.id"
+        " AND x.sku = l.sku) = 1 ORDER BY o.id LIMIT 1").fetchone()
     stock = conn.execute("SELECT stock FROM products WHERE sku = ?", (sku,)).fetchone()[0]
     n_lines = conn.execute("SELECT COUNT(*) FROM order_lines l JOIN orders o ON o.id = l.order_id"
                            " WHERE o.number = ? AND l.sku = ?", (number, sku)).fetchone()[0]

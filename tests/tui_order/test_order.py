@@ -76,7 +76,7 @@ async def test_claim_fix_lines_tick_release(desk_for, desk_db) -> None:
         o = desk.orders.get(number)
         assert o.state.value == "released" and o.claimed_by is None
         assert app.claims.token_for(number) is None
-        assert "RELEASED" in text_of(screen, "#order-header")
+        assert "released" in text_of(screen, "#order-header")
         await press(pilot, "l")  # history from the event log
         await pilot.pause()
         from textual.widgets import DataTable
@@ -139,7 +139,7 @@ async def test_hold_and_unhold_needs_note(desk_for, desk_db) -> None:
         await pilot.pause()
         assert app.screen is screen
         assert desk.orders.get(number).state.value == "queued"
-        assert "QUEUED" in text_of(screen, "#order-header")
+        assert "queued" in text_of(screen, "#order-header")
 
 
 async def test_credit_hold_only_supervisor_lifts(desk_for, desk_db) -> None:
@@ -153,7 +153,7 @@ async def test_credit_hold_only_supervisor_lifts(desk_for, desk_db) -> None:
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, NoteDialog)
-        assert "may not" in str(dialog.query_one("#dlg-error").render())
+        assert "Only supervisors can lift the credit hold on" in str(dialog.query_one("#dlg-error").render())
         await press(pilot, "escape")
     assert alice.orders.get(o.number).state.value == "on_hold"
 
@@ -221,9 +221,12 @@ async def test_lapsed_lease_is_shown_and_claimed_again(desk_for, desk_db, clock)
         first = screen.token
         clock.advance(minutes=11)  # nobody renewed it (no app renewing here)
         await press(pilot, "ctrl+r")
-        assert "lease lapsed" in text_of(screen, "#order-header")
+        # a lapsed lease is not held, in this view as in every other (issue 12 §4): the read that
+        # noticed it returned the order to the queue, and the history says why
+        assert "Not claimed" in text_of(screen, "#order-header")
+        assert [e.actor for e in desk.orders.history(number) if e.action == "lease_expired"] == ["system"]
         await press(pilot, "1")
-        assert app.said("lapsed")
+        assert app.said("claim it first")
         await press(pilot, "c")
         assert screen.mine and screen.token != first and app.claims.token_for(number) == screen.token
 
@@ -232,11 +235,10 @@ async def test_waiting_on_the_customer_pauses_the_countdown(desk_for, desk_db, c
     desk = desk_for(desk_db, "alice", clock=clock)
     number = first_queued(desk_db)
     desk.orders.hold(number, "customer_info", "which ship-to?")
-    shown_when_held = due_text(desk.orders.get(number).due_at, clock())
+    shown_when_held = due_text(desk.orders.get(number).due_at, clock(), paused=True, cal=desk.store.calendar)
     clock.advance(hours=3)
     app = HostApp(desk, lambda d: OrderScreen(d, number, None))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         header = text_of(app.screen, "#order-header")
-        assert "SLA paused" in header
-        assert f"due {shown_when_held}" in header, header
+        assert f"SLA {shown_when_held}" in header, header  # the same words three hours on: the clock stands still

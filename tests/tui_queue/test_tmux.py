@@ -64,7 +64,9 @@ def poll(cond: Callable[[], object], timeout: float = 15.0, step: float = 0.1) -
 
 
 def show(db: Path, number: str) -> dict:
-    return json.loads(run_cli("--db", str(db), "order", "show", number, "--json", check=True).stdout)
+    """On the sessions' clock (--now): a read at the real clock, days later, would rightly find
+    every lease from NOW_ISO lapsed and return it to the queue."""
+    return json.loads(run_cli("--db", str(db), "--now", NOW_ISO, "order", "show", number, "--json", check=True).stdout)
 
 
 def back_to_queue(tmux: Tmux, name: str) -> None:
@@ -75,7 +77,8 @@ def back_to_queue(tmux: Tmux, name: str) -> None:
 
 
 def next_queued(db: Path) -> str:
-    rows = run_cli("--db", str(db), "order", "list", "--state", "queued", "--limit", "1", "--json", check=True).stdout
+    rows = run_cli("--db", str(db), "--now", NOW_ISO, "order", "list", "--state", "queued", "--limit", "1", "--json",
+                   check=True).stdout
     return json.loads(rows.splitlines()[0])["number"]
 
 

@@ -18,6 +18,7 @@ from textual.widgets import Input, Label, Static
 from core.addresses import address_line, place
 from core.enums import Channel
 from core.errors import OrderqError
+from core.labels import hold_label, state_label
 from core.lookup import resolve
 from core.models import Customer, Order
 from core.money import fmt
@@ -60,23 +61,24 @@ class EntryResult(ModalScreen[bool]):
     EntryResult .res-keys { color: $text-muted; margin-top: 1; }
     """
 
-    def __init__(self, order: Order, now) -> None:  # noqa: ANN001
+    def __init__(self, order: Order, now, cal) -> None:  # noqa: ANN001
         super().__init__()
         self.order = order
         self.now = now
+        self.cal = cal  # the desk calendar: the countdown is open time
 
     def compose(self) -> ComposeResult:
         o = self.order
         with Vertical():
             yield Label(plain(f"{o.number} created for {o.customer.code} {o.customer.name}"), classes="res-title")
             yield Label(plain(f"class {o.priority.value}: {o.priority_source}"))
-            yield Label(f"due {o.due_at:%Y-%m-%d %H:%M} UTC ({due_text(o.due_at, self.now)})")
-            yield Label(f"{len(o.lines)} line{'s' if len(o.lines) != 1 else ''} · total {fmt(o.total)} · {o.state.value.replace('_', ' ')}")
+            yield Label(f"due {o.due_at:%Y-%m-%d %H:%M} UTC ({due_text(o.due_at, self.now, cal=self.cal)})")
+            yield Label(f"{len(o.lines)} line{'s' if len(o.lines) != 1 else ''} · total {fmt(o.total)} · {state_label(o.state)}")
             yield Label(plain(f"ship to {address_line(o.ship_to) or '(no address)'}"))
             yield Label(plain(f"PO {o.po_number or '(none)'} · ship by {o.ship_method or '-'}"
                               + (f" · requested {o.requested_date:%Y-%m-%d}" if o.requested_date else "")))
             if o.hold_reason:
-                yield Label(plain(f"ON HOLD ({o.hold_reason.value}): {o.hold_note or ''}"), classes="res-hold")
+                yield Label(plain(f"ON HOLD ({hold_label(o.hold_reason)}): {o.hold_note or ''}"), classes="res-hold")
                 if o.hold_reason.value == "credit":
                     yield Label("A supervisor must lift a credit hold.", classes="res-hold")
             if o.queue_reason:
@@ -351,7 +353,7 @@ class EntryScreen(Screen):
         if poke:
             poke()
         self.notify(f"{order.number} created" + (f", on {order.hold_reason.value} hold" if order.hold_reason else ""))
-        self.app.push_screen(EntryResult(order, self.desk.now()), self.after_result)
+        self.app.push_screen(EntryResult(order, self.desk.now(), self.desk.store.calendar), self.after_result)
 
     def confirm_duplicate_po(self, e: DuplicatePO) -> None:
         """The same PO came from this customer before: the rep says whether this is a new order."""

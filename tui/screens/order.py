@@ -25,12 +25,15 @@ from textual.widgets import DataTable, Label, Static
 from core import orders as machine
 from core.enums import HoldReason, OrderState
 from core.errors import DomainError, OrderqError
+from core.labels import channel_label, hold_label, state_label
 from core.models import Event, Order
+from core.permissions import Action
 from core.money import fmt, price_text
 from core.triage import Slack, due_text, slack
 from db.service import Desk
 from tui.messages import StoreChanged
 from tui.plain import plain, styled
+from tui.role_keys import RoleKeys
 from tui.widgets.binding_commands import BindingCommands
 from tui.widgets.footer import SteadyFooter
 from tui.widgets.lines_grid import LinesGrid
@@ -55,8 +58,21 @@ CANCEL_REASONS = [
 _SLACK_STYLE = {Slack.OVERDUE: "bold $error", Slack.AT_RISK: "bold $warning", Slack.SOON: "$warning", Slack.OK: "$success"}
 _STATE_STYLE = {
     OrderState.IN_PROGRESS: "bold $accent", OrderState.ON_HOLD: "bold $warning", OrderState.RELEASED: "bold $success",
-    OrderState.CANCELLED: "bold $error", OrderState.QUEUED: "bold",
+    OrderState.CANCELLED: "bold $error", OrderState.QUEUED: "bold", OrderState.BACKORDERED: "bold $warning",
 }
+
+
+def backorder_text(o: Order) -> tuple[str, str]:
+    """What a released or part-shipped order still owes, as (label, detail): its backorder line by
+    line, or what is in hand and ready to ship. ("", "") when nothing is owed to fulfilment."""
+    if o.state not in (OrderState.RELEASED, OrderState.BACKORDERED):
+        return "", ""
+    waiting = [f"line {ln.line_no} {ln.sku} ×{ln.qty_backordered}" for ln in o.lines if ln.qty_backordered]
+    ready = sum(ln.qty_allocated - ln.qty_shipped for ln in o.lines)
+    in_hand = f"{ready} unit{'s' if ready != 1 else ''} in hand, ready to ship"
+    if waiting:
+        return "BACKORDER", "waiting for stock: " + ", ".join(waiting) + (f" · {in_hand}" if ready else "")
+    return ("READY TO SHIP", in_hand) if ready else ("", "")
 
 
 def pct(d: Decimal) -> str:
@@ -78,7 +94,7 @@ def describe(e: Event) -> str:
     if a == "reassign":
         return f"reassigned it to {d.get('to')}"
     if a == "hold":
-        return f"put it on hold ({d.get('reason')}" + (f": {d['note']}" if d.get("note") else "") + ")"
+        return f"put it on hold ({hold_label(d.get('reason'))}" + (f": {d['note']}" if d.get("note") else "") + ")"
     if a == "unhold":
         return f"took it off hold ({d.get('note')})"
     if a == "tick":
@@ -91,12 +107,19 @@ def describe(e: Event) -> str:
         return "released it to fulfilment"
     if a == "auto_release":
         return "released it straight through"
+    if a == "ship":
+        units = d.get("shipped") or {}
+        what = ", ".join(f"line {k} ×{v}" for k, v in units.items())
+        return ("shipped it" if d.get("complete", True) else "shipped part of it") + (f" ({what})" if what else "")
+    if a == "stock_allocated":
+        left = d.get("backordered")
+        return "set received stock aside for it" + (f" ({left} still on backorder)" if left else " (ready to ship)")
     if a == "cancel":
         return f"cancelled it ({d.get('reason')})"
     if a == "override":
         return f"overrode its class/due ({d.get('reason')})"
     if a == "created":
-        return f"created it ({d.get('channel')}, {d.get('type')}, {d.get('lines')} lines)"
+        return f"created it ({channel_label(d.get('channel'))}, {d.get('type')}, {d.get('lines')} lines)"
     return a.replace("_", " ")
 
 
@@ -173,7 +196,8 @@ class LinesEdit(ModalScreen[Order | None]):
                              answered)
 
 
-class OrderScreen(Screen):
+class OrderScreen(RoleKeys, Screen):
+    NEEDS = {a: Action.ORDER_WORK for a in ("claim", "tick", "edit_lines", "hold", "unhold", "release", "cancel_order")}
     CSS_PATH = "order.tcss"
     COMMANDS = {BindingCommands}
     BINDINGS = [
@@ -187,6 +211,8 @@ class OrderScreen(Screen):
         Binding("h", "hold", "Hold", id="order.hold", tooltip="Put on hold with a reason and a note"),
         Binding("u", "unhold", "Unhold", id="order.unhold", tooltip="Take off hold (needs a note)"),
         Binding("r", "release", "Release", id="order.release", tooltip="Release to fulfilment"),
+        Binding("n", "release_next", "Release & next", id="order.release-next",
+                tooltip="Release to fulfilment, then claim the next order in the queue's view"),
         Binding("p", "po", "PO", id="order.po", tooltip="Set the customer's PO number"),
         Binding("x", "cancel_order", "Cancel", id="order.cancel", tooltip="Cancel the order with a reason"),
         Binding("l", "history", "History", id="order.history", tooltip="Show or hide the history"),
@@ -218,11 +244,12 @@ class OrderScreen(Screen):
         table = self.query_one("#order-lines", DataTable)
         table.add_column("#", key="no", width=2)
         table.add_column("SKU", key="sku", width=10)
-        table.add_column("Description", key="desc", width=20)
+        table.add_column("Description", key="desc", width=16)
         table.add_column(Text("Qty", justify="right"), key="qty", width=5)
-        table.add_column(Text("Price", justify="right"), key="price", width=9)
+        table.add_column(Text("Price", justify="right"), key="price", width=8)
         table.add_column(Text("Disc%", justify="right"), key="disc", width=5)
-        table.add_column(Text("Amount", justify="right"), key="amount", width=11)
+        table.add_column(Text("Amount", justify="right"), key="amount", width=10)
+        table.add_column(Text("Sent", justify="right"), key="shipped", width=4)  # units shipped of the line
         hist = self.query_one("#order-history", DataTable)
         hist.add_columns("When (UTC)", "Who", "What")
         hist.display = False
@@ -289,12 +316,11 @@ class OrderScreen(Screen):
     def show_header(self) -> None:
         o = self.order
         now = self.desk.now()
-        due_at = o.effective_due(now)
-        sl = slack(due_at, now, self.desk.ctx.rules.at_risk)
-        state = o.state.value.replace("_", " ").upper()
-        due = f"[{_SLACK_STYLE[sl]}]due $due_in[/] ($due_at UTC)"
-        if o.sla_paused:
-            due += " [dim](SLA paused)[/]"
+        cal = self.desk.store.calendar
+        due_at = o.effective_due(now, cal)
+        sl = slack(due_at, now, self.desk.ctx.rules.at_risk, cal)
+        state = state_label(o.state)
+        due = f"[{_SLACK_STYLE[sl]}]{'SLA' if o.sla_paused else 'due'} $due_in[/] ($due_at UTC)"
         if not o.state.open:
             due = "due was $due_was UTC"
         lines = [
@@ -305,7 +331,7 @@ class OrderScreen(Screen):
         if o.claimed_by is None:
             who = "Not claimed" + ("   (c claims it)" if o.state == OrderState.QUEUED else "")
         elif o.claimed_by == self.me:
-            who = "Claimed by [b]you[/]" if self.mine else "Claimed by you [b $warning]in another session[/]"
+            who = "Claimed by [b]you[/]" if self.mine else "Claimed by you [b $warning]in another session[/] (c takes it over)"
             if o.lease_expires_at and o.lease_expires_at < now:
                 who += " · [b $error]lease lapsed at $lease UTC[/]: claim it again (c)"
             elif o.lease_expires_at:
@@ -317,13 +343,17 @@ class OrderScreen(Screen):
             lines.append("[b $warning]ON HOLD ($hold)[/]: $hold_note")
         if o.queue_reason:
             lines.append("Queued for a rep: $queue_reason")
+        owed_head, owed = backorder_text(o)
+        if owed_head:
+            lines.append("[b $warning]$owed_head[/] $owed")
         header = styled(
-            "\n".join(lines), number=o.number, state=state, klass=o.priority.value, due_in=due_text(due_at, now),
+            "\n".join(lines), number=o.number, state=state, klass=o.priority.value, due_in=due_text(due_at, now, o.sla_paused, cal),
             due_at=f"{due_at:%Y-%m-%d %H:%M}", due_was=f"{o.due_at:%Y-%m-%d %H:%M}", code=o.customer.code,
             name=o.customer.name, tier=o.customer.tier.value.replace("_", " "), credit=fmt(o.customer.credit_limit),
-            balance=fmt(o.customer.open_balance), channel=o.channel.value, type=o.type, source=o.priority_source,
+            balance=fmt(o.customer.open_balance), channel=channel_label(o.channel), type=o.type, source=o.priority_source,
             lease=f"{o.lease_expires_at:%H:%M:%S}" if o.lease_expires_at else "", claimed_by=o.claimed_by,
-            hold=o.hold_reason.value if o.hold_reason else "", hold_note=o.hold_note, queue_reason=o.queue_reason)
+            hold=hold_label(o.hold_reason) if o.hold_reason else "", hold_note=o.hold_note, queue_reason=o.queue_reason,
+            owed_head=owed_head, owed=owed)
         self.query_one("#order-header", Static).update(Content("\n").join([header, header_details(o)]))
 
     def show_lines(self) -> None:
@@ -335,7 +365,7 @@ class OrderScreen(Screen):
                           Text(str(ln.qty), justify="right"),
                           Text(price_text(ln.unit_price), justify="right"),
                           Text(pct(ln.discount_pct), justify="right"), Text(fmt(ln.amount), justify="right"),
-                          key=str(ln.line_no))
+                          Text(str(ln.qty_shipped), justify="right"), key=str(ln.line_no))
         if self.order.lines:
             table.move_cursor(row=min(row, len(self.order.lines) - 1))
         o = self.order
@@ -434,8 +464,17 @@ class OrderScreen(Screen):
         if self.mine and not (lease and lease < self.desk.now()):
             self.notify("you hold this order already")
             return
+        take_over = self.order.claimed_by == self.me and not self.mine and not (lease and lease < self.desk.now())
+        if take_over:
+            from tui.widgets.take_over import take_over_confirm
+
+            self.app.push_screen(take_over_confirm(self.number), lambda yes: self._claim(take_over=True) if yes else None)
+            return
+        self._claim(take_over=False)
+
+    def _claim(self, *, take_over: bool) -> None:
         try:
-            got = self.desk.orders.claim(self.number)
+            got = self.desk.orders.take_over(self.number) if take_over else self.desk.orders.claim(self.number)
         except OrderqError as e:
             self.notify(e.message, severity="error", title="Claim: refused")
             self.reload()
@@ -535,6 +574,25 @@ class OrderScreen(Screen):
         self._poke()
         self.reload()
         self.notify(f"{self.number}: PO {po or '(none)'}")
+
+    def action_release_next(self) -> None:
+        """Release, then claim and open the next order within the queue's filter (tui.claim_next)."""
+        from tui.claim_next import claim_in_view
+
+        released = self.number
+        if not self._run("Release", self.desk.orders.release, self.number, token=self.token):
+            return
+        self._forget_claim()
+        try:
+            got = claim_in_view(self.app, self.desk)
+        except OrderqError as e:
+            self.notify(e.message, severity="error", title="Claim next: refused")
+            got = None
+        if got is None:
+            self.show()
+            return
+        self.app.switch_screen(OrderScreen(self.desk, got.number, got.claim_token))
+        self.app.notify(f"{released} released · {got.number} is yours")
 
     def action_cancel_order(self) -> None:
         def reason_picked(reason: str | None) -> None:

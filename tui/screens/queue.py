@@ -31,7 +31,9 @@ from textual.strip import Strip
 from textual.widgets import Footer, Input, Static
 
 from core.enums import Channel, OrderState, Priority, Tier
+from core.labels import STATE, channel_label, hold_label, state_label
 from core.errors import OrderqError
+from core.permissions import Action
 from core.money import from_cents_int
 from core.plain_text import printable
 from core.triage import Slack, due_cell, due_text, explain, sla_paused, slack
@@ -42,11 +44,11 @@ from db.orders_read import QueueFilter
 from db.service import Desk
 from tui.messages import RulesReady, StoreChanged
 from tui.plain import plain
+from tui.role_keys import RoleKeys
 
 OPEN_STATES = tuple(s.value for s in OrderState if s.open)
 TIER_TAG = {Tier.KEY_ACCOUNT.value: "KEY", Tier.REPEAT.value: "RPT", Tier.STANDARD.value: ""}
-STATE_TEXT = {"queued": "queued", "in_progress": "working", "on_hold": "on hold", "released": "released",
-              "shipped": "shipped", "closed": "closed", "cancelled": "cancelled"}
+STATE_TEXT = {str(s): label for s, label in STATE.items()}
 HOLD_SHORT = {"credit": "credit", "stock": "stock", "customer_info": "info", "pricing": "price",
               "customer_request": "cust"}
 VERBS = {
@@ -287,8 +289,9 @@ class QueueView(ScrollView, can_focus=True):
         return store.rules.at_risk if store.rules_loaded else timedelta(0)
 
     def _cells(self, row: Any, now: datetime) -> tuple[dict[str, str], Slack]:
-        due, due_s = due_cell(row, now)  # a customer hold's countdown stands still
-        sl = slack(due, now, self._at_risk())
+        cal = self.source.desk.store.calendar  # no pydantic: read before the rules are validated
+        due, due_s = due_cell(row, now, cal)  # a customer hold's countdown stands still
+        sl = slack(due, now, self._at_risk(), cal)
         if sl == Slack.AT_RISK and not sla_paused(row["state"], row["hold_reason"]):
             due_s += " !"  # at risk, legible without colour (NO_COLOR); overdue says so in words
         claimed = row["claimed_by"] or ""
@@ -301,7 +304,7 @@ class QueueView(ScrollView, can_focus=True):
             "number": row["number"],
             "customer": row["customer_name"] or row["customer_code"],
             "tier": TIER_TAG.get(row["customer_tier"], ""),
-            "channel": row["channel"].replace("walk_in", "walk-in"),
+            "channel": channel_label(row["channel"]),
             "type": row["type"],
             "value": f"{from_cents_int(row['total_cents']):,.2f}",
             "due": due_s,
@@ -361,11 +364,11 @@ class ViewState:
 
     def describe(self) -> str:
         parts = ["open work" if set(self.states) == set(OPEN_STATES) else
-                 ("all states" if not self.states else "state " + "/".join(self.states))]
+                 ("all states" if not self.states else "state " + "/".join(map(state_label, self.states)))]
         if self.priorities:
             parts.append("class " + "/".join(self.priorities))
         if self.channels:
-            parts.append("channel " + "/".join(self.channels))
+            parts.append("channel " + "/".join(map(channel_label, self.channels)))
         if self.mine:
             parts.append("mine")
         if self.search:
@@ -373,8 +376,11 @@ class ViewState:
         return " · ".join(parts)
 
 
-class QueueScreen(Screen[None]):
+class QueueScreen(RoleKeys, Screen[None]):
     """The rep's home: the live queue in triage order."""
+
+    NEEDS = {"claim_next": Action.ORDER_WORK, "give_back": Action.ORDER_WORK, "new_order": Action.ORDER_CREATE,
+             "returns": Action.RETURN_VIEW, "wallboard": Action.WALLBOARD}
 
     SCREEN_NAME = "queue"
     CSS_PATH = "queue.tcss"
@@ -436,13 +442,14 @@ class QueueScreen(Screen[None]):
         feed = getattr(getattr(self.app, "_feed", None), "mode", "")
         live = "● live" if feed in ("watch", "poll") else ""
         now = self.desk.now()
+        closed = self.desk.store.calendar.closed_text(now)  # the SLA clock stands still meanwhile
         self.query_one("#qbar", Static).update(
             Text.assemble(
                 (" orderq ", "bold reverse"), " ",
                 plain(f"{self.me} ({self._role})", style="bold"), "  ",
                 plain(self.view_state.describe(), multiline=False), "  ",
                 (f"{n:,} item{'s' if n != 1 else ''}", "bold"), "  ",
-                (f"{now:%H:%M} UTC", "dim"), "  ", (live, "dim"),
+                (f"{now:%H:%M} UTC", "dim"), "  ", (f"{closed}  " if closed else "", "bold"), (live, "dim"),
             )
         )
 
@@ -454,14 +461,15 @@ class QueueScreen(Screen[None]):
         now = self.desk.now()
         lines = explain(
             priority=Priority(row["priority"]), priority_source=row["priority_source"],
-            tier=Tier(row["customer_tier"]), total=from_cents_int(row["total_cents"]), due=due_cell(row, now)[0],
-            now=now, position=index + 1, override=row["override_note"],
+            tier=Tier(row["customer_tier"]), total=from_cents_int(row["total_cents"]), due=due_cell(row, now, self.desk.store.calendar)[0],
+            now=now, cal=self.desk.store.calendar, position=index + 1, override=row["override_note"],
+            paused=sla_paused(row["state"], row["hold_reason"]),
         )
         if self.view_state.describe() != "open work":
             lines[0] = lines[0].replace("in the queue", "in this view")
         extra = []
         if row["state"] == "on_hold":
-            held = f"on hold: {row['hold_reason']}"
+            held = f"on hold: {hold_label(row['hold_reason'])}"
             if sla_paused(row["state"], row["hold_reason"]) and row["hold_started_at"] is not None:
                 held += f" since {dt(row['hold_started_at']):%Y-%m-%d %H:%M} UTC; SLA clock paused, the due time moves with it"
             extra.append(held)
@@ -473,7 +481,7 @@ class QueueScreen(Screen[None]):
             extra.append(f"claimed by {row['claimed_by']}{left}")
         head = Text.assemble(plain(f"Why {row['number']}", style="bold"),
                              plain(f"  {row['customer_name']} ({row['customer_code']}, "
-                                   f"{row['customer_tier'].replace('_', ' ')}) · {row['channel']} · {row['type']}"))
+                                   f"{row['customer_tier'].replace('_', ' ')}) · {channel_label(row['channel'])} · {row['type']}"))
         body = plain("\n".join(f"  {ln}" for ln in lines + extra))
         why.update(Text.assemble(head, "\n", body))
 
@@ -567,18 +575,15 @@ class QueueScreen(Screen[None]):
         self.notify(e.message, severity="error", timeout=6)
 
     def action_claim_next(self) -> None:
+        from tui.claim_next import claim_in_view  # within this view's filter
+
         try:
-            got = self.desk.orders.claim_next()
+            got = claim_in_view(self.app, self.desk)
         except OrderqError as e:
             self._refused(e)
             return
-        if got is None:
-            self.notify("Nothing is queued: there is no order to claim.")
-            return
-        self.app.claims.add("orders", got.number, got.claim_token)  # type: ignore[attr-defined]
-        self.view.select_id(got.id)
-        self.app.feed_poke()  # type: ignore[attr-defined]
-        self._open_order(got.number, got.claim_token, claimed=True)
+        if got is not None:
+            self._open_order(got.number, got.claim_token, claimed=True)
 
     def _open_order(self, number: str, token: str | None, *, claimed: bool = False) -> None:
         from tui.app import screen_class
@@ -605,6 +610,9 @@ class QueueScreen(Screen[None]):
             who = f"claimed by {row['claimed_by']}" if row["claimed_by"] else "not claimed"
             self.notify(f"{number} is {who}; there is nothing of yours to give back", severity="warning")
             return
+        if self.app.claims.token_for(number) is None:  # type: ignore[attr-defined]
+            self._offer_take_over(number)
+            return
         try:
             self.desk.orders.unclaim(number, self.app.claims.token_for(number))  # type: ignore[attr-defined]
         except OrderqError as e:
@@ -614,6 +622,28 @@ class QueueScreen(Screen[None]):
         self.notify(f"Gave back {number}: it is queued again")
         self.view.reload()
         self.app.feed_poke()  # type: ignore[attr-defined]
+
+    def _offer_take_over(self, number: str) -> None:
+        """Your own claim, held by another of your sessions: this session has no token for it, and
+        a TUI user cannot type one. Offer to move the claim here instead (a new token; the other
+        session is told, and its writes are refused from then on)."""
+        from tui.widgets.take_over import take_over_confirm
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                got = self.desk.orders.take_over(number)
+            except OrderqError as e:
+                self._refused(e)
+                self.view.reload()
+                return
+            self.app.claims.add("orders", got.number, got.claim_token)  # type: ignore[attr-defined]
+            self.notify(f"{number} is yours in this session now; u gives it back, enter opens it")
+            self.view.reload()
+            self.app.feed_poke()  # type: ignore[attr-defined]
+
+        self.app.push_screen(take_over_confirm(number), answered)
 
     def action_new_order(self) -> None:
         from tui.app import screen_class
@@ -665,7 +695,7 @@ class FilterScreen(ModalScreen[ViewState | None]):
                                          id="f-states")
                 yield SelectionList[str](*[(p.value, p.value, p.value in cur.priorities) for p in Priority],
                                          id="f-classes")
-                yield SelectionList[str](*[(c.value, c.value, c.value in cur.channels) for c in Channel],
+                yield SelectionList[str](*[(channel_label(c), c.value, c.value in cur.channels) for c in Channel],
                                          id="f-channels")
 
     def on_mount(self) -> None:

@@ -117,7 +117,7 @@ class ReturnEntryScreen(Screen):
             self.lines.append(ln)
             row = Horizontal(
                 Label(plain(f"{ln['order']} {ln['sku']:<9} {printable(ln['description'], multiline=False)[:22]:<22} "
-                            f"shipped {ln['qty']:>3}, returnable {ln['returnable']:>3}", multiline=False),
+                            f"shipped {ln['qty_shipped']:>3}, returnable {ln['returnable']:>3}", multiline=False),
                       classes="line-label"),
                 Input("0", id=f"qty-{k}", classes="qty", disabled=ln["returnable"] <= 0),
                 Input("", placeholder="reason (F4)", id=f"reason-{k}", classes="code", disabled=ln["returnable"] <= 0),

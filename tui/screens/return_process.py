@@ -13,15 +13,23 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from core.enums import Disposition, Grade
 from core.errors import OrderqError
+from core.permissions import Action
 from db.service import Desk
 from tui.messages import StoreChanged
 from tui.plain import plain
+from tui.role_keys import RoleKeys
 from tui.screens.returns import app_claims, poke
 from tui.widgets.prompt_list import PromptList
 
 GRADE_ITEMS = [(g.value, g.value.replace("_", " ")) for g in Grade]
 DISPOSITION_ITEMS = [(d.value, {"restock": "back into stock", "refurbish": "to refurbishment", "scrap": "write off",
                                 "return_to_vendor": "back to the supplier"}[d.value]) for d in Disposition]
+
+
+def done_text(number: str, what: str, state: str) -> str:
+    """'RMA-000041 authorized', or 'RMA-000041 approved; now authorized' when the state says more."""
+    now = state.replace("_", " ")
+    return f"{number} {what}" if now == what else f"{number} {what}; now {now}"
 
 
 class TextPrompt(ModalScreen[str | None]):
@@ -178,7 +186,9 @@ class ConfirmResolve(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class ReturnProcessScreen(Screen):
+class ReturnProcessScreen(RoleKeys, Screen):
+    NEEDS = {**{a: Action.RETURN_WORK for a in ("authorize", "reject", "receive", "inspect", "resolve", "close_return",
+                                               "give_back")}, "approve": Action.RETURN_APPROVE}
     CSS_PATH = "returns.tcss"
     BINDINGS = [
         Binding("t", "authorize", "Authorize", id="return.authorize"),
@@ -291,7 +301,7 @@ class ReturnProcessScreen(Screen):
             claims = app_claims(self.app)
             if claims:
                 claims.remove(self.number)
-        self.notify(f"{self.number}: {what} — now {self.data.get('state', '?').replace('_', ' ')}")
+        self.notify(done_text(self.number, what, self.data.get("state", "?")))
         return True
 
     def action_authorize(self) -> None:

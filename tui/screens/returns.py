@@ -16,12 +16,14 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from core.errors import OrderqError
+from core.permissions import Action
 from core.plain_text import printable
 from core.triage import due_text
 from db.service import Desk
 from db.service.returns import OPEN_STATES, BatchResult
 from tui.messages import StoreChanged
 from tui.plain import plain
+from tui.role_keys import RoleKeys
 
 WINDOW = 300  # rows kept in the widget; the queue itself is read as a window in queue order
 
@@ -67,7 +69,10 @@ class BulkReport(ModalScreen[None]):
         self.dismiss(None)
 
 
-class ReturnsScreen(Screen):
+class ReturnsScreen(RoleKeys, Screen):
+    NEEDS = {"claim_next": Action.RETURN_WORK, "new": Action.RETURN_WORK, "toggle_select": Action.RETURN_WORK,
+             ("bulk", "approve"): Action.RETURN_APPROVE, ("bulk", "receive"): Action.RETURN_WORK,
+             ("bulk", "resolve"): Action.RETURN_WORK, "approvals": Action.RETURN_APPROVE}
     CSS_PATH = "returns.tcss"
     BINDINGS = [
         Binding("c", "claim_next", "Claim next", id="returns.claim-next"),
@@ -139,7 +144,7 @@ class ReturnsScreen(Screen):
                 r["number"], r["state"].replace("_", " "), plain(r["customer"], multiline=False),
                 plain(",".join(r["orders"]), multiline=False),
                 plain(",".join(r["reasons"]), multiline=False, style="yellow" if r["fault"] else ""), units,
-                r["refund_amount"], Text(due_text(due, now) if due else "", style="bold red" if late else ""),
+                r["refund_amount"], Text(due_text(due, now, cal=self.desk.store.calendar) if due else "", style="bold red" if late else ""),
                 plain(r["claimed_by"] or "", multiline=False), key=r["number"])
         if keep and keep in numbers:
             t.move_cursor(row=[r["number"] for r in self.rows].index(keep))
@@ -162,7 +167,7 @@ class ReturnsScreen(Screen):
         due = _when(r["due_at"])
         text = (f"#{pos} in the queue: earliest deadline first · class {r['priority']}: {cls_why}"
                 f"{', ' + tier + ' raises it' if r['tier'] == 'key_account' else ''} · "
-                f"due {due_text(due, self.desk.now()) if due else '?'} · tier {tier} · value {r['refund_amount']}")
+                f"due {due_text(due, self.desk.now(), cal=self.desk.store.calendar) if due else '?'} · tier {tier} · value {r['refund_amount']}")
         if r["needs_approval"]:
             text += f"\nneeds approval: {r['needs_approval']} (requested by {r['requested_by']})"
         box.update(plain(text))

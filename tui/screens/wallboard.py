@@ -9,25 +9,31 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any, ClassVar
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Digits, Footer, Input, Label, Sparkline, Static
+from textual.screen import Screen
+from textual.widgets import DataTable, Digits, Footer, Label, Sparkline, Static
 
 from core.errors import OrderqError
 from core.kpi import duration_text, pct_text
+from core.labels import hold_label, state_label
+from core.permissions import Action
 from core.triage import humanize
-from db.convert import dt
 from db.service import Desk
-from db.service.kpi import Wallboard
+from db.service.kpi import WallItem, Wallboard
 from tui.messages import StoreChanged
 from tui.plain import plain
+from tui.role_keys import RoleKeys
+from tui.widgets.supervisor_forms import force_release_form, override_form, reassign_form
+
+if TYPE_CHECKING:
+    from core.calendar import Calendar
 
 MIN_INTERVAL_S = 0.25   # at most 4 refreshes a second
 TICK_S = 5.0            # breaches happen by the clock too
@@ -42,77 +48,8 @@ def hmm(seconds: float | None) -> str:
     return f"{m // 60}:{m % 60:02d}"
 
 
-class FormModal(ModalScreen[str | None]):
-    """A small keyboard form: fields, enter submits through `submit` (which may refuse), escape cancels.
-
-    A refusal is shown next to the field it names (or under the form), and the form stays open.
-    """
-
-    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel", id="wallboard.form-cancel")]
-    DEFAULT_CSS = """
-FormModal {
-    align: center middle;
-}
-FormModal #form {
-    width: 60;
-    max-width: 100%;
-    height: auto;
-    border: thick $primary;
-    background: $surface;
-    padding: 1 2;
-}
-FormModal #form-title {
-    text-style: bold;
-}
-FormModal .error {
-    color: $error;
-    height: auto;
-}
-FormModal .hint {
-    color: $text-muted;
-}
-"""
-
-    def __init__(self, title: str, fields: list[tuple[str, str, str]],
-                 submit: Callable[[dict[str, str]], str]) -> None:
-        super().__init__()
-        self.title_text = title
-        self.fields = fields
-        self.submit = submit
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="form"):
-            yield Label(plain(self.title_text), id="form-title")
-            for name, label, placeholder in self.fields:
-                yield Label(label)
-                yield Input(placeholder=placeholder, id=f"f-{name}")
-                yield Label("", id=f"e-{name}", classes="error")
-            yield Label("", id="e-form", classes="error")
-            yield Label("enter: submit · escape: cancel", classes="hint")
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        inputs = list(self.query(Input))
-        idx = inputs.index(event.input)
-        if idx < len(inputs) - 1:
-            inputs[idx + 1].focus()
-            return
-        values = {name: self.query_one(f"#f-{name}", Input).value for name, _, _ in self.fields}
-        for lbl in self.query(".error"):
-            lbl.update("")  # type: ignore[attr-defined]
-        try:
-            msg = self.submit(values)
-        except OrderqError as e:
-            target = f"#e-{e.field}" if e.field and self.query(f"#e-{e.field}") else "#e-form"
-            self.query_one(target, Label).update(plain(e.message))
-            return
-        self.dismiss(msg)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class WallboardScreen(Screen):
+class WallboardScreen(RoleKeys, Screen):
+    NEEDS: ClassVar = {"reassign": Action.REASSIGN, "force_release": Action.FORCE_RELEASE, "override": Action.OVERRIDE}
     CSS_PATH = "wallboard.tcss"
     HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (120, "-wide")]
     VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (40, "-tall")]
@@ -140,7 +77,7 @@ class WallboardScreen(Screen):
         yield Static("Wallboard", id="title")
         with Horizontal(id="bignums"):
             for key, label in (("depth", "queued"), ("breached", "breached"), ("risk", "at risk"),
-                               ("met", "SLA met %"), ("p50", "p50 h:mm"), ("p90", "p90 h:mm")):
+                               ("met", "SLA met %"), ("p50", "rep p50 h:mm"), ("p90", "rep p90 h:mm")):
                 with Vertical(classes="tile", id=f"tile-{key}"):
                     yield Label(label, classes="tile-label")
                     yield Digits("-", id=f"d-{key}")
@@ -159,7 +96,7 @@ class WallboardScreen(Screen):
         with Horizontal(id="lists"):
             with Vertical(id="items-panel", classes="panel"):
                 yield Label("Breached and at risk (enter open · a reassign · x force-release · o override)",
-                            classes="panel-title")
+                            classes="panel-title", id="items-title")
                 yield DataTable(id="items", cursor_type="row", zebra_stripes=True)
             with Vertical(id="reps-panel", classes="panel"):
                 yield Label("Reps", classes="panel-title")
@@ -168,7 +105,7 @@ class WallboardScreen(Screen):
 
     def on_mount(self) -> None:
         items = self.query_one("#items", DataTable)
-        items.add_columns("", "order", "cls", "due", "held by", "customer")
+        items.add_columns("", "order", "cls", "due", "state", "customer")
         reps = self.query_one("#reps", DataTable)
         reps.add_columns("rep", "on", "rel", "avg", "holding")
         if THEME in getattr(self.app, "available_themes", {}):
@@ -227,12 +164,14 @@ class WallboardScreen(Screen):
         depth = o["queue_depth"]
         self.query_one("#title", Static).update(
             f"Wallboard {d.now.astimezone():%H:%M:%S} · queued {sum(depth.values())} · in progress "
-            f"{o['in_progress']} · on hold {o['on_hold']} · oldest wait {duration_text(o['oldest_wait_s'])}")
+            f"{o['in_progress']} · on hold {o['on_hold']} · oldest wait {duration_text(o['oldest_wait_s'])}"
+            + (f" · {closed}" if (closed := self.desk.store.calendar.closed_text(d.now)) else ""))
         met = o["sla_met_pct"]
         values = {
             "depth": str(sum(depth.values())), "breached": str(o["sla_breached_open"]),
             "risk": str(o["sla_at_risk"]), "met": "--" if met is None else f"{met:.0f}",
-            "p50": hmm(o["cycle_time_p50_s"]), "p90": hmm(o["cycle_time_p90_s"]),
+            # a rep's cycle time: touchless orders take none, and would pull the median to 0:00
+            "p50": hmm(o["cycle_time_rep_p50_s"]), "p90": hmm(o["cycle_time_rep_p90_s"]),
         }
         for k, v in values.items():
             self.query_one(f"#d-{k}", Digits).update(v)
@@ -242,7 +181,8 @@ class WallboardScreen(Screen):
         self.query_one("#spark", Sparkline).data = list(d.throughput)
         self.query_one("#rates", Static).update(
             f"released today {o['released']} · last hour {d.throughput[-1] if d.throughput else 0}\n"
-            f"touchless {pct_text(o['touchless_pct'])} · electronic {pct_text(o['electronic_share_pct'])}\n"
+            f"touchless {pct_text(o['touchless_pct'])} · cycle p50 with them {duration_text(o['cycle_time_p50_s'])}\n"
+            f"electronic {pct_text(o['electronic_share_pct'])} · "
             f"hold rate {pct_text(o['hold_rate_pct'])} · cancel {pct_text(o['cancel_rate_pct'])}\n"
             f"returns open {r['open']} · pending {r['pending_approval']} · rate {pct_text(r['return_rate_pct'])}")
         self.query_one("#returns-figures", Static).update(
@@ -280,9 +220,14 @@ class WallboardScreen(Screen):
         for kind, items in (("BREACH", d.breached), ("RISK", d.at_risk)):
             for it in items:
                 style = "bold red" if kind == "BREACH" else "bold yellow"
-                table.add_row(Text(kind, style=style), it.number, it.priority, _due(it.due_at, d.now),
-                              plain(it.claimed_by or "—", multiline=False), plain(it.customer, multiline=False),
+                table.add_row(Text(kind, style=style), it.number, it.priority, _due(it.due_at, d.now, self.desk.store.calendar),
+                              plain(where(it), multiline=False), plain(it.customer_name or it.customer, multiline=False),
                               key=it.number)
+        # as tall as its rows (and the heading): no band of empty rows under a short list
+        table.styles.height = table.row_count + 1 if table.row_count else 1
+        self.query_one("#items-title", Label).update(
+            "Breached and at risk (enter open · a reassign · x force-release · o override)" if table.row_count
+            else "Breached and at risk: none right now")
         if keep is not None:
             try:
                 table.move_cursor(row=table.get_row_index(keep))
@@ -339,50 +284,35 @@ class WallboardScreen(Screen):
         number = self._need_item()
         if number is None:
             return
-
         try:  # the version as the supervisor opens the form: a rival reassign meanwhile is a conflict
-            seen = self.desk.orders.get(number).version
+            dialog = reassign_form(self.desk, number)
         except OrderqError as e:
             self.notify(e.message, severity="error")
             return
-
-        def submit(v: dict[str, str]) -> str:
-            got = self.desk.orders.reassign(number, v["to"].strip(), v["reason"].strip() or None,
-                                            expected_version=seen)
-            return f"{got.number} reassigned to {v['to'].strip()}"
-
-        self.app.push_screen(FormModal(f"Reassign {number}", [("to", "to rep", "e.g. bob"),
-                                                               ("reason", "reason (optional)", "")], submit),
-                             self._after_write)
+        self.app.push_screen(dialog, self._after_write)
 
     def action_force_release(self) -> None:
         number = self._need_item()
-        if number is None:
-            return
-
-        def submit(v: dict[str, str]) -> str:
-            self.desk.orders.force_release(number, v["reason"])
-            return f"{number}: claim released back to the queue"
-
-        self.app.push_screen(FormModal(f"Force-release {number}", [("reason", "reason", "why")], submit),
-                             self._after_write)
+        if number is not None:
+            self.app.push_screen(force_release_form(self.desk, number), self._after_write)
 
     def action_override(self) -> None:
         number = self._need_item()
-        if number is None:
-            return
-
-        def submit(v: dict[str, str]) -> str:
-            self.desk.orders.override(number, reason=v["reason"], priority=v["priority"].strip() or None)
-            return f"{number}: class set to {v['priority'].strip().upper()}"
-
-        self.app.push_screen(FormModal(f"Override the class of {number}", [("priority", "class (P1..P4)", "P1"),
-                                                                           ("reason", "reason", "why")], submit),
-                             self._after_write)
+        if number is not None:
+            self.app.push_screen(override_form(self.desk, number), self._after_write)
 
 
-def _due(due_at: float, now: datetime) -> str:
-    """Compact: '-2d 22h' overdue, '4m' to go."""
-    left = dt(due_at) - now
-    return ("-" if left.total_seconds() < 0 else "") + humanize(left)
+def where(it: WallItem) -> str:
+    """What an item waits on: its hold's reason, who is working it, or nobody yet."""
+    if it.state == "on_hold":
+        return f"hold: {hold_label(it.hold_reason)}" if it.hold_reason else state_label(it.state)
+    if it.claimed_by:
+        return f"with {it.claimed_by}"
+    return state_label(it.state)
+
+
+def _due(due_at: float, now: datetime, cal: Calendar) -> str:
+    """Compact: '-2d 22h' overdue, '4m' to go: open time, as the queue's countdown."""
+    left = cal.open_s(now.timestamp(), due_at)
+    return ("-" if due_at < now.timestamp() else "") + humanize(timedelta(seconds=left))
 

@@ -24,7 +24,7 @@ class NoteDialog(ModalScreen[str | None]):
     NoteDialog { align: center middle; }
     NoteDialog > Vertical { width: 80; height: auto; border: round $accent; background: $surface; padding: 0 1; }
     NoteDialog .dlg-prompt { margin-bottom: 1; }
-    NoteDialog .dlg-error { color: $error; display: none; }
+    NoteDialog .dlg-error { color: $error; display: none; width: 100%; }  /* wraps: a refusal is read whole */
     NoteDialog.-error .dlg-error { display: block; }
     NoteDialog .dlg-keys { color: $text-muted; }
     """

@@ -1,0 +1,92 @@
+"""Tamper evidence for the event log: a hash chain over the events, and the guard triggers.
+
+SPEC §6: events cannot be altered, and an alteration made behind the app's back (raw SQL) is
+detected by `orderq check`. Triggers refuse UPDATE, DELETE and a REPLACE of an existing id,
+but anyone with the file can drop a trigger. So each event also carries `hash` =
+sha256(canonical encoding of its columns and `prev_hash`), where `prev_hash` is the hash of the
+event before it. Altering, removing, replacing or inserting an event without recomputing every
+later hash breaks the chain at that event, and `check` names it (db/check_audit.py).
+
+What the chain cannot catch on its own: someone who recomputes every hash from the tampered
+event to the end, or removes the newest events and also lowers `sqlite_sequence`. Only a copy of
+a recent hash kept outside the file (a backup, say) would expose that.
+
+The hash is computed in Python (SQLite has no sha256 built in) by the one event writer,
+db/events.py, inside the command's BEGIN IMMEDIATE transaction, so the previous event read there
+is the real last one even with many processes writing.
+"""
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+
+GENESIS = "0" * 64  # the prev_hash of the first event
+
+# The guard triggers, exactly as `orderq check` expects to find them in sqlite_master (compared
+# with whitespace collapsed). A migration lays them down from these strings; changing one means
+# a new migration that drops and recreates it.
+GUARD_TRIGGERS: dict[str, str] = {
+    "events_no_update": "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+                        "BEGIN SELECT RAISE(ABORT, 'the event log is append-only: UPDATE refused'); END",
+    "events_no_delete": "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
+                        "BEGIN SELECT RAISE(ABORT, 'the event log is append-only: DELETE refused'); END",
+    # INSERT OR REPLACE deletes the old row without firing DELETE triggers (recursive_triggers is off)
+    "events_no_replace": "CREATE TRIGGER events_no_replace BEFORE INSERT ON events "
+                         "WHEN EXISTS (SELECT 1 FROM events WHERE id = NEW.id) "
+                         "BEGIN SELECT RAISE(ABORT, 'the event log is append-only: REPLACE of an event refused'); END",
+}
+
+# the columns hashed, in this order, then prev_hash
+COLUMNS = "id, at, actor, entity, entity_id, ref, action, data"
+
+
+def event_hash(prev: str, eid: int, at: float, actor: str, entity: str, entity_id: int | None,
+               ref: str | None, action: str, data: str) -> str:
+    """sha256 (hex) of `id|at|actor|entity|entity_id|ref|action|data|prev_hash`, each column typed as
+    SQLite gives it back (INTEGER; REAL as its repr; TEXT prefixed with its length, so no content can
+    pass for a field boundary; NULL as `~`), so the writer and the checker encode a row alike.
+    Not JSON: this runs inside every command's write lock, and escaping `data` (itself JSON) cost
+    half as much again."""
+    actor, entity, action, data = str(actor), str(entity), str(action), str(data)
+    ref = None if ref is None else str(ref)
+    canon = (f"{int(eid)}|{float(at)!r}|{len(actor)}:{actor}|{len(entity)}:{entity}|"
+             f"{'~' if entity_id is None else int(entity_id)}|{'~' if ref is None else f'{len(ref)}:{ref}'}|"
+             f"{len(action)}:{action}|{len(data)}:{data}|{prev}")
+    return hashlib.sha256(canon.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def head(conn: sqlite3.Connection) -> tuple[int, str]:
+    """(the id the next event takes, the hash it chains to). Call inside the write transaction.
+
+    The next id follows AUTOINCREMENT's rule (past the largest id ever used, per sqlite_sequence)
+    so an id is never reused; it is given explicitly because the hash covers it."""
+    row = conn.execute(
+        "SELECT id, hash, (SELECT seq FROM sqlite_sequence WHERE name = 'events') FROM events ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+        return (int(seq[0]) if seq else 0) + 1, GENESIS
+    last_id, last_hash, seq = row[0], row[1], row[2] or 0
+    return max(int(last_id), int(seq)) + 1, last_hash or GENESIS
+
+
+def backfill(conn: sqlite3.Connection, batch: int = 5000) -> int:
+    """Give every event without a hash its place in the chain, in id order (the migration that adds
+    the chain to an existing database). Needs the UPDATE trigger out of the way; returns how many."""
+    prev = GENESIS
+    cursor = 0
+    done = 0
+    while True:
+        rows = conn.execute(f"SELECT {COLUMNS}, hash FROM events WHERE id > ? ORDER BY id LIMIT ?",
+                            (cursor, batch)).fetchall()
+        if not rows:
+            return done
+        updates = []
+        for r in rows:
+            h = r[8] if r[8] is not None else event_hash(prev, *r[:8])
+            if r[8] is None:
+                updates.append((prev, h, r[0]))
+            prev = h
+        conn.executemany("UPDATE events SET prev_hash = ?, hash = ? WHERE id = ?", updates)
+        done += len(updates)
+        cursor = rows[-1][0]
