@@ -48,7 +48,7 @@ async def test_queue_shows_a_lapsed_lease_as_queued_without_a_key_press(demo_db:
             number = json.loads(out)["number"]
             await pilot.press("slash", *number, "enter")  # the rep looks at that order
             assert await until(pilot, lambda: (_row_of(app, number) or "").find("bob") > 0)
-            assert "working" in _row_of(app, number)
+            assert "in progress" in _row_of(app, number)  # the state in words (core.labels)
             # bob's process is gone and nobody renews: within seconds of the lapse, with no key
             # pressed, the row says queued and names no holder
             assert await until(pilot, lambda: "bob" not in (_row_of(app, number) or "bob"),
