@@ -45,7 +45,7 @@ def key_events(keys: list[str]) -> list[tuple[str, str | None]]:
 
 
 def order_keys(customer: str, skus: list[str]) -> list[str]:
-    keys = [*customer, "enter"]
+    keys = [*customer, "enter", "enter", "enter"]  # customer, default ship-to, no PO
     for n, sku in enumerate(skus):
         keys += [*sku, "enter", *str(n + 2), "enter", *("5" if n == 2 else ""), "enter"]
     return keys

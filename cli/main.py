@@ -30,7 +30,7 @@ EXIT_REFUSED = 2
 #: every front-end module, in the order its commands appear in `orderq --help`
 CORE_MODULES = ("cli.admin", "cli.orders")
 #: feature front ends register themselves here when present
-EXTRA_MODULES = ("cli.tui_cmd", "cli.returns", "cli.kpi", "cli.intake", "cli.serve", "cli.simulate", "cli.stock")
+EXTRA_MODULES = ("cli.tui_cmd", "cli.returns", "cli.kpi", "cli.intake", "cli.serve", "cli.simulate", "cli.customers", "cli.stock")
 #: top-level command → the module that registers it (tests/startup checks this against the modules)
 COMMANDS = {
     **dict.fromkeys(("init", "demo", "users", "events", "check", "backup"), "cli.admin"),
@@ -43,6 +43,7 @@ COMMANDS = {
     "intake": "cli.intake",
     "simulate": "cli.simulate",
     "serve": "cli.serve",
+    "customers": "cli.customers",
     "stock": "cli.stock",
 }
 #: options of the top-level parser that take a value

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from core.addresses import address_line, place
 from core.errors import ValidationError
 from core.labels import channel_label, hold_label, state_label
 from core.shipping import parse_ship_line
@@ -12,6 +13,7 @@ from core.enums import Channel, HoldReason, OrderState, Priority
 from core.when import DUE_AHEAD, parse_when
 from db.order_records import order_json
 from db.orders_read import QueueFilter, count, iter_all, summary_json
+from db.service.order_header import HeaderInput
 from db.service.orders import LineInput
 from cli.common import USER_HELP, bounded_int, emit_json, emit_lines, item_actions, operator_desk, table, user_desk
 
@@ -46,14 +48,26 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     new.add_argument("--received-at", metavar="TIME",
                      help="when it arrived (default now): ISO, 'today', or -2h; 1970 … one day ahead")
     new.add_argument("--note", help="a note for the rep")
+    header_flags(new)
     new.add_argument("--json", action="store_true", help="the order as one JSON line")
     new.set_defaults(func=cmd_new)
+    head = osub.add_parser("header", help="change an order's header: ship-to, PO, date, method, note", parents=[parent])
+    head.add_argument("number", help="order number")
+    head.add_argument("--user", help=USER_HELP)
+    head.add_argument("--token", help="the claim token from `orderq claim`")
+    head.add_argument("--note", help="the order's note")
+    header_flags(head)
+    head.add_argument("--json", action="store_true", help="the order as one JSON line")
+    head.set_defaults(func=cmd_header)
     show = osub.add_parser("show", help="one order in full", parents=[parent])
     show.add_argument("number", help="order number, e.g. SO-000123")
     show.add_argument("--user", help=USER_HELP)
     show.add_argument("--json", action="store_true", help="the order as one JSON line")
     show.add_argument("--history", action="store_true", help="with its events")
     show.set_defaults(func=cmd_show)
+    from cli import papers
+
+    papers.register(osub, parent)
     lst = osub.add_parser("list", help="orders in queue order", parents=[parent])
     lst.add_argument("--state", action="append", default=[], choices=_STATES, help="only this state (repeatable)")
     lst.add_argument("--priority", action="append", default=[], type=str.upper, choices=[p.value for p in Priority],
@@ -109,6 +123,32 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
            ("--reason", {"required": True, "help": "why"}))
 
 
+def header_flags(p: argparse.ArgumentParser) -> None:
+    """The order header's flags, shared by `order new` and `order header`."""
+    from cli.customers import address_flags
+
+    p.add_argument("--ship-to", type=int, metavar="ID",
+                   help="ship to this address of the customer (`customers show` lists them; default: its default)")
+    address_flags(p, "ship-", "a one-off ship-to for this order only")
+    p.add_argument("--bill-to", type=int, metavar="ID", help="bill to this address (default: the default bill-to)")
+    p.add_argument("--contact", type=int, metavar="ID", help="the customer's contact for this order (default: the first)")
+    p.add_argument("--po", metavar="PO", help="the customer's PO number (at most 35 characters)")
+    p.add_argument("--duplicate-po-ok", action="store_true",
+                   help="enter it although the customer sent this PO number before (a new order, not a re-send)")
+    p.add_argument("--requested-date", metavar="YYYY-MM-DD", help="requested delivery date (today or later)")
+    p.add_argument("--ship-method", help="shipping method, from the rules (default: the first listed)")
+
+
+def header_input(args: argparse.Namespace) -> HeaderInput:
+    from cli.customers import address_fields
+
+    one_off = address_fields(args, "ship-")
+    return HeaderInput(ship_to=args.ship_to, ship_to_address=one_off if any(one_off.values()) else None,
+                       bill_to=args.bill_to, contact=args.contact, po_number=args.po,
+                       requested_date=args.requested_date, ship_method=args.ship_method, note=args.note,
+                       duplicate_po_ok=args.duplicate_po_ok)
+
+
 def _done(args: argparse.Namespace, desk, number: str, what: str) -> int:  # noqa: ANN001
     if args.json:
         emit_json(order_json(desk.orders.get(number), desk.now(), desk.store.calendar))
@@ -122,7 +162,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     lines = [parse_line(t) for t in args.line]
     received = parse_when(args.received_at, desk.now(), field="--received-at") if args.received_at else None
     o = desk.orders.create(customer=args.customer, channel=args.channel, type=args.type, lines=lines,
-                           received_at=received, note=args.note)
+                           received_at=received, header=header_input(args))
     if args.json:
         emit_json(order_json(o, desk.now(), desk.store.calendar))
     else:
@@ -131,6 +171,12 @@ def cmd_new(args: argparse.Namespace) -> int:
             extra += f" (queued for a rep: {o.queue_reason})"
         print(f"{o.number}: {state_label(o.state)} {o.priority.value} total {o.total} due {o.due_at:%Y-%m-%d %H:%M}Z{extra}")
     return 0
+
+
+def cmd_header(args: argparse.Namespace) -> int:
+    desk = user_desk(args)
+    desk.orders.set_header(args.number, header_input(args), token=args.token)
+    return _done(args, desk, args.number, "header changed")
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -147,7 +193,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     cal = desk.store.calendar
     due = due_text(o.effective_due(now, cal), now, o.sla_paused, cal) if o.state.open else f"was {o.due_at:%Y-%m-%d %H:%M} UTC"
     print(f"{o.number}  {state_label(o.state)}  {o.priority.value}  due {due}")
-    print(f"customer {o.customer.code} {o.customer.name} ({o.customer.tier.value})  channel {channel_label(o.channel)}  type {o.type}")
+    where = place(o.customer.city, o.customer.country)
+    print(f"customer {o.customer.code} {o.customer.name}" + (f", {where}" if where else "")
+          + f" ({o.customer.tier.value})  channel {channel_label(o.channel)}  type {o.type}")
+    print_header(o)
     if o.claimed_by:
         print(f"claimed by {o.claimed_by}")
     if o.hold_reason:
@@ -167,6 +216,18 @@ def cmd_show(args: argparse.Namespace) -> int:
         for e in desk.orders.history(o.number):
             print(f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor:<10} {e.action}")
     return 0
+
+
+def print_header(o) -> None:  # noqa: ANN001 - an Order
+
+    print(f"ship to  {address_line(o.ship_to) or '(none)'}")
+    if o.bill_to:
+        print(f"bill to  {address_line(o.bill_to)}")
+    if o.contact:
+        print("contact  " + "  ".join(x for x in (o.contact.get("name"), o.contact.get("email"), o.contact.get("phone")) if x))
+    print(f"PO {o.po_number or '(none)'}  requested {o.requested_date or '(no date)'}  ship by {o.ship_method or '-'}")
+    if o.note:
+        print(f"note: {o.note}")
 
 
 def cmd_list(args: argparse.Namespace) -> int:

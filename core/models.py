@@ -1,7 +1,7 @@
 """Domain records. The store hands these out; front ends show them; nothing here touches I/O."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -34,6 +34,9 @@ class Customer(BaseModel):
     credit_limit: Decimal = Decimal("0")
     open_balance: Decimal = Decimal("0")
     country: str | None = None
+    #: the default ship-to's city (and country, when it has one): what tells same-named customers apart
+    city: str | None = None
+    po_required: bool = False
 
 
 class Product(BaseModel):
@@ -101,6 +104,14 @@ class Order(BaseModel):
     charges: tuple[Charge, ...] = ()
     checklist: tuple[str, ...] = ()
     ticked: dict[str, str] = Field(default_factory=dict)
+    #: the header (snapshots: name, street lines, city, region, postcode, country; contact: name, email, phone)
+    ship_to: dict[str, Any] | None = None
+    bill_to: dict[str, Any] | None = None
+    contact: dict[str, Any] | None = None
+    po_number: str | None = None
+    requested_date: date | None = None
+    ship_method: str | None = None
+    note: str | None = None
 
     @property
     def sla_paused(self) -> bool:

@@ -27,10 +27,15 @@ class Action(StrEnum):
     RULES = "rules.manage"
     IMPORT = "data.import"
     STOCK_RECEIVE = "stock.receive"    # book incoming stock (there is no warehouse role: a supervisor)
-    CUSTOMER_EDIT = "customer.edit"    # customer attributes, e.g. "ship complete only"
+    #: a customer's own record: name, tier, credit limit, "PO required", "ship complete only" (what credit,
+    #: triage and shipping rest on)
+    CUSTOMER_EDIT = "customer.edit"
+    #: a customer's addresses and contacts: a rep on the phone records a new ship-to there and then
+    CUSTOMER_ADDRESS = "customer.address"
 
 
-_REP = {Action.ORDER_VIEW, Action.ORDER_CREATE, Action.ORDER_WORK, Action.ORDER_SHIP, Action.EVENTS, Action.RETURN_VIEW}
+_REP = {Action.ORDER_VIEW, Action.ORDER_CREATE, Action.ORDER_WORK, Action.ORDER_SHIP, Action.EVENTS, Action.RETURN_VIEW,
+        Action.CUSTOMER_ADDRESS}
 _RETURNS = {Action.RETURN_VIEW, Action.RETURN_WORK, Action.ORDER_VIEW, Action.EVENTS}
 _SUPERVISOR = (
     _REP
@@ -48,7 +53,8 @@ _SUPERVISOR = (
         Action.CUSTOMER_EDIT,
     }
 )
-_ADMIN = {Action.USERS, Action.RULES, Action.CUSTOMER_EDIT, Action.IMPORT, Action.EVENTS, Action.KPI, Action.ORDER_VIEW, Action.RETURN_VIEW}
+_ADMIN = {Action.USERS, Action.RULES, Action.CUSTOMER_EDIT, Action.CUSTOMER_ADDRESS, Action.IMPORT, Action.EVENTS,
+          Action.KPI, Action.ORDER_VIEW, Action.RETURN_VIEW}
 
 MATRIX: dict[Role, frozenset[Action]] = {
     Role.REP: frozenset(_REP),
@@ -80,6 +86,7 @@ PHRASE: dict[Action, tuple[str, str]] = {
     Action.IMPORT: ("import {ref}", "data"),
     Action.STOCK_RECEIVE: ("book stock received for {ref}", "a product"),
     Action.CUSTOMER_EDIT: ("change customer {ref}", "details"),
+    Action.CUSTOMER_ADDRESS: ("change the addresses and contacts of customer {ref}", "details"),
 }
 
 

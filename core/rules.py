@@ -76,6 +76,9 @@ class Rules(BaseModel):
     #: desk hours for the SLA clock (core.calendar); parse_rules validates the TOML value with
     #: parse_calendar, the same function the queue's first paint uses before pydantic loads
     calendar: Calendar = Field(default_factory=lambda: parse_calendar(None))
+    #: how an order may ship; the first is the default an order gets when none is named
+    ship_methods: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=lambda: ["ground", "express", "overnight", "freight", "pickup"])
 
     @field_validator("sla_minutes")
     @classmethod
@@ -91,6 +94,19 @@ class Rules(BaseModel):
         if not v:
             raise ValueError("at least one request type is needed")
         return v
+
+    @field_validator("ship_methods")
+    @classmethod
+    def _ship_methods_named_once(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("at least one shipping method is needed")
+        seen = [m.strip().casefold() for m in v]
+        if any(not m for m in seen):
+            raise ValueError("a shipping method name is blank")
+        dup = next((m for i, m in enumerate(seen) if m in seen[:i]), None)
+        if dup is not None:
+            raise ValueError(f"shipping method {dup!r} is listed twice")
+        return [m.strip() for m in v]
 
     def sla(self, priority: Priority) -> timedelta:
         return timedelta(minutes=self.sla_minutes[priority])

@@ -356,6 +356,55 @@ def m500_event_hash_chain(db: Database) -> None:
         conn.execute(sql)
 
 
+
+@migrations()
+def m600_customer_addresses_contacts_order_header(db: Database) -> None:
+    """Customers gain addresses (ship-to / bill-to, at most one default of each kind), contacts, and
+    "PO required"; orders gain the header a real desk takes: ship-to, bill-to and contact as JSON
+    *snapshots* (a later edit of the customer's address never rewrites an order's history; the
+    address id it came from is kept beside it), the customer's PO number, a requested delivery date,
+    a shipping method and a note. The (customer, PO) index makes the duplicate-PO check one probe."""
+    db.executescript(
+        """
+        CREATE TABLE customer_addresses (
+            id INTEGER PRIMARY KEY,
+            customer_id INTEGER NOT NULL REFERENCES customers(id),
+            kind TEXT NOT NULL CHECK (kind IN ('ship_to','bill_to')),
+            is_default INTEGER NOT NULL DEFAULT 0,
+            name TEXT NOT NULL DEFAULT '',
+            street TEXT NOT NULL DEFAULT '',
+            city TEXT NOT NULL DEFAULT '',
+            region TEXT,
+            postcode TEXT,
+            country TEXT NOT NULL DEFAULT '',
+            version INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE INDEX ix_customer_addresses_customer ON customer_addresses(customer_id, kind);
+        CREATE UNIQUE INDEX ux_customer_addresses_default ON customer_addresses(customer_id, kind)
+            WHERE is_default = 1;
+        CREATE TABLE customer_contacts (
+            id INTEGER PRIMARY KEY,
+            customer_id INTEGER NOT NULL REFERENCES customers(id),
+            name TEXT NOT NULL,
+            email TEXT,
+            phone TEXT,
+            version INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE INDEX ix_customer_contacts_customer ON customer_contacts(customer_id);
+        ALTER TABLE customers ADD COLUMN po_required INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE orders ADD COLUMN ship_to TEXT;
+        ALTER TABLE orders ADD COLUMN ship_to_address_id INTEGER;
+        ALTER TABLE orders ADD COLUMN bill_to TEXT;
+        ALTER TABLE orders ADD COLUMN contact TEXT;
+        ALTER TABLE orders ADD COLUMN po_number TEXT;
+        ALTER TABLE orders ADD COLUMN requested_date TEXT;
+        ALTER TABLE orders ADD COLUMN ship_method TEXT;
+        ALTER TABLE orders ADD COLUMN note TEXT;
+        CREATE INDEX ix_orders_customer_po ON orders(customer_id, po_number) WHERE po_number IS NOT NULL;
+        """
+    )
+
+
 def migrate(conn: sqlite3.Connection) -> list[str]:
     """Apply pending migrations inside one BEGIN IMMEDIATE, so racing `init`s serialise.
 

@@ -5,8 +5,9 @@ paints before pydantic (behind core.models) has loaded.
 """
 from __future__ import annotations
 
+import json
 import sqlite3
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from core.calendar import Calendar
@@ -16,16 +17,29 @@ from core.money import from_cents_int, from_price_int
 from db.convert import dt
 
 
+#: a customer row with its default ship-to's city and country (the picker's "Vienna, Austria")
+CUSTOMER_SQL = """SELECT c.*, a.city AS ship_city, COALESCE(NULLIF(a.country, ''), c.country) AS ship_country
+    FROM customers c LEFT JOIN customer_addresses a
+      ON a.customer_id = c.id AND a.kind = 'ship_to' AND a.is_default = 1"""
+
+
 def customer_from_row(r: sqlite3.Row) -> Customer:
+    keys = r.keys()
     return Customer(
         id=r["id"], code=r["code"], name=r["name"], tier=Tier(r["tier"]),
         credit_limit=from_cents_int(r["credit_limit_cents"]), open_balance=from_cents_int(r["open_balance_cents"]),
-        country=r["country"],
+        country=r["ship_country"] if "ship_country" in keys else r["country"],
+        city=(r["ship_city"] or None) if "ship_city" in keys else None,
+        po_required=bool(r["po_required"]) if "po_required" in keys else False,
     )
 
 
+def _snapshot(text: str | None) -> dict[str, Any] | None:
+    return json.loads(text) if text else None
+
+
 def load_order(conn: sqlite3.Connection, row: sqlite3.Row, checklist: list[str]) -> Order:
-    cust = customer_from_row(conn.execute("SELECT * FROM customers WHERE id = ?", (row["customer_id"],)).fetchone())
+    cust = customer_from_row(conn.execute(CUSTOMER_SQL + " WHERE c.id = ?", (row["customer_id"],)).fetchone())
     lines = tuple(
         OrderLine(
             line_no=lr["line_no"], sku=lr["sku"], description=lr["description"], qty=lr["qty"],
@@ -53,6 +67,9 @@ def load_order(conn: sqlite3.Connection, row: sqlite3.Row, checklist: list[str])
         shipped_at=dt(row["shipped_at"]), straight_through=bool(row["straight_through"]),
         queue_reason=row["queue_reason"], source_ref=row["source_ref"], version=row["version"],
         lines=lines, charges=charges, checklist=tuple(checklist), ticked=ticked,
+        ship_to=_snapshot(row["ship_to"]), bill_to=_snapshot(row["bill_to"]), contact=_snapshot(row["contact"]),
+        po_number=row["po_number"], ship_method=row["ship_method"], note=row["note"],
+        requested_date=date.fromisoformat(row["requested_date"]) if row["requested_date"] else None,
     )
 
 
@@ -96,4 +113,11 @@ def order_json(o: Order, now: datetime, cal: Calendar) -> dict[str, Any]:
         ],
         "charges": [{"code": c.code, "description": c.description, "amount": str(c.amount)} for c in o.charges],
         "checklist": [{"step": s, "ticked_by": o.ticked.get(s)} for s in o.checklist],
+        "ship_to": o.ship_to,
+        "bill_to": o.bill_to,
+        "contact": o.contact,
+        "po_number": o.po_number,
+        "requested_date": o.requested_date.isoformat() if o.requested_date else None,
+        "ship_method": o.ship_method,
+        "note": o.note,
     }

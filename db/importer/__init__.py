@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
+from core.addresses import source_address, source_contact
 from core.enums import Channel, OrderState
 from core.errors import ValidationError
 from core.when import AHEAD, DUE_AHEAD, check_window
@@ -110,12 +111,18 @@ class ImportSummary:
     seconds: float = 0.0
     #: imported as history (completed sales, shipped on their own dates), not as live intake
     history: bool = False
+    #: imported orders whose source row named where it ships (Northwind's Ship*, online-retail's Country) …
+    ship_to_rows: int = 0
+    #: … and the orders stored with that ship-to: the two agree, or the summary says the rows do not add up
+    ship_tos: int = 0
+    addresses_created: int = 0
+    contacts_created: int = 0
 
     @property
     def conserved(self) -> bool:
         """Every row read ended in an order line or charge, a return, the rejects, or was imported before."""
         return self.rows_read == (self.lines + self.charge_rows + self.returned_rows + self.rejects + self.skipped_rows
-                                  + self.other_rows - self.partly_returned_rows)
+                                  + self.other_rows - self.partly_returned_rows) and self.ship_tos == self.ship_to_rows
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -128,6 +135,8 @@ class ImportSummary:
             "by_state": dict(sorted(self.by_state.items())), "straight_through": self.straight_through,
             "queued_for_rep": self.orders - self.straight_through - self.by_state.get("shipped", 0),
             "customers_created": self.customers_created, "products_created": self.products_created,
+            "ship_to_rows": self.ship_to_rows, "ship_tos": self.ship_tos,
+            "addresses_created": self.addresses_created, "contacts_created": self.contacts_created,
             "order_total": cents_text(self.order_total_cents), "refund_total": cents_text(self.refund_total_cents),
             "conserved": self.conserved, "chunks": self.chunks, "rejects_file": self.rejects_file,
             "seconds": round(self.seconds, 2),
@@ -319,19 +328,22 @@ class Importer:
 
     def order(self, *, ref: str, customer: Cust, channel: Channel, order_type: str, received_at: datetime,
               goods: list[Goods], charges: list[tuple[str, str, str, int]], shipped_at: datetime | None = None,
-              charge_rows: bool = True, due: datetime | None = None) -> None:
+              charge_rows: bool = True, due: datetime | None = None, ship_to: dict[str, Any] | None = None) -> None:
         """One order. History (`--history`): a completed sale, received, released and shipped on its own
-        date (`shipped_at`, else the date it was received), never live work for the queue."""
+        date (`shipped_at`, else the date it was received), never live work for the queue. `ship_to`: the
+        address its source gave, stored as the order's snapshot."""
         if shipped_at is None and self.history:
             shipped_at = received_at
         if shipped_at is not None:
             state, total = self.bulk.add_historical_order(ref=ref, customer=customer, channel=channel, order_type=order_type,
                                                    received_at=received_at, shipped_at=shipped_at, goods=goods,
-                                                   charges=charges, due=due)
+                                                   charges=charges, due=due, ship_to=ship_to)
         else:
             state, total = self.bulk.add_order(ref=ref, customer=customer, channel=channel, order_type=order_type,
-                                        received_at=received_at, goods=goods, charges=charges)
+                                        received_at=received_at, goods=goods, charges=charges, ship_to=ship_to)
         s = self.s
+        if ship_to:
+            s.ship_tos += 1
         s.orders += 1
         s.lines += len(goods)
         s.charges += len(charges)
@@ -405,11 +417,14 @@ class Importer:
             self.progress(size, size)
 
     def _retail_customer(self, ln: SourceLine) -> Cust:
+        """The invoice's customer; online-retail's Country becomes its default ship-to's country."""
+        address = source_address({"country": ln.country}) if ln.country else None
         if ln.customer:
-            return self.bulk.ensure_customer(ln.customer, f"Online customer {ln.customer}", ln.country or None)
+            return self.bulk.ensure_customer(ln.customer, f"Online customer {ln.customer}", ln.country or None,
+                                             address=address)
         country = ln.country or "Unknown"
         return self.bulk.ensure_customer(f"GUEST-{country.upper().replace(' ', '-')}", f"Guest checkout ({country})",
-                                         country, known=False)
+                                         country, known=False, address=address)
 
     def _retail_order(self, ref: str, goods: list[SourceLine], charges: list[SourceLine]) -> None:
         b = self.bulk
@@ -422,7 +437,15 @@ class Importer:
         ch = [(ln.sku, CHARGE_CODES[ln.sku][0], ln.description or CHARGE_CODES[ln.sku][1], amount_cents(ln.qty, ln.price_e4))
               for ln in charges]
         self.order(ref=ref, customer=cust, channel=Channel.ONLINE, order_type="standard",
-                   received_at=first.received_at, goods=goods, charges=ch)  # type: ignore[arg-type]
+                   received_at=first.received_at, goods=goods, charges=ch,  # type: ignore[arg-type]
+                   ship_to=self._country_ship_to(first))
+
+    def _country_ship_to(self, first: SourceLine) -> dict[str, Any] | None:
+        """The ship-to an invoice's Country gives (online-retail, the generic formats), counted for conservation."""
+        ship_to = source_address({"country": first.country}) if first.country else None
+        if ship_to:
+            self.s.ship_to_rows += 1
+        return ship_to
 
     def _cancellations(self, pending: list[tuple[str, list[SourceLine]]]) -> None:
         """Cancellations go last, each matched only against purchases earlier than it (by time, then
@@ -571,7 +594,7 @@ class Importer:
         if not goods and not charges:
             return
         self.order(ref=first.ref, customer=cust, channel=channel, order_type=first.type,
-                   received_at=first.received_at, goods=goods, charges=charges)
+                   received_at=first.received_at, goods=goods, charges=charges, ship_to=self._country_ship_to(first))
 
     # ---- northwind -----------------------------------------------------------------------------
     def northwind(self, folder: Path) -> None:
@@ -597,7 +620,12 @@ class Importer:
                 cats = {r["categoryID"]: r["categoryName"] for r in csv.DictReader(fh)}
         # master data rows are counted as read and end as customers/products (or were there already)
         for _row, r in read("customers.csv"):
-            b.ensure_customer(r["customerID"], r["companyName"] or r["customerID"], r.get("country"))
+            address = source_address({"name": r["companyName"], "street": [r.get("address")], "city": r.get("city"),
+                                      "region": r.get("region"), "postcode": r.get("postalCode"),
+                                      "country": r.get("country")})
+            contact = source_contact(r.get("contactName"), r.get("phone"))
+            b.ensure_customer(r["customerID"], r["companyName"] or r["customerID"], r.get("country"),
+                              address=address, bill_to=True, contact=contact)
             s.other_rows += 1
         for row, r in read("products.csv"):
             try:  # a malformed field rejects its row, like every other format's rows (never a traceback)
@@ -648,10 +676,15 @@ class Importer:
                 continue
             goods = [Goods(ln.sku, ln.qty, ln.price_e4, ln.discount_e2) for ln in lines]
             charges = [("FREIGHT", "shipping", "Freight", amount_cents(1, freight))] if freight else []
+            ship_to = source_address({"name": r.get("shipName"), "street": [r.get("shipAddress")],
+                                      "city": r.get("shipCity"), "region": r.get("shipRegion"),
+                                      "postcode": r.get("shipPostalCode"), "country": r.get("shipCountry")})
+            if ship_to:
+                s.ship_to_rows += 1
             # shipped orders are history whatever the mode: their own order, required and shipped dates
             self.order(ref=ref, customer=cust, channel=Channel.EDI, order_type="standard",
                        received_at=received, goods=goods, charges=charges, shipped_at=shipped, charge_rows=False,
-                       due=required if shipped else None)
+                       due=required if shipped else None, ship_to=ship_to)
             s.other_rows += 1  # the orders.csv row ends as the order itself (its freight as the charge)
             self.invoice_done()
         for _oid, dl in details.items():
@@ -720,6 +753,8 @@ def run_import(conn: Any, path: Path, *, fmt: str = "auto", rules: Rules, now: d
         imp.bulk.close()
         conn.execute(f"PRAGMA cache_size={old_cache}")
     summary.customers_created = imp.bulk.customers_created
+    summary.addresses_created = imp.bulk.addresses_created
+    summary.contacts_created = imp.bulk.contacts_created
     summary.products_created = imp.bulk.products_created
     if summary.rejects == 0:
         summary.rejects_file = None

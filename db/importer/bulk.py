@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.addresses import HEADER_COLUMNS, header_cols, header_event
 from core.enums import Channel, OrderState, Tier
 from core.intake import IMPORT_CREDIT_LIMIT_CENTS, amount_cents, cents_text, invoice_seq, return_class
 from core.orders import decide
@@ -20,12 +21,16 @@ from core.triage import classify, due_at
 from db.connection import commit
 from db.convert import ts
 from db.events import append_many, dumps
+from db.service.customers import address_dict, snapshot
 
 _ORDER_SQL = """INSERT INTO orders (id, number, customer_id, channel, type, state, priority, priority_level,
     priority_source, tier_rank, received_at, due_at, hold_reason, hold_note, hold_started_at,
     total_cents, released_at, released_by, straight_through, queue_reason, source_ref,
-    created_by, created_at, updated_at, shipped_at, history)
-  VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
+    created_by, created_at, updated_at, shipped_at, history, ship_to, ship_to_address_id, bill_to, contact, po_number,
+    requested_date, ship_method, note)
+  VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
+_ADDRESS_SQL = """INSERT INTO customer_addresses (customer_id, kind, is_default, name, street, city, region, postcode, country)
+  VALUES (?,?,1,?,?,?,?,?,?)"""
 _LINE_SQL = """INSERT INTO order_lines (id, order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents,
     qty_allocated, qty_shipped)
   VALUES (?,?,?,?,?,?,?,?,?,?,?)"""
@@ -101,6 +106,11 @@ class Bulk:
         self.products: dict[str, Prod] = {}
         self.customers_created = 0
         self.products_created = 0
+        self.addresses_created = 0
+        self.contacts_created = 0
+        #: customer id -> (default ship-to id, its snapshot, default bill-to snapshot, first contact): the header
+        #: live entry would give an order that names none
+        self._header_defaults: dict[int, tuple[int | None, dict | None, dict | None, dict | None]] = {}
         self._seen_version: int | None = None
         self._changes_at_begin = 0
 
@@ -113,6 +123,7 @@ class Bulk:
         version = self.conn.execute("PRAGMA data_version").fetchone()[0]
         if version == self._seen_version:
             return
+        self._header_defaults.clear()
         self.customers = {
             r[1]: Cust(r[0], r[1], Tier(r[2]), r[3], r[4], bool(r[5]))
             for r in self.conn.execute("SELECT id, code, tier, credit_limit_cents, open_balance_cents, known FROM customers")
@@ -172,7 +183,11 @@ class Bulk:
 
     # ---- master data -------------------------------------------------------------------------
     def ensure_customer(self, code: str, name: str, country: str | None, *, known: bool = True,
-                        tier: Tier = Tier.STANDARD, credit_limit_cents: int = IMPORT_CREDIT_LIMIT_CENTS) -> Cust:
+                        tier: Tier = Tier.STANDARD, credit_limit_cents: int = IMPORT_CREDIT_LIMIT_CENTS,
+                        address: dict[str, Any] | None = None, bill_to: bool = False,
+                        contact: dict[str, Any] | None = None) -> Cust:
+        """The customer, created on first sight with its `address` (the default ship-to, and the default
+        bill-to too when `bill_to`) and `contact`; a customer already known keeps what it has."""
         cust = self.customers.get(code)
         if cust is not None:
             return cust
@@ -182,9 +197,21 @@ class Bulk:
         cust = Cust(int(cur.lastrowid or 0), code, tier, credit_limit_cents, 0, known)
         self.customers[code] = cust
         self.customers_created += 1
-        self.event("customer", cust.id, code, "created",
-                   {"name": name, "country": country, "known": known, "tier": tier.value,
-                    "credit_limit": cents_text(credit_limit_cents), "imported": True})
+        data: dict[str, Any] = {"name": name, "country": country, "known": known, "tier": tier.value,
+                                "credit_limit": cents_text(credit_limit_cents), "imported": True}
+        if address is not None:
+            parts = (address["name"] or "", "\n".join(address["street"]), address["city"] or "", address["region"],
+                     address["postcode"], address["country"] or "")
+            kinds = ("ship_to", "bill_to") if bill_to else ("ship_to",)
+            self.conn.executemany(_ADDRESS_SQL, [(cust.id, k, *parts) for k in kinds])
+            self.addresses_created += len(kinds)
+            data["address"] = address
+        if contact is not None:
+            self.conn.execute("INSERT INTO customer_contacts (customer_id, name, email, phone) VALUES (?,?,?,?)",
+                              (cust.id, contact["name"], contact.get("email"), contact.get("phone")))
+            self.contacts_created += 1
+            data["contact"] = contact
+        self.event("customer", cust.id, code, "created", data)
         return cust
 
     def ensure_product(self, sku: str, description: str, price_e4: int, stock: int, *,
@@ -205,6 +232,34 @@ class Bulk:
         return prod
 
     # ---- orders ------------------------------------------------------------------------------
+    def header(self, customer: Cust, ship_to: dict[str, Any] | None, *, live: bool) -> tuple:
+        """The header columns (core.addresses.HEADER_COLUMNS order) live entry writes for this order: the
+        source's ship-to (else the customer's default), the default bill-to and first contact, and for live
+        work the default shipping method. History gets only its source's ship-to: the rest was never recorded."""
+        if not live:
+            return tuple(header_cols(ship_to=ship_to, ship_to_address_id=None, bill_to=None, contact=None,
+                                     po_number=None, requested_date=None, ship_method=None, note=None).values())
+        d = self._header_defaults.get(customer.id)
+        if d is None:
+            c = self.conn
+            ship = c.execute("SELECT * FROM customer_addresses WHERE customer_id = ? AND kind = 'ship_to' AND is_default = 1",
+                             (customer.id,)).fetchone()
+            bill = c.execute("SELECT * FROM customer_addresses WHERE customer_id = ? AND kind = 'bill_to' AND is_default = 1",
+                             (customer.id,)).fetchone()
+            who = c.execute("SELECT name, email, phone FROM customer_contacts WHERE customer_id = ? ORDER BY id LIMIT 1",
+                            (customer.id,)).fetchone()
+            d = (ship["id"] if ship else None, snapshot(address_dict(ship)) if ship else None,
+                 snapshot(address_dict(bill)) if bill else None,
+                 {"name": who[0], "email": who[1], "phone": who[2]} if who else None)
+            self._header_defaults[customer.id] = d
+        ship_id, default_ship, bill, contact = d
+        if ship_to is None or ship_to == default_ship:
+            ship_to, sid = default_ship, ship_id
+        else:
+            sid = None
+        return tuple(header_cols(ship_to=ship_to, ship_to_address_id=sid, bill_to=bill, contact=contact, po_number=None,
+                                 requested_date=None, ship_method=self.rules.ship_methods[0], note=None).values())
+
     def _priced(self, oid: int, goods: list[Goods]) -> tuple[list[tuple], int, dict[str, int], int]:
         rows = []
         total = 0
@@ -229,7 +284,8 @@ class Bulk:
         return rows, total, needs, max_qty
 
     def add_order(self, *, ref: str, customer: Cust, channel: Channel, order_type: str, received_at: datetime,
-                  goods: list[Goods], charges: list[tuple[str, str, str, int]]) -> tuple[OrderState, int]:
+                  goods: list[Goods], charges: list[tuple[str, str, str, int]],
+                  ship_to: dict[str, Any] | None = None) -> tuple[OrderState, int]:
         """One order exactly as live entry creates it: rows, state, holds, straight-through, events, stock."""
         oid = self.next_order
         self.next_order += 1
@@ -246,12 +302,13 @@ class Bulk:
         )
         now_ts = self.now_ts
         hold = d.hold
+        head = self.header(customer, ship_to, live=True)
         self.order_rows.append((
             oid, number, customer.id, channel.value, order_type, d.state.value, d.cls.priority.value,
             d.cls.priority.level, d.cls.source, customer.tier.rank, ts(received_at), ts(d.due),
             hold.reason.value if hold else None, hold.note if hold else None, now_ts if hold else None, total,
             now_ts if d.straight else None, "system" if d.straight else None, int(d.straight), d.queue_reason,
-            ref, self.actor, now_ts, now_ts, None, 0,
+            ref, self.actor, now_ts, now_ts, None, 0, *head,
         ))
         # straight through: released with its stock taken, as live entry does; else nothing allocated yet
         self.line_rows.extend((*r, r[5] if d.straight else 0, 0) for r in rows)
@@ -260,6 +317,7 @@ class Bulk:
             "state": OrderState.QUEUED.value if d.straight else d.state.value, "customer": customer.code,
             "channel": channel.value, "type": order_type, "priority": d.cls.priority.value,
             "total": cents_text(total), "lines": len(rows), "source_ref": ref,
+            "header": header_event(dict(zip(HEADER_COLUMNS, head))),
         }
         if hold:
             data["hold"] = {"reason": hold.reason.value, "note": hold.note}
@@ -281,7 +339,7 @@ class Bulk:
     def add_historical_order(self, *, ref: str, customer: Cust, channel: Channel, order_type: str,
                              received_at: datetime, shipped_at: datetime, goods: list[Goods],
                              charges: list[tuple[str, str, str, int]],
-                             due: datetime | None = None) -> tuple[OrderState, int]:
+                             due: datetime | None = None, ship_to: dict[str, Any] | None = None) -> tuple[OrderState, int]:
         """An order that was fulfilled before the import: it arrives shipped on its real date (released then
         too: when it was handed on is not recorded, only that it shipped), marked `history`, and its stock is
         long gone. `due`: the date the source says it was required by (else the class's SLA)."""
@@ -296,6 +354,7 @@ class Bulk:
             oid, number, customer.id, channel.value, order_type, OrderState.SHIPPED.value, cls.priority.value,
             cls.priority.level, cls.source, customer.tier.rank, ts(received_at), ts(due), None, None, None, total,
             ts(shipped_at), "import", 0, None, ref, self.actor, self.now_ts, self.now_ts, ts(shipped_at), 1,
+            *self.header(customer, ship_to, live=False),
         ))
         self.line_rows.extend((*r, r[5], r[5]) for r in rows)  # shipped whole before the import
         self.charge_rows.extend((oid, *ch) for ch in charges)

@@ -50,6 +50,7 @@ class Desk:
     catalog = ServiceSlot("db.service.catalog", "CatalogService")
     stock = ServiceSlot("db.service.shipping", "StockService")
     leases = ServiceSlot("db.service.claiming", "LeaseService")
+    customers = ServiceSlot("db.service.customers", "CustomerService")
 
     def __init__(self, store: Store, actor: Actor) -> None:
         self.store = store

@@ -8,7 +8,7 @@ from __future__ import annotations
 from core.models import Customer, Product
 from core.money import from_price_int
 from core.permissions import Action
-from db.order_records import customer_from_row
+from db.order_records import CUSTOMER_SQL, customer_from_row
 from db.service.context import Context
 from db.service.orders import LineInput, validate_lines
 
@@ -21,7 +21,7 @@ class CatalogService:
         """Every customer, by code (a few thousand at most: the F4 list and type-ahead load them once)."""
         self.ctx.require(Action.ORDER_VIEW)
         with self.ctx.store.read() as c:
-            return [customer_from_row(r) for r in c.execute("SELECT * FROM customers ORDER BY code")]
+            return [customer_from_row(r) for r in c.execute(CUSTOMER_SQL + " ORDER BY c.code")]
 
     def products(self) -> list[Product]:
         """Every product, by SKU, with its price, stock and whether it is active."""
@@ -32,7 +32,7 @@ class CatalogService:
     def customer(self, code: str) -> Customer | None:
         self.ctx.require(Action.ORDER_VIEW)
         with self.ctx.store.read() as c:
-            row = c.execute("SELECT * FROM customers WHERE code = ?", ((code or "").strip(),)).fetchone()
+            row = c.execute(CUSTOMER_SQL + " WHERE c.code = ?", ((code or "").strip(),)).fetchone()
         return customer_from_row(row) if row else None
 
     def product(self, sku: str) -> Product | None:

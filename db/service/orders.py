@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from collections.abc import Mapping
@@ -26,6 +26,8 @@ from db.convert import dt, ts
 from db.orders_read import Key, QueueFilter
 from db.service.claiming import Claimed, LeaseMixin, settle_leases
 from db.service.context import Context
+from core.addresses import header_event
+from db.service.order_header import HeaderInput, HeaderMixin, guard_po_required, header_columns
 
 if TYPE_CHECKING:
     from core.models import Order
@@ -108,7 +110,7 @@ def validate_lines(conn: sqlite3.Connection, lines: list[LineInput]) -> list[dic
     return out
 
 
-class OrderService(LeaseMixin):
+class OrderService(LeaseMixin, HeaderMixin):
     QUEUE = ORDERS
     VIEW = Action.ORDER_VIEW
     WORK = Action.ORDER_WORK
@@ -157,7 +159,12 @@ class OrderService(LeaseMixin):
         received_at: datetime | None = None,
         source_ref: str | None = None,
         note: str | None = None,
+        header: HeaderInput | None = None,
+        typed: bool = True,
     ) -> Order:
+        """`header`: ship-to, PO and the rest (db.service.order_header); `typed`: a rep keyed it (a past
+        requested date or an unconfirmed duplicate PO is refused), else it came from a partner or import
+        (they queue the order for a rep with the reason)."""
         self.ctx.require(Action.ORDER_CREATE)
         try:
             ch = Channel(channel)
@@ -171,12 +178,13 @@ class OrderService(LeaseMixin):
             customer = customer_code(c, customer)
             number = self._create_in(c, now=now, customer=customer, channel=ch, type=type, lines=lines,
                                      charges=list(charges), received_at=received_at or now,
-                                     source_ref=source_ref, note=note)
+                                     source_ref=source_ref, note=note, header=header, typed=typed)
         return self.get(number)
 
     def _create_in(self, c: sqlite3.Connection, *, now: datetime, customer: str, channel: Channel, type: str,
                    lines: list[LineInput], charges: list[ChargeInput], received_at: datetime,
-                   source_ref: str | None, note: str | None, replacement: Replacement | None = None) -> str:
+                   source_ref: str | None, note: str | None, replacement: Replacement | None = None,
+                   header: HeaderInput | None = None, typed: bool = True) -> str:
         """The body of order creation, inside the caller's transaction (import and a return's exchange
         reuse it): one INSERT with the final class and channel, so the row and its `created` event agree."""
         rules = self.ctx.rules
@@ -210,6 +218,14 @@ class OrderService(LeaseMixin):
         )
         state, straight, queue_reason, hold = decision.state, decision.straight, decision.queue_reason, decision.hold
         cls, due = decision.cls, decision.due
+        if header is None:
+            header = HeaderInput(note=note)
+        elif note and header.note is None:
+            header = replace(header, note=note)
+        head, reasons = header_columns(c, cust, header, methods=rules.ship_methods, today=now.date(), typed=typed)
+        if reasons and state in (OrderState.QUEUED, OrderState.RELEASED):
+            state, straight = OrderState.QUEUED, False
+            queue_reason = "; ".join(([queue_reason] if queue_reason else []) + reasons)
 
         oid = int(c.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM orders").fetchone()[0])
         number = f"SO-{oid:06d}"
@@ -225,6 +241,7 @@ class OrderService(LeaseMixin):
              ts(now) if straight else None, "system" if straight else None, int(straight), queue_reason,
              source_ref, replacement.return_id if replacement else None, self._actor, ts(now), ts(now)),
         )
+        c.execute(f"UPDATE orders SET {', '.join(f'{k} = :{k}' for k in head)} WHERE id = :_id", {**head, "_id": oid})
         c.executemany(
             """INSERT INTO order_lines (order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
                VALUES (?,?,?,?,?,?,?,?)""",
@@ -242,6 +259,7 @@ class OrderService(LeaseMixin):
         }
         if note:
             data["note"] = note
+        data["header"] = header_event(head)
         if replacement:
             data["exchange_for"] = replacement.return_number
         if hold:
@@ -410,6 +428,7 @@ class OrderService(LeaseMixin):
             ticked = [r[0] for r in c.execute("SELECT step FROM order_ticks WHERE order_id = ?", (row["id"],))]
             nlines = c.execute("SELECT COUNT(*) FROM order_lines WHERE order_id = ?", (row["id"],)).fetchone()[0]
             machine.guard_release(self._checklist(row["type"]), ticked, nlines)
+            guard_po_required(c, row)
             stock, backorder = shipping.take_for_release(c, row)
             self._update(c, row, now, state=new.value, released_at=ts(now), released_by=self._actor,
                          claimed_by=None, claim_token=None, claimed_at=None, lease_expires_at=None)

@@ -25,8 +25,9 @@ def test_bulk_import_equals_one_create_per_invoice(slices, tmp_path: Path, open_
 
     # the same master data, as the import created it before any order touched the stock
     with b.write() as c:
-        for r in a.conn.execute("SELECT * FROM customers ORDER BY id"):
-            c.execute(f"INSERT INTO customers VALUES ({','.join('?' * len(r))})", tuple(r))  # every column there is
+        for table in ("customers", "customer_addresses", "customer_contacts"):  # with their addresses and contacts
+            for r in a.conn.execute(f"SELECT * FROM {table} ORDER BY id"):
+                c.execute(f"INSERT INTO {table} VALUES ({','.join('?' * len(r))})", tuple(r))
         for r in a.conn.execute("SELECT sku, description, price_e4, category, active FROM products"):
             c.execute("INSERT INTO products (sku, description, price_e4, stock, category, active) VALUES (?,?,?,?,?,?)",
                       (r[0], r[1], r[2], 100_000, r[3], r[4]))

@@ -56,7 +56,7 @@ async def _drive(db: Path, customer: str, lines: list[tuple[str, str, str]]) -> 
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
-            keys = [*_keys(customer), "enter"]
+            keys = [*_keys(customer), "enter", "enter", "enter"]  # customer, ship-to, PO
             for sku, qty, disc in lines:
                 keys += [*_keys(sku), "enter", *_keys(qty), "enter", *_keys(disc), "enter"]
             keys += ["ctrl+s"]

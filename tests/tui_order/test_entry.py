@@ -14,8 +14,9 @@ SIZE = (120, 40)
 
 
 def phone_order_keys(customer: str, lines: list[tuple[str, str, str]]) -> list[str]:
-    """The keys a rep presses: each field's characters, Enter after each field, Enter on the blank SKU."""
-    keys = [*customer, "enter"]
+    """The keys a rep presses: each field's characters, Enter after each field (the header's ship-to and
+    PO left as they are: the default ship-to, no PO), Enter on the blank SKU."""
+    keys = [*customer, "enter", "enter", "enter"]
     for sku, qty, disc in lines:
         keys += [*sku, "enter", *qty, "enter", *disc, "enter"]
     keys.append("enter")  # blank SKU on the new line: done, submit
@@ -50,8 +51,8 @@ async def test_five_line_phone_order_keystrokes(desk_for, desk_db, orders_in) ->
     extra = len(keys) - data_chars
     print(f"\n5-line phone order: {len(keys)} keys = {data_chars} data characters + {extra} Enter keys "
           f"(one per field, one to finish)")
-    # one Enter per field (customer + 3 per line) and one to finish: nothing else
-    assert extra == 1 + 3 * len(FIVE_LINES) + 1
+    # one Enter per field (customer, ship-to, PO + 3 per line) and one to finish: nothing else
+    assert extra == 3 + 3 * len(FIVE_LINES) + 1
 
 
 async def test_short_codes_resolve(desk_for, desk_db, orders_in) -> None:
@@ -80,7 +81,7 @@ async def test_validation_next_to_field_nothing_written(desk_for, desk_db, order
     app = HostApp(desk, EntryScreen)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        await press(pilot, "C00001", "enter", "BEV-0001", "enter", "0")
+        await press(pilot, "C00001", "enter", "enter", "enter", "BEV-0001", "enter", "0")
         await pilot.pause()
         row = screen.query(LineRow).first()
         err = str(row.info_label.render())
@@ -121,7 +122,7 @@ async def test_credit_hold_on_entry(desk_for, desk_db) -> None:
     app = HostApp(desk, EntryScreen)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        await press(pilot, "C00002", "enter", "BEV-0005", "enter", "10", "enter", "enter")
+        await press(pilot, "C00002", "enter", "enter", "enter", "BEV-0005", "enter", "10", "enter", "enter")
         await pilot.pause()
         totals = str(screen.query_one("#entry-totals").render())
         assert "over credit limit by 499.90" in totals
@@ -150,6 +151,8 @@ async def test_channel_type_keys_and_f4_customer(desk_for, desk_db) -> None:
         await press(pilot, "C00003", "enter")
         await pilot.pause()
         assert screen.customer is not None and screen.customer.code == "C00003"
+        assert isinstance(screen.focused, Input) and screen.focused.id == "hdr-ship-to"  # the header comes next
+        await press(pilot, "enter", "enter")  # default ship-to, no PO: on to the lines
         assert isinstance(screen.focused, Input) and "ln-sku" in screen.focused.classes
         rows = list(screen.query(LineRow))
         await press(pilot, "down", "down", "up")  # up/down: the same field a line above or below
@@ -171,7 +174,7 @@ async def test_stock_hold_on_entry(desk_for, desk_db) -> None:
     app = HostApp(desk, EntryScreen)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        await press(pilot, "C00001", "enter", "STA-0057", "enter", "500")
+        await press(pilot, "C00001", "enter", "enter", "enter", "STA-0057", "enter", "500")
         row = screen.query(LineRow).first()
         assert f"only {have} in stock: stock hold" in str(row.info_label.render())
         await press(pilot, "enter", "enter", "enter")
@@ -188,7 +191,7 @@ async def test_escape_asks_before_discarding(desk_for, desk_db, orders_in) -> No
     app = HostApp(desk, EntryScreen)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        await press(pilot, "C00001", "enter", "BEV-0001", "escape")
+        await press(pilot, "C00001", "enter", "enter", "enter", "BEV-0001", "escape")
         assert isinstance(app.screen, Confirm)
         await press(pilot, "escape")  # keep typing: nothing lost
         assert app.screen is screen and screen.grid.rows[0].sku_input.value == "BEV-0001"

@@ -81,7 +81,7 @@ async def test_entry_shows_stock_moved_by_another_process(desk_for, desk_db) -> 
     assert n_lines == 1
     app = HostApp(desk, EntryScreen, feed=True)
     async with app.run_test(size=SIZE) as pilot:
-        await press(pilot, "C00001", "enter", sku, "enter")
+        await press(pilot, "C00001", "enter", "enter", "enter", sku, "enter")
         row = app.screen.query(LineRow).first()
         assert f"{stock} in stock" in str(row.info_label.render())
         bob = json.loads(await orderq("--db", str(desk_db), "claim", "--user", "bob", "--number", number, "--json"))

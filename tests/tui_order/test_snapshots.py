@@ -43,5 +43,5 @@ def test_order_screen_snapshot(snap_compare, fixed_desk) -> None:
 def test_entry_screen_snapshot(snap_compare, fixed_desk) -> None:
     desk, _ = fixed_desk
     app = HostApp(desk, EntryScreen)
-    keys = [*"C00002", "enter", *"BEV-0005", "enter", "9", "enter", "enter", *"hom-0022", "enter", "0"]
+    keys = [*"C00002", "enter", "enter", "enter", *"BEV-0005", "enter", "9", "enter", "enter", *"hom-0022", "enter", "0"]
     assert snap_compare(app, terminal_size=SIZE, press=keys)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import uuid
 
@@ -22,6 +23,7 @@ def test_phone_order_in_a_real_terminal(desk_db, cli, tmux: Tmux) -> None:  # no
         tmux.wait_screen(session, "New order")
         tmux.send(session, "C00002", "Enter")
         tmux.wait_screen(session, "available 2,000.00")
+        tmux.send(session, "Enter", "Enter")  # the default ship-to, no PO: on to the lines
         tmux.send(session, "F4")  # the SKU prompt list, as a green-screen rep expects
         tmux.wait_screen(session, "of 120")
         tmux.send(session, "tea 0005")
@@ -34,7 +36,7 @@ def test_phone_order_in_a_real_terminal(desk_db, cli, tmux: Tmux) -> None:  # no
         tmux.wait_screen(session, "it will go on a credit hold")
         tmux.send(session, "C-s")
         pane = tmux.wait_screen(session, "ON HOLD (credit)")
-        number = next(w for w in pane.split() if w.startswith("SO-"))
+        number = re.search(r"(SO-\d+) created for", pane).group(1)  # the form also lists earlier orders
     finally:
         tmux.close()
     shown = json.loads(cli("--db", str(desk_db), "order", "show", number, "--json", check=True).stdout)

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Label, Static
 
+from core.addresses import address_line, place
 from core.enums import Channel
 from core.errors import OrderqError
 from core.labels import hold_label, state_label
@@ -22,11 +23,13 @@ from core.models import Customer, Order
 from core.money import fmt
 from core.triage import classify, due_text, humanize
 from db.service import Desk
+from db.service.order_header import DuplicatePO
 from tui.messages import StoreChanged
 from tui.plain import plain, styled
 from tui.widgets.footer import KeyFooter
 from tui.widgets.lines_grid import CodeSuggester, LinesGrid, put, settle
 from tui.widgets.note_dialog import Confirm
+from tui.widgets.order_header_form import HeaderForm
 from tui.widgets.prompt_list import PromptList
 
 #: the channels a rep enters by hand, first = default; online/EDI arrive by import but may be keyed too
@@ -34,7 +37,9 @@ ENTRY_CHANNELS = [Channel.PHONE, Channel.FAX, Channel.EMAIL, Channel.WALK_IN, Ch
 
 
 def customer_choices(customers: list[Customer]) -> list[tuple[str, str]]:
-    return [(c.code, f"{c.name} · {c.tier.value.replace('_', ' ')}") for c in customers]
+    """F4 and type-ahead rows: name, city and country (two same-named customers told apart), tier."""
+    return [(c.code, " · ".join(x for x in (c.name, place(c.city, c.country), c.tier.value.replace("_", " ")) if x))
+            for c in customers]
 
 
 class EntryResult(ModalScreen[bool]):
@@ -67,6 +72,9 @@ class EntryResult(ModalScreen[bool]):
             yield Label(plain(f"class {o.priority.value}: {o.priority_source}"))
             yield Label(f"due {o.due_at:%Y-%m-%d %H:%M} UTC ({due_text(o.due_at, self.now, cal=self.cal)})")
             yield Label(f"{len(o.lines)} line{'s' if len(o.lines) != 1 else ''} · total {fmt(o.total)} · {state_label(o.state)}")
+            yield Label(plain(f"ship to {address_line(o.ship_to) or '(no address)'}"))
+            yield Label(plain(f"PO {o.po_number or '(none)'} · ship by {o.ship_method or '-'}"
+                              + (f" · requested {o.requested_date:%Y-%m-%d}" if o.requested_date else "")))
             if o.hold_reason:
                 yield Label(plain(f"ON HOLD ({hold_label(o.hold_reason)}): {o.hold_note or ''}"), classes="res-hold")
                 if o.hold_reason.value == "credit":
@@ -120,6 +128,7 @@ class EntryScreen(Screen):
                             suggester=CodeSuggester([c.code for c in self.customers]), select_on_focus=False)
                 yield Label("", id="entry-customer-info")
             yield Label("", id="entry-customer-error", classes="entry-error")
+            yield HeaderForm(list(self.desk.ctx.rules.ship_methods), id="entry-header")
             yield Static("", id="entry-meta")
             yield LinesGrid(self.products, id="entry-lines")
             yield Static("", id="entry-totals")
@@ -135,6 +144,10 @@ class EntryScreen(Screen):
     @property
     def customer_input(self) -> Input:
         return self.query_one("#entry-customer", Input)
+
+    @property
+    def header(self) -> HeaderForm:
+        return self.query_one(HeaderForm)
 
     @property
     def grid(self) -> LinesGrid:
@@ -156,10 +169,15 @@ class EntryScreen(Screen):
             if self.customer_input.value != cust.code:
                 with self.customer_input.prevent(Input.Changed):
                     self.customer_input.value = cust.code
-            avail = cust.credit_limit - cust.open_balance
-            put(info, f"{cust.name} · {cust.tier.value.replace('_', ' ')} · credit {fmt(cust.credit_limit)}"
-                        f" · balance {fmt(cust.open_balance)} · available {fmt(avail)}")
+            where = place(cust.city, cust.country)
+            put(info, f"{cust.name}" + (f" · {where}" if where else "") + f" · {cust.tier.value.replace('_', ' ')}")
             self.set_customer_error(None)
+        if self.header.customer_code != (cust.code if cust else None):
+            if cust is None:
+                self.header.set_customer(None, [], [])
+            else:
+                self.header.set_customer(cust, self.desk.customers.addresses(cust.code),
+                                         self.desk.customers.recent_orders(cust.code, 3))
         self.refresh_meta()
         self.refresh_totals()
         return cust
@@ -201,7 +219,15 @@ class EntryScreen(Screen):
             self.set_customer_error(None)
 
     async def action_advance(self) -> None:
-        """Enter in the customer field (the lines grid has its own): in turn with the key stream."""
+        """Enter in the customer field and the header (the lines grid has its own): in turn with the key stream."""
+        if self.header.owns(self.focused):
+            await settle(self.focused)  # type: ignore[arg-type]
+            nxt = self.header.next_after(self.focused)  # type: ignore[arg-type]
+            if nxt is not None:
+                self.set_focus(nxt)
+            else:
+                self.grid.focus_first()
+            return
         if self.focused is not self.customer_input:
             raise SkipAction()  # the grid's own Enter (or the focused widget's) takes it
         await settle(self.customer_input)
@@ -210,7 +236,7 @@ class EntryScreen(Screen):
             self.set_customer_error("customer is empty (type a code or name, F4 lists them)")
             return
         if self.set_customer(resolve(text, self.customer_items)) is not None:
-            self.grid.focus_first()
+            self.set_focus(self.header.ship_input)
         else:
             self.prompt_customer(text)
 
@@ -220,7 +246,7 @@ class EntryScreen(Screen):
                 self.set_focus(self.customer_input)
                 return
             self.set_customer(code)
-            self.grid.focus_first()
+            self.set_focus(self.header.ship_input)
 
         self.app.push_screen(PromptList("Customer", self.customer_items, initial), picked)
 
@@ -228,6 +254,8 @@ class EntryScreen(Screen):
         if self.focused is self.customer_input:
             text = self.customer_input.value.strip()
             self.prompt_customer("" if self.customer else text)
+        elif self.focused is self.header.ship_input:
+            self.header.prompt_ship_to()
         else:
             self.grid.action_prompt_sku()
 
@@ -243,7 +271,7 @@ class EntryScreen(Screen):
 
     @property
     def dirty(self) -> bool:
-        return bool(self.customer_input.value.strip() or self.grid.filled_rows())
+        return bool(self.customer_input.value.strip() or self.grid.filled_rows() or self.header.dirty)
 
     def action_back(self) -> None:
         """Esc leaves; with something typed it asks first, so one stray key never loses an order."""
@@ -288,10 +316,15 @@ class EntryScreen(Screen):
             if code is None or self.set_customer(code) is None:
                 self.set_customer_error(f"unknown customer {text!r} (F4 lists them)" if text else "customer is empty")
                 first = self.customer_input
+        bad_header = None
+        try:
+            self.header.chosen()
+        except OrderqError as e:
+            bad_header = self.header.show_error(e.field or "ship_to", e.message)
         bad_line = self.grid.validate()
-        return first or bad_line
+        return first or bad_header or bad_line
 
-    def action_submit(self) -> None:
+    def action_submit(self, duplicate_po_ok: bool = False) -> None:
         if self.submitting:
             return
         bad = self.validate_form()
@@ -303,7 +336,11 @@ class EntryScreen(Screen):
         self.submitting = True
         try:
             order = self.desk.orders.create(customer=self.customer.code, channel=self.channel.value,
-                                            type=self.order_type, lines=self.grid.line_inputs())
+                                            type=self.order_type, lines=self.grid.line_inputs(),
+                                            header=self.header.header_input(duplicate_po_ok=duplicate_po_ok))
+        except DuplicatePO as e:
+            self.confirm_duplicate_po(e)
+            return
         except OrderqError as e:
             self.show_refusal(e)
             return
@@ -315,6 +352,19 @@ class EntryScreen(Screen):
         self.notify(f"{order.number} created" + (f", on {order.hold_reason.value} hold" if order.hold_reason else ""))
         self.app.push_screen(EntryResult(order, self.desk.now(), self.desk.store.calendar), self.after_result)
 
+    def confirm_duplicate_po(self, e: DuplicatePO) -> None:
+        """The same PO came from this customer before: the rep says whether this is a new order."""
+        self.header.show_error("po_number", e.message.split(";")[0])
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.action_submit(duplicate_po_ok=True)
+            else:
+                self.set_focus(self.header.field("hdr-po"))
+
+        self.app.push_screen(Confirm(f"{e.message.split(';')[0]}. Enter it as a new order?", "Enter: yes, a new order",
+                                     "Esc: correct the PO"), answered)
+
     def show_refusal(self, e: OrderqError) -> None:
         field = e.field or ""
         # the service names no keys (the CLI has none); here F4 is the way to the valid codes
@@ -322,6 +372,9 @@ class EntryScreen(Screen):
         if field == "customer":
             self.set_customer_error(e.message + hint)
             self.customer_input.focus()
+        elif (w := self.header.show_error(field, e.message)) is not None or field in ("bill_to", "contact"):
+            if w is not None:
+                w.focus()
         elif field.startswith("lines"):
             w = self.grid.show_error(field, e.message + hint)
             if w is not None:
@@ -342,6 +395,7 @@ class EntryScreen(Screen):
         await self.query_one("#entry-form").mount(new, before=self.query_one("#entry-totals"))
         with self.customer_input.prevent(Input.Changed):
             self.customer_input.value = ""
+        self.header.reset()
         self.set_customer(None)
         self.set_customer_error(None)
         self.channel = ENTRY_CHANNELS[0]

@@ -39,6 +39,7 @@ from tui.widgets.footer import KeyFooter
 from tui.widgets.history_table import HistoryTable
 from tui.widgets.lines_grid import LinesGrid
 from tui.widgets.note_dialog import NoteDialog
+from tui.widgets.order_header_view import checklist_detail, header_details, po_block, po_dialog
 from tui.widgets.prompt_list import PromptList
 
 HOLD_REASONS: dict[HoldReason, str] = {
@@ -211,7 +212,8 @@ class LinesEdit(ModalScreen[Order | None]):
 
 
 class OrderScreen(RoleKeys, Screen):
-    NEEDS = {a: Action.ORDER_WORK for a in ("claim", "tick", "edit_lines", "hold", "unhold", "release", "cancel_order")}
+    NEEDS = {a: Action.ORDER_WORK
+             for a in ("claim", "tick", "edit_lines", "hold", "unhold", "release", "cancel_order", "po")}
     #: what a rep does most here comes first in the footer; the rest are in the palette and F1
     FOOTER_FIRST = ("order.claim", "order.tick", "order.release", "order.hold", "order.edit-lines", "order.back")
     CSS_PATH = "order.tcss"
@@ -228,6 +230,7 @@ class OrderScreen(RoleKeys, Screen):
         Binding("r", "release", "Release", id="order.release", tooltip="Release to fulfilment"),
         Binding("n", "release_next", "Release & next", id="order.release-next",
                 tooltip="Release to fulfilment, then claim the next order in the queue's view"),
+        Binding("p", "po", "PO", id="order.po", tooltip="Set the customer's PO number"),
         Binding("x", "cancel_order", "Cancel", id="order.cancel", tooltip="Cancel the order with a reason"),
         Binding("l", "history", "History", id="order.history", tooltip="Show or hide the history"),
         Binding("ctrl+r", "reload", "Reload", id="order.reload", show=False, tooltip="Reload from the database"),
@@ -359,7 +362,7 @@ class OrderScreen(RoleKeys, Screen):
             lease=f"{o.lease_expires_at:%H:%M:%S}" if o.lease_expires_at else "", claimed_by=o.claimed_by,
             hold=hold_label(o.hold_reason) if o.hold_reason else "", hold_note=o.hold_note, queue_reason=o.queue_reason,
             owed_head=owed_head, owed=owed)
-        self.query_one("#order-header", Static).update(header)
+        self.query_one("#order-header", Static).update(Content("\n").join([header, header_details(o)]))
 
     def _set_line_columns(self, cols: list[tuple[str, str, int, bool]]) -> bool:
         """Lay the lines table out for its width; True if the columns changed."""
@@ -402,6 +405,8 @@ class OrderScreen(RoleKeys, Screen):
                 out.append(styled("[$success]\\[x][/] $n $step  [dim]($who)[/]", n=n, step=step, who=who))
             else:
                 out.append(styled("\\[ ] $n $step", n=n, step=step))
+            if (detail := checklist_detail(step, o)) is not None:
+                out.append(detail)
         if not out:
             out.append(styled("[dim]no checklist for this type[/]"))
         self.query_one("#order-checklist", Static).update(Content("\n").join(out))
@@ -419,7 +424,7 @@ class OrderScreen(RoleKeys, Screen):
             machine.guard_release(o.checklist, o.ticked, len(o.lines))
         except DomainError as e:
             return e.message
-        return None
+        return po_block(o)
 
     def show_release(self) -> None:
         block = self.release_block()
@@ -573,6 +578,18 @@ class OrderScreen(RoleKeys, Screen):
             self._forget_claim()
             self.show()
             self.notify(f"{self.number} released to fulfilment · Esc back to the queue")
+
+    def action_po(self) -> None:
+        """p: the customer's PO number (a "PO required" customer's order is released only with one)."""
+        self.app.push_screen(po_dialog(self.desk, self.number, self.order.po_number, self.token),
+                             lambda po: self._header_done(po))
+
+    def _header_done(self, po: str | None) -> None:
+        if po is None:
+            return
+        self._poke()
+        self.reload()
+        self.notify(f"{self.number}: PO {po or '(none)'}")
 
     def action_release_next(self) -> None:
         """Release, then claim and open the next order within the queue's filter (tui.claim_next)."""

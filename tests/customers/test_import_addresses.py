@@ -1,0 +1,71 @@
+"""Imports carry where an order ships: Northwind's Ship* columns, its customers' addresses and contacts,
+online-retail's Country; the summary's conservation check covers them."""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+from tests.conftest import json_lines, run_cli
+
+
+def _nw(value: str) -> str | None:
+    return None if value == "NULL" or not value.strip() else value.strip()
+
+
+def test_every_northwind_order_ships_to_its_source_address(data_dir: Path, db_path: Path) -> None:
+    folder = data_dir / "northwind"
+    s = json_lines(run_cli("--db", str(db_path), "import", str(folder), "--json", check=True).stdout)[-1]
+    assert s["conserved"] and s["ship_to_rows"] == s["ship_tos"] == s["orders"] == 830
+    with open(folder / "orders.csv", newline="", encoding="utf-8") as fh:
+        source = {f"NW-{r['orderID']}": r for r in csv.DictReader(fh)}
+    c = sqlite3.connect(db_path)
+    stored = {ref: json.loads(st) for ref, st in c.execute("SELECT source_ref, ship_to FROM orders")}
+    assert stored.keys() == source.keys()
+    for ref, r in source.items():
+        want = {"name": _nw(r["shipName"]) or "", "street": [x for x in [_nw(r["shipAddress"])] if x],
+                "city": _nw(r["shipCity"]) or "", "region": _nw(r["shipRegion"]),
+                "postcode": _nw(r["shipPostalCode"]), "country": _nw(r["shipCountry"]) or ""}
+        assert stored[ref] == want, ref
+    # the order shows it as JSON too
+    shown = json.loads(run_cli("--db", str(db_path), "order", "show", "NW-10248", "--json", check=True).stdout)
+    assert shown["ship_to"]["city"] == "Reims" and shown["ship_to"]["postcode"] == "51100"
+
+
+def test_northwind_customers_get_their_address_and_contact(data_dir: Path, db_path: Path) -> None:
+    folder = data_dir / "northwind"
+    s = json_lines(run_cli("--db", str(db_path), "import", str(folder), "--json", check=True).stdout)[-1]
+    assert (s["addresses_created"], s["contacts_created"]) == (2 * 91, 91)
+    alfki = json.loads(run_cli("--db", str(db_path), "customers", "show", "ALFKI", "--json", check=True).stdout)
+    assert alfki["place"] == "Berlin, Germany"
+    assert {(a["kind"], a["default"], a["street"][0]) for a in alfki["addresses"]} == {
+        ("ship_to", True, "Obere Str. 57"), ("bill_to", True, "Obere Str. 57")}
+    assert alfki["contacts"] == [{"id": alfki["contacts"][0]["id"], "name": "Maria Anders", "email": None,
+                                  "phone": "030-0074321"}]
+    # a re-run imports nothing again, and adds no second address
+    again = json_lines(run_cli("--db", str(db_path), "import", str(folder), "--json", check=True).stdout)[-1]
+    assert again["conserved"] and again["addresses_created"] == 0
+    assert sqlite3.connect(db_path).execute("SELECT COUNT(*) FROM customer_addresses").fetchone()[0] == 2 * 91
+
+
+def test_online_retail_country_becomes_the_address_country(data_dir: Path, db_path: Path, tmp_path: Path) -> None:
+    src = data_dir / "online-retail" / "online_retail_full.csv.gz"
+    sample = tmp_path / "retail.csv"
+    with io.TextIOWrapper(gzip.open(src, "rb"), encoding="utf-8", newline="") as fh, \
+            open(sample, "w", encoding="utf-8", newline="") as out:
+        for n, line in zip(range(400), fh):
+            out.write(line)
+    s = json_lines(run_cli("--db", str(db_path), "import", str(sample), "--rejects", str(tmp_path / "rej.csv"), "--json",
+                           check=True).stdout)[-1]
+    assert s["conserved"] and s["ship_tos"] == s["ship_to_rows"] > 0
+    with open(sample, newline="", encoding="utf-8") as fh:
+        country = {r["InvoiceNo"]: r["Country"] for r in csv.DictReader(fh)}
+    c = sqlite3.connect(db_path)
+    for ref, ship in c.execute("SELECT source_ref, ship_to FROM orders"):
+        assert json.loads(ship)["country"] == country[ref]
+    for code, kind, ctry in c.execute("SELECT c.code, a.kind, a.country FROM customer_addresses a "
+                                      "JOIN customers c ON c.id = a.customer_id"):
+        assert kind == "ship_to" and ctry
