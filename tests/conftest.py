@@ -124,6 +124,8 @@ def rules_with_calendar(calendar_toml: str) -> str:
     text = default_rules_text()
     head, rest = text.split("# Desk hours", 1)
     tail = rest[rest.index("\n[tiers]"):]
+    if calendar_toml.lstrip().startswith("["):  # a table goes last, after the top-level keys' tables
+        return head + tail.rstrip("\n") + "\n\n" + calendar_toml
     return calendar_toml.rstrip("\n") + "\n\n" + head + tail
 
 

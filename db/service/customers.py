@@ -167,7 +167,7 @@ class CustomerService:
                 raise ValidationError(f"customer {code_c} exists already", field="code")
             cur = c.execute("INSERT INTO customers (code, name, tier, credit_limit_cents, po_required) VALUES (?,?,?,?,?)",
                             (code_c, fields["name"], fields["tier"], fields["credit_limit_cents"], fields["po_required"]))
-            self._event(c, int(cur.lastrowid or 0), code_c, "created", fields, now)
+            self._customer_event(c, int(cur.lastrowid or 0), code_c, "created", fields, now)
         return self.show(code_c)
 
     def edit(self, code: str, *, name: str | None = None, tier: str | None = None, credit_limit: Any = None,
@@ -190,7 +190,7 @@ class CustomerService:
             before = {k: row[k] for k in cols}
             c.execute(f"UPDATE customers SET {', '.join(f'{k} = ?' for k in cols)}, version = version + 1 WHERE id = ?",
                       (*cols.values(), row["id"]))
-            self._event(c, row["id"], row["code"], "edited", {"before": before, "after": cols}, now)
+            self._customer_event(c, row["id"], row["code"], "edited", {"before": before, "after": cols}, now)
         return self.show(row["code"])
 
     # ---- addresses and contacts (reps too) ------------------------------------------------
@@ -214,7 +214,7 @@ class CustomerService:
                 (row["id"], kind, int(default or first), addr["name"], "\n".join(addr["street"]), addr["city"],
                  addr["region"], addr["postcode"], addr["country"]))
             aid = int(cur.lastrowid or 0)
-            self._event(c, row["id"], row["code"], "address_added",
+            self._customer_event(c, row["id"], row["code"], "address_added",
                         {"address_id": aid, "kind": kind, "default": bool(default or first), "address": addr}, now)
         return self._address(aid)
 
@@ -234,7 +234,7 @@ class CustomerService:
                            is_default = ?, version = version + 1 WHERE id = ?""",
                       (addr["name"], "\n".join(addr["street"]), addr["city"], addr["region"], addr["postcode"],
                        addr["country"], int(bool(default) or bool(old["is_default"])), address_id))
-            self._event(c, old["customer_id"], old["code"], "address_edited",
+            self._customer_event(c, old["customer_id"], old["code"], "address_edited",
                         {"address_id": address_id, "before": snapshot(address_dict(old)), "after": addr,
                          "default": bool(default) or bool(old["is_default"])}, now)
         return self._address(address_id)
@@ -248,7 +248,7 @@ class CustomerService:
             cur = c.execute("INSERT INTO customer_contacts (customer_id, name, email, phone) VALUES (?,?,?,?)",
                             (row["id"], contact["name"], contact["email"], contact["phone"]))
             cid = int(cur.lastrowid or 0)
-            self._event(c, row["id"], row["code"], "contact_added", {"contact_id": cid, **contact}, now)
+            self._customer_event(c, row["id"], row["code"], "contact_added", {"contact_id": cid, **contact}, now)
         return {"id": cid, **contact}
 
     def edit_contact(self, contact_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -258,7 +258,7 @@ class CustomerService:
         with self.ctx.write() as c:
             c.execute("UPDATE customer_contacts SET name = ?, email = ?, phone = ?, version = version + 1 WHERE id = ?",
                       (contact["name"], contact["email"], contact["phone"], contact_id))
-            self._event(c, old["customer_id"], old["code"], "contact_edited",
+            self._customer_event(c, old["customer_id"], old["code"], "contact_edited",
                         {"contact_id": contact_id, "before": {k: old[k] for k in ("name", "email", "phone")},
                          "after": contact}, now)
         return {"id": contact_id, **contact}
@@ -281,6 +281,6 @@ class CustomerService:
         d["line"] = address_line(d)
         return d
 
-    def _event(self, c: sqlite3.Connection, cid: int, code: str, action: str, data: dict[str, Any], now: Any) -> None:
+    def _customer_event(self, c: sqlite3.Connection, cid: int, code: str, action: str, data: dict[str, Any], now: Any) -> None:
         events.append(c, at=now, actor=self.ctx.actor.name, entity="customer", entity_id=cid, ref=code,
                       action=action, data=json.loads(json.dumps(data, default=str)))
