@@ -18,8 +18,8 @@ class Problem:
 
     `segment_position` counts from 1: inside a message it is the position in the message
     (ST or UNH is 1, as AK3-02 wants); for a refused file it is the position in the file.
-    `code` is the X12 code list value the 997 carries: AK304 (segment) when `element` is 0,
-    AK403 (element) otherwise; AK502 codes for envelope problems of a message (see x12_write).
+    `code` is in the standard's own list. X12: AK304 (segment) when `element` is 0, AK403
+    (element) otherwise, AK502 for ST/SE problems. EDIFACT: the CONTRL syntax error code (0085).
     """
 
     reason: str

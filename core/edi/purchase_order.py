@@ -12,6 +12,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
+
+from core.edi.problems import Problem
 
 #: party roles, by what we use them for; X12 N101 (code list 98) and EDIFACT NAD 3035
 BUYER_ROLES = ("BY",)
@@ -223,3 +226,26 @@ class OrderAnswer:
     @property
     def all_rejected(self) -> bool:
         return bool(self.lines) and all(a.status is LineStatus.REJECTED for a in self.lines)
+
+
+@dataclass(slots=True)
+class OrderOutcome:
+    """One message read (X12 ST…SE or EDIFACT UNH…UNT): the order, or the problems that rejected
+    it; warnings either way. `status`: A accepted, E accepted with errors noted, R rejected (997 AK5)."""
+
+    message: Any                     # X12Message | EdifactMessage: has control_number, type, raw
+    order: PurchaseOrder | None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if self.order is None or self.problems:
+            return "R"
+        return "E" if self.warnings else "A"
+
+    @property
+    def reason(self) -> str:
+        """One line for a rejects file or a rep: the first problem (or warning), with where."""
+        first = (self.problems or self.warnings or [None])[0]
+        return f"message {self.message.control_number}: {first}" if first else ""

@@ -6,11 +6,11 @@ message (997 AK5 R with AK3/AK4); a warning keeps the order and is noted (AK5 E)
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 
 from core.edi.problems import Problem
-from core.edi.purchase_order import Envelope, ItemCode, Party, PoLine, PurchaseOrder, parse_ccyymmdd, parse_number
+from core.edi.purchase_order import (Envelope, ItemCode, OrderOutcome, Party, PoLine, PurchaseOrder, parse_ccyymmdd,
+                                     parse_number)
 from core.edi.x12 import X12Interchange, X12Message
 
 #: header DTM01 qualifiers that say when the buyer wants the goods, most telling first:
@@ -20,29 +20,6 @@ REQUESTED_DATE_QUALIFIERS = ("002", "010", "106", "118", "037", "064", "038", "0
 
 #: X12 data element reference numbers, for AK4-02
 _REF = {("BEG", 3): "324", ("BEG", 5): "373", ("PO1", 2): "330", ("PO1", 4): "212", ("DTM", 2): "373"}
-
-
-@dataclass(slots=True)
-class OrderOutcome:
-    """One message read: the order, or the problems that rejected it; warnings either way.
-    `status` is the 997 AK5-01 value: A accepted, E accepted with errors noted, R rejected."""
-
-    message: X12Message
-    order: PurchaseOrder | None
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-
-    @property
-    def status(self) -> str:
-        if self.order is None or self.problems:
-            return "R"
-        return "E" if self.warnings else "A"
-
-    @property
-    def reason(self) -> str:
-        """One line for a rejects file or a rep: the first problem (or warning), with where."""
-        first = (self.problems or self.warnings or [None])[0]
-        return f"ST {self.message.control_number}: {first}" if first else ""
 
 
 def _el(seg: list[str], i: int) -> str:
