@@ -170,6 +170,7 @@ def _parse_one(text: str, offset: int, position: int) -> tuple[X12Interchange, i
     junk = re.compile("[" + "".join(re.escape(c) for c in _CONTROL_CHARS if c not in allowed) + "]")
     pieces = text[offset:].split(term)
     used = 0
+    clean = junk.search(text, offset) is None      # the usual case: no per-segment search needed
     isa: list[str] = []
     groups: list[X12Group] = []
     group: X12Group | None = None
@@ -191,7 +192,7 @@ def _parse_one(text: str, offset: int, position: int) -> tuple[X12Interchange, i
                          position=position)
         els = raw.split(elem)
         sid = els[0]
-        bad_char = junk.search(raw)
+        bad_char = None if clean else junk.search(raw)
         if message is not None and sid not in ("SE", "ST", "GE", "GS", "IEA", "ISA"):
             if not _SEGMENT_ID.match(sid):
                 message.problems.append(Problem(f"{sid[:10]!r} is not a segment id", segment_id=sid[:3],
@@ -218,6 +219,7 @@ def _parse_one(text: str, offset: int, position: int) -> tuple[X12Interchange, i
                              position=position)
             els += [""] * (9 - len(els))
             group = X12Group(els[1], els[2].strip(), els[3].strip(), els[6].strip(), els[8].strip(), els[7].strip())
+            seen_st: set[str] = set()
             if group.control_number in seen_gs:
                 warnings.append(Problem(f"GS06 {group.control_number} repeats in this interchange",
                                         segment_id="GS", segment_position=position, element=6, code="19"))
@@ -229,9 +231,11 @@ def _parse_one(text: str, offset: int, position: int) -> tuple[X12Interchange, i
             if message is not None:
                 _close_missing(message)
             message = X12Message(els[1].strip(), els[2].strip(), position, [els], [raw])
-            if any(_same(m.control_number, message.control_number) for m in group.messages):
+            key = message.control_number.lstrip("0")
+            if key in seen_st:
                 message.warnings.append(Problem(f"ST02 {message.control_number} repeats in this group",
                                                 segment_id="ST", segment_position=1, element=2, code="23"))
+            seen_st.add(key)
             group.messages.append(message)
         elif sid == "SE":
             if message is None:

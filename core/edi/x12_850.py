@@ -142,8 +142,8 @@ def _read_po1(seg: list[str], pos: int, n: int, problems: list[Problem]) -> dict
     if price_text and (price is None or price < 0):
         problems.append(_bad(seg, pos, 4, f"line {n}: unit price {price_text[:20]!r} is not a price", "6"))
         return None
-    codes = tuple(ItemCode(_el(seg, i), _el(seg, i + 1)) for i in range(6, len(seg) - 1, 2)
-                  if _el(seg, i) and _el(seg, i + 1))
+    pairs = ((seg[i].strip(), seg[i + 1].strip()) for i in range(6, len(seg) - 1, 2))
+    codes = tuple(ItemCode(q, c) for q, c in pairs if q and c)
     if not codes:
         problems.append(Problem(f"line {n}: PO1 names no item (no qualifier/code pair from PO106)",
                                 segment_id="PO1", segment_position=pos, element=6, element_ref="235", code="2"))
