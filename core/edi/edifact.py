@@ -18,7 +18,7 @@ from pydifact.segments import Segment, SegmentFactory
 from pydifact.serializer import Serializer
 
 from core.edi.problems import Problem, refuse
-from core.edi.purchase_order import Envelope
+from core.edi.purchase_order import Envelope, is_digits
 from core.edi.x12 import MAX_SEGMENT, decode
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -176,7 +176,7 @@ def _envelopes(segments: list[Segment], chars: Characters, suffix: str) -> list[
                 raise refuse(f"UNZ reference {element(seg, 1)!r} does not match UNB {ic.control_number!r}",
                              segment_id="UNZ", position=pos, element=2, bad_value=element(seg, 1))
             count = element(seg, 0)
-            if not count.isdigit() or int(count) != len(ic.messages):
+            if not is_digits(count) or int(count) != len(ic.messages):
                 raise refuse(f"UNZ says {count or 'nothing'} messages, the interchange has {len(ic.messages)}",
                              segment_id="UNZ", position=pos, element=1, bad_value=count)
             out.append(ic)
@@ -203,7 +203,7 @@ def _close(msg: EdifactMessage, unt: Segment) -> None:
                                     segment_id="UNT", segment_position=len(msg.segments), element=2, code="28",
                                     bad_value=element(unt, 1)))
     count = element(unt, 0)
-    if not count.isdigit() or int(count) != len(msg.segments):
+    if not is_digits(count) or int(count) != len(msg.segments):
         msg.problems.append(Problem(f"UNT says {count or 'nothing'} segments, the message has {len(msg.segments)}",
                                     segment_id="UNT", segment_position=len(msg.segments), element=1, code="29",
                                     bad_value=count))

@@ -21,7 +21,12 @@ BUYER_ROLES = ("BY",)
 SHIP_TO_ROLES = ("ST", "DP", "BS")      # BS: X12 "bill and ship to"
 BILL_TO_ROLES = ("BT", "IV", "BS", "BI")
 
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
+
+
+def is_digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes '²' and other Unicode digits that int() refuses."""
+    return text.isascii() and text.isdigit()
 
 
 def parse_number(text: str, decimal_mark: str = ".") -> Decimal | None:
@@ -39,9 +44,9 @@ def parse_number(text: str, decimal_mark: str = ".") -> Decimal | None:
 def parse_ccyymmdd(text: str, century: str = "") -> date | None:
     """CCYYMMDD (or YYMMDD, with the century given or guessed as 20xx below 50), else None."""
     t = text.strip()
-    if len(t) == 6 and t.isdigit():
-        t = (century if len(century) == 2 and century.isdigit() else ("20" if int(t[:2]) < 50 else "19")) + t
-    if len(t) < 8 or not t[:8].isdigit():
+    if len(t) == 6 and is_digits(t):
+        t = (century if len(century) == 2 and is_digits(century) else ("20" if int(t[:2]) < 50 else "19")) + t
+    if len(t) < 8 or not is_digits(t[:8]):
         return None
     try:
         return date(int(t[:4]), int(t[4:6]), int(t[6:8]))

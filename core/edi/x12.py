@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from core.edi.problems import Problem, refuse
-from core.edi.purchase_order import Envelope
+from core.edi.purchase_order import Envelope, is_digits
 
 ISA_LENGTH = 106
 MAX_SEGMENT = 10_000
@@ -129,12 +129,12 @@ def read_separators(text: str) -> Separators:
 def _same(a: str, b: str) -> bool:
     """Control numbers match as written, or as numbers (GS06 "5" and GE02 "0005")."""
     a, b = a.strip(), b.strip()
-    return a == b or (a.isdigit() and b.isdigit() and int(a) == int(b))
+    return a == b or (is_digits(a) and is_digits(b) and int(a) == int(b))
 
 
 def _count(value: str, what: str, seg: str, pos: int, element: int) -> int:
     v = value.strip()
-    if not v.isdigit():
+    if not is_digits(v):
         raise refuse(f"{what} {v!r} is not a number", segment_id=seg, position=pos, element=element, bad_value=v)
     return int(v)
 
@@ -303,7 +303,7 @@ def _close(message: X12Message, se: list[str]) -> None:
                                         segment_id="SE", segment_position=len(message.raw), element=2,
                                         code="3", bad_value=se[2]))
     count = se[1].strip()
-    if not count.isdigit() or int(count) != len(message.raw):
+    if not is_digits(count) or int(count) != len(message.raw):
         message.problems.append(Problem(f"SE01 says {count or 'nothing'}, the message has {len(message.raw)} "
                                         "segments", segment_id="SE", segment_position=len(message.raw),
                                         element=1, code="4", bad_value=count))

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date
 
 from core.edi.problems import Problem
-from core.edi.purchase_order import (Envelope, ItemCode, OrderOutcome, Party, PoLine, PurchaseOrder, parse_ccyymmdd,
-                                     parse_number)
+from core.edi.purchase_order import (Envelope, ItemCode, OrderOutcome, Party, PoLine, PurchaseOrder, is_digits,
+                                     parse_ccyymmdd, parse_number)
 from core.edi.x12 import X12Interchange, X12Message
 
 #: header DTM01 qualifiers that say when the buyer wants the goods, most telling first:
@@ -104,7 +104,7 @@ def read_850(message: X12Message, envelope: Envelope) -> OrderOutcome:
     if not lines and not any(p.segment_id == "PO1" for p in problems):
         problems.append(Problem("no PO1 line: the order has nothing on it", segment_id="PO1",
                                 segment_position=len(message.segments), code="3"))
-    if ctt is not None and _el(ctt[0], 1).isdigit() and int(_el(ctt[0], 1)) != len(lines) and not problems:
+    if ctt is not None and is_digits(_el(ctt[0], 1)) and int(_el(ctt[0], 1)) != len(lines) and not problems:
         warnings.append(_bad(ctt[0], ctt[1], 1, f"CTT01 says {_el(ctt[0], 1)} lines, the message has {len(lines)}",
                              "7"))
     if problems or beg is None:
