@@ -23,12 +23,9 @@ BUDGET_RSS_MB = 160
 
 
 def data_file() -> Path:
-    env = os.environ.get("ORDERQ_DATA")
-    for base in ([Path(env)] if env else []) + [REPO.parent / "shared" / "data", REPO.parent.parent / "shared" / "data"]:
-        f = base / "online-retail" / "online_retail_full.csv.gz"
-        if f.exists():
-            return f
-    raise SystemExit("online_retail_full.csv.gz not found: set ORDERQ_DATA")
+    from bench.common import shared_data
+
+    return shared_data("online-retail/online_retail_full.csv.gz")
 
 
 def _child_bare(src: Path, db: Path) -> dict:

@@ -18,6 +18,15 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 
 
+def shared_data(relative: str) -> Path:
+    """A file or folder of the real data sets: under $ORDERQ_DATA, else ../shared/data beside the repo."""
+    env = os.environ.get("ORDERQ_DATA")
+    for base in ([Path(env)] if env else []) + [REPO.parent / "shared" / "data", REPO.parent.parent / "shared" / "data"]:
+        if (base / relative).exists():
+            return base / relative
+    raise SystemExit(f"{relative} not found in the real data: set ORDERQ_DATA")
+
+
 # ---- statistics -----------------------------------------------------------------------------
 def percentile(values: Sequence[float], p: float) -> float:
     """Nearest-rank percentile (p in 0..100) of a non-empty sequence."""

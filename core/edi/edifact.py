@@ -18,7 +18,7 @@ from pydifact.segments import Segment, SegmentFactory
 from pydifact.serializer import Serializer
 
 from core.edi.problems import Problem, refuse
-from core.edi.purchase_order import Envelope, is_digits
+from core.edi.purchase_order import Envelope, gc_paused, is_digits
 from core.edi.x12 import MAX_SEGMENT, decode
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -121,10 +121,12 @@ def parse_edifact(data: bytes | str) -> list[EdifactInterchange]:
     try:
         with _warnings.catch_warnings():
             _warnings.simplefilter("ignore")
-            segments = list(Parser(factory=_UncheckedFactory(), characters=chars).parse(text))
+            with gc_paused():
+                segments = list(Parser(factory=_UncheckedFactory(), characters=chars).parse(text))
     except Exception as e:  # pydifact raises EDISyntaxError, ValidationError, IndexError…: all mean bad syntax
         raise refuse(f"EDIFACT syntax: {str(e).removeprefix('EDIFACT Syntax Error: ')}") from None
-    return _envelopes(segments, chars, suffix)
+    with gc_paused():
+        return _envelopes(segments, chars, suffix)
 
 
 def _envelopes(segments: list[Segment], chars: Characters, suffix: str) -> list[EdifactInterchange]:

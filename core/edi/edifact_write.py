@@ -44,8 +44,6 @@ def _interchange(env: Envelope, body: list[Segment], message_type: list[str], co
             Segment("UNH", "1", message_type), *body]
     segs.append(Segment("UNT", str(len(body) + 2), "1"))
     segs.append(Segment("UNZ", "1", ref))
-    for s in segs:  # an empty qualifier leaves a trailing ":" that pydifact would keep
-        s.elements = [[c for c in e] if isinstance(e, list) else e for e in s.elements]
     return Serializer(chars).serialize(segs, with_una_header=env.has_una, break_lines="\n" in env.suffix)
 
 
@@ -80,8 +78,7 @@ def write_contrl(interchange: EdifactInterchange, outcomes: list[OrderOutcome], 
             body += _ucs_ucd(o.problems)
         else:
             body.append(Segment("UCM", m.control_number, m.identifier, "7"))
-    for s in body:
-        s.elements = [e for e in s.elements]
+    for s in body:                      # no trailing empty elements ("+7" not "+7++")
         while s.elements and s.elements[-1] == "":
             s.elements.pop()
     return _interchange(interchange.envelope(), body, ["CONTRL", "D", "3", "UN"], control_ref, now)

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from core.edi.problems import Problem, refuse
-from core.edi.purchase_order import Envelope, is_digits
+from core.edi.purchase_order import Envelope, gc_paused, is_digits
 
 ISA_LENGTH = 106
 MAX_SEGMENT = 10_000
@@ -141,7 +141,11 @@ def _count(value: str, what: str, seg: str, pos: int, element: int) -> int:
 
 def parse_x12(data: bytes | str) -> list[X12Interchange]:
     """Every interchange in the file, envelopes checked; raises `EdiRefused` if the file cannot be taken."""
-    text = decode(data).lstrip("\ufeff \t\r\n")
+    with gc_paused():
+        return _parse_all(decode(data).lstrip("\ufeff \t\r\n"))
+
+
+def _parse_all(text: str) -> list[X12Interchange]:
     if not text:
         raise refuse("empty file: no ISA segment")
     interchanges: list[X12Interchange] = []

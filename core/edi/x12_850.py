@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from core.edi.problems import Problem
-from core.edi.purchase_order import (Envelope, ItemCode, OrderOutcome, Party, PoLine, PurchaseOrder, is_digits,
+from core.edi.purchase_order import (Envelope, ItemCode, OrderOutcome, Party, PoLine, PurchaseOrder, gc_paused, is_digits,
                                      parse_ccyymmdd, parse_number)
 from core.edi.x12 import X12Interchange, X12Message
 
@@ -166,7 +166,8 @@ def _requested(dates: list[tuple[str, date]], lines: list[dict]) -> tuple[date |
 def read_x12_orders(interchange: X12Interchange) -> list[OrderOutcome]:
     """Every message of the interchange, in order: orders for the good ones, problems for the bad."""
     out = []
-    for group in interchange.groups:
-        env = interchange.envelope(group)
-        out += [read_850(m, env) for m in group.messages]
+    with gc_paused():
+        for group in interchange.groups:
+            env = interchange.envelope(group)
+            out += [read_850(m, env) for m in group.messages]
     return out

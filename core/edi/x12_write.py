@@ -58,8 +58,7 @@ class _Writer:
 def _number(d: Decimal | None) -> str:
     if d is None:
         return ""
-    text = format(d.normalize(), "f")
-    return text
+    return format(d.normalize(), "f")
 
 
 def _envelope(env: Envelope, functional_id: str, sets: list[tuple[str, list[list[object]]]], controls: Controls,

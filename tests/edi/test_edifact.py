@@ -17,8 +17,7 @@ from core.edi.edifact import parse_edifact
 from core.edi.edifact_orders import read_edifact_orders
 from core.edi.edifact_write import write_contrl, write_ordrsp
 from core.edi.problems import EdiRefused
-from core.edi.purchase_order import LineAnswer, LineStatus, OrderAnswer
-from tests.edi.conftest import EDI, EDIFACT_SAMPLES, ids
+from tests.edi.conftest import EDI, EDIFACT_SAMPLES, ids, mixed_answer
 
 NOW = datetime(2026, 12, 1, 9, 30)
 BOTS = (EDI / "edifact" / "bots-orders-xml01.edi").read_bytes().decode()
@@ -65,11 +64,9 @@ def test_the_ordrsp_says_each_lines_status_and_parses_back(path: Path) -> None:
     ic = parse_edifact(path.read_bytes())[0]
     po = read_edifact_orders(ic)[0].order
     assert po is not None
-    cycle = [LineStatus.ACCEPTED, LineStatus.BACKORDERED, LineStatus.CHANGED, LineStatus.REJECTED]
-    answers = tuple(LineAnswer(ln, cycle[i % 4], quantity=ln.quantity + 1 if i % 4 == 2 else None,
-                               ship_date=date(2026, 12, 20) if i % 4 == 1 else None)
-                    for i, ln in enumerate(po.lines))
-    text = write_ordrsp(OrderAnswer(po, answers, date(2026, 12, 1)), 78, NOW)
+    answer = mixed_answer(po)
+    answers = answer.lines
+    text = write_ordrsp(answer, 78, NOW)
     segs = tags(text)
     assert ["ON", po.po_number] in [e[0] for t, e in segs if t == "RFF"]
     assert [e[1] for t, e in segs if t == "LIN"] == [["5", "6", "3", "7"][i % 4] for i in range(len(answers))]

@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 
 from core.edi import detect_format
-from core.edi.purchase_order import LineAnswer, LineStatus, OrderAnswer
 from core.edi.x12 import parse_x12
 from core.edi.x12_850 import read_x12_orders
 from core.edi.x12_write import Controls, write_855, write_997
-from tests.edi.conftest import X12_SAMPLES, ids
+from tests.edi.conftest import X12_SAMPLES, ids, mixed_answer
 
 NOW = datetime(2026, 12, 1, 9, 30)
 PURCHASE_ORDERS = [p for p in X12_SAMPLES if p.name.startswith("850")]
@@ -95,11 +94,9 @@ def test_the_855_says_each_lines_status_and_parses_back(path: Path) -> None:
     ic = parse_x12(path.read_bytes())[0]
     po = read_x12_orders(ic)[0].order
     assert po is not None
-    cycle = [LineStatus.ACCEPTED, LineStatus.BACKORDERED, LineStatus.CHANGED, LineStatus.REJECTED]
-    answers = tuple(LineAnswer(ln, cycle[i % 4], quantity=ln.quantity + 1 if i % 4 == 2 else None,
-                               ship_date=date(2026, 12, 20) if i % 4 == 1 else None)
-                    for i, ln in enumerate(po.lines))
-    text = write_855(OrderAnswer(po, answers, date(2026, 12, 1)), Controls(42, 8), NOW)
+    answer = mixed_answer(po)
+    answers = answer.lines
+    text = write_855(answer, Controls(42, 8), NOW)
     segs = _ack_lines(text)
     bak = next(s for s in segs if s[0] == "BAK")
     assert bak[3] == po.po_number and bak[2] == ("AD" if len(answers) == 1 else "AC")
