@@ -196,6 +196,8 @@ def _envelopes(segments: list[Segment], chars: Characters, suffix: str) -> list[
         out.append(ic)
     if not out:
         raise refuse("no UNB interchange header in the file")
+    if not any(ic.messages for ic in out):
+        raise refuse("the interchange holds no message (UNH…UNT)")
     return out
 
 

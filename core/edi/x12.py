@@ -276,6 +276,9 @@ def _parse_one(text: str, offset: int, position: int) -> tuple[X12Interchange, i
             if n != len(groups):
                 raise refuse(f"IEA01 says {n} functional groups, the interchange has {len(groups)}",
                              segment_id="IEA", position=position, element=1, bad_value=els[1])
+            if not any(g.messages for g in groups):
+                raise refuse("the interchange holds no transaction set (ST…SE)", segment_id="IEA",
+                             position=position)
             closed = True
             break
         elif sid == "TA1" and group is None:

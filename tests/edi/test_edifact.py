@@ -107,6 +107,7 @@ def test_bad_envelopes_and_files_are_refused_with_one_reason() -> None:
     assert "has no terminator" in refusal(BOTS[:-5])
     assert "segment over 10,000 characters" in refusal(BOTS.replace("NAD+SU+", "NAD+SU+" + "A" * 10_001))
     assert "has no UNT" in refusal(BOTS[: BOTS.index("UNT+16")])
+    assert "holds no message" in refusal("UNB+UNOA:3+A+B+261201:1200+R1'UNZ+0+R1'")
 
 
 def test_a_bad_message_is_rejected_alone_and_the_contrl_names_it() -> None:

@@ -116,3 +116,9 @@ def test_a_unicode_digit_in_a_control_number_is_a_mismatch_not_a_crash() -> None
     (o,) = read_x12_orders(ic)
     assert o.status == "R" and "SE02 '000000101' does not match ST02 '²00000101'" in o.reason
     assert "AK5*R*3" in write_997(ic, [o], Controls(1, 1), NOW)
+
+
+def test_an_interchange_with_no_transaction_set_is_refused() -> None:
+    isa = ONE_ORDER[:ONE_ORDER.index("GS*")]
+    assert "holds no transaction set" in refusal(isa + "IEA*0*000000001~")
+    assert "holds no transaction set" in refusal(isa + "GS*PO*1*2*980319*1435*200*X*004010~GE*0*200~IEA*1*000000001~")

@@ -105,3 +105,19 @@ def test_the_855_says_each_lines_status_and_parses_back(path: Path) -> None:
     backordered = [a for a in acks if a[1] == "IB"]
     assert all(a[4:6] == ["068", "20261220"] for a in backordered)
     assert len([s for s in segs if s[0] == "PO1"]) == len(po.lines)
+
+
+def test_partner_values_holding_our_separators_are_cleaned_so_the_855_still_parses() -> None:
+    from dataclasses import replace
+
+    ic = parse_x12((X12_SAMPLES[0].parent / "850-004010-ascii1.x12").read_bytes())[0]
+    po = read_x12_orders(ic)[0].order
+    assert po is not None
+    odd = replace(po, po_number="PO*1~2\n3\x00", lines=tuple(
+        replace(ln, item_codes=(ln.item_codes[0]._replace(code="12*34~56>78"),)) for ln in po.lines))
+    text = write_855(mixed_answer(odd), Controls(3, 3), NOW)
+    (msg,) = parse_x12(text)[0].messages
+    assert not msg.problems
+    segs = msg.segments
+    assert next(s for s in segs if s[0] == "BAK")[3] == "PO 1 2 3 "
+    assert [s[7] for s in segs if s[0] == "PO1"] == ["12 34 56 78"] * len(po.lines)
