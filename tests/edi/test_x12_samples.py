@@ -121,3 +121,12 @@ def test_partner_values_holding_our_separators_are_cleaned_so_the_855_still_pars
     segs = msg.segments
     assert next(s for s in segs if s[0] == "BAK")[3] == "PO 1 2 3 "
     assert [s[7] for s in segs if s[0] == "PO1"] == ["12 34 56 78"] * len(po.lines)
+
+
+def test_one_file_with_two_interchanges_each_with_its_own_separators() -> None:
+    x12 = X12_SAMPLES[0].parent
+    both = (x12 / "850-004010-01.x12").read_bytes() + (x12 / "850-004010VICS-01.x12").read_bytes()
+    first, second = parse_x12(both)
+    assert (first.separators.segment, second.separators.segment) == ("\n", "\x15")
+    assert [len(ic.messages) for ic in (first, second)] == [1, 4]
+    assert [o.status for o in read_x12_orders(second)] == ["A"] * 4
