@@ -19,7 +19,7 @@ from core.rules import Rules, parse_rules
 from db.config import default_rules_text
 from db.service import Desk
 from db.service.orders import LineInput
-from db.store import Store
+from db.store import Clock, Store, system_clock
 from tests.conftest import REPO
 from tests.customers.conftest import add_addresses
 from tests.helpers import wait_for
@@ -99,10 +99,10 @@ def write_rules(tmp_path: Path, **kw) -> tuple[Path, Rules]:  # noqa: ANN003
 class Desk6:
     """The demo desk with customer C00006's addresses and contact pat@green.example, under given rules."""
 
-    def __init__(self, db: Path, rules: Rules) -> None:
+    def __init__(self, db: Path, rules: Rules, clock: Clock = system_clock) -> None:
         self.db = db
         self.ids = add_addresses(db)
-        self.store = Store.open(db, rules=rules)
+        self.store = Store.open(db, rules=rules, clock=clock)
         self.alice = Desk.for_user(self.store, "alice")
 
     def released_order(self, customer: str = "C00006") -> str:
@@ -117,11 +117,11 @@ class Desk6:
 
 
 @pytest.fixture
-def desk6_factory(demo_db: Path) -> Iterator[Callable[[Rules], Desk6]]:
+def desk6_factory(demo_db: Path) -> Iterator[Callable[..., Desk6]]:
     made: list[Desk6] = []
 
-    def make(rules: Rules) -> Desk6:
-        d = Desk6(demo_db, rules)
+    def make(rules: Rules, clock: Clock = system_clock) -> Desk6:
+        d = Desk6(demo_db, rules, clock)
         made.append(d)
         return d
 

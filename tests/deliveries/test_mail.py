@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from db.service import Desk
 from tests.conftest import run_cli
+from tui.screens.wallboard import delivery_text
 from tests.deliveries.conftest import mails_to, wait_mail, write_rules
 from tests.helpers import wait_for
 
@@ -55,7 +57,9 @@ def test_a_mail_server_that_is_down_never_blocks_or_loses_the_order(tmp_path, sm
     assert "cannot reach the mail server 127.0.0.1" in pending[0]["last_error"]
     assert "mail failed: cannot reach the mail server" in history(desk.db, rules_path, number)
     assert "(will retry)" in history(desk.db, rules_path, number)
-    assert desk.alice.kpi.wallboard if False else True
+    board = Desk.for_user(desk.store, "sam").kpi.wallboard()  # the supervisor's wallboard counts the backlog
+    assert board.deliveries == {"pending": 1, "failed": 0}
+    assert delivery_text(board.deliveries) == " · deliveries 1 pending"
     smtp.start()
     mail = wait_mail(inbox, number, timeout=60)
     assert mail["To"] == "pat@green.example"
