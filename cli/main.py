@@ -30,7 +30,7 @@ EXIT_REFUSED = 2
 #: every front-end module, in the order its commands appear in `orderq --help`
 CORE_MODULES = ("cli.admin", "cli.orders")
 #: feature front ends register themselves here when present
-EXTRA_MODULES = ("cli.tui_cmd", "cli.returns", "cli.kpi", "cli.intake", "cli.serve", "cli.simulate", "cli.customers", "cli.stock")
+EXTRA_MODULES = ("cli.tui_cmd", "cli.returns", "cli.kpi", "cli.intake", "cli.serve", "cli.simulate", "cli.customers", "cli.stock", "cli.deliver")
 #: top-level command → the module that registers it (tests/startup checks this against the modules)
 COMMANDS = {
     **dict.fromkeys(("init", "demo", "users", "events", "check", "backup"), "cli.admin"),
@@ -45,6 +45,8 @@ COMMANDS = {
     "serve": "cli.serve",
     "customers": "cli.customers",
     "stock": "cli.stock",
+    "deliver": "cli.deliver",
+    "deliveries": "cli.deliver",
 }
 #: options of the top-level parser that take a value
 GLOBAL_OPTIONS = ("--db", "--now")
