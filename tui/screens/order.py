@@ -19,8 +19,9 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from core import orders as machine
 from core.enums import OrderState
-from core.errors import OrderqError
+from core.errors import DomainError, OrderqError
 from core.models import Order
 from core.permissions import Action
 from core.money import fmt
@@ -40,13 +41,15 @@ from tui.widgets.order_lines_view import line_cells, line_columns, totals_text
 from tui.widgets.order_reasons import CANCEL_REASONS, HOLD_REASONS
 from tui.widgets.order_status_view import status_header
 from tui.widgets.prompt_list import PromptList
+from tui.widgets.ship_dialogs import receive_dialog, ship_dialog
 
 __all__ = ["LinesEdit", "OrderScreen"]  # LinesEdit: its dialog, opened from here (tests reach it by this name)
 
 
 class OrderScreen(RoleKeys, Screen):
     NEEDS = {a: Action.ORDER_WORK
-             for a in ("claim", "tick", "edit_lines", "hold", "unhold", "release", "cancel_order", "po")}
+             for a in ("claim", "tick", "edit_lines", "hold", "unhold", "release", "cancel_order", "po")} | {
+        "ship": Action.ORDER_SHIP, "receive_stock": Action.STOCK_RECEIVE}
     #: what a rep does most here comes first in the footer; the rest are in the palette and F1
     FOOTER_FIRST = ("order.claim", "order.tick", "order.release", "order.hold", "order.edit-lines", "order.back")
     CSS_PATH = "order.tcss"
@@ -64,6 +67,10 @@ class OrderScreen(RoleKeys, Screen):
         Binding("n", "release_next", "Release & next", id="order.release-next",
                 tooltip="Release to fulfilment, then claim the next order in the queue's view"),
         Binding("p", "po", "PO", id="order.po", tooltip="Set the customer's PO number"),
+        Binding("s", "ship", "Ship", id="order.ship",
+                tooltip="Ship what is left (released or backordered orders), line by line"),
+        Binding("k", "receive_stock", "Receive stock", id="order.receive-stock",
+                tooltip="Book stock received for a short line; waiting orders get it earliest due first"),
         Binding("x", "cancel_order", "Cancel", id="order.cancel", tooltip="Cancel the order with a reason"),
         Binding("l", "history", "History", id="order.history", tooltip="Show or hide the history"),
         Binding("ctrl+r", "reload", "Reload", id="order.reload", show=False, tooltip="Reload from the database"),
@@ -352,6 +359,30 @@ class OrderScreen(RoleKeys, Screen):
         self._poke()
         self.reload()
         self.notify(f"{self.number}: PO {po or '(none)'}")
+
+    def action_ship(self) -> None:
+        """s: the ship form (tui.widgets.ship_dialogs); a state that cannot ship says so at once."""
+        try:
+            machine.transition(self.order.state, "ship")
+        except DomainError as e:
+            self.notify(e.message, severity="warning", title="Ship")
+            return
+        dialog = ship_dialog(self.desk, self.order)
+        if dialog is None:
+            self.notify("nothing is left to ship on this order", severity="warning")
+            return
+        self.app.push_screen(dialog, self._fulfilment_done)
+
+    def action_receive_stock(self) -> None:
+        """k: book stock received, prefilled with this order's first short line."""
+        self.app.push_screen(receive_dialog(self.desk, self.order), self._fulfilment_done)
+
+    def _fulfilment_done(self, msg: str | None) -> None:
+        if msg is None:
+            return
+        self._poke()
+        self.reload()
+        self.notify(msg)
 
     def action_release_next(self) -> None:
         """Release, then claim and open the next order within the queue's filter (tui.claim_next)."""

@@ -30,6 +30,7 @@ class Field:
     label: str
     hint: str = ""            # the placeholder: words, not a sample value
     choices: Callable[[], Sequence[tuple[str, str]]] | None = None  # F4 list: (value, label)
+    value: str = ""           # what the field starts with (a default the rep can take with Enter)
 
 
 class FormDialog(ModalScreen[str | None]):
@@ -63,21 +64,26 @@ FormDialog .hint {
 }
 """
 
-    def __init__(self, title: str, fields: Sequence[Field], submit: Callable[[dict[str, str]], str]) -> None:
+    def __init__(self, title: str, fields: Sequence[Field], submit: Callable[[dict[str, str]], str], *,
+                 enter_submits: bool = False) -> None:
+        """`enter_submits`: Enter in any field submits (Tab moves on), for a form whose defaults are the
+        usual answer, so taking them all is one Enter."""
         super().__init__()
         self.title_text = title
         self.fields = list(fields)
         self.submit = submit
+        self.enter_submits = enter_submits
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form"):
             yield Label(plain(self.title_text), id="form-title")
             for f in self.fields:
-                yield Label(f.label + ("  (F4 lists them)" if f.choices else ""))
-                yield Input(placeholder=f.hint, id=f"f-{f.name}")
+                yield Label(plain(f.label + ("  (F4 lists them)" if f.choices else "")))
+                yield Input(f.value, placeholder=f.hint, id=f"f-{f.name}")
                 yield Label("", id=f"e-{f.name}", classes="error")
             yield Label("", id="e-form", classes="error")
-            yield Label("enter: next field, then submit · escape: cancel", classes="hint")
+            keys = "enter: submit · tab: next field" if self.enter_submits else "enter: next field, then submit"
+            yield Label(f"{keys} · escape: cancel", classes="hint")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "prompt":
@@ -126,7 +132,7 @@ FormDialog .hint {
     def _submitted(self, event: Input.Submitted) -> None:
         inputs = list(self.query(Input))
         idx = inputs.index(event.input)
-        if idx < len(inputs) - 1:
+        if idx < len(inputs) - 1 and not self.enter_submits:
             inputs[idx + 1].focus()
             return
         values = {f.name: self.query_one(f"#f-{f.name}", Input).value for f in self.fields}
