@@ -21,6 +21,7 @@ from textual.widgets import Input, Label
 
 from core.errors import OrderqError
 from tui.plain import plain
+from tui.widgets.lines_grid import settle
 from tui.widgets.prompt_list import PromptList
 
 
@@ -37,6 +38,9 @@ class FormDialog(ModalScreen[str | None]):
     BINDINGS: ClassVar = [
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
         Binding("f4", "prompt", "List (F4)", id="form.prompt"),
+        # a priority binding, so Enter is taken in turn with the key stream: two Enters typed ahead move two
+        # fields on (an Input's own Submitted would arrive after the second key went to the same field)
+        Binding("enter", "advance", "Next field", id="form.next", show=False, priority=True),
     ]
     DEFAULT_CSS = """
 FormDialog {
@@ -128,12 +132,15 @@ FormDialog .hint {
             for lbl in self.query(target):
                 lbl.update("")  # type: ignore[attr-defined]
 
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
+    async def action_advance(self) -> None:
+        focused = self.focused
+        if not isinstance(focused, Input):
+            return
+        await settle(focused)  # the keys typed before this Enter are in the field's value
         inputs = list(self.query(Input))
-        idx = inputs.index(event.input)
+        idx = inputs.index(focused)
         if idx < len(inputs) - 1 and not self.enter_submits:
-            inputs[idx + 1].focus()
+            self.set_focus(inputs[idx + 1])
             return
         values = {f.name: self.query_one(f"#f-{f.name}", Input).value for f in self.fields}
         for lbl in self.query(".error"):
@@ -143,7 +150,7 @@ FormDialog .hint {
         except OrderqError as e:
             self.show_error(e.field, e.message)
             if e.field and self.query(f"#f-{e.field}"):
-                self.query_one(f"#f-{e.field}", Input).focus()
+                self.set_focus(self.query_one(f"#f-{e.field}", Input))
             return
         self.dismiss(msg)
 
