@@ -169,3 +169,34 @@ async def test_receive_is_offered_only_to_who_may_book_stock(sdb: Path, desk_for
         await pilot.pause()
         assert app.screen is screen
     assert alice.orders.get(number).lines[0].qty_allocated == 0
+
+
+async def test_k_on_a_stock_hold_prefills_what_the_shelf_lacks_and_the_freed_order_queues_live(
+        sdb: Path, desk_for) -> None:  # noqa: ANN001
+    alice, sam = desk_for(sdb, "alice"), desk_for(sdb, "sam")
+    number = alice.orders.create(customer="C1", channel="phone", type="standard",
+                                 lines=[LineInput("A-1", 2), LineInput("Z-1", 3)]).number
+    assert alice.orders.get(number).hold_reason is not None  # Z-1: none on the shelf
+    app = HostApp(sam, lambda d: OrderScreen(d, number, None), feed=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "ON HOLD" in _header(app)
+        await pilot.press("k")
+        await pilot.pause()
+        assert [i.value for i in app.screen.query(Input)] == ["Z-1", "3"]
+        await pilot.press("enter", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, OrderScreen)
+        assert "ON HOLD" not in _header(app) and "queued" in _header(app)
+    assert alice.orders.get(number).state.value == "queued"
+
+
+async def test_after_release_the_footer_leads_with_ship(sdb: Path, desk_for) -> None:  # noqa: ANN001
+    from tui.widgets.footer import KeyFooter
+
+    alice = desk_for(sdb, "alice")
+    number = _released(alice, LineInput("A-1", 1))
+    app = HostApp(alice, lambda d: OrderScreen(d, number, None))
+    async with app.run_test(size=(80, 30)) as pilot:
+        await pilot.pause()
+        assert app.screen.query_one(KeyFooter).shown[0] == ("s", "Ship")

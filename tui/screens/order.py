@@ -52,6 +52,8 @@ class OrderScreen(RoleKeys, Screen):
         "ship": Action.ORDER_SHIP, "receive_stock": Action.STOCK_RECEIVE}
     #: what a rep does most here comes first in the footer; the rest are in the palette and F1
     FOOTER_FIRST = ("order.claim", "order.tick", "order.release", "order.hold", "order.edit-lines", "order.back")
+    #: once released, what is left to do is fulfilment's: those keys lead instead
+    FOOTER_FULFIL = ("order.ship", "order.receive-stock", "order.history", "order.back-keep")
     CSS_PATH = "order.tcss"
     BINDINGS = [
         Binding("escape", "back", "Give back", id="order.back", tooltip="Back to the queue, giving the claim back"),
@@ -154,6 +156,11 @@ class OrderScreen(RoleKeys, Screen):
 
     # ---- drawing -----------------------------------------------------------------------
     def show(self) -> None:
+        fulfil = self.order.state in (OrderState.RELEASED, OrderState.BACKORDERED)
+        first = self.FOOTER_FULFIL if fulfil else type(self).FOOTER_FIRST
+        if first != self.FOOTER_FIRST:
+            self.FOOTER_FIRST = first
+            self.query_one(KeyFooter).redraw()
         self.show_header()
         self.show_lines()
         self.show_checklist()
@@ -375,7 +382,8 @@ class OrderScreen(RoleKeys, Screen):
 
     def action_receive_stock(self) -> None:
         """k: book stock received, prefilled with this order's first short line."""
-        self.app.push_screen(receive_dialog(self.desk, self.order), self._fulfilment_done)
+        stock = {p.sku: p.stock for p in self.desk.catalog.products()}
+        self.app.push_screen(receive_dialog(self.desk, self.order, stock), self._fulfilment_done)
 
     def _fulfilment_done(self, msg: str | None) -> None:
         if msg is None:

@@ -8,6 +8,9 @@ that is ready is `s` then Enter; the receive form starts with the first short SK
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from core.enums import OrderState
 from core.errors import OrderqError
 from core.models import Order
 from core.shipping import parse_ship_quantities
@@ -58,21 +61,28 @@ def ship_dialog(desk: Desk, o: Order) -> FormDialog | None:
     return FormDialog(f"Ship {number}", fields, submit, enter_submits=True)
 
 
-def short_line(o: Order) -> tuple[str, int] | None:
-    """(SKU, units) of the first line still waiting for stock, the receive form's default."""
-    ln = next((ln for ln in o.lines if ln.qty_backordered > 0), None)
-    return (ln.sku, ln.qty_backordered) if ln is not None else None
+def short_line(o: Order, stock: Mapping[str, int]) -> tuple[str, int] | None:
+    """(SKU, units) of the first line still waiting for stock, the receive form's default. Released and
+    backordered orders took what was on the shelf: their backorder is what is short. An order not
+    released yet (a stock hold) takes from the shelf at release: short is what the shelf lacks."""
+    taken = o.state in (OrderState.RELEASED, OrderState.BACKORDERED)
+    for ln in o.lines:
+        short = ln.qty_backordered if taken else ln.qty_backordered - max(stock.get(ln.sku, 0), 0)
+        if short > 0:
+            return ln.sku, short
+    return None
 
 
-def receive_dialog(desk: Desk, o: Order) -> FormDialog:
+def receive_dialog(desk: Desk, o: Order, stock: Mapping[str, int]) -> FormDialog:
     """Book stock received: SKU (F4 lists this order's lines' SKUs) and quantity, prefilled with the first
-    short line. The service serves waiting orders earliest due first, not only this one."""
-    sku, qty = short_line(o) or ("", 0)
+    short line (`stock`: the shelf now, by SKU). The service serves waiting orders earliest due first, not
+    only this one."""
+    sku, qty = short_line(o, stock) or ("", 0)
     skus = list(dict.fromkeys(ln.sku for ln in o.lines))
 
     def choices() -> list[tuple[str, str]]:
         by_sku = {ln.sku: ln for ln in o.lines}
-        return [(s, f"{by_sku[s].description} · {by_sku[s].qty_backordered} on backorder") for s in skus]
+        return [(s, f"{by_sku[s].description} · {stock.get(s, 0)} on the shelf") for s in skus]
 
     def submit(values: dict[str, str]) -> str:
         got = desk.stock.receive(values["sku"], values["qty"])
