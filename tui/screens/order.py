@@ -33,20 +33,18 @@ from tui.widgets.columns import lay_out
 from tui.widgets.footer import KeyFooter
 from tui.widgets.history_table import HistoryTable
 from tui.widgets.lines_edit import LinesEdit
-from tui.widgets.note_dialog import NoteDialog
 from tui.widgets.order_checklist_view import checklist_content, release_block
 from tui.widgets.order_header_view import header_details, po_dialog
 from tui.widgets.order_history import describe
+from tui.widgets.order_hold_keys import HoldCancelKeys
 from tui.widgets.order_lines_view import line_cells, line_columns, totals_text
-from tui.widgets.order_reasons import CANCEL_REASONS, HOLD_REASONS
 from tui.widgets.order_status_view import status_header
-from tui.widgets.prompt_list import PromptList
 from tui.widgets.ship_dialogs import receive_dialog, ship_dialog
 
 __all__ = ["LinesEdit", "OrderScreen"]  # LinesEdit: its dialog, opened from here (tests reach it by this name)
 
 
-class OrderScreen(RoleKeys, Screen):
+class OrderScreen(HoldCancelKeys, RoleKeys, Screen):
     NEEDS = {a: Action.ORDER_WORK
              for a in ("claim", "tick", "edit_lines", "hold", "unhold", "release", "cancel_order", "po")} | {
         "ship": Action.ORDER_SHIP, "receive_stock": Action.STOCK_RECEIVE}
@@ -305,49 +303,6 @@ class OrderScreen(RoleKeys, Screen):
 
         self.app.push_screen(LinesEdit(self.desk, self.order, self.token), saved)
 
-    def action_hold(self) -> None:
-        items = [(r.value, text) for r, text in HOLD_REASONS.items()]
-
-        def reason_picked(reason: str | None) -> None:
-            if reason is None:
-                return
-            token = self.token
-
-            def submit(note: str) -> None:
-                self.desk.orders.hold(self.number, reason, note or None, token=token)
-
-            def done(note: str | None) -> None:
-                if note is None:
-                    return
-                self._forget_claim()
-                self._poke()
-                self.reload()
-                self.notify(f"{self.number} on hold ({reason})")
-
-            self.app.push_screen(NoteDialog(f"Hold {self.number}: {reason}", "Note (what are we waiting for?)",
-                                            submit, placeholder="optional"), done)
-
-        self.app.push_screen(PromptList("Hold reason", items), reason_picked)
-
-    def action_unhold(self) -> None:
-        if self.order.state != OrderState.ON_HOLD:
-            self.notify(f"{self.number} is not on hold", severity="warning")
-            return
-
-        def submit(note: str) -> None:
-            self.desk.orders.unhold(self.number, note)
-
-        def done(note: str | None) -> None:
-            if note is None:
-                return
-            self._poke()
-            self.reload()
-            self.notify(f"{self.number} is off hold and back in the queue")
-
-        reason = self.order.hold_reason.value if self.order.hold_reason else ""
-        self.app.push_screen(NoteDialog(f"Unhold {self.number} ({reason})", "Note (required): why can it go ahead?",
-                                        submit, placeholder="required"), done)
-
     def action_release(self) -> None:
         token = self.token
         if self._run("Release", self.desk.orders.release, self.number, token=token):
@@ -410,28 +365,6 @@ class OrderScreen(RoleKeys, Screen):
             return
         self.app.switch_screen(OrderScreen(self.desk, got.number, got.claim_token))
         self.app.notify(f"{released} released · {got.number} is yours")
-
-    def action_cancel_order(self) -> None:
-        def reason_picked(reason: str | None) -> None:
-            if reason is None:
-                return
-            token = self.token
-
-            def submit(text: str) -> None:
-                self.desk.orders.cancel(self.number, text, token=token)
-
-            def done(text: str | None) -> None:
-                if text is None:
-                    return
-                self._forget_claim()
-                self._poke()
-                self.reload()
-                self.notify(f"{self.number} cancelled ({text})")
-
-            self.app.push_screen(NoteDialog(f"Cancel {self.number}", "Reason (edit, then Enter to cancel the order)",
-                                            submit, initial=reason), done)
-
-        self.app.push_screen(PromptList("Cancel reason", CANCEL_REASONS), reason_picked)
 
     def action_history(self) -> None:
         hist = self.query_one("#order-history", HistoryTable)
