@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.widgets import Input, Label, Static
 
 from db.service.orders import LineInput
-from tests.shipping.conftest import work_and_release
+from tests.shipping.conftest import raw, work_and_release
 from tests.tui_host import HostApp
 from tui.screens.order import OrderScreen
 from tui.widgets.form_dialog import FormDialog
@@ -189,3 +189,21 @@ async def test_after_release_the_footer_leads_with_ship(sdb: Path, desk_for) -> 
     async with app.run_test(size=(80, 30)) as pilot:
         await pilot.pause()
         assert app.screen.query_one(KeyFooter).shown[0] == ("s", "Ship")
+
+
+async def test_the_ship_form_shows_a_description_as_text(sdb: Path, desk_for) -> None:  # noqa: ANN001
+    hostile = "Mug [b]x[/ [@click=app.quit]"
+    with raw(sdb) as c:
+        c.execute("INSERT INTO products (sku, description, price_e4, stock) VALUES ('H-1', ?, 100000, 0)", (hostile,))
+    desk_for(sdb, "sam").stock.receive("H-1", 5)
+    alice = desk_for(sdb, "alice")
+    number = _released(alice, LineInput("H-1", 2))
+    app = _screen(alice, number)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await _keys(pilot, "s")
+        shown = " ".join(str(lbl.render()) for lbl in app.screen.query(Label))
+        assert hostile in shown
+        await _keys(pilot, "enter")
+        assert isinstance(app.screen, OrderScreen) and app.is_running
+    assert alice.orders.get(number).state.value == "shipped"
