@@ -11,7 +11,7 @@ file of live orders without anyone shipping them."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -104,22 +104,29 @@ class Importer:
 
     def order(self, *, ref: str, customer: Cust, channel: Channel, order_type: str, received_at: datetime,
               goods: list[Goods], charges: list[tuple[str, str, str, int]], shipped_at: datetime | None = None,
-              charge_rows: bool = True, due: datetime | None = None, ship_to: dict[str, Any] | None = None) -> None:
+              charge_rows: bool = True, due: datetime | None = None, ship_to: dict[str, Any] | None = None,
+              requested_date: date | None = None, ship_method: str | None = None) -> None:
         """One order. History (`--history`): a completed sale, received, released and shipped on its own
-        date (`shipped_at`, else the date it was received), never live work for the queue. `ship_to`: the
-        address its source gave, stored as the order's snapshot."""
+        date (`shipped_at`, else the date it was received), never live work for the queue. `ship_to`,
+        `requested_date`, `ship_method`: what its source gave (the caller counts those rows), stored on its header."""
         if shipped_at is None and self.history:
             shipped_at = received_at
         if shipped_at is not None:
             state, total = self.bulk.add_historical_order(ref=ref, customer=customer, channel=channel, order_type=order_type,
                                                    received_at=received_at, shipped_at=shipped_at, goods=goods,
-                                                   charges=charges, due=due, ship_to=ship_to)
+                                                   charges=charges, due=due, ship_to=ship_to,
+                                                   requested_date=requested_date, ship_method=ship_method)
         else:
             state, total = self.bulk.add_order(ref=ref, customer=customer, channel=channel, order_type=order_type,
-                                        received_at=received_at, goods=goods, charges=charges, ship_to=ship_to)
+                                        received_at=received_at, goods=goods, charges=charges, ship_to=ship_to,
+                                        requested_date=requested_date, ship_method=ship_method)
         s = self.s
         if ship_to:
             s.ship_tos += 1
+        if requested_date:
+            s.requested_dates += 1
+        if ship_method:
+            s.ship_methods += 1
         s.orders += 1
         s.lines += len(goods)
         s.charges += len(charges)

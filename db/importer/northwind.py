@@ -1,6 +1,8 @@
-"""Northwind import (the folder of its CSV files): customers with their address and contact, products
-with their stock, and each order with its ship-to (Ship*) and freight. A shipped order is history on its
-own dates (OrderDate, RequiredDate as due, ShippedDate)."""
+"""Northwind import (the folder of its CSV files): customers with their address and contact (ContactName,
+Phone), products with their stock, and each order with its ship-to (Ship*), requested date (RequiredDate),
+shipping method (ShipVia, through NORTHWIND_SHIP_METHODS) and freight. A shipped order is history on its
+own dates (OrderDate, RequiredDate as due, ShippedDate); an open one is live work, and its RequiredDate,
+long past, queues it for a rep with that reason."""
 from __future__ import annotations
 
 import csv
@@ -8,7 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from core.addresses import source_address, source_contact
+from core.addresses import pick_ship_method, source_address, source_contact
 from core.enums import Channel
 from core.errors import ValidationError
 from core.intake import REJECT_REASONS, Reject, SourceLine, amount_cents, price_e4, reject_line
@@ -16,6 +18,10 @@ from core.when import AHEAD, DUE_AHEAD, check_window
 from db.importer.accounting import Importer
 from db.importer.bulk import Goods
 
+#: Northwind's three shippers as the default rules' ship_methods name them: Speedy Express is the fast
+#: courier, United Package the parcel service, Federal Shipping the freight line. A shipper not listed here
+#: keeps its own name, which a rules file may list; a name the rules lack rejects its order (bad-row).
+NORTHWIND_SHIP_METHODS = {"Speedy Express": "express", "United Package": "ground", "Federal Shipping": "freight"}
 
 def import_northwind(imp: Importer, folder: Path) -> None:
     b = imp.bulk
@@ -34,10 +40,25 @@ def import_northwind(imp: Importer, folder: Path) -> None:
             return None
         return check_window(datetime.fromisoformat(text).replace(tzinfo=UTC), b.now, field=field, ahead=ahead)
 
-    cats = {}
-    if (folder / "categories.csv").exists():
-        with open(folder / "categories.csv", encoding="utf-8", newline="") as fh:
-            cats = {r["categoryID"]: r["categoryName"] for r in csv.DictReader(fh)}
+    def lookup(name: str, key: str, value: str) -> dict[str, str]:
+        """A small code table (categories, shippers): read for names, not imported itself."""
+        if not (folder / name).exists():
+            return {}
+        with open(folder / name, encoding="utf-8", newline="") as fh:
+            return {r[key]: r[value] for r in csv.DictReader(fh)}
+
+    cats = lookup("categories.csv", "categoryID", "categoryName")
+    shippers = lookup("shippers.csv", "shipperID", "companyName")
+
+    def ship_method(via: str | None) -> str | None:
+        """The rules' shipping method for a ShipVia, or None when the order names no shipper."""
+        if not via:
+            return None
+        if via not in shippers:
+            raise ValidationError(f"shipVia {via} is not a shipper in shippers.csv")
+        name = shippers[via]
+        return pick_ship_method(NORTHWIND_SHIP_METHODS.get(name, name), b.rules.ship_methods)
+
     # master data rows are counted as read and end as customers/products (or were there already)
     for _row, r in read("customers.csv"):
         address = source_address({"name": r["companyName"], "street": [r.get("address")], "city": r.get("city"),
@@ -66,6 +87,7 @@ def import_northwind(imp: Importer, folder: Path) -> None:
             received, shipped = when(r["orderDate"], "orderDate") or b.now, when(r["shippedDate"], "shippedDate")
             required = when(r.get("requiredDate"), "requiredDate", DUE_AHEAD)
             freight = price_e4(r["freight"] or "0")
+            method = ship_method(r.get("shipVia"))
             lines = [SourceLine(n, ref, f"NW-{d['productID']}", "", int(d["quantity"]), price_e4(d["unitPrice"] or ""),
                                 received, r["customerID"], "", "edi", "standard",
                                 int(round(float(d["discount"] or 0) * 10000))) for n, d in dl]
@@ -101,10 +123,13 @@ def import_northwind(imp: Importer, folder: Path) -> None:
                                   "postcode": r.get("shipPostalCode"), "country": r.get("shipCountry")})
         if ship_to:
             s.ship_to_rows += 1
+        s.requested_rows += required is not None
+        s.ship_method_rows += method is not None
         # shipped orders are history whatever the mode: their own order, required and shipped dates
         imp.order(ref=ref, customer=cust, channel=Channel.EDI, order_type="standard",
                   received_at=received, goods=goods, charges=charges, shipped_at=shipped, charge_rows=False,
-                  due=required if shipped else None, ship_to=ship_to)
+                  due=required if shipped else None, ship_to=ship_to,
+                  requested_date=required.date() if required else None, ship_method=method)
         s.other_rows += 1  # the orders.csv row ends as the order itself (its freight as the charge)
         imp.invoice_done()
     for _oid, dl in details.items():

@@ -43,6 +43,12 @@ class ImportSummary:
     ship_to_rows: int = 0
     #: … and the orders stored with that ship-to: the two agree, or the summary says the rows do not add up
     ship_tos: int = 0
+    #: imported orders whose source row gave a requested date (Northwind's RequiredDate) … and those stored with it
+    requested_rows: int = 0
+    requested_dates: int = 0
+    #: imported orders whose source row named a shipper (Northwind's ShipVia) … and those stored with its method
+    ship_method_rows: int = 0
+    ship_methods: int = 0
     addresses_created: int = 0
     contacts_created: int = 0
 
@@ -50,7 +56,13 @@ class ImportSummary:
     def conserved(self) -> bool:
         """Every row read ended in an order line or charge, a return, the rejects, or was imported before."""
         return self.rows_read == (self.lines + self.charge_rows + self.returned_rows + self.rejects + self.skipped_rows
-                                  + self.other_rows - self.partly_returned_rows) and self.ship_tos == self.ship_to_rows
+                                  + self.other_rows - self.partly_returned_rows) and self.headers_conserved
+
+    @property
+    def headers_conserved(self) -> bool:
+        """Every header field the source gave an order (ship-to, requested date, shipper) is on the stored order."""
+        return (self.ship_tos, self.requested_dates, self.ship_methods) == (
+            self.ship_to_rows, self.requested_rows, self.ship_method_rows)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -64,6 +76,8 @@ class ImportSummary:
             "queued_for_rep": self.orders - self.straight_through - self.by_state.get("shipped", 0),
             "customers_created": self.customers_created, "products_created": self.products_created,
             "ship_to_rows": self.ship_to_rows, "ship_tos": self.ship_tos,
+            "requested_rows": self.requested_rows, "requested_dates": self.requested_dates,
+            "ship_method_rows": self.ship_method_rows, "ship_methods": self.ship_methods,
             "addresses_created": self.addresses_created, "contacts_created": self.contacts_created,
             "order_total": cents_text(self.order_total_cents), "refund_total": cents_text(self.refund_total_cents),
             "conserved": self.conserved, "chunks": self.chunks, "rejects_file": self.rejects_file,
