@@ -363,7 +363,8 @@ class _Rows:
         if d["shipping"]:
             self.charges.append((oid, "SHIP", "shipping", "Delivery", d["shipping"]))
         self._created.append((received, actor, number, created))
-        self.taken.append(Taken(oid, state, released and released[0], d["lines"], later, ship_complete))
+        released_u = None if released is None else u if dec.straight else axis.u(released[0])
+        self.taken.append(Taken(oid, state, released_u, d["lines"], later, ship_complete))
 
     def write(self, c: sqlite3.Connection, ev: _Events, stock: dict[str, int]) -> None:
         for row, t, (received, actor, number, created) in zip(self.orders, self.taken, self._created):

@@ -24,7 +24,7 @@ class Taken:
 
     oid: int
     state: str
-    released_at: float | None
+    released_u: float | None           # when it took its stock, in open seconds (the same whatever hour)
     lines: list[tuple]                  # (line_no, sku, description, qty, price_e4, discount_e2, amount)
     events: list[tuple[float, str, str, dict]]
     ship_complete: bool
@@ -36,11 +36,11 @@ def choose(orders: list[Taken], opening: dict[str, int], rng: random.Random, cou
     returns the opening stock per SKU lowered for them."""
     last: dict[str, Taken] = {}
     for t in orders:
-        if t.released_at is None or t.state not in ("released", "shipped", "closed"):
+        if t.released_u is None or t.state not in ("released", "shipped", "closed"):
             continue
         for ln in t.lines:
             cur = last.get(ln[1])
-            if cur is None or (t.released_at, t.oid) > (cur.released_at, cur.oid):
+            if cur is None or (t.released_u, t.oid) > (cur.released_u, cur.oid):
                 last[ln[1]] = t
     skus = sorted(last)
     rng.shuffle(skus)
