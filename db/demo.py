@@ -8,6 +8,8 @@ warehouse ships within hours, so even a small demo has shipments to return.
 Orders are computed with the same core rules as live entry (class, due_at, holds, straight-through,
 line amounts) and written in bulk inside one transaction, each with the events that explain its
 state, so `orderq check` holds on a fresh demo just as on a lived-in database.
+Customers have addresses, contacts and PO / ship-complete rules, and orders the header live entry
+gives them (`db.demo_book`); a few orders shipped in part wait for stock (`db.demo_backorders`).
 """
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -90,6 +91,12 @@ class Book:
         return cols, header_event(cols)
 
 
+def _ascii(name: str) -> str:
+    """A name as a mailbox spells it: García -> garcia, O'Brien -> obrien (a mail server may refuse others)."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in folded.lower() if ch.isalnum())
+
+
 def add_customer_book(c: sqlite3.Connection, rng: random.Random, first_id: int) -> None:
     """Addresses, a buyer and the PO / ship-complete marks for the customers from id `first_id` on."""
     addresses: list[tuple] = []
@@ -109,10 +116,9 @@ def add_customer_book(c: sqlite3.Connection, rng: random.Random, first_id: int) 
                               f"Unit {rng.randint(1, 40)}\n{rng.randint(1, 90)} {rng.choice(_STREETS)}", city2,
                               _REGIONS.get(country, {}).get(city2), post2, country))
         given, family = rng.choice(_GIVEN), rng.choice(_FAMILY)
-        domain = "".join(ch for ch in r["name"].split()[0].lower() if ch.isalnum()) or "customer"
-        contacts.append((r["id"], f"{given} {family}", f"{given.lower()}.{family.lower().replace(chr(39), '')}"
-                         f"@{domain}-{r['id']}.example", f"+{rng.randint(30, 49)} {rng.randint(100, 999)} "
-                         f"{rng.randint(1000, 9999)}"))
+        domain = _ascii(r["name"].split()[0]) or "customer"
+        contacts.append((r["id"], f"{given} {family}", f"{_ascii(given)}.{_ascii(family)}@{domain}-{r['id']}.example",
+                         f"+{rng.randint(30, 49)} {rng.randint(100, 999)} {rng.randint(1000, 9999)}"))
         if rng.random() < PO_REQUIRED_SHARE:
             po_required.append((r["id"],))
         if rng.random() < SHIP_COMPLETE_SHARE:
