@@ -59,6 +59,9 @@ class Book:
         self.contact: dict[int, dict] = {}
         self.po_required: set[int] = set()
         self.next_po = 1000
+        self._weights = [8] + [1] * (len(ship_methods) - 1)
+        #: (customer id, ship-to id) -> the header's snapshot columns and their event form
+        self._fixed: dict[tuple[int, int | None], tuple[dict[str, Any], dict[str, Any]]] = {}
         for r in c.execute("SELECT * FROM customer_addresses ORDER BY customer_id, is_default DESC, id"):
             a = snapshot(address_dict(r))
             if r["kind"] == "ship_to":
@@ -84,11 +87,16 @@ class Book:
         if rng.random() < 0.2:
             day = datetime.fromtimestamp(received, UTC).date()
             requested = day + timedelta(days=rng.choice([2, 3, 5, 7, 10, 14]))
-        method = rng.choices(self.methods, weights=[8] + [1] * (len(self.methods) - 1))[0]
-        cols = header_cols(ship_to=ship, ship_to_address_id=ship_id, bill_to=self.bill.get(cust["id"]),
-                           contact=self.contact.get(cust["id"]), po_number=po, requested_date=requested,
-                           ship_method=method, note=None)
-        return cols, header_event(cols)
+        method = rng.choices(self.methods, weights=self._weights)[0]
+        key = (cust["id"], ship_id)
+        fixed = self._fixed.get(key)
+        if fixed is None:  # the snapshots, as JSON for the row and as objects for the event, once per site
+            cols = header_cols(ship_to=ship, ship_to_address_id=ship_id, bill_to=self.bill.get(cust["id"]),
+                               contact=self.contact.get(cust["id"]), po_number=None, requested_date=None,
+                               ship_method=None, note=None)
+            fixed = self._fixed[key] = (cols, header_event(cols))
+        own = {"po_number": po, "requested_date": requested.isoformat() if requested else None, "ship_method": method}
+        return {**fixed[0], **own}, {**fixed[1], **own}
 
 
 def _ascii(name: str) -> str:
