@@ -26,6 +26,16 @@ Shipped (db/connection.py): BEGIN IMMEDIATE with busy_timeout 0, one retry after
 0.5–4 ms sleep, then SQLite's handler (5 s): 10–13 ms / 0.47–0.63 (median 0.53) in 5 runs; and
 wal_autocheckpoint 4000 pages (~165 → ~152 µs per claim alone). Unchanged code, same session:
 racing p99 36–56 ms (bare 34 ms), throughput 0.51–0.57 × bare. The throughput row stays marginal.
+Later (issue 18): the audit hash chain and the in-lock active-user check took it to 0.40 × bare. Inside
+the lock a claim now runs five statements, not seven (the user check and the chain's head are one read,
+held for the transaction; busy_timeout is restored after COMMIT), and builds less in Python:
+single-process median ~0.38 → ~0.32 ms per claim at load 6–7 (claim + give back ~0.69 → ~0.59 ms). Per claim the WAL still gets ~14.4 pages against ~9.4
+bare (the event row and its 2 indexes, sqlite_sequence, the lease index, page 1 as the log grows).
+On this shared box the row follows the load more than the code: bare alone ran 1,100–5,000 claims/s in
+one hour. At load ≥ 10 both sides collapse (the lock holder is preempted and every waiter is deep in
+the handler's 50–100 ms sleeps), the service far worse (5–200 claims/s), since it holds more CPU in the
+lock. The racing row's bare p99 swung 9.7–54 ms: with 16 processes released at once on 2 cores it
+measures the scheduler and the handler's sleep schedule as much as the claim, so judge it by the ratio.
 """
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from core.errors import ClaimLost
 from db import events
@@ -69,6 +70,27 @@ def new_token() -> str:
     return secrets.token_hex(8)
 
 
+#: what a claim gives back of the claimed row: what db.service.claiming.Claimed and the claim's
+#: event need, not every column (the row is built inside the write lock)
+CLAIMED_COLUMNS = "id, number, priority, due_at, state, claimed_by, claim_token, lease_expires_at"
+
+
+@lru_cache(maxsize=64)
+def _claim_sql(q: Queue, by_id: bool, narrow_tables: str | None, narrow_where: str | None) -> str:
+    """The claim statement for a queue and a way of choosing the item, built once per shape."""
+    if by_id:
+        target = f"SELECT id FROM {q.table} WHERE id = :item AND {q.claimable}"
+    elif narrow_tables is not None:
+        order = ", ".join(f"o.{col.strip()}" for col in q.order_by.split(","))
+        target = f"SELECT o.id FROM {narrow_tables} WHERE o.{q.claimable} AND {narrow_where} ORDER BY {order} LIMIT 1"
+    else:
+        target = f"SELECT id FROM {q.table} WHERE {q.claimable} ORDER BY {q.order_by} LIMIT 1"
+    return f"""UPDATE {q.table} SET {q.claim_set} claimed_by = :user, claim_token = :token,
+                claimed_at = :now, lease_expires_at = :exp, version = version + 1, updated_at = :now
+            WHERE id = ({target})
+            RETURNING {CLAIMED_COLUMNS}"""
+
+
 def claim(
     conn: sqlite3.Connection,
     q: Queue,
@@ -80,25 +102,17 @@ def claim(
     narrow: Narrow | None = None,
 ) -> sqlite3.Row | None:
     """Claim the next item (or item_id, or the next one matching `narrow`); returns the claimed row
-    or None. Call inside write_tx."""
+    (CLAIMED_COLUMNS) or None. Call inside write_tx."""
     token = new_token()
-    if item_id is not None:
-        target = f"SELECT id FROM {q.table} WHERE id = :item AND {q.claimable}"
-    elif narrow is not None:
-        order = ", ".join(f"o.{col.strip()}" for col in q.order_by.split(","))
-        target = f"SELECT o.id FROM {narrow.tables} WHERE o.{q.claimable} AND {narrow.where} ORDER BY {order} LIMIT 1"
-    else:
-        target = f"SELECT id FROM {q.table} WHERE {q.claimable} ORDER BY {q.order_by} LIMIT 1"
-    row = conn.execute(
-        f"""UPDATE {q.table} SET {q.claim_set} claimed_by = :user, claim_token = :token,
-                claimed_at = :now, lease_expires_at = :exp, version = version + 1, updated_at = :now
-            WHERE id = ({target})
-            RETURNING *""",
-        {**(narrow.args if narrow else {}), "user": user, "token": token, "now": ts(now), "exp": ts(now + lease),
-         "item": item_id},
-    ).fetchone()
+    at, exp = ts(now), ts(now + lease)
+    sql = _claim_sql(q, item_id is not None, narrow.tables if narrow and item_id is None else None,
+                     narrow.where if narrow and item_id is None else None)
+    args = {"user": user, "token": token, "now": at, "exp": exp, "item": item_id}
+    if narrow is not None:
+        args = {**narrow.args, **args}
+    row = conn.execute(sql, args).fetchone()
     if row is not None:
-        data = {"claim": "acquire", "token": token, "lease_expires_at": ts(now + lease)}
+        data = {"claim": "acquire", "token": token, "lease_expires_at": exp}
         if q.claim_set:
             data["state"] = row["state"]
         events.append(conn, at=now, actor=user, entity=q.entity, entity_id=row["id"],

@@ -128,39 +128,50 @@ def stopped_after(why: str, done: str, resume: str) -> StoreError:
 def write_tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """BEGIN IMMEDIATE … COMMIT; any exception rolls back, so a refused command writes nothing."""
     try:
-        _begin_immediate(conn)
-    except sqlite3.Error as e:
-        raise translate(e) from None
-    changes = conn.total_changes
-    try:
-        yield conn
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    try:
-        commit(conn, changes)
-    except sqlite3.Error as e:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise translate(e) from None
+        try:
+            _begin_immediate(conn)
+        except sqlite3.Error as e:
+            raise translate(e) from None
+        changes = conn.total_changes
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        try:
+            commit(conn, changes)
+        except sqlite3.Error as e:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise translate(e) from None
+    finally:
+        _wait_when_busy(conn)
+
+
+def _wait_when_busy(conn: sqlite3.Connection) -> None:
+    """Give the connection back SQLite's busy handler (BUSY_TIMEOUT_MS) once the write transaction
+    has ended. Not sooner: setting it is a statement, and inside the transaction this process
+    holds the write lock. Nothing in a WAL write transaction waits on the handler anyway: the
+    transaction's snapshot and the write lock are already held, COMMIT appends to the WAL without
+    waiting for readers, and the checkpoint after it is a passive one, which never waits."""
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def _begin_immediate(conn: sqlite3.Connection) -> None:
-    """BEGIN IMMEDIATE: up to POLL_TRIES jittered quick retries, then SQLite's own busy handler."""
+    """BEGIN IMMEDIATE: up to POLL_TRIES jittered quick retries, then SQLite's own busy handler.
+    Leaves busy_timeout at 0 when a quick try won; write_tx restores it when the transaction ends."""
     conn.execute("PRAGMA busy_timeout=0")
-    try:
-        for i in range(POLL_TRIES + 1):
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as e:
-                if "locked" not in str(e) and "busy" not in str(e):
-                    raise
-            if i < POLL_TRIES:
-                time.sleep(random.uniform(*POLL_SLEEP_S))
-    finally:
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    for i in range(POLL_TRIES + 1):
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) and "busy" not in str(e):
+                raise
+        if i < POLL_TRIES:
+            time.sleep(random.uniform(*POLL_SLEEP_S))
+    _wait_when_busy(conn)
     conn.execute("BEGIN IMMEDIATE")
 
 

@@ -55,19 +55,63 @@ def event_hash(prev: str, eid: int, at: float, actor: str, entity: str, entity_i
     return hashlib.sha256(canon.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+# The chain's head as SQL scalars: the last event's id and hash, and AUTOINCREMENT's high-water
+# mark (an empty log still has a row here: NULL, NULL, seq or NULL).
+_HEAD_SQL = ("(SELECT id FROM events ORDER BY id DESC LIMIT 1), (SELECT hash FROM events ORDER BY id DESC LIMIT 1), "
+             "(SELECT seq FROM sqlite_sequence WHERE name = 'events')")
+
+#: the head a command's write transaction has read (and advanced with each event it wrote), by
+#: connection; set by `hold` (after `active_and_head`), only for the span of that one transaction
+_held: dict[sqlite3.Connection, tuple[int, str]] = {}
+
+
+def _next(last_id: int | None, last_hash: str | None, seq: int | None) -> tuple[int, str]:
+    """The next id follows AUTOINCREMENT's rule (past the largest id ever used, per sqlite_sequence)
+    so an id is never reused; it is given explicitly because the hash covers it."""
+    return max(int(last_id or 0), int(seq or 0)) + 1, last_hash or GENESIS
+
+
 def head(conn: sqlite3.Connection) -> tuple[int, str]:
     """(the id the next event takes, the hash it chains to). Call inside the write transaction.
 
-    The next id follows AUTOINCREMENT's rule (past the largest id ever used, per sqlite_sequence)
-    so an id is never reused; it is given explicitly because the hash covers it."""
-    row = conn.execute(
-        "SELECT id, hash, (SELECT seq FROM sqlite_sequence WHERE name = 'events') FROM events ORDER BY id DESC LIMIT 1"
-    ).fetchone()
-    if row is None:
-        seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
-        return (int(seq[0]) if seq else 0) + 1, GENESIS
-    last_id, last_hash, seq = row[0], row[1], row[2] or 0
-    return max(int(last_id), int(seq)) + 1, last_hash or GENESIS
+    Within a user's command the head was already read with the actor's check (`active_and_head`)
+    and is kept here as events are written, so it is not read again; otherwise it is read now."""
+    held = _held.get(conn)
+    if held is not None:
+        return held
+    return _next(*conn.execute(f"SELECT {_HEAD_SQL}").fetchone())
+
+
+def active_and_head(conn: sqlite3.Connection, user: str) -> tuple[bool, tuple[int, str]]:
+    """Is `user` an active user, and the chain's head: one read at the start of a command's write
+    transaction (after BEGIN IMMEDIATE), where every statement is time the write lock is held by
+    this process, so two reads become one. `hold` the head for the rest of the transaction."""
+    active, last_id, last_hash, seq = conn.execute(
+        f"SELECT (SELECT active FROM users WHERE name = ?), {_HEAD_SQL}", (user,)).fetchone()
+    return bool(active), _next(last_id, last_hash, seq)
+
+
+def hold(conn: sqlite3.Connection, top: tuple[int, str]) -> None:
+    """Keep `top` as the chain head of the write transaction open on `conn`; `release` it before
+    that transaction ends (a head held past COMMIT would be stale at the next command).
+
+    Sound because writers are serialised by BEGIN IMMEDIATE (nobody else appends until this
+    transaction ends) and every event goes through db.events.append_many, which advances the held
+    head after each insert, or drops it if the insert failed."""
+    _held[conn] = top
+
+
+def release(conn: sqlite3.Connection) -> None:
+    _held.pop(conn, None)
+
+
+def advance(conn: sqlite3.Connection, top: tuple[int, str] | None) -> None:
+    """After events were written (`top`: the new head) or failed to be (None: read it again)."""
+    if conn in _held:
+        if top is None:
+            del _held[conn]
+        else:
+            _held[conn] = top
 
 
 def backfill(conn: sqlite3.Connection, batch: int = 5000) -> int:

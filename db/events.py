@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from db.convert import dt, ts
-from db.event_chain import event_hash, head
+from db.event_chain import advance, event_hash, head
 
 if TYPE_CHECKING:
     from core.models import Event
@@ -33,8 +33,13 @@ def _default(o: object) -> object:
     raise TypeError(f"cannot store {type(o).__name__} in an event")
 
 
+# one encoder, built once: json.dumps with any option builds a new JSONEncoder on every call, and
+# this runs for every event, inside the command's write lock
+_ENCODER = json.JSONEncoder(default=_default, separators=(",", ":"), sort_keys=True)
+
+
 def dumps(data: dict[str, Any]) -> str:
-    return json.dumps(data, default=_default, separators=(",", ":"), sort_keys=True)
+    return _ENCODER.encode(data)
 
 
 def append(
@@ -60,8 +65,9 @@ def append_many(conn: sqlite3.Connection, rows: list[tuple]) -> int:
 
     rows: (at epoch seconds, actor, entity, entity_id, ref, action, data as `dumps` gives it). The
     chain's head is read inside the caller's BEGIN IMMEDIATE transaction: writers are serialised
-    there, so two processes never chain onto the same event. Per event: one read of the last row
-    (once per call), a sha256, and the insert.
+    there, so two processes never chain onto the same event. Per event: a sha256 and the insert;
+    per call, one read of the last row, unless the command's transaction holds the head already
+    (db.event_chain.hold, by db.service.context.Context.write).
     """
     if not rows:
         return 0
@@ -74,7 +80,12 @@ def append_many(conn: sqlite3.Connection, rows: list[tuple]) -> int:
         out.append((eid, *r, prev, h))
         prev = h
         eid += 1
-    conn.executemany(_INSERT, out)
+    try:
+        conn.executemany(_INSERT, out)
+    except BaseException:
+        advance(conn, None)  # some rows may be in: the next append reads the head from the table
+        raise
+    advance(conn, (eid, prev))
     return eid - 1
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -149,10 +149,8 @@ class Store:
     def now(self) -> datetime:
         return self.clock()
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        with write_tx(self.conn) as c:
-            yield c
+    def write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return write_tx(self.conn)  # not wrapped in a generator of its own: one layer less per command
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

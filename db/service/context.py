@@ -12,7 +12,7 @@ from typing import Any
 from core.enums import Role
 from core.errors import PermissionDenied
 from core.permissions import Action, allowed, refusal
-from db import events
+from db import event_chain, events
 from db.store import Store
 
 log = logging.getLogger("orderq.audit")
@@ -71,14 +71,24 @@ class Context:
         The desk checked the user when it opened, but a session lives on: an admin may disable
         the user meanwhile (SPEC §6 "Users"). Checking here, after BEGIN IMMEDIATE, means a
         command either commits before the disable or is refused after it — never in between.
-        An operator at the shell (no user row) is not checked."""
+        An operator at the shell (no user row) is not checked.
+
+        The check is one read together with the audit chain's head (db.event_chain.active_and_head),
+        and the transaction then holds that head for its events: from BEGIN on this process holds
+        the write lock, and every statement inside it is time no other process can write."""
         try:
             with self.store.write() as c:
-                if self.actor.role is not None:
-                    row = c.execute("SELECT active FROM users WHERE name = ?", (self.actor.name,)).fetchone()
-                    if row is None or not row["active"]:
-                        raise _NoLongerActive
-                yield c
+                if self.actor.role is None:
+                    yield c
+                    return
+                active, top = event_chain.active_and_head(c, self.actor.name)
+                if not active:
+                    raise _NoLongerActive
+                event_chain.hold(c, top)
+                try:
+                    yield c
+                finally:
+                    event_chain.release(c)
         except _NoLongerActive:
             self._refuse(f"user {self.actor.name!r} is disabled", None, {"action": "write", "why": "user disabled"})
 
