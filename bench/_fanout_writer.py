@@ -24,6 +24,7 @@ from core.errors import OrderqError
 from db.service import Desk
 from db.service.orders import LineInput
 
+SHOWN_S = 1.0
 DEEP = 80  # a quiet override moves an order that sits below this rank and keeps it there
 
 
@@ -39,6 +40,7 @@ class Writer:
         self.probes = list(probes)
         self.held: list[tuple[Desk, str, str]] = []  # (desk, number, token) of probe claims in flight
         self.on_hold: list[str] = []
+        self.since: dict[str, float] = {}  # number -> when its probe claim committed
         c = self.sup.store.conn
         self.edi_customer = c.execute("SELECT code FROM customers WHERE known = 1 ORDER BY id LIMIT 1").fetchone()[0]
         self.skus = [r[0] for r in c.execute("SELECT sku FROM products WHERE active = 1 AND stock > 1000 ORDER BY sku LIMIT 20")]
@@ -59,7 +61,8 @@ class Writer:
         got = desk.orders.claim_next()
         if got is None:
             return False
-        say(probe="claim", marker=user, number=got.number, t=time.time())
+        self.since[got.number] = time.time()
+        say(probe="claim", marker=user, number=got.number, t=self.since[got.number])
         self.held.append((desk, got.number, got.claim_token))
         return True
 
@@ -70,14 +73,17 @@ class Writer:
         order = desk.orders.get(number)
         todo = [s for s in order.checklist if s not in order.ticked]
         if not todo:
-            return self.release(number)
+            return time.time() - self.since[number] >= SHOWN_S and self.release(number)
         desk.orders.tick(number, todo[0], token=token)
         return True
 
     def _take(self, number: str | None = None) -> tuple[Desk, str, str] | None:
-        if not self.held:
-            return None
-        item = next((h for h in self.held if h[1] == number), None) if number else self.held[0]
+        """A claim to end: `number`'s, else the oldest one shown for SHOWN_S at least (a claim
+        ended sooner may never be drawn: sessions coalesce, and the probe would count as missed)."""
+        if number:
+            item = next((h for h in self.held if h[1] == number), None)
+        else:
+            item = next((h for h in self.held if time.time() - self.since[h[1]] >= SHOWN_S), None)
         if item is not None:
             self.held.remove(item)
         return item

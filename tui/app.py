@@ -427,7 +427,10 @@ class OrderqApp(PlainNotify, App[int]):
             return
         self._note_lost_claims(batch)
         for screen in list(self.screen_stack):
-            screen.post_message(StoreChanged(batch))
+            # only screens that follow the store: a message to Textual's default screen at the
+            # bottom made the top screen repaint whole, on every change (issue 14)
+            if hasattr(screen, "on_store_changed"):
+                screen.post_message(StoreChanged(batch))
 
     def _note_lost_claims(self, batch: list[Event]) -> None:
         me = self.desk.actor.name

@@ -72,7 +72,8 @@ class LiveScreen:
     _live: Coalesce | None = None
     _stale = False
 
-    def live_refresh(self) -> None:  # provided by the screen
+    def live_refresh(self, full: bool) -> None:  # provided by the screen
+        """Draw what changed; `full`: the screen was hidden meanwhile (changes or the clock moved)."""
         raise NotImplementedError
 
     def _coalesce(self) -> Coalesce:
@@ -84,8 +85,8 @@ class LiveScreen:
         if not shown(self):  # type: ignore[arg-type]
             self._stale = True
             return
-        self._stale = False
-        self.live_refresh()
+        full, self._stale = self._stale, False
+        self.live_refresh(full)
 
     def live_changed(self) -> None:
         if not shown(self):  # type: ignore[arg-type]
@@ -95,5 +96,4 @@ class LiveScreen:
 
     def on_screen_resume(self, _event: events.ScreenResume) -> None:
         if self._stale:
-            self._stale = False
             self._coalesce().now()

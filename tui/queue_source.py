@@ -71,6 +71,29 @@ class QueueSource:
         k = i % self.PAGE
         return page[k] if k < len(page) else None
 
+    def affected(self, ids: set[int], first: int, height: int) -> bool:
+        """Would re-reading change what lines first … first+height show, or the count, after
+        changes to the orders `ids`? Decided from the cached rows, the count and where those
+        orders stand now (orders_read.members): no window is read. True when unsure."""
+        if self.filter.search or first > 0:
+            return True  # a search is not an index read; an order above the window would shift it
+        shown = [self.row(i) for i in range(first, min(self.total, first + height))]
+        if any(r is None or r["id"] in ids for r in shown):
+            return True
+        try:
+            if orders_read.count(self.desk.store.conn, self.filter) != self.total:
+                return True
+            if len(shown) < height:
+                return False  # the count is the same and none of the shown rows changed
+            last = orders_read.rank(orders_read.key_of(shown[-1]))
+            for key in orders_read.members(self.desk.store.conn, self.filter, sorted(ids)):
+                k = orders_read.rank(key)
+                if last is None or k is None or k < last:
+                    return True
+        except sqlite3.Error:
+            return True
+        return False
+
     def cached_rows(self) -> int:
         return sum(len(p) for p in self._pages.values())
 

@@ -76,6 +76,7 @@ class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
         self.source = QueueSource(desk, self.view_state.to_filter(self.me))
         self._search_timer = None
         self._said: dict[str, Any] = {}  # what each fixed panel shows now (_set)
+        self._changed: set[int] = set()  # orders changed since the last live draw
 
     # ---- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -136,6 +137,10 @@ class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
         feed = getattr(getattr(self.app, "_feed", None), "mode", "")
         live = "● live" if feed in ("watch", "poll") else ""
         now = self.desk.now()
+        said = (n, live, self.view_state.describe(), now.replace(second=0, microsecond=0))
+        if self._said.get("bar-inputs") == said:
+            return  # the bar shows minutes: nothing in it moved
+        self._said["bar-inputs"] = said
         closed = self.desk.store.calendar.closed_text(now)  # the SLA clock stands still meanwhile
         self._set("#qbar",
             Text.assemble(
@@ -194,12 +199,23 @@ class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
                 verb = VERBS.get(ev.action, ev.action.replace("_", " "))
                 extra = f" ({ev.data['step']})" if ev.action == "tick" and ev.data.get("step") else ""
                 self.notify(f"{ev.actor} {verb} {ev.ref}{extra}", title="Changed under you", timeout=6)
-        if any(ev.entity == "order" for ev in message.events):
+        ids = {ev.entity_id for ev in message.events if ev.entity == "order" and ev.entity_id is not None}
+        if ids:
+            self._changed |= ids
             self.live_changed()  # coalesced; only the lines that changed are drawn again
 
-    def live_refresh(self) -> None:
-        self.view.reload()
-        self._update_bar()
+    def live_refresh(self, full: bool) -> None:
+        """The changes since the last draw: skipped when they touch nothing this view shows
+        (QueueSource.affected); else the view re-reads and redraws the lines that changed.
+        Back on view after being hidden (`full`): re-read and draw it all."""
+        ids, self._changed = self._changed, set()
+        view = self.view
+        if full:
+            view.reload()
+            self._tick()
+        elif view.affected(ids):
+            view.reload()
+            self._update_bar()
 
     # ---- filters and search ---------------------------------------------------------------------
     def _apply(self) -> None:

@@ -119,7 +119,7 @@ class QueueView(ScrollView, can_focus=True):
             if found is not None:
                 target = found
         self.cursor = max(0, min(target, total - 1)) if total else 0
-        self.virtual_size = Size(self.size.width, total)
+        self._set_rows(total)
         self._show_cursor(screen_row)
         self._announce()
         if int(self.scroll_y) != top or not self._drawn:
@@ -128,6 +128,25 @@ class QueueView(ScrollView, can_focus=True):
         for y in range(max(1, self.scrollable_content_region.height or self.size.height or 1)):
             if self._line_key(y) != self._drawn.get(y):
                 self.refresh_line(top + y)
+
+    def _set_rows(self, total: int) -> None:
+        """The virtual height is the row count. Setting it lays the whole screen out again (tens of
+        ms); that is needed only when the scrollbar comes or goes, else the bar is redrawn alone."""
+        new = Size(self.size.width, total)
+        old = self.virtual_size
+        if new == old:
+            return
+        height = self.size.height
+        if old.width == new.width and (old.height > height) == (total > height) and height:
+            self.set_reactive(ScrollView.virtual_size, new)
+            self._scroll_update(new)
+        else:
+            self.virtual_size = new
+
+    def affected(self, ids: set[int]) -> bool:
+        """Do changes to these orders touch the lines on view or the count? (QueueSource.affected)"""
+        height = max(1, self.scrollable_content_region.height or self.size.height or 1)
+        return self.source.affected(ids, int(self.scroll_y), height)
 
     def _line_key(self, y: int) -> tuple:
         index = int(self.scroll_y) + y
