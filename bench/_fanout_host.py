@@ -62,6 +62,7 @@ class Session:
     out_bytes: int = 0
     last_out: float = 0.0
     alive: bool = True
+    terminal: "Terminal | None" = None  # what it shows, when asked for (spawn(..., screen=True))
 
     # ---- /proc -------------------------------------------------------------------------
     def cpu_s(self) -> float:
@@ -113,7 +114,7 @@ class Host:
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
-    def spawn(self, kind: str, argv: list[str]) -> Session:
+    def spawn(self, kind: str, argv: list[str], *, screen: bool = False) -> Session:
         env = {k: v for k, v in os.environ.items()
                if k not in ("COLUMNS", "LINES", "SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY", "NO_COLOR", "ORDERQ_KEYS")}
         env.update(TERM="xterm-256color", PYTHONPATH=str(REPO))
@@ -125,7 +126,7 @@ class Host:
             finally:
                 os._exit(127)
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
-        s = Session(kind, pid, fd, last_out=time.time())
+        s = Session(kind, pid, fd, last_out=time.time(), terminal=Terminal() if screen else None)
         with self.lock:
             self.sessions.append(s)
             self.sel.register(fd, selectors.EVENT_READ, s)
@@ -150,6 +151,8 @@ class Host:
                         self.sel.unregister(s.fd)
                         continue
                     s.out_bytes += len(data)
+                    if s.terminal is not None:
+                        s.terminal.feed(data)
                     s.last_out = now
                     s.history.append((now, data))
                     while s.history and s.history[0][0] < now - HISTORY_S:
@@ -239,3 +242,45 @@ def host_busy() -> tuple[float, float]:
         vals = [int(v) for v in f.readline().split()[1:]]
     idle = vals[3] + (vals[4] if len(vals) > 4 else 0)
     return sum(vals) - idle, sum(vals)
+
+
+class Terminal:
+    """Just enough of a terminal to know what a Textual session shows: cursor moves, text, erase.
+    (Textual positions every drawn line with CUP; colours are dropped.)"""
+
+    TOKEN = re.compile(r"\x1b\[(\d*)(?:;(\d*))?H|\x1b\[(\d*)([JK])|\x1b(?:\[[0-9;?<>=]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[()][0-9A-Za-z]|[=>78])|([\r\n])|([^\x1b\r\n]+)")
+
+    def __init__(self, rows: int = ROWS, cols: int = COLS) -> None:
+        self.rows, self.cols = rows, cols
+        self.grid = [[" "] * cols for _ in range(rows)]
+        self.y = self.x = 0
+        self._carry = ""
+
+    def feed(self, data: bytes) -> None:
+        text = self._carry + data.decode("utf-8", "replace")
+        cut = text.rfind("\x1b")
+        if cut != -1 and len(text) - cut < 64 and not re.match(r"\x1b\[[0-9;?]*[@-~]", text[cut:]):
+            text, self._carry = text[:cut], text[cut:]  # an escape split across reads
+        else:
+            self._carry = ""
+        for m in self.TOKEN.finditer(text):
+            if m.group(0).endswith("H") and m.group(0).startswith("\x1b["):
+                self.y = max(0, int(m.group(1) or 1) - 1)
+                self.x = max(0, int(m.group(2) or 1) - 1)
+            elif m.group(4) == "J":
+                self.grid = [[" "] * self.cols for _ in range(self.rows)]
+            elif m.group(4) == "K":
+                if self.y < self.rows:
+                    self.grid[self.y][self.x:] = [" "] * (self.cols - self.x)
+            elif m.group(5) == "\r":
+                self.x = 0
+            elif m.group(5) == "\n":
+                self.y += 1
+            elif m.group(6):
+                for ch in m.group(6):
+                    if self.y < self.rows and self.x < self.cols:
+                        self.grid[self.y][self.x] = ch
+                    self.x += 1
+
+    def lines(self) -> list[str]:
+        return ["".join(r).rstrip() for r in self.grid]

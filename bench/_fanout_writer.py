@@ -19,6 +19,7 @@ import random
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from core.errors import OrderqError
 from db.service import Desk
@@ -26,6 +27,28 @@ from db.service.orders import LineInput
 
 SHOWN_S = 1.0
 DEEP = 80  # a quiet override moves an order that sits below this rank and keeps it there
+
+
+def add_probe_reps(db: str | Path, n: int) -> list[str]:
+    """Reps zq000, zq001, …: each claims once, so its name on a screen marks that one change."""
+    admin = Desk.open(db, "admin")
+    names = [f"zq{i:03d}" for i in range(n)]
+    for name in names:
+        admin.users.add(name, "rep")
+    admin.store.close()
+    return names
+
+
+def add_phone_orders(db: str | Path, n: int) -> None:
+    """A morning's phone orders, queued for a rep (due later than the demo's: deep in the queue)."""
+    sup = Desk.open(db, "sam")
+    c = sup.store.conn
+    customers = [r[0] for r in c.execute("SELECT code FROM customers ORDER BY id")]
+    skus = [r[0] for r in c.execute("SELECT sku FROM products WHERE active = 1 AND stock > 1000 ORDER BY sku")]
+    for i in range(n):
+        sup.orders.create(customer=customers[i % len(customers)], channel="phone", type="standard", typed=False,
+                          lines=[LineInput(skus[(i * 7) % len(skus)], 1 + i % 4)])
+    sup.store.close()
 
 
 def say(**kw: object) -> None:

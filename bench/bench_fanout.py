@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench._fanout_host import Host, Probe, host_busy, orderq_argv
+from bench._fanout_writer import add_phone_orders, add_probe_reps
 from bench.common import REPO, copy_db, orderq, percentile, print_rows, row
 
 SIZES = [int(x) for x in os.environ.get("ORDERQ_BENCH_FANOUT_N", "10,50,100").split(",") if x]
@@ -64,21 +65,8 @@ def build_db(tmp: Path) -> Path:
     are the probes (their names are the markers)."""
     db = tmp / "fanout.db"
     orderq("--db", str(db), "demo", "--orders", str(ORDERS - MORNING), "--seed", "7")
-    from db.service import Desk
-    from db.service.orders import LineInput
-
-    admin = Desk.open(db, "admin")
-    for i in range(PROBE_USERS):
-        admin.users.add(f"zq{i:03d}", "rep")
-    admin.store.close()
-    sup = Desk.open(db, "sam")
-    c = sup.store.conn
-    customers = [r[0] for r in c.execute("SELECT code FROM customers ORDER BY id")]
-    skus = [r[0] for r in c.execute("SELECT sku FROM products WHERE active = 1 AND stock > 1000 ORDER BY sku")]
-    for i in range(MORNING):
-        sup.orders.create(customer=customers[i % len(customers)], channel="phone", type="standard", typed=False,
-                          lines=[LineInput(skus[(i * 7) % len(skus)], 1 + i % 4)])
-    sup.store.close()
+    add_probe_reps(db, PROBE_USERS)
+    add_phone_orders(db, MORNING)
     return db
 
 
