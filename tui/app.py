@@ -34,6 +34,7 @@ from textual.widgets import Static
 from core.errors import ClaimLost, OrderqError, PermissionDenied
 from core.permissions import Action
 from db.service import Desk
+from tui.live import LiveScreen, shown
 from tui.messages import OpenScreen, RulesReady, StoreChanged
 from tui.plain import PlainNotify, styled
 
@@ -427,10 +428,15 @@ class OrderqApp(PlainNotify, App[int]):
             return
         self._note_lost_claims(batch)
         for screen in list(self.screen_stack):
-            # only screens that follow the store: a message to Textual's default screen at the
-            # bottom made the top screen repaint whole, on every change (issue 14)
-            if hasattr(screen, "on_store_changed"):
-                screen.post_message(StoreChanged(batch))
+            # Only screens that follow the store, and a live screen under another is only marked
+            # stale (it refreshes when shown): any message to a screen below the top one, Textual's
+            # default screen included, makes the top screen repaint whole (issue 14).
+            if not hasattr(screen, "on_store_changed"):
+                continue
+            if isinstance(screen, LiveScreen) and not shown(screen):
+                screen.mark_stale()
+                continue
+            screen.post_message(StoreChanged(batch))
 
     def _note_lost_claims(self, batch: list[Event]) -> None:
         me = self.desk.actor.name

@@ -88,6 +88,11 @@ class LiveScreen:
         full, self._stale = self._stale, False
         self.live_refresh(full)
 
+    def mark_stale(self) -> None:
+        """Changes came while hidden: refresh in full when shown again (the app calls this rather
+        than posting to a screen below the top one)."""
+        self._stale = True
+
     def live_changed(self) -> None:
         if not shown(self):  # type: ignore[arg-type]
             self._stale = True

@@ -50,6 +50,10 @@ COLUMNS: list[tuple[str, str, int, bool]] = [
 MIN_CUSTOMER = 12
 
 
+#: the row's columns a drawn line depends on (`_cells`, `_render_row`, due_cell)
+DRAWN = ("id", "number", "priority", "customer_name", "customer_code", "customer_tier", "channel", "type",
+         "total_cents", "due_at", "state", "hold_reason", "hold_started_at", "claimed_by")
+
 #: dropped in this order when the terminal is too narrow for every column
 DROP_FIRST = ("type", "channel", "tier", "claimed")
 
@@ -149,10 +153,12 @@ class QueueView(ScrollView, can_focus=True):
         return self.source.affected(ids, int(self.scroll_y), height)
 
     def _line_key(self, y: int) -> tuple:
+        """What line y draws: the row's drawn columns (a tick or a lease renewal bumps the row's
+        version and changes nothing drawn), the cursor, the width."""
         index = int(self.scroll_y) + y
         row = self.source.row(index) if self.source.total else None
-        return (tuple(row) if row is not None else None, index == self.cursor, self.size.width,
-                self.source.total == 0)
+        return (tuple(row[c] for c in DRAWN) if row is not None else None, index == self.cursor,
+                self.size.width, self.source.total == 0)
 
     def tick(self) -> None:
         """The clock moved on: redraw the due cells whose countdown text changed, nothing else."""
