@@ -175,6 +175,12 @@ def _rows(conn: sqlite3.Connection, ids: list[int]) -> list[sqlite3.Row]:
     return [at[i] for i in ids if i in at]
 
 
+def rows_by_id(conn: sqlite3.Connection, ids: list[int]) -> list[sqlite3.Row]:
+    """Queue rows of these orders (in the order given, missing ones left out): a live screen
+    re-reads just the rows that changed."""
+    return _rows(conn, ids)
+
+
 def window(conn: sqlite3.Connection, f: QueueFilter, offset: int, limit: int,
            total: int | None = None) -> list[sqlite3.Row]:
     """Rows offset … offset+limit of the queue. Given the `total`, a window in the second half is

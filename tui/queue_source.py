@@ -94,6 +94,37 @@ class QueueSource:
             return True
         return False
 
+    def patch(self, ids: set[int]) -> bool:
+        """Re-read just these orders' rows into the cache, when that is all that changed: the count
+        is the same and each of them is cached and keeps its place (same key, still in the view).
+        False (cache untouched) when the view must be re-read whole."""
+        conn = self.desk.store.conn
+        where: dict[int, tuple[int, int]] = {}
+        for n, page in self._pages.items():
+            for k, r in enumerate(page):
+                if r["id"] in ids:
+                    where[r["id"]] = (n, k)
+        if set(where) != ids:
+            return False
+        try:
+            if orders_read.count(conn, self.filter) != self.total:
+                return False
+            keys = dict(zip(sorted(ids), [None] * len(ids)))
+            for key in orders_read.members(conn, self.filter, sorted(ids)):
+                keys[key[-1]] = key  # the id is the key's last column
+            for i, (n, k) in where.items():
+                if keys[i] != orders_read.key_of(self._pages[n][k]):
+                    return False
+            fresh = orders_read.rows_by_id(conn, sorted(ids))
+        except sqlite3.Error:
+            return False
+        if len(fresh) != len(ids):
+            return False
+        for r in fresh:
+            n, k = where[r["id"]]
+            self._pages[n][k] = r
+        return True
+
     def cached_rows(self) -> int:
         return sum(len(p) for p in self._pages.values())
 

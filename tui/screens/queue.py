@@ -214,7 +214,8 @@ class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
             view.reload()
             self._tick()
         elif view.affected(ids):
-            view.reload()
+            if not view.patch(ids):  # rows that keep their places: just those rows are re-read
+                view.reload()
             self._update_bar()
 
     # ---- filters and search ---------------------------------------------------------------------

@@ -129,6 +129,18 @@ class QueueView(ScrollView, can_focus=True):
         if int(self.scroll_y) != top or not self._drawn:
             self.refresh()
             return
+        self._redraw_changed(top)
+
+    def patch(self, ids: set[int]) -> bool:
+        """Changes that keep every row in its place (a claim, a tick, a hold): re-read just those
+        rows and redraw their lines. False when the view must be reloaded (QueueSource.patch)."""
+        if not self._drawn or not self.source.patch(ids):
+            return False
+        self._redraw_changed(int(self.scroll_y))
+        self._announce()
+        return True
+
+    def _redraw_changed(self, top: int) -> None:
         for y in range(max(1, self.scrollable_content_region.height or self.size.height or 1)):
             if self._line_key(y) != self._drawn.get(y):
                 self.refresh_line(top + y)
