@@ -61,6 +61,8 @@ def spawn_queue(host: Host, db: Path, user: str) -> Session:
 
 
 def check_matches_db(s: Session, db: Path, full_height: int) -> None:
+    # notices (toasts, drawn with "▌") may cover the ends of some rows: wait until they are gone
+    wait_for(lambda: "▌" not in screen_text(s), 30, "the notices to go")
     desk = Desk.open(db, "sam")
     try:
         conn = desk.store.conn
