@@ -71,6 +71,8 @@ class LiveScreen:
 
     _live: Coalesce | None = None
     _stale = False
+    #: the most often this screen redraws for live changes
+    LIVE_INTERVAL = LIVE_INTERVAL_S
 
     def live_refresh(self, full: bool) -> None:  # provided by the screen
         """Draw what changed; `full`: the screen was hidden meanwhile (changes or the clock moved)."""
@@ -78,7 +80,7 @@ class LiveScreen:
 
     def _coalesce(self) -> Coalesce:
         if self._live is None:
-            self._live = Coalesce(self, self._live_run)
+            self._live = Coalesce(self, self._live_run, self.LIVE_INTERVAL)
         return self._live
 
     def _live_run(self) -> None:

@@ -1,7 +1,7 @@
 """The supervisor's wallboard: big numbers, queue by class, throughput, breaches, returns, reps.
 
 Live: every StoreChanged recomputes from the indexed KPI reads (db/service/kpi.py), at most
-4 times a second (tui.live); a slow timer also runs so breaches that happen by the clock alone show up.
+once a second (tui.live: a board read across the room; each recompute costs tens of ms); a slow timer also runs so breaches that happen by the clock alone show up.
 Supervisor actions on the selected breached / at-risk item: open it, reassign, force-release,
 override its class, each through the service layer (which refuses anyone else).
 """
@@ -50,6 +50,7 @@ def hmm(seconds: float | None) -> str:
 class WallboardScreen(LiveScreen, RoleKeys, Screen):
     NEEDS: ClassVar = {"reassign": Action.REASSIGN, "force_release": Action.FORCE_RELEASE, "override": Action.OVERRIDE}
     CSS_PATH = "wallboard.tcss"
+    LIVE_INTERVAL = 1.0
     HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (120, "-wide")]
     VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (40, "-tall")]
     BINDINGS: ClassVar = [
