@@ -246,8 +246,8 @@ class OrderqApp(PlainNotify, App[int]):
     def _finish_start_up(self) -> None:
         """Validate the rules file (pydantic loads here: SPEC §3, "at start-up"); a bad file stops
         the app with the error naming the key (`exit_error`, exit 2). A key pressed before this
-        would validate them itself (Store.rules). Then the lease renewal, the watcher (watchfiles
-        pulls in anyio) and the session row."""
+        would validate them itself (Store.rules). Then the lease renewal, the watcher (db.inotify
+        and the feed) and the session row."""
         try:
             lease = self.desk.ctx.rules.lease
         except OrderqError as e:
