@@ -20,7 +20,8 @@ Measured, from outside the sessions:
 - RSS per session; how many sessions got an inotify watcher (128 per user here) and how many poll.
 
 Run alone: `python -m bench.bench_fanout`; ORDERQ_BENCH_FANOUT_N="10,50,100",
-ORDERQ_BENCH_FANOUT_R="5,20", ORDERQ_BENCH_FANOUT_CHANGES=60 choose the sizes.
+ORDERQ_BENCH_FANOUT_R="5,20", ORDERQ_BENCH_FANOUT_CHANGES=60 choose the sizes; ORDERQ_FEED=poll makes
+every session poll, as past the 128 inotify instances a user may hold here.
 """
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -30,6 +31,8 @@ log = logging.getLogger("orderq.feed")
 POLL_INTERVAL_S = 0.25
 #: with a watcher, look anyway this often (a write the watch could not see, e.g. a moved folder)
 WATCH_SAFETY_S = 5.0
+#: after the first write of a commit, wait this long for its other writes before reading
+WATCH_SETTLE_S = 0.015
 
 
 class ChangeFeed:
@@ -37,7 +40,8 @@ class ChangeFeed:
         self.conn = conn
         self.path = Path(path).resolve()
         self.cursor = events.last_id(conn) if cursor is None else cursor
-        self.use_watcher = use_watcher
+        # ORDERQ_FEED=poll: poll as if no inotify instance were left (bench_fanout measures that case)
+        self.use_watcher = use_watcher and os.environ.get("ORDERQ_FEED") != "poll"
         self.mode = "starting"
         self._wake = asyncio.Event()
         #: set once the watcher (or the poller) is running
@@ -109,6 +113,9 @@ class ChangeFeed:
         try:
             while not self._stop.is_set():
                 await self._wake.wait()
+                if self.mode == "watch" and not self._poked:
+                    # one commit is several writes to -wal, each an inotify event: read once for all
+                    await asyncio.sleep(WATCH_SETTLE_S)
                 self._wake.clear()
                 if self._stop.is_set():
                     break
