@@ -175,6 +175,12 @@ def _rows(conn: sqlite3.Connection, ids: list[int]) -> list[sqlite3.Row]:
     return [at[i] for i in ids if i in at]
 
 
+def rows_by_id(conn: sqlite3.Connection, ids: list[int]) -> list[sqlite3.Row]:
+    """Queue rows of these orders (in the order given, missing ones left out): a live screen
+    re-reads just the rows that changed."""
+    return _rows(conn, ids)
+
+
 def window(conn: sqlite3.Connection, f: QueueFilter, offset: int, limit: int,
            total: int | None = None) -> list[sqlite3.Row]:
     """Rows offset … offset+limit of the queue. Given the `total`, a window in the second half is
@@ -204,6 +210,26 @@ def iter_all(conn: sqlite3.Connection, f: QueueFilter, batch: int = 2000):  # no
     while rows:
         yield from rows
         rows = window_after(conn, f, key_of(rows[-1]), batch) if len(rows) == batch else []
+
+
+def rank(key: Key) -> tuple | None:
+    """A key_of() tuple made comparable in queue order (descending columns negated); None when a
+    value is missing and the order cannot be placed."""
+    if any(v is None for v in key):
+        return None
+    return tuple(-v if desc else v for v, (_c, desc) in zip(key, _ORDER))
+
+
+def members(conn: sqlite3.Connection, f: QueueFilter, ids: list[int]) -> list[Key]:
+    """The queue keys of those of `ids` that the filter holds now: where a changed order stands,
+    from the index, without reading a window (a live screen asks after each change)."""
+    if not ids:
+        return []
+    where, args = f.where()
+    marks = ",".join("?" * len(ids))
+    cols = ", ".join(f"o.{k}" for k in KEY)
+    sql = f"SELECT {cols} FROM {f.tables()}{_and(where, f'o.id IN ({marks})')}"
+    return [tuple(r) for r in conn.execute(sql, [*args, *ids])]
 
 
 def count(conn: sqlite3.Connection, f: QueueFilter) -> int:

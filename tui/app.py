@@ -34,6 +34,7 @@ from textual.widgets import Static
 from core.errors import ClaimLost, OrderqError, PermissionDenied
 from core.permissions import Action
 from db.service import Desk
+from tui.live import LiveScreen, shown
 from tui.messages import OpenScreen, RulesReady, StoreChanged
 from tui.plain import PlainNotify, styled
 
@@ -245,8 +246,8 @@ class OrderqApp(PlainNotify, App[int]):
     def _finish_start_up(self) -> None:
         """Validate the rules file (pydantic loads here: SPEC §3, "at start-up"); a bad file stops
         the app with the error naming the key (`exit_error`, exit 2). A key pressed before this
-        would validate them itself (Store.rules). Then the lease renewal, the watcher (watchfiles
-        pulls in anyio) and the session row."""
+        would validate them itself (Store.rules). Then the lease renewal, the watcher (db.inotify
+        and the feed) and the session row."""
         try:
             lease = self.desk.ctx.rules.lease
         except OrderqError as e:
@@ -427,6 +428,14 @@ class OrderqApp(PlainNotify, App[int]):
             return
         self._note_lost_claims(batch)
         for screen in list(self.screen_stack):
+            # Only screens that follow the store, and a live screen under another is only marked
+            # stale (it refreshes when shown): any message to a screen below the top one, Textual's
+            # default screen included, makes the top screen repaint whole (issue 14).
+            if not hasattr(screen, "on_store_changed"):
+                continue
+            if isinstance(screen, LiveScreen) and not shown(screen):
+                screen.mark_stale()
+                continue
             screen.post_message(StoreChanged(batch))
 
     def _note_lost_claims(self, batch: list[Event]) -> None:

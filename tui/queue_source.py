@@ -71,6 +71,60 @@ class QueueSource:
         k = i % self.PAGE
         return page[k] if k < len(page) else None
 
+    def affected(self, ids: set[int], first: int, height: int) -> bool:
+        """Would re-reading change what lines first … first+height show, or the count, after
+        changes to the orders `ids`? Decided from the cached rows, the count and where those
+        orders stand now (orders_read.members): no window is read. True when unsure."""
+        if self.filter.search or first > 0:
+            return True  # a search is not an index read; an order above the window would shift it
+        shown = [self.row(i) for i in range(first, min(self.total, first + height))]
+        if any(r is None or r["id"] in ids for r in shown):
+            return True
+        try:
+            if orders_read.count(self.desk.store.conn, self.filter) != self.total:
+                return True
+            if len(shown) < height:
+                return False  # the count is the same and none of the shown rows changed
+            last = orders_read.rank(orders_read.key_of(shown[-1]))
+            for key in orders_read.members(self.desk.store.conn, self.filter, sorted(ids)):
+                k = orders_read.rank(key)
+                if last is None or k is None or k < last:
+                    return True
+        except sqlite3.Error:
+            return True
+        return False
+
+    def patch(self, ids: set[int]) -> bool:
+        """Re-read just these orders' rows into the cache, when that is all that changed: the count
+        is the same and each of them is cached and keeps its place (same key, still in the view).
+        False (cache untouched) when the view must be re-read whole."""
+        conn = self.desk.store.conn
+        where: dict[int, tuple[int, int]] = {}
+        for n, page in self._pages.items():
+            for k, r in enumerate(page):
+                if r["id"] in ids:
+                    where[r["id"]] = (n, k)
+        if set(where) != ids:
+            return False
+        try:
+            if orders_read.count(conn, self.filter) != self.total:
+                return False
+            keys = dict(zip(sorted(ids), [None] * len(ids)))
+            for key in orders_read.members(conn, self.filter, sorted(ids)):
+                keys[key[-1]] = key  # the id is the key's last column
+            for i, (n, k) in where.items():
+                if keys[i] != orders_read.key_of(self._pages[n][k]):
+                    return False
+            fresh = orders_read.rows_by_id(conn, sorted(ids))
+        except sqlite3.Error:
+            return False
+        if len(fresh) != len(ids):
+            return False
+        for r in fresh:
+            n, k = where[r["id"]]
+            self._pages[n][k] = r
+        return True
+
     def cached_rows(self) -> int:
         return sum(len(p) for p in self._pages.values())
 

@@ -25,6 +25,7 @@ from core.errors import DomainError, OrderqError
 from core.models import Order
 from core.permissions import Action
 from core.money import fmt
+from db.events import last_id
 from db.service import Desk
 from tui.messages import StoreChanged
 from tui.plain import styled
@@ -81,6 +82,7 @@ class OrderScreen(HoldCancelKeys, RoleKeys, Screen):
         self.desk = desk
         self.number = number
         self._token = token
+        self._fresh_at = last_id(desk.store.conn)
         self.order: Order = desk.orders.get(number)
         self.number = self.order.number
 
@@ -109,7 +111,8 @@ class OrderScreen(HoldCancelKeys, RoleKeys, Screen):
         self.show()
         table.focus()
         # the countdown moves, and the app renews the lease without an event: re-read now and then
-        self.set_interval(10, self.reload)
+        # (the holder's screen: the lease shows); anyone else's only redraws the countdown (issue 14)
+        self.set_interval(10, lambda: self.reload() if self.mine else self.show_header())
 
     # ---- state -------------------------------------------------------------------------
     @property
@@ -140,6 +143,7 @@ class OrderScreen(HoldCancelKeys, RoleKeys, Screen):
             poke()
 
     def reload(self) -> None:
+        self._fresh_at = last_id(self.desk.store.conn)  # events up to here are in what is read now
         try:
             self.order = self.desk.orders.get(self.number)
         except OrderqError as e:
@@ -224,7 +228,8 @@ class OrderScreen(HoldCancelKeys, RoleKeys, Screen):
         if not mine:
             return
         had_claim = self.mine
-        self.reload()
+        if any(e.id > self._fresh_at for e in mine):  # not the echo of this screen's own save
+            self.reload()
         for e in mine:
             if e.actor != self.me:
                 self.notify(f"{e.actor} {describe(e)}", title=f"{self.number} changed",

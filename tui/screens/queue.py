@@ -23,6 +23,7 @@ from core.money import from_cents_int
 from core.triage import due_cell, due_text, explain, sla_paused
 from db.convert import dt
 from db.service import Desk
+from tui.live import LiveScreen, shown
 from tui.messages import OpenScreen, RulesReady, StoreChanged
 from tui.plain import plain
 from tui.role_keys import RoleKeys
@@ -42,7 +43,7 @@ VERBS = {
 
 
 
-class QueueScreen(RoleKeys, Screen[None]):
+class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
     """The rep's home: the live queue in triage order."""
 
     NEEDS = {"claim_next": Action.ORDER_WORK, "give_back": Action.ORDER_WORK, "new_order": Action.ORDER_CREATE,
@@ -50,7 +51,8 @@ class QueueScreen(RoleKeys, Screen[None]):
 
     SCREEN_NAME = "queue"
     CSS_PATH = "queue.tcss"
-    TICK_S = 15.0
+    #: the countdowns, the clock in the bar and the why panel have minute resolution
+    TICK_S = 60.0
     BINDINGS = [
         Binding("c", "claim_next", "Claim next", id="queue.claim-next"),
         Binding("enter", "open_selected", "Open", id="queue.open"),
@@ -73,6 +75,8 @@ class QueueScreen(RoleKeys, Screen[None]):
         self.view_state = ViewState()
         self.source = QueueSource(desk, self.view_state.to_filter(self.me))
         self._search_timer = None
+        self._said: dict[str, Any] = {}  # what each fixed panel shows now (_set)
+        self._changed: set[int] = set()  # orders changed since the last live draw
 
     # ---- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -90,7 +94,7 @@ class QueueScreen(RoleKeys, Screen[None]):
     def on_mount(self) -> None:
         self.view.reload()
         self.view.focus()
-        self.set_interval(self.TICK_S, self._tick)
+        self._arm_tick()
         self.call_after_refresh(self._painted)
 
     def _painted(self) -> None:
@@ -98,18 +102,47 @@ class QueueScreen(RoleKeys, Screen[None]):
         if first_paint is not None:
             first_paint()
 
-    def _tick(self) -> None:
-        self.view.refresh()
+    def _arm_tick(self) -> None:
+        """Tick just after the store clock's next minute (a test clock may run at any pace: at
+        most TICK_S apart)."""
+        now = self.desk.now()
+        wait = min(self.TICK_S, 60.0 - now.second - now.microsecond / 1e6 + 0.05)
+        self.set_timer(max(0.5, wait), self._minute)
+
+    def _minute(self) -> None:
+        self._arm_tick()
+        if not shown(self):
+            self._stale = True  # redrawn when it is shown again
+            return
+        self._tick(full=False)
+
+    def _tick(self, full: bool = True) -> None:
+        if full:
+            self.view.refresh()
+        else:
+            self.view.tick()
         self._update_bar()
         self._update_why(self.view.selected_row, self.view.cursor)
+
+    def _set(self, widget_id: str, content: Any) -> None:
+        """Update a fixed-height panel: no layout pass, and nothing at all when it says the same."""
+        key = (content.plain, tuple(content.spans)) if isinstance(content, Text) else str(content)
+        if self._said.get(widget_id) == key:
+            return
+        self._said[widget_id] = key
+        self.query_one(widget_id, Static).update(content, layout=False)
 
     def _update_bar(self) -> None:
         n = self.source.total
         feed = getattr(getattr(self.app, "_feed", None), "mode", "")
         live = "● live" if feed in ("watch", "poll") else ""
         now = self.desk.now()
+        said = (n, live, self.view_state.describe(), now.replace(second=0, microsecond=0))
+        if self._said.get("bar-inputs") == said:
+            return  # the bar shows minutes: nothing in it moved
+        self._said["bar-inputs"] = said
         closed = self.desk.store.calendar.closed_text(now)  # the SLA clock stands still meanwhile
-        self.query_one("#qbar", Static).update(
+        self._set("#qbar",
             Text.assemble(
                 (" orderq ", "bold reverse"), " ",
                 plain(f"{self.me} ({self._role})", style="bold"), "  ",
@@ -120,9 +153,8 @@ class QueueScreen(RoleKeys, Screen[None]):
         )
 
     def _update_why(self, row: Any | None, index: int) -> None:
-        why = self.query_one("#why", Static)
         if row is None:
-            why.update("Nothing selected.")
+            self._set("#why", "Nothing selected.")
             return
         now = self.desk.now()
         lines = explain(
@@ -149,7 +181,7 @@ class QueueScreen(RoleKeys, Screen[None]):
                              plain(f"  {row['customer_name']} ({row['customer_code']}, "
                                    f"{row['customer_tier'].replace('_', ' ')}) · {channel_label(row['channel'])} · {row['type']}"))
         body = plain("\n".join(f"  {ln}" for ln in lines + extra))
-        why.update(Text.assemble(head, "\n", body))
+        self._set("#why", Text.assemble(head, "\n", body))
 
     def on_queue_view_highlighted(self, message: QueueView.Highlighted) -> None:
         self._update_why(message.row, message.index)
@@ -167,8 +199,24 @@ class QueueScreen(RoleKeys, Screen[None]):
                 verb = VERBS.get(ev.action, ev.action.replace("_", " "))
                 extra = f" ({ev.data['step']})" if ev.action == "tick" and ev.data.get("step") else ""
                 self.notify(f"{ev.actor} {verb} {ev.ref}{extra}", title="Changed under you", timeout=6)
-        if any(ev.entity == "order" for ev in message.events):
+        ids = {ev.entity_id for ev in message.events if ev.entity == "order" and ev.entity_id is not None}
+        if ids:
+            self._changed |= ids
+            self.live_changed()  # coalesced; only the lines that changed are drawn again
+
+    def live_refresh(self, full: bool) -> None:
+        """The changes since the last draw: skipped when they touch nothing this view shows
+        (QueueSource.affected); else the view re-reads and redraws the lines that changed.
+        Back on view after being hidden (`full`): re-read and draw it all."""
+        ids, self._changed = self._changed, set()
+        view = self.view
+        if full:
             view.reload()
+            self._tick()
+        elif view.affected(ids):
+            if not view.patch(ids):  # rows that keep their places: just those rows are re-read
+                view.reload()
+            self._update_bar()
 
     # ---- filters and search ---------------------------------------------------------------------
     def _apply(self) -> None:

@@ -1,13 +1,12 @@
 """The supervisor's wallboard: big numbers, queue by class, throughput, breaches, returns, reps.
 
 Live: every StoreChanged recomputes from the indexed KPI reads (db/service/kpi.py), at most
-4 times a second; a slow timer also runs so breaches that happen by the clock alone show up.
+once a second (tui.live: a board read across the room; each recompute costs tens of ms); a slow timer also runs so breaches that happen by the clock alone show up.
 Supervisor actions on the selected breached / at-risk item: open it, reassign, force-release,
 override its class, each through the service layer (which refuses anyone else).
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -27,6 +26,7 @@ from core.permissions import Action
 from core.triage import humanize
 from db.service import Desk
 from db.service.kpi import WallItem, Wallboard
+from tui.live import LiveScreen, shown
 from tui.messages import OpenScreen, StoreChanged
 from tui.plain import plain
 from tui.role_keys import RoleKeys
@@ -36,7 +36,6 @@ from tui.widgets.supervisor_forms import force_release_form, override_form, reas
 if TYPE_CHECKING:
     from core.calendar import Calendar
 
-MIN_INTERVAL_S = 0.25   # at most 4 refreshes a second
 TICK_S = 5.0            # breaches happen by the clock too
 
 
@@ -48,9 +47,10 @@ def hmm(seconds: float | None) -> str:
     return f"{m // 60}:{m % 60:02d}"
 
 
-class WallboardScreen(RoleKeys, Screen):
+class WallboardScreen(LiveScreen, RoleKeys, Screen):
     NEEDS: ClassVar = {"reassign": Action.REASSIGN, "force_release": Action.FORCE_RELEASE, "override": Action.OVERRIDE}
     CSS_PATH = "wallboard.tcss"
+    LIVE_INTERVAL = 1.0
     HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (120, "-wide")]
     VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (40, "-tall")]
     BINDINGS: ClassVar = [
@@ -68,8 +68,7 @@ class WallboardScreen(RoleKeys, Screen):
         self.data: Wallboard | None = None
         self.refused: str | None = None
         self.refreshes = 0
-        self._last = 0.0
-        self._pending = False
+        self._said: dict[str, Any] = {}  # what each part shows now (_put): unchanged parts are not redrawn
 
     # ---- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -109,31 +108,26 @@ class WallboardScreen(RoleKeys, Screen):
         reps.add_columns("rep", "on", "rel", "avg", "holding")
         self.recompute()
         self.call_after_refresh(self._paint_bars)
-        self.set_interval(TICK_S, self.recompute)
+        self.set_interval(TICK_S, self._clock)
         items.focus()
 
     # ---- live ---------------------------------------------------------------------------
     def on_store_changed(self, message: StoreChanged) -> None:
-        self.schedule_refresh()
+        self.live_changed()  # coalesced (tui.live); a wallboard under another screen waits until shown
 
-    def schedule_refresh(self) -> None:
-        """Recompute now, or once at the end of the current 250 ms slot (throttled, never dropped)."""
-        wait = MIN_INTERVAL_S - (time.monotonic() - self._last)
-        if wait <= 0:
-            self.recompute()
-        elif not self._pending:
-            self._pending = True
-            self.set_timer(wait, self._deferred)
-
-    def _deferred(self) -> None:
-        self._pending = False
+    def live_refresh(self, full: bool) -> None:
         self.recompute()
+
+    def _clock(self) -> None:
+        if shown(self):
+            self.recompute()
+        else:
+            self._stale = True
 
     def action_refresh_now(self) -> None:
         self.recompute()
 
     def recompute(self) -> None:
-        self._last = time.monotonic()
         try:
             data = self.desk.kpi.wallboard(items=5 if self.size.height < 40 else max(5, (self.size.height - 24) // 2))
         except OrderqError as e:
@@ -151,7 +145,7 @@ class WallboardScreen(RoleKeys, Screen):
     def _paint(self, d: Wallboard) -> None:
         o, r = d.report["orders"], d.report["returns"]
         depth = o["queue_depth"]
-        self.query_one("#title", Static).update(
+        self._put("#title",
             f"Wallboard {d.now.astimezone():%H:%M:%S}{delivery_text(d.deliveries)} · queued {sum(depth.values())} · in progress "
             f"{o['in_progress']} · on hold {o['on_hold']} · oldest wait {duration_text(o['oldest_wait_s'])}"
             + (f" · {closed}" if (closed := self.desk.store.calendar.closed_text(d.now)) else ""))
@@ -163,21 +157,32 @@ class WallboardScreen(RoleKeys, Screen):
             "p50": hmm(o["cycle_time_rep_p50_s"]), "p90": hmm(o["cycle_time_rep_p90_s"]),
         }
         for k, v in values.items():
-            self.query_one(f"#d-{k}", Digits).update(v)
+            self._put(f"#d-{k}", v)
         self.query_one("#tile-breached").set_class(o["sla_breached_open"] > 0, "alert")
         self.query_one("#tile-risk").set_class(o["sla_at_risk"] > 0, "warn")
         self._paint_bars()
-        self.query_one("#spark", Sparkline).data = list(d.throughput)
-        self.query_one("#rates", Static).update(
+        if self._said.get("#spark") != d.throughput:
+            self._said["#spark"] = list(d.throughput)
+            self.query_one("#spark", Sparkline).data = list(d.throughput)
+        self._put("#rates",
             f"released today {o['released']} · last hour {d.throughput[-1] if d.throughput else 0}\n"
             f"touchless {pct_text(o['touchless_pct'])} · cycle p50 with them {duration_text(o['cycle_time_p50_s'])}\n"
             f"electronic {pct_text(o['electronic_share_pct'])} · "
             f"hold rate {pct_text(o['hold_rate_pct'])} · cancel {pct_text(o['cancel_rate_pct'])}\n"
             f"returns open {r['open']} · pending {r['pending_approval']} · rate {pct_text(r['return_rate_pct'])}")
-        self.query_one("#returns-figures", Static).update(
+        self._put("#returns-figures",
             f"open {r['open']}\npending approval {r['pending_approval']}\nreturn rate {pct_text(r['return_rate_pct'])}\n"
             f"cycle p50 {duration_text(r['cycle_time_p50_s'])}\nrefund p50 {duration_text(r['refund_time_p50_s'])}")
-        self._paint_items(d)
+        items = [(i.number, i.priority, i.state, i.due_at, i.claimed_by, i.customer_name, i.hold_reason)
+                 for i in d.breached + d.at_risk]
+        if self._said.get("items") != (items, d.now.replace(second=0, microsecond=0)):
+            self._said["items"] = (items, d.now.replace(second=0, microsecond=0))  # dues shown in minutes
+            self._paint_items(d)
+        rep_rows = [(x["rep"], x.get("screen"), x.get("online"), x["released"], x["avg_handling_s"], tuple(x["holding"]))
+                    for x in d.reps]
+        if self._said.get("reps") == rep_rows:
+            return
+        self._said["reps"] = rep_rows
         reps = self.query_one("#reps", DataTable)
         reps.clear()
         for x in d.reps:
@@ -187,6 +192,12 @@ class WallboardScreen(RoleKeys, Screen):
             reps.add_row(plain(x["rep"], multiline=False),
                          plain((x.get("screen") or "●") if x.get("online") else "", multiline=False), str(x["released"]),
                          duration_text(x["avg_handling_s"]), holding or "—", key=x["rep"])
+
+    def _put(self, widget_id: str, text: str) -> None:
+        """Update a Static or Digits only when what it says changed (each update lays it out again)."""
+        if self._said.get(widget_id) != text:
+            self._said[widget_id] = text
+            self.query_one(widget_id).update(text)  # type: ignore[attr-defined]
 
     def _paint_bars(self) -> None:
         if self.data is None:

@@ -1,10 +1,15 @@
 """The queue's rows, drawn by hand: `QueueView` is a ScrollView whose virtual height is the row count.
 
 `render_line` draws each visible row from QueueSource's page cache (Line API), so 100,000 open
-orders cost what 30 do. After every change-feed batch the screen calls `reload()`: the cache is
+orders cost what 30 do. After a change-feed batch the screen calls `reload()`: the cache is
 dropped, the count re-read, and the cursor follows the item it was on (found in the page around
 the old cursor, else by `position`), keeping its place on the screen. Columns give way in a set
 order when the terminal is narrow (`layout`).
+
+Only what changed is drawn again (issue 14: a hundred sessions draw every change): each drawn line
+remembers the row it showed (`_drawn`), and a reload that leaves the view where it was refreshes
+just the lines whose row is not the one drawn there. `tick()` (once a minute: the countdowns have
+minute resolution) redraws only the due cells whose text moved.
 """
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -44,6 +49,10 @@ COLUMNS: list[tuple[str, str, int, bool]] = [
 ]
 MIN_CUSTOMER = 12
 
+
+#: the row's columns a drawn line depends on (`_cells`, `_render_row`, due_cell)
+DRAWN = ("id", "number", "priority", "customer_name", "customer_code", "customer_tier", "channel", "type",
+         "total_cents", "due_at", "state", "hold_reason", "hold_started_at", "claimed_by")
 
 #: dropped in this order when the terminal is too narrow for every column
 DROP_FIRST = ("type", "channel", "tier", "claimed")
@@ -91,11 +100,17 @@ class QueueView(ScrollView, can_focus=True):
         self._now_fn = now  # callable → aware datetime (the store clock)
         self.cursor = 0
         self.selected_id: int | None = None
+        #: screen line -> what it shows: (row as read, is the cursor, width); the due text apart
+        self._drawn: dict[int, tuple] = {}
+        self._due_drawn: dict[int, str] = {}
+        self._announced: tuple | None = None
 
     # ---- data ---------------------------------------------------------------------------
     def reload(self, *, follow: bool = True) -> None:
-        """Re-read the count; keep the cursor on its item and that item at the same screen row."""
+        """Re-read the count; keep the cursor on its item and that item at the same screen row.
+        Redraw only the lines whose row changed (all of them when the view scrolled)."""
         screen_row = self.cursor - int(self.scroll_y)
+        top = int(self.scroll_y)
         try:
             self.source.reload()
         except OrderqError as e:
@@ -108,10 +123,73 @@ class QueueView(ScrollView, can_focus=True):
             if found is not None:
                 target = found
         self.cursor = max(0, min(target, total - 1)) if total else 0
-        self.virtual_size = Size(self.size.width, total)
+        self._set_rows(total)
         self._show_cursor(screen_row)
         self._announce()
-        self.refresh()
+        if int(self.scroll_y) != top or not self._drawn:
+            self.refresh()
+            return
+        self._redraw_changed(top)
+
+    def patch(self, ids: set[int]) -> bool:
+        """Changes that keep every row in its place (a claim, a tick, a hold): re-read just those
+        rows and redraw their lines. False when the view must be reloaded (QueueSource.patch)."""
+        if not self._drawn or not self.source.patch(ids):
+            return False
+        self._redraw_changed(int(self.scroll_y))
+        self._announce()
+        return True
+
+    def _redraw_changed(self, top: int) -> None:
+        for y in range(max(1, self.scrollable_content_region.height or self.size.height or 1)):
+            if self._line_key(y) != self._drawn.get(y):
+                self.refresh_line(top + y)
+
+    def _set_rows(self, total: int) -> None:
+        """The virtual height is the row count. Setting it lays the whole screen out again (tens of
+        ms); that is needed only when the scrollbar comes or goes, else the bar is redrawn alone."""
+        new = Size(self.size.width, total)
+        old = self.virtual_size
+        if new == old:
+            return
+        height = self.size.height
+        if old.width == new.width and (old.height > height) == (total > height) and height:
+            self.set_reactive(ScrollView.virtual_size, new)
+            self._scroll_update(new)
+        else:
+            self.virtual_size = new
+
+    def affected(self, ids: set[int]) -> bool:
+        """Do changes to these orders touch the lines on view or the count? (QueueSource.affected)"""
+        height = max(1, self.scrollable_content_region.height or self.size.height or 1)
+        return self.source.affected(ids, int(self.scroll_y), height)
+
+    def _line_key(self, y: int) -> tuple:
+        """What line y draws: the row's drawn columns (a tick or a lease renewal bumps the row's
+        version and changes nothing drawn), the cursor, the width."""
+        index = int(self.scroll_y) + y
+        row = self.source.row(index) if self.source.total else None
+        return (tuple(row[c] for c in DRAWN) if row is not None else None, index == self.cursor,
+                self.size.width, self.source.total == 0)
+
+    def tick(self) -> None:
+        """The clock moved on: redraw the due cells whose countdown text changed, nothing else."""
+        if not self._due_drawn:
+            return
+        now = self._now_fn()
+        x = 0
+        for key, _h, w, _r in layout(self.size.width):
+            x += 1  # the space before each cell
+            if key == "due":
+                break
+            x += w
+        else:
+            return  # no due column at this width
+        top = int(self.scroll_y)
+        for y, text in list(self._due_drawn.items()):
+            row = self.source.row(top + y)
+            if row is None or self._cells(row, now)[0]["due"] != text:
+                self.refresh(Region(x, y, w, 1))
 
     def select_id(self, order_id: int) -> None:
         self.selected_id = order_id
@@ -135,9 +213,13 @@ class QueueView(ScrollView, can_focus=True):
         self.scroll_to(y=y, animate=False, immediate=True)
 
     def _announce(self) -> None:
+        """Tell the screen what is selected now, when that differs from what it was last told."""
         row = self.selected_row
         self.selected_id = row["id"] if row is not None else None
-        self.post_message(self.Highlighted(row, self.cursor))
+        said = (tuple(row) if row is not None else None, self.cursor)
+        if said != self._announced:
+            self._announced = said
+            self.post_message(self.Highlighted(row, self.cursor))
 
     def move_to(self, index: int) -> None:
         total = self.source.total
@@ -172,6 +254,8 @@ class QueueView(ScrollView, can_focus=True):
         index = int(self.scroll_y) + y
         width = self.size.width
         base = self.rich_style
+        self._drawn[y] = self._line_key(y)
+        self._due_drawn.pop(y, None)
         if not self.source.total:
             if y == 0:
                 style = base + self.get_component_rich_style("queue--empty")
@@ -180,7 +264,9 @@ class QueueView(ScrollView, can_focus=True):
         row = self.source.row(index)
         if row is None:
             return Strip.blank(width, base)
-        return self._render_row(row, index == self.cursor, width, base)
+        strip, due = self._render_row(row, index == self.cursor, width, base)
+        self._due_drawn[y] = due
+        return strip
 
     def _at_risk(self) -> timedelta:
         """Zero (overdue only) for the first paint, drawn before the rules are validated; the
@@ -213,7 +299,7 @@ class QueueView(ScrollView, can_focus=True):
         }
         return cells, sl
 
-    def _render_row(self, row: Any, is_cursor: bool, width: int, base: Style) -> Strip:
+    def _render_row(self, row: Any, is_cursor: bool, width: int, base: Style) -> tuple[Strip, str]:
         cells, sl = self._cells(row, self._now_fn())
         cols = layout(width)
         if cells["tier"] and not any(k == "tier" for k, *_ in cols):
@@ -239,7 +325,7 @@ class QueueView(ScrollView, can_focus=True):
                 style = row_style + Style(bold=True)
             segs.append(Segment(fit(cells[key], w, right), style))
         strip = Strip(segs)
-        return strip.extend_cell_length(width, row_style).crop(0, width)
+        return strip.extend_cell_length(width, row_style).crop(0, width), cells["due"]
 
 
 def header_text(width: int) -> str:
