@@ -16,7 +16,7 @@ from db.service import shopify
 from db.service.order_header import HeaderInput
 from db.service.orders import LineInput
 from db.service.partner_api import Answer, OrderRequest, PartnerApi
-from db.service.partners import Partner, authenticate
+from db.service.partners import authenticate
 from db.service.returns import ReturnLineInput
 from db.store import Store
 
@@ -32,22 +32,27 @@ def _store(request: Request) -> Store:
     return request.app.state.stores.get()
 
 
-def partner_of(request: Request,
-               creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Partner:
-    """The caller's partner from its Bearer key (401 / 403 otherwise), named for the log line."""
-    partner = authenticate(_store(request), creds.credentials if creds else None)
+async def _key(request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+               ) -> HTTPAuthorizationCredentials:
+    """No key at all is refused before the body is read (401, whatever the body), and logged."""
+    if creds is None or not creds.credentials:
+        await run_in_threadpool(lambda: authenticate(_store(request), None))  # raises, after the refusal's event
+    return creds  # type: ignore[return-value]
+
+
+Key = Annotated[HTTPAuthorizationCredentials, Depends(_key)]
+
+
+def _api(request: Request, creds: HTTPAuthorizationCredentials | None) -> PartnerApi:
+    """The caller's partner from its Bearer key (401 / 403 otherwise), named for the log line, and its
+    service on *this* thread's connection. WHY here and not in a dependency: FastAPI runs a sync
+    dependency and its handler as two thread-pool calls, maybe on two threads, and a connection shared
+    by two threads interleaves their transactions (bench_api: requests stuck 5 s, refused as busy);
+    one pool call per request is also cheaper."""
+    store = _store(request)
+    partner = authenticate(store, creds.credentials if creds else None)
     request.state.partner = partner.name
-    return partner
-
-
-def _api(request: Request, partner: Partner) -> PartnerApi:
-    """The partner's service on *this* thread's connection. WHY not in the dependency: FastAPI may run
-    a sync dependency and the handler on two different pool threads, and a connection shared by two
-    threads interleaves their transactions (seen under 16 clients: one stuck holding the write lock)."""
-    return PartnerApi.open(_store(request), partner)
-
-
-Caller = Annotated[Partner, Depends(partner_of)]
+    return PartnerApi.open(store, partner)
 
 
 def _json(answer: Answer) -> Response:
@@ -58,7 +63,7 @@ def _json(answer: Answer) -> Response:
 
 @router.post("/orders", status_code=201, response_model=OrderCreated, responses=errors(409),
              summary="Place an order; it is released at once when it passes every check, else queued for a rep")
-def post_order(body: OrderIn, caller: Caller, request: Request,
+def post_order(body: OrderIn, caller: Key, request: Request,
                idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> Response:
     header = None
     if body.ship_to or body.po_number or body.requested_date or body.ship_method or body.note:
@@ -73,7 +78,7 @@ def post_order(body: OrderIn, caller: Caller, request: Request,
 
 @router.get("/orders", response_model=OrderPage, responses=errors(),
             summary="Orders by your external reference, or every order changed since a cursor, oldest change first")
-def list_orders(caller: Caller, request: Request, external_ref: Annotated[str | None, Query(max_length=100)] = None,
+def list_orders(caller: Key, request: Request, external_ref: Annotated[str | None, Query(max_length=100)] = None,
                 updated_since: Annotated[str | None, Query(max_length=100)] = None,
                 limit: Annotated[int, Query(ge=1, le=200)] = 100) -> Any:
     api = _api(request, caller)
@@ -83,33 +88,33 @@ def list_orders(caller: Caller, request: Request, external_ref: Annotated[str | 
 
 
 @router.get("/orders/{number}", response_model=OrderOut, responses=errors(404))
-def get_order(number: Annotated[str, Path(max_length=32)], caller: Caller, request: Request) -> Any:
+def get_order(number: Annotated[str, Path(max_length=32)], caller: Key, request: Request) -> Any:
     return _api(request, caller).order(number)
 
 
 @router.post("/orders/{number}/cancel", response_model=OrderOut, responses=errors(404, 409),
              summary="Cancel an order not yet released")
-def cancel_order(number: Annotated[str, Path(max_length=32)], body: CancelIn, caller: Caller,
+def cancel_order(number: Annotated[str, Path(max_length=32)], body: CancelIn, caller: Key,
                  request: Request) -> Any:
     return _api(request, caller).cancel(number, body.reason)
 
 
 @router.post("/returns", status_code=201, response_model=ReturnOut, responses=errors(404, 409),
              summary="The customer's return request against a shipped order (the checks of `return new`)")
-def post_return(body: ReturnIn, caller: Caller, request: Request) -> Any:
+def post_return(body: ReturnIn, caller: Key, request: Request) -> Any:
     lines = [ReturnLineInput(sku=ln.sku, qty=ln.qty, reason=ln.reason, note=ln.note, opened=ln.opened)
              for ln in body.lines]
     return _api(request, caller).new_return(order=body.order, lines=lines, resolution=body.resolution, note=body.note)
 
 
 @router.get("/returns/{number}", response_model=ReturnOut, responses=errors(404))
-def get_return(number: Annotated[str, Path(max_length=32)], caller: Caller, request: Request) -> Any:
+def get_return(number: Annotated[str, Path(max_length=32)], caller: Key, request: Request) -> Any:
     return _api(request, caller).get_return(number)
 
 
 @router.get("/products", response_model=Products, responses=errors(),
             summary="Active products with their price and the quantity available")
-def products(caller: Caller, request: Request) -> Any:
+def products(caller: Key, request: Request) -> Any:
     return {"products": _api(request, caller).products()}
 
 
