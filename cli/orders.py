@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from core.addresses import address_line, place
+from core.delivery import HISTORY_ACTION as DELIVERY_EVENT, describe as delivery_words
 from core.errors import ValidationError
 from core.labels import channel_label, hold_label, state_label
 from core.shipping import parse_ship_line
@@ -214,7 +215,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"[{'x' if who else ' '}] {step}" + (f"  ({who})" if who else ""))
     if args.history:
         for e in desk.orders.history(o.number):
-            print(f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor:<10} {e.action}")
+            words = f"  {delivery_words(e.data)}" if e.action == DELIVERY_EVENT else ""
+            print(f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor:<10} {e.action}{words}")
     return 0
 
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 import tomllib
 from datetime import timedelta
 from decimal import Decimal
-from typing import Annotated
+import os
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from core.addresses import _EMAIL as EMAIL
 from core.calendar import Calendar, CalendarError, parse_calendar
 from core.enums import Channel, HoldReason, Priority, Tier
 from core.errors import RulesError
@@ -63,6 +65,78 @@ class ReturnsPolicy(BaseModel):
         return timedelta(days=days)
 
 
+def _absolute_or_off(v: str) -> str:
+    """A folder or file the delivery worker uses: "" (off) or an absolute path. WHY absolute: the worker,
+    the TUI and the API run from different working folders, and a relative path would mean a different
+    place to each."""
+    v = v.strip()
+    if v and not os.path.isabs(v):
+        raise ValueError(f"{v!r} is not an absolute path")
+    return v
+
+
+class Papers(BaseModel):
+    """Where the papers go by themselves (db.papers_out): the acknowledgment when the order is accepted
+    (released, by a rep or straight through), the pick ticket at release."""
+
+    model_config = _STRICT
+    #: a folder (absolute path) that receives both papers; "" = none written
+    outbox: str = ""
+    #: the form of the files written there
+    format: Literal["html", "text"] = "html"
+
+    @field_validator("outbox")
+    @classmethod
+    def _outbox_absolute(cls, v: str) -> str:
+        return _absolute_or_off(v)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.outbox)
+
+
+class Smtp(BaseModel):
+    """The mail server that the acknowledgment is mailed through (db.deliver.mail). The password is read
+    from `password_file` or the environment variable `password_env` when the worker starts; it is never in
+    the rules file, a log line or an error."""
+
+    model_config = _STRICT
+    #: "" = no mail
+    host: str = ""
+    port: Annotated[int, Field(ge=1, le=65535)] = 587
+    from_address: str = ""
+    starttls: bool = True
+    user: str = ""
+    password_file: str = ""
+    password_env: str = ""
+    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 20
+
+    @field_validator("password_file")
+    @classmethod
+    def _password_file_absolute(cls, v: str) -> str:
+        return _absolute_or_off(v)
+
+    @field_validator("from_address")
+    @classmethod
+    def _from_is_an_address(cls, v: str) -> str:
+        v = v.strip()
+        if v and not EMAIL.match(v):
+            raise ValueError(f"{v!r} is not an email address")
+        return v
+
+    @model_validator(mode="after")
+    def _complete(self) -> "Smtp":
+        if self.host and not self.from_address:
+            raise ValueError("from_address is needed when host is set")
+        if self.user and bool(self.password_file) == bool(self.password_env):
+            raise ValueError("user needs exactly one of password_file or password_env")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host.strip())
+
+
 class Rules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
     sla_minutes: dict[Priority, Annotated[float, Field(gt=0)]]
@@ -79,6 +153,8 @@ class Rules(BaseModel):
     #: how an order may ship; the first is the default an order gets when none is named
     ship_methods: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
         default_factory=lambda: ["ground", "express", "overnight", "freight", "pickup"])
+    papers: Papers = Field(default_factory=Papers)
+    smtp: Smtp = Field(default_factory=Smtp)
 
     @field_validator("sla_minutes")
     @classmethod

@@ -431,6 +431,42 @@ def m710_partners(db: Database) -> None:
     )
 
 
+@migrations()
+def m700_delivery_outbox(db: Database) -> None:
+    """The delivery outbox (db.outbox): one row per message owed to the outside (a paper to a folder, a
+    mail, a webhook), written in the same transaction as the event that causes it, and delivered by a
+    worker that leases it (`lease_token`, `lease_expires_at`) as the queue leases orders. A pending row is
+    due at `next_attempt_at`; a claim pushes that past the lease, so a worker that dies mid-send leaves it
+    to the next worker once the lease lapses. The partial index keeps finding the next due row cheap."""
+    db.executescript(
+        """
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            target TEXT NOT NULL,
+            payload TEXT NOT NULL DEFAULT '{}',
+            entity TEXT,
+            entity_id INTEGER,
+            ref TEXT,
+            event_id INTEGER,
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','sent','failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL,
+            next_attempt_at REAL,
+            last_error TEXT,
+            last_attempt_at REAL,
+            sent_at REAL,
+            leased_by TEXT,
+            lease_token TEXT,
+            lease_expires_at REAL
+        );
+        CREATE INDEX ix_deliveries_due ON deliveries(next_attempt_at) WHERE state = 'pending';
+        CREATE INDEX ix_deliveries_failed ON deliveries(id) WHERE state = 'failed';
+        CREATE INDEX ix_deliveries_entity ON deliveries(entity, entity_id);
+        """
+    )
+
+
 def migrate(conn: sqlite3.Connection) -> list[str]:
     """Apply pending migrations inside one BEGIN IMMEDIATE, so racing `init`s serialise.
 

@@ -20,6 +20,7 @@ from core.rules import Rules
 from core.triage import classify, due_at
 from db.connection import commit
 from db.convert import ts
+from db import papers_out
 from db.events import append_many, dumps
 from db.service.customers import address_dict, snapshot
 
@@ -98,6 +99,8 @@ class Bulk:
         self.line_rows: list[tuple] = []
         self.charge_rows: list[tuple] = []
         self.event_rows: list[tuple] = []
+        #: orders released straight through in this chunk: their papers are owed (db.papers_out)
+        self.released: list[int] = []
         self.stock_delta: dict[str, int] = defaultdict(int)
         self.stock_writes: dict[str, int] = defaultdict(int)
         self.order_refs: set[str] = {r[0] for r in conn.execute("SELECT source_ref FROM orders WHERE source_ref IS NOT NULL")}
@@ -149,6 +152,7 @@ class Bulk:
         self.line_rows.clear()
         self.charge_rows.clear()
         self.event_rows.clear()
+        self.released.clear()
         self.stock_delta.clear()
         self.stock_writes.clear()
 
@@ -169,6 +173,9 @@ class Bulk:
         if self.event_rows:
             append_many(c, self.event_rows)  # the one event writer: chained like every other event
             self.event_rows.clear()
+        if self.released:
+            papers_out.on_release(c, self.rules, self.released, self.now)
+            self.released.clear()
         if self.stock_writes:
             c.executemany(
                 "UPDATE products SET stock = stock + ?, version = version + ? WHERE sku = ?",
@@ -333,6 +340,7 @@ class Bulk:
                 stock[sku] = -qty
             self.event("order", oid, number, "auto_release",
                        {"state": "released", "stock": stock, "straight_through": True}, actor="system")
+            self.released.append(oid)
         self.order_refs.add(ref)
         return d.state, total
 

@@ -8,7 +8,7 @@ The arithmetic lives in `core.kpi`; this module only fetches the rows it needs.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -16,6 +16,7 @@ from core import kpi
 from core.kpi import OPEN_ORDER_STATES, KpiInput, Window
 from core.triage import PAUSING_HOLDS
 from core.permissions import Action
+from db import outbox
 from db.convert import ts
 from db.service.claiming import settle_leases
 from db.service.context import Context
@@ -55,6 +56,8 @@ class Wallboard:
     at_risk: list[WallItem]
     reps: list[dict[str, Any]]         # per rep: released, avg handling, claims, holding, online screen
     online: list[dict[str, Any]]       # sessions seen lately: user, screen, seen_at
+    #: the delivery outbox (db.outbox): {"pending": backlog, "failed": given up or never sendable}
+    deliveries: dict[str, int] = field(default_factory=lambda: {"pending": 0, "failed": 0})
 
 
 class KpiService:
@@ -186,6 +189,7 @@ class KpiService:
                 (w.lo, w.hi)
             ).fetchall()
             pairs = self._handling_pairs(c, w)
+            deliveries = outbox.counts(c)
             claims = self._claims(c)
         return {
             "by_rep": kpi.per_rep(rel, pairs, claims),
@@ -219,6 +223,7 @@ class KpiService:
                 f"{cols} WHERE {running} AND o.due_at >= ? AND o.due_at < ? ORDER BY o.due_at LIMIT ?",
                 (t, near, items)).fetchall()
             pairs = self._handling_pairs(c, w)
+            deliveries = outbox.counts(c)
             claims = self._claims(c)
             sessions = c.execute(
                 "SELECT user, screen, MAX(seen_at) AS seen_at FROM sessions WHERE seen_at >= ? GROUP BY user, screen"
@@ -243,7 +248,7 @@ class KpiService:
 
         return Wallboard(now=now, report=report, throughput=kpi.hourly_counts(spark, spark_end, hours),
                          breached=[item(r) for r in breached], at_risk=[item(r) for r in at_risk],
-                         reps=reps, online=online)
+                         reps=reps, online=online, deliveries=deliveries)
 
     # ---- the simulator's history ---------------------------------------------------------
     def history(self, *, desk_hours: bool = True) -> tuple[list[dict[str, Any]], dict[str, list[float]]]:

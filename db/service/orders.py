@@ -19,7 +19,7 @@ from core.labels import state_label
 from core.permissions import Action, allowed
 from core.triage import Classification, due_at as due_at_for, effective_due, paused_for
 from core.when import DUE_AHEAD, check_window
-from db import claims, events, orders_read
+from db import claims, events, orders_read, papers_out
 from db.service import shipping
 from db.claims import ORDERS
 from db.convert import dt, ts
@@ -275,6 +275,7 @@ class OrderService(LeaseMixin, HeaderMixin):
             c.execute("UPDATE order_lines SET qty_allocated = qty WHERE order_id = ?", (oid,))
             events.append(c, at=now, actor="system", entity="order", entity_id=oid, ref=number,
                           action="auto_release", data={"state": "released", "stock": stock, "straight_through": True})
+            papers_out.on_release(c, rules, [oid], now)
         return number
 
     def set_lines(self, number: str, lines: list[LineInput], *, token: str | None, expected_version: int | None = None) -> Order:
@@ -434,6 +435,7 @@ class OrderService(LeaseMixin, HeaderMixin):
                          claimed_by=None, claim_token=None, claimed_at=None, lease_expires_at=None)
             self._event(c, row, now, "release", state=new.value, claim="drop", token=row["claim_token"],
                         holder=row["claimed_by"], stock=stock, **({"backorder": backorder} if backorder else {}))
+            papers_out.on_release(c, self.ctx.rules, [row["id"]], now)
 
     def ship(self, number: str, lines: Mapping[int, int] | None = None) -> None:
         """Hand the whole rest (`lines` None) or {line_no: units} to the carrier. The order is shipped

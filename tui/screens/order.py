@@ -23,6 +23,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Label, Static
 
 from core import orders as machine
+from core.delivery import HISTORY_ACTION as DELIVERY_EVENT, describe as delivery_words
 from core.enums import HoldReason, OrderState
 from core.errors import DomainError, OrderqError
 from core.labels import channel_label, hold_label, state_label
@@ -133,6 +134,8 @@ def describe(e: Event) -> str:
         return f"cancelled it ({d.get('reason')})"
     if a == "override":
         return f"overrode its class/due ({d.get('reason')})"
+    if a == DELIVERY_EVENT:
+        return delivery_words(d)
     if a == "created":
         return f"created it ({channel_label(d.get('channel'))}, {d.get('type')}, {d.get('lines')} lines)"
     return a.replace("_", " ")

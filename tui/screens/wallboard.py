@@ -152,7 +152,7 @@ class WallboardScreen(RoleKeys, Screen):
         o, r = d.report["orders"], d.report["returns"]
         depth = o["queue_depth"]
         self.query_one("#title", Static).update(
-            f"Wallboard {d.now.astimezone():%H:%M:%S} · queued {sum(depth.values())} · in progress "
+            f"Wallboard {d.now.astimezone():%H:%M:%S}{delivery_text(d.deliveries)} · queued {sum(depth.values())} · in progress "
             f"{o['in_progress']} · on hold {o['on_hold']} · oldest wait {duration_text(o['oldest_wait_s'])}"
             + (f" · {closed}" if (closed := self.desk.store.calendar.closed_text(d.now)) else ""))
         met = o["sla_met_pct"]
@@ -284,6 +284,15 @@ class WallboardScreen(RoleKeys, Screen):
         number = self._need_item()
         if number is not None:
             self.app.push_screen(override_form(self.desk, number), self._after_write)
+
+
+def delivery_text(counts: dict[str, int]) -> str:
+    """The outbox on the title line, first so that 80 columns still show it; nothing when all is sent."""
+    pending, failed = counts.get("pending", 0), counts.get("failed", 0)
+    if not (pending or failed):
+        return ""
+    return " · deliveries " + ", ".join(x for x in (f"{failed} FAILED" if failed else "",
+                                                    f"{pending} pending" if pending else "") if x)
 
 
 def where(it: WallItem) -> str:
