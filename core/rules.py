@@ -7,7 +7,7 @@ from __future__ import annotations
 import tomllib
 from datetime import timedelta
 from decimal import Decimal
-import os
+import posixpath
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -70,7 +70,7 @@ def _absolute_or_off(v: str) -> str:
     the TUI and the API run from different working folders, and a relative path would mean a different
     place to each."""
     v = v.strip()
-    if v and not os.path.isabs(v):
+    if v and not posixpath.isabs(v):
         raise ValueError(f"{v!r} is not an absolute path")
     return v
 

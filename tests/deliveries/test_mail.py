@@ -42,6 +42,8 @@ def test_the_acknowledgment_reaches_the_contact(tmp_path, smtp, inbox, desk6_fac
     assert deliveries(desk.db, rules_path) == []  # nothing pending or failed
     [(rc, out, err)] = workers.stop_all()
     assert rc == 0 and "stopped" in out and err == "", (rc, out, err)
+    check = run_cli("--db", str(desk.db), "check", env={"ORDERQ_RULES": str(rules_path)})
+    assert check.returncode == 0, check.stdout + check.stderr  # the worker's events keep the log consistent
 
 
 def test_a_mail_server_that_is_down_never_blocks_or_loses_the_order(tmp_path, smtp, inbox, desk6_factory,
