@@ -467,6 +467,30 @@ def m700_delivery_outbox(db: Database) -> None:
     )
 
 
+@migrations()
+def m711_api_idempotency_partner_orders(db: Database) -> None:
+    """The HTTP API's side of partners: which partner sent an order (`orders.partner_id`; its external
+    reference is the order's `source_ref` as "PARTNER:REF", so the one duplicate check of order entry
+    covers it), and the idempotency keys of POST requests, each stored in the transaction that made
+    the order, with the response it gave (a replay answers the same). Shopify's webhook ids are
+    idempotency keys of their partner too ("shopify:ID")."""
+    db.executescript(
+        """
+        ALTER TABLE orders ADD COLUMN partner_id INTEGER REFERENCES partners(id);
+        CREATE INDEX ix_orders_partner ON orders(partner_id) WHERE partner_id IS NOT NULL;
+        CREATE TABLE api_idempotency (
+            partner_id INTEGER NOT NULL REFERENCES partners(id),
+            idem_key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            response TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (partner_id, idem_key)
+        );
+        """
+    )
+
+
 def migrate(conn: sqlite3.Connection) -> list[str]:
     """Apply pending migrations inside one BEGIN IMMEDIATE, so racing `init`s serialise.
 
