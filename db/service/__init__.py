@@ -52,6 +52,7 @@ class Desk:
     leases = ServiceSlot("db.service.claiming", "LeaseService")
     customers = ServiceSlot("db.service.customers", "CustomerService")
     partners = ServiceSlot("db.service.partners", "PartnerService")
+    webhooks = ServiceSlot("db.service.webhooks", "WebhookService")
     deliveries = ServiceSlot("db.service.deliveries", "DeliveryService")
 
     def __init__(self, store: Store, actor: Actor) -> None:
