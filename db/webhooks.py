@@ -98,9 +98,12 @@ def _in_scope(hook: sqlite3.Row, entity: str, row: sqlite3.Row) -> bool:
         return True
     if hook["customer_id"] is not None:
         return row["customer_id"] == hook["customer_id"]
+    actor = f"partner:{hook['name']}"
     if entity == "order":
-        return row["partner_id"] == hook["pid"]
-    return row["requested_by"] == f"partner:{hook['name']}"
+        # created_by: an order the partner is placing right now gets its partner_id just after it is made
+        # (db.service.partner_api), but its straight-through release is inside the making
+        return row["partner_id"] == hook["pid"] or row["created_by"] == actor
+    return row["requested_by"] == actor
 
 
 def _event_row_id(c: sqlite3.Connection, entity: str, entity_id: int, action: str) -> int:
