@@ -47,3 +47,34 @@ def test_a_missing_folder_is_retried_and_a_foreign_file_is_never_replaced(tmp_pa
     assert again["ack"].state == "sent" and (folder / f"{number}.acknowledgment.html").exists()
     assert again["pick-ticket"].state == "failed" and "exists already" in again["pick-ticket"].error
     assert foreign.read_text() == "someone's own notes"
+
+
+def test_text_papers_when_the_rules_say_text(tmp_path, desk6_factory) -> None:
+    folder = tmp_path / "outbox"
+    folder.mkdir()
+    path, _ = write_rules(tmp_path, outbox=folder)
+    path.write_text(path.read_text().replace(f'outbox = "{folder}"', f'outbox = "{folder}"\nformat = "text"'))
+    from core.rules import parse_rules
+
+    desk = desk6_factory(parse_rules(path.read_text()))
+    number = desk.released_order()
+    assert {o.state for o in Worker(desk.store, name="t").run_once()} == {"sent"}
+    ack = (folder / f"{number}.acknowledgment.txt").read_text()
+    assert ack.startswith(f"ORDER ACKNOWLEDGMENT  {number}") and "ship to:" in ack
+    assert (folder / f"{number}.pick-ticket.txt").read_text().startswith(f"PICK TICKET  {number}")
+
+
+def test_the_order_screen_tells_the_delivery_in_words() -> None:
+    from core.models import Event
+    from tui.screens.order import describe
+
+    def ev(**data) -> Event:  # noqa: ANN003
+        return Event(id=1, at=datetime.now(UTC), actor="system", entity="order", entity_id=1, ref="SO-000001",
+                     action="delivery", data=data)
+
+    assert describe(ev(kind="mail", what="acknowledgment", target="pat@green.example", outcome="sent")) \
+        == "acknowledgment mailed to pat@green.example"
+    assert describe(ev(kind="mail", what="acknowledgment", target="x", outcome="retrying", error="connection refused")) \
+        == "mail failed: connection refused (will retry)"
+    assert describe(ev(kind="mail", what="acknowledgment", target="", outcome="skipped",
+                       error="the order has no contact email")) == "acknowledgment not sent: the order has no contact email"
