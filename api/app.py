@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.errors import (ClaimLost, Conflict, DomainError, NotFound, OrderqError, PermissionDenied, RulesError,
                          Unauthenticated, ValidationError)
+from core.plain_text import printable
 from db.connection import StoreError
 from db.store import Store
 
@@ -32,6 +33,8 @@ log = logging.getLogger("orderq.api")
 
 #: the largest request body (a Shopify order of a few hundred lines is ~200 KB)
 MAX_BODY = 256 * 1024
+#: the longest path a log line shows
+PATH_LOGGED = 200
 #: refusals of the service layer → HTTP status; the first match in order wins (subclasses first)
 ERROR_STATUS: tuple[tuple[type[OrderqError], int], ...] = (
     (Unauthenticated, 401), (PermissionDenied, 403), (NotFound, 404), (Conflict, 409), (ClaimLost, 409),
@@ -106,7 +109,7 @@ class Edge:
                 await self.app(scope, receive, send_logged)
         finally:
             log.info("partner=%s method=%s path=%s status=%d duration_ms=%.1f",
-                     scope["state"].get("partner", "-"), scope["method"], scope["path"], status[0],
+                     scope["state"].get("partner", "-"), scope["method"], _loggable(scope["path"]), status[0],
                      (time.perf_counter() - started) * 1000)
 
     async def _checked_body(self, scope: dict, receive: Any) -> tuple[JSONResponse | None, Any]:
@@ -146,6 +149,13 @@ class Edge:
     @staticmethod
     def _too_large() -> JSONResponse:
         return error_response(413, "too_large", f"the body is over the limit of {MAX_BODY // 1024} KiB", "body")
+
+
+def _loggable(path: str) -> str:
+    """The path as one line of plain text: a path is the client's text, and a newline or an escape
+    in it must not forge a log line or drive the reader's terminal."""
+    text = printable(path[:PATH_LOGGED], multiline=False)
+    return text + ("…" if len(path) > PATH_LOGGED else "")
 
 
 def _field(loc: tuple[Any, ...]) -> str | None:

@@ -25,7 +25,7 @@ bearer = HTTPBearer(auto_error=False, description="the partner's API key")
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {c: {"model": ErrorBody} for c in (*codes, 401, 403, 413, 415, 422, 503)}
+    return {c: {"model": ErrorBody} for c in (*codes, 400, 401, 403, 413, 415, 422, 503)}
 
 
 def _store(request: Request) -> Store:
