@@ -3,27 +3,16 @@ released straight through, and the partner's own webhook hears of it with no `or
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
-import subprocess
-import sys
-import urllib.request
 from pathlib import Path
 
+import httpx
+
 from core.webhooks import SIGNATURE_HEADER, verify
-from tests.conftest import REPO
+from tests.api.conftest import start_server
 from tests.helpers import wait_for
 from tests.webhooks.conftest import SECRET, HookedDesk, Receiver
-
-
-def _post(url: str, key: str, body: dict) -> dict:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST", headers={
-        "Authorization": f"Bearer {key}", "Content-Type": "application/json"})
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(req, timeout=30) as resp:
-        assert resp.status == 201
-        return json.loads(resp.read())
 
 
 def test_the_api_delivers_a_partners_own_release_to_its_webhook(hooked: HookedDesk, receiver: Receiver,
@@ -32,18 +21,13 @@ def test_the_api_delivers_a_partners_own_release_to_its_webhook(hooked: HookedDe
     key = hooked.op.partners.add("web", "online").key  # tied to no customer: hears of the orders it sends
     hooked.hook(receiver.url, "order.released", partner="web")
     log = tmp_path / "api.log"
-    exe = Path(sys.executable).parent / "orderq"
-    with open(log, "w") as err:
-        api = subprocess.Popen([str(exe), "--db", str(hooked.desk.db), "api", "--port", "0"], cwd=REPO, text=True,
-                               stdout=subprocess.DEVNULL, stderr=err,
-                               env={**os.environ, "ORDERQ_RULES": str(hooked.rules_path)})
+    api, url = start_server(hooked.desk.db, log)
     try:
-        port = wait_for(lambda: (m := re.search(r"listening on http://127\.0\.0\.1:(\d+)", log.read_text()))
-                        and m.group(1), 30, "the API listening")
         assert "delivering as" in log.read_text() and "webhook" in log.read_text()
-        made = _post(f"http://127.0.0.1:{port}/v1/orders", key,
-                     {"customer": "C00001", "lines": [{"sku": "BEV-0001", "qty": 1}], "external_ref": "WEB-1001"})
-        assert made["state"] == "released"
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
+            r = client.post("/v1/orders", json={"customer": "C00001", "lines": [{"sku": "BEV-0001", "qty": 1}],
+                                                "external_ref": "WEB-1001"})
+        assert r.status_code == 201 and (made := r.json())["state"] == "released"
         got = wait_for(lambda: receiver.requests(), 30, "the webhook from the API's own worker")[0]
         assert verify(SECRET, got["body"].encode(), got["headers"][SIGNATURE_HEADER])
         body = json.loads(got["body"])
