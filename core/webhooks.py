@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -87,7 +87,8 @@ def body(*, event: str, event_row_id: int, occurred_at: datetime, about: str, vi
     """The JSON text sent (and signed): event id, event type, when, and the order or return (`about`)
     as the API shows it. Compact and key-sorted, so the same event always gives the same bytes."""
     doc: dict[str, Any] = {"event_id": event_id(event_row_id), "event": event,
-                           "occurred_at": occurred_at.isoformat(timespec="milliseconds"), about: view}
+                           "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                           about: view}
     if extra:
         doc.update(extra)
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

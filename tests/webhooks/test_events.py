@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import DomainError, ValidationError
+from core.webhooks import TRIES_KEPT
 from db.deliver.worker import Worker
 from db.service import Desk
 from db.service.orders import LineInput
@@ -116,16 +117,16 @@ def test_a_receiver_that_never_answers_is_given_up_after_a_day_and_shown(tmp_pat
     number = h.desk.released_order()
     worker = Worker(h.desk.store, name="t", kinds=None)
     tries = []
-    for _ in range(3):
+    for _ in range(11):
         tries += worker.run_once()
         clock.advance(seconds=31)  # past the longest back-off: due again
-    assert [t.state.value for t in tries] == ["pending"] * 3
+    assert [t.state.value for t in tries] == ["pending"] * 11
     clock.advance(hours=24)
     [last] = worker.run_once()
     assert last.state.value == "failed"
     out = run_cli("--db", str(h.desk.db), "webhooks", "log", "shop", "--json", check=True).stdout
     [line] = [json.loads(x) for x in out.splitlines()]
-    assert (line["about"], line["state"], line["attempts"]) == (number, "failed", 4)
-    assert len(line["tries"]) == 4 and all(t["status"] is None and "cannot reach" in t["error"] for t in line["tries"])
+    assert (line["about"], line["state"], line["attempts"]) == (number, "failed", 12)
+    assert len(line["tries"]) == TRIES_KEPT == 10 and all(t["status"] is None and "cannot reach" in t["error"] for t in line["tries"])
     assert Desk.for_user(h.desk.store, "sam").kpi.wallboard().deliveries == {"pending": 0, "failed": 1}
     assert timedelta(hours=24) < clock() - datetime.fromisoformat(line["created_at"].replace("Z", "+00:00"))
