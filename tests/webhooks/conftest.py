@@ -66,13 +66,6 @@ def receiver(tmp_path: Path) -> Iterator[Receiver]:
         r.proc.communicate(timeout=10)
 
 
-@pytest.fixture
-def secret_file(tmp_path: Path) -> Path:
-    p = tmp_path / "hook.secret"
-    p.write_text(SECRET + "\n")
-    return p
-
-
 class HookedDesk:
     """Desk6 (customer C00006 with a contact) with partner `shop` tied to C00006, subscribed at `url`."""
 
