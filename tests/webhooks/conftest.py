@@ -51,7 +51,8 @@ class Receiver:
     def requests(self) -> list[dict]:
         if not self.record.exists():
             return []
-        return [json.loads(line) for line in self.record.read_text().splitlines() if line.strip()]
+        whole = self.record.read_text().split("\n")[:-1]  # a line still being written has no newline yet
+        return [json.loads(line) for line in whole if line.strip()]
 
     def bodies(self) -> list[dict]:
         return [json.loads(r["body"]) for r in self.requests()]

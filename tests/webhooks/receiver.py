@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import json
 import sys
-from http.server import BaseHTTPRequestHandler, HTTPServer
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 def main() -> None:
     port, record, status = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 200
+    lock = threading.Lock()  # one whole line per request, whatever the threads do
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            with open(record, "a", encoding="utf-8") as fh:
+            with lock, open(record, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps({"method": "POST", "path": self.path, "headers": dict(self.headers.items()),
                                      "body": raw.decode("utf-8"), "status": status}) + "\n")
                 fh.flush()
@@ -32,7 +34,9 @@ def main() -> None:
         def log_message(self, *_args: object) -> None:
             pass
 
-    server = HTTPServer(("127.0.0.1", port), Handler)  # allow_reuse_address: a restart takes the same port
+    # a thread per request, as a real receiver answers several workers at once; allow_reuse_address: a
+    # restart takes the same port
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     print(f"listening {port}", flush=True)
     try:
         server.serve_forever()

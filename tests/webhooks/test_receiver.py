@@ -6,12 +6,23 @@ message twice in the normal case (each delivery is leased to one worker)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import threading
 from collections import Counter
 
 from core.webhooks import SIGNATURE_HEADER, verify
 from tests.conftest import run_cli
 from tests.helpers import wait_for
 from tests.webhooks.conftest import SECRET, HookedDesk, Receiver
+
+
+def started(proc: subprocess.Popen[str], timeout: float = 60) -> None:
+    """Wait for a worker's first line ("delivering as …"): it is looking at the outbox from then on."""
+    first: list[str] = []
+    reader = threading.Thread(target=lambda: first.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    assert first and first[0].startswith("delivering as"), (first, proc.poll())
 
 
 def _for(receiver: Receiver, number: str, event: str = "order.released") -> list[dict]:
@@ -78,15 +89,15 @@ def test_a_receiver_down_for_a_while_gets_everything_once_back(hooked: HookedDes
 def test_two_workers_deliver_each_message_once(hooked: HookedDesk, receiver: Receiver, workers) -> None:
     receiver.start()
     hooked.hook(receiver.url)
-    workers.start(hooked.desk.db, hooked.rules_path, name="w1")
-    workers.start(hooked.desk.db, hooked.rules_path, name="w2")
+    for name in ("w1", "w2"):  # both running before the first release, so that they compete for every message
+        started(workers.start(hooked.desk.db, hooked.rules_path, name=name))
     numbers = [hooked.desk.released_order() for _ in range(12)]
     wait_for(lambda: {b["order"]["number"] for b in receiver.bodies()} >= set(numbers), 60, "all twelve releases")
     wait_for(lambda: all(d["state"] == "sent" for d in hooked.deliveries()), 15, "all recorded sent")
-    counts = Counter(b["event_id"] for b in receiver.bodies())
-    assert len(counts) == 12 and set(counts.values()) == {1}, counts
-    assert all(d["attempts"] == 1 for d in hooked.deliveries())
     results = workers.stop_all()
-    assert all(code == 0 for code, _, _ in results)
-    sent = sum(out.count(": sent") for _, out, _ in results)
-    assert sent == 12
+    why = (hooked.deliveries(), results)  # on failure: each delivery's tries and errors, each worker's lines
+    counts = Counter(b["event_id"] for b in receiver.bodies())
+    assert len(counts) == 12 and set(counts.values()) == {1}, (counts, why)
+    assert all(d["attempts"] == 1 for d in hooked.deliveries()), why
+    assert all(code == 0 for code, _, _ in results), why
+    assert sum(out.count(": sent") for _, out, _ in results) == 12, why
