@@ -8,6 +8,17 @@ stock taken, the key stored. Throughput (orders/s over all clients) and p99 late
 Baseline, same run, same database file, same client load and server set-up (uvicorn, thread pool,
 a connection per thread): a bare FastAPI endpoint doing one INSERT (bench/_bare_api.py).
 Budget: throughput >= 0.3 x the bare endpoint, and p99 <= 100 ms.
+
+Findings (2 shared cores, load average 11-25 from other work, 2026-12-01): 130-213 orders/s against
+210-304/s bare, ratio 0.46-0.94 (PASS); p99 196-313 ms against 80-172 ms bare (FAIL: the bare
+endpoint misses 100 ms too on that machine; at 16 clients, Little's law puts the mean near
+16 / throughput, ~75-120 ms). In-process, one order costs ~3.6 ms of service time (24 statements,
+two events on the hash chain), almost all inside the write transaction. Tried: a process-wide lock
+in front of SQLite's write lock, so handler threads queue instead of sleeping in its busy handler:
+no difference within the noise (4 alternating runs), so not kept.
+A real bug this bench found: a sync FastAPI dependency and its handler may run on two pool threads;
+the partner's connection taken in the dependency was used by the handler while the dependency's
+thread served another request (5 s busy refusals). Keys are now read in the handler's own call.
 """
 from __future__ import annotations
 

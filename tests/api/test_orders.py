@@ -5,6 +5,7 @@ import sqlite3
 import threading
 
 from tests.api.conftest import SKU, Server, clean_customer, query
+from tests.conftest import run_cli
 from tests.helpers import wait_for
 
 
@@ -206,3 +207,4 @@ def test_sixteen_clients_at_once_each_get_their_order(server: Server) -> None:
         t.join(timeout=120)
     assert statuses == [201] * 64
     assert server.count("SELECT COUNT(*) FROM orders WHERE source_ref LIKE 'shop:C-%'") == 64
+    assert run_cli("--db", str(server.db), "check").returncode == 0  # state, stock, events and chain agree
