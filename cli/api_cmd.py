@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import socket
 import sys
 
@@ -21,6 +22,8 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p = sub.add_parser("api", help="serve the HTTP API for partners (OpenAPI at /openapi.json)", parents=[parent])
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=bounded_int(0, 65535), default=8080, help="0: any free port (printed)")
+    p.add_argument("--no-deliver", action="store_true",
+                   help="do not run the delivery worker (webhooks, papers, mail) in this process")
     p.set_defaults(func=cmd_api)
 
 
@@ -29,6 +32,7 @@ def cmd_api(args: argparse.Namespace) -> int:
 
     from api.app import create_app
     from cli.common import UsageError
+    from core.errors import OrderqError
 
     app = create_app(db_path(args))
     handler = logging.StreamHandler(sys.stderr)
@@ -37,6 +41,10 @@ def cmd_api(args: argparse.Namespace) -> int:
     api_log.addHandler(handler)
     api_log.setLevel(logging.INFO)
     api_log.propagate = False
+    deliver_log = logging.getLogger("orderq.deliver")  # the in-process worker's outcomes, on the same stderr
+    deliver_log.addHandler(handler)
+    deliver_log.setLevel(logging.INFO)
+    deliver_log.propagate = False
     try:
         sock = socket.create_server((args.host, args.port), family=socket.AF_INET6 if ":" in args.host else socket.AF_INET,
                                     reuse_port=False)
@@ -46,9 +54,25 @@ def cmd_api(args: argparse.Namespace) -> int:
     config = uvicorn.Config(app, access_log=False, log_level="warning", limit_concurrency=MAX_CONNECTIONS,
                             timeout_keep_alive=5, server_header=False)
     server = uvicorn.Server(config)
+    worker = None
+    if not args.no_deliver:  # the outbox's worker beside the server (db.deliver.background)
+        from db.deliver.background import BackgroundWorker
+
+        try:
+            worker = BackgroundWorker(db_path(args)).start()
+        except OrderqError as e:
+            sock.close()
+            raise UsageError(f"orderq api: the delivery worker cannot start: {e.message}") from None
+        print(f"delivering as {worker.name} ({', '.join(worker.kinds)})", file=sys.stderr, flush=True)
     print(f"orderq api listening on http://{host}:{port}", file=sys.stderr, flush=True)
+    # uvicorn re-raises the SIGTERM/SIGINT it shut down on once it is done; with the default handlers that
+    # kills the process before the worker's send in flight finishes. These take it as "stopped", exit 0.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda _sig, _frame: None)
     try:
         server.run(sockets=[sock])
     finally:
+        if worker is not None:
+            worker.close()
         app.state.stores.close()
     return 0

@@ -31,7 +31,7 @@ EXIT_REFUSED = 2
 CORE_MODULES = ("cli.admin", "cli.orders")
 #: feature front ends register themselves here when present
 EXTRA_MODULES = ("cli.tui_cmd", "cli.returns", "cli.kpi", "cli.intake", "cli.serve", "cli.simulate", "cli.customers", "cli.stock",
-                 "cli.deliver", "cli.partners", "cli.api_cmd")
+                 "cli.partners", "cli.deliver", "cli.api_cmd", "cli.webhooks")
 #: top-level command → the module that registers it (tests/startup checks this against the modules)
 COMMANDS = {
     **dict.fromkeys(("init", "demo", "users", "events", "check", "backup"), "cli.admin"),
@@ -46,10 +46,11 @@ COMMANDS = {
     "serve": "cli.serve",
     "customers": "cli.customers",
     "stock": "cli.stock",
+    "partners": "cli.partners",
     "deliver": "cli.deliver",
     "deliveries": "cli.deliver",
-    "partners": "cli.partners",
     "api": "cli.api_cmd",
+    "webhooks": "cli.webhooks",
 }
 #: options of the top-level parser that take a value
 GLOBAL_OPTIONS = ("--db", "--now")
@@ -201,7 +202,7 @@ def _main(argv: list[str]) -> int:
 #: arguments that name a file or folder: any bytes the filesystem allows (a name that is not UTF-8 is
 #: still that file's name); every other argument is text that may be stored, so it must be UTF-8
 PATH_ARGUMENTS = frozenset({"db", "file", "dest", "rejects", "html", "arrivals", "watch", "host_key", "key",
-                            "webhook_secret_file"})
+                            "webhook_secret_file", "secret_file"})
 
 
 def _text_is_utf8(args: argparse.Namespace) -> None:

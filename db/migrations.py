@@ -491,6 +491,39 @@ def m711_api_idempotency_partner_orders(db: Database) -> None:
     )
 
 
+@migrations()
+def m715_webhooks(db: Database) -> None:
+    """Partners' webhook subscriptions (db.webhooks): a URL, the events it wants, the secret its bodies
+    are signed with (stored as given: an HMAC needs the secret itself) and whose orders it is told about
+    (`scope`: the partner's own, as the API shows them, or every order for a fulfilment system). A removed
+    hook keeps its row (`removed_at`) so that its delivery log still reads. `webhook_attempts` is that
+    log's detail: one row per try (status code or error), the last few kept per delivery."""
+    db.executescript(
+        """
+        CREATE TABLE webhooks (
+            id INTEGER PRIMARY KEY,
+            partner_id INTEGER NOT NULL REFERENCES partners(id),
+            url TEXT NOT NULL,
+            events TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            scope TEXT NOT NULL DEFAULT 'partner' CHECK (scope IN ('partner','all')),
+            created_at REAL NOT NULL,
+            removed_at REAL
+        );
+        CREATE INDEX ix_webhooks_live ON webhooks(partner_id) WHERE removed_at IS NULL;
+        CREATE TABLE webhook_attempts (
+            id INTEGER PRIMARY KEY,
+            delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+            at REAL NOT NULL,
+            status INTEGER,
+            error TEXT,
+            duration_ms REAL NOT NULL
+        );
+        CREATE INDEX ix_webhook_attempts_delivery ON webhook_attempts(delivery_id, id);
+        """
+    )
+
+
 def migrate(conn: sqlite3.Connection) -> list[str]:
     """Apply pending migrations inside one BEGIN IMMEDIATE, so racing `init`s serialise.
 

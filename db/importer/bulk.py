@@ -20,7 +20,7 @@ from core.rules import Rules
 from core.triage import classify, due_at
 from db.connection import commit
 from db.convert import ts
-from db import papers_out
+from db import papers_out, webhooks
 from db.events import append_many, dumps
 from db.service.customers import address_dict, snapshot
 
@@ -175,6 +175,7 @@ class Bulk:
             self.event_rows.clear()
         if self.released:
             papers_out.on_release(c, self.rules, self.released, self.now)
+            webhooks.order_event(c, "order.released", self.released, now=self.now, action="auto_release")
             self.released.clear()
         if self.stock_writes:
             c.executemany(

@@ -51,8 +51,9 @@ class Desk:
     stock = ServiceSlot("db.service.shipping", "StockService")
     leases = ServiceSlot("db.service.claiming", "LeaseService")
     customers = ServiceSlot("db.service.customers", "CustomerService")
-    deliveries = ServiceSlot("db.service.deliveries", "DeliveryService")
     partners = ServiceSlot("db.service.partners", "PartnerService")
+    webhooks = ServiceSlot("db.service.webhooks", "WebhookService")
+    deliveries = ServiceSlot("db.service.deliveries", "DeliveryService")
 
     def __init__(self, store: Store, actor: Actor) -> None:
         self.store = store

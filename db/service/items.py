@@ -51,8 +51,9 @@ class ItemRows:
         if cur.rowcount != 1:
             raise Conflict(f"{row['number']} changed under this command; try again")
 
-    def _event(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, action: str, **data: Any) -> None:
-        events.append(c, at=now, actor=self._actor, entity=self.QUEUE.entity, entity_id=row["id"],
+    def _event(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, action: str, **data: Any) -> int:
+        """The item's audit event; returns its id (what a webhook's event id is made from, db.webhooks)."""
+        return events.append(c, at=now, actor=self._actor, entity=self.QUEUE.entity, entity_id=row["id"],
                       ref=row["number"], action=action, data=data)
 
     def history(self, number: str) -> list[Event]:

@@ -19,7 +19,7 @@ from core.labels import state_label
 from core.permissions import Action, allowed
 from core.triage import Classification, due_at as due_at_for, effective_due, paused_for
 from core.when import DUE_AHEAD, check_window
-from db import claims, events, orders_read, papers_out
+from db import claims, events, orders_read, papers_out, webhooks
 from db.service import shipping
 from db.claims import ORDERS
 from db.convert import dt, ts
@@ -273,8 +273,9 @@ class OrderService(LeaseMixin, HeaderMixin):
                 c.execute("UPDATE products SET stock = stock - ?, version = version + 1 WHERE sku = ?", (qty, sku))
                 stock[sku] = -qty
             c.execute("UPDATE order_lines SET qty_allocated = qty WHERE order_id = ?", (oid,))
-            events.append(c, at=now, actor="system", entity="order", entity_id=oid, ref=number,
-                          action="auto_release", data={"state": "released", "stock": stock, "straight_through": True})
+            eid = events.append(c, at=now, actor="system", entity="order", entity_id=oid, ref=number,
+                                action="auto_release", data={"state": "released", "stock": stock, "straight_through": True})
+            webhooks.order_event(c, "order.released", [oid], now=now, event_row_id=eid)
             papers_out.on_release(c, rules, [oid], now)
         return number
 
@@ -433,8 +434,9 @@ class OrderService(LeaseMixin, HeaderMixin):
             stock, backorder = shipping.take_for_release(c, row)
             self._update(c, row, now, state=new.value, released_at=ts(now), released_by=self._actor,
                          claimed_by=None, claim_token=None, claimed_at=None, lease_expires_at=None)
-            self._event(c, row, now, "release", state=new.value, claim="drop", token=row["claim_token"],
-                        holder=row["claimed_by"], stock=stock, **({"backorder": backorder} if backorder else {}))
+            eid = self._event(c, row, now, "release", state=new.value, claim="drop", token=row["claim_token"],
+                              holder=row["claimed_by"], stock=stock, **({"backorder": backorder} if backorder else {}))
+            webhooks.order_event(c, "order.released", [row["id"]], now=now, event_row_id=eid)
             papers_out.on_release(c, self.ctx.rules, [row["id"]], now)
 
     def ship(self, number: str, lines: Mapping[int, int] | None = None) -> None:
@@ -450,8 +452,10 @@ class OrderService(LeaseMixin, HeaderMixin):
             new = machine.transition(state, "ship" if complete else "ship_part")
             shipping.record_shipment(c, row["id"], shipment)
             self._update(c, row, now, state=new.value, **({"shipped_at": ts(now)} if complete else {}))
-            self._event(c, row, now, "ship", state=new.value, shipped={str(k): v for k, v in shipment.items()},
-                        complete=complete)
+            shipped = {str(k): v for k, v in shipment.items()}
+            eid = self._event(c, row, now, "ship", state=new.value, shipped=shipped, complete=complete)
+            webhooks.order_event(c, "order.shipped", [row["id"]], now=now, event_row_id=eid,
+                                 extra={"shipment": {"lines": shipped, "complete": complete}})
 
     def close(self, number: str) -> None:
         self._simple(number, "close", Action.ORDER_SHIP, closed_at=True)
@@ -487,7 +491,8 @@ class OrderService(LeaseMixin, HeaderMixin):
                 data.update(claim="drop", token=row["claim_token"], holder=row["claimed_by"])
             self._update(c, row, now, state=new.value, cancelled_at=ts(now), cancel_reason=reason,
                          claimed_by=None, claim_token=None, claimed_at=None, lease_expires_at=None)
-            self._event(c, row, now, "cancel", **data)
+            eid = self._event(c, row, now, "cancel", **data)
+            webhooks.order_event(c, "order.cancelled", [row["id"]], now=now, event_row_id=eid)
 
     def override(self, number: str, *, reason: str, priority: str | None = None, due_at: datetime | None = None) -> None:
         """A supervisor's re-ranking; the reason stays on the order so the queue can explain it."""

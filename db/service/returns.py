@@ -19,7 +19,7 @@ from core.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from core.money import from_cents_int, to_cents_int
 from core.permissions import Action
 from core.triage import due_at
-from db import claims, events
+from db import claims, events, webhooks
 from db.claims import RETURNS
 from db.convert import dt, iso, ts
 from db.migrations import RETURN_QUEUE_ORDER
@@ -171,37 +171,40 @@ class ReturnService(LeaseMixin):
         """Everything about one return, JSON-ready (`return show --json`)."""
         self.ctx.require(Action.RETURN_VIEW)
         settle_leases(self.ctx)
-        c = self.ctx.store.conn
-        with self.ctx.store.read():
-            row = self._row(c, number)
-            lines = self._lines(c, row["id"])
-            cust = c.execute("SELECT * FROM customers WHERE id = ?", (row["customer_id"],)).fetchone()
-            exch = (c.execute("SELECT number FROM orders WHERE id = ?", (row["exchange_order_id"],)).fetchone()
-                    if row["exchange_order_id"] else None)
-            orders = list(dict.fromkeys(ln["order_number"] for ln in lines))
-            resolved = row["state"] in ("resolved", "closed")
-            return {
-                "id": row["id"], "number": row["number"], "state": row["state"], "resolution": row["resolution"],
-                "priority": row["priority"], "customer": cust["code"], "customer_name": cust["name"],
-                "tier": cust["tier"], "orders": orders, "fault": bool(row["fault"]), "note": row["note"],
-                "requested_by": row["requested_by"], "requested_at": iso(row["requested_at"]),
-                "due_at": iso(row["due_at"]), "needs_approval": row["needs_approval"],
-                "approved_by": row["approved_by"], "rejected_reason": row["rejected_reason"],
-                "refund_amount": str(from_cents_int(row["refund_cents"])),
-                "refund_final": resolved,
-                "fee": str(from_cents_int(row["fee_cents"])),
-                "shipping_refund": str(from_cents_int(row["shipping_refund_cents"])),
-                "exchange_order": exch["number"] if exch else None,
-                "claimed_by": row["claimed_by"], "version": row["version"],
-                "lines": [
-                    {"line": i, "order": ln["order_number"], "line_no": ln["line_no"], "sku": ln["sku"],
-                     "description": ln["description"], "qty": ln["qty"], "reason": ln["reason"], "note": ln["note"],
-                     "opened": bool(ln["opened"]), "qty_received": ln["qty_received"], "grade": ln["grade"],
-                     "disposition": ln["disposition"],
-                     "refund": str(from_cents_int(ln["refund_cents"])) if resolved else None}
-                    for i, ln in enumerate(lines, start=1)
-                ],
-            }
+        with self.ctx.store.read() as c:
+            return self._detail_in(c, number)
+
+    def _detail_in(self, c: sqlite3.Connection, number: str) -> dict[str, Any]:
+        """`detail` on the caller's connection, inside its transaction (a webhook's body is read so)."""
+        row = self._row(c, number)
+        lines = self._lines(c, row["id"])
+        cust = c.execute("SELECT * FROM customers WHERE id = ?", (row["customer_id"],)).fetchone()
+        exch = (c.execute("SELECT number FROM orders WHERE id = ?", (row["exchange_order_id"],)).fetchone()
+                if row["exchange_order_id"] else None)
+        orders = list(dict.fromkeys(ln["order_number"] for ln in lines))
+        resolved = row["state"] in ("resolved", "closed")
+        return {
+            "id": row["id"], "number": row["number"], "state": row["state"], "resolution": row["resolution"],
+            "priority": row["priority"], "customer": cust["code"], "customer_name": cust["name"],
+            "tier": cust["tier"], "orders": orders, "fault": bool(row["fault"]), "note": row["note"],
+            "requested_by": row["requested_by"], "requested_at": iso(row["requested_at"]),
+            "due_at": iso(row["due_at"]), "needs_approval": row["needs_approval"],
+            "approved_by": row["approved_by"], "rejected_reason": row["rejected_reason"],
+            "refund_amount": str(from_cents_int(row["refund_cents"])),
+            "refund_final": resolved,
+            "fee": str(from_cents_int(row["fee_cents"])),
+            "shipping_refund": str(from_cents_int(row["shipping_refund_cents"])),
+            "exchange_order": exch["number"] if exch else None,
+            "claimed_by": row["claimed_by"], "version": row["version"],
+            "lines": [
+                {"line": i, "order": ln["order_number"], "line_no": ln["line_no"], "sku": ln["sku"],
+                 "description": ln["description"], "qty": ln["qty"], "reason": ln["reason"], "note": ln["note"],
+                 "opened": bool(ln["opened"]), "qty_received": ln["qty_received"], "grade": ln["grade"],
+                 "disposition": ln["disposition"],
+                 "refund": str(from_cents_int(ln["refund_cents"])) if resolved else None}
+                for i, ln in enumerate(lines, start=1)
+            ],
+        }
 
     def list(self, *, states: tuple[str, ...] = (), mine: bool = False, search: str | None = None,
              offset: int = 0, limit: int = 200) -> list[dict[str, Any]]:
@@ -545,9 +548,11 @@ class ReturnService(LeaseMixin):
             self._update(c, row, now, state=new.value, resolved_at=ts(now), refund_cents=to_cents_int(q.total),
                          fee_cents=to_cents_int(q.fee), shipping_refund_cents=to_cents_int(q.shipping_total),
                          exchange_order_id=exchange[0] if exchange else None, **(self._NO_CLAIM if end else {}))
-            self._event(c, row, now, "resolve", state=new.value, resolution=row["resolution"], refund=str(q.total),
-                        fee=str(q.fee), shipping=str(q.shipping_total), explanation=q.explanation,
-                        exchange_order=exchange[1] if exchange else None, **end)
+            eid = self._event(c, row, now, "resolve", state=new.value, resolution=row["resolution"],
+                              refund=str(q.total), fee=str(q.fee), shipping=str(q.shipping_total),
+                              explanation=q.explanation, exchange_order=exchange[1] if exchange else None, **end)
+            webhooks.return_event(c, "return.resolved", row["id"], now=now, event_row_id=eid,
+                                  view=lambda: _api_view(self._detail_in(c, number)))
         return self.detail(number)
 
     def _exchange_order(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime) -> tuple[int, str] | None:
@@ -603,3 +608,10 @@ class ReturnService(LeaseMixin):
             except OrderqError as e:
                 out.append(BatchResult(n, False, e.message))
         return out
+
+
+def _api_view(detail: dict[str, Any]) -> dict[str, Any]:
+    """A return as the HTTP API shows it to a partner (the body of its `return.resolved` webhook)."""
+    from db.service.partner_api import PartnerApi
+
+    return PartnerApi._return_view(detail)
