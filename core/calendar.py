@@ -242,6 +242,17 @@ class Calendar:
     def add_open_time(self, t: datetime, d: timedelta) -> datetime:
         return from_epoch(self.add_open_s(t.timestamp(), d.total_seconds()), t.tzinfo or timezone.utc)
 
+    def open_intervals(self, a: float, b: float) -> list[tuple[float, float]]:
+        """The open stretches that meet [a, b], in time order and clipped to it (core.open_time lays
+        them end to end as an axis); for the 24x7 desk, [a, b] itself."""
+        a, b = _clamp(a), _clamp(b)
+        if self.always_open:
+            return [(a, b)] if b > a else []
+        out = []
+        for n in range(self._day_of(a), self._day_of(b) + 1):
+            out.extend((max(x, a), min(y, b)) for x, y in self._intervals(n) if y > a and x < b and y > x)
+        return out
+
     # ---- what the screens say ------------------------------------------------------------
     def is_open(self, t: float) -> bool:
         if self.always_open:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from core.money import from_cents_int, from_price_int, line_amount, to_cents_int
 from db.check_audit import AUDIT_CHECKS
+from db.check_headers import HEADER_CHECKS
 from db.check_returns import RETURN_CHECKS
 
 MAX_LISTED = 10
@@ -195,6 +196,7 @@ CHECKS: list[tuple[str, Callable[[sqlite3.Connection], list[str]]]] = [
     ("money sums agree", money_agrees),
     ("returns within shipped", returned_within_shipped),
     ("shipped within ordered, and agrees with state and events", shipped_within_ordered),
+    *HEADER_CHECKS,  # the order header's ship-to, bill-to and contact snapshots
     *RETURN_CHECKS,  # returns' own invariants
     *AUDIT_CHECKS,  # the event log is untouched: hash chain and guard triggers
 ]

@@ -1,7 +1,7 @@
 """`orderq demo`: a realistic, deterministic order desk, fast enough for 100,000 orders.
 
 The demo is the desk's last few days, ending now: a team of eight reps (alice, bob and six more)
-works the queue deadline-first in desk hours (`db.demo_desk`), so the first screen shows a desk
+works the queue deadline-first in the rules' desk hours (`db.demo_desk`, core.open_time), so the first screen shows a desk
 that keeps up: fresh work, a few recent holds, hardly anything overdue. Its length follows the
 orders asked for: enough desk hours for the team to handle them at about 80% of its time; the
 warehouse ships within hours, so even a small demo has shipments to return.
@@ -20,9 +20,9 @@ from decimal import Decimal
 from typing import Any
 
 from core import orders as machine
-from core.desk_hours import closing_time, night_before, open_seconds
 from core.enums import Channel, Tier
 from core.money import line_amount, to_cents_int, to_price_int
+from core.open_time import OpenTimeline
 from db.convert import dt, ts
 from db.demo_desk import Job, Desk
 from db.events import append_many, dumps
@@ -213,7 +213,8 @@ def generate(store: Store, *, orders: int = 300, seed: int = 1, actor: str = "de
     rules = store.rules
     now = store.now()
     now_s = now.timestamp()
-    u_now = open_seconds(now_s)
+    axis = OpenTimeline(rules.calendar, now_s)  # the rules' desk hours; open seconds from now
+    u_now = 0.0
     ev = _Events()
     with store.write() as c:
         users = _users(c, now, ev)
@@ -250,9 +251,9 @@ def generate(store: Store, *, orders: int = 300, seed: int = 1, actor: str = "de
         arrivals: list[float] = []
         for k, (d, dec) in enumerate(zip(drawn, decisions)):
             u = us[k]
-            received = closing_time(u)
+            received = axis.at(u)
             if dec.straight and d["night"]:  # web shops and EDI partners send at night too
-                start, length = night_before(u)
+                start, length = axis.closed_before(u)
                 received = start + length * d["night_at"]
             arrivals.append(received)
             if not dec.straight:
@@ -265,7 +266,7 @@ def generate(store: Store, *, orders: int = 300, seed: int = 1, actor: str = "de
         if made_products:
             ev.add(dt(min(arrivals, default=now_s) - 3600), "demo", "product", None, None, "stock_loaded",
                    {"stock": dict(stock)})
-        desk = Desk(jobs, REPS, u_now=u_now, now=now_s, rng=random.Random(seed * 17 + 3))
+        desk = Desk(jobs, REPS, axis=axis, u_now=u_now, now=now_s, rng=random.Random(seed * 17 + 3))
         desk.run()
         job_of = {j.k: j for j in jobs}
         after = random.Random(seed * 31 + 7)  # the warehouse's draws, apart from the desk's
@@ -273,7 +274,7 @@ def generate(store: Store, *, orders: int = 300, seed: int = 1, actor: str = "de
         by_state: dict[str, int] = defaultdict(int)
         for k, (d, dec) in enumerate(zip(drawn, decisions)):
             oid = first_id + k
-            state = rows.order(oid, d, dec, job_of.get(k), arrivals[k], us[k], now_s=now_s, u_now=u_now, rules=rules,
+            state = rows.order(oid, d, dec, job_of.get(k), arrivals[k], us[k], now_s=now_s, axis=axis, rules=rules,
                                actor=actor, ev=ev, after=after)
             for s, q in (d["needs"].items() if state in ("released", "shipped", "closed") else ()):
                 stock[s] -= q
@@ -293,8 +294,7 @@ class _Rows:
         self.ticks: list[tuple] = []
 
     def order(self, oid: int, d: dict, dec: Any, job: Job | None, received: float, u: float, *, now_s: float,
-              u_now: float,
-              rules: Any, actor: str, ev: _Events, after: random.Random) -> str:
+              axis: OpenTimeline, rules: Any, actor: str, ev: _Events, after: random.Random) -> str:
         """One order's row, lines and events; returns its state now."""
         number = f"SO-{oid:06d}"
         cls = dec.cls
@@ -324,14 +324,14 @@ class _Rows:
         ship_h, close_h, closes = after.uniform(0.25, 3), after.uniform(1, 12), after.random() < 0.5  # drawn for all
         if released is not None:  # the warehouse ships in desk hours, and closes a while after
             # on the desk-hours axis: a web order in at night counts from the desk day it was drawn in
-            u_ship = (u if dec.straight else open_seconds(released[0])) + 3600 * ship_h
+            u_ship = (u if dec.straight else axis.u(released[0])) + 3600 * ship_h
             u_close = u_ship + 3600 * close_h
-            if u_ship <= u_now:
-                shipped_at = closing_time(u_ship)
+            if u_ship <= 0:
+                shipped_at = axis.at(u_ship)
                 later.append((shipped_at, "warehouse", "ship", {"state": "shipped"}))
                 state = "shipped"
-                if u_close <= u_now and closes:
-                    closed_at = closing_time(u_close)
+                if u_close <= 0 and closes:
+                    closed_at = axis.at(u_close)
                     later.append((closed_at, "warehouse", "close", {"state": "closed"}))
                     state = "closed"
         self.orders.append((

@@ -1,8 +1,8 @@
 """The demo's desk at work: a team of reps works the queue deadline-first, one order each at a time,
 in desk hours; holds are lifted by the rep who set them, or escalated to the supervisor.
 
-The day is simulated on the desk-hours axis (`core.desk_hours`): arrival, claim, hold and release
-times are open seconds, mapped to the wall clock only when an event is written. Each event's wall
+The day is simulated on the rules' desk hours laid out as an axis (`core.open_time`): arrival, claim,
+hold and release times are open seconds, mapped to the wall clock only when an event is written. Each event's wall
 time follows from its open time, so the history reads like a desk's week (nobody works at night)
 and it is the same history whatever hour it is generated at. Each rep holds one claim at a time. No SQL here: `db.demo` writes what this decides.
 """
@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.desk_hours import closing_time, is_open
+from core.open_time import OpenTimeline
 from core.triage import PAUSING_HOLDS
 from db.claims import new_token
 
@@ -61,14 +61,15 @@ class Job:
 class Desk:
     """Event-driven: arrivals, reps coming free and holds coming due, in open-time order."""
 
-    def __init__(self, jobs: list[Job], reps: list[str], *, u_now: float, now: float, rng: random.Random) -> None:
-        self.jobs, self.u_now, self.now, self.rng = jobs, u_now, now, rng
+    def __init__(self, jobs: list[Job], reps: list[str], *, axis: OpenTimeline, u_now: float, now: float,
+                 rng: random.Random) -> None:
+        self.jobs, self.axis, self.u_now, self.now, self.rng = jobs, axis, u_now, now, rng
         self.idle: deque[str] = deque(reps)
         self.reps = reps
         self.queue: list[tuple] = []
         self.timeline: list[tuple] = []
         self.seq = 0
-        self.closed = not is_open(now)
+        self.closed = not axis.is_open(now)
 
     def _at(self, u: float, kind: str, x: Any) -> None:
         self.seq += 1
@@ -84,7 +85,7 @@ class Desk:
             u, _, kind, x = heapq.heappop(self.timeline)
             if kind == "arrive":
                 if x.auto_hold:
-                    self._hold(x, u, closing_time(u), x.auto_hold, None, None)
+                    self._hold(x, u, self.axis.at(u), x.auto_hold, None, None)
                 else:
                     self._enqueue(x)
             elif kind == "free":
@@ -100,13 +101,13 @@ class Desk:
         opening (its handling is `off` desk seconds, as the simulator counts it); only on the day
         that has just closed does the rep stay on and finish in overtime, past 18:00."""
         if u + off <= self.u_now:
-            return closing_time(u + off)
+            return self.axis.at(u + off)
         if self.closed and t0 + off <= self.now:
             return t0 + off
         return None
 
     def _work(self, rep: str, job: Job, u: float) -> None:
-        t0, tok = closing_time(u), new_token()
+        t0, tok = self.axis.at(u), new_token()
         job.events.append((t0, rep, "claim", {"claim": "acquire", "token": tok, "state": "in_progress"}))
         drop = {"claim": "drop", "token": tok, "holder": rep}
         spent = job.service * (0.35 if job.plan == "hold" else 0.4 if job.plan == "cancel" else 1.0)
@@ -144,7 +145,7 @@ class Desk:
         escalated and the supervisor lifts it; an order held for stock that never came is cancelled."""
         job, rep = x
         reason, _, started = job.hold
-        t = closing_time(u)
+        t = self.axis.at(u)
         escalated = reason == "credit" or job.rank[0] <= 2
         who = SUPERVISOR if escalated else rep or self.rng.choice(self.reps)
         if job.short or (reason == "credit" and self.rng.random() < 0.15):

@@ -2,8 +2,8 @@
 
 Each return is driven by the real commands (carol works, sam approves), with the store's clock set
 back to plausible moments between shipment and now, so the state, stock and money agree with the
-events exactly as on a lived-in database and `orderq check` holds. Those moments are in desk hours,
-measured on the desk-hours axis like the orders' (`db.demo_desk`), so the same seed gives the same
+events exactly as on a lived-in database and `orderq check` holds. Those moments are in the rules' desk
+hours, measured on the open-time axis like the orders' (`core.open_time`, `db.demo_desk`), so the same seed gives the same
 returns whatever hour the demo is made at; the replacement order an exchange opens is worked by sam
 soon after, as the desk would, instead of waiting in the queue.
 """
@@ -13,8 +13,8 @@ import random
 from collections import Counter
 from collections.abc import Callable
 
-from core.desk_hours import OPEN_DAY_S, closing_time, day_start, open_seconds
 from core.errors import OrderqError
+from core.open_time import OpenTimeline
 from db.connection import StoreError
 from db.convert import dt
 from db.service import Desk
@@ -35,7 +35,8 @@ def generate_returns(store: Store, *, returns: int, seed: int) -> dict:
     rng = random.Random(seed * 7919 + 4)
     real_clock = store.clock
     now = store.now()
-    u_now = open_seconds(now.timestamp())
+    axis = OpenTimeline(store.rules.calendar, now.timestamp())
+    u_now = 0.0
     carol = Desk.for_user(store, "carol")
     sam = Desk.for_user(store, "sam")
     conn = store.conn
@@ -48,7 +49,7 @@ def generate_returns(store: Store, *, returns: int, seed: int) -> dict:
 
     def at(v: float) -> None:
         u[0] = v
-        t[0] = dt(closing_time(v))
+        t[0] = dt(axis.at(v))
 
     def later(seconds: float) -> None:
         at(u[0] + seconds)
@@ -76,7 +77,7 @@ def generate_returns(store: Store, *, returns: int, seed: int) -> dict:
                                  " AND qty_returned < qty ORDER BY line_no", (o["id"],)).fetchall()
             if not lines:
                 continue
-            u_ship = open_seconds(o["shipped_at"])
+            u_ship = axis.u(o["shipped_at"])
             span = max(60.0, u_now - u_ship)
             at(u_ship + span * rng.uniform(0.1, 0.35))
             fault = rng.random() < 0.6
@@ -134,7 +135,7 @@ def generate_returns(store: Store, *, returns: int, seed: int) -> dict:
                         state = carol.returns.inspect(number, default=(grade, disp))["state"]
                     elif action == "resolve":
                         state = carol.returns.resolve(number)["state"]
-                        _work_exchange(store, sam, number, rng, u, u_now, at)
+                        _work_exchange(store, sam, number, rng, u, axis, at)
                     elif action == "close":
                         state = carol.returns.close(number)["state"]
                 made[state] += 1
@@ -152,16 +153,17 @@ def generate_returns(store: Store, *, returns: int, seed: int) -> dict:
     return dict(sorted(made.items()))
 
 
-def _work_exchange(store: Store, sam: Desk, rma: str, rng: random.Random, u: list[float], u_now: float,
+def _work_exchange(store: Store, sam: Desk, rma: str, rng: random.Random, u: list[float], axis: OpenTimeline,
                    at: Callable[[float], None]) -> None:
     """The supervisor sends out the replacement an exchange opened, 5–20 desk minutes later, if
     that is done by now; the clock is put back where the return's story was."""
     row = store.conn.execute("SELECT o.number, o.type FROM returns r JOIN orders o ON o.id = r.exchange_order_id"
                              " WHERE r.number = ?", (rma,)).fetchone()
     start, handling = u[0] + 60 * rng.uniform(5, 20), 60 * rng.uniform(3, 8)
-    if day_start(start) != day_start(start + handling):  # not started just before closing: next morning
-        start = day_start(start) + OPEN_DAY_S + 1.0
-    if row is None or start + handling > u_now:
+    _opened, closes = axis.stretch(start)
+    if start + handling > closes:  # not started just before closing: at the next opening
+        start = closes + 1.0
+    if row is None or start + handling > 0:
         return
     back = u[0]
     steps = store.rules.request_types[row["type"]].checklist

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any
 
-from core.addresses import HEADER_COLUMNS, header_cols, header_event
+from core.addresses import HEADER_COLUMNS, header_cols, header_event, past_date_reason
 from core.enums import Channel, OrderState, Tier
 from core.intake import IMPORT_CREDIT_LIMIT_CENTS, amount_cents, cents_text, invoice_seq, return_class
 from core.orders import decide
@@ -232,13 +232,16 @@ class Bulk:
         return prod
 
     # ---- orders ------------------------------------------------------------------------------
-    def header(self, customer: Cust, ship_to: dict[str, Any] | None, *, live: bool) -> tuple:
+    def header(self, customer: Cust, ship_to: dict[str, Any] | None, *, live: bool, requested_date: date | None = None,
+               ship_method: str | None = None) -> tuple:
         """The header columns (core.addresses.HEADER_COLUMNS order) live entry writes for this order: the
-        source's ship-to (else the customer's default), the default bill-to and first contact, and for live
-        work the default shipping method. History gets only its source's ship-to: the rest was never recorded."""
+        source's ship-to (else the customer's default), the default bill-to and first contact, the source's
+        requested date, and its shipping method (for live work, else the rules' default). History gets only
+        what its source recorded: the rest was never known."""
         if not live:
             return tuple(header_cols(ship_to=ship_to, ship_to_address_id=None, bill_to=None, contact=None,
-                                     po_number=None, requested_date=None, ship_method=None, note=None).values())
+                                     po_number=None, requested_date=requested_date, ship_method=ship_method,
+                                     note=None).values())
         d = self._header_defaults.get(customer.id)
         if d is None:
             c = self.conn
@@ -258,7 +261,8 @@ class Bulk:
         else:
             sid = None
         return tuple(header_cols(ship_to=ship_to, ship_to_address_id=sid, bill_to=bill, contact=contact, po_number=None,
-                                 requested_date=None, ship_method=self.rules.ship_methods[0], note=None).values())
+                                 requested_date=requested_date, ship_method=ship_method or self.rules.ship_methods[0],
+                                 note=None).values())
 
     def _priced(self, oid: int, goods: list[Goods]) -> tuple[list[tuple], int, dict[str, int], int]:
         rows = []
@@ -285,8 +289,11 @@ class Bulk:
 
     def add_order(self, *, ref: str, customer: Cust, channel: Channel, order_type: str, received_at: datetime,
                   goods: list[Goods], charges: list[tuple[str, str, str, int]],
-                  ship_to: dict[str, Any] | None = None) -> tuple[OrderState, int]:
-        """One order exactly as live entry creates it: rows, state, holds, straight-through, events, stock."""
+                  ship_to: dict[str, Any] | None = None, requested_date: date | None = None,
+                  ship_method: str | None = None) -> tuple[OrderState, int]:
+        """One order exactly as live entry creates it: rows, state, holds, straight-through, events, stock.
+        A requested date already past queues it for a rep with that reason, as live entry does for an
+        untyped order (db.service.order_header.header_columns)."""
         oid = self.next_order
         self.next_order += 1
         number = f"SO-{oid:06d}"
@@ -300,9 +307,13 @@ class Bulk:
             credit_limit_cents=customer.credit_limit_cents, needs=needs, available=available,
             inactive_skus=[g.sku for g in goods if not products[g.sku].active], max_line_qty=max_qty,
         )
+        late = past_date_reason(requested_date, self.now.date())
+        if late and d.state in (OrderState.QUEUED, OrderState.RELEASED):
+            d = replace(d, state=OrderState.QUEUED, straight=False,
+                        queue_reason="; ".join(([d.queue_reason] if d.queue_reason else []) + [late]))
         now_ts = self.now_ts
         hold = d.hold
-        head = self.header(customer, ship_to, live=True)
+        head = self.header(customer, ship_to, live=True, requested_date=requested_date, ship_method=ship_method)
         self.order_rows.append((
             oid, number, customer.id, channel.value, order_type, d.state.value, d.cls.priority.value,
             d.cls.priority.level, d.cls.source, customer.tier.rank, ts(received_at), ts(d.due),
@@ -339,7 +350,8 @@ class Bulk:
     def add_historical_order(self, *, ref: str, customer: Cust, channel: Channel, order_type: str,
                              received_at: datetime, shipped_at: datetime, goods: list[Goods],
                              charges: list[tuple[str, str, str, int]],
-                             due: datetime | None = None, ship_to: dict[str, Any] | None = None) -> tuple[OrderState, int]:
+                             due: datetime | None = None, ship_to: dict[str, Any] | None = None,
+                             requested_date: date | None = None, ship_method: str | None = None) -> tuple[OrderState, int]:
         """An order that was fulfilled before the import: it arrives shipped on its real date (released then
         too: when it was handed on is not recorded, only that it shipped), marked `history`, and its stock is
         long gone. `due`: the date the source says it was required by (else the class's SLA)."""
@@ -354,7 +366,7 @@ class Bulk:
             oid, number, customer.id, channel.value, order_type, OrderState.SHIPPED.value, cls.priority.value,
             cls.priority.level, cls.source, customer.tier.rank, ts(received_at), ts(due), None, None, None, total,
             ts(shipped_at), "import", 0, None, ref, self.actor, self.now_ts, self.now_ts, ts(shipped_at), 1,
-            *self.header(customer, ship_to, live=False),
+            *self.header(customer, ship_to, live=False, requested_date=requested_date, ship_method=ship_method),
         ))
         self.line_rows.extend((*r, r[5], r[5]) for r in rows)  # shipped whole before the import
         self.charge_rows.extend((oid, *ch) for ch in charges)

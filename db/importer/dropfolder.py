@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.errors import OrderqError
-from db.importer import FILE_SUFFIXES
+from db.importer.source_files import FILE_SUFFIXES
 from db.outputs import guard_watch_folder, is_sqlite
 
 log = logging.getLogger("orderq.intake")

@@ -69,3 +69,69 @@ def test_online_retail_country_becomes_the_address_country(data_dir: Path, db_pa
     for code, kind, ctry in c.execute("SELECT c.code, a.kind, a.country FROM customer_addresses a "
                                       "JOIN customers c ON c.id = a.customer_id"):
         assert kind == "ship_to" and ctry
+
+
+def test_northwind_required_date_and_ship_via_become_the_header(data_dir: Path, db_path: Path) -> None:
+    """RequiredDate is the order's requested date and ShipVia its shipping method (Northwind's shippers
+    mapped onto the rules' methods), on every order; the summary's conservation covers both. History keeps
+    its own dates: an order required in 1997 is no refusal, and only the open ones queue with the reason."""
+    folder = data_dir / "northwind"
+    s = json_lines(run_cli("--db", str(db_path), "import", str(folder), "--json", check=True).stdout)[-1]
+    assert s["conserved"] and s["rejects"] == 0
+    assert s["requested_rows"] == s["requested_dates"] == s["ship_method_rows"] == s["ship_methods"] == 830
+    with open(folder / "shippers.csv", newline="", encoding="utf-8") as fh:
+        shipper = {r["shipperID"]: r["companyName"] for r in csv.DictReader(fh)}
+    method = {"Speedy Express": "express", "United Package": "ground", "Federal Shipping": "freight"}
+    with open(folder / "orders.csv", newline="", encoding="utf-8") as fh:
+        source = {f"NW-{r['orderID']}": r for r in csv.DictReader(fh)}
+    c = sqlite3.connect(db_path)
+    stored = {r[0]: r[1:] for r in c.execute("SELECT source_ref, requested_date, ship_method, state, queue_reason "
+                                             "FROM orders")}
+    assert stored.keys() == source.keys()
+    for ref, r in source.items():
+        requested, ship, state, reason = stored[ref]
+        assert (requested, ship) == (r["requiredDate"][:10], method[shipper[r["shipVia"]]]), ref
+        if state == "shipped":
+            assert reason is None, ref
+        elif state == "queued":  # open, and asked for in 1998: a rep looks at it rather than it going straight through
+            assert f"requested date {requested} is in the past" in reason, ref
+    shown = json.loads(run_cli("--db", str(db_path), "order", "show", "NW-10248", "--json", check=True).stdout)
+    assert (shown["requested_date"], shown["ship_method"]) == ("1996-08-01", "freight")
+
+
+def test_northwind_shipper_the_rules_do_not_name_rejects_its_orders(data_dir: Path, db_path: Path,
+                                                                     tmp_path: Path) -> None:
+    """A shipper that maps to no shipping method in the rules is a reject naming the method, never an order
+    with a method the rules lack; the rest imports and the rows still add up."""
+    import shutil
+
+    folder = tmp_path / "northwind"
+    shutil.copytree(data_dir / "northwind", folder)
+    text = (folder / "shippers.csv").read_text(encoding="utf-8")
+    (folder / "shippers.csv").write_text(text.replace("Speedy Express", "Pony Express"), encoding="utf-8")
+    with open(folder / "orders.csv", newline="", encoding="utf-8") as fh:
+        pony = {r["orderID"] for r in csv.DictReader(fh) if r["shipVia"] == "1"}
+    rejects = tmp_path / "rejects.csv"
+    s = json_lines(run_cli("--db", str(db_path), "import", str(folder), "--json", "--rejects", str(rejects),
+                           check=True).stdout)[-1]
+    assert s["conserved"] and s["orders"] == 830 - len(pony) and s["ship_methods"] == s["orders"]
+    with open(rejects, newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["reason"] == "bad-row" and "shipping method" in r["detail"]]
+    assert len(rows) == len(pony) and "'Pony Express'" in rows[0]["detail"]
+    assert sqlite3.connect(db_path).execute("SELECT COUNT(*) FROM orders WHERE ship_method NOT IN "
+                                            "('ground', 'express', 'overnight', 'freight', 'pickup')").fetchone()[0] == 0
+
+
+def test_northwind_customers_contact_name_and_phone_are_their_contacts(data_dir: Path, db_path: Path) -> None:
+    """Every Northwind customer's ContactName and Phone is its contact, and an order's header names it."""
+    folder = data_dir / "northwind"
+    run_cli("--db", str(db_path), "import", str(folder), "--json", check=True)
+    with open(folder / "customers.csv", newline="", encoding="utf-8") as fh:
+        source = {r["customerID"]: (_nw(r["contactName"]), _nw(r["phone"])) for r in csv.DictReader(fh)}
+    c = sqlite3.connect(db_path)
+    stored = {code: (name, phone) for code, name, phone in c.execute(
+        "SELECT c.code, k.name, k.phone FROM customer_contacts k JOIN customers c ON c.id = k.customer_id")}
+    assert stored == source
+    open_order = c.execute("SELECT source_ref FROM orders WHERE state != 'shipped' ORDER BY id LIMIT 1").fetchone()[0]
+    shown = json.loads(run_cli("--db", str(db_path), "order", "show", open_order, "--json", check=True).stdout)
+    assert shown["contact"]["name"] == source[shown["customer"]][0]

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from core.desk_hours import is_open
+from core.calendar import parse_calendar
+from core.open_time import OpenTimeline
+from core.rules import parse_rules
 from core.triage import PAUSING_HOLDS
 from db import demo
 from db.store import Store
-from tests.conftest import json_lines, run_cli
+from tests.conftest import json_lines, rules_with_calendar, run_cli
 
 #: the most P1/P2 orders left overdue in the queue (queued, being worked, or on a hold that does not
 #: pause the SLA) at any moment: the ones that came in just before closing under the 24x7 SLA clock.
@@ -55,6 +57,10 @@ def test_a_team_of_reps_each_holding_one_or_two_claims(desk_db: Path) -> None:
     assert max(most.values()) <= 2, most
     working = {r for r in reps if released_by[r] >= 20}
     assert len(working) >= 8, released_by  # the whole team works, not two reps
+
+
+#: the default rules' desk hours (Mon–Fri 08:00–18:00 UTC), which the demo follows
+is_open = parse_calendar(None).is_open
 
 
 def test_orders_arrive_and_are_worked_in_desk_hours(desk_db: Path) -> None:
@@ -150,16 +156,55 @@ def test_simulate_on_the_demo_is_the_same_table_every_time_with_the_teams_size(t
     assert abs(reps - len(demo.REPS)) <= 1, head
 
 
-def test_desk_hours_axis_skips_nights_and_weekends() -> None:
-    from core.desk_hours import closing_time, open_seconds, wall_time
-
+def test_open_time_axis_skips_nights_and_weekends() -> None:
+    """The demo's axis under the default calendar: open seconds from now, flat over nights and weekends."""
     mon_9 = datetime(2026, 11, 23, 9, tzinfo=UTC).timestamp()
     fri_17 = datetime(2026, 11, 27, 17, tzinfo=UTC).timestamp()
     sat = datetime(2026, 11, 28, 12, tzinfo=UTC).timestamp()
     next_mon_8 = datetime(2026, 11, 30, 8, tzinfo=UTC).timestamp()
-    assert open_seconds(fri_17) - open_seconds(mon_9) == (4 * 10 + 8) * 3600
-    assert open_seconds(sat) == open_seconds(next_mon_8) == open_seconds(fri_17) + 3600
-    assert wall_time(open_seconds(mon_9)) == mon_9
-    assert closing_time(open_seconds(next_mon_8)) == fri_17 + 3600  # the end of Friday, not Monday 08:00
-    assert wall_time(open_seconds(next_mon_8)) == next_mon_8
-    assert open_seconds(mon_9 + timedelta(minutes=5).total_seconds()) - open_seconds(mon_9) == 300
+    axis = OpenTimeline(parse_calendar(None), next_mon_8 + 7200)
+    assert axis.u(fri_17) - axis.u(mon_9) == (4 * 10 + 8) * 3600
+    assert axis.u(sat) == axis.u(next_mon_8) == axis.u(fri_17) + 3600 == -7200
+    assert axis.at(axis.u(mon_9)) == mon_9
+    assert axis.at(axis.u(next_mon_8)) == fri_17 + 3600  # the end of Friday, not Monday 08:00
+    assert axis.closed_before(axis.u(next_mon_8) + 1) == (fri_17 + 3600, 62 * 3600.0)  # the weekend
+    assert axis.u(mon_9 + timedelta(minutes=5).total_seconds()) - axis.u(mon_9) == 300
+    assert axis.u(datetime(2025, 11, 24, 9, tzinfo=UTC).timestamp()) < -250 * 36000  # grows back on demand
+
+
+RULES_CALENDAR = """
+[calendar]
+zone = "Europe/Berlin"
+holidays = ["2026-11-26"]
+[calendar.hours]
+mon = ["07:00-12:00", "13:00-16:00"]
+tue = "07:00-16:00"
+wed = "07:00-16:00"
+thu = "07:00-16:00"
+fri = "07:00-16:00"
+sat = "09:00-13:00"
+"""
+
+
+def test_the_demo_follows_the_rules_calendar_not_a_fixed_one(tmp_path: Path) -> None:
+    """Under a rules file with its own desk hours (a zone, a lunch break, Saturday mornings, a holiday),
+    the demo's orders arrive, are claimed and ship in those hours: nobody works the holiday or the lunch hour."""
+    rules = parse_rules(rules_with_calendar(RULES_CALENDAR))
+    cal = rules.calendar
+    now = datetime(2026, 11, 30, 10, tzinfo=UTC)
+    store = Store.open(tmp_path / "cal.db", create=True, rules=rules, clock=lambda: now)
+    try:
+        demo.generate(store, orders=600, seed=2)
+        events = [(r[0], r[1], r[2]) for r in store.conn.execute(
+            "SELECT at, action, actor FROM events WHERE entity = 'order'")]
+        assert store.conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 600
+    finally:
+        store.close()
+    worked = [at for at, action, actor in events if action in ("claim", "tick", "hold", "ship")]
+    assert worked and all(cal.is_open(at) for at in worked), "desk work outside the rules' hours"
+    holiday = datetime(2026, 11, 26, tzinfo=UTC).timestamp()
+    assert not [at for at in worked if holiday - 3600 <= at < holiday + 86400]
+    saturday = [at for at in worked if datetime.fromtimestamp(at, UTC).weekday() == 5]
+    assert saturday, "the desk opens on Saturday mornings under these rules"
+    created = [at for at, action, actor in events if action == "created" and actor == "demo"]
+    assert sum(cal.is_open(at) for at in created) / len(created) >= 0.85
