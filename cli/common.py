@@ -47,7 +47,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 #: commands that always run on the real clock, switch or not
-REAL_CLOCK_COMMANDS = frozenset({"serve"})
+REAL_CLOCK_COMMANDS = frozenset({"serve", "api"})
 
 
 def now_flag_refusal(args: argparse.Namespace, env: Mapping[str, str] = os.environ) -> str | None:

@@ -30,7 +30,8 @@ EXIT_REFUSED = 2
 #: every front-end module, in the order its commands appear in `orderq --help`
 CORE_MODULES = ("cli.admin", "cli.orders")
 #: feature front ends register themselves here when present
-EXTRA_MODULES = ("cli.tui_cmd", "cli.returns", "cli.kpi", "cli.intake", "cli.serve", "cli.simulate", "cli.customers", "cli.stock")
+EXTRA_MODULES = ("cli.tui_cmd", "cli.returns", "cli.kpi", "cli.intake", "cli.serve", "cli.simulate", "cli.customers", "cli.stock",
+                 "cli.partners", "cli.api_cmd")
 #: top-level command → the module that registers it (tests/startup checks this against the modules)
 COMMANDS = {
     **dict.fromkeys(("init", "demo", "users", "events", "check", "backup"), "cli.admin"),
@@ -45,6 +46,8 @@ COMMANDS = {
     "serve": "cli.serve",
     "customers": "cli.customers",
     "stock": "cli.stock",
+    "partners": "cli.partners",
+    "api": "cli.api_cmd",
 }
 #: options of the top-level parser that take a value
 GLOBAL_OPTIONS = ("--db", "--now")
@@ -195,7 +198,8 @@ def _main(argv: list[str]) -> int:
 
 #: arguments that name a file or folder: any bytes the filesystem allows (a name that is not UTF-8 is
 #: still that file's name); every other argument is text that may be stored, so it must be UTF-8
-PATH_ARGUMENTS = frozenset({"db", "file", "dest", "rejects", "html", "arrivals", "watch", "host_key", "key"})
+PATH_ARGUMENTS = frozenset({"db", "file", "dest", "rejects", "html", "arrivals", "watch", "host_key", "key",
+                            "webhook_secret_file"})
 
 
 def _text_is_utf8(args: argparse.Namespace) -> None:

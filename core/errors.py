@@ -34,6 +34,13 @@ class PermissionDenied(OrderqError):
     code = "forbidden"
 
 
+class Unauthenticated(OrderqError):
+    """No credential, or one nobody holds (an API key that is missing, wrong or rotated away): the
+    caller is not known at all, as against PermissionDenied, a known caller who may not."""
+
+    code = "unauthenticated"
+
+
 class ClaimLost(OrderqError):
     """The caller's lease lapsed or another user holds the item: fencing refused the write."""
 

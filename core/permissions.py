@@ -32,6 +32,8 @@ class Action(StrEnum):
     CUSTOMER_EDIT = "customer.edit"
     #: a customer's addresses and contacts: a rep on the phone records a new ship-to there and then
     CUSTOMER_ADDRESS = "customer.address"
+    #: partners and their API keys and webhook secrets: credentials, like users, so an admin's
+    PARTNERS = "partners.manage"
 
 
 _REP = {Action.ORDER_VIEW, Action.ORDER_CREATE, Action.ORDER_WORK, Action.ORDER_SHIP, Action.EVENTS, Action.RETURN_VIEW,
@@ -53,7 +55,7 @@ _SUPERVISOR = (
         Action.CUSTOMER_EDIT,
     }
 )
-_ADMIN = {Action.USERS, Action.RULES, Action.CUSTOMER_EDIT, Action.CUSTOMER_ADDRESS, Action.IMPORT, Action.EVENTS,
+_ADMIN = {Action.USERS, Action.PARTNERS, Action.RULES, Action.CUSTOMER_EDIT, Action.CUSTOMER_ADDRESS, Action.IMPORT, Action.EVENTS,
           Action.KPI, Action.ORDER_VIEW, Action.RETURN_VIEW}
 
 MATRIX: dict[Role, frozenset[Action]] = {
@@ -87,6 +89,7 @@ PHRASE: dict[Action, tuple[str, str]] = {
     Action.STOCK_RECEIVE: ("book stock received for {ref}", "a product"),
     Action.CUSTOMER_EDIT: ("change customer {ref}", "details"),
     Action.CUSTOMER_ADDRESS: ("change the addresses and contacts of customer {ref}", "details"),
+    Action.PARTNERS: ("manage partners and their keys", ""),
 }
 
 

@@ -40,6 +40,18 @@ class StraightThrough(BaseModel):
     max_line_qty: Annotated[int, Field(gt=0)] = 1000
 
 
+class NewCustomers(BaseModel):
+    """A customer made by a partner's order (a Shopify buyer whose email no customer has): the tier,
+    credit limit and "known" it starts with. Known by default: the buyer checked out and paid at the
+    shop, and an unknown customer would send every first order to a rep (set `known = false` to have
+    a rep look at first-time buyers). The credit limit is the one imports give new customers."""
+
+    model_config = _STRICT
+    tier: Tier = Tier.STANDARD
+    credit_limit: Annotated[Decimal, Field(ge=0, le=Decimal("1e12"))] = Decimal("50000.00")
+    known: bool = True
+
+
 class Claims(BaseModel):
     model_config = _STRICT
     lease_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = 10
@@ -73,6 +85,7 @@ class Rules(BaseModel):
     claims: Claims = Field(default_factory=Claims)
     queue: Queue = Field(default_factory=Queue)
     returns: ReturnsPolicy = Field(default_factory=ReturnsPolicy)
+    new_customers: NewCustomers = Field(default_factory=NewCustomers)
     #: desk hours for the SLA clock (core.calendar); parse_rules validates the TOML value with
     #: parse_calendar, the same function the queue's first paint uses before pydantic loads
     calendar: Calendar = Field(default_factory=lambda: parse_calendar(None))

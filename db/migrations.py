@@ -405,6 +405,56 @@ def m600_customer_addresses_contacts_order_header(db: Database) -> None:
     )
 
 
+@migrations()
+def m710_partners(db: Database) -> None:
+    """Partners (SPEC §2 "Partners and electronic channels"): web shops, marketplaces, B2B systems that
+    reach orderq by key. The API key is stored only as its SHA-256 (`key_hash`, unique: a request's
+    key is looked up by its hash) with a visible prefix for support; the webhook secret is stored as
+    given, because verifying an HMAC needs the secret itself."""
+    db.executescript(
+        """
+        CREATE TABLE partners (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            channel TEXT NOT NULL CHECK (channel IN ('online','edi')),
+            customer_id INTEGER REFERENCES customers(id),
+            may_set_prices INTEGER NOT NULL DEFAULT 0,
+            key_hash TEXT NOT NULL UNIQUE,
+            key_prefix TEXT NOT NULL,
+            webhook_secret TEXT,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at REAL NOT NULL,
+            key_rotated_at REAL,
+            version INTEGER NOT NULL DEFAULT 1
+        );
+        """
+    )
+
+
+@migrations()
+def m711_api_idempotency_partner_orders(db: Database) -> None:
+    """The HTTP API's side of partners: which partner sent an order (`orders.partner_id`; its external
+    reference is the order's `source_ref` as "PARTNER:REF", so the one duplicate check of order entry
+    covers it), and the idempotency keys of POST requests, each stored in the transaction that made
+    the order, with the response it gave (a replay answers the same). Shopify's webhook ids are
+    idempotency keys of their partner too ("shopify:ID")."""
+    db.executescript(
+        """
+        ALTER TABLE orders ADD COLUMN partner_id INTEGER REFERENCES partners(id);
+        CREATE INDEX ix_orders_partner ON orders(partner_id) WHERE partner_id IS NOT NULL;
+        CREATE TABLE api_idempotency (
+            partner_id INTEGER NOT NULL REFERENCES partners(id),
+            idem_key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            response TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (partner_id, idem_key)
+        );
+        """
+    )
+
+
 def migrate(conn: sqlite3.Connection) -> list[str]:
     """Apply pending migrations inside one BEGIN IMMEDIATE, so racing `init`s serialise.
 

@@ -51,6 +51,7 @@ class Desk:
     stock = ServiceSlot("db.service.shipping", "StockService")
     leases = ServiceSlot("db.service.claiming", "LeaseService")
     customers = ServiceSlot("db.service.customers", "CustomerService")
+    partners = ServiceSlot("db.service.partners", "PartnerService")
 
     def __init__(self, store: Store, actor: Actor) -> None:
         self.store = store

@@ -20,7 +20,7 @@ log = logging.getLogger("orderq.audit")
 #: what someone with shell access to the database file may do without being a user row:
 #: they could edit the file anyway, so they are trusted with set-up, never with queue work.
 OPERATOR_ACTIONS = frozenset(
-    {Action.USERS, Action.IMPORT, Action.RULES, Action.KPI, Action.EVENTS, Action.ORDER_VIEW, Action.RETURN_VIEW,
+    {Action.USERS, Action.PARTNERS, Action.IMPORT, Action.RULES, Action.KPI, Action.EVENTS, Action.ORDER_VIEW, Action.RETURN_VIEW,
      Action.CUSTOMER_EDIT, Action.CUSTOMER_ADDRESS}
 )
 

@@ -463,7 +463,9 @@ class OrderService(LeaseMixin, HeaderMixin):
             self._update(c, row, now, state=new.value, **{k: ts(now) for k in stamp})
             self._event(c, row, now, action, state=new.value)
 
-    def cancel(self, number: str, reason: str, *, token: str | None = None) -> None:
+    def cancel(self, number: str, reason: str, *, token: str | None = None, before_release: bool = False) -> None:
+        """`before_release`: refuse an order already released (a partner's cancel, SPEC §2: once
+        released the order is the warehouse's), checked inside the cancel's own transaction."""
         self.ctx.require(Action.ORDER_WORK, number)
         if not (reason and reason.strip()):
             raise ValidationError("cancelling needs a reason", field="reason")
@@ -472,6 +474,8 @@ class OrderService(LeaseMixin, HeaderMixin):
             row = self._locked_row(c, number, now)
             claims.fence(row, user=self._actor, token=token, now=now, need_claim=False)
             state = OrderState(row["state"])
+            if before_release and state not in (OrderState.QUEUED, OrderState.ON_HOLD, OrderState.IN_PROGRESS):
+                raise DomainError(f"{row['number']} is {state.value}; it can be cancelled only before release")
             new = machine.transition(state, "cancel")
             data: dict[str, Any] = {"state": new.value, "reason": reason}
             stock = shipping.put_back(c, row["id"])  # set aside at release or by stock received; shipped stays

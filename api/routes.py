@@ -1,0 +1,124 @@
+"""The /v1 endpoints: each reads the request, asks db/service, and shapes the answer. Nothing else."""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.schemas import (CancelIn, ErrorBody, OrderCreated, OrderIn, OrderOut, OrderPage, Products, ReturnIn,
+                         ReturnOut, WebhookAnswer)
+from db.service import shopify
+from db.service.order_header import HeaderInput
+from db.service.orders import LineInput
+from db.service.partner_api import Answer, OrderRequest, PartnerApi
+from db.service.partners import authenticate
+from db.service.returns import ReturnLineInput
+from db.store import Store
+
+router = APIRouter(prefix="/v1")
+bearer = HTTPBearer(auto_error=False, description="the partner's API key")
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {c: {"model": ErrorBody} for c in (*codes, 400, 401, 403, 413, 415, 422, 503)}
+
+
+def _store(request: Request) -> Store:
+    return request.app.state.stores.get()
+
+
+def partner_api(request: Request,
+                creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> PartnerApi:
+    """The caller's partner from its Bearer key (401 / 403 otherwise), for the log line and the service."""
+    store = _store(request)
+    partner = authenticate(store, creds.credentials if creds else None)
+    request.state.partner = partner.name
+    return PartnerApi.open(store, partner)
+
+
+Api = Annotated[PartnerApi, Depends(partner_api)]
+
+
+def _json(answer: Answer) -> Response:
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    return Response(json.dumps(answer.body, separators=(",", ":")), status_code=answer.status,
+                    media_type="application/json", headers=headers)
+
+
+@router.post("/orders", status_code=201, response_model=OrderCreated, responses=errors(409),
+             summary="Place an order; it is released at once when it passes every check, else queued for a rep")
+def post_order(body: OrderIn, api: Api,
+               idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> Response:
+    header = None
+    if body.ship_to or body.po_number or body.requested_date or body.ship_method or body.note:
+        header = HeaderInput(ship_to_address=body.ship_to.model_dump() if body.ship_to else None,
+                             po_number=body.po_number, requested_date=body.requested_date,
+                             ship_method=body.ship_method, note=body.note)
+    req = OrderRequest(lines=[LineInput(sku=ln.sku, qty=ln.qty, unit_price=ln.price) for ln in body.lines],
+                       customer=body.customer, external_ref=body.external_ref, type=body.type, header=header)
+    fingerprint = hashlib.sha256(json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+    return _json(api.create_order(req, key=idempotency_key, fingerprint=fingerprint))
+
+
+@router.get("/orders", response_model=OrderPage, responses=errors(),
+            summary="Orders by your external reference, or every order changed since a cursor, oldest change first")
+def list_orders(api: Api, external_ref: Annotated[str | None, Query(max_length=100)] = None,
+                updated_since: Annotated[str | None, Query(max_length=100)] = None,
+                limit: Annotated[int, Query(ge=1, le=200)] = 100) -> Any:
+    if external_ref is not None:
+        return {"orders": api.by_external_ref(external_ref), "next_cursor": None, "more": False}
+    return api.changes(updated_since, limit)
+
+
+@router.get("/orders/{number}", response_model=OrderOut, responses=errors(404))
+def get_order(number: Annotated[str, Path(max_length=32)], api: Api) -> Any:
+    return api.order(number)
+
+
+@router.post("/orders/{number}/cancel", response_model=OrderOut, responses=errors(404, 409),
+             summary="Cancel an order not yet released")
+def cancel_order(number: Annotated[str, Path(max_length=32)], body: CancelIn, api: Api) -> Any:
+    return api.cancel(number, body.reason)
+
+
+@router.post("/returns", status_code=201, response_model=ReturnOut, responses=errors(404, 409),
+             summary="The customer's return request against a shipped order (the checks of `return new`)")
+def post_return(body: ReturnIn, api: Api) -> Any:
+    lines = [ReturnLineInput(sku=ln.sku, qty=ln.qty, reason=ln.reason, note=ln.note, opened=ln.opened)
+             for ln in body.lines]
+    return api.new_return(order=body.order, lines=lines, resolution=body.resolution, note=body.note)
+
+
+@router.get("/returns/{number}", response_model=ReturnOut, responses=errors(404))
+def get_return(number: Annotated[str, Path(max_length=32)], api: Api) -> Any:
+    return api.get_return(number)
+
+
+@router.get("/products", response_model=Products, responses=errors(),
+            summary="Active products with their price and the quantity available")
+def products(api: Api) -> Any:
+    return {"products": api.products()}
+
+
+@router.post("/webhooks/shopify/{partner}", response_model=WebhookAnswer, responses=errors(409),
+             summary="Shopify's orders/create webhook, signed with the partner's webhook secret",
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                 "schema": {"type": "object"}}}}})
+async def shopify_webhook(partner: Annotated[str, Path(max_length=32)], request: Request,
+                          x_shopify_topic: Annotated[str | None, Header()] = None,
+                          x_shopify_hmac_sha256: Annotated[str | None, Header()] = None,
+                          x_shopify_webhook_id: Annotated[str | None, Header()] = None) -> Response:
+    raw = await request.body()  # the bytes the signature covers, exactly as sent
+
+    def work() -> Answer:
+        got, answer = shopify.receive(_store(request), partner, raw, topic=x_shopify_topic,
+                                      hmac_header=x_shopify_hmac_sha256, webhook_id=x_shopify_webhook_id)
+        request.state.partner = got.name
+        return answer
+
+    return _json(await run_in_threadpool(work))

@@ -1,0 +1,54 @@
+"""`orderq api [--host 127.0.0.1] [--port 8080]`: the HTTP API for partners, on uvicorn.
+
+Plain HTTP on loopback by default: TLS belongs to a reverse proxy in front (the README has an nginx
+block). The listening address is printed once the socket is bound (`--port 0` picks a free port),
+then one log line per request on stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+import sys
+
+from cli.common import bounded_int, db_path
+
+#: open connections at once; past it uvicorn answers 503 (SPEC §6: connection counts are capped)
+MAX_CONNECTIONS = 256
+
+
+def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("api", help="serve the HTTP API for partners (OpenAPI at /openapi.json)", parents=[parent])
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=bounded_int(0, 65535), default=8080, help="0: any free port (printed)")
+    p.set_defaults(func=cmd_api)
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from cli.common import UsageError
+
+    app = create_app(db_path(args))
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+    api_log = logging.getLogger("orderq.api")
+    api_log.addHandler(handler)
+    api_log.setLevel(logging.INFO)
+    api_log.propagate = False
+    try:
+        sock = socket.create_server((args.host, args.port), family=socket.AF_INET6 if ":" in args.host else socket.AF_INET,
+                                    reuse_port=False)
+    except OSError as e:
+        raise UsageError(f"orderq api: cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
+    host, port = sock.getsockname()[:2]
+    config = uvicorn.Config(app, access_log=False, log_level="warning", limit_concurrency=MAX_CONNECTIONS,
+                            timeout_keep_alive=5, server_header=False)
+    server = uvicorn.Server(config)
+    print(f"orderq api listening on http://{host}:{port}", file=sys.stderr, flush=True)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        app.state.stores.close()
+    return 0
