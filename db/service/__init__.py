@@ -52,6 +52,8 @@ class Desk:
     leases = ServiceSlot("db.service.claiming", "LeaseService")
     customers = ServiceSlot("db.service.customers", "CustomerService")
     partners = ServiceSlot("db.service.partners", "PartnerService")
+    edi_partners = ServiceSlot("db.service.edi_partners", "EdiPartnerService")
+    edi = ServiceSlot("db.service.edi_intake", "EdiIntake")
 
     def __init__(self, store: Store, actor: Actor) -> None:
         self.store = store

@@ -17,6 +17,7 @@ from core.lookup import resolve
 from core.money import line_amount, to_cents_int, to_decimal, to_price_int, from_price_int, from_cents_int
 from core.labels import state_label
 from core.permissions import Action, allowed
+from core.orders import HoldCheck
 from core.triage import Classification, due_at as due_at_for, effective_due, paused_for
 from core.when import DUE_AHEAD, check_window
 from db import claims, events, orders_read
@@ -184,16 +185,19 @@ class OrderService(LeaseMixin, HeaderMixin):
     def _create_in(self, c: sqlite3.Connection, *, now: datetime, customer: str, channel: Channel, type: str,
                    lines: list[LineInput], charges: list[ChargeInput], received_at: datetime,
                    source_ref: str | None, note: str | None, replacement: Replacement | None = None,
-                   header: HeaderInput | None = None, typed: bool = True) -> str:
+                   header: HeaderInput | None = None, typed: bool = True, needs_rep: str | None = None,
+                   extra_hold: HoldCheck | None = None) -> str:
         """The body of order creation, inside the caller's transaction (import and a return's exchange
-        reuse it): one INSERT with the final class and channel, so the row and its `created` event agree."""
+        reuse it): one INSERT with the final class and channel, so the row and its `created` event agree.
+        `needs_rep`: why a rep must work it (an EDI order's unknown item: then it may have no line yet);
+        `extra_hold`: a hold the caller found (an EDI partner's price off ours), when no automatic one applies."""
         rules = self.ctx.rules
         cust = c.execute("SELECT * FROM customers WHERE code = ?", ((customer or "").strip(),)).fetchone()
         if cust is None:
             raise ValidationError(f"unknown customer {customer!r}", field="customer")
         if source_ref and c.execute("SELECT 1 FROM orders WHERE source_ref = ?", (source_ref,)).fetchone():
             raise ValidationError(f"an order from {source_ref!r} exists already", field="source_ref")
-        priced = validate_lines(c, lines)
+        priced = validate_lines(c, lines) if lines or not needs_rep else []
         charge_rows = []
         for ch_in in charges:
             try:
@@ -212,10 +216,12 @@ class OrderService(LeaseMixin, HeaderMixin):
             received_at=received_at, total_cents=total_cents, open_balance_cents=cust["open_balance_cents"],
             credit_limit_cents=cust["credit_limit_cents"], needs=needs,
             available={p["sku"]: p["stock"] for p in priced}, inactive_skus=[p["sku"] for p in priced if not p["active"]],
-            max_line_qty=max(p["qty"] for p in priced),
+            max_line_qty=max((p["qty"] for p in priced), default=0),
             fixed_class=replacement.classification() if replacement else None,
-            needs_rep=f"replacement for return {replacement.return_number}" if replacement else None,
+            needs_rep=f"replacement for return {replacement.return_number}" if replacement else needs_rep,
         )
+        if extra_hold is not None and decision.hold is None and decision.state is OrderState.QUEUED:
+            decision = replace(decision, state=OrderState.ON_HOLD, straight=False, hold=extra_hold)
         state, straight, queue_reason, hold = decision.state, decision.straight, decision.queue_reason, decision.hold
         cls, due = decision.cls, decision.due
         if header is None:
@@ -434,6 +440,10 @@ class OrderService(LeaseMixin, HeaderMixin):
                          claimed_by=None, claim_token=None, claimed_at=None, lease_expires_at=None)
             self._event(c, row, now, "release", state=new.value, claim="drop", token=row["claim_token"],
                         holder=row["claimed_by"], stock=stock, **({"backorder": backorder} if backorder else {}))
+            if row["channel"] == Channel.EDI.value:  # the partner's 855 / ORDRSP, in the release's transaction
+                from db.service.edi_acks import acknowledge_order
+
+                acknowledge_order(c, row["id"], now, self._actor)
 
     def ship(self, number: str, lines: Mapping[int, int] | None = None) -> None:
         """Hand the whole rest (`lines` None) or {line_no: units} to the carrier. The order is shipped
