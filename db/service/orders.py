@@ -229,8 +229,9 @@ class OrderService(LeaseMixin, HeaderMixin):
         elif note and header.note is None:
             header = replace(header, note=note)
         head, reasons = header_columns(c, cust, header, methods=rules.ship_methods, today=now.date(), typed=typed)
-        if reasons and state in (OrderState.QUEUED, OrderState.RELEASED):
-            state, straight = OrderState.QUEUED, False
+        if reasons and state in (OrderState.QUEUED, OrderState.RELEASED, OrderState.ON_HOLD):
+            if state is not OrderState.ON_HOLD:  # a held order keeps its hold, and shows these reasons too
+                state, straight = OrderState.QUEUED, False
             queue_reason = "; ".join(([queue_reason] if queue_reason else []) + reasons)
 
         oid = int(c.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM orders").fetchone()[0])
