@@ -124,10 +124,12 @@ class EdiIntake:
         found = detect_format(data) if data.strip() else None
         if not data.strip():
             raise ValidationError(f"{name}: the file is empty; nothing imported", field="file")
+        if found is None and fmt in FORMATS:
+            found = fmt  # as asked: the reader then says what the file is instead (binary data, …)
         if found is None:
             raise ValidationError(f"{name}: not an EDI interchange (the first segment is not ISA, UNA or UNB); "
                                   "nothing imported", field="file")
-        if fmt not in (None, "auto") and fmt != found:
+        if fmt in FORMATS and fmt != found:
             raise ValidationError(f"{name}: --format {fmt} but the file is {found} (its first segment); "
                                   "nothing imported", field="format")
         try:
