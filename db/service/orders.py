@@ -292,29 +292,33 @@ class OrderService(LeaseMixin, HeaderMixin):
             row = self._locked_row(c, number, now)
             self._check_version(row, expected_version)
             claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
-            if OrderState(row["state"]) not in (OrderState.QUEUED, OrderState.IN_PROGRESS):
-                raise DomainError(f"the lines of a {row['state']} order cannot change")
-            priced = validate_lines(c, lines)
-            before = [dict(r) for r in c.execute(
-                "SELECT sku, qty, unit_price_e4, discount_e2, amount_cents FROM order_lines WHERE order_id = ? ORDER BY line_no",
-                (row["id"],))]
-            if c.execute("SELECT 1 FROM return_lines WHERE order_id = ?", (row["id"],)).fetchone():
-                raise DomainError("lines that have returns against them cannot change")
-            stock = shipping.put_back(c, row["id"])  # stock set aside for the old lines goes back
-            c.execute("DELETE FROM order_lines WHERE order_id = ?", (row["id"],))
-            c.executemany(
-                """INSERT INTO order_lines (order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
-                   VALUES (?,?,?,?,?,?,?,?)""",
-                [(row["id"], p["line_no"], p["sku"], p["description"], p["qty"], p["unit_price_e4"],
-                  p["discount_e2"], p["amount_cents"]) for p in priced],
-            )
-            charges = c.execute("SELECT COALESCE(SUM(amount_cents),0) FROM order_charges WHERE order_id = ?", (row["id"],)).fetchone()[0]
-            total_cents = sum(p["amount_cents"] for p in priced) + charges
-            self._update(c, row, now, total_cents=total_cents)
-            self._event(c, row, now, "lines_changed", total=str(from_cents_int(total_cents)),
-                        before=before, after=[{k: p[k] for k in ("sku", "qty", "unit_price_e4", "discount_e2", "amount_cents")} for p in priced],
-                        **({"stock": stock} if stock else {}))
+            self._replace_lines(c, row, lines, now)
         return self.get(number)
+
+    def _replace_lines(self, c: sqlite3.Connection, row: sqlite3.Row, lines: list[LineInput], now: datetime) -> None:
+        """The body of `set_lines`, in the caller's transaction (an EDI item mapped by a rep reuses it)."""
+        if OrderState(row["state"]) not in (OrderState.QUEUED, OrderState.IN_PROGRESS):
+            raise DomainError(f"the lines of a {row['state']} order cannot change")
+        priced = validate_lines(c, lines)
+        before = [dict(r) for r in c.execute(
+            "SELECT sku, qty, unit_price_e4, discount_e2, amount_cents FROM order_lines WHERE order_id = ? ORDER BY line_no",
+            (row["id"],))]
+        if c.execute("SELECT 1 FROM return_lines WHERE order_id = ?", (row["id"],)).fetchone():
+            raise DomainError("lines that have returns against them cannot change")
+        stock = shipping.put_back(c, row["id"])  # stock set aside for the old lines goes back
+        c.execute("DELETE FROM order_lines WHERE order_id = ?", (row["id"],))
+        c.executemany(
+            """INSERT INTO order_lines (order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
+               VALUES (?,?,?,?,?,?,?,?)""",
+            [(row["id"], p["line_no"], p["sku"], p["description"], p["qty"], p["unit_price_e4"],
+              p["discount_e2"], p["amount_cents"]) for p in priced],
+        )
+        charges = c.execute("SELECT COALESCE(SUM(amount_cents),0) FROM order_charges WHERE order_id = ?", (row["id"],)).fetchone()[0]
+        total_cents = sum(p["amount_cents"] for p in priced) + charges
+        self._update(c, row, now, total_cents=total_cents)
+        self._event(c, row, now, "lines_changed", total=str(from_cents_int(total_cents)),
+                    before=before, after=[{k: p[k] for k in ("sku", "qty", "unit_price_e4", "discount_e2", "amount_cents")} for p in priced],
+                    **({"stock": stock} if stock else {}))
 
     # ---- claims (claim_next, claim, renew, unclaim, give_back: LeaseMixin) -------------
     def force_release(self, number: str, reason: str) -> None:
