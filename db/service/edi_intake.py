@@ -63,6 +63,8 @@ class EdiSummary:
     orders: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     acks: list[str] = field(default_factory=list)
+    #: the acknowledgments' text, for the API's answer (the same as the files)
+    documents: list[str] = field(default_factory=list, repr=False)
     seconds: float = 0.0
 
     @property
@@ -120,6 +122,7 @@ class EdiIntake:
 
     def import_bytes(self, data: bytes, *, name: str, fmt: str | None = None, sender_id: int | None = None) -> EdiSummary:
         """`sender_id`: the partner the data must come from (the API key's), else any known sender."""
+        self.ctx.require(Action.IMPORT if sender_id is None else Action.ORDER_CREATE, name)
         t0 = time.perf_counter()
         found = detect_format(data) if data.strip() else None
         if not data.strip():
@@ -218,6 +221,7 @@ class EdiIntake:
             text, document = write_contrl(ic, answered, ctl_i, now), "CONTRL"
         path = write_file(c, prof.outbox or ".", file_name(partner.name, document, env.standard, ctl_i), text)
         summary.acks.append(str(path))
+        summary.documents.append(text)
         c.execute("UPDATE edi_interchanges SET accepted = ?, rejected = ?, ack_control = ?, ack_file = ? WHERE id = ?",
                   (accepted, len(answered) - accepted, ctl_i, str(path), ic_id))
         events.append(c, at=now, actor=self.ctx.actor.name, entity="edi_interchange", entity_id=ic_id,
