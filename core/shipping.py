@@ -50,6 +50,26 @@ def parse_ship_line(text: str) -> tuple[int, int]:
     return line_no, qty
 
 
+def parse_ship_quantities(typed: Mapping[int, str]) -> dict[int, int]:
+    """{line_no: units} from what a rep typed per line in the ship dialog: blank or 0 ships none of the
+    line; anything but a whole number of 0 or more is refused on its line. At least one line must ship.
+    What may ship (no more than is left and in hand) stays plan_shipment's rule."""
+    out: dict[int, int] = {}
+    for no, text in typed.items():
+        t = (text or "").strip()
+        try:
+            units = int(t) if t else 0
+        except ValueError:
+            raise ValidationError(f"line {no}: {t!r} is not a whole number", field=f"lines.{no}.qty") from None
+        if units < 0:
+            raise ValidationError(f"line {no}: a quantity is 0 or more", field=f"lines.{no}.qty")
+        if units:
+            out[no] = units
+    if not out:
+        raise ValidationError("nothing to ship: type a quantity on at least one line")
+    return out
+
+
 def plan_shipment(lines: Sequence[LineProgress], wanted: Mapping[int, int] | None, *,
                   ship_complete: bool, customer: str = "the customer") -> dict[int, int]:
     """{line_no: units} this shipment takes, or a refusal naming the line at fault.

@@ -177,7 +177,9 @@ class EntryScreen(Screen):
                 self.header.set_customer(None, [], [])
             else:
                 self.header.set_customer(cust, self.desk.customers.addresses(cust.code),
-                                         self.desk.customers.recent_orders(cust.code, 3))
+                                         self.desk.customers.recent_orders(cust.code, 3),
+                                         bill_to=self.desk.customers.addresses(cust.code, "bill_to"),
+                                         contacts=self.desk.customers.show(cust.code)["contacts"])
         self.refresh_meta()
         self.refresh_totals()
         return cust
@@ -222,6 +224,9 @@ class EntryScreen(Screen):
         """Enter in the customer field and the header (the lines grid has its own): in turn with the key stream."""
         if self.header.owns(self.focused):
             await settle(self.focused)  # type: ignore[arg-type]
+            if self.focused is self.header.ship_input and self.header.wants_one_off():
+                self.header.prompt_one_off()
+                return
             nxt = self.header.next_after(self.focused)  # type: ignore[arg-type]
             if nxt is not None:
                 self.set_focus(nxt)
@@ -254,8 +259,8 @@ class EntryScreen(Screen):
         if self.focused is self.customer_input:
             text = self.customer_input.value.strip()
             self.prompt_customer("" if self.customer else text)
-        elif self.focused is self.header.ship_input:
-            self.header.prompt_ship_to()
+        elif self.header.prompt_for(self.focused):
+            pass
         else:
             self.grid.action_prompt_sku()
 
@@ -318,7 +323,7 @@ class EntryScreen(Screen):
                 first = self.customer_input
         bad_header = None
         try:
-            self.header.chosen()
+            self.header.header_input()  # the picks typed as numbers (ship-to, bill-to, contact) read
         except OrderqError as e:
             bad_header = self.header.show_error(e.field or "ship_to", e.message)
         bad_line = self.grid.validate()

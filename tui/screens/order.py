@@ -12,210 +12,46 @@ walk away from it); `b` goes back and keeps the claim, which the app keeps renew
 """
 from __future__ import annotations
 
-from decimal import Decimal
-
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Label, Static
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
 
 from core import orders as machine
-from core.enums import HoldReason, OrderState
+from core.enums import OrderState
 from core.errors import DomainError, OrderqError
-from core.labels import channel_label, hold_label, state_label
-from core.models import Event, Order
+from core.models import Order
 from core.permissions import Action
-from core.money import fmt, price_text
-from core.triage import Slack, due_text, slack
+from core.money import fmt
 from db.service import Desk
 from tui.messages import StoreChanged
-from tui.plain import plain, styled
+from tui.plain import styled
 from tui.role_keys import RoleKeys
-from tui.widgets.columns import fit_columns, lay_out
+from tui.widgets.columns import lay_out
 from tui.widgets.footer import KeyFooter
 from tui.widgets.history_table import HistoryTable
-from tui.widgets.lines_grid import LinesGrid
-from tui.widgets.note_dialog import NoteDialog
-from tui.widgets.order_header_view import checklist_detail, header_details, po_block, po_dialog
-from tui.widgets.prompt_list import PromptList
+from tui.widgets.lines_edit import LinesEdit
+from tui.widgets.order_checklist_view import checklist_content, release_block
+from tui.widgets.order_header_view import header_details, po_dialog
+from tui.widgets.order_history import describe
+from tui.widgets.order_hold_keys import HoldCancelKeys
+from tui.widgets.order_lines_view import line_cells, line_columns, totals_text
+from tui.widgets.order_status_view import status_header
+from tui.widgets.ship_dialogs import receive_dialog, ship_dialog
 
-HOLD_REASONS: dict[HoldReason, str] = {
-    HoldReason.CUSTOMER_INFO: "waiting on the customer for information (SLA paused)",
-    HoldReason.CUSTOMER_REQUEST: "the customer asked us to wait (SLA paused)",
-    HoldReason.PRICING: "pricing to be confirmed",
-    HoldReason.STOCK: "a line needs more stock than is available",
-    HoldReason.CREDIT: "over the credit limit (only a supervisor lifts it)",
-}
-CANCEL_REASONS = [
-    ("customer cancelled", "the customer called off the order"),
-    ("duplicate order", "entered twice"),
-    ("no stock, no substitute", "cannot be supplied"),
-    ("pricing not accepted", "the customer refused the price"),
-    ("entered in error", "wrong customer or wrong items"),
-]
-_SLACK_STYLE = {Slack.OVERDUE: "bold $error", Slack.AT_RISK: "bold $warning", Slack.SOON: "$warning", Slack.OK: "$success"}
-_STATE_STYLE = {
-    OrderState.IN_PROGRESS: "bold $accent", OrderState.ON_HOLD: "bold $warning", OrderState.RELEASED: "bold $success",
-    OrderState.CANCELLED: "bold $error", OrderState.QUEUED: "bold", OrderState.BACKORDERED: "bold $warning",
-}
+__all__ = ["LinesEdit", "OrderScreen"]  # LinesEdit: its dialog, opened from here (tests reach it by this name)
 
 
-def backorder_text(o: Order) -> tuple[str, str]:
-    """What a released or part-shipped order still owes, as (label, detail): its backorder line by
-    line, or what is in hand and ready to ship. ("", "") when nothing is owed to fulfilment."""
-    if o.state not in (OrderState.RELEASED, OrderState.BACKORDERED):
-        return "", ""
-    waiting = [f"line {ln.line_no} {ln.sku} ×{ln.qty_backordered}" for ln in o.lines if ln.qty_backordered]
-    ready = sum(ln.qty_allocated - ln.qty_shipped for ln in o.lines)
-    in_hand = f"{ready} unit{'s' if ready != 1 else ''} in hand, ready to ship"
-    if waiting:
-        return "BACKORDER", "waiting for stock: " + ", ".join(waiting) + (f" · {in_hand}" if ready else "")
-    return ("READY TO SHIP", in_hand) if ready else ("", "")
-
-
-#: the lines table: (key, heading, width, right-aligned); the description takes what is left
-LINE_COLUMNS = [("no", "#", 2, False), ("sku", "SKU", 10, False), ("desc", "Description", 0, False),
-                ("qty", "Qty", 5, True), ("price", "Price", 8, True), ("disc", "Disc%", 5, True),
-                ("amount", "Amount", 10, True), ("shipped", "Sent", 4, True)]  # Sent: units shipped of the line
-#: given up in this order when the panel is narrow; the amount always stays
-LINE_DROP_FIRST = ("disc", "shipped", "price")
-MIN_DESC, MAX_DESC = 8, 30
-
-
-def line_columns(width: int) -> list[tuple[str, str, int, bool]]:
-    """The columns that fit `width` cells (a DataTable pads each cell by one space either side)."""
-    return fit_columns(LINE_COLUMNS, width - 1, LINE_DROP_FIRST, pad=2, min_flex=MIN_DESC, max_flex=MAX_DESC)
-
-
-def pct(d: Decimal) -> str:
-    return "" if d == 0 else f"{d:.2f}".rstrip("0").rstrip(".")
-
-
-def describe(e: Event) -> str:
-    """One event in the words a rep would use."""
-    d = e.data
-    a = e.action
-    if a == "claim":
-        return "claimed it"
-    if a == "unclaim":
-        return "gave it back to the queue"
-    if a == "lease_expired":
-        return "ended a lapsed claim"
-    if a == "force_release":
-        return f"force-released the claim ({d.get('reason') or 'no reason'})"
-    if a == "reassign":
-        return f"reassigned it to {d.get('to')}"
-    if a == "hold":
-        return f"put it on hold ({hold_label(d.get('reason'))}" + (f": {d['note']}" if d.get("note") else "") + ")"
-    if a == "unhold":
-        return f"took it off hold ({d.get('note')})"
-    if a == "tick":
-        return f"ticked '{d.get('step')}'"
-    if a == "untick":
-        return f"unticked '{d.get('step')}'"
-    if a == "lines_changed":
-        return f"changed the lines (total {d.get('total')})"
-    if a == "release":
-        return "released it to fulfilment"
-    if a == "auto_release":
-        return "released it straight through"
-    if a == "ship":
-        units = d.get("shipped") or {}
-        what = ", ".join(f"line {k} ×{v}" for k, v in units.items())
-        return ("shipped it" if d.get("complete", True) else "shipped part of it") + (f" ({what})" if what else "")
-    if a == "stock_allocated":
-        left = d.get("backordered")
-        return "set received stock aside for it" + (f" ({left} still on backorder)" if left else " (ready to ship)")
-    if a == "cancel":
-        return f"cancelled it ({d.get('reason')})"
-    if a == "override":
-        return f"overrode its class/due ({d.get('reason')})"
-    if a == "created":
-        return f"created it ({channel_label(d.get('channel'))}, {d.get('type')}, {d.get('lines')} lines)"
-    return a.replace("_", " ")
-
-
-class LinesEdit(ModalScreen[Order | None]):
-    """Edit the lines of a claimed order, with the same checks as entry; Ctrl+S saves."""
-
-    BINDINGS = [
-        Binding("ctrl+s", "save", "Save lines", id="order-lines.save", priority=True),
-        Binding("escape", "cancel", "Discard", id="order-lines.cancel"),
-    ]
-    DEFAULT_CSS = """
-    LinesEdit { align: center middle; }
-    LinesEdit > Vertical { width: 96%; height: 80%; border: round $accent; background: $surface; }
-    LinesEdit .edit-help { color: $text-muted; height: 1; }
-    """
-
-    def __init__(self, desk: Desk, order: Order, token: str | None) -> None:
-        super().__init__()
-        self.desk = desk
-        self.order = order
-        self.token = token
-
-    def compose(self) -> ComposeResult:
-        lines = [(ln.sku, str(ln.qty), pct(ln.discount_pct)) for ln in self.order.lines]
-        with Vertical():
-            yield LinesGrid(self.desk.catalog.products(), lines, id="edit-lines")
-            yield Label("Enter next field · Ctrl+D delete line · F4 list SKUs · Ctrl+S save · Esc discard",
-                        classes="edit-help")
-        yield KeyFooter()
-
-    def on_mount(self) -> None:
-        self.query_one(Vertical).border_title = f"Lines of {self.order.number}"
-        grid = self.query_one(LinesGrid)
-        grid.rows[0].qty_input.focus() if self.order.lines else grid.focus_first()
-
-    def on_lines_grid_done(self, _event: LinesGrid.Done) -> None:
-        self.action_save()
-
-    def action_save(self) -> None:
-        grid = self.query_one(LinesGrid)
-        bad = grid.validate()
-        if bad is not None:
-            bad.focus()
-            self.app.bell()
-            return
-        try:
-            order = self.desk.orders.set_lines(self.order.number, grid.line_inputs(), token=self.token,
-                                               expected_version=self.order.version)
-        except OrderqError as e:
-            if (e.field or "").startswith("lines."):
-                w = grid.show_error(e.field or "", e.message)
-                if w is not None:
-                    w.focus()
-            else:
-                self.notify(e.message, severity="error", title="Lines not saved")
-            return
-        self.dismiss(order)
-
-    def action_cancel(self) -> None:
-        from tui.widgets.note_dialog import Confirm
-
-        grid = self.query_one(LinesGrid)
-        now = [(li.sku, str(li.qty), str(li.discount_pct)) for li in grid.line_inputs()]
-        was = [(ln.sku, str(ln.qty), pct(ln.discount_pct) or "0") for ln in self.order.lines]
-        if now == was:
-            self.dismiss(None)
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.dismiss(None)
-
-        self.app.push_screen(Confirm("Discard your changes to the lines?", "Enter: discard", "Esc: keep editing"),
-                             answered)
-
-
-class OrderScreen(RoleKeys, Screen):
+class OrderScreen(HoldCancelKeys, RoleKeys, Screen):
     NEEDS = {a: Action.ORDER_WORK
-             for a in ("claim", "tick", "edit_lines", "hold", "unhold", "release", "cancel_order", "po")}
+             for a in ("claim", "tick", "edit_lines", "hold", "unhold", "release", "cancel_order", "po")} | {
+        "ship": Action.ORDER_SHIP, "receive_stock": Action.STOCK_RECEIVE}
     #: what a rep does most here comes first in the footer; the rest are in the palette and F1
     FOOTER_FIRST = ("order.claim", "order.tick", "order.release", "order.hold", "order.edit-lines", "order.back")
+    #: once released, what is left to do is fulfilment's: those keys lead instead
+    FOOTER_FULFIL = ("order.ship", "order.receive-stock", "order.history", "order.back-keep")
     CSS_PATH = "order.tcss"
     BINDINGS = [
         Binding("escape", "back", "Give back", id="order.back", tooltip="Back to the queue, giving the claim back"),
@@ -231,6 +67,10 @@ class OrderScreen(RoleKeys, Screen):
         Binding("n", "release_next", "Release & next", id="order.release-next",
                 tooltip="Release to fulfilment, then claim the next order in the queue's view"),
         Binding("p", "po", "PO", id="order.po", tooltip="Set the customer's PO number"),
+        Binding("s", "ship", "Ship", id="order.ship",
+                tooltip="Ship what is left (released or backordered orders), line by line"),
+        Binding("k", "receive_stock", "Receive stock", id="order.receive-stock",
+                tooltip="Book stock received for a short line; waiting orders get it earliest due first"),
         Binding("x", "cancel_order", "Cancel", id="order.cancel", tooltip="Cancel the order with a reason"),
         Binding("l", "history", "History", id="order.history", tooltip="Show or hide the history"),
         Binding("ctrl+r", "reload", "Reload", id="order.reload", show=False, tooltip="Reload from the database"),
@@ -314,6 +154,11 @@ class OrderScreen(RoleKeys, Screen):
 
     # ---- drawing -----------------------------------------------------------------------
     def show(self) -> None:
+        fulfil = self.order.state in (OrderState.RELEASED, OrderState.BACKORDERED)
+        first = self.FOOTER_FULFIL if fulfil else type(self).FOOTER_FIRST
+        if first != self.FOOTER_FIRST:
+            self.FOOTER_FIRST = first
+            self.query_one(KeyFooter).redraw()
         self.show_header()
         self.show_lines()
         self.show_checklist()
@@ -323,45 +168,8 @@ class OrderScreen(RoleKeys, Screen):
 
     def show_header(self) -> None:
         o = self.order
-        now = self.desk.now()
-        cal = self.desk.store.calendar
-        due_at = o.effective_due(now, cal)
-        sl = slack(due_at, now, self.desk.ctx.rules.at_risk, cal)
-        state = state_label(o.state)
-        due = f"[{_SLACK_STYLE[sl]}]{'SLA' if o.sla_paused else 'due'} $due_in[/] ($due_at UTC)"
-        if not o.state.open:
-            due = "due was $due_was UTC"
-        lines = [
-            f"[b]$number[/]   [{_STATE_STYLE.get(o.state, 'bold')}]$state[/]   [b]$klass[/]   {due}",
-            "Customer [b]$code[/] $name ([b]$tier[/])   credit $credit · balance $balance",
-            "Channel [b]$channel[/]   Type [b]$type[/]   Class $klass: $source",
-        ]
-        if o.claimed_by is None:
-            who = "Not claimed" + ("   (c claims it)" if o.state == OrderState.QUEUED else "")
-        elif o.claimed_by == self.me:
-            who = "Claimed by [b]you[/]" if self.mine else "Claimed by you [b $warning]in another session[/] (c takes it over)"
-            if o.lease_expires_at and o.lease_expires_at < now:
-                who += " · [b $error]lease lapsed at $lease UTC[/]: claim it again (c)"
-            elif o.lease_expires_at:
-                who += " · lease until $lease UTC"
-        else:
-            who = "Claimed by [b $warning]$claimed_by[/]"
-        lines.append(who)
-        if o.hold_reason:
-            lines.append("[b $warning]ON HOLD ($hold)[/]: $hold_note")
-        if o.queue_reason:
-            lines.append("Queued for a rep: $queue_reason")
-        owed_head, owed = backorder_text(o)
-        if owed_head:
-            lines.append("[b $warning]$owed_head[/] $owed")
-        header = styled(
-            "\n".join(lines), number=o.number, state=state, klass=o.priority.value, due_in=due_text(due_at, now, o.sla_paused, cal),
-            due_at=f"{due_at:%Y-%m-%d %H:%M}", due_was=f"{o.due_at:%Y-%m-%d %H:%M}", code=o.customer.code,
-            name=o.customer.name, tier=o.customer.tier.value.replace("_", " "), credit=fmt(o.customer.credit_limit),
-            balance=fmt(o.customer.open_balance), channel=channel_label(o.channel), type=o.type, source=o.priority_source,
-            lease=f"{o.lease_expires_at:%H:%M:%S}" if o.lease_expires_at else "", claimed_by=o.claimed_by,
-            hold=hold_label(o.hold_reason) if o.hold_reason else "", hold_note=o.hold_note, queue_reason=o.queue_reason,
-            owed_head=owed_head, owed=owed)
+        header = status_header(o, now=self.desk.now(), cal=self.desk.store.calendar,
+                               at_risk=self.desk.ctx.rules.at_risk, me=self.me, mine=self.mine)
         self.query_one("#order-header", Static).update(Content("\n").join([header, header_details(o)]))
 
     def _set_line_columns(self, cols: list[tuple[str, str, int, bool]]) -> bool:
@@ -380,51 +188,17 @@ class OrderScreen(RoleKeys, Screen):
         table.clear()
         keys = [k for k, *_ in self._line_cols]
         for ln in self.order.lines:
-            cells = {"no": str(ln.line_no), "sku": plain(ln.sku, multiline=False),
-                     "desc": plain(ln.description, multiline=False), "qty": Text(str(ln.qty), justify="right"),
-                     "price": Text(price_text(ln.unit_price), justify="right"),
-                     "disc": Text(pct(ln.discount_pct), justify="right"),
-                     "amount": Text(fmt(ln.amount), justify="right"),
-                     "shipped": Text(str(ln.qty_shipped), justify="right")}
-            table.add_row(*(cells[k] for k in keys), key=str(ln.line_no))
+            table.add_row(*line_cells(ln, keys), key=str(ln.line_no))
         if self.order.lines:
             table.move_cursor(row=min(row, len(self.order.lines) - 1))
-        o = self.order
-        sub = sum((ln.amount for ln in o.lines), Decimal(0))
-        charges = sum((c.amount for c in o.charges), Decimal(0))
-        self.query_one("#order-totals", Static).update(
-            f"{len(o.lines)} line{'s' if len(o.lines) != 1 else ''} · subtotal {fmt(sub)} · charges {fmt(charges)} · [b]total {fmt(o.total)}[/]"
-        )
+        self.query_one("#order-totals", Static).update(totals_text(self.order))
 
     def show_checklist(self) -> None:
-        o = self.order
-        out = []
-        for n, step in enumerate(o.checklist, start=1):
-            who = o.ticked.get(step)
-            if who:
-                out.append(styled("[$success]\\[x][/] $n $step  [dim]($who)[/]", n=n, step=step, who=who))
-            else:
-                out.append(styled("\\[ ] $n $step", n=n, step=step))
-            if (detail := checklist_detail(step, o)) is not None:
-                out.append(detail)
-        if not out:
-            out.append(styled("[dim]no checklist for this type[/]"))
-        self.query_one("#order-checklist", Static).update(Content("\n").join(out))
+        self.query_one("#order-checklist", Static).update(checklist_content(self.order))
 
     def release_block(self) -> str | None:
         """Why `r` would be refused right now, in the service's own words; None when it would go."""
-        o = self.order
-        try:
-            machine.transition(o.state, "release")
-        except DomainError as e:
-            return e.message
-        if not self.mine:
-            return "claim it first (c)" if o.claimed_by is None else f"claimed by {o.claimed_by}"
-        try:
-            machine.guard_release(o.checklist, o.ticked, len(o.lines))
-        except DomainError as e:
-            return e.message
-        return po_block(o)
+        return release_block(self.order, mine=self.mine)
 
     def show_release(self) -> None:
         block = self.release_block()
@@ -529,49 +303,6 @@ class OrderScreen(RoleKeys, Screen):
 
         self.app.push_screen(LinesEdit(self.desk, self.order, self.token), saved)
 
-    def action_hold(self) -> None:
-        items = [(r.value, text) for r, text in HOLD_REASONS.items()]
-
-        def reason_picked(reason: str | None) -> None:
-            if reason is None:
-                return
-            token = self.token
-
-            def submit(note: str) -> None:
-                self.desk.orders.hold(self.number, reason, note or None, token=token)
-
-            def done(note: str | None) -> None:
-                if note is None:
-                    return
-                self._forget_claim()
-                self._poke()
-                self.reload()
-                self.notify(f"{self.number} on hold ({reason})")
-
-            self.app.push_screen(NoteDialog(f"Hold {self.number}: {reason}", "Note (what are we waiting for?)",
-                                            submit, placeholder="optional"), done)
-
-        self.app.push_screen(PromptList("Hold reason", items), reason_picked)
-
-    def action_unhold(self) -> None:
-        if self.order.state != OrderState.ON_HOLD:
-            self.notify(f"{self.number} is not on hold", severity="warning")
-            return
-
-        def submit(note: str) -> None:
-            self.desk.orders.unhold(self.number, note)
-
-        def done(note: str | None) -> None:
-            if note is None:
-                return
-            self._poke()
-            self.reload()
-            self.notify(f"{self.number} is off hold and back in the queue")
-
-        reason = self.order.hold_reason.value if self.order.hold_reason else ""
-        self.app.push_screen(NoteDialog(f"Unhold {self.number} ({reason})", "Note (required): why can it go ahead?",
-                                        submit, placeholder="required"), done)
-
     def action_release(self) -> None:
         token = self.token
         if self._run("Release", self.desk.orders.release, self.number, token=token):
@@ -591,6 +322,31 @@ class OrderScreen(RoleKeys, Screen):
         self.reload()
         self.notify(f"{self.number}: PO {po or '(none)'}")
 
+    def action_ship(self) -> None:
+        """s: the ship form (tui.widgets.ship_dialogs); a state that cannot ship says so at once."""
+        try:
+            machine.transition(self.order.state, "ship")
+        except DomainError as e:
+            self.notify(e.message, severity="warning", title="Ship")
+            return
+        dialog = ship_dialog(self.desk, self.order)
+        if dialog is None:
+            self.notify("nothing is left to ship on this order", severity="warning")
+            return
+        self.app.push_screen(dialog, self._fulfilment_done)
+
+    def action_receive_stock(self) -> None:
+        """k: book stock received, prefilled with this order's first short line."""
+        stock = {p.sku: p.stock for p in self.desk.catalog.products()}
+        self.app.push_screen(receive_dialog(self.desk, self.order, stock), self._fulfilment_done)
+
+    def _fulfilment_done(self, msg: str | None) -> None:
+        if msg is None:
+            return
+        self._poke()
+        self.reload()
+        self.notify(msg)
+
     def action_release_next(self) -> None:
         """Release, then claim and open the next order within the queue's filter (tui.claim_next)."""
         from tui.claim_next import claim_in_view
@@ -609,28 +365,6 @@ class OrderScreen(RoleKeys, Screen):
             return
         self.app.switch_screen(OrderScreen(self.desk, got.number, got.claim_token))
         self.app.notify(f"{released} released · {got.number} is yours")
-
-    def action_cancel_order(self) -> None:
-        def reason_picked(reason: str | None) -> None:
-            if reason is None:
-                return
-            token = self.token
-
-            def submit(text: str) -> None:
-                self.desk.orders.cancel(self.number, text, token=token)
-
-            def done(text: str | None) -> None:
-                if text is None:
-                    return
-                self._forget_claim()
-                self._poke()
-                self.reload()
-                self.notify(f"{self.number} cancelled ({text})")
-
-            self.app.push_screen(NoteDialog(f"Cancel {self.number}", "Reason (edit, then Enter to cancel the order)",
-                                            submit, initial=reason), done)
-
-        self.app.push_screen(PromptList("Cancel reason", CANCEL_REASONS), reason_picked)
 
     def action_history(self) -> None:
         hist = self.query_one("#order-history", HistoryTable)

@@ -21,6 +21,7 @@ from textual.widgets import Input, Label
 
 from core.errors import OrderqError
 from tui.plain import plain
+from tui.widgets.lines_grid import settle
 from tui.widgets.prompt_list import PromptList
 
 
@@ -30,12 +31,16 @@ class Field:
     label: str
     hint: str = ""            # the placeholder: words, not a sample value
     choices: Callable[[], Sequence[tuple[str, str]]] | None = None  # F4 list: (value, label)
+    value: str = ""           # what the field starts with (a default the rep can take with Enter)
 
 
 class FormDialog(ModalScreen[str | None]):
     BINDINGS: ClassVar = [
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
         Binding("f4", "prompt", "List (F4)", id="form.prompt"),
+        # a priority binding, so Enter is taken in turn with the key stream: two Enters typed ahead move two
+        # fields on (an Input's own Submitted would arrive after the second key went to the same field)
+        Binding("enter", "advance", "Next field", id="form.next", show=False, priority=True),
     ]
     DEFAULT_CSS = """
 FormDialog {
@@ -63,21 +68,26 @@ FormDialog .hint {
 }
 """
 
-    def __init__(self, title: str, fields: Sequence[Field], submit: Callable[[dict[str, str]], str]) -> None:
+    def __init__(self, title: str, fields: Sequence[Field], submit: Callable[[dict[str, str]], str], *,
+                 enter_submits: bool = False) -> None:
+        """`enter_submits`: Enter in any field submits (Tab moves on), for a form whose defaults are the
+        usual answer, so taking them all is one Enter."""
         super().__init__()
         self.title_text = title
         self.fields = list(fields)
         self.submit = submit
+        self.enter_submits = enter_submits
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form"):
             yield Label(plain(self.title_text), id="form-title")
             for f in self.fields:
-                yield Label(f.label + ("  (F4 lists them)" if f.choices else ""))
-                yield Input(placeholder=f.hint, id=f"f-{f.name}")
+                yield Label(plain(f.label + ("  (F4 lists them)" if f.choices else "")))
+                yield Input(f.value, placeholder=f.hint, id=f"f-{f.name}")
                 yield Label("", id=f"e-{f.name}", classes="error")
             yield Label("", id="e-form", classes="error")
-            yield Label("enter: next field, then submit · escape: cancel", classes="hint")
+            keys = "enter: submit · tab: next field" if self.enter_submits else "enter: next field, then submit"
+            yield Label(f"{keys} · escape: cancel", classes="hint")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "prompt":
@@ -122,12 +132,15 @@ FormDialog .hint {
             for lbl in self.query(target):
                 lbl.update("")  # type: ignore[attr-defined]
 
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
+    async def action_advance(self) -> None:
+        focused = self.focused
+        if not isinstance(focused, Input):
+            return
+        await settle(focused)  # the keys typed before this Enter are in the field's value
         inputs = list(self.query(Input))
-        idx = inputs.index(event.input)
-        if idx < len(inputs) - 1:
-            inputs[idx + 1].focus()
+        idx = inputs.index(focused)
+        if idx < len(inputs) - 1 and not self.enter_submits:
+            self.set_focus(inputs[idx + 1])
             return
         values = {f.name: self.query_one(f"#f-{f.name}", Input).value for f in self.fields}
         for lbl in self.query(".error"):
@@ -137,7 +150,7 @@ FormDialog .hint {
         except OrderqError as e:
             self.show_error(e.field, e.message)
             if e.field and self.query(f"#f-{e.field}"):
-                self.query_one(f"#f-{e.field}", Input).focus()
+                self.set_focus(self.query_one(f"#f-{e.field}", Input))
             return
         self.dismiss(msg)
 
