@@ -108,6 +108,7 @@ class EdiIntake:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.orders = OrderService(ctx)
+        self._envelope_dicts: dict[int, tuple[Any, dict[str, object]]] = {}
 
     def import_file(self, path: str | Path, fmt: str | None = None) -> EdiSummary:
         self.ctx.require(Action.IMPORT, str(path))
@@ -230,6 +231,13 @@ class EdiIntake:
                             "source": summary.file, "messages": len(answered), "accepted": accepted,
                             "rejected": [str(o.problems[0]) for o in answered if o.status == "R" and o.problems]})
 
+    def _envelopes(self, po: PurchaseOrder) -> dict[str, object]:
+        """The envelope's dict, made once per interchange (its messages share one Envelope object)."""
+        key = id(po.envelope)
+        if key not in self._envelope_dicts:  # the object kept beside its dict, so its id is not reused
+            self._envelope_dicts[key] = (po.envelope, po.envelope.as_dict())
+        return self._envelope_dicts[key][1]
+
     def _order(self, c: Any, po: PurchaseOrder, partner: Any, customer: str, xref: dict, bars: dict,
                parties: dict, ic_id: int, now: datetime, position: int) -> dict[str, Any]:
         reasons: list[str] = []
@@ -267,7 +275,7 @@ class EdiIntake:
         c.execute("UPDATE orders SET partner_id = ? WHERE id = ?", (partner.id, row["id"]))
         c.execute("""INSERT INTO edi_orders (order_id, partner_id, interchange_id, message_control, po_number,
                        purchase_order, raw, line_map, unresolved) VALUES (?,?,?,?,?,?,?,?,?)""",
-                  (row["id"], partner.id, ic_id, po.control_number, po.po_number, po_to_json(po),
+                  (row["id"], partner.id, ic_id, po.control_number, po.po_number, po_to_json(po, self._envelopes(po)),
                    "\n".join(po.raw_segments), json.dumps(line_map), json.dumps(unresolved)))
         if row["state"] == OrderState.RELEASED.value:
             acknowledge_order(c, row["id"], now, "system")
