@@ -58,6 +58,20 @@ def unknown_item_reason(line: PoLine) -> str:
         f"partner line {line.line_no or line.position} has no item code"
 
 
+#: unknown items named one by one in the queue reason; past this many the rest are counted (F4 lists all)
+UNKNOWN_SHOWN = 5
+
+
+def unknown_items_reason(lines: list[PoLine]) -> str | None:
+    """The queue reason for the lines whose item code did not resolve: each named, up to UNKNOWN_SHOWN
+    (a 64-line order of unknown codes would else bury the rest of the header)."""
+    if not lines:
+        return None
+    named = [unknown_item_reason(ln) for ln in lines[:UNKNOWN_SHOWN]]
+    more = len(lines) - UNKNOWN_SHOWN
+    return "; ".join(named) + (f"; and {more} more partner item(s) unknown (F4 lists them)" if more > 0 else "")
+
+
 def price_differs(partner: Decimal | None, ours: Decimal) -> bool:
     """Whether a partner's unit price is beyond the tolerance of ours (no price sent: never)."""
     if partner is None or partner == 0 and ours == 0:

@@ -33,7 +33,7 @@ from core.edi.purchase_order import OrderOutcome, PurchaseOrder, gc_paused
 from core.edi.x12 import parse_x12
 from core.edi.x12_850 import read_x12_orders
 from core.edi.x12_write import Controls, write_997
-from core.edi_mapping import po_to_json, price_differs, resolve_sku, unknown_item_reason
+from core.edi_mapping import po_to_json, price_differs, resolve_sku, unknown_items_reason
 from core.enums import Channel, HoldReason, OrderState
 from core.errors import OrderqError, ValidationError
 from core.money import from_price_int
@@ -194,6 +194,7 @@ class EdiIntake:
         cust = c.execute("SELECT code FROM customers WHERE id = ?", (partner.customer_id,)).fetchone()["code"]
         answered: list[OrderOutcome] = []
         accepted = 0
+        ctl_i, ctl_g = next_controls(c, partner.id)  # the receipt's number first: it goes out before any 855
         for o in outcomes:
             summary.messages += 1
             if o.order is None or o.problems:
@@ -215,7 +216,6 @@ class EdiIntake:
             answered.append(o)
             accepted += 1
             summary.orders.append(made)
-        ctl_i, ctl_g = next_controls(c, partner.id)
         if env.standard == "x12":
             text, document = write_997(ic, answered, Controls(ctl_i, ctl_g), now), "997"
         else:
@@ -230,6 +230,9 @@ class EdiIntake:
                       data={"document": document, "control": ctl_i, "file": str(path), "partner": partner.name,
                             "source": summary.file, "messages": len(answered), "accepted": accepted,
                             "rejected": [str(o.problems[0]) for o in answered if o.status == "R" and o.problems]})
+        for made in summary.orders[len(summary.orders) - accepted:]:  # straight through: accepted, so the 855 now
+            if made["state"] == OrderState.RELEASED.value:
+                acknowledge_order(c, made["id"], now, "system")
 
     def _envelopes(self, po: PurchaseOrder) -> dict[str, object]:
         """The envelope's dict, made once per interchange (its messages share one Envelope object)."""
@@ -245,10 +248,11 @@ class EdiIntake:
         line_map: dict[str, str] = {}
         unresolved: list[dict[str, Any]] = []
         price_notes: list[str] = []
+        unknown = []
         for ln in po.lines:
             sku = resolve_sku(ln, xref, bars)
             if sku is None:
-                reasons.append(unknown_item_reason(ln))
+                unknown.append(ln)
                 unresolved.append({"position": ln.position, "codes": [list(x) for x in ln.item_codes]})
                 continue
             lines.append(LineInput(sku=sku, qty=_qty(ln.quantity)))
@@ -257,6 +261,9 @@ class EdiIntake:
             ours = from_price_int(prod["price_e4"]) if prod else None
             if ours is not None and price_differs(ln.unit_price, ours):
                 price_notes.append(f"line {ln.line_no or ln.position} {sku}: partner price {ln.unit_price}, ours {ours}")
+        items_reason = unknown_items_reason(unknown)
+        if items_reason:
+            reasons.append(items_reason)
         ship, party_reason = _ship_to(po, parties)
         if party_reason:
             reasons.append(party_reason)
@@ -277,7 +284,5 @@ class EdiIntake:
                        purchase_order, raw, line_map, unresolved) VALUES (?,?,?,?,?,?,?,?,?)""",
                   (row["id"], partner.id, ic_id, po.control_number, po.po_number, po_to_json(po, self._envelopes(po)),
                    "\n".join(po.raw_segments), json.dumps(line_map), json.dumps(unresolved)))
-        if row["state"] == OrderState.RELEASED.value:
-            acknowledge_order(c, row["id"], now, "system")
-        return {"number": number, "state": row["state"], "po_number": po.po_number,
+        return {"id": row["id"], "number": number, "state": row["state"], "po_number": po.po_number,
                 "queue_reason": row["queue_reason"]}

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from core.edi_mapping import po_from_json, unknown_item_reason
+from core.edi_mapping import po_from_json, unknown_item_reason, unknown_items_reason
 from core.errors import DomainError, ValidationError
 from core.money import from_price_int
 from core.permissions import Action
@@ -102,9 +102,12 @@ class EdiOrderService:
                 lines.append(LineInput(sku=sku, qty=int(q) if q == q.to_integral_value() else str(q)))
                 line_map.setdefault(str(u["position"]), sku)
             self.orders._replace_lines(c, row, lines, now)
-            gone = {unknown_item_reason(by_pos[u["position"]]) for u in hit}
-            left = [r for r in (row["queue_reason"] or "").split("; ") if r and r not in gone]
             rest = [u for u in unresolved if u not in hit]
+            was = unknown_items_reason([by_pos[u["position"]] for u in unresolved if u["position"] in by_pos])
+            now_reason = unknown_items_reason([by_pos[u["position"]] for u in rest if u["position"] in by_pos])
+            reason = row["queue_reason"] or ""
+            reason = reason.replace(was, now_reason or "", 1) if was and was in reason else reason
+            left = [r for r in reason.split("; ") if r]
             c.execute("UPDATE edi_orders SET unresolved = ?, line_map = ? WHERE order_id = ?",
                       (json.dumps(rest), json.dumps(line_map), row["id"]))
             row = self.orders._row(c, row["number"])

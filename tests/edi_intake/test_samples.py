@@ -12,6 +12,7 @@ from pydifact.segmentcollection import Interchange as PydifactInterchange
 
 from core.edi.edifact import parse_edifact
 from core.edi.x12 import parse_x12
+from core.edi_mapping import UNKNOWN_SHOWN
 from tests.conftest import run_cli
 from tests.edi.conftest import EDIFACT_SAMPLES, X12_SAMPLES, ids
 from tests.edi_intake.conftest import counts, read_outcomes, rows, set_up_partner
@@ -21,7 +22,7 @@ X12_850 = [p for p in X12_SAMPLES if p.name.startswith("850-")]
 
 def _check_orders(db: Path, sample: Path, partner, out: str) -> None:  # noqa: ANN001
     expected = [o for _ic, outs in read_outcomes(sample) for o in outs if o.order is not None and not o.problems]
-    made = rows(db, """SELECT o.*, e.po_number AS edi_po, e.raw, e.purchase_order FROM orders o
+    made = rows(db, """SELECT o.*, e.po_number AS edi_po, e.raw, e.purchase_order, e.unresolved FROM orders o
                        JOIN edi_orders e ON e.order_id = o.id ORDER BY o.id""")
     assert len(made) == len(expected) >= 1, out
     for o, row in zip(expected, made):
@@ -33,10 +34,13 @@ def _check_orders(db: Path, sample: Path, partner, out: str) -> None:  # noqa: A
         mapped = [ln for ln in po.lines if any(tuple(c) == partner.mapped_code for c in ln.item_codes)]
         assert [ln["sku"] for ln in lines] == [partner.mapped_sku] * len(mapped)
         assert [ln["qty"] for ln in lines] == [int(m.quantity) for m in mapped]
-        for ln in po.lines:  # the rest are unknown to us: the rep sees the code
-            if ln not in mapped:
-                code = ln.item_codes[0]
-                assert f"partner item {code.code} ({code.qualifier}) unknown" in row["queue_reason"]
+        unknown = [ln for ln in po.lines if ln not in mapped]
+        for ln in unknown[:UNKNOWN_SHOWN]:  # the rest are unknown to us: the rep sees the code
+            code = ln.item_codes[0]
+            assert f"partner item {code.code} ({code.qualifier}) unknown" in row["queue_reason"]
+        if len(unknown) > UNKNOWN_SHOWN:
+            assert f"and {len(unknown) - UNKNOWN_SHOWN} more partner item(s) unknown" in row["queue_reason"]
+        assert len(json.loads(row["unresolved"])) == len(unknown)  # every one kept for F4
         if row["state"] == "released":  # clean (bots-orders01: a GTIN we know, no price, no date): straight through
             assert row["straight_through"] == 1 and row["queue_reason"] is None
             (ack,) = rows(db, "SELECT data FROM events WHERE entity_id = ? AND action = 'edi_ack_sent'", row["id"])
