@@ -13,6 +13,7 @@ from core.edi.purchase_order import OrderOutcome
 from core.edi.x12 import parse_x12
 from core.edi.x12_850 import read_x12_orders
 from db.service import Desk
+from tests.api.conftest import query as rows  # noqa: F401 - the one row reader of the tests
 
 CUSTOMER = "C00003"
 
@@ -62,14 +63,5 @@ def counts(db: Path) -> dict[str, int]:
     try:
         return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
                 for t in ("orders", "order_lines", "events", "edi_interchanges", "edi_orders", "edi_counters")}
-    finally:
-        conn.close()
-
-
-def rows(db: Path, sql: str, *args: object) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, args).fetchall()
     finally:
         conn.close()

@@ -3,13 +3,12 @@ the answer carries the 997, the outbox holds it too, a resend is refused with no
 interchange from another partner's ids is refused."""
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from core.edi.x12 import parse_x12
 from db.service import Desk
 from db.store import Store
-from tests.api.conftest import start_server
+from tests.api.conftest import start_server, stop_server
 from tests.edi.conftest import EDI
 from tests.edi_intake.conftest import counts, set_up_partner
 
@@ -47,9 +46,4 @@ def test_post_edi_imports_for_the_keys_partner_and_answers_with_the_997(demo_db:
             assert counts(demo_db)["orders"] == before["orders"]
             assert counts(demo_db)["edi_interchanges"] == before["edi_interchanges"]
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_server(proc)
