@@ -143,7 +143,7 @@ def po_from_json(text: str, raw: tuple[str, ...] = ()) -> PurchaseOrder:
 def answer_lines(po: PurchaseOrder, ours: Mapping[int, Mapping[str, Any]], *,
                  ship_date: date | None = None) -> tuple[LineAnswer, ...]:
     """Per partner line (by position): `ours[position]` is what our order holds for it — qty (int),
-    unit_price (Decimal), backordered (units short at release); a line with no entry was not taken
+    unit_price (Decimal), backordered (units short at release, int); a line with no entry was not taken
     (an unresolved item the rep dropped): rejected. A shortfall is backordered (with `ship_date` when
     one is known); a quantity or price other than the partner's is changed; else accepted."""
     out = []
@@ -154,8 +154,9 @@ def answer_lines(po: PurchaseOrder, ours: Mapping[int, Mapping[str, Any]], *,
             continue
         qty = Decimal(mine["qty"])
         price = mine["unit_price"]
-        if mine.get("backordered"):
-            out.append(LineAnswer(ln, LineStatus.BACKORDERED, quantity=qty, ship_date=ship_date))
+        if mine.get("backordered"):  # the units still to come (QTY+83 / ACK IB); the rest ships now
+            out.append(LineAnswer(ln, LineStatus.BACKORDERED, quantity=Decimal(mine["backordered"]),
+                                  ship_date=ship_date))
         elif qty != ln.quantity or (ln.unit_price is not None and price != ln.unit_price):
             out.append(LineAnswer(ln, LineStatus.CHANGED, quantity=qty,
                                   unit_price=price if ln.unit_price is not None else None))

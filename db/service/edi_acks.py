@@ -60,7 +60,7 @@ def our_lines(c: sqlite3.Connection, order_id: int, line_map: dict[str, str]) ->
         r = by_sku.get(sku)
         if r is not None:
             out[int(pos)] = {"qty": r["qty"], "unit_price": from_price_int(r["unit_price_e4"]),
-                             "backordered": r["qty_allocated"] < r["qty"]}
+                             "backordered": max(r["qty"] - r["qty_allocated"], 0)}
     return out
 
 

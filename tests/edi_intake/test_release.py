@@ -89,3 +89,29 @@ def test_a_released_edifact_order_sends_an_ordrsp_pydifact_reads(demo_db: Path, 
     assert ref.elements[0][1] == "801715918011"
     lins = list(PydifactInterchange.from_str(text).get_segments("LIN"))
     assert len(lins) == 2
+
+
+def test_a_line_short_of_stock_at_release_is_backordered_in_the_ordrsp(demo_db: Path, desk_for, tmp_path: Path) -> None:
+    desk = desk_for(demo_db, None)
+    partner = set_up_partner(desk, PYDIFACT, tmp_path, map_first=False)
+    (low,) = rows(demo_db, "SELECT sku, stock FROM products WHERE active = 1 AND stock BETWEEN 1 AND 7 "
+                           "ORDER BY sku LIMIT 1")
+    (plenty,) = rows(demo_db, "SELECT sku FROM products WHERE active = 1 AND stock > 100 ORDER BY sku LIMIT 1")
+    assert rows(demo_db, "SELECT ship_complete FROM customers WHERE code = 'C00003'")[0][0] == 0
+    xref = tmp_path / "xref-bo.csv"
+    xref.write_text(f"5020436373085,EN,{low['sku']}\n5020436373108,EN,{plenty['sku']}\n", encoding="utf-8")
+    desk.edi_partners.load_xref("acme", xref)
+    run_cli("--db", str(demo_db), "import", str(PYDIFACT), check=True)
+    number = _edi_order(demo_db)
+    (o,) = rows(demo_db, "SELECT state, hold_reason FROM orders WHERE number = ?", number)
+    assert (o["state"], o["hold_reason"]) == ("on_hold", "stock")  # 8 wanted, fewer on the shelf
+    _release(desk_for, demo_db, number)
+    (answer,) = [p for p in partner.outbox.iterdir() if "-ORDRSP-" in p.name]
+    text = answer.read_text(encoding="utf-8")
+    segs = parse_edifact(text)[0].messages[0].segments
+    lin_at = [i for i, s in enumerate(segs) if s.tag == "LIN"]
+    qty = [[s.elements[0] for s in part if s.tag == "QTY"] for part in (segs[lin_at[0]:lin_at[1]], segs[lin_at[1]:])]
+    # line 1: 8 ordered, the shelf's units ship now, the rest backordered; line 2: 8 to deliver
+    assert qty == [[["21", "8"], ["83", str(8 - low["stock"])]], [["21", "8"], ["113", "8"]]]
+    assert [s.elements[1] for s in segs if s.tag == "LIN"] == ["6", "5"]  # backordered, accepted
+    assert len(list(PydifactInterchange.from_str(text).get_segments("LIN"))) == 2
