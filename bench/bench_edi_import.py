@@ -4,7 +4,9 @@ partner whose cross-reference knows every item code of the samples (so every mes
 with its lines). Measured: the import process's CPU time (read + map + 10,000 orders through
 OrderService's creation + the 997, one transaction, committed); its wall time is printed beside it.
 
-Budget (ours, not SPEC §5): ≥ 500 messages/s end to end, every message an order.
+Budget (ours, not SPEC §5): partners expect the 997 "within minutes" (issue 16), and the 997 goes out
+when the import commits, so the whole 10,000-message interchange within one minute of CPU:
+≥ 167 messages/s, every message an order.
 
     python -m bench.bench_edi_import
 """
@@ -19,7 +21,7 @@ from bench.common import orderq, row, shared_data
 from bench.edi_interchange import build_x12_interchange, sample_messages
 
 MESSAGES = 10_000
-BUDGET = 500.0
+BUDGET = MESSAGES / 60.0
 
 
 def run() -> list[dict]:
