@@ -32,16 +32,27 @@ def _store(request: Request) -> Store:
     return request.app.state.stores.get()
 
 
-def partner_api(request: Request,
-                creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> PartnerApi:
-    """The caller's partner from its Bearer key (401 / 403 otherwise), for the log line and the service."""
+async def _key(request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+               ) -> HTTPAuthorizationCredentials:
+    """No key at all is refused before the body is read (401, whatever the body), and logged."""
+    if creds is None or not creds.credentials:
+        await run_in_threadpool(lambda: authenticate(_store(request), None))  # raises, after the refusal's event
+    return creds  # type: ignore[return-value]
+
+
+Key = Annotated[HTTPAuthorizationCredentials, Depends(_key)]
+
+
+def _api(request: Request, creds: HTTPAuthorizationCredentials | None) -> PartnerApi:
+    """The caller's partner from its Bearer key (401 / 403 otherwise), named for the log line, and its
+    service on *this* thread's connection. WHY here and not in a dependency: FastAPI runs a sync
+    dependency and its handler as two thread-pool calls, maybe on two threads, and a connection shared
+    by two threads interleaves their transactions (bench_api: requests stuck 5 s, refused as busy);
+    one pool call per request is also cheaper."""
     store = _store(request)
     partner = authenticate(store, creds.credentials if creds else None)
     request.state.partner = partner.name
     return PartnerApi.open(store, partner)
-
-
-Api = Annotated[PartnerApi, Depends(partner_api)]
 
 
 def _json(answer: Answer) -> Response:
@@ -52,7 +63,7 @@ def _json(answer: Answer) -> Response:
 
 @router.post("/orders", status_code=201, response_model=OrderCreated, responses=errors(409),
              summary="Place an order; it is released at once when it passes every check, else queued for a rep")
-def post_order(body: OrderIn, api: Api,
+def post_order(body: OrderIn, caller: Key, request: Request,
                idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> Response:
     header = None
     if body.ship_to or body.po_number or body.requested_date or body.ship_method or body.note:
@@ -62,47 +73,49 @@ def post_order(body: OrderIn, api: Api,
     req = OrderRequest(lines=[LineInput(sku=ln.sku, qty=ln.qty, unit_price=ln.price) for ln in body.lines],
                        customer=body.customer, external_ref=body.external_ref, type=body.type, header=header)
     fingerprint = hashlib.sha256(json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
-    return _json(api.create_order(req, key=idempotency_key, fingerprint=fingerprint))
+    return _json(_api(request, caller).create_order(req, key=idempotency_key, fingerprint=fingerprint))
 
 
 @router.get("/orders", response_model=OrderPage, responses=errors(),
             summary="Orders by your external reference, or every order changed since a cursor, oldest change first")
-def list_orders(api: Api, external_ref: Annotated[str | None, Query(max_length=100)] = None,
+def list_orders(caller: Key, request: Request, external_ref: Annotated[str | None, Query(max_length=100)] = None,
                 updated_since: Annotated[str | None, Query(max_length=100)] = None,
                 limit: Annotated[int, Query(ge=1, le=200)] = 100) -> Any:
+    api = _api(request, caller)
     if external_ref is not None:
         return {"orders": api.by_external_ref(external_ref), "next_cursor": None, "more": False}
     return api.changes(updated_since, limit)
 
 
 @router.get("/orders/{number}", response_model=OrderOut, responses=errors(404))
-def get_order(number: Annotated[str, Path(max_length=32)], api: Api) -> Any:
-    return api.order(number)
+def get_order(number: Annotated[str, Path(max_length=32)], caller: Key, request: Request) -> Any:
+    return _api(request, caller).order(number)
 
 
 @router.post("/orders/{number}/cancel", response_model=OrderOut, responses=errors(404, 409),
              summary="Cancel an order not yet released")
-def cancel_order(number: Annotated[str, Path(max_length=32)], body: CancelIn, api: Api) -> Any:
-    return api.cancel(number, body.reason)
+def cancel_order(number: Annotated[str, Path(max_length=32)], body: CancelIn, caller: Key,
+                 request: Request) -> Any:
+    return _api(request, caller).cancel(number, body.reason)
 
 
 @router.post("/returns", status_code=201, response_model=ReturnOut, responses=errors(404, 409),
              summary="The customer's return request against a shipped order (the checks of `return new`)")
-def post_return(body: ReturnIn, api: Api) -> Any:
+def post_return(body: ReturnIn, caller: Key, request: Request) -> Any:
     lines = [ReturnLineInput(sku=ln.sku, qty=ln.qty, reason=ln.reason, note=ln.note, opened=ln.opened)
              for ln in body.lines]
-    return api.new_return(order=body.order, lines=lines, resolution=body.resolution, note=body.note)
+    return _api(request, caller).new_return(order=body.order, lines=lines, resolution=body.resolution, note=body.note)
 
 
 @router.get("/returns/{number}", response_model=ReturnOut, responses=errors(404))
-def get_return(number: Annotated[str, Path(max_length=32)], api: Api) -> Any:
-    return api.get_return(number)
+def get_return(number: Annotated[str, Path(max_length=32)], caller: Key, request: Request) -> Any:
+    return _api(request, caller).get_return(number)
 
 
 @router.get("/products", response_model=Products, responses=errors(),
             summary="Active products with their price and the quantity available")
-def products(api: Api) -> Any:
-    return {"products": api.products()}
+def products(caller: Key, request: Request) -> Any:
+    return {"products": _api(request, caller).products()}
 
 
 @router.post("/webhooks/shopify/{partner}", response_model=WebhookAnswer, responses=errors(409),

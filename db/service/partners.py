@@ -117,7 +117,7 @@ def webhook_secret(conn: sqlite3.Connection, partner_id: int) -> str | None:
     return row["webhook_secret"] if row else None
 
 
-def _refuse(store: Store, *, why: str, partner: Partner | None, shown: str | None) -> None:
+def log_refusal(store: Store, *, why: str, partner: Partner | None, shown: str | None) -> None:
     """The refusal's event, in its own transaction: the request is refused whether or not it lands."""
     data: dict[str, Any] = {"action": "api", "why": why}
     if shown:
@@ -134,17 +134,17 @@ def authenticate(store: Store, key: str | None) -> Partner:
     PermissionDenied (HTTP 403) for a disabled partner's key."""
     key = (key or "").strip()
     if not key:
-        _refuse(store, why="no key", partner=None, shown=None)
+        log_refusal(store, why="no key", partner=None, shown=None)
         raise Unauthenticated("an API key is needed: send 'Authorization: Bearer KEY'", field="authorization")
     row = store.conn.execute(f"{_SELECT} WHERE p.key_hash = ?", (key_hash(key),)).fetchone()
     # only a key of our own shape has a prefix worth keeping (and it is plain ASCII of a known length)
     shown = key[:SHOWN] if key.startswith(KEY_PREFIX) and key[:SHOWN].isascii() and key[:SHOWN].isprintable() else None
     if row is None:
-        _refuse(store, why="unknown key", partner=None, shown=shown)
+        log_refusal(store, why="unknown key", partner=None, shown=shown)
         raise Unauthenticated("the API key is not valid (unknown, or rotated)", field="authorization")
     partner = _partner(row)
     if not partner.active:
-        _refuse(store, why="partner disabled", partner=partner, shown=shown)
+        log_refusal(store, why="partner disabled", partner=partner, shown=shown)
         raise PermissionDenied(f"partner {partner.name!r} is disabled", field="authorization")
     return partner
 

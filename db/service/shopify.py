@@ -27,7 +27,7 @@ from db.service.customers import CustomerService
 from db.service.order_header import HeaderInput
 from db.service.orders import LineInput
 from db.service.partner_api import Answer, OrderRequest, PartnerApi
-from db.service.partners import Partner, _refuse, get_partner, webhook_secret
+from db.service.partners import Partner, get_partner, log_refusal, webhook_secret
 from db.store import Store
 
 TOPIC = "orders/create"
@@ -46,11 +46,11 @@ def _signed_partner(store: Store, name: str, raw: bytes, sent: str | None) -> Pa
     if not ok:
         why = "no such partner" if partner is None else ("no webhook secret" if secret is None else
                                                           "missing signature" if not sent else "bad signature")
-        _refuse(store, why=f"shopify webhook: {why}", partner=partner, shown=None)
+        log_refusal(store, why=f"shopify webhook: {why}", partner=partner, shown=None)
         raise Unauthenticated("the webhook's X-Shopify-Hmac-Sha256 signature does not verify",
                               field="x-shopify-hmac-sha256")
     if not partner.active:  # type: ignore[union-attr]
-        _refuse(store, why="shopify webhook: partner disabled", partner=partner, shown=None)
+        log_refusal(store, why="shopify webhook: partner disabled", partner=partner, shown=None)
         raise PermissionDenied(f"partner {name!r} is disabled", field="partner")
     return partner  # type: ignore[return-value]
 

@@ -74,7 +74,7 @@ def start_server(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
         m = re.search(r"listening on (http://\S+)", log.read_text())
         return m.group(1) if m else None
 
-    return proc, wait_for(listening, timeout=30, what="orderq api to listen")
+    return proc, wait_for(listening, timeout=90, what="orderq api to listen")
 
 
 @pytest.fixture

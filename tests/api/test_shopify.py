@@ -10,6 +10,7 @@ import hmac
 import json
 
 from tests.api.conftest import SHOPIFY_SECRET, SKU, Server, add_partner, query
+from tests.conftest import run_cli
 
 URL = "/v1/webhooks/shopify/shopify"
 
@@ -87,6 +88,7 @@ def test_a_signed_order_is_taken_with_a_new_customer_and_its_ship_to(server: Ser
     ship = json.loads(o["ship_to"])
     assert (ship["name"], ship["street"], ship["city"], ship["region"], ship["postcode"], ship["country"]) == \
         ("Steve Shipper", ["123 Shipping Street"], "Shippington", "KY", "40003", "US")
+    assert run_cli("--db", str(server.db), "check").returncode == 0
 
 
 def test_the_same_delivery_again_replays_and_the_same_email_is_the_same_customer(server: Server) -> None:

@@ -125,14 +125,16 @@ def test_operator_desk_is_not_gated_on_a_user_row(demo_db: Path, desk_for) -> No
 
 def test_every_service_write_goes_through_the_active_user_gate() -> None:
     """A new command that opened `store.write()` itself would let a disabled user act again.
-    The only exceptions: logging a refusal, a session giving back its work on the way out, and the
-    system returning lapsed leases to the queue (settle_leases: no user's act, whoever's read ran it)."""
+    The only exceptions: logging a refusal, a session giving back its work on the way out, the
+    system returning lapsed leases to the queue (settle_leases: no user's act, whoever's read ran it),
+    and a partner's own gate (PartnerContext.write: the same check, against the partners table)."""
     import ast
 
     from tests.conftest import REPO
 
     allowed = {("context.py", "write"), ("context.py", "_refuse"), ("returns.py", "_log_refusal"),
-               ("claiming.py", "give_back"), ("claiming.py", "settle_leases"), ("sessions.py", "end")}
+               ("claiming.py", "give_back"), ("claiming.py", "settle_leases"), ("sessions.py", "end"),
+               ("partner_api.py", "write")}
     found = set()
     for path in sorted((REPO / "db" / "service").glob("*.py")):
         for fn in ast.walk(ast.parse(path.read_text())):

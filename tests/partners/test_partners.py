@@ -140,3 +140,19 @@ def test_cli_bad_input_is_one_line_exit_2_nothing_written(demo_db: Path, argv: l
     assert proc.stdout == ""
     assert _count(demo_db, "SELECT COUNT(*) FROM partners") == before
     assert _count(demo_db, "SELECT COUNT(*) FROM events WHERE entity = 'partner'") == 0
+
+
+def test_a_partner_disabled_after_its_key_was_checked_writes_nothing(demo_db: Path, desk_for) -> None:
+    """The key passed a moment ago; the disable lands before the write: the write's own gate refuses."""
+    from db.service.orders import LineInput
+    from db.service.partner_api import OrderRequest, PartnerApi
+
+    desk: Desk = desk_for(demo_db, None)
+    made = desk.partners.add("webshop", "online", customer="C00003")
+    api = PartnerApi.open(desk.store, authenticate(desk.store, made.key))
+    desk.partners.disable("webshop")
+    before = _count(demo_db, "SELECT COUNT(*) FROM orders")
+    with pytest.raises(PermissionDenied, match="disabled"):
+        api.create_order(OrderRequest(lines=[LineInput(sku="BEV-0001", qty=1)]), key=None, fingerprint="-")
+    assert _count(demo_db, "SELECT COUNT(*) FROM orders") == before
+    assert _count(demo_db, "SELECT COUNT(*) FROM events WHERE actor = 'partner:webshop' AND action = 'refused'") == 1
