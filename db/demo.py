@@ -8,6 +8,8 @@ warehouse ships within hours, so even a small demo has shipments to return.
 Orders are computed with the same core rules as live entry (class, due_at, holds, straight-through,
 line amounts) and written in bulk inside one transaction, each with the events that explain its
 state, so `orderq check` holds on a fresh demo just as on a lived-in database.
+Customers have addresses, contacts and PO / ship-complete rules, and orders the header live entry
+gives them (`db.demo_book`); a few orders shipped in part wait for stock (`db.demo_backorders`).
 """
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ from core.enums import Channel, Tier
 from core.money import line_amount, to_cents_int, to_price_int
 from core.open_time import OpenTimeline
 from db.convert import dt, ts
+from db.demo_backorders import BACKORDER_EVERY, Taken, choose
+from db.demo_book import HEADER_SQL_COLUMNS, Book, add_customer_book
 from db.demo_desk import Job, Desk
 from db.events import append_many, dumps
 from db.store import Store
@@ -218,7 +222,12 @@ def generate(store: Store, *, orders: int = 300, seed: int = 1, actor: str = "de
     ev = _Events()
     with store.write() as c:
         users = _users(c, now, ev)
+        first_customer = int(c.execute("SELECT COALESCE(MAX(id), 0) FROM customers").fetchone()[0]) + 1
         customers = _customers(c, rng, max(20, min(2000, orders // 40)))
+        book_rng = random.Random(seed * 53 + 11)  # the book's and the headers' draws, apart from the orders'
+        add_customer_book(c, book_rng, first_customer)
+        book = Book(c, book_rng, rules.ship_methods)
+        ship_complete = {r[0] for r in c.execute("SELECT id FROM customers WHERE ship_complete = 1")}
         made_products = not c.execute("SELECT 1 FROM products LIMIT 1").fetchone()
         products = _products(c, rng, max(1, orders // 150))
         stock = {p["sku"]: p["stock"] for p in products}
@@ -263,39 +272,48 @@ def generate(store: Store, *, orders: int = 300, seed: int = 1, actor: str = "de
                     steps=d["steps"], stock={s: -q for s, q in d["needs"].items()}, plan=d["plan"],
                     hold_reason=d["hold_reason"], cancel_reason=d["cancel_reason"],
                     auto_hold=dec.hold.reason.value if dec.hold else None, short=d["short"]))
-        if made_products:
-            ev.add(dt(min(arrivals, default=now_s) - 3600), "demo", "product", None, None, "stock_loaded",
-                   {"stock": dict(stock)})
         desk = Desk(jobs, REPS, axis=axis, u_now=u_now, now=now_s, rng=random.Random(seed * 17 + 3))
         desk.run()
         job_of = {j.k: j for j in jobs}
         after = random.Random(seed * 31 + 7)  # the warehouse's draws, apart from the desk's
-        rows = _Rows()
-        by_state: dict[str, int] = defaultdict(int)
+        rows = _Rows(book)
         for k, (d, dec) in enumerate(zip(drawn, decisions)):
-            oid = first_id + k
-            state = rows.order(oid, d, dec, job_of.get(k), arrivals[k], us[k], now_s=now_s, axis=axis, rules=rules,
-                               actor=actor, ev=ev, after=after)
-            for s, q in (d["needs"].items() if state in ("released", "shipped", "closed") else ()):
-                stock[s] -= q
-            by_state[state] += 1
+            rows.order(first_id + k, d, dec, job_of.get(k), arrivals[k], us[k], now_s=now_s, axis=axis, rules=rules,
+                       actor=actor, after=after, ship_complete=d["cust"]["id"] in ship_complete)
+        if made_products:  # a few shipped in part, their last line short (db.demo_backorders)
+            stock = choose(rows.taken, stock, random.Random(seed * 61 + 13), max(2, orders // BACKORDER_EVERY))
+            ev.add(dt(min(arrivals, default=now_s) - 3600), "demo", "product", None, None, "stock_loaded",
+                   {"stock": dict(stock)})
+        by_state: dict[str, int] = defaultdict(int)
+        for t in rows.taken:
+            for ln in t.lines if t.state in ("released", "shipped", "closed", "backordered") else ():
+                stock[ln[1]] -= t.allocated.get(ln[0], ln[3])
+            by_state[t.state] += 1
         rows.write(c, ev, stock)
     return DemoSummary(orders=orders, customers=len(customers), products=len(products), users=users,
                        by_state=dict(sorted(by_state.items())))
 
 
+#: where the demo's order rows hold their state and shipped_at
+_STATE, _SHIPPED_AT = 5, 23
+
+
 class _Rows:
     """The demo's rows and events, gathered order by order and written with executemany at the end."""
 
-    def __init__(self) -> None:
-        self.orders: list[tuple] = []
+    def __init__(self, book: Book) -> None:
+        self.book = book
+        self.orders: list[list] = []
         self.lines: list[tuple] = []
         self.charges: list[tuple] = []
         self.ticks: list[tuple] = []
+        #: each order's stock history and events, in order (written last: a backorder rewrites some)
+        self.taken: list[Taken] = []
+        self._created: list[tuple[float, str, str, dict]] = []
 
     def order(self, oid: int, d: dict, dec: Any, job: Job | None, received: float, u: float, *, now_s: float,
-              axis: OpenTimeline, rules: Any, actor: str, ev: _Events, after: random.Random) -> str:
-        """One order's row, lines and events; returns its state now."""
+              axis: OpenTimeline, rules: Any, actor: str, after: random.Random, ship_complete: bool) -> None:
+        """One order's row, lines and events."""
         number = f"SO-{oid:06d}"
         cls = dec.cls
         created: dict[str, Any] = {"customer": d["cust"]["code"], "channel": d["channel"].value, "type": d["type"],
@@ -334,43 +352,52 @@ class _Rows:
                     closed_at = axis.at(u_close)
                     later.append((closed_at, "warehouse", "close", {"state": "closed"}))
                     state = "closed"
-        self.orders.append((
+        head, created["header"] = self.book.header(d["cust"], d["channel"].value, received)
+        self.orders.append([
             oid, number, d["cust"]["id"], d["channel"].value, d["type"], state, cls.priority.value, cls.priority.level,
             cls.source, d["tier"].rank, received, due, paused, hold and hold[0], hold and hold[1], hold and hold[2],
             d["total_cents"], claim and claim[0], claim and claim[1], claim and claim[2], lease,
             released and released[0], released and released[1], shipped_at, closed_at,
             cancelled and cancelled[0], cancelled and cancelled[1], int(dec.straight), dec.queue_reason,
-            actor, received, now_s,
-        ))
+            actor, received, now_s, *head.values(),
+        ])
         self.lines.extend((oid, *ln) for ln in d["lines"])
         if d["shipping"]:
             self.charges.append((oid, "SHIP", "shipping", "Delivery", d["shipping"]))
-        ev.add(received, actor, "order", oid, number, "created", created)
-        for at, who, action, data in later:
-            ev.add(at, who, "order", oid, number, action, data)
-        return state
+        self._created.append((received, actor, number, created))
+        released_u = None if released is None else u if dec.straight else axis.u(released[0])
+        self.taken.append(Taken(oid, state, released_u, d["lines"], later, ship_complete))
 
     def write(self, c: sqlite3.Connection, ev: _Events, stock: dict[str, int]) -> None:
-        c.executemany(
-            """INSERT INTO orders (id, number, customer_id, channel, type, state, priority, priority_level,
-                 priority_source, tier_rank, received_at, due_at, paused_s, hold_reason, hold_note, hold_started_at,
-                 total_cents, claimed_by, claim_token, claimed_at, lease_expires_at, released_at, released_by,
-                 shipped_at, closed_at, cancelled_at, cancel_reason, straight_through, queue_reason,
-                 created_by, created_at, updated_at)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-            self.orders,
-        )
+        for row, t, (received, actor, number, created) in zip(self.orders, self.taken, self._created):
+            if t.state == "backordered":  # shipped in part: not shipped until the rest has
+                row[_STATE], row[_SHIPPED_AT] = t.state, None
+            ev.add(received, actor, "order", t.oid, number, "created", created)
+            for at, who, action, data in t.events:
+                ev.add(at, who, "order", t.oid, number, action, data)
+        if self.orders:
+            c.executemany(
+                f"""INSERT INTO orders (id, number, customer_id, channel, type, state, priority, priority_level,
+                     priority_source, tier_rank, received_at, due_at, paused_s, hold_reason, hold_note, hold_started_at,
+                     total_cents, claimed_by, claim_token, claimed_at, lease_expires_at, released_at, released_by,
+                     shipped_at, closed_at, cancelled_at, cancel_reason, straight_through, queue_reason,
+                     created_by, created_at, updated_at, {HEADER_SQL_COLUMNS})
+                   VALUES ({','.join('?' * len(self.orders[0]))})""",
+                self.orders,
+            )
         c.executemany(
             """INSERT INTO order_lines (order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
                VALUES (?,?,?,?,?,?,?,?)""",
             self.lines,
         )
-        # released demo orders took their stock whole, shipped ones shipped whole (no demo backorders yet)
+        # released demo orders took their stock whole, shipped ones shipped whole; backorders in part
         c.execute("""UPDATE order_lines SET qty_allocated = qty,
                        qty_shipped = CASE WHEN o.state IN ('shipped','closed') THEN qty ELSE 0 END
                      FROM orders o WHERE o.id = order_lines.order_id AND o.id >= ?
                        AND o.state IN ('released','shipped','closed')""",
                   (self.orders[0][0] if self.orders else 0,))
+        c.executemany("UPDATE order_lines SET qty_allocated = ?, qty_shipped = ? WHERE order_id = ? AND line_no = ?",
+                      [(n, n, t.oid, no) for t in self.taken if t.state == "backordered" for no, n in t.allocated.items()])
         c.executemany("INSERT INTO order_charges (order_id, code, kind, description, amount_cents) VALUES (?,?,?,?,?)",
                       self.charges)
         c.executemany("INSERT INTO order_ticks (order_id, step, ticked_by, ticked_at) VALUES (?,?,?,?)", self.ticks)

@@ -1,4 +1,4 @@
-"""A demo database whose customer C00006 has two ship-to addresses, a bill-to and a contact."""
+"""A demo database whose customer C00006 has two ship-to addresses, a bill-to and a contact, all known."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,16 +14,28 @@ SHIP_2 = {"name": "Dock 9", "street": ["9 Dock Rd", "Gate B"], "city": "Newark",
 BILL = {"name": "Accounts", "street": ["PO Box 12"], "city": "Boston", "country": "USA"}
 
 
+def _whole(address: dict) -> dict:
+    """An edit that replaces every part (an empty part clears what the demo had there)."""
+    return {"region": "", "postcode": "", **address}
+
+
 def add_addresses(db: Path) -> dict[str, int]:
-    """Through the service, as an operator at the shell would (`orderq customers address add`)."""
+    """Through the service, as an operator at the shell would (`orderq customers address add/edit`): the
+    demo's head office of C00006 becomes SHIP_1 and its bill-to BILL, its buyer Pat Green, and SHIP_2 its
+    second ship-to (the demo's second site, when it has one, rewritten), so these tests know the whole book."""
     store = Store.open(db)
     try:
         desk = Desk.operator(store)
-        ids = {"ship_1": desk.customers.add_address("C00006", "ship_to", SHIP_1)["id"],
-               "ship_2": desk.customers.add_address("C00006", "ship_to", SHIP_2)["id"],
-               "bill": desk.customers.add_address("C00006", "bill_to", BILL)["id"],
-               "contact": desk.customers.add_contact("C00006", {"name": "Pat Green", "email": "pat@green.example",
-                                                                "phone": "+1 555 0100"})["id"]}
+        book = desk.customers.show("C00006")
+        ships = [a["id"] for a in book["addresses"] if a["kind"] == "ship_to"]  # the default first
+        bill = next(a["id"] for a in book["addresses"] if a["kind"] == "bill_to" and a["default"])
+        assert len(ships) <= 2 and len(book["contacts"]) == 1, book
+        ship_1 = desk.customers.edit_address(ships[0], _whole(SHIP_1), default=True)["id"]
+        ship_2 = (desk.customers.edit_address(ships[1], _whole(SHIP_2))["id"] if len(ships) > 1
+                  else desk.customers.add_address("C00006", "ship_to", SHIP_2)["id"])
+        ids = {"ship_1": ship_1, "ship_2": ship_2, "bill": desk.customers.edit_address(bill, _whole(BILL))["id"],
+               "contact": desk.customers.edit_contact(book["contacts"][0]["id"], {
+                   "name": "Pat Green", "email": "pat@green.example", "phone": "+1 555 0100"})["id"]}
     finally:
         store.close()
     return ids

@@ -78,7 +78,9 @@ def test_order_new_takes_the_header_and_show_json_has_it(demo_db, cli) -> None:
     assert shown["contact"] == {"name": "Pat", "email": "pat@green.example", "phone": None}
     assert (shown["po_number"], shown["requested_date"], shown["ship_method"], shown["note"]) == (
         "PO-4711", wanted, "express", "dock closes 16:00")
-    assert shown["bill_to"] is None
+    bill = next(a for a in json.loads(cli(*db, "customers", "show", "C00006", "--json", check=True).stdout)["addresses"]
+                if a["kind"] == "bill_to" and a["default"])
+    assert shown["bill_to"] == {k: bill[k] for k in shown["ship_to"]}  # the customer's default bill-to
     text = cli(*db, "order", "show", o["number"], check=True).stdout
     assert "Dock 9, 9 Dock Rd, 07101 Newark, NJ, USA" in text and "PO PO-4711" in text
     # the same PO again: one line, exit 2, until the rep confirms it is a new order
