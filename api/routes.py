@@ -142,7 +142,7 @@ async def shopify_webhook(partner: Annotated[str, Path(max_length=32)], request:
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/edi-x12": {"schema": {"type": "string"}},
                  "application/edifact": {"schema": {"type": "string"}}}}})
-async def post_edi(request: Request, api: Api) -> Response:
+async def post_edi(request: Request, caller: Key) -> Response:
     """One order per message, the 997 / CONTRL in the answer (and in the partner's outbox); 201 when
     at least one order was made, else 422 with every message's reason."""
     raw = await request.body()
@@ -150,6 +150,7 @@ async def post_edi(request: Request, api: Api) -> Response:
     def work() -> Response:
         from db.service.edi_intake import EdiIntake
 
+        api = _api(request, caller)  # this thread's connection (see _api)
         s = EdiIntake(api.ctx).import_bytes(raw, name="POST /v1/edi", sender_id=api.partner.id)
         j = s.as_json()
         body = {"orders": [{k: o[k] for k in ("number", "state", "po_number", "queue_reason")} for o in s.orders],

@@ -94,8 +94,8 @@ def test_a_released_edifact_order_sends_an_ordrsp_pydifact_reads(demo_db: Path, 
 def test_a_line_short_of_stock_at_release_is_backordered_in_the_ordrsp(demo_db: Path, desk_for, tmp_path: Path) -> None:
     desk = desk_for(demo_db, None)
     partner = set_up_partner(desk, PYDIFACT, tmp_path, map_first=False)
-    (low,) = rows(demo_db, "SELECT sku, stock FROM products WHERE active = 1 AND stock BETWEEN 1 AND 7 "
-                           "ORDER BY sku LIMIT 1")
+    (low,) = rows(demo_db, "SELECT sku, stock FROM products WHERE active = 1 AND stock BETWEEN 0 AND 7 "
+                           "ORDER BY stock DESC, sku LIMIT 1")
     (plenty,) = rows(demo_db, "SELECT sku FROM products WHERE active = 1 AND stock > 100 ORDER BY sku LIMIT 1")
     assert rows(demo_db, "SELECT ship_complete FROM customers WHERE code = 'C00003'")[0][0] == 0
     xref = tmp_path / "xref-bo.csv"
