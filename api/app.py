@@ -80,6 +80,10 @@ class Stores:
             self._all.clear()
 
 
+#: what POST /v1/edi takes: RFC 1767's EDI media types, and plain text / bytes as partners' tools send them
+EDI_MEDIA_TYPES = ("application/edi-x12", "application/edifact", "text/plain", "application/octet-stream")
+
+
 class Edge:
     """Plain ASGI middleware: body cap, content type, and the request's log line."""
 
@@ -115,7 +119,8 @@ class Edge:
     async def _checked_body(self, scope: dict, receive: Any) -> tuple[JSONResponse | None, Any]:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         ctype = headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype != "application/json" and not ctype.endswith("+json"):
+        edi = scope["path"] == "/v1/edi" and ctype in EDI_MEDIA_TYPES  # the interchange itself, not JSON
+        if ctype != "application/json" and not ctype.endswith("+json") and not edi:
             return error_response(415, "unsupported_media_type", "send the body as application/json",
                                   "content-type"), receive
         declared = headers.get("content-length", "")

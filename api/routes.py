@@ -135,3 +135,27 @@ async def shopify_webhook(partner: Annotated[str, Path(max_length=32)], request:
         return answer
 
     return _json(await run_in_threadpool(work))
+
+
+@router.post("/edi", status_code=201, responses=errors(),
+             summary="An X12 850 or EDIFACT ORDERS interchange, as the raw body; the partner is the key's",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/edi-x12": {"schema": {"type": "string"}},
+                 "application/edifact": {"schema": {"type": "string"}}}}})
+async def post_edi(request: Request, caller: Key) -> Response:
+    """One order per message, the 997 / CONTRL in the answer (and in the partner's outbox); 201 when
+    at least one order was made, else 422 with every message's reason."""
+    raw = await request.body()
+
+    def work() -> Response:
+        from db.service.edi_intake import EdiIntake
+
+        api = _api(request, caller)  # this thread's connection (see _api)
+        s = EdiIntake(api.ctx).import_bytes(raw, name="POST /v1/edi", sender_id=api.partner.id)
+        j = s.as_json()
+        body = {"orders": [{k: o[k] for k in ("number", "state", "po_number", "queue_reason")} for o in s.orders],
+                "rejected": j["rejected"], "acknowledgments": s.documents}
+        return Response(json.dumps(body, separators=(",", ":")), status_code=201 if s.orders else 422,
+                        media_type="application/json")
+
+    return await run_in_threadpool(work)

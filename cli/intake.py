@@ -15,7 +15,7 @@ MAX_SETTLE_S = 3600
 
 
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("import", help="bulk intake of a file (online-retail, northwind, csv, jsonl)", parents=[parent])
+    p = sub.add_parser("import", help="bulk intake of a file (online-retail, northwind, csv, jsonl, x12, edifact)", parents=[parent])
     p.add_argument("file", help="the file, or the Northwind folder")
     p.add_argument("--format", choices=FORMATS, default="auto")
     p.add_argument("--rejects", help="write rejected rows here (CSV: row, reason, detail, fields); a new file or an "
@@ -95,10 +95,36 @@ def cmd_import(args: argparse.Namespace) -> int:
     finally:
         stop()
         desk.store.close()
+    if not isinstance(s, ImportSummary):
+        return print_edi_summary(s, as_json=args.json)
     if args.json:
         emit_json(s.as_json())
     else:
         print_summary(s)
+    return 0
+
+
+def print_edi_summary(s, *, as_json: bool) -> int:  # noqa: ANN001 - db.service.edi_intake.EdiSummary
+    """An EDI file's outcome; exit 2 (one line on stderr) when no message became an order."""
+    j = s.as_json()
+    if not s.orders and s.rejected:
+        print(f"orderq: {s.file}: every message rejected: {s.rejected[0]}"
+              + (f" (and {len(s.rejected) - 1} more)" if len(s.rejected) > 1 else "")
+              + f"; the acknowledgment saying so is {', '.join(s.acks)}", file=sys.stderr)
+        return 2
+    if as_json:
+        emit_json(j)
+        return 0
+    print(f"{j['file']} ({j['format']}): {j['interchanges']} interchange(s), {j['messages']} message(s) "
+          f"in {j['seconds']} s")
+    print(f"  orders {j['orders']:,} ({j['straight_through']:,} straight through, {j['queued_for_rep']:,} for a rep; "
+          + ", ".join(f"{k} {v:,}" for k, v in sorted(j["by_state"].items())) + ")")
+    for o in s.orders[:50]:
+        print(f"    {o['number']} PO {o['po_number']}: {o['state']}" + (f" ({o['queue_reason']})" if o["queue_reason"] else ""))
+    for r in s.rejected:
+        print(f"  rejected {r}")
+    for a in s.acks:
+        print(f"  acknowledgment -> {a}")
     return 0
 
 

@@ -47,6 +47,10 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
     p.add_argument("--user")
     p.set_defaults(func=cmd_secret)
 
+    from cli.partners_edi import register_edi
+
+    register_edi(psub, parent)
+
 
 def _print_key(args: argparse.Namespace, made: NewKey, what: str) -> None:
     if args.json:

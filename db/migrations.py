@@ -524,6 +524,82 @@ def m715_webhooks(db: Database) -> None:
     )
 
 
+@migrations()
+def m765_edi_partner_profiles(db: Database) -> None:
+    """EDI on the partners registry (issue 16), not a second registry: a partner gains its interchange
+    ids (ISA05:ISA06, or the UNB sender) and the outbox folder its acknowledgments go to; per partner an
+    item cross-reference (its code + qualifier -> our SKU) and a party map (its N1/NAD code -> one of its
+    customer's addresses). Products gain barcodes (GTIN-14, zero-filled: a UPC-A, an EAN-13 and a GTIN-14
+    of one item are the same key), which count as item codes for every partner.
+
+    `edi_interchanges` keeps each interchange read (UNIQUE per partner and reference: a resend is refused
+    on one probe); `edi_orders` what an order came from (envelope, raw segments, the partner's lines) for
+    the raw view and the 855/ORDRSP; `edi_counters` our control numbers per partner, bumped inside the
+    transaction that writes the acknowledgment, so a number is never given out twice."""
+    db.executescript(
+        """
+        ALTER TABLE partners ADD COLUMN isa_qualifier TEXT;
+        ALTER TABLE partners ADD COLUMN isa_id TEXT;
+        ALTER TABLE partners ADD COLUMN unb_id TEXT;
+        ALTER TABLE partners ADD COLUMN edi_outbox TEXT;
+        CREATE UNIQUE INDEX ux_partners_isa ON partners(isa_qualifier, isa_id) WHERE isa_id IS NOT NULL;
+        CREATE UNIQUE INDEX ux_partners_unb ON partners(unb_id) WHERE unb_id IS NOT NULL;
+        CREATE TABLE edi_xref (
+            partner_id INTEGER NOT NULL REFERENCES partners(id),
+            qualifier TEXT NOT NULL,
+            code TEXT NOT NULL,
+            sku TEXT NOT NULL REFERENCES products(sku),
+            PRIMARY KEY (partner_id, qualifier, code)
+        );
+        CREATE TABLE edi_party_map (
+            partner_id INTEGER NOT NULL REFERENCES partners(id),
+            code TEXT NOT NULL,
+            address_id INTEGER NOT NULL REFERENCES customer_addresses(id),
+            PRIMARY KEY (partner_id, code)
+        );
+        CREATE TABLE product_barcodes (
+            gtin TEXT PRIMARY KEY,
+            sku TEXT NOT NULL REFERENCES products(sku)
+        );
+        CREATE INDEX ix_product_barcodes_sku ON product_barcodes(sku);
+        CREATE TABLE edi_interchanges (
+            id INTEGER PRIMARY KEY,
+            partner_id INTEGER NOT NULL REFERENCES partners(id),
+            standard TEXT NOT NULL CHECK (standard IN ('x12','edifact')),
+            control_reference TEXT NOT NULL,
+            file_name TEXT,
+            received_at REAL NOT NULL,
+            messages INTEGER NOT NULL,
+            accepted INTEGER NOT NULL,
+            rejected INTEGER NOT NULL,
+            envelope TEXT NOT NULL,
+            ack_control INTEGER,
+            ack_file TEXT,
+            UNIQUE (partner_id, control_reference)
+        );
+        CREATE TABLE edi_orders (
+            order_id INTEGER PRIMARY KEY REFERENCES orders(id),
+            partner_id INTEGER NOT NULL REFERENCES partners(id),
+            interchange_id INTEGER NOT NULL REFERENCES edi_interchanges(id),
+            message_control TEXT NOT NULL,
+            po_number TEXT NOT NULL,
+            purchase_order TEXT NOT NULL,
+            raw TEXT NOT NULL,
+            line_map TEXT NOT NULL DEFAULT '{}',
+            unresolved TEXT NOT NULL DEFAULT '[]',
+            ack_control INTEGER,
+            acked_at REAL
+        );
+        CREATE INDEX ix_edi_orders_interchange ON edi_orders(interchange_id);
+        CREATE TABLE edi_counters (
+            partner_id INTEGER PRIMARY KEY REFERENCES partners(id),
+            last_interchange INTEGER NOT NULL DEFAULT 0,
+            last_group INTEGER NOT NULL DEFAULT 0
+        );
+        """
+    )
+
+
 def migrate(conn: sqlite3.Connection) -> list[str]:
     """Apply pending migrations inside one BEGIN IMMEDIATE, so racing `init`s serialise.
 

@@ -29,7 +29,7 @@ from db.importer.summary import ImportSummary
 __all__ = ["CHUNK_INVOICES", "FILE_SUFFIXES", "FORMATS", "UK", "ImportSummary", "Progress", "RejectsFile",
            "run_import"]
 
-FORMATS = ("auto", "csv", "jsonl", "online-retail", "northwind")
+FORMATS = ("auto", "csv", "jsonl", "online-retail", "northwind", "x12", "edifact")
 
 #: page cache while importing: the line indexes are updated at random keys, which thrashes the default 2 MB
 IMPORT_CACHE_KIB = 16384

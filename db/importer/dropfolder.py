@@ -2,7 +2,8 @@
 `failed/` with a `<name>.reason` file beside it.
 
 Protocol (what a sender must know):
-- Only import files are taken: names ending in .csv, .jsonl or .ndjson (optionally .gz). Anything
+- Only import files are taken: names ending in .csv, .jsonl or .ndjson (optionally .gz), and EDI
+  interchanges (.x12, .edi, .edifact, .850). Anything
   else (a host key, a SQLite file whatever its name, notes) is left where it is, untouched.
 - The folder may not hold the database, nor be a parent of its folder: a sweep would carry the
   database, its -wal and -shm (and the host key beside them) into failed/. Such a folder is refused.
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.errors import OrderqError
-from db.importer.source_files import FILE_SUFFIXES
+from db.importer.source_files import EDI_SUFFIXES, FILE_SUFFIXES
 from db.outputs import guard_watch_folder, is_sqlite
 
 log = logging.getLogger("orderq.intake")
@@ -37,7 +38,7 @@ Report = Callable[[str, str, dict], None]
 
 def ignored(name: str) -> bool:
     """Never read: a sender's temp names, our own outputs, and anything that is not an import file."""
-    return name.startswith(".") or name.endswith(IGNORED_SUFFIXES) or not name.lower().endswith(FILE_SUFFIXES)
+    return name.startswith(".") or name.endswith(IGNORED_SUFFIXES) or not name.lower().endswith(FILE_SUFFIXES + EDI_SUFFIXES)
 
 
 class DropFolder:

@@ -15,6 +15,8 @@ from core.intake import RETAIL_COLUMNS
 
 #: the file names an import reads (Northwind is a folder); the drop folder takes nothing else
 FILE_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".csv.gz", ".jsonl.gz", ".ndjson.gz")
+#: EDI interchanges (db/service/edi_intake.py reads them)
+EDI_SUFFIXES = (".x12", ".edi", ".edifact", ".850")
 
 
 def detect_format(path: Path) -> str:

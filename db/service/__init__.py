@@ -54,6 +54,9 @@ class Desk:
     partners = ServiceSlot("db.service.partners", "PartnerService")
     webhooks = ServiceSlot("db.service.webhooks", "WebhookService")
     deliveries = ServiceSlot("db.service.deliveries", "DeliveryService")
+    edi_partners = ServiceSlot("db.service.edi_partners", "EdiPartnerService")
+    edi = ServiceSlot("db.service.edi_intake", "EdiIntake")
+    edi_orders = ServiceSlot("db.service.edi_orders", "EdiOrderService")
 
     def __init__(self, store: Store, actor: Actor) -> None:
         self.store = store

@@ -10,8 +10,26 @@ from core.errors import ValidationError
 from core.permissions import Action
 from db.connection import StoreError, translate
 from db import outputs
+from db.importer.source_files import EDI_SUFFIXES
 from db.importer import CHUNK_INVOICES, ImportSummary, Progress, RejectsFile, run_import
 from db.service.context import Context
+
+
+def is_edi(path: Path, fmt: str) -> bool:
+    """An EDI interchange: asked for, named so, or (auto) its first segment is ISA, UNA or UNB."""
+    if fmt in ("x12", "edifact"):
+        return True
+    if fmt != "auto" or not path.is_file():
+        return False
+    if path.name.lower().endswith(EDI_SUFFIXES):
+        return True
+    from core.edi import detect_format
+
+    try:
+        with open(path, "rb") as fh:
+            return detect_format(fh.read(64)) is not None
+    except OSError:
+        return False
 
 
 class IntakeService:
@@ -23,6 +41,10 @@ class IntakeService:
                     chunk: int = CHUNK_INVOICES, history: bool = False) -> ImportSummary:
         """Import one file; chunks commit on invoice boundaries, and a re-run skips what is already in."""
         self.ctx.require(Action.IMPORT, str(path))
+        if is_edi(Path(path), fmt):
+            from db.service.edi_intake import EdiIntake
+
+            return EdiIntake(self.ctx).import_file(path, None if fmt == "auto" else fmt)  # type: ignore[return-value]
         conn = self.ctx.store.conn
         rejects_path = outputs.guard(rejects, flag="--rejects", database=self.ctx.store.path, inputs=[path],
                                      marker=RejectsFile.MARKER, what="rejects file") if rejects else None

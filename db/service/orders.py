@@ -17,6 +17,7 @@ from core.lookup import resolve
 from core.money import line_amount, to_cents_int, to_decimal, to_price_int, from_price_int, from_cents_int
 from core.labels import state_label
 from core.permissions import Action, allowed
+from core.orders import HoldCheck
 from core.triage import Classification, due_at as due_at_for, effective_due, paused_for
 from core.when import DUE_AHEAD, check_window
 from db import claims, events, orders_read, papers_out, webhooks
@@ -184,16 +185,19 @@ class OrderService(LeaseMixin, HeaderMixin):
     def _create_in(self, c: sqlite3.Connection, *, now: datetime, customer: str, channel: Channel, type: str,
                    lines: list[LineInput], charges: list[ChargeInput], received_at: datetime,
                    source_ref: str | None, note: str | None, replacement: Replacement | None = None,
-                   header: HeaderInput | None = None, typed: bool = True) -> str:
+                   header: HeaderInput | None = None, typed: bool = True, needs_rep: str | None = None,
+                   extra_hold: HoldCheck | None = None) -> str:
         """The body of order creation, inside the caller's transaction (import and a return's exchange
-        reuse it): one INSERT with the final class and channel, so the row and its `created` event agree."""
+        reuse it): one INSERT with the final class and channel, so the row and its `created` event agree.
+        `needs_rep`: why a rep must work it (an EDI order's unknown item: then it may have no line yet);
+        `extra_hold`: a hold the caller found (an EDI partner's price off ours), when no automatic one applies."""
         rules = self.ctx.rules
         cust = c.execute("SELECT * FROM customers WHERE code = ?", ((customer or "").strip(),)).fetchone()
         if cust is None:
             raise ValidationError(f"unknown customer {customer!r}", field="customer")
         if source_ref and c.execute("SELECT 1 FROM orders WHERE source_ref = ?", (source_ref,)).fetchone():
             raise ValidationError(f"an order from {source_ref!r} exists already", field="source_ref")
-        priced = validate_lines(c, lines)
+        priced = validate_lines(c, lines) if lines or not needs_rep else []
         charge_rows = []
         for ch_in in charges:
             try:
@@ -212,10 +216,12 @@ class OrderService(LeaseMixin, HeaderMixin):
             received_at=received_at, total_cents=total_cents, open_balance_cents=cust["open_balance_cents"],
             credit_limit_cents=cust["credit_limit_cents"], needs=needs,
             available={p["sku"]: p["stock"] for p in priced}, inactive_skus=[p["sku"] for p in priced if not p["active"]],
-            max_line_qty=max(p["qty"] for p in priced),
+            max_line_qty=max((p["qty"] for p in priced), default=0),
             fixed_class=replacement.classification() if replacement else None,
-            needs_rep=f"replacement for return {replacement.return_number}" if replacement else None,
+            needs_rep=f"replacement for return {replacement.return_number}" if replacement else needs_rep,
         )
+        if extra_hold is not None and decision.hold is None and decision.state is OrderState.QUEUED:
+            decision = replace(decision, state=OrderState.ON_HOLD, straight=False, hold=extra_hold)
         state, straight, queue_reason, hold = decision.state, decision.straight, decision.queue_reason, decision.hold
         cls, due = decision.cls, decision.due
         if header is None:
@@ -223,8 +229,9 @@ class OrderService(LeaseMixin, HeaderMixin):
         elif note and header.note is None:
             header = replace(header, note=note)
         head, reasons = header_columns(c, cust, header, methods=rules.ship_methods, today=now.date(), typed=typed)
-        if reasons and state in (OrderState.QUEUED, OrderState.RELEASED):
-            state, straight = OrderState.QUEUED, False
+        if reasons and state in (OrderState.QUEUED, OrderState.RELEASED, OrderState.ON_HOLD):
+            if state is not OrderState.ON_HOLD:  # a held order keeps its hold, and shows these reasons too
+                state, straight = OrderState.QUEUED, False
             queue_reason = "; ".join(([queue_reason] if queue_reason else []) + reasons)
 
         oid = int(c.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM orders").fetchone()[0])
@@ -287,29 +294,33 @@ class OrderService(LeaseMixin, HeaderMixin):
             row = self._locked_row(c, number, now)
             self._check_version(row, expected_version)
             claims.fence(row, user=self._actor, token=token, now=now, need_claim=True)
-            if OrderState(row["state"]) not in (OrderState.QUEUED, OrderState.IN_PROGRESS):
-                raise DomainError(f"the lines of a {row['state']} order cannot change")
-            priced = validate_lines(c, lines)
-            before = [dict(r) for r in c.execute(
-                "SELECT sku, qty, unit_price_e4, discount_e2, amount_cents FROM order_lines WHERE order_id = ? ORDER BY line_no",
-                (row["id"],))]
-            if c.execute("SELECT 1 FROM return_lines WHERE order_id = ?", (row["id"],)).fetchone():
-                raise DomainError("lines that have returns against them cannot change")
-            stock = shipping.put_back(c, row["id"])  # stock set aside for the old lines goes back
-            c.execute("DELETE FROM order_lines WHERE order_id = ?", (row["id"],))
-            c.executemany(
-                """INSERT INTO order_lines (order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
-                   VALUES (?,?,?,?,?,?,?,?)""",
-                [(row["id"], p["line_no"], p["sku"], p["description"], p["qty"], p["unit_price_e4"],
-                  p["discount_e2"], p["amount_cents"]) for p in priced],
-            )
-            charges = c.execute("SELECT COALESCE(SUM(amount_cents),0) FROM order_charges WHERE order_id = ?", (row["id"],)).fetchone()[0]
-            total_cents = sum(p["amount_cents"] for p in priced) + charges
-            self._update(c, row, now, total_cents=total_cents)
-            self._event(c, row, now, "lines_changed", total=str(from_cents_int(total_cents)),
-                        before=before, after=[{k: p[k] for k in ("sku", "qty", "unit_price_e4", "discount_e2", "amount_cents")} for p in priced],
-                        **({"stock": stock} if stock else {}))
+            self._replace_lines(c, row, lines, now)
         return self.get(number)
+
+    def _replace_lines(self, c: sqlite3.Connection, row: sqlite3.Row, lines: list[LineInput], now: datetime) -> None:
+        """The body of `set_lines`, in the caller's transaction (an EDI item mapped by a rep reuses it)."""
+        if OrderState(row["state"]) not in (OrderState.QUEUED, OrderState.IN_PROGRESS):
+            raise DomainError(f"the lines of a {row['state']} order cannot change")
+        priced = validate_lines(c, lines)
+        before = [dict(r) for r in c.execute(
+            "SELECT sku, qty, unit_price_e4, discount_e2, amount_cents FROM order_lines WHERE order_id = ? ORDER BY line_no",
+            (row["id"],))]
+        if c.execute("SELECT 1 FROM return_lines WHERE order_id = ?", (row["id"],)).fetchone():
+            raise DomainError("lines that have returns against them cannot change")
+        stock = shipping.put_back(c, row["id"])  # stock set aside for the old lines goes back
+        c.execute("DELETE FROM order_lines WHERE order_id = ?", (row["id"],))
+        c.executemany(
+            """INSERT INTO order_lines (order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
+               VALUES (?,?,?,?,?,?,?,?)""",
+            [(row["id"], p["line_no"], p["sku"], p["description"], p["qty"], p["unit_price_e4"],
+              p["discount_e2"], p["amount_cents"]) for p in priced],
+        )
+        charges = c.execute("SELECT COALESCE(SUM(amount_cents),0) FROM order_charges WHERE order_id = ?", (row["id"],)).fetchone()[0]
+        total_cents = sum(p["amount_cents"] for p in priced) + charges
+        self._update(c, row, now, total_cents=total_cents)
+        self._event(c, row, now, "lines_changed", total=str(from_cents_int(total_cents)),
+                    before=before, after=[{k: p[k] for k in ("sku", "qty", "unit_price_e4", "discount_e2", "amount_cents")} for p in priced],
+                    **({"stock": stock} if stock else {}))
 
     # ---- claims (claim_next, claim, renew, unclaim, give_back: LeaseMixin) -------------
     def force_release(self, number: str, reason: str) -> None:
@@ -438,6 +449,10 @@ class OrderService(LeaseMixin, HeaderMixin):
                               holder=row["claimed_by"], stock=stock, **({"backorder": backorder} if backorder else {}))
             webhooks.order_event(c, "order.released", [row["id"]], now=now, event_row_id=eid)
             papers_out.on_release(c, self.ctx.rules, [row["id"]], now)
+            if row["channel"] == Channel.EDI.value:  # the partner's 855 / ORDRSP, in the release's transaction
+                from db.service.edi_acks import acknowledge_order
+
+                acknowledge_order(c, row["id"], now, self._actor)
 
     def ship(self, number: str, lines: Mapping[int, int] | None = None) -> None:
         """Hand the whole rest (`lines` None) or {line_no: units} to the carrier. The order is shipped

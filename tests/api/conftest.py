@@ -89,12 +89,16 @@ def server(demo_db: Path, tmp_path: Path) -> Iterator[Server]:
     try:
         yield Server(demo_db, url, log, proc, keys)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_server(proc)
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def clean_customer(db: Path) -> str:

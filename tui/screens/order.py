@@ -41,13 +41,14 @@ from tui.widgets.order_hold_keys import HoldCancelKeys
 from tui.widgets.order_lines_view import line_cells, line_columns, totals_text
 from tui.widgets.order_status_view import status_header
 from tui.widgets.ship_dialogs import receive_dialog, ship_dialog
+from tui.widgets.edi_order_view import RawView, ack_events, edi_header, edi_info, map_item_dialog
 
 __all__ = ["LinesEdit", "OrderScreen"]  # LinesEdit: its dialog, opened from here (tests reach it by this name)
 
 
 class OrderScreen(HoldCancelKeys, RoleKeys, Screen):
     NEEDS = {a: Action.ORDER_WORK
-             for a in ("claim", "tick", "edit_lines", "hold", "unhold", "release", "cancel_order", "po")} | {
+             for a in ("claim", "tick", "edit_lines", "hold", "unhold", "release", "cancel_order", "po", "edi_map")} | {
         "ship": Action.ORDER_SHIP, "receive_stock": Action.STOCK_RECEIVE}
     #: what a rep does most here comes first in the footer; the rest are in the palette and F1
     FOOTER_FIRST = ("order.claim", "order.tick", "order.release", "order.hold", "order.edit-lines", "order.back")
@@ -74,6 +75,9 @@ class OrderScreen(HoldCancelKeys, RoleKeys, Screen):
                 tooltip="Book stock received for a short line; waiting orders get it earliest due first"),
         Binding("x", "cancel_order", "Cancel", id="order.cancel", tooltip="Cancel the order with a reason"),
         Binding("l", "history", "History", id="order.history", tooltip="Show or hide the history"),
+        Binding("w", "edi_raw", "Raw EDI", id="order.edi-raw", tooltip="An EDI order's original segments"),
+        Binding("f4", "edi_map", "Map code", id="order.edi-map",
+                tooltip="Map an EDI order's unknown partner item code to a SKU (saved to the partner's xref)"),
         Binding("ctrl+r", "reload", "Reload", id="order.reload", show=False, tooltip="Reload from the database"),
     ]
 
@@ -85,6 +89,12 @@ class OrderScreen(HoldCancelKeys, RoleKeys, Screen):
         self._fresh_at = last_id(desk.store.conn)
         self.order: Order = desk.orders.get(number)
         self.number = self.order.number
+        self.edi = edi_info(desk, self.number) if self.order.channel.value == "edi" else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("edi_raw", "edi_map") and self.edi is None:  # an EDI order's keys only
+            return False
+        return super().check_action(action, parameters)
 
     # ---- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -174,7 +184,10 @@ class OrderScreen(HoldCancelKeys, RoleKeys, Screen):
         o = self.order
         header = status_header(o, now=self.desk.now(), cal=self.desk.store.calendar,
                                at_risk=self.desk.ctx.rules.at_risk, me=self.me, mine=self.mine)
-        self.query_one("#order-header", Static).update(Content("\n").join([header, header_details(o)]))
+        self.edi = edi_info(self.desk, o.number) if o.channel.value == "edi" else None
+        edi = edi_header(self.edi)
+        self.query_one("#order-header", Static).update(
+            Content("\n").join([header, *([edi] if edi else []), header_details(o)]))
 
     def _set_line_columns(self, cols: list[tuple[str, str, int, bool]]) -> bool:
         """Lay the lines table out for its width; True if the columns changed."""
@@ -219,6 +232,7 @@ class OrderScreen(HoldCancelKeys, RoleKeys, Screen):
         except OrderqError as e:
             self.notify(e.message, severity="error")
             return
+        events = sorted([*events, *ack_events(self.edi)], key=lambda e: e.at)
         self.query_one("#order-history", HistoryTable).show(events, describe)
 
     # ---- live --------------------------------------------------------------------------
@@ -344,6 +358,21 @@ class OrderScreen(HoldCancelKeys, RoleKeys, Screen):
         """k: book stock received, prefilled with this order's first short line."""
         stock = {p.sku: p.stock for p in self.desk.catalog.products()}
         self.app.push_screen(receive_dialog(self.desk, self.order, stock), self._fulfilment_done)
+
+    def action_edi_raw(self) -> None:
+        """w: the EDI message as it arrived (tui.widgets.edi_order_view)."""
+        if self.edi is None:
+            self.notify("this order did not come by EDI", severity="warning")
+            return
+        self.app.push_screen(RawView(self.edi))
+
+    def action_edi_map(self) -> None:
+        """F4: map an unknown partner item code to a SKU; the order re-evaluates."""
+        dialog = map_item_dialog(self.desk, self.number, self.edi, self.token) if self.edi else None
+        if dialog is None:
+            self.notify("no unknown partner item code on this order", severity="warning")
+            return
+        self.app.push_screen(dialog, self._fulfilment_done)
 
     def _fulfilment_done(self, msg: str | None) -> None:
         if msg is None:

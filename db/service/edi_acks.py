@@ -1,0 +1,90 @@
+"""Our EDI acknowledgments: control numbers, the files in the partner's outbox folder, their events.
+
+- **Control numbers** are ours, per partner, from `edi_counters`, bumped inside the transaction that
+  writes the acknowledgment: a rolled-back import gives its number back, a committed one never again.
+- **Files** are written through db/outputs (temp name beside it, renamed whole), named after the
+  document and its control number, so two never share a name and an existing file is never replaced.
+  The delivery outbox (fix/outbox) had not landed when this was written: the files are written
+  directly by the command, inside its transaction (a failed write rolls the command back).
+- **855 / ORDRSP** go out when the order is accepted: at once on straight-through, else when a rep
+  releases it (OrderService.release calls `acknowledge_order` in the release's transaction).
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from core.edi.edifact_write import write_ordrsp
+from core.edi.x12_write import Controls, write_855
+from core.edi_mapping import order_answer, po_from_json
+from core.money import from_price_int
+from db import events, outputs
+from db.convert import ts
+
+SUFFIX = {"x12": ".x12", "edifact": ".edi"}
+
+
+def next_controls(c: sqlite3.Connection, partner_id: int) -> tuple[int, int]:
+    """Our next interchange and group control numbers for this partner (never reused)."""
+    c.execute("INSERT INTO edi_counters (partner_id) VALUES (?) ON CONFLICT (partner_id) DO NOTHING", (partner_id,))
+    row = c.execute("UPDATE edi_counters SET last_interchange = last_interchange + 1, last_group = last_group + 1 "
+                    "WHERE partner_id = ? RETURNING last_interchange, last_group", (partner_id,)).fetchone()
+    return int(row[0]), int(row[1])
+
+
+def write_file(c: sqlite3.Connection, outbox: str, name: str, text: str) -> Path:
+    """The acknowledgment in the outbox, whole or not at all (a refusal names the folder)."""
+    db_path = c.execute("PRAGMA database_list").fetchone()[2]
+    dest = outputs.guard(Path(outbox) / name, flag="outbox", database=db_path, what="acknowledgment")
+    outputs.write_text(dest, text, flag="outbox")
+    return dest
+
+
+def file_name(partner: str, document: str, standard: str, control: int) -> str:
+    return f"{partner}-{document}-{control:09d}{SUFFIX[standard]}"
+
+
+def our_lines(c: sqlite3.Connection, order_id: int, line_map: dict[str, str]) -> dict[int, dict[str, Any]]:
+    """Per partner line position, what our order holds for it now (matched by SKU, as a rep's edit
+    of the lines renumbers them): quantity, unit price, and whether it is short (backordered)."""
+    rows = c.execute("SELECT sku, qty, unit_price_e4, qty_allocated FROM order_lines WHERE order_id = ? ORDER BY line_no",
+                     (order_id,)).fetchall()
+    by_sku: dict[str, sqlite3.Row] = {}
+    for r in rows:
+        by_sku.setdefault(r["sku"], r)
+    out = {}
+    for pos, sku in line_map.items():
+        r = by_sku.get(sku)
+        if r is not None:
+            out[int(pos)] = {"qty": r["qty"], "unit_price": from_price_int(r["unit_price_e4"]),
+                             "backordered": max(r["qty"] - r["qty_allocated"], 0)}
+    return out
+
+
+def acknowledge_order(c: sqlite3.Connection, order_id: int, now: datetime, actor: str) -> Path | None:
+    """Write the 855 / ORDRSP of an accepted EDI order and keep it as an event; None for an order that
+    did not come by EDI or was answered already."""
+    e = c.execute("""SELECT e.*, p.name AS partner, p.edi_outbox, o.number FROM edi_orders e
+                     JOIN partners p ON p.id = e.partner_id JOIN orders o ON o.id = e.order_id
+                     WHERE e.order_id = ?""", (order_id,)).fetchone()
+    if e is None or e["ack_control"] is not None or not e["edi_outbox"]:
+        return None
+    po = po_from_json(e["purchase_order"])
+    answer = order_answer(po, our_lines(c, order_id, json.loads(e["line_map"])), now.date())
+    ctl_i, ctl_g = next_controls(c, e["partner_id"])
+    if po.standard == "x12":
+        text, document = write_855(answer, Controls(ctl_i, ctl_g), now), "855"
+    else:
+        text, document = write_ordrsp(answer, ctl_i, now), "ORDRSP"
+    path = write_file(c, e["edi_outbox"], file_name(e["partner"], document, po.standard, ctl_i), text)
+    c.execute("UPDATE edi_orders SET ack_control = ?, acked_at = ? WHERE order_id = ?", (ctl_i, ts(now), order_id))
+    counts: dict[str, int] = {}
+    for a in answer.lines:
+        counts[a.status.value] = counts.get(a.status.value, 0) + 1
+    events.append(c, at=now, actor=actor, entity="order", entity_id=order_id, ref=e["number"], action="edi_ack_sent",
+                  data={"document": document, "control": ctl_i, "file": str(path), "partner": e["partner"],
+                        "po_number": po.po_number, "lines": counts})
+    return path

@@ -1,0 +1,49 @@
+"""POST /v1/edi on a real `orderq api` process: the raw interchange as the body, the partner from the key;
+the answer carries the 997, the outbox holds it too, a resend is refused with nothing written, and an
+interchange from another partner's ids is refused."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.edi.x12 import parse_x12
+from db.service import Desk
+from db.store import Store
+from tests.api.conftest import start_server, stop_server
+from tests.edi.conftest import EDI
+from tests.edi_intake.conftest import counts, set_up_partner
+
+ONE = EDI / "x12" / "850-004010-03.x12"
+OTHER = EDI / "x12" / "850-004010-04.x12"
+
+
+def test_post_edi_imports_for_the_keys_partner_and_answers_with_the_997(demo_db: Path, tmp_path: Path) -> None:
+    store = Store.open(demo_db)
+    try:
+        desk = Desk.operator(store)
+        partner = set_up_partner(desk, ONE, tmp_path)
+        key = desk.partners.rotate(partner.name).key
+        set_up_partner(desk, OTHER, tmp_path, name="other")
+    finally:
+        store.close()
+    proc, url = start_server(demo_db, tmp_path / "api.log")
+    try:
+        import httpx
+
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}",
+                                                 "Content-Type": "application/edi-x12"}, timeout=30) as http:
+            r = http.post("/v1/edi", content=ONE.read_bytes())
+            assert r.status_code == 201, r.text
+            body = r.json()
+            assert [o["po_number"] for o in body["orders"]] == ["0123456789123"]
+            (ack,) = body["acknowledgments"]
+            assert parse_x12(ack)[0].messages[0].type == "997"
+            assert [p.read_text(encoding="latin-1") for p in partner.outbox.iterdir()] == [ack]
+            before = counts(demo_db)
+            again = http.post("/v1/edi", content=ONE.read_bytes())
+            assert again.status_code == 422 and "duplicate interchange" in again.text
+            foreign = http.post("/v1/edi", content=OTHER.read_bytes())
+            assert foreign.status_code == 422 and "not the partner of this key" in foreign.text
+            assert counts(demo_db)["orders"] == before["orders"]
+            assert counts(demo_db)["edi_interchanges"] == before["edi_interchanges"]
+    finally:
+        stop_server(proc)
