@@ -414,7 +414,8 @@ class KpiInput:
 
     order_counts: list[Row]          # {state, priority, n}: open orders grouped
     oldest_queued_received_at: float | None
-    near_due: list[Row]              # open orders with due_at < now + at_risk, plus running customer holds
+    near_due: list[Row]              # open orders with due_at < now + at_risk whose effective due time is
+                                     # computed here (the store sends only running customer holds)
     released: list[Row]              # orders released in window: {received_at, released_at, due_at, straight_through, released_by, history}
     received: list[Row]              # orders received in window, grouped: {channel, state, ever_held, history, n}
     return_counts: list[Row]         # {state, n}
@@ -423,6 +424,9 @@ class KpiInput:
     returns_resolved: list[Row]      # returns resolved in window: {requested_at, received_at, resolved_at, history}
     reason_lines: list[Row]          # lines of returns requested in window: {reason, qty}
     disposition_lines: list[Row]     # lines of returns inspected in window: {disposition, qty, qty_received}
+    #: open orders not in near_due, counted by the store: due before now / due in [now, now + at_risk)
+    running_breached: int = 0
+    running_at_risk: int = 0
 
 
 def report(inp: KpiInput, now: datetime, at_risk: timedelta, cal: Calendar) -> dict[str, dict[str, Any]]:
@@ -432,8 +436,8 @@ def report(inp: KpiInput, now: datetime, at_risk: timedelta, cal: Calendar) -> d
         "in_progress": state_count(inp.order_counts, OrderState.IN_PROGRESS.value),
         "on_hold": state_count(inp.order_counts, OrderState.ON_HOLD.value),
         "oldest_wait_s": oldest_wait_s([inp.oldest_queued_received_at], now),
-        "sla_breached_open": sla_breached_open(inp.near_due, now, cal),
-        "sla_at_risk": sla_at_risk(inp.near_due, now, at_risk, cal),
+        "sla_breached_open": inp.running_breached + sla_breached_open(inp.near_due, now, cal),
+        "sla_at_risk": inp.running_at_risk + sla_at_risk(inp.near_due, now, at_risk, cal),
         "cycle_time_p50_s": cycle_time_p50_s(inp.released),
         "cycle_time_p90_s": cycle_time_p90_s(inp.released),
         "sla_met_pct": sla_met_pct(inp.released),

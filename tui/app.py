@@ -34,6 +34,7 @@ from textual.widgets import Static
 from core.errors import ClaimLost, OrderqError, PermissionDenied
 from core.permissions import Action
 from db.service import Desk
+from db.store import system_clock
 from tui.live import LiveScreen, shown
 from tui.messages import OpenScreen, RulesReady, StoreChanged
 from tui.plain import PlainNotify, styled
@@ -60,11 +61,32 @@ HOME_SCREEN = {"returns": "returns"}
 FIRST_SCREENS = ("queue", "returns", "wallboard")
 #: screens only some roles may open (checked by the service layer's permission, and logged if refused)
 SCREEN_PERMISSION = {"wallboard": Action.WALLBOARD}
-TTY_CHECK_S = 1.0
+#: the terminal watch blocks on a hang-up (poll with no input events: no wake-ups for keys); this
+#: is only how often it also checks that stdin is still a terminal (issue 14: idle costs)
+TTY_CHECK_S = 30.0
 #: the longest a session waits between looks for lapsed leases. It looks when the next lease ends
-#: (known from the store), but renewals move that time without an event, and a test clock may jump.
-LEASE_LOOK_S = 2.0
+#: (known from the store, and moved sooner by the feed's claim events, which carry their lease end);
+#: renewals move that time later without an event, so an early look finds nothing and looks again.
+LEASE_LOOK_S = 30.0
+#: the same with an injected clock (tests): it may jump past a lease with no event at all
+LEASE_LOOK_TEST_CLOCK_S = 2.0
 EXIT_WATCHDOG_S = 3.0
+
+
+def tty_gone(fd: int, timeout_s: float) -> str | None:
+    """Wait up to timeout_s for the terminal on fd to go away; why it went, or None if it is still
+    there. Polls for no events, so input never wakes it: only a hang-up, an error or a closed fd."""
+    try:
+        p = select.poll()
+        p.register(fd, 0)
+        for _fd, ev in p.poll(timeout_s * 1000):
+            if ev & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
+                return "tty hang-up"
+        if not os.isatty(fd):
+            os.fstat(fd)
+    except (OSError, ValueError):
+        return "tty gone"
+    return None
 
 
 def resume_gc() -> None:
@@ -168,6 +190,7 @@ class OrderqApp(PlainNotify, App[int]):
         self._hung_up = False
         self._feed = None
         self._lease_timer = None
+        self._lease_look_at: float | None = None  # monotonic time of the next lease look
         self._startup_notes: list[tuple[str, str]] = []
         self._background_started = False
         #: why the app stopped on its own: a bad rules file at start-up, or the account disabled
@@ -229,7 +252,7 @@ class OrderqApp(PlainNotify, App[int]):
         self._feed = ChangeFeed(self.desk.store.conn, self.desk.store.path)
         if not self.is_headless:
             self._install_signal_handlers()
-            self.set_interval(TTY_CHECK_S, self._check_tty)
+            self._watch_tty()
         if self.idle_timeout:
             self.set_interval(min(1.0, max(0.1, self.idle_timeout / 4)), self._check_idle)
         self._open_first_screen()
@@ -353,20 +376,23 @@ class OrderqApp(PlainNotify, App[int]):
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
 
-    def _check_tty(self) -> None:
-        """Exit when the terminal is gone: a hung-up or closed stdin (no SIGHUP after some SSH drops)."""
-        try:
-            fd = 0
-            p = select.poll()
-            p.register(fd, select.POLLIN)
-            for _fd, ev in p.poll(0):
-                if ev & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
-                    self.hang_up("tty hang-up")
+    def _watch_tty(self) -> None:
+        """Exit when the terminal is gone: a hung-up or closed stdin (no SIGHUP after some SSH drops).
+
+        A daemon thread blocks in poll() on stdin asking for no events: the kernel still reports
+        POLLHUP / POLLERR / POLLNVAL, so the thread wakes at the hang-up and never for a key. (A
+        1 s timer cost every idle session a wake-up a second: issue 14.)"""
+        def watch() -> None:
+            while not self._hung_up:
+                why = tty_gone(0, TTY_CHECK_S)
+                if why:
+                    try:
+                        self.call_from_thread(self.hang_up, why)
+                    except RuntimeError:  # the app is already gone
+                        pass
                     return
-            if not os.isatty(fd):
-                os.fstat(fd)
-        except (OSError, ValueError):
-            self.hang_up("tty gone")
+
+        threading.Thread(target=watch, name="orderq-tty-watch", daemon=True).start()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown)):
@@ -427,6 +453,7 @@ class OrderqApp(PlainNotify, App[int]):
             self.account_disabled()
             return
         self._note_lost_claims(batch)
+        self._note_new_leases(batch)
         for screen in list(self.screen_stack):
             # Only screens that follow the store, and a live screen under another is only marked
             # stale (it refreshes when shown): any message to a screen below the top one, Textual's
@@ -481,17 +508,39 @@ class OrderqApp(PlainNotify, App[int]):
         through their own feeds. The poke also delivers a reap that a screen's own read did."""
         if self._lease_timer is not None:
             self._lease_timer.stop()
-        wait = LEASE_LOOK_S
+        cap = LEASE_LOOK_S if self.desk.store.clock is system_clock else LEASE_LOOK_TEST_CLOCK_S
+        wait = cap
         try:
             leases = self.desk.leases
             leases.settle()
             self.feed_poke()
             nxt = leases.next_expiry()
             if nxt is not None:
-                wait = min(LEASE_LOOK_S, max(0.05, (nxt - self.desk.now()).total_seconds() + 0.05))
+                wait = min(cap, max(0.05, (nxt - self.desk.now()).total_seconds() + 0.05))
         except Exception:  # noqa: BLE001 - a busy or damaged store: look again shortly, never crash
             log.exception("could not look for lapsed leases")
+            wait = LEASE_LOOK_TEST_CLOCK_S
+        self._lease_look_at = time.monotonic() + wait
         self._lease_timer = self.set_timer(wait, self.watch_leases)
+
+    def _note_new_leases(self, batch: list[Event]) -> None:
+        """A claim or take-over elsewhere may end before this session's next look: its event carries
+        the lease end, so the look moves sooner, with no read (the feed's hot path)."""
+        if self._lease_look_at is None:
+            return
+        ends = [e for ev in batch if (e := (ev.data or {}).get("lease_expires_at")) is not None]
+        if not ends:
+            return
+        try:
+            soonest = min(float(e) for e in ends)
+        except (TypeError, ValueError):
+            return
+        at = time.monotonic() + max(0.05, soonest - self.desk.now().timestamp() + 0.05)
+        if at < self._lease_look_at - 0.05:
+            self._lease_look_at = at
+            if self._lease_timer is not None:
+                self._lease_timer.stop()
+            self._lease_timer = self.set_timer(at - time.monotonic(), self.watch_leases)
 
     def _heartbeat(self) -> None:
         if self.session_id is None:

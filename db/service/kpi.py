@@ -60,6 +60,17 @@ class Wallboard:
     deliveries: dict[str, int] = field(default_factory=lambda: {"pending": 0, "failed": 0})
 
 
+def _running_due_counts(c: sqlite3.Connection, t: float, near: float) -> dict[str, int]:
+    """Open orders whose SLA clock runs (queued, in progress, on a hold that does not pause it):
+    how many are past due at t, and how many are due in [t, near). Index ranges, no rows read."""
+    sql = ("SELECT TOTAL(due_at < :t), TOTAL(due_at >= :t) FROM orders WHERE state IN ('queued', 'in_progress')"
+           " AND due_at < :near"
+           " UNION ALL SELECT TOTAL(due_at < :t), TOTAL(due_at >= :t) FROM orders WHERE state = 'on_hold'"
+           f" AND due_at < :near AND COALESCE(hold_reason, '') NOT IN {_in(PAUSING_HOLDS)}")
+    rows = c.execute(sql, {"t": t, "near": near}).fetchall()
+    return {"running_breached": int(sum(r[0] for r in rows)), "running_at_risk": int(sum(r[1] for r in rows))}
+
+
 class KpiService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -87,15 +98,16 @@ class KpiService:
                 f" WHERE state IN {_in(OPEN_ORDER_STATES)} GROUP BY state, priority_level"
             ).fetchall(),
             oldest_queued_received_at=q("SELECT MIN(received_at) FROM orders WHERE state = 'queued'").fetchone()[0],
-            # candidates for breached / at risk: due before now + at_risk (a running customer hold can
-            # only push the effective due time later, never earlier)
+            # breached / at risk, counted in the index (ix_orders_state_queue, ix_orders_on_hold_kpi):
+            # an order whose SLA clock runs is due at its due_at. Only running customer holds, whose
+            # due time moves on with the wait, are read as rows (a few; a hold can only push the due
+            # time later, so due_at < now + at_risk picks every candidate). Issue 14: the wallboard
+            # recomputes on every change, and reading every overdue order cost each change.
             near_due=q(
-                "SELECT state, due_at, NULL AS hold_reason, NULL AS hold_started_at FROM orders"
-                " WHERE state IN ('queued', 'in_progress') AND due_at < ?", (near,)
-            ).fetchall() + q(
-                "SELECT state, due_at, hold_reason, hold_started_at FROM orders"
-                " WHERE state = 'on_hold' AND due_at < ?", (near,)
+                f"SELECT state, due_at, hold_reason, hold_started_at FROM orders"
+                f" WHERE state = 'on_hold' AND due_at < ? AND hold_reason IN {_in(PAUSING_HOLDS)}", (near,)
             ).fetchall(),
+            **_running_due_counts(c, ts(now), near),
             released=q(
                 "SELECT received_at, released_at, due_at, straight_through, released_by, history FROM orders"
                 " WHERE released_at >= ? AND released_at < ?", (lo, hi)

@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from core.delivery import HISTORY_ACTION as DELIVERY_EVENT
 from core.enums import Priority, Tier
 from core.labels import channel_label, hold_label
 from core.permissions import Action
@@ -40,6 +41,9 @@ VERBS = {
     "auto_release": "released", "cancel": "cancelled", "tick": "ticked a step on", "lines_changed": "changed the lines of",
     "override": "overrode the class of", "ship": "shipped", "close": "closed",
 }
+#: order events that change nothing a queue shows: a sent (or failed) delivery only writes the
+#: outbox and the order's history (issue 14: every session gets every event)
+UNSHOWN_ACTIONS = frozenset({DELIVERY_EVENT})
 
 
 
@@ -195,11 +199,14 @@ class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
         view = self.view
         sel = view.selected_id
         for ev in message.events:
+            if ev.action in UNSHOWN_ACTIONS:
+                continue  # a sent delivery changes no order row: no notice, no read
             if ev.entity == "order" and ev.entity_id == sel and sel is not None and ev.actor != self.me:
                 verb = VERBS.get(ev.action, ev.action.replace("_", " "))
                 extra = f" ({ev.data['step']})" if ev.action == "tick" and ev.data.get("step") else ""
                 self.notify(f"{ev.actor} {verb} {ev.ref}{extra}", title="Changed under you", timeout=6)
-        ids = {ev.entity_id for ev in message.events if ev.entity == "order" and ev.entity_id is not None}
+        ids = {ev.entity_id for ev in message.events
+               if ev.entity == "order" and ev.entity_id is not None and ev.action not in UNSHOWN_ACTIONS}
         if ids:
             self._changed |= ids
             self.live_changed()  # coalesced; only the lines that changed are drawn again
