@@ -11,6 +11,7 @@ from db.store import Store
 from tests.api.conftest import start_server, stop_server
 from tests.edi.conftest import EDI
 from tests.edi_intake.conftest import counts, set_up_partner
+from tests.helpers import wait_for
 
 ONE = EDI / "x12" / "850-004010-03.x12"
 OTHER = EDI / "x12" / "850-004010-04.x12"
@@ -37,6 +38,8 @@ def test_post_edi_imports_for_the_keys_partner_and_answers_with_the_997(demo_db:
             assert [o["po_number"] for o in body["orders"]] == ["0123456789123"]
             (ack,) = body["acknowledgments"]
             assert parse_x12(ack)[0].messages[0].type == "997"
+            # the API's own delivery worker writes it, after the answer
+            wait_for(lambda: list(partner.outbox.iterdir()), what="the 997 in the outbox")
             assert [p.read_text(encoding="latin-1") for p in partner.outbox.iterdir()] == [ack]
             before = counts(demo_db)
             again = http.post("/v1/edi", content=ONE.read_bytes())
