@@ -50,3 +50,39 @@ def test_post_edi_imports_for_the_keys_partner_and_answers_with_the_997(demo_db:
             assert counts(demo_db)["edi_interchanges"] == before["edi_interchanges"]
     finally:
         stop_server(proc)
+
+
+def test_an_interchange_posted_to_the_api_gets_its_997_back_as_an_edi_ack_webhook(demo_db: Path, tmp_path: Path) -> None:
+    import json
+
+    from tests.conftest import run_cli
+    from tests.edi_intake.conftest import rows
+
+    store = Store.open(demo_db)
+    try:
+        desk = Desk.operator(store)
+        partner = set_up_partner(desk, ONE, tmp_path)
+        key = desk.partners.rotate(partner.name).key
+        set_up_partner(desk, OTHER, tmp_path, name="other")
+        mine = desk.webhooks.add(partner.name, "http://127.0.0.1:9/edi", "edi.ack", secret="s" * 32).id
+        desk.webhooks.add(partner.name, "http://127.0.0.1:9/orders", "order.released", secret="s" * 32)
+        desk.webhooks.add("other", "http://127.0.0.1:9/other", "edi.ack", secret="s" * 32)
+    finally:
+        store.close()
+    run_cli("--db", str(demo_db), "import", str(OTHER), check=True)  # by file, not the API: no webhook
+    proc, url = start_server(demo_db, tmp_path / "api.log")
+    try:
+        import httpx
+
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}",
+                                                 "Content-Type": "application/edi-x12"}, timeout=30) as http:
+            r = http.post("/v1/edi", content=ONE.read_bytes())
+            assert r.status_code == 201, r.text
+            (ack,) = r.json()["acknowledgments"]
+    finally:
+        stop_server(proc)
+    hooks = rows(demo_db, "SELECT payload FROM deliveries WHERE kind = 'webhook'")
+    sent = [json.loads(h["payload"]) for h in hooks]
+    assert [(p["webhook"], p["event"]) for p in sent] == [(mine, "edi.ack")]  # subscribers of that partner only
+    body = json.loads(sent[0]["body"])["acknowledgment"]
+    assert body["document"] == "997" and body["text"] == ack
