@@ -19,7 +19,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 #: the events a partner can subscribe to, in the words of the issue (and of the receivers' code)
-EVENTS = ("order.released", "order.shipped", "order.cancelled", "return.resolved")
+EVENTS = ("order.released", "order.shipped", "order.cancelled", "return.resolved", "edi.ack")
+#: sent only for an interchange the partner posted to the API (`POST /v1/edi`), only to its own hooks
+EDI_ACK = "edi.ack"
 #: the header that carries the signature: "sha256=" + hex HMAC-SHA256 of the raw body
 SIGNATURE_HEADER = "X-Orderq-Signature"
 #: one try waits at most this long for the receiver's answer (a timeout is a failed try, retried)

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from core.delivery import short_error
-from core.webhooks import TRIES_KEPT, body, event_id
+from core.webhooks import EDI_ACK, TRIES_KEPT, body, event_id
 from db import outbox
 from db.convert import dt, ts
 
@@ -165,6 +165,24 @@ def return_event(c: sqlite3.Connection, event: str, return_id: int, *, now: date
 
     return _enqueue(c, hooks, event=event, entity="return", row=row, event_row_id=event_row_id, now=now,
                     view=once, extra=None)
+
+
+def edi_ack_event(c: sqlite3.Connection, *, partner_id: int, entity: str, entity_id: int, ref: str, now: datetime,
+                  event_row_id: int, ack: dict[str, Any]) -> int:
+    """`edi.ack` to the hooks of the partner whose interchange came by the API (its own hooks only,
+    whatever their scope: the acknowledgment is addressed to that partner). `ack`: document, control,
+    file_name and the document's text, as the `edi_file` delivery writes it. Returns how many."""
+    written = 0
+    for h in _live_for(c, EDI_ACK):
+        if h["pid"] != partner_id:
+            continue
+        text = body(event=EDI_ACK, event_row_id=event_row_id, occurred_at=now, about="acknowledgment",
+                    view={**ack, "partner": h["name"], "about": ref})
+        outbox.enqueue(c, kind=KIND, target=h["url"], now=now, entity=entity, entity_id=entity_id, ref=ref,
+                       event_id=event_row_id,
+                       payload={"webhook": h["id"], "event": EDI_ACK, "event_id": event_id(event_row_id), "body": text})
+        written += 1
+    return written
 
 
 # ---- the log of tries -------------------------------------------------------------------------------

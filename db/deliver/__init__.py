@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from db.store import Store
 
 #: modules that register senders when imported (the HTTP API's webhooks module goes here too)
-SENDER_MODULES = ["db.deliver.papers", "db.deliver.webhook"]
+SENDER_MODULES = ["db.deliver.papers", "db.deliver.webhook", "db.deliver.edi_file"]
 
 
 class SendFailed(Exception):

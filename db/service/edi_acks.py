@@ -2,10 +2,12 @@
 
 - **Control numbers** are ours, per partner, from `edi_counters`, bumped inside the transaction that
   writes the acknowledgment: a rolled-back import gives its number back, a committed one never again.
-- **Files** are written through db/outputs (temp name beside it, renamed whole), named after the
-  document and its control number, so two never share a name and an existing file is never replaced.
-  The delivery outbox (fix/outbox) had not landed when this was written: the files are written
-  directly by the command, inside its transaction (a failed write rolls the command back).
+- **Files** go through the delivery outbox (db.outbox, kind `edi_file`, sent by db.deliver.edi_file):
+  the command enqueues the document text in its own transaction and commits, so a partner folder that
+  is missing or unwritable never blocks or loses an intake or a release (SPEC §6); the worker writes
+  it (temp name, renamed whole), named after the document and its control number, and records when it
+  went out as the order's (or interchange's) `delivery` event. The command's own event is
+  `edi_ack_queued`. An interchange that came by the API also gets an `edi.ack` webhook (db.webhooks).
 - **855 / ORDRSP** go out when the order is accepted: at once on straight-through, else when a rep
   releases it (OrderService.release calls `acknowledge_order` in the release's transaction).
 """
@@ -21,10 +23,13 @@ from core.edi.edifact_write import write_ordrsp
 from core.edi.x12_write import Controls, write_855
 from core.edi_mapping import order_answer, po_from_json
 from core.money import from_price_int
-from db import events, outputs
+from db import events
 from db.convert import ts
 
 SUFFIX = {"x12": ".x12", "edifact": ".edi"}
+#: the outbox kind of an acknowledgment file (db.deliver.edi_file registers its sender)
+EDI_FILE = "edi_file"
+API_SOURCE = "POST /v1/edi"  # the file name an interchange posted to the API is recorded under
 
 
 def next_controls(c: sqlite3.Connection, partner_id: int) -> tuple[int, int]:
@@ -35,12 +40,26 @@ def next_controls(c: sqlite3.Connection, partner_id: int) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def write_file(c: sqlite3.Connection, outbox: str, name: str, text: str) -> Path:
-    """The acknowledgment in the outbox, whole or not at all (a refusal names the folder)."""
-    db_path = c.execute("PRAGMA database_list").fetchone()[2]
-    dest = outputs.guard(Path(outbox) / name, flag="outbox", database=db_path, what="acknowledgment")
-    outputs.write_text(dest, text, flag="outbox")
-    return dest
+def enqueue_ack(c: sqlite3.Connection, *, partner_id: int, outbox: str, name: str, text: str, document: str,
+                control: int, now: datetime, entity: str, entity_id: int, ref: str, by_api: bool, actor: str,
+                data: dict[str, Any]) -> Path:
+    """Owe the partner this acknowledgment, in the caller's transaction: an `edi_file` delivery into its
+    outbox folder, the `edi_ack_queued` event (with `data`), and, when the interchange came by the API, an
+    `edi.ack` webhook to the partner's subscribers. Returns the path the file will have."""
+    from db import outbox as deliveries
+    from db import webhooks
+
+    payload = {"name": name, "text": text, "document": document, "control": control}
+    deliveries.enqueue(c, kind=EDI_FILE, target=outbox, payload=payload, now=now, entity=entity,
+                       entity_id=entity_id, ref=ref)
+    path = Path(outbox) / name
+    eid = events.append(c, at=now, actor=actor, entity=entity, entity_id=entity_id, ref=ref, action="edi_ack_queued",
+                        data={"document": document, "control": control, "file": str(path), **data})
+    if by_api:
+        webhooks.edi_ack_event(c, partner_id=partner_id, entity=entity, entity_id=entity_id, ref=ref, now=now,
+                               event_row_id=eid, ack={"document": document, "control": control, "file_name": name,
+                                                      "text": text})
+    return path
 
 
 def file_name(partner: str, document: str, standard: str, control: int) -> str:
@@ -65,11 +84,12 @@ def our_lines(c: sqlite3.Connection, order_id: int, line_map: dict[str, str]) ->
 
 
 def acknowledge_order(c: sqlite3.Connection, order_id: int, now: datetime, actor: str) -> Path | None:
-    """Write the 855 / ORDRSP of an accepted EDI order and keep it as an event; None for an order that
-    did not come by EDI or was answered already."""
-    e = c.execute("""SELECT e.*, p.name AS partner, p.edi_outbox, o.number FROM edi_orders e
+    """Enqueue the 855 / ORDRSP of an accepted EDI order and keep it as an event; None for an order that
+    did not come by EDI or was answered already. Returns the path the file will have."""
+    e = c.execute("""SELECT e.*, p.name AS partner, p.edi_outbox, o.number, i.file_name AS source FROM edi_orders e
                      JOIN partners p ON p.id = e.partner_id JOIN orders o ON o.id = e.order_id
-                     WHERE e.order_id = ?""", (order_id,)).fetchone()
+                     JOIN edi_interchanges i ON i.id = e.interchange_id WHERE e.order_id = ?""",
+                  (order_id,)).fetchone()
     if e is None or e["ack_control"] is not None or not e["edi_outbox"]:
         return None
     po = po_from_json(e["purchase_order"])
@@ -79,12 +99,12 @@ def acknowledge_order(c: sqlite3.Connection, order_id: int, now: datetime, actor
         text, document = write_855(answer, Controls(ctl_i, ctl_g), now), "855"
     else:
         text, document = write_ordrsp(answer, ctl_i, now), "ORDRSP"
-    path = write_file(c, e["edi_outbox"], file_name(e["partner"], document, po.standard, ctl_i), text)
-    c.execute("UPDATE edi_orders SET ack_control = ?, acked_at = ? WHERE order_id = ?", (ctl_i, ts(now), order_id))
     counts: dict[str, int] = {}
     for a in answer.lines:
         counts[a.status.value] = counts.get(a.status.value, 0) + 1
-    events.append(c, at=now, actor=actor, entity="order", entity_id=order_id, ref=e["number"], action="edi_ack_sent",
-                  data={"document": document, "control": ctl_i, "file": str(path), "partner": e["partner"],
-                        "po_number": po.po_number, "lines": counts})
+    path = enqueue_ack(c, partner_id=e["partner_id"], outbox=e["edi_outbox"], text=text, document=document,
+                       name=file_name(e["partner"], document, po.standard, ctl_i), control=ctl_i, now=now,
+                       entity="order", entity_id=order_id, ref=e["number"], by_api=e["source"] == API_SOURCE,
+                       actor=actor, data={"partner": e["partner"], "po_number": po.po_number, "lines": counts})
+    c.execute("UPDATE edi_orders SET ack_control = ?, acked_at = ? WHERE order_id = ?", (ctl_i, ts(now), order_id))
     return path

@@ -42,7 +42,7 @@ from core.permissions import Action
 from db import events
 from db.convert import iso, ts
 from db.service.context import Context
-from db.service.edi_acks import acknowledge_order, file_name, next_controls, write_file
+from db.service.edi_acks import API_SOURCE, acknowledge_order, enqueue_ack, file_name, next_controls
 from db.service.edi_partners import EdiProfile, barcodes, party_map, partner_for, xref_of
 from db.service.order_header import HeaderInput
 from db.service.orders import LineInput, OrderService
@@ -220,16 +220,18 @@ class EdiIntake:
             text, document = write_997(ic, answered, Controls(ctl_i, ctl_g), now), "997"
         else:
             text, document = write_contrl(ic, answered, ctl_i, now), "CONTRL"
-        path = write_file(c, prof.outbox or ".", file_name(partner.name, document, env.standard, ctl_i), text)
+        ic_ref = f"{partner.name}:{env.control_reference}"
+        path = enqueue_ack(c, partner_id=partner.id, outbox=prof.outbox or ".", text=text, document=document,
+                           name=file_name(partner.name, document, env.standard, ctl_i), control=ctl_i, now=now,
+                           entity="edi_interchange", entity_id=ic_id, ref=ic_ref, by_api=summary.file == API_SOURCE,
+                           actor=self.ctx.actor.name,
+                           data={"partner": partner.name, "source": summary.file, "messages": len(answered),
+                                 "accepted": accepted,
+                                 "rejected": [str(o.problems[0]) for o in answered if o.status == "R" and o.problems]})
         summary.acks.append(str(path))
         summary.documents.append(text)
         c.execute("UPDATE edi_interchanges SET accepted = ?, rejected = ?, ack_control = ?, ack_file = ? WHERE id = ?",
                   (accepted, len(answered) - accepted, ctl_i, str(path), ic_id))
-        events.append(c, at=now, actor=self.ctx.actor.name, entity="edi_interchange", entity_id=ic_id,
-                      ref=f"{partner.name}:{env.control_reference}", action="edi_ack_sent",
-                      data={"document": document, "control": ctl_i, "file": str(path), "partner": partner.name,
-                            "source": summary.file, "messages": len(answered), "accepted": accepted,
-                            "rejected": [str(o.problems[0]) for o in answered if o.status == "R" and o.problems]})
         for made in summary.orders[len(summary.orders) - accepted:]:  # straight through: accepted, so the 855 now
             if made["state"] == OrderState.RELEASED.value:
                 acknowledge_order(c, made["id"], now, "system")

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from core.delivery import DeliveryState
 from core.edi_mapping import po_from_json, unknown_item_reason, unknown_items_reason
 from core.errors import DomainError, ValidationError
 from core.money import from_price_int
 from core.permissions import Action
-from db import claims
-from db.convert import dt
+from db import claims, outbox
+from db.service.edi_acks import EDI_FILE
 from db.service.context import Context
 from db.service.edi_partners import save_xref
 from db.service.orders import LineInput, OrderService
@@ -27,8 +29,10 @@ from db.service.orders import LineInput, OrderService
 class EdiAck:
     document: str       # 997, CONTRL, 855, ORDRSP
     control: int
-    at: Any             # datetime
-    file: str
+    at: Any             # datetime: when it went out (sent), else when it was owed (pending / failed)
+    file: str           # the path; a pending or failed one says so after it, with the last error
+    state: str = "sent"  # the outbox delivery's: sent, pending, failed
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,16 @@ class EdiOrderInfo:
     raw: list[str]
     unknown: list[dict[str, Any]]   # {position, codes: [[qualifier, code]…], reason}
     acks: list[EdiAck]
+
+
+def _ack(d: outbox.Delivery) -> EdiAck:
+    """An acknowledgment as its delivery stands: sent (when), or still owed and why not yet."""
+    path = str(Path(d.target) / d.payload["name"])
+    if d.state == DeliveryState.SENT:
+        return EdiAck(d.payload["document"], d.payload["control"], d.sent_at, path)
+    note = f" ({d.state.value}, not sent yet" if d.state == DeliveryState.PENDING else f" ({d.state.value}"
+    note += f": {d.last_error})" if d.last_error else ")"
+    return EdiAck(d.payload["document"], d.payload["control"], d.created_at, path + note, d.state.value, d.last_error)
 
 
 class EdiOrderService:
@@ -61,10 +75,9 @@ class EdiOrderService:
                 return None
             acks = []
             for entity, eid in (("edi_interchange", e["icid"]), ("order", e["oid"])):
-                for ev in c.execute("SELECT at, data FROM events WHERE entity = ? AND entity_id = ? AND "
-                                    "action = 'edi_ack_sent' ORDER BY id", (entity, eid)):
-                    d = json.loads(ev["data"])
-                    acks.append(EdiAck(d["document"], d["control"], dt(ev["at"]), d["file"]))
+                for d in outbox.for_entity(c, entity, eid):
+                    if d.kind == EDI_FILE:
+                        acks.append(_ack(d))
         po = po_from_json(e["purchase_order"])
         by_pos = {ln.position: ln for ln in po.lines}
         unknown = [{**u, "reason": unknown_item_reason(by_pos[u["position"]])} for u in json.loads(e["unresolved"])

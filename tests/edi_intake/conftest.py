@@ -57,6 +57,13 @@ def set_up_partner(desk: Desk, sample: Path, tmp: Path, *, name: str = "acme", m
     return Partner(name, outbox, sku, mapped)
 
 
+def deliver(db: Path) -> None:
+    """A real `orderq deliver --once`: the acknowledgments the commands owed are written (db.outbox)."""
+    from tests.conftest import run_cli
+
+    run_cli("--db", str(db), "deliver", "--once", check=True)
+
+
 def counts(db: Path) -> dict[str, int]:
     """What an import writes: orders, their lines, events, interchanges."""
     conn = sqlite3.connect(db)

@@ -11,7 +11,7 @@ import pytest
 from core.edi.x12 import parse_x12
 from tests.conftest import run_cli
 from tests.edi.conftest import EDI
-from tests.edi_intake.conftest import counts, rows, set_up_partner
+from tests.edi_intake.conftest import deliver, counts, rows, set_up_partner
 
 ONE = EDI / "x12" / "850-004010-03.x12"
 TWO = EDI / "x12" / "850-004010-05.x12"    # ST 0007 and ST 0001 in one group
@@ -63,6 +63,7 @@ def test_a_file_whose_only_message_is_bad_says_so_in_a_997_and_makes_no_order(
     after = counts(demo_db)
     assert (after["orders"], after["order_lines"], after["edi_orders"]) == (
         before["orders"], before["order_lines"], before["edi_orders"])
+    deliver(demo_db)
     (ack,) = partner.outbox.iterdir()
     (ic,) = parse_x12(ack.read_bytes())
     segs = ic.messages[0].segments
@@ -80,6 +81,7 @@ def test_good_messages_import_when_one_beside_them_is_bad(demo_db: Path, desk_fo
     assert "rejected" in proc.stdout and "SE01 says 28" in proc.stdout
     made = rows(demo_db, "SELECT po_number FROM edi_orders")
     assert [r["po_number"] for r in made] == ["PONUM-1234567"]
+    deliver(demo_db)
     (ack,) = partner.outbox.iterdir()
     segs = parse_x12(ack.read_bytes())[0].messages[0].segments
     assert [(s[1], s[2]) for s in segs if s[0] == "AK2"] == [("850", "0007"), ("850", "0001")]

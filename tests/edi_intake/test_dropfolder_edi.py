@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.conftest import json_lines, run_cli
 from tests.edi.conftest import EDI
-from tests.edi_intake.conftest import counts, set_up_partner
+from tests.edi_intake.conftest import deliver, counts, set_up_partner
 
 ONE = EDI / "x12" / "850-004010-03.x12"
 EDIFACT = EDI / "edifact" / "pydifact-order.edi"
@@ -31,6 +31,7 @@ def test_drop_folder_imports_interchanges_once(demo_db: Path, desk_for, tmp_path
     assert got["po-1.x12"]["outcome"] == "done" and got["po-1.x12"]["orders"] == 1
     assert got["orders-1.edi"]["outcome"] == "done" and got["orders-1.edi"]["orders"] == 1
     assert (drop / "done" / "po-1.x12").exists() and (drop / "done" / "orders-1.edi").exists()
+    deliver(demo_db)
     assert [p.name for p in partner.outbox.iterdir()] == ["acme-997-000000001.x12"]
     assert [p.name for p in other.outbox.iterdir()] == ["eu-CONTRL-000000001.edi"]
     before = counts(demo_db)
@@ -39,4 +40,5 @@ def test_drop_folder_imports_interchanges_once(demo_db: Path, desk_for, tmp_path
     assert again["outcome"] == "failed" and "duplicate interchange 000000001 from acme" in again["reason"]
     reason = (drop / "failed" / "po-1-again.x12.reason").read_text(encoding="utf-8")
     assert "duplicate interchange" in reason and reason.count("\n") == 1  # one line, said once
+    deliver(demo_db)
     assert counts(demo_db) == before and len(list(partner.outbox.iterdir())) == 1

@@ -15,7 +15,7 @@ from core.edi.x12 import parse_x12
 from core.edi_mapping import UNKNOWN_SHOWN
 from tests.conftest import run_cli
 from tests.edi.conftest import EDIFACT_SAMPLES, X12_SAMPLES, ids
-from tests.edi_intake.conftest import counts, read_outcomes, rows, set_up_partner
+from tests.edi_intake.conftest import deliver, counts, read_outcomes, rows, set_up_partner
 
 X12_850 = [p for p in X12_SAMPLES if p.name.startswith("850-")]
 
@@ -43,7 +43,7 @@ def _check_orders(db: Path, sample: Path, partner, out: str) -> None:  # noqa: A
         assert len(json.loads(row["unresolved"])) == len(unknown)  # every one kept for F4
         if row["state"] == "released":  # clean (bots-orders01: a GTIN we know, no price, no date): straight through
             assert row["straight_through"] == 1 and row["queue_reason"] is None
-            (ack,) = rows(db, "SELECT data FROM events WHERE entity_id = ? AND action = 'edi_ack_sent'", row["id"])
+            (ack,) = rows(db, "SELECT data FROM events WHERE entity_id = ? AND action = 'edi_ack_queued'", row["id"])
             answer = Path(json.loads(ack["data"])["file"])
             assert answer.parent == partner.outbox and answer.exists()
             (ic,) = (parse_x12 if po.standard == "x12" else parse_edifact)(answer.read_bytes())
@@ -77,6 +77,7 @@ def test_every_x12_850_sample_imports_with_a_997_and_a_resend_is_refused(sample:
     partner = set_up_partner(desk_for(demo_db, None), sample, tmp_path)
     proc = run_cli("--db", str(demo_db), "import", str(sample), "--format", "x12")
     assert proc.returncode == 0, proc.stderr
+    deliver(demo_db)
     _check_orders(demo_db, sample, partner, proc.stdout)
     acks = sorted(a for a in partner.outbox.iterdir() if "-997-" in a.name)
     assert [a.name for a in acks][:1] == [f"{partner.name}-997-000000001.x12"]
@@ -97,6 +98,7 @@ def test_every_edifact_sample_imports_with_a_contrl_and_a_resend_is_refused(samp
     partner = set_up_partner(desk_for(demo_db, None), sample, tmp_path)
     proc = run_cli("--db", str(demo_db), "import", str(sample))  # detected from its first segment
     assert proc.returncode == 0, proc.stderr
+    deliver(demo_db)
     _check_orders(demo_db, sample, partner, proc.stdout)
     acks = sorted(partner.outbox.iterdir())
     acks = [a for a in acks if "-CONTRL-" in a.name]
