@@ -42,7 +42,7 @@ def ack_events(info: EdiOrderInfo | None) -> list[Event]:
         return []
     return [Event(id=0, at=a.at, actor="system", entity="edi_interchange", entity_id=None, ref=info.interchange,
                   action="edi_ack_sent", data={"document": a.document, "control": a.control, "file": a.file})
-            for a in info.acks if a.document in ("997", "CONTRL")]
+            for a in info.acks if a.document in ("997", "CONTRL") and a.state == "sent"]
 
 
 class RawView(ModalScreen[None]):

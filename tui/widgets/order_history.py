@@ -52,6 +52,8 @@ def describe(e: Event) -> str:
         return f"created it ({channel_label(d.get('channel'))}, {d.get('type')}, {d.get('lines')} lines)"
     if a == "edi_ack_sent":
         return f"sent the {d.get('document')} {d.get('control')} to the partner's outbox"
+    if a == "edi_ack_queued":
+        return f"queued the {d.get('document')} {d.get('control')} for the partner"
     if a == "edi_item_mapped":
         return f"mapped partner item {d.get('code')} ({d.get('qualifier')}) to {d.get('sku')}"
     return a.replace("_", " ")
