@@ -7,11 +7,10 @@
   writes the one log line per request: partner, method, path, status, duration. No query string, no
   header and no body is logged: they may carry keys, cursors or customers' data.
 - Handlers are plain functions: FastAPI runs them in its thread pool, each thread with its own
-  SQLite connection (`Stores`). The pool is small (API_THREADS), and the requests that write an
-  order take one writer slot (WRITERS) first: SQLite has one writer, so 40 threads (anyio's
-  default) only fight for its lock, sleeping in its busy handler and for the GIL while the holder
-  waits to run; a request waiting in the event loop's FIFO queue costs nothing and is served in
-  turn (bench_api: p99). Other processes on the database still meet at SQLite's own lock.
+  SQLite connection (`Stores`). The pool is small (API_THREADS): SQLite has one writer, so 40
+  threads (anyio's default) only fight for its lock, sleeping in its busy handler, and for the GIL
+  while the holder waits to run; a request waiting in the event loop's queue for a thread costs
+  nothing and is served in turn (bench_api: p99).
 """
 from __future__ import annotations
 
@@ -24,7 +23,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import anyio
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -41,8 +39,6 @@ log = logging.getLogger("orderq.api")
 
 #: worker threads for the handlers (2 cores, one writer: more threads only queue on the lock)
 API_THREADS = 4
-#: requests writing at once in this process (SQLite serialises writers anyway)
-WRITERS = 1
 
 #: the largest request body (a Shopify order of a few hundred lines is ~200 KB)
 MAX_BODY = 256 * 1024
@@ -212,9 +208,8 @@ def install_errors(app: FastAPI) -> None:
 
 @asynccontextmanager
 async def _bounded_pool(app: FastAPI) -> AsyncIterator[None]:
-    """On the serving loop: the thread pool's size, and the writer slots (a limiter binds to its loop)."""
+    """On the serving loop (anyio's limiter is the running loop's): the thread pool's size."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = API_THREADS
-    app.state.writers = anyio.CapacityLimiter(WRITERS)
     yield
 
 

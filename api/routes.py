@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
@@ -56,12 +55,6 @@ def _api(request: Request, creds: HTTPAuthorizationCredentials | None) -> Partne
     return PartnerApi.open(store, partner)
 
 
-async def _writing(request: Request, work: Callable[[], Any]) -> Any:
-    """`work` on a pool thread once a writer slot is free (api.app: WRITERS), waiting for it in order."""
-    async with request.app.state.writers:
-        return await run_in_threadpool(work)
-
-
 def _json(answer: Answer) -> Response:
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     return Response(json.dumps(answer.body, separators=(",", ":")), status_code=answer.status,
@@ -70,8 +63,8 @@ def _json(answer: Answer) -> Response:
 
 @router.post("/orders", status_code=201, response_model=OrderCreated, responses=errors(409),
              summary="Place an order; it is released at once when it passes every check, else queued for a rep")
-async def post_order(body: OrderIn, caller: Key, request: Request,
-                     idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> Response:
+def post_order(body: OrderIn, caller: Key, request: Request,
+               idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> Response:
     header = None
     if body.ship_to or body.po_number or body.requested_date or body.ship_method or body.note:
         header = HeaderInput(ship_to_address=body.ship_to.model_dump() if body.ship_to else None,
@@ -80,8 +73,7 @@ async def post_order(body: OrderIn, caller: Key, request: Request,
     req = OrderRequest(lines=[LineInput(sku=ln.sku, qty=ln.qty, unit_price=ln.price) for ln in body.lines],
                        customer=body.customer, external_ref=body.external_ref, type=body.type, header=header)
     fingerprint = hashlib.sha256(json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
-    return _json(await _writing(request, lambda: _api(request, caller).create_order(
-        req, key=idempotency_key, fingerprint=fingerprint)))
+    return _json(_api(request, caller).create_order(req, key=idempotency_key, fingerprint=fingerprint))
 
 
 @router.get("/orders", response_model=OrderPage, responses=errors(),
@@ -142,7 +134,7 @@ async def shopify_webhook(partner: Annotated[str, Path(max_length=32)], request:
         request.state.partner = got.name
         return answer
 
-    return _json(await _writing(request, work))
+    return _json(await run_in_threadpool(work))
 
 
 @router.post("/edi", status_code=201, responses=errors(),
