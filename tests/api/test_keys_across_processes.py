@@ -4,8 +4,6 @@ A key's reservation is a committed row, so the 409 for a key in flight holds whi
 handles the twin; a reservation left by a request that died expires; a used key is kept 24 h."""
 from __future__ import annotations
 
-import hashlib
-import json
 import sqlite3
 import threading
 import time
@@ -15,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from api.routes import fingerprint
 from api.schemas import OrderIn
 from db.service.partner_api import IN_FLIGHT_EXPIRES_S, KEY_KEPT_S, OrderRequest, PartnerApi
 from db.service.orders import LineInput
@@ -47,17 +46,12 @@ def _body(db: Path, qty: int = 1) -> dict:
     return {"customer": clean_customer(db), "lines": [{"sku": SKU, "qty": qty}]}
 
 
-def _fingerprint(body: dict) -> str:
-    """The fingerprint api.routes gives this body (the model's JSON, keys sorted)."""
-    return hashlib.sha256(json.dumps(OrderIn(**body).model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
-
-
 def _held_elsewhere(db: Path, idem: str, body: dict, *, age_s: float = 0) -> tuple[PartnerApi, str]:
     """This test process, through the service layer, reserves the key as a request being handled
     here would (started `age_s` ago): another process's request in flight."""
     store = Store.open(db)
     api = PartnerApi.open(store, get_partner(store.conn, "shop"))
-    token, replay = api._reserve(idem, _fingerprint(body), time.time() - age_s)
+    token, replay = api._reserve(idem, fingerprint(OrderIn(**body)), time.time() - age_s)
     assert token is not None and replay is None
     return api, token
 
