@@ -247,7 +247,7 @@ class PartnerApi:
             answer = self._stored(c, key, fingerprint, now)
         if answer is not None:
             return None, answer
-        with self.ctx.store.write() as c:
+        with self.ctx.write() as c:  # the partner's own gate: a disabled partner reserves nothing
             if now - _last_purge > PURGE_EVERY_S:
                 _last_purge = now
                 c.execute("DELETE FROM api_idempotency WHERE created_at < ? OR (state = 'in_flight' AND created_at < ?)",
@@ -277,7 +277,8 @@ class PartnerApi:
 
     def _free(self, key: str, token: str) -> None:
         """A refused order frees its key (nothing was made under it). Best effort: if even this fails,
-        the reservation expires after IN_FLIGHT_EXPIRES_S."""
+        the reservation expires after IN_FLIGHT_EXPIRES_S. Not through the partner's gate: a partner
+        disabled meanwhile is why the order was refused, and its key must still be freed."""
         try:
             with self.ctx.store.write() as c:
                 c.execute("DELETE FROM api_idempotency WHERE partner_id = ? AND idem_key = ? AND token = ? "
