@@ -55,6 +55,11 @@ def _api(request: Request, creds: HTTPAuthorizationCredentials | None) -> Partne
     return PartnerApi.open(store, partner)
 
 
+def fingerprint(body: OrderIn) -> str:
+    """What tells two bodies apart for an Idempotency-Key: the model's JSON, keys sorted."""
+    return hashlib.sha256(json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
 def _json(answer: Answer) -> Response:
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     return Response(json.dumps(answer.body, separators=(",", ":")), status_code=answer.status,
@@ -72,8 +77,7 @@ def post_order(body: OrderIn, caller: Key, request: Request,
                              ship_method=body.ship_method, note=body.note)
     req = OrderRequest(lines=[LineInput(sku=ln.sku, qty=ln.qty, unit_price=ln.price) for ln in body.lines],
                        customer=body.customer, external_ref=body.external_ref, type=body.type, header=header)
-    fingerprint = hashlib.sha256(json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
-    return _json(_api(request, caller).create_order(req, key=idempotency_key, fingerprint=fingerprint))
+    return _json(_api(request, caller).create_order(req, key=idempotency_key, fingerprint=fingerprint(body)))
 
 
 @router.get("/orders", response_model=OrderPage, responses=errors(),

@@ -16,6 +16,13 @@ endpoint misses 100 ms too on that machine; at 16 clients, Little's law puts the
 two events on the hash chain), almost all inside the write transaction. Tried: a process-wide lock
 in front of SQLite's write lock, so handler threads queue instead of sleeping in its busy handler:
 no difference within the noise (4 alternating runs), so not kept.
+Issue 15 follow-up (2026-12-01 13:00-13:35, load average shown per run): before, at load 5: 192/s,
+p99 260 ms (bare 130/s, 300 ms). A bounded pool (api.app.API_THREADS = 4 instead of anyio's 40)
+plus one writer slot per process, at load 3.6: 255/s, p99 104 ms (bare 322/s, 72 ms). The writer
+slot was dropped: a twin request queued behind it cannot get its in-process 409. With the pool of
+4 and the Idempotency-Key now reserved in a transaction of its own (cross-process 409), at load
+4.1 / 11.3 / 10.8 / 10.5: 227 / 176 / 165 / 241 orders/s, p99 160 / 198 / 173 / 132 ms (bare 84 / 96 /
+94 / 101 ms). Still FAIL on p99; statements per order were not cut.
 A real bug this bench found: a sync FastAPI dependency and its handler may run on two pool threads;
 the partner's connection taken in the dependency was used by the handler while the dependency's
 thread served another request (5 s busy refusals). Keys are now read in the handler's own call.

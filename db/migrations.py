@@ -600,6 +600,22 @@ def m765_edi_partner_profiles(db: Database) -> None:
     )
 
 
+@migrations()
+def m900_api_idempotency_in_flight_and_expiry(db: Database) -> None:
+    """An Idempotency-Key is reserved 'in_flight' in a short transaction of its own before the order's,
+    so a request with the same key in *another* API process sees it and gets 409; the order's
+    transaction marks it 'done' with the response. `token`: which request holds the reservation.
+    The index serves the expiry (in flight: a crashed request's row frees its key; done: kept 24 h)."""
+    db.executescript(
+        """
+        ALTER TABLE api_idempotency ADD COLUMN state TEXT NOT NULL DEFAULT 'done'
+            CHECK (state IN ('in_flight', 'done'));
+        ALTER TABLE api_idempotency ADD COLUMN token TEXT;
+        CREATE INDEX ix_api_idempotency_created ON api_idempotency(created_at);
+        """
+    )
+
+
 def migrate(conn: sqlite3.Connection) -> list[str]:
     """Apply pending migrations inside one BEGIN IMMEDIATE, so racing `init`s serialise.
 

@@ -9,17 +9,21 @@ faces over one service layer).
 - Orders are made by OrderService's own creation (`_create_in`), so the straight-through decision of
   SPEC §2 is the one live entry and import make. The external reference is the order's `source_ref`
   as "PARTNER:REF", so the one duplicate check of order entry also catches a partner's resend.
-- Idempotency (IETF draft "The Idempotency-Key HTTP Header Field"): the key and the response it gave
-  are stored in the order's own transaction. The same key and body replay that response and write
-  nothing; the same key with another body is refused (422); a key whose first request is still being
-  handled *in this process* is refused (409). A request racing in from another process waits on the
-  write lock and then finds the key: a replay, so one order either way.
+- Idempotency (IETF draft "The Idempotency-Key HTTP Header Field"): a key is first reserved as
+  'in_flight' in a short transaction of its own, so a request with the same key in any API process
+  on the database gets 409 while the first is handled; the order's own transaction marks it 'done'
+  with the response. The same key and body then replay that response and write nothing; the same
+  key with another body is refused (422). A refused order frees its key. A key is kept KEY_KEPT
+  (24 h, as the draft suggests) after its order; then it is forgotten and may be used again (the
+  external reference still catches a resend). A reservation older than IN_FLIGHT_EXPIRES belongs to
+  a request that died (its process was killed): the next request takes the key over.
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -47,6 +51,16 @@ KEY_MAX = 255
 #: the longest external reference (a Shopify order id is 13 digits; an EDI PO number up to 22)
 REF_MAX = 100
 PAGE_MAX = 200
+#: how long an Idempotency-Key is kept after its order (the IETF draft suggests 24 h)
+KEY_KEPT_S = 24 * 3600
+#: a reservation older than this was left by a request that died: far past any request's time
+#: (the write lock's 5 s busy timeout and an order's milliseconds)
+IN_FLIGHT_EXPIRES_S = 60
+#: at most one purge of expired keys per process this often (a DELETE inside the write lock)
+PURGE_EVERY_S = 60
+
+
+IN_FLIGHT = "a request with this Idempotency-Key is still being handled; retry when it is done"
 
 
 class InFlight(Conflict):
@@ -83,6 +97,8 @@ class OrderRequest:
     external_ref: str | None = None
     type: str = "standard"
     header: HeaderInput | None = None
+    #: why a rep must work it whatever the checks say (a Shopify line with an unknown SKU)
+    needs_rep: str | None = None
 
 
 class PartnerContext(Context):
@@ -111,6 +127,9 @@ class _Disabled(Exception):
     """Raised inside PartnerContext.write before the command's body runs; turned into PermissionDenied."""
 
 
+_last_purge = 0.0
+#: keys whose request this process is handling: the 409 for a twin arriving while the first still
+#: waits for the write lock to reserve its key (the database row covers the other processes)
 _in_flight: set[tuple[int, str]] = set()
 _in_flight_lock = threading.Lock()
 
@@ -123,8 +142,7 @@ def _flight(partner_id: int, key: str | None) -> Iterator[None]:
     slot = (partner_id, key)
     with _in_flight_lock:
         if slot in _in_flight:
-            raise InFlight("a request with this Idempotency-Key is still being handled; retry when it is done",
-                           field="idempotency-key")
+            raise InFlight(IN_FLIGHT, field="idempotency-key")
         _in_flight.add(slot)
     try:
         yield
@@ -217,6 +235,57 @@ class PartnerApi:
             raise ValidationError("customer is required", field="customer")
         return typed
 
+    # ---- idempotency keys ---------------------------------------------------------------------
+    def _reserve(self, key: str, fingerprint: str, now: float) -> tuple[str | None, Answer | None]:
+        """(this request's reservation token, None), or (None, the stored answer to replay); refuses a
+        key in flight (409) or used with another body (422). The key is first looked up without the
+        write lock (a WAL read): a twin of a request that another process is handling sees its
+        reservation at once and gets 409, and a replay writes nothing and waits for no one. A new key
+        is then reserved in a transaction of its own, committed at once, so every process sees it."""
+        global _last_purge
+        with self.ctx.store.read() as c:
+            answer = self._stored(c, key, fingerprint, now)
+        if answer is not None:
+            return None, answer
+        with self.ctx.write() as c:  # the partner's own gate: a disabled partner reserves nothing
+            if now - _last_purge > PURGE_EVERY_S:
+                _last_purge = now
+                c.execute("DELETE FROM api_idempotency WHERE created_at < ? OR (state = 'in_flight' AND created_at < ?)",
+                          (now - KEY_KEPT_S, now - IN_FLIGHT_EXPIRES_S))
+            answer = self._stored(c, key, fingerprint, now)  # again: another process may have come between
+            if answer is not None:
+                return None, answer
+            token = secrets.token_hex(8)
+            c.execute("INSERT OR REPLACE INTO api_idempotency (partner_id, idem_key, fingerprint, status, response, "
+                      "created_at, state, token) VALUES (?,?,?,0,'',?,'in_flight',?)",
+                      (self.partner.id, key, fingerprint, now, token))
+        return token, None
+
+    def _stored(self, c: sqlite3.Connection, key: str, fingerprint: str, now: float) -> Answer | None:
+        """The answer stored for this key (a replay), None for a key unknown or expired; raises for a
+        key in flight or used with another body."""
+        row = c.execute("SELECT state, fingerprint, status, response, created_at FROM api_idempotency "
+                        "WHERE partner_id = ? AND idem_key = ?", (self.partner.id, key)).fetchone()
+        if row is None or row["created_at"] < now - (IN_FLIGHT_EXPIRES_S if row["state"] == "in_flight" else KEY_KEPT_S):
+            return None
+        if row["fingerprint"] != fingerprint:
+            raise KeyReused(f"this Idempotency-Key was used with a different request body in the last "
+                            f"{KEY_KEPT_S // 3600} h (keys are kept {KEY_KEPT_S // 3600} h)", field="idempotency-key")
+        if row["state"] == "in_flight":
+            raise InFlight(IN_FLIGHT, field="idempotency-key")
+        return Answer(row["status"], json.loads(row["response"]), replayed=True)
+
+    def _free(self, key: str, token: str) -> None:
+        """A refused order frees its key (nothing was made under it). Best effort: if even this fails,
+        the reservation expires after IN_FLIGHT_EXPIRES_S. Not through the partner's gate: a partner
+        disabled meanwhile is why the order was refused, and its key must still be freed."""
+        try:
+            with self.ctx.store.write() as c:
+                c.execute("DELETE FROM api_idempotency WHERE partner_id = ? AND idem_key = ? AND token = ? "
+                          "AND state = 'in_flight'", (self.partner.id, key, token))
+        except Exception:  # noqa: BLE001 - the order's own refusal is what the caller must see
+            pass
+
     def create_order(self, req: OrderRequest, *, key: str | None, fingerprint: str,
                      customer_for: Callable[[sqlite3.Connection], str] | None = None) -> Answer:
         """The order, decided at once (released, or queued with its reason), or the stored answer
@@ -234,24 +303,33 @@ class PartnerApi:
             raise ValidationError(f"external_ref must be 1 to {REF_MAX} printable characters", field="external_ref")
         self.ctx.rules.request_type(req.type)
         now = self.ctx.now()
-        with _flight(self.partner.id, key), self.ctx.write() as c:
+        with _flight(self.partner.id, key):
+            token = None
             if key is not None:
-                done = c.execute("SELECT fingerprint, status, response FROM api_idempotency WHERE partner_id = ? "
-                                 "AND idem_key = ?", (self.partner.id, key)).fetchone()
-                if done is not None:
-                    if done["fingerprint"] != fingerprint:
-                        raise KeyReused("this Idempotency-Key was used with a different request body",
-                                        field="idempotency-key")
-                    return Answer(done["status"], json.loads(done["response"]), replayed=True)
+                token, replay = self._reserve(key, fingerprint, ts(now))
+                if replay is not None:
+                    return replay
+            try:
+                body = self._create(req, ext, now, customer_for, key, token)
+            except BaseException:
+                if key is not None and token is not None:
+                    self._free(key, token)
+                raise
+        return Answer(201, body)
+
+    def _create(self, req: OrderRequest, ext: str | None, now: Any,
+                customer_for: Callable[[sqlite3.Connection], str] | None, key: str | None,
+                token: str | None) -> dict[str, Any]:
+        with self.ctx.write() as c:
             source_ref = self.prefix + ext if ext else None
             if source_ref:
                 dup = c.execute("SELECT number FROM orders WHERE source_ref = ?", (source_ref,)).fetchone()
                 if dup is not None:
                     raise Duplicate(f"external_ref {ext!r} was sent before: order {dup['number']}", number=dup["number"])
             number = self._orders._create_in(
-                c, now=now, customer=customer_for(c) if customer_for else self._customer(req.customer), channel=Channel(self.partner.channel),
-                type=req.type, lines=req.lines, charges=[], received_at=now, source_ref=source_ref, note=None,
-                header=req.header, typed=False)
+                c, now=now, customer=customer_for(c) if customer_for else self._customer(req.customer),
+                channel=Channel(self.partner.channel), type=req.type, lines=req.lines, charges=[], received_at=now,
+                source_ref=source_ref, note=None, header=req.header, typed=False, needs_rep=req.needs_rep)
             c.execute("UPDATE orders SET partner_id = ? WHERE number = ?", (self.partner.id, number))
             row = c.execute("SELECT number, state, queue_reason, total_cents, due_at FROM orders WHERE number = ?",
                             (number,)).fetchone()
@@ -259,9 +337,13 @@ class PartnerApi:
                     "total": str(from_cents_int(row["total_cents"])), "due_at": iso(row["due_at"]),
                     "external_ref": ext}
             if key is not None:
-                c.execute("INSERT INTO api_idempotency (partner_id, idem_key, fingerprint, status, response, created_at)"
-                          " VALUES (?,?,?,?,?,?)", (self.partner.id, key, fingerprint, 201, json.dumps(body), ts(now)))
-        return Answer(201, body)
+                done = c.execute("UPDATE api_idempotency SET state = 'done', status = 201, response = ?, created_at = ? "
+                                 "WHERE partner_id = ? AND idem_key = ? AND token = ?",
+                                 (json.dumps(body), ts(now), self.partner.id, key, token)).rowcount
+                if not done:  # our reservation expired and another request took the key over
+                    raise InFlight("this Idempotency-Key was taken over by another request; retry to see its answer",
+                                   field="idempotency-key")
+        return body
 
     def order(self, number: str) -> dict[str, Any]:
         self.ctx.require(Action.ORDER_VIEW)

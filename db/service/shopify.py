@@ -10,6 +10,9 @@
   prices; else the list price applies), the buyer matched on email among customers' contacts (a new
   email is a new customer with its contact, on the rules' `[new_customers]`), and
   `shipping_address` as the order's one-off ship-to. Other topics are acknowledged and ignored.
+- A line whose SKU we do not sell does not refuse the order: it is left out, and the order is
+  queued for a rep with each such SKU and quantity in its reason (SPEC §1: an item code that does
+  not resolve queues the order; it never rejects it).
 """
 from __future__ import annotations
 
@@ -31,6 +34,8 @@ from db.service.partners import Partner, get_partner, log_refusal, webhook_secre
 from db.store import Store
 
 TOPIC = "orders/create"
+#: unknown SKUs named in the queue reason (the rest counted)
+UNKNOWN_SHOWN = 5
 
 
 def signature(secret: str, raw: bytes) -> str:
@@ -76,6 +81,22 @@ def _lines(payload: dict[str, Any], may_set_prices: bool) -> list[LineInput]:
         price = it.get("price") if may_set_prices else None
         out.append(LineInput(sku=sku, qty=qty, unit_price=None if price is None else str(price)))
     return out
+
+
+def _known(store: Store, lines: list[LineInput]) -> tuple[list[LineInput], str | None]:
+    """The lines whose SKU we sell, and the queue reason naming the others (SKU, quantity, line):
+    the order is taken and a rep finds the item, as for an EDI order's unknown item code, instead of
+    Shopify being refused for what its buyer already paid for."""
+    skus = {(ln.sku or "").strip().upper() for ln in lines}
+    known = {r[0] for r in store.conn.execute(
+        f"SELECT sku FROM products WHERE sku IN ({','.join('?' * len(skus))})", tuple(skus))}
+    unknown = [(i, ln) for i, ln in enumerate(lines, start=1) if (ln.sku or "").strip().upper() not in known]
+    if not unknown:
+        return lines, None
+    shown = [f"Shopify line {i}: unknown SKU {ln.sku!r} x {ln.qty}" for i, ln in unknown[:UNKNOWN_SHOWN]]
+    more = len(unknown) - UNKNOWN_SHOWN
+    reason = "; ".join(shown) + (f"; and {more} more unknown SKU(s)" if more > 0 else "")
+    return [ln for ln in lines if (ln.sku or "").strip().upper() in known], reason
 
 
 def _ship_to(payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -143,7 +164,8 @@ def receive(store: Store, partner_name: str, raw: bytes, *, topic: str | None, h
     api = PartnerApi.open(store, partner)
     ship_to = _ship_to(payload)
     note = _text(payload.get("note"))[:1000] or None
-    req = OrderRequest(lines=_lines(payload, partner.may_set_prices),
+    lines, unknown = _known(store, _lines(payload, partner.may_set_prices))
+    req = OrderRequest(lines=lines, needs_rep=unknown,
                        external_ref=_text(payload.get("id")) or None,
                        header=HeaderInput(imported_ship_to=ship_to, note=note) if (ship_to or note) else None)
     find = None if partner.customer is not None else customer_by_email(api, payload)

@@ -139,3 +139,16 @@ def test_prices_from_a_pricing_partner_and_other_topics_ignored(server: Server) 
                             headers={**headers, "X-Shopify-Topic": "orders/updated", "X-Shopify-Webhook-Id": "p-2"})
     assert r.status_code == 201 and r.json()["total"] == "796.00"  # 1 + 3 at Shopify's 199.00
     assert ignored.status_code == 200 and "orders/updated" in ignored.json()["ignored"]
+
+
+def test_an_unknown_sku_is_taken_and_queued_for_a_rep_with_the_sku_named(server: Server) -> None:
+    """A real desk takes what the buyer paid for and lets a rep find the item (as for EDI)."""
+    payload = shopify_order(email="unknown-sku@example.com", order_id=820982911946154777)
+    payload["line_items"][1]["sku"] = "NOT-OURS-9"
+    r = deliver(server, payload, webhook_id="c0ffee00-0000-4000-8000-000000000777")
+    assert r.status_code == 201, r.text
+    got = r.json()
+    assert got["state"] == "queued" and "unknown SKU 'NOT-OURS-9' x 3" in got["queue_reason"], got
+    lines = query(server.db, "SELECT sku, qty FROM order_lines WHERE order_id = (SELECT id FROM orders "
+                             "WHERE number = ?)", got["number"])
+    assert [tuple(ln) for ln in lines] == [(SKU, 1)]  # the known line is kept; the rep adds the other
