@@ -171,3 +171,14 @@ def mails_to(inbox: Inbox, number: str) -> list[EmailMessage]:
 
 def wait_mail(inbox: Inbox, number: str, timeout: float = 30) -> EmailMessage:
     return wait_for(lambda: mails_to(inbox, number), timeout, f"the acknowledgment of {number}")[0]
+
+
+def customer_without_contact(store: Store, code: str = "C09001") -> str:
+    """Every demo customer has a buyer on file; a mail owed to an order of this new one has nobody to go to."""
+    from tests.customers.conftest import SHIP_1
+
+    shell = Desk.operator(store)
+    shell.customers.add(code, "No Contact Ltd", credit_limit="50000")
+    shell.customers.add_address(code, "ship_to", SHIP_1)
+    shell.customers.add_address(code, "bill_to", SHIP_1)
+    return code

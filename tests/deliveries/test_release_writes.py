@@ -10,8 +10,7 @@ from core.errors import DomainError
 from db.service import Desk
 from db.service.orders import LineInput
 from db.store import Store
-from tests.customers.conftest import SHIP_1
-from tests.deliveries.conftest import write_rules
+from tests.deliveries.conftest import customer_without_contact, write_rules
 from tests.intake.conftest import session_data_dir, slices  # noqa: F401 - the shared real-data slices
 
 
@@ -53,12 +52,7 @@ def test_a_release_owes_both_papers_and_the_mail_in_its_own_transaction(tmp_path
 def test_straight_through_owes_the_papers_and_no_contact_email_is_visible_not_retried(tmp_path, desk6_factory) -> None:
     _, rules = write_rules(tmp_path, smtp_port=2525)
     desk = desk6_factory(rules)
-    # every demo customer has a buyer on file: this one, new, has an address and no contact
-    shell = Desk.operator(desk.store)
-    shell.customers.add("C09001", "No Contact Ltd", credit_limit="50000")
-    shell.customers.add_address("C09001", "ship_to", SHIP_1)
-    shell.customers.add_address("C09001", "bill_to", SHIP_1)
-    o = desk.alice.orders.create(customer="C09001", channel="online", type="standard", lines=[LineInput("BEV-0001", 1)])
+    o = desk.alice.orders.create(customer=customer_without_contact(desk.store), channel="online", type="standard", lines=[LineInput("BEV-0001", 1)])
     assert o.state == "released" and o.contact is None
     assert rows(desk.store) == [("mail", o.number, "failed", "", "the order has no contact email")]
     words = [e.data for e in desk.alice.orders.history(o.number) if e.action == "delivery"]

@@ -5,7 +5,7 @@ from textual.widgets import Static
 
 from db.service import Desk
 from db.service.orders import LineInput
-from tests.deliveries.conftest import write_rules
+from tests.deliveries.conftest import customer_without_contact, write_rules
 from tests.helpers import until
 from tests.kpi.wallapp import WallApp
 
@@ -21,7 +21,7 @@ async def test_the_wallboard_counts_pending_and_failed_deliveries(tmp_path, desk
         await until(pilot, lambda: getattr(app.screen, "data", None) is not None, what="the first figures")
         assert "deliveries" not in title()  # nothing owed: nothing said
         desk.released_order()  # C00006 has a contact: one mail pending
-        desk.alice.orders.create(customer="C00001", channel="online", type="standard",
+        desk.alice.orders.create(customer=customer_without_contact(desk.store), channel="online", type="standard",
                                  lines=[LineInput("BEV-0001", 1)])  # no contact email: failed at once
         app.feed_poke()
         await until(pilot, lambda: "deliveries 1 FAILED, 1 pending" in title(), what="the outbox on the title")
