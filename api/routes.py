@@ -145,7 +145,8 @@ async def shopify_webhook(partner: Annotated[str, Path(max_length=32)], request:
              summary="An X12 850 or EDIFACT ORDERS interchange, as the raw body; the partner is the key's",
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/edi-x12": {"schema": {"type": "string"}},
-                 "application/edifact": {"schema": {"type": "string"}}}}})
+                 "application/edifact": {"schema": {"type": "string"}},
+                 "text/plain": {"schema": {"type": "string"}}}}})
 async def post_edi(request: Request, caller: Key) -> Response:
     """One order per message, the 997 / CONTRL in the answer (and in the partner's outbox); 201 when
     at least one order was made, else 422 with every message's reason."""
