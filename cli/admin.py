@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from core.errors import ValidationError
-from db import demo, events, outputs
+from db import events, outputs
 from db.backup import backup
 from db.check import run_checks
 from db.connection import StoreError, reason, stopped_after
@@ -96,6 +96,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.returns < 0:
         raise ValidationError("--returns must be 0 or more", field="returns")
     store = open_store(args, create=True)
+    from db import demo  # here, not at the top: it pulls in the returns rules, which `init`, `users`, `check`… never need
+
     held = demo.existing_data(store)
     if held and not args.force:
         store.close()

@@ -77,6 +77,32 @@ def demo_db(tmp_path: Path, _demo_template: Path) -> Path:
     return p
 
 
+@pytest.fixture(scope="session")
+def generated_demo(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """`make(dest, orders=, seed=, clock=)`: the demo desk generated in-process at `clock`'s time,
+    as a private WAL copy at `dest`. Each distinct desk (orders, seed, clock time, and the rules
+    $ORDERQ_RULES names, if any) is generated once per session into a template and copied
+    after, so tests still each get their own real file but not the generator's cost again."""
+    from db import demo
+
+    made: dict[tuple, Path] = {}
+
+    def make(dest: Path, *, orders: int, seed: int, clock: FakeClock) -> Path:
+        rules = os.environ.get("ORDERQ_RULES")
+        key = (orders, seed, clock(), Path(rules).read_text(encoding="utf-8") if rules else None)
+        if key not in made:
+            p = tmp_path_factory.mktemp("generated-demo") / "template.db"
+            store = Store.open(p, create=True, clock=FakeClock(clock()))
+            try:
+                demo.generate(store, orders=orders, seed=seed)
+            finally:
+                store.close()
+            made[key] = p
+        return copy_db(made[key], dest)
+
+    return make
+
+
 @pytest.fixture
 def open_store(clock: FakeClock) -> Iterator[Callable[..., Store]]:
     opened: list[Store] = []

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import run_cli
+from tests.helpers import until
 from tests.prove.conftest import fingerprint
 
 def _present(module: str) -> bool:
@@ -46,7 +47,10 @@ def _keys(text: str) -> list[str]:
     return [names.get(ch, ch) for ch in text]
 
 
-async def _drive(db: Path, customer: str, lines: list[tuple[str, str, str]]) -> tuple[bool, bool, str]:
+async def _drive(db: Path, customer: str, lines: list[tuple[str, str, str]], before: object) -> tuple[bool, bool, str]:
+    """`before`: the database's fingerprint before typing. Once the form has written, the result
+    screen is waited for (with a deadline): it is pushed a moment after the write, and on a busy
+    machine one pause is not always that moment."""
     from db.service import Desk
     from tests.tui_host import HostApp
     from tui.screens.entry import EntryResult, EntryScreen
@@ -62,6 +66,9 @@ async def _drive(db: Path, customer: str, lines: list[tuple[str, str, str]]) -> 
             keys += ["ctrl+s"]
             await pilot.press(*keys)
             await pilot.pause()
+            if fingerprint(db) != before:
+                await until(pilot, lambda: isinstance(app.screen, EntryResult),
+                            what="the result screen after the form wrote an order")
             created = isinstance(app.screen, EntryResult)
             shown = " ".join(str(w.render()) for w in app.screen.query("Label, Static")) + " ".join(
                 m for _, m in app.notes)
@@ -78,7 +85,7 @@ async def _drive(db: Path, customer: str, lines: list[tuple[str, str, str]]) -> 
 def test_random_form_input_never_crashes_and_a_refusal_writes_nothing(entry_db: Path, customer: str,
                                                                       lines: list[tuple[str, str, str]]) -> None:
     before = fingerprint(entry_db)
-    created, running, shown = asyncio.run(_drive(entry_db, customer, lines))
+    created, running, shown = asyncio.run(_drive(entry_db, customer, lines, before))
     assert "Traceback" not in shown
     if not created:
         assert fingerprint(entry_db) == before, f"the form wrote although no order was created: {customer!r} {lines!r}"

@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from db import demo
 from db.service import Desk
-from db.store import Store
 from tests.conftest import FakeClock
 
 OPEN = ("queued", "in_progress", "on_hold")
@@ -17,15 +15,9 @@ NOW_ISO = "2026-11-26T09:00:00Z"
 
 
 @pytest.fixture
-def queue_db(tmp_path: Path, clock: FakeClock) -> Path:
+def queue_db(tmp_path: Path, clock: FakeClock, generated_demo: Callable[..., Path]) -> Path:
     """300 demo orders generated at the fixed clock (seed 1): the same rows on every run."""
-    p = tmp_path / "queue.db"
-    store = Store.open(p, create=True, clock=clock)
-    try:
-        demo.generate(store, orders=300, seed=1)
-    finally:
-        store.close()
-    return p
+    return generated_demo(tmp_path / "queue.db", orders=300, seed=1, clock=clock)
 
 
 @pytest.fixture

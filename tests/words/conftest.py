@@ -1,28 +1,20 @@
 """Fixtures for the wording tests: one small desk on a fixed clock, built through the services."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from db.demo import generate
 from db.service import Desk
-from db.store import Store
 from tests.conftest import FakeClock
 
 
 @pytest.fixture
-def word_db(tmp_path: Path, clock: FakeClock) -> Path:
+def word_db(tmp_path: Path, clock: FakeClock, generated_demo: Callable[..., Path]) -> Path:
     """120 demo orders (seed 5) at the fixed clock, with the demo users: enough for a queue with
     waiting work and a customer hold (the demo desk keeps up with a small day)."""
-    p = tmp_path / "words.db"
-    store = Store.open(p, create=True, clock=clock)
-    try:
-        generate(store, orders=120, seed=5)
-    finally:
-        store.close()
-    return p
+    return generated_demo(tmp_path / "words.db", orders=120, seed=5, clock=clock)
 
 
 @pytest.fixture
