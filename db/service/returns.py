@@ -39,6 +39,13 @@ def _returnable_order(c: sqlite3.Connection, o: sqlite3.Row) -> bool:
         "SELECT 1 FROM order_lines WHERE order_id = ? AND qty_shipped > 0", (o["id"],)).fetchone() is not None
 
 
+#: when an order's goods last left: `shipped_at` is set only once every line has shipped, so a
+#: backordered order's shipped part is dated by its latest ship event (the same moment a complete
+#: order's shipped_at records), for the F4 list and the return window alike
+SHIPPED_AT = ("COALESCE(o.shipped_at, (SELECT MAX(e.at) FROM events e WHERE e.entity = 'order'"
+              " AND e.entity_id = o.id AND e.action = 'ship'))")
+
+
 @dataclass(frozen=True)
 class ReturnLineInput:
     """One line of a return request as typed; `order` may be omitted when the return names one order."""
@@ -143,7 +150,7 @@ class ReturnService(LeaseMixin):
             where = " AND (o.number LIKE ? OR c.code LIKE ? OR c.name LIKE ?)"
             args = [like, like, like]
         rows = c.execute(
-            f"""SELECT o.number, o.shipped_at, o.total_cents, c.code, c.name FROM orders o
+            f"""SELECT o.number, {SHIPPED_AT} AS shipped_at, o.total_cents, c.code, c.name FROM orders o
                 JOIN customers c ON c.id = o.customer_id
                 WHERE o.state IN ('shipped','closed','backordered','cancelled') AND EXISTS
                   (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.qty_returned < l.qty_shipped){where}
@@ -330,7 +337,7 @@ class ReturnService(LeaseMixin):
                 onum = orders[0]
             o = order_rows.get(onum)
             if o is None:
-                o = c.execute("SELECT * FROM orders WHERE number = ?", (onum,)).fetchone()
+                o = c.execute(f"SELECT o.*, {SHIPPED_AT} AS shipped_at FROM orders o WHERE number = ?", (onum,)).fetchone()
                 if o is None:
                     raise ValidationError(f"line {i}: no order {onum!r}", field=f"lines.{i}.order")
                 if not _returnable_order(c, o):
