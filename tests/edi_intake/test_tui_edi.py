@@ -10,7 +10,7 @@ from textual.widgets import Input, Static
 
 from tests.conftest import run_cli
 from tests.edi.conftest import EDI
-from tests.edi_intake.conftest import rows, set_up_partner
+from tests.edi_intake.conftest import deliver, rows, set_up_partner
 from tests.tui_host import HostApp, press
 from tui.screens.order import OrderScreen
 from tui.widgets.edi_order_view import RawView
@@ -28,6 +28,7 @@ def _text(screen, selector: str) -> str:  # noqa: ANN001
 async def test_edi_order_header_raw_view_history_and_f4_mapping(demo_db: Path, desk_for, tmp_path: Path) -> None:
     set_up_partner(desk_for(demo_db, None), ASCII1, tmp_path)
     run_cli("--db", str(demo_db), "import", str(ASCII1), check=True)
+    deliver(demo_db)  # the 997 goes out through the delivery outbox; the history shows it once sent
     (o,) = rows(demo_db, "SELECT o.number FROM orders o JOIN edi_orders e ON e.order_id = o.id")
     number = o["number"]
     desk = desk_for(demo_db, "alice")
