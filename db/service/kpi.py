@@ -238,7 +238,7 @@ class KpiService:
             deliveries = outbox.counts(c)
             claims = self._claims(c)
             sessions = c.execute(
-                "SELECT user, screen, MAX(seen_at) AS seen_at FROM sessions WHERE seen_at >= ? GROUP BY user, screen"
+                "SELECT \"user\", screen, MAX(seen_at) AS seen_at FROM sessions WHERE seen_at >= ? GROUP BY \"user\", screen"
                 " ORDER BY user", (t - STALE_S,)).fetchall()
         report = kpi.report(inp, now, self.ctx.rules.at_risk, self.ctx.rules.calendar)
         reps = kpi.per_rep(inp.released, pairs, claims)
