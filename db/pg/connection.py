@@ -192,6 +192,19 @@ class Cursor:
         self._cur.close()
 
 
+class _CursorOn:
+    """What `conn.cursor()` gives: `execute` on the connection; `row_factory` is accepted and ignored
+    (a Row is a tuple, so positional reads work as sqlite3's plain tuples do)."""
+
+    row_factory: Any = None
+
+    def __init__(self, conn: "PgConnection") -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Any = None) -> Cursor:
+        return self._conn.execute(sql, params)
+
+
 class PgConnection:
     """One PostgreSQL session, used like a sqlite3 connection (see the module docstring)."""
 
@@ -237,6 +250,10 @@ class PgConnection:
         if st.writes and cur.rowcount > 0:
             self.total_changes += cur.rowcount
         return Cursor(cur)
+
+    def cursor(self) -> "_CursorOn":
+        """sqlite3's `conn.cursor()`, for code that sets `row_factory` on it (rows here are tuples already)."""
+        return _CursorOn(self)
 
     def executescript(self, script: str) -> None:
         try:

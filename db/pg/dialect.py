@@ -15,6 +15,7 @@ class PgDialect(Dialect):
     # no key column, so it must not conflict with the FOR KEY SHARE locks of foreign-key checks
     claim_lock = " FOR NO KEY UPDATE SKIP LOCKED"
     event_seq = "NULL"
+    ordered_join = "JOIN"  # PostgreSQL's CROSS JOIN takes no ON; its planner chooses the order
 
     def lock_event_head(self, conn: Any) -> None:
         """Take the event log's transaction-scoped advisory lock before reading its head.
@@ -30,6 +31,24 @@ class PgDialect(Dialect):
         LOCKED) are taken in the same transaction, so claims still never wait on each other's rows.
         """
         conn.execute("SELECT pg_advisory_xact_lock(?)", (EVENT_HEAD_LOCK,))
+
+    def columns(self, conn: Any, table: str) -> set[str]:
+        return {r[0] for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+            " AND table_name = ?", (table,))}
+
+    def tables(self, conn: Any) -> set[str]:
+        from db.pg.schema import MIGRATIONS_TABLE
+
+        return {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+                if r[0] != MIGRATIONS_TABLE}
+
+    def checks(self, checks: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+        """SQLite's checks with PostgreSQL's own integrity step, guard-trigger check and header
+        snapshot check in their places (db/pg/check.py)."""
+        from db.pg.check import OVERRIDES
+
+        return [(name, OVERRIDES.get(name, fn)) for name, fn in checks]
 
     def json_text(self, expr: str, key: str) -> str:
         return f"(({expr})::jsonb ->> '{key}')"
