@@ -149,7 +149,7 @@ class Cursor:
     """What sqlite3's cursor offers the service layer: fetchone, fetchall, iteration, rowcount,
     lastrowid (from `RETURNING id`, appended to a plain INSERT into a table with an id column)."""
 
-    __slots__ = ("_cur", "lastrowid", "_pending")
+    __slots__ = ("_cur", "lastrowid")
 
     def __init__(self, cur: psycopg.Cursor, lastrowid: int | None = None) -> None:
         self._cur = cur

@@ -39,7 +39,7 @@ def _one_line_refusal(proc, *, mentions: str) -> str:  # noqa: ANN001
 def test_an_unreachable_server_is_one_line_without_the_password(command: tuple[str, ...]) -> None:
     url = f"postgresql://alice:{SECRET}@127.0.0.1:{_closed_port()}/desk"
     line = _one_line_refusal(run_cli(*command, env={"ORDERQ_DB": url}), mentions="not reachable")
-    assert f"postgresql://alice@127.0.0.1:" in line
+    assert "postgresql://alice@127.0.0.1:" in line
 
 
 def test_a_wrong_password_is_refused_in_words_and_writes_nothing(pg_server: PgServer, pg_empty_url: str) -> None:
