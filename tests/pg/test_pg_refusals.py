@@ -80,3 +80,9 @@ def test_an_unknown_url_scheme_is_one_line(url: str, tmp_path) -> None:  # noqa:
     proc = run_cli("--db", url, "init")
     _one_line_refusal(proc, mentions="unknown database URL scheme")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_backup_of_a_postgresql_database_points_to_pg_dump(pg_url: str, tmp_path) -> None:  # noqa: ANN001
+    dest = tmp_path / "copy.db"
+    _one_line_refusal(run_cli("backup", str(dest), env={"ORDERQ_DB": pg_url}), mentions="pg_dump")
+    assert not dest.exists()
