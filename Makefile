@@ -24,7 +24,7 @@ run: $(STAMP)
 ## The whole test suite.
 test: $(STAMP) postgres-bin
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 ## The tests start a throwaway PostgreSQL server (tests/pg_server.py); install its binaries if missing.
 postgres-bin:
