@@ -7,7 +7,7 @@ from textual.widgets import Input, Label
 
 from tests.tui_host import HostApp, grouped, press
 from tui.screens.entry import EntryResult, EntryScreen
-from tui.widgets.lines_grid import LineRow
+from tui.widgets.line_row import LineRow
 from tui.widgets.prompt_list import PromptList
 
 SIZE = (120, 40)

@@ -27,7 +27,8 @@ from db.service.order_header import DuplicatePO
 from tui.messages import StoreChanged
 from tui.plain import plain, styled
 from tui.widgets.footer import KeyFooter
-from tui.widgets.lines_grid import CodeSuggester, LinesGrid, put, settle
+from tui.widgets.input_aids import CodeSuggester, put, settle
+from tui.widgets.lines_grid import LinesGrid
 from tui.widgets.note_dialog import Confirm
 from tui.widgets.order_header_form import HeaderForm
 from tui.widgets.prompt_list import PromptList

@@ -21,7 +21,7 @@ from core.errors import ValidationError
 from core.models import Customer
 from core.money import fmt
 from db.service.order_header import HeaderInput
-from tui.widgets.lines_grid import CodeSuggester, put
+from tui.widgets.input_aids import CodeSuggester, put
 from tui.widgets.prompt_list import PromptList
 
 #: error label per field the service may name
