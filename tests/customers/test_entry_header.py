@@ -6,7 +6,7 @@ from textual.widgets import Input, Label, Static
 
 from tests.customers.conftest import SHIP_2, add_addresses, entry_screen, keys, order_count
 from tests.tui_host import press
-from tui.screens.entry import EntryResult
+from tui.widgets.entry_result import EntryResult
 from tui.widgets.note_dialog import Confirm
 from tui.widgets.prompt_list import PromptList
 

@@ -10,7 +10,8 @@ from db.store import Store
 from db.service import Desk
 from tests.customers.conftest import add_addresses, entry_screen, keys, order_count
 from tests.tui_host import press
-from tui.screens.entry import EntryResult, EntryScreen
+from tui.screens.entry import EntryScreen
+from tui.widgets.entry_result import EntryResult
 from tui.widgets.form_dialog import FormDialog
 from tui.widgets.prompt_list import PromptList
 
