@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from core.kpi import OPEN_RETURN_STATES, Row, _n, live, pct, percentile
+from core.enums import ReturnState
+from core.kpi import OPEN_RETURN_STATES, Row, live, pct, percentile
 
 # ---- returns -------------------------------------------------------------------------------
 def returns_open(counts: Iterable[Row]) -> int:
