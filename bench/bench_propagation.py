@@ -2,7 +2,7 @@
 
 A writer process makes a change through the service layer every ~40 ms (a supervisor's due-time
 override: one transaction, one event). Watching sessions, each its own process with its own
-Store, follow `db.feed.ChangeFeed` and, like a queue screen, re-read a 50-row window of the
+Store, follow `db.feed.open_feed` and, like a queue screen, re-read a 50-row window of the
 queue for each batch. Latency = (window re-read done) − (writer's command returned), per event
 per session; p95 reported.
 
@@ -23,7 +23,7 @@ from pathlib import Path
 from bench.common import ms, orderq, percentile, print_rows, row
 # imported before the fork, so no session pays for imports while it is being timed
 from db.events import last_id
-from db.feed import ChangeFeed
+from db.feed import open_feed
 from db.orders_read import QueueFilter, window
 from db.service import Desk
 from db.store import Store
@@ -41,7 +41,7 @@ def _refresh(conn: sqlite3.Connection) -> None:
 def _feed_session(db: str, ready: mp.Queue, out: mp.Queue, stop) -> None:
     async def main() -> list[tuple[int, float]]:
         store = Store.open(db)
-        feed = ChangeFeed(store.conn, store.path)
+        feed = open_feed(store)
         seen: list[tuple[int, float]] = []
 
         async def consume() -> None:
