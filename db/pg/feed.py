@@ -1,8 +1,8 @@
 """Change detection on PostgreSQL: LISTEN/NOTIFY as a hint, "events with id > cursor" as the truth.
 
 Writers: a write transaction that appended events sends ONE `NOTIFY orderq_events, '<newest id>'`
-just before its COMMIT (`NotifyHint`: db.events tells it the newest id, the connection's commit
-sends it). One per transaction, a few bytes: a NOTIFY takes a database-wide lock at commit, which
+just before its COMMIT (db.pg.link.NotifyHint: db.events tells the connection the newest id, its
+COMMIT sends it). One per transaction, a few bytes: a NOTIFY takes a database-wide lock at commit, which
 serialises such commits (NOTES.md), so it is never sent per event.
 
 Readers: each session's feed LISTENs on a dedicated autocommit connection (a second connection
@@ -31,13 +31,13 @@ import psycopg
 
 from db import events
 from db.feed import ChangeFeed, backoff, poll_only
+from db.pg.link import CHANNEL
 
 if TYPE_CHECKING:
     from db.store import Store
 
 log = logging.getLogger("orderq.feed")
 
-CHANNEL = "orderq_events"
 #: with LISTEN, read anyway this often (a hint lost in a failover, a writer that did not notify)
 SAFETY_S = 2.0
 #: poll-only: read this often
@@ -68,30 +68,6 @@ def connection_lost(e: BaseException | None) -> bool:
         e = e.__cause__ or e.__context__
         seen += 1
     return False
-
-
-# ---- writers ------------------------------------------------------------------------------------------
-class NotifyHint:
-    """The one NOTIFY of a write transaction: `note` remembers the newest event id written,
-    `flush` sends it right before COMMIT (inside the transaction: delivered only if it commits),
-    `drop` forgets it on ROLLBACK. Held by the connection adapter, one per connection."""
-
-    __slots__ = ("newest",)
-
-    def __init__(self) -> None:
-        self.newest: int | None = None
-
-    def note(self, last_id: int) -> None:
-        if self.newest is None or last_id > self.newest:
-            self.newest = last_id
-
-    def flush(self, execute: Callable[[str, tuple], object]) -> None:
-        if self.newest is not None:
-            newest, self.newest = self.newest, None
-            execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(newest)))
-
-    def drop(self) -> None:
-        self.newest = None
 
 
 def _newest(payload: str) -> int | None:
@@ -260,7 +236,7 @@ class ListenSignal:
 
 # ---- what db.feed asks of a backend -------------------------------------------------------------------
 def _conninfo(store: Store) -> str:
-    return store.conn.conninfo
+    return store.conn.url  # with its password, if it has one: never shown
 
 
 def feed(store: Store, cursor: int | None = None, *, on_state: Callable[[str], None] | None = None) -> PgFeed:
