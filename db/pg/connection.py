@@ -29,7 +29,7 @@ from psycopg.adapt import Dumper, Loader
 from psycopg.pq import TransactionStatus
 
 from db.pg.dialect import PG
-from db.pg.link import Link, retry_safe, tx_word
+from db.pg.link import SKIPPED, Link, retry_safe, tx_word
 from db.pg.sql import statement
 
 SCHEMES = ("postgresql", "postgres")
@@ -246,7 +246,7 @@ class PgConnection:
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Cursor:
         word = tx_word(sql)
         if (word is not None or self.raw.closed) and not self.link.before(self.raw, word, self._run, self._reconnect):
-            return Cursor(self.raw.cursor())  # a ROLLBACK of what a lost connection took with it
+            return SKIPPED  # type: ignore[return-value] - a ROLLBACK of what a lost connection took with it
         st = statement(sql, self.id_tables)
         text = st.sql + " RETURNING id" if st.insert_into else st.sql
         cur = self.raw.cursor()
@@ -374,9 +374,11 @@ def write_tx(conn: PgConnection) -> Iterator[PgConnection]:
     changes = conn.total_changes
     try:
         yield conn
-    except BaseException:
+    except BaseException as e:
         if conn.in_transaction:
             conn.execute("ROLLBACK")  # a no-op when the connection died with the transaction (db.pg.link)
+        if isinstance(e, sqlite3.Error) and conn.link.lost(conn.raw):
+            raise translate(e) from None  # the server went away mid-command: a refusal, rolled back
         raise
     if conn.raw.info.transaction_status == TransactionStatus.INERROR:
         # a statement failed and its error was caught inside the transaction: PostgreSQL has aborted

@@ -71,6 +71,26 @@ def retry_safe(sql: str, word: str | None) -> bool:
     return word == "BEGIN" or sql.lstrip()[:6].upper() == "SELECT"
 
 
+class Skipped:
+    """What a skipped ROLLBACK returns in place of a cursor (its connection is gone)."""
+
+    rowcount = 0
+    lastrowid = None
+    description = None
+
+    def fetchone(self) -> None:
+        return None
+
+    def fetchall(self) -> list:
+        return []
+
+    def __iter__(self):  # noqa: ANN204
+        return iter(())
+
+
+SKIPPED = Skipped()
+
+
 class Link:
     """Per connection: is an explicit transaction open, did the connection die inside it, and the
     transaction's pending NOTIFY."""
@@ -113,6 +133,10 @@ class Link:
         if gone:
             reconnect()
         return True
+
+    def lost(self, raw: psycopg.Connection) -> bool:
+        """Has the connection died (so whatever transaction it had is gone)?"""
+        return raw.closed or raw.broken
 
     def failed(self, raw: psycopg.Connection) -> bool:
         """The driver raised: True if the connection died (so an open transaction is lost)."""

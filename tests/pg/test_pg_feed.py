@@ -207,3 +207,22 @@ def test_the_delivery_workers_wait_wakes_on_a_notify_and_survives_a_restart(pg_d
     signal.close()
     other.store.close()
     store.close()
+
+
+def test_a_command_whose_connection_dies_mid_way_is_refused_rolled_back_and_the_next_one_works(
+        pg_demo_url: str, pg_server: PgServer) -> None:
+    from db.connection import StoreError
+
+    desk = Desk.open(pg_demo_url, "alice")
+    store = desk.store
+    before = events.last_id(store.conn)
+    pid = store.conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    with pytest.raises(StoreError) as refused, desk.ctx.write() as c:
+        c.execute("UPDATE orders SET priority = 'P1' WHERE number = 'SO-000001'")
+        with pg_server.admin() as admin:  # the server ends this session, as a failover would
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        c.execute("UPDATE orders SET priority = 'P1' WHERE number = 'SO-000002'")
+    assert "\n" not in refused.value.message and "nothing was written" in refused.value.message
+    assert events.last_id(store.conn) == before  # a new session answers; nothing of the command stayed
+    assert desk.orders.claim_next() is not None
+    store.close()
