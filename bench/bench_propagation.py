@@ -63,6 +63,17 @@ def _feed_session(db: str, ready: mp.Queue, out: mp.Queue, stop) -> None:
     out.put(asyncio.run(main()))
 
 
+def read_new(conn, cursor: int, seen: list[tuple[int, float]]) -> int:  # noqa: ANN001 - either backend
+    """A bare baseline's read: the new event ids, then the session's window; each id is seen now."""
+    ids = [r[0] for r in conn.execute("SELECT id FROM events WHERE id > ? ORDER BY id", (cursor,))]
+    if not ids:
+        return cursor
+    _refresh(conn)
+    t = time.time()
+    seen.extend((i, t) for i in ids)
+    return ids[-1]
+
+
 def _poll_session(db: str, ready: mp.Queue, out: mp.Queue, stop) -> None:
     conn = sqlite3.connect(db, isolation_level=None)
     cursor = conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
@@ -73,12 +84,7 @@ def _poll_session(db: str, ready: mp.Queue, out: mp.Queue, stop) -> None:
         v = conn.execute("PRAGMA data_version").fetchone()[0]
         if v != last:
             last = v
-            ids = [r[0] for r in conn.execute("SELECT id FROM events WHERE id > ? ORDER BY id", (cursor,))]
-            if ids:
-                cursor = ids[-1]
-                _refresh(conn)
-                t = time.time()
-                seen.extend((i, t) for i in ids)
+            cursor = read_new(conn, cursor, seen)
         time.sleep(0.001)
     conn.close()
     out.put(seen)

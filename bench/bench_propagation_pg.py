@@ -16,9 +16,8 @@ no budget, it is the price of having no LISTEN.
 from __future__ import annotations
 
 import os
-import time
 
-from bench.bench_propagation import BUDGETS, _feed_session, _refresh, measure
+from bench.bench_propagation import BUDGETS, _feed_session, measure, read_new
 from bench.common import ms, orderq, percentile, row
 from db.pg.link import CHANNEL
 
@@ -37,14 +36,8 @@ def _listen_session(url: str, ready, out, stop) -> None:  # noqa: ANN001
     seen: list[tuple[int, float]] = []
     ready.put("LISTEN, blocking")
     while not stop.is_set():
-        if not list(listener.notifies(timeout=0.05, stop_after=1)):
-            continue
-        ids = [r[0] for r in conn.execute("SELECT id FROM events WHERE id > ? ORDER BY id", (cursor,))]
-        if ids:
-            cursor = ids[-1]
-            _refresh(conn)
-            t = time.time()
-            seen.extend((i, t) for i in ids)
+        if list(listener.notifies(timeout=0.05, stop_after=1)):
+            cursor = read_new(conn, cursor, seen)
     listener.close()
     conn.close()
     out.put(seen)

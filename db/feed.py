@@ -121,6 +121,14 @@ class ChangeFeed:
             self.cursor = new[-1].id
         return new
 
+    async def poll_every(self, interval: float) -> None:
+        """A waker that only polls: wake every `interval` (mode "poll")."""
+        self.set_mode("poll")
+        self.started.set()
+        while not self.stopping:
+            await asyncio.sleep(interval)
+            self.wake()
+
     # ---- what a backend supplies ---------------------------------------------------------------------
     async def _waker(self) -> None:
         raise NotImplementedError

@@ -85,11 +85,7 @@ class SqliteFeed(ChangeFeed):
             watch.close()
 
     async def _poll(self) -> None:
-        self.set_mode("poll")
-        self.started.set()
-        while not self.stopping:
-            await asyncio.sleep(POLL_INTERVAL_S)
-            self.wake()
+        await self.poll_every(POLL_INTERVAL_S)
 
     async def _waker(self) -> None:
         if self.use_watcher:

@@ -53,18 +53,21 @@ LISTEN_OPTIONS = {
     "application_name": "orderq feed",
 }
 
-#: errors that mean "the server cannot be reached (now)", not "this statement is wrong"
-CONNECTION_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError)
+#: SQLSTATEs of a server going away: connection exceptions (class 08), and an administrator's or a
+#: crash's shutdown (57P01-57P03). A statement or lock timeout (57014, 55P03) is not one.
+_GONE_STATES = ("57P01", "57P02", "57P03")
 
 
 def connection_lost(e: BaseException | None) -> bool:
-    """Is `e` (or what it was raised from: the store translates driver errors) a lost connection?"""
+    """Is `e` (or what it was raised from: the adapter raises sqlite3's exceptions from the driver's,
+    and the store its own from those) a lost connection, not a refused statement?"""
     seen = 0
     while e is not None and seen < 5:
-        if isinstance(e, CONNECTION_ERRORS):
+        if isinstance(e, psycopg.InterfaceError):
             return True
-        if getattr(e, "connection_lost", False):
-            return True
+        if isinstance(e, psycopg.OperationalError):
+            state = e.sqlstate
+            return state is None or state.startswith("08") or state in _GONE_STATES
         e = e.__cause__ or e.__context__
         seen += 1
     return False
@@ -134,11 +137,7 @@ class PgFeed(ChangeFeed):
             await conn.execute("SELECT 1")  # a server that is gone shows here, not only at the next NOTIFY
 
     async def _poll(self) -> None:
-        self.set_mode("poll")
-        self.started.set()
-        while not self.stopping:
-            await asyncio.sleep(POLL_S)
-            self.wake()
+        await self.poll_every(POLL_S)
 
 
 async def _close(conn: psycopg.AsyncConnection) -> None:
@@ -170,13 +169,17 @@ class ListenSignal:
         conn.execute(f"LISTEN {CHANNEL}")
         return conn
 
+    def _newest_if_reachable(self) -> int | None:
+        try:
+            return self._newest()
+        except Exception as e:
+            if not connection_lost(e):
+                raise
+            return None
+
     def arm(self) -> None:
         if not self.listen:
-            try:
-                self._seen = self._newest()
-            except Exception as e:
-                if not connection_lost(e):
-                    raise
+            self._seen = self._newest_if_reachable() or self._seen
             return
         if self._conn is None:
             try:
@@ -199,12 +202,9 @@ class ListenSignal:
             if not self.listen:
                 if stop.wait(min(POLL_S, left)):
                     return False
-                try:
-                    if self._newest() != self._seen:
-                        return True
-                except Exception as e:
-                    if not connection_lost(e):
-                        raise
+                newest = self._newest_if_reachable()
+                if newest is not None and newest != self._seen:
+                    return True
                 continue
             if self._conn is None:
                 try:
