@@ -4,12 +4,12 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from db.connection import StoreError, connect, read_tx, write_tx
+from db.connection import StoreError, WriterSlot, connect, read_tx, write_tx
 from db.migrations import is_initialised, migrate
 
 if TYPE_CHECKING:
@@ -81,6 +81,8 @@ class Store:
         self._rules = rules
         self._early_calendar: Calendar | None = None
         self.clock = clock
+        #: this process's queue for the write lock, shared by the stores of a threaded server (api.app)
+        self.writer_slot: WriterSlot | None = None
 
     @property
     def rules(self) -> Rules:
@@ -150,7 +152,12 @@ class Store:
         return self.clock()
 
     def write(self) -> AbstractContextManager[sqlite3.Connection]:
-        return write_tx(self.conn)  # not wrapped in a generator of its own: one layer less per command
+        return write_tx(self.conn, self.writer_slot)  # not wrapped in a generator of its own: one layer less per command
+
+    def writer_turn(self) -> AbstractContextManager[None]:
+        """This thread's turn at the write lock for several transactions in a row (WriterSlot.turn);
+        nothing to wait for without a slot."""
+        return self.writer_slot.turn() if self.writer_slot is not None else nullcontext()
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

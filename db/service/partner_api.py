@@ -35,6 +35,7 @@ from core.enums import Channel
 from core.errors import Conflict, NotFound, ValidationError
 from core.money import from_cents_int, from_price_int
 from core.permissions import Action
+from db import event_chain
 from db.convert import iso, ts
 from db.service.context import Actor, Context
 from db.service.order_header import HeaderInput
@@ -113,12 +114,19 @@ class PartnerContext(Context):
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
+        """The partner's gate and the chain's head in one read, the head held for the transaction's
+        events (as Context.write does for a user): every statement here is time under the write lock."""
         try:
             with self.store.write() as c:
-                row = c.execute("SELECT active FROM partners WHERE id = ?", (self.partner.id,)).fetchone()
-                if row is None or not row["active"]:
+                active, top = event_chain.flag_and_head(c, "SELECT active FROM partners WHERE id = ?",
+                                                        (self.partner.id,))
+                if not active:
                     raise _Disabled
-                yield c
+                event_chain.hold(c, top)
+                try:
+                    yield c
+                finally:
+                    event_chain.release(c)
         except _Disabled:
             self._refuse(f"partner {self.partner.name!r} is disabled", None, {"action": "write", "why": "partner disabled"})
 
@@ -242,11 +250,18 @@ class PartnerApi:
         write lock (a WAL read): a twin of a request that another process is handling sees its
         reservation at once and gets 409, and a replay writes nothing and waits for no one. A new key
         is then reserved in a transaction of its own, committed at once, so every process sees it."""
-        global _last_purge
-        with self.ctx.store.read() as c:
-            answer = self._stored(c, key, fingerprint, now)
+        answer = self._looked_up(key, fingerprint, now)
         if answer is not None:
             return None, answer
+        return self._take(key, fingerprint, now)
+
+    def _looked_up(self, key: str, fingerprint: str, now: float) -> Answer | None:
+        with self.ctx.store.read() as c:
+            return self._stored(c, key, fingerprint, now)
+
+    def _take(self, key: str, fingerprint: str, now: float) -> tuple[str | None, Answer | None]:
+        """The write half of `_reserve`."""
+        global _last_purge
         with self.ctx.write() as c:  # the partner's own gate: a disabled partner reserves nothing
             if now - _last_purge > PURGE_EVERY_S:
                 _last_purge = now
@@ -303,18 +318,24 @@ class PartnerApi:
             raise ValidationError(f"external_ref must be 1 to {REF_MAX} printable characters", field="external_ref")
         self.ctx.rules.request_type(req.type)
         now = self.ctx.now()
-        with _flight(self.partner.id, key):
-            token = None
+        with _flight(self.partner.id, key):  # a twin in this process gets its 409 here, before any wait
             if key is not None:
-                token, replay = self._reserve(key, fingerprint, ts(now))
+                replay = self._looked_up(key, fingerprint, ts(now))
                 if replay is not None:
                     return replay
-            try:
-                body = self._create(req, ext, now, customer_for, key, token)
-            except BaseException:
-                if key is not None and token is not None:
-                    self._free(key, token)
-                raise
+            # one turn at this process's write lock for the key's reservation and the order (WriterSlot)
+            with self.ctx.store.writer_turn():
+                token = None
+                if key is not None:
+                    token, replay = self._take(key, fingerprint, ts(now))
+                    if replay is not None:
+                        return replay
+                try:
+                    body = self._create(req, ext, now, customer_for, key, token)
+                except BaseException:
+                    if key is not None and token is not None:
+                        self._free(key, token)
+                    raise
         return Answer(201, body)
 
     def _create(self, req: OrderRequest, ext: str | None, now: Any,
@@ -330,9 +351,9 @@ class PartnerApi:
                 c, now=now, customer=customer_for(c) if customer_for else self._customer(req.customer),
                 channel=Channel(self.partner.channel), type=req.type, lines=req.lines, charges=[], received_at=now,
                 source_ref=source_ref, note=None, header=req.header, typed=False, needs_rep=req.needs_rep)
-            c.execute("UPDATE orders SET partner_id = ? WHERE number = ?", (self.partner.id, number))
-            row = c.execute("SELECT number, state, queue_reason, total_cents, due_at FROM orders WHERE number = ?",
-                            (number,)).fetchone()
+            row = c.execute("UPDATE orders SET partner_id = ? WHERE number = ? "
+                            "RETURNING number, state, queue_reason, total_cents, due_at",
+                            (self.partner.id, number)).fetchall()[0]
             body = {"number": row["number"], "state": row["state"], "queue_reason": row["queue_reason"],
                     "total": str(from_cents_int(row["total_cents"])), "due_at": iso(row["due_at"]),
                     "external_ref": ext}
