@@ -256,8 +256,8 @@ class PartnerApi:
         return self._take(key, fingerprint, now)
 
     def _looked_up(self, key: str, fingerprint: str, now: float) -> Answer | None:
-        with self.ctx.store.read() as c:
-            return self._stored(c, key, fingerprint, now)
+        """One SELECT outside any transaction: its own snapshot, so no BEGIN … COMMIT around it."""
+        return self._stored(self.ctx.store.conn, key, fingerprint, now)
 
     def _take(self, key: str, fingerprint: str, now: float) -> tuple[str | None, Answer | None]:
         """The write half of `_reserve`."""
