@@ -11,6 +11,10 @@
   threads (anyio's default) only fight for its lock, sleeping in its busy handler, and for the GIL
   while the holder waits to run; a request waiting in the event loop's queue for a thread costs
   nothing and is served in turn (bench_api: p99).
+- The threads (and the delivery worker beside them) take turns at the write lock through one
+  WriterSlot, first come first served, instead of SQLite's sleeping busy handler; an order's key
+  check (409 for a twin) comes before that wait. Checkpoints run on a thread of their own
+  (db/checkpoints.py), not inside whichever request's COMMIT crosses the WAL's threshold.
 """
 from __future__ import annotations
 

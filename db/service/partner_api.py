@@ -17,6 +17,9 @@ faces over one service layer).
   (24 h, as the draft suggests) after its order; then it is forgotten and may be used again (the
   external reference still catches a resend). A reservation older than IN_FLIGHT_EXPIRES belongs to
   a request that died (its process was killed): the next request takes the key over.
+- In a threaded server the key is checked (in this process's in-flight set, then with one WAL read)
+  before the request waits for its turn at the write lock (the server's WriterSlot), so a twin gets
+  its 409 at once however long the queue; the reservation and the order then share one turn.
 """
 from __future__ import annotations
 
