@@ -22,7 +22,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from db.connection import WriterSlot, connect
+from db.connection import StoreError, WriterSlot, connect
 
 log = logging.getLogger("orderq.api")
 
@@ -57,8 +57,8 @@ class Checkpointer:
             while not self.stop.wait(self.every_s):
                 try:
                     self.run_once(conn)
-                except sqlite3.Error as e:  # a damaged or vanished file: the requests say so; keep trying
-                    log.warning("checkpoint failed: %s", e)
+                except (sqlite3.Error, StoreError) as e:  # busy past the slot's timeout, a damaged file:
+                    log.warning("checkpoint failed: %s", e)  # the requests say so; try again next round
         finally:
             conn.close()
 

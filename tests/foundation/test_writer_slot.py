@@ -141,3 +141,25 @@ def test_the_checkpointer_lets_the_wal_start_again_under_a_steady_stream_of_writ
         stop.set()
         t.join(timeout=30)
         look.close()
+
+
+def test_the_checkpointer_outlives_a_round_that_could_not_get_its_turn(tmp_path: Path, caplog) -> None:  # noqa: ANN001
+    """A request holding the slot past its timeout (another process held the lock) makes one round
+    fail; the thread logs it and goes on, or the WAL would grow from then on."""
+    p = _db(tmp_path)
+    slot = WriterSlot(timeout_s=0.05)
+    c = connect(p)
+    c.execute("PRAGMA wal_autocheckpoint=0")
+    checkpointer = Checkpointer(p, slot, every_s=0.01)
+    try:
+        with slot.turn():
+            for _ in range(3):
+                with write_tx(c, slot):
+                    c.execute("INSERT INTO t (who) VALUES ('x')")
+            checkpointer.start()
+            wait_for(lambda: "checkpoint failed" in caplog.text, what="a round to time out")
+        assert checkpointer.thread.is_alive()
+    finally:
+        checkpointer.close()
+        c.close()
+
