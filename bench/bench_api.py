@@ -38,7 +38,10 @@ UPDATE … RETURNING; the key's first look-up without BEGIN/COMMIT); CPU per ord
 24-56 ms. Server CPU per request (utime+stime / requests): bare 1.3-1.6 ms, the app with a stub
 handler 1.7 ms, orders 3.5-4.5 ms; the server's threads are starved, not the slot (held ~50% of
 the time). Alternating with main at load 13-20: p99 382 / 235 / 383 ms (main 244 / 280 / 425 ms),
-ratio to bare 2.8 / 1.6 / 2.2 (main 2.7 / 3.9 / 3.0). Tried without a clear
+ratio to bare 2.8 / 1.6 / 2.2 (main 2.7 / 3.9 / 3.0). `make bench`-style runs 15:49-16:03, load
+8.9-27.6 (17 runs): 74-200 orders/s, ratio 0.32-0.92 (PASS); p99 220-523 ms, bare 68-270 ms, ratio
+1.6-6.4 (FAIL): the bare endpoint itself missed 100 ms in 13 of them. The budget is still to be
+shown at low load; at this load the change is not distinguishable from main. Tried without a clear
 difference above that noise: API_THREADS 1, 2, 6; sys.setswitchinterval 1 ms and 0.2 ms; a barging
 lock instead of the FIFO hand-over.
 A real bug this bench found: a sync FastAPI dependency and its handler may run on two pool threads;
