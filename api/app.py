@@ -11,6 +11,10 @@
   threads (anyio's default) only fight for its lock, sleeping in its busy handler, and for the GIL
   while the holder waits to run; a request waiting in the event loop's queue for a thread costs
   nothing and is served in turn (bench_api: p99).
+- The threads (and the delivery worker beside them) take turns at the write lock through one
+  WriterSlot, first come first served, instead of SQLite's sleeping busy handler; an order's key
+  check (409 for a twin) comes before that wait. Checkpoints run on a thread of their own
+  (db/checkpoints.py), not inside whichever request's COMMIT crosses the WAL's threshold.
 """
 from __future__ import annotations
 
@@ -32,8 +36,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from core.errors import (ClaimLost, Conflict, DomainError, NotFound, OrderqError, PermissionDenied, RulesError,
                          Unauthenticated, ValidationError)
 from core.plain_text import printable
-from db.connection import StoreError
-from db.store import Store
+from db.checkpoints import Checkpointer
+from db.connection import StoreError, WriterSlot
+from db.store import Store, is_url
 
 log = logging.getLogger("orderq.api")
 
@@ -65,10 +70,15 @@ def error_response(status: int, code: str, message: str, field: str | None, **ex
 
 
 class Stores:
-    """One Store (one SQLite connection) per thread: a connection must not run two transactions at once."""
+    """One Store (one SQLite connection) per thread: a connection must not run two transactions at once.
+    They share one WriterSlot, so the handler threads queue for the write lock in turn instead of
+    sleeping in SQLite's busy handler (bench_api: p99)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.writer_slot = WriterSlot()
+        #: a Checkpointer runs beside them (the app's lifespan): their commits need not checkpoint
+        self.checkpointed = False
         self._local = threading.local()
         self._all: list[Store] = []
         self._lock = threading.Lock()
@@ -77,6 +87,9 @@ class Stores:
         store = getattr(self._local, "store", None)
         if store is None:
             store = Store.open(self.path)  # the real clock, always: the API never honours --now (SPEC §6)
+            if self.checkpointed:
+                store.leave_checkpoints_to_another()
+            store.writer_slot = self.writer_slot
             self._local.store = store
             with self._lock:
                 self._all.append(store)
@@ -207,17 +220,26 @@ def install_errors(app: FastAPI) -> None:
 
 
 @asynccontextmanager
-async def _bounded_pool(app: FastAPI) -> AsyncIterator[None]:
-    """On the serving loop (anyio's limiter is the running loop's): the thread pool's size."""
+async def _serving(app: FastAPI) -> AsyncIterator[None]:
+    """On the serving loop (anyio's limiter is the running loop's): the thread pool's size; and the
+    checkpoints, off the requests' path while the server runs (db/checkpoints.py)."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = API_THREADS
-    yield
+    checkpointer = None
+    if not is_url(app.state.stores.path):  # a PostgreSQL server has no WAL of ours to copy back
+        checkpointer = Checkpointer(app.state.stores.path, app.state.stores.writer_slot).start()
+        app.state.stores.checkpointed = True
+    try:
+        yield
+    finally:
+        if checkpointer is not None:
+            checkpointer.close()
 
 
 def create_app(db_path: str | Path) -> FastAPI:
     from api.routes import router
 
     Store.open(db_path).close()  # refuses a missing or uninitialised database before serving
-    app = FastAPI(title="orderq", version="1", lifespan=_bounded_pool, description="Orders, returns and products for partners. "
+    app = FastAPI(title="orderq", version="1", lifespan=_serving, description="Orders, returns and products for partners. "
                   "Authenticate with `Authorization: Bearer KEY` (`orderq partners add`).")
     app.state.stores = Stores(Path(db_path))
     install_errors(app)

@@ -23,6 +23,27 @@ slot was dropped: a twin request queued behind it cannot get its in-process 409.
 4 and the Idempotency-Key now reserved in a transaction of its own (cross-process 409), at load
 4.1 / 11.3 / 10.8 / 10.5: 227 / 176 / 165 / 241 orders/s, p99 160 / 198 / 173 / 132 ms (bare 84 / 96 /
 94 / 101 ms). Still FAIL on p99; statements per order were not cut.
+Issue 15, p99 (2026-12-01 15:00-16:10, fix/apip99; load average 9-22 throughout, so every figure
+is noisy). Found: an API order writes ~32 WAL pages, so with wal_autocheckpoint 4000 one request in
+~125 ran the checkpoint inside its COMMIT, 30-40 ms (up to 110 ms), and every request queued behind it
+waited too. Now: (1) one WriterSlot per process (db.connection), FIFO hand-over before BEGIN
+IMMEDIATE, shared by the handler threads and the delivery worker; the key's 409 is checked before
+the wait, and the key's reservation and the order take one turn; (2) checkpoints on a thread of
+their own (db/checkpoints.py: PASSIVE passes beside the writers, the last short one holding the
+slot so the WAL restarts). In-process, 1,500 orders: COMMITs over 5 ms 100 -> 46, the longest
+60 -> 26 ms; a plain PASSIVE thread instead let the WAL grow to 195 MB, this one keeps it ~21-25 MB.
+(3) 40 -> 35 statements per order (partner gate and chain head in one read, held for the events;
+UPDATE … RETURNING; the key's first look-up without BEGIN/COMMIT); CPU per order in-process 1.46 ->
+1.2-1.4 ms. In the server at load 12: slot held p50 1.3-1.8 ms, p99 17-30 ms; waited for p99
+24-56 ms. Server CPU per request (utime+stime / requests): bare 1.3-1.6 ms, the app with a stub
+handler 1.7 ms, orders 3.5-4.5 ms; the server's threads are starved, not the slot (held ~50% of
+the time). Alternating with main at load 13-20: p99 382 / 235 / 383 ms (main 244 / 280 / 425 ms),
+ratio to bare 2.8 / 1.6 / 2.2 (main 2.7 / 3.9 / 3.0). `make bench`-style runs 15:49-16:03, load
+8.9-27.6 (17 runs): 74-200 orders/s, ratio 0.32-0.92 (PASS); p99 220-523 ms, bare 68-270 ms, ratio
+1.6-6.4 (FAIL): the bare endpoint itself missed 100 ms in 13 of them. The budget is still to be
+shown at low load; at this load the change is not distinguishable from main. Tried without a clear
+difference above that noise: API_THREADS 1, 2, 6; sys.setswitchinterval 1 ms and 0.2 ms; a barging
+lock instead of the FIFO hand-over.
 A real bug this bench found: a sync FastAPI dependency and its handler may run on two pool threads;
 the partner's connection taken in the dependency was used by the handler while the dependency's
 thread served another request (5 s busy refusals). Keys are now read in the handler's own call.

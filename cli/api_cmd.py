@@ -59,7 +59,7 @@ def cmd_api(args: argparse.Namespace) -> int:
         from db.deliver.background import BackgroundWorker
 
         try:
-            worker = BackgroundWorker(db_path(args)).start()
+            worker = BackgroundWorker(db_path(args), writer_slot=app.state.stores.writer_slot).start()
         except OrderqError as e:
             sock.close()
             raise UsageError(f"orderq api: the delivery worker cannot start: {e.message}") from None

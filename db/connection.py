@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -129,17 +131,81 @@ def stopped_after(why: str, done: str, resume: str) -> StoreError:
     return StoreError(f"{why} after {done} were committed; {resume}", reason=why)
 
 
-def write_tx(conn: sqlite3.Connection) -> AbstractContextManager[sqlite3.Connection]:
+class WriterSlot:
+    """The write lock's queue inside one process: threads that write to one database through
+    connections of their own take turns here, first come first served, before BEGIN IMMEDIATE.
+
+    WHY: SQLite's busy handler cannot queue. A thread that finds the lock taken sleeps 1, 2, 5, 10,
+    15, 20 … ms and tries again, so the lock stands idle after each COMMIT until some sleeper wakes,
+    and a thread that lost a few times sleeps 20 ms and more per try while newcomers win: the tail
+    of an HTTP server's latency (bench/bench_api.py). Here the thread that releases hands the slot
+    straight to the next waiter. Other processes still meet at SQLite's lock, as before.
+
+    A thread that holds the slot passes through (a second connection of the same thread is not made
+    to wait for itself); a waiter gives up after `timeout_s`, as BEGIN IMMEDIATE would."""
+
+    def __init__(self, timeout_s: float = BUSY_TIMEOUT_MS / 1000) -> None:
+        self.timeout_s = timeout_s
+        self._guard = threading.Lock()
+        self._owner: int | None = None
+        self._waiters: deque[tuple[int, threading.Lock]] = deque()
+
+    def acquire(self) -> bool:
+        """True once this thread holds the slot; False if it already did (so it must not release)."""
+        me = threading.get_ident()
+        with self._guard:
+            if self._owner == me:
+                return False
+            if self._owner is None:
+                self._owner = me
+                return True
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append((me, turn))
+        if turn.acquire(timeout=self.timeout_s):
+            return True
+        with self._guard:
+            try:
+                self._waiters.remove((me, turn))
+            except ValueError:  # handed over just as the wait ran out: it is ours
+                turn.acquire()
+                return True
+        raise translate(sqlite3.OperationalError("database is locked"))
+
+    def release(self) -> None:
+        with self._guard:
+            if self._waiters:
+                self._owner, turn = self._waiters.popleft()
+                turn.release()
+            else:
+                self._owner = None
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Hold the slot across several write transactions of this thread (one command in steps), so
+        it queues once, not once per transaction."""
+        queued = self.acquire()
+        try:
+            yield
+        finally:
+            if queued:
+                self.release()
+
+
+def write_tx(conn: sqlite3.Connection, slot: WriterSlot | None = None) -> AbstractContextManager[sqlite3.Connection]:
     """A write transaction on either backend; any exception rolls back, so a refused command writes
-    nothing. A PostgreSQL connection (db.pg.connection) brings its own."""
+    nothing. A PostgreSQL connection (db.pg.connection) brings its own (its writers queue at the
+    server's advisory lock, so `slot` is for SQLite's busy handler only).
+    `slot`: this process's queue for SQLite's write lock, taken before BEGIN and given back after the end."""
     if isinstance(conn, sqlite3.Connection):
-        return _sqlite_write_tx(conn)
+        return _sqlite_write_tx(conn, slot)
     return conn.write_tx()  # type: ignore[attr-defined]
 
 
 @contextmanager
-def _sqlite_write_tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def _sqlite_write_tx(conn: sqlite3.Connection, slot: WriterSlot | None = None) -> Iterator[sqlite3.Connection]:
     """BEGIN IMMEDIATE … COMMIT; any exception rolls back, so a refused command writes nothing."""
+    queued = slot is not None and slot.acquire()
     try:
         try:
             _begin_immediate(conn)
@@ -159,6 +225,8 @@ def _sqlite_write_tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
                 conn.execute("ROLLBACK")
             raise translate(e) from None
     finally:
+        if queued:
+            slot.release()  # type: ignore[union-attr]
         _wait_when_busy(conn)
 
 

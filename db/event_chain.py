@@ -92,9 +92,13 @@ def active_and_head(conn: sqlite3.Connection, user: str) -> tuple[bool, tuple[in
     """Is `user` an active user, and the chain's head: one read at the start of a command's write
     transaction (after BEGIN IMMEDIATE), where every statement is time the write lock is held by
     this process, so two reads become one. `hold` the head for the rest of the transaction."""
-    active, last_id, last_hash, seq = conn.execute(
-        f"SELECT (SELECT active FROM users WHERE name = ?), {_head_sql(conn)}", (user,)).fetchone()
-    return bool(active), _next(last_id, last_hash, seq)
+    return flag_and_head(conn, "SELECT active FROM users WHERE name = ?", (user,))
+
+
+def flag_and_head(conn: sqlite3.Connection, flag_sql: str, args: tuple) -> tuple[bool, tuple[int, str]]:
+    """`active_and_head` for any actor's gate: `flag_sql` is a scalar query (a partner's `active`)."""
+    flag, last_id, last_hash, seq = conn.execute(f"SELECT ({flag_sql}), {_head_sql(conn)}", args).fetchone()
+    return bool(flag), _next(last_id, last_hash, seq)
 
 
 def hold(conn: sqlite3.Connection, top: tuple[int, str]) -> None:

@@ -5,12 +5,12 @@ import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from db.connection import StoreError, connect, read_tx, write_tx
+from db.connection import StoreError, WriterSlot, connect, read_tx, write_tx
 from db.migrations import is_initialised, migrate
 
 if TYPE_CHECKING:
@@ -113,6 +113,8 @@ class Store:
         self._rules = rules
         self._early_calendar: Calendar | None = None
         self.clock = clock
+        #: this process's queue for the write lock, shared by the stores of a threaded server (api.app)
+        self.writer_slot: WriterSlot | None = None
 
     @property
     def rules(self) -> Rules:
@@ -192,7 +194,23 @@ class Store:
         return self.clock()
 
     def write(self) -> AbstractContextManager[sqlite3.Connection]:
-        return write_tx(self.conn)  # not wrapped in a generator of its own: one layer less per command
+        return write_tx(self.conn, self.writer_slot)  # not wrapped in a generator of its own: one layer less per command
+
+    @property
+    def checkpoints_own_wal(self) -> bool:
+        """Whether this store's commits copy a WAL back themselves (SQLite), so that a threaded server
+        can hand that to a Checkpointer thread (db/checkpoints.py); PostgreSQL has no such thing."""
+        return isinstance(self.conn, sqlite3.Connection)
+
+    def leave_checkpoints_to_another(self) -> None:
+        """This connection's commits never checkpoint: a Checkpointer thread does (SQLite only)."""
+        if self.checkpoints_own_wal:
+            self.conn.execute("PRAGMA wal_autocheckpoint=0")
+
+    def writer_turn(self) -> AbstractContextManager[None]:
+        """This thread's turn at the write lock for several transactions in a row (WriterSlot.turn);
+        nothing to wait for without a slot."""
+        return self.writer_slot.turn() if self.writer_slot is not None else nullcontext()
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

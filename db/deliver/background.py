@@ -21,6 +21,7 @@ import socket
 import threading
 from pathlib import Path
 
+from db.connection import WriterSlot
 from db.deliver.worker import Worker
 from db.store import Store
 
@@ -30,8 +31,11 @@ RESTART_S = 1.0
 
 
 class BackgroundWorker:
-    def __init__(self, path: str | Path, *, name: str | None = None) -> None:
+    def __init__(self, path: str | Path, *, name: str | None = None, writer_slot: WriterSlot | None = None) -> None:
         self.path = Path(path)
+        #: the server's queue for the write lock (api.app.Stores): the worker's claims wait their turn
+        #: there, rather than sending a request that holds the slot into SQLite's busy handler
+        self.writer_slot = writer_slot
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:api"
         self.stop = threading.Event()
         self._ready = threading.Event()
@@ -57,6 +61,7 @@ class BackgroundWorker:
     def _run(self) -> None:
         try:
             store = Store.open(self.path)  # the real clock: back-off and leases follow real time
+            store.writer_slot = self.writer_slot
         except BaseException as e:  # noqa: BLE001 - handed to start(), which raises it on the caller's thread
             self._error = e
             self._ready.set()

@@ -17,6 +17,9 @@ faces over one service layer).
   (24 h, as the draft suggests) after its order; then it is forgotten and may be used again (the
   external reference still catches a resend). A reservation older than IN_FLIGHT_EXPIRES belongs to
   a request that died (its process was killed): the next request takes the key over.
+- In a threaded server the key is checked (in this process's in-flight set, then with one WAL read)
+  before the request waits for its turn at the write lock (the server's WriterSlot), so a twin gets
+  its 409 at once however long the queue; the reservation and the order then share one turn.
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ from core.enums import Channel
 from core.errors import Conflict, NotFound, ValidationError
 from core.money import from_cents_int, from_price_int
 from core.permissions import Action
+from db import event_chain
 from db.convert import iso, ts
 from db.service.context import Actor, Context
 from db.service.order_header import HeaderInput
@@ -113,12 +117,19 @@ class PartnerContext(Context):
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
+        """The partner's gate and the chain's head in one read, the head held for the transaction's
+        events (as Context.write does for a user): every statement here is time under the write lock."""
         try:
             with self.store.write() as c:
-                row = c.execute("SELECT active FROM partners WHERE id = ?", (self.partner.id,)).fetchone()
-                if row is None or not row["active"]:
+                active, top = event_chain.flag_and_head(c, "SELECT active FROM partners WHERE id = ?",
+                                                        (self.partner.id,))
+                if not active:
                     raise _Disabled
-                yield c
+                event_chain.hold(c, top)
+                try:
+                    yield c
+                finally:
+                    event_chain.release(c)
         except _Disabled:
             self._refuse(f"partner {self.partner.name!r} is disabled", None, {"action": "write", "why": "partner disabled"})
 
@@ -242,11 +253,18 @@ class PartnerApi:
         write lock (a WAL read): a twin of a request that another process is handling sees its
         reservation at once and gets 409, and a replay writes nothing and waits for no one. A new key
         is then reserved in a transaction of its own, committed at once, so every process sees it."""
-        global _last_purge
-        with self.ctx.store.read() as c:
-            answer = self._stored(c, key, fingerprint, now)
+        answer = self._looked_up(key, fingerprint, now)
         if answer is not None:
             return None, answer
+        return self._take(key, fingerprint, now)
+
+    def _looked_up(self, key: str, fingerprint: str, now: float) -> Answer | None:
+        """One SELECT outside any transaction: its own snapshot, so no BEGIN … COMMIT around it."""
+        return self._stored(self.ctx.store.conn, key, fingerprint, now)
+
+    def _take(self, key: str, fingerprint: str, now: float) -> tuple[str | None, Answer | None]:
+        """The write half of `_reserve`."""
+        global _last_purge
         with self.ctx.write() as c:  # the partner's own gate: a disabled partner reserves nothing
             if now - _last_purge > PURGE_EVERY_S:
                 _last_purge = now
@@ -305,18 +323,24 @@ class PartnerApi:
             raise ValidationError(f"external_ref must be 1 to {REF_MAX} printable characters", field="external_ref")
         self.ctx.rules.request_type(req.type)
         now = self.ctx.now()
-        with _flight(self.partner.id, key):
-            token = None
+        with _flight(self.partner.id, key):  # a twin in this process gets its 409 here, before any wait
             if key is not None:
-                token, replay = self._reserve(key, fingerprint, ts(now))
+                replay = self._looked_up(key, fingerprint, ts(now))
                 if replay is not None:
                     return replay
-            try:
-                body = self._create(req, ext, now, customer_for, key, token)
-            except BaseException:
-                if key is not None and token is not None:
-                    self._free(key, token)
-                raise
+            # one turn at this process's write lock for the key's reservation and the order (WriterSlot)
+            with self.ctx.store.writer_turn():
+                token = None
+                if key is not None:
+                    token, replay = self._take(key, fingerprint, ts(now))
+                    if replay is not None:
+                        return replay
+                try:
+                    body = self._create(req, ext, now, customer_for, key, token)
+                except BaseException:
+                    if key is not None and token is not None:
+                        self._free(key, token)
+                    raise
         return Answer(201, body)
 
     def _create(self, req: OrderRequest, ext: str | None, now: Any,
@@ -332,9 +356,9 @@ class PartnerApi:
                 c, now=now, customer=customer_for(c) if customer_for else self._customer(req.customer),
                 channel=Channel(self.partner.channel), type=req.type, lines=req.lines, charges=[], received_at=now,
                 source_ref=source_ref, note=None, header=req.header, typed=False, needs_rep=req.needs_rep)
-            c.execute("UPDATE orders SET partner_id = ? WHERE number = ?", (self.partner.id, number))
-            row = c.execute("SELECT number, state, queue_reason, total_cents, due_at FROM orders WHERE number = ?",
-                            (number,)).fetchone()
+            row = c.execute("UPDATE orders SET partner_id = ? WHERE number = ? "
+                            "RETURNING number, state, queue_reason, total_cents, due_at",
+                            (self.partner.id, number)).fetchall()[0]
             body = {"number": row["number"], "state": row["state"], "queue_reason": row["queue_reason"],
                     "total": str(from_cents_int(row["total_cents"])), "due_at": iso(row["due_at"]),
                     "external_ref": ext}
