@@ -1,0 +1,178 @@
+"""`orderq copy DEST`: the whole database, event log included, into an empty database of either kind.
+
+WHY a copy and not a dump: moving a desk from SQLite to PostgreSQL (or back, or to a new file)
+must keep every id, so the event log's hash chain, claim tokens and `events --since` cursors mean
+the same on the destination, and it must run while sessions keep working on the source.
+
+How, backend-neutral (the backends' own parts are in db/copy_sqlite.py and db/pg/copy.py, one
+place each):
+- the destination must be empty (a new or 0-byte file; a database with no tables); its schema is
+  made by its backend's normal migrations (`orderq init`), so the schema version is the same;
+- the source is read in ONE snapshot (SQLite: one read transaction; PostgreSQL: REPEATABLE READ
+  READ ONLY), so the copy is the source as of one moment however much is committed meanwhile;
+- tables are copied parents first (foreign keys, from the destination's catalog), rows in
+  primary-key order, in batches, with the same column names on both sides;
+- each id sequence is set to the source's high-water mark as of the snapshot, so the next event
+  or order on the destination takes the id the source would have given it;
+- all of it is one transaction on the destination (a PostgreSQL database: schema and rows;
+  a SQLite file: written under a temp name and renamed when complete), so a failure leaves the
+  destination as it was: nothing written.
+"""
+from __future__ import annotations
+
+import graphlib
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from db.connection import StoreError
+
+#: rows per batch read from the source and written to the destination
+BATCH = 5000
+
+Progress = Callable[[str, int, int], None]  # (table, rows copied so far, rows in the table)
+
+
+class Source(Protocol):
+    """A snapshot of the source database, open until `close`."""
+
+    label: str  # how messages name it (a URL without its password)
+
+    def tables(self) -> dict[str, list[str]]: ...  # table -> columns, orderq's data tables only
+    def count(self, table: str) -> int: ...
+    def batches(self, table: str, columns: Sequence[str], size: int) -> Iterator[list[tuple[Any, ...]]]: ...
+    def high_water(self) -> dict[str, int]: ...  # table -> the largest id ever handed out, as of the snapshot
+    def close(self) -> None: ...
+
+
+class Target(Protocol):
+    """An empty destination being filled inside one transaction; nothing is visible before `commit`."""
+
+    label: str
+
+    def tables(self) -> dict[str, list[str]]: ...  # as made by the destination's own migrations
+    def parents(self) -> dict[str, set[str]]: ...  # table -> the tables its foreign keys point to
+    def write(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None: ...
+    def set_high_water(self, marks: dict[str, int]) -> None: ...
+    def commit(self) -> None: ...
+    def abort(self) -> None: ...
+
+
+@dataclass
+class CopySummary:
+    source: str
+    dest: str
+    tables: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return sum(self.tables.values())
+
+    def as_json(self) -> dict[str, Any]:
+        return {"source": self.source, "dest": self.dest, "tables": self.tables, "rows": self.rows,
+                "seconds": round(self.seconds, 3), "rows_per_s": round(self.rows / self.seconds) if self.seconds else None,
+                "ok": True}
+
+
+def copy_order(parents: dict[str, set[str]], tables: Sequence[str]) -> list[str]:
+    """`tables` with every table after the tables its foreign keys point to (ties alphabetical)."""
+    graph = graphlib.TopologicalSorter()
+    for t in sorted(tables):
+        graph.add(t, *sorted(p for p in parents.get(t, ()) if p != t and p in tables))
+    return list(graph.static_order())
+
+
+def same_schema(src: dict[str, list[str]], dst: dict[str, list[str]], *, source: str) -> None:
+    """Refuse (nothing written) when the two schemas differ: the copy keeps every column or none."""
+    missing = sorted(set(src) ^ set(dst))
+    if missing:
+        raise StoreError(f"copy: {source} and the destination have different tables ({', '.join(missing[:3])}); "
+                         "run `orderq init` on the source first; nothing was written")
+    for t, cols in src.items():
+        if set(cols) != set(dst[t]):
+            odd = sorted(set(cols) ^ set(dst[t]))
+            raise StoreError(f"copy: table {t} has different columns on the two sides ({', '.join(odd[:3])}); "
+                             "run `orderq init` on the source first; nothing was written")
+
+
+def run_copy(source: Source, target: Target, progress: Progress | None = None, *, batch: int = BATCH) -> CopySummary:
+    """Copy everything in `source`'s snapshot into `target` and commit; on any failure abort (nothing written)."""
+    t0 = time.perf_counter()
+    summary = CopySummary(source.label, target.label)
+    try:
+        src_tables = source.tables()
+        same_schema(src_tables, target.tables(), source=source.label)
+        order = copy_order(target.parents(), list(src_tables))
+        totals = {t: source.count(t) for t in order}
+        for t in order:
+            cols = src_tables[t]
+            done = 0
+            if progress:
+                progress(t, 0, totals[t])
+            for rows in source.batches(t, cols, batch):
+                target.write(t, cols, rows)
+                done += len(rows)
+                if progress:
+                    progress(t, done, totals[t])
+            if done != totals[t]:  # one snapshot: the count and the rows read cannot differ
+                raise StoreError(f"copy: {t}: read {done} rows of {totals[t]} counted in the same snapshot; "
+                                 "nothing was written")
+            summary.tables[t] = done
+        target.set_high_water(source.high_water())
+        target.commit()
+    except BaseException:
+        target.abort()
+        raise
+    finally:
+        source.close()
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def is_postgres(spec: str) -> bool:
+    return spec.startswith(("postgresql://", "postgres://"))
+
+
+def _kind(spec: str, what: str) -> str:
+    if is_postgres(spec):
+        return "pg"
+    m = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", spec)
+    if m:
+        scheme = m.group(1)
+        raise StoreError(f"copy: the {what} has an unknown scheme {scheme}://; give a SQLite file path or a "
+                         "postgresql:// URL; nothing was written")
+    return "sqlite"
+
+
+def copy_database(source: str, dest: str, progress: Progress | None = None) -> CopySummary:
+    """`orderq copy`: `source` (the --db path or URL) into the empty `dest` (a SQLite path or a PostgreSQL URL).
+
+    Every refusal (DEST not empty, DEST is the source, the source not an orderq database) comes before
+    anything is written, as one StoreError or ValidationError line."""
+    src_kind, dst_kind = _kind(source, "source"), _kind(dest, "destination")
+    if dst_kind == "sqlite":
+        from db.copy_sqlite import SqliteTarget, guard_file
+
+        real = guard_file(dest, database=source if src_kind == "sqlite" else None)
+        make_target: Callable[[], Target] = lambda: SqliteTarget(real, dest)  # noqa: E731
+    else:
+        from db.pg.copy import PgTarget
+
+        make_target = lambda: PgTarget(dest, source_url=source if src_kind == "pg" else None)  # noqa: E731
+    if src_kind == "sqlite":
+        from db.copy_sqlite import SqliteSource
+
+        src: Source = SqliteSource(source)
+    else:
+        from db.pg.copy import PgSource
+
+        src = PgSource(source)
+    try:
+        target = make_target()
+    except BaseException:
+        src.close()
+        raise
+    return run_copy(src, target, progress)

@@ -1,0 +1,180 @@
+"""SQLite's side of `orderq copy` (db/copy.py): a snapshot to read, and a new file to fill.
+
+Reading: one read transaction on a read-only connection. In WAL mode its snapshot is fixed by its
+first read, writers carry on meanwhile, and no checkpoint passes it, so every table is read as of
+one moment. (The backup API would copy pages, not rows: it cannot write into PostgreSQL.)
+
+Writing: the file is made by the normal migrations (what `orderq init` runs) under a temp name
+beside DEST, filled in one transaction without a journal (a failed copy deletes the temp file, so
+there is nothing to roll back to, and each page is written once rather than to the WAL and then
+again at the checkpoint), put on disk, and only then given DEST's name. A DEST that appeared
+meanwhile is never overwritten (a hard link fails when the name exists).
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from core.errors import ValidationError
+from db import outputs
+from db.connection import StoreError, connect, reason
+from db.migrations import migrate
+from db.store import open_readonly
+
+#: SQLite's bookkeeping, never copied as data: the migrations record is made by the destination's own
+#: migrations, sqlite_sequence becomes the high-water marks, sqlite_stat* is ANALYZE's
+_BOOKKEEPING = ("_sqlite_migrations",)
+#: page cache of the connection filling DEST (KiB): order_lines' indexes at 530k rows fit
+CACHE_KIB = 128 * 1024
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _tables(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                        "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")]
+    return {t: [r[1] for r in conn.execute(f"PRAGMA table_info({_q(t)})")] for t in names if t not in _BOOKKEEPING}
+
+
+class SqliteSource:
+    """The source file read in one read transaction, opened read-only (it is never written)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.label = str(path)
+        self.conn = open_readonly(path)  # refuses, untouched, a file that is not a current orderq database
+        self.conn.row_factory = None
+        self.conn.execute("BEGIN")  # deferred: the snapshot is taken by the first read, in tables()
+
+    def tables(self) -> dict[str, list[str]]:
+        return _tables(self.conn)
+
+    def count(self, table: str) -> int:
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM {_q(table)}").fetchone()[0])
+
+    def batches(self, table: str, columns: Sequence[str], size: int) -> Iterator[list[tuple[Any, ...]]]:
+        cur = self.conn.execute(f"SELECT {', '.join(map(_q, columns))} FROM {_q(table)} ORDER BY rowid")
+        while rows := cur.fetchmany(size):
+            yield rows
+
+    def high_water(self) -> dict[str, int]:
+        """AUTOINCREMENT's marks (the event log's): an id once used is never given again, even if the row is gone."""
+        if not self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
+            return {}
+        return {name: int(seq) for name, seq in self.conn.execute("SELECT name, seq FROM sqlite_sequence")}
+
+    def close(self) -> None:
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error:
+            pass
+        self.conn.close()
+
+
+def guard_file(dest: str, *, database: str | Path | None) -> Path:
+    """DEST's real path if a copy may be written there: a new file, or an existing empty one (0 bytes);
+    never the source itself (its real path, -wal, -shm: db/outputs.py). One line, exit 2, otherwise."""
+    p = Path(dest)
+    if p.is_file() and not p.is_symlink() and p.stat().st_size == 0:
+        return outputs.not_data(dest, flag="copy", database=database)
+    try:
+        return outputs.guard(dest, flag="copy", database=database, what="empty database")
+    except ValidationError as e:
+        if "exists already" in e.message:  # the copy's own wording: it fills empty destinations only
+            raise ValidationError(f"copy: {dest} is not empty; copy writes only into a new or empty file "
+                                  "or an empty PostgreSQL database; nothing was written", field="copy") from None
+        raise
+
+
+class SqliteTarget:
+    """A new SQLite file filled under a temp name, given DEST's name at `commit`."""
+
+    def __init__(self, dest: Path, label: str) -> None:
+        self.dest = dest
+        self.label = label
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".copy")
+        os.close(fd)
+        self.tmp = Path(tmp)
+        self.conn: sqlite3.Connection | None = None
+        try:
+            conn = self.conn = connect(self.tmp)
+            migrate(conn)  # the normal init: the same schema and migrations record as `orderq init`
+            conn.row_factory = None
+            conn.execute("PRAGMA journal_mode=OFF")
+            conn.execute("PRAGMA synchronous=OFF")  # on disk before the rename instead (commit)
+            conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")  # the indexes of a big table grow in memory, not by spills
+            conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.abort()
+            raise
+
+    def _conn(self) -> sqlite3.Connection:
+        assert self.conn is not None
+        return self.conn
+
+    def tables(self) -> dict[str, list[str]]:
+        return _tables(self._conn())
+
+    def parents(self) -> dict[str, set[str]]:
+        conn = self._conn()
+        return {t: {r[2] for r in conn.execute(f"PRAGMA foreign_key_list({_q(t)})")} for t in _tables(conn)}
+
+    def write(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        marks = ", ".join("?" * len(columns))
+        self._conn().executemany(f"INSERT INTO {_q(table)} ({', '.join(map(_q, columns))}) VALUES ({marks})", rows)
+
+    def set_high_water(self, marks: dict[str, int]) -> None:
+        """Raise each AUTOINCREMENT table's mark to the source's (inserting explicit ids already set it to the
+        largest id copied); a table without AUTOINCREMENT gives max(id) + 1 next anyway."""
+        conn = self._conn()
+        auto = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                           "AND sql LIKE '%AUTOINCREMENT%'")}
+        for table, seq in marks.items():
+            if table not in auto:
+                continue
+            if conn.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = ?", (seq, table)).rowcount == 0:
+                conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, seq))
+
+    def commit(self) -> None:
+        conn = self._conn()
+        try:
+            conn.execute("COMMIT")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.close()
+            self.conn = None
+            outputs.fsync(self.tmp)
+            self._place()
+            outputs.fsync(self.dest.parent)
+        except (sqlite3.Error, OSError) as e:
+            why = f"{e.strerror or e}" if isinstance(e, OSError) else reason(e)
+            raise StoreError(f"copy failed: {why}; nothing was written at {self.dest}") from None
+
+    def _place(self) -> None:
+        """The finished file under DEST's name: over the empty file that was there, or as a new name that
+        must not exist yet (a file someone put there meanwhile is refused, not replaced)."""
+        if self.dest.exists():
+            if self.dest.stat().st_size != 0:
+                raise StoreError(f"copy: {self.dest} was written by someone else while the copy ran; "
+                                 "nothing was written")
+            os.replace(self.tmp, self.dest)
+            return
+        try:
+            os.link(self.tmp, self.dest)
+        except FileExistsError:
+            raise StoreError(f"copy: {self.dest} appeared while the copy ran; nothing was written") from None
+        self.tmp.unlink()
+
+    def abort(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except sqlite3.Error:
+                pass
+            self.conn = None
+        for side in outputs.DATABASE_SUFFIXES:
+            Path(f"{self.tmp}{side}").unlink(missing_ok=True)

@@ -1,0 +1,108 @@
+"""`orderq copy` between SQLite files: identical views, a snapshot while writers work, refusals."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+from pathlib import Path
+
+from tests.conftest import run_cli
+from tests.copy.conftest import assert_same_views, check_ok, copy_cli, popen_copy
+from tests.helpers import wait_for
+from tests.prove.torture import Pool, acknowledged
+
+
+def _events(db: Path) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT * FROM events ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def test_copy_to_a_new_file_gives_the_same_orders_events_and_kpis(tmp_path: Path, demo_db: Path) -> None:
+    dest = tmp_path / "moved.db"
+    p = copy_cli(demo_db, dest, "--json")
+    assert p.returncode == 0, p.stderr
+    summary = json.loads(p.stdout)
+    orders = sqlite3.connect(demo_db).execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+    assert summary["ok"] and summary["tables"]["orders"] == orders and summary["rows"] > orders
+    assert f"copy: orders {orders} of {orders} rows" in p.stderr  # progress on stderr, table by table
+    check_ok(dest)
+    assert_same_views(demo_db, dest)
+    # the copy goes on where the source stopped: the next event takes the next id and chains on
+    last = _events(dest)[-1][0]
+    claimed = run_cli("--db", str(dest), "claim", "--user", "alice", "--json")
+    assert claimed.returncode == 0 and claimed.stdout, claimed.stderr
+    assert _events(dest)[-1][0] == last + 1
+    check_ok(dest)
+
+
+def test_copy_into_an_empty_file_is_allowed(tmp_path: Path, demo_db: Path) -> None:
+    dest = tmp_path / "empty.db"
+    dest.touch()
+    p = copy_cli(demo_db, dest)
+    assert p.returncode == 0, p.stderr
+    assert "copied" in p.stdout and str(dest) in p.stdout
+    check_ok(dest)
+
+
+def test_a_destination_that_is_not_empty_is_refused_and_left_alone(tmp_path: Path, demo_db: Path, db_path: Path) -> None:
+    other = tmp_path / "notes.txt"
+    other.write_bytes(b"keep me")
+    for dest in (other, db_path):  # any file with content; an orderq database, even one without orders
+        before = dest.read_bytes()
+        p = copy_cli(demo_db, dest)
+        assert p.returncode == 2, p.stderr
+        assert p.stderr.count("\n") == 1 and "not empty" in p.stderr and "Traceback" not in p.stderr
+        assert dest.read_bytes() == before
+    assert sorted(x.name for x in tmp_path.iterdir() if x.name.endswith(".copy")) == []  # no temp file left
+
+
+def test_the_source_itself_is_refused_under_any_name(tmp_path: Path, demo_db: Path) -> None:
+    link = tmp_path / "link.db"
+    link.symlink_to(demo_db)
+    before = _events(demo_db)
+    for dest in (demo_db, link, Path(f"{demo_db}-wal"), tmp_path / "." / demo_db.name):
+        p = copy_cli(demo_db, dest)
+        assert p.returncode == 2, (dest, p.stderr)
+        assert p.stderr.count("\n") == 1 and "the database" in p.stderr, p.stderr
+    assert _events(demo_db) == before
+
+
+def test_a_destination_of_an_unknown_kind_is_refused(tmp_path: Path, demo_db: Path) -> None:
+    p = copy_cli(demo_db, "mysql://u:secret@host/db")
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "unknown scheme" in p.stderr
+    assert "secret" not in p.stderr
+
+
+def test_copy_while_writers_work_is_the_source_as_of_one_moment(tmp_path: Path, demo_db: Path) -> None:
+    """Three worker processes claim, tick, hold, release, ship and return on the source the whole time. The
+    copy is frozen (SIGSTOP) once it has taken its snapshot and copied its first table, the workers commit
+    more, then it goes on: the destination is the source as of the snapshot, a consistent whole."""
+    pool = Pool(demo_db, tmp_path, nworkers=3, seed=5)
+    for i in range(3):
+        pool.start(i)
+    dest = tmp_path / "moved.db"
+    try:
+        wait_for(lambda: len(acknowledged(pool.logs)) >= 20, 60, "the workers to get going")
+        copy = popen_copy(demo_db, dest)
+        assert copy.stderr is not None
+        first = copy.stderr.readline()  # the snapshot is open and the first table is under way
+        assert first.startswith("copy: "), first
+        os.kill(copy.pid, signal.SIGSTOP)
+        during = len(acknowledged(pool.logs))
+        wait_for(lambda: len(acknowledged(pool.logs)) >= during + 20, 60, "the workers to commit during the copy")
+        os.kill(copy.pid, signal.SIGCONT)
+        out, err = copy.communicate(timeout=120)
+        assert copy.returncode == 0, first + err
+        pool.check_alive()
+    finally:
+        for i in range(3):
+            pool.kill(i)
+    copied, live = _events(dest), _events(demo_db)
+    assert len(live) > len(copied)  # the workers went on after the snapshot …
+    assert copied == live[:len(copied)]  # … and the copy holds the log as of one moment, whole
+    assert json.loads(out)["tables"]["events"] == len(copied)
+    check_ok(dest)  # and every table as of that same moment: states, claims, stock and money agree with it
