@@ -13,7 +13,7 @@ from db.connection import StoreError, reason, stopped_after
 from db.service import Desk
 from cli.common import MAX_ID, USER_HELP, bounded_int, db_path, emit_json, emit_lines, open_store, operator_desk, table
 from db.service.users import parse_public_key
-from db.store import open_readonly
+from db.store import is_url, open_readonly, shown
 
 
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -84,9 +84,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     store = open_store(args, create=True)
     store.close()
     if args.json:
-        emit_json({"db": str(Path(db_path(args)).resolve()), "ok": True})
+        target = db_path(args)
+        emit_json({"db": shown(target) if is_url(target) else str(Path(target).resolve()), "ok": True})
     else:
-        print(f"database ready: {db_path(args)}")
+        print(f"database ready: {shown(db_path(args))}")
     return 0
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.money import from_cents_int, from_price_int, line_amount, to_cents_int
+from db import dialect
 from db.check_audit import AUDIT_CHECKS
 from db.check_headers import HEADER_CHECKS
 from db.check_returns import RETURN_CHECKS
@@ -81,11 +82,12 @@ def claims_consistent(conn: sqlite3.Connection) -> list[str]:
 def states_agree(conn: sqlite3.Connection) -> list[str]:
     """The latest state each entity's events record equals the state in its row."""
     problems = []
+    state = dialect.of(conn).json_text("e.data", "state")
     for table, entity in (("orders", "order"), ("returns", "return")):
         rows = conn.execute(
             f"""SELECT t.number, t.state, (
-                    SELECT json_extract(e.data, '$.state') FROM events e
-                    WHERE e.entity = ? AND e.entity_id = t.id AND json_extract(e.data, '$.state') IS NOT NULL
+                    SELECT {state} FROM events e
+                    WHERE e.entity = ? AND e.entity_id = t.id AND {state} IS NOT NULL
                     ORDER BY e.id DESC LIMIT 1) AS logged
                 FROM {table} t""",
             (entity,),
@@ -102,7 +104,7 @@ def stock_agrees(conn: sqlite3.Connection) -> list[str]:
                 for r in conn.execute("SELECT sku, stock FROM products WHERE stock < 0")]
     moved: dict[str, int] = defaultdict(int)
     for r in conn.execute(
-        "SELECT j.key AS sku, SUM(j.value) AS delta FROM events e, json_each(e.data, '$.stock') j"
+        f"SELECT j.key AS sku, SUM(CAST(j.value AS INTEGER)) AS delta FROM events e, {dialect.of(conn).json_each('e.data', 'stock')} j"
         " WHERE e.data LIKE '%\"stock\"%' GROUP BY j.key"
     ):
         moved[r["sku"]] = int(r["delta"])
@@ -174,7 +176,7 @@ def shipped_within_ordered(conn: sqlite3.Connection) -> list[str]:
             problems.append(f"order {r['number']}: {r['state']} but {r['shipped']} of {r['qty']} units shipped")
     logged: dict[tuple[str, str], int] = defaultdict(int)
     for r in conn.execute(
-        """SELECT e.ref, j.key AS line_no, SUM(j.value) AS n FROM events e, json_each(e.data, '$.shipped') j
+        f"""SELECT e.ref, j.key AS line_no, SUM(CAST(j.value AS INTEGER)) AS n FROM events e, {dialect.of(conn).json_each('e.data', 'shipped')} j
            WHERE e.entity = 'order' AND e.action = 'ship' GROUP BY e.ref, j.key"""
     ):
         logged[(r["ref"], str(r["line_no"]))] = int(r["n"])
@@ -207,7 +209,7 @@ def run_checks(conn: sqlite3.Connection) -> list[CheckResult]:
     # damaged file a COMMIT fails after a check hit a bad page
     conn.execute("BEGIN")
     try:
-        return [CheckResult(name, _unless_unreadable(fn, conn)) for name, fn in CHECKS]
+        return [CheckResult(name, _unless_unreadable(fn, conn)) for name, fn in dialect.of(conn).checks(CHECKS)]
     finally:
         if conn.in_transaction:
             conn.execute("ROLLBACK")

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import sqlite3
 
+from db import dialect
 from db.event_chain import COLUMNS, GENESIS, GUARD_TRIGGERS, event_hash
 
 
 def chain_intact(conn: sqlite3.Connection) -> list[str]:
     """Each break is reported once, at the event where it is: a row whose contents changed fails
     its own hash; a row missing or inserted before an event fails that event's link."""
-    if "hash" not in {r[1] for r in conn.execute("PRAGMA table_info(events)")}:
+    d = dialect.of(conn)
+    if "hash" not in d.columns(conn, "events"):
         return ["the event log has no hash chain yet: run `orderq init` to add it"]
     problems: list[str] = []
     cur = conn.cursor()
@@ -40,8 +42,8 @@ def chain_intact(conn: sqlite3.Connection) -> list[str]:
         if stored is not None and event_hash(linked or "", *row[:8]) != stored:
             problems.append(f"event {eid}: its contents do not match its hash (the event was altered)")
         prev_id, prev_hash = eid, stored
-    seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
-    if seq and seq[0] > prev_id:
+    seq = conn.execute(f"SELECT {d.event_seq}").fetchone()
+    if seq and seq[0] is not None and seq[0] > prev_id:
         problems.append(f"events after {prev_id} were removed: event ids reached {seq[0]}")
     return problems  # in id order: the first names the first broken event
 

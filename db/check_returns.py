@@ -38,7 +38,7 @@ def refunds_within_paid(conn: sqlite3.Connection) -> list[str]:
             """SELECT o.number, l.line_no, l.amount_cents, SUM(rl.refund_cents) AS refunded
                FROM return_lines rl JOIN returns x ON x.id = rl.return_id
                JOIN order_lines l ON l.id = rl.order_line_id JOIN orders o ON o.id = l.order_id
-               WHERE x.state IN ('resolved','closed') GROUP BY l.id HAVING refunded > l.amount_cents""")
+               WHERE x.state IN ('resolved','closed') GROUP BY l.id, o.number HAVING SUM(rl.refund_cents) > l.amount_cents""")
     ]
 
 
@@ -47,13 +47,13 @@ def exchanges_linked(conn: sqlite3.Connection) -> list[str]:
         f"return {r['number']}: exchange order id {r['exchange_order_id']} does not point back to it"
         for r in conn.execute(
             """SELECT x.number, x.exchange_order_id FROM returns x LEFT JOIN orders o ON o.id = x.exchange_order_id
-               WHERE x.exchange_order_id IS NOT NULL AND (o.id IS NULL OR o.exchange_for_return_id IS NOT x.id)""")
+               WHERE x.exchange_order_id IS NOT NULL AND (o.id IS NULL OR o.exchange_for_return_id IS DISTINCT FROM x.id)""")
     ]
     problems += [
         f"order {r['number']}: replacement for return id {r['exchange_for_return_id']} that does not name it"
         for r in conn.execute(
             """SELECT o.number, o.exchange_for_return_id FROM orders o LEFT JOIN returns x ON x.id = o.exchange_for_return_id
-               WHERE o.exchange_for_return_id IS NOT NULL AND (x.id IS NULL OR x.exchange_order_id IS NOT o.id)""")
+               WHERE o.exchange_for_return_id IS NOT NULL AND (x.id IS NULL OR x.exchange_order_id IS DISTINCT FROM o.id)""")
     ]
     return problems
 

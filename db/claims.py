@@ -1,8 +1,9 @@
 """Claims: leases with a token and an expiry, on orders and on returns.
 
-This is the one place with the claim statement. On PostgreSQL it becomes
-`SELECT … FOR UPDATE SKIP LOCKED`; here a single-statement UPDATE … RETURNING inside
-BEGIN IMMEDIATE is atomic across processes, and a partial index keeps it in microseconds.
+This is the one place with the claim statement: a single-statement UPDATE … WHERE id = (SELECT …)
+RETURNING. On SQLite, inside BEGIN IMMEDIATE, it is atomic across processes, and a partial index
+keeps it in microseconds; on PostgreSQL the subquery ends `FOR NO KEY UPDATE SKIP LOCKED`
+(`_claim_sql`). Lease, token and fencing are the same on both.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from core.errors import ClaimLost
-from db import events
+from db import dialect, events
 from db.convert import dt, ts
 from db.migrations import QUEUE_ORDER, RETURN_QUEUE_ORDER
 
@@ -76,15 +77,22 @@ CLAIMED_COLUMNS = "id, number, priority, due_at, state, claimed_by, claim_token,
 
 
 @lru_cache(maxsize=64)
-def _claim_sql(q: Queue, by_id: bool, narrow_tables: str | None, narrow_where: str | None) -> str:
-    """The claim statement for a queue and a way of choosing the item, built once per shape."""
+def _claim_sql(q: Queue, by_id: bool, narrow_tables: str | None, narrow_where: str | None, lock: str = "") -> str:
+    """The claim statement for a queue and a way of choosing the item, built once per shape.
+
+    `lock` ends the subquery (db.dialect `claim_lock`): nothing on SQLite, where BEGIN IMMEDIATE
+    holds the write lock; on PostgreSQL `FOR NO KEY UPDATE SKIP LOCKED`, so racing claimers at READ
+    COMMITTED each lock a different row instead of queueing on one. Every eligibility filter is in
+    the subquery, before its LIMIT, and the claimable partial index serves it in queue order. With
+    a narrowing join, `OF o` locks only the claimable row, not the joined customer."""
     if by_id:
-        target = f"SELECT id FROM {q.table} WHERE id = :item AND {q.claimable}"
+        target = f"SELECT id FROM {q.table} WHERE id = :item AND {q.claimable}{lock}"
     elif narrow_tables is not None:
         order = ", ".join(f"o.{col.strip()}" for col in q.order_by.split(","))
-        target = f"SELECT o.id FROM {narrow_tables} WHERE o.{q.claimable} AND {narrow_where} ORDER BY {order} LIMIT 1"
+        of = f"{lock} OF o" if lock else ""
+        target = f"SELECT o.id FROM {narrow_tables} WHERE o.{q.claimable} AND {narrow_where} ORDER BY {order} LIMIT 1{of}"
     else:
-        target = f"SELECT id FROM {q.table} WHERE {q.claimable} ORDER BY {q.order_by} LIMIT 1"
+        target = f"SELECT id FROM {q.table} WHERE {q.claimable} ORDER BY {q.order_by} LIMIT 1{lock}"
     return f"""UPDATE {q.table} SET {q.claim_set} claimed_by = :user, claim_token = :token,
                 claimed_at = :now, lease_expires_at = :exp, version = version + 1, updated_at = :now
             WHERE id = ({target})
@@ -106,7 +114,7 @@ def claim(
     token = new_token()
     at, exp = ts(now), ts(now + lease)
     sql = _claim_sql(q, item_id is not None, narrow.tables if narrow and item_id is None else None,
-                     narrow.where if narrow and item_id is None else None)
+                     narrow.where if narrow and item_id is None else None, dialect.of(conn).claim_lock)
     args = {"user": user, "token": token, "now": at, "exp": exp, "item": item_id}
     if narrow is not None:
         args = {**narrow.args, **args}

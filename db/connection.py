@@ -11,7 +11,7 @@ import random
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -60,9 +60,14 @@ def committed_writes() -> int:
 def commit(conn: sqlite3.Connection, changes_at_begin: int) -> None:
     """COMMIT, counted in `committed_writes` when the transaction changed a row since `changes_at_begin`
     (the connection's total_changes when it began)."""
-    global _committed
     conn.execute("COMMIT")
-    if conn.total_changes != changes_at_begin:
+    count_commit(conn.total_changes != changes_at_begin)
+
+
+def count_commit(changed: bool) -> None:
+    """Count a committed write transaction in `committed_writes` when it `changed` a row (either backend)."""
+    global _committed
+    if changed:
         _committed += 1
 
 
@@ -124,8 +129,16 @@ def stopped_after(why: str, done: str, resume: str) -> StoreError:
     return StoreError(f"{why} after {done} were committed; {resume}", reason=why)
 
 
+def write_tx(conn: sqlite3.Connection) -> AbstractContextManager[sqlite3.Connection]:
+    """A write transaction on either backend; any exception rolls back, so a refused command writes
+    nothing. A PostgreSQL connection (db.pg.connection) brings its own."""
+    if type(conn) is sqlite3.Connection:
+        return _sqlite_write_tx(conn)
+    return conn.write_tx()  # type: ignore[attr-defined]
+
+
 @contextmanager
-def write_tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def _sqlite_write_tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """BEGIN IMMEDIATE … COMMIT; any exception rolls back, so a refused command writes nothing."""
     try:
         try:
@@ -175,8 +188,15 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
     conn.execute("BEGIN IMMEDIATE")
 
 
+def read_tx(conn: sqlite3.Connection) -> AbstractContextManager[sqlite3.Connection]:
+    """A short snapshot for multi-query reads, on either backend."""
+    if type(conn) is sqlite3.Connection:
+        return _sqlite_read_tx(conn)
+    return conn.read_tx()  # type: ignore[attr-defined]
+
+
 @contextmanager
-def read_tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def _sqlite_read_tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """A short snapshot for multi-query reads; kept short so the WAL can be reset."""
     conn.execute("BEGIN")
     try:

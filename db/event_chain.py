@@ -20,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 
+from db import dialect
+
 GENESIS = "0" * 64  # the prev_hash of the first event
 
 # The guard triggers, exactly as `orderq check` expects to find them in sqlite_master (compared
@@ -55,10 +57,14 @@ def event_hash(prev: str, eid: int, at: float, actor: str, entity: str, entity_i
     return hashlib.sha256(canon.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-# The chain's head as SQL scalars: the last event's id and hash, and AUTOINCREMENT's high-water
-# mark (an empty log still has a row here: NULL, NULL, seq or NULL).
-_HEAD_SQL = ("(SELECT id FROM events ORDER BY id DESC LIMIT 1), (SELECT hash FROM events ORDER BY id DESC LIMIT 1), "
-             "(SELECT seq FROM sqlite_sequence WHERE name = 'events')")
+def _head_sql(conn: sqlite3.Connection) -> str:
+    """The chain's head as SQL scalars: the last event's id and hash, and the backend's high-water mark
+    of ids (an empty log still has a row here: NULL, NULL, seq or NULL). Before it is read, the backend
+    serialises appenders (db.dialect: on SQLite BEGIN IMMEDIATE did; PostgreSQL takes a lock)."""
+    d = dialect.of(conn)
+    d.lock_event_head(conn)
+    return ("(SELECT id FROM events ORDER BY id DESC LIMIT 1), (SELECT hash FROM events ORDER BY id DESC LIMIT 1), "
+            f"{d.event_seq}")
 
 #: the head a command's write transaction has read (and advanced with each event it wrote), by
 #: connection; set by `hold` (after `active_and_head`), only for the span of that one transaction
@@ -79,7 +85,7 @@ def head(conn: sqlite3.Connection) -> tuple[int, str]:
     held = _held.get(conn)
     if held is not None:
         return held
-    return _next(*conn.execute(f"SELECT {_HEAD_SQL}").fetchone())
+    return _next(*conn.execute(f"SELECT {_head_sql(conn)}").fetchone())
 
 
 def active_and_head(conn: sqlite3.Connection, user: str) -> tuple[bool, tuple[int, str]]:
@@ -87,7 +93,7 @@ def active_and_head(conn: sqlite3.Connection, user: str) -> tuple[bool, tuple[in
     transaction (after BEGIN IMMEDIATE), where every statement is time the write lock is held by
     this process, so two reads become one. `hold` the head for the rest of the transaction."""
     active, last_id, last_hash, seq = conn.execute(
-        f"SELECT (SELECT active FROM users WHERE name = ?), {_HEAD_SQL}", (user,)).fetchone()
+        f"SELECT (SELECT active FROM users WHERE name = ?), {_head_sql(conn)}", (user,)).fetchone()
     return bool(active), _next(last_id, last_hash, seq)
 
 

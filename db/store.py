@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -27,12 +28,43 @@ def default_db_path() -> str:
     return os.environ.get("ORDERQ_DB") or "orderq.db"
 
 
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def is_url(target: str | Path) -> bool:
+    """Does `target` (--db, $ORDERQ_DB) name a database server rather than a SQLite file?
+    A URL of a scheme orderq does not know is refused here, one line, before anything is opened."""
+    if not isinstance(target, str):
+        return False
+    m = _SCHEME.match(target)
+    if not m:
+        return False
+    if m.group(1).lower() not in ("postgresql", "postgres"):
+        raise StoreError(f"unknown database URL scheme {m.group(1)}://; use a SQLite file path or a "
+                         "postgresql:// URL; nothing was written")
+    return True
+
+
+def shown(target: str | Path) -> str:
+    """How a database is named in messages and output: a path, or a URL without its password."""
+    if is_url(target):
+        from db.pg.connection import redact
+
+        return redact(str(target))
+    return str(target)
+
+
 def open_readonly(path: str | Path) -> sqlite3.Connection:
     """A read-only connection to an orderq database, for `orderq check`.
 
     Opening read-write would write a header into an empty file and switch another app's database to
     WAL for good; so the file is opened read-only and refused, untouched, unless it holds orderq's tables.
-    A damaged orderq file is let through: the checks report the damage (db.check)."""
+    A damaged orderq file is let through: the checks report the damage (db.check).
+    A PostgreSQL URL opens a read-only session (db.pg.store)."""
+    if is_url(path):
+        from db.pg.store import open_readonly as open_pg
+
+        return open_pg(str(path))  # type: ignore[return-value]
     p = Path(path)
     if not p.is_file():
         raise StoreError(f"no database at {p}; run `orderq init` (or `orderq demo`) first")
@@ -125,7 +157,14 @@ class Store:
         defer_rules: bool = False,
     ) -> "Store":
         """Open an initialised database; `create` also creates or migrates it (orderq init).
-        A bad rules file stops the command here, unless `defer_rules` (see `rules`)."""
+        A bad rules file stops the command here, unless `defer_rules` (see `rules`).
+        A postgresql:// URL opens the PostgreSQL backend (db.pg); the store's `path` is then the URL
+        without its password."""
+        if is_url(path):
+            from db.pg.store import open_connection
+
+            conn = open_connection(str(path), create=create)
+            return cls._ready(cls(conn, shown(path), rules, clock), defer_rules)  # type: ignore[arg-type]
         p = Path(path)
         if not create and not p.exists():
             raise StoreError(f"no database at {p}; run `orderq init` (or `orderq demo`) first")
@@ -137,12 +176,15 @@ class Store:
         elif not is_initialised(conn):
             conn.close()
             raise StoreError(f"{p} is not an orderq database, or needs `orderq init` to migrate it")
-        store = cls(conn, p, rules, clock)
+        return cls._ready(cls(conn, p, rules, clock), defer_rules)
+
+    @staticmethod
+    def _ready(store: "Store", defer_rules: bool) -> "Store":
         if not defer_rules:
             try:
                 store.rules  # noqa: B018 - validate now: a bad rules file stops the command
             except Exception:
-                conn.close()
+                store.conn.close()
                 raise
         return store
 

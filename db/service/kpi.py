@@ -16,7 +16,7 @@ from core import kpi
 from core.kpi import OPEN_ORDER_STATES, KpiInput, Window
 from core.triage import PAUSING_HOLDS
 from core.permissions import Action
-from db import outbox
+from db import dialect, outbox
 from db.convert import ts
 from db.service.claiming import settle_leases
 from db.service.context import Context
@@ -63,9 +63,10 @@ class Wallboard:
 def _running_due_counts(c: sqlite3.Connection, t: float, near: float) -> dict[str, int]:
     """Open orders whose SLA clock runs (queued, in progress, on a hold that does not pause it):
     how many are past due at t, and how many are due in [t, near). Index ranges, no rows read."""
-    sql = ("SELECT TOTAL(due_at < :t), TOTAL(due_at >= :t) FROM orders WHERE state IN ('queued', 'in_progress')"
+    count = "COUNT(CASE WHEN due_at < :t THEN 1 END), COUNT(CASE WHEN due_at >= :t THEN 1 END)"
+    sql = (f"SELECT {count} FROM orders WHERE state IN ('queued', 'in_progress')"
            " AND due_at < :near"
-           " UNION ALL SELECT TOTAL(due_at < :t), TOTAL(due_at >= :t) FROM orders WHERE state = 'on_hold'"
+           f" UNION ALL SELECT {count} FROM orders WHERE state = 'on_hold'"
            f" AND due_at < :near AND COALESCE(hold_reason, '') NOT IN {_in(PAUSING_HOLDS)}")
     rows = c.execute(sql, {"t": t, "near": near}).fetchall()
     return {"running_breached": int(sum(r[0] for r in rows)), "running_at_risk": int(sum(r[1] for r in rows))}
@@ -91,6 +92,7 @@ class KpiService:
         lo, hi = w.lo, w.hi
         near = kpi.at_risk_until(ts(now), self.ctx.rules.at_risk, self.ctx.rules.calendar)
         q = c.execute
+        join = dialect.of(c).ordered_join
         return KpiInput(
             # index-only: ix_orders_state_queue (state, due_at, priority_level, …)
             order_counts=q(
@@ -118,18 +120,18 @@ class KpiService:
             received=q(
                 f"""WITH held(id) AS (SELECT entity_id FROM events
                                      WHERE action IN ('hold', 'unhold') AND at >= :lo AND entity = 'order')
-                    SELECT channel, state, (hold_reason IS NOT NULL OR id IN held) AS ever_held, history,
+                    SELECT channel, state, (hold_reason IS NOT NULL OR id IN (SELECT id FROM held)) AS ever_held, history,
                            COUNT(*) AS n
                     FROM orders WHERE received_at >= :lo AND received_at < :hi
                     GROUP BY channel, state, ever_held, history""", {"lo": lo, "hi": hi}
             ).fetchall(),
             return_counts=q("SELECT state, COUNT(*) AS n FROM returns GROUP BY state").fetchall(),
             units_received=int(q(
-                "SELECT COALESCE(SUM(l.qty_received), 0) FROM returns r CROSS JOIN return_lines l"
+                f"SELECT COALESCE(SUM(l.qty_received), 0) FROM returns r {join} return_lines l"
                 " ON l.return_id = r.id WHERE r.received_at >= ? AND r.received_at < ?", (lo, hi)
             ).fetchone()[0]),
             units_shipped=int(q(
-                "SELECT COALESCE(SUM(l.qty), 0) FROM orders o CROSS JOIN order_lines l ON l.order_id = o.id"
+                f"SELECT COALESCE(SUM(l.qty), 0) FROM orders o {join} order_lines l ON l.order_id = o.id"
                 " WHERE o.shipped_at >= ? AND o.shipped_at < ?", (lo, hi)
             ).fetchone()[0]),
             returns_resolved=q(
@@ -138,19 +140,22 @@ class KpiService:
                 (lo, hi),
             ).fetchall(),
             reason_lines=q(
-                "SELECT l.reason, l.qty FROM returns r CROSS JOIN return_lines l ON l.return_id = r.id"
+                f"SELECT l.reason, l.qty FROM returns r {join} return_lines l ON l.return_id = r.id"
                 " WHERE r.requested_at >= ? AND r.requested_at < ?", (lo, hi)
             ).fetchall(),
             disposition_lines=q(
-                "SELECT l.disposition, l.qty, l.qty_received FROM returns r CROSS JOIN return_lines l"
+                f"SELECT l.disposition, l.qty, l.qty_received FROM returns r {join} return_lines l"
                 " ON l.return_id = r.id WHERE r.inspected_at >= ? AND r.inspected_at < ?", (lo, hi),
             ).fetchall(),
         )
 
-    _PAIRS = """SELECT e.id, e.actor AS rep, e.at AS released_at,
+    @staticmethod
+    def _pairs_sql(c: sqlite3.Connection) -> str:
+        d = dialect.of(c)
+        return f"""SELECT e.id, e.actor AS rep, e.at AS released_at,
                       (SELECT k.at FROM events k WHERE k.entity = 'order' AND k.entity_id = e.entity_id
                          AND k.action = 'claim' AND k.id < e.id
-                         AND json_extract(k.data, '$.token') = json_extract(e.data, '$.token')
+                         AND {d.json_text('k.data', 'token')} = {d.json_text('e.data', 'token')}
                        ORDER BY k.id DESC LIMIT 1) AS claimed_at
                FROM events e WHERE e.action = 'release' AND e.at >= ? AND e.at < ? AND e.entity = 'order'"""
 
@@ -162,10 +167,10 @@ class KpiService:
         """
         key = (w.lo, w.hi)
         if self._pairs_key != key:
-            rows = c.execute(self._PAIRS, (w.lo, w.hi)).fetchall()
+            rows = c.execute(self._pairs_sql(c), (w.lo, w.hi)).fetchall()
             self._pairs_key, self._pairs = key, {}
         else:
-            rows = c.execute(self._PAIRS + " AND e.id > ?", (w.lo, w.hi, self._pairs_upto)).fetchall()
+            rows = c.execute(self._pairs_sql(c) + " AND e.id > ?", (w.lo, w.hi, self._pairs_upto)).fetchall()
         for r in rows:
             self._pairs[r["id"]] = {"rep": r["rep"], "released_at": r["released_at"], "claimed_at": r["claimed_at"]}
             self._pairs_upto = max(self._pairs_upto, r["id"])
@@ -238,7 +243,7 @@ class KpiService:
             deliveries = outbox.counts(c)
             claims = self._claims(c)
             sessions = c.execute(
-                "SELECT user, screen, MAX(seen_at) AS seen_at FROM sessions WHERE seen_at >= ? GROUP BY user, screen"
+                "SELECT \"user\", screen, MAX(seen_at) AS seen_at FROM sessions WHERE seen_at >= ? GROUP BY \"user\", screen"
                 " ORDER BY user", (t - STALE_S,)).fetchall()
         report = kpi.report(inp, now, self.ctx.rules.at_risk, self.ctx.rules.calendar)
         reps = kpi.per_rep(inp.released, pairs, claims)
@@ -283,10 +288,11 @@ class KpiService:
                     " ORDER BY received_at, id")
             ]
             service: dict[str, list[float]] = {}
+            d = dialect.of(c)
             for r in c.execute(
-                """SELECT o.priority, e.at - (SELECT k.at FROM events k WHERE k.entity = 'order'
+                f"""SELECT o.priority, e.at - (SELECT k.at FROM events k WHERE k.entity = 'order'
                           AND k.entity_id = e.entity_id AND k.action = 'claim' AND k.id < e.id
-                          AND json_extract(k.data, '$.token') = json_extract(e.data, '$.token')
+                          AND {d.json_text('k.data', 'token')} = {d.json_text('e.data', 'token')}
                           ORDER BY k.id DESC LIMIT 1) AS handling, e.at
                    FROM events e JOIN orders o ON o.id = e.entity_id
                    WHERE e.action = 'release' AND e.entity = 'order'"""

@@ -35,7 +35,7 @@ class SessionService:
         with self.ctx.write() as c:
             c.execute("DELETE FROM sessions WHERE seen_at < ?", (ts(now - timedelta(seconds=STALE_S * 10)),))
             cur = c.execute(
-                "INSERT INTO sessions (user, pid, host, screen, started_at, seen_at) VALUES (?,?,?,?,?,?)",
+                "INSERT INTO sessions (\"user\", pid, host, screen, started_at, seen_at) VALUES (?,?,?,?,?,?)",
                 (user, pid, host, screen, ts(now), ts(now)),
             )
             sid = int(cur.lastrowid or 0)

@@ -124,7 +124,7 @@ class UserService:
                     claims.drop(c, q, row, actor=actor, now=now, action="force_release",
                                 extra={"reason": f"user {name} disabled"})
                     freed[q.table] += 1
-            for sid, in c.execute("DELETE FROM sessions WHERE user = ? RETURNING id", (name,)).fetchall():
+            for sid, in c.execute('DELETE FROM sessions WHERE "user" = ? RETURNING id', (name,)).fetchall():
                 events.append(c, at=now, actor=actor, entity="session", entity_id=sid, ref=name,
                               action="session_ended", data={"why": "user disabled"})
                 freed["sessions"] += 1

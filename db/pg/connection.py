@@ -1,0 +1,366 @@
+"""A PostgreSQL connection that the store and the service layer use as they use sqlite3's.
+
+The adapter presents the small part of the sqlite3 connection API the service layer relies on:
+`execute` / `executemany` returning a cursor (fetchone, fetchall, iteration, rowcount, lastrowid),
+rows indexable by position and by column name (with `keys()`, like sqlite3.Row), `in_transaction`,
+`total_changes`, `close`. So the service layer's SQL runs unchanged where it is portable; what is
+not portable lives in db/pg/dialect.py.
+
+Transactions: the connection is in autocommit mode and the store issues BEGIN … COMMIT itself, as
+on SQLite. Write transactions run at READ COMMITTED (SKIP LOCKED and SERIALIZABLE don't mix);
+the event log's writers are serialised at its head read (db/pg/dialect.py, `lock_event_head`).
+
+Driver errors are raised as the sqlite3 exception classes the service layer and the faces already
+catch (IntegrityError, OperationalError…), with a message in the same words where one is matched
+on ("database is locked" for a lock or statement timeout), so a refusal is one line, never a
+traceback. The URL is shown only without its password (`redact`).
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.adapt import Dumper, Loader
+from psycopg.pq import TransactionStatus
+
+from db.pg.dialect import PG
+from db.pg.sql import statement
+
+SCHEMES = ("postgresql", "postgres")
+#: per app session: a statement that runs longer is cancelled, a transaction left idle is ended
+#: (it would hold the xmin horizon and let dead tuples pile up in the hot queue table), and a lock
+#: wait ends like SQLite's busy timeout
+SESSION_SETTINGS = {
+    "statement_timeout": "300s",
+    "idle_in_transaction_session_timeout": "60s",
+    "lock_timeout": "5s",
+}
+CONNECT_TIMEOUT_S = 5
+
+
+def is_url(target: object) -> bool:
+    """Does `target` (a --db value) name a PostgreSQL database rather than a SQLite file?"""
+    return isinstance(target, str) and target.split("://", 1)[0].lower() in SCHEMES and "://" in target
+
+
+def redact(url: str) -> str:
+    """The URL without its password (and without a `password=` query parameter), for messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.split("://", 1)[0] + "://…"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        netloc = f"{userinfo.split(':', 1)[0]}@{host}"
+    query = "&".join(p for p in parts.query.split("&") if p and not p.lower().startswith("password="))
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+class Row(tuple):
+    """A result row, by position or by column name, like sqlite3.Row. One subclass per column list
+    (`_row_class`), so a row carries no per-row mapping."""
+
+    __slots__ = ()
+    _index: dict[str, int] = {}
+    _names: tuple[str, ...] = ()
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._index[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+_row_classes: dict[tuple[str, ...], type[Row]] = {}
+
+
+def _row_class(names: tuple[str, ...]) -> type[Row]:
+    cls = _row_classes.get(names)
+    if cls is None:
+        index: dict[str, int] = {}
+        for i, n in enumerate(names):
+            index.setdefault(n, i)  # sqlite3.Row gives the first of two equal names
+        cls = type("Row", (Row,), {"__slots__": (), "_index": index, "_names": names})
+        _row_classes[names] = cls
+    return cls
+
+
+def _row_factory(cursor: psycopg.Cursor) -> Any:
+    desc = cursor.description
+    if desc is None:
+        return tuple
+    cls = _row_class(tuple(d.name for d in desc))
+    return cls
+
+
+class _NumericAsSqlite(Loader):
+    """NUMERIC (what SUM and AVG of BIGINT give) as SQLite gives such a result: an int when whole,
+    else a float. Money is integer cents throughout, so no exact value passes through here."""
+
+    def load(self, data: Any) -> int | float:
+        text = bytes(data).decode()
+        if "." in text or "e" in text or "E" in text or text in ("NaN", "Infinity", "-Infinity"):
+            return float(text)
+        return int(text)
+
+
+class _BoolAsInt(Loader):
+    """A boolean result (a comparison in a select list, EXISTS) as 1 or 0, as SQLite gives it."""
+
+    def load(self, data: Any) -> int:
+        return 1 if bytes(data) == b"t" else 0
+
+
+class _BoolParamAsInt(Dumper):
+    """A Python bool parameter as 1 or 0: flags are INTEGER columns on both backends."""
+
+    oid = psycopg.adapters.types["int8"].oid
+
+    def dump(self, obj: bool) -> bytes:
+        return b"1" if obj else b"0"
+
+
+def _translate(e: psycopg.Error) -> sqlite3.Error:
+    """The sqlite3 exception the callers already handle, for a driver error."""
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    if isinstance(e, pg_errors.IntegrityError):
+        return sqlite3.IntegrityError(text)
+    if isinstance(e, (pg_errors.LockNotAvailable, pg_errors.QueryCanceled, pg_errors.DeadlockDetected,
+                      pg_errors.SerializationFailure)):
+        return sqlite3.OperationalError(f"database is locked ({text})")
+    if isinstance(e, pg_errors.DiskFull):
+        return sqlite3.OperationalError("database or disk is full")
+    if isinstance(e, pg_errors.RaiseException):  # the audit log's triggers
+        return sqlite3.IntegrityError(text)
+    if isinstance(e, psycopg.OperationalError):
+        return sqlite3.OperationalError(f"the connection to PostgreSQL failed ({text})")
+    return sqlite3.OperationalError(text)
+
+
+class Cursor:
+    """What sqlite3's cursor offers the service layer: fetchone, fetchall, iteration, rowcount,
+    lastrowid (from `RETURNING id`, appended to a plain INSERT into a table with an id column)."""
+
+    __slots__ = ("_cur", "lastrowid", "_pending")
+
+    def __init__(self, cur: psycopg.Cursor, lastrowid: int | None = None) -> None:
+        self._cur = cur
+        self.lastrowid = lastrowid
+
+    @property
+    def rowcount(self) -> int:
+        return self._cur.rowcount
+
+    @property
+    def description(self) -> Any:
+        d = self._cur.description
+        return None if d is None else [(c.name, None, None, None, None, None, None) for c in d]
+
+    def fetchone(self) -> Any:
+        if self._cur.description is None:
+            return None
+        try:
+            return self._cur.fetchone()
+        except psycopg.Error as e:
+            raise _translate(e) from None
+
+    def fetchall(self) -> list[Any]:
+        if self._cur.description is None:
+            return []
+        try:
+            return self._cur.fetchall()
+        except psycopg.Error as e:
+            raise _translate(e) from None
+
+    def fetchmany(self, size: int = 1) -> list[Any]:
+        if self._cur.description is None:
+            return []
+        return self._cur.fetchmany(size)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.fetchall())
+
+    def close(self) -> None:
+        self._cur.close()
+
+
+class _CursorOn:
+    """What `conn.cursor()` gives: `execute` on the connection; `row_factory` is accepted and ignored
+    (a Row is a tuple, so positional reads work as sqlite3's plain tuples do)."""
+
+    row_factory: Any = None
+
+    def __init__(self, conn: "PgConnection") -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Any = None) -> Cursor:
+        return self._conn.execute(sql, params)
+
+
+class PgConnection:
+    """One PostgreSQL session, used like a sqlite3 connection (see the module docstring)."""
+
+    backend = "postgresql"
+    dialect = PG
+
+    def __init__(self, raw: psycopg.Connection, url: str, id_tables: frozenset[str]) -> None:
+        self.raw = raw
+        self.url = url  # as given; shown only through `redact`
+        self.id_tables = id_tables
+        self.total_changes = 0
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != TransactionStatus.IDLE
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Cursor:
+        st = statement(sql, self.id_tables)
+        text = st.sql + " RETURNING id" if st.insert_into else st.sql
+        cur = self.raw.cursor()
+        try:
+            cur.execute(text, () if params is None else params, prepare=False)
+        except psycopg.Error as e:
+            raise _translate(e) from None
+        lastrowid = None
+        if st.insert_into:
+            rows = cur.fetchall()
+            lastrowid = int(rows[-1][0]) if rows else None
+        if st.writes and cur.rowcount > 0:
+            self.total_changes += cur.rowcount
+        return Cursor(cur, lastrowid)
+
+    def executemany(self, sql: str, seq: Iterable[Sequence[Any] | dict[str, Any]]) -> Cursor:
+        st = statement(sql, self.id_tables)
+        cur = self.raw.cursor()
+        rows = list(seq)
+        if not rows:
+            return Cursor(cur)
+        try:
+            cur.executemany(st.sql, rows)
+        except psycopg.Error as e:
+            raise _translate(e) from None
+        if st.writes and cur.rowcount > 0:
+            self.total_changes += cur.rowcount
+        return Cursor(cur)
+
+    def cursor(self) -> "_CursorOn":
+        """sqlite3's `conn.cursor()`, for code that sets `row_factory` on it (rows here are tuples already)."""
+        return _CursorOn(self)
+
+    def executescript(self, script: str) -> None:
+        try:
+            self.raw.execute(script.encode())  # bytes: run as given, several statements, no parameters
+        except psycopg.Error as e:
+            raise _translate(e) from None
+
+    def commit(self) -> None:
+        if self.in_transaction:
+            self.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.in_transaction:
+            self.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def write_tx(self):  # noqa: ANN201 - a context manager, as db.connection.write_tx gives
+        return write_tx(self)
+
+    def read_tx(self):  # noqa: ANN201
+        return read_tx(self)
+
+    def __enter__(self) -> "PgConnection":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def connect(url: str, *, id_tables: frozenset[str], readonly: bool = False) -> PgConnection:
+    """One long-lived session per process. The password comes from PGPASSFILE / ~/.pgpass or
+    PGPASSWORD (libpq reads them itself), or the URL; it never reaches a message."""
+    from db.connection import StoreError
+
+    options = " ".join(f"-c {k}={v}" for k, v in SESSION_SETTINGS.items())
+    if readonly:
+        options += " -c default_transaction_read_only=on"
+    try:
+        raw = psycopg.connect(url, autocommit=True, row_factory=_row_factory, connect_timeout=CONNECT_TIMEOUT_S,
+                              options=options, application_name="orderq")
+    except psycopg.Error as e:
+        raise StoreError(f"cannot connect to {redact(url)}: {_connect_reason(e, url)}; nothing was written",
+                         reason=f"cannot connect to {redact(url)}") from None
+    raw.adapters.register_loader("numeric", _NumericAsSqlite)
+    raw.adapters.register_loader("bool", _BoolAsInt)
+    raw.adapters.register_dumper(bool, _BoolParamAsInt)
+    return PgConnection(raw, url, id_tables)
+
+
+def _connect_reason(e: psycopg.Error, url: str) -> str:
+    """Why the connection failed, in words, never echoing the password libpq may quote back."""
+    text = str(e)
+    low = text.lower()
+    if "password authentication failed" in low or "no password supplied" in low:
+        return "the password was refused (set it in PGPASSFILE or PGPASSWORD)"
+    if "does not exist" in low and "database" in low:
+        return "that database does not exist (create it, then run `orderq init`)"
+    if "role" in low and "does not exist" in low:
+        return "that role does not exist"
+    if "connection refused" in low or "could not connect" in low or "timeout" in low or "no such file" in low:
+        return "the server is not reachable"
+    if "invalid" in low or "missing" in low:
+        return "the URL is not valid"
+    first = text.strip().splitlines()[0] if text.strip() else type(e).__name__
+    password = urlsplit(url).password if "://" in url else None
+    return first.replace(password, "…") if password else first
+
+
+@contextmanager
+def write_tx(conn: PgConnection) -> Iterator[PgConnection]:
+    """BEGIN … COMMIT at READ COMMITTED; any exception rolls back, so a refused command writes nothing.
+    Counted in db.connection.committed_writes like SQLite's."""
+    from db.connection import count_commit, translate
+
+    try:
+        conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+    except sqlite3.Error as e:
+        raise translate(e) from None
+    changes = conn.total_changes
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction and not conn.raw.closed:
+            conn.execute("ROLLBACK")
+        raise
+    if conn.raw.info.transaction_status == TransactionStatus.INERROR:
+        # a statement failed and its error was caught inside the transaction: PostgreSQL has aborted
+        # it (SQLite would have gone on), so COMMIT would silently roll back; say so instead
+        conn.execute("ROLLBACK")
+        raise translate(sqlite3.OperationalError("a statement failed inside the transaction"))
+    try:
+        conn.execute("COMMIT")
+    except sqlite3.Error as e:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise translate(e) from None
+    count_commit(conn.total_changes != changes)
+
+
+@contextmanager
+def read_tx(conn: PgConnection) -> Iterator[PgConnection]:
+    """A snapshot for multi-query reads (REPEATABLE READ, read only): what SQLite's BEGIN gives."""
+    conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    try:
+        yield conn
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")
