@@ -21,7 +21,6 @@ place each):
 from __future__ import annotations
 
 import graphlib
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -132,46 +131,37 @@ def run_copy(source: Source, target: Target, progress: Progress | None = None, *
     return summary
 
 
-def is_postgres(spec: str) -> bool:
-    return spec.startswith(("postgresql://", "postgres://"))
-
-
-def _kind(spec: str, what: str) -> str:
-    if is_postgres(spec):
-        return "pg"
-    m = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://", spec)
-    if m:
-        scheme = m.group(1)
-        raise StoreError(f"copy: the {what} has an unknown scheme {scheme}://; give a SQLite file path or a "
-                         "postgresql:// URL; nothing was written")
-    return "sqlite"
-
-
 def copy_database(source: str, dest: str, progress: Progress | None = None) -> CopySummary:
     """`orderq copy`: `source` (the --db path or URL) into the empty `dest` (a SQLite path or a PostgreSQL URL).
 
-    Every refusal (DEST not empty, DEST is the source, the source not an orderq database) comes before
-    anything is written, as one StoreError or ValidationError line."""
-    src_kind, dst_kind = _kind(source, "source"), _kind(dest, "destination")
-    if dst_kind == "sqlite":
-        from db.copy_sqlite import SqliteTarget, guard_file
+    Every refusal (DEST not empty, DEST is the source, the source not an orderq database, a URL of an
+    unknown scheme) comes before anything is written, as one StoreError or ValidationError line."""
+    from db.store import is_url, shown
 
-        real = guard_file(dest, database=source if src_kind == "sqlite" else None)
-        make_target: Callable[[], Target] = lambda: SqliteTarget(real, dest)  # noqa: E731
-    else:
-        from db.pg.copy import PgTarget
+    src_pg, dst_pg = is_url(source), is_url(dest)
+    real = None
+    if not dst_pg:
+        from db.copy_sqlite import guard_file
 
-        make_target = lambda: PgTarget(dest, source_url=source if src_kind == "pg" else None)  # noqa: E731
-    if src_kind == "sqlite":
-        from db.copy_sqlite import SqliteSource
-
-        src: Source = SqliteSource(source)
-    else:
+        real = guard_file(dest, database=None if src_pg else source)
+    if src_pg:
         from db.pg.copy import PgSource
 
-        src = PgSource(source)
+        src: Source = PgSource(source)
+    else:
+        from db.copy_sqlite import SqliteSource
+
+        src = SqliteSource(source)
     try:
-        target = make_target()
+        if dst_pg:
+            from db.pg.copy import PgTarget
+
+            target: Target = PgTarget(dest, source=src)
+        else:
+            from db.copy_sqlite import SqliteTarget
+
+            assert real is not None
+            target = SqliteTarget(real, shown(dest))
     except BaseException:
         src.close()
         raise

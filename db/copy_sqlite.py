@@ -22,12 +22,10 @@ from typing import Any
 from core.errors import ValidationError
 from db import outputs
 from db.connection import StoreError, connect, reason
+from db.dialect import SQLITE
 from db.migrations import migrate
 from db.store import open_readonly
 
-#: SQLite's bookkeeping, never copied as data: the migrations record is made by the destination's own
-#: migrations, sqlite_sequence becomes the high-water marks, sqlite_stat* is ANALYZE's
-_BOOKKEEPING = ("_sqlite_migrations",)
 #: page cache of the connection filling DEST (KiB): order_lines' indexes at 530k rows fit
 CACHE_KIB = 128 * 1024
 
@@ -37,9 +35,9 @@ def _q(name: str) -> str:
 
 
 def _tables(conn: sqlite3.Connection) -> dict[str, list[str]]:
-    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                        "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")]
-    return {t: [r[1] for r in conn.execute(f"PRAGMA table_info({_q(t)})")] for t in names if t not in _BOOKKEEPING}
+    """orderq's tables and their columns (SQLite's bookkeeping left out: the migrations record is made by
+    the destination's own migrations, sqlite_sequence becomes the high-water marks)."""
+    return {t: sorted(SQLITE.columns(conn, t)) for t in sorted(SQLITE.tables(conn))}
 
 
 class SqliteSource:
