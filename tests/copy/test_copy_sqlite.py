@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 from tests.conftest import run_cli
-from tests.copy.conftest import assert_same_views, check_ok, copy_cli, popen_copy
+from tests.copy.compare import assert_same_views, check_ok, copy_cli, popen_copy
 from tests.helpers import wait_for
 from tests.prove.torture import Pool, acknowledged
 
@@ -73,7 +73,7 @@ def test_the_source_itself_is_refused_under_any_name(tmp_path: Path, demo_db: Pa
 
 def test_a_destination_of_an_unknown_kind_is_refused(tmp_path: Path, demo_db: Path) -> None:
     p = copy_cli(demo_db, "mysql://u:secret@host/db")
-    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "unknown scheme" in p.stderr
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "unknown database URL scheme mysql" in p.stderr
     assert "secret" not in p.stderr
 
 

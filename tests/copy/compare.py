@@ -1,4 +1,4 @@
-"""Helpers for `orderq copy` tests: what a user compares between a source and its copy."""
+"""What a user compares between a database and its `orderq copy`, for tests/copy and tests/pg."""
 from __future__ import annotations
 
 import subprocess
