@@ -41,7 +41,8 @@ class Source(Protocol):
 
     def tables(self) -> dict[str, list[str]]: ...  # table -> columns, orderq's data tables only
     def count(self, table: str) -> int: ...
-    def batches(self, table: str, columns: Sequence[str], size: int) -> Iterator[list[tuple[Any, ...]]]: ...
+    def stream(self, table: str, columns: Sequence[str], size: int, target: "Target") -> Iterator[int]: ...
+    # ^ writes the table's rows into `target` batch by batch, yielding each batch's row count
     def high_water(self) -> dict[str, int]: ...  # table -> the largest id ever handed out, as of the snapshot
     def close(self) -> None: ...
 
@@ -74,6 +75,13 @@ class CopySummary:
         return {"source": self.source, "dest": self.dest, "tables": self.tables, "rows": self.rows,
                 "seconds": round(self.seconds, 3), "rows_per_s": round(self.rows / self.seconds) if self.seconds else None,
                 "ok": True}
+
+
+def pipe(batches: Iterator[list[tuple[Any, ...]]], target: Target, table: str, columns: Sequence[str]) -> Iterator[int]:
+    """`Source.stream` for a source that reads rows: each batch read is written to `target`."""
+    for rows in batches:
+        target.write(table, columns, rows)
+        yield len(rows)
 
 
 def copy_order(parents: dict[str, set[str]], tables: Sequence[str]) -> list[str]:
@@ -111,9 +119,8 @@ def run_copy(source: Source, target: Target, progress: Progress | None = None, *
             done = 0
             if progress:
                 progress(t, 0, totals[t])
-            for rows in source.batches(t, cols, batch):
-                target.write(t, cols, rows)
-                done += len(rows)
+            for n in source.stream(t, cols, batch, target):
+                done += n
                 if progress:
                     progress(t, done, totals[t])
             if done != totals[t]:  # one snapshot: the count and the rows read cannot differ
@@ -144,6 +151,11 @@ def copy_database(source: str, dest: str, progress: Progress | None = None) -> C
         from db.copy_sqlite import guard_file
 
         real = guard_file(dest, database=None if src_pg else source)
+    if not src_pg and not dst_pg:  # file to file: SQLite copies the rows itself (db/copy_sqlite.py)
+        from db.copy_sqlite import copy_file
+
+        assert real is not None
+        return copy_file(source, real, shown(dest), progress)
     if src_pg:
         from db.pg.copy import PgSource
 

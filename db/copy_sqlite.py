@@ -22,6 +22,7 @@ from typing import Any
 from core.errors import ValidationError
 from db import outputs
 from db.connection import StoreError, connect, reason
+from db.copy import CopySummary, Progress, Target, pipe, run_copy
 from db.dialect import SQLITE
 from db.migrations import migrate
 from db.store import open_readonly
@@ -55,7 +56,10 @@ class SqliteSource:
     def count(self, table: str) -> int:
         return int(self.conn.execute(f"SELECT COUNT(*) FROM {_q(table)}").fetchone()[0])
 
-    def batches(self, table: str, columns: Sequence[str], size: int) -> Iterator[list[tuple[Any, ...]]]:
+    def stream(self, table: str, columns: Sequence[str], size: int, target: Target) -> Iterator[int]:
+        return pipe(self._batches(table, columns, size), target, table, columns)
+
+    def _batches(self, table: str, columns: Sequence[str], size: int) -> Iterator[list[tuple[Any, ...]]]:
         cur = self.conn.execute(f"SELECT {', '.join(map(_q, columns))} FROM {_q(table)} ORDER BY rowid")
         while rows := cur.fetchmany(size):
             yield rows
@@ -92,13 +96,15 @@ def guard_file(dest: str, *, database: str | Path | None) -> Path:
 class SqliteTarget:
     """A new SQLite file filled under a temp name, given DEST's name at `commit`."""
 
-    def __init__(self, dest: Path, label: str) -> None:
+    def __init__(self, dest: Path, label: str, *, attach: str | Path | None = None) -> None:
+        """`attach`: a source file to read through this connection, as schema `src` (copy_file)."""
         self.dest = dest
         self.label = label
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".copy")
         os.close(fd)
         self.tmp = Path(tmp)
         self.conn: sqlite3.Connection | None = None
+        self.indexes: list[tuple[str, str]] = []
         try:
             conn = self.conn = connect(self.tmp)
             migrate(conn)  # the normal init: the same schema and migrations record as `orderq init`
@@ -106,7 +112,20 @@ class SqliteTarget:
             conn.execute("PRAGMA journal_mode=OFF")
             conn.execute("PRAGMA synchronous=OFF")  # on disk before the rename instead (commit)
             conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")  # the indexes of a big table grow in memory, not by spills
-            conn.execute("BEGIN IMMEDIATE")
+            # foreign keys are checked once over the whole copy at commit (foreign_key_check), not per row
+            conn.execute("PRAGMA foreign_keys=OFF")
+            if attach is not None:
+                conn.execute("ATTACH DATABASE ? AS src", (str(attach),))
+            # deferred: this private file is locked when first written; an attached source is only ever
+            # read (BEGIN IMMEDIATE would take the source's write lock too, for the whole copy)
+            conn.execute("BEGIN")
+            # indexes are built after the rows, each by one sort, as VACUUM builds them, rather than kept up
+            # to date row by row (on the online-retail year: 13% less CPU). Their SQL as the migrations wrote
+            # it is laid down again at commit, so the schema is exactly `orderq init`'s.
+            self.indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                                        "AND sql IS NOT NULL ORDER BY rowid").fetchall()
+            for name, _sql in self.indexes:
+                conn.execute(f"DROP INDEX {_q(name)}")
         except BaseException:
             self.abort()
             raise
@@ -141,7 +160,15 @@ class SqliteTarget:
     def commit(self) -> None:
         conn = self._conn()
         try:
+            for _name, sql in self.indexes:
+                conn.execute(sql)
+            broken = conn.execute("PRAGMA main.foreign_key_check").fetchone()
+            if broken:
+                raise StoreError(f"copy refused: the source's table {broken[0]} row {broken[1]} points to a missing "
+                                 f"{broken[2]} row; run `orderq check` on the source; nothing was written at {self.dest}")
             conn.execute("COMMIT")
+            if conn.execute("SELECT 1 FROM pragma_database_list WHERE name = 'src'").fetchone():
+                conn.execute("DETACH DATABASE src")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.close()
             self.conn = None
@@ -176,3 +203,51 @@ class SqliteTarget:
             self.conn = None
         for side in outputs.DATABASE_SUFFIXES:
             Path(f"{self.tmp}{side}").unlink(missing_ok=True)
+
+
+class AttachedSource:
+    """The source file attached to the destination's connection (schema `src`): SQLite moves the rows
+    itself, `INSERT … SELECT` in chunks of rowids, with no row passing through Python (3× less CPU than
+    reading and writing rows, on the online-retail year). One snapshot still: the destination's one
+    transaction reads `src` from its first read to its COMMIT."""
+
+    CHUNK = 50_000  # rows per INSERT … SELECT: a progress line's worth
+
+    def __init__(self, target: SqliteTarget, label: str) -> None:
+        self.conn = target._conn()
+        self.label = label
+
+    def tables(self) -> dict[str, list[str]]:
+        names = [r[0] for r in self.conn.execute("SELECT name FROM src.sqlite_master WHERE type = 'table'")
+                 if not r[0].startswith("sqlite_") and r[0] != "_sqlite_migrations"]
+        return {t: sorted(r[1] for r in self.conn.execute(f"PRAGMA src.table_info({_q(t)})")) for t in sorted(names)}
+
+    def count(self, table: str) -> int:
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM src.{_q(table)}").fetchone()[0])
+
+    def stream(self, table: str, columns: Sequence[str], size: int, target: Target) -> Iterator[int]:
+        cols = ", ".join(map(_q, columns))
+        last = -(1 << 63)
+        while True:
+            top = self.conn.execute(f"SELECT MAX(rowid) FROM (SELECT rowid FROM src.{_q(table)} WHERE rowid > ? "
+                                    "ORDER BY rowid LIMIT ?)", (last, self.CHUNK)).fetchone()[0]
+            if top is None:
+                return
+            yield self.conn.execute(f"INSERT INTO main.{_q(table)} ({cols}) SELECT {cols} FROM src.{_q(table)} "
+                                    "WHERE rowid > ? AND rowid <= ? ORDER BY rowid", (last, top)).rowcount
+            last = top
+
+    def high_water(self) -> dict[str, int]:
+        if not self.conn.execute("SELECT 1 FROM src.sqlite_master WHERE name = 'sqlite_sequence'").fetchone():
+            return {}
+        return {name: int(seq) for name, seq in self.conn.execute("SELECT name, seq FROM src.sqlite_sequence")}
+
+    def close(self) -> None:
+        """The snapshot ends with the destination's transaction (SqliteTarget.commit or abort)."""
+
+
+def copy_file(source: str | Path, dest: Path, label: str, progress: Progress | None) -> CopySummary:
+    """SQLite file to SQLite file (db.copy.copy_database): the source attached to the destination's connection."""
+    open_readonly(source).close()  # refuses, untouched, a file that is not a current orderq database
+    target = SqliteTarget(dest, label, attach=source)
+    return run_copy(AttachedSource(target, str(source)), target, progress)

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from db.connection import StoreError
+from db.copy import Target, pipe
 from db.pg.connection import PgConnection, connect, redact
 from db.pg.dialect import PG
 from db.pg.schema import ID_TABLES, apply_pending, bump_sequences
@@ -50,6 +51,16 @@ def _primary_key(conn: PgConnection, table: str) -> list[str]:
         (table,))]
 
 
+def foreign_key_parents(conn: PgConnection) -> dict[str, set[str]]:
+    """table -> the tables its foreign keys point to, in the current schema."""
+    out: dict[str, set[str]] = {}
+    for child, parent in conn.execute(
+            "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text FROM pg_constraint c"
+            " JOIN pg_namespace n ON n.oid = c.connamespace WHERE c.contype = 'f' AND n.nspname = current_schema()"):
+        out.setdefault(child.strip('"'), set()).add(parent.strip('"'))
+    return out
+
+
 class PgSource:
     """The source database read in one REPEATABLE READ READ ONLY transaction."""
 
@@ -68,7 +79,10 @@ class PgSource:
     def count(self, table: str) -> int:
         return int(self.conn.execute(f"SELECT COUNT(*) FROM {_q(table)}").fetchone()[0])
 
-    def batches(self, table: str, columns: Sequence[str], size: int) -> Iterator[list[tuple[Any, ...]]]:
+    def stream(self, table: str, columns: Sequence[str], size: int, target: Target) -> Iterator[int]:
+        return pipe(self._batches(table, columns, size), target, table, columns)
+
+    def _batches(self, table: str, columns: Sequence[str], size: int) -> Iterator[list[tuple[Any, ...]]]:
         order = ", ".join(map(_q, _primary_key(self.conn, table) or columns))
         self.conn.execute(f"DECLARE {_CURSOR} NO SCROLL CURSOR FOR SELECT {', '.join(map(_q, columns))} "
                           f"FROM {_q(table)} ORDER BY {order}")
@@ -121,12 +135,7 @@ class PgTarget:
         return _tables(self.conn)
 
     def parents(self) -> dict[str, set[str]]:
-        out: dict[str, set[str]] = {}
-        for child, parent in self.conn.execute(
-                "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text FROM pg_constraint c"
-                " JOIN pg_namespace n ON n.oid = c.connamespace WHERE c.contype = 'f' AND n.nspname = current_schema()"):
-            out.setdefault(child.strip('"'), set()).add(parent.strip('"'))
-        return out
+        return foreign_key_parents(self.conn)
 
     def write(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         try:
