@@ -18,7 +18,12 @@ _SIDE_FILES = ("", "-journal", "-wal", "-shm")
 
 
 def backup(conn: sqlite3.Connection, dest: Path) -> None:
-    """Copy the database behind `conn` to `dest`; StoreError if it cannot, with nothing left at `dest`."""
+    """Copy the database behind `conn` to `dest`; StoreError if it cannot, with nothing left at `dest`.
+    A PostgreSQL database is backed up by PostgreSQL's own tools (pg_dump, or base backups and WAL
+    archiving for point-in-time recovery): refused here in one line, before anything is written."""
+    if not isinstance(conn, sqlite3.Connection):
+        raise StoreError("orderq backup copies a SQLite file; back a PostgreSQL database up with pg_dump "
+                         "(or base backups and WAL archiving); nothing was written")
     tmp = dest.parent / f".{dest.name}.{os.getpid()}.tmp"
     done = False
     try:

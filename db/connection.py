@@ -132,7 +132,7 @@ def stopped_after(why: str, done: str, resume: str) -> StoreError:
 def write_tx(conn: sqlite3.Connection) -> AbstractContextManager[sqlite3.Connection]:
     """A write transaction on either backend; any exception rolls back, so a refused command writes
     nothing. A PostgreSQL connection (db.pg.connection) brings its own."""
-    if type(conn) is sqlite3.Connection:
+    if isinstance(conn, sqlite3.Connection):
         return _sqlite_write_tx(conn)
     return conn.write_tx()  # type: ignore[attr-defined]
 
@@ -190,7 +190,7 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
 
 def read_tx(conn: sqlite3.Connection) -> AbstractContextManager[sqlite3.Connection]:
     """A short snapshot for multi-query reads, on either backend."""
-    if type(conn) is sqlite3.Connection:
+    if isinstance(conn, sqlite3.Connection):
         return _sqlite_read_tx(conn)
     return conn.read_tx()  # type: ignore[attr-defined]
 

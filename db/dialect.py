@@ -21,10 +21,6 @@ class Dialect:
     #: an inner join whose left side drives the loop: SQLite's planner keeps CROSS JOIN's table order
     ordered_join = "CROSS JOIN"
 
-    def lock_event_head(self, conn: Any) -> None:
-        """Serialise appenders to the event log before its head is read: on SQLite the write
-        transaction's BEGIN IMMEDIATE already did."""
-
     def columns(self, conn: Any, table: str) -> set[str]:
         """The column names of `table` (empty if there is no such table)."""
         return {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
@@ -37,6 +33,13 @@ class Dialect:
     def checks(self, checks: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
         """`orderq check`'s checks on this backend: SQLite's are the ones db.check lists."""
         return checks
+
+    #: a case-insensitive LIKE (SQLite's LIKE is, for ASCII)
+    like = "LIKE"
+
+    def group_concat_distinct(self, expr: str) -> str:
+        """The distinct values of `expr`, comma-separated, as one text."""
+        return f"group_concat(DISTINCT {expr})"
 
     def json_text(self, expr: str, key: str) -> str:
         """The text (or number) at `key` of the JSON object in column `expr`, or NULL."""

@@ -59,10 +59,10 @@ def event_hash(prev: str, eid: int, at: float, actor: str, entity: str, entity_i
 
 def _head_sql(conn: sqlite3.Connection) -> str:
     """The chain's head as SQL scalars: the last event's id and hash, and the backend's high-water mark
-    of ids (an empty log still has a row here: NULL, NULL, seq or NULL). Before it is read, the backend
-    serialises appenders (db.dialect: on SQLite BEGIN IMMEDIATE did; PostgreSQL takes a lock)."""
+    of ids (an empty log still has a row here: NULL, NULL, seq or NULL). Writers are serialised
+    before it is read: by BEGIN IMMEDIATE on SQLite, by write_tx's advisory lock on PostgreSQL
+    (db/pg/connection.py), so the head read is the real last event and ids follow commit order."""
     d = dialect.of(conn)
-    d.lock_event_head(conn)
     return ("(SELECT id FROM events ORDER BY id DESC LIMIT 1), (SELECT hash FROM events ORDER BY id DESC LIMIT 1), "
             f"{d.event_seq}")
 

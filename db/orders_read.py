@@ -81,7 +81,10 @@ class QueueFilter:
             term = self.search.strip()
             like = f"%{term}%"
             clauses.append(
-                "(o.number LIKE ? OR o.source_ref = ? OR c.code LIKE ? OR c.name LIKE ?"
+                # LOWER(…) LIKE LOWER(?): case-insensitive on both backends (PostgreSQL's LIKE is not);
+                # a %term% pattern uses no index either way
+                "(LOWER(o.number) LIKE LOWER(?) OR o.source_ref = ? OR LOWER(c.code) LIKE LOWER(?)"
+                " OR LOWER(c.name) LIKE LOWER(?)"
                 " OR o.id IN (SELECT order_id FROM order_lines WHERE sku = ?))"
             )
             args += [like, term, like, like, term.upper()]

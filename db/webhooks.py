@@ -23,7 +23,7 @@ from typing import Any
 
 from core.delivery import short_error
 from core.webhooks import EDI_ACK, TRIES_KEPT, body, event_id
-from db import outbox
+from db import dialect, outbox
 from db.convert import dt, ts
 
 KIND = "webhook"
@@ -71,10 +71,11 @@ def remove(c: sqlite3.Connection, hook_id: int, *, now: datetime) -> int:
     """Mark the hook removed and give up what it still owes (failed, with the reason): nothing more is sent
     to it. A try in flight finds its lease gone and records nothing. Returns how many were given up."""
     c.execute("UPDATE webhooks SET removed_at = ? WHERE id = ?", (ts(now), hook_id))
+    hook = dialect.of(c).json_text("payload", "webhook")
     cur = c.execute(
-        """UPDATE deliveries SET state = 'failed', next_attempt_at = NULL, last_error = ?, leased_by = NULL,
+        f"""UPDATE deliveries SET state = 'failed', next_attempt_at = NULL, last_error = ?, leased_by = NULL,
                lease_token = NULL, lease_expires_at = NULL
-           WHERE kind = ? AND state = 'pending' AND json_extract(payload, '$.webhook') = ?""",
+           WHERE kind = ? AND state = 'pending' AND CAST({hook} AS INTEGER) = ?""",
         (f"webhook {hook_id} was removed", KIND, hook_id))
     return cur.rowcount
 
@@ -205,7 +206,7 @@ def log(c: sqlite3.Connection, *, partner_id: int | None = None, limit: int = 20
         args.append(partner_id)
     rows = c.execute(
         f"""SELECT d.*, w.id AS hook, p.name AS partner FROM deliveries d
-              LEFT JOIN webhooks w ON w.id = json_extract(d.payload, '$.webhook')
+              LEFT JOIN webhooks w ON w.id = CAST({dialect.of(c).json_text('d.payload', 'webhook')} AS INTEGER)
               LEFT JOIN partners p ON p.id = w.partner_id
             {where} ORDER BY d.id DESC LIMIT ?""", (*args, limit)).fetchall()
     out = []

@@ -91,3 +91,21 @@ OVERRIDES = {
     "audit log guard triggers present": guard_triggers_present,
     "order header snapshots well formed": header_snapshots_well_formed,
 }
+
+
+def in_savepoint(fn: Any) -> Any:
+    """`fn` run in a savepoint: if it fails to read, its error rolls back only the savepoint, so the
+    checks after it still run in the same snapshot (PostgreSQL aborts the whole transaction otherwise)."""
+    import sqlite3
+
+    def run(conn: Any) -> list[str]:
+        conn.execute("SAVEPOINT orderq_check")
+        try:
+            out = fn(conn)
+        except sqlite3.Error:
+            conn.execute("ROLLBACK TO SAVEPOINT orderq_check")
+            raise
+        conn.execute("RELEASE SAVEPOINT orderq_check")
+        return out
+
+    return run

@@ -8,7 +8,7 @@ not portable lives in db/pg/dialect.py.
 
 Transactions: the connection is in autocommit mode and the store issues BEGIN … COMMIT itself, as
 on SQLite. Write transactions run at READ COMMITTED (SKIP LOCKED and SERIALIZABLE don't mix);
-the event log's writers are serialised at its head read (db/pg/dialect.py, `lock_event_head`).
+the event log's writers are serialised by one advisory lock taken at BEGIN (`write_tx`).
 
 Driver errors are raised as the sqlite3 exception classes the service layer and the faces already
 catch (IntegrityError, OperationalError…), with a message in the same words where one is matched
@@ -149,7 +149,7 @@ class Cursor:
     """What sqlite3's cursor offers the service layer: fetchone, fetchall, iteration, rowcount,
     lastrowid (from `RETURNING id`, appended to a plain INSERT into a table with an id column)."""
 
-    __slots__ = ("_cur", "lastrowid", "_pending")
+    __slots__ = ("_cur", "lastrowid")
 
     def __init__(self, cur: psycopg.Cursor, lastrowid: int | None = None) -> None:
         self._cur = cur
@@ -324,14 +324,34 @@ def _connect_reason(e: psycopg.Error, url: str) -> str:
     return first.replace(password, "…") if password else first
 
 
+#: the transaction-scoped advisory lock every write transaction takes first (see write_tx)
+WRITE_LOCK = 0x6F72_6471_0002
+
+
 @contextmanager
 def write_tx(conn: PgConnection) -> Iterator[PgConnection]:
-    """BEGIN … COMMIT at READ COMMITTED; any exception rolls back, so a refused command writes nothing.
-    Counted in db.connection.committed_writes like SQLite's."""
+    """BEGIN … COMMIT at READ COMMITTED, writers serialised by one advisory lock taken first; any
+    exception rolls back, so a refused command writes nothing. Counted in
+    db.connection.committed_writes like SQLite's.
+
+    WHY the lock: every command appends to the hash-chained event log, whose ids the writer assigns
+    (head id + 1; the hash covers the id). Holding the lock from BEGIN to COMMIT means
+    - two transactions never chain onto the same head;
+    - ids are taken one transaction at a time, in commit order, so when a reader of
+      `events --since CURSOR` (or the change feed) sees id N, every id below N is committed:
+      "id > cursor" never skips an event (serialised id assignment, issue 18 §4);
+    - the service layer keeps SQLite's BEGIN IMMEDIATE semantics (a command's reads and writes
+      see no concurrent writer), so its read-then-write logic stays correct unchanged, and no
+      two writers can deadlock on row locks taken in different orders.
+    At READ COMMITTED each statement takes a fresh snapshot, so every statement after the lock sees
+    the previous holder's commit. The claim keeps FOR NO KEY UPDATE SKIP LOCKED (db/claims.py):
+    it is the statement for when writers are no longer serialised here (a narrower lock around the
+    event append only, a later change measured by the claim bench)."""
     from db.connection import count_commit, translate
 
     try:
         conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+        conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
     except sqlite3.Error as e:
         raise translate(e) from None
     changes = conn.total_changes

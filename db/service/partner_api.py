@@ -256,8 +256,10 @@ class PartnerApi:
             if answer is not None:
                 return None, answer
             token = secrets.token_hex(8)
-            c.execute("INSERT OR REPLACE INTO api_idempotency (partner_id, idem_key, fingerprint, status, response, "
-                      "created_at, state, token) VALUES (?,?,?,0,'',?,'in_flight',?)",
+            c.execute("INSERT INTO api_idempotency (partner_id, idem_key, fingerprint, status, response, "
+                      "created_at, state, token) VALUES (?,?,?,0,'',?,'in_flight',?) ON CONFLICT (partner_id, idem_key)"
+                      " DO UPDATE SET fingerprint = excluded.fingerprint, status = 0, response = '',"
+                      " created_at = excluded.created_at, state = 'in_flight', token = excluded.token",
                       (self.partner.id, key, fingerprint, now, token))
         return token, None
 

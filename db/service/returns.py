@@ -19,7 +19,7 @@ from core.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from core.money import from_cents_int, to_cents_int
 from core.permissions import Action
 from core.triage import due_at
-from db import claims, events, webhooks
+from db import claims, dialect, events, webhooks
 from db.claims import RETURNS
 from db.convert import dt, iso, ts
 from db.migrations import RETURN_QUEUE_ORDER
@@ -147,7 +147,7 @@ class ReturnService(LeaseMixin):
         where = ""
         if search and search.strip():
             like = f"%{search.strip()}%"
-            where = " AND (o.number LIKE ? OR c.code LIKE ? OR c.name LIKE ?)"
+            where = " AND (LOWER(o.number) LIKE LOWER(?) OR LOWER(c.code) LIKE LOWER(?) OR LOWER(c.name) LIKE LOWER(?))"
             args = [like, like, like]
         rows = c.execute(
             f"""SELECT o.number, {SHIPPED_AT} AS shipped_at, o.total_cents, c.code, c.name FROM orders o
@@ -227,16 +227,18 @@ class ReturnService(LeaseMixin):
             args.append(self._actor)
         if search and search.strip():
             like = f"%{search.strip()}%"
-            clauses.append("(r.number LIKE ? OR c.code LIKE ? OR c.name LIKE ? OR r.id IN (SELECT rl.return_id FROM"
-                           " return_lines rl JOIN orders o ON o.id = rl.order_id WHERE o.number LIKE ? OR rl.sku = ?))")
+            clauses.append("(LOWER(r.number) LIKE LOWER(?) OR LOWER(c.code) LIKE LOWER(?) OR LOWER(c.name) LIKE LOWER(?)"
+                           " OR r.id IN (SELECT rl.return_id FROM return_lines rl JOIN orders o ON o.id = rl.order_id"
+                           " WHERE LOWER(o.number) LIKE LOWER(?) OR rl.sku = ?))")
             args += [like, like, like, like, search.strip().upper()]
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         order = ", ".join(f"r.{x.strip()}" for x in RETURN_QUEUE_ORDER.split(","))
+        d = dialect.of(self.ctx.store.conn)
         rows = self.ctx.store.conn.execute(
             f"""SELECT r.*, c.code AS customer_code, c.name AS customer_name, c.tier AS customer_tier,
-                  (SELECT group_concat(DISTINCT o.number) FROM return_lines rl JOIN orders o ON o.id = rl.order_id
+                  (SELECT {d.group_concat_distinct('o.number')} FROM return_lines rl JOIN orders o ON o.id = rl.order_id
                     WHERE rl.return_id = r.id) AS orders,
-                  (SELECT group_concat(DISTINCT rl.reason) FROM return_lines rl WHERE rl.return_id = r.id) AS reasons,
+                  (SELECT {d.group_concat_distinct('rl.reason')} FROM return_lines rl WHERE rl.return_id = r.id) AS reasons,
                   (SELECT SUM(rl.qty) FROM return_lines rl WHERE rl.return_id = r.id) AS units,
                   (SELECT SUM(COALESCE(rl.qty_received, 0)) FROM return_lines rl WHERE rl.return_id = r.id) AS received
                 FROM returns r JOIN customers c ON c.id = r.customer_id{where}

@@ -39,7 +39,7 @@ def _one_line_refusal(proc, *, mentions: str) -> str:  # noqa: ANN001
 def test_an_unreachable_server_is_one_line_without_the_password(command: tuple[str, ...]) -> None:
     url = f"postgresql://alice:{SECRET}@127.0.0.1:{_closed_port()}/desk"
     line = _one_line_refusal(run_cli(*command, env={"ORDERQ_DB": url}), mentions="not reachable")
-    assert f"postgresql://alice@127.0.0.1:" in line
+    assert "postgresql://alice@127.0.0.1:" in line
 
 
 def test_a_wrong_password_is_refused_in_words_and_writes_nothing(pg_server: PgServer, pg_empty_url: str) -> None:
@@ -80,3 +80,9 @@ def test_an_unknown_url_scheme_is_one_line(url: str, tmp_path) -> None:  # noqa:
     proc = run_cli("--db", url, "init")
     _one_line_refusal(proc, mentions="unknown database URL scheme")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_backup_of_a_postgresql_database_points_to_pg_dump(pg_url: str, tmp_path) -> None:  # noqa: ANN001
+    dest = tmp_path / "copy.db"
+    _one_line_refusal(run_cli("backup", str(dest), env={"ORDERQ_DB": pg_url}), mentions="pg_dump")
+    assert not dest.exists()
