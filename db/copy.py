@@ -77,6 +77,39 @@ class CopySummary:
                 "ok": True}
 
 
+def quote(name: str) -> str:
+    """An identifier quoted alike for both backends ("user" is a column name)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def tables_of(conn: Any) -> dict[str, list[str]]:
+    """orderq's tables and their columns on `conn`, either backend (its bookkeeping left out: db.dialect)."""
+    from db import dialect
+
+    d = dialect.of(conn)
+    return {t: sorted(d.columns(conn, t)) for t in sorted(d.tables(conn))}
+
+
+class RowSource:
+    """What the two row-reading sources share (db/copy_sqlite.py, db/pg/copy.py): each opens `conn` in its
+    snapshot and says how to read a table's rows in batches (`_batches`)."""
+
+    conn: Any
+    label: str
+
+    def tables(self) -> dict[str, list[str]]:
+        return tables_of(self.conn)
+
+    def count(self, table: str) -> int:
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM {quote(table)}").fetchone()[0])
+
+    def stream(self, table: str, columns: Sequence[str], size: int, target: Target) -> Iterator[int]:
+        return pipe(self._batches(table, columns, size), target, table, columns)
+
+    def _batches(self, table: str, columns: Sequence[str], size: int) -> Iterator[list[tuple[Any, ...]]]:
+        raise NotImplementedError
+
+
 def pipe(batches: Iterator[list[tuple[Any, ...]]], target: Target, table: str, columns: Sequence[str]) -> Iterator[int]:
     """`Source.stream` for a source that reads rows: each batch read is written to `target`."""
     for rows in batches:

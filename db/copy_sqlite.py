@@ -22,8 +22,7 @@ from typing import Any
 from core.errors import ValidationError
 from db import outputs
 from db.connection import StoreError, connect, reason
-from db.copy import CopySummary, Progress, Target, pipe, run_copy
-from db.dialect import SQLITE
+from db.copy import CopySummary, Progress, RowSource, Target, quote, run_copy, tables_of
 from db.migrations import migrate
 from db.store import open_readonly
 
@@ -31,17 +30,7 @@ from db.store import open_readonly
 CACHE_KIB = 128 * 1024
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _tables(conn: sqlite3.Connection) -> dict[str, list[str]]:
-    """orderq's tables and their columns (SQLite's bookkeeping left out: the migrations record is made by
-    the destination's own migrations, sqlite_sequence becomes the high-water marks)."""
-    return {t: sorted(SQLITE.columns(conn, t)) for t in sorted(SQLITE.tables(conn))}
-
-
-class SqliteSource:
+class SqliteSource(RowSource):
     """The source file read in one read transaction, opened read-only (it is never written)."""
 
     def __init__(self, path: str | Path) -> None:
@@ -50,17 +39,8 @@ class SqliteSource:
         self.conn.row_factory = None
         self.conn.execute("BEGIN")  # deferred: the snapshot is taken by the first read, in tables()
 
-    def tables(self) -> dict[str, list[str]]:
-        return _tables(self.conn)
-
-    def count(self, table: str) -> int:
-        return int(self.conn.execute(f"SELECT COUNT(*) FROM {_q(table)}").fetchone()[0])
-
-    def stream(self, table: str, columns: Sequence[str], size: int, target: Target) -> Iterator[int]:
-        return pipe(self._batches(table, columns, size), target, table, columns)
-
     def _batches(self, table: str, columns: Sequence[str], size: int) -> Iterator[list[tuple[Any, ...]]]:
-        cur = self.conn.execute(f"SELECT {', '.join(map(_q, columns))} FROM {_q(table)} ORDER BY rowid")
+        cur = self.conn.execute(f"SELECT {', '.join(map(quote, columns))} FROM {quote(table)} ORDER BY rowid")
         while rows := cur.fetchmany(size):
             yield rows
 
@@ -119,13 +99,15 @@ class SqliteTarget:
             # deferred: this private file is locked when first written; an attached source is only ever
             # read (BEGIN IMMEDIATE would take the source's write lock too, for the whole copy)
             conn.execute("BEGIN")
-            # indexes are built after the rows, each by one sort, as VACUUM builds them, rather than kept up
-            # to date row by row (on the online-retail year: 13% less CPU). Their SQL as the migrations wrote
-            # it is laid down again at commit, so the schema is exactly `orderq init`'s.
-            self.indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
-                                        "AND sql IS NOT NULL ORDER BY rowid").fetchall()
-            for name, _sql in self.indexes:
-                conn.execute(f"DROP INDEX {_q(name)}")
+            if attach is None:
+                # rows written one by one: the indexes are built after them, each by one sort, rather than kept
+                # up to date row by row (on the online-retail year: 13% less CPU). Their SQL as the migrations
+                # wrote it is laid down again at commit, so the schema is exactly `orderq init`'s. (From an
+                # attached file the index records are transferred as stored, as VACUUM does: AttachedSource.)
+                self.indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                                            "AND sql IS NOT NULL ORDER BY rowid").fetchall()
+                for name, _sql in self.indexes:
+                    conn.execute(f"DROP INDEX {quote(name)}")
         except BaseException:
             self.abort()
             raise
@@ -135,15 +117,15 @@ class SqliteTarget:
         return self.conn
 
     def tables(self) -> dict[str, list[str]]:
-        return _tables(self._conn())
+        return tables_of(self._conn())
 
     def parents(self) -> dict[str, set[str]]:
         conn = self._conn()
-        return {t: {r[2] for r in conn.execute(f"PRAGMA foreign_key_list({_q(t)})")} for t in _tables(conn)}
+        return {t: {r[2] for r in conn.execute(f"PRAGMA foreign_key_list({quote(t)})")} for t in tables_of(conn)}
 
     def write(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         marks = ", ".join("?" * len(columns))
-        self._conn().executemany(f"INSERT INTO {_q(table)} ({', '.join(map(_q, columns))}) VALUES ({marks})", rows)
+        self._conn().executemany(f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) VALUES ({marks})", rows)
 
     def set_high_water(self, marks: dict[str, int]) -> None:
         """Raise each AUTOINCREMENT table's mark to the source's (inserting explicit ids already set it to the
@@ -220,20 +202,32 @@ class AttachedSource:
     def tables(self) -> dict[str, list[str]]:
         names = [r[0] for r in self.conn.execute("SELECT name FROM src.sqlite_master WHERE type = 'table'")
                  if not r[0].startswith("sqlite_") and r[0] != "_sqlite_migrations"]
-        return {t: sorted(r[1] for r in self.conn.execute(f"PRAGMA src.table_info({_q(t)})")) for t in sorted(names)}
+        return {t: sorted(r[1] for r in self.conn.execute(f"PRAGMA src.table_info({quote(t)})")) for t in sorted(names)}
 
     def count(self, table: str) -> int:
-        return int(self.conn.execute(f"SELECT COUNT(*) FROM src.{_q(table)}").fetchone()[0])
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM src.{quote(table)}").fetchone()[0])
+
+    def _transferable(self, table: str) -> bool:
+        """Whether SQLite can copy the table's records as stored, as VACUUM does (its "transfer optimisation"):
+        the same columns in the same order on both sides, and no trigger on the destination table (the
+        event log has its guard triggers, so it goes row by row)."""
+        layout = [tuple(r)[1:] for r in self.conn.execute(f"PRAGMA main.table_info({quote(table)})")]
+        return (layout == [tuple(r)[1:] for r in self.conn.execute(f"PRAGMA src.table_info({quote(table)})")]
+                and not self.conn.execute("SELECT 1 FROM main.sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                                          (table,)).fetchone())
 
     def stream(self, table: str, columns: Sequence[str], size: int, target: Target) -> Iterator[int]:
-        cols = ", ".join(map(_q, columns))
+        if self._transferable(table):  # one statement, records as stored: 5× faster than row by row
+            yield self.conn.execute(f"INSERT INTO main.{quote(table)} SELECT * FROM src.{quote(table)}").rowcount
+            return
+        cols = ", ".join(map(quote, columns))
         last = -(1 << 63)
         while True:
-            top = self.conn.execute(f"SELECT MAX(rowid) FROM (SELECT rowid FROM src.{_q(table)} WHERE rowid > ? "
+            top = self.conn.execute(f"SELECT MAX(rowid) FROM (SELECT rowid FROM src.{quote(table)} WHERE rowid > ? "
                                     "ORDER BY rowid LIMIT ?)", (last, self.CHUNK)).fetchone()[0]
             if top is None:
                 return
-            yield self.conn.execute(f"INSERT INTO main.{_q(table)} ({cols}) SELECT {cols} FROM src.{_q(table)} "
+            yield self.conn.execute(f"INSERT INTO main.{quote(table)} ({cols}) SELECT {cols} FROM src.{quote(table)} "
                                     "WHERE rowid > ? AND rowid <= ? ORDER BY rowid", (last, top)).rowcount
             last = top
 

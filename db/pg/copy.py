@@ -19,23 +19,14 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from db.connection import StoreError
-from db.copy import Target, pipe
+from db.copy import RowSource, quote, tables_of
 from db.pg.connection import PgConnection, connect, redact
-from db.pg.dialect import PG
 from db.pg.schema import ID_TABLES, apply_pending, bump_sequences
 from db.pg.store import open_readonly
 
 #: the copy is one long transaction on each side, by design: no statement or idle limit for its sessions
 _UNLIMITED = ("SET statement_timeout = 0", "SET idle_in_transaction_session_timeout = 0")
 _CURSOR = "orderq_copy"
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _tables(conn: PgConnection) -> dict[str, list[str]]:
-    return {t: sorted(PG.columns(conn, t)) for t in sorted(PG.tables(conn))}
 
 
 def _identity(conn: PgConnection) -> tuple[str, str]:
@@ -61,7 +52,7 @@ def foreign_key_parents(conn: PgConnection) -> dict[str, set[str]]:
     return out
 
 
-class PgSource:
+class PgSource(RowSource):
     """The source database read in one REPEATABLE READ READ ONLY transaction."""
 
     def __init__(self, url: str) -> None:
@@ -73,19 +64,10 @@ class PgSource:
         self.conn.execute("SELECT 1")  # the snapshot is taken by the first statement: now, before anything is counted
         self.identity = _identity(self.conn)
 
-    def tables(self) -> dict[str, list[str]]:
-        return _tables(self.conn)
-
-    def count(self, table: str) -> int:
-        return int(self.conn.execute(f"SELECT COUNT(*) FROM {_q(table)}").fetchone()[0])
-
-    def stream(self, table: str, columns: Sequence[str], size: int, target: Target) -> Iterator[int]:
-        return pipe(self._batches(table, columns, size), target, table, columns)
-
     def _batches(self, table: str, columns: Sequence[str], size: int) -> Iterator[list[tuple[Any, ...]]]:
-        order = ", ".join(map(_q, _primary_key(self.conn, table) or columns))
-        self.conn.execute(f"DECLARE {_CURSOR} NO SCROLL CURSOR FOR SELECT {', '.join(map(_q, columns))} "
-                          f"FROM {_q(table)} ORDER BY {order}")
+        order = ", ".join(map(quote, _primary_key(self.conn, table) or columns))
+        self.conn.execute(f"DECLARE {_CURSOR} NO SCROLL CURSOR FOR SELECT {', '.join(map(quote, columns))} "
+                          f"FROM {quote(table)} ORDER BY {order}")
         try:
             while rows := self.conn.execute(f"FETCH {int(size)} FROM {_CURSOR}").fetchall():
                 yield [tuple(r) for r in rows]
@@ -132,7 +114,7 @@ class PgTarget:
         return {r[0] for r in self.conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
 
     def tables(self) -> dict[str, list[str]]:
-        return _tables(self.conn)
+        return tables_of(self.conn)
 
     def parents(self) -> dict[str, set[str]]:
         return foreign_key_parents(self.conn)
@@ -140,7 +122,7 @@ class PgTarget:
     def write(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         try:
             with self.conn.raw.cursor().copy(
-                    f"COPY {_q(table)} ({', '.join(map(_q, columns))}) FROM STDIN") as cp:
+                    f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN") as cp:
                 for r in rows:
                     cp.write_row(r)
         except Exception as e:  # a driver error: one line, the transaction rolls back (run_copy aborts)

@@ -1,12 +1,17 @@
 """What a user compares between a database and its `orderq copy`, for tests/copy and tests/pg."""
 from __future__ import annotations
 
+import json
+import os
+import signal
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.conftest import run_cli
+from tests.helpers import wait_for
+from tests.prove.torture import Pool, acknowledged
 
 #: the moment both sides are read at (now, to the second, fixed once), so the KPIs (waits, at-risk) compare
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -46,3 +51,30 @@ def popen_copy(source: str | Path, dest: str | Path) -> subprocess.Popen[str]:
     return subprocess.Popen([str(exe), "--db", str(source), "copy", str(dest), "--json"], text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
+
+
+def copy_while_workers_commit(source: str | Path, dest: Path, folder: Path, seed: int) -> dict:
+    """`orderq copy` while three worker processes (tests/prove/torture_worker.py) claim, tick, hold, release,
+    ship and return on the source the whole time. Once the copy has taken its snapshot and begun its first
+    table it is frozen (SIGSTOP) until the workers have committed 20 more commands, then it goes on.
+    Returns the copy's --json summary."""
+    pool = Pool(source, folder, nworkers=3, seed=seed)  # type: ignore[arg-type]
+    for i in range(3):
+        pool.start(i)
+    try:
+        wait_for(lambda: len(acknowledged(pool.logs)) >= 20, 60, "the workers to get going")
+        copy = popen_copy(source, dest)
+        assert copy.stderr is not None
+        first = copy.stderr.readline()  # the snapshot is open and the first table is under way
+        assert first.startswith("copy: "), first
+        os.kill(copy.pid, signal.SIGSTOP)
+        during = len(acknowledged(pool.logs))
+        wait_for(lambda: len(acknowledged(pool.logs)) >= during + 20, 60, "the workers to commit during the copy")
+        os.kill(copy.pid, signal.SIGCONT)
+        out, err = copy.communicate(timeout=120)
+        assert copy.returncode == 0, first + err
+        pool.check_alive()
+    finally:
+        for i in range(3):
+            pool.kill(i)
+    return json.loads(out)

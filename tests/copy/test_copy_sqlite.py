@@ -2,15 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
 from pathlib import Path
 
 from tests.conftest import run_cli
-from tests.copy.compare import assert_same_views, check_ok, copy_cli, popen_copy
-from tests.helpers import wait_for
-from tests.prove.torture import Pool, acknowledged
+from tests.copy.compare import assert_same_views, check_ok, copy_cli, copy_while_workers_commit
 
 
 def _events(db: Path) -> list[tuple]:
@@ -78,31 +74,12 @@ def test_a_destination_of_an_unknown_kind_is_refused(tmp_path: Path, demo_db: Pa
 
 
 def test_copy_while_writers_work_is_the_source_as_of_one_moment(tmp_path: Path, demo_db: Path) -> None:
-    """Three worker processes claim, tick, hold, release, ship and return on the source the whole time. The
-    copy is frozen (SIGSTOP) once it has taken its snapshot and copied its first table, the workers commit
-    more, then it goes on: the destination is the source as of the snapshot, a consistent whole."""
-    pool = Pool(demo_db, tmp_path, nworkers=3, seed=5)
-    for i in range(3):
-        pool.start(i)
+    """Workers commit on the source the whole time, and while the copy is frozen inside its snapshot: the
+    destination is the source as of the snapshot, a consistent whole."""
     dest = tmp_path / "moved.db"
-    try:
-        wait_for(lambda: len(acknowledged(pool.logs)) >= 20, 60, "the workers to get going")
-        copy = popen_copy(demo_db, dest)
-        assert copy.stderr is not None
-        first = copy.stderr.readline()  # the snapshot is open and the first table is under way
-        assert first.startswith("copy: "), first
-        os.kill(copy.pid, signal.SIGSTOP)
-        during = len(acknowledged(pool.logs))
-        wait_for(lambda: len(acknowledged(pool.logs)) >= during + 20, 60, "the workers to commit during the copy")
-        os.kill(copy.pid, signal.SIGCONT)
-        out, err = copy.communicate(timeout=120)
-        assert copy.returncode == 0, first + err
-        pool.check_alive()
-    finally:
-        for i in range(3):
-            pool.kill(i)
+    summary = copy_while_workers_commit(demo_db, dest, tmp_path, seed=5)
     copied, live = _events(dest), _events(demo_db)
     assert len(live) > len(copied)  # the workers went on after the snapshot …
     assert copied == live[:len(copied)]  # … and the copy holds the log as of one moment, whole
-    assert json.loads(out)["tables"]["events"] == len(copied)
+    assert summary["tables"]["events"] == len(copied)
     check_ok(dest)  # and every table as of that same moment: states, claims, stock and money agree with it

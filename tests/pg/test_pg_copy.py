@@ -3,7 +3,6 @@ one transaction on the destination, refusals, and a password that never shows.""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 from pathlib import Path
@@ -12,10 +11,9 @@ import psycopg
 import pytest
 
 from tests.conftest import run_cli
-from tests.copy.compare import assert_same_views, check_ok, copy_cli, popen_copy
+from tests.copy.compare import assert_same_views, check_ok, copy_cli, copy_while_workers_commit, popen_copy
 from tests.helpers import wait_for
 from tests.pg_server import PASSWORD, PgServer
-from tests.prove.torture import Pool, acknowledged
 
 
 def _tables(url: str) -> list[str]:
@@ -114,28 +112,10 @@ def test_a_killed_copy_leaves_the_postgresql_database_empty(demo_db: Path, pg_em
 
 
 def test_copy_from_postgresql_while_writers_work_is_the_source_as_of_one_moment(pg_demo_url: str, tmp_path: Path) -> None:
-    """As tests/copy's SQLite test: workers commit on the PostgreSQL source the whole time, and while the copy
-    is frozen inside its snapshot; the SQLite copy holds the log as of one moment and passes `check`."""
-    pool = Pool(pg_demo_url, tmp_path, nworkers=3, seed=7)  # type: ignore[arg-type]
-    for i in range(3):
-        pool.start(i)
+    """As tests/copy's SQLite test, with the workers on the PostgreSQL source: the SQLite copy holds the log
+    as of one moment and passes `check`."""
     dest = tmp_path / "moved.db"
-    try:
-        wait_for(lambda: len(acknowledged(pool.logs)) >= 20, 60, "the workers to get going")
-        copy = popen_copy(pg_demo_url, dest)
-        assert copy.stderr is not None
-        first = copy.stderr.readline()
-        assert first.startswith("copy: "), first
-        os.kill(copy.pid, signal.SIGSTOP)
-        during = len(acknowledged(pool.logs))
-        wait_for(lambda: len(acknowledged(pool.logs)) >= during + 20, 60, "the workers to commit during the copy")
-        os.kill(copy.pid, signal.SIGCONT)
-        out, err = copy.communicate(timeout=120)
-        assert copy.returncode == 0, first + err
-        pool.check_alive()
-    finally:
-        for i in range(3):
-            pool.kill(i)
+    summary = copy_while_workers_commit(pg_demo_url, dest, tmp_path, seed=7)
     conn = sqlite3.connect(dest)
     copied = conn.execute("SELECT id, at, actor, entity, entity_id, ref, action, data, prev_hash, hash"
                           " FROM events ORDER BY id").fetchall()
@@ -143,5 +123,5 @@ def test_copy_from_postgresql_while_writers_work_is_the_source_as_of_one_moment(
     live = _pg_events(pg_demo_url)
     assert len(live) > len(copied)
     assert copied == live[:len(copied)]
-    assert json.loads(out)["tables"]["events"] == len(copied)
+    assert summary["tables"]["events"] == len(copied)
     check_ok(dest)
