@@ -80,7 +80,11 @@ class SqliteTarget:
         """`attach`: a source file to read through this connection, as schema `src` (copy_file)."""
         self.dest = dest
         self.label = label
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".copy")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".copy")
+        except OSError as e:
+            raise StoreError(f"copy: cannot write {label}: {e.strerror or e}; nothing was written") from None
+        os.fchmod(fd, outputs._MODE)  # a database file as `orderq init` makes it (the umask's), not mkstemp's 0600
         os.close(fd)
         self.tmp = Path(tmp)
         self.conn: sqlite3.Connection | None = None

@@ -83,3 +83,14 @@ def test_copy_while_writers_work_is_the_source_as_of_one_moment(tmp_path: Path, 
     assert copied == live[:len(copied)]  # … and the copy holds the log as of one moment, whole
     assert summary["tables"]["events"] == len(copied)
     check_ok(dest)  # and every table as of that same moment: states, claims, stock and money agree with it
+
+
+def test_a_source_that_is_not_an_orderq_database_or_a_destination_folder_that_is_missing_is_refused(
+        tmp_path: Path, demo_db: Path) -> None:
+    other = tmp_path / "theirs.db"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.commit()
+    for source, dest in ((other, tmp_path / "a.db"), (demo_db, tmp_path / "missing" / "a.db")):
+        p = copy_cli(source, dest)
+        assert p.returncode == 2 and p.stderr.count("\n") == 1 and "Traceback" not in p.stderr, p.stderr
+        assert not dest.exists()
+    assert [x.name for x in tmp_path.iterdir() if x.name.startswith(".")] == []  # no temp file left behind
