@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from db.connection import StoreError
+from db.store import is_url, shown
 
 #: rows per batch read from the source and written to the destination
 BATCH = 5000
@@ -140,7 +141,6 @@ def same_schema(src: dict[str, list[str]], dst: dict[str, list[str]], *, source:
 
 def run_copy(source: Source, target: Target, progress: Progress | None = None, *, batch: int = BATCH) -> CopySummary:
     """Copy everything in `source`'s snapshot into `target` and commit; on any failure abort (nothing written)."""
-    t0 = time.perf_counter()
     summary = CopySummary(source.label, target.label)
     try:
         src_tables = source.tables()
@@ -167,7 +167,6 @@ def run_copy(source: Source, target: Target, progress: Progress | None = None, *
         raise
     finally:
         source.close()
-    summary.seconds = time.perf_counter() - t0
     return summary
 
 
@@ -176,8 +175,13 @@ def copy_database(source: str, dest: str, progress: Progress | None = None) -> C
 
     Every refusal (DEST not empty, DEST is the source, the source not an orderq database, a URL of an
     unknown scheme) comes before anything is written, as one StoreError or ValidationError line."""
-    from db.store import is_url, shown
+    t0 = time.perf_counter()
+    summary = _copy(source, dest, progress)
+    summary.seconds = time.perf_counter() - t0  # the whole of it: opening, the destination's schema, rows, commit
+    return summary
 
+
+def _copy(source: str, dest: str, progress: Progress | None) -> CopySummary:
     src_pg, dst_pg = is_url(source), is_url(dest)
     real = None
     if not dst_pg:
