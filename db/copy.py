@@ -11,7 +11,8 @@ place each):
 - the source is read in ONE snapshot (SQLite: one read transaction; PostgreSQL: REPEATABLE READ
   READ ONLY), so the copy is the source as of one moment however much is committed meanwhile;
 - tables are copied parents first (foreign keys, from the destination's catalog), rows in
-  primary-key order, in batches, with the same column names on both sides;
+  primary-key order, in batches, with the same column names on both sides (file to file, SQLite
+  moves the rows itself: db/copy_sqlite.py);
 - each id sequence is set to the source's high-water mark as of the snapshot, so the next event
   or order on the destination takes the id the source would have given it;
 - all of it is one transaction on the destination (a PostgreSQL database: schema and rows;

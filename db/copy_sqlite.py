@@ -1,8 +1,12 @@
 """SQLite's side of `orderq copy` (db/copy.py): a snapshot to read, and a new file to fill.
 
-Reading: one read transaction on a read-only connection. In WAL mode its snapshot is fixed by its
-first read, writers carry on meanwhile, and no checkpoint passes it, so every table is read as of
-one moment. (The backup API would copy pages, not rows: it cannot write into PostgreSQL.)
+Reading: one read transaction. In WAL mode its snapshot is fixed by its first read, writers carry on
+meanwhile, and no checkpoint passes it, so every table is read as of one moment. Into PostgreSQL the
+rows are read on a read-only connection of their own (SqliteSource). Into another file the source is
+attached to the destination's connection instead (AttachedSource), and SQLite moves the rows itself:
+`INSERT INTO main.t SELECT * FROM src.t` transfers records and index entries as stored, as VACUUM
+does, with the destination's one transaction as the snapshot. (The backup API would copy pages, not
+rows, and cannot write into PostgreSQL; `orderq backup` uses it.)
 
 Writing: the file is made by the normal migrations (what `orderq init` runs) under a temp name
 beside DEST, filled in one transaction without a journal (a failed copy deletes the temp file, so
