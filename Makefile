@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 DEMO_DB ?= demo.db
 DEMO_USER ?= alice
 
-.PHONY: setup run test bench torture lint clean
+.PHONY: setup run test bench torture lint clean postgres-bin
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -22,11 +22,16 @@ run: $(STAMP)
 	$(BIN)/orderq --db $(DEMO_DB) tui --user $(DEMO_USER)
 
 ## The whole test suite.
-test: $(STAMP)
+test: $(STAMP) postgres-bin
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
-bench: $(STAMP)
+## The tests start a throwaway PostgreSQL server (tests/pg_server.py); install its binaries if missing.
+postgres-bin:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
+
+bench: $(STAMP) postgres-bin
 	$(BIN)/python -m bench
 
 torture: $(STAMP)

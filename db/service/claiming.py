@@ -130,7 +130,7 @@ class LeaseMixin(ItemRows):
 
         A TUI user cannot type the other session's token (issue 12 §4), so instead of asking for
         it this hands the claim over: a new token and an event, after which the other session's
-        writes are refused by the fence, and its app is told (tui.app._note_lost_claims)."""
+        writes are refused by the fence, and its app is told (tui.app_claims._note_lost_claims)."""
         self.ctx.require(self.WORK, number)
         now = self.ctx.now()
         with self.ctx.write() as c:

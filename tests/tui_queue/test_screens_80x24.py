@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import DataTable
 
 from db.demo_returns import generate_returns
 from db.store import Store
@@ -118,6 +119,11 @@ def test_snapshot_80x24(returns_db: Path, make_app, snap_compare, user, keys, na
         for k in keys:
             await press(pilot, k)
         await until(pilot, lambda: type(app.screen).__name__ == name)
+        # every table laid out to its columns: under load (-n 2 at load 10) the wallboard's reps table
+        # was pictured before its last column was measured
+        await until(pilot, lambda: all(
+            t.virtual_size.width >= sum(c.get_render_width(t) for c in t.ordered_columns)
+            for t in app.screen.query(DataTable)), what="the tables to be laid out")
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=settle)
