@@ -53,7 +53,7 @@ def popen_copy(source: str | Path, dest: str | Path) -> subprocess.Popen[str]:
 
 
 
-def copy_while_workers_commit(source: str | Path, dest: Path, folder: Path, seed: int) -> dict:
+def copy_while_workers_commit(source: str | Path, dest: str | Path, folder: Path, seed: int) -> dict:
     """`orderq copy` while three worker processes (tests/prove/torture_worker.py) claim, tick, hold, release,
     ship and return on the source the whole time. Once the copy has taken its snapshot and begun its first
     table it is frozen (SIGSTOP) until the workers have committed 20 more commands, then it goes on.

@@ -125,3 +125,18 @@ def test_copy_from_postgresql_while_writers_work_is_the_source_as_of_one_moment(
     assert copied == live[:len(copied)]
     assert summary["tables"]["events"] == len(copied)
     check_ok(dest)
+
+
+def test_copy_from_sqlite_into_postgresql_while_writers_work_is_the_source_as_of_one_moment(
+        demo_db: Path, pg_empty_url: str, tmp_path: Path) -> None:
+    """The other snapshot: the SQLite file read on a connection of its own (rows to PostgreSQL by COPY)."""
+    summary = copy_while_workers_commit(demo_db, pg_empty_url, tmp_path, seed=9)
+    conn = sqlite3.connect(demo_db)
+    live = conn.execute("SELECT id, at, actor, entity, entity_id, ref, action, data, prev_hash, hash"
+                        " FROM events ORDER BY id").fetchall()
+    conn.close()
+    copied = _pg_events(pg_empty_url)
+    assert len(live) > len(copied)
+    assert copied == live[:len(copied)]
+    assert summary["tables"]["events"] == len(copied)
+    check_ok(pg_empty_url)
