@@ -114,9 +114,14 @@ class RowSource:
 
 def pipe(batches: Iterator[list[tuple[Any, ...]]], target: Target, table: str, columns: Sequence[str]) -> Iterator[int]:
     """`Source.stream` for a source that reads rows: each batch read is written to `target`."""
-    for rows in batches:
-        target.write(table, columns, rows)
-        yield len(rows)
+    try:
+        for rows in batches:
+            target.write(table, columns, rows)
+            yield len(rows)
+    finally:  # a failed write ends the read here, while the source's connection is still open
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
 
 
 def copy_order(parents: dict[str, set[str]], tables: Sequence[str]) -> list[str]:
@@ -153,10 +158,16 @@ def run_copy(source: Source, target: Target, progress: Progress | None = None, *
             done = 0
             if progress:
                 progress(t, 0, totals[t])
-            for n in source.stream(t, cols, batch, target):
-                done += n
-                if progress:
-                    progress(t, done, totals[t])
+            stream = source.stream(t, cols, batch, target)
+            try:
+                for n in stream:
+                    done += n
+                    if progress:
+                        progress(t, done, totals[t])
+            finally:
+                close = getattr(stream, "close", None)
+                if close is not None:
+                    close()
             if done != totals[t]:  # one snapshot: the count and the rows read cannot differ
                 raise StoreError(f"copy: {t}: read {done} rows of {totals[t]} counted in the same snapshot; "
                                  "nothing was written")

@@ -20,12 +20,13 @@ import os
 import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from core.errors import ValidationError
 from db import outputs
-from db.connection import StoreError, connect, reason
+from db.connection import StoreError, connect, reason, uncounted
 from db.copy import CopySummary, Progress, RowSource, Target, quote, run_copy, tables_of
 from db.migrations import migrate
 from db.store import open_readonly
@@ -96,7 +97,8 @@ class SqliteTarget:
         self.attached = attach is not None
         try:
             conn = self.conn = connect(self.tmp)
-            migrate(conn)  # the normal init: the same schema and migrations record as `orderq init`
+            with uncounted():  # a temp file, deleted on failure: not a write of the command's (cli.main)
+                migrate(conn)  # the normal init: the same schema and migrations record as `orderq init`
             conn.row_factory = None
             conn.execute("PRAGMA journal_mode=OFF")
             conn.execute("PRAGMA synchronous=OFF")  # on disk before the rename instead (commit)
@@ -134,7 +136,19 @@ class SqliteTarget:
 
     def write(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         marks = ", ".join("?" * len(columns))
-        self._conn().executemany(f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) VALUES ({marks})", rows)
+        with self.writing(table):
+            self._conn().executemany(f"INSERT INTO {quote(table)} ({', '.join(map(quote, columns))}) VALUES ({marks})",
+                                     rows)
+
+    @contextmanager
+    def writing(self, table: str) -> Iterator[None]:
+        """A row the new file refuses (one breaking a CHECK that was dropped on the PostgreSQL source behind
+        the app's back) fails the copy in one line naming the table; run_copy then deletes the temp file."""
+        try:
+            yield
+        except sqlite3.Error as e:
+            raise StoreError(f"copy: writing {table} into {self.label} failed ({reason(e)}); "
+                             f"nothing was written") from None
 
     def set_high_water(self, marks: dict[str, int]) -> None:
         """Raise each AUTOINCREMENT table's mark to the source's (inserting explicit ids already set it to the
@@ -208,6 +222,7 @@ class AttachedSource:
     CHUNK = 50_000  # rows per INSERT … SELECT: a progress line's worth
 
     def __init__(self, target: SqliteTarget, label: str) -> None:
+        self.target = target
         self.conn = target._conn()
         self.label = label
 
@@ -230,7 +245,9 @@ class AttachedSource:
 
     def stream(self, table: str, columns: Sequence[str], size: int, target: Target) -> Iterator[int]:
         if self._transferable(table):  # one statement, records as stored: 5× faster than row by row
-            yield self.conn.execute(f"INSERT INTO main.{quote(table)} SELECT * FROM src.{quote(table)}").rowcount
+            with self.target.writing(table):
+                n = self.conn.execute(f"INSERT INTO main.{quote(table)} SELECT * FROM src.{quote(table)}").rowcount
+            yield n
             return
         cols = ", ".join(map(quote, columns))
         last = -(1 << 63)
@@ -239,8 +256,10 @@ class AttachedSource:
                                     "ORDER BY rowid LIMIT ?)", (last, self.CHUNK)).fetchone()[0]
             if top is None:
                 return
-            yield self.conn.execute(f"INSERT INTO main.{quote(table)} ({cols}) SELECT {cols} FROM src.{quote(table)} "
-                                    "WHERE rowid > ? AND rowid <= ? ORDER BY rowid", (last, top)).rowcount
+            with self.target.writing(table):
+                n = self.conn.execute(f"INSERT INTO main.{quote(table)} ({cols}) SELECT {cols} FROM src.{quote(table)} "
+                                      "WHERE rowid > ? AND rowid <= ? ORDER BY rowid", (last, top)).rowcount
+            yield n
             last = top
 
     def high_water(self) -> dict[str, int]:

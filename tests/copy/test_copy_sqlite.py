@@ -94,3 +94,4 @@ def test_a_source_that_is_not_an_orderq_database_or_a_destination_folder_that_is
         assert p.returncode == 2 and p.stderr.count("\n") == 1 and "Traceback" not in p.stderr, p.stderr
         assert not dest.exists()
     assert [x.name for x in tmp_path.iterdir() if x.name.startswith(".")] == []  # no temp file left behind
+

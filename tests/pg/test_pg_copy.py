@@ -140,3 +140,22 @@ def test_copy_from_sqlite_into_postgresql_while_writers_work_is_the_source_as_of
     assert copied == live[:len(copied)]
     assert summary["tables"]["events"] == len(copied)
     check_ok(pg_empty_url)
+
+
+def test_a_row_the_sqlite_file_refuses_fails_the_copy_in_one_line_and_writes_nothing(pg_demo_url: str,
+                                                                                    tmp_path: Path) -> None:
+    """A line with quantity 0 in the PostgreSQL source (its CHECK dropped behind the app's back): the new
+    file refuses it, so the copy stops, names the table, says nothing was written (its temp file's schema
+    is no write of the command's), and leaves no file and no temp file."""
+    with psycopg.connect(pg_demo_url, autocommit=True) as c:
+        for (name,) in c.execute("SELECT conname FROM pg_constraint WHERE conrelid = 'order_lines'::regclass"
+                                 " AND contype = 'c'").fetchall():
+            c.execute(f'ALTER TABLE order_lines DROP CONSTRAINT "{name}"')
+        c.execute("UPDATE order_lines SET qty = 0 WHERE id = (SELECT MIN(id) FROM order_lines)")
+    dest = tmp_path / "moved.db"
+    p = copy_cli(pg_demo_url, dest)
+    refusal = [line for line in p.stderr.splitlines() if not line.startswith("copy: ")]
+    assert p.returncode == 2 and len(refusal) == 1, p.stderr
+    assert "order_lines" in refusal[0] and "CHECK" in refusal[0] and "nothing was written" in refusal[0], refusal
+    assert "earlier write" not in refusal[0]
+    assert not dest.exists() and [x.name for x in tmp_path.iterdir() if x.name.startswith(".")] == []
