@@ -12,7 +12,7 @@ import sys
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
-from db.feed import ChangeFeed
+from db.feed import open_feed
 from db.store import Store
 
 
@@ -32,7 +32,7 @@ class Bare(App):
 
     def follow(self) -> None:
         async def run() -> None:
-            feed = ChangeFeed(self.store.conn, self.store.path)
+            feed = open_feed(self.store)
             async for batch in feed.batches():
                 ev = batch[-1]
                 self.query_one("#line", Static).update(f"last: {ev.actor} {ev.action} {ev.ref}")

@@ -2,7 +2,7 @@
 
 A writer process makes a change through the service layer every ~40 ms (a supervisor's due-time
 override: one transaction, one event). Watching sessions, each its own process with its own
-Store, follow `db.feed.ChangeFeed` and, like a queue screen, re-read a 50-row window of the
+Store, follow `db.feed.open_feed` and, like a queue screen, re-read a 50-row window of the
 queue for each batch. Latency = (window re-read done) − (writer's command returned), per event
 per session; p95 reported.
 
@@ -23,7 +23,7 @@ from pathlib import Path
 from bench.common import ms, orderq, percentile, print_rows, row
 # imported before the fork, so no session pays for imports while it is being timed
 from db.events import last_id
-from db.feed import ChangeFeed
+from db.feed import open_feed
 from db.orders_read import QueueFilter, window
 from db.service import Desk
 from db.store import Store
@@ -41,7 +41,7 @@ def _refresh(conn: sqlite3.Connection) -> None:
 def _feed_session(db: str, ready: mp.Queue, out: mp.Queue, stop) -> None:
     async def main() -> list[tuple[int, float]]:
         store = Store.open(db)
-        feed = ChangeFeed(store.conn, store.path)
+        feed = open_feed(store)
         seen: list[tuple[int, float]] = []
 
         async def consume() -> None:
@@ -63,6 +63,17 @@ def _feed_session(db: str, ready: mp.Queue, out: mp.Queue, stop) -> None:
     out.put(asyncio.run(main()))
 
 
+def read_new(conn, cursor: int, seen: list[tuple[int, float]]) -> int:  # noqa: ANN001 - either backend
+    """A bare baseline's read: the new event ids, then the session's window; each id is seen now."""
+    ids = [r[0] for r in conn.execute("SELECT id FROM events WHERE id > ? ORDER BY id", (cursor,))]
+    if not ids:
+        return cursor
+    _refresh(conn)
+    t = time.time()
+    seen.extend((i, t) for i in ids)
+    return ids[-1]
+
+
 def _poll_session(db: str, ready: mp.Queue, out: mp.Queue, stop) -> None:
     conn = sqlite3.connect(db, isolation_level=None)
     cursor = conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
@@ -73,12 +84,7 @@ def _poll_session(db: str, ready: mp.Queue, out: mp.Queue, stop) -> None:
         v = conn.execute("PRAGMA data_version").fetchone()[0]
         if v != last:
             last = v
-            ids = [r[0] for r in conn.execute("SELECT id FROM events WHERE id > ? ORDER BY id", (cursor,))]
-            if ids:
-                cursor = ids[-1]
-                _refresh(conn)
-                t = time.time()
-                seen.extend((i, t) for i in ids)
+            cursor = read_new(conn, cursor, seen)
         time.sleep(0.001)
     conn.close()
     out.put(seen)

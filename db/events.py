@@ -7,7 +7,10 @@ Conventions inside `data`, relied on by `orderq check`:
 - "stock": {sku: delta} on every event that changes stock.
 
 Every event is written here, by `append` or `append_many`, so every event takes its place in the
-hash chain (db/event_chain.py) in the same transaction as the command that caused it.
+hash chain (db/event_chain.py) in the same transaction as the command that caused it. It is also
+where a write transaction knows it wrote events: a connection with an `events_written(last_id)` hook
+hears of them (PostgreSQL's adapter sends one NOTIFY at COMMIT: db/pg/feed.py); SQLite's has none,
+as its change detection watches the files.
 """
 from __future__ import annotations
 
@@ -86,6 +89,9 @@ def append_many(conn: sqlite3.Connection, rows: list[tuple]) -> int:
         advance(conn, None)  # some rows may be in: the next append reads the head from the table
         raise
     advance(conn, (eid, prev))
+    written = getattr(conn, "events_written", None)  # a backend's hook: PostgreSQL NOTIFYs once, at COMMIT
+    if written is not None:
+        written(eid - 1)
     return eid - 1
 
 

@@ -160,10 +160,10 @@ def _ids(conn: sqlite3.Connection, f: QueueFilter, offset: int, limit: int, *, f
         sql = f"SELECT o.id FROM {f.tables()}{where} ORDER BY {order} LIMIT ? OFFSET ?"
         return [r[0] for r in conn.execute(sql, [*args, limit, offset])]
     arms, arm_args = [], []
-    for state in states:
+    for i, state in enumerate(states):
         w = _and(where, "o.state = ?")
         arms.append(f"SELECT * FROM (SELECT {', '.join(f'o.{k}' for k in KEY)}"
-                    f" FROM {f.tables()}{w} ORDER BY {order} LIMIT ?)")
+                    f" FROM {f.tables()}{w} ORDER BY {order} LIMIT ?) AS arm{i}")  # PostgreSQL wants the alias
         arm_args += [*args, state, offset + limit]
     sql = " UNION ALL ".join(arms) + f" ORDER BY {_order_sql(forward, prefix='')} LIMIT ? OFFSET ?"
     return [r[-1] for r in conn.execute(sql, [*arm_args, limit, offset])]  # id: the last key column

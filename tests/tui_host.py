@@ -10,7 +10,7 @@ from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widgets import Label
 
-from db.feed import ChangeFeed
+from db.feed import ChangeFeed, open_feed
 from db.service import Desk
 from tui.messages import OpenScreen, StoreChanged
 from tui.plain import PlainNotify
@@ -74,11 +74,11 @@ class HostApp(OpensScreens, PlainNotify, App):
         if self.make_screen is not None:
             self.push_screen(self.make_screen(self.desk))
         if self.use_feed:
-            self.feed = ChangeFeed(self.desk.store.conn, self.desk.store.path)
+            self.feed = open_feed(self.desk.store)
             self.run_worker(self._pump(), exclusive=True, group="feed")
         else:
             # still tell screens about our own commits (feed_poke), without a watcher
-            self.feed = ChangeFeed(self.desk.store.conn, self.desk.store.path)
+            self.feed = open_feed(self.desk.store)
 
     async def _pump(self) -> None:
         assert self.feed is not None

@@ -1,7 +1,7 @@
 """The orderq Textual app: one per session (local terminal or SSH), holding the signed-in desk.
 
 It owns what every screen shares:
-- the one change feed (db.feed.ChangeFeed) in an exclusive worker; after each batch it posts
+- the one change feed (db.feed.open_feed) in an exclusive worker; after each batch it posts
   `StoreChanged(events)` to every screen on the stack;
 - the session's claim registry, renewed at half the lease and given back on exit, SIGHUP,
   SIGTERM, or when the terminal goes away (stdin hang-up or EOF: see NOTES.md "EOF spin");
@@ -147,10 +147,10 @@ class OrderqApp(ClaimKeeping, PlainNotify, App[int]):
 
     # ---- start and stop ----------------------------------------------------------------
     def on_mount(self) -> None:
-        from db.feed import ChangeFeed
+        from db.feed import open_feed
 
         # the cursor is taken now, so nothing committed while the first screen paints is missed
-        self._feed = ChangeFeed(self.desk.store.conn, self.desk.store.path)
+        self._feed = open_feed(self.desk.store, on_state=self._feed_state)
         if not self.is_headless:
             self._install_signal_handlers()
             self._watch_tty()
@@ -295,7 +295,7 @@ class OrderqApp(ClaimKeeping, PlainNotify, App[int]):
     async def _run_feed(self) -> None:
         import asyncio
 
-        from db.feed import ChangeFeed
+        from db.feed import open_feed
 
         while True:
             feed = self._feed
@@ -308,7 +308,24 @@ class OrderqApp(ClaimKeeping, PlainNotify, App[int]):
             except Exception:  # noqa: BLE001 - a busy database or odd filesystem: resume shortly
                 log.exception("change feed failed; resuming")
                 await asyncio.sleep(1.0)
-                self._feed = ChangeFeed(self.desk.store.conn, self.desk.store.path, cursor=feed.cursor)
+                self._feed = open_feed(self.desk.store, cursor=feed.cursor, on_state=self._feed_state)
+
+    @property
+    def feed_state(self) -> str:
+        """The change feed's state: "watch", "poll" or "listen" while live, "reconnecting" while the
+        database cannot be reached ("starting" before the feed runs)."""
+        return self._feed.state if self._feed is not None else "starting"
+
+    def _feed_state(self, state: str) -> None:
+        """The feed lost (or got back) the database: every screen's footer says so, and the queue's bar."""
+        from tui.widgets.footer import KeyFooter
+
+        for screen in list(self.screen_stack):
+            for footer in screen.query(KeyFooter):
+                footer.redraw()
+            bar = getattr(screen, "feed_state_changed", None)
+            if bar is not None:
+                bar()
 
     def feed_poke(self) -> None:
         """After this session's own commit: refresh every screen now (data_version misses own commits)."""

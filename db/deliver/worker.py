@@ -5,9 +5,9 @@ an SQLite connection belongs to the thread that opened it). Several workers on o
 each delivery is leased by a conditional UPDATE (db.outbox.claim_next), so only one worker sends it
 at a time, and every outcome is fenced by the lease token.
 
-Waking: a new delivery is always committed with an event, by another process, so the database's
-`PRAGMA data_version` changes; the worker polls it every POLL_S while idle (3 µs a look), and otherwise
-sleeps until the next retry is due. `stop` (a threading.Event, set by SIGTERM/SIGINT in the CLI) ends
+Waking: a new delivery is always committed with an event, by another process, so the backend's change
+detection (db.feed.change_signal: `PRAGMA data_version` polled every 0.1 s on SQLite, LISTEN on
+PostgreSQL) wakes the worker while idle; otherwise it sleeps until the next retry is due. `stop` (a threading.Event, set by SIGTERM/SIGINT in the CLI) ends
 the wait at once; a send in flight finishes first (it is bounded by the SMTP timeout), and a worker
 killed outright leaves its delivery to the next worker when the lease lapses.
 
@@ -21,19 +21,17 @@ import logging
 import os
 import socket
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.delivery import HISTORY_ACTION, DeliveryState, short_error
 from db import events, outbox
 from db.deliver import SendContext, Sender, SendFailed, senders
+from db.feed import ChangeSignal, change_signal
 from db.store import Store
 
 log = logging.getLogger("orderq.deliver")
 
-#: how often an idle worker looks for another process's commit
-POLL_S = 0.1
 #: the longest an idle worker waits without looking at the outbox (a safety net, not the wake-up path)
 IDLE_MAX_S = 5.0
 
@@ -63,6 +61,7 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.senders = kinds if kinds is not None else senders()
         self.ctx = SendContext(store)
+        self._changes: ChangeSignal | None = None  # opened at the first wait
         for kind, s in self.senders.items():
             if s.start is not None:
                 self.ctx.prepared[kind] = s.start(self.ctx)
@@ -112,21 +111,25 @@ class Worker:
     # ---- the loop ---------------------------------------------------------------------------------
     def run(self, stop: threading.Event, report: Callable[[Outcome], None] | None = None) -> None:
         """Deliver until `stop` is set."""
-        while not stop.is_set():
-            self.run_once(stop, report)
-            self._wait(stop)
+        try:
+            while not stop.is_set():
+                self.run_once(stop, report)
+                self._wait(stop)
+        finally:
+            self.close()
 
     def _wait(self, stop: threading.Event) -> None:
         """Until the next retry is due, another process commits, IDLE_MAX_S passes, or `stop`."""
-        conn = self.store.conn
-        with self.store.read():
+        if self._changes is None:
+            self._changes = change_signal(self.store)
+        self._changes.arm()  # before the read: a commit between the two wakes the wait at once
+        with self.store.read() as conn:
             due = outbox.next_due(conn, self.senders)
-        seen = conn.execute("PRAGMA data_version").fetchone()[0]
         wait = IDLE_MAX_S if due is None else max(0.0, min(IDLE_MAX_S, (due - self.store.now()).total_seconds()))
-        deadline = time.monotonic() + wait
-        while not stop.is_set():
-            left = deadline - time.monotonic()
-            if left <= 0 or stop.wait(min(POLL_S, left)):
-                return
-            if conn.execute("PRAGMA data_version").fetchone()[0] != seen:
-                return
+        self._changes.wait(wait, stop)
+
+    def close(self) -> None:
+        """Let go of the change detection's own resources (on PostgreSQL, its LISTEN connection)."""
+        if self._changes is not None:
+            self._changes.close()
+            self._changes = None

@@ -29,6 +29,7 @@ from psycopg.adapt import Dumper, Loader
 from psycopg.pq import TransactionStatus
 
 from db.pg.dialect import PG
+from db.pg.link import SKIPPED, Link, retry_safe, tx_word
 from db.pg.sql import statement
 
 SCHEMES = ("postgresql", "postgres")
@@ -210,25 +211,60 @@ class PgConnection:
 
     backend = "postgresql"
     dialect = PG
+    #: how sessions on this backend learn of other processes' commits (db.feed.open_feed)
+    CHANGE_DETECTION = "db.pg.feed"
 
-    def __init__(self, raw: psycopg.Connection, url: str, id_tables: frozenset[str]) -> None:
+    def __init__(self, raw: psycopg.Connection, url: str, id_tables: frozenset[str], readonly: bool = False) -> None:
         self.raw = raw
         self.url = url  # as given; shown only through `redact`
         self.id_tables = id_tables
+        self.readonly = readonly
         self.total_changes = 0
+        self.link = Link()  # the transaction's NOTIFY; a new session after the server went away
+
+    def events_written(self, last_id: int) -> None:
+        """db.events wrote events up to `last_id` in this transaction: its COMMIT sends one NOTIFY."""
+        self.link.hint.note(last_id)
+
+    def _reconnect(self) -> None:
+        """A new session in place of one the server dropped (db.pg.link says when)."""
+        fresh = connect(self.url, id_tables=self.id_tables, readonly=self.readonly)
+        try:
+            self.raw.close()
+        except psycopg.Error:
+            pass
+        self.raw = fresh.raw
+        self.link.reconnects += 1
+
+    def _run(self, text: str, params: Any) -> None:
+        self.raw.execute(text, params, prepare=False)
 
     @property
     def in_transaction(self) -> bool:
         return self.raw.info.transaction_status != TransactionStatus.IDLE
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Cursor:
+        word = tx_word(sql)
+        if (word is not None or self.raw.closed) and not self.link.before(self.raw, word, self._run, self._reconnect):
+            return SKIPPED  # type: ignore[return-value] - a ROLLBACK of what a lost connection took with it
         st = statement(sql, self.id_tables)
         text = st.sql + " RETURNING id" if st.insert_into else st.sql
         cur = self.raw.cursor()
         try:
             cur.execute(text, () if params is None else params, prepare=False)
         except psycopg.Error as e:
-            raise _translate(e) from None
+            in_tx = self.link.in_tx and word != "BEGIN"
+            if not (self.link.failed(self.raw) and not in_tx and retry_safe(sql, word)):
+                raise _translate(e) from None
+            self._reconnect()  # the server went away before this statement: once more on a new session
+            if word == "BEGIN":
+                self.link.in_tx, self.link.lost_in_tx = True, False
+            cur = self.raw.cursor()
+            try:
+                cur.execute(text, () if params is None else params, prepare=False)
+            except psycopg.Error as e2:
+                self.link.failed(self.raw)
+                raise _translate(e2) from None
         lastrowid = None
         if st.insert_into:
             rows = cur.fetchall()
@@ -246,6 +282,7 @@ class PgConnection:
         try:
             cur.executemany(st.sql, rows)
         except psycopg.Error as e:
+            self.link.failed(self.raw)
             raise _translate(e) from None
         if st.writes and cur.rowcount > 0:
             self.total_changes += cur.rowcount
@@ -302,7 +339,7 @@ def connect(url: str, *, id_tables: frozenset[str], readonly: bool = False) -> P
     raw.adapters.register_loader("numeric", _NumericAsSqlite)
     raw.adapters.register_loader("bool", _BoolAsInt)
     raw.adapters.register_dumper(bool, _BoolParamAsInt)
-    return PgConnection(raw, url, id_tables)
+    return PgConnection(raw, url, id_tables, readonly)
 
 
 def _connect_reason(e: psycopg.Error, url: str) -> str:
@@ -357,9 +394,11 @@ def write_tx(conn: PgConnection) -> Iterator[PgConnection]:
     changes = conn.total_changes
     try:
         yield conn
-    except BaseException:
-        if conn.in_transaction and not conn.raw.closed:
-            conn.execute("ROLLBACK")
+    except BaseException as e:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")  # a no-op when the connection died with the transaction (db.pg.link)
+        if isinstance(e, sqlite3.Error) and conn.link.lost(conn.raw):
+            raise translate(e) from None  # the server went away mid-command: a refusal, rolled back
         raise
     if conn.raw.info.transaction_status == TransactionStatus.INERROR:
         # a statement failed and its error was caught inside the transaction: PostgreSQL has aborted

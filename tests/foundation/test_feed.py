@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from db.connection import connect
-from db.feed import ChangeFeed
+from db.feed_sqlite import SqliteFeed
 
 
-async def _first_batch(feed: ChangeFeed, timeout: float = 10.0) -> list:
+async def _first_batch(feed: SqliteFeed, timeout: float = 10.0) -> list:
     async def first() -> list:
         async for batch in feed.batches():
             return batch
@@ -35,7 +35,7 @@ async def _claim_in_other_process(db: Path) -> tuple[int, bytes]:
 @pytest.mark.parametrize("use_watcher", [True, False], ids=["watchfiles", "polling"])
 async def test_feed_sees_another_process_commit(demo_db: Path, use_watcher: bool) -> None:
     conn = connect(demo_db)
-    feed = ChangeFeed(conn, demo_db, use_watcher=use_watcher)
+    feed = SqliteFeed(conn, demo_db, use_watcher=use_watcher)
     start = feed.cursor
     task = asyncio.create_task(_first_batch(feed))
     await asyncio.wait_for(feed.started.wait(), 10)
@@ -54,7 +54,7 @@ async def test_poke_reports_own_commits(demo_db: Path) -> None:
 
     store = Store.open(demo_db)
     desk = Desk.for_user(store, "alice")
-    feed = ChangeFeed(store.conn, demo_db, use_watcher=False)
+    feed = SqliteFeed(store.conn, demo_db, use_watcher=False)
     task = asyncio.create_task(_first_batch(feed))
     await asyncio.sleep(0)
     desk.orders.claim_next()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import App
 
-from db.feed import ChangeFeed
+from db.feed import ChangeFeed, open_feed
 from db.service import Desk
 from tests.tui_host import OpensScreens
 from tui.messages import StoreChanged
@@ -22,7 +22,7 @@ class WallApp(OpensScreens, PlainNotify, App):
     def on_mount(self) -> None:
         self.push_screen(WallboardScreen(self.desk))
         if self.feed_on:
-            self.feed = ChangeFeed(self.desk.store.conn, self.desk.store.path)
+            self.feed = open_feed(self.desk.store)
             self.run_worker(self._follow(), exclusive=True)
 
     async def _follow(self) -> None:

@@ -8,14 +8,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from db.feed import ChangeFeed
+from db.feed_sqlite import SqliteFeed
 from db.service import Desk
 from db.store import Store
 
 
 async def test_the_feed_watches_and_delivers_another_connections_change(demo_db: Path) -> None:
     store = Store.open(demo_db)
-    feed = ChangeFeed(store.conn, store.path)
+    feed = SqliteFeed(store.conn, store.path)
     got: list = []
 
     async def consume() -> None:

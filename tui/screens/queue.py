@@ -23,6 +23,7 @@ from core.errors import OrderqError
 from core.money import from_cents_int
 from core.triage import due_cell, due_text, explain, sla_paused
 from db.convert import dt
+from db.feed import LIVE_MODES, RECONNECTING
 from db.service import Desk
 from tui.live import LiveScreen, shown
 from tui.messages import OpenScreen, RulesReady, StoreChanged
@@ -136,10 +137,14 @@ class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
         self._said[widget_id] = key
         self.query_one(widget_id, Static).update(content, layout=False)
 
+    def feed_state_changed(self) -> None:
+        """The app's change feed went live, or lost the database: the bar says which."""
+        self._update_bar()
+
     def _update_bar(self) -> None:
         n = self.source.total
-        feed = getattr(getattr(self.app, "_feed", None), "mode", "")
-        live = "● live" if feed in ("watch", "poll") else ""
+        feed = getattr(self.app, "feed_state", "")
+        live = "● live" if feed in LIVE_MODES else ("reconnecting…" if feed == RECONNECTING else "")
         now = self.desk.now()
         said = (n, live, self.view_state.describe(), now.replace(second=0, microsecond=0))
         if self._said.get("bar-inputs") == said:

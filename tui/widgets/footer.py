@@ -5,7 +5,8 @@ what does not fit: at 80 columns that left stray letters ("▏^p Palettew") and 
 `KeyFooter` reserves room first for what must always show (quit, help, the palette, which lists
 every key), then fills what is left with the screen's own keys in their binding order, leaving
 out whole keys, never letters. It redraws only when the keys or the width change (a form's
-focus moves keep the same keys: no layout per Enter).
+focus moves keep the same keys: no layout per Enter), or when the change feed loses or gets back the
+database: then every screen's footer says "reconnecting" at its left (the app redraws them).
 """
 from __future__ import annotations
 
@@ -64,6 +65,15 @@ def fit(own: list[tuple[str, str]], always: list[tuple[str, str]], width: int) -
     return shown, always
 
 
+#: shown at the left of every screen's footer while the change feed cannot reach the database
+RECONNECTING_NOTICE = "⚠ reconnecting to the database…"
+
+
+def feed_notice(app: object) -> str:
+    """What the footer says about the change feed: nothing while it is live (the app's `feed_state`)."""
+    return RECONNECTING_NOTICE if getattr(app, "feed_state", "") == "reconnecting" else ""
+
+
 class KeyFooter(Static):
     COMPONENT_CLASSES = {"keyfooter--key"}
     DEFAULT_CSS = """
@@ -93,19 +103,23 @@ class KeyFooter(Static):
         """What the footer shows now, left to right (for tests and the help screen)."""
         if self._drawn is None:
             return []
-        shown, always, _w = self._drawn
+        shown, always, _w, _notice = self._drawn
         return [*shown, *always]
 
     def redraw(self) -> None:
         width = self.size.width or self.app.size.width
+        notice = feed_notice(self.app)
         own, always = key_items(self.screen)
-        shown, always = fit(own, always, width)
-        drawn = (tuple(shown), tuple(always), width)
+        shown, always = fit(own, always, width - (len(notice) + GAP if notice else 0))
+        drawn = (tuple(shown), tuple(always), width, notice)
         if drawn == self._drawn:
             return
         self._drawn = drawn
         text = Text(" ", no_wrap=True, overflow="crop")
         key_style = self.get_component_rich_style("keyfooter--key", partial=True)
+        if notice:
+            text.append(notice, style="bold reverse")
+            text.append(" " * GAP)
         for i, (k, d) in enumerate(shown):
             if i:
                 text.append(" " * GAP)
