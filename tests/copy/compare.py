@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -78,3 +79,24 @@ def copy_while_workers_commit(source: str | Path, dest: str | Path, folder: Path
         for i in range(3):
             pool.kill(i)
     return json.loads(out)
+
+
+#: the event log's columns, as both backends store them
+EVENT_COLUMNS = "id, at, actor, entity, entity_id, ref, action, data, prev_hash, hash"
+
+
+def sqlite_events(db: Path) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def assert_copy_is_one_moment(live: list[tuple], copied: list[tuple], summary: dict, dest: str | Path) -> None:
+    """After copy_while_workers_commit: the workers went on after the snapshot, the copy holds the log as of one
+    moment, whole, and every table as of that same moment (`check`: states, claims, stock and money agree)."""
+    assert len(live) > len(copied)
+    assert copied == live[:len(copied)]
+    assert summary["tables"]["events"] == len(copied)
+    check_ok(dest)

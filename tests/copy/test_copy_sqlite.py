@@ -6,15 +6,8 @@ import sqlite3
 from pathlib import Path
 
 from tests.conftest import run_cli
-from tests.copy.compare import assert_same_views, check_ok, copy_cli, copy_while_workers_commit
-
-
-def _events(db: Path) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute("SELECT * FROM events ORDER BY id").fetchall()
-    finally:
-        conn.close()
+from tests.copy.compare import (assert_copy_is_one_moment, assert_same_views, check_ok, copy_cli,
+                                copy_while_workers_commit, sqlite_events)
 
 
 def test_copy_to_a_new_file_gives_the_same_orders_events_and_kpis(tmp_path: Path, demo_db: Path) -> None:
@@ -28,10 +21,10 @@ def test_copy_to_a_new_file_gives_the_same_orders_events_and_kpis(tmp_path: Path
     check_ok(dest)
     assert_same_views(demo_db, dest)
     # the copy goes on where the source stopped: the next event takes the next id and chains on
-    last = _events(dest)[-1][0]
+    last = sqlite_events(dest)[-1][0]
     claimed = run_cli("--db", str(dest), "claim", "--user", "alice", "--json")
     assert claimed.returncode == 0 and claimed.stdout, claimed.stderr
-    assert _events(dest)[-1][0] == last + 1
+    assert sqlite_events(dest)[-1][0] == last + 1
     check_ok(dest)
 
 
@@ -59,12 +52,12 @@ def test_a_destination_that_is_not_empty_is_refused_and_left_alone(tmp_path: Pat
 def test_the_source_itself_is_refused_under_any_name(tmp_path: Path, demo_db: Path) -> None:
     link = tmp_path / "link.db"
     link.symlink_to(demo_db)
-    before = _events(demo_db)
+    before = sqlite_events(demo_db)
     for dest in (demo_db, link, Path(f"{demo_db}-wal"), tmp_path / "." / demo_db.name):
         p = copy_cli(demo_db, dest)
         assert p.returncode == 2, (dest, p.stderr)
         assert p.stderr.count("\n") == 1 and "the database" in p.stderr, p.stderr
-    assert _events(demo_db) == before
+    assert sqlite_events(demo_db) == before
 
 
 def test_a_destination_of_an_unknown_kind_is_refused(tmp_path: Path, demo_db: Path) -> None:
@@ -78,11 +71,7 @@ def test_copy_while_writers_work_is_the_source_as_of_one_moment(tmp_path: Path, 
     destination is the source as of the snapshot, a consistent whole."""
     dest = tmp_path / "moved.db"
     summary = copy_while_workers_commit(demo_db, dest, tmp_path, seed=5)
-    copied, live = _events(dest), _events(demo_db)
-    assert len(live) > len(copied)  # the workers went on after the snapshot …
-    assert copied == live[:len(copied)]  # … and the copy holds the log as of one moment, whole
-    assert summary["tables"]["events"] == len(copied)
-    check_ok(dest)  # and every table as of that same moment: states, claims, stock and money agree with it
+    assert_copy_is_one_moment(sqlite_events(demo_db), sqlite_events(dest), summary, dest)
 
 
 def test_a_source_that_is_not_an_orderq_database_or_a_destination_folder_that_is_missing_is_refused(

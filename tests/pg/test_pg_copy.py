@@ -11,7 +11,8 @@ import psycopg
 import pytest
 
 from tests.conftest import run_cli
-from tests.copy.compare import assert_same_views, check_ok, copy_cli, copy_while_workers_commit, popen_copy
+from tests.copy.compare import (EVENT_COLUMNS, assert_copy_is_one_moment, assert_same_views, check_ok, copy_cli,
+                                copy_while_workers_commit, popen_copy, sqlite_events)
 from tests.helpers import wait_for
 from tests.pg_server import PASSWORD, PgServer
 
@@ -23,8 +24,7 @@ def _tables(url: str) -> list[str]:
 
 def _pg_events(url: str) -> list[tuple]:
     with psycopg.connect(url) as c:
-        return [tuple(r) for r in c.execute("SELECT id, at, actor, entity, entity_id, ref, action, data, prev_hash, hash"
-                                            " FROM events ORDER BY id")]
+        return [tuple(r) for r in c.execute(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY id")]
 
 
 @pytest.fixture(scope="module")
@@ -116,30 +116,14 @@ def test_copy_from_postgresql_while_writers_work_is_the_source_as_of_one_moment(
     as of one moment and passes `check`."""
     dest = tmp_path / "moved.db"
     summary = copy_while_workers_commit(pg_demo_url, dest, tmp_path, seed=7)
-    conn = sqlite3.connect(dest)
-    copied = conn.execute("SELECT id, at, actor, entity, entity_id, ref, action, data, prev_hash, hash"
-                          " FROM events ORDER BY id").fetchall()
-    conn.close()
-    live = _pg_events(pg_demo_url)
-    assert len(live) > len(copied)
-    assert copied == live[:len(copied)]
-    assert summary["tables"]["events"] == len(copied)
-    check_ok(dest)
+    assert_copy_is_one_moment(_pg_events(pg_demo_url), sqlite_events(dest), summary, dest)
 
 
 def test_copy_from_sqlite_into_postgresql_while_writers_work_is_the_source_as_of_one_moment(
         demo_db: Path, pg_empty_url: str, tmp_path: Path) -> None:
     """The other snapshot: the SQLite file read on a connection of its own (rows to PostgreSQL by COPY)."""
     summary = copy_while_workers_commit(demo_db, pg_empty_url, tmp_path, seed=9)
-    conn = sqlite3.connect(demo_db)
-    live = conn.execute("SELECT id, at, actor, entity, entity_id, ref, action, data, prev_hash, hash"
-                        " FROM events ORDER BY id").fetchall()
-    conn.close()
-    copied = _pg_events(pg_empty_url)
-    assert len(live) > len(copied)
-    assert copied == live[:len(copied)]
-    assert summary["tables"]["events"] == len(copied)
-    check_ok(pg_empty_url)
+    assert_copy_is_one_moment(sqlite_events(demo_db), _pg_events(pg_empty_url), summary, pg_empty_url)
 
 
 def test_a_row_the_sqlite_file_refuses_fails_the_copy_in_one_line_and_writes_nothing(pg_demo_url: str,
