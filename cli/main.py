@@ -31,7 +31,7 @@ EXIT_REFUSED = 2
 CORE_MODULES = ("cli.admin", "cli.orders")
 #: feature front ends register themselves here when present
 EXTRA_MODULES = ("cli.tui_cmd", "cli.returns", "cli.kpi", "cli.intake", "cli.serve", "cli.simulate", "cli.customers", "cli.stock",
-                 "cli.partners", "cli.deliver", "cli.api_cmd", "cli.webhooks")
+                 "cli.partners", "cli.deliver", "cli.api_cmd", "cli.webhooks", "cli.copy_cmd")
 #: top-level command → the module that registers it (tests/startup checks this against the modules)
 COMMANDS = {
     **dict.fromkeys(("init", "demo", "users", "events", "check", "backup"), "cli.admin"),
@@ -51,6 +51,7 @@ COMMANDS = {
     "deliveries": "cli.deliver",
     "api": "cli.api_cmd",
     "webhooks": "cli.webhooks",
+    "copy": "cli.copy_cmd",
 }
 #: options of the top-level parser that take a value
 GLOBAL_OPTIONS = ("--db", "--now")

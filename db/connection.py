@@ -59,6 +59,18 @@ def committed_writes() -> int:
     return _committed
 
 
+@contextmanager
+def uncounted() -> Iterator[None]:
+    """Commits inside are not the command's writes, and do not count in `committed_writes`: `orderq copy`
+    migrates its private temp file, which is deleted if the copy fails, so "nothing was written" stays true."""
+    global _committed
+    before = _committed
+    try:
+        yield
+    finally:
+        _committed = before
+
+
 def commit(conn: sqlite3.Connection, changes_at_begin: int) -> None:
     """COMMIT, counted in `committed_writes` when the transaction changed a row since `changes_at_begin`
     (the connection's total_changes when it began)."""

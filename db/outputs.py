@@ -97,10 +97,11 @@ def is_sqlite(path: str | Path) -> bool:
     return starts_with(path, SQLITE_MAGIC)
 
 
-def not_data(dest: str | Path, *, flag: str, database: str | Path, inputs: Iterable[str | Path] = ()) -> Path:
-    """The real path of `dest`, unless it is the database, a companion of it, or an input (refused, whatever flags)."""
+def not_data(dest: str | Path, *, flag: str, database: str | Path | None, inputs: Iterable[str | Path] = ()) -> Path:
+    """The real path of `dest`, unless it is the database, a companion of it, or an input (refused, whatever flags).
+    `database` None: the database is not a file here (a PostgreSQL URL)."""
     real = Path(os.path.realpath(dest))
-    for suffix, db in database_files(database):
+    for suffix, db in database_files(database) if database is not None else ():
         if same_file(real, db):
             what = f"the database's {suffix} file" if suffix else "the database"
             raise ValidationError(f"{flag} {dest} is {what}; choose another file", field=flag)
@@ -110,7 +111,7 @@ def not_data(dest: str | Path, *, flag: str, database: str | Path, inputs: Itera
     return real
 
 
-def guard(dest: str | Path, *, flag: str, database: str | Path, inputs: Iterable[str | Path] = (),
+def guard(dest: str | Path, *, flag: str, database: str | Path | None, inputs: Iterable[str | Path] = (),
           marker: str | None = None, what: str = "file") -> Path:
     """The real path to write `dest` to, or a ValidationError naming `flag` (one line, exit 2).
 

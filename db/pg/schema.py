@@ -79,24 +79,32 @@ def missing_twins() -> list[str]:
 def migrate(conn: PgConnection) -> list[str]:
     """Apply pending PostgreSQL migrations in one transaction, serialised by an advisory lock so racing
     `init`s don't both apply them. Returns the SQLite migration names newly covered."""
-    from db.connection import StoreError, write_tx
+    from db.connection import write_tx
+
+    with write_tx(conn):
+        return apply_pending(conn)
+
+
+def apply_pending(conn: PgConnection) -> list[str]:
+    """`migrate`'s work inside a transaction the caller holds: `orderq copy` lays down the schema and
+    the rows in one transaction, so a failed or killed copy leaves the destination as empty as it was."""
+    from db.connection import StoreError
 
     missing = missing_twins()
     if missing:
         raise StoreError(f"this orderq has no PostgreSQL form of migration {missing[0]}; nothing was written")
     done: list[str] = []
-    with write_tx(conn):
-        conn.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATE_LOCK,))
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (migration_set TEXT NOT NULL, name TEXT NOT NULL,"
-                     " applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (migration_set, name))")
-        have = applied(conn)
-        for m in MIGRATIONS:
-            if all(n in have for n in m.covers):
-                continue
-            conn.executescript(m.sql)
-            conn.executemany(f"INSERT INTO {MIGRATIONS_TABLE} (migration_set, name) VALUES ('orderq', ?)",
-                             [(n,) for n in (m.name, *m.covers)])
-            done += list(m.covers)
+    conn.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATE_LOCK,))
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (migration_set TEXT NOT NULL, name TEXT NOT NULL,"
+                 " applied_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (migration_set, name))")
+    have = applied(conn)
+    for m in MIGRATIONS:
+        if all(n in have for n in m.covers):
+            continue
+        conn.executescript(m.sql)
+        conn.executemany(f"INSERT INTO {MIGRATIONS_TABLE} (migration_set, name) VALUES ('orderq', ?)",
+                         [(n,) for n in (m.name, *m.covers)])
+        done += list(m.covers)
     return done
 
 

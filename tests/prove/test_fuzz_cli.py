@@ -22,9 +22,9 @@ from cli.main import build_parser, main
 from tests.conftest import run_cli
 from tests.prove.conftest import fingerprint
 
-# servers, UIs, watchers and the delivery worker run until stopped (api, deliver: their own tests); demo, backup and import write wholesale or write files
+# servers, UIs, watchers and the delivery worker run until stopped (api, deliver: their own tests); demo, backup, copy and import write wholesale or write files
 # beside the database (import rows have their own fuzzing, with the intake work)
-SKIP_COMMANDS = {"tui", "serve", "intake", "demo", "backup", "import", "simulate", "api", "deliver"}
+SKIP_COMMANDS = {"tui", "serve", "intake", "demo", "backup", "copy", "import", "simulate", "api", "deliver"}
 SKIP_FLAGS = {"-h", "--help", "--db", "--now", "--rejects", "--host-key"}
 
 
