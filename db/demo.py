@@ -22,13 +22,13 @@ from decimal import Decimal
 from typing import Any
 
 from core import orders as machine
-from core.enums import Channel, Tier
-from core.money import line_amount, to_cents_int, to_price_int
+from core.money import to_price_int
 from core.open_time import OpenTimeline
 from db.convert import dt, ts
 from db.demo_backorders import BACKORDER_EVERY, Taken, choose
 from db.demo_book import HEADER_SQL_COLUMNS, Book, add_customer_book
 from db.demo_desk import Job, Desk
+from db.demo_draw import arrival_offsets, draw_orders, pick, surge_size
 from db.events import append_many, dumps
 from db.store import Store
 
@@ -36,12 +36,6 @@ from db.store import Store
 REPS = ["alice", "bob", "dana", "eli", "farah", "gus", "hana", "ivo"]
 DEMO_USERS = [*((r, "rep") for r in REPS), ("carol", "returns"), ("sam", "supervisor"), ("admin", "admin")]
 UTILISATION = 0.8     # share of the team's desk hours the demo's work fills
-HOLD_SHARE = 0.06     # orders a rep puts on hold while working them
-CANCEL_SHARE = 0.02   # orders the customer cancels while a rep works them
-NIGHT_SHARE = 0.3     # straight-through web and EDI orders that arrive while the desk is closed
-SURGE_BASE, SURGE_MAX = 60, 120   # orders in the rush just before now ...
-SURGE_MINUTES = 10                # ... which came in over this many desk minutes
-
 _FIRST = ["North", "Blue", "Silver", "Harbour", "Oak", "Granite", "Maple", "Summit", "River", "Cedar", "Iron",
           "Golden", "Pioneer", "Bright", "Coastal", "Union", "Red", "Green", "Alpine", "Prairie"]
 _SECOND = ["Trading", "Supplies", "Retail", "Foods", "Hardware", "Outfitters", "Gifts", "Wholesale", "Market",
@@ -56,16 +50,7 @@ _CATEGORIES = {
     "Garden": ["Seed tray", "Hose nozzle", "Pruning shears", "Plant labels", "Watering can"],
     "Toys": ["Wooden train", "Puzzle 500pc", "Kite", "Marble run", "Plush bear"],
 }
-_CHANNELS = [("online", 35), ("edi", 15), ("phone", 25), ("email", 14), ("fax", 5), ("walk_in", 6)]
-_TYPES = [("standard", 58), ("rush", 9), ("change", 9), ("custom", 8), ("backorder", 9), ("quote", 7)]
-_RUSH_CHANNELS = [("email", 50), ("phone", 35), ("fax", 15)]
-_RUSH_TYPES = [("standard", 60), ("custom", 10), ("backorder", 15), ("quote", 15)]
 _TIERS = [("standard", 65), ("repeat", 25), ("key_account", 10)]
-_HOLDS = [("customer_info", 35), ("pricing", 20), ("customer_request", 25), ("stock", 20)]
-
-
-def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
-    return rng.choices([w[0] for w in weighted], weights=[w[1] for w in weighted])[0]
 
 
 @dataclass
@@ -118,7 +103,7 @@ def _customers(c: sqlite3.Connection, rng: random.Random, count: int) -> list[sq
     rows = []
     start = int(c.execute("SELECT COUNT(*) FROM customers").fetchone()[0])
     for i in range(start, start + count):
-        tier = _pick(rng, _TIERS)
+        tier = pick(rng, _TIERS)
         limit = rng.choice([10_000, 25_000, 50_000, 100_000, 250_000]) * (3 if tier == "key_account" else 1)
         balance = int(limit * rng.choice([0, 0, 0, 0.1, 0.2, 0.3, 0.5, 0.6, 0.7, 0.8]))
         name = f"{rng.choice(_FIRST)} {rng.choice(_SECOND)} {rng.choice(_SUFFIX)}"
@@ -153,64 +138,6 @@ def _products(c: sqlite3.Connection, rng: random.Random, scale: int) -> list[dic
     return prods
 
 
-def _draw_orders(rng: random.Random, rules: Any, customers: list[sqlite3.Row], products: list[dict],
-                 n: int, rush: int) -> list[dict]:
-    """Everything about each order that does not depend on when it arrives, drawn in one fixed
-    sequence (so the history is the same whatever the clock says). The last `rush` orders are the
-    batch of routine work that has just come in (P3 and P4 from email, phone and fax)."""
-    active = [p for p in products if p["active"]]
-    routine = [c for c in customers if c["tier"] != Tier.KEY_ACCOUNT.value] or customers
-    out = []
-    for i in range(n):
-        batch = i >= n - rush
-        cust = rng.choice(routine if batch else customers)
-        tier = Tier(cust["tier"])
-        channel = Channel(_pick(rng, _RUSH_CHANNELS if batch else _CHANNELS))
-        otype = _pick(rng, _RUSH_TYPES if batch else _TYPES)
-        if otype not in rules.request_types:
-            otype = next(iter(rules.request_types))
-        nlines = rng.choices([1, 2, 3, 4, 5, 6], weights=[25, 25, 20, 15, 10, 5])[0]
-        chosen = rng.sample(active if rng.random() > 0.02 else products, nlines)
-        lines, needs, total_cents = [], defaultdict(int), 0
-        for i, p in enumerate(chosen, start=1):
-            qty = rng.choice([1, 1, 2, 3, 5, 10, 12, 24, 50]) if rng.random() > 0.01 else 1500
-            disc = rng.choice([0, 0, 0, 0, 5, 10]) if tier != Tier.STANDARD else 0
-            amt = to_cents_int(line_amount(qty, Decimal(p["price_e4"]) / 10000, Decimal(disc)))
-            total_cents += amt
-            needs[p["sku"]] += qty
-            lines.append((i, p["sku"], p["description"], qty, p["price_e4"], disc * 100, amt))
-        shipping = 0
-        if channel in (Channel.ONLINE, Channel.PHONE) and total_cents < 50000:
-            shipping = rng.choice([495, 695, 995])
-            total_cents += shipping
-        steps = list(rules.request_types[otype].checklist)
-        service = min(2700.0, max(60.0, (120 + 90 * len(steps)) * rng.lognormvariate(0, 0.4)))
-        r = rng.random()
-        plan = "hold" if r < HOLD_SHARE else "cancel" if r < HOLD_SHARE + CANCEL_SHARE else "release"
-        out.append({"cust": cust, "tier": tier, "channel": channel, "type": otype, "lines": lines, "needs": needs,
-                    "total_cents": total_cents, "shipping": shipping, "steps": steps, "service": service,
-                    "plan": plan, "hold_reason": _pick(rng, _HOLDS),
-                    "cancel_reason": rng.choice(["customer cancelled by phone", "duplicate order",
-                                                 "price disagreement"]),
-                    "night": rng.random() < NIGHT_SHARE, "night_at": rng.random()})
-    return out
-
-
-def _surge(n: int) -> int:
-    """The routine batch: 60 orders and one per hundred, at most 120, never more than a third of them."""
-    return min(n // 3, SURGE_MAX, SURGE_BASE + n // 100)
-
-
-def _arrival_offsets(rng: random.Random, n: int) -> list[tuple[float, float]]:
-    """When each order arrives, as (share of the demo's span, desk seconds) back from now: a steady
-    stream over the span, and a rush in the last SURGE_MINUTES that the team has not caught up with
-    yet (the queue a new user sees). Measured back from now, never from the time of day, so the
-    desk is the same whatever hour it is made at."""
-    surge = _surge(n)
-    return ([(rng.random(), 0.0) for _ in range(n - surge)]
-            + [(0.0, SURGE_MINUTES * 60 * rng.random()) for _ in range(surge)])
-
-
 def generate(store: Store, *, orders: int = 300, seed: int = 1, actor: str = "demo") -> DemoSummary:
     """A desk's last few days, ending now: see the module docstring and `db.demo_desk`."""
     rng = random.Random(seed)
@@ -234,8 +161,8 @@ def generate(store: Store, *, orders: int = 300, seed: int = 1, actor: str = "de
         committed = dict(stock)  # what later orders may still count on
         by_sku = {p["sku"]: p for p in products}
         first_id = int(c.execute("SELECT COALESCE(MAX(id), 0) FROM orders").fetchone()[0]) + 1
-        back = _arrival_offsets(rng, orders)
-        drawn = _draw_orders(rng, rules, customers, products, orders, _surge(orders))
+        back = arrival_offsets(rng, orders)
+        drawn = draw_orders(rng, rules, customers, products, orders, surge_size(orders))
         decisions = []
         for d in drawn:  # an order counts on the stock earlier ones left
             dec = machine.decide(

@@ -21,6 +21,7 @@ the new one, never half of either.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -60,13 +61,36 @@ def same_file(a: str | Path, b: str | Path) -> bool:
         return False
 
 
-def starts_with(path: str | Path, prefix: bytes) -> bool:
-    """Whether the file begins with `prefix` (False when it cannot be read)."""
+def open_regular(path: str | Path) -> int | None:
+    """A read-only descriptor on `path` if it is a regular file, else None (missing, a folder, a FIFO,
+    a device, a socket, unreadable).
+
+    WHY: opening a FIFO for reading waits for a writer, and a device (/dev/zero) never ends; a file
+    someone put at an output's name must be looked at without hanging. O_NONBLOCK makes the open of a
+    FIFO return at once; fstat then says what was opened."""
     try:
-        with open(path, "rb") as fh:
-            return fh.read(len(prefix)) == prefix
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError:
+        return None
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return None
+
+
+def starts_with(path: str | Path, prefix: bytes) -> bool:
+    """Whether `path` is a regular file beginning with `prefix` (False when it is not, or cannot be read)."""
+    fd = open_regular(path)
+    if fd is None:
         return False
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            return fh.read(len(prefix)) == prefix
+        except OSError:
+            return False
 
 
 def is_sqlite(path: str | Path) -> bool:

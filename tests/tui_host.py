@@ -41,8 +41,8 @@ class OpensScreens:
     """Mixed into a test host: what OrderqApp does when a screen asks for another (OpenScreen)."""
 
     def on_open_screen(self, message: OpenScreen) -> None:
-        """What OrderqApp does when a screen asks for another (tui.app.build_screen)."""
-        from tui.app import build_screen
+        """What OrderqApp does when a screen asks for another (tui.screen_registry.build_screen)."""
+        from tui.screen_registry import build_screen
 
         if message.replace and len(self.screen_stack) > 1:
             self.pop_screen()

@@ -13,80 +13,36 @@ It owns what every screen shares:
 from __future__ import annotations
 
 import gc
-import importlib
 import logging
 import os
-import select
 import signal
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import events, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Static
 
-from core.errors import ClaimLost, OrderqError, PermissionDenied
-from core.permissions import Action
+from core.errors import OrderqError, PermissionDenied
 from db.service import Desk
-from db.store import system_clock
+from tui.app_claims import ClaimKeeping
+from tui.claim_registry import ClaimRegistry
 from tui.live import LiveScreen, shown
 from tui.messages import OpenScreen, RulesReady, StoreChanged
-from tui.plain import PlainNotify, styled
+from tui.plain import PlainNotify
+from tui.screen_registry import FIRST_SCREENS, HOME_SCREEN, SCREEN_PERMISSION, build_screen
+from tui.tty_watch import TTY_CHECK_S, tty_gone
 
 if TYPE_CHECKING:
     from core.models import Event
 
 log = logging.getLogger("orderq.tui")
 
-#: screens the app can open by name: (module under tui.screens, class name). Screens ask for one
-#: with the OpenScreen message; only the app imports them (a contract in pyproject.toml)
-SCREENS = {
-    "queue": ("queue", "QueueScreen"),
-    "returns": ("returns", "ReturnsScreen"),
-    "wallboard": ("wallboard", "WallboardScreen"),
-    "order": ("order", "OrderScreen"),
-    "entry": ("entry", "EntryScreen"),
-    "return": ("return_process", "ReturnProcessScreen"),
-    "return-entry": ("return_entry", "ReturnEntryScreen"),
-}
-#: where each role starts when no --screen is given: its own work
-HOME_SCREEN = {"returns": "returns"}
-#: screens a session may start on (`--screen`)
-FIRST_SCREENS = ("queue", "returns", "wallboard")
-#: screens only some roles may open (checked by the service layer's permission, and logged if refused)
-SCREEN_PERMISSION = {"wallboard": Action.WALLBOARD}
-#: the terminal watch blocks on a hang-up (poll with no input events: no wake-ups for keys); this
-#: is only how often it also checks that stdin is still a terminal (issue 14: idle costs)
-TTY_CHECK_S = 30.0
-#: the longest a session waits between looks for lapsed leases. It looks when the next lease ends
-#: (known from the store, and moved sooner by the feed's claim events, which carry their lease end);
-#: renewals move that time later without an event, so an early look finds nothing and looks again.
-LEASE_LOOK_S = 30.0
-#: the same with an injected clock (tests): it may jump past a lease with no event at all
-LEASE_LOOK_TEST_CLOCK_S = 2.0
 EXIT_WATCHDOG_S = 3.0
-
-
-def tty_gone(fd: int, timeout_s: float) -> str | None:
-    """Wait up to timeout_s for the terminal on fd to go away; why it went, or None if it is still
-    there. Polls for no events, so input never wakes it: only a hang-up, an error or a closed fd."""
-    try:
-        p = select.poll()
-        p.register(fd, 0)
-        for _fd, ev in p.poll(timeout_s * 1000):
-            if ev & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
-                return "tty hang-up"
-        if not os.isatty(fd):
-            os.fstat(fd)
-    except (OSError, ValueError):
-        return "tty gone"
-    return None
 
 
 def resume_gc() -> None:
@@ -98,62 +54,7 @@ def resume_gc() -> None:
         gc.enable()
 
 
-def build_screen(desk: Desk, name: str, *args: Any) -> Screen | None:
-    """The screen named in SCREENS, made for this desk; None while its module has not landed."""
-    module, cls_name = SCREENS[name]
-    cls = screen_class(module, cls_name)
-    return cls(desk, *args) if cls is not None else None
-
-
-def screen_class(module: str, name: str) -> type | None:
-    """A screen class from tui.screens.<module>, or None while that screen's branch has not landed."""
-    full = f"tui.screens.{module}"
-    try:
-        mod = importlib.import_module(full)
-    except ModuleNotFoundError as e:
-        if e.name == full:
-            return None
-        raise
-    return getattr(mod, name, None)
-
-
-@dataclass(frozen=True)
-class HeldClaim:
-    queue: str   # "orders" | "returns"
-    number: str
-    token: str
-
-
-class ClaimRegistry:
-    """The claims this session holds, so the app can renew them and give them back on exit."""
-
-    def __init__(self) -> None:
-        self._held: dict[str, HeldClaim] = {}
-
-    def add(self, queue: str, number: str, token: str) -> None:
-        self._held[number] = HeldClaim(queue, number, token)
-
-    def remove(self, number: str) -> None:
-        self._held.pop(number, None)
-
-    def token_for(self, number: str) -> str | None:
-        held = self._held.get(number)
-        return held.token if held else None
-
-    def by_token(self, token: str) -> HeldClaim | None:
-        return next((h for h in self._held.values() if h.token == token), None)
-
-    def items(self) -> list[HeldClaim]:
-        return list(self._held.values())
-
-    def __len__(self) -> int:
-        return len(self._held)
-
-    def __contains__(self, number: object) -> bool:
-        return number in self._held
-
-
-class OrderqApp(PlainNotify, App[int]):
+class OrderqApp(ClaimKeeping, PlainNotify, App[int]):
     TITLE = "orderq"
     #: the first screen's stylesheet, parsed with the app's own at start-up: pushing a screen whose
     #: CSS is not loaded yet re-parses every stylesheet, which would delay the first paint
@@ -336,33 +237,6 @@ class OrderqApp(PlainNotify, App[int]):
             self._feed.stop()
         self.release_all()
 
-    def release_all(self) -> int:
-        """Give back every claim this session holds and drop its session row. Safe to call twice."""
-        if self._released:
-            return 0
-        self._released = True
-        n = 0
-        by_queue: dict[str, list[str]] = {}
-        for h in self.claims.items():
-            by_queue.setdefault(h.queue, []).append(h.token)
-        for queue, tokens in by_queue.items():
-            service = self.desk.orders if queue == "orders" else getattr(self.desk, queue, None)
-            give_back = getattr(service, "give_back", None)
-            if give_back is None:
-                continue
-            try:
-                n += int(give_back(tokens) or 0)
-            except Exception:  # noqa: BLE001 - leases expire anyway; never die on the way out
-                log.exception("could not give back %s claims", queue)
-        for h in self.claims.items():
-            self.claims.remove(h.number)
-        if self.session_id is not None:
-            try:
-                self.desk.sessions.end(self.session_id)
-            except Exception:  # noqa: BLE001
-                log.exception("could not end the session row")
-        return n
-
     # ---- hang-up, signals, tty ------------------------------------------------------------
     def _install_signal_handlers(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -465,83 +339,7 @@ class OrderqApp(PlainNotify, App[int]):
                 continue
             screen.post_message(StoreChanged(batch))
 
-    def _note_lost_claims(self, batch: list[Event]) -> None:
-        me = self.desk.actor.name
-        for ev in batch:
-            data = ev.data or {}
-            kind = data.get("claim")
-            tok = data.get("was") if kind == "transfer" else data.get("token")
-            if kind not in ("drop", "transfer") or not tok:
-                continue
-            held = self.claims.by_token(tok)
-            if held is None:
-                continue
-            self.claims.remove(held.number)
-            if kind == "transfer":
-                self.notify(f"{held.number}: your claim was taken over in another session", severity="warning",
-                            timeout=8)
-            elif ev.actor != me:
-                what = ev.action.replace("_", " ")
-                self.notify(f"{held.number}: your claim ended ({what} by {ev.actor})", severity="warning",
-                            timeout=8)
-
-    # ---- leases and heartbeat ----------------------------------------------------------------
-    def renew_claims(self) -> None:
-        for h in self.claims.items():
-            service = self.desk.orders if h.queue == "orders" else getattr(self.desk, h.queue, None)
-            renew = getattr(service, "renew", None)
-            if renew is None:
-                continue
-            try:
-                renew(h.number, h.token)
-            except ClaimLost as e:
-                self.claims.remove(h.number)
-                self.notify(f"{h.number}: {e.message}", severity="error", timeout=10)
-            except OrderqError as e:
-                log.warning("renewing %s failed: %s", h.number, e)
-
-    def watch_leases(self) -> None:
-        """Return lapsed leases (anyone's) to their queues, then look again when the next one ends.
-
-        The reap is this session's own commit, which its change feed does not report, so the feed
-        is poked: every screen here redraws, and other sessions see the `lease_expired` events
-        through their own feeds. The poke also delivers a reap that a screen's own read did."""
-        if self._lease_timer is not None:
-            self._lease_timer.stop()
-        cap = LEASE_LOOK_S if self.desk.store.clock is system_clock else LEASE_LOOK_TEST_CLOCK_S
-        wait = cap
-        try:
-            leases = self.desk.leases
-            leases.settle()
-            self.feed_poke()
-            nxt = leases.next_expiry()
-            if nxt is not None:
-                wait = min(cap, max(0.05, (nxt - self.desk.now()).total_seconds() + 0.05))
-        except Exception:  # noqa: BLE001 - a busy or damaged store: look again shortly, never crash
-            log.exception("could not look for lapsed leases")
-            wait = LEASE_LOOK_TEST_CLOCK_S
-        self._lease_look_at = time.monotonic() + wait
-        self._lease_timer = self.set_timer(wait, self.watch_leases)
-
-    def _note_new_leases(self, batch: list[Event]) -> None:
-        """A claim or take-over elsewhere may end before this session's next look: its event carries
-        the lease end, so the look moves sooner, with no read (the feed's hot path)."""
-        if self._lease_look_at is None:
-            return
-        ends = [e for ev in batch if (e := (ev.data or {}).get("lease_expires_at")) is not None]
-        if not ends:
-            return
-        try:
-            soonest = min(float(e) for e in ends)
-        except (TypeError, ValueError):
-            return
-        at = time.monotonic() + max(0.05, soonest - self.desk.now().timestamp() + 0.05)
-        if at < self._lease_look_at - 0.05:
-            self._lease_look_at = at
-            if self._lease_timer is not None:
-                self._lease_timer.stop()
-            self._lease_timer = self.set_timer(at - time.monotonic(), self.watch_leases)
-
+    # ---- heartbeat ---------------------------------------------------------------------------
     def _heartbeat(self) -> None:
         if self.session_id is None:
             return
@@ -576,36 +374,3 @@ class OrderqApp(PlainNotify, App[int]):
         from tui.palette import commands
 
         yield from commands(self, screen, super().get_system_commands(screen))
-
-
-class RefusalScreen(Screen[None]):
-    BINDINGS = [Binding("escape,q,enter", "app.quit", "Close", id="refusal.close")]
-    DEFAULT_CSS = """
-    RefusalScreen { align: center middle; }
-    RefusalScreen > Static { width: 70; height: auto; border: heavy $error; padding: 1 2; }
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__()
-        self.message = message
-
-    def compose(self) -> ComposeResult:
-        yield Static(styled("[b]orderq: access refused[/b]\n\n$message\n\nPress any key to close.", message=self.message))
-
-    def on_key(self) -> None:
-        self.app.exit(2, return_code=2)
-
-
-class RefusalApp(PlainNotify, App[int]):
-    """What an unknown or disabled user sees instead of the queue (exit status 2)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__()
-        self.message = message
-
-    def on_mount(self) -> None:
-        self.push_screen(RefusalScreen(self.message))
-        self.set_timer(60, lambda: self.exit(2, return_code=2))  # nobody at the keyboard: do not hold the session open
-
-    def action_quit(self) -> None:  # type: ignore[override]
-        self.exit(2, return_code=2)

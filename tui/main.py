@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def refuse(message: str) -> int:
     """An unknown or disabled user: a refusal screen on a terminal, always one line on stderr; exit 2."""
     if sys.stdin.isatty() and sys.stdout.isatty():
-        from tui.app import RefusalApp
+        from tui.refusal import RefusalApp
 
         try:
             RefusalApp(message).run()

@@ -27,7 +27,7 @@ class RulesReady(Message):
 
 
 class OpenScreen(Message):
-    """A screen asks the app to open another by name (`tui.app.SCREENS`): screens never import
+    """A screen asks the app to open another by name (`tui.screen_registry.SCREENS`): screens never import
     each other or the app, so navigation runs up as a message. `replace` closes the asking screen
     first (a new return's form gives way to the return it made)."""
 

@@ -51,7 +51,7 @@ def here(app: OrderqApp, screen: Screen) -> Iterator[SystemCommand]:
 
 def elsewhere(app: OrderqApp, screen: Screen, titles: set[str]) -> Iterator[SystemCommand]:
     """What the other screens offer, as directions: choosing one tells the user where it is."""
-    from tui.app import SCREEN_PERMISSION, SCREENS, screen_class
+    from tui.screen_registry import SCREEN_PERMISSION, SCREENS, screen_class
 
     keymap = getattr(app, "_keymap", {}) or {}
     for name, (module, cls_name) in SCREENS.items():

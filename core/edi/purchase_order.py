@@ -273,3 +273,19 @@ class OrderOutcome:
         """One line for a rejects file or a rep: the first problem (or warning), with where."""
         first = (self.problems or self.warnings or [None])[0]
         return f"message {self.message.control_number}: {first}" if first else ""
+
+
+def raw_to_text(segments: tuple[str, ...] | list[str]) -> str:
+    """The raw segments as stored: a JSON list, so a line break inside an element (the parsers let CR,
+    LF and NEL through) never splits one segment into two on the way back."""
+    import json
+
+    return json.dumps(list(segments), ensure_ascii=False)
+
+
+def raw_from_text(text: str) -> list[str]:
+    """The raw segments back, one string a segment. Rows stored before the JSON list (a segment id never
+    starts with `[`) were joined by LF: split on LF only, not on every line break `splitlines` knows."""
+    import json
+
+    return json.loads(text) if text.startswith("[") else text.split("\n")

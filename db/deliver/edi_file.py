@@ -7,15 +7,16 @@ never reused), so the delivery carries the document text and this sender only wr
 Written through the output guard (db.outputs): atomically (temp name, rename), never over the database
 or its companions. A folder that does not exist is a retried failure (create it and the file arrives);
 a file of that name already holding this very text counts as sent (at least once: a worker killed after
-writing sends again), any other file of that name is a permanent refusal (never replaced).
+writing sends again), any other file of that name is a permanent refusal (never replaced, never read
+beyond the text's own size: a huge file, a FIFO or a device there is refused, not read).
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.errors import OrderqError
 from db.deliver import SendContext, Sender, SendFailed, register
+from db.deliver.folder_write import holds, need_folder, write_guarded
 
 if TYPE_CHECKING:
     from db.outbox import Delivery
@@ -24,28 +25,15 @@ KIND = "edi_file"
 
 
 def send_edi_file(ctx: SendContext, d: Delivery) -> None:
-    from db.outputs import guard, write_text
-
     folder = Path(d.target)
-    if not folder.is_dir():
-        raise SendFailed(f"EDI outbox folder {folder} does not exist or is not a folder")
+    need_folder(folder, "EDI outbox folder")
     name, text = d.payload.get("name"), d.payload.get("text")
     if not name or text is None or Path(name).name != name:
         raise SendFailed(f"bad acknowledgment delivery (file name {name!r})", permanent=True)
     dest = folder / name
-    try:
-        if dest.is_file() and dest.read_text(encoding="utf-8") == text:
-            return  # sent before by a worker that died before recording it
-    except (OSError, UnicodeDecodeError):
-        pass
-    try:
-        dest = guard(dest, flag="outbox", database=ctx.store.path, what="acknowledgment")
-    except OrderqError as e:
-        raise SendFailed(e.message, permanent=True) from None
-    try:
-        write_text(dest, text, flag="outbox")
-    except OrderqError as e:
-        raise SendFailed(e.message) from None
+    if holds(dest, text):
+        return  # sent before by a worker that died before recording it
+    write_guarded(ctx, dest, text, flag="outbox", what="acknowledgment")
 
 
 def _what(d: Delivery) -> str:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from core.delivery import PAPERS, paper_file_name
 from core.errors import OrderqError, RulesError
 from db.deliver import SendContext, Sender, SendFailed, register
+from db.deliver.folder_write import need_folder, write_guarded
 
 if TYPE_CHECKING:
     from core.models import Order
@@ -47,11 +48,9 @@ def _what(d: Delivery) -> str:
 # ---- file ---------------------------------------------------------------------------------------
 def send_file(ctx: SendContext, d: Delivery) -> None:
     from core.papers import HTML_MARKER, ack_html, ack_text, pick_html, pick_text
-    from db.outputs import guard, write_text
 
     folder = Path(d.target)
-    if not folder.is_dir():
-        raise SendFailed(f"outbox folder {folder} does not exist or is not a folder")
+    need_folder(folder, "outbox folder")
     paper, fmt = d.payload.get("paper"), d.payload.get("format", "html")
     if paper not in PAPERS:
         raise SendFailed(f"unknown paper {paper!r}", permanent=True)
@@ -65,14 +64,7 @@ def send_file(ctx: SendContext, d: Delivery) -> None:
     else:
         text = ack_text(o, d.created_at) if paper == "ack" else pick_text(o)
         marker = text.split("  ", 1)[0]  # "ORDER ACKNOWLEDGMENT" / "PICK TICKET": an earlier paper's start
-    try:
-        dest = guard(folder / name, flag="papers.outbox", database=ctx.store.path, marker=marker, what="paper")
-    except OrderqError as e:
-        raise SendFailed(e.message, permanent=True) from None
-    try:
-        write_text(dest, text, flag="papers.outbox")
-    except OrderqError as e:
-        raise SendFailed(e.message) from None
+    write_guarded(ctx, folder / name, text, flag="papers.outbox", marker=marker, what="paper")
 
 
 register(Sender(kind="file", send=send_file, what=_what))

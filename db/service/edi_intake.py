@@ -29,7 +29,7 @@ from core.edi.edifact import parse_edifact
 from core.edi.edifact_orders import read_edifact_orders
 from core.edi.edifact_write import write_contrl
 from core.edi.problems import EdiRefused, Problem
-from core.edi.purchase_order import OrderOutcome, PurchaseOrder, gc_paused
+from core.edi.purchase_order import OrderOutcome, PurchaseOrder, gc_paused, raw_to_text
 from core.edi.x12 import parse_x12
 from core.edi.x12_850 import read_x12_orders
 from core.edi.x12_write import Controls, write_997
@@ -285,6 +285,6 @@ class EdiIntake:
         c.execute("""INSERT INTO edi_orders (order_id, partner_id, interchange_id, message_control, po_number,
                        purchase_order, raw, line_map, unresolved) VALUES (?,?,?,?,?,?,?,?,?)""",
                   (row["id"], partner.id, ic_id, po.control_number, po.po_number, po_to_json(po, self._envelopes(po)),
-                   "\n".join(po.raw_segments), json.dumps(line_map), json.dumps(unresolved)))
+                   raw_to_text(po.raw_segments), json.dumps(line_map), json.dumps(unresolved)))
         return {"id": row["id"], "number": number, "state": row["state"], "po_number": po.po_number,
                 "queue_reason": row["queue_reason"]}

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from core.delivery import DeliveryState
+from core.edi.purchase_order import raw_from_text
 from core.edi_mapping import po_from_json, unknown_item_reason, unknown_items_reason
 from core.errors import DomainError, ValidationError
 from core.money import from_price_int
@@ -83,7 +84,7 @@ class EdiOrderService:
         unknown = [{**u, "reason": unknown_item_reason(by_pos[u["position"]])} for u in json.loads(e["unresolved"])
                    if u["position"] in by_pos]
         return EdiOrderInfo(e["partner"], e["po_number"], e["control_reference"], e["message_control"], e["standard"],
-                            e["raw"].splitlines(), unknown, acks)
+                            raw_from_text(e["raw"]), unknown, acks)
 
     def map_item(self, number: str, qualifier: str, code: str, sku: str, *, token: str | None) -> int:
         """Save `code` (`qualifier`) → `sku` to the order's partner's cross-reference and give this order's

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from core import kpi
-from core.kpi import OPEN_ORDER_STATES, KpiInput, Window
+from core import kpi, kpi_report
+from core.kpi import OPEN_ORDER_STATES, Window
+from core.kpi_report import KpiInput
 from core.triage import PAUSING_HOLDS
 from core.permissions import Action
 from db import dialect, outbox
@@ -194,7 +195,7 @@ class KpiService:
         now = self.ctx.now()
         with self.ctx.store.read() as c:
             inp = self._inputs(c, w, now)
-        return kpi.report(inp, now, self.ctx.rules.at_risk, self.ctx.rules.calendar)
+        return kpi_report.report(inp, now, self.ctx.rules.at_risk, self.ctx.rules.calendar)
 
     def breakdown(self, w: Window, local: tzinfo | None = None) -> dict[str, Any]:
         """Per rep (released, average handling time, claims now) and per hour (releases)."""
@@ -245,7 +246,7 @@ class KpiService:
             sessions = c.execute(
                 "SELECT \"user\", screen, MAX(seen_at) AS seen_at FROM sessions WHERE seen_at >= ? GROUP BY \"user\", screen"
                 " ORDER BY user", (t - STALE_S,)).fetchall()
-        report = kpi.report(inp, now, self.ctx.rules.at_risk, self.ctx.rules.calendar)
+        report = kpi_report.report(inp, now, self.ctx.rules.at_risk, self.ctx.rules.calendar)
         reps = kpi.per_rep(inp.released, pairs, claims)
         online = [{"user": s["user"], "screen": s["screen"], "seen_at": s["seen_at"]} for s in sessions]
         screens: dict[str, str] = {}

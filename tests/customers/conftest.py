@@ -1,9 +1,13 @@
 """A demo database whose customer C00006 has two ship-to addresses, a bill-to and a contact, all known."""
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from db.service import Desk
 from db.store import Store
@@ -44,3 +48,35 @@ def add_addresses(db: Path) -> dict[str, int]:
 @pytest.fixture
 def addr_db(demo_db: Path) -> tuple[Path, dict[str, int]]:
     return demo_db, add_addresses(demo_db)
+
+
+#: the entry form's tests' terminal
+ENTRY_SIZE = (120, 40)
+
+
+def order_count(db: Path) -> int:
+    """How many orders the database holds: a refused entry must leave it as it was."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+    finally:
+        conn.close()
+
+
+@asynccontextmanager
+async def entry_screen(desk: Desk) -> AsyncIterator[tuple[object, Pilot]]:
+    """The entry form for `desk`'s user, running: (the app, its pilot); the app's screen is the form."""
+    from tests.tui_host import HostApp
+    from tui.screens.entry import EntryScreen
+
+    app = HostApp(desk, EntryScreen)
+    async with app.run_test(size=ENTRY_SIZE) as pilot:
+        yield app, pilot
+
+
+async def keys(pilot: Pilot, *pressed: str) -> None:
+    """Press (or type) the keys, then let the app settle: one user step."""
+    from tests.tui_host import press
+
+    await press(pilot, *pressed)
+    await pilot.pause()

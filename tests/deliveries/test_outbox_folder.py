@@ -2,11 +2,13 @@
 and the paper, written whole, never over a file that is not an earlier paper."""
 from __future__ import annotations
 
+import os
+import stat
 from datetime import UTC, datetime
 
 from core.delivery import describe as delivery_words
 from db.deliver.worker import Worker
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, run_cli
 from tests.deliveries.conftest import write_rules
 from tests.helpers import wait_for
 
@@ -47,6 +49,24 @@ def test_a_missing_folder_is_retried_and_a_foreign_file_is_never_replaced(tmp_pa
     assert again["ack"].state == "sent" and (folder / f"{number}.acknowledgment.html").exists()
     assert again["pick-ticket"].state == "failed" and "exists already" in again["pick-ticket"].error
     assert foreign.read_text() == "someone's own notes"
+
+
+def test_a_fifo_at_the_papers_name_is_refused_without_waiting_for_a_writer(tmp_path, desk6_factory) -> None:
+    """Someone's FIFO at the pick ticket's name: the worker refuses it (a real `orderq deliver --once`,
+    within its deadline), the acknowledgment still goes out, the FIFO stays."""
+    folder = tmp_path / "outbox"
+    folder.mkdir()
+    rules_path, rules = write_rules(tmp_path, outbox=folder)
+    desk = desk6_factory(rules)
+    number = desk.released_order()
+    fifo = folder / f"{number}.pick-ticket.html"
+    os.mkfifo(fifo)
+    run_cli("--db", str(desk.db), "deliver", "--once", env={"ORDERQ_RULES": str(rules_path)}, check=True,
+            timeout=60)
+    words = sorted(delivery_words(e.data) for e in desk.alice.orders.history(number) if e.action == "delivery")
+    assert words[0] == f"acknowledgment written to {folder}"
+    assert "exists already and is not an orderq paper" in words[1] and "(given up)" in words[1], words
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and (folder / f"{number}.acknowledgment.html").exists()
 
 
 def test_text_papers_when_the_rules_say_text(tmp_path, desk6_factory) -> None:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core import kpi
+from core import kpi, kpi_returns
 from core.calendar import parse_calendar
 from core.errors import ValidationError
 
@@ -84,18 +84,18 @@ def test_cohort_rates_on_received_orders_grouped_by_the_store() -> None:
 
 
 def test_returns_kpis() -> None:
-    assert kpi.return_rate_pct(7, 15) == 46.7 and kpi.return_rate_pct(3, 0) is None
+    assert kpi_returns.return_rate_pct(7, 15) == 46.7 and kpi_returns.return_rate_pct(3, 0) is None
     resolved = [{"requested_at": t - 4200, "received_at": t - 2400, "resolved_at": t},
                 {"requested_at": t - 90000, "received_at": None, "resolved_at": t}]
-    assert kpi.return_cycle_time_p50_s(resolved) == 4200.0       # [4200, 90000] rank 1
-    assert kpi.refund_time_p50_s(resolved) == 2400.0              # only the received one
+    assert kpi_returns.return_cycle_time_p50_s(resolved) == 4200.0       # [4200, 90000] rank 1
+    assert kpi_returns.refund_time_p50_s(resolved) == 2400.0              # only the received one
     lines = [{"reason": "damaged", "qty": 2}, {"reason": "wrong_item", "qty": 4}, {"reason": "damaged", "qty": 3},
              {"reason": "other", "qty": 1}]
-    assert list(kpi.by_reason(lines).items()) == [("damaged", 5), ("wrong_item", 4), ("other", 1)]
+    assert list(kpi_returns.by_reason(lines).items()) == [("damaged", 5), ("wrong_item", 4), ("other", 1)]
     disp = [{"disposition": "scrap", "qty": 2, "qty_received": 2}, {"disposition": "restock", "qty": 3, "qty_received": 1},
             {"disposition": None, "qty": 9, "qty_received": None}, {"disposition": "refurbish", "qty": 1, "qty_received": None}]
-    assert list(kpi.by_disposition(disp).items()) == [("scrap", 2), ("refurbish", 1), ("restock", 1)]
-    assert kpi.returns_open([{"state": "requested", "n": 2}, {"state": "resolved", "n": 5},
+    assert list(kpi_returns.by_disposition(disp).items()) == [("scrap", 2), ("refurbish", 1), ("restock", 1)]
+    assert kpi_returns.returns_open([{"state": "requested", "n": 2}, {"state": "resolved", "n": 5},
                              {"state": "pending_approval", "n": 1}]) == 3
 
 
@@ -147,4 +147,4 @@ def test_imported_history_counts_where_it_says_something_and_is_unknown_where_it
     assert kpi.hold_rate_pct(rec) == kpi.cancel_rate_pct(rec) == 100.0
     assert kpi.hold_rate_pct(rec[:1]) is None and kpi.cancel_rate_pct(rec[:1]) is None
     resolved = [{"requested_at": t, "received_at": t, "resolved_at": t, "history": 1}]
-    assert kpi.return_cycle_time_p50_s(resolved) is None and kpi.refund_time_p50_s(resolved) is None
+    assert kpi_returns.return_cycle_time_p50_s(resolved) is None and kpi_returns.refund_time_p50_s(resolved) is None

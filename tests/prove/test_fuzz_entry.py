@@ -53,7 +53,8 @@ async def _drive(db: Path, customer: str, lines: list[tuple[str, str, str]], bef
     machine one pause is not always that moment."""
     from db.service import Desk
     from tests.tui_host import HostApp
-    from tui.screens.entry import EntryResult, EntryScreen
+    from tui.screens.entry import EntryScreen
+    from tui.widgets.entry_result import EntryResult
 
     desk = Desk.open(db, "alice")
     app = HostApp(desk, EntryScreen)

@@ -16,7 +16,8 @@ from db.store import Store
 from tests.returns.conftest import shipped_line
 from tests.tui_host import HostApp
 from tui.screens.return_entry import ReturnEntryScreen
-from tui.screens.return_process import LinesForm, ReturnProcessScreen
+from tui.screens.return_process import ReturnProcessScreen
+from tui.widgets.return_dialogs import LinesForm
 from tui.screens.returns import ReturnsScreen
 from tui.widgets.prompt_list import PromptList
 

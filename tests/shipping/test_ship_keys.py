@@ -3,8 +3,11 @@ defaults that make "ship what is ready" one key and Enter, refusals next to the 
 written, and keys offered only to the roles the service lets do it."""
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import Input, Label, Static
 
 from db.service.orders import LineInput
@@ -27,8 +30,14 @@ async def _keys(pilot, *keys: str) -> None:  # noqa: ANN001
     await pilot.pause()
 
 
-def _screen(desk, number: str, *, feed: bool = False) -> HostApp:  # noqa: ANN001
-    return HostApp(desk, lambda d: OrderScreen(d, number, None), feed=feed)
+@asynccontextmanager
+async def _order_screen(desk, number: str, *, feed: bool = False,  # noqa: ANN001
+                        size: tuple[int, int] = SIZE) -> AsyncIterator[tuple[HostApp, Pilot]]:
+    """The order screen of `number` for `desk`, running and painted: every test's first step."""
+    app = HostApp(desk, lambda d: OrderScreen(d, number, None), feed=feed)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        yield app, pilot
 
 
 def _header(app: HostApp) -> str:
@@ -42,9 +51,7 @@ def _error(app: HostApp, field: str) -> str:
 async def test_s_then_enter_ships_what_is_in_hand_and_leaves_the_backorder(sdb: Path, desk_for) -> None:  # noqa: ANN001
     alice = desk_for(sdb, "alice")
     number = _released(alice, LineInput("A-1", 2), LineInput("B-1", 3), LineInput("Z-1", 4))  # Z-1: none in stock
-    app = _screen(alice, number)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with _order_screen(alice, number) as (app, pilot):
         await _keys(pilot, "s")
         assert isinstance(app.screen, FormDialog)
         assert [i.value for i in app.screen.query(Input)] == ["2", "3", "0"]  # what can go now, per line
@@ -59,9 +66,7 @@ async def test_shipping_more_than_is_left_is_refused_next_to_the_line_and_nothin
         sdb: Path, desk_for) -> None:  # noqa: ANN001
     alice = desk_for(sdb, "alice")
     number = _released(alice, LineInput("A-1", 2), LineInput("B-1", 3))
-    app = _screen(alice, number)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with _order_screen(alice, number) as (app, pilot):
         await _keys(pilot, "s")
         dialog = app.screen
         box = dialog.query_one("#f-line-2", Input)
@@ -89,9 +94,7 @@ async def test_shipping_more_than_is_left_is_refused_next_to_the_line_and_nothin
 async def test_shipping_part_of_a_line_then_the_rest(sdb: Path, desk_for) -> None:  # noqa: ANN001
     alice = desk_for(sdb, "alice")
     number = _released(alice, LineInput("A-1", 5))
-    app = _screen(alice, number)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with _order_screen(alice, number) as (app, pilot):
         await _keys(pilot, "s")
         app.screen.query_one("#f-line-1", Input).value = "2"
         await _keys(pilot, "enter")
@@ -109,9 +112,7 @@ async def test_shipping_part_of_a_line_then_the_rest(sdb: Path, desk_for) -> Non
 async def test_an_order_not_released_yet_cannot_be_shipped(sdb: Path, desk_for) -> None:  # noqa: ANN001
     alice = desk_for(sdb, "alice")
     number = alice.orders.create(customer="C1", channel="phone", type="standard", lines=[LineInput("A-1", 1)]).number
-    app = _screen(alice, number)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with _order_screen(alice, number) as (app, pilot):
         await _keys(pilot, "s")
         assert isinstance(app.screen, OrderScreen)
     assert alice.orders.get(number).lines[0].qty_shipped == 0
@@ -122,9 +123,7 @@ async def test_k_receives_the_short_sku_and_the_backorder_becomes_ready_to_ship(
     alice, sam = desk_for(sdb, "alice"), desk_for(sdb, "sam")
     number = _released(alice, LineInput("A-1", 2), LineInput("Z-1", 4))
     alice.orders.ship(number, {1: 2})
-    app = _screen(sam, number)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with _order_screen(sam, number) as (app, pilot):
         await _keys(pilot, "k")
         dialog = app.screen
         assert isinstance(dialog, FormDialog)
@@ -152,9 +151,7 @@ async def test_k_receives_the_short_sku_and_the_backorder_becomes_ready_to_ship(
 async def test_receive_is_offered_only_to_who_may_book_stock(sdb: Path, desk_for) -> None:  # noqa: ANN001
     alice = desk_for(sdb, "alice")
     number = _released(alice, LineInput("Z-1", 1))
-    app = _screen(alice, number)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with _order_screen(alice, number) as (app, pilot):
         screen = app.screen
         assert not screen.may("receive_stock") and screen.may("ship")
         await _keys(pilot, "k")
@@ -168,9 +165,7 @@ async def test_k_on_a_stock_hold_prefills_what_the_shelf_lacks_and_the_freed_ord
     number = alice.orders.create(customer="C1", channel="phone", type="standard",
                                  lines=[LineInput("A-1", 2), LineInput("Z-1", 3)]).number
     assert alice.orders.get(number).hold_reason is not None  # Z-1: none on the shelf
-    app = _screen(sam, number, feed=True)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with _order_screen(sam, number, feed=True) as (app, pilot):
         assert "ON HOLD" in _header(app)
         await _keys(pilot, "k")
         assert [i.value for i in app.screen.query(Input)] == ["Z-1", "3"]
@@ -185,9 +180,7 @@ async def test_after_release_the_footer_leads_with_ship(sdb: Path, desk_for) -> 
 
     alice = desk_for(sdb, "alice")
     number = _released(alice, LineInput("A-1", 1))
-    app = _screen(alice, number)
-    async with app.run_test(size=(80, 30)) as pilot:
-        await pilot.pause()
+    async with _order_screen(alice, number, size=(80, 30)) as (app, pilot):
         assert app.screen.query_one(KeyFooter).shown[0] == ("s", "Ship")
 
 
@@ -198,9 +191,7 @@ async def test_the_ship_form_shows_a_description_as_text(sdb: Path, desk_for) ->
     desk_for(sdb, "sam").stock.receive("H-1", 5)
     alice = desk_for(sdb, "alice")
     number = _released(alice, LineInput("H-1", 2))
-    app = _screen(alice, number)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+    async with _order_screen(alice, number) as (app, pilot):
         await _keys(pilot, "s")
         shown = " ".join(str(lbl.render()) for lbl in app.screen.query(Label))
         assert hostile in shown

@@ -6,8 +6,9 @@ import sqlite3
 from textual.widgets import Input, Label
 
 from tests.tui_host import HostApp, grouped, press
-from tui.screens.entry import EntryResult, EntryScreen
-from tui.widgets.lines_grid import LineRow
+from tui.screens.entry import EntryScreen
+from tui.widgets.entry_result import EntryResult
+from tui.widgets.line_row import LineRow
 from tui.widgets.prompt_list import PromptList
 
 SIZE = (120, 40)

@@ -6,7 +6,8 @@ from textual.widgets import OptionList
 
 from tests.tui_host import HostApp, press
 from tests.tui_order.test_order import SIZE, first_queued
-from tui.screens.entry import EntryResult, EntryScreen
+from tui.screens.entry import EntryScreen
+from tui.widgets.entry_result import EntryResult
 from tui.screens.order import LinesEdit, OrderScreen
 from tui.widgets.lines_grid import LinesGrid
 from tui.widgets.note_dialog import Confirm, NoteDialog

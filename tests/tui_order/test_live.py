@@ -66,7 +66,7 @@ async def test_entry_shows_stock_moved_by_another_process(desk_for, desk_db) -> 
 
     from tests.tui_host import press
     from tui.screens.entry import EntryScreen
-    from tui.widgets.lines_grid import LineRow
+    from tui.widgets.line_row import LineRow
 
     desk = desk_for(desk_db, "alice", clock=system_clock)
     conn = sqlite3.connect(desk_db)

@@ -10,7 +10,7 @@ from core.triage import due_text
 from db.service.orders import LineInput
 from tests.tui_host import HostApp, press
 from tui.screens.order import LinesEdit, OrderScreen
-from tui.widgets.lines_grid import LineRow
+from tui.widgets.line_row import LineRow
 from tui.widgets.note_dialog import NoteDialog
 from tui.widgets.prompt_list import PromptList
 

@@ -7,7 +7,7 @@ from tui.keymap import keymap_path, load_keymap, parse_keymap
 
 
 async def test_refusal_screen_says_why_and_exits_2() -> None:
-    from tui.app import RefusalApp
+    from tui.refusal import RefusalApp
 
     app = RefusalApp("unknown user 'mallory': ask an admin to run `orderq users add mallory --role …`")
     async with app.run_test(size=(100, 20)) as pilot:

@@ -11,23 +11,24 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Input, Label, Static
 
-from core.addresses import address_line, place
+from core.addresses import place
 from core.enums import Channel
 from core.errors import OrderqError
-from core.labels import hold_label, state_label
 from core.lookup import resolve
-from core.models import Customer, Order
+from core.models import Customer
 from core.money import fmt
-from core.triage import classify, due_text, humanize
+from core.triage import classify, humanize
 from db.service import Desk
 from db.service.order_header import DuplicatePO
 from tui.messages import StoreChanged
 from tui.plain import plain, styled
+from tui.widgets.entry_result import EntryResult
 from tui.widgets.footer import KeyFooter
-from tui.widgets.lines_grid import CodeSuggester, LinesGrid, put, settle
+from tui.widgets.input_aids import CodeSuggester, put, settle
+from tui.widgets.lines_grid import LinesGrid
 from tui.widgets.note_dialog import Confirm
 from tui.widgets.order_header_form import HeaderForm
 from tui.widgets.prompt_list import PromptList
@@ -40,59 +41,6 @@ def customer_choices(customers: list[Customer]) -> list[tuple[str, str]]:
     """F4 and type-ahead rows: name, city and country (two same-named customers told apart), tier."""
     return [(c.code, " · ".join(x for x in (c.name, place(c.city, c.country), c.tier.value.replace("_", " ")) if x))
             for c in customers]
-
-
-class EntryResult(ModalScreen[bool]):
-    """What the service did with the new order: number, class, due, holds and why."""
-
-    BINDINGS = [
-        Binding("enter", "again", "New order", id="entry-result.again", priority=True),
-        Binding("escape", "done", "Back", id="entry-result.back", priority=True),
-    ]
-    DEFAULT_CSS = """
-    EntryResult { align: center middle; }
-    EntryResult > Vertical { width: 84; height: auto; border: round $success; background: $surface; padding: 1 2; }
-    EntryResult.-held > Vertical { border: round $warning; }
-    EntryResult Label { width: 100%; }
-    EntryResult .res-title { text-style: bold; }
-    EntryResult .res-hold { color: $warning; text-style: bold; }
-    EntryResult .res-keys { color: $text-muted; margin-top: 1; }
-    """
-
-    def __init__(self, order: Order, now, cal) -> None:  # noqa: ANN001
-        super().__init__()
-        self.order = order
-        self.now = now
-        self.cal = cal  # the desk calendar: the countdown is open time
-
-    def compose(self) -> ComposeResult:
-        o = self.order
-        with Vertical():
-            yield Label(plain(f"{o.number} created for {o.customer.code} {o.customer.name}"), classes="res-title")
-            yield Label(plain(f"class {o.priority.value}: {o.priority_source}"))
-            yield Label(f"due {o.due_at:%Y-%m-%d %H:%M} UTC ({due_text(o.due_at, self.now, cal=self.cal)})")
-            yield Label(f"{len(o.lines)} line{'s' if len(o.lines) != 1 else ''} · total {fmt(o.total)} · {state_label(o.state)}")
-            yield Label(plain(f"ship to {address_line(o.ship_to) or '(no address)'}"))
-            yield Label(plain(f"PO {o.po_number or '(none)'} · ship by {o.ship_method or '-'}"
-                              + (f" · requested {o.requested_date:%Y-%m-%d}" if o.requested_date else "")))
-            if o.hold_reason:
-                yield Label(plain(f"ON HOLD ({hold_label(o.hold_reason)}): {o.hold_note or ''}"), classes="res-hold")
-                if o.hold_reason.value == "credit":
-                    yield Label("A supervisor must lift a credit hold.", classes="res-hold")
-            if o.queue_reason:
-                yield Label(plain(f"queued for a rep: {o.queue_reason}"))
-            if o.straight_through:
-                yield Label("released straight through (no rep needed)")
-            yield Label("Enter: next order   Esc: back", classes="res-keys")
-
-    def on_mount(self) -> None:
-        self.set_class(self.order.hold_reason is not None, "-held")
-
-    def action_again(self) -> None:
-        self.dismiss(True)
-
-    def action_done(self) -> None:
-        self.dismiss(False)
 
 
 class EntryScreen(Screen):

@@ -19,9 +19,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from core import orders as machine
 from core.enums import OrderState
-from core.errors import DomainError, OrderqError
+from core.errors import OrderqError
 from core.models import Order
 from core.permissions import Action
 from core.money import fmt
@@ -37,16 +36,16 @@ from tui.widgets.lines_edit import LinesEdit
 from tui.widgets.order_checklist_view import checklist_content, release_block
 from tui.widgets.order_header_view import header_details, po_dialog
 from tui.widgets.order_history import describe
+from tui.widgets.order_fulfil_keys import FulfilKeys
 from tui.widgets.order_hold_keys import HoldCancelKeys
 from tui.widgets.order_lines_view import line_cells, line_columns, totals_text
 from tui.widgets.order_status_view import status_header
-from tui.widgets.ship_dialogs import receive_dialog, ship_dialog
-from tui.widgets.edi_order_view import RawView, ack_events, edi_header, edi_info, map_item_dialog
+from tui.widgets.edi_order_view import ack_events, edi_header, edi_info
 
 __all__ = ["LinesEdit", "OrderScreen"]  # LinesEdit: its dialog, opened from here (tests reach it by this name)
 
 
-class OrderScreen(HoldCancelKeys, RoleKeys, Screen):
+class OrderScreen(HoldCancelKeys, FulfilKeys, RoleKeys, Screen):
     NEEDS = {a: Action.ORDER_WORK
              for a in ("claim", "tick", "edit_lines", "hold", "unhold", "release", "cancel_order", "po", "edi_map")} | {
         "ship": Action.ORDER_SHIP, "receive_stock": Action.STOCK_RECEIVE}
@@ -340,46 +339,6 @@ class OrderScreen(HoldCancelKeys, RoleKeys, Screen):
         self._poke()
         self.reload()
         self.notify(f"{self.number}: PO {po or '(none)'}")
-
-    def action_ship(self) -> None:
-        """s: the ship form (tui.widgets.ship_dialogs); a state that cannot ship says so at once."""
-        try:
-            machine.transition(self.order.state, "ship")
-        except DomainError as e:
-            self.notify(e.message, severity="warning", title="Ship")
-            return
-        dialog = ship_dialog(self.desk, self.order)
-        if dialog is None:
-            self.notify("nothing is left to ship on this order", severity="warning")
-            return
-        self.app.push_screen(dialog, self._fulfilment_done)
-
-    def action_receive_stock(self) -> None:
-        """k: book stock received, prefilled with this order's first short line."""
-        stock = {p.sku: p.stock for p in self.desk.catalog.products()}
-        self.app.push_screen(receive_dialog(self.desk, self.order, stock), self._fulfilment_done)
-
-    def action_edi_raw(self) -> None:
-        """w: the EDI message as it arrived (tui.widgets.edi_order_view)."""
-        if self.edi is None:
-            self.notify("this order did not come by EDI", severity="warning")
-            return
-        self.app.push_screen(RawView(self.edi))
-
-    def action_edi_map(self) -> None:
-        """F4: map an unknown partner item code to a SKU; the order re-evaluates."""
-        dialog = map_item_dialog(self.desk, self.number, self.edi, self.token) if self.edi else None
-        if dialog is None:
-            self.notify("no unknown partner item code on this order", severity="warning")
-            return
-        self.app.push_screen(dialog, self._fulfilment_done)
-
-    def _fulfilment_done(self, msg: str | None) -> None:
-        if msg is None:
-            return
-        self._poke()
-        self.reload()
-        self.notify(msg)
 
     def action_release_next(self) -> None:
         """Release, then claim and open the next order within the queue's filter (tui.claim_next)."""

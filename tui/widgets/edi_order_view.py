@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from core.models import Event
+from core.plain_text import printable
 from db.service import Desk
 from db.service.edi_orders import EdiOrderInfo
 from tui.plain import plain, styled
@@ -63,7 +64,9 @@ RawView #edi-raw { width: 90%; height: 80%; border: thick $primary; background: 
         with VerticalScroll(id="edi-raw"):
             yield Label(plain(f"{i.standard.upper()} message {i.message} of interchange {i.interchange} "
                               f"from {i.partner} · PO {i.po_number} · escape closes"))
-            yield Static(plain("\n".join(i.raw)), id="edi-raw-segments")
+            # one segment a line: a line break inside a segment is shown as its escape, never as a new
+            # line that would read as a segment of its own (a forged PO1)
+            yield Static(plain("\n".join(printable(seg, multiline=False) for seg in i.raw)), id="edi-raw-segments")
             sent = [f"{a.at:%Y-%m-%d %H:%M:%S} UTC  {a.document} {a.control}  {a.file}" for a in i.acks]
             yield Label(plain("Acknowledgments sent:\n" + ("\n".join(sent) if sent else "none yet")),
                         id="edi-raw-acks")

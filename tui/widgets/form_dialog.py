@@ -21,7 +21,7 @@ from textual.widgets import Input, Label
 
 from core.errors import OrderqError
 from tui.plain import plain
-from tui.widgets.lines_grid import settle
+from tui.widgets.input_aids import settle
 from tui.widgets.prompt_list import PromptList
 
 

@@ -21,7 +21,7 @@ from core.errors import ValidationError
 from core.models import Customer
 from core.money import fmt
 from db.service.order_header import HeaderInput
-from tui.widgets.lines_grid import CodeSuggester, put
+from tui.widgets.input_aids import CodeSuggester, put
 from tui.widgets.prompt_list import PromptList
 
 #: error label per field the service may name
@@ -41,6 +41,14 @@ _PARTIES = {"hdr-bill-to": ("bill_to", "Bill to"), "hdr-contact": ("contact", "C
 
 def contact_line(c: dict[str, Any]) -> str:
     return "  ".join(x for x in (c.get("name"), c.get("email"), c.get("phone")) if x)
+
+
+def _party_field(label: str, input_id: str, info_id: str, *, label_class: str = "hdr-label") -> ComposeResult:
+    """A party picker (ship-to, bill-to, contact): its label, the number typed (1 is the default), and
+    the line that says whom the number names."""
+    yield Label(label, classes=label_class)
+    yield Input(placeholder="1", id=input_id, compact=True, select_on_focus=False)
+    yield Label("", id=info_id)
 
 
 class HeaderForm(Vertical):
@@ -73,17 +81,11 @@ class HeaderForm(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="hdr-row"):
-            yield Label("Ship to ", classes="hdr-label")
-            yield Input(placeholder="1", id="hdr-ship-to", compact=True, select_on_focus=False)
-            yield Label("", id="hdr-ship-info")
+            yield from _party_field("Ship to ", "hdr-ship-to", "hdr-ship-info")
         yield Label("", id="hdr-ship-error", classes="hdr-error")
         with Horizontal(classes="hdr-row"):
-            yield Label("Bill to ", classes="hdr-label")
-            yield Input(placeholder="1", id="hdr-bill-to", compact=True, select_on_focus=False)
-            yield Label("", id="hdr-bill-to-info")
-            yield Label("Contact ", classes="hdr-short")
-            yield Input(placeholder="1", id="hdr-contact", compact=True, select_on_focus=False)
-            yield Label("", id="hdr-contact-info")
+            yield from _party_field("Bill to ", "hdr-bill-to", "hdr-bill-to-info")
+            yield from _party_field("Contact ", "hdr-contact", "hdr-contact-info", label_class="hdr-short")
         yield Label("", id="hdr-party-error", classes="hdr-error")
         with Horizontal(classes="hdr-row"):
             yield Label("PO ", classes="hdr-label")
