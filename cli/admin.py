@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import sqlite3
 from pathlib import Path
 
 from core.errors import ValidationError
+from db import dbapi
 from db import events, outputs
 from db.backup import backup
 from db.check import run_checks
@@ -106,7 +106,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                               "(use a new database file, or --force to add it anyway)", field="force")
     try:  # one transaction: on failure no demo data is in
         summary = demo.generate(store, orders=args.orders, seed=args.seed)
-    except (StoreError, sqlite3.Error) as e:
+    except (StoreError, dbapi.Error) as e:
         raise StoreError(f"demo: {reason(e)}; no demo data was written (the database file is initialised)") from None
     result = summary.as_json()
     hook = getattr(demo, "generate_returns", None)
@@ -114,7 +114,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         before = _count_returns(store)
         try:  # each return is its own command and commit
             result["returns"] = hook(store, returns=args.returns, seed=args.seed)
-        except (StoreError, sqlite3.Error) as e:
+        except (StoreError, dbapi.Error) as e:
             made = _count_returns(store) - before
             raise stopped_after(
                 f"demo: {reason(e)}", f"{summary.orders:,} demo orders and {made} of {args.returns} returns",
