@@ -51,6 +51,13 @@ class Dialect:
         """A FROM item with `key` and `value` columns: the members of the object at `key` of `expr`."""
         return f"json_each({expr}, '$.{key}')"
 
+    def grant_app_role(self, conn: Any, name: str) -> bool:
+        """`orderq init --app-role`: a SQLite file has no roles (its file permissions are its access control)."""
+        from core.errors import ValidationError
+
+        raise ValidationError("--app-role is for a PostgreSQL database (a postgresql:// URL); a SQLite file's "
+                              "access is its file permissions; nothing was written", field="app_role")
+
     # ---- bulk writes (db.importer) --------------------------------------------------------------
     #: the schema prefix of a connection's private tables
     temp = "temp."

@@ -45,6 +45,11 @@ class PgDialect(Dialect):
     def json_each(self, expr: str, key: str) -> str:
         return f"jsonb_each_text(({expr})::jsonb -> '{key}')"
 
+    def grant_app_role(self, conn: Any, name: str) -> bool:
+        from db.pg.roles import grant_app_role
+
+        return grant_app_role(conn, name)
+
     temp = "pg_temp."
     clustered = ""  # a heap: the primary key is a separate index, as for every PostgreSQL table
     double = "DOUBLE PRECISION"
