@@ -250,7 +250,8 @@ class ReturnService(LeaseMixin):
         return {
             "id": r["id"], "number": r["number"], "state": r["state"], "priority": r["priority"],
             "resolution": r["resolution"], "customer": r["customer_code"], "customer_name": r["customer_name"],
-            "tier": r["customer_tier"], "orders": (r["orders"] or "").split(",") if r["orders"] else [],
+            # sorted: the aggregate's order is not defined (SQLite's group_concat, PostgreSQL's string_agg differ)
+            "tier": r["customer_tier"], "orders": sorted(r["orders"].split(",")) if r["orders"] else [],
             "reasons": sorted((r["reasons"] or "").split(",")) if r["reasons"] else [],
             "fault": bool(r["fault"]), "units": r["units"] or 0, "units_received": r["received"] or 0,
             "refund_amount": str(from_cents_int(r["refund_cents"])),

@@ -169,3 +169,18 @@ def test_intake_watch_imports_a_dropped_file_the_same_on_both(pg_server: PgServe
     assert runs[0] == runs[1] and runs[0]
     d.both("order", "list", "--json")
     d.both("events", "--json")
+
+
+def test_a_cancellation_that_takes_back_from_two_orders_lists_them_alike(pg_server: PgServer, tmp_path: Path) -> None:
+    """A cancellation matched against two earlier invoices (the most recent first) is one return over two
+    orders: `return list` names them in the same order on both backends (the aggregate's own order is not
+    defined: SQLite gave the later order first, PostgreSQL sorted)."""
+    d = _desks(pg_server, tmp_path)
+    f = tmp_path / "two-then-cancel.csv"
+    f.write_text("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+                 "536001,85123A,HEART,1,2010-12-01 08:00:00,2.55,17850,United Kingdom\n"
+                 "536002,85123A,HEART,1,2010-12-02 08:00:00,2.55,17850,United Kingdom\n"
+                 "C536003,85123A,HEART,-2,2010-12-03 08:00:00,2.55,17850,United Kingdom\n")
+    d.both("import", "--history", str(f))
+    listed = json_lines(d.both("return", "list", "--json"))
+    assert [r["orders"] for r in listed] == [["SO-000001", "SO-000002"]]
