@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import sqlite3
 from pathlib import Path
 
 from core.errors import ValidationError
+from db import dbapi
 from db import events, outputs
 from db.backup import backup
 from db.check import run_checks
@@ -19,6 +19,8 @@ from db.store import is_url, open_readonly, shown
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
     p = sub.add_parser("init", help="create or migrate the database", parents=[parent])
     p.add_argument("--json", action="store_true")
+    p.add_argument("--app-role", metavar="NAME", help="PostgreSQL: create (if missing) the role the app's sessions "
+                   "connect as, allowed only SELECT and INSERT on the event log; run as the database's owner")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("demo", help="fill the database with realistic demo data", parents=[parent])
@@ -81,8 +83,26 @@ def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    role = args.app_role
+    if role is not None:
+        from db.dialect import SQLITE
+
+        if not is_url(db_path(args)):
+            SQLITE.grant_app_role(None, role)  # refuses, before the file is made
+        from db.pg.roles import check_name
+
+        check_name(role)  # before anything is migrated
     store = open_store(args, create=True)
-    store.close()
+    try:
+        if role is not None:
+            from db.dialect import of
+
+            created = of(store.conn).grant_app_role(store.conn, role)
+            if not args.json:
+                print(f"app role {role}: {'created' if created else 'already there'}; it may only SELECT and INSERT "
+                      "on the event log (give it a password with ALTER ROLE … PASSWORD)")
+    finally:
+        store.close()
     if args.json:
         target = db_path(args)
         emit_json({"db": shown(target) if is_url(target) else str(Path(target).resolve()), "ok": True})
@@ -106,7 +126,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                               "(use a new database file, or --force to add it anyway)", field="force")
     try:  # one transaction: on failure no demo data is in
         summary = demo.generate(store, orders=args.orders, seed=args.seed)
-    except (StoreError, sqlite3.Error) as e:
+    except (StoreError, dbapi.Error) as e:
         raise StoreError(f"demo: {reason(e)}; no demo data was written (the database file is initialised)") from None
     result = summary.as_json()
     hook = getattr(demo, "generate_returns", None)
@@ -114,7 +134,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         before = _count_returns(store)
         try:  # each return is its own command and commit
             result["returns"] = hook(store, returns=args.returns, seed=args.seed)
-        except (StoreError, sqlite3.Error) as e:
+        except (StoreError, dbapi.Error) as e:
             made = _count_returns(store) - before
             raise stopped_after(
                 f"demo: {reason(e)}", f"{summary.orders:,} demo orders and {made} of {args.returns} returns",

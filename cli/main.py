@@ -18,9 +18,10 @@ import gc
 import importlib
 import logging
 import os
-import sqlite3
 import sys
 from typing import TYPE_CHECKING
+
+from db import dbapi
 
 if TYPE_CHECKING:  # imported in main(), once the collector is paused
     from cli.common import UsageError
@@ -189,7 +190,7 @@ def _main(argv: list[str]) -> int:
     except OrderqError as e:
         print(f"orderq: {_honest(e.message, committed_writes())}", file=sys.stderr)
         return EXIT_REFUSED
-    except sqlite3.Error as e:
+    except dbapi.Error as e:
         from db.connection import translate
 
         print(f"orderq: {_honest(translate(e).message, committed_writes())}", file=sys.stderr)

@@ -8,15 +8,15 @@
 """
 from __future__ import annotations
 
-import sqlite3
 
 from core.enums import OrderState
 from core.money import from_cents_int
+from db.dbapi import Connection
 
 RETURNABLE = tuple(s.value for s in OrderState if s.returnable)
 
 
-def returned_agrees_with_returns(conn: sqlite3.Connection) -> list[str]:
+def returned_agrees_with_returns(conn: Connection) -> list[str]:
     return [
         f"order {r['number']} line {r['line_no']}: qty_returned {r['qty_returned']} but its returns hold {r['held']}"
         for r in conn.execute(
@@ -30,7 +30,7 @@ def returned_agrees_with_returns(conn: sqlite3.Connection) -> list[str]:
     ]
 
 
-def refunds_within_paid(conn: sqlite3.Connection) -> list[str]:
+def refunds_within_paid(conn: Connection) -> list[str]:
     return [
         f"order {r['number']} line {r['line_no']}: refunded {from_cents_int(r['refunded'])} of "
         f"{from_cents_int(r['amount_cents'])} paid"
@@ -42,7 +42,7 @@ def refunds_within_paid(conn: sqlite3.Connection) -> list[str]:
     ]
 
 
-def exchanges_linked(conn: sqlite3.Connection) -> list[str]:
+def exchanges_linked(conn: Connection) -> list[str]:
     problems = [
         f"return {r['number']}: exchange order id {r['exchange_order_id']} does not point back to it"
         for r in conn.execute(
@@ -58,7 +58,7 @@ def exchanges_linked(conn: sqlite3.Connection) -> list[str]:
     return problems
 
 
-def returns_against_shipped(conn: sqlite3.Connection) -> list[str]:
+def returns_against_shipped(conn: Connection) -> list[str]:
     marks = ",".join("?" * len(RETURNABLE))
     return [
         f"return {r['number']}: takes back {r['sku']} from order {r['order_number']}, which is {r['state']} "

@@ -6,6 +6,8 @@ testing which backend it runs on.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -49,6 +51,61 @@ class Dialect:
         """A FROM item with `key` and `value` columns: the members of the object at `key` of `expr`."""
         return f"json_each({expr}, '$.{key}')"
 
+    def grant_app_role(self, conn: Any, name: str) -> bool:
+        """`orderq init --app-role`: a SQLite file has no roles (its file permissions are its access control)."""
+        from core.errors import ValidationError
+
+        raise ValidationError("--app-role is for a PostgreSQL database (a postgresql:// URL); a SQLite file's "
+                              "access is its file permissions; nothing was written", field="app_role")
+
+    # ---- bulk writes (db.importer) --------------------------------------------------------------
+    #: the schema prefix of a connection's private tables
+    temp = "temp."
+    #: a table stored in its primary key's order (SQLite's rowid table would need a second index)
+    clustered = " WITHOUT ROWID"
+    #: a float column holding epoch seconds (SQLite's REAL is 8 bytes; PostgreSQL's would be 4)
+    double = "REAL"
+
+    def temp_index(self, name: str, table: str, columns: str) -> str:
+        """CREATE INDEX on a private table: SQLite names the schema on the index, not on the table."""
+        return f"CREATE INDEX temp.{name} ON {table}({columns})"
+
+    def invoice_seq(self, conn: Any, expr: str) -> str:
+        """An SQL expression for core.intake.invoice_seq of `expr` (the digits of an invoice ref, as a
+        number): SQLite calls the Python function itself, registered on `conn` here."""
+        from core.intake import invoice_seq
+
+        conn.create_function("intake_invoice_seq", 1, invoice_seq, deterministic=True)
+        return f"intake_invoice_seq({expr})"
+
+    def begin_bulk(self, conn: Any) -> None:
+        """Open one chunk's write transaction, holding the writers' lock as every command's does."""
+        conn.execute("BEGIN IMMEDIATE")
+
+    def data_version(self, conn: Any) -> object:
+        """A token that differs once another connection has committed: read it after this connection's
+        own commit, compare it at the next transaction (db.importer keeps customers and products in
+        memory across chunks while nobody else wrote). SQLite's data_version ignores own commits."""
+        return conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def ids_assigned(self, conn: Any, tables: tuple[str, ...]) -> None:
+        """Rows were inserted into `tables` with ids chosen by the writer (MAX(id) + 1): nothing to do
+        on SQLite, whose next automatic id is always past the largest."""
+
+    @contextmanager
+    def bulk_cache(self, conn: Any) -> Iterator[None]:
+        """A larger page cache for an import's duration (its line indexes are updated at random keys,
+        which thrash SQLite's default 2 MB cache); the connection's own setting comes back after."""
+        old = conn.execute("PRAGMA cache_size").fetchone()[0]
+        conn.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+        try:
+            yield
+        finally:
+            conn.execute(f"PRAGMA cache_size={old}")
+
+
+#: SQLite's page cache while importing (KiB)
+BULK_CACHE_KIB = 16384
 
 SQLITE = Dialect()
 

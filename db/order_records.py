@@ -6,7 +6,6 @@ paints before pydantic (behind core.models) has loaded.
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import date, datetime
 from typing import Any
 
@@ -14,6 +13,7 @@ from core.calendar import Calendar
 from core.enums import Channel, HoldReason, OrderState, Priority, Tier
 from core.models import Charge, Customer, Order, OrderLine
 from core.money import from_cents_int, from_price_int
+from db.dbapi import Connection, Row
 from db.convert import dt
 
 
@@ -23,7 +23,7 @@ CUSTOMER_SQL = """SELECT c.*, a.city AS ship_city, COALESCE(NULLIF(a.country, ''
       ON a.customer_id = c.id AND a.kind = 'ship_to' AND a.is_default = 1"""
 
 
-def customer_from_row(r: sqlite3.Row) -> Customer:
+def customer_from_row(r: Row) -> Customer:
     keys = r.keys()
     return Customer(
         id=r["id"], code=r["code"], name=r["name"], tier=Tier(r["tier"]),
@@ -38,7 +38,7 @@ def _snapshot(text: str | None) -> dict[str, Any] | None:
     return json.loads(text) if text else None
 
 
-def load_order(conn: sqlite3.Connection, row: sqlite3.Row, checklist: list[str]) -> Order:
+def load_order(conn: Connection, row: Row, checklist: list[str]) -> Order:
     cust = customer_from_row(conn.execute(CUSTOMER_SQL + " WHERE c.id = ?", (row["customer_id"],)).fetchone())
     lines = tuple(
         OrderLine(

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from core.delivery import LEASE, DeliveryState, after_failure, short_error
+from db.dbapi import Connection, Row
 from db.convert import dt, ts
 
 
@@ -51,7 +51,7 @@ class Delivery:
     lease_token: str | None
 
     @classmethod
-    def from_row(cls, r: sqlite3.Row) -> "Delivery":
+    def from_row(cls, r: Row) -> "Delivery":
         return cls(id=r["id"], kind=r["kind"], target=r["target"], payload=json.loads(r["payload"] or "{}"),
                    entity=r["entity"], entity_id=r["entity_id"], ref=r["ref"], state=DeliveryState(r["state"]),
                    attempts=r["attempts"], created_at=dt(r["created_at"]), next_attempt_at=dt(r["next_attempt_at"]),
@@ -59,7 +59,7 @@ class Delivery:
                    lease_token=r["lease_token"])
 
 
-def enqueue(conn: sqlite3.Connection, *, kind: str, target: str, payload: dict[str, Any], now: datetime,
+def enqueue(conn: Connection, *, kind: str, target: str, payload: dict[str, Any], now: datetime,
             entity: str | None = None, entity_id: int | None = None, ref: str | None = None,
             event_id: int | None = None, failed_because: str | None = None) -> int:
     """Write one delivery, due at once, inside the caller's write transaction; returns its id.
@@ -81,7 +81,7 @@ def enqueue(conn: sqlite3.Connection, *, kind: str, target: str, payload: dict[s
     return int(cur.lastrowid)
 
 
-def claim_next(conn: sqlite3.Connection, *, worker: str, now: datetime, lease: timedelta = LEASE,
+def claim_next(conn: Connection, *, worker: str, now: datetime, lease: timedelta = LEASE,
                kinds: Iterable[str] | None = None) -> Delivery | None:
     """Lease the next due delivery (oldest due first) to `worker`, counting the try; None when none is due.
     `kinds`: only these kinds (a worker that has no sender for a kind leaves it to one that has)."""
@@ -103,7 +103,7 @@ def claim_next(conn: sqlite3.Connection, *, worker: str, now: datetime, lease: t
     return Delivery.from_row(row) if row is not None else None
 
 
-def mark_sent(conn: sqlite3.Connection, d: Delivery, *, now: datetime) -> bool:
+def mark_sent(conn: Connection, d: Delivery, *, now: datetime) -> bool:
     """Record a successful send; False when the lease was lost meanwhile (another worker has it now)."""
     cur = conn.execute(
         """UPDATE deliveries SET state = 'sent', sent_at = ?, next_attempt_at = NULL, last_error = NULL,
@@ -114,7 +114,7 @@ def mark_sent(conn: sqlite3.Connection, d: Delivery, *, now: datetime) -> bool:
     return cur.rowcount == 1
 
 
-def mark_try_failed(conn: sqlite3.Connection, d: Delivery, *, now: datetime, error: str,
+def mark_try_failed(conn: Connection, d: Delivery, *, now: datetime, error: str,
                     permanent: bool = False) -> DeliveryState | None:
     """Record a failed try: pending again after the back-off, or failed for good (core.delivery).
     Returns the new state, or None when the lease was lost meanwhile."""
@@ -128,7 +128,7 @@ def mark_try_failed(conn: sqlite3.Connection, d: Delivery, *, now: datetime, err
     return state if cur.rowcount == 1 else None
 
 
-def next_due(conn: sqlite3.Connection, kinds: Iterable[str] | None = None) -> datetime | None:
+def next_due(conn: Connection, kinds: Iterable[str] | None = None) -> datetime | None:
     """When the next pending delivery (of `kinds`) is due (a leased one: when its lease lapses); None if none."""
     sql, args = "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'", []
     if kinds is not None:
@@ -137,14 +137,14 @@ def next_due(conn: sqlite3.Connection, kinds: Iterable[str] | None = None) -> da
     return dt(conn.execute(sql, args).fetchone()[0])
 
 
-def counts(conn: sqlite3.Connection) -> dict[str, int]:
+def counts(conn: Connection) -> dict[str, int]:
     """{"pending": n, "failed": m}: the backlog and the failures, off the partial indexes."""
     pending = conn.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'pending'").fetchone()[0]
     failed = conn.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'failed'").fetchone()[0]
     return {"pending": int(pending), "failed": int(failed)}
 
 
-def listing(conn: sqlite3.Connection, states: Iterable[DeliveryState] = (DeliveryState.PENDING, DeliveryState.FAILED),
+def listing(conn: Connection, states: Iterable[DeliveryState] = (DeliveryState.PENDING, DeliveryState.FAILED),
             limit: int = 500) -> list[Delivery]:
     """Deliveries in `states`, oldest first (at most `limit`)."""
     wanted = [s.value for s in states]
@@ -155,7 +155,7 @@ def listing(conn: sqlite3.Connection, states: Iterable[DeliveryState] = (Deliver
     return [Delivery.from_row(r) for r in rows]
 
 
-def for_entity(conn: sqlite3.Connection, entity: str, entity_id: int) -> list[Delivery]:
+def for_entity(conn: Connection, entity: str, entity_id: int) -> list[Delivery]:
     rows = conn.execute("SELECT * FROM deliveries WHERE entity = ? AND entity_id = ? ORDER BY id",
                         (entity, entity_id)).fetchall()
     return [Delivery.from_row(r) for r in rows]

@@ -14,12 +14,12 @@ lines and header no longer change, and the acknowledgment is dated by the delive
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from core.delivery import HISTORY_ACTION, PAPERS
+from db.dbapi import Connection
 from db import events, outbox
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def contact_email(contact_json: str | None) -> str | None:
     return email.strip() if isinstance(email, str) and email.strip() else None
 
 
-def on_release(c: sqlite3.Connection, rules: Rules, order_ids: Iterable[int], now: datetime) -> int:
+def on_release(c: Connection, rules: Rules, order_ids: Iterable[int], now: datetime) -> int:
     """Write the deliveries the rules ask for, for each order just released; inside the release's write
     transaction (after the order rows exist). Returns how many were written. Costs nothing when the rules
     name neither an outbox folder nor a mail server."""

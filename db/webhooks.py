@@ -15,7 +15,6 @@ Cost when nobody subscribes: one indexed query per event.
 """
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +22,7 @@ from typing import Any
 
 from core.delivery import short_error
 from core.webhooks import EDI_ACK, TRIES_KEPT, body, event_id
+from db.dbapi import Connection, Row
 from db import dialect, outbox
 from db.convert import dt, ts
 
@@ -41,7 +41,7 @@ class Webhook:
     removed_at: datetime | None
 
     @classmethod
-    def from_row(cls, r: sqlite3.Row) -> "Webhook":
+    def from_row(cls, r: Row) -> "Webhook":
         return cls(id=r["id"], partner=r["partner"], partner_id=r["partner_id"], url=r["url"],
                    events=r["events"].split(","), scope=r["scope"], created_at=dt(r["created_at"]),
                    removed_at=dt(r["removed_at"]))
@@ -50,24 +50,24 @@ class Webhook:
 _SELECT = "SELECT w.*, p.name AS partner FROM webhooks w JOIN partners p ON p.id = w.partner_id"
 
 
-def add(c: sqlite3.Connection, *, partner_id: int, url: str, events: list[str], secret: str, scope: str,
+def add(c: Connection, *, partner_id: int, url: str, events: list[str], secret: str, scope: str,
         now: datetime) -> int:
     cur = c.execute("INSERT INTO webhooks (partner_id, url, events, secret, scope, created_at) VALUES (?,?,?,?,?,?)",
                     (partner_id, url, ",".join(events), secret, scope, ts(now)))
     return int(cur.lastrowid or 0)
 
 
-def get(c: sqlite3.Connection, hook_id: int) -> Webhook | None:
+def get(c: Connection, hook_id: int) -> Webhook | None:
     row = c.execute(f"{_SELECT} WHERE w.id = ?", (hook_id,)).fetchone()
     return Webhook.from_row(row) if row else None
 
 
-def listing(c: sqlite3.Connection, *, removed: bool = False) -> list[Webhook]:
+def listing(c: Connection, *, removed: bool = False) -> list[Webhook]:
     where = "" if removed else " WHERE w.removed_at IS NULL"
     return [Webhook.from_row(r) for r in c.execute(f"{_SELECT}{where} ORDER BY w.id")]
 
 
-def remove(c: sqlite3.Connection, hook_id: int, *, now: datetime) -> int:
+def remove(c: Connection, hook_id: int, *, now: datetime) -> int:
     """Mark the hook removed and give up what it still owes (failed, with the reason): nothing more is sent
     to it. A try in flight finds its lease gone and records nothing. Returns how many were given up."""
     c.execute("UPDATE webhooks SET removed_at = ? WHERE id = ?", (ts(now), hook_id))
@@ -80,7 +80,7 @@ def remove(c: sqlite3.Connection, hook_id: int, *, now: datetime) -> int:
     return cur.rowcount
 
 
-def for_sending(c: sqlite3.Connection, hook_id: int) -> sqlite3.Row | None:
+def for_sending(c: Connection, hook_id: int) -> Row | None:
     """What the sender needs at each try: the secret, whether the hook is still there, whether its partner
     is still enabled."""
     return c.execute("SELECT w.secret, w.removed_at, p.name AS partner, p.active FROM webhooks w "
@@ -88,13 +88,13 @@ def for_sending(c: sqlite3.Connection, hook_id: int) -> sqlite3.Row | None:
 
 
 # ---- events -> deliveries ---------------------------------------------------------------------------
-def _live_for(c: sqlite3.Connection, event: str) -> list[sqlite3.Row]:
+def _live_for(c: Connection, event: str) -> list[Row]:
     rows = c.execute("SELECT w.id, w.url, w.events, w.scope, p.id AS pid, p.name, p.customer_id FROM webhooks w "
                      "JOIN partners p ON p.id = w.partner_id WHERE w.removed_at IS NULL AND p.active = 1").fetchall()
     return [r for r in rows if event in r["events"].split(",")]
 
 
-def _in_scope(hook: sqlite3.Row, entity: str, row: sqlite3.Row) -> bool:
+def _in_scope(hook: Row, entity: str, row: Row) -> bool:
     if hook["scope"] == "all":
         return True
     if hook["customer_id"] is not None:
@@ -107,14 +107,14 @@ def _in_scope(hook: sqlite3.Row, entity: str, row: sqlite3.Row) -> bool:
     return row["requested_by"] == actor
 
 
-def _event_row_id(c: sqlite3.Connection, entity: str, entity_id: int, action: str) -> int:
+def _event_row_id(c: Connection, entity: str, entity_id: int, action: str) -> int:
     """The causing audit event, when the caller wrote it in a batch and has no id at hand (the importer)."""
     row = c.execute("SELECT MAX(id) FROM events WHERE entity = ? AND entity_id = ? AND action = ?",
                     (entity, entity_id, action)).fetchone()
     return int(row[0] or 0)
 
 
-def _enqueue(c: sqlite3.Connection, hooks: list[sqlite3.Row], *, event: str, entity: str, row: sqlite3.Row,
+def _enqueue(c: Connection, hooks: list[Row], *, event: str, entity: str, row: Row,
              event_row_id: int, now: datetime, view: Callable[[str], dict[str, Any]],
              extra: dict[str, Any] | None) -> int:
     written = 0
@@ -130,7 +130,7 @@ def _enqueue(c: sqlite3.Connection, hooks: list[sqlite3.Row], *, event: str, ent
     return written
 
 
-def order_event(c: sqlite3.Connection, event: str, order_ids: list[int], *, now: datetime,
+def order_event(c: Connection, event: str, order_ids: list[int], *, now: datetime,
                 event_row_id: int | None = None, action: str | None = None,
                 extra: dict[str, Any] | None = None) -> int:
     """The deliveries owed for `event` on these orders (just written by the caller, in its transaction).
@@ -149,7 +149,7 @@ def order_event(c: sqlite3.Connection, event: str, order_ids: list[int], *, now:
     return written
 
 
-def return_event(c: sqlite3.Connection, event: str, return_id: int, *, now: datetime, event_row_id: int,
+def return_event(c: Connection, event: str, return_id: int, *, now: datetime, event_row_id: int,
                  view: Callable[[], dict[str, Any]]) -> int:
     """As `order_event`, for a return; `view()` gives the return as the API shows it (read only when some
     hook wants it)."""
@@ -168,7 +168,7 @@ def return_event(c: sqlite3.Connection, event: str, return_id: int, *, now: date
                     view=once, extra=None)
 
 
-def edi_ack_event(c: sqlite3.Connection, *, partner_id: int, entity: str, entity_id: int, ref: str, now: datetime,
+def edi_ack_event(c: Connection, *, partner_id: int, entity: str, entity_id: int, ref: str, now: datetime,
                   event_row_id: int, ack: dict[str, Any]) -> int:
     """`edi.ack` to the hooks of the partner whose interchange came by the API (its own hooks only,
     whatever their scope: the acknowledgment is addressed to that partner). `ack`: document, control,
@@ -187,7 +187,7 @@ def edi_ack_event(c: sqlite3.Connection, *, partner_id: int, entity: str, entity
 
 
 # ---- the log of tries -------------------------------------------------------------------------------
-def record_try(c: sqlite3.Connection, delivery_id: int, *, at: datetime, status: int | None, error: str | None,
+def record_try(c: Connection, delivery_id: int, *, at: datetime, status: int | None, error: str | None,
                duration_ms: float) -> None:
     """One try's answer (a status code, or why there was none); only the last TRIES_KEPT per delivery stay:
     a receiver down for a day is tried ~3000 times, and the count is on the delivery anyway."""
@@ -198,7 +198,7 @@ def record_try(c: sqlite3.Connection, delivery_id: int, *, at: datetime, status:
               (delivery_id, delivery_id, TRIES_KEPT))
 
 
-def log(c: sqlite3.Connection, *, partner_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
+def log(c: Connection, *, partner_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
     """Webhook deliveries, newest first, with their hook, partner and last tries."""
     where, args = ("WHERE d.kind = ?", [KIND])
     if partner_id is not None:

@@ -9,7 +9,6 @@ ended is its ImportSummary (db.importer.summary); rejected rows go to the Reject
 """
 from __future__ import annotations
 
-import sqlite3
 import time
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +16,9 @@ from typing import Any
 
 from core.errors import ValidationError
 from core.rules import Rules
+from db import dbapi
 from db.connection import StoreError
+from db.dialect import of
 from db.importer.accounting import CHUNK_INVOICES, Importer, Progress
 from db.importer.generic import import_generic
 from db.importer.northwind import import_northwind
@@ -30,9 +31,6 @@ __all__ = ["CHUNK_INVOICES", "FILE_SUFFIXES", "FORMATS", "UK", "ImportSummary", 
            "run_import"]
 
 FORMATS = ("auto", "csv", "jsonl", "online-retail", "northwind", "x12", "edifact")
-
-#: page cache while importing: the line indexes are updated at random keys, which thrashes the default 2 MB
-IMPORT_CACHE_KIB = 16384
 
 
 def _quiet_close(rejects: RejectsFile) -> None:
@@ -63,36 +61,8 @@ def run_import(conn: Any, path: Path, *, fmt: str = "auto", rules: Rules, now: d
     imp = Importer(conn, rules=rules, now=now, actor=actor, rejects=rejects, summary=summary, strict=strict,
                    progress=progress, chunk=chunk, history=history)
     t0 = time.perf_counter()
-    old_cache = conn.execute("PRAGMA cache_size").fetchone()[0]
-    conn.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
-    imp.bulk.begin()
-    try:
-        if fmt == "online-retail":
-            import_online_retail(imp, path)
-        elif fmt == "northwind":
-            import_northwind(imp, path)
-        else:
-            import_generic(imp, path, fmt, now)
-        if strict and imp.first_reject is not None:
-            r = imp.first_reject
-            raise ValidationError(f"--strict: {summary.rejects} row(s) rejected, nothing imported; first: row {r.row}: "
-                                  f"{r.reason}: {r.detail}", field="file")
-        if summary.orders or summary.returns or imp.bulk.customers_created or imp.bulk.products_created:
-            imp.bulk.event("import", None, path.name, "imported", {
-                "format": fmt, "rows_read": summary.rows_read, "orders": summary.orders, "returns": summary.returns,
-                "rejects": summary.rejects, "history": history})
-        imp.commit_chunk()
-        rejects.close()
-    except (sqlite3.Error, OSError, StoreError) as e:  # StoreError: the rejects file could not be written
-        imp.bulk.rollback()
-        raise imp.stopped(e, path) from None
-    except BaseException:
-        imp.bulk.rollback()
-        raise
-    finally:
-        _quiet_close(rejects)
-        imp.bulk.close()
-        conn.execute(f"PRAGMA cache_size={old_cache}")
+    with of(conn).bulk_cache(conn):
+        _run(imp, path, fmt, now, rejects)
     summary.customers_created = imp.bulk.customers_created
     summary.addresses_created = imp.bulk.addresses_created
     summary.contacts_created = imp.bulk.contacts_created
@@ -101,3 +71,36 @@ def run_import(conn: Any, path: Path, *, fmt: str = "auto", rules: Rules, now: d
         summary.rejects_file = None
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _run(imp: Importer, path: Path, fmt: str, now: datetime, rejects: RejectsFile) -> None:
+    """Read the file through its format's reader and commit it in chunks; a failure rolls back the chunk
+    in flight (the committed ones stay: a re-run resumes) and is one refusal saying how far it got."""
+    summary = imp.s
+    imp.bulk.begin()
+    try:
+        if fmt == "online-retail":
+            import_online_retail(imp, path)
+        elif fmt == "northwind":
+            import_northwind(imp, path)
+        else:
+            import_generic(imp, path, fmt, now)
+        if imp.strict and imp.first_reject is not None:
+            r = imp.first_reject
+            raise ValidationError(f"--strict: {summary.rejects} row(s) rejected, nothing imported; first: row {r.row}: "
+                                  f"{r.reason}: {r.detail}", field="file")
+        if summary.orders or summary.returns or imp.bulk.customers_created or imp.bulk.products_created:
+            imp.bulk.event("import", None, path.name, "imported", {
+                "format": fmt, "rows_read": summary.rows_read, "orders": summary.orders, "returns": summary.returns,
+                "rejects": summary.rejects, "history": imp.history})
+        imp.commit_chunk()
+        rejects.close()
+    except (dbapi.Error, OSError, StoreError) as e:  # StoreError: the rejects file could not be written
+        imp.bulk.rollback()
+        raise imp.stopped(e, path) from None
+    except BaseException:
+        imp.bulk.rollback()
+        raise
+    finally:
+        _quiet_close(rejects)
+        imp.bulk.close()

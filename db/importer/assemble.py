@@ -15,15 +15,18 @@ starts both passes again (committed invoices are skipped by their source_ref).
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from db.dbapi import Connection
+from db.dialect import of
+
 Row = tuple[int, Any]  # (row number in the file, the row as read)
 
-_DDL = ("DROP TABLE IF EXISTS temp.intake_parked",
+#: {temp}, {clustered}: the dialect's private-table schema and key-ordered storage (db.dialect)
+_DDL = ("DROP TABLE IF EXISTS {temp}intake_parked",
         "CREATE TEMP TABLE intake_parked (key TEXT NOT NULL, row INTEGER NOT NULL, payload TEXT NOT NULL,"
-        " PRIMARY KEY (key, row)) WITHOUT ROWID")
+        " PRIMARY KEY (key, row)){clustered}")
 
 
 def scattered_keys(keys: Iterable[str | None]) -> dict[str, int]:
@@ -56,12 +59,14 @@ def runs(rows: Iterable[Row], key: Callable[[Any], str | None]) -> Iterator[tupl
 class Assembler:
     """Pass 2: hands on every key's rows as one group, parking the runs of scattered keys until complete."""
 
-    def __init__(self, conn: sqlite3.Connection, scattered: dict[str, int]) -> None:
+    def __init__(self, conn: Connection, scattered: dict[str, int]) -> None:
         self.conn = conn
+        d = of(conn)
+        self.table = f"{d.temp}intake_parked"
         self.left = dict(scattered)  # runs still to come, per scattered key
         if self.left:
             for stmt in _DDL:
-                conn.execute(stmt)
+                conn.execute(stmt.format(temp=d.temp, clustered=d.clustered))
 
     def groups(self, rows: Iterable[Row], key: Callable[[Any], str | None]) -> Iterator[list[Row]]:
         for k, run in runs(rows, key):
@@ -72,7 +77,7 @@ class Assembler:
             if self.left[k] == 0:
                 yield sorted(self._take(k) + run, key=lambda r: r[0])
             else:
-                self.conn.executemany("INSERT INTO temp.intake_parked VALUES (?,?,?)",
+                self.conn.executemany(f"INSERT INTO {self.table} VALUES (?,?,?)",
                                       [(k, n, json.dumps(payload)) for n, payload in run])
         # a file that changed between the passes: whatever is still parked goes on as it is, never lost
         for k in list(self.left):
@@ -84,9 +89,9 @@ class Assembler:
         """The parked rows of a key, in file order, unparked."""
         del self.left[k]
         parked = [(n, json.loads(p)) for n, p in self.conn.execute(
-            "SELECT row, payload FROM temp.intake_parked WHERE key = ? ORDER BY row", (k,))]
-        self.conn.execute("DELETE FROM temp.intake_parked WHERE key = ?", (k,))
+            f"SELECT row, payload FROM {self.table} WHERE key = ? ORDER BY row", (k,))]
+        self.conn.execute(f"DELETE FROM {self.table} WHERE key = ?", (k,))
         return parked
 
     def close(self) -> None:
-        self.conn.execute("DROP TABLE IF EXISTS temp.intake_parked")
+        self.conn.execute(f"DROP TABLE IF EXISTS {self.table}")

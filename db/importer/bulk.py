@@ -1,12 +1,13 @@
 """The bulk write path of imports: the same rows and events as `OrderService._create_in`, written with
-executemany inside large BEGIN IMMEDIATE transactions, with products and customers kept in memory.
+executemany inside large write transactions, with products and customers kept in memory.
 
 A transaction always ends on an invoice boundary, so a crash never leaves half an invoice; re-running
 the same import skips every `source_ref` already present, which makes the committed chunks a checkpoint.
+What differs per backend (starting a chunk, "did anyone else write?", private tables, ids the writer
+chose) is the connection's dialect's (db.dialect).
 """
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -14,12 +15,14 @@ from typing import Any
 
 from core.addresses import HEADER_COLUMNS, header_cols, header_event, past_date_reason
 from core.enums import Channel, OrderState, Tier
-from core.intake import IMPORT_CREDIT_LIMIT_CENTS, amount_cents, cents_text, invoice_seq, return_class
+from core.intake import IMPORT_CREDIT_LIMIT_CENTS, amount_cents, cents_text, return_class
 from core.orders import decide
 from core.rules import Rules
 from core.triage import classify, due_at
 from db.connection import commit
 from db.convert import ts
+from db.dbapi import Connection
+from db.dialect import of
 from db import papers_out, webhooks
 from db.events import append_many, dumps
 from db.service.customers import address_dict, snapshot
@@ -36,13 +39,16 @@ _LINE_SQL = """INSERT INTO order_lines (id, order_id, line_no, sku, description,
     qty_allocated, qty_shipped)
   VALUES (?,?,?,?,?,?,?,?,?,?,?)"""
 #: a connection-private lookup (customer, SKU) -> earlier lines, so matching a cancellation is one index probe
-_MATCH_DDL = """DROP TABLE IF EXISTS temp.intake_match;
-  DROP TABLE IF EXISTS temp.intake_keys;
-  CREATE TEMP TABLE intake_keys (customer_id INTEGER NOT NULL, sku TEXT NOT NULL, PRIMARY KEY (customer_id, sku))
-    WITHOUT ROWID;
+#: ({temp}, {clustered}, {double}: the dialect's private-table schema, key-ordered storage, epoch-seconds type)
+_MATCH_DDL = """DROP TABLE IF EXISTS {temp}intake_match;
+  DROP TABLE IF EXISTS {temp}intake_keys;
+  CREATE TEMP TABLE intake_keys (customer_id BIGINT NOT NULL, sku TEXT NOT NULL, PRIMARY KEY (customer_id, sku))
+    {clustered};
   CREATE TEMP TABLE intake_match (
-    customer_id INTEGER NOT NULL, sku TEXT NOT NULL, received_at REAL NOT NULL, seq INTEGER NOT NULL,
-    line_id INTEGER NOT NULL, order_id INTEGER NOT NULL)"""
+    customer_id BIGINT NOT NULL, sku TEXT NOT NULL, received_at {double} NOT NULL, seq BIGINT NOT NULL,
+    line_id BIGINT NOT NULL, order_id BIGINT NOT NULL)"""
+#: the tables whose ids the import chooses itself (MAX(id) + 1, kept in memory across a chunk)
+_OWN_ID_TABLES = ("orders", "order_lines", "returns")
 _CHARGE_SQL = "INSERT INTO order_charges (order_id, code, kind, description, amount_cents) VALUES (?,?,?,?,?)"
 
 
@@ -88,9 +94,9 @@ class Goods:
 class Bulk:
     """Writes orders, returns, products and customers for one import, in chunks."""
 
-    def __init__(self, conn: sqlite3.Connection, *, rules: Rules, now: datetime, actor: str) -> None:
+    def __init__(self, conn: Connection, *, rules: Rules, now: datetime, actor: str) -> None:
         self.conn = conn
-        conn.create_function("intake_invoice_seq", 1, invoice_seq, deterministic=True)
+        self.dialect = of(conn)
         self.rules = rules
         self.now = now
         self.now_ts = ts(now)
@@ -114,16 +120,16 @@ class Bulk:
         #: customer id -> (default ship-to id, its snapshot, default bill-to snapshot, first contact): the header
         #: live entry would give an order that names none
         self._header_defaults: dict[int, tuple[int | None, dict | None, dict | None, dict | None]] = {}
-        self._seen_version: int | None = None
+        self._seen_version: object = None
         self._changes_at_begin = 0
 
     # ---- transactions ------------------------------------------------------------------------
     def begin(self) -> None:
-        self.conn.execute("BEGIN IMMEDIATE")
+        self.dialect.begin_bulk(self.conn)
         self._changes_at_begin = self.conn.total_changes
         # other sessions may have written between chunks: then start from the database, not from memory.
-        # data_version changes only when another connection commits, so an unchanged one means memory is right.
-        version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        # the data version changes only when another connection commits, so an unchanged one means memory is right.
+        version = self.dialect.data_version(self.conn)
         if version == self._seen_version:
             return
         self._header_defaults.clear()
@@ -141,8 +147,9 @@ class Bulk:
 
     def commit(self) -> None:
         self.flush()
+        self.dialect.ids_assigned(self.conn, _OWN_ID_TABLES)
         commit(self.conn, self._changes_at_begin)
-        self._seen_version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+        self._seen_version = self.dialect.data_version(self.conn)
 
     def rollback(self) -> None:
         self._seen_version = None
@@ -157,8 +164,8 @@ class Bulk:
         self.stock_writes.clear()
 
     def close(self) -> None:
-        self.conn.execute("DROP TABLE IF EXISTS temp.intake_match")
-        self.conn.execute("DROP TABLE IF EXISTS temp.intake_keys")
+        self.conn.execute(f"DROP TABLE IF EXISTS {self.dialect.temp}intake_match")
+        self.conn.execute(f"DROP TABLE IF EXISTS {self.dialect.temp}intake_keys")
 
     def flush(self) -> None:
         c = self.conn
@@ -391,15 +398,16 @@ class Bulk:
     def prepare_matching(self, keys: set[tuple[int, str]]) -> None:
         """Index the earlier lines of just the (customer, SKU) pairs that pending cancellations name."""
         self.flush()
-        for stmt in _MATCH_DDL.split(";"):
-            self.conn.execute(stmt)
-        self.conn.executemany("INSERT INTO temp.intake_keys VALUES (?,?)", sorted(keys))
-        self.conn.execute(
-            """INSERT INTO temp.intake_match
-               SELECT o.customer_id, l.sku, o.received_at, intake_invoice_seq(o.source_ref), l.id, l.order_id
-               FROM temp.intake_keys k JOIN orders o ON o.customer_id = k.customer_id
+        d, c = self.dialect, self.conn
+        for stmt in _MATCH_DDL.format(temp=d.temp, clustered=d.clustered, double=d.double).split(";"):
+            c.execute(stmt)
+        c.executemany(f"INSERT INTO {d.temp}intake_keys VALUES (?,?)", sorted(keys))
+        c.execute(
+            f"""INSERT INTO {d.temp}intake_match
+               SELECT o.customer_id, l.sku, o.received_at, {d.invoice_seq(c, 'o.source_ref')}, l.id, l.order_id
+               FROM {d.temp}intake_keys k JOIN orders o ON o.customer_id = k.customer_id
                JOIN order_lines l ON l.order_id = o.id AND l.sku = k.sku""")
-        self.conn.execute("CREATE INDEX temp.ix_intake_match ON intake_match(customer_id, sku, received_at)")
+        c.execute(d.temp_index("ix_intake_match", "intake_match", "customer_id, sku, received_at"))
 
     def candidates(self, customer_id: int, sku: str, before_ts: float, before_seq: int) -> list[Candidate]:
         """Earlier lines of this customer and SKU with units not yet returned, the most recent first (a
@@ -407,8 +415,8 @@ class Bulk:
         minute with a lower invoice number (`before_seq`) — never a later invoice, wherever it sits in the file."""
         return [
             Candidate(r[0], r[1], r[2], r[3], OrderState(r[4]).returnable) for r in self.conn.execute(
-                """SELECT t.line_id, t.order_id, l.qty - l.qty_returned, l.unit_price_e4, o.state
-                   FROM temp.intake_match t JOIN order_lines l ON l.id = t.line_id JOIN orders o ON o.id = t.order_id
+                f"""SELECT t.line_id, t.order_id, l.qty - l.qty_returned, l.unit_price_e4, o.state
+                   FROM {self.dialect.temp}intake_match t JOIN order_lines l ON l.id = t.line_id JOIN orders o ON o.id = t.order_id
                    WHERE t.customer_id = ? AND t.sku = ? AND t.received_at <= ?
                      AND (t.received_at < ? OR t.seq < ?) AND l.qty > l.qty_returned
                    ORDER BY t.received_at DESC, t.seq DESC, t.line_id DESC""",

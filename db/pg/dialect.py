@@ -1,6 +1,8 @@
 """PostgreSQL's SQL fragments (see db/dialect.py for what each is)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from db.dialect import Dialect
@@ -42,6 +44,46 @@ class PgDialect(Dialect):
 
     def json_each(self, expr: str, key: str) -> str:
         return f"jsonb_each_text(({expr})::jsonb -> '{key}')"
+
+    def grant_app_role(self, conn: Any, name: str) -> bool:
+        from db.pg.roles import grant_app_role
+
+        return grant_app_role(conn, name)
+
+    temp = "pg_temp."
+    clustered = ""  # a heap: the primary key is a separate index, as for every PostgreSQL table
+    double = "DOUBLE PRECISION"
+
+    def temp_index(self, name: str, table: str, columns: str) -> str:
+        return f"CREATE INDEX {name} ON pg_temp.{table}({columns})"  # an index on a temp table is temp too
+
+    def invoice_seq(self, conn: Any, expr: str) -> str:
+        # core.intake.invoice_seq in SQL: the ref's digits as a number, 0 when it has none
+        return f"COALESCE(NULLIF(regexp_replace({expr}, '[^0-9]', '', 'g'), '')::numeric, 0)"
+
+    def begin_bulk(self, conn: Any) -> None:
+        # the same start as every command's write transaction (db.pg.connection.write_tx says why)
+        from db.pg.connection import WRITE_LOCK
+
+        conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+        conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+
+    def data_version(self, conn: Any) -> object:
+        """The server's snapshot as text (xmin:xmax:in-progress ids): it is unchanged exactly when no
+        transaction that writes has started or ended since, anywhere on the server. So an equal token
+        means nobody else wrote; another database's writer only makes the import re-read its caches."""
+        return conn.execute("SELECT pg_current_snapshot()::text").fetchone()[0]
+
+    def ids_assigned(self, conn: Any, tables: tuple[str, ...]) -> None:
+        """Move each table's identity sequence past its largest id, inside the import's transaction, so
+        a command's plain INSERT after it (which takes the sequence's next value) never collides."""
+        from db.pg.schema import bump_sequences
+
+        bump_sequences(conn, tables)
+
+    @contextmanager
+    def bulk_cache(self, conn: Any) -> Iterator[None]:
+        yield  # shared_buffers is the server's; a session has no page cache of its own to grow
 
 
 PG = PgDialect()

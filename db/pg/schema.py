@@ -22,6 +22,7 @@ The baseline is the SQLite schema as it stands after its last migration, table b
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from db.pg.baseline import BASELINE
@@ -108,9 +109,10 @@ def apply_pending(conn: PgConnection) -> list[str]:
     return done
 
 
-def bump_sequences(conn: PgConnection) -> None:
-    """Move every identity sequence past its table's largest id, after ids were inserted explicitly
-    (a copy, the demo): the next plain INSERT then never collides."""
-    for table in sorted(ID_TABLES):
+def bump_sequences(conn: PgConnection, tables: Iterable[str] = ID_TABLES) -> None:
+    """Move the identity sequence of each of `tables` (all, by default) past its table's largest id,
+    after ids were inserted explicitly (a copy, the demo, an import): the next plain INSERT then never
+    collides."""
+    for table in sorted(tables):
         conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                      f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)")

@@ -26,7 +26,8 @@ def open_connection(url: str, *, create: bool) -> PgConnection:
                 shown = ", ".join(sorted(tables)[:3]) + (", …" if len(tables) > 3 else "")
                 raise StoreError(f"{redact(url)} is another application's database (tables {shown}); "
                                  "it was left untouched")
-            migrate(conn)
+            if not is_initialised(conn):  # else nothing to do: and the app's role may not CREATE (db/pg/roles.py)
+                migrate(conn)
         elif not is_initialised(conn):
             why = "needs `orderq init` to migrate it" if applied(conn) else "is not initialised; run `orderq init`"
             raise StoreError(f"{redact(url)} {why}; nothing was written")

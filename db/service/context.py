@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Any
 from core.enums import Role
 from core.errors import PermissionDenied
 from core.permissions import Action, allowed, refusal
+from db.dbapi import Connection
 from db import event_chain, events
 from db.store import Store
 
@@ -65,7 +65,7 @@ class Context:
         self._refuse(msg, ref, {"action": action.value, "role": role})
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> Iterator[Connection]:
         """A command's write transaction, for an actor who is still an active user *inside* it.
 
         The desk checked the user when it opened, but a session lives on: an admin may disable

@@ -11,7 +11,6 @@ Every change is one transaction with its event (entity `customer`).
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +19,7 @@ from core.enums import Tier
 from core.errors import NotFound, ValidationError
 from core.money import from_cents_int, to_cents_int, to_decimal
 from core.permissions import Action
+from db.dbapi import Connection, Row
 from db import events
 from db.service.context import Context
 
@@ -29,7 +29,7 @@ RECENT_ORDERS = 5
 _CODE_MAX = 20
 
 
-def address_dict(r: sqlite3.Row) -> dict[str, Any]:
+def address_dict(r: Row) -> dict[str, Any]:
     """An address row as the header stores it (the snapshot), with its id, kind and default flag."""
     return {"id": r["id"], "kind": r["kind"], "default": bool(r["is_default"]), "name": r["name"],
             "street": [s for s in (r["street"] or "").split("\n") if s], "city": r["city"],
@@ -41,25 +41,25 @@ def snapshot(addr: Mapping[str, Any]) -> dict[str, Any]:
     return {k: addr.get(k) for k in ("name", "street", "city", "region", "postcode", "country")}
 
 
-def contact_dict(r: sqlite3.Row) -> dict[str, Any]:
+def contact_dict(r: Row) -> dict[str, Any]:
     return {"id": r["id"], "name": r["name"], "email": r["email"], "phone": r["phone"]}
 
 
-def customer_row(c: sqlite3.Connection, code: str) -> sqlite3.Row:
+def customer_row(c: Connection, code: str) -> Row:
     row = c.execute("SELECT * FROM customers WHERE code = ?", ((code or "").strip(),)).fetchone()
     if row is None:
         raise NotFound(f"no customer {code!r}", field="customer")
     return row
 
 
-def addresses_of(c: sqlite3.Connection, customer_id: int, kind: str | None = None) -> list[dict[str, Any]]:
+def addresses_of(c: Connection, customer_id: int, kind: str | None = None) -> list[dict[str, Any]]:
     """The customer's addresses, defaults first, then in the order they were added."""
     sql = "SELECT * FROM customer_addresses WHERE customer_id = ?" + (" AND kind = ?" if kind else "")
     args: tuple = (customer_id, kind) if kind else (customer_id,)
     return [address_dict(r) for r in c.execute(sql + " ORDER BY kind DESC, is_default DESC, id", args)]
 
 
-def contacts_of(c: sqlite3.Connection, customer_id: int) -> list[dict[str, Any]]:
+def contacts_of(c: Connection, customer_id: int) -> list[dict[str, Any]]:
     return [contact_dict(r) for r in c.execute("SELECT * FROM customer_contacts WHERE customer_id = ? ORDER BY id",
                                                (customer_id,))]
 
@@ -106,7 +106,7 @@ class CustomerService:
         return out
 
     @staticmethod
-    def _summary(r: sqlite3.Row) -> dict[str, Any]:
+    def _summary(r: Row) -> dict[str, Any]:
         return {"code": r["code"], "name": r["name"], "tier": r["tier"], "city": r["ship_city"],
                 "country": r["ship_country"], "place": place(r["ship_city"], r["ship_country"]),
                 "credit_limit": str(from_cents_int(r["credit_limit_cents"])),
@@ -142,7 +142,7 @@ class CustomerService:
             return self._recent(c, customer_row(c, code)["id"], n)
 
     @staticmethod
-    def _recent(c: sqlite3.Connection, customer_id: int, n: int) -> list[dict[str, Any]]:
+    def _recent(c: Connection, customer_id: int, n: int) -> list[dict[str, Any]]:
         rows = c.execute(
             """SELECT number, state, received_at, total_cents, po_number FROM orders WHERE customer_id = ?
                ORDER BY received_at DESC, id DESC LIMIT ?""", (customer_id, n))
@@ -264,7 +264,7 @@ class CustomerService:
         return {"id": contact_id, **contact}
 
     # ---- helpers -------------------------------------------------------------------------
-    def _owned(self, table: str, item_id: int, what: str) -> sqlite3.Row:
+    def _owned(self, table: str, item_id: int, what: str) -> Row:
         """An address or contact row with its customer's code, once the actor may change that customer's."""
         with self.ctx.store.read() as c:
             row = c.execute(f"SELECT t.*, c.code FROM {table} t JOIN customers c ON c.id = t.customer_id WHERE t.id = ?",
@@ -281,6 +281,6 @@ class CustomerService:
         d["line"] = address_line(d)
         return d
 
-    def _customer_event(self, c: sqlite3.Connection, cid: int, code: str, action: str, data: dict[str, Any], now: Any) -> None:
+    def _customer_event(self, c: Connection, cid: int, code: str, action: str, data: dict[str, Any], now: Any) -> None:
         events.append(c, at=now, actor=self.ctx.actor.name, entity="customer", entity_id=cid, ref=code,
                       action=action, data=json.loads(json.dumps(data, default=str)))

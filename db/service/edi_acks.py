@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from core.edi.edifact_write import write_ordrsp
 from core.edi.x12_write import Controls, write_855
 from core.edi_mapping import order_answer, po_from_json
 from core.money import from_price_int
+from db.dbapi import Connection, Row
 from db import events
 from db.convert import ts
 
@@ -32,7 +32,7 @@ EDI_FILE = "edi_file"
 API_SOURCE = "POST /v1/edi"  # the file name an interchange posted to the API is recorded under
 
 
-def next_controls(c: sqlite3.Connection, partner_id: int) -> tuple[int, int]:
+def next_controls(c: Connection, partner_id: int) -> tuple[int, int]:
     """Our next interchange and group control numbers for this partner (never reused)."""
     c.execute("INSERT INTO edi_counters (partner_id) VALUES (?) ON CONFLICT (partner_id) DO NOTHING", (partner_id,))
     row = c.execute("UPDATE edi_counters SET last_interchange = last_interchange + 1, last_group = last_group + 1 "
@@ -40,7 +40,7 @@ def next_controls(c: sqlite3.Connection, partner_id: int) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def enqueue_ack(c: sqlite3.Connection, *, partner_id: int, outbox: str, name: str, text: str, document: str,
+def enqueue_ack(c: Connection, *, partner_id: int, outbox: str, name: str, text: str, document: str,
                 control: int, now: datetime, entity: str, entity_id: int, ref: str, by_api: bool, actor: str,
                 data: dict[str, Any]) -> Path:
     """Owe the partner this acknowledgment, in the caller's transaction: an `edi_file` delivery into its
@@ -66,12 +66,12 @@ def file_name(partner: str, document: str, standard: str, control: int) -> str:
     return f"{partner}-{document}-{control:09d}{SUFFIX[standard]}"
 
 
-def our_lines(c: sqlite3.Connection, order_id: int, line_map: dict[str, str]) -> dict[int, dict[str, Any]]:
+def our_lines(c: Connection, order_id: int, line_map: dict[str, str]) -> dict[int, dict[str, Any]]:
     """Per partner line position, what our order holds for it now (matched by SKU, as a rep's edit
     of the lines renumbers them): quantity, unit price, and whether it is short (backordered)."""
     rows = c.execute("SELECT sku, qty, unit_price_e4, qty_allocated FROM order_lines WHERE order_id = ? ORDER BY line_no",
                      (order_id,)).fetchall()
-    by_sku: dict[str, sqlite3.Row] = {}
+    by_sku: dict[str, Row] = {}
     for r in rows:
         by_sku.setdefault(r["sku"], r)
     out = {}
@@ -83,7 +83,7 @@ def our_lines(c: sqlite3.Connection, order_id: int, line_map: dict[str, str]) ->
     return out
 
 
-def acknowledge_order(c: sqlite3.Connection, order_id: int, now: datetime, actor: str) -> Path | None:
+def acknowledge_order(c: Connection, order_id: int, now: datetime, actor: str) -> Path | None:
     """Enqueue the 855 / ORDRSP of an accepted EDI order and keep it as an event; None for an order that
     did not come by EDI or was answered already. Returns the path the file will have."""
     e = c.execute("""SELECT e.*, p.name AS partner, p.edi_outbox, o.number, i.file_name AS source FROM edi_orders e

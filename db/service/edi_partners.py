@@ -10,13 +10,13 @@ import csv
 import io
 import os
 import re
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.edi_mapping import gtin_key
 from core.errors import NotFound, ValidationError
 from core.permissions import Action
+from db.dbapi import Connection
 from db import events
 from db.service.context import Context
 from db.service.partners import Partner, get_partner
@@ -37,7 +37,7 @@ class EdiProfile:
     outbox: str | None
 
 
-def profile(c: sqlite3.Connection, partner_id: int) -> EdiProfile:
+def profile(c: Connection, partner_id: int) -> EdiProfile:
     row = c.execute("SELECT name, isa_qualifier, isa_id, unb_id, edi_outbox FROM partners WHERE id = ?",
                     (partner_id,)).fetchone()
     p = get_partner(c, row["name"])
@@ -45,7 +45,7 @@ def profile(c: sqlite3.Connection, partner_id: int) -> EdiProfile:
     return EdiProfile(p, row["isa_qualifier"], row["isa_id"], row["unb_id"], row["edi_outbox"])
 
 
-def partner_for(c: sqlite3.Connection, standard: str, qualifier: str, sender: str) -> EdiProfile | None:
+def partner_for(c: Connection, standard: str, qualifier: str, sender: str) -> EdiProfile | None:
     """The partner an interchange comes from: ISA05+ISA06 for X12, the UNB sender for EDIFACT."""
     if standard == "x12":
         row = c.execute("SELECT id FROM partners WHERE isa_qualifier = ? AND isa_id = ?",
@@ -55,21 +55,21 @@ def partner_for(c: sqlite3.Connection, standard: str, qualifier: str, sender: st
     return profile(c, row["id"]) if row else None
 
 
-def xref_of(c: sqlite3.Connection, partner_id: int) -> dict[tuple[str, str], str]:
+def xref_of(c: Connection, partner_id: int) -> dict[tuple[str, str], str]:
     return {(r[0], r[1]): r[2] for r in c.execute("SELECT qualifier, code, sku FROM edi_xref WHERE partner_id = ?",
                                                   (partner_id,))}
 
 
-def barcodes(c: sqlite3.Connection) -> dict[str, str]:
+def barcodes(c: Connection) -> dict[str, str]:
     return {r[0]: r[1] for r in c.execute("SELECT gtin, sku FROM product_barcodes")}
 
 
-def party_map(c: sqlite3.Connection, partner_id: int) -> dict[str, int]:
+def party_map(c: Connection, partner_id: int) -> dict[str, int]:
     return {r[0]: r[1] for r in c.execute("SELECT code, address_id FROM edi_party_map WHERE partner_id = ?",
                                           (partner_id,))}
 
 
-def save_xref(c: sqlite3.Connection, partner_id: int, rows: list[tuple[str, str, str]]) -> None:
+def save_xref(c: Connection, partner_id: int, rows: list[tuple[str, str, str]]) -> None:
     c.executemany("INSERT INTO edi_xref (partner_id, qualifier, code, sku) VALUES (?,?,?,?) "
                   "ON CONFLICT (partner_id, qualifier, code) DO UPDATE SET sku = excluded.sku",
                   [(partner_id, q, code, sku) for code, q, sku in rows])
@@ -112,7 +112,7 @@ class EdiPartnerService:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def _partner(self, c: sqlite3.Connection, name: str) -> Partner:
+    def _partner(self, c: Connection, name: str) -> Partner:
         p = get_partner(c, name)
         if p is None:
             raise NotFound(f"unknown partner {name!r} (`orderq partners list` shows them)", field="name")

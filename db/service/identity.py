@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 import pwd
-import sqlite3
 from collections.abc import Mapping
 
 from core.enums import Role
 from core.errors import PermissionDenied
+from db.dbapi import Connection
 from db.service.context import Actor
 
 
@@ -41,7 +41,7 @@ def session_user(requested: str | None, env: Mapping[str, str] = os.environ) -> 
     return requested or os_login()
 
 
-def active_user(conn: sqlite3.Connection, name: str) -> Actor:
+def active_user(conn: Connection, name: str) -> Actor:
     """The only gate into a session: unknown and disabled users are refused the same clear way.
     It answers with the Actor, not the User model: a session is let in before pydantic loads."""
     row = conn.execute("SELECT name, role, active FROM users WHERE name = ?", (name,)).fetchone()

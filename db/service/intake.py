@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import csv
 import gzip
-import sqlite3
 from pathlib import Path
 
 from core.errors import ValidationError
 from core.permissions import Action
+from db import dbapi
 from db.connection import StoreError, translate
 from db import outputs
 from db.importer.source_files import EDI_SUFFIXES
@@ -55,7 +55,7 @@ class IntakeService:
         except (csv.Error, UnicodeDecodeError, EOFError, gzip.BadGzipFile) as e:
             raise ValidationError(f"{Path(path).name}: cannot read it: {e}; invoices committed before this point stay "
                                   "(a re-run resumes)", field="file") from None
-        except sqlite3.Error as e:
+        except dbapi.Error as e:
             raise translate(e) from None
         except OSError as e:
             raise StoreError(f"cannot read {path}: {e.strerror or e}") from None

@@ -6,12 +6,12 @@ those come from the service's `QUEUE` (db.claims.ORDERS or RETURNS) and `VIEW`.
 """
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core.errors import Conflict
 from core.permissions import Action
+from db.dbapi import Connection, Row
 from db import claims, events
 from db.convert import ts
 from db.service.context import Context
@@ -30,17 +30,17 @@ class ItemRows:
     def _actor(self) -> str:
         return self.ctx.actor.name
 
-    def _row(self, c: sqlite3.Connection, number: str) -> sqlite3.Row:  # provided by the service
+    def _row(self, c: Connection, number: str) -> Row:  # provided by the service
         raise NotImplementedError
 
-    def _locked_row(self, c: sqlite3.Connection, number: str, now: datetime) -> sqlite3.Row:
+    def _locked_row(self, c: Connection, number: str, now: datetime) -> Row:
         """The row inside a write transaction, with a lapsed lease on it already returned."""
         row = self._row(c, number)
         if row["claimed_by"] is not None and claims.reap(c, self.QUEUE, now, row["id"]):
             row = self._row(c, number)
         return row
 
-    def _update(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, **cols: Any) -> None:
+    def _update(self, c: Connection, row: Row, now: datetime, **cols: Any) -> None:
         """Write `cols` only if nobody changed the row since it was read (its version), bumping it."""
         sets = "".join(f"{k} = :{k}, " for k in cols)  # may be empty: a tick only bumps the version
         cur = c.execute(
@@ -51,7 +51,7 @@ class ItemRows:
         if cur.rowcount != 1:
             raise Conflict(f"{row['number']} changed under this command; try again")
 
-    def _event(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime, action: str, **data: Any) -> int:
+    def _event(self, c: Connection, row: Row, now: datetime, action: str, **data: Any) -> int:
         """The item's audit event; returns its id (what a webhook's event id is made from, db.webhooks)."""
         return events.append(c, at=now, actor=self._actor, entity=self.QUEUE.entity, entity_id=row["id"],
                       ref=row["number"], action=action, data=data)

@@ -7,7 +7,6 @@ The arithmetic lives in `core.kpi`; this module only fetches the rows it needs.
 """
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -17,6 +16,7 @@ from core.kpi import OPEN_ORDER_STATES, Window
 from core.kpi_report import KpiInput
 from core.triage import PAUSING_HOLDS
 from core.permissions import Action
+from db.dbapi import Connection, Row
 from db import dialect, outbox
 from db.convert import ts
 from db.service.claiming import settle_leases
@@ -61,7 +61,7 @@ class Wallboard:
     deliveries: dict[str, int] = field(default_factory=lambda: {"pending": 0, "failed": 0})
 
 
-def _running_due_counts(c: sqlite3.Connection, t: float, near: float) -> dict[str, int]:
+def _running_due_counts(c: Connection, t: float, near: float) -> dict[str, int]:
     """Open orders whose SLA clock runs (queued, in progress, on a hold that does not pause it):
     how many are past due at t, and how many are due in [t, near). Index ranges, no rows read."""
     count = "COUNT(CASE WHEN due_at < :t THEN 1 END), COUNT(CASE WHEN due_at >= :t THEN 1 END)"
@@ -81,7 +81,7 @@ class KpiService:
         self._pairs_upto = 0
 
     @property
-    def _c(self) -> sqlite3.Connection:
+    def _c(self) -> Connection:
         return self.ctx.store.conn
 
     # ---- windows ------------------------------------------------------------------------
@@ -89,7 +89,7 @@ class KpiService:
         return kpi.today(self.ctx.now(), local or local_zone())
 
     # ---- raw inputs ---------------------------------------------------------------------
-    def _inputs(self, c: sqlite3.Connection, w: Window, now: datetime) -> KpiInput:
+    def _inputs(self, c: Connection, w: Window, now: datetime) -> KpiInput:
         lo, hi = w.lo, w.hi
         near = kpi.at_risk_until(ts(now), self.ctx.rules.at_risk, self.ctx.rules.calendar)
         q = c.execute
@@ -151,7 +151,7 @@ class KpiService:
         )
 
     @staticmethod
-    def _pairs_sql(c: sqlite3.Connection) -> str:
+    def _pairs_sql(c: Connection) -> str:
         d = dialect.of(c)
         return f"""SELECT e.id, e.actor AS rep, e.at AS released_at,
                       (SELECT k.at FROM events k WHERE k.entity = 'order' AND k.entity_id = e.entity_id
@@ -160,7 +160,7 @@ class KpiService:
                        ORDER BY k.id DESC LIMIT 1) AS claimed_at
                FROM events e WHERE e.action = 'release' AND e.at >= ? AND e.at < ? AND e.entity = 'order'"""
 
-    def _handling_pairs(self, c: sqlite3.Connection, w: Window) -> list[dict[str, Any]]:
+    def _handling_pairs(self, c: Connection, w: Window) -> list[dict[str, Any]]:
         """Each release by a rep in the window with the time of the claim that carried its token.
 
         Events are append-only, so a pair never changes once read: this service keeps the window's
@@ -177,7 +177,7 @@ class KpiService:
             self._pairs_upto = max(self._pairs_upto, r["id"])
         return list(self._pairs.values())
 
-    def _claims(self, c: sqlite3.Connection) -> list[sqlite3.Row]:
+    def _claims(self, c: Connection) -> list[Row]:
         """Who holds what now: the stored claims, read after `settle_leases` returned the lapsed
         ones, so this agrees with the queue's states and counts (one truth, not a second predicate)."""
         return c.execute(
@@ -260,7 +260,7 @@ class KpiService:
             r["online"] = r["rep"] in screens
             r["screen"] = screens.get(r["rep"])
 
-        def item(r: sqlite3.Row) -> WallItem:
+        def item(r: Row) -> WallItem:
             return WallItem(r["number"], r["priority"], r["state"], r["due_at"], r["claimed_by"], r["customer"],
                             r["customer_name"] or "", r["hold_reason"])
 

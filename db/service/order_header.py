@@ -13,7 +13,6 @@ was at that moment. Two rules live here:
 """
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -26,6 +25,7 @@ from core.addresses import (
 from core.enums import OrderState
 from core.errors import DomainError, ValidationError
 from core.permissions import Action
+from db.dbapi import Connection, Row
 from db import claims
 from db.service.customers import address_dict, contact_dict, snapshot
 
@@ -63,7 +63,7 @@ class HeaderInput:
     imported_ship_to: Mapping[str, Any] | None = None
 
 
-def _address(c: sqlite3.Connection, customer_id: int, kind: str, address_id: int | None) -> tuple[int | None, dict | None]:
+def _address(c: Connection, customer_id: int, kind: str, address_id: int | None) -> tuple[int | None, dict | None]:
     if address_id is None:
         r = c.execute("SELECT * FROM customer_addresses WHERE customer_id = ? AND kind = ? AND is_default = 1",
                       (customer_id, kind)).fetchone()
@@ -76,14 +76,14 @@ def _address(c: sqlite3.Connection, customer_id: int, kind: str, address_id: int
     return (r["id"], snapshot(address_dict(r))) if r is not None else (None, None)
 
 
-def duplicate_po(c: sqlite3.Connection, customer_id: int, po: str, exclude_order: int | None = None) -> str | None:
+def duplicate_po(c: Connection, customer_id: int, po: str, exclude_order: int | None = None) -> str | None:
     """The number of an earlier live order of this customer with this PO number, or None."""
     r = c.execute("""SELECT number FROM orders WHERE customer_id = ? AND po_number = ? AND state != 'cancelled'
                      AND id != ? ORDER BY id LIMIT 1""", (customer_id, po, exclude_order or -1)).fetchone()
     return r[0] if r else None
 
 
-def header_columns(c: sqlite3.Connection, cust: sqlite3.Row, h: HeaderInput, *, methods: list[str], today: date,
+def header_columns(c: Connection, cust: Row, h: HeaderInput, *, methods: list[str], today: date,
                    typed: bool, order_id: int | None = None) -> tuple[dict[str, Any], list[str]]:
     """The orders columns for this header, and the reasons the order must queue for a rep (untyped only).
 
@@ -133,7 +133,7 @@ def header_columns(c: sqlite3.Connection, cust: sqlite3.Row, h: HeaderInput, *, 
     return cols, reasons
 
 
-def guard_po_required(c: sqlite3.Connection, order: sqlite3.Row) -> None:
+def guard_po_required(c: Connection, order: Row) -> None:
     """A "PO required" customer's order is not released without a PO number; the refusal says so."""
     r = c.execute("SELECT code, po_required FROM customers WHERE id = ?", (order["customer_id"],)).fetchone()
     if r["po_required"] and not order["po_number"]:

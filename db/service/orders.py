@@ -1,7 +1,6 @@
 """Order commands. Each runs in one BEGIN IMMEDIATE transaction together with its event."""
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -20,6 +19,7 @@ from core.permissions import Action, allowed
 from core.orders import HoldCheck
 from core.triage import Classification, due_at as due_at_for, effective_due, paused_for
 from core.when import DUE_AHEAD, check_window
+from db.dbapi import Connection, Row
 from db import claims, events, orders_read, papers_out, webhooks
 from db.service import shipping
 from db.claims import ORDERS
@@ -65,7 +65,7 @@ class ChargeInput:
     description: str = ""
 
 
-def customer_code(conn: sqlite3.Connection, text: str) -> str:
+def customer_code(conn: Connection, text: str) -> str:
     """The customer code `text` stands for, as the entry form reads it (`core.lookup.resolve`: the exact
     code, a unique prefix, the number "3" for C00003, a unique part of the name); else `text` as typed,
     which creation then refuses as unknown."""
@@ -76,7 +76,7 @@ def customer_code(conn: sqlite3.Connection, text: str) -> str:
     return resolve(typed, choices) or typed
 
 
-def validate_lines(conn: sqlite3.Connection, lines: list[LineInput]) -> list[dict[str, Any]]:
+def validate_lines(conn: Connection, lines: list[LineInput]) -> list[dict[str, Any]]:
     """Turn typed lines into priced lines, or refuse naming the line and field at fault."""
     if not lines:
         raise ValidationError("an order needs at least one line", field="lines")
@@ -121,7 +121,7 @@ class OrderService(LeaseMixin, HeaderMixin):
         self.ctx = ctx
 
     # ---- helpers -----------------------------------------------------------------------
-    def _row(self, c: sqlite3.Connection, number: str) -> sqlite3.Row:
+    def _row(self, c: Connection, number: str) -> Row:
         row = c.execute("SELECT * FROM orders WHERE number = ?", (number,)).fetchone()
         if row is None:
             row = c.execute("SELECT * FROM orders WHERE source_ref = ?", (number,)).fetchone()
@@ -129,7 +129,7 @@ class OrderService(LeaseMixin, HeaderMixin):
             raise NotFound(f"no order {number!r}", field="number")
         return row
 
-    def _check_version(self, row: sqlite3.Row, expected: int | None) -> None:
+    def _check_version(self, row: Row, expected: int | None) -> None:
         if expected is not None and row["version"] != expected:
             raise Conflict(f"{row['number']} changed since you opened it (version {expected} → {row['version']}); reload")
 
@@ -182,7 +182,7 @@ class OrderService(LeaseMixin, HeaderMixin):
                                      source_ref=source_ref, note=note, header=header, typed=typed)
         return self.get(number)
 
-    def _create_in(self, c: sqlite3.Connection, *, now: datetime, customer: str, channel: Channel, type: str,
+    def _create_in(self, c: Connection, *, now: datetime, customer: str, channel: Channel, type: str,
                    lines: list[LineInput], charges: list[ChargeInput], received_at: datetime,
                    source_ref: str | None, note: str | None, replacement: Replacement | None = None,
                    header: HeaderInput | None = None, typed: bool = True, needs_rep: str | None = None,
@@ -297,7 +297,7 @@ class OrderService(LeaseMixin, HeaderMixin):
             self._replace_lines(c, row, lines, now)
         return self.get(number)
 
-    def _replace_lines(self, c: sqlite3.Connection, row: sqlite3.Row, lines: list[LineInput], now: datetime) -> None:
+    def _replace_lines(self, c: Connection, row: Row, lines: list[LineInput], now: datetime) -> None:
         """The body of `set_lines`, in the caller's transaction (an EDI item mapped by a rep reuses it)."""
         if OrderState(row["state"]) not in (OrderState.QUEUED, OrderState.IN_PROGRESS):
             raise DomainError(f"the lines of a {row['state']} order cannot change")
@@ -540,7 +540,7 @@ class OrderService(LeaseMixin, HeaderMixin):
                         after={"priority": cols.get("priority", row["priority"]), "due_at": cols.get("due_at", row["due_at"])})
 
     def list(self, f: QueueFilter, offset: int = 0, limit: int = 200, *, total: int | None = None,
-             after: Key | None = None, before: Key | None = None) -> list[sqlite3.Row]:
+             after: Key | None = None, before: Key | None = None) -> list[Row]:
         """One window of the queue: at `offset` (read from the end when past half of `total`), or
         the `limit` rows right after / before a row's key (orders_read.key_of), as scrolling asks."""
         self.ctx.require(Action.ORDER_VIEW)

@@ -27,7 +27,6 @@ import base64
 import binascii
 import json
 import secrets
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -39,6 +38,7 @@ from core.errors import Conflict, NotFound, ValidationError
 from core.money import from_cents_int, from_price_int
 from core.permissions import Action
 from db import event_chain
+from db.dbapi import Connection, Row
 from db.convert import iso, ts
 from db.service.context import Actor, Context
 from db.service.order_header import HeaderInput
@@ -116,7 +116,7 @@ class PartnerContext(Context):
         return action in PARTNER_ACTIONS
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> Iterator[Connection]:
         """The partner's gate and the chain's head in one read, the head held for the transaction's
         events (as Context.write does for a user): every statement here is time under the write lock."""
         try:
@@ -188,7 +188,7 @@ def decode_cursor(cursor: str | None) -> int:
         raise ValidationError("updated_since is not a cursor this API gave out", field="updated_since") from None
 
 
-def order_view(c: sqlite3.Connection, row: sqlite3.Row, prefix: str | None) -> dict[str, Any]:
+def order_view(c: Connection, row: Row, prefix: str | None) -> dict[str, Any]:
     """An order as a partner sees it: no claims, notes or internal ids."""
     ref = row["source_ref"]
     lines = c.execute("SELECT line_no, sku, description, qty, unit_price_e4, amount_cents, qty_shipped "
@@ -226,7 +226,7 @@ class PartnerApi:
             return f"{alias}.customer_id = ?", (self.partner.customer_id,)
         return f"{alias}.partner_id = ?", (self.partner.id,)
 
-    def _visible_order(self, c: sqlite3.Connection, number: str) -> sqlite3.Row:
+    def _visible_order(self, c: Connection, number: str) -> Row:
         where, args = self._scope_sql()
         row = c.execute(f"SELECT o.* FROM orders o WHERE o.number = ? AND {where}", ((number or "").upper(), *args)).fetchone()
         if row is None:
@@ -281,7 +281,7 @@ class PartnerApi:
                       (self.partner.id, key, fingerprint, now, token))
         return token, None
 
-    def _stored(self, c: sqlite3.Connection, key: str, fingerprint: str, now: float) -> Answer | None:
+    def _stored(self, c: Connection, key: str, fingerprint: str, now: float) -> Answer | None:
         """The answer stored for this key (a replay), None for a key unknown or expired; raises for a
         key in flight or used with another body."""
         row = c.execute("SELECT state, fingerprint, status, response, created_at FROM api_idempotency "
@@ -307,7 +307,7 @@ class PartnerApi:
             pass
 
     def create_order(self, req: OrderRequest, *, key: str | None, fingerprint: str,
-                     customer_for: Callable[[sqlite3.Connection], str] | None = None) -> Answer:
+                     customer_for: Callable[[Connection], str] | None = None) -> Answer:
         """The order, decided at once (released, or queued with its reason), or the stored answer
         for a key already used with this body. `customer_for`: finds or makes the customer inside the
         order's transaction (Shopify's buyer by email), so a refused order leaves no customer behind."""
@@ -344,7 +344,7 @@ class PartnerApi:
         return Answer(201, body)
 
     def _create(self, req: OrderRequest, ext: str | None, now: Any,
-                customer_for: Callable[[sqlite3.Connection], str] | None, key: str | None,
+                customer_for: Callable[[Connection], str] | None, key: str | None,
                 token: str | None) -> dict[str, Any]:
         with self.ctx.write() as c:
             source_ref = self.prefix + ext if ext else None

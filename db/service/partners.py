@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from core.errors import NotFound, PermissionDenied, Unauthenticated, ValidationError
 from core.permissions import Action
+from db.dbapi import Connection, Row
 from db import events
 from db.convert import iso, ts
 from db.service.context import Context
@@ -99,19 +99,19 @@ def read_secret_file(path: str) -> str:
 _SELECT = """SELECT p.*, c.code AS customer_code FROM partners p LEFT JOIN customers c ON c.id = p.customer_id"""
 
 
-def _partner(row: sqlite3.Row) -> Partner:
+def _partner(row: Row) -> Partner:
     return Partner(id=row["id"], name=row["name"], channel=row["channel"], customer_id=row["customer_id"],
                    customer=row["customer_code"], may_set_prices=bool(row["may_set_prices"]),
                    key_prefix=row["key_prefix"], active=bool(row["active"]),
                    has_webhook_secret=row["webhook_secret"] is not None)
 
 
-def get_partner(conn: sqlite3.Connection, name: str) -> Partner | None:
+def get_partner(conn: Connection, name: str) -> Partner | None:
     row = conn.execute(f"{_SELECT} WHERE p.name = ?", (name,)).fetchone()
     return _partner(row) if row else None
 
 
-def webhook_secret(conn: sqlite3.Connection, partner_id: int) -> str | None:
+def webhook_secret(conn: Connection, partner_id: int) -> str | None:
     """The partner's webhook secret, for verifying a signature; never shown to anyone."""
     row = conn.execute("SELECT webhook_secret FROM partners WHERE id = ?", (partner_id,)).fetchone()
     return row["webhook_secret"] if row else None
@@ -250,7 +250,7 @@ class PartnerService:
             raise ValidationError("a webhook secret is one line of at least 16 characters", field="webhook_secret")
 
     @staticmethod
-    def _existing(c: sqlite3.Connection, name: str) -> Partner:
+    def _existing(c: Connection, name: str) -> Partner:
         p = get_partner(c, name)
         if p is None:
             raise NotFound(f"unknown partner {name!r} (`orderq partners list` shows them)", field="name")

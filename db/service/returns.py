@@ -7,7 +7,6 @@ equals the units actually received back.
 """
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ from core.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from core.money import from_cents_int, to_cents_int
 from core.permissions import Action
 from core.triage import due_at
+from db.dbapi import Connection, Row
 from db import claims, dialect, events, webhooks
 from db.claims import RETURNS
 from db.convert import dt, iso, ts
@@ -31,7 +31,7 @@ OPEN_STATES = ("requested", "pending_approval", "authorized", "received", "inspe
 RETURNABLE_ORDER_STATES = tuple(s.value for s in OrderState if s.returnable)
 
 
-def _returnable_order(c: sqlite3.Connection, o: sqlite3.Row) -> bool:
+def _returnable_order(c: Connection, o: Row) -> bool:
     """Shipped, closed or part shipped; or cancelled after part of it shipped (the rest was cancelled)."""
     if o["state"] in RETURNABLE_ORDER_STATES:
         return True
@@ -86,13 +86,13 @@ class ReturnService(LeaseMixin):
         self.ctx = ctx
 
     # ---- helpers -----------------------------------------------------------------------
-    def _row(self, c: sqlite3.Connection, number: str) -> sqlite3.Row:
+    def _row(self, c: Connection, number: str) -> Row:
         row = c.execute("SELECT * FROM returns WHERE number = ?", ((number or "").strip().upper(),)).fetchone()
         if row is None:
             raise NotFound(f"no return {number!r}", field="number")
         return row
 
-    def _lines(self, c: sqlite3.Connection, return_id: int) -> list[sqlite3.Row]:
+    def _lines(self, c: Connection, return_id: int) -> list[Row]:
         return c.execute(
             """SELECT rl.*, o.number AS order_number, ol.line_no, ol.qty AS line_qty, ol.amount_cents AS line_amount_cents,
                       p.description, p.category
@@ -102,7 +102,7 @@ class ReturnService(LeaseMixin):
                WHERE rl.return_id = ? ORDER BY rl.id""", (return_id,)).fetchall()
 
     @staticmethod
-    def _match(lines: list[sqlite3.Row], ref: str) -> sqlite3.Row:
+    def _match(lines: list[Row], ref: str) -> Row:
         """A return line by 1-based position (#2 or 2), SKU, or ORDER/SKU."""
         r = ref.strip()
         if r.lstrip("#").isdigit():
@@ -118,10 +118,10 @@ class ReturnService(LeaseMixin):
             raise ValidationError(f"{ref!r} matches {len(hits)} lines; name it ORDER/SKU or by number (#1)", field="line")
         return hits[0]
 
-    def _fence(self, row: sqlite3.Row, token: str | None, now: datetime) -> None:
+    def _fence(self, row: Row, token: str | None, now: datetime) -> None:
         claims.fence(row, user=self._actor, token=token, now=now, need_claim=False)
 
-    def _claim_end(self, row: sqlite3.Row) -> dict[str, Any]:
+    def _claim_end(self, row: Row) -> dict[str, Any]:
         """Columns and event data ending a live claim when the return leaves the clerk's queue."""
         if row["claimed_by"] is None:
             return {}
@@ -181,7 +181,7 @@ class ReturnService(LeaseMixin):
         with self.ctx.store.read() as c:
             return self._detail_in(c, number)
 
-    def _detail_in(self, c: sqlite3.Connection, number: str) -> dict[str, Any]:
+    def _detail_in(self, c: Connection, number: str) -> dict[str, Any]:
         """`detail` on the caller's connection, inside its transaction (a webhook's body is read so)."""
         row = self._row(c, number)
         lines = self._lines(c, row["id"])
@@ -246,11 +246,12 @@ class ReturnService(LeaseMixin):
         return [self._summary(r) for r in rows]
 
     @staticmethod
-    def _summary(r: sqlite3.Row) -> dict[str, Any]:
+    def _summary(r: Row) -> dict[str, Any]:
         return {
             "id": r["id"], "number": r["number"], "state": r["state"], "priority": r["priority"],
             "resolution": r["resolution"], "customer": r["customer_code"], "customer_name": r["customer_name"],
-            "tier": r["customer_tier"], "orders": (r["orders"] or "").split(",") if r["orders"] else [],
+            # sorted: the aggregate's order is not defined (SQLite's group_concat, PostgreSQL's string_agg differ)
+            "tier": r["customer_tier"], "orders": sorted(r["orders"].split(",")) if r["orders"] else [],
             "reasons": sorted((r["reasons"] or "").split(",")) if r["reasons"] else [],
             "fault": bool(r["fault"]), "units": r["units"] or 0, "units_received": r["received"] or 0,
             "refund_amount": str(from_cents_int(r["refund_cents"])),
@@ -259,13 +260,13 @@ class ReturnService(LeaseMixin):
         }
 
     # ---- the policy, applied to rows ---------------------------------------------------
-    def _units_refunded_before(self, c: sqlite3.Connection, order_line_id: int, return_id: int) -> int:
+    def _units_refunded_before(self, c: Connection, order_line_id: int, return_id: int) -> int:
         return int(c.execute(
             """SELECT COALESCE(SUM(rl.qty_received), 0) FROM return_lines rl JOIN returns r ON r.id = rl.return_id
                WHERE rl.order_line_id = ? AND rl.return_id != ? AND r.state IN ('resolved','closed')""",
             (order_line_id, return_id)).fetchone()[0])
 
-    def _shipping(self, c: sqlite3.Connection, order_ids: dict[str, int], return_id: int) -> tuple[dict, list[str]]:
+    def _shipping(self, c: Connection, order_ids: dict[str, int], return_id: int) -> tuple[dict, list[str]]:
         paid, before = {}, []
         for number, oid in order_ids.items():
             paid[number] = from_cents_int(c.execute(
@@ -279,7 +280,7 @@ class ReturnService(LeaseMixin):
                 before.append(number)
         return paid, before
 
-    def _quote(self, c: sqlite3.Connection, row: sqlite3.Row, *, received: bool) -> policy.QuoteResult:
+    def _quote(self, c: Connection, row: Row, *, received: bool) -> policy.QuoteResult:
         lines = self._lines(c, row["id"])
         qlines = []
         order_ids: dict[str, int] = {}
@@ -322,13 +323,13 @@ class ReturnService(LeaseMixin):
             number = self._new_in(c, now=now, lines=lines, resolution=res, orders=orders, note=note)
         return self.detail(number)
 
-    def _new_in(self, c: sqlite3.Connection, *, now: datetime, lines: list[ReturnLineInput], resolution: Resolution,
+    def _new_in(self, c: Connection, *, now: datetime, lines: list[ReturnLineInput], resolution: Resolution,
                 orders: list[str], note: str | None) -> str:
         if not lines:
             raise ValidationError("a return needs at least one line (SKU:QTY:REASON)", field="lines")
-        order_rows: dict[str, sqlite3.Row] = {}
+        order_rows: dict[str, Row] = {}
         requested: list[policy.Requested] = []
-        picked: list[tuple[ReturnLineInput, sqlite3.Row, sqlite3.Row, ReturnReason, int]] = []
+        picked: list[tuple[ReturnLineInput, Row, Row, ReturnReason, int]] = []
         returnable: dict[int, int] = {}
         for i, ln in enumerate(lines, start=1):
             onum = (ln.order or "").strip().upper()
@@ -564,7 +565,7 @@ class ReturnService(LeaseMixin):
                                   view=lambda: _api_view(self._detail_in(c, number)))
         return self.detail(number)
 
-    def _exchange_order(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime) -> tuple[int, str] | None:
+    def _exchange_order(self, c: Connection, row: Row, now: datetime) -> tuple[int, str] | None:
         """The replacement order for the units received, created in one step: on the original
         order's channel (where the business came from; SPEC §2 has no channel for replacements, and
         phone would skew electronic share), in the returns policy's class (P2), worked by a rep."""

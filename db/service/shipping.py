@@ -13,7 +13,6 @@ rep can finish and release it with its stock already set aside.
 """
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime
@@ -25,6 +24,7 @@ from core.errors import DomainError, NotFound, ValidationError
 from core.permissions import Action
 from core.shipping import LineProgress
 from core.triage import effective_due, paused_for
+from db.dbapi import Connection, Row
 from db import events
 from db.convert import dt, ts
 from db.migrations import QUEUE_ORDER
@@ -34,13 +34,13 @@ from db.service.context import Context
 MAX_RECEIVE = 10**7
 
 
-def progress(c: sqlite3.Connection, order_id: int) -> list[LineProgress]:
+def progress(c: Connection, order_id: int) -> list[LineProgress]:
     return [LineProgress(r["line_no"], r["sku"], r["qty"], r["qty_allocated"], r["qty_shipped"])
             for r in c.execute("SELECT line_no, sku, qty, qty_allocated, qty_shipped FROM order_lines"
                                " WHERE order_id = ? ORDER BY line_no", (order_id,))]
 
 
-def _move(c: sqlite3.Connection, order_id: int, given: Mapping[int, int], lines: list[LineProgress],
+def _move(c: Connection, order_id: int, given: Mapping[int, int], lines: list[LineProgress],
           sign: int) -> dict[str, int]:
     """Add `sign`×units to each line's allocation and the opposite to its SKU's stock; the stock deltas."""
     sku_of = {ln.line_no: ln.sku for ln in lines}
@@ -54,7 +54,7 @@ def _move(c: sqlite3.Connection, order_id: int, given: Mapping[int, int], lines:
     return dict(stock)
 
 
-def take_for_release(c: sqlite3.Connection, row: sqlite3.Row) -> tuple[dict[str, int], dict[str, int]]:
+def take_for_release(c: Connection, row: Row) -> tuple[dict[str, int], dict[str, int]]:
     """At release: free stock for every line's backorder, in line order. Returns (stock deltas,
     {line_no: units still on backorder}). A "ship complete only" customer's order is refused when
     short, as every order used to be: it waits for all its stock on a stock hold."""
@@ -73,18 +73,18 @@ def take_for_release(c: sqlite3.Connection, row: sqlite3.Row) -> tuple[dict[str,
     return _move(c, row["id"], given, lines, +1), {str(k): v for k, v in short.items()}
 
 
-def put_back(c: sqlite3.Connection, order_id: int) -> dict[str, int]:
+def put_back(c: Connection, order_id: int) -> dict[str, int]:
     """Stock set aside and not shipped goes back to the shelf (cancel, changed lines); the deltas."""
     lines = progress(c, order_id)
     return _move(c, order_id, {ln.line_no: ln.in_hand for ln in lines if ln.in_hand}, lines, -1)
 
 
-def ship_complete(c: sqlite3.Connection, row: sqlite3.Row) -> bool:
+def ship_complete(c: Connection, row: Row) -> bool:
     got = c.execute("SELECT ship_complete FROM customers WHERE id = ?", (row["customer_id"],)).fetchone()
     return bool(got and got[0])
 
 
-def plan(c: sqlite3.Connection, row: sqlite3.Row, wanted: Mapping[int, int] | None) -> tuple[dict[int, int], bool]:
+def plan(c: Connection, row: Row, wanted: Mapping[int, int] | None) -> tuple[dict[int, int], bool]:
     """This shipment's {line_no: units} and whether it completes the order (core.shipping's rules)."""
     lines = progress(c, row["id"])
     code = c.execute("SELECT code FROM customers WHERE id = ?", (row["customer_id"],)).fetchone()[0]
@@ -92,7 +92,7 @@ def plan(c: sqlite3.Connection, row: sqlite3.Row, wanted: Mapping[int, int] | No
     return got, rules.all_shipped(lines, got)
 
 
-def record_shipment(c: sqlite3.Connection, order_id: int, shipment: Mapping[int, int]) -> None:
+def record_shipment(c: Connection, order_id: int, shipment: Mapping[int, int]) -> None:
     c.executemany("UPDATE order_lines SET qty_shipped = qty_shipped + ? WHERE order_id = ? AND line_no = ?",
                   [(units, order_id, no) for no, units in shipment.items()])
 
@@ -110,7 +110,7 @@ def set_ship_complete(ctx: Context, customer: str, on: bool) -> None:
                       action="ship_complete", data={"ship_complete": bool(on), "was": bool(row["ship_complete"])})
 
 
-def _cover_rest(c: sqlite3.Connection, order_id: int, given: dict[int, int],
+def _cover_rest(c: Connection, order_id: int, given: dict[int, int],
                 stock: dict[str, int]) -> tuple[dict[int, int], dict[str, int]]:
     """Set aside every other line's backorder too when free stock covers all of it; else nothing more."""
     lines = progress(c, order_id)
@@ -156,7 +156,7 @@ class StockService:
             left = c.execute("SELECT stock FROM products WHERE sku = ?", (code,)).fetchone()[0]
         return {"sku": code, "received": units, "stock": left, "served": served}
 
-    def _serve(self, c: sqlite3.Connection, sku: str, now: datetime) -> list[dict[str, Any]]:
+    def _serve(self, c: Connection, sku: str, now: datetime) -> list[dict[str, Any]]:
         waiting = c.execute(
             f"""SELECT o.*, l.line_no, l.qty - l.qty_allocated AS short FROM order_lines l
                 JOIN orders o ON o.id = l.order_id
@@ -189,7 +189,7 @@ class StockService:
                         "backordered": left, "freed": freed})
         return out
 
-    def _free_hold(self, c: sqlite3.Connection, row: sqlite3.Row, now: datetime) -> None:
+    def _free_hold(self, c: Connection, row: Row, now: datetime) -> None:
         """All its stock is set aside: the stock hold ends and the order queues for a rep again."""
         cal = self.ctx.rules.calendar  # open time, as OrderService.unhold
         paused = paused_for(row["state"], row["hold_reason"], row["hold_started_at"], ts(now), cal)

@@ -20,12 +20,12 @@ import base64
 import hashlib
 import hmac
 import json
-import sqlite3
 from typing import Any
 
 from core.addresses import source_address
 from core.errors import PermissionDenied, Unauthenticated, ValidationError
 from core.money import to_cents_int
+from db.dbapi import Connection
 from db.service.customers import CustomerService
 from db.service.order_header import HeaderInput
 from db.service.orders import LineInput
@@ -125,7 +125,7 @@ def customer_by_email(api: PartnerApi, payload: dict[str, Any]) -> Any:
     the buyer's email, or a new customer (with that contact) on the rules' `[new_customers]`."""
     email, name = _buyer(payload)
 
-    def find_or_make(c: sqlite3.Connection) -> str:
+    def find_or_make(c: Connection) -> str:
         row = c.execute("SELECT cu.code FROM customer_contacts ct JOIN customers cu ON cu.id = ct.customer_id "
                         "WHERE lower(ct.email) = ? ORDER BY cu.id LIMIT 1", (email,)).fetchone()
         if row is not None:

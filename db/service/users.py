@@ -4,13 +4,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import sqlite3
 
 from core.enums import Role
 from core.errors import NotFound, ValidationError
 from core.models import User
 from core.labels import ROLE_PERSON
 from core.permissions import Action, allowed
+from db.dbapi import Connection, Row
 from db import claims, events
 from db.convert import ts
 from db.service.context import Context
@@ -22,7 +22,7 @@ KEY_TYPES = {
 }
 
 
-def _user(row: sqlite3.Row) -> User:
+def _user(row: Row) -> User:
     return User(id=row["id"], name=row["name"], role=Role(row["role"]), active=bool(row["active"]))
 
 
@@ -43,12 +43,12 @@ def parse_public_key(text: str) -> tuple[str, str, str, str]:
     return parts[0], parts[1], fp, " ".join(parts[2:])
 
 
-def get_user(conn: sqlite3.Connection, name: str) -> User | None:
+def get_user(conn: Connection, name: str) -> User | None:
     row = conn.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
     return _user(row) if row else None
 
 
-def user_for_key(conn: sqlite3.Connection, key_type: str, key_data: str) -> User | None:
+def user_for_key(conn: Connection, key_type: str, key_data: str) -> User | None:
     row = conn.execute(
         "SELECT u.* FROM user_keys k JOIN users u ON u.id = k.user_id WHERE k.key_type = ? AND k.key_data = ?",
         (key_type, key_data),
@@ -92,7 +92,7 @@ class UserService:
             self._insert_key(c, user.id, name, key)
         return key[2]
 
-    def _insert_key(self, c: sqlite3.Connection, user_id: int, name: str, key: tuple[str, str, str, str]) -> None:
+    def _insert_key(self, c: Connection, user_id: int, name: str, key: tuple[str, str, str, str]) -> None:
         """Store a parsed key and its event, inside the caller's transaction."""
         key_type, key_data, fp, comment = key
         if c.execute("SELECT 1 FROM user_keys WHERE fingerprint = ?", (fp,)).fetchone():
@@ -160,7 +160,7 @@ class UserService:
                           action="key_removed", data={"fingerprint": fp})
 
     @staticmethod
-    def _existing(c: sqlite3.Connection, name: str) -> User:
+    def _existing(c: Connection, name: str) -> User:
         user = get_user(c, name)
         if user is None:
             raise NotFound(f"unknown user {name!r}", field="name")
