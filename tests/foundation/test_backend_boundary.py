@@ -32,6 +32,8 @@ SQLITE_BACKEND = {
     "db/event_chain.py": "the event log's head from sqlite_sequence (the dialect's event_seq on PostgreSQL)",
     "db/feed_sqlite.py": "the change feed's SQLite detection: inotify on the -wal file and PRAGMA data_version",
     "db/inotify.py": "the -wal file watch of SQLite's change detection",
+    "db/checkpoints.py": "the API's WAL checkpoints on a thread of their own (PostgreSQL has no WAL of ours)",
+    "db/copy_sqlite.py": "`orderq copy`'s SQLite side: sqlite_master, sqlite_sequence, ATTACH and PRAGMAs",
 }
 
 #: files other branches are converting right now (issue 18): each must still have a finding, so an entry
@@ -39,8 +41,6 @@ SQLITE_BACKEND = {
 IN_FLIGHT = {
     "db/claims.py": "fix/pgclaim: PostgreSQL claims and the reaper",
     "db/service/claiming.py": "fix/pgclaim",
-    "db/feed.py": "fix/pgfeed: LISTEN/NOTIFY (moves data_version into db/feed_sqlite.py)",
-    "db/deliver/worker.py": "fix/pgfeed: the worker waits on the backend's change signal",
     "db/events.py": "fix/pgfeed",
     "db/orders_read.py": "fix/pgfeed",
     "tui/queue_source.py": "tui/ is not this branch's to edit: `except sqlite3.Error` -> db.dbapi.Error",
