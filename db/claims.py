@@ -30,6 +30,7 @@ class Queue:
     claim_set: str          # extra SET on claim
     drop_set: str           # extra SET when a claim ends unfinished
     drop_state: str | None  # state recorded after the drop (None: state unchanged)
+    claimed_state: str | None = None  # the state `claim_set` sets, which the claim's event records
 
 
 ORDERS = Queue(
@@ -40,6 +41,7 @@ ORDERS = Queue(
     claim_set="state = 'in_progress',",
     drop_set="state = CASE WHEN state = 'in_progress' THEN 'queued' ELSE state END,",
     drop_state="queued",
+    claimed_state="in_progress",
 )
 RETURNS = Queue(
     table="returns",
@@ -99,6 +101,51 @@ def _claim_sql(q: Queue, by_id: bool, narrow_tables: str | None, narrow_where: s
             RETURNING {CLAIMED_COLUMNS}"""
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimPlan:
+    """A claim made ready before the write lock (`plan`), to `take` inside it: the statement, its
+    arguments (token and lease included) and the claim's event, all but the item it lands on."""
+
+    sql: str
+    args: dict
+    event: events.Pending
+
+
+def plan(
+    conn: sqlite3.Connection,
+    q: Queue,
+    *,
+    user: str,
+    now: datetime,
+    lease: timedelta,
+    item_id: int | None = None,
+    narrow: Narrow | None = None,
+) -> ClaimPlan:
+    """Everything a claim needs that does not depend on the database's state, built outside the
+    write lock (`conn` only says which backend's statement). The event's data is known in advance:
+    the token and lease are made here, and the state after a claim is the queue's `claimed_state`."""
+    token = new_token()
+    at, exp = ts(now), ts(now + lease)
+    sql = _claim_sql(q, item_id is not None, narrow.tables if narrow and item_id is None else None,
+                     narrow.where if narrow and item_id is None else None, dialect.of(conn).claim_lock)
+    args = {"user": user, "token": token, "now": at, "exp": exp, "item": item_id}
+    if narrow is not None:
+        args = {**narrow.args, **args}
+    data = {"claim": "acquire", "token": token, "lease_expires_at": exp}
+    if q.claimed_state:
+        data["state"] = q.claimed_state
+    return ClaimPlan(sql, args, events.pending(at=now, actor=user, entity=q.entity, action="claim", data=data))
+
+
+def take(conn: sqlite3.Connection, p: ClaimPlan) -> sqlite3.Row | None:
+    """Run a planned claim: the UPDATE, and its event if it claimed a row. Call inside write_tx.
+    Returns the claimed row (CLAIMED_COLUMNS) or None."""
+    row = conn.execute(p.sql, p.args).fetchone()
+    if row is not None:
+        events.append_pending(conn, p.event, row["id"], row["number"])
+    return row
+
+
 def claim(
     conn: sqlite3.Connection,
     q: Queue,
@@ -110,22 +157,9 @@ def claim(
     narrow: Narrow | None = None,
 ) -> sqlite3.Row | None:
     """Claim the next item (or item_id, or the next one matching `narrow`); returns the claimed row
-    (CLAIMED_COLUMNS) or None. Call inside write_tx."""
-    token = new_token()
-    at, exp = ts(now), ts(now + lease)
-    sql = _claim_sql(q, item_id is not None, narrow.tables if narrow and item_id is None else None,
-                     narrow.where if narrow and item_id is None else None, dialect.of(conn).claim_lock)
-    args = {"user": user, "token": token, "now": at, "exp": exp, "item": item_id}
-    if narrow is not None:
-        args = {**narrow.args, **args}
-    row = conn.execute(sql, args).fetchone()
-    if row is not None:
-        data = {"claim": "acquire", "token": token, "lease_expires_at": exp}
-        if q.claim_set:
-            data["state"] = row["state"]
-        events.append(conn, at=now, actor=user, entity=q.entity, entity_id=row["id"],
-                      ref=row["number"], action="claim", data=data)
-    return row
+    (CLAIMED_COLUMNS) or None. Call inside write_tx; `plan` first and `take` inside the lock keeps
+    the lock shorter (db.service.claiming)."""
+    return take(conn, plan(conn, q, user=user, now=now, lease=lease, item_id=item_id, narrow=narrow))
 
 
 def drop(
