@@ -219,13 +219,14 @@ def reap(conn: sqlite3.Connection, q: Queue, now: datetime, item_id: int | None 
     return len(rows)
 
 
-def any_lapsed(conn: sqlite3.Connection, now: datetime) -> bool:
-    """Is any lease in any queue past its expiry? A read off the partial lease indexes: microseconds,
-    so every read that shows holders can ask it first."""
+def any_lapsed(conn: sqlite3.Connection, now: datetime, queues: tuple[Queue, ...] = QUEUES) -> bool:
+    """Is any lease in any of `queues` past its expiry? A read off the partial lease indexes:
+    microseconds, so every read that shows holders can ask it first, and a claim asks it before it
+    takes the write lock (db.service.claiming)."""
     return any(
         conn.execute(f"SELECT 1 FROM {q.table} WHERE claimed_by IS NOT NULL AND lease_expires_at < ? LIMIT 1",
                      (ts(now),)).fetchone()
-        for q in QUEUES
+        for q in queues
     )
 
 

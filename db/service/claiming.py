@@ -122,8 +122,10 @@ class LeaseMixin(ItemRows):
         now = self.ctx.now()
         ready = claims.plan(self.ctx.store.conn, self.QUEUE, user=self._actor, now=now, lease=self.ctx.rules.lease,
                             item_id=item_id, narrow=narrow)  # before the write lock: inside, only UPDATE and INSERT
+        lapsed = claims.any_lapsed(self.ctx.store.conn, now, (self.QUEUE,))
         with self.ctx.write() as c:
-            claims.reap(c, self.QUEUE, now)
+            if lapsed:
+                claims.reap(c, self.QUEUE, now)
             row = claims.take(c, ready)
         return None if row is None else Claimed.from_row(row, self.QUEUE.table)
 
