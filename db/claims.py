@@ -138,28 +138,13 @@ def plan(
 
 
 def take(conn: sqlite3.Connection, p: ClaimPlan) -> sqlite3.Row | None:
-    """Run a planned claim: the UPDATE, and its event if it claimed a row. Call inside write_tx.
+    """Claim the next item (or the planned item_id, or the next one matching `narrow`): the UPDATE,
+    and its event if it claimed a row. Call inside write_tx, with a `plan` made before it.
     Returns the claimed row (CLAIMED_COLUMNS) or None."""
     row = conn.execute(p.sql, p.args).fetchone()
     if row is not None:
         events.append_pending(conn, p.event, row["id"], row["number"])
     return row
-
-
-def claim(
-    conn: sqlite3.Connection,
-    q: Queue,
-    *,
-    user: str,
-    now: datetime,
-    lease: timedelta,
-    item_id: int | None = None,
-    narrow: Narrow | None = None,
-) -> sqlite3.Row | None:
-    """Claim the next item (or item_id, or the next one matching `narrow`); returns the claimed row
-    (CLAIMED_COLUMNS) or None. Call inside write_tx; `plan` first and `take` inside the lock keeps
-    the lock shorter (db.service.claiming)."""
-    return take(conn, plan(conn, q, user=user, now=now, lease=lease, item_id=item_id, narrow=narrow))
 
 
 def drop(

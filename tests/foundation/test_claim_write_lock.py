@@ -8,6 +8,7 @@ the transaction) still leaves a chain `orderq check` accepts. Real WAL files thr
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -105,4 +106,22 @@ def test_an_event_insert_that_fails_inside_a_command_does_not_break_the_chain(de
         events.append_many(c, [good])
     conn = sqlite3.connect(demo_db)
     assert [a for (a,) in conn.execute("SELECT action FROM events ORDER BY id DESC LIMIT 2")] == ["note", "note"]
+    assert chain_intact(conn) == []
+
+
+def test_the_claim_event_built_before_the_lock_records_the_claim_it_landed_on(demo_db: Path, desk_for) -> None:  # noqa: ANN001
+    """The event's JSON and the fixed part of its hash are made before BEGIN IMMEDIATE, when the
+    item is not yet known: the stored event still names the item claimed, its token, lease and
+    state, under the claimer, and its hash is the one `orderq check` recomputes from the row."""
+    alice = desk_for(demo_db, "alice")
+    got = alice.orders.claim_next()
+    conn = sqlite3.connect(demo_db)
+    conn.row_factory = sqlite3.Row
+    ev = conn.execute("SELECT * FROM events ORDER BY id DESC LIMIT 1").fetchone()
+    order = conn.execute("SELECT * FROM orders WHERE id = ?", (got.id,)).fetchone()
+    assert (ev["actor"], ev["entity"], ev["entity_id"], ev["ref"], ev["action"]) == \
+        ("alice", "order", got.id, got.number, "claim")
+    assert json.loads(ev["data"]) == {"claim": "acquire", "token": got.claim_token, "state": "in_progress",
+                                      "lease_expires_at": order["lease_expires_at"]}
+    assert order["state"] == "in_progress" and ev["at"] == order["claimed_at"]
     assert chain_intact(conn) == []
