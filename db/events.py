@@ -90,10 +90,14 @@ def append_many(conn: sqlite3.Connection, rows: list[tuple]) -> int:
         advance(conn, None)  # some rows may be in: the next append reads the head from the table
         raise
     advance(conn, (eid, prev))
+    _tell_written(conn, eid - 1)
+    return eid - 1
+
+
+def _tell_written(conn: sqlite3.Connection, last_id: int) -> None:
     written = getattr(conn, "events_written", None)  # a backend's hook: PostgreSQL NOTIFYs once, at COMMIT
     if written is not None:
-        written(eid - 1)
-    return eid - 1
+        written(last_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +135,7 @@ def append_pending(conn: sqlite3.Connection, p: Pending, entity_id: int | None, 
         advance(conn, None)
         raise
     advance(conn, (eid + 1, h))
+    _tell_written(conn, eid)
     return eid
 
 
