@@ -30,6 +30,7 @@ class Queue:
     claim_set: str          # extra SET on claim
     drop_set: str           # extra SET when a claim ends unfinished
     drop_state: str | None  # state recorded after the drop (None: state unchanged)
+    claimed_state: str | None = None  # the state `claim_set` sets, which the claim's event records
 
 
 ORDERS = Queue(
@@ -40,6 +41,7 @@ ORDERS = Queue(
     claim_set="state = 'in_progress',",
     drop_set="state = CASE WHEN state = 'in_progress' THEN 'queued' ELSE state END,",
     drop_state="queued",
+    claimed_state="in_progress",
 )
 RETURNS = Queue(
     table="returns",
@@ -99,7 +101,17 @@ def _claim_sql(q: Queue, by_id: bool, narrow_tables: str | None, narrow_where: s
             RETURNING {CLAIMED_COLUMNS}"""
 
 
-def claim(
+@dataclass(frozen=True, slots=True)
+class ClaimPlan:
+    """A claim made ready before the write lock (`plan`), to `take` inside it: the statement, its
+    arguments (token and lease included) and the claim's event, all but the item it lands on."""
+
+    sql: str
+    args: dict
+    event: events.Pending
+
+
+def plan(
     conn: sqlite3.Connection,
     q: Queue,
     *,
@@ -108,9 +120,10 @@ def claim(
     lease: timedelta,
     item_id: int | None = None,
     narrow: Narrow | None = None,
-) -> sqlite3.Row | None:
-    """Claim the next item (or item_id, or the next one matching `narrow`); returns the claimed row
-    (CLAIMED_COLUMNS) or None. Call inside write_tx."""
+) -> ClaimPlan:
+    """Everything a claim needs that does not depend on the database's state, built outside the
+    write lock (`conn` only says which backend's statement). The event's data is known in advance:
+    the token and lease are made here, and the state after a claim is the queue's `claimed_state`."""
     token = new_token()
     at, exp = ts(now), ts(now + lease)
     sql = _claim_sql(q, item_id is not None, narrow.tables if narrow and item_id is None else None,
@@ -118,13 +131,19 @@ def claim(
     args = {"user": user, "token": token, "now": at, "exp": exp, "item": item_id}
     if narrow is not None:
         args = {**narrow.args, **args}
-    row = conn.execute(sql, args).fetchone()
+    data = {"claim": "acquire", "token": token, "lease_expires_at": exp}
+    if q.claimed_state:
+        data["state"] = q.claimed_state
+    return ClaimPlan(sql, args, events.pending(at=now, actor=user, entity=q.entity, action="claim", data=data))
+
+
+def take(conn: sqlite3.Connection, p: ClaimPlan) -> sqlite3.Row | None:
+    """Claim the next item (or the planned item_id, or the next one matching `narrow`): the UPDATE,
+    and its event if it claimed a row. Call inside write_tx, with a `plan` made before it.
+    Returns the claimed row (CLAIMED_COLUMNS) or None."""
+    row = conn.execute(p.sql, p.args).fetchone()
     if row is not None:
-        data = {"claim": "acquire", "token": token, "lease_expires_at": exp}
-        if q.claim_set:
-            data["state"] = row["state"]
-        events.append(conn, at=now, actor=user, entity=q.entity, entity_id=row["id"],
-                      ref=row["number"], action="claim", data=data)
+        events.append_pending(conn, p.event, row["id"], row["number"])
     return row
 
 
@@ -185,13 +204,14 @@ def reap(conn: sqlite3.Connection, q: Queue, now: datetime, item_id: int | None 
     return len(rows)
 
 
-def any_lapsed(conn: sqlite3.Connection, now: datetime) -> bool:
-    """Is any lease in any queue past its expiry? A read off the partial lease indexes: microseconds,
-    so every read that shows holders can ask it first."""
+def any_lapsed(conn: sqlite3.Connection, now: datetime, queues: tuple[Queue, ...] = QUEUES) -> bool:
+    """Is any lease in any of `queues` past its expiry? A read off the partial lease indexes:
+    microseconds, so every read that shows holders can ask it first, and a claim asks it before it
+    takes the write lock (db.service.claiming)."""
     return any(
         conn.execute(f"SELECT 1 FROM {q.table} WHERE claimed_by IS NOT NULL AND lease_expires_at < ? LIMIT 1",
                      (ts(now),)).fetchone()
-        for q in QUEUES
+        for q in queues
     )
 
 

@@ -49,11 +49,23 @@ def event_hash(prev: str, eid: int, at: float, actor: str, entity: str, entity_i
     pass for a field boundary; NULL as `~`), so the writer and the checker encode a row alike.
     Not JSON: this runs inside every command's write lock, and escaping `data` (itself JSON) cost
     half as much again."""
+    return chain_hash(prev, eid, encode_fixed(at, actor, entity, action, data), entity_id, ref)
+
+
+def encode_fixed(at: float, actor: str, entity: str, action: str, data: str) -> tuple[str, str]:
+    """The parts of an event's hash input that do not depend on its place in the log or on which
+    item it is about: `event_hash`'s encoding, split so that a claim can build them before it takes
+    the write lock (db.events.Pending) and do only `chain_hash` inside it."""
     actor, entity, action, data = str(actor), str(entity), str(action), str(data)
+    return (f"|{float(at)!r}|{len(actor)}:{actor}|{len(entity)}:{entity}|",
+            f"|{len(action)}:{action}|{len(data)}:{data}|")
+
+
+def chain_hash(prev: str, eid: int, fixed: tuple[str, str], entity_id: int | None, ref: str | None) -> str:
+    """`event_hash` from the parts `encode_fixed` gave, and the event's id, item and predecessor."""
     ref = None if ref is None else str(ref)
-    canon = (f"{int(eid)}|{float(at)!r}|{len(actor)}:{actor}|{len(entity)}:{entity}|"
-             f"{'~' if entity_id is None else int(entity_id)}|{'~' if ref is None else f'{len(ref)}:{ref}'}|"
-             f"{len(action)}:{action}|{len(data)}:{data}|{prev}")
+    canon = (f"{int(eid)}{fixed[0]}{'~' if entity_id is None else int(entity_id)}|"
+             f"{'~' if ref is None else f'{len(ref)}:{ref}'}{fixed[1]}{prev}")
     return hashlib.sha256(canon.encode("utf-8", "surrogatepass")).hexdigest()
 
 

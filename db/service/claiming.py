@@ -119,10 +119,14 @@ class LeaseMixin(ItemRows):
 
     def _claim(self, item_id: int | None, narrow: claims.Narrow | None = None) -> Claimed | None:
         """Reap lapsed leases, then take the next (or the named) item, in one write transaction."""
-        now, lease, user = self.ctx.now(), self.ctx.rules.lease, self._actor  # before the write lock
+        now = self.ctx.now()
+        ready = claims.plan(self.ctx.store.conn, self.QUEUE, user=self._actor, now=now, lease=self.ctx.rules.lease,
+                            item_id=item_id, narrow=narrow)  # before the write lock: inside, only UPDATE and INSERT
+        lapsed = claims.any_lapsed(self.ctx.store.conn, now, (self.QUEUE,))
         with self.ctx.write() as c:
-            claims.reap(c, self.QUEUE, now)
-            row = claims.claim(c, self.QUEUE, user=user, now=now, lease=lease, item_id=item_id, narrow=narrow)
+            if lapsed:
+                claims.reap(c, self.QUEUE, now)
+            row = claims.take(c, ready)
         return None if row is None else Claimed.from_row(row, self.QUEUE.table)
 
     def take_over(self, number: str) -> Claimed:

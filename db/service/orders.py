@@ -355,7 +355,8 @@ class OrderService(LeaseMixin, HeaderMixin):
             if row["claimed_by"] is not None:
                 claims.drop(c, ORDERS, row, actor=self._actor, now=now, action="force_release",
                             extra={"reason": reason or f"reassigned to {target.name}"})
-            got = claims.claim(c, ORDERS, user=target.name, now=now, lease=self.ctx.rules.lease, item_id=row["id"])
+            got = claims.take(c, claims.plan(c, ORDERS, user=target.name, now=now, lease=self.ctx.rules.lease,
+                                             item_id=row["id"]))
             if got is None:
                 raise DomainError(f"{number} is {state_label(row['state'])}; only a queued or claimed order can be reassigned")
             self._event(c, row, now, "reassign", to=target.name, reason=reason)

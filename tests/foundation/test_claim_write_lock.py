@@ -8,7 +8,9 @@ the transaction) still leaves a chain `orderq check` accepts. Real WAL files thr
 """
 from __future__ import annotations
 
+import json
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -35,19 +37,35 @@ def _statements_in_the_write_lock(desk: Desk, act) -> list[str]:  # noqa: ANN001
     return [" ".join(s.split()[:3]) for s in inside]
 
 
-def test_a_claim_holds_the_write_lock_for_four_statements_and_the_commit(demo_db: Path, desk_for) -> None:  # noqa: ANN001
+def test_a_claim_holds_the_write_lock_for_three_statements_and_the_commit(demo_db: Path, desk_for) -> None:  # noqa: ANN001
     """Before: the user check, the lapsed-lease probe, the claim, a second read for the chain's
-    head, the event, a PRAGMA restoring the busy timeout, then COMMIT (seven)."""
+    head, the event, a PRAGMA restoring the busy timeout, then COMMIT (seven); then five, with the
+    lapsed-lease probe still inside. The probe is a read: it runs before BEGIN IMMEDIATE, and the
+    reap (a write) runs inside only when the probe found a lapsed lease."""
     alice = desk_for(demo_db, "alice")
     alice.orders.claim_next()  # the first use of each statement prepares it: count a warm claim
     inside = _statements_in_the_write_lock(alice, alice.orders.claim_next)
     assert inside == [
         "SELECT (SELECT active",        # the actor is still active, and the audit chain's head
-        "SELECT * FROM",                # a lapsed lease to return first (the partial index: none)
         "UPDATE orders SET",            # the claim itself
         "INSERT INTO events",           # its event, chained onto the head read above
         "COMMIT",
     ]
+
+
+def test_a_lapsed_lease_found_before_the_lock_is_returned_inside_it_then_claimed(demo_db: Path, desk_for) -> None:  # noqa: ANN001
+    """The probe before the lock sees bob's lapsed lease, so alice's claim returns it to the queue
+    (a `lease_expired` event by 'system') and claims it next, in one transaction."""
+    bob = desk_for(demo_db, "bob")
+    held = bob.orders.claim_next()
+    later = bob.ctx.now() + bob.ctx.rules.lease + timedelta(minutes=1)
+    alice = desk_for(demo_db, "alice", clock=lambda: later)
+    inside = _statements_in_the_write_lock(alice, alice.orders.claim_next)
+    assert inside[1:3] == ["SELECT * FROM", "UPDATE orders SET"]  # the reap's read, then its drop
+    conn = sqlite3.connect(demo_db)
+    last = conn.execute("SELECT actor, action, ref FROM events ORDER BY id DESC LIMIT 2").fetchall()
+    assert last == [("alice", "claim", held.number), ("system", "lease_expired", held.number)]
+    assert chain_intact(conn) == []
 
 
 def test_after_a_write_the_connection_waits_for_a_busy_database_again(demo_db: Path, desk_for) -> None:  # noqa: ANN001
@@ -88,4 +106,22 @@ def test_an_event_insert_that_fails_inside_a_command_does_not_break_the_chain(de
         events.append_many(c, [good])
     conn = sqlite3.connect(demo_db)
     assert [a for (a,) in conn.execute("SELECT action FROM events ORDER BY id DESC LIMIT 2")] == ["note", "note"]
+    assert chain_intact(conn) == []
+
+
+def test_the_claim_event_built_before_the_lock_records_the_claim_it_landed_on(demo_db: Path, desk_for) -> None:  # noqa: ANN001
+    """The event's JSON and the fixed part of its hash are made before BEGIN IMMEDIATE, when the
+    item is not yet known: the stored event still names the item claimed, its token, lease and
+    state, under the claimer, and its hash is the one `orderq check` recomputes from the row."""
+    alice = desk_for(demo_db, "alice")
+    got = alice.orders.claim_next()
+    conn = sqlite3.connect(demo_db)
+    conn.row_factory = sqlite3.Row
+    ev = conn.execute("SELECT * FROM events ORDER BY id DESC LIMIT 1").fetchone()
+    order = conn.execute("SELECT * FROM orders WHERE id = ?", (got.id,)).fetchone()
+    assert (ev["actor"], ev["entity"], ev["entity_id"], ev["ref"], ev["action"]) == \
+        ("alice", "order", got.id, got.number, "claim")
+    assert json.loads(ev["data"]) == {"claim": "acquire", "token": got.claim_token, "state": "in_progress",
+                                      "lease_expires_at": order["lease_expires_at"]}
+    assert order["state"] == "in_progress" and ev["at"] == order["claimed_at"]
     assert chain_intact(conn) == []
