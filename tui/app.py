@@ -28,6 +28,7 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 
 from core.errors import OrderqError, PermissionDenied
+from db.dbapi import Error as DbError
 from db.service import Desk
 from tui.app_claims import ClaimKeeping
 from tui.claim_registry import ClaimRegistry
@@ -219,7 +220,11 @@ class OrderqApp(ClaimKeeping, PlainNotify, App[int]):
             except OrderqError as e:
                 self.notify(e.message, severity="error", timeout=6)
                 return False
-        screen = build_screen(self.desk, name, *args)
+        try:
+            screen = build_screen(self.desk, name, *args)
+        except (OrderqError, DbError) as e:  # e.g. the database went away as the screen was asked for
+            self.notify(getattr(e, "message", None) or str(e), severity="error", timeout=6)
+            return False
         if screen is None:
             self.notify(f"the {name} screen is not installed in this build", severity="warning")
             return False

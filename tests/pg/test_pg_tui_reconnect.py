@@ -50,7 +50,7 @@ def test_a_tui_session_says_reconnecting_and_recovers_after_a_restart(pg_demo_ur
 
     # on the order screen (the rep's own claim, after the restart: the session's connection is back)
     tmux.send("rep", "c")
-    tmux.wait_screen("rep", "Give back", 30)
+    tmux.wait_screen("rep", "Checklist", 30)  # the order screen ("Give back" is in the queue's footer too)
     # stop, then start once the screen said so: a `restart` can be over before a look at the screen
     # sees the notice (it failed 1 run in 5 so)
     pg_ctl(server_back, "stop", "-m", "fast")
