@@ -17,6 +17,7 @@ traceback. The URL is shown only without its password (`redact`).
 """
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -30,6 +31,11 @@ from psycopg.pq import TransactionStatus
 
 from db.pg.dialect import PG
 from db.pg.sql import statement
+
+# psycopg pins its own logger at WARNING when imported; let it follow the app's level instead
+# ($ORDERQ_LOG_LEVEL, default ERROR): its warning "error ignored terminating Pipeline" comes while a
+# lost connection's error is already on its way to the user as one line, and made it two
+logging.getLogger("psycopg").setLevel(logging.NOTSET)
 
 SCHEMES = ("postgresql", "postgres")
 #: per app session: a statement that runs longer is cancelled, a transaction left idle is ended
@@ -219,13 +225,16 @@ class PgConnection:
 
     @property
     def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status != TransactionStatus.IDLE
+        """Inside BEGIN … COMMIT on a live session. A lost connection (a restart, a failover) is in
+        none: there is nothing left to roll back, and trying would raise past the one-line refusal."""
+        return self.raw.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR,
+                                                    TransactionStatus.ACTIVE)
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Cursor:
         st = statement(sql, self.id_tables)
         text = st.sql + " RETURNING id" if st.insert_into else st.sql
-        cur = self.raw.cursor()
         try:
+            cur = self.raw.cursor()
             cur.execute(text, () if params is None else params, prepare=False)
         except psycopg.Error as e:
             raise _translate(e) from None
@@ -239,11 +248,11 @@ class PgConnection:
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any] | dict[str, Any]]) -> Cursor:
         st = statement(sql, self.id_tables)
-        cur = self.raw.cursor()
         rows = list(seq)
-        if not rows:
-            return Cursor(cur)
         try:
+            cur = self.raw.cursor()
+            if not rows:
+                return Cursor(cur)
             cur.executemany(st.sql, rows)
         except psycopg.Error as e:
             raise _translate(e) from None
