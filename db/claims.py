@@ -195,13 +195,14 @@ def reap(conn: sqlite3.Connection, q: Queue, now: datetime, item_id: int | None 
     return len(rows)
 
 
-def any_lapsed(conn: sqlite3.Connection, now: datetime) -> bool:
-    """Is any lease in any queue past its expiry? A read off the partial lease indexes: microseconds,
-    so every read that shows holders can ask it first."""
+def any_lapsed(conn: sqlite3.Connection, now: datetime, queues: tuple[Queue, ...] = QUEUES) -> bool:
+    """Is any lease in `queues` past its expiry at `now`? A read off the partial lease indexes:
+    microseconds, so every read that shows holders, and every claim, can ask it before taking the
+    write lock (a lease only lapses with time: none is set to end before it was taken)."""
     return any(
         conn.execute(f"SELECT 1 FROM {q.table} WHERE claimed_by IS NOT NULL AND lease_expires_at < ? LIMIT 1",
                      (ts(now),)).fetchone()
-        for q in QUEUES
+        for q in queues
     )
 
 

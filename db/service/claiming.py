@@ -118,10 +118,17 @@ class LeaseMixin(ItemRows):
         return got
 
     def _claim(self, item_id: int | None, narrow: claims.Narrow | None = None) -> Claimed | None:
-        """Reap lapsed leases, then take the next (or the named) item, in one write transaction."""
+        """Reap lapsed leases, then take the next (or the named) item, in one write transaction.
+
+        Whether any lease has lapsed is read before the write lock (it holds inside too: a lease
+        only lapses with time), so a claim's locked span is one statement shorter when none has,
+        which is nearly always. On PostgreSQL each statement inside it is a round trip every other
+        writer waits behind (bench/bench_pg_claim.py)."""
         now, lease, user = self.ctx.now(), self.ctx.rules.lease, self._actor  # before the write lock
+        lapsed = claims.any_lapsed(self.ctx.store.conn, now, (self.QUEUE,))
         with self.ctx.write() as c:
-            claims.reap(c, self.QUEUE, now)
+            if lapsed:
+                claims.reap(c, self.QUEUE, now)
             row = claims.claim(c, self.QUEUE, user=user, now=now, lease=lease, item_id=item_id, narrow=narrow)
         return None if row is None else Claimed.from_row(row, self.QUEUE.table)
 

@@ -35,15 +35,16 @@ def _statements_in_the_write_lock(desk: Desk, act) -> list[str]:  # noqa: ANN001
     return [" ".join(s.split()[:3]) for s in inside]
 
 
-def test_a_claim_holds_the_write_lock_for_four_statements_and_the_commit(demo_db: Path, desk_for) -> None:  # noqa: ANN001
+def test_a_claim_holds_the_write_lock_for_three_statements_and_the_commit(demo_db: Path, desk_for) -> None:  # noqa: ANN001
     """Before: the user check, the lapsed-lease probe, the claim, a second read for the chain's
-    head, the event, a PRAGMA restoring the busy timeout, then COMMIT (seven)."""
+    head, the event, a PRAGMA restoring the busy timeout, then COMMIT (seven); then five, the
+    probe still inside. The probe is read before the lock now (issue 18: on PostgreSQL each
+    statement in the lock is a round trip every other writer waits behind)."""
     alice = desk_for(demo_db, "alice")
     alice.orders.claim_next()  # the first use of each statement prepares it: count a warm claim
     inside = _statements_in_the_write_lock(alice, alice.orders.claim_next)
     assert inside == [
         "SELECT (SELECT active",        # the actor is still active, and the audit chain's head
-        "SELECT * FROM",                # a lapsed lease to return first (the partial index: none)
         "UPDATE orders SET",            # the claim itself
         "INSERT INTO events",           # its event, chained onto the head read above
         "COMMIT",
