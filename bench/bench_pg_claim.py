@@ -18,7 +18,34 @@ Anchor, beside the table: graphile-worker's published 15,607 jobs/s unbatched (4
 an i9-14900K 24-core desktop, a local database). Here: 2 cores shared with other engineers' test
 runs, 16 client processes and the server on those same 2 cores, and Python clients.
 
-Findings: see the module's end (FINDINGS), kept with the figures they explain.
+Findings (issue 18, 2 shared cores at load 12–18, fsync off; 60 s runs, the table's rows):
+- The claim row fails far from its budget: 36–39 claims/s against the bare loop's 854–937 (0.04–
+  0.05 ×), p99 1.4–1.5 s. Alone (one process, no contention) a service claim takes ~5.7 ms against
+  ~0.63 ms bare: Python, and 7 round trips (BEGIN, the writer lock, user + chain head, the lapsed
+  probe, the claim, the event, COMMIT) against one.
+- Why it collapses with 16 processes: write_tx takes ONE advisory lock at BEGIN for every writer
+  (db/pg/connection.py), so claims run one at a time, and every round trip inside the lock waits
+  for its client process to be scheduled on 2 overloaded cores: ~26 ms of holding per claim instead
+  of ~5 ms alone. SKIP LOCKED never gets to work: nobody is in the claim statement concurrently.
+- Could claims skip it? A claim needs the lock only for what it appends: the event chain's head
+  (id + 1, the hash of the last event) and, to keep ids in commit order for `events --since` and
+  the feed, the lock held from reading that head to COMMIT. The experiment row does just that
+  (the SKIP LOCKED claim first, then lock, head, insert, COMMIT; ids still in commit order):
+  87–103 claims/s, 2.3–2.6 × the service, still 0.09–0.12 × bare, because three round trips
+  remain in the locked span. Not shipped: a writer that holds the lock and then waits for a row
+  lock held by a claimer waiting for the lock (hold, cancel, reassign of an order being claimed
+  that instant) would deadlock, and every service write would need the late lock to be safe.
+- Shipped: the lapsed-lease probe is read before the lock (one round trip fewer inside it).
+- To reach 0.5 × bare the serialised span must be server-side only: a PL/pgSQL append (lock,
+  head read and insert in one call, the hash computed in SQL) with COMMIT pipelined after it, or
+  a remedy for the feed that needs no serialisation (a (pg_current_xact_id(), id) cursor read
+  below the snapshot's xmin). Both change db/feed.py's contract: for the feed's owner.
+- The xmin trap does not show in the service rows: at ~40 claims/s a minute leaves ~2,300 dead
+  versions, too few to slow the claimable index walk. The bare loop shows it (its own row). No
+  claim is HOT (it changes indexed columns), so fillfactor buys locality, not HOT (db/pg/schema.py).
+- The anchor: graphile-worker's 15,607 jobs/s is on 24 cores with 4 workers and a server to itself;
+  here the server, 16 Python clients and other engineers' suites share 2 cores. Compare each row
+  with its bare loop in the same run, not with the anchor.
 """
 from __future__ import annotations
 
@@ -31,11 +58,12 @@ import secrets
 
 import psycopg
 
+from bench import bench_claim as claim_bench
+from bench.bench_claim import _gun, _service_worker
 from bench.common import ms, orderq, percentile, print_rows, row
 from db.event_chain import GENESIS, event_hash
 from db.events import dumps
 from db.pg.connection import WRITE_LOCK
-from db.service import Desk  # imported before the fork, so no worker pays for imports in the race
 from tests.pg_server import TEMPLATE, PgServer
 
 PROCS = int(os.environ.get("ORDERQ_BENCH_PG_CLAIM_PROCS", "16"))
@@ -43,7 +71,6 @@ SECONDS = float(os.environ.get("ORDERQ_BENCH_PG_CLAIM_SECONDS", "60"))
 QUEUE = int(os.environ.get("ORDERQ_BENCH_PG_CLAIM_QUEUE", "200000"))
 P99_BUDGET_S = 0.020
 THROUGHPUT_BUDGET = 0.5
-USERS = ["alice", "bob", "sam"]
 GRAPHILE_JOBS_S = 15_607
 
 BARE_CLAIM = """UPDATE orders SET state = 'in_progress', claimed_by = %s, claimed_at = %s
@@ -66,26 +93,6 @@ def build(server: PgServer) -> str:
                   f"FROM orders o, generate_series(1, {copies}) k WHERE o.state = 'queued' AND o.id <= {top}")
         c.execute("VACUUM ANALYZE orders")
     return name
-
-
-def _gun(ready: mp.Queue, go) -> float:  # noqa: ANN001
-    ready.put(1)
-    go.wait()
-    return time.time() + SECONDS
-
-
-def _service_worker(url: str, user: str, ready: mp.Queue, go, out: mp.Queue) -> None:  # noqa: ANN001
-    desk = Desk.open(url, user)
-    lat: list[float] = []
-    stop_at = _gun(ready, go)
-    while time.time() < stop_at:
-        t0 = time.perf_counter()
-        got = desk.orders.claim_next()
-        lat.append(time.perf_counter() - t0)
-        if got is None:
-            break
-    desk.store.close()
-    out.put(lat)
 
 
 def _bare_worker(url: str, user: str, ready: mp.Queue, go, out: mp.Queue) -> None:  # noqa: ANN001
@@ -139,23 +146,9 @@ def _late_lock_worker(url: str, user: str, ready: mp.Queue, go, out: mp.Queue) -
 
 
 def race(worker, url: str) -> list[float]:  # noqa: ANN001
-    ctx = mp.get_context("fork")
-    out: mp.Queue = ctx.Queue()
-    ready: mp.Queue = ctx.Queue()
-    go = ctx.Event()
-    ps = [ctx.Process(target=worker, args=(url, USERS[i % len(USERS)], ready, go, out)) for i in range(PROCS)]
-    for p in ps:
-        p.start()
-    for _ in ps:
-        ready.get(timeout=300)
-    time.sleep(0.2)
-    go.set()
-    lat: list[float] = []
-    for _ in ps:
-        lat += out.get(timeout=SECONDS + 300)
-    for p in ps:
-        p.join()
-    return lat
+    """bench_claim's race (forked workers, one start signal) for SECONDS, on a URL."""
+    claim_bench.SECONDS = SECONDS  # read by its _gun in each forked worker
+    return claim_bench.race(worker, url, PROCS, SECONDS)[0]
 
 
 def table_health(url: str) -> dict[str, int]:
@@ -225,9 +218,6 @@ def run() -> list[dict]:
             f"4 procs, i9-14900K 24 cores, local db; here 2 shared cores ({load})",
             rate / GRAPHILE_JOBS_S, "reference", True),
     ]
-
-
-FINDINGS = """(filled in from the runs)"""
 
 
 if __name__ == "__main__":
