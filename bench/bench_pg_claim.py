@@ -57,7 +57,6 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import time
-from pathlib import Path
 
 import secrets
 
