@@ -21,7 +21,7 @@ runs, 16 client processes and the server on those same 2 cores, and Python clien
 Findings (issue 18, 2 shared cores, fsync off; 60 s runs; the load average of each run beside it):
 - The claim row fails far from its budget. Before the lapsed probe moved out of the lock, at load
   12–18: 36–39 claims/s against the bare loop's 854–937 (0.04–0.05 ×), p99 1.4–1.5 s. After, at
-  load 11–15: 127 against 1,125 (0.11 ×), p99 222 ms; the experiment row (unchanged code) rose as
+  load 11–15 and 3–12: 127 against 1,125 and 166 against 1,516 (0.11 × both), p99 222 and 188 ms; the experiment row (unchanged code) rose as
   much, so most of that is the lower load, not the change. Alone (one process, no contention) a
   service claim took ~5.7 ms against ~0.63 ms bare: Python, and 7 round trips (BEGIN, the writer
   lock, user + chain head, the lapsed probe, the claim, the event, COMMIT) against one.
@@ -33,7 +33,7 @@ Findings (issue 18, 2 shared cores, fsync off; 60 s runs; the load average of ea
   (id + 1, the hash of the last event) and, to keep ids in commit order for `events --since` and
   the feed, the lock held from reading that head to COMMIT. The experiment row does just that
   (the SKIP LOCKED claim first, then lock, head, insert, COMMIT; ids still in commit order):
-  87–103 claims/s at load 12–18 (0.09–0.12 × bare), 350 at load 11–15 (0.31 ×): 2.5–3 × the
+  87–103 claims/s at load 12–18 (0.09–0.12 × bare), 350 and 448 at load 11–15 and 3–12 (0.30–0.31 ×): 2.5–3 × the
   service, still short of 0.5 ×, because three round trips remain in the locked span. Not
   shipped: a writer that holds the lock and then waits for a row lock held by a claimer waiting
   for the lock (hold, cancel, reassign of an order being claimed that instant) would deadlock.
@@ -43,9 +43,9 @@ Findings (issue 18, 2 shared cores, fsync off; 60 s runs; the load average of ea
   a remedy for the feed that needs no serialisation (a (pg_current_xact_id(), id) cursor read
   below the snapshot's xmin). Both change db/feed.py's contract: for the feed's owner.
 - The xmin trap: at ~40 claims/s (load 12–18) it did not show (~2,300 dead versions a minute,
-  too few); at 127 claims/s it cost 37% (79 claims/s, p99 550 ms), as published (~35%). The bare
-  loop fell 77% (1,125 → 254): 15,239 dead versions left against 0 (two autovacuums ran without
-  the holder), and each claim walks the claimable index past every entry it can no longer mark
+  too few); at 127 and 166 claims/s it cost 37% and 33% (79 and 112 claims/s), as
+  published (~35%). The bare loop fell 77–82% (1,125 → 254, 1,516 → 270): ~15,000–16,000 dead
+  versions left against 0 (two autovacuums ran without the holder), and each claim walks the claimable index past every entry it can no longer mark
   dead. No claim is HOT (it changes indexed columns), so fillfactor buys heap locality, not HOT
   (db/pg/schema.py); idle_in_transaction_session_timeout keeps the app's own sessions from this.
 - The anchor: graphile-worker's 15,607 jobs/s is on 24 cores with 4 workers and a server to itself;
