@@ -28,7 +28,7 @@ def parse_line(text: str) -> LineInput:
 
 
 #: the most orders one `claim --count` takes: a rep works one or two at a time, a batch at most this
-MAX_CLAIM_COUNT = 50
+MAX_CLAIM_COUNT = 100
 _STATES = [st.value for st in OrderState]
 _CHANNELS = [ch.value for ch in Channel]
 _HOLDS = [h.value for h in HoldReason]

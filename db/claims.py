@@ -192,13 +192,23 @@ def transfer(conn: sqlite3.Connection, q: Queue, row: sqlite3.Row, *, now: datet
 
 
 def reap(conn: sqlite3.Connection, q: Queue, now: datetime, item_id: int | None = None) -> int:
-    """Return lapsed leases to the queue (as events by 'system'). Cheap: a partial index finds none."""
+    """Return lapsed leases to the queue (as events by 'system'). Cheap: a partial index finds none.
+
+    In bulk (no `item_id`: before a claim, and db.service.claiming.settle_leases) one reaper at a
+    time (db.dialect `try_reaper_lock`): when another session is returning leases right now, this
+    one skips and claims from what is queued. The named item of a command (`item_id`) is always
+    reaped here, in the command's own write transaction, because the fence counts on it: a
+    lapsed holder must not pass as the holder."""
     sql = f"SELECT * FROM {q.table} WHERE claimed_by IS NOT NULL AND lease_expires_at < ?"
     args: tuple = (ts(now),)
     if item_id is not None:
         sql += " AND id = ?"
         args += (item_id,)
     rows = conn.execute(sql, args).fetchall()
+    if rows and item_id is None:
+        if not dialect.of(conn).try_reaper_lock(conn):
+            return 0
+        rows = conn.execute(sql, args).fetchall()  # as they are now that this session is the reaper
     for row in rows:
         drop(conn, q, row, actor="system", now=now, action="lease_expired")
     return len(rows)

@@ -36,6 +36,12 @@ class Dialect:
         """`orderq check`'s checks on this backend: SQLite's are the ones db.check lists."""
         return checks
 
+    def try_reaper_lock(self, conn: Any) -> bool:
+        """May this write transaction return lapsed leases in bulk (db.claims.reap_all, and the
+        reap before each claim), or is another session doing it right now (then skip: that one
+        returns them)? On SQLite, yes: BEGIN IMMEDIATE already makes this the only writer."""
+        return True
+
     #: a case-insensitive LIKE (SQLite's LIKE is, for ASCII)
     like = "LIKE"
 

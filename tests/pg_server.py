@@ -83,6 +83,12 @@ class PgServer:
         server.passfile.chmod(0o600)  # libpq ignores a pgpass file others can read
         return server
 
+    def restart(self) -> None:
+        """`pg_ctl restart` (fast: every session is ended, as in a failover or an operator's restart),
+        back on the same port and socket once it accepts connections again."""
+        self._run(find_binary("pg_ctl"), "-D", str(self.data), "-m", "fast", "-l", str(self.root / "log"), "-w",
+                  "restart")
+
     def stop(self) -> None:
         try:
             self._run(find_binary("pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")

@@ -17,6 +17,7 @@ traceback. The URL is shown only without its password (`redact`).
 """
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -32,10 +33,22 @@ from db.pg.dialect import PG
 from db.pg.link import SKIPPED, Link, retry_safe, tx_word
 from db.pg.sql import statement
 
+# psycopg pins its own logger at WARNING when imported; let it follow the app's level instead
+# ($ORDERQ_LOG_LEVEL, default ERROR): its warning "error ignored terminating Pipeline" comes while a
+# lost connection's error is already on its way to the user as one line, and made it two
+logging.getLogger("psycopg").setLevel(logging.NOTSET)
+
 SCHEMES = ("postgresql", "postgres")
-#: per app session: a statement that runs longer is cancelled, a transaction left idle is ended
-#: (it would hold the xmin horizon and let dead tuples pile up in the hot queue table), and a lock
-#: wait ends like SQLite's busy timeout
+#: per app session (checked against the claim workload, issue 18 §3):
+#: - statement_timeout 300 s: a runaway statement is cancelled. Generous on purpose: `check` and
+#:   `kpi` over a year of orders are single statements of seconds; a claim takes well under 1 ms.
+#: - idle_in_transaction_session_timeout 60 s: a session stuck inside a transaction (a crashed
+#:   front end, a debugger) is ended, so it cannot hold the xmin horizon for long, and dead tuples
+#:   in the hot queue tables (orders, returns) can be vacuumed again; no command of the app leaves a
+#:   transaction idle while it waits for a person.
+#: - lock_timeout 5 s: a lock wait (the writer lock of write_tx, a row lock) ends like SQLite's busy
+#:   timeout, as "database is locked … try again". Under 16 claimers on 2 loaded cores the writer
+#:   lock's wait reached p99 ~4.9 s (bench/bench_pg_claim.py), close to it: see that bench's findings.
 SESSION_SETTINGS = {
     "statement_timeout": "300s",
     "idle_in_transaction_session_timeout": "60s",
@@ -241,7 +254,10 @@ class PgConnection:
 
     @property
     def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status != TransactionStatus.IDLE
+        """Inside BEGIN … COMMIT on a live session. A lost connection (a restart, a failover) is in
+        none: there is nothing left to roll back, and trying would raise past the one-line refusal."""
+        return self.raw.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR,
+                                                    TransactionStatus.ACTIVE)
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Cursor:
         word = tx_word(sql)
@@ -249,8 +265,8 @@ class PgConnection:
             return SKIPPED  # type: ignore[return-value] - a ROLLBACK of what a lost connection took with it
         st = statement(sql, self.id_tables)
         text = st.sql + " RETURNING id" if st.insert_into else st.sql
-        cur = self.raw.cursor()
         try:
+            cur = self.raw.cursor()
             cur.execute(text, () if params is None else params, prepare=False)
         except psycopg.Error as e:
             in_tx = self.link.in_tx and word != "BEGIN"
@@ -275,11 +291,11 @@ class PgConnection:
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any] | dict[str, Any]]) -> Cursor:
         st = statement(sql, self.id_tables)
-        cur = self.raw.cursor()
         rows = list(seq)
-        if not rows:
-            return Cursor(cur)
         try:
+            cur = self.raw.cursor()
+            if not rows:
+                return Cursor(cur)
             cur.executemany(st.sql, rows)
         except psycopg.Error as e:
             self.link.failed(self.raw)

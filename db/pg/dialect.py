@@ -7,6 +7,10 @@ from typing import Any
 
 from db.dialect import Dialect
 
+#: the transaction-scoped advisory lock of the one session returning lapsed leases at a time
+REAPER_LOCK = 0x6F72_6471_0003
+
+
 class PgDialect(Dialect):
     name = "postgresql"
     # every eligibility filter is inside the subquery this ends; NO KEY: the claim's UPDATE changes
@@ -33,6 +37,15 @@ class PgDialect(Dialect):
         from db.pg.check import OVERRIDES, in_savepoint
 
         return [(name, in_savepoint(OVERRIDES.get(name, fn))) for name, fn in checks]
+
+    def try_reaper_lock(self, conn: Any) -> bool:
+        """One reaper at a time (issue 18 §3), as the PostgreSQL queues do it (a leader holding
+        `pg_try_advisory_lock`): the first session to find a lapsed lease takes this lock until
+        its COMMIT and returns the leases; any other finds it taken and goes on without waiting,
+        so lapsed leases never queue every claimer behind one reap. Transaction-scoped: a reaper
+        that dies or rolls back lets go, and the next read or claim reaps. Never waited on, so it
+        adds no lock-order edge to write_tx's writer lock."""
+        return bool(conn.execute("SELECT pg_try_advisory_xact_lock(?)", (REAPER_LOCK,)).fetchone()[0])
 
     like = "ILIKE"
 

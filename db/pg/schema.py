@@ -16,9 +16,26 @@ The baseline is the SQLite schema as it stands after its last migration, table b
 - the audit log append-only: triggers refuse UPDATE, DELETE (row level) and TRUNCATE (statement
   level: row triggers don't fire on it), each ENABLE ALWAYS so `session_replication_role = replica`
   does not skip them.
-- the hot queue tables (orders, returns, deliveries) with fillfactor 80 (a claim's UPDATE can stay
-  on its page: HOT) and autovacuum triggered by a fixed number of dead rows rather than a fraction
-  of the table, so sustained claiming does not pile up dead tuples.
+- the hot queue tables (orders, returns, deliveries) with fillfactor 80 and autovacuum triggered by
+  a fixed number of dead rows rather than a fraction of the table (see "Hot tables" below).
+
+Hot tables (issue 18 §3), checked against the claim workload (bench/bench_pg_claim.py):
+- Every claim is an UPDATE that leaves one dead row version. A claim is never a HOT update: it
+  changes indexed columns (state, claimed_by, lease_expires_at), so each one also adds entries to
+  those indexes; the bench measured 0% HOT for claims. fillfactor 80 still earns its 20%: the new
+  version of a claimed row goes on the same heap page when there is room (one page dirtied, not
+  two), and the updates that touch no indexed column (a checklist tick, a header edit: version,
+  updated_at) are HOT, so they add no index entries at all. The cost is a heap 25% larger.
+- autovacuum_vacuum_scale_factor = 0 with autovacuum_vacuum_threshold = 1000: the default (20% of
+  the table) would let a 200,000-order table carry 40,000 dead versions before a vacuum; with a
+  fixed 1,000 every autovacuum visit (autovacuum_naptime, 1 min) that finds 1,000 dead rows cleans
+  the table, whatever its size. The claim's SKIP LOCKED scan walks the claimable partial index from
+  its head, where claimed rows leave dead entries: index hints and vacuum keep that walk short.
+  autovacuum_analyze_scale_factor = 0.02 on orders keeps the planner's view of the queue current.
+- What no table setting fixes is a transaction held open elsewhere (the xmin horizon): no dead
+  version younger than it can be removed or hinted dead, and the claim's index walk grows with
+  every claim since. App sessions end such a transaction after 60 s
+  (idle_in_transaction_session_timeout, db/pg/connection.py); the bench measures a foreign one.
 """
 from __future__ import annotations
 
