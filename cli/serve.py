@@ -9,6 +9,7 @@ from pathlib import Path
 
 from core.errors import ValidationError
 from db import outputs
+from db.store import is_url
 from cli.common import db_path
 
 #: the CLI and the TUI are independent front ends (import-linter): the CLI starts the server by name
@@ -70,12 +71,13 @@ def check_limits(args: argparse.Namespace) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     check_limits(args)
+    target = db_path(args)
     if args.host_key:  # generated there when missing: never over the database's own files
-        outputs.not_data(args.host_key, flag="--host-key", database=db_path(args))
+        outputs.not_data(args.host_key, flag="--host-key", database=None if is_url(target) else target)
     server = importlib.import_module(SERVER_MODULE)
     logging.getLogger("orderq.ssh").setLevel(logging.INFO)
     config = server.ServeConfig(
-        db=Path(db_path(args)),
+        db=target if is_url(target) else Path(target),  # a URL is no path: Path() folds its //
         host=args.host,
         port=args.port,
         host_key=Path(args.host_key) if args.host_key else None,

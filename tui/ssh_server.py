@@ -36,7 +36,7 @@ from pathlib import Path
 import asyncssh
 
 from db.service import Desk
-from db.store import Store
+from db.store import Store, is_url
 from tui.ssh_connection import ServerConnection
 from tui.ssh_host_key import ServeError, default_host_key, load_or_create_host_key
 from tui.ssh_limits import (KEEPALIVE_COUNT_MAX, KEEPALIVE_INTERVAL, MAX_PENDING_LOGINS,
@@ -54,7 +54,7 @@ IDLE_EXEMPT = frozenset({"wallboard"})
 
 @dataclass
 class ServeConfig:
-    db: Path
+    db: Path | str                    # a SQLite file, or a postgresql:// URL (kept as given)
     host: str = "127.0.0.1"
     port: int = 2222
     host_key: Path | None = None
@@ -70,7 +70,12 @@ class ServeConfig:
     max_pending_logins_per_address: int = MAX_PENDING_LOGINS_PER_ADDRESS  # ...and per remote address
 
     def host_key_path(self) -> Path:
-        return Path(self.host_key) if self.host_key else default_host_key(self.db)
+        if self.host_key:
+            return Path(self.host_key)
+        if is_url(self.db):
+            raise ServeError("--host-key is required with a PostgreSQL database: there is no database folder "
+                             "to keep the host key beside")
+        return default_host_key(Path(self.db))
 
 
 class SSHService:
@@ -78,7 +83,7 @@ class SSHService:
 
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
-        self.db = Path(config.db).resolve()
+        self.db: Path | str = config.db if is_url(config.db) else Path(config.db).resolve()
         self.store: Store | None = None
         self.desk: Desk | None = None  # the server's own view: reads sessions rows, acts for nobody
         self.acceptor: asyncssh.SSHAcceptor | None = None

@@ -36,11 +36,12 @@ def _take_controlling_tty() -> None:  # pragma: no cover - runs in the child bet
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
-def session_env(term: str | None, client_env: Mapping[str, str], db: Path, remote: str) -> dict[str, str]:
+def session_env(term: str | None, client_env: Mapping[str, str], db: Path | str, remote: str) -> dict[str, str]:
     """The session process's environment: a clean one. No SSH_* (identity comes from the key),
-    no TMUX/COLUMNS/LINES from wherever the server runs; TERM from the client."""
+    no TMUX/COLUMNS/LINES from wherever the server runs; TERM from the client. The server's libpq
+    settings (PG*: PGPASSFILE, PGSSLMODE, ...) are kept: a session reaches PostgreSQL as the server does."""
     env = {k: v for k, v in os.environ.items()
-           if (k in KEEP_ENV or k.startswith(("LC_", "ORDERQ_"))) and k not in SERVER_OWNS_ENV}
+           if (k in KEEP_ENV or k.startswith(("LC_", "ORDERQ_", "PG"))) and k not in SERVER_OWNS_ENV}
     for k, v in client_env.items():
         if k in ACCEPT_ENV or k.startswith("LC_"):
             env[k] = v
