@@ -143,12 +143,22 @@ def test_killing_one_server_gives_its_claims_back_and_the_other_keeps_working(ho
     wait_for(lambda: h.tmux.dead("a"), 20, "alice's ssh to end with its server")
     wait_for(lambda: rows(h.url, "SELECT claimed_by FROM orders WHERE number = %s", a_number) == [(None,)],
              30, f"{a_number} given back after host one died")
-    (why,) = rows(h.url, "SELECT data FROM events WHERE ref = %s AND action = 'unclaim' AND id > %s",
-                  a_number, h.first_event)
-    print("given back:", why)
+    ((data,),) = rows(h.url, "SELECT data FROM events WHERE ref = %s AND action = 'unclaim' AND id > %s",
+                      a_number, h.first_event)
+    # the session on host one was hung up (its PTY's master went with the server) and gave back itself
+    assert json.loads(data)["why"] == "session ended"
     # bob, on host two, sees it come back without a key pressed, and can still claim
     wait_for(lambda: (r := queue_row(h.tmux.screen("b"), a_number)) and "alice" not in r, 30,
              f"{a_number} no longer held by alice on bob's queue")
     b_number = claim_in_tui(h, "b", "bob")
     assert rows(h.url, "SELECT claimed_by FROM orders WHERE number = %s", b_number) == [("bob",)]
     assert "Traceback" not in h.tmux.capture("b")
+
+
+def test_serve_on_a_url_without_a_host_key_says_so_in_one_line(pg_demo_url: str, pg_cli) -> None:  # noqa: ANN001
+    """On SQLite the host key lives beside the database file; a URL has no folder to keep it in."""
+    proc = pg_cli(pg_demo_url, "serve", "--port", "0", timeout=30)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "orderq: --host-key is required with a PostgreSQL database: there is no database folder to keep the "
+        "host key beside"], proc.stderr
