@@ -20,6 +20,7 @@ import psycopg
 import pytest
 
 from tests.helpers import Tmux, wait_for
+from tests.pg.test_pg_tui_reconnect import _row as queue_row  # the order's line on a queue screen
 from tests.pg_server import PgServer
 from tests.ssh.conftest import Serve, keys  # noqa: F401 - the fixture
 
@@ -39,10 +40,6 @@ def claims_since(url: str, first_event: int) -> list[tuple[str, str, str]]:
     got = rows(url, "SELECT ref, actor, data FROM events WHERE id > %s AND action = 'claim' ORDER BY id",
                first_event)
     return [(ref, actor, json.loads(data)["token"]) for ref, actor, data in got]
-
-
-def queue_row(screen: str, number: str) -> str:
-    return next((ln for ln in screen.splitlines() if number in ln), "")
 
 
 @dataclass
