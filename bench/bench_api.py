@@ -1,13 +1,17 @@
 """HTTP API: POST /v1/orders with 16 concurrent clients (SPEC §5, last row).
 
-Measured: a real `orderq api` process over a demo desk; 16 client threads, each on its own
-keep-alive connection, POST clean orders (a known customer, one in-stock line, type standard, each
-with its own Idempotency-Key), so every request goes the whole way: key check, partner check inside
-the transaction, the straight-through decision, the order, its line, its events in the hash chain,
-stock taken, the key stored. Throughput (orders/s over all clients) and p99 latency.
-Baseline, same run, same database file, same client load and server set-up (uvicorn, thread pool,
-a connection per thread): a bare FastAPI endpoint doing one INSERT (bench/_bare_api.py).
+Measured: a real `orderq api` process over a demo desk, driven by wrk (a C load generator; bench/wrk.py)
+with 16 keep-alive connections on 2 threads, a 2 s warm-up run and then a 10 s measured run. Its Lua
+script (bench/api_orders.lua) makes every request a clean order (a known customer, one in-stock line,
+type standard) with its own external_ref and Idempotency-Key, so every request goes the whole way: key
+check, partner check inside the transaction, the straight-through decision, the order, its line, its
+events in the hash chain, stock taken, the key stored. Throughput (wrk's requests/s), p50 and p99 (its
+--latency distribution). Any answer but 201, or a socket error, fails both rows and is named in them.
+Baseline, same run, same database file, same wrk load and server set-up (uvicorn, thread pool, a
+connection per thread): a bare FastAPI endpoint doing one INSERT (bench/_bare_api.py).
 Budget: throughput >= 0.3 x the bare endpoint, and p99 <= 100 ms.
+Without wrk (`make bench` installs it; apt-get install wrk), 16 Python client threads drive the load
+instead and the rows say so: they share the 2 cores they measure (NOTES.md, load-testing on 2 cores).
 
 Findings (2 shared cores, load average 11-25 from other work, 2026-12-01): 130-213 orders/s against
 210-304/s bare, ratio 0.46-0.94 (PASS); p99 196-313 ms against 80-172 ms bare (FAIL: the bare
@@ -47,6 +51,19 @@ lock instead of the FIFO hand-over.
 A real bug this bench found: a sync FastAPI dependency and its handler may run on two pool threads;
 the partner's connection taken in the dependency was used by the handler while the dependency's
 thread served another request (5 s busy refusals). Keys are now read in the handler's own call.
+Load generator: wrk (2026-12-01 16:29-16:33, fix/apiwrk). Before, with the Python clients, the latest
+quiet run (load 4): 226 orders/s vs bare 335/s, p99 101.4 ms vs bare 67.0 ms. With wrk, seven runs at
+load 4.3-5.9: 227 / 268 / 256 / 203 / 225 / 239 / 241 orders/s (bare 332 / 327 / 338 / 327 / 321 / 216 /
+339/s), ratio 0.62-1.11 (PASS); p99 168 / 117 / 110 / 156 / 141 / 132 / 178 ms (bare 69 / 76 / 65 / 80 / 84 /
+204 / 64 ms): FAIL; p50 in the last three 65 / 61 / 60 ms (bare 48 / 56 / 45 ms). wrk took 0.25 s CPU
+for 2,367 bare requests (~0.1 ms each), the bare server ~1.8 ms each: the server holds the cores, not
+the client. Yet the bare endpoint's rate is the same under both clients here (~330/s; NOTES.md's 1,447/s
+was another machine state), so at this load the Python clients were not what bound it; the server is
+uvicorn on h11 (no httptools, no uvloop), on both sides. The API's p99 reads higher under wrk, probably
+because wrk keeps all 16 requests in flight (a Python thread sends its next one only once it runs
+again): at ~240/s Little's law puts the mean near 16 / 240 = 67 ms, the p50 measured. p99 <= 100 ms at
+16 connections needs the order's CPU cost cut (~3.5-4.5 ms of server CPU per order against ~1.5 bare),
+or more cores; the measurement is no longer what hides it.
 """
 from __future__ import annotations
 
