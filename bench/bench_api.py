@@ -63,7 +63,10 @@ uvicorn on h11 (no httptools, no uvloop), on both sides. The API's p99 reads hig
 because wrk keeps all 16 requests in flight (a Python thread sends its next one only once it runs
 again): at ~240/s Little's law puts the mean near 16 / 240 = 67 ms, the p50 measured. p99 <= 100 ms at
 16 connections needs the order's CPU cost cut (~3.5-4.5 ms of server CPU per order against ~1.5 bare),
-or more cores; the measurement is no longer what hides it.
+or more cores; the measurement is no longer what hides it. Run length (the Python run was 960 requests,
+~4 s): alternating ORDERQ_BENCH_API_SECONDS=4 and 10 at load 3.9-4.6, p99 126 / 84 / 84 / 112 ms at 4 s
+(one PASS, bare 96 / 84 / 96 / 84 ms) against 124 / 105 ms at 10 s: a longer run may see more of the
+checkpoint tail, within the noise; 10 s is kept, as the sustained figure.
 """
 from __future__ import annotations
 
