@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 DEMO_DB ?= demo.db
 DEMO_USER ?= alice
 
-.PHONY: setup run test bench torture lint clean postgres-bin
+.PHONY: setup run test bench torture lint clean postgres-bin wrk-bin
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -31,7 +31,14 @@ postgres-bin:
 	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
 
-bench: $(STAMP) postgres-bin
+## bench_api drives its HTTP load with wrk (Debian package); install it if missing. If it cannot be
+## installed, bench_api falls back to a Python client and says so in its rows.
+wrk-bin:
+	@command -v wrk >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) || \
+	  echo "wrk could not be installed: bench_api falls back to its Python client"
+
+bench: $(STAMP) postgres-bin wrk-bin
 	$(BIN)/python -m bench
 
 torture: $(STAMP)
