@@ -412,7 +412,9 @@ def write_tx(conn: PgConnection) -> Iterator[PgConnection]:
         yield conn
     except BaseException as e:
         if conn.in_transaction:
-            conn.execute("ROLLBACK")  # a no-op when the connection died with the transaction (db.pg.link)
+            conn.execute("ROLLBACK")
+        else:
+            conn.link.forget()  # the connection died with the transaction: nothing to roll back
         if isinstance(e, sqlite3.Error) and conn.link.lost(conn.raw):
             raise translate(e) from None  # the server went away mid-command: a refusal, rolled back
         raise
@@ -426,6 +428,8 @@ def write_tx(conn: PgConnection) -> Iterator[PgConnection]:
     except sqlite3.Error as e:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
+        else:
+            conn.link.forget()
         raise translate(e) from None
     count_commit(conn.total_changes != changes)
 

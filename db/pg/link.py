@@ -134,6 +134,12 @@ class Link:
             reconnect()
         return True
 
+    def forget(self) -> None:
+        """The transaction ended without a ROLLBACK sent (its connection died with it): the next
+        statement starts afresh, on a new session, instead of being refused as part of the lost one."""
+        self.hint.drop()
+        self.in_tx = self.lost_in_tx = False
+
     def lost(self, raw: psycopg.Connection) -> bool:
         """Has the connection died (so whatever transaction it had is gone)?"""
         return raw.closed or raw.broken
