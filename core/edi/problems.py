@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.errors import OrderqError
+from core.plain_text import printable
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +35,12 @@ class Problem:
     def where(self) -> str:
         if not self.segment_id and not self.segment_position:
             return ""
-        text = f"segment {self.segment_position} {self.segment_id}".replace("  ", " ").strip()
+        # the id is the file's first characters of the segment, whatever they are: a control byte or a
+        # line break in it must not reach the one-line refusal (Hypothesis found "(segment 20 \nG)")
+        sid = printable(self.segment_id, multiline=False)
+        text = f"segment {self.segment_position} {sid}".replace("  ", " ").strip()
         if self.element:
-            text += f", element {self.segment_id}{self.element:02d}"
+            text += f", element {sid}{self.element:02d}"
             if self.component:
                 text += f"-{self.component}"
         return text
