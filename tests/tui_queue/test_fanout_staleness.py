@@ -34,6 +34,8 @@ WHY = re.compile(r"Why (SO-\d{6})")
 COUNT = re.compile(r"([\d,]+) items?\b")
 CHANGES = 1000
 PAGE_DOWN = "\x1b[6~"
+# the ends of Textual's vertical scrollbar thumb are drawn with eighth blocks in the last column
+SCROLLBAR = "▁▂▃▄▅▆▇█▔"
 
 
 def shown_rows(s: Session) -> list[tuple[str, str]]:
@@ -42,7 +44,7 @@ def shown_rows(s: Session) -> list[tuple[str, str]]:
     for line in s.terminal.lines():  # type: ignore[union-attr]
         m = ROW.match(line)
         if m:
-            out.append((m.group(1), line))
+            out.append((m.group(1), line.rstrip().rstrip(SCROLLBAR).rstrip()))
     return out
 
 
