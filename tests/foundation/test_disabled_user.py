@@ -134,7 +134,7 @@ def test_every_service_write_goes_through_the_active_user_gate() -> None:
 
     from tests.conftest import REPO
 
-    allowed = {("context.py", "write"), ("context.py", "_refuse"), ("returns.py", "_log_refusal"),
+    allowed = {("context.py", "write"), ("context.py", "_refuse"), ("returns_intake.py", "_log_refusal"),
                ("claiming.py", "give_back"), ("claiming.py", "settle_leases"), ("sessions.py", "end"),
                ("partner_api.py", "write"), ("partner_api.py", "_free")}
     found = set()
