@@ -23,6 +23,7 @@ SQLITE_BACKEND = {
     "db/connection.py": "SQLite connections: WAL and busy-timeout PRAGMAs, BEGIN IMMEDIATE write transactions",
     "db/store.py": "opens a SQLite file (refusing another application's: sqlite_master) or hands a URL to db/pg",
     "db/migrations.py": "SQLite's migrations (db/pg/schema.py holds PostgreSQL's twins)",
+    "db/migration_steps/desk_growth.py": "m500 reads the events table's columns with PRAGMA table_info",
     "db/dialect.py": "SQLite's SQL fragments; db/pg/dialect.py subclasses them",
     "db/dbapi.py": "the neutral names, defined once as sqlite3's classes (the PostgreSQL adapter raises those)",
     "db/backup.py": "`orderq backup`: SQLite's online backup API (PostgreSQL: pg_dump)",
