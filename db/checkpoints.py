@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
 from pathlib import Path
 
+from db.background_thread import BackgroundThread
 from db.connection import StoreError, WriterSlot, connect
 
 log = logging.getLogger("orderq.api")
@@ -34,22 +34,14 @@ TAIL_PAGES = 256
 BULK_PASSES = 3
 
 
-class Checkpointer:
+class Checkpointer(BackgroundThread):
+    THREAD_NAME = "orderq-checkpoint"
+
     def __init__(self, path: str | Path, writer_slot: WriterSlot, every_s: float = EVERY_S) -> None:
+        super().__init__()
         self.path = Path(path)
         self.writer_slot = writer_slot
         self.every_s = every_s
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="orderq-checkpoint", daemon=True)
-
-    def start(self) -> "Checkpointer":
-        self.thread.start()
-        return self
-
-    def close(self, timeout: float = 10.0) -> None:
-        self.stop.set()
-        if self.thread.is_alive():
-            self.thread.join(timeout)
 
     def _run(self) -> None:
         conn = connect(self.path)

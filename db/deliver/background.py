@@ -21,6 +21,7 @@ import socket
 import threading
 from pathlib import Path
 
+from db.background_thread import BackgroundThread
 from db.connection import WriterSlot
 from db.deliver.worker import Worker
 from db.store import Store
@@ -30,21 +31,23 @@ log = logging.getLogger("orderq.deliver")
 RESTART_S = 1.0
 
 
-class BackgroundWorker:
+class BackgroundWorker(BackgroundThread):
+    THREAD_NAME = "orderq-deliver"
+    CLOSE_TIMEOUT_S = 30.0
+
     def __init__(self, path: str | Path, *, name: str | None = None, writer_slot: WriterSlot | None = None) -> None:
+        super().__init__()
         self.path = Path(path)
         #: the server's queue for the write lock (api.app.Stores): the worker's claims wait their turn
         #: there, rather than sending a request that holds the slot into SQLite's busy handler
         self.writer_slot = writer_slot
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:api"
-        self.stop = threading.Event()
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self.kinds: list[str] = []
-        self.thread = threading.Thread(target=self._run, name="orderq-deliver", daemon=True)
 
     def start(self, timeout: float = 30.0) -> "BackgroundWorker":
-        self.thread.start()
+        super().start()
         if not self._ready.wait(timeout):
             self.close()
             raise RuntimeError(f"the delivery worker did not start within {timeout:g} s")
@@ -52,11 +55,6 @@ class BackgroundWorker:
             self.thread.join(timeout)
             raise self._error
         return self
-
-    def close(self, timeout: float = 30.0) -> None:
-        self.stop.set()
-        if self.thread.is_alive():
-            self.thread.join(timeout)
 
     def _run(self) -> None:
         try:
