@@ -5,9 +5,7 @@ holds the form only.
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label
 
 from core.addresses import address_line
@@ -16,15 +14,13 @@ from core.models import Order
 from core.money import fmt
 from core.triage import due_text
 from tui.plain import plain
+from tui.widgets.answer_keys import AnswerModal, answer_bindings, key_hints
 
 
-class EntryResult(ModalScreen[bool]):
+class EntryResult(AnswerModal):
     """What the service did with the new order: number, class, due, holds and why."""
 
-    BINDINGS = [
-        Binding("enter", "again", "New order", id="entry-result.again", priority=True),
-        Binding("escape", "done", "Back", id="entry-result.back", priority=True),
-    ]
+    BINDINGS = answer_bindings(("enter", "New order", "entry-result.again"), ("escape", "Back", "entry-result.back"))
     DEFAULT_CSS = """
     EntryResult { align: center middle; }
     EntryResult > Vertical { width: 84; height: auto; border: round $success; background: $surface; padding: 1 2; }
@@ -59,13 +55,7 @@ class EntryResult(ModalScreen[bool]):
                 yield Label(plain(f"queued for a rep: {o.queue_reason}"))
             if o.straight_through:
                 yield Label("released straight through (no rep needed)")
-            yield Label("Enter: next order   Esc: back", classes="res-keys")
+            yield Label(key_hints("Enter: next order", "Esc: back"), classes="res-keys")
 
     def on_mount(self) -> None:
         self.set_class(self.order.hold_reason is not None, "-held")
-
-    def action_again(self) -> None:
-        self.dismiss(True)
-
-    def action_done(self) -> None:
-        self.dismiss(False)

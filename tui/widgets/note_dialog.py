@@ -16,6 +16,7 @@ from textual.widgets import Input, Label
 
 from core.errors import OrderqError
 from tui.plain import plain
+from tui.widgets.answer_keys import AnswerModal, answer_bindings, key_hints
 
 
 class NoteDialog(ModalScreen[str | None]):
@@ -43,7 +44,7 @@ class NoteDialog(ModalScreen[str | None]):
             yield Label(plain(self.prompt), classes="dlg-prompt")
             yield Input(self.initial, placeholder=self.placeholder, id="dlg-input")
             yield Label("", classes="dlg-error", id="dlg-error")
-            yield Label("Enter: confirm   Esc: cancel", classes="dlg-keys")
+            yield Label(key_hints("Enter: confirm", "Esc: cancel"), classes="dlg-keys")
 
     def on_mount(self) -> None:
         self.query_one(Vertical).border_title = plain(self.title_text, multiline=False)
@@ -71,13 +72,10 @@ class NoteDialog(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class Confirm(ModalScreen[bool]):
+class Confirm(AnswerModal):
     """A yes/no question: Enter (or y) says yes, Esc (or n) says no."""
 
-    BINDINGS = [
-        Binding("enter,y", "answer(True)", "Yes", id="confirm.yes", priority=True),
-        Binding("escape,n", "answer(False)", "No", id="confirm.no", priority=True),
-    ]
+    BINDINGS = answer_bindings(("enter,y", "Yes", "confirm.yes"), ("escape,n", "No", "confirm.no"))
     DEFAULT_CSS = """
     Confirm { align: center middle; }
     Confirm > Vertical { width: 64; height: auto; border: round $warning; background: $surface; padding: 0 1; }
@@ -88,12 +86,9 @@ class Confirm(ModalScreen[bool]):
     def __init__(self, question: str, yes: str = "Enter: yes", no: str = "Esc: no") -> None:
         super().__init__()
         self.question = question
-        self.keys_text = f"{yes}   {no}"
+        self.keys_text = key_hints(yes, no)
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(plain(self.question))
             yield Label(self.keys_text, classes="dlg-keys")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
