@@ -142,8 +142,8 @@ def test_the_role_decides_through_ssh(serve, keys, tmux, ssh_db) -> None:  # noq
     wait_for(lambda: tmux.dead("c") and tmux.dead("a"), 15, "both sessions to end")
 
 
-def test_an_idle_rep_is_disconnected_and_her_claim_goes_back(serve, keys, pipe_client, ssh_db) -> None:  # noqa: ANN001
-    server = serve("--idle-timeout", "3", fake=False)
+def alice_claims_over_ssh(server, keys, pipe_client, ssh_db):  # noqa: ANN001, ANN201
+    """Alice connects with the real OpenSSH client and presses c: her client, and the order she holds."""
     first_event = db_rows(ssh_db, "SELECT MAX(id) FROM events")[0][0]
     client = pipe_client(server.ssh_argv(keys["alice"], "alice", "-tt"))
     client.expect("Claim next", timeout=20)
@@ -151,6 +151,12 @@ def test_an_idle_rep_is_disconnected_and_her_claim_goes_back(serve, keys, pipe_c
     (number,) = wait_for(lambda: [r[0] for r in db_rows(
         ssh_db, "SELECT ref FROM events WHERE id > ? AND action = 'claim' AND actor = 'alice'", first_event)],
         10, "alice's claim")  # type: ignore[misc]
+    return client, number
+
+
+def test_an_idle_rep_is_disconnected_and_her_claim_goes_back(serve, keys, pipe_client, ssh_db) -> None:  # noqa: ANN001
+    server = serve("--idle-timeout", "3", fake=False)
+    client, number = alice_claims_over_ssh(server, keys, pipe_client, ssh_db)
     # output keeps flowing (the clock in the header, the live feed) but only keys count
     client.expect(r"orderq: disconnected after 3 s without a key press", timeout=20)
     assert client.wait() == 0
@@ -163,13 +169,7 @@ def test_an_idle_rep_is_disconnected_and_her_claim_goes_back(serve, keys, pipe_c
 def test_stopping_the_server_gives_every_claim_back_and_tells_the_rep(serve, keys, pipe_client,
                                                                       ssh_db) -> None:  # noqa: ANN001
     server = serve(fake=False)
-    first_event = db_rows(ssh_db, "SELECT MAX(id) FROM events")[0][0]
-    client = pipe_client(server.ssh_argv(keys["alice"], "alice", "-tt"))
-    client.expect("Claim next", timeout=20)
-    client.send(b"c")
-    (number,) = wait_for(lambda: [r[0] for r in db_rows(
-        ssh_db, "SELECT ref FROM events WHERE id > ? AND action = 'claim' AND actor = 'alice'", first_event)],
-        10, "alice's claim")  # type: ignore[misc]
+    client, number = alice_claims_over_ssh(server, keys, pipe_client, ssh_db)
     server.proc.send_signal(signal.SIGTERM)
     client.expect("orderq: the server is shutting down; please reconnect later", timeout=15)
     client.wait()
