@@ -137,9 +137,7 @@ class ReturnIntake(ReturnReads):
         self.ctx.require(Action.RETURN_WORK, number)
         now = self.ctx.now()
         with self.ctx.write() as c:
-            row = self._locked_row(c, number, now)
-            self._fence(row, token, now)
-            new = policy.transition(ReturnState(row["state"]), "authorize")
+            row, new = self._fenced_step(c, number, now, "authorize", token)
             self._update(c, row, now, state=new.value, authorized_at=ts(now))
             self._event(c, row, now, "authorize", state=new.value)
         return self.detail(number)

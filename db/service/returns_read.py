@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from core import returns as policy
-from core.enums import OrderState, Resolution, ReturnReason
+from core.enums import OrderState, Resolution, ReturnReason, ReturnState
 from core.errors import DomainError, NotFound, ValidationError
 from core.money import from_cents_int
 from core.permissions import Action
@@ -102,6 +102,14 @@ class ReturnReads(LeaseMixin):
 
     def _fence(self, row: Row, token: str | None, now: datetime) -> None:
         claims.fence(row, user=self._actor, token=token, now=now, need_claim=False)
+
+    def _fenced_step(self, c: Connection, number: str, now: datetime, action: str,
+                     token: str | None) -> tuple[Row, ReturnState]:
+        """The start of a clerk's step on a return: its row locked, the caller's claim token checked,
+        and the state `action` takes it to (the state machine refuses a step out of order)."""
+        row = self._locked_row(c, number, now)
+        self._fence(row, token, now)
+        return row, policy.transition(ReturnState(row["state"]), action)
 
     def _claim_end(self, row: Row) -> dict[str, Any]:
         """Columns and event data ending a live claim when the return leaves the clerk's queue."""

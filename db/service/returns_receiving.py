@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from core import returns as policy
-from core.enums import Disposition, Grade, ReturnState
+from core.enums import Disposition, Grade
 from core.errors import ValidationError
 from core.permissions import Action
 from db.convert import ts
@@ -22,9 +21,7 @@ class ReturnReceiving(ReturnReads):
         self.ctx.require(Action.RETURN_WORK, number)
         now = self.ctx.now()
         with self.ctx.write() as c:
-            row = self._locked_row(c, number, now)
-            self._fence(row, token, now)
-            new = policy.transition(ReturnState(row["state"]), "receive")
+            row, new = self._fenced_step(c, number, now, "receive", token)
             lines = self._lines(c, row["id"])
             got = {ln["id"]: ln["qty"] for ln in lines}
             for ref, qty in (received or {}).items():
@@ -51,9 +48,7 @@ class ReturnReceiving(ReturnReads):
         self.ctx.require(Action.RETURN_WORK, number)
         now = self.ctx.now()
         with self.ctx.write() as c:
-            row = self._locked_row(c, number, now)
-            self._fence(row, token, now)
-            new = policy.transition(ReturnState(row["state"]), "inspect")
+            row, new = self._fenced_step(c, number, now, "inspect", token)
             lines = self._lines(c, row["id"])
             chosen: dict[int, tuple[str, str]] = {}
             for ref, gd in (results or {}).items():

@@ -25,9 +25,7 @@ class ReturnResolution(ReturnReads):
         self.ctx.require(Action.RETURN_WORK, number)
         now = self.ctx.now()
         with self.ctx.write() as c:
-            row = self._locked_row(c, number, now)
-            self._fence(row, token, now)
-            new = policy.transition(ReturnState(row["state"]), "resolve")
+            row, new = self._fenced_step(c, number, now, "resolve", token)
             q = self._quote(c, row, received=True)
             for ln, gross, _fee in q.lines:
                 c.execute("UPDATE return_lines SET refund_cents = ? WHERE id = ?", (to_cents_int(gross), ln.key))
