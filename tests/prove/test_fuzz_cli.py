@@ -10,7 +10,7 @@ the database (backup) — those have their own tests. The fuzz runs in a scratch
 from __future__ import annotations
 
 import argparse
-import os
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,12 +52,8 @@ def fuzz_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("fuzzcli")
     p = folder / "fuzz.db"
     run_cli("--db", str(p), "demo", "--orders", "60", "--seed", "4", check=True)
-    here = os.getcwd()
-    os.chdir(folder)  # anything a command writes beside "the current directory" lands here
-    try:
+    with contextlib.chdir(folder):  # anything a command writes beside "the current directory" lands here
         yield p
-    finally:
-        os.chdir(here)
 
 
 def values(db: Path) -> st.SearchStrategy[str]:

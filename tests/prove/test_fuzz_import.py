@@ -7,6 +7,7 @@ This needs `orderq import` (the intake work); on a branch without it there is no
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
@@ -35,12 +36,8 @@ def import_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("fuzzimport")
     p = folder / "imp.db"
     run_cli("--db", str(p), "demo", "--orders", "40", "--seed", "9", check=True)
-    here = os.getcwd()
-    os.chdir(folder)
-    try:
+    with contextlib.chdir(folder):
         yield p
-    finally:
-        os.chdir(here)
 
 
 def _known(db: Path) -> tuple[list[str], list[str]]:
