@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 
 from core.errors import OrderqError
 from core.open_time import OpenTimeline
@@ -143,8 +144,9 @@ def generate_returns(store: Store, *, returns: int, seed: int) -> dict:
                 raise  # a full disk or a busy database is not a policy refusal: the caller says what was kept
             except OrderqError:
                 continue  # a demo order that does not fit the policy is simply skipped
-        # a few open returns are being worked right now
-        at(u_now - 120)
+        # a few open returns are being worked right now: two minutes ago on the wall clock, since a lease
+        # runs on it (two desk minutes before an evening's "now" is just before closing, long lapsed)
+        t[0] = now - timedelta(seconds=120)
         for _ in range(min(2, made["authorized"] + made["requested"])):
             if carol.returns.claim_next() is None:
                 break

@@ -106,6 +106,23 @@ def test_at_any_hour_of_the_week_few_urgent_orders_are_overdue(tmp_path: Path, w
     assert len(_overdue_urgent(rows, now)) <= MAX_OVERDUE_URGENT, _overdue_urgent(rows, now)
 
 
+@pytest.mark.parametrize("when", ["2026-11-24T12:00", "2026-11-26T18:20", "2026-11-27T22:00", "2026-11-28T12:00"])
+def test_at_any_hour_the_demos_claims_hold_live_leases(tmp_path: Path, when: str) -> None:
+    """A demo made after closing showed returns claimed 'two minutes ago' in desk time, so just before
+    closing: their 10-minute leases had lapsed by the time anyone looked, and the first command reaped them."""
+    now = datetime.fromisoformat(when).replace(tzinfo=UTC)
+    store = Store.open(tmp_path / "at.db", create=True, clock=lambda: now)
+    try:
+        demo.generate(store, orders=300, seed=1)
+        demo.generate_returns(store, returns=40, seed=1)
+        leases = [r[0] for t in ("orders", "returns") for r in store.conn.execute(
+            f"SELECT lease_expires_at FROM {t} WHERE claimed_by IS NOT NULL")]
+    finally:
+        store.close()
+    assert leases, "the demo should show some work in hand"
+    assert min(leases) > now.timestamp(), [datetime.fromtimestamp(x, UTC).isoformat() for x in leases]
+
+
 def test_demo_refuses_a_database_that_holds_data_unless_forced(tmp_path: Path) -> None:
     db = tmp_path / "real.db"
     run_cli("--db", str(db), "init", check=True)
