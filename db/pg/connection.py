@@ -239,6 +239,12 @@ class PgConnection:
         """db.events wrote events up to `last_id` in this transaction: its COMMIT sends one NOTIFY."""
         self.link.hint.note(last_id)
 
+    def claim_at_once(self, plan: Any, active_user: str | None) -> Any:
+        """A claim as one round trip (db.claims.take_alone; db.pg.claim says why)."""
+        from db.pg.claim import claim_at_once
+
+        return claim_at_once(self, plan, active_user)
+
     def _reconnect(self) -> None:
         """A new session in place of one the server dropped (db.pg.link says when)."""
         fresh = connect(self.url, id_tables=self.id_tables, readonly=self.readonly)
