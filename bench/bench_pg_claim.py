@@ -58,16 +58,11 @@ import multiprocessing as mp
 import os
 import time
 
-import secrets
-
 import psycopg
 
 from bench import bench_claim as claim_bench
 from bench.bench_claim import _gun, _service_worker
 from bench.common import ms, orderq, percentile, print_rows, row
-from db.event_chain import GENESIS, event_hash
-from db.events import dumps
-from db.pg.connection import WRITE_LOCK
 from tests.pg_server import TEMPLATE, PgServer
 
 PROCS = int(os.environ.get("ORDERQ_BENCH_PG_CLAIM_PROCS", "16"))
@@ -113,42 +108,6 @@ def _bare_worker(url: str, user: str, ready: mp.Queue, go, out: mp.Queue) -> Non
     out.put(lat)
 
 
-LATE_CLAIM = """UPDATE orders SET state = 'in_progress', claimed_by = %s, claim_token = %s, claimed_at = %s,
-        lease_expires_at = %s, version = version + 1, updated_at = %s
-    WHERE id = (SELECT id FROM orders WHERE state = 'queued'
-                ORDER BY due_at, priority_level, tier_rank, total_cents DESC, id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED)
-    RETURNING id, number"""
-
-
-def _late_lock_worker(url: str, user: str, ready: mp.Queue, go, out: mp.Queue) -> None:  # noqa: ANN001
-    """The experiment: the claim as the service makes it (lease columns, a hash-chained event in the
-    same transaction) but with the writer lock taken only for the event append, after the SKIP
-    LOCKED claim: lock, head read, insert, COMMIT. Ids still follow commit order."""
-    conn = psycopg.connect(url, autocommit=True)
-    lat: list[float] = []
-    stop_at = _gun(ready, go)
-    while time.time() < stop_at:
-        t0 = time.perf_counter()
-        now = time.time()
-        token = secrets.token_hex(8)
-        conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
-        got = conn.execute(LATE_CLAIM, (user, token, now, now + 600, now)).fetchone()
-        if got is None:
-            conn.execute("ROLLBACK")
-            break
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-        last = conn.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
-        eid, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-        data = dumps({"claim": "acquire", "token": token, "lease_expires_at": now + 600, "state": "in_progress"})
-        h = event_hash(prev, eid, now, user, "order", got[0], got[1], "claim", data)
-        conn.execute("INSERT INTO events (id, at, actor, entity, entity_id, ref, action, data, prev_hash, hash) "
-                     "VALUES (%s,%s,%s,'order',%s,%s,'claim',%s,%s,%s)", (eid, now, user, got[0], got[1], data, prev, h))
-        conn.execute("COMMIT")
-        lat.append(time.perf_counter() - t0)
-    conn.close()
-    out.put(lat)
-
-
 def race(worker, url: str) -> list[float]:  # noqa: ANN001
     """bench_claim's race (forked workers, one start signal) for SECONDS, on a URL."""
     claim_bench.SECONDS = SECONDS  # read by its _gun in each forked worker
@@ -181,21 +140,19 @@ def run() -> list[dict]:
     try:
         server.make_template()
         src = build(server)
-        bare_url, svc_url, held_url, late_url, bare_held_url = (server.url(server.new_database(template=src))
-                                                                for _ in range(5))
+        bare_url, svc_url, held_url, bare_held_url = (server.url(server.new_database(template=src)) for _ in range(4))
         bare = race(_bare_worker, bare_url)
         svc = race(_service_worker, svc_url)
         svc_health = table_health(svc_url)
         held = with_xmin_held(held_url, lambda: race(_service_worker, held_url))
         held_health = table_health(held_url)
-        late = race(_late_lock_worker, late_url)
         bare_held = with_xmin_held(bare_held_url, lambda: race(_bare_worker, bare_held_url))
         bare_health, bare_held_health = table_health(bare_url), table_health(bare_held_url)
         load = "load {:.1f}/{:.1f}/{:.1f}".format(*os.getloadavg())
     finally:
         server.stop()
-    rate, bare_rate, held_rate, late_rate, bare_held_rate = (len(x) / SECONDS for x in (svc, bare, held, late, bare_held))
-    p99, bare_p99, held_p99, late_p99 = (percentile(x, 99) for x in (svc, bare, held, late))
+    rate, bare_rate, held_rate, bare_held_rate = (len(x) / SECONDS for x in (svc, bare, held, bare_held))
+    p99, bare_p99, held_p99 = (percentile(x, 99) for x in (svc, bare, held))
 
     def health(h: dict[str, int]) -> str:
         return (f"{h['dead']:,} dead tuples ({h['updates']:,} updates, {h['hot'] / max(h['updates'], 1):.0%} HOT, "
@@ -215,9 +172,6 @@ def run() -> list[dict]:
             f"{bare_held_rate:,.0f} claims/s (p99 {ms(percentile(bare_held, 99))}); {health(bare_held_health)}",
             f"without it {bare_rate:,.0f} claims/s; {health(bare_health)}",
             bare_held_rate / bare_rate if bare_rate else float("nan"), "reported (published: about -35%)", True),
-        row("experiment: the writer lock only around the event append (lock, head, insert, COMMIT)",
-            f"{late_rate:,.0f} claims/s (p99 {ms(late_p99)})", f"bare {bare_rate:,.0f} claims/s",
-            late_rate / bare_rate if bare_rate else float("nan"), "what the claim could reach", True),
         row("anchor: graphile-worker, unbatched (published)", f"{GRAPHILE_JOBS_S:,} jobs/s",
             f"4 procs, i9-14900K 24 cores, local db; here 2 shared cores ({load})",
             rate / GRAPHILE_JOBS_S, "reference", True),
