@@ -3,7 +3,9 @@
 This is the one place with the claim statement: a single-statement UPDATE … WHERE id = (SELECT …)
 RETURNING. On SQLite, inside BEGIN IMMEDIATE, it is atomic across processes, and a partial index
 keeps it in microseconds; on PostgreSQL the subquery ends `FOR NO KEY UPDATE SKIP LOCKED`
-(`_claim_sql`). Lease, token and fencing are the same on both.
+(`_claim_sql`), the statement appends its own event server-side (db.dialect `claim_with_event`),
+and a claim on its own is one message to the server (`take_alone`, db/pg/claim.py). Lease, token
+and fencing are the same on both.
 """
 from __future__ import annotations
 

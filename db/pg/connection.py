@@ -8,7 +8,8 @@ not portable lives in db/pg/dialect.py.
 
 Transactions: the connection is in autocommit mode and the store issues BEGIN … COMMIT itself, as
 on SQLite. Write transactions run at READ COMMITTED (SKIP LOCKED and SERIALIZABLE don't mix);
-the event log's writers are serialised by one advisory lock taken at BEGIN (`write_tx`).
+the event log's writers are serialised by one advisory lock taken at BEGIN (`write_tx`); a claim
+sends its whole transaction at once (`claim_at_once`, db/pg/claim.py).
 
 Driver errors are raised as the sqlite3 exception classes the service layer and the faces already
 catch (IntegrityError, OperationalError…), with a message in the same words where one is matched
@@ -405,9 +406,10 @@ def write_tx(conn: PgConnection) -> Iterator[PgConnection]:
       see no concurrent writer), so its read-then-write logic stays correct unchanged, and no
       two writers can deadlock on row locks taken in different orders.
     At READ COMMITTED each statement takes a fresh snapshot, so every statement after the lock sees
-    the previous holder's commit. The claim keeps FOR NO KEY UPDATE SKIP LOCKED (db/claims.py):
-    it is the statement for when writers are no longer serialised here (a narrower lock around the
-    event append only, a later change measured by the claim bench)."""
+    the previous holder's commit. The claim keeps FOR NO KEY UPDATE SKIP LOCKED (db/claims.py), and
+    takes this same lock, in the same order, but sends its whole transaction in one message
+    (db.pg.claim), so its hold on the lock is server work only; statement by statement, each round
+    trip inside the lock waited for a busy client to be scheduled (issue 18 §9: 0.11 × bare)."""
     from db.connection import count_commit, translate
 
     try:

@@ -114,10 +114,12 @@ def test_each_claim_is_one_event_in_the_hash_chain_and_one_notify(pg_demo_url: s
     listener = psycopg.connect(pg_demo_url, autocommit=True)
     listener.execute("LISTEN orderq_events")
     alice = desk_for(pg_demo_url, "alice")
+    conn = alice.store.conn
+    before = conn.execute("SELECT MAX(id) FROM events").fetchone()[0]
     got = [alice.orders.claim_next() for _ in range(3)]
     heard = [n.payload for n in listener.notifies(timeout=2, stop_after=3)]
     listener.close()
-    conn = alice.store.conn
-    ids = [r[0] for r in conn.execute("SELECT id FROM events WHERE action = 'claim' ORDER BY id")]
-    assert heard == [str(i) for i in ids] and len(ids) == len({g.number for g in got}) == 3
+    written = conn.execute("SELECT id, action, ref FROM events WHERE id > ? ORDER BY id", (before,)).fetchall()
+    assert [(a, r) for _, a, r in written] == [("claim", g.number) for g in got] and len({g.number for g in got}) == 3
+    assert heard == [str(i) for i, _, _ in written]
     assert all(r.ok for r in run_checks(conn))
