@@ -21,7 +21,7 @@ runs, 16 client processes and the server on those same 2 cores, and Python clien
 Findings (issue 18, 2 shared cores, fsync off; 60 s runs; the load average of each run beside it):
 - The claim row fails far from its budget. Before the lapsed probe moved out of the lock, at load
   12–18: 36–39 claims/s against the bare loop's 854–937 (0.04–0.05 ×), p99 1.4–1.5 s. After, at
-  load 11–15 and 3–12: 127 against 1,125 and 166 against 1,516 (0.11 × both), p99 222 and 188 ms; the experiment row (unchanged code) rose as
+  load 11–15 and 3–12: 127 against 1,125 and 166 against 1,516 (0.11 × both), p99 222 and 188 ms; an experiment row (unchanged code, since dropped) rose as
   much, so most of that is the lower load, not the change. Alone (one process, no contention) a
   service claim took ~5.7 ms against ~0.63 ms bare: Python, and 7 round trips (BEGIN, the writer
   lock, user + chain head, the lapsed probe, the claim, the event, COMMIT) against one.
@@ -29,22 +29,28 @@ Findings (issue 18, 2 shared cores, fsync off; 60 s runs; the load average of ea
   (db/pg/connection.py), so claims run one at a time, and every round trip inside the lock waits
   for its client process to be scheduled on 2 overloaded cores: ~26 ms of holding per claim instead
   of ~5 ms alone. SKIP LOCKED never gets to work: nobody is in the claim statement concurrently.
-- Could claims skip it? A claim needs the lock only for what it appends: the event chain's head
-  (id + 1, the hash of the last event) and, to keep ids in commit order for `events --since` and
-  the feed, the lock held from reading that head to COMMIT. The experiment row does just that
-  (the SKIP LOCKED claim first, then lock, head, insert, COMMIT; ids still in commit order):
-  87–103 claims/s at load 12–18 (0.09–0.12 × bare), 350 and 448 at load 11–15 and 3–12 (0.30–0.31 ×): 2.5–3 × the
-  service, still short of 0.5 ×, because three round trips remain in the locked span. Not
-  shipped: a writer that holds the lock and then waits for a row lock held by a claimer waiting
-  for the lock (hold, cancel, reassign of an order being claimed that instant) would deadlock.
-- Shipped: the lapsed-lease probe is read before the lock (one round trip fewer inside it).
-- To reach 0.5 × bare the serialised span must be server-side only: a PL/pgSQL append (lock,
-  head read and insert in one call, the hash computed in SQL) with COMMIT pipelined after it, or
-  a remedy for the feed that needs no serialisation (a (pg_current_xact_id(), id) cursor read
-  below the snapshot's xmin). Both change db/feed.py's contract: for the feed's owner.
+- Shipped first: the lapsed-lease probe is read before the lock (one round trip fewer inside it).
+- Shipped next (option (a) of the issue's remedies; db/pg/claim.py): a claim's whole transaction is
+  ONE message to the server: BEGIN; the writer lock with the user's active check
+  (orderq_require_active); the claim statement, PREPAREd once per session, which appends its own
+  event server-side (orderq_append_event: head read, sha256 of the same encoding, insert, NOTIFY)
+  and claims nothing while a lease in its queue is lapsed (then the long way, reap first); COMMIT.
+  The lock is held for server work only; the lock order (writer lock before any row lock) and
+  serialised ids are unchanged, so nothing new can deadlock and `events --since` still never skips.
+  Two 60 s runs, same run as their baselines: 383 against 971 claims/s (0.39 ×, p99 139 ms against
+  67 ms, load 57 at the end) and 499 against 1,255 (0.40 ×, p99 96 ms against 48 ms, load 19-21).
+  Before it, the same day, a 20 s run: 120 against 1,045 (0.12 ×, p99 362 ms, load 17).
+- Still short of 0.5 × because what is left is CPU, not the lock: alone, a service claim costs the
+  client ~0.5 ms of Python (the service layer, the plan, psycopg's literal binding) against the bare
+  loop's ~0.1 ms, and the server an event insert, a plpgsql call and a NOTIFY more; 16 clients and the
+  server share 2 cores, so the ratio is about the ratio of total CPU per claim. The p99 budget (20 ms)
+  is out of reach here for the bare loop too (48-67 ms at these loads).
+- Not taken: option (b) (no global lock, a (pg_current_xact_id(), id) cursor read below the snapshot's
+  xmin) would also need the hash chain to drop its serialised head, a change to check's contract.
 - The xmin trap: at ~40 claims/s (load 12–18) it did not show (~2,300 dead versions a minute,
   too few); at 127 and 166 claims/s it cost 37% and 33% (79 and 112 claims/s), as
-  published (~35%). The bare loop fell 77–82% (1,125 → 254, 1,516 → 270): ~15,000–16,000 dead
+  published (~35%); at 383 and 499 claims/s (one-message claims) it cost 77% and 75% (89 and 125),
+  as much as the bare loop's 76% and 81% in the same runs. The bare loop fell 77–82% (1,125 → 254, 1,516 → 270): ~15,000–16,000 dead
   versions left against 0 (two autovacuums ran without the holder), and each claim walks the claimable index past every entry it can no longer mark
   dead. No claim is HOT (it changes indexed columns), so fillfactor buys heap locality, not HOT
   (db/pg/schema.py); idle_in_transaction_session_timeout keeps the app's own sessions from this.
