@@ -21,7 +21,7 @@ runs, 16 client processes and the server on those same 2 cores, and Python clien
 Findings (issue 18, 2 shared cores, fsync off; 60 s runs; the load average of each run beside it):
 - The claim row fails far from its budget. Before the lapsed probe moved out of the lock, at load
   12–18: 36–39 claims/s against the bare loop's 854–937 (0.04–0.05 ×), p99 1.4–1.5 s. After, at
-  load 11–15 and 3–12: 127 against 1,125 and 166 against 1,516 (0.11 × both), p99 222 and 188 ms; the experiment row (unchanged code) rose as
+  load 11–15 and 3–12: 127 against 1,125 and 166 against 1,516 (0.11 × both), p99 222 and 188 ms; an experiment row (unchanged code, since dropped) rose as
   much, so most of that is the lower load, not the change. Alone (one process, no contention) a
   service claim took ~5.7 ms against ~0.63 ms bare: Python, and 7 round trips (BEGIN, the writer
   lock, user + chain head, the lapsed probe, the claim, the event, COMMIT) against one.
@@ -29,22 +29,28 @@ Findings (issue 18, 2 shared cores, fsync off; 60 s runs; the load average of ea
   (db/pg/connection.py), so claims run one at a time, and every round trip inside the lock waits
   for its client process to be scheduled on 2 overloaded cores: ~26 ms of holding per claim instead
   of ~5 ms alone. SKIP LOCKED never gets to work: nobody is in the claim statement concurrently.
-- Could claims skip it? A claim needs the lock only for what it appends: the event chain's head
-  (id + 1, the hash of the last event) and, to keep ids in commit order for `events --since` and
-  the feed, the lock held from reading that head to COMMIT. The experiment row does just that
-  (the SKIP LOCKED claim first, then lock, head, insert, COMMIT; ids still in commit order):
-  87–103 claims/s at load 12–18 (0.09–0.12 × bare), 350 and 448 at load 11–15 and 3–12 (0.30–0.31 ×): 2.5–3 × the
-  service, still short of 0.5 ×, because three round trips remain in the locked span. Not
-  shipped: a writer that holds the lock and then waits for a row lock held by a claimer waiting
-  for the lock (hold, cancel, reassign of an order being claimed that instant) would deadlock.
-- Shipped: the lapsed-lease probe is read before the lock (one round trip fewer inside it).
-- To reach 0.5 × bare the serialised span must be server-side only: a PL/pgSQL append (lock,
-  head read and insert in one call, the hash computed in SQL) with COMMIT pipelined after it, or
-  a remedy for the feed that needs no serialisation (a (pg_current_xact_id(), id) cursor read
-  below the snapshot's xmin). Both change db/feed.py's contract: for the feed's owner.
+- Shipped first: the lapsed-lease probe is read before the lock (one round trip fewer inside it).
+- Shipped next (option (a) of the issue's remedies; db/pg/claim.py): a claim's whole transaction is
+  ONE message to the server: BEGIN; the writer lock with the user's active check
+  (orderq_require_active); the claim statement, PREPAREd once per session, which appends its own
+  event server-side (orderq_append_event: head read, sha256 of the same encoding, insert, NOTIFY)
+  and claims nothing while a lease in its queue is lapsed (then the long way, reap first); COMMIT.
+  The lock is held for server work only; the lock order (writer lock before any row lock) and
+  serialised ids are unchanged, so nothing new can deadlock and `events --since` still never skips.
+  Two 60 s runs, same run as their baselines: 383 against 971 claims/s (0.39 ×, p99 139 ms against
+  67 ms, load 57 at the end) and 499 against 1,255 (0.40 ×, p99 96 ms against 48 ms, load 19-21).
+  Before it, the same day, a 20 s run: 120 against 1,045 (0.12 ×, p99 362 ms, load 17).
+- Still short of 0.5 × because what is left is CPU, not the lock: alone, a service claim costs the
+  client ~0.5 ms of Python (the service layer, the plan, psycopg's literal binding) against the bare
+  loop's ~0.1 ms, and the server an event insert, a plpgsql call and a NOTIFY more; 16 clients and the
+  server share 2 cores, so the ratio is about the ratio of total CPU per claim. The p99 budget (20 ms)
+  is out of reach here for the bare loop too (48-67 ms at these loads).
+- Not taken: option (b) (no global lock, a (pg_current_xact_id(), id) cursor read below the snapshot's
+  xmin) would also need the hash chain to drop its serialised head, a change to check's contract.
 - The xmin trap: at ~40 claims/s (load 12–18) it did not show (~2,300 dead versions a minute,
   too few); at 127 and 166 claims/s it cost 37% and 33% (79 and 112 claims/s), as
-  published (~35%). The bare loop fell 77–82% (1,125 → 254, 1,516 → 270): ~15,000–16,000 dead
+  published (~35%); at 383 and 499 claims/s (one-message claims) it cost 77% and 75% (89 and 125),
+  as much as the bare loop's 76% and 81% in the same runs. The bare loop fell 77–82% (1,125 → 254, 1,516 → 270): ~15,000–16,000 dead
   versions left against 0 (two autovacuums ran without the holder), and each claim walks the claimable index past every entry it can no longer mark
   dead. No claim is HOT (it changes indexed columns), so fillfactor buys heap locality, not HOT
   (db/pg/schema.py); idle_in_transaction_session_timeout keeps the app's own sessions from this.
@@ -58,16 +64,11 @@ import multiprocessing as mp
 import os
 import time
 
-import secrets
-
 import psycopg
 
 from bench import bench_claim as claim_bench
 from bench.bench_claim import _gun, _service_worker
 from bench.common import ms, orderq, percentile, print_rows, row
-from db.event_chain import GENESIS, event_hash
-from db.events import dumps
-from db.pg.connection import WRITE_LOCK
 from tests.pg_server import TEMPLATE, PgServer
 
 PROCS = int(os.environ.get("ORDERQ_BENCH_PG_CLAIM_PROCS", "16"))
@@ -113,42 +114,6 @@ def _bare_worker(url: str, user: str, ready: mp.Queue, go, out: mp.Queue) -> Non
     out.put(lat)
 
 
-LATE_CLAIM = """UPDATE orders SET state = 'in_progress', claimed_by = %s, claim_token = %s, claimed_at = %s,
-        lease_expires_at = %s, version = version + 1, updated_at = %s
-    WHERE id = (SELECT id FROM orders WHERE state = 'queued'
-                ORDER BY due_at, priority_level, tier_rank, total_cents DESC, id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED)
-    RETURNING id, number"""
-
-
-def _late_lock_worker(url: str, user: str, ready: mp.Queue, go, out: mp.Queue) -> None:  # noqa: ANN001
-    """The experiment: the claim as the service makes it (lease columns, a hash-chained event in the
-    same transaction) but with the writer lock taken only for the event append, after the SKIP
-    LOCKED claim: lock, head read, insert, COMMIT. Ids still follow commit order."""
-    conn = psycopg.connect(url, autocommit=True)
-    lat: list[float] = []
-    stop_at = _gun(ready, go)
-    while time.time() < stop_at:
-        t0 = time.perf_counter()
-        now = time.time()
-        token = secrets.token_hex(8)
-        conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
-        got = conn.execute(LATE_CLAIM, (user, token, now, now + 600, now)).fetchone()
-        if got is None:
-            conn.execute("ROLLBACK")
-            break
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-        last = conn.execute("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1").fetchone()
-        eid, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-        data = dumps({"claim": "acquire", "token": token, "lease_expires_at": now + 600, "state": "in_progress"})
-        h = event_hash(prev, eid, now, user, "order", got[0], got[1], "claim", data)
-        conn.execute("INSERT INTO events (id, at, actor, entity, entity_id, ref, action, data, prev_hash, hash) "
-                     "VALUES (%s,%s,%s,'order',%s,%s,'claim',%s,%s,%s)", (eid, now, user, got[0], got[1], data, prev, h))
-        conn.execute("COMMIT")
-        lat.append(time.perf_counter() - t0)
-    conn.close()
-    out.put(lat)
-
-
 def race(worker, url: str) -> list[float]:  # noqa: ANN001
     """bench_claim's race (forked workers, one start signal) for SECONDS, on a URL."""
     claim_bench.SECONDS = SECONDS  # read by its _gun in each forked worker
@@ -181,21 +146,19 @@ def run() -> list[dict]:
     try:
         server.make_template()
         src = build(server)
-        bare_url, svc_url, held_url, late_url, bare_held_url = (server.url(server.new_database(template=src))
-                                                                for _ in range(5))
+        bare_url, svc_url, held_url, bare_held_url = (server.url(server.new_database(template=src)) for _ in range(4))
         bare = race(_bare_worker, bare_url)
         svc = race(_service_worker, svc_url)
         svc_health = table_health(svc_url)
         held = with_xmin_held(held_url, lambda: race(_service_worker, held_url))
         held_health = table_health(held_url)
-        late = race(_late_lock_worker, late_url)
         bare_held = with_xmin_held(bare_held_url, lambda: race(_bare_worker, bare_held_url))
         bare_health, bare_held_health = table_health(bare_url), table_health(bare_held_url)
         load = "load {:.1f}/{:.1f}/{:.1f}".format(*os.getloadavg())
     finally:
         server.stop()
-    rate, bare_rate, held_rate, late_rate, bare_held_rate = (len(x) / SECONDS for x in (svc, bare, held, late, bare_held))
-    p99, bare_p99, held_p99, late_p99 = (percentile(x, 99) for x in (svc, bare, held, late))
+    rate, bare_rate, held_rate, bare_held_rate = (len(x) / SECONDS for x in (svc, bare, held, bare_held))
+    p99, bare_p99, held_p99 = (percentile(x, 99) for x in (svc, bare, held))
 
     def health(h: dict[str, int]) -> str:
         return (f"{h['dead']:,} dead tuples ({h['updates']:,} updates, {h['hot'] / max(h['updates'], 1):.0%} HOT, "
@@ -215,9 +178,6 @@ def run() -> list[dict]:
             f"{bare_held_rate:,.0f} claims/s (p99 {ms(percentile(bare_held, 99))}); {health(bare_held_health)}",
             f"without it {bare_rate:,.0f} claims/s; {health(bare_health)}",
             bare_held_rate / bare_rate if bare_rate else float("nan"), "reported (published: about -35%)", True),
-        row("experiment: the writer lock only around the event append (lock, head, insert, COMMIT)",
-            f"{late_rate:,.0f} claims/s (p99 {ms(late_p99)})", f"bare {bare_rate:,.0f} claims/s",
-            late_rate / bare_rate if bare_rate else float("nan"), "what the claim could reach", True),
         row("anchor: graphile-worker, unbatched (published)", f"{GRAPHILE_JOBS_S:,} jobs/s",
             f"4 procs, i9-14900K 24 cores, local db; here 2 shared cores ({load})",
             rate / GRAPHILE_JOBS_S, "reference", True),

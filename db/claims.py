@@ -3,19 +3,21 @@
 This is the one place with the claim statement: a single-statement UPDATE … WHERE id = (SELECT …)
 RETURNING. On SQLite, inside BEGIN IMMEDIATE, it is atomic across processes, and a partial index
 keeps it in microseconds; on PostgreSQL the subquery ends `FOR NO KEY UPDATE SKIP LOCKED`
-(`_claim_sql`). Lease, token and fencing are the same on both.
+(`_claim_sql`), the statement appends its own event server-side (db.dialect `claim_with_event`),
+and a claim on its own is one message to the server (`take_alone`, db/pg/claim.py). Lease, token
+and fencing are the same on both.
 """
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
 from core.errors import ClaimLost
-from db import dialect, events
+from db import dialect, event_chain, events
 from db.convert import dt, ts
+from db.dbapi import Connection, Row
 from db.migrations import QUEUE_ORDER, RETURN_QUEUE_ORDER
 
 
@@ -104,15 +106,19 @@ def _claim_sql(q: Queue, by_id: bool, narrow_tables: str | None, narrow_where: s
 @dataclass(frozen=True, slots=True)
 class ClaimPlan:
     """A claim made ready before the write lock (`plan`), to `take` inside it: the statement, its
-    arguments (token and lease included) and the claim's event, all but the item it lands on."""
+    arguments (token and lease included) and the claim's event, all but the item it lands on.
+    `appends`: the statement appends the event itself (db.dialect `claim_with_event`), and gives
+    back its id and hash as the row's `event_id` and `event_hash`."""
 
     sql: str
     args: dict
     event: events.Pending
+    appends: bool = False
+    lapsed: str = ""  # with `appends`: the queue's lapsed-lease probe (`lapsed_sql`), at :lapsed_before
 
 
 def plan(
-    conn: sqlite3.Connection,
+    conn: Connection,
     q: Queue,
     *,
     user: str,
@@ -126,31 +132,84 @@ def plan(
     the token and lease are made here, and the state after a claim is the queue's `claimed_state`."""
     token = new_token()
     at, exp = ts(now), ts(now + lease)
+    d = dialect.of(conn)
     sql = _claim_sql(q, item_id is not None, narrow.tables if narrow and item_id is None else None,
-                     narrow.where if narrow and item_id is None else None, dialect.of(conn).claim_lock)
+                     narrow.where if narrow and item_id is None else None, d.claim_lock)
     args = {"user": user, "token": token, "now": at, "exp": exp, "item": item_id}
     if narrow is not None:
         args = {**narrow.args, **args}
     data = {"claim": "acquire", "token": token, "lease_expires_at": exp}
     if q.claimed_state:
         data["state"] = q.claimed_state
-    return ClaimPlan(sql, args, events.pending(at=now, actor=user, entity=q.entity, action="claim", data=data))
+    event = events.pending(at=now, actor=user, entity=q.entity, action="claim", data=data)
+    appending = d.claim_with_event(_guarded(sql, q.table))
+    if appending is None:
+        return ClaimPlan(sql, args, event)
+    args.update(ev_at=event.at, ev_actor=event.actor, ev_entity=event.entity, ev_action=event.action,
+                ev_data=event.data, ev_fixed_head=event.fixed[0], ev_fixed_tail=event.fixed[1], ev_notify=0,
+                lapsed_before=None)
+    return ClaimPlan(appending, args, event, appends=True, lapsed=lapsed_sql(q.table, ":lapsed_before"))
 
 
-def take(conn: sqlite3.Connection, p: ClaimPlan) -> sqlite3.Row | None:
+def lapsed_sql(table: str, before: str) -> str:
+    """The probe for a lapsed lease in `table` (one row, or none), off its partial lease index."""
+    return f"SELECT 1 FROM {table} WHERE claimed_by IS NOT NULL AND lease_expires_at < {before} LIMIT 1"
+
+
+@lru_cache(maxsize=64)
+def _guarded(sql: str, table: str) -> str:
+    """The claim statement of a claim sent at once (`take_alone`): it claims nothing while a lease
+    in its queue is lapsed at `:lapsed_before`, as then the lapsed item must be reaped first (it
+    may come first in queue order), the long way. NULL (`take`, after the reap) never matches."""
+    head, tail = sql.rsplit("\n            RETURNING", 1)
+    return f"{head} AND NOT EXISTS ({lapsed_sql(table, ':lapsed_before')})\n            RETURNING{tail}"
+
+
+def take(conn: Connection, p: ClaimPlan) -> Row | None:
     """Claim the next item (or the planned item_id, or the next one matching `narrow`): the UPDATE,
     and its event if it claimed a row. Call inside write_tx, with a `plan` made before it.
     Returns the claimed row (CLAIMED_COLUMNS) or None."""
     row = conn.execute(p.sql, p.args).fetchone()
     if row is not None:
-        events.append_pending(conn, p.event, row["id"], row["number"])
+        if p.appends:
+            appended(conn, row)
+        else:
+            events.append_pending(conn, p.event, row["id"], row["number"])
     return row
 
 
+def appended(conn: Connection, row: Row) -> None:
+    """The server appended the claim's event (`row`'s event_id and event_hash): the transaction's
+    held chain head moves past it, and the connection's COMMIT sends the one NOTIFY for it."""
+    event_chain.advance(conn, (row["event_id"] + 1, row["event_hash"]))
+    conn.events_written(row["event_id"])  # type: ignore[attr-defined] - only a backend that appends has it
+
+
+class NotActive(Exception):
+    """The claiming user was disabled: found inside the claim's own transaction (`take_alone`)."""
+
+
+#: `take_alone` could not claim at once: claim inside a write transaction of the caller's (`take`)
+LONG_WAY = object()
+
+
+def take_alone(conn: Connection, p: ClaimPlan, active_user: str | None) -> Row | None | object:
+    """The claim as a write transaction of its own, sent to the server in one message, where the
+    backend can (PostgreSQL: `conn.claim_at_once`, db.pg.claim). Returns the claimed row or None
+    (nothing to claim); LONG_WAY when the backend cannot (SQLite) or a lease in the queue has lapsed
+    (it must be reaped first): the caller then claims inside its own write transaction, `take`.
+    `active_user`: refused with NotActive, inside the transaction, unless still an active user
+    (None: an operator, not checked)."""
+    at_once = getattr(conn, "claim_at_once", None)
+    if at_once is None or not p.appends:
+        return LONG_WAY
+    return at_once(p, active_user)
+
+
 def drop(
-    conn: sqlite3.Connection,
+    conn: Connection,
     q: Queue,
-    row: sqlite3.Row,
+    row: Row,
     *,
     actor: str,
     now: datetime,
@@ -170,8 +229,8 @@ def drop(
                   action=action, data=data)
 
 
-def transfer(conn: sqlite3.Connection, q: Queue, row: sqlite3.Row, *, now: datetime,
-             lease: timedelta) -> sqlite3.Row:
+def transfer(conn: Connection, q: Queue, row: Row, *, now: datetime,
+             lease: timedelta) -> Row:
     """Move a live claim to a new token for the same holder (taken over from another session).
 
     The holder, the state and `claimed_at` stay (the work started then); the token and the lease
@@ -191,7 +250,7 @@ def transfer(conn: sqlite3.Connection, q: Queue, row: sqlite3.Row, *, now: datet
     return got
 
 
-def reap(conn: sqlite3.Connection, q: Queue, now: datetime, item_id: int | None = None) -> int:
+def reap(conn: Connection, q: Queue, now: datetime, item_id: int | None = None) -> int:
     """Return lapsed leases to the queue (as events by 'system'). Cheap: a partial index finds none.
 
     In bulk (no `item_id`: before a claim, and db.service.claiming.settle_leases) one reaper at a
@@ -214,23 +273,19 @@ def reap(conn: sqlite3.Connection, q: Queue, now: datetime, item_id: int | None 
     return len(rows)
 
 
-def any_lapsed(conn: sqlite3.Connection, now: datetime, queues: tuple[Queue, ...] = QUEUES) -> bool:
+def any_lapsed(conn: Connection, now: datetime, queues: tuple[Queue, ...] = QUEUES) -> bool:
     """Is any lease in any of `queues` past its expiry? A read off the partial lease indexes:
     microseconds, so every read that shows holders can ask it first, and a claim asks it before it
     takes the write lock (db.service.claiming)."""
-    return any(
-        conn.execute(f"SELECT 1 FROM {q.table} WHERE claimed_by IS NOT NULL AND lease_expires_at < ? LIMIT 1",
-                     (ts(now),)).fetchone()
-        for q in queues
-    )
+    return any(conn.execute(lapsed_sql(q.table, "?"), (ts(now),)).fetchone() for q in queues)
 
 
-def reap_all(conn: sqlite3.Connection, now: datetime) -> int:
+def reap_all(conn: Connection, now: datetime) -> int:
     """Return every lapsed lease, in every queue, to its queue. Call inside write_tx."""
     return sum(reap(conn, q, now) for q in QUEUES)
 
 
-def next_expiry(conn: sqlite3.Connection) -> datetime | None:
+def next_expiry(conn: Connection) -> datetime | None:
     """When the next live lease ends (any queue, any holder): a session schedules its reap for then."""
     ends = [conn.execute(f"SELECT MIN(lease_expires_at) FROM {q.table} WHERE claimed_by IS NOT NULL").fetchone()[0]
             for q in QUEUES]
@@ -238,7 +293,7 @@ def next_expiry(conn: sqlite3.Connection) -> datetime | None:
     return dt(min(known)) if known else None
 
 
-def renew(conn: sqlite3.Connection, q: Queue, *, item_id: int, user: str, token: str,
+def renew(conn: Connection, q: Queue, *, item_id: int, user: str, token: str,
           now: datetime, lease: timedelta) -> datetime:
     cur = conn.execute(
         f"""UPDATE {q.table} SET lease_expires_at = ? WHERE id = ? AND claimed_by = ? AND claim_token = ?
@@ -250,7 +305,7 @@ def renew(conn: sqlite3.Connection, q: Queue, *, item_id: int, user: str, token:
     return now + lease
 
 
-def fence(row: sqlite3.Row, *, user: str, token: str | None, now: datetime, need_claim: bool) -> None:
+def fence(row: Row, *, user: str, token: str | None, now: datetime, need_claim: bool) -> None:
     """Refuse a write from anyone but the live holder with the right token.
 
     A lapsed lease counts as no claim (the caller reaps it in the same transaction first).

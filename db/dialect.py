@@ -36,6 +36,12 @@ class Dialect:
         """`orderq check`'s checks on this backend: SQLite's are the ones db.check lists."""
         return checks
 
+    def claim_with_event(self, claim_sql: str) -> str | None:
+        """The claim statement `claim_sql` (db.claims) made to append its own event, server-side, or
+        None when the event is appended from Python after it (SQLite: BEGIN IMMEDIATE holds the lock
+        and a statement is a function call, not a round trip)."""
+        return None
+
     def try_reaper_lock(self, conn: Any) -> bool:
         """May this write transaction return lapsed leases in bulk (db.claims.reap_all, and the
         reap before each claim), or is another session doing it right now (then skip: that one

@@ -8,7 +8,8 @@ not portable lives in db/pg/dialect.py.
 
 Transactions: the connection is in autocommit mode and the store issues BEGIN … COMMIT itself, as
 on SQLite. Write transactions run at READ COMMITTED (SKIP LOCKED and SERIALIZABLE don't mix);
-the event log's writers are serialised by one advisory lock taken at BEGIN (`write_tx`).
+the event log's writers are serialised by one advisory lock taken at BEGIN (`write_tx`); a claim
+sends its whole transaction at once (`claim_at_once`, db/pg/claim.py).
 
 Driver errors are raised as the sqlite3 exception classes the service layer and the faces already
 catch (IntegrityError, OperationalError…), with a message in the same words where one is matched
@@ -48,7 +49,8 @@ SCHEMES = ("postgresql", "postgres")
 #:   transaction idle while it waits for a person.
 #: - lock_timeout 5 s: a lock wait (the writer lock of write_tx, a row lock) ends like SQLite's busy
 #:   timeout, as "database is locked … try again". Under 16 claimers on 2 loaded cores the writer
-#:   lock's wait reached p99 ~4.9 s (bench/bench_pg_claim.py), close to it: see that bench's findings.
+#:   lock's wait reached p99 ~4.9 s (bench/bench_pg_claim.py), close to it, while claims held the lock
+#:   across round trips; sent in one message (db/pg/claim.py), their p99 is ~0.1 s at load 20.
 SESSION_SETTINGS = {
     "statement_timeout": "300s",
     "idle_in_transaction_session_timeout": "60s",
@@ -108,11 +110,13 @@ def _row_class(names: tuple[str, ...]) -> type[Row]:
 
 
 def _row_factory(cursor: psycopg.Cursor) -> Any:
-    desc = cursor.description
-    if desc is None:
+    # the names straight off the result: `cursor.description` builds a Column object (and looks
+    # up its type) for every column of every result, a third of a claim's client time
+    res = cursor.pgresult
+    if res is None or not res.nfields:
         return tuple
-    cls = _row_class(tuple(d.name for d in desc))
-    return cls
+    fname = res.fname
+    return _row_class(tuple(fname(i).decode() for i in range(res.nfields)))
 
 
 class _NumericAsSqlite(Loader):
@@ -238,6 +242,12 @@ class PgConnection:
     def events_written(self, last_id: int) -> None:
         """db.events wrote events up to `last_id` in this transaction: its COMMIT sends one NOTIFY."""
         self.link.hint.note(last_id)
+
+    def claim_at_once(self, plan: Any, active_user: str | None) -> Any:
+        """A claim as one round trip (db.claims.take_alone; db.pg.claim says why)."""
+        from db.pg.claim import claim_at_once
+
+        return claim_at_once(self, plan, active_user)
 
     def _reconnect(self) -> None:
         """A new session in place of one the server dropped (db.pg.link says when)."""
@@ -397,9 +407,10 @@ def write_tx(conn: PgConnection) -> Iterator[PgConnection]:
       see no concurrent writer), so its read-then-write logic stays correct unchanged, and no
       two writers can deadlock on row locks taken in different orders.
     At READ COMMITTED each statement takes a fresh snapshot, so every statement after the lock sees
-    the previous holder's commit. The claim keeps FOR NO KEY UPDATE SKIP LOCKED (db/claims.py):
-    it is the statement for when writers are no longer serialised here (a narrower lock around the
-    event append only, a later change measured by the claim bench)."""
+    the previous holder's commit. The claim keeps FOR NO KEY UPDATE SKIP LOCKED (db/claims.py), and
+    takes this same lock, in the same order, but sends its whole transaction in one message
+    (db.pg.claim), so its hold on the lock is server work only; statement by statement, each round
+    trip inside the lock waited for a busy client to be scheduled (issue 18 §9: 0.11 × bare)."""
     from db.connection import count_commit, translate
 
     try:

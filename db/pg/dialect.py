@@ -38,6 +38,14 @@ class PgDialect(Dialect):
 
         return [(name, in_savepoint(OVERRIDES.get(name, fn))) for name, fn in checks]
 
+    def claim_with_event(self, claim_sql: str) -> str:
+        """The claim and its event in one statement (db.pg.claim says why): the claimed row, then
+        orderq_append_event (db/pg/baseline.py) called once for it, none if nothing was claimed.
+        The event's parts are the named parameters `ev_*` (db.claims.plan)."""
+        return (f"WITH claimed AS ({claim_sql}) SELECT claimed.*, e.event_id, e.event_hash FROM claimed, "
+                "LATERAL orderq_append_event(:ev_at, :ev_actor, :ev_entity, claimed.id, claimed.number, :ev_action, "
+                ":ev_data, :ev_fixed_head, :ev_fixed_tail, :ev_notify) e")
+
     def try_reaper_lock(self, conn: Any) -> bool:
         """One reaper at a time (issue 18 §3), as the PostgreSQL queues do it (a leader holding
         `pg_try_advisory_lock`): the first session to find a lapsed lease takes this lock until

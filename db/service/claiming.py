@@ -6,7 +6,6 @@ provides `_row` (db.service.items); claim_next/claim keep their own permission a
 from __future__ import annotations
 
 import logging
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from core.permissions import Action
 from db import claims
 from db.convert import dt
 from db.connection import StoreError
+from db.dbapi import Error, Row
 from db.service.context import Context
 from db.service.items import ItemRows
 
@@ -46,7 +46,7 @@ def settle_leases(ctx: Context) -> int:
             return 0
         with ctx.store.write() as c:
             return claims.reap_all(c, now)
-    except (StoreError, sqlite3.Error) as e:
+    except (StoreError, Error) as e:
         log.warning("could not return lapsed leases: %s", e)
         return 0
 
@@ -78,7 +78,7 @@ class Claimed:
     queue: str = "orders"
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row, queue: str) -> "Claimed":
+    def from_row(cls, row: Row, queue: str) -> "Claimed":
         return cls(row["id"], row["number"], row["priority"], dt(row["due_at"]), row["claim_token"],
                    dt(row["lease_expires_at"]), queue=queue)
 
@@ -120,9 +120,16 @@ class LeaseMixin(ItemRows):
     def _claim(self, item_id: int | None, narrow: claims.Narrow | None = None) -> Claimed | None:
         """Reap lapsed leases, then take the next (or the named) item, in one write transaction."""
         now = self.ctx.now()
-        ready = claims.plan(self.ctx.store.conn, self.QUEUE, user=self._actor, now=now, lease=self.ctx.rules.lease,
+        conn = self.ctx.store.conn
+        ready = claims.plan(conn, self.QUEUE, user=self._actor, now=now, lease=self.ctx.rules.lease,
                             item_id=item_id, narrow=narrow)  # before the write lock: inside, only UPDATE and INSERT
-        lapsed = claims.any_lapsed(self.ctx.store.conn, now, (self.QUEUE,))
+        try:
+            alone = claims.take_alone(conn, ready, self.ctx.checked_user)
+        except claims.NotActive:
+            self.ctx.refuse_disabled()
+        if alone is not claims.LONG_WAY:  # the backend sent the whole claim at once
+            return None if alone is None else Claimed.from_row(alone, self.QUEUE.table)
+        lapsed = claims.any_lapsed(conn, now, (self.QUEUE,))
         with self.ctx.write() as c:
             if lapsed:
                 claims.reap(c, self.QUEUE, now)

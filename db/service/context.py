@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from core.enums import Role
 from core.errors import PermissionDenied
@@ -90,9 +90,18 @@ class Context:
                 finally:
                     event_chain.release(c)
         except _NoLongerActive:
-            self._refuse(f"user {self.actor.name!r} is disabled", None, {"action": "write", "why": "user disabled"})
+            self.refuse_disabled()
 
-    def _refuse(self, msg: str, ref: str | None, data: dict[str, Any]) -> None:
+    @property
+    def checked_user(self) -> str | None:
+        """Whose active flag `write` checks inside the transaction: the actor, or None for an operator."""
+        return None if self.actor.role is None else self.actor.name
+
+    def refuse_disabled(self) -> NoReturn:
+        """The actor was disabled while this session lived: refused, and the refusal logged."""
+        self._refuse(f"user {self.actor.name!r} is disabled", None, {"action": "write", "why": "user disabled"})
+
+    def _refuse(self, msg: str, ref: str | None, data: dict[str, Any]) -> NoReturn:
         log.warning("refused: %s", msg)
         try:
             with self.store.write() as c:

@@ -40,8 +40,6 @@ SQLITE_BACKEND = {
 #: files other branches are converting right now (issue 18): each must still have a finding, so an entry
 #: is removed the moment its file is clean
 IN_FLIGHT = {
-    "db/claims.py": "fix/pgclaim: PostgreSQL claims and the reaper",
-    "db/service/claiming.py": "fix/pgclaim",
     "db/events.py": "fix/pgfeed",
     "db/orders_read.py": "fix/pgfeed",
     "tui/queue_source.py": "tui/ is not this branch's to edit: `except sqlite3.Error` -> db.dbapi.Error",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import ClaimLost
+from core.errors import ClaimLost, PermissionDenied
 from db.check import run_checks
 from db.claims import ORDERS, _claim_sql
 from db.pg.dialect import PG
@@ -76,3 +76,50 @@ def test_six_claimers_in_parallel_never_take_one_item_twice(pg_demo_url: str) ->
     assert len(numbers) == len(set(numbers)) == queued
     check = run_cli("check", env={"ORDERQ_DB": pg_demo_url})
     assert check.returncode == 0, check.stdout  # incl. the hash chain: ids were given out in commit order
+
+
+def test_a_user_disabled_while_their_session_lives_is_refused_a_claim_and_the_refusal_is_logged(
+        pg_demo_url: str, desk_for) -> None:  # noqa: ANN001
+    # the claim is sent to the server in one message (db/pg/claim.py): the user's check is inside it
+    bob = desk_for(pg_demo_url, "bob")
+    held = bob.orders.claim_next()
+    desk_for(pg_demo_url, None).users.disable("bob")
+    with pytest.raises(PermissionDenied, match="'bob' is disabled"):
+        bob.orders.claim_next()
+    conn = desk_for(pg_demo_url, None).store.conn
+    assert conn.execute("SELECT COUNT(*) FROM orders WHERE claimed_by = 'bob'").fetchone()[0] == 0
+    assert [r[0] for r in conn.execute("SELECT action FROM events WHERE actor = 'bob' ORDER BY id")][-2:] == \
+        ["claim", "refused"]
+    assert held is not None and all(r.ok for r in run_checks(conn))
+
+
+def test_claim_next_returns_a_lapsed_lease_first_as_sqlite_does(pg_demo_url: str, demo_db: Path, desk_for,
+                                                                 clock) -> None:  # noqa: ANN001
+    # a queue with a lapsed lease is claimed the long way (reap, then claim): the lapsed item first
+    got = {}
+    for name, db in (("pg", pg_demo_url), ("lite", demo_db)):
+        alice, bob = desk_for(db, "alice"), desk_for(db, "bob")
+        first = alice.orders.claim_next()
+        clock.advance(minutes=11)
+        again = bob.orders.claim_next()
+        got[name] = (first.number, again.number, [e.action for e in bob.orders.history(first.number)][-2:])
+        clock.advance(minutes=-11)
+    assert got["pg"] == got["lite"]
+    assert got["pg"][0] == got["pg"][1] and got["pg"][2] == ["lease_expired", "claim"]
+
+
+def test_each_claim_is_one_event_in_the_hash_chain_and_one_notify(pg_demo_url: str, desk_for) -> None:  # noqa: ANN001
+    import psycopg
+
+    listener = psycopg.connect(pg_demo_url, autocommit=True)
+    listener.execute("LISTEN orderq_events")
+    alice = desk_for(pg_demo_url, "alice")
+    conn = alice.store.conn
+    before = conn.execute("SELECT MAX(id) FROM events").fetchone()[0]
+    got = [alice.orders.claim_next() for _ in range(3)]
+    heard = [n.payload for n in listener.notifies(timeout=2, stop_after=3)]
+    listener.close()
+    written = conn.execute("SELECT id, action, ref FROM events WHERE id > ? ORDER BY id", (before,)).fetchall()
+    assert [(a, r) for _, a, r in written] == [("claim", g.number) for g in got] and len({g.number for g in got}) == 3
+    assert heard == [str(i) for i, _, _ in written]
+    assert all(r.ok for r in run_checks(conn))
