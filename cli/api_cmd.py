@@ -16,6 +16,11 @@ from cli.common import bounded_int, db_path
 
 #: open connections at once; past it uvicorn answers 503 (SPEC §6: connection counts are capped)
 MAX_CONNECTIONS = 256
+#: how uvicorn serves, here and for bench_api's bare baseline (bench/_bare_api.py), so both are the same
+#: server: the event loop and HTTP parser in C (uvloop, httptools; pinned) rather than asyncio's and
+#: h11's pure Python, which cost ~30% of the server's CPU per order (bench_api: 190 -> 260-300 orders/s)
+SERVER = {"loop": "uvloop", "http": "httptools", "access_log": False, "log_level": "warning",
+          "limit_concurrency": MAX_CONNECTIONS, "timeout_keep_alive": 5}
 
 
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -51,8 +56,7 @@ def cmd_api(args: argparse.Namespace) -> int:
     except OSError as e:
         raise UsageError(f"orderq api: cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
     host, port = sock.getsockname()[:2]
-    config = uvicorn.Config(app, access_log=False, log_level="warning", limit_concurrency=MAX_CONNECTIONS,
-                            timeout_keep_alive=5, server_header=False)
+    config = uvicorn.Config(app, server_header=False, **SERVER)
     server = uvicorn.Server(config)
     worker = None
     if not args.no_deliver:  # the outbox's worker beside the server (db.deliver.background)
