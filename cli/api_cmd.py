@@ -16,10 +16,12 @@ from cli.common import bounded_int, db_path
 
 #: open connections at once; past it uvicorn answers 503 (SPEC §6: connection counts are capped)
 MAX_CONNECTIONS = 256
-#: how uvicorn serves, here and for bench_api's bare baseline (bench/_bare_api.py), so both are the same
-#: server: the event loop and HTTP parser in C (uvloop, httptools; pinned) rather than asyncio's and
-#: h11's pure Python, which cost ~30% of the server's CPU per order (bench_api: 190 -> 260-300 orders/s)
-SERVER = {"loop": "uvloop", "http": "httptools", "access_log": False, "log_level": "warning",
+#: how uvicorn serves, here and for bench_api's bare baseline (bench/_bare_api.py), so that both are the
+#: same server. asyncio's loop and h11, named rather than "auto" (which takes uvloop and httptools when
+#: installed): tried on 2 shared cores, uvloop + httptools took the bare endpoint from ~320 to ~1,100
+#: requests/s but API orders only from ~190 to ~260/s (their CPU is the order's own), so the ratio
+#: budget failed (0.19-0.23), and p99 stayed over budget within the noise (bench_api's findings).
+SERVER = {"loop": "asyncio", "http": "h11", "access_log": False, "log_level": "warning",
           "limit_concurrency": MAX_CONNECTIONS, "timeout_keep_alive": 5}
 
 
