@@ -85,6 +85,10 @@ change one side of the comparison. Where p99 stands: at 16 clients Little's law 
 16 / rate, and the rate is one core's worth of GIL-held Python (~3.5 ms per order, ~1 core busy at
 ~275/s), so p99 <= 100 ms needs ~2.5 ms per order, or the order's path off the interpreter's lock;
 no single remaining part of the profile is worth more than ~5%.
+`make bench`-style runs alternating with main (18:28-18:32, load 11.1-14.6): this branch 159 / 143 /
+190 orders/s (bare 286 / 289 / 307/s, ratio 0.56 / 0.49 / 0.62, PASS), p99 220 / 232 / 228 ms (bare 103
+/ 96 / 86 ms, FAIL); main 176 / 168 / 251/s (ratio 0.61 / 0.52 / 0.81), p99 257 / 220 / 144 ms: at
+this load the ~10% less CPU per order does not show; p99 <= 100 ms is still not met.
 """
 from __future__ import annotations
 
