@@ -45,6 +45,11 @@ log = logging.getLogger("orderq.api")
 #: worker threads for the handlers (2 cores, one writer: more threads only queue on the lock)
 API_THREADS = 4
 
+#: FastAPI's OpenTelemetry hooks, off: orderq exports no traces or metrics (its record is the event log
+#: and the one log line per request), and with them on every request asks the global providers whether
+#: anyone listens, and runs each endpoint inside a span wrapper (bench_api: CPU per order)
+TELEMETRY_OFF = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
+
 #: the largest request body (a Shopify order of a few hundred lines is ~200 KB)
 MAX_BODY = 256 * 1024
 #: the longest path a log line shows
@@ -239,7 +244,7 @@ def create_app(db_path: str | Path) -> FastAPI:
     from api.routes import router
 
     Store.open(db_path).close()  # refuses a missing or uninitialised database before serving
-    app = FastAPI(title="orderq", version="1", lifespan=_serving, description="Orders, returns and products for partners. "
+    app = FastAPI(title="orderq", version="1", lifespan=_serving, telemetry=TELEMETRY_OFF, description="Orders, returns and products for partners. "
                   "Authenticate with `Authorization: Bearer KEY` (`orderq partners add`).")
     app.state.stores = Stores(Path(db_path))
     install_errors(app)

@@ -1,5 +1,5 @@
 """The baseline of bench_api: a bare FastAPI endpoint that does one INSERT into the same database,
-served by uvicorn exactly as `orderq api` serves (one process, handlers in the thread pool, one
+served by uvicorn exactly as `orderq api` serves (cli.api_cmd.SERVER; one process, handlers in the thread pool, one
 SQLite connection per thread, BEGIN IMMEDIATE). Run as `python -m bench._bare_api DB PORT_FILE`."""
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from pathlib import Path
 import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import Response
+
+from cli.api_cmd import SERVER  # orderq api's own uvicorn settings: loop, HTTP parser, limits
 
 DB = sys.argv[1]
 local = threading.local()
@@ -45,5 +47,4 @@ def bare(body: dict) -> Response:
 if __name__ == "__main__":
     sock = socket.create_server(("127.0.0.1", 0))
     Path(sys.argv[2]).write_text(str(sock.getsockname()[1]))
-    uvicorn.Server(uvicorn.Config(app, access_log=False, log_level="warning", limit_concurrency=256,
-                                  timeout_keep_alive=5)).run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(app, **SERVER)).run(sockets=[sock])

@@ -16,6 +16,13 @@ from cli.common import bounded_int, db_path
 
 #: open connections at once; past it uvicorn answers 503 (SPEC §6: connection counts are capped)
 MAX_CONNECTIONS = 256
+#: how uvicorn serves, here and for bench_api's bare baseline (bench/_bare_api.py), so that both are the
+#: same server. asyncio's loop and h11, named rather than "auto" (which takes uvloop and httptools when
+#: installed): tried on 2 shared cores, uvloop + httptools took the bare endpoint from ~320 to ~1,100
+#: requests/s but API orders only from ~190 to ~260/s (their CPU is the order's own), so the ratio
+#: budget failed (0.19-0.23), and p99 stayed over budget within the noise (bench_api's findings).
+SERVER = {"loop": "asyncio", "http": "h11", "access_log": False, "log_level": "warning",
+          "limit_concurrency": MAX_CONNECTIONS, "timeout_keep_alive": 5}
 
 
 def register(sub: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -51,8 +58,7 @@ def cmd_api(args: argparse.Namespace) -> int:
     except OSError as e:
         raise UsageError(f"orderq api: cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
     host, port = sock.getsockname()[:2]
-    config = uvicorn.Config(app, access_log=False, log_level="warning", limit_concurrency=MAX_CONNECTIONS,
-                            timeout_keep_alive=5, server_header=False)
+    config = uvicorn.Config(app, server_header=False, **SERVER)
     server = uvicorn.Server(config)
     worker = None
     if not args.no_deliver:  # the outbox's worker beside the server (db.deliver.background)

@@ -58,6 +58,17 @@ class Replacement:
 
 
 @dataclass(frozen=True)
+class Created:
+    """What a new order's row holds that its creator answers with (the API's 201), as written."""
+
+    number: str
+    state: str
+    queue_reason: str | None
+    total_cents: int
+    due_at: float | None
+
+
+@dataclass(frozen=True)
 class ChargeInput:
     code: str
     amount: Any
@@ -191,11 +202,29 @@ class OrderService(LeaseMixin, HeaderMixin):
         reuse it): one INSERT with the final class and channel, so the row and its `created` event agree.
         `needs_rep`: why a rep must work it (an EDI order's unknown item: then it may have no line yet);
         `extra_hold`: a hold the caller found (an EDI partner's price off ours), when no automatic one applies."""
+        return self._create_row(c, now=now, customer=customer, channel=channel, type=type, lines=lines,
+                                charges=charges, received_at=received_at, source_ref=source_ref, note=note,
+                                replacement=replacement, header=header, typed=typed, needs_rep=needs_rep,
+                                extra_hold=extra_hold).number
+
+    def _create_row(self, c: Connection, *, now: datetime, customer: str, channel: Channel, type: str,
+                    lines: list[LineInput], charges: list[ChargeInput], received_at: datetime,
+                    source_ref: str | None, note: str | None, replacement: Replacement | None = None,
+                    header: HeaderInput | None = None, typed: bool = True, needs_rep: str | None = None,
+                    extra_hold: HoldCheck | None = None, partner_id: int | None = None,
+                    source_ref_checked: bool = False) -> Created:
+        """`_create_in`, answering what the new row holds (the API's 201 body) without reading it back.
+        `partner_id`: the API partner that sent it, in the one INSERT; `source_ref_checked`: the caller
+        has just looked for an order from `source_ref` in this transaction (the API's duplicate check,
+        which names the earlier order), so it is not looked for twice.
+        Every statement here runs under the write lock (bench_api): the header's columns, the partner
+        and a straight-through line's allocation go into the INSERTs instead of UPDATEs after them."""
         rules = self.ctx.rules
         cust = c.execute("SELECT * FROM customers WHERE code = ?", ((customer or "").strip(),)).fetchone()
         if cust is None:
             raise ValidationError(f"unknown customer {customer!r}", field="customer")
-        if source_ref and c.execute("SELECT 1 FROM orders WHERE source_ref = ?", (source_ref,)).fetchone():
+        if (source_ref and not source_ref_checked
+                and c.execute("SELECT 1 FROM orders WHERE source_ref = ?", (source_ref,)).fetchone()):
             raise ValidationError(f"an order from {source_ref!r} exists already", field="source_ref")
         priced = validate_lines(c, lines) if lines or not needs_rep else []
         charge_rows = []
@@ -236,24 +265,22 @@ class OrderService(LeaseMixin, HeaderMixin):
 
         oid = int(c.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM orders").fetchone()[0])
         number = f"SO-{oid:06d}"
-        c.execute(
-            """INSERT INTO orders (id, number, customer_id, channel, type, state, priority, priority_level,
-                 priority_source, tier_rank, received_at, due_at, hold_reason, hold_note, hold_started_at,
-                 total_cents, released_at, released_by, straight_through, queue_reason, source_ref,
-                 exchange_for_return_id, created_by, created_at, updated_at)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-            (oid, number, cust["id"], channel.value, type, state.value, cls.priority.value, cls.priority.level,
-             cls.source, tier.rank, ts(received_at), ts(due), hold.reason.value if hold else None,
-             hold.note if hold else None, ts(now) if hold else None, total_cents,
-             ts(now) if straight else None, "system" if straight else None, int(straight), queue_reason,
-             source_ref, replacement.return_id if replacement else None, self._actor, ts(now), ts(now)),
-        )
-        c.execute(f"UPDATE orders SET {', '.join(f'{k} = :{k}' for k in head)} WHERE id = :_id", {**head, "_id": oid})
+        row = {"id": oid, "number": number, "customer_id": cust["id"], "channel": channel.value, "type": type,
+               "state": state.value, "priority": cls.priority.value, "priority_level": cls.priority.level,
+               "priority_source": cls.source, "tier_rank": tier.rank, "received_at": ts(received_at), "due_at": ts(due),
+               "hold_reason": hold.reason.value if hold else None, "hold_note": hold.note if hold else None,
+               "hold_started_at": ts(now) if hold else None, "total_cents": total_cents,
+               "released_at": ts(now) if straight else None, "released_by": "system" if straight else None,
+               "straight_through": int(straight), "queue_reason": queue_reason, "source_ref": source_ref,
+               "exchange_for_return_id": replacement.return_id if replacement else None, "partner_id": partner_id,
+               "created_by": self._actor, "created_at": ts(now), "updated_at": ts(now), **head}
+        c.execute(f"INSERT INTO orders ({', '.join(row)}) VALUES ({', '.join(f':{k}' for k in row)})", row)
+        # a line released straight through has its stock taken below, in this transaction: allocated as inserted
         c.executemany(
-            """INSERT INTO order_lines (order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents)
-               VALUES (?,?,?,?,?,?,?,?)""",
+            """INSERT INTO order_lines (order_id, line_no, sku, description, qty, unit_price_e4, discount_e2, amount_cents,
+                 qty_allocated) VALUES (?,?,?,?,?,?,?,?,?)""",
             [(oid, p["line_no"], p["sku"], p["description"], p["qty"], p["unit_price_e4"], p["discount_e2"],
-              p["amount_cents"]) for p in priced],
+              p["amount_cents"], p["qty"] if straight else 0) for p in priced],
         )
         c.executemany(
             "INSERT INTO order_charges (order_id, code, kind, description, amount_cents) VALUES (?,?,?,?,?)",
@@ -279,12 +306,12 @@ class OrderService(LeaseMixin, HeaderMixin):
             for sku, qty in needs.items():
                 c.execute("UPDATE products SET stock = stock - ?, version = version + 1 WHERE sku = ?", (qty, sku))
                 stock[sku] = -qty
-            c.execute("UPDATE order_lines SET qty_allocated = qty WHERE order_id = ?", (oid,))
             eid = events.append(c, at=now, actor="system", entity="order", entity_id=oid, ref=number,
                                 action="auto_release", data={"state": "released", "stock": stock, "straight_through": True})
             webhooks.order_event(c, "order.released", [oid], now=now, event_row_id=eid)
             papers_out.on_release(c, rules, [oid], now)
-        return number
+        return Created(number=number, state=state.value, queue_reason=queue_reason, total_cents=total_cents,
+                       due_at=ts(due))
 
     def set_lines(self, number: str, lines: list[LineInput], *, token: str | None, expected_version: int | None = None) -> Order:
         """Replace the lines of an order being worked; the total follows."""

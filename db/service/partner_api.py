@@ -9,25 +9,14 @@ faces over one service layer).
 - Orders are made by OrderService's own creation (`_create_in`), so the straight-through decision of
   SPEC §2 is the one live entry and import make. The external reference is the order's `source_ref`
   as "PARTNER:REF", so the one duplicate check of order entry also catches a partner's resend.
-- Idempotency (IETF draft "The Idempotency-Key HTTP Header Field"): a key is first reserved as
-  'in_flight' in a short transaction of its own, so a request with the same key in any API process
-  on the database gets 409 while the first is handled; the order's own transaction marks it 'done'
-  with the response. The same key and body then replay that response and write nothing; the same
-  key with another body is refused (422). A refused order frees its key. A key is kept KEY_KEPT
-  (24 h, as the draft suggests) after its order; then it is forgotten and may be used again (the
-  external reference still catches a resend). A reservation older than IN_FLIGHT_EXPIRES belongs to
-  a request that died (its process was killed): the next request takes the key over.
-- In a threaded server the key is checked (in this process's in-flight set, then with one WAL read)
-  before the request waits for its turn at the write lock (the server's WriterSlot), so a twin gets
-  its 409 at once however long the queue; the reservation and the order then share one turn.
+- Idempotency-Key (the IETF draft): db/service/idempotency.py. The key's reservation and the order
+  take one turn at the server's write lock (WriterSlot), after the key was checked without waiting.
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import json
-import secrets
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,6 +30,8 @@ from db import event_chain
 from db.dbapi import Connection, Row
 from db.convert import iso, ts
 from db.service.context import Actor, Context
+from db.service.idempotency import (IN_FLIGHT_EXPIRES_S, KEY_KEPT_S, Answer, IdempotencyKeys, check_key,
+                                    flight)
 from db.service.order_header import HeaderInput
 from db.service.orders import LineInput, OrderService
 from db.service.partners import Partner
@@ -50,31 +41,11 @@ from db.store import Store
 #: only by cancel-before-release, and RETURN_WORK only by a return request
 PARTNER_ACTIONS = frozenset({Action.ORDER_CREATE, Action.ORDER_VIEW, Action.ORDER_WORK, Action.RETURN_VIEW,
                              Action.RETURN_WORK})
-#: the longest Idempotency-Key (the draft sets none; a UUID is 36)
-KEY_MAX = 255
 #: the longest external reference (a Shopify order id is 13 digits; an EDI PO number up to 22)
 REF_MAX = 100
 PAGE_MAX = 200
-#: how long an Idempotency-Key is kept after its order (the IETF draft suggests 24 h)
-KEY_KEPT_S = 24 * 3600
-#: a reservation older than this was left by a request that died: far past any request's time
-#: (the write lock's 5 s busy timeout and an order's milliseconds)
-IN_FLIGHT_EXPIRES_S = 60
-#: at most one purge of expired keys per process this often (a DELETE inside the write lock)
-PURGE_EVERY_S = 60
-
-
-IN_FLIGHT = "a request with this Idempotency-Key is still being handled; retry when it is done"
-
-
-class InFlight(Conflict):
-    code = "in_flight"
-
-
-class KeyReused(ValidationError):
-    """The draft's 422: the key was used before with another body."""
-
-    code = "idempotency_key_reused"
+#: what tests and the web layer read from here, kept where they were (db/service/idempotency.py holds them)
+__all__ = ["Answer", "IN_FLIGHT_EXPIRES_S", "KEY_KEPT_S", "OrderRequest", "PartnerApi", "order_view"]
 
 
 class Duplicate(Conflict):
@@ -85,13 +56,6 @@ class Duplicate(Conflict):
     def __init__(self, message: str, *, number: str) -> None:
         super().__init__(message, field="external_ref")
         self.number = number
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: dict[str, Any]
-    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -138,39 +102,6 @@ class _Disabled(Exception):
     """Raised inside PartnerContext.write before the command's body runs; turned into PermissionDenied."""
 
 
-_last_purge = 0.0
-#: keys whose request this process is handling: the 409 for a twin arriving while the first still
-#: waits for the write lock to reserve its key (the database row covers the other processes)
-_in_flight: set[tuple[int, str]] = set()
-_in_flight_lock = threading.Lock()
-
-
-@contextmanager
-def _flight(partner_id: int, key: str | None) -> Iterator[None]:
-    if key is None:
-        yield
-        return
-    slot = (partner_id, key)
-    with _in_flight_lock:
-        if slot in _in_flight:
-            raise InFlight(IN_FLIGHT, field="idempotency-key")
-        _in_flight.add(slot)
-    try:
-        yield
-    finally:
-        with _in_flight_lock:
-            _in_flight.discard(slot)
-
-
-def check_key(key: str | None) -> str | None:
-    if key is None:
-        return None
-    if not key or len(key) > KEY_MAX or not key.isascii() or not key.isprintable():
-        raise ValidationError(f"Idempotency-Key must be 1 to {KEY_MAX} printable ASCII characters",
-                              field="idempotency-key")
-    return key
-
-
 def encode_cursor(event_id: int) -> str:
     return base64.urlsafe_b64encode(f"v1:{event_id}".encode()).decode().rstrip("=")
 
@@ -215,6 +146,7 @@ class PartnerApi:
         self.partner = ctx.partner
         self.prefix = f"{ctx.partner.name}:"
         self._orders = OrderService(ctx)
+        self.keys = IdempotencyKeys(ctx.store, ctx.partner.id, ctx.write)
 
     @classmethod
     def open(cls, store: Store, partner: Partner) -> "PartnerApi":
@@ -246,65 +178,9 @@ class PartnerApi:
             raise ValidationError("customer is required", field="customer")
         return typed
 
-    # ---- idempotency keys ---------------------------------------------------------------------
     def _reserve(self, key: str, fingerprint: str, now: float) -> tuple[str | None, Answer | None]:
-        """(this request's reservation token, None), or (None, the stored answer to replay); refuses a
-        key in flight (409) or used with another body (422). The key is first looked up without the
-        write lock (a WAL read): a twin of a request that another process is handling sees its
-        reservation at once and gets 409, and a replay writes nothing and waits for no one. A new key
-        is then reserved in a transaction of its own, committed at once, so every process sees it."""
-        answer = self._looked_up(key, fingerprint, now)
-        if answer is not None:
-            return None, answer
-        return self._take(key, fingerprint, now)
-
-    def _looked_up(self, key: str, fingerprint: str, now: float) -> Answer | None:
-        """One SELECT outside any transaction: its own snapshot, so no BEGIN … COMMIT around it."""
-        return self._stored(self.ctx.store.conn, key, fingerprint, now)
-
-    def _take(self, key: str, fingerprint: str, now: float) -> tuple[str | None, Answer | None]:
-        """The write half of `_reserve`."""
-        global _last_purge
-        with self.ctx.write() as c:  # the partner's own gate: a disabled partner reserves nothing
-            if now - _last_purge > PURGE_EVERY_S:
-                _last_purge = now
-                c.execute("DELETE FROM api_idempotency WHERE created_at < ? OR (state = 'in_flight' AND created_at < ?)",
-                          (now - KEY_KEPT_S, now - IN_FLIGHT_EXPIRES_S))
-            answer = self._stored(c, key, fingerprint, now)  # again: another process may have come between
-            if answer is not None:
-                return None, answer
-            token = secrets.token_hex(8)
-            c.execute("INSERT INTO api_idempotency (partner_id, idem_key, fingerprint, status, response, "
-                      "created_at, state, token) VALUES (?,?,?,0,'',?,'in_flight',?) ON CONFLICT (partner_id, idem_key)"
-                      " DO UPDATE SET fingerprint = excluded.fingerprint, status = 0, response = '',"
-                      " created_at = excluded.created_at, state = 'in_flight', token = excluded.token",
-                      (self.partner.id, key, fingerprint, now, token))
-        return token, None
-
-    def _stored(self, c: Connection, key: str, fingerprint: str, now: float) -> Answer | None:
-        """The answer stored for this key (a replay), None for a key unknown or expired; raises for a
-        key in flight or used with another body."""
-        row = c.execute("SELECT state, fingerprint, status, response, created_at FROM api_idempotency "
-                        "WHERE partner_id = ? AND idem_key = ?", (self.partner.id, key)).fetchone()
-        if row is None or row["created_at"] < now - (IN_FLIGHT_EXPIRES_S if row["state"] == "in_flight" else KEY_KEPT_S):
-            return None
-        if row["fingerprint"] != fingerprint:
-            raise KeyReused(f"this Idempotency-Key was used with a different request body in the last "
-                            f"{KEY_KEPT_S // 3600} h (keys are kept {KEY_KEPT_S // 3600} h)", field="idempotency-key")
-        if row["state"] == "in_flight":
-            raise InFlight(IN_FLIGHT, field="idempotency-key")
-        return Answer(row["status"], json.loads(row["response"]), replayed=True)
-
-    def _free(self, key: str, token: str) -> None:
-        """A refused order frees its key (nothing was made under it). Best effort: if even this fails,
-        the reservation expires after IN_FLIGHT_EXPIRES_S. Not through the partner's gate: a partner
-        disabled meanwhile is why the order was refused, and its key must still be freed."""
-        try:
-            with self.ctx.store.write() as c:
-                c.execute("DELETE FROM api_idempotency WHERE partner_id = ? AND idem_key = ? AND token = ? "
-                          "AND state = 'in_flight'", (self.partner.id, key, token))
-        except Exception:  # noqa: BLE001 - the order's own refusal is what the caller must see
-            pass
+        """The key's reservation as a request of this partner makes it (IdempotencyKeys.reserve)."""
+        return self.keys.reserve(key, fingerprint, now)
 
     def create_order(self, req: OrderRequest, *, key: str | None, fingerprint: str,
                      customer_for: Callable[[Connection], str] | None = None) -> Answer:
@@ -323,23 +199,23 @@ class PartnerApi:
             raise ValidationError(f"external_ref must be 1 to {REF_MAX} printable characters", field="external_ref")
         self.ctx.rules.request_type(req.type)
         now = self.ctx.now()
-        with _flight(self.partner.id, key):  # a twin in this process gets its 409 here, before any wait
+        with flight(self.partner.id, key):  # a twin in this process gets its 409 here, before any wait
             if key is not None:
-                replay = self._looked_up(key, fingerprint, ts(now))
+                replay = self.keys.looked_up(key, fingerprint, ts(now))
                 if replay is not None:
                     return replay
             # one turn at this process's write lock for the key's reservation and the order (WriterSlot)
             with self.ctx.store.writer_turn():
                 token = None
                 if key is not None:
-                    token, replay = self._take(key, fingerprint, ts(now))
+                    token, replay = self.keys.take(key, fingerprint, ts(now))
                     if replay is not None:
                         return replay
                 try:
                     body = self._create(req, ext, now, customer_for, key, token)
                 except BaseException:
                     if key is not None and token is not None:
-                        self._free(key, token)
+                        self.keys.free(key, token)
                     raise
         return Answer(201, body)
 
@@ -352,23 +228,15 @@ class PartnerApi:
                 dup = c.execute("SELECT number FROM orders WHERE source_ref = ?", (source_ref,)).fetchone()
                 if dup is not None:
                     raise Duplicate(f"external_ref {ext!r} was sent before: order {dup['number']}", number=dup["number"])
-            number = self._orders._create_in(
+            made = self._orders._create_row(
                 c, now=now, customer=customer_for(c) if customer_for else self._customer(req.customer),
                 channel=Channel(self.partner.channel), type=req.type, lines=req.lines, charges=[], received_at=now,
-                source_ref=source_ref, note=None, header=req.header, typed=False, needs_rep=req.needs_rep)
-            row = c.execute("UPDATE orders SET partner_id = ? WHERE number = ? "
-                            "RETURNING number, state, queue_reason, total_cents, due_at",
-                            (self.partner.id, number)).fetchall()[0]
-            body = {"number": row["number"], "state": row["state"], "queue_reason": row["queue_reason"],
-                    "total": str(from_cents_int(row["total_cents"])), "due_at": iso(row["due_at"]),
-                    "external_ref": ext}
+                source_ref=source_ref, note=None, header=req.header, typed=False, needs_rep=req.needs_rep,
+                partner_id=self.partner.id, source_ref_checked=True)
+            body = {"number": made.number, "state": made.state, "queue_reason": made.queue_reason,
+                    "total": str(from_cents_int(made.total_cents)), "due_at": iso(made.due_at), "external_ref": ext}
             if key is not None:
-                done = c.execute("UPDATE api_idempotency SET state = 'done', status = 201, response = ?, created_at = ? "
-                                 "WHERE partner_id = ? AND idem_key = ? AND token = ?",
-                                 (json.dumps(body), ts(now), self.partner.id, key, token)).rowcount
-                if not done:  # our reservation expired and another request took the key over
-                    raise InFlight("this Idempotency-Key was taken over by another request; retry to see its answer",
-                                   field="idempotency-key")
+                self.keys.mark_done(c, key, token, body, ts(now))
         return body
 
     def order(self, number: str) -> dict[str, Any]:

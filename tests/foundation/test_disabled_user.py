@@ -128,7 +128,7 @@ def test_every_service_write_goes_through_the_active_user_gate() -> None:
     The only exceptions: logging a refusal, a session giving back its work on the way out, the
     system returning lapsed leases to the queue (settle_leases: no user's act, whoever's read ran it),
     and a partner's own gate (PartnerContext.write: the same check, against the partners table), and
-    freeing the Idempotency-Key of a refused order (partner_api._free: it writes no act, only undoes
+    freeing the Idempotency-Key of a refused order (idempotency.IdempotencyKeys.free: it writes no act, only undoes
     the key's reservation, and must work for a partner disabled meanwhile)."""
     import ast
 
@@ -136,7 +136,7 @@ def test_every_service_write_goes_through_the_active_user_gate() -> None:
 
     allowed = {("context.py", "write"), ("context.py", "_refuse"), ("returns_intake.py", "_log_refusal"),
                ("claiming.py", "give_back"), ("claiming.py", "settle_leases"), ("sessions.py", "end"),
-               ("partner_api.py", "write"), ("partner_api.py", "_free")}
+               ("partner_api.py", "write"), ("idempotency.py", "free")}
     found = set()
     for path in sorted((REPO / "db" / "service").glob("*.py")):
         for fn in ast.walk(ast.parse(path.read_text())):
