@@ -3,7 +3,8 @@
 `render_line` draws each visible row from QueueSource's page cache (Line API), so 100,000 open
 orders cost what 30 do. After a change-feed batch the screen calls `reload()`: the cache is
 dropped, the count re-read, and the cursor follows the item it was on (found in the page around
-the old cursor, else by `position`), keeping its place on the screen. Columns give way in a set
+the old cursor, else by `position`), keeping its place on the screen; at the top of the queue the
+top stays on view instead (new urgent work shows, the cursor moves down with its item). Columns give way in a set
 order when the terminal is narrow (`layout`).
 
 Only what changed is drawn again (issue 14: a hundred sessions draw every change): each drawn line
@@ -124,7 +125,13 @@ class QueueView(ScrollView, can_focus=True):
                 target = found
         self.cursor = max(0, min(target, total - 1)) if total else 0
         self._set_rows(total)
-        self._show_cursor(screen_row)
+        height = max(1, self.scrollable_content_region.height or self.size.height or 1)
+        if top == 0 and self.cursor < height:
+            # at the top of the queue the top stays on view: new urgent work landing above the
+            # cursor shows, and the cursor moves down a line with its item
+            self._show_cursor(None)
+        else:
+            self._show_cursor(screen_row)
         self._announce()
         if int(self.scroll_y) != top or not self._drawn:
             self.refresh()
