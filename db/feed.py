@@ -59,6 +59,11 @@ class ChangeFeed:
 
     #: how the feed runs when the backend cannot say more (before the waker starts)
     mode = "starting"
+    #: the least time between two reads, unless poked (this process's own commit): a burst of other
+    #: processes' commits is read once, as one batch, and never missed (the read after the gap has
+    #: everything since the cursor). A live screen sets it (issue 14: every session reads every
+    #: change, so a read saved is saved a hundred times); 0 reads at every wake-up.
+    min_gap = 0.0
 
     def __init__(self, conn, cursor: int | None = None,  # noqa: ANN001 - the store's connection, either backend
                  *, on_state: Callable[[str], None] | None = None) -> None:
@@ -74,6 +79,7 @@ class ChangeFeed:
         self._waker_lost = False
         self._reader_lost = False
         self._read_tries = 0
+        self._last_read = float("-inf")
         self._said = self.state
 
     # ---- state ------------------------------------------------------------------------------------
@@ -175,6 +181,22 @@ class ChangeFeed:
             self._report()
         return batch
 
+    async def _gap(self) -> None:
+        """Hold the next read until `min_gap` after the last one that found changes; a poke or stop()
+        reads at once.
+        Wake-ups meanwhile are folded into that one read."""
+        loop = asyncio.get_running_loop()
+        until = self._last_read + self.min_gap
+        while not self._poked and not self._stop.is_set():
+            left = until - loop.time()
+            if left <= 0:
+                return
+            try:
+                await asyncio.wait_for(self._wake.wait(), left)
+            except asyncio.TimeoutError:
+                return
+            self._wake.clear()
+
     async def batches(self) -> AsyncIterator[list[Event]]:
         """Yield each non-empty batch of new events until stop()."""
         waker = asyncio.create_task(self._waker())
@@ -183,6 +205,7 @@ class ChangeFeed:
                 await self._wake.wait()
                 await self._settle(self._poked)
                 self._wake.clear()
+                await self._gap()
                 if self._stop.is_set():
                     break
                 if waker.done() and not self._stop.is_set():
@@ -191,6 +214,7 @@ class ChangeFeed:
                     waker = asyncio.create_task(self._restart_waker())
                 batch = await self._read()
                 if batch:
+                    self._last_read = asyncio.get_running_loop().time()  # a look that found nothing costs no gap
                     yield batch
         finally:
             self._stop.set()

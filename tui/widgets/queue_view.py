@@ -331,7 +331,9 @@ class QueueView(ScrollView, can_focus=True):
             elif key == "cls" and row["priority"] == Priority.P1.value:
                 style = row_style + Style(bold=True)
             segs.append(Segment(fit(cells[key], w, right), style))
-        strip = Strip(segs)
+        # cells in the row's own style run together: a row is a few segments, not twenty, and every
+        # step after this one (the compositor's cuts, the colour filter, the writer) goes per segment
+        strip = Strip(Segment.simplify(segs))
         return strip.extend_cell_length(width, row_style).crop(0, width), cells["due"]
 
 
