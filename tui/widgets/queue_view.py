@@ -14,6 +14,7 @@ minute resolution) redraws only the due cells whose text moved.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,6 +50,8 @@ COLUMNS: list[tuple[str, str, int, bool]] = [
     ("claimed", "claimed by", 10, False),
 ]
 MIN_CUSTOMER = 12
+#: rows kept as drawn strips (QueueView.render_line)
+STRIP_CACHE = 256
 
 
 #: the row's columns a drawn line depends on (`_cells`, `_render_row`, due_cell)
@@ -105,6 +108,8 @@ class QueueView(ScrollView, can_focus=True):
         self._drawn: dict[int, tuple] = {}
         self._due_drawn: dict[int, str] = {}
         self._announced: tuple | None = None
+        #: rows as drawn, by what they show (render_line): a few screens' worth
+        self._strips: OrderedDict[tuple, tuple[Strip, str]] = OrderedDict()
 
     # ---- data ---------------------------------------------------------------------------
     def reload(self, *, follow: bool = True) -> None:
@@ -261,7 +266,7 @@ class QueueView(ScrollView, can_focus=True):
         index = int(self.scroll_y) + y
         width = self.size.width
         base = self.rich_style
-        self._drawn[y] = self._line_key(y)
+        key = self._drawn[y] = self._line_key(y)
         self._due_drawn.pop(y, None)
         if not self.source.total:
             if y == 0:
@@ -271,7 +276,18 @@ class QueueView(ScrollView, can_focus=True):
         row = self.source.row(index)
         if row is None:
             return Strip.blank(width, base)
-        strip, due = self._render_row(row, index == self.cursor, width, base)
+        # the same row drawn the same way, maybe on another line: an order landing above shifts
+        # every line below it, and each of those is drawn from here, not built again
+        now = self._now_fn()
+        ckey = (key, base, self.app.theme, int(now.timestamp() // 60), self.source.desk.store.rules_loaded)
+        got = self._strips.get(ckey)
+        if got is None:
+            got = self._strips[ckey] = self._render_row(row, index == self.cursor, width, base)
+            if len(self._strips) > STRIP_CACHE:
+                self._strips.popitem(last=False)
+        else:
+            self._strips.move_to_end(ckey)
+        strip, due = got
         self._due_drawn[y] = due
         return strip
 
