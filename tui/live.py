@@ -21,7 +21,7 @@ LIVE_INTERVAL_S = 0.25
 #: the app reads the change feed at most once per this (ChangeFeed.min_gap; its own commits at
 #: once): at 5 changes a second or more a session reads and draws about 3 times a second, and a
 #: change still shows within about this plus one draw (budget: p95 500 ms)
-FEED_GAP_S = 0.35
+FEED_GAP_S = 0.45
 
 
 class Coalesce:
