@@ -18,7 +18,7 @@ import json
 import random
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from core.errors import OrderqError
@@ -159,8 +159,12 @@ class Writer:
         numbers = self.open_numbers(deep)
         if not numbers:
             return False
-        minutes = self.rng.randint(600, 900) if deep else self.rng.randint(5, 900)
-        self.sup.orders.override(self.rng.choice(numbers), reason="bench", due_at=self.sup.now() + timedelta(minutes=minutes))
+        if deep:  # after the order now at rank DEEP, whatever the time of day (due times are open time)
+            floor = self.sup.store.conn.execute("SELECT due_at FROM orders WHERE number = ?", (numbers[0],)).fetchone()[0]
+            due = datetime.fromtimestamp(floor, timezone.utc) + timedelta(minutes=self.rng.randint(1, 600))
+        else:
+            due = self.sup.now() + timedelta(minutes=self.rng.randint(5, 900))
+        self.sup.orders.override(self.rng.choice(numbers), reason="bench", due_at=due)
         return True
 
     def intake(self) -> bool:
