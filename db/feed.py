@@ -72,6 +72,7 @@ class ChangeFeed:
         self.on_state = on_state
         self.mode = "starting"
         self._wake = asyncio.Event()
+        self._poke = asyncio.Event()  # ends a gap (poke, stop); other wake-ups wait for its end
         #: set once the waker is running
         self.started = asyncio.Event()
         self._stop = asyncio.Event()
@@ -110,10 +111,12 @@ class ChangeFeed:
     def poke(self) -> None:
         """Wake for this process's own commit, which other processes' detection may not report."""
         self._poked = True
+        self._poke.set()
         self._wake.set()
 
     def stop(self) -> None:
         self._stop.set()
+        self._poke.set()
         self._wake.set()
 
     @property
@@ -185,17 +188,15 @@ class ChangeFeed:
         """Hold the next read until `min_gap` after the last one that found changes; a poke or stop()
         reads at once.
         Wake-ups meanwhile are folded into that one read."""
-        loop = asyncio.get_running_loop()
-        until = self._last_read + self.min_gap
-        while not self._poked and not self._stop.is_set():
-            left = until - loop.time()
-            if left <= 0:
-                return
-            try:
-                await asyncio.wait_for(self._wake.wait(), left)
-            except asyncio.TimeoutError:
-                return
-            self._wake.clear()
+        left = self._last_read + self.min_gap - asyncio.get_running_loop().time()
+        if left <= 0 or self._poked or self._stop.is_set():
+            return
+        self._poke.clear()
+        try:
+            await asyncio.wait_for(self._poke.wait(), left)
+        except asyncio.TimeoutError:
+            pass
+        self._wake.clear()  # what woke it meanwhile is in the read that follows
 
     async def batches(self) -> AsyncIterator[list[Event]]:
         """Yield each non-empty batch of new events until stop()."""
