@@ -89,6 +89,34 @@ async def test_at_the_top_new_urgent_work_shows_and_the_cursor_follows_its_item(
         assert view.cursor == 1 and int(view.scroll_y) == 0
 
 
+async def test_a_tick_on_the_item_under_the_cursor_brings_no_notice(queue_db: Path, make_app, clock) -> None:  # noqa: ANN001
+    """Another rep claims the item under my cursor (I am told) and ticks its checklist (I am not:
+    the queue shows no checklist, and a toast a step covered the screen; issue 14)."""
+    from db.service import Desk
+
+    app = make_app(queue_db, feed=True)
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.screen.query_one(QueueView)
+        await pilot.pause()
+        first_queued = next(i for i in range(view.source.total) if view.source.row(i)["state"] == "queued")
+        await pilot.press(*["down"] * first_queued)
+        await pilot.pause()
+        target = view.selected_row["number"]
+        bob = Desk.open(queue_db, "bob", clock=clock)  # another connection: seen through the feed
+        try:
+            got = bob.orders.claim_next()
+            assert got is not None and got.number == target
+            assert await until(pilot, lambda: any(f"bob claimed {target}" in n.message for n in app._notifications))
+            bob.orders.tick(target, bob.orders.get(target).checklist[0], token=got.claim_token)
+            last = bob.store.conn.execute("SELECT MAX(id) FROM events").fetchone()[0]
+        finally:
+            bob.store.close()
+        assert await until(pilot, lambda: app._feed.cursor >= last)  # the tick has been read and dispatched
+        await pilot.pause()
+        assert view.selected_row["number"] == target
+        assert not any("ticked" in n.message for n in app._notifications)
+
+
 async def test_claim_taken_over_is_noticed(queue_db: Path, make_app) -> None:  # noqa: ANN001
     """A supervisor force-releases my claim from another process: the registry drops it and I am told."""
     app = make_app(queue_db, feed=True)
