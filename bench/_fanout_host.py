@@ -34,7 +34,8 @@ ESCAPE = re.compile(rb"\x1b(\[[0-9;?<>=]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)
 @dataclass
 class Probe:
     """A change a session should show: `claim` shows `marker` (the claimer's name); `free` (a
-    force-release) draws the order's row queued again, without the marker."""
+    force-release) draws the order's row without the marker (queued again, or already claimed by
+    the next rep: a session that coalesces need not draw the state in between)."""
 
     kind: str
     marker: str
@@ -44,7 +45,7 @@ class Probe:
     def shown_in(self, text: str) -> bool:
         if self.kind == "claim":
             return self.marker in text
-        return self.number in text and "queued" in text and self.marker not in text
+        return self.number in text and self.marker not in text
 
 
 def pieces(data: bytes) -> list[str]:

@@ -3,7 +3,7 @@
 argv: DB KIND CHANGES RATE SEED PROBE_USERS (comma-separated reps; each claims once, so its name is
 a marker nobody else has drawn). KIND:
 - `mix`: what a desk does: claims near the top, ticks, releases, holds and unholds, gives back,
-  a supervisor's due overrides anywhere and force-releases, straight-through intake;
+  a supervisor's due overrides anywhere in the queue and force-releases, straight-through intake;
 - `quiet`: changes no session shows: due overrides deep in the queue that stay deep, and
   straight-through EDI intake (released at once, so never in the open-work view);
 - `visible`: claims at the top and their give-backs and releases.
@@ -18,7 +18,7 @@ import json
 import random
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from core.errors import OrderqError
@@ -159,8 +159,14 @@ class Writer:
         numbers = self.open_numbers(deep)
         if not numbers:
             return False
-        minutes = self.rng.randint(600, 900) if deep else self.rng.randint(5, 900)
-        self.sup.orders.override(self.rng.choice(numbers), reason="bench", due_at=self.sup.now() + timedelta(minutes=minutes))
+        # where it lands is a place in the queue, not a time from now: due times count open time, so
+        # after hours "now + 10 h" is before every order due tomorrow, and every override would land
+        # at the top; `deep`: after the order now at rank DEEP; else next to any open order
+        anchor = numbers[0] if deep else self.rng.choice(numbers)
+        at = self.sup.store.conn.execute("SELECT due_at FROM orders WHERE number = ?", (anchor,)).fetchone()[0]
+        due = datetime.fromtimestamp(at, timezone.utc) + timedelta(minutes=self.rng.randint(1, 600) if deep else
+                                                                   self.rng.randint(-30, 30))
+        self.sup.orders.override(self.rng.choice(numbers), reason="bench", due_at=max(due, self.sup.now()))
         return True
 
     def intake(self) -> bool:

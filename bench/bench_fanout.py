@@ -241,7 +241,8 @@ def measure_size(db0: Path, tmp: Path, n: int, *, layout: str = "mixed", rates: 
         rss = [s.rss_mb() for s in real]
         bare_rss = statistics.median(s.rss_mb() for s in bare)
         med, top = statistics.median(rss), max(rss)
-        rows.append(row(f"fan-out {who}: RSS per session (median; max {top:.0f} MB)", f"{med:.0f} MB",
+        tops = " · ".join(f"{k} {max(s.rss_mb() for s in f.of(k)):.0f}" for k in ("queue", "order", "wallboard") if f.of(k))
+        rows.append(row(f"fan-out {who}: RSS per session (median; max {top:.0f} MB: {tops})", f"{med:.0f} MB",
                         f"{bare_rss:.0f} MB bare Textual", med / bare_rss, f"≤ {BUDGET_RSS_MB:.0f} MB", top <= BUDGET_RSS_MB))
         rows.append(row(f"fan-out {who}: change feed", f"{watching} watching, {len(real) - watching} polling",
                         "128 inotify instances per user", float("nan"), "info: polling meets the same budgets", True))

@@ -59,6 +59,11 @@ class ChangeFeed:
 
     #: how the feed runs when the backend cannot say more (before the waker starts)
     mode = "starting"
+    #: the least time between two reads, unless poked (this process's own commit): a burst of other
+    #: processes' commits is read once, as one batch, and never missed (the read after the gap has
+    #: everything since the cursor). A live screen sets it (issue 14: every session reads every
+    #: change, so a read saved is saved a hundred times); 0 reads at every wake-up.
+    min_gap = 0.0
 
     def __init__(self, conn, cursor: int | None = None,  # noqa: ANN001 - the store's connection, either backend
                  *, on_state: Callable[[str], None] | None = None) -> None:
@@ -67,6 +72,7 @@ class ChangeFeed:
         self.on_state = on_state
         self.mode = "starting"
         self._wake = asyncio.Event()
+        self._poke = asyncio.Event()  # ends a gap (poke, stop); other wake-ups wait for its end
         #: set once the waker is running
         self.started = asyncio.Event()
         self._stop = asyncio.Event()
@@ -74,6 +80,7 @@ class ChangeFeed:
         self._waker_lost = False
         self._reader_lost = False
         self._read_tries = 0
+        self._last_read = float("-inf")
         self._said = self.state
 
     # ---- state ------------------------------------------------------------------------------------
@@ -104,10 +111,12 @@ class ChangeFeed:
     def poke(self) -> None:
         """Wake for this process's own commit, which other processes' detection may not report."""
         self._poked = True
+        self._poke.set()
         self._wake.set()
 
     def stop(self) -> None:
         self._stop.set()
+        self._poke.set()
         self._wake.set()
 
     @property
@@ -175,6 +184,20 @@ class ChangeFeed:
             self._report()
         return batch
 
+    async def _gap(self) -> None:
+        """Hold the next read until `min_gap` after the last one that found changes; a poke or stop()
+        reads at once.
+        Wake-ups meanwhile are folded into that one read."""
+        left = self._last_read + self.min_gap - asyncio.get_running_loop().time()
+        if left <= 0 or self._poked or self._stop.is_set():
+            return
+        self._poke.clear()
+        try:
+            await asyncio.wait_for(self._poke.wait(), left)
+        except asyncio.TimeoutError:
+            pass
+        self._wake.clear()  # what woke it meanwhile is in the read that follows
+
     async def batches(self) -> AsyncIterator[list[Event]]:
         """Yield each non-empty batch of new events until stop()."""
         waker = asyncio.create_task(self._waker())
@@ -183,6 +206,7 @@ class ChangeFeed:
                 await self._wake.wait()
                 await self._settle(self._poked)
                 self._wake.clear()
+                await self._gap()
                 if self._stop.is_set():
                     break
                 if waker.done() and not self._stop.is_set():
@@ -191,6 +215,7 @@ class ChangeFeed:
                     waker = asyncio.create_task(self._restart_waker())
                 batch = await self._read()
                 if batch:
+                    self._last_read = asyncio.get_running_loop().time()  # a look that found nothing costs no gap
                     yield batch
         finally:
             self._stop.set()

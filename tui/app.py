@@ -32,7 +32,7 @@ from db.dbapi import Error as DbError
 from db.service import Desk
 from tui.app_claims import ClaimKeeping
 from tui.claim_registry import ClaimRegistry
-from tui.live import LiveScreen, shown
+from tui.live import FEED_GAP_S, LiveScreen, shown
 from tui.messages import OpenScreen, RulesReady, StoreChanged
 from tui.plain import PlainNotify
 from tui.screen_registry import FIRST_SCREENS, HOME_SCREEN, SCREEN_PERMISSION, build_screen
@@ -152,6 +152,7 @@ class OrderqApp(ClaimKeeping, PlainNotify, App[int]):
 
         # the cursor is taken now, so nothing committed while the first screen paints is missed
         self._feed = open_feed(self.desk.store, on_state=self._feed_state)
+        self._feed.min_gap = FEED_GAP_S
         if not self.is_headless:
             self._install_signal_handlers()
             self._watch_tty()
@@ -314,6 +315,7 @@ class OrderqApp(ClaimKeeping, PlainNotify, App[int]):
                 log.exception("change feed failed; resuming")
                 await asyncio.sleep(1.0)
                 self._feed = open_feed(self.desk.store, cursor=feed.cursor, on_state=self._feed_state)
+                self._feed.min_gap = FEED_GAP_S
 
     @property
     def feed_state(self) -> str:

@@ -3,6 +3,7 @@
 Every session gets every change, so what a change costs one session is paid a hundred times:
 - `Coalesce`: a burst of changes is drawn at most once per `interval`; the last change of a burst
   is never dropped (a timer at the end of the slot draws it);
+- `FEED_GAP_S`: the app reads the feed itself at most that often (a burst is one batch);
 - `LiveScreen`: a screen under another (not just under a dialog) draws nothing: it is marked stale
   and refreshes once when it is shown again.
 """
@@ -17,6 +18,10 @@ from textual.screen import ModalScreen, Screen
 
 #: at most this many redraws a second for live changes
 LIVE_INTERVAL_S = 0.25
+#: the app reads the change feed at most once per this (ChangeFeed.min_gap; its own commits at
+#: once): at 5 changes a second or more a session reads and draws about 3 times a second, and a
+#: change still shows within about this plus one draw (budget: p95 500 ms)
+FEED_GAP_S = 0.45
 
 
 class Coalesce:

@@ -21,7 +21,7 @@ from db import dialect, outbox
 from db.convert import ts
 from db.service.claiming import settle_leases
 from db.service.context import Context
-from db.service.sessions import STALE_S
+from db.service.sessions import STALE_S, still_running
 
 
 
@@ -243,9 +243,14 @@ class KpiService:
             pairs = self._handling_pairs(c, w)
             deliveries = outbox.counts(c)
             claims = self._claims(c)
-            sessions = c.execute(
-                "SELECT \"user\", screen, MAX(seen_at) AS seen_at FROM sessions WHERE seen_at >= ? GROUP BY \"user\", screen"
-                " ORDER BY user", (t - STALE_S,)).fetchall()
+            beats = still_running(c, c.execute("SELECT \"user\", screen, seen_at, pid FROM sessions WHERE seen_at >= ?",
+                                         (t - STALE_S,)).fetchall())
+            latest: dict[tuple[str, str | None], Any] = {}
+            for b in beats:  # each user's screen once, at its latest beat
+                k = (b["user"], b["screen"])
+                latest[k] = max(latest.get(k, b["seen_at"]), b["seen_at"])
+            sessions = [{"user": u, "screen": scr, "seen_at": at} for (u, scr), at in sorted(latest.items(),
+                        key=lambda kv: kv[0][0])]
         report = kpi_report.report(inp, now, self.ctx.rules.at_risk, self.ctx.rules.calendar)
         reps = kpi.per_rep(inp.released, pairs, claims)
         online = [{"user": s["user"], "screen": s["screen"], "seen_at": s["seen_at"]} for s in sessions]

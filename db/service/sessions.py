@@ -3,7 +3,9 @@
 The wallboard's "reps online" reads `online()`. Starting and ending a session are events (who
 came and went is audit); the heartbeat only moves `seen_at` and `screen`, so a busy floor does
 not flood the log. A session killed without cleanup stops beating and drops out of `online()`
-once `seen_at` is older than STALE_S; `start()` sweeps such rows.
+once `seen_at` is older than STALE_S; `start()` sweeps such rows. On SQLite every session runs on
+this machine (the database is a local file), so a row whose process is gone is not online either,
+whatever its last beat: presence is honest at once without beating more often (`still_running`).
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import socket
 from datetime import timedelta
 from typing import Any
 
-from db import events
+from db import dialect, events
 from db.convert import dt, ts
 from db.service.context import Context
 
@@ -21,6 +23,26 @@ from db.service.context import Context
 #: of "online" after 6 minutes; sessions that end normally drop out at once (end()).
 HEARTBEAT_S = 120.0
 STALE_S = 3 * HEARTBEAT_S
+
+
+def _pid_running(pid: int | None) -> bool:
+    if not pid or pid <= 0:
+        return True  # nothing to look at: the heartbeat decides
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # someone else's process (another user's session): it exists
+    return True
+
+
+def still_running(conn: Any, rows: list[Any]) -> list[Any]:
+    """The rows (each with a `pid`) whose session process still runs, when the processes are on
+    this machine (SQLite); on PostgreSQL sessions may run on other hosts, and the heartbeat decides."""
+    if dialect.of(conn) is not dialect.SQLITE:
+        return list(rows)
+    return [r for r in rows if _pid_running(r["pid"])]
 
 
 class SessionService:
@@ -59,13 +81,16 @@ class SessionService:
                               ref=self.ctx.actor.name, action="session_ended", data={})
 
     def online(self) -> list[dict[str, Any]]:
-        """Live sessions (seen within STALE_S), newest first: user, role, screen, pid, since, seen."""
+        """Live sessions (seen within STALE_S and, on this machine, still running), newest first:
+        user, role, screen, pid, since, seen."""
         since = ts(self.ctx.now() - timedelta(seconds=STALE_S))
-        rows = self.ctx.store.conn.execute(
+        conn = self.ctx.store.conn
+        rows = conn.execute(
             """SELECT s.*, u.role FROM sessions s LEFT JOIN users u ON u.name = s.user
                WHERE s.seen_at >= ? ORDER BY s.started_at DESC""",
             (since,),
         ).fetchall()
+        rows = still_running(conn, rows)
         return [
             {"id": r["id"], "user": r["user"], "role": r["role"], "screen": r["screen"], "pid": r["pid"],
              "host": r["host"], "started_at": dt(r["started_at"]), "seen_at": dt(r["seen_at"])}

@@ -62,3 +62,69 @@ async def test_poke_reports_own_commits(demo_db: Path) -> None:
     batch = await task
     assert batch and batch[-1].actor == "alice"
     store.close()
+
+
+async def test_a_burst_within_the_gap_is_read_once_and_a_poke_reads_at_once(demo_db: Path) -> None:
+    """min_gap (issue 14): after a read, other processes' commits within the gap are not read one
+    by one; they come as one batch, at the end of the gap or (here) at once on a poke."""
+    conn = connect(demo_db)
+    feed = SqliteFeed(conn, demo_db, use_watcher=True)
+    feed.min_gap = 600.0  # longer than the test: only the poke can end it
+    batches: list[list] = []
+
+    async def follow() -> None:
+        async for batch in feed.batches():
+            batches.append(batch)
+
+    task = asyncio.create_task(follow())
+    try:
+        await asyncio.wait_for(feed.started.wait(), 10)
+        rc, err = await _claim_in_other_process(demo_db)  # the first read after a quiet spell: at once
+        assert rc == 0, err
+        for _ in range(200):
+            if batches:
+                break
+            await asyncio.sleep(0.05)
+        assert [[e.action for e in b] for b in batches] == [["claim"]]
+        for _ in range(2):
+            rc, err = await _claim_in_other_process(demo_db)
+            assert rc == 0, err
+        assert len(batches) == 1  # both commits woke the feed; neither was read yet
+        feed.poke()
+        for _ in range(200):
+            if len(batches) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert [[e.action for e in b] for b in batches] == [["claim"], ["claim", "claim"]]
+    finally:
+        feed.stop()
+        await asyncio.wait_for(task, 10)
+        conn.close()
+
+
+async def test_commits_within_the_gap_are_read_when_it_ends(demo_db: Path) -> None:
+    """No change is dropped by the gap: the read after it has everything since the cursor."""
+    conn = connect(demo_db)
+    feed = SqliteFeed(conn, demo_db, use_watcher=True)
+    feed.min_gap = 0.5
+    seen: list[str] = []
+
+    async def follow() -> None:
+        async for batch in feed.batches():
+            seen.extend(e.action for e in batch)
+
+    task = asyncio.create_task(follow())
+    try:
+        await asyncio.wait_for(feed.started.wait(), 10)
+        for _ in range(3):
+            rc, err = await _claim_in_other_process(demo_db)
+            assert rc == 0, err
+        for _ in range(200):
+            if len(seen) == 3:
+                break
+            await asyncio.sleep(0.05)
+        assert seen == ["claim"] * 3
+    finally:
+        feed.stop()
+        await asyncio.wait_for(task, 10)
+        conn.close()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime, timezone
 from pathlib import Path
 
 from tests.helpers import until
@@ -64,6 +65,56 @@ async def test_other_process_claim_and_new_order_show_live_cursor_stays(queue_db
         assert row_of(queue_db, new["number"])["due_at"] < row_of(queue_db, target)["due_at"]
         assert view.cursor == cursor_before + 1
         assert view.cursor - int(view.scroll_y) == screen_row_before  # same place on the screen
+
+
+async def test_at_the_top_new_urgent_work_shows_and_the_cursor_follows_its_item(queue_db: Path, make_app) -> None:  # noqa: ANN001
+    """A rep at the top of the queue: a supervisor in another process makes an order from deep in
+    the queue due first. The top stays on view (that order is drawn, not scrolled off above the
+    window) and the cursor moves down a line with its item (issue 14: in bench_fanout, claims at the
+    top of the queue were never drawn, the window having slid down under them)."""
+    app = make_app(queue_db, feed=True)
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.screen.query_one(QueueView)
+        await pilot.pause()
+        target = view.selected_row["number"]
+        assert view.cursor == 0 and int(view.scroll_y) == 0
+        deep = view.source.row(view.source.total - 1)["number"]
+        assert not any(deep in r for r in visible_rows(app))
+        due = datetime.fromtimestamp(row_of(queue_db, target)["due_at"] - 600, timezone.utc).isoformat()
+        rc, _out, err = await run_orderq("--db", str(queue_db), "--now", NOW_ISO, "override", deep, "--user", "sam",
+                                         "--reason", "customer chased", "--due", due)
+        assert rc == 0, err
+        assert await until(pilot, lambda: any(deep in r for r in visible_rows(app)))
+        assert view.selected_row["number"] == target
+        assert view.cursor == 1 and int(view.scroll_y) == 0
+
+
+async def test_a_tick_on_the_item_under_the_cursor_brings_no_notice(queue_db: Path, make_app, clock) -> None:  # noqa: ANN001
+    """Another rep claims the item under my cursor (I am told) and ticks its checklist (I am not:
+    the queue shows no checklist, and a toast a step covered the screen; issue 14)."""
+    from db.service import Desk
+
+    app = make_app(queue_db, feed=True)
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.screen.query_one(QueueView)
+        await pilot.pause()
+        first_queued = next(i for i in range(view.source.total) if view.source.row(i)["state"] == "queued")
+        await pilot.press(*["down"] * first_queued)
+        await pilot.pause()
+        target = view.selected_row["number"]
+        bob = Desk.open(queue_db, "bob", clock=clock)  # another connection: seen through the feed
+        try:
+            got = bob.orders.claim_next()
+            assert got is not None and got.number == target
+            assert await until(pilot, lambda: any(f"bob claimed {target}" in n.message for n in app._notifications))
+            bob.orders.tick(target, bob.orders.get(target).checklist[0], token=got.claim_token)
+            last = bob.store.conn.execute("SELECT MAX(id) FROM events").fetchone()[0]
+        finally:
+            bob.store.close()
+        assert await until(pilot, lambda: app._feed.cursor >= last)  # the tick has been read and dispatched
+        await pilot.pause()
+        assert view.selected_row["number"] == target
+        assert not any("ticked" in n.message for n in app._notifications)
 
 
 async def test_claim_taken_over_is_noticed(queue_db: Path, make_app) -> None:  # noqa: ANN001

@@ -45,6 +45,11 @@ VERBS = {
 #: order events that change nothing a queue shows: a sent (or failed) delivery only writes the
 #: outbox and the order's history (issue 14: every session gets every event)
 UNSHOWN_ACTIONS = frozenset({DELIVERY_EVENT})
+#: changes to the item under the cursor that bring no "Changed under you" notice: a checklist tick
+#: changes nothing the queue shows (the order screen, which shows the checklist, still says so), and
+#: a claimer ticking through the order under a rep's cursor raised a toast a step (issue 14: each
+#: toast lays the whole screen out again, in every session looking at that order)
+UNTOLD_ACTIONS = frozenset({"tick", "untick"})
 
 
 
@@ -203,13 +208,15 @@ class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
     def on_store_changed(self, message: StoreChanged) -> None:
         view = self.view
         sel = view.selected_id
+        said: list[str] = []
         for ev in message.events:
             if ev.action in UNSHOWN_ACTIONS:
                 continue  # a sent delivery changes no order row: no notice, no read
-            if ev.entity == "order" and ev.entity_id == sel and sel is not None and ev.actor != self.me:
-                verb = VERBS.get(ev.action, ev.action.replace("_", " "))
-                extra = f" ({ev.data['step']})" if ev.action == "tick" and ev.data.get("step") else ""
-                self.notify(f"{ev.actor} {verb} {ev.ref}{extra}", title="Changed under you", timeout=6)
+            if (ev.entity == "order" and ev.entity_id == sel and sel is not None and ev.actor != self.me
+                    and ev.action not in UNTOLD_ACTIONS):
+                said.append(f"{ev.actor} {VERBS.get(ev.action, ev.action.replace('_', ' '))} {ev.ref}")
+        if said:  # one notice for the batch: each toast lays the whole screen out again
+            self.notify("; ".join(dict.fromkeys(said)), title="Changed under you", timeout=6)
         ids = {ev.entity_id for ev in message.events
                if ev.entity == "order" and ev.entity_id is not None and ev.action not in UNSHOWN_ACTIONS}
         if ids:

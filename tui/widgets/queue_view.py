@@ -3,7 +3,8 @@
 `render_line` draws each visible row from QueueSource's page cache (Line API), so 100,000 open
 orders cost what 30 do. After a change-feed batch the screen calls `reload()`: the cache is
 dropped, the count re-read, and the cursor follows the item it was on (found in the page around
-the old cursor, else by `position`), keeping its place on the screen. Columns give way in a set
+the old cursor, else by `position`), keeping its place on the screen; at the top of the queue the
+top stays on view instead (new urgent work shows, the cursor moves down with its item). Columns give way in a set
 order when the terminal is narrow (`layout`).
 
 Only what changed is drawn again (issue 14: a hundred sessions draw every change): each drawn line
@@ -13,6 +14,7 @@ minute resolution) redraws only the due cells whose text moved.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,6 +50,8 @@ COLUMNS: list[tuple[str, str, int, bool]] = [
     ("claimed", "claimed by", 10, False),
 ]
 MIN_CUSTOMER = 12
+#: rows kept as drawn strips (QueueView.render_line)
+STRIP_CACHE = 256
 
 
 #: the row's columns a drawn line depends on (`_cells`, `_render_row`, due_cell)
@@ -104,6 +108,8 @@ class QueueView(ScrollView, can_focus=True):
         self._drawn: dict[int, tuple] = {}
         self._due_drawn: dict[int, str] = {}
         self._announced: tuple | None = None
+        #: rows as drawn, by what they show (render_line): a few screens' worth
+        self._strips: OrderedDict[tuple, tuple[Strip, str]] = OrderedDict()
 
     # ---- data ---------------------------------------------------------------------------
     def reload(self, *, follow: bool = True) -> None:
@@ -124,7 +130,13 @@ class QueueView(ScrollView, can_focus=True):
                 target = found
         self.cursor = max(0, min(target, total - 1)) if total else 0
         self._set_rows(total)
-        self._show_cursor(screen_row)
+        height = max(1, self.scrollable_content_region.height or self.size.height or 1)
+        if top == 0 and self.cursor < height:
+            # at the top of the queue the top stays on view: new urgent work landing above the
+            # cursor shows, and the cursor moves down a line with its item
+            self._show_cursor(None)
+        else:
+            self._show_cursor(screen_row)
         self._announce()
         if int(self.scroll_y) != top or not self._drawn:
             self.refresh()
@@ -254,7 +266,7 @@ class QueueView(ScrollView, can_focus=True):
         index = int(self.scroll_y) + y
         width = self.size.width
         base = self.rich_style
-        self._drawn[y] = self._line_key(y)
+        key = self._drawn[y] = self._line_key(y)
         self._due_drawn.pop(y, None)
         if not self.source.total:
             if y == 0:
@@ -264,7 +276,18 @@ class QueueView(ScrollView, can_focus=True):
         row = self.source.row(index)
         if row is None:
             return Strip.blank(width, base)
-        strip, due = self._render_row(row, index == self.cursor, width, base)
+        # the same row drawn the same way, maybe on another line: an order landing above shifts
+        # every line below it, and each of those is drawn from here, not built again
+        now = self._now_fn()
+        ckey = (key, base, self.app.theme, int(now.timestamp() // 60), self.source.desk.store.rules_loaded)
+        got = self._strips.get(ckey)
+        if got is None:
+            got = self._strips[ckey] = self._render_row(row, index == self.cursor, width, base)
+            if len(self._strips) > STRIP_CACHE:
+                self._strips.popitem(last=False)
+        else:
+            self._strips.move_to_end(ckey)
+        strip, due = got
         self._due_drawn[y] = due
         return strip
 
@@ -324,7 +347,9 @@ class QueueView(ScrollView, can_focus=True):
             elif key == "cls" and row["priority"] == Priority.P1.value:
                 style = row_style + Style(bold=True)
             segs.append(Segment(fit(cells[key], w, right), style))
-        strip = Strip(segs)
+        # cells in the row's own style run together: a row is a few segments, not twenty, and every
+        # step after this one (the compositor's cuts, the colour filter, the writer) goes per segment
+        strip = Strip(Segment.simplify(segs))
         return strip.extend_cell_length(width, row_style).crop(0, width), cells["due"]
 
 
