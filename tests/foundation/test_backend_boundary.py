@@ -41,12 +41,6 @@ SQLITE_BACKEND = {
 IN_FLIGHT = {
     "db/claims.py": "fix/pgclaim: PostgreSQL claims and the reaper",
     "db/service/claiming.py": "fix/pgclaim",
-    "db/events.py": "fix/pgfeed",
-    "db/orders_read.py": "fix/pgfeed",
-    "tui/queue_source.py": "tui/ is not this branch's to edit: `except sqlite3.Error` -> db.dbapi.Error",
-    "db/demo.py": "fix/tidy is splitting it",
-    "db/demo_book.py": "fix/tidy",
-    "db/demo_draw.py": "fix/tidy",
 }
 
 #: SQL that only SQLite runs (in string literals, docstrings aside)
