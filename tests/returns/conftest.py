@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_db, run_cli
+from tests.conftest import connect_db, copy_db, run_cli, template_db
 
 
 @pytest.fixture(scope="session")
 def returns_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo database (200 orders, 12 returns, seed 3), made once; tests copy it."""
-    p = tmp_path_factory.mktemp("returns") / "template.db"
+    p = template_db(tmp_path_factory, "returns")
     run_cli("--db", str(p), "demo", "--orders", "200", "--returns", "12", "--seed", "3", check=True)
     return p
 
@@ -24,7 +24,7 @@ def rdb(returns_template: Path, tmp_path: Path) -> Path:
 
 def shipped_line(path: Path, *, min_left: int = 1, min_amount_cents: int = 0, exclude: tuple[str, ...] = ()) -> dict:
     """A shipped order line with at least `min_left` units still returnable."""
-    c = sqlite3.connect(path)
+    c = connect_db(path)
     c.row_factory = sqlite3.Row
     try:
         r = c.execute(
