@@ -23,7 +23,9 @@ def rdb(returns_template: Path, tmp_path: Path) -> Path:
 
 
 def shipped_line(path: Path, *, min_left: int = 1, min_amount_cents: int = 0, exclude: tuple[str, ...] = ()) -> dict:
-    """A shipped order line with at least `min_left` units still returnable."""
+    """A shipped order line with at least `min_left` units still returnable: the first order's cheapest such
+    line (a full order by, so both backends pick the same line; by the order's id alone, SQLite took the
+    line its index gave and PostgreSQL another, whose refund needed a supervisor's approval)."""
     c = connect_db(path)
     c.row_factory = sqlite3.Row
     try:
@@ -33,7 +35,7 @@ def shipped_line(path: Path, *, min_left: int = 1, min_amount_cents: int = 0, ex
                WHERE o.state IN ('shipped','closed') AND l.qty - l.qty_returned >= ? AND l.amount_cents >= ?
                  AND o.number NOT IN ({','.join('?' * len(exclude)) or "''"})
                  AND (SELECT COUNT(*) FROM order_lines x WHERE x.order_id = o.id AND x.sku = l.sku) = 1
-               ORDER BY o.id LIMIT 1""", (min_left, min_amount_cents, *exclude)).fetchone()
+               ORDER BY o.id, l.amount_cents, l.line_no LIMIT 1""", (min_left, min_amount_cents, *exclude)).fetchone()
         assert r is not None, "the demo has no suitable shipped line"
         return dict(r)
     finally:

@@ -2,6 +2,8 @@
 and the wallboard all paint rows whose times lie past datetime's range, instead of crashing the TUI."""
 from __future__ import annotations
 
+import pytest
+
 from pathlib import Path
 
 from tests.foundation.test_dates import plant_extremes
@@ -27,6 +29,7 @@ def plant_more(db: Path) -> None:
     c.close()
 
 
+@pytest.mark.sqlite_only("plants 9e999 (SQLite stores inf; PostgreSQL's double precision refuses the literal)")
 async def test_queue_scrolled_to_the_end_and_an_extreme_order_opened(queue_db: Path, make_app) -> None:  # noqa: ANN001
     plant_more(queue_db)
     app = make_app(queue_db)
@@ -51,6 +54,7 @@ async def test_queue_scrolled_to_the_end_and_an_extreme_order_opened(queue_db: P
     # leaving the context re-raises anything the app raised while painting
 
 
+@pytest.mark.sqlite_only("plants 9e999 (SQLite stores inf; PostgreSQL's double precision refuses the literal)")
 async def test_wallboard_paints_extreme_rows(queue_db: Path, clock) -> None:  # noqa: ANN001
     plant_more(queue_db)
     desk = Desk.open(queue_db, "sam", clock=clock)
