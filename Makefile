@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 DEMO_DB ?= demo.db
 DEMO_USER ?= alice
 
-.PHONY: setup run test bench torture lint clean postgres-bin wrk-bin
+.PHONY: setup run test test-pg bench torture lint clean postgres-bin wrk-bin
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -25,6 +25,11 @@ run: $(STAMP)
 test: $(STAMP) postgres-bin
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q -n 2
+
+## The same suite on PostgreSQL: the shared database fixtures make databases on a throwaway server
+## (tests/conftest.py); tests about SQLite by nature (marked sqlite_only) and tests/pg/ are left out.
+test-pg: $(STAMP) postgres-bin
+	$(BIN)/pytest -q -n 2 --backend=postgresql
 
 ## The tests start a throwaway PostgreSQL server (tests/pg_server.py); install its binaries if missing.
 postgres-bin:

@@ -79,7 +79,7 @@ class Stores:
     They share one WriterSlot, so the handler threads queue for the write lock in turn instead of
     sleeping in SQLite's busy handler (bench_api: p99)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: str | Path) -> None:
         self.path = path
         self.writer_slot = WriterSlot()
         #: a Checkpointer runs beside them (the app's lifespan): their commits need not checkpoint
@@ -246,7 +246,7 @@ def create_app(db_path: str | Path) -> FastAPI:
     Store.open(db_path).close()  # refuses a missing or uninitialised database before serving
     app = FastAPI(title="orderq", version="1", lifespan=_serving, telemetry=TELEMETRY_OFF, description="Orders, returns and products for partners. "
                   "Authenticate with `Authorization: Bearer KEY` (`orderq partners add`).")
-    app.state.stores = Stores(Path(db_path))
+    app.state.stores = Stores(db_path if is_url(db_path) else Path(db_path))  # a URL is no path (Path folds '//')
     install_errors(app)
     app.include_router(router)
     app.add_middleware(Edge)

@@ -93,7 +93,7 @@ def _claim_sql(q: Queue, by_id: bool, narrow_tables: str | None, narrow_where: s
         target = f"SELECT id FROM {q.table} WHERE id = :item AND {q.claimable}{lock}"
     elif narrow_tables is not None:
         order = ", ".join(f"o.{col.strip()}" for col in q.order_by.split(","))
-        of = f"{lock} OF o" if lock else ""
+        of = lock.replace(" SKIP LOCKED", " OF o SKIP LOCKED")  # OF comes before SKIP LOCKED in the clause
         target = f"SELECT o.id FROM {narrow_tables} WHERE o.{q.claimable} AND {narrow_where} ORDER BY {order} LIMIT 1{of}"
     else:
         target = f"SELECT id FROM {q.table} WHERE {q.claimable} ORDER BY {q.order_by} LIMIT 1{lock}"

@@ -14,7 +14,6 @@ gives them (`db.demo_book`); a few orders shipped in part wait for stock (`db.de
 from __future__ import annotations
 
 import random
-import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +23,7 @@ from typing import Any
 from core import orders as machine
 from core.money import to_price_int
 from core.open_time import OpenTimeline
+from db import dbapi
 from db.convert import dt, ts
 from db.demo_backorders import BACKORDER_EVERY, Taken, choose
 from db.demo_book import HEADER_SQL_COLUMNS, Book, add_customer_book
@@ -88,7 +88,7 @@ def existing_data(store: Store) -> str | None:
     return ", ".join(held) or None
 
 
-def _users(c: sqlite3.Connection, now: datetime, ev: _Events) -> int:
+def _users(c: dbapi.Connection, now: datetime, ev: _Events) -> int:
     n = 0
     for name, role in DEMO_USERS:
         if c.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
@@ -99,7 +99,7 @@ def _users(c: sqlite3.Connection, now: datetime, ev: _Events) -> int:
     return n
 
 
-def _customers(c: sqlite3.Connection, rng: random.Random, count: int) -> list[sqlite3.Row]:
+def _customers(c: dbapi.Connection, rng: random.Random, count: int) -> list[dbapi.Row]:
     rows = []
     start = int(c.execute("SELECT COUNT(*) FROM customers").fetchone()[0])
     for i in range(start, start + count):
@@ -115,7 +115,7 @@ def _customers(c: sqlite3.Connection, rng: random.Random, count: int) -> list[sq
     return c.execute("SELECT * FROM customers").fetchall()
 
 
-def _products(c: sqlite3.Connection, rng: random.Random, scale: int) -> list[dict]:
+def _products(c: dbapi.Connection, rng: random.Random, scale: int) -> list[dict]:
     existing = c.execute("SELECT * FROM products").fetchall()
     if existing:
         return [dict(r) for r in existing]
@@ -295,7 +295,7 @@ class _Rows:
         released_u = None if released is None else u if dec.straight else axis.u(released[0])
         self.taken.append(Taken(oid, state, released_u, d["lines"], later, ship_complete))
 
-    def write(self, c: sqlite3.Connection, ev: _Events, stock: dict[str, int]) -> None:
+    def write(self, c: dbapi.Connection, ev: _Events, stock: dict[str, int]) -> None:
         for row, t, (received, actor, number, created) in zip(self.orders, self.taken, self._created):
             if t.state == "backordered":  # shipped in part: not shipped until the rest has
                 row[_STATE], row[_SHIPPED_AT] = t.state, None

@@ -14,12 +14,12 @@ work come out exactly as they would without it.
 from __future__ import annotations
 
 import random
-import sqlite3
 import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.addresses import HEADER_COLUMNS, header_cols, header_event
+from db import dbapi
 from db.service.customers import address_dict, snapshot
 
 PO_REQUIRED_SHARE = 0.15      # customers whose orders cannot be released without a PO number
@@ -51,7 +51,7 @@ class Book:
     """The customers' address book as order entry reads it: each customer's ship-tos (default first),
     default bill-to and first contact, and the demo's own draws for order headers."""
 
-    def __init__(self, c: sqlite3.Connection, rng: random.Random, ship_methods: list[str]) -> None:
+    def __init__(self, c: dbapi.Connection, rng: random.Random, ship_methods: list[str]) -> None:
         self.rng = rng
         self.methods = ship_methods
         self.ship: dict[int, list[tuple[int, dict]]] = {}
@@ -72,7 +72,7 @@ class Book:
             self.contact.setdefault(r[0], {"name": r[1], "email": r[2], "phone": r[3]})
         self.po_required = {r[0] for r in c.execute("SELECT id FROM customers WHERE po_required = 1")}
 
-    def header(self, cust: sqlite3.Row, channel: str, received: float) -> tuple[dict[str, Any], dict[str, Any]]:
+    def header(self, cust: dbapi.Row, channel: str, received: float) -> tuple[dict[str, Any], dict[str, Any]]:
         """One order's header columns and the header its `created` event records."""
         rng = self.rng
         sites = self.ship.get(cust["id"], [])
@@ -105,7 +105,7 @@ def _ascii(name: str) -> str:
     return "".join(ch for ch in folded.lower() if ch.isalnum())
 
 
-def add_customer_book(c: sqlite3.Connection, rng: random.Random, first_id: int) -> None:
+def add_customer_book(c: dbapi.Connection, rng: random.Random, first_id: int) -> None:
     """Addresses, a buyer and the PO / ship-complete marks for the customers from id `first_id` on."""
     addresses: list[tuple] = []
     contacts: list[tuple] = []

@@ -6,13 +6,13 @@ No SQL and no clock here: `db.demo` turns the drawn orders into rows at the time
 from __future__ import annotations
 
 import random
-import sqlite3
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
 from core.enums import Channel, Tier
 from core.money import line_amount, to_cents_int
+from db import dbapi
 
 HOLD_SHARE = 0.06     # orders a rep puts on hold while working them
 CANCEL_SHARE = 0.02   # orders the customer cancels while a rep works them
@@ -31,7 +31,7 @@ def pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
     return rng.choices([w[0] for w in weighted], weights=[w[1] for w in weighted])[0]
 
 
-def draw_orders(rng: random.Random, rules: Any, customers: list[sqlite3.Row], products: list[dict],
+def draw_orders(rng: random.Random, rules: Any, customers: list[dbapi.Row], products: list[dict],
                  n: int, rush: int) -> list[dict]:
     """Everything about each order that does not depend on when it arrives, drawn in one fixed
     sequence (so the history is the same whatever the clock says). The last `rush` orders are the

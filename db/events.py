@@ -15,13 +15,13 @@ as its change detection watches the files.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from db import dbapi
 from db.convert import dt, ts
 from db.event_chain import advance, chain_hash, encode_fixed, event_hash, head
 
@@ -47,7 +47,7 @@ def dumps(data: dict[str, Any]) -> str:
 
 
 def append(
-    conn: sqlite3.Connection,
+    conn: dbapi.Connection,
     *,
     at: datetime,
     actor: str,
@@ -64,7 +64,7 @@ def append(
 _INSERT = "INSERT INTO events (id, at, actor, entity, entity_id, ref, action, data, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)"
 
 
-def append_many(conn: sqlite3.Connection, rows: list[tuple]) -> int:
+def append_many(conn: dbapi.Connection, rows: list[tuple]) -> int:
     """Write events, in order, each chained to the one before; returns the last id (0 if none).
 
     rows: (at epoch seconds, actor, entity, entity_id, ref, action, data as `dumps` gives it). The
@@ -76,7 +76,7 @@ def append_many(conn: sqlite3.Connection, rows: list[tuple]) -> int:
     if not rows:
         return 0
     if not conn.in_transaction:
-        raise RuntimeError("events are written inside the command's write transaction (BEGIN IMMEDIATE)")
+        raise RuntimeError("events are written inside the command's write transaction (db.connection.write_tx)")
     eid, prev = head(conn)
     out = []
     for r in rows:
@@ -94,7 +94,7 @@ def append_many(conn: sqlite3.Connection, rows: list[tuple]) -> int:
     return eid - 1
 
 
-def _tell_written(conn: sqlite3.Connection, last_id: int) -> None:
+def _tell_written(conn: dbapi.Connection, last_id: int) -> None:
     written = getattr(conn, "events_written", None)  # a backend's hook: PostgreSQL NOTIFYs once, at COMMIT
     if written is not None:
         written(last_id)
@@ -122,11 +122,11 @@ def pending(*, at: datetime, actor: str, entity: str, action: str, data: dict[st
     return Pending(at_s, actor, entity, action, text, encode_fixed(at_s, actor, entity, action, text))
 
 
-def append_pending(conn: sqlite3.Connection, p: Pending, entity_id: int | None, ref: str | None) -> int:
+def append_pending(conn: dbapi.Connection, p: Pending, entity_id: int | None, ref: str | None) -> int:
     """`append` for an event built by `pending`: the same row and the same chain, with only the
     hash's variable part and the INSERT left to do inside the lock. Returns the event's id."""
     if not conn.in_transaction:
-        raise RuntimeError("events are written inside the command's write transaction (BEGIN IMMEDIATE)")
+        raise RuntimeError("events are written inside the command's write transaction (db.connection.write_tx)")
     eid, prev = head(conn)
     h = chain_hash(prev, eid, p.fixed, entity_id, ref)
     try:
@@ -139,7 +139,7 @@ def append_pending(conn: sqlite3.Connection, p: Pending, entity_id: int | None, 
     return eid
 
 
-def row_to_event(row: sqlite3.Row) -> Event:
+def row_to_event(row: dbapi.Row) -> Event:
     from core.models import Event  # here, not above: a session paints before pydantic loads (tui.startup)
 
     return Event(
@@ -154,7 +154,7 @@ def row_to_event(row: sqlite3.Row) -> Event:
     )
 
 
-def since(conn: sqlite3.Connection, cursor: int, limit: int | None = None) -> list[Event]:
+def since(conn: dbapi.Connection, cursor: int, limit: int | None = None) -> list[Event]:
     sql = "SELECT * FROM events WHERE id > ? ORDER BY id"
     args: tuple = (cursor,)
     if limit:
@@ -163,7 +163,7 @@ def since(conn: sqlite3.Connection, cursor: int, limit: int | None = None) -> li
     return [row_to_event(r) for r in conn.execute(sql, args)]
 
 
-def iter_since(conn: sqlite3.Connection, cursor: int = 0, batch: int = 5000) -> Iterator[Event]:
+def iter_since(conn: dbapi.Connection, cursor: int = 0, batch: int = 5000) -> Iterator[Event]:
     while True:
         chunk = since(conn, cursor, batch)
         if not chunk:
@@ -172,7 +172,7 @@ def iter_since(conn: sqlite3.Connection, cursor: int = 0, batch: int = 5000) -> 
         cursor = chunk[-1].id
 
 
-def for_entity(conn: sqlite3.Connection, entity: str, entity_id: int) -> list[Event]:
+def for_entity(conn: dbapi.Connection, entity: str, entity_id: int) -> list[Event]:
     return [
         row_to_event(r)
         for r in conn.execute(
@@ -181,5 +181,5 @@ def for_entity(conn: sqlite3.Connection, entity: str, entity_id: int) -> list[Ev
     ]
 
 
-def last_id(conn: sqlite3.Connection) -> int:
+def last_id(conn: dbapi.Connection) -> int:
     return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0])

@@ -6,11 +6,11 @@ order, which the indexes on (state, due_at, …) answer in milliseconds at 100,0
 """
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, replace
 from typing import Any
 
 from core.money import from_cents_int
+from db import dbapi
 from db.claims import Narrow
 from db.convert import iso
 from db.migrations import QUEUE_ORDER
@@ -22,7 +22,7 @@ ROW_COLUMNS = f"""o.id, o.number, o.state, o.priority, o.priority_level, o.prior
     c.code AS customer_code, c.name AS customer_name, c.tier AS customer_tier"""
 
 
-def summary_json(r: sqlite3.Row) -> dict[str, Any]:
+def summary_json(r: dbapi.Row) -> dict[str, Any]:
     """The `order list --json` line: `order show` without lines."""
     return {
         "id": r["id"],
@@ -125,7 +125,7 @@ def _and(where: str, cond: str) -> str:
     return (where + " AND " if where else " WHERE ") + cond
 
 
-def key_of(row: sqlite3.Row) -> Key:
+def key_of(row: dbapi.Row) -> Key:
     return tuple(row[k] for k in KEY)
 
 
@@ -141,7 +141,7 @@ def _beyond(key: Key, forward: bool) -> tuple[str, list[Any]]:
     return f"o.{KEY[0]} {ops[0]}= ? AND {sql}", [key[0], *args]
 
 
-def _ids(conn: sqlite3.Connection, f: QueueFilter, offset: int, limit: int, *, forward: bool = True,
+def _ids(conn: dbapi.Connection, f: QueueFilter, offset: int, limit: int, *, forward: bool = True,
          beyond: Key | None = None) -> list[int]:
     """Ids of one window in queue order (backwards when not `forward`), read off the index alone.
 
@@ -169,7 +169,7 @@ def _ids(conn: sqlite3.Connection, f: QueueFilter, offset: int, limit: int, *, f
     return [r[-1] for r in conn.execute(sql, [*arm_args, limit, offset])]  # id: the last key column
 
 
-def _rows(conn: sqlite3.Connection, ids: list[int]) -> list[sqlite3.Row]:
+def _rows(conn: dbapi.Connection, ids: list[int]) -> list[dbapi.Row]:
     if not ids:
         return []
     rows = conn.execute(f"SELECT {ROW_COLUMNS} FROM orders o JOIN customers c ON c.id = o.customer_id"
@@ -178,14 +178,14 @@ def _rows(conn: sqlite3.Connection, ids: list[int]) -> list[sqlite3.Row]:
     return [at[i] for i in ids if i in at]
 
 
-def rows_by_id(conn: sqlite3.Connection, ids: list[int]) -> list[sqlite3.Row]:
+def rows_by_id(conn: dbapi.Connection, ids: list[int]) -> list[dbapi.Row]:
     """Queue rows of these orders (in the order given, missing ones left out): a live screen
     re-reads just the rows that changed."""
     return _rows(conn, ids)
 
 
-def window(conn: sqlite3.Connection, f: QueueFilter, offset: int, limit: int,
-           total: int | None = None) -> list[sqlite3.Row]:
+def window(conn: dbapi.Connection, f: QueueFilter, offset: int, limit: int,
+           total: int | None = None) -> list[dbapi.Row]:
     """Rows offset … offset+limit of the queue. Given the `total`, a window in the second half is
     read from the end backwards: the last page costs what the first does."""
     if total is not None and offset > total // 2 and offset < total:
@@ -195,18 +195,18 @@ def window(conn: sqlite3.Connection, f: QueueFilter, offset: int, limit: int,
     return _rows(conn, _ids(conn, f, offset, limit))
 
 
-def window_after(conn: sqlite3.Connection, f: QueueFilter, key: Key, limit: int) -> list[sqlite3.Row]:
+def window_after(conn: dbapi.Connection, f: QueueFilter, key: Key, limit: int) -> list[dbapi.Row]:
     """The `limit` rows right after the row whose key_of() is `key`: the next page, at any depth,
     for the cost of the first one."""
     return _rows(conn, _ids(conn, f, 0, limit, beyond=key))
 
 
-def window_before(conn: sqlite3.Connection, f: QueueFilter, key: Key, limit: int) -> list[sqlite3.Row]:
+def window_before(conn: dbapi.Connection, f: QueueFilter, key: Key, limit: int) -> list[dbapi.Row]:
     """The `limit` rows right before `key`, in queue order: the previous page."""
     return _rows(conn, _ids(conn, f, 0, limit, forward=False, beyond=key)[::-1])
 
 
-def iter_all(conn: sqlite3.Connection, f: QueueFilter, batch: int = 2000):  # noqa: ANN201
+def iter_all(conn: dbapi.Connection, f: QueueFilter, batch: int = 2000):  # noqa: ANN201
     """Every matching row in queue order, by keyset pages so memory stays flat and each page costs
     the same."""
     rows = window(conn, f, 0, batch)
@@ -223,7 +223,7 @@ def rank(key: Key) -> tuple | None:
     return tuple(-v if desc else v for v, (_c, desc) in zip(key, _ORDER))
 
 
-def members(conn: sqlite3.Connection, f: QueueFilter, ids: list[int]) -> list[Key]:
+def members(conn: dbapi.Connection, f: QueueFilter, ids: list[int]) -> list[Key]:
     """The queue keys of those of `ids` that the filter holds now: where a changed order stands,
     from the index, without reading a window (a live screen asks after each change)."""
     if not ids:
@@ -235,12 +235,12 @@ def members(conn: sqlite3.Connection, f: QueueFilter, ids: list[int]) -> list[Ke
     return [tuple(r) for r in conn.execute(sql, [*args, *ids])]
 
 
-def count(conn: sqlite3.Connection, f: QueueFilter) -> int:
+def count(conn: dbapi.Connection, f: QueueFilter) -> int:
     where, args = f.where()
     return int(conn.execute(f"SELECT COUNT(*) FROM {f.tables()}{where}", args).fetchone()[0])
 
 
-def position(conn: sqlite3.Connection, f: QueueFilter, order_id: int) -> int | None:
+def position(conn: dbapi.Connection, f: QueueFilter, order_id: int) -> int | None:
     """0-based rank of an order within a filtered queue, so a cursor can follow its item."""
     row = conn.execute(f"SELECT {', '.join(KEY)} FROM orders WHERE id = ?", (order_id,)).fetchone()
     if row is None:

@@ -1,4 +1,12 @@
-"""Fixtures every test area shares: real SQLite files in WAL mode, a CLI runner, a settable clock."""
+"""Fixtures every test area shares: real databases, a CLI runner, a settable clock.
+
+The backend switch (issue 18 §8): `pytest --backend=postgresql` (or ORDERQ_TEST_BACKEND=postgresql)
+makes the shared database fixtures (`db_path`, `demo_db`, `generated_demo`, `copy_db`, `new_db`) hand
+out PostgreSQL URLs instead of SQLite files: one throwaway server per test process (tests/pg_server.py),
+a fresh database per test, copied from a template database (CREATE DATABASE … TEMPLATE, far cheaper
+than running `orderq demo` again) and dropped after the test. Tests about one backend by nature (WAL
+files, file backups, PRAGMAs) carry `@pytest.mark.sqlite_only("why")` and are left out of the
+PostgreSQL pass; tests/pg/ is about PostgreSQL only and is left out of it too (the SQLite pass runs it)."""
 from __future__ import annotations
 
 import json
@@ -14,10 +22,12 @@ from pathlib import Path
 
 import pytest
 
+from db import dbapi
 from db.service import Desk
 from db.service.identity import TEST_CLOCK_ENV
 from db.store import Store
 from tests.helpers import Tmux
+from tests.pg_server import TEMPLATE, PgServer
 
 REPO = Path(__file__).resolve().parent.parent
 #: the test processes may pin the clock with `--now` (cli.common.now_flag_refusal): set here, before
@@ -44,11 +54,132 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+# ---- the backend switch ---------------------------------------------------------------------------
+BACKENDS = ("sqlite", "postgresql")
+#: which backend the shared fixtures make databases on (set once, by pytest_configure)
+BACKEND = "sqlite"
+#: a database on either backend: a SQLite file, or a PostgreSQL URL
+Db = Path | str
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--backend", choices=BACKENDS, default=None,
+                     help="the backend of the shared database fixtures (default: $ORDERQ_TEST_BACKEND, else sqlite)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global BACKEND
+    BACKEND = config.getoption("--backend") or os.environ.get("ORDERQ_TEST_BACKEND") or "sqlite"
+    if BACKEND not in BACKENDS:
+        raise pytest.UsageError(f"ORDERQ_TEST_BACKEND={BACKEND!r}: one of {', '.join(BACKENDS)}")
+    config.addinivalue_line("markers", "sqlite_only(why): about SQLite by nature (WAL files, file backups, "
+                                       "PRAGMAs); left out of the PostgreSQL pass")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"orderq backend: {BACKEND}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, leave out what is about SQLite only, and tests/pg/ (the SQLite pass runs it:
+    it starts its own databases on the same throwaway server either way)."""
+    if BACKEND != "postgresql":
+        return
+    pg_dir = REPO / "tests" / "pg"
+    keep, left = [], []
+    for item in items:
+        (left if item.get_closest_marker("sqlite_only") or pg_dir in Path(item.path).parents else keep).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = keep
+
+
+_pg: PgServer | None = None
+
+
+def pg() -> PgServer:
+    """This process's throwaway PostgreSQL server, started on first use (its PGPASSFILE in the
+    environment, for in-process stores and every `orderq` child), stopped when the session ends."""
+    global _pg
+    if _pg is None:
+        server = PgServer.start()
+        try:
+            os.environ["PGPASSFILE"] = str(server.passfile)
+            server.make_template()
+        except BaseException:
+            server.stop()
+            raise
+        _pg = server
+    return _pg
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _pg
+    if _pg is not None:
+        _pg.stop()
+        _pg = None
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> PgServer:
+    return pg()
+
+
+def on_postgresql() -> bool:
+    return BACKEND == "postgresql"
+
+
+def _dbname(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+#: databases made for tests, dropped when their test ends (`_drop_test_databases`)
+_made: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    """Each test's PostgreSQL databases are dropped after it (WITH FORCE: an `orderq` child it left
+    behind may still hold a session), so a worker's server holds a few templates, not a thousand copies."""
+    yield
+    if _made and _pg is not None:
+        with _pg.admin() as c:
+            while _made:
+                c.execute(f'DROP DATABASE IF EXISTS "{_made.pop()}" WITH (FORCE)')
+
+
+def new_db(dest: Path, *, template: Db | None = None, keep: bool = False) -> Db:
+    """A database of this run's backend for one test: on SQLite the file `dest` (a copy of `template`,
+    else just a path: `orderq init`/`demo` or Store.open(create=True) makes it); on PostgreSQL a fresh
+    database (a copy of `template`'s, else of the initialised, empty orderq template), as its URL.
+    `keep`: a template of other tests' databases, not dropped when the current test ends."""
+    if BACKEND != "postgresql":
+        return copy_db(Path(template), dest) if template is not None else dest
+    server = pg()
+    name = server.new_database(template=_dbname(str(template)) if template is not None else TEMPLATE)
+    if not keep:
+        _made.append(name)
+    return server.url(name)
+
+
+def connect_db(db: Db) -> dbapi.Connection:
+    """A plain connection to a test's database on either backend, for a test's own reads (and the few
+    writes that stage what no command does): sqlite3's, or a PostgreSQL session in autocommit mode
+    whose rows are tuples that also answer by column name."""
+    if isinstance(db, str) and db.startswith("postgresql://"):
+        from db.pg.connection import connect
+        from db.pg.schema import ID_TABLES
+
+        return connect(db, id_tables=ID_TABLES)
+    return sqlite3.connect(db)
+
+
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    """An initialised, empty database file."""
-    p = tmp_path / "orderq.db"
-    Store.open(p, create=True).close()
+def db_path(tmp_path: Path) -> Db:
+    """An initialised, empty database (a file, or a PostgreSQL URL on that backend)."""
+    p = new_db(tmp_path / "orderq.db")
+    if BACKEND != "postgresql":
+        Store.open(p, create=True).close()
     return p
 
 
@@ -56,22 +187,31 @@ def db_path(tmp_path: Path) -> Path:
 #: a test that expects them live; a long run (33 min under -n 2 at load 10) saw lease_expired events
 #: in tests that count events
 DEMO_TEMPLATE_MAX_AGE_S = 180.0
-_demo_made: dict[str, tuple[float, Path]] = {}
+_demo_made: dict[str, tuple[float, Db]] = {}
+
+
+def template_db(tmp_path_factory: pytest.TempPathFactory, name: str) -> Db:
+    """Where a session's template database goes, for `orderq demo` to fill: a path on SQLite, an
+    initialised empty database (kept for the session) on PostgreSQL."""
+    return new_db(tmp_path_factory.mktemp(name) / "template.db", keep=True)
 
 
 @pytest.fixture
-def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> Db:
     """The demo desk (300 orders, seed 1) made at most DEMO_TEMPLATE_MAX_AGE_S ago (real clock)."""
     made = _demo_made.get("demo")
     if made is None or time.monotonic() - made[0] > DEMO_TEMPLATE_MAX_AGE_S:
-        p = tmp_path_factory.mktemp("demo-template") / "demo.db"
+        p = template_db(tmp_path_factory, "demo-template")
         run_cli("--db", str(p), "demo", "--orders", "300", "--seed", "1", check=True)
         made = _demo_made["demo"] = (time.monotonic(), p)
     return made[1]
 
 
-def copy_db(template: Path, dest: Path) -> Path:
-    """A private WAL copy of a template database (SQLite's backup API, so the copy is consistent)."""
+def copy_db(template: Db, dest: Path) -> Db:
+    """A private copy of a template database: on SQLite a WAL file (SQLite's backup API, so the copy is
+    consistent); on PostgreSQL a fresh database copied from the template's (`new_db`)."""
+    if not isinstance(template, Path):
+        return new_db(dest, template=template)
     src = sqlite3.connect(template)
     dst = sqlite3.connect(dest)
     src.backup(dst)
@@ -82,28 +222,30 @@ def copy_db(template: Path, dest: Path) -> Path:
 
 
 @pytest.fixture
-def demo_db(tmp_path: Path, _demo_template: Path) -> Path:
+def demo_db(tmp_path: Path, _demo_template: Db) -> Db:
     """A fresh copy of a demo database (300 orders, seed 1, made now) with the demo users."""
+    if not isinstance(_demo_template, Path):
+        return new_db(tmp_path / "demo.db", template=_demo_template)
     p = tmp_path / "demo.db"
     shutil.copyfile(_demo_template, p)
     return p
 
 
 @pytest.fixture(scope="session")
-def generated_demo(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+def generated_demo(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Db]:
     """`make(dest, orders=, seed=, clock=)`: the demo desk generated in-process at `clock`'s time,
     as a private WAL copy at `dest`. Each distinct desk (orders, seed, clock time, and the rules
     $ORDERQ_RULES names, if any) is generated once per session into a template and copied
     after, so tests still each get their own real file but not the generator's cost again."""
     from db import demo
 
-    made: dict[tuple, Path] = {}
+    made: dict[tuple, Db] = {}
 
-    def make(dest: Path, *, orders: int, seed: int, clock: FakeClock) -> Path:
+    def make(dest: Path, *, orders: int, seed: int, clock: FakeClock) -> Db:
         rules = os.environ.get("ORDERQ_RULES")
         key = (orders, seed, clock(), Path(rules).read_text(encoding="utf-8") if rules else None)
         if key not in made:
-            p = tmp_path_factory.mktemp("generated-demo") / "template.db"
+            p = template_db(tmp_path_factory, "generated-demo")
             store = Store.open(p, create=True, clock=FakeClock(clock()))
             try:
                 demo.generate(store, orders=orders, seed=seed)

@@ -8,12 +8,11 @@ share one reader (bench/bench_queue_paint.py times its pages).
 """
 from __future__ import annotations
 
-import sqlite3
 from collections import OrderedDict
 from typing import Any
 
 from core.errors import OrderqError
-from db import orders_read
+from db import dbapi, orders_read
 from db.connection import translate
 from db.orders_read import QueueFilter
 from db.service import Desk
@@ -35,7 +34,7 @@ class QueueSource:
         self._pages.clear()
         try:
             self.total = orders_read.count(self.desk.store.conn, self.filter)
-        except sqlite3.Error as e:  # a disk error must show as a message, never a traceback
+        except dbapi.Error as e:  # a disk error must show as a message, never a traceback
             raise translate(e) from None
         return self.total
 
@@ -66,7 +65,7 @@ class QueueSource:
             return None
         try:
             page = self._page(i // self.PAGE)
-        except (OrderqError, sqlite3.Error):
+        except (OrderqError, dbapi.Error):
             return None  # drawn blank; reload() reports the error
         k = i % self.PAGE
         return page[k] if k < len(page) else None
@@ -90,7 +89,7 @@ class QueueSource:
                 k = orders_read.rank(key)
                 if last is None or k is None or k < last:
                     return True
-        except sqlite3.Error:
+        except dbapi.Error:
             return True
         return False
 
@@ -116,7 +115,7 @@ class QueueSource:
                 if keys[i] != orders_read.key_of(self._pages[n][k]):
                     return False
             fresh = orders_read.rows_by_id(conn, sorted(ids))
-        except sqlite3.Error:
+        except dbapi.Error:
             return False
         if len(fresh) != len(ids):
             return False
@@ -139,6 +138,6 @@ class QueueSource:
                     if r["id"] == order_id:
                         return n * self.PAGE + k
             return orders_read.position(self.desk.store.conn, self.filter, order_id)
-        except (OrderqError, sqlite3.Error):
+        except (OrderqError, dbapi.Error):
             return None
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from db.background_thread import BackgroundThread
 from db.connection import WriterSlot
 from db.deliver.worker import Worker
-from db.store import Store
+from db.store import Store, is_url
 
 log = logging.getLogger("orderq.deliver")
 #: after an unexpected error, the loop waits this long before it looks at the outbox again
@@ -37,7 +37,7 @@ class BackgroundWorker(BackgroundThread):
 
     def __init__(self, path: str | Path, *, name: str | None = None, writer_slot: WriterSlot | None = None) -> None:
         super().__init__()
-        self.path = Path(path)
+        self.path = path if is_url(path) else Path(path)  # a PostgreSQL URL is no path (Path folds its '//')
         #: the server's queue for the write lock (api.app.Stores): the worker's claims wait their turn
         #: there, rather than sending a request that holds the slot into SQLite's busy handler
         self.writer_slot = writer_slot

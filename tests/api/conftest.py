@@ -17,7 +17,7 @@ import pytest
 
 from db.service import Desk
 from db.store import Store
-from tests.conftest import REPO
+from tests.conftest import REPO, connect_db
 from tests.helpers import clean_env, wait_for
 
 #: a clean order: key-account-free demo customer with credit room, an active SKU with stock
@@ -45,7 +45,7 @@ class Server:
 
 
 def query(db: Path, sql: str, *args: object) -> list[sqlite3.Row]:
-    c = sqlite3.connect(db)
+    c = connect_db(db)
     c.row_factory = sqlite3.Row
     try:
         return c.execute(sql, args).fetchall()

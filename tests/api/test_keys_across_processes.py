@@ -4,7 +4,6 @@ A key's reservation is a committed row, so the 409 for a key in flight holds whi
 handles the twin; a reservation left by a request that died expires; a used key is kept 24 h."""
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from db.service.orders import LineInput
 from db.service.partners import get_partner
 from db.store import Store
 from tests.api.conftest import SKU, add_partner, clean_customer, query, start_server, stop_server
+from tests.conftest import connect_db
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ def test_a_key_is_kept_24_hours_then_forgotten(two: tuple[str, str, str], demo_d
     assert _post(u1, key, body, "k-old").status_code == 201
     other = _post(u2, key, _body(demo_db, qty=2), "k-old")
     assert other.status_code == 422 and "kept 24 h" in other.json()["error"]["message"]
-    c = sqlite3.connect(demo_db)  # a day passes (the API runs on the real clock only)
+    c = connect_db(demo_db)  # a day passes (the API runs on the real clock only)
     c.execute("UPDATE api_idempotency SET created_at = created_at - ? WHERE idem_key = 'k-old'", (KEY_KEPT_S + 60,))
     c.commit()
     c.close()

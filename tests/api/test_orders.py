@@ -5,6 +5,8 @@ import json
 import sqlite3
 import threading
 
+import pytest
+
 from tests.api.conftest import SKU, Server, clean_customer, query
 from tests.conftest import run_cli
 from tests.helpers import wait_for
@@ -110,6 +112,7 @@ def test_an_external_ref_sent_again_is_a_duplicate(server: Server) -> None:
     assert [o["number"] for o in found] == [first.json()["number"]] and found[0]["external_ref"] == "W-7"
 
 
+@pytest.mark.sqlite_only("holds SQLite's write lock from outside (BEGIN IMMEDIATE) while requests queue")
 def test_a_key_still_in_flight_gets_409_and_one_order_is_made(server: Server) -> None:
     """The database's write lock is held from outside, so the first request waits inside its
     transaction; the second with the same key, meanwhile, is refused with 409."""

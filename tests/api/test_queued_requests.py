@@ -2,6 +2,8 @@
 gets the 409 for a twin while it waits, and each gets its own answer once its turn comes."""
 from __future__ import annotations
 
+import pytest
+
 import sqlite3
 import threading
 
@@ -13,6 +15,7 @@ from tests.helpers import wait_for
 KEYS = ("k-q1", "k-q2", "k-q3")  # three waiting requests: the pool has four threads, one left for twins
 
 
+@pytest.mark.sqlite_only("holds SQLite's write lock from outside (BEGIN IMMEDIATE) while requests queue")
 def test_requests_waiting_for_the_write_lock_keep_their_409_and_get_their_own_answers(server: Server) -> None:
     """The write lock is held from outside: the first request waits in SQLite's busy handler holding
     the process's slot, the other two wait for the slot. A twin of each (same key, same body) is

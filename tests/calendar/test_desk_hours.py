@@ -3,7 +3,6 @@ and what the queue says while the desk is closed (issue 13, item 4)."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from db.service import Desk
 from db.service.orders import LineInput
 from tests.calendar.conftest import queue_db  # noqa: F401 - fixture
-from tests.conftest import rules_with_calendar
+from tests.conftest import connect_db, rules_with_calendar
 from tests.helpers import until
 from tui.screens.queue import QueueView
 
@@ -21,7 +20,7 @@ FRIDAY_17 = "2026-11-27T17:00:00Z"
 
 def standard_customer(db: Path) -> str:
     """A standard-tier customer (a key account would raise the class) with room on its credit."""
-    c = sqlite3.connect(db)
+    c = connect_db(db)
     try:
         return c.execute("SELECT code FROM customers WHERE tier = 'standard'"
                          " ORDER BY credit_limit_cents - open_balance_cents DESC LIMIT 1").fetchone()[0]
@@ -30,7 +29,7 @@ def standard_customer(db: Path) -> str:
 
 
 def counts(db: Path) -> tuple[int, int]:
-    c = sqlite3.connect(db)
+    c = connect_db(db)
     try:
         return c.execute("SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM events)").fetchone()
     finally:

@@ -1,7 +1,6 @@
 """A demo database whose customer C00006 has two ship-to addresses, a bill-to and a contact, all known."""
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,6 +10,7 @@ from textual.pilot import Pilot
 
 from db.service import Desk
 from db.store import Store
+from tests.conftest import connect_db
 
 SHIP_1 = {"name": "Main warehouse", "street": ["1 Main St"], "city": "Boston", "country": "USA"}
 SHIP_2 = {"name": "Dock 9", "street": ["9 Dock Rd", "Gate B"], "city": "Newark", "region": "NJ",
@@ -56,7 +56,7 @@ ENTRY_SIZE = (120, 40)
 
 def order_count(db: Path) -> int:
     """How many orders the database holds: a refused entry must leave it as it was."""
-    conn = sqlite3.connect(db)
+    conn = connect_db(db)
     try:
         return conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
     finally:

@@ -3,11 +3,11 @@ address parts, a contact without a name, a ship-to address id that is not a ship
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 from db.service.order_header import HeaderInput
 from db.service.orders import LineInput
+from tests.conftest import connect_db
 
 
 def _check(cli, db: Path) -> tuple[int, str]:  # noqa: ANN001
@@ -22,7 +22,7 @@ def test_check_names_an_order_whose_header_snapshot_is_broken(addr_db, desk_for,
                                      lines=[LineInput("BEV-0001", "1")], header=HeaderInput(ship_to=ids["ship_2"])).number
     bad_city, bad_contact, bad_json, other, bill = mk(), mk(), mk(), mk(), mk()
     assert _check(cli, db)[0] == 0
-    c = sqlite3.connect(db)
+    c = connect_db(db)
     ship = json.loads(c.execute("SELECT ship_to FROM orders WHERE number = ?", (bad_city,)).fetchone()[0])
     assert ship["city"] == "Newark"
     del ship["city"]

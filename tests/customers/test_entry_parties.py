@@ -2,7 +2,6 @@
 number or F4); refusals next to the field, nothing written (Pilot)."""
 from __future__ import annotations
 
-import sqlite3
 
 from textual.widgets import Input, Label
 
@@ -14,12 +13,13 @@ from tui.screens.entry import EntryScreen
 from tui.widgets.entry_result import EntryResult
 from tui.widgets.form_dialog import FormDialog
 from tui.widgets.prompt_list import PromptList
+from tests.conftest import connect_db
 
 LINE = [*"BEV-0001", "enter", "1", "enter"]
 
 
 def _addresses(db) -> int:  # noqa: ANN001
-    return sqlite3.connect(db).execute("SELECT COUNT(*) FROM customer_addresses").fetchone()[0]
+    return connect_db(db).execute("SELECT COUNT(*) FROM customer_addresses").fetchone()[0]
 
 
 def _second_bill_and_contact(db) -> None:  # noqa: ANN001

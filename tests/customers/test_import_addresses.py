@@ -6,10 +6,9 @@ import csv
 import gzip
 import io
 import json
-import sqlite3
 from pathlib import Path
 
-from tests.conftest import json_lines, run_cli
+from tests.conftest import connect_db, json_lines, run_cli
 
 
 def _nw(value: str) -> str | None:
@@ -22,7 +21,7 @@ def test_every_northwind_order_ships_to_its_source_address(data_dir: Path, db_pa
     assert s["conserved"] and s["ship_to_rows"] == s["ship_tos"] == s["orders"] == 830
     with open(folder / "orders.csv", newline="", encoding="utf-8") as fh:
         source = {f"NW-{r['orderID']}": r for r in csv.DictReader(fh)}
-    c = sqlite3.connect(db_path)
+    c = connect_db(db_path)
     stored = {ref: json.loads(st) for ref, st in c.execute("SELECT source_ref, ship_to FROM orders")}
     assert stored.keys() == source.keys()
     for ref, r in source.items():
@@ -48,7 +47,7 @@ def test_northwind_customers_get_their_address_and_contact(data_dir: Path, db_pa
     # a re-run imports nothing again, and adds no second address
     again = json_lines(run_cli("--db", str(db_path), "import", str(folder), "--json", check=True).stdout)[-1]
     assert again["conserved"] and again["addresses_created"] == 0
-    assert sqlite3.connect(db_path).execute("SELECT COUNT(*) FROM customer_addresses").fetchone()[0] == 2 * 91
+    assert connect_db(db_path).execute("SELECT COUNT(*) FROM customer_addresses").fetchone()[0] == 2 * 91
 
 
 def test_online_retail_country_becomes_the_address_country(data_dir: Path, db_path: Path, tmp_path: Path) -> None:
@@ -63,7 +62,7 @@ def test_online_retail_country_becomes_the_address_country(data_dir: Path, db_pa
     assert s["conserved"] and s["ship_tos"] == s["ship_to_rows"] > 0
     with open(sample, newline="", encoding="utf-8") as fh:
         country = {r["InvoiceNo"]: r["Country"] for r in csv.DictReader(fh)}
-    c = sqlite3.connect(db_path)
+    c = connect_db(db_path)
     for ref, ship in c.execute("SELECT source_ref, ship_to FROM orders"):
         assert json.loads(ship)["country"] == country[ref]
     for code, kind, ctry in c.execute("SELECT c.code, a.kind, a.country FROM customer_addresses a "
@@ -84,7 +83,7 @@ def test_northwind_required_date_and_ship_via_become_the_header(data_dir: Path, 
     method = {"Speedy Express": "express", "United Package": "ground", "Federal Shipping": "freight"}
     with open(folder / "orders.csv", newline="", encoding="utf-8") as fh:
         source = {f"NW-{r['orderID']}": r for r in csv.DictReader(fh)}
-    c = sqlite3.connect(db_path)
+    c = connect_db(db_path)
     stored = {r[0]: r[1:] for r in c.execute("SELECT source_ref, requested_date, ship_method, state, queue_reason "
                                              "FROM orders")}
     assert stored.keys() == source.keys()
@@ -118,7 +117,7 @@ def test_northwind_shipper_the_rules_do_not_name_rejects_its_orders(data_dir: Pa
     with open(rejects, newline="", encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(fh) if r["reason"] == "bad-row" and "shipping method" in r["detail"]]
     assert len(rows) == len(pony) and "'Pony Express'" in rows[0]["detail"]
-    assert sqlite3.connect(db_path).execute("SELECT COUNT(*) FROM orders WHERE ship_method NOT IN "
+    assert connect_db(db_path).execute("SELECT COUNT(*) FROM orders WHERE ship_method NOT IN "
                                             "('ground', 'express', 'overnight', 'freight', 'pickup')").fetchone()[0] == 0
 
 
@@ -128,7 +127,7 @@ def test_northwind_customers_contact_name_and_phone_are_their_contacts(data_dir:
     run_cli("--db", str(db_path), "import", str(folder), "--json", check=True)
     with open(folder / "customers.csv", newline="", encoding="utf-8") as fh:
         source = {r["customerID"]: (_nw(r["contactName"]), _nw(r["phone"])) for r in csv.DictReader(fh)}
-    c = sqlite3.connect(db_path)
+    c = connect_db(db_path)
     stored = {code: (name, phone) for code, name, phone in c.execute(
         "SELECT c.code, k.name, k.phone FROM customer_contacts k JOIN customers c ON c.id = k.customer_id")}
     assert stored == source

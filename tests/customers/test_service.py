@@ -1,7 +1,6 @@
 """Customers' addresses and contacts, and the order header's rules, through the service layer."""
 from __future__ import annotations
 
-import sqlite3
 
 import pytest
 
@@ -9,7 +8,7 @@ from core.errors import DomainError, NotFound, PermissionDenied, RulesError, Val
 from core.rules import parse_rules
 from db.service.order_header import DuplicatePO, HeaderInput
 from db.service.orders import LineInput
-from tests.conftest import REPO
+from tests.conftest import REPO, connect_db
 from tests.customers.conftest import SHIP_1, SHIP_2
 
 LINE = [LineInput("BEV-0001", "1")]
@@ -150,11 +149,11 @@ def test_partner_orders_queue_for_a_rep_with_the_reason(addr_db, desk_for) -> No
 def test_bad_header_refused_naming_the_field_nothing_written(addr_db, desk_for, header, field) -> None:
     db, _ = addr_db
     desk = desk_for(db, "alice")
-    n = sqlite3.connect(db).execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+    n = connect_db(db).execute("SELECT COUNT(*) FROM orders").fetchone()[0]
     with pytest.raises(ValidationError) as e:
         _new(desk, **header)
     assert e.value.field == field
-    assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM orders").fetchone()[0] == n
+    assert connect_db(db).execute("SELECT COUNT(*) FROM orders").fetchone()[0] == n
 
 
 def test_ship_methods_come_from_the_rules(addr_db, desk_for) -> None:

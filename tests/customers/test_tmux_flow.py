@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import sys
 import uuid
 from decimal import Decimal
@@ -19,7 +18,7 @@ import pytest
 from db.service import Desk
 from db.service.orders import LineInput
 from db.store import Store
-from tests.conftest import REPO
+from tests.conftest import REPO, connect_db
 from tests.customers.conftest import add_addresses
 from tests.helpers import Tmux
 from tests.shipping.conftest import work_and_release
@@ -37,7 +36,7 @@ def _start(tmux: Tmux, session: str, *args: str) -> None:
 def _pick_skus(db: Path) -> tuple[str, str, int]:
     """Two products in stock that no order is waiting for (received stock would go to it first): the second
     line's, and the third's with its stock (the cheapest shelf, so a competing order is within credit)."""
-    c = sqlite3.connect(db)
+    c = connect_db(db)
     waiting = {r[0] for r in c.execute(
         "SELECT l.sku FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE l.qty_allocated < l.qty"
         " AND (o.state IN ('released','backordered') OR (o.state = 'on_hold' AND o.hold_reason = 'stock'))")}
@@ -51,7 +50,7 @@ def _pick_skus(db: Path) -> tuple[str, str, int]:
 
 def _take_the_stock(db: Path, sku: str, units: int) -> str:
     """Another rep (bob) enters and releases an order that takes every unit of `sku` left on the shelf."""
-    c = sqlite3.connect(db)
+    c = connect_db(db)
     price = Decimal(c.execute("SELECT price_e4 FROM products WHERE sku = ?", (sku,)).fetchone()[0]) / 10000
     need = int(price * units * 2 * 100)
     code = c.execute("SELECT code FROM customers WHERE po_required = 0 AND ship_complete = 0 AND code != 'C00006'"

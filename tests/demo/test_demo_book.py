@@ -11,11 +11,11 @@ from pathlib import Path
 
 from db import demo
 from db.store import Store
-from tests.conftest import json_lines, run_cli
+from tests.conftest import connect_db, json_lines, run_cli
 
 
 def _rows(db: Path, sql: str) -> list[sqlite3.Row]:
-    c = sqlite3.connect(db)
+    c = connect_db(db)
     c.row_factory = sqlite3.Row
     try:
         return c.execute(sql).fetchall()
@@ -26,7 +26,7 @@ def _rows(db: Path, sql: str) -> list[sqlite3.Row]:
 def test_customers_have_addresses_contacts_and_order_rules(demo_db: Path) -> None:
     book = _rows(demo_db, """SELECT c.code, c.po_required, c.ship_complete,
         (SELECT COUNT(*) FROM customer_addresses a WHERE a.customer_id = c.id AND a.kind = 'ship_to') AS ships,
-        (SELECT COUNT(*) FROM customer_addresses a WHERE a.customer_id = c.id AND a.kind = 'bill_to' AND a.is_default) AS bills,
+        (SELECT COUNT(*) FROM customer_addresses a WHERE a.customer_id = c.id AND a.kind = 'bill_to' AND a.is_default = 1) AS bills,
         (SELECT COUNT(*) FROM customer_contacts k WHERE k.customer_id = c.id) AS contacts FROM customers c""")
     assert book and all(r["ships"] >= 1 and r["bills"] == 1 and r["contacts"] >= 1 for r in book)
     assert any(r["ships"] == 2 for r in book), "F4 on the ship-to should have a customer with a choice"

@@ -2,7 +2,6 @@
 import itself runs as a real `orderq import` process in the tests."""
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from core.edi.x12 import parse_x12
 from core.edi.x12_850 import read_x12_orders
 from db.service import Desk
 from tests.api.conftest import query as rows  # noqa: F401 - the one row reader of the tests
+from tests.conftest import connect_db
 
 CUSTOMER = "C00003"
 
@@ -66,7 +66,7 @@ def deliver(db: Path) -> None:
 
 def counts(db: Path) -> dict[str, int]:
     """What an import writes: orders, their lines, events, interchanges."""
-    conn = sqlite3.connect(db)
+    conn = connect_db(db)
     try:
         return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
                 for t in ("orders", "order_lines", "events", "edi_interchanges", "edi_orders", "edi_counters")}

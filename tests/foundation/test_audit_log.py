@@ -12,18 +12,21 @@ from pathlib import Path
 
 import pytest
 
+from db import dbapi
 from db.check_audit import chain_intact
 from db.event_chain import GUARD_TRIGGERS
 from db.service import Desk
 from db.store import Store
-from tests.conftest import run_cli
+from tests.conftest import connect_db, run_cli
 
+SQLITE_TAMPERING = pytest.mark.sqlite_only("tampers through SQLite's triggers and SQL (PostgreSQL's: tests/pg/test_pg_schema.py)")
 CHAIN = "audit log hash chain intact"
 TRIGGERS = "audit log guard triggers present"
 
 
-def _raw(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(path, isolation_level=None)
+def _raw(path: Path) -> dbapi.Connection:
+    """A raw session behind the app's back: sqlite3 in autocommit mode, or PostgreSQL's (autocommit)."""
+    return sqlite3.connect(path, isolation_level=None) if isinstance(path, Path) else connect_db(path)
 
 
 def _fail_lines(path: Path) -> tuple[int, list[str]]:
@@ -42,6 +45,7 @@ def _mid_event(c: sqlite3.Connection) -> int:
     return int(row[0])
 
 
+@SQLITE_TAMPERING
 def test_insert_or_replace_of_an_event_is_refused_and_the_actor_stays(demo_db: Path) -> None:
     c = _raw(demo_db)
     eid = _mid_event(c)
@@ -86,6 +90,7 @@ TAMPERING = {
 }
 
 
+@SQLITE_TAMPERING
 @pytest.mark.parametrize("what", list(TAMPERING))
 def test_tampering_behind_the_apps_back_is_a_named_check_failure(demo_db: Path, what: str) -> None:
     sqls, check, words = TAMPERING[what]
@@ -103,6 +108,7 @@ def test_tampering_behind_the_apps_back_is_a_named_check_failure(demo_db: Path, 
     assert any(line.startswith(want) for line in fails), fails
 
 
+@SQLITE_TAMPERING
 def test_removing_the_newest_events_is_found_even_after_the_desk_writes_on(demo_db: Path) -> None:
     c = _raw(demo_db)
     last = c.execute("SELECT MAX(id) FROM events").fetchone()[0]
@@ -131,6 +137,7 @@ def _old_schema(path: Path) -> None:
     c.close()
 
 
+@SQLITE_TAMPERING
 def test_init_chains_an_existing_database_and_it_keeps_passing(demo_db: Path) -> None:
     _old_schema(demo_db)
     run_cli("--db", str(demo_db), "init", check=True)

@@ -40,12 +40,6 @@ SQLITE_BACKEND = {
 #: files other branches are converting right now (issue 18): each must still have a finding, so an entry
 #: is removed the moment its file is clean
 IN_FLIGHT = {
-    "db/events.py": "fix/pgfeed",
-    "db/orders_read.py": "fix/pgfeed",
-    "tui/queue_source.py": "tui/ is not this branch's to edit: `except sqlite3.Error` -> db.dbapi.Error",
-    "db/demo.py": "fix/tidy is splitting it",
-    "db/demo_book.py": "fix/tidy",
-    "db/demo_draw.py": "fix/tidy",
 }
 
 #: SQL that only SQLite runs (in string literals, docstrings aside)

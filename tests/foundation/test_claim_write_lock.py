@@ -18,6 +18,7 @@ import pytest
 from db import events
 from db.check_audit import chain_intact
 from db.service import Desk
+from tests.conftest import connect_db
 
 
 def _statements_in_the_write_lock(desk: Desk, act) -> list[str]:  # noqa: ANN001
@@ -37,6 +38,7 @@ def _statements_in_the_write_lock(desk: Desk, act) -> list[str]:  # noqa: ANN001
     return [" ".join(s.split()[:3]) for s in inside]
 
 
+@pytest.mark.sqlite_only("traces SQLite's write-lock statements (set_trace_callback, PRAGMA)")
 def test_a_claim_holds_the_write_lock_for_three_statements_and_the_commit(demo_db: Path, desk_for) -> None:  # noqa: ANN001
     """Before: the user check, the lapsed-lease probe, the claim, a second read for the chain's
     head, the event, a PRAGMA restoring the busy timeout, then COMMIT (seven); then five, with the
@@ -53,6 +55,7 @@ def test_a_claim_holds_the_write_lock_for_three_statements_and_the_commit(demo_d
     ]
 
 
+@pytest.mark.sqlite_only("traces SQLite's write-lock statements (set_trace_callback, PRAGMA)")
 def test_a_lapsed_lease_found_before_the_lock_is_returned_inside_it_then_claimed(demo_db: Path, desk_for) -> None:  # noqa: ANN001
     """The probe before the lock sees bob's lapsed lease, so alice's claim returns it to the queue
     (a `lease_expired` event by 'system') and claims it next, in one transaction."""
@@ -62,12 +65,13 @@ def test_a_lapsed_lease_found_before_the_lock_is_returned_inside_it_then_claimed
     alice = desk_for(demo_db, "alice", clock=lambda: later)
     inside = _statements_in_the_write_lock(alice, alice.orders.claim_next)
     assert inside[1:3] == ["SELECT * FROM", "UPDATE orders SET"]  # the reap's read, then its drop
-    conn = sqlite3.connect(demo_db)
+    conn = connect_db(demo_db)
     last = conn.execute("SELECT actor, action, ref FROM events ORDER BY id DESC LIMIT 2").fetchall()
     assert last == [("alice", "claim", held.number), ("system", "lease_expired", held.number)]
     assert chain_intact(conn) == []
 
 
+@pytest.mark.sqlite_only("traces SQLite's write-lock statements (set_trace_callback, PRAGMA)")
 def test_after_a_write_the_connection_waits_for_a_busy_database_again(demo_db: Path, desk_for) -> None:  # noqa: ANN001
     """The busy timeout is restored after COMMIT, not inside the lock: a read right after a claim
     (or after a refused command) still waits for a busy database instead of failing at once."""
@@ -87,12 +91,13 @@ def test_several_events_in_one_command_each_chain_onto_the_last(demo_db: Path, d
     held = bob.orders.claim_next()
     sam.orders.reassign(held.number, "alice", reason="cover")
     desk_for(demo_db, "alice").orders.claim_next()
-    conn = sqlite3.connect(demo_db)
+    conn = connect_db(demo_db)
     assert [a for (a,) in conn.execute("SELECT action FROM events ORDER BY id DESC LIMIT 4")] == \
         ["claim", "reassign", "claim", "force_release"]
     assert chain_intact(conn) == []
 
 
+@pytest.mark.sqlite_only('SQLite goes on after a failed INSERT; PostgreSQL aborts the whole transaction there')
 def test_an_event_insert_that_fails_inside_a_command_does_not_break_the_chain(demo_db: Path, desk_for) -> None:  # noqa: ANN001
     """Two events where the second cannot be stored: the first is in the table, so the held head
     is stale; the next event in the same transaction must chain onto the first, not reuse its id."""
@@ -104,7 +109,7 @@ def test_an_event_insert_that_fails_inside_a_command_does_not_break_the_chain(de
         with pytest.raises(sqlite3.IntegrityError):
             events.append_many(c, [good, bad])
         events.append_many(c, [good])
-    conn = sqlite3.connect(demo_db)
+    conn = connect_db(demo_db)
     assert [a for (a,) in conn.execute("SELECT action FROM events ORDER BY id DESC LIMIT 2")] == ["note", "note"]
     assert chain_intact(conn) == []
 
@@ -115,7 +120,7 @@ def test_the_claim_event_built_before_the_lock_records_the_claim_it_landed_on(de
     state, under the claimer, and its hash is the one `orderq check` recomputes from the row."""
     alice = desk_for(demo_db, "alice")
     got = alice.orders.claim_next()
-    conn = sqlite3.connect(demo_db)
+    conn = connect_db(demo_db)
     conn.row_factory = sqlite3.Row
     ev = conn.execute("SELECT * FROM events ORDER BY id DESC LIMIT 1").fetchone()
     order = conn.execute("SELECT * FROM orders WHERE id = ?", (got.id,)).fetchone()

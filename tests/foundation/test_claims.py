@@ -12,7 +12,7 @@ from core.errors import ClaimLost, PermissionDenied
 from db.check import run_checks
 from db.service import Desk
 from db.store import Store
-from tests.conftest import json_lines
+from tests.conftest import connect_db, json_lines
 
 
 def _claimer(path: str, user: str, out: "mp.Queue[list[str]]") -> None:
@@ -25,7 +25,7 @@ def _claimer(path: str, user: str, out: "mp.Queue[list[str]]") -> None:
 
 
 def _queued(path: Path) -> int:
-    c = sqlite3.connect(path)
+    c = connect_db(path)
     try:
         return c.execute("SELECT COUNT(*) FROM orders WHERE state='queued'").fetchone()[0]
     finally:
@@ -49,7 +49,7 @@ def test_eight_processes_claim_every_item_exactly_once(demo_db: Path) -> None:
     assert sum(claimed.values()) == queued
     assert all(v == 1 for v in claimed.values()), "an item was claimed twice"
     assert _queued(demo_db) == 0
-    conn = sqlite3.connect(demo_db)
+    conn = connect_db(demo_db)
     conn.row_factory = sqlite3.Row
     assert all(r.ok for r in run_checks(conn)), [r.problems for r in run_checks(conn)]
 

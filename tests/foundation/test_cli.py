@@ -1,16 +1,15 @@
 """The `orderq` command line as a script would use it: JSON shapes, exit codes, one-line refusals."""
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import json_lines
+from tests.conftest import connect_db, json_lines
 
 
 def _fingerprint(p: Path) -> tuple:
-    c = sqlite3.connect(p)
+    c = connect_db(p)
     try:
         return tuple(c.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
                      for t in ("orders", "order_lines", "events", "users", "order_ticks"))
@@ -36,16 +35,16 @@ def test_demo_is_deterministic_for_a_seed(tmp_path: Path, cli) -> None:
     for name in ("a.db", "b.db"):
         db = tmp_path / name
         cli("--db", str(db), "--now", "2026-11-26T12:00:00Z", "demo", "--orders", "400", "--seed", "42", check=True)
-        c = sqlite3.connect(db)
+        c = connect_db(db)
         dumps.append(c.execute("SELECT number, state, priority, total_cents, due_at, claimed_by FROM orders ORDER BY id").fetchall())
     assert dumps[0] == dumps[1]
     other = tmp_path / "c.db"
     cli("--db", str(other), "--now", "2026-11-26T12:00:00Z", "demo", "--orders", "400", "--seed", "43", check=True)
-    assert sqlite3.connect(other).execute("SELECT number, state, priority, total_cents, due_at, claimed_by FROM orders ORDER BY id").fetchall() != dumps[0]
+    assert connect_db(other).execute("SELECT number, state, priority, total_cents, due_at, claimed_by FROM orders ORDER BY id").fetchall() != dumps[0]
 
 
 def test_demo_has_a_realistic_mix(demo_db: Path) -> None:
-    c = sqlite3.connect(demo_db)
+    c = connect_db(demo_db)
     states = dict(c.execute("SELECT state, COUNT(*) FROM orders GROUP BY state").fetchall())
     assert {"queued", "on_hold", "released", "shipped"} <= set(states)
     assert len(dict(c.execute("SELECT channel, COUNT(*) FROM orders GROUP BY channel").fetchall())) == 6
@@ -68,7 +67,7 @@ def test_order_show_json_has_the_contract_fields(demo_db: Path, cli) -> None:
 
 def test_order_list_json_is_every_order_in_queue_order_without_lines(demo_db: Path, cli) -> None:
     rows = json_lines(cli("--db", str(demo_db), "order", "list", "--json", check=True).stdout)
-    total = sqlite3.connect(demo_db).execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+    total = connect_db(demo_db).execute("SELECT COUNT(*) FROM orders").fetchone()[0]
     assert len(rows) == total >= 300 and "lines" not in rows[0]
     keys = [(r["due_at"], int(r["priority"][1])) for r in rows]
     assert [k[0] for k in keys] == sorted(k[0] for k in keys)
@@ -127,6 +126,7 @@ def test_events_are_json_lines_with_who_what_when(demo_db: Path, cli) -> None:
     assert {"id", "at", "actor", "entity", "action", "data"} <= set(rows[0])
 
 
+@pytest.mark.sqlite_only('backs up a SQLite file (PostgreSQL: pg_dump)')
 def test_backup_is_consistent(demo_db: Path, tmp_path: Path, cli) -> None:
     dest = tmp_path / "backup.db"
     assert cli("--db", str(demo_db), "backup", str(dest)).returncode == 0

@@ -13,7 +13,7 @@ import pytest
 from core.errors import NotFound, PermissionDenied
 from db.check import run_checks
 from db.service import Desk
-from tests.conftest import json_lines
+from tests.conftest import connect_db, json_lines
 from tests.ssh.conftest import db_rows as rows
 
 
@@ -60,7 +60,7 @@ def test_disable_gives_orders_and_returns_back_in_the_same_transaction(demo_db: 
     acts = [a for (a,) in rows(demo_db, "SELECT action FROM events WHERE id > ? ORDER BY id", first)]
     assert acts == ["force_release"] * len(held) + ["user_disabled"] + ["force_release"] * len(held_returns) + \
         ["user_disabled"]
-    conn = sqlite3.connect(demo_db)
+    conn = connect_db(demo_db)
     conn.row_factory = sqlite3.Row
     assert all(r.ok for r in run_checks(conn)), [r.problems for r in run_checks(conn) if not r.ok]
     conn.close()

@@ -32,6 +32,7 @@ async def _claim_in_other_process(db: Path) -> tuple[int, bytes]:
     return proc.returncode or 0, err
 
 
+@pytest.mark.sqlite_only("SQLite's change detection (the -wal file watch, PRAGMA data_version); PostgreSQL's: tests/pg/test_pg_feed.py")
 @pytest.mark.parametrize("use_watcher", [True, False], ids=["watchfiles", "polling"])
 async def test_feed_sees_another_process_commit(demo_db: Path, use_watcher: bool) -> None:
     conn = connect(demo_db)
@@ -48,6 +49,7 @@ async def test_feed_sees_another_process_commit(demo_db: Path, use_watcher: bool
     conn.close()
 
 
+@pytest.mark.sqlite_only("SQLite's change detection (the -wal file watch, PRAGMA data_version); PostgreSQL's: tests/pg/test_pg_feed.py")
 async def test_poke_reports_own_commits(demo_db: Path) -> None:
     from db.service import Desk
     from db.store import Store

@@ -8,10 +8,9 @@ looking eleven minutes on (`--now`, past the 10-minute lease), with nobody claim
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
-from tests.conftest import json_lines
+from tests.conftest import connect_db, json_lines
 
 LATER = "+11m"  # past the default 10-minute lease
 
@@ -54,7 +53,7 @@ def test_a_lapsed_return_claim_is_not_shown_as_held(demo_db: Path, cli) -> None:
     shown = json.loads(cli("--db", str(demo_db), "--now", LATER, "return", "show", number, "--json",
                            check=True).stdout)
     assert shown["claimed_by"] is None
-    c = sqlite3.connect(demo_db)
+    c = connect_db(demo_db)
     try:
         assert c.execute("SELECT claimed_by FROM returns WHERE number = ?", (number,)).fetchone()[0] is None
     finally:

@@ -4,16 +4,15 @@ exit 2, and nothing is written. (tests/conftest.py sets the switch for the test 
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
-from tests.conftest import TEST_CLOCK_ENV, json_lines
+from tests.conftest import TEST_CLOCK_ENV, connect_db, json_lines
 
 SSH = {"SSH_CONNECTION": "10.0.0.9 5555 10.0.0.1 22"}
 
 
 def snapshot(db: Path) -> tuple[int, int]:
-    c = sqlite3.connect(db)
+    c = connect_db(db)
     try:
         return c.execute("SELECT (SELECT COUNT(*) FROM orders), (SELECT MAX(id) FROM events)").fetchone()
     finally:

@@ -8,16 +8,22 @@ from pathlib import Path
 import pytest
 
 from core.errors import DomainError, PermissionDenied, ValidationError
+from db import dbapi
 from db.check import run_checks
 from db.service.orders import LineInput
+from tests.conftest import connect_db
 
 
-def _conn(p: Path) -> sqlite3.Connection:
+def _conn(p: Path) -> dbapi.Connection:
+    """A raw session in autocommit mode, rows by name, on either backend."""
+    if not isinstance(p, Path):
+        return connect_db(p)
     c = sqlite3.connect(p, isolation_level=None)
     c.row_factory = sqlite3.Row
     return c
 
 
+@pytest.mark.sqlite_only("SQLite's journal mode")
 def test_database_is_wal(demo_db: Path) -> None:
     assert _conn(demo_db).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

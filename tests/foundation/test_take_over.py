@@ -6,10 +6,9 @@ session"), then takes the claim over in another."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
-from tests.conftest import json_lines
+from tests.conftest import connect_db, json_lines
 
 
 def test_take_over_moves_the_claim_and_fences_the_old_token(demo_db: Path, cli) -> None:  # noqa: ANN001
@@ -27,7 +26,7 @@ def test_take_over_moves_the_claim_and_fences_the_old_token(demo_db: Path, cli) 
     assert refused.returncode == 2 and "no longer valid" in refused.stderr
     assert cli("--db", db, "unclaim", number, "--user", "alice", "--token", moved["claim_token"]).returncode == 0
 
-    c = sqlite3.connect(demo_db)
+    c = connect_db(demo_db)
     try:
         evs = [(a, json.loads(d)) for a, d in
                c.execute("SELECT action, data FROM events WHERE ref = ? ORDER BY id", (number,))]

@@ -2,7 +2,6 @@
 the writers' path (db.checkpoints), on real WAL files and real threads."""
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from db.checkpoints import Checkpointer
 from db.connection import StoreError, WriterSlot, connect, write_tx
 from tests.helpers import wait_for
+from tests.conftest import connect_db
 
 
 def _db(tmp_path: Path) -> Path:
@@ -22,7 +22,7 @@ def _db(tmp_path: Path) -> Path:
 
 
 def _rows(p: Path) -> list[str]:
-    c = sqlite3.connect(p)
+    c = connect_db(p)
     try:
         return [r[0] for r in c.execute("SELECT who FROM t ORDER BY id")]
     finally:

@@ -1,6 +1,8 @@
 """Between chunks other sessions may write: the next chunk starts from the database, not from memory."""
 from __future__ import annotations
 
+import pytest
+
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,6 +11,7 @@ from db.connection import connect
 from db.importer.bulk import Bulk, Goods
 
 
+@pytest.mark.sqlite_only("another session holds SQLite's write lock (BEGIN IMMEDIATE) between chunks")
 def test_next_chunk_sees_what_another_session_committed(db_path: Path, open_store, clock) -> None:  # noqa: ANN001
     store = open_store(db_path)
     bulk = Bulk(store.conn, rules=store.rules, now=clock(), actor="importer")

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 from pathlib import Path
 
-from tests.conftest import json_lines, run_cli
+from tests.conftest import connect_db, json_lines, run_cli
 from tests.intake.conftest import write_slice
 
 CUST = "12345"
@@ -42,7 +41,7 @@ def _import(tmp: Path, *extra: str) -> tuple[Path, dict, dict[int, dict]]:
 
 
 def _returned(db: Path) -> dict[str, list[tuple[str, str, int]]]:
-    c = sqlite3.connect(db)
+    c = connect_db(db)
     out: dict[str, list[tuple[str, str, int]]] = {}
     for ref, bought_on, sku, qty in c.execute(
             """SELECT r.source_ref, o.source_ref, rl.sku, rl.qty FROM return_lines rl JOIN returns r ON r.id = rl.return_id
@@ -60,7 +59,7 @@ def test_history_cancellations_match_in_part_and_by_invoice_number_within_a_minu
     assert "3 of 5 taken back" in rejects[3]["detail"]
     assert rejects[7]["reason"] == "cancellation-unmatched", "600032 is later than C600031, though read before it"
     assert rejects[9]["reason"] == "charges-only-invoice" and set(rejects) == {3, 7, 9}
-    c = sqlite3.connect(db)
+    c = connect_db(db)
     total, state, lines = c.execute(
         """SELECT o.total_cents, o.state, (SELECT COUNT(*) FROM order_lines WHERE order_id = o.id) FROM orders o
            WHERE source_ref = '600040'""").fetchone()
@@ -79,7 +78,7 @@ def test_live_intake_rejects_a_cancellation_of_goods_not_shipped(tmp_path: Path)
 
 def test_check_fails_on_a_return_of_an_order_that_has_not_shipped(tmp_path: Path) -> None:
     db, _s, _rej = _import(tmp_path)  # live: the orders are released or queued, none shipped
-    c = sqlite3.connect(db)
+    c = connect_db(db)
     oid, number, cust, lid, sku = c.execute(
         """SELECT o.id, o.number, o.customer_id, l.id, l.sku FROM orders o JOIN order_lines l ON l.order_id = o.id
            WHERE o.source_ref = '600010'""").fetchone()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import subprocess
 import sys
 from decimal import Decimal
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, json_lines, run_cli
+from tests.conftest import REPO, connect_db, json_lines, run_cli
 from tests.intake.conftest import write_slice
 from tests.intake.expected import cents
 
@@ -42,7 +41,7 @@ def test_an_invoice_whose_rows_are_scattered_is_one_whole_order(slices, db_path:
     s = json_lines(run_cli("--db", str(db_path), "import", str(file), "--json", "--rejects", str(rej),
                            check=True).stdout)[-1]
     assert s["conserved"] and s["rejects"] == 0 and s["orders"] == 3 and not rej.exists()
-    conn = sqlite3.connect(db_path)
+    conn = connect_db(db_path)
     for inv in (a, b, c):
         oid, total = conn.execute("SELECT id, total_cents FROM orders WHERE source_ref = ?", (inv[0][0],)).fetchone()
         skus = [r[0] for r in conn.execute("SELECT sku FROM order_lines WHERE order_id = ? ORDER BY line_no", (oid,))]

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import REPO, json_lines, run_cli
+from tests.conftest import REPO, connect_db, json_lines, run_cli
 from tests.intake.expected import expect
 
 
@@ -47,7 +47,7 @@ def test_sigkill_mid_import_leaves_no_partial_invoice(slices, tmp_path: Path) ->
     assert 200 <= got < len(exp.orders), "killed part-way"
     check = run_cli("--db", str(db), "check", "--json")
     assert check.returncode == 0, check.stdout
-    c = sqlite3.connect(db)
+    c = connect_db(db)
     for ref, n_lines, n_charges, total in c.execute(
             """SELECT o.source_ref, (SELECT COUNT(*) FROM order_lines WHERE order_id = o.id),
                       (SELECT COUNT(*) FROM order_charges WHERE order_id = o.id), o.total_cents FROM orders o"""):
@@ -68,7 +68,7 @@ def test_sigkill_mid_import_leaves_no_partial_invoice(slices, tmp_path: Path) ->
     sql = ("SELECT o.source_ref, l.line_no, l.sku, l.qty, l.qty_returned, o.state, o.total_cents FROM order_lines l "
            "JOIN orders o ON o.id = l.order_id ORDER BY 1, 2")
     returns = "SELECT source_ref, refund_cents, (SELECT COUNT(*) FROM return_lines WHERE return_id = r.id) FROM returns r ORDER BY 1"
-    d = sqlite3.connect(clean)
+    d = connect_db(clean)
     assert c.execute(sql).fetchall() == d.execute(sql).fetchall()
     assert c.execute(returns).fetchall() == d.execute(returns).fetchall()
     assert c.execute("SELECT COUNT(*) FROM returns").fetchone()[0] > 0, "cancellations were matched on resume too"

@@ -2,21 +2,20 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, connect_db, run_cli
 from tests.helpers import wait_for
 from tests.intake.conftest import write_slice
 from tests.intake.expected import expect
 
 
 def _refs(db: Path) -> set[str]:
-    c = sqlite3.connect(db, timeout=5)
+    c = connect_db(db)
     try:
         return {r[0] for r in c.execute("SELECT source_ref FROM orders")}
     finally:

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 from pathlib import Path
 
-from tests.conftest import json_lines, run_cli
+from tests.conftest import connect_db, json_lines, run_cli
 
 
 def _rejects(path: Path) -> dict[int, str]:
@@ -23,7 +22,7 @@ def test_northwind_customers_products_stock_and_shipped_state(data_dir: Path, db
     unshipped = {f"NW-{o['orderID']}" for o in orders if o["shippedDate"] == "NULL"}
     with open(folder / "products.csv", newline="", encoding="utf-8") as fh:
         stock = {f"NW-{p['productID']}": int(p["unitsInStock"]) for p in csv.DictReader(fh)}
-    c = sqlite3.connect(db_path)
+    c = connect_db(db_path)
     assert c.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 91
     states = dict(c.execute("SELECT source_ref, state FROM orders"))
     assert len(states) == len(orders) == 830
@@ -63,7 +62,7 @@ def test_northwind_as_history_carries_its_own_dates_and_leaves_no_open_work(data
     def epoch(text: str) -> float:
         return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
 
-    c = sqlite3.connect(db_path)
+    c = connect_db(db_path)
     for ref, received, due, released, shipped, history in c.execute(
             "SELECT source_ref, received_at, due_at, released_at, shipped_at, history FROM orders"):
         o = orders[ref]
@@ -124,7 +123,7 @@ def test_northwind_malformed_fields_are_rejected_rows_not_a_crash(data_dir: Path
     assert s["conserved"]
     assert s["rejects_by_reason"] == {"bad-row": 1 + 1 + order_lines,  # the product, the order and its lines
                                       "unknown-sku": len(using) + using_lines}  # orders of the rejected product
-    c = sqlite3.connect(db_path)
+    c = connect_db(db_path)
     assert c.execute("SELECT 1 FROM orders WHERE source_ref = ?", (f"NW-{detail['orderID']}",)).fetchone() is None
     assert c.execute("SELECT 1 FROM products WHERE sku = ?", (nw,)).fetchone() is None
     with open(folder / "orders.csv", newline="", encoding="utf-8") as fh:
@@ -134,7 +133,7 @@ def test_northwind_malformed_fields_are_rejected_rows_not_a_crash(data_dir: Path
 
 
 def test_generic_csv_and_jsonl(demo_db: Path, tmp_path: Path) -> None:
-    c = sqlite3.connect(demo_db)
+    c = connect_db(demo_db)
     cust = c.execute("SELECT code FROM customers ORDER BY id LIMIT 1").fetchone()[0]
     sku, price_e4 = c.execute("SELECT sku, price_e4 FROM products WHERE active = 1 ORDER BY sku LIMIT 1").fetchone()
     rows = [

@@ -7,7 +7,6 @@ import csv
 import gzip
 import io
 import json
-import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import json_lines, run_cli
+from tests.conftest import connect_db, json_lines, run_cli
 from tests.intake.conftest import RETAIL
 from tests.intake.expected import CHARGES, cents
 
@@ -94,7 +93,7 @@ def test_every_clean_invoice_is_one_order_with_its_exact_total(year) -> None:  #
     db, summary, clean, scattered, *_ = year
     assert summary["conserved"] and "split-invoice" not in summary["rejects_by_reason"]
     assert scattered & set(clean), "the real file has an invoice whose rows are not consecutive"
-    c = sqlite3.connect(db)
+    c = connect_db(db)
     got = {ref: (n_lines, n_charges, total) for ref, n_lines, n_charges, total in c.execute(
         """SELECT o.source_ref, (SELECT COUNT(*) FROM order_lines WHERE order_id = o.id),
                   (SELECT COUNT(*) FROM order_charges WHERE order_id = o.id), o.total_cents FROM orders o""")}
@@ -128,7 +127,7 @@ def test_no_imported_history_order_is_open_work(year) -> None:  # noqa: ANN001
         assert json_lines(listed) == []
     shown = run_cli("--db", str(db), "order", "show", "SO-000001", check=True).stdout
     assert "shipped" in shown and "overdue" not in shown and "due was 2010-12-01" in shown
-    c = sqlite3.connect(db)
+    c = connect_db(db)
     assert c.execute("SELECT COUNT(*) FROM orders WHERE shipped_at != received_at OR released_at != received_at"
                      " OR history != 1").fetchone()[0] == 0, "each sale shipped on its invoice date"
     assert c.execute("""SELECT COUNT(*) FROM return_lines rl JOIN orders o ON o.id = rl.order_id

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import json_lines, run_cli
+from tests.conftest import connect_db, json_lines, run_cli
 from tests.intake.expected import cents, expect
 
 
@@ -36,7 +36,7 @@ def _rejects(path: Path) -> dict[int, dict]:
 
 
 def _conn(db: Path) -> sqlite3.Connection:
-    c = sqlite3.connect(db)
+    c = connect_db(db)
     c.row_factory = sqlite3.Row
     return c
 

@@ -31,7 +31,7 @@ from db.service.orders import LineInput
 from db.store import Store
 from db.config import load_rules
 from core.rules import Claims
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, new_db
 
 DAY = datetime(2026, 11, 26, tzinfo=UTC)
 REPORT_AT = datetime(2026, 11, 26, 11, 10, tzinfo=UTC)
@@ -160,6 +160,6 @@ EXPECTED = {
 
 @pytest.fixture
 def kpi_day(tmp_path: Path, clock: FakeClock) -> tuple[Path, dict[str, str]]:
-    p = tmp_path / "day.db"
+    p = new_db(tmp_path / "day.db")
     Store.open(p, create=True).close()
     return p, build_day(p, clock)

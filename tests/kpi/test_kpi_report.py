@@ -88,7 +88,7 @@ def test_plain_table_and_html_report(kpi_day, cli, tmp_path) -> None:
         assert ET.fromstring(svg).tag.endswith("svg")  # well-formed, drawable by any mail client
 
 
-def test_a_rep_is_refused_and_bad_windows_are_one_line(kpi_day, cli, desk_for) -> None:
+def test_a_rep_is_refused_and_bad_windows_are_one_line(kpi_day, cli, desk_for, tmp_path) -> None:
     path, _ = kpi_day
     with pytest.raises(PermissionDenied):
         desk_for(path, "alice").kpi.report(Window(DAY, at(0, day=27)))
@@ -98,7 +98,7 @@ def test_a_rep_is_refused_and_bad_windows_are_one_line(kpi_day, cli, desk_for) -
     assert proc.stderr.strip().splitlines()[-1] == "orderq: Only supervisors and admins can see the KPIs; alice is a rep."
     proc = cli("--db", str(path), "kpi", "--since", "2026-11-27", "--until", "2026-11-26")
     assert proc.returncode == 2 and "--until" in proc.stderr
-    proc = cli("--db", str(path), "kpi", "--html", str(path.parent / "no" / "such" / "dir.html"))
+    proc = cli("--db", str(path), "kpi", "--html", str(tmp_path / "no" / "such" / "dir.html"))
     assert proc.returncode == 2 and "cannot write" in proc.stderr and "Traceback" not in proc.stderr
     proc = cli("--db", str(path), "kpi", "--since", "yesterdayish")
     assert proc.returncode == 2 and "not a time" in proc.stderr
@@ -121,6 +121,7 @@ def test_queue_depth_agrees_with_order_list(demo_db, cli) -> None:
     assert out["orders"]["on_hold"] == len(on_hold)
 
 
+@pytest.mark.sqlite_only("traces SQLite's statements and reads its EXPLAIN QUERY PLAN")
 def test_kpi_reads_use_indexes(kpi_day, desk_for) -> None:
     """No KPI query walks a whole table: every plan step is an index search or a small lookup."""
     path, _ = kpi_day

@@ -167,7 +167,7 @@ async def test_reps_online(kpi_day, clock) -> None:
     op = Desk.open(path, None, clock=clock)
     try:
         with op.store.write() as c:
-            c.executemany("INSERT INTO sessions (user, pid, screen, started_at, seen_at) VALUES (?, ?, ?, ?, ?)",
+            c.executemany("INSERT INTO sessions (\"user\", pid, screen, started_at, seen_at) VALUES (?, ?, ?, ?, ?)",
                           [("alice", 1, "queue", ts(clock()) - 600, ts(clock()) - 5),
                            ("carol", 2, "returns", ts(clock()) - 6000, ts(clock()) - 3600)])  # carol left an hour ago
     finally:

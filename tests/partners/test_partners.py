@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 from core.errors import NotFound, PermissionDenied, Unauthenticated, ValidationError
+from db import dialect
 from db.service import Desk
 from db.service.partners import authenticate
-from tests.conftest import json_lines, run_cli
+from tests.conftest import connect_db, json_lines, run_cli
 
 
 def _events(db: Path, since: int = 0) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(db)
+    conn = connect_db(db)
     conn.row_factory = sqlite3.Row
     try:
         return conn.execute("SELECT * FROM events WHERE entity = 'partner' AND id > ? ORDER BY id", (since,)).fetchall()
@@ -24,7 +25,7 @@ def _events(db: Path, since: int = 0) -> list[sqlite3.Row]:
 
 
 def _count(db: Path, sql: str) -> int:
-    conn = sqlite3.connect(db)
+    conn = connect_db(db)
     try:
         return int(conn.execute(sql).fetchone()[0])
     finally:
@@ -35,9 +36,9 @@ def test_key_is_stored_hashed_and_opens_the_gate(demo_db: Path, desk_for) -> Non
     desk: Desk = desk_for(demo_db, None)
     made = desk.partners.add("webshop", "online", customer="C00003")
     assert made.key.startswith("oq_") and len(made.key) >= 40
-    conn = sqlite3.connect(demo_db)
+    conn = connect_db(demo_db)
     stored = conn.execute("SELECT key_hash, key_prefix FROM partners WHERE name = 'webshop'").fetchone()
-    dump = "\n".join(conn.iterdump())
+    dump = "\n".join(str(tuple(r)) for t in dialect.of(conn).tables(conn) for r in conn.execute(f"SELECT * FROM {t}"))
     conn.close()
     assert stored[0] == hashlib.sha256(made.key.encode()).hexdigest()
     assert made.key.startswith(stored[1]) and len(stored[1]) < len(made.key) // 2

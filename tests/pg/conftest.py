@@ -1,29 +1,13 @@
-"""Fixtures of the PostgreSQL tests: one throwaway server per session, a fresh database per test."""
+"""Fixtures of the PostgreSQL tests: a fresh database per test on the session's throwaway server
+(tests/conftest.py `pg_server`, shared with the suite's PostgreSQL pass)."""
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
 from tests.conftest import run_cli
 from tests.pg_server import PgServer
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    server = PgServer.start()
-    old = os.environ.get("PGPASSFILE")
-    os.environ["PGPASSFILE"] = str(server.passfile)  # in-process stores and every orderq child read it
-    try:
-        server.make_template()
-        yield server
-    finally:
-        if old is None:
-            os.environ.pop("PGPASSFILE", None)
-        else:
-            os.environ["PGPASSFILE"] = old
-        server.stop()
 
 
 @pytest.fixture

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from pathlib import Path
+
+from db import dialect
+from tests.conftest import connect_db
 
 
 def fingerprint(db: Path) -> str:
@@ -12,16 +14,14 @@ def fingerprint(db: Path) -> str:
     A refused permission is logged as an event by design (SPEC §2: "it is logged"); anything
     else a refusal changed would show here.
     """
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    conn = connect_db(db)
     try:
         h = hashlib.sha256()
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-        for t in tables:
+        for t in sorted(dialect.of(conn).tables(conn)):
             where = " WHERE NOT (entity = 'permission' AND action = 'refused')" if t == "events" else ""
             h.update(t.encode())
-            for r in conn.execute(f"SELECT * FROM {t}{where} ORDER BY rowid"):
-                h.update(repr(tuple(r)).encode())
+            for r in sorted(repr(tuple(r)) for r in conn.execute(f"SELECT * FROM {t}{where}")):
+                h.update(r.encode())
         return h.hexdigest()
     finally:
         conn.close()

@@ -15,6 +15,7 @@ from db.convert import dt
 from db.service import Desk
 from db.service.returns import ReturnLineInput
 from tests.returns.conftest import shipped_line
+from tests.conftest import connect_db
 
 
 def checks_pass(desk: Desk) -> None:
@@ -23,7 +24,7 @@ def checks_pass(desk: Desk) -> None:
 
 
 def q(path: Path, sql: str, *args: object) -> list[tuple]:
-    c = sqlite3.connect(path)
+    c = connect_db(path)
     try:
         return c.execute(sql, args).fetchall()
     finally:
@@ -239,7 +240,7 @@ def test_check_catches_returns_that_disagree(rdb: Path, desk_for: Callable[..., 
                           orders=[ln["number"]])
     walk(carol, d["number"])
     checks_pass(carol)
-    c = sqlite3.connect(rdb)
+    c = connect_db(rdb)
     with c:
         c.execute("UPDATE order_lines SET qty_returned = qty_returned + 1 WHERE id = (SELECT order_line_id FROM"
                   " return_lines WHERE return_id = ?)", (d["id"],))
@@ -250,7 +251,7 @@ def test_check_catches_returns_that_disagree(rdb: Path, desk_for: Callable[..., 
 
 
 def _shipped_line_on(path: Path, channel: str) -> dict:
-    c = sqlite3.connect(path)
+    c = connect_db(path)
     c.row_factory = sqlite3.Row
     try:
         r = c.execute(

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, connect_db, copy_db, run_cli, template_db
 from tests.helpers import clean_env, wait_for  # noqa: F401 - the ssh tests import them from here
 
 FAKE_APP = Path(__file__).with_name("fake_app.py")
@@ -58,7 +58,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def ssh_db_template(tmp_path_factory: pytest.TempPathFactory, keys: dict[str, Path]) -> Path:
     """Made once: the demo database (300 orders, seed 1) with alice's, bob's, sam's and carol's keys."""
-    p = tmp_path_factory.mktemp("ssh-template") / "demo.db"
+    p = template_db(tmp_path_factory, "ssh-template")
     run_cli("--db", str(p), "demo", "--orders", "300", "--seed", "1", check=True)
     # the demo desk is mid-morning, its reps each working an order: the tests start from a desk
     # where nobody holds a claim, so what a session claims and gives back is all that is held
@@ -66,13 +66,15 @@ def ssh_db_template(tmp_path_factory: pytest.TempPathFactory, keys: dict[str, Pa
         run_cli("--db", str(p), "force-release", number, "--user", "sam", "--reason", "test desk", check=True)
     for name in ("alice", "bob", "sam", "carol"):
         run_cli("--db", str(p), "users", "key", "add", name, f"{keys[name]}.pub", check=True)
-    assert not Path(f"{p}-wal").exists() or Path(f"{p}-wal").stat().st_size == 0
+    assert not isinstance(p, Path) or not Path(f"{p}-wal").exists() or Path(f"{p}-wal").stat().st_size == 0
     return p
 
 
 @pytest.fixture
 def ssh_db(ssh_db_template: Path, tmp_path: Path) -> Path:
     """A private copy of the template (stranger's key is not registered)."""
+    if not isinstance(ssh_db_template, Path):
+        return copy_db(ssh_db_template, tmp_path / "orderq.db")
     p = tmp_path / "orderq.db"
     shutil.copyfile(ssh_db_template, p)
     return p
@@ -80,7 +82,7 @@ def ssh_db(ssh_db_template: Path, tmp_path: Path) -> Path:
 
 def db_rows(db: Path, sql: str, *args: object) -> list[tuple]:
     """What the database says right now (a short read, as any other session would do)."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) if isinstance(db, Path) else connect_db(db)
     try:
         return conn.execute(sql, args).fetchall()
     finally:

@@ -96,7 +96,7 @@ def test_ten_sessions_claim_at_once_and_a_crash_strands_nothing(serve, keys, pip
     assert len(set(tokens.values())) == 10  # ten different orders: nothing claimed twice
     # one session crashes: the others keep working
     victim = pids[4]
-    victim_user = db_rows(ssh_db, "SELECT user FROM sessions WHERE pid = ?", victim)[0][0]
+    victim_user = db_rows(ssh_db, "SELECT \"user\" FROM sessions WHERE pid = ?", victim)[0][0]
     os.kill(victim, signal.SIGKILL)
     server.wait_log(r"session end .*reason=crashed \(signal 9\)")
     crashed = wait_for(lambda: [c for c in clients if "ended unexpectedly (signal 9)" in c.text], 10, "the notice")

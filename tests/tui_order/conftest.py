@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_db, run_cli
+from tests.conftest import connect_db, copy_db, run_cli, template_db
 
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One demo database per test session (60 orders, seed 3); tests copy it."""
-    p = tmp_path_factory.mktemp("tui_order") / "template.db"
+    p = template_db(tmp_path_factory, "tui_order")
     run_cli("--db", str(p), "demo", "--orders", "60", "--seed", "3", check=True)
     return p
 
@@ -22,9 +22,8 @@ def desk_db(demo_template: Path, tmp_path: Path) -> Path:
 
 
 def count_orders(path: Path) -> int:
-    import sqlite3
-
-    conn = sqlite3.connect(path)
+    
+    conn = connect_db(path)
     try:
         return int(conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0])
     finally:

@@ -1,7 +1,6 @@
 """Keyboard-only order entry: minimum keystrokes, validation next to the field, automatic holds."""
 from __future__ import annotations
 
-import sqlite3
 
 from textual.widgets import Input, Label
 
@@ -10,6 +9,7 @@ from tui.screens.entry import EntryScreen
 from tui.widgets.entry_result import EntryResult
 from tui.widgets.line_row import LineRow
 from tui.widgets.prompt_list import PromptList
+from tests.conftest import connect_db
 
 SIZE = (120, 40)
 
@@ -42,7 +42,7 @@ async def test_five_line_phone_order_keystrokes(desk_for, desk_db, orders_in) ->
         text = " ".join(str(w.render()) for w in app.screen.query(Label))
         assert "created for C00001" in text and "class P3" in text and "due " in text
     assert orders_in(desk_db) == before + 1
-    conn = sqlite3.connect(desk_db)
+    conn = connect_db(desk_db)
     row = conn.execute("SELECT id, channel, type FROM orders ORDER BY id DESC LIMIT 1").fetchone()
     lines = conn.execute("SELECT sku, qty, discount_e2 FROM order_lines WHERE order_id = ? ORDER BY line_no",
                          (row[0],)).fetchall()
@@ -168,7 +168,7 @@ async def test_channel_type_keys_and_f4_customer(desk_for, desk_db) -> None:
 
 async def test_stock_hold_on_entry(desk_for, desk_db) -> None:
     """STA-0057 has fewer than 500 in stock: the line warns as it is typed, and the order goes on a stock hold."""
-    with sqlite3.connect(desk_db) as c:
+    with connect_db(desk_db) as c:
         have = c.execute("SELECT stock FROM products WHERE sku = 'STA-0057'").fetchone()[0]
     assert have < 500
     desk = desk_for(desk_db, "alice")

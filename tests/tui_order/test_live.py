@@ -13,6 +13,7 @@ from tests.helpers import until
 from tests.tui_host import HostApp, press
 from tests.tui_order.test_order import SIZE, first_queued
 from tui.screens.order import OrderScreen
+from tests.conftest import connect_db
 
 ORDERQ = Path(sys.executable).parent / "orderq"
 
@@ -62,14 +63,13 @@ async def test_supervisor_force_release_tells_the_holder(desk_for, desk_db) -> N
 
 async def test_entry_shows_stock_moved_by_another_process(desk_for, desk_db) -> None:
     """A release in another process takes stock; the line being typed shows the new figure unasked."""
-    import sqlite3
-
+    
     from tests.tui_host import press
     from tui.screens.entry import EntryScreen
     from tui.widgets.line_row import LineRow
 
     desk = desk_for(desk_db, "alice", clock=system_clock)
-    conn = sqlite3.connect(desk_db)
+    conn = connect_db(desk_db)
     number, sku, qty = conn.execute(
         "SELECT o.number, l.sku, l.qty FROM orders o JOIN order_lines l ON l.order_id = o.id"
         " WHERE o.state = 'queued' AND (SELECT COUNT(*) FROM order_lines x WHERE x.order_id = o.id"

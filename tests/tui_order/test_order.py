@@ -1,7 +1,6 @@
 """Order processing: claim → fix lines → tick → release; hold and unhold; credit holds need a supervisor."""
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from textual.widgets import Static
@@ -13,12 +12,13 @@ from tui.screens.order import LinesEdit, OrderScreen
 from tui.widgets.line_row import LineRow
 from tui.widgets.note_dialog import NoteDialog
 from tui.widgets.prompt_list import PromptList
+from tests.conftest import connect_db
 
 SIZE = (130, 42)
 
 
 def first_queued(path: Path, type_: str = "standard") -> str:
-    conn = sqlite3.connect(path)
+    conn = connect_db(path)
     try:
         return conn.execute("SELECT number FROM orders WHERE state = 'queued' AND type = ? ORDER BY due_at LIMIT 1",
                             (type_,)).fetchone()[0]
@@ -179,7 +179,7 @@ async def test_cancel_with_reason(desk_for, desk_db) -> None:
         assert isinstance(app.screen, NoteDialog)
         await press(pilot, "enter")
         await pilot.pause()
-    conn = sqlite3.connect(desk_db)
+    conn = connect_db(desk_db)
     state, reason = conn.execute("SELECT state, cancel_reason FROM orders WHERE number = ?", (number,)).fetchone()
     conn.close()
     assert (state, reason) == ("cancelled", "duplicate order")

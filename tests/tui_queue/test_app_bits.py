@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tui.keymap import keymap_path, load_keymap, parse_keymap
+from tests.conftest import connect_db
 
 
 async def test_refusal_screen_says_why_and_exits_2() -> None:
@@ -64,8 +65,7 @@ def test_theme_files_validate(tmp_path: Path) -> None:
 
 
 async def test_idle_session_ends_and_gives_back(queue_db: Path, make_app) -> None:  # noqa: ANN001
-    import sqlite3
-
+    
     from tests.helpers import until
 
     app = make_app(queue_db, idle_timeout=60)
@@ -76,6 +76,6 @@ async def test_idle_session_ends_and_gives_back(queue_db: Path, make_app) -> Non
         assert not app._hung_up
         app.idle_timeout = 0.2  # now nobody types for longer than that
         assert await until(pilot, lambda: app._hung_up, timeout=10)
-    c = sqlite3.connect(queue_db)
+    c = connect_db(queue_db)
     assert c.execute("SELECT claimed_by FROM orders WHERE number = ?", (number,)).fetchone()[0] is None
     c.close()

@@ -2,7 +2,8 @@
 and the wallboard all paint rows whose times lie past datetime's range, instead of crashing the TUI."""
 from __future__ import annotations
 
-import sqlite3
+import pytest
+
 from pathlib import Path
 
 from tests.foundation.test_dates import plant_extremes
@@ -13,12 +14,13 @@ from tui.screens.queue import QueueScreen, QueueView
 from tui.screens.wallboard import WallboardScreen
 
 from db.service import Desk
+from tests.conftest import connect_db
 
 
 def plant_more(db: Path) -> None:
     """Besides `plant_extremes`: a breached open order due in year 1, a live claim whose lease ends past 9999."""
     plant_extremes(db)
-    c = sqlite3.connect(db)
+    c = connect_db(db)
     c.execute("UPDATE orders SET state = 'queued', due_at = -1e300, claimed_by = NULL, claim_token = NULL,"
               " lease_expires_at = NULL WHERE number = 'SO-000014'")
     c.execute("UPDATE orders SET state = 'in_progress', claimed_by = 'bob', claim_token = 'tok', claimed_at = -1e300,"
@@ -27,6 +29,7 @@ def plant_more(db: Path) -> None:
     c.close()
 
 
+@pytest.mark.sqlite_only("plants 9e999 (SQLite stores inf; PostgreSQL's double precision refuses the literal)")
 async def test_queue_scrolled_to_the_end_and_an_extreme_order_opened(queue_db: Path, make_app) -> None:  # noqa: ANN001
     plant_more(queue_db)
     app = make_app(queue_db)
@@ -51,6 +54,7 @@ async def test_queue_scrolled_to_the_end_and_an_extreme_order_opened(queue_db: P
     # leaving the context re-raises anything the app raised while painting
 
 
+@pytest.mark.sqlite_only("plants 9e999 (SQLite stores inf; PostgreSQL's double precision refuses the literal)")
 async def test_wallboard_paints_extreme_rows(queue_db: Path, clock) -> None:  # noqa: ANN001
     plant_more(queue_db)
     desk = Desk.open(queue_db, "sam", clock=clock)

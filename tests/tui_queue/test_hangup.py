@@ -6,7 +6,6 @@ import fcntl
 import json
 import os
 import pty
-import sqlite3
 import struct
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import termios
 import time
 from pathlib import Path
 
-from tests.conftest import run_cli
+from tests.conftest import connect_db, run_cli
 from tests.helpers import wait_for
 from tests.tui_queue.conftest import NOW_ISO
 
@@ -44,7 +43,7 @@ def test_lost_terminal_without_sighup_gives_back_and_exits(queue_db: Path) -> No
     try:
         def sessions() -> int:
             drain(master)
-            c = sqlite3.connect(queue_db)
+            c = connect_db(queue_db)
             try:
                 return c.execute("SELECT COUNT(*) FROM sessions WHERE user = 'alice'").fetchone()[0]
             finally:
@@ -74,6 +73,6 @@ def test_lost_terminal_without_sighup_gives_back_and_exits(queue_db: Path) -> No
     assert time.monotonic() - t0 < 5
     o = json.loads(run_cli("--db", str(queue_db), "--now", NOW_ISO, "order", "show", number, "--json", check=True).stdout)
     assert (o["state"], o["claimed_by"]) == ("queued", None)
-    c = sqlite3.connect(queue_db)
+    c = connect_db(queue_db)
     assert c.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 0
     c.close()

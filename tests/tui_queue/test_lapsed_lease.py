@@ -8,7 +8,6 @@ real change feed. Poll-with-deadline only; no sleeps.
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from db.service import Desk
 from tests.helpers import until
 from tests.tui_queue.conftest import run_orderq, visible_rows
 from tui.app import OrderqApp
+from tests.conftest import connect_db
 
 SIZE = (120, 35)
 LEASE_S = 3
@@ -87,7 +87,7 @@ async def test_wallboard_stops_showing_a_lapsed_claim_without_a_key_press(demo_d
 
             def agrees() -> bool:
                 """bob holds nothing, the order is queued again, and the board's queued figure says so"""
-                c = sqlite3.connect(demo_db)
+                c = connect_db(demo_db)
                 try:
                     state = c.execute("SELECT state FROM orders WHERE number = ?", (number,)).fetchone()[0]
                     queued = c.execute("SELECT COUNT(*) FROM orders WHERE state = 'queued'").fetchone()[0]

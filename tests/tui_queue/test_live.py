@@ -9,12 +9,13 @@ from pathlib import Path
 from tests.helpers import until
 from tests.tui_queue.conftest import NOW_ISO, run_orderq, visible_rows
 from tui.screens.queue import QueueView
+from tests.conftest import connect_db
 
 SIZE = (120, 35)
 
 
 def row_of(path: Path, number: str) -> sqlite3.Row:
-    c = sqlite3.connect(path)
+    c = connect_db(path)
     c.row_factory = sqlite3.Row
     try:
         return c.execute("SELECT * FROM orders WHERE number = ?", (number,)).fetchone()
@@ -49,7 +50,7 @@ async def test_other_process_claim_and_new_order_show_live_cursor_stays(queue_db
         await pilot.pause()
         target = view.selected_row["number"]
         cursor_before, screen_row_before = view.cursor, view.cursor - int(view.scroll_y)
-        c = sqlite3.connect(queue_db)
+        c = connect_db(queue_db)
         cust = c.execute("SELECT code FROM customers WHERE tier = 'key_account' AND credit_limit_cents - "
                          "open_balance_cents > 100000 LIMIT 1").fetchone()[0]
         sku = c.execute("SELECT sku FROM products WHERE active = 1 AND stock > 10 AND price_e4 < 1000000 "

@@ -14,12 +14,13 @@ from db.orders_read import QueueFilter
 from tests.helpers import until
 from tests.tui_queue.conftest import OPEN, visible_rows
 from tui.screens.queue import QueueScreen, QueueView
+from tests.conftest import connect_db
 
 SIZE = (120, 35)
 
 
 def db_rows(path: Path, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
-    c = sqlite3.connect(path)
+    c = connect_db(path)
     c.row_factory = sqlite3.Row
     try:
         return c.execute(sql, args).fetchall()
@@ -28,7 +29,7 @@ def db_rows(path: Path, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
 
 
 def open_queue(path: Path) -> list[sqlite3.Row]:
-    c = sqlite3.connect(path)
+    c = connect_db(path)
     c.row_factory = sqlite3.Row
     try:
         return orders_read.window(c, QueueFilter(states=OPEN), 0, 1000)
@@ -311,7 +312,7 @@ async def test_at_risk_marked_once_the_rules_are_validated(queue_db: Path, clock
     from tui.app import OrderqApp
 
     soon, later = [r["number"] for r in open_queue(queue_db)[:2]]
-    c = sqlite3.connect(queue_db)
+    c = connect_db(queue_db)
     with c:
         c.execute("UPDATE orders SET due_at = ? WHERE number = ?", (ts(clock() + timedelta(minutes=10)), soon))
         c.execute("UPDATE orders SET due_at = ? WHERE number = ?", (ts(clock() + timedelta(minutes=30)), later))
@@ -340,7 +341,7 @@ async def test_customer_hold_countdown_stands_still(queue_db: Path, make_app, cl
     from db.service import Desk
 
     waiting, stock = [r["number"] for r in open_queue(queue_db) if r["state"] == "queued"][:2]
-    c = sqlite3.connect(queue_db)
+    c = connect_db(queue_db)
     with c:
         for number in (waiting, stock):
             c.execute("UPDATE orders SET due_at = ? WHERE number = ?", (ts(clock() + timedelta(hours=3)), number))

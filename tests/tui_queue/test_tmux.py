@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import connect_db, run_cli
 from tests.helpers import Tmux, wait_for
 from tests.tui_queue.conftest import NOW_ISO
 
@@ -91,15 +91,14 @@ def test_second_session_sees_another_process_change_and_hangup_gives_back(queue_
 def test_bad_rules_file_stops_the_app_naming_the_key(queue_db: Path, tmux: Tmux, tmp_path: Path) -> None:
     """The queue paints before the rules are validated (SPEC §5 first paint); a bad file still
     stops the app at start-up, on the terminal, with the key named and nothing written."""
-    import sqlite3
-
+    
     rules = tmp_path / "rules.toml"
     default = (Path(__file__).resolve().parents[2] / "core" / "default_rules.toml").read_text()
     rules.write_text(default.replace("at_risk_minutes = 15", "at_risk_minutes = -5"))
     assert rules.read_text() != default
 
     def count() -> tuple[int, int]:
-        with sqlite3.connect(queue_db) as c:
+        with connect_db(queue_db) as c:
             return (c.execute("SELECT COUNT(*) FROM events").fetchone()[0],
                     c.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
 

@@ -8,6 +8,7 @@ import pytest
 
 from db import orders_read
 from db.orders_read import QueueFilter
+from tests.conftest import connect_db
 
 OPEN = ("queued", "in_progress", "on_hold")
 
@@ -31,7 +32,7 @@ def _reference(c: sqlite3.Connection, f: QueueFilter, offset: int, limit: int) -
     QueueFilter(),
 ])
 def test_window_matches_a_full_sort(queue_db: Path, f: QueueFilter) -> None:
-    c = sqlite3.connect(queue_db)
+    c = connect_db(queue_db)
     c.row_factory = sqlite3.Row
     try:
         total = orders_read.count(c, f)
@@ -57,7 +58,7 @@ def test_window_matches_a_full_sort(queue_db: Path, f: QueueFilter) -> None:
 
 def test_window_works_on_a_plain_connection(queue_db: Path) -> None:
     """Any row factory will do: tools read the queue on a bare sqlite3 connection too."""
-    plain = sqlite3.connect(queue_db)
+    plain = connect_db(queue_db)
     try:
         f = QueueFilter(states=OPEN)
         assert [r[0] for r in orders_read.window(plain, f, 0, 16)] == _reference(plain, f, 0, 16)

@@ -3,17 +3,16 @@ and nothing written; the secret is never printed."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import connect_db, run_cli
 from tests.webhooks.conftest import SECRET
 
 
 def counts(db: Path) -> tuple[int, int]:
-    c = sqlite3.connect(db)
+    c = connect_db(db)
     try:
         return (c.execute("SELECT COUNT(*) FROM webhooks").fetchone()[0], c.execute("SELECT COUNT(*) FROM events").fetchone()[0])
     finally:

@@ -5,7 +5,6 @@ answers is given up after a day and shows as failed."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from db.service import Desk
 from db.service.orders import LineInput
 from db.service.partner_api import PartnerApi
 from db.service.partners import get_partner
-from tests.conftest import FakeClock, run_cli
+from tests.conftest import FakeClock, connect_db, run_cli
 from tests.deliveries.conftest import free_port, write_rules
 from tests.returns.conftest import returns_template, rdb, shipped_line  # noqa: F401 - fixtures
 from tests.returns.test_service import walk
@@ -101,7 +100,7 @@ def test_return_resolved_carries_the_return_as_the_api_shows_it(rdb: Path, desk_
     d = carol.returns.new(lines=[ReturnLineInput(sku=ln["sku"], qty=1, reason="damaged")], resolution="refund",
                           orders=[ln["number"]])
     done = walk(carol, d["number"])
-    c = sqlite3.connect(rdb)
+    c = connect_db(rdb)
     [(payload, ref, entity)] = c.execute("SELECT payload, ref, entity FROM deliveries WHERE kind = 'webhook'").fetchall()
     c.close()
     body = json.loads(json.loads(payload)["body"])

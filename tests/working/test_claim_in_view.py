@@ -2,12 +2,14 @@
 rep's filter shows, and say so when it shows nothing queued."""
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
+
+import pytest
 
 from db import claims
 from db.orders_read import QueueFilter
 from db.service import Desk
+from tests.conftest import connect_db
 from tests.helpers import until
 from tests.tui_queue.test_queue_screen import db_rows as rows
 from tests.working.conftest import make_app, queue_db  # noqa: F401 - fixtures
@@ -45,12 +47,13 @@ def test_claim_next_takes_the_filter(queue_db: Path, clock) -> None:  # noqa: AN
         desk.store.close()
 
 
+@pytest.mark.sqlite_only("reads SQLite's EXPLAIN QUERY PLAN")
 def test_the_narrowed_claim_still_walks_an_index_in_queue_order(queue_db: Path) -> None:  # noqa: F811
     """No sort and no table scan: the claim stays microseconds at 100,000 orders (bench_claim)."""
     n = QueueFilter(priorities=("P1", "P2"), channels=("phone",), search="Alpine").claim_narrowing()
     order = ", ".join(f"o.{col.strip()}" for col in claims.ORDERS.order_by.split(","))
     sql = f"SELECT o.id FROM {n.tables} WHERE o.{claims.ORDERS.claimable} AND {n.where} ORDER BY {order} LIMIT 1"
-    c = sqlite3.connect(queue_db)
+    c = connect_db(queue_db)
     try:
         plan = " | ".join(r[3] for r in c.execute("EXPLAIN QUERY PLAN " + sql, n.args))
     finally:
