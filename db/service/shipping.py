@@ -115,6 +115,8 @@ def _cover_rest(c: Connection, order_id: int, given: dict[int, int],
     """Set aside every other line's backorder too when free stock covers all of it; else nothing more."""
     lines = progress(c, order_id)
     rest = [(ln.line_no, ln.sku, ln.backordered) for ln in lines if ln.backordered]
+    if not rest:  # nothing else waits (and `IN ()` is SQLite's leniency: PostgreSQL refuses it)
+        return given, stock
     free = {r["sku"]: r["stock"] for r in c.execute(
         f"SELECT sku, stock FROM products WHERE sku IN ({','.join('?' * len(rest))})", [r[1] for r in rest])}
     more = rules.allocate(rest, free)

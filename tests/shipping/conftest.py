@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from db.dbapi import Connection
 from db.service import Desk
 from db.service.shipping import set_ship_complete
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, connect_db
 
 
 def seed(path: Path, clock: FakeClock) -> None:
@@ -43,9 +44,12 @@ def sdb(db_path: Path, clock: FakeClock) -> Path:
     return db_path
 
 
-def raw(path: Path) -> sqlite3.Connection:
-    c = sqlite3.connect(path, isolation_level=None)
-    c.row_factory = sqlite3.Row
+def raw(path: Path) -> Connection:
+    """A test's own connection (autocommit, rows by name) on either backend."""
+    c = connect_db(path)
+    if isinstance(c, sqlite3.Connection):
+        c.isolation_level = None
+        c.row_factory = sqlite3.Row
     return c
 
 

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.shipping.conftest import raw
 
 
+@pytest.mark.sqlite_only("rolls a SQLite file back to before a SQLite migration; PostgreSQL starts from its baseline")
 def test_migration_backfills_shipped_and_allocated_on_an_existing_database(demo_db: Path, cli) -> None:  # noqa: ANN001
     c = raw(demo_db)
     # the demo database as the previous release left it: no m400, no shipping columns, and so none of the
