@@ -7,6 +7,7 @@ a 4 GB file at that name exhausted the worker's memory, and the output guard's m
 FIFO and waited forever for a writer."""
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
@@ -38,9 +39,8 @@ def _deliver_capped(db: Path) -> subprocess.CompletedProcess[str]:
 
 
 def _the_997(db: Path) -> dict:
-    (d,) = rows(db, "SELECT state, last_error, json_extract(payload, '$.name') AS name FROM deliveries "
-                    "WHERE kind = 'edi_file'")
-    return d
+    (d,) = rows(db, "SELECT state, last_error, payload FROM deliveries WHERE kind = 'edi_file'")
+    return {"state": d["state"], "last_error": d["last_error"], "name": json.loads(d["payload"])["name"]}
 
 
 def _plant_huge(dest: Path) -> None:
