@@ -138,6 +138,7 @@ def test_host_key_is_generated_0600_and_reused(serve, keys, tmp_path: Path) -> N
     assert r.returncode == 1 and "commands are refused" in r.stderr
 
 
+@pytest.mark.sqlite_only("a database file has a folder to keep the key beside; with a URL --host-key is required")
 def test_the_default_host_key_lives_beside_the_database(serve, ssh_db: Path) -> None:  # noqa: ANN001
     server = serve(host_key="")
     key = ssh_db.parent / "host_key_ed25519"
@@ -157,6 +158,10 @@ def test_a_host_key_readable_by_others_is_refused(ssh_db: Path, tmp_path: Path) 
 def test_bad_flags_are_one_line(ssh_db: Path) -> None:
     r = run_cli("--db", str(ssh_db), "serve", "--max-sessions", "0")
     assert r.returncode == 2 and r.stderr.strip() == "orderq: --max-sessions must be between 1 and 10000"
+
+
+@pytest.mark.sqlite_only("a missing file; tests/pg/test_pg_refusals.py refuses a missing PostgreSQL database")
+def test_serve_on_a_missing_database_file_is_one_line(ssh_db: Path) -> None:
     r = run_cli("--db", str(ssh_db.parent / "missing.db"), "serve", "--port", "0")
     assert r.returncode == 2 and "no database at" in r.stderr and "Traceback" not in r.stderr
 
