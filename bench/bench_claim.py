@@ -74,6 +74,11 @@ batches of 100 so both see the same noise (an A/A run: 0.985).
   a claim interleaved with another connection's claims costs ~530 µs (x1.6; pure-Python phases
   double too, so much of that is the shared cores' CPU caches, not page reads).
 - Dropped: mmap_size 256 MB on the service connection: interleaved claim 530 -> 590-680 µs (worse).
+- Schema probes (A/B in one process, copies of this database; an A/A run gave 0.99-1.01): without
+  ix_events_action_at x0.96, without both event indexes x1.01 (hot pages stay cached in one process),
+  without the events_no_replace guard trigger x0.90-0.975 (the guard stays: `check` expects it).
+- Five runs of this unchanged code (main at fac04ae), load 8-16 (1-min): tight loops 0.38, 0.39, 0.51,
+  0.40, 0.37 x bare (995-1,606 against 2,524-4,321 claims/s); racing p99 23-39 ms (bare 29-55 ms).
 - Left: the 4.5 extra WAL frames per claim are the event row and its indexes (see above); the
   margin needs the event written with fewer b-trees (an index dropped, or no AUTOINCREMENT, so no
   sqlite_sequence page): a schema change with readers to re-check, not done here.
