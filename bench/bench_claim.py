@@ -63,6 +63,25 @@ batches of 100 so both see the same noise (an A/A run: 0.985).
 - Not shown yet: the >= 0.6 x bare over 5 runs that issue 18 asks for. Paired 5 s runs of this row (old
   and new code, each against its own bare loop) at load 13-30 gave 0.18-0.69 for both alike: the service
   collapses under that load (p99 0.3-1.4 s against bare 37-113 ms) and the row measures the machine.
+- Where the rest goes (one process, thread CPU per claim, medians of 3,000, load 13): service 335 µs
+  whole (202 in the lock) against bare 103 (94 in the lock): 0.31 x bare before any contention. By
+  phase: plan 49, lapsed probe 23, busy_timeout 0 / 5000 around BEGIN 10 + 12, BEGIN 7, user check
+  and chain head 20, UPDATE 67, event INSERT 40, COMMIT 87. Python (plan, probe, the two PRAGMAs,
+  Claimed) is ~110 µs, about a third; SQLite's own work in the lock (UPDATE + INSERT + COMMIT:
+  194 µs) alone is twice the whole bare claim. So 0.6 x cannot come from Python any more: even at
+  zero Python the single-process ratio would be ~0.45, and the row follows it (0.38 at load 4-6).
+  Under contention each process's page cache is dropped at every BEGIN (another process wrote), so
+  a claim interleaved with another connection's claims costs ~530 µs (x1.6; pure-Python phases
+  double too, so much of that is the shared cores' CPU caches, not page reads).
+- Dropped: mmap_size 256 MB on the service connection: interleaved claim 530 -> 590-680 µs (worse).
+- Schema probes (A/B in one process, copies of this database; an A/A run gave 0.99-1.01): without
+  ix_events_action_at x0.96, without both event indexes x1.01 (hot pages stay cached in one process),
+  without the events_no_replace guard trigger x0.90-0.975 (the guard stays: `check` expects it).
+- Five runs of this unchanged code (main at fac04ae), load 8-16 (1-min): tight loops 0.38, 0.39, 0.51,
+  0.40, 0.37 x bare (995-1,606 against 2,524-4,321 claims/s); racing p99 23-39 ms (bare 29-55 ms).
+- Left: the 4.5 extra WAL frames per claim are the event row and its indexes (see above); the
+  margin needs the event written with fewer b-trees (an index dropped, or no AUTOINCREMENT, so no
+  sqlite_sequence page): a schema change with readers to re-check, not done here.
 """
 from __future__ import annotations
 
