@@ -61,10 +61,12 @@ def add_partner(db: Path, name: str, **kw) -> str:  # noqa: ANN003
         store.close()
 
 
-def start_server(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
+def start_server(db: Path, log: Path, *extra: str) -> tuple[subprocess.Popen, str]:
+    """`orderq api` as a user starts it (its default --workers unless `extra` says otherwise)."""
     exe = Path(sys.executable).parent / "orderq"
     fh = log.open("w")
-    proc = subprocess.Popen([str(exe), "--db", str(db), "api", "--port", "0"], stdout=subprocess.DEVNULL, stderr=fh,
+    proc = subprocess.Popen([str(exe), "--db", str(db), "api", "--port", "0", *extra], stdout=subprocess.DEVNULL,
+                            stderr=fh,
                             env=clean_env(), cwd=REPO)
     fh.close()
 
