@@ -106,6 +106,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import wrk
+from cli.api_workers import default_workers
 from bench.common import REPO, ms, orderq, percentile, print_rows, row
 
 CLIENTS = int(os.environ.get("ORDERQ_BENCH_API_CLIENTS", "16"))
@@ -115,6 +116,8 @@ SECONDS = float(os.environ.get("ORDERQ_BENCH_API_SECONDS", "10"))  # wrk: the me
 WARMUP_S = 2.0  # wrk: a run before it, not measured
 WRK_THREADS = int(os.environ.get("ORDERQ_BENCH_API_WRK_THREADS", "2"))
 LUA = Path(__file__).resolve().parent / "api_orders.lua"
+#: server processes for both the API and the bare endpoint, served alike (`orderq api --workers`)
+WORKERS = int(os.environ.get("ORDERQ_BENCH_API_WORKERS", "0")) or default_workers()
 RATIO_BUDGET = 0.3
 P99_BUDGET_S = 0.100
 
@@ -243,18 +246,20 @@ def run() -> list[dict]:
             return drive_python(port, path, cust, sku, bearer)
 
         port_file = Path(tmp) / "bare.port"
-        bare = subprocess.Popen([sys.executable, "-m", "bench._bare_api", str(db), str(port_file)], env=env, cwd=REPO)
+        bare = subprocess.Popen([sys.executable, "-m", "bench._bare_api", str(db), str(port_file), str(WORKERS)],
+                                env=env, cwd=REPO)
         try:
             port = int(_wait(lambda: port_file.exists() and port_file.read_text(), "the bare endpoint"))
             _wait(lambda: serving(port), "the bare endpoint to serve")
             base = drive(port, "/bare", None)
         finally:
             bare.terminate()
-            bare.wait(timeout=10)
+            bare.wait(timeout=30)
 
         log = Path(tmp) / "api.log"
         with log.open("w") as fh:
-            api = subprocess.Popen([str(Path(sys.executable).parent / "orderq"), "--db", str(db), "api", "--port", "0"],
+            api = subprocess.Popen([str(Path(sys.executable).parent / "orderq"), "--db", str(db), "api", "--port", "0",
+                                    "--workers", str(WORKERS)],
                                    stderr=fh, stdout=subprocess.DEVNULL, env=env, cwd=REPO)
         try:
             m = _wait(lambda: re.search(r"listening on http://[^:]+:(\d+)", log.read_text()), "orderq api")
@@ -262,7 +267,7 @@ def run() -> list[dict]:
             got = drive(int(m.group(1)), "/v1/orders", key)
         finally:
             api.terminate()
-            api.wait(timeout=10)
+            api.wait(timeout=30)
         c = sqlite3.connect(db)
         released, other = c.execute("SELECT COUNT(*) FILTER (WHERE state = 'released'), COUNT(*) FILTER (WHERE state !="
                                     " 'released') FROM orders WHERE partner_id IS NOT NULL").fetchone()
@@ -272,7 +277,7 @@ def run() -> list[dict]:
             raise RuntimeError(f"{released} API orders released straight through, {other} not, for {got.answered} 201s")
 
     client = (f"wrk -t{WRK_THREADS} -c{CLIENTS} {SECONDS:g} s" if use_wrk
-              else f"{CLIENTS} Python client threads, wrk not installed")
+              else f"{CLIENTS} Python client threads, wrk not installed") + f", {WORKERS} server processes"
     bad = "".join(f", {x.bad} not 201 on {name} (e.g. {x.first_bad[:80]})" for name, x in (("api", got), ("bare", base))
                   if x.bad)
     clean = not got.bad and not base.bad
