@@ -5,7 +5,9 @@ SIGTERM must stop every worker and free the port, and a database the workers can
 refused in one line with exit 2."""
 from __future__ import annotations
 
+import os
 import re
+import signal
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -79,3 +81,22 @@ def test_workers_refuse_a_missing_database_in_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "no database" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, \
         proc.stderr
     assert not (tmp_path / "none.db").exists()
+
+
+def test_a_worker_that_dies_is_not_restarted_silently(demo_db: Path, tmp_path: Path) -> None:
+    """One worker killed: the parent says so in one line, stops the other and exits non-zero (a
+    supervisor such as systemd then restarts the whole `orderq api`, and the log shows why)."""
+    log = tmp_path / "api.log"
+    proc, url = start_server(demo_db, log, "--workers", "2")
+    try:
+        workers = _children(proc.pid)
+        assert len(workers) == 2, workers
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        rc = proc.wait(timeout=60)
+    finally:
+        stop_server(proc)
+    assert rc == 1
+    assert f"worker {victim} exited with code -9 while serving" in log.read_text(), log.read_text()
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+    assert _port_free(url)
