@@ -89,6 +89,18 @@ no single remaining part of the profile is worth more than ~5%.
 190 orders/s (bare 286 / 289 / 307/s, ratio 0.56 / 0.49 / 0.62, PASS), p99 220 / 232 / 228 ms (bare 103
 / 96 / 86 ms, FAIL); main 176 / 168 / 251/s (ratio 0.61 / 0.52 / 0.81), p99 257 / 220 / 144 ms: at
 this load the ~10% less CPU per order does not show; p99 <= 100 ms is still not met.
+Issue 15, several server processes (2026-12-01 18:50-18:56, fix/apiworkers): `orderq api --workers N`
+(default: the CPUs, at most 4; here 2), and the bare endpoint served by as many processes through the
+same supervisor (cli.api_workers; ORDERQ_BENCH_API_WORKERS picks N for both). Alternating --workers 1
+and 2, load average (1 min) at the start of each run 20.1 / 16.2 / 13.9 / 15.0 / 11.8 / 11.7, with this
+branch's test suite running beside it: 1 process 55 / 101 / 186 orders/s (bare 108 / 239 / 248/s, ratio
+0.51 / 0.42 / 0.75), p99 1040 / 460 / 193 ms (bare 488 / 239 / 203 ms); 2 processes 165 / 196 / 162/s
+(bare 244 / 307 / 235/s, ratio 0.68 / 0.64 / 0.69), p99 265 / 270 / 292 ms (bare 144 / 88 / 328 ms).
+At a load of 12-20 on 2 cores there is no idle core for a second process to use, so these runs cannot
+show the gain; p99 <= 100 ms still FAILS. With 2 processes the p50 (66-87 ms) sits far below the p99:
+writers of different processes meet at SQLite's lock, whose busy handler sleeps in steps of up to
+100 ms instead of handing over in turn as the in-process WriterSlot does; a cross-process FIFO turn
+(a lock file) is the next thing to try, once measured at a quieter time.
 """
 from __future__ import annotations
 
