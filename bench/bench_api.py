@@ -101,6 +101,11 @@ show the gain; p99 <= 100 ms still FAILS. With 2 processes the p50 (66-87 ms) si
 writers of different processes meet at SQLite's lock, whose busy handler sleeps in steps of up to
 100 ms instead of handing over in turn as the in-process WriterSlot does; a cross-process FIFO turn
 (a lock file) is the next thing to try, once measured at a quieter time.
+Quieter (19:03-19:06, load 7.0 / 6.8 / 6.3 / 5.8, nothing of this branch beside it): 1 process 214 / 219
+orders/s (bare 320 / 328/s, ratio 0.67), p99 132 / 148 ms (p50 72 / 68; bare 83 / 80 ms); 2 processes
+266 / 239/s (bare 336 / 343/s, ratio 0.79 / 0.70), p99 148 / 138 ms (p50 56 / 64; bare 72 / 64 ms).
+Two processes give +10-25% orders/s and a lower p50, not yet a lower p99 (still FAIL): the tail is
+the cross-process wait above, and with the other engineers' load there is still no idle core.
 """
 from __future__ import annotations
 
