@@ -4,8 +4,8 @@
   the service layer's typed errors map to their status here (ERROR_STATUS), pydantic's to 422 (400
   for a body that is not JSON at all), a wrong content type to 415 and an oversized body to 413.
 - `Edge` (plain ASGI, so it costs little per request) caps the body, checks the content type, and
-  writes the one log line per request: partner, method, path, status, duration. No query string, no
-  header and no body is logged: they may carry keys, cursors or customers' data.
+  writes the one log line per request: partner, method, path, status, duration, serving pid. No query
+  string, no header and no body is logged: they may carry keys, cursors or customers' data.
 - Handlers are plain functions: FastAPI runs them in its thread pool, each thread with its own
   SQLite connection (`Stores`). The pool is small (API_THREADS): SQLite has one writer, so 40
   threads (anyio's default) only fight for its lock, sleeping in its busy handler, and for the GIL
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 import threading
@@ -52,6 +53,8 @@ TELEMETRY_OFF = {"tracing": False, "metrics": False, "logs": False, "operation_s
 
 #: the largest request body (a Shopify order of a few hundred lines is ~200 KB)
 MAX_BODY = 256 * 1024
+#: the serving process, on each request's log line (`orderq api --workers N` runs several); read once
+PID = os.getpid()
 #: the longest path a log line shows
 PATH_LOGGED = 200
 #: refusals of the service layer → HTTP status; the first match in order wins (subclasses first)
@@ -139,9 +142,9 @@ class Edge:
             else:
                 await self.app(scope, receive, send_logged)
         finally:
-            log.info("partner=%s method=%s path=%s status=%d duration_ms=%.1f",
+            log.info("partner=%s method=%s path=%s status=%d duration_ms=%.1f pid=%d",
                      scope["state"].get("partner", "-"), scope["method"], _loggable(scope["path"]), status[0],
-                     (time.perf_counter() - started) * 1000)
+                     (time.perf_counter() - started) * 1000, PID)
 
     async def _checked_body(self, scope: dict, receive: Any) -> tuple[JSONResponse | None, Any]:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -231,7 +234,8 @@ async def _serving(app: FastAPI) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = API_THREADS
     checkpointer = None
     if not is_url(app.state.stores.path):  # a PostgreSQL server has no WAL of ours to copy back
-        checkpointer = Checkpointer(app.state.stores.path, app.state.stores.writer_slot).start()
+        if app.state.checkpoints:  # else another worker process of this `orderq api` runs them
+            checkpointer = Checkpointer(app.state.stores.path, app.state.stores.writer_slot).start()
         app.state.stores.checkpointed = True
     try:
         yield
@@ -240,13 +244,16 @@ async def _serving(app: FastAPI) -> AsyncIterator[None]:
             checkpointer.close()
 
 
-def create_app(db_path: str | Path) -> FastAPI:
+def create_app(db_path: str | Path, *, checkpoints: bool = True) -> FastAPI:
+    """`checkpoints`: run the checkpoint thread in this process; False in all but one of `orderq api
+    --workers N`, whose commits still leave checkpoints to that one (one copier of the WAL is enough)."""
     from api.routes import router
 
     Store.open(db_path).close()  # refuses a missing or uninitialised database before serving
     app = FastAPI(title="orderq", version="1", lifespan=_serving, telemetry=TELEMETRY_OFF, description="Orders, returns and products for partners. "
                   "Authenticate with `Authorization: Bearer KEY` (`orderq partners add`).")
     app.state.stores = Stores(db_path if is_url(db_path) else Path(db_path))  # a URL is no path (Path folds '//')
+    app.state.checkpoints = checkpoints
     install_errors(app)
     app.include_router(router)
     app.add_middleware(Edge)

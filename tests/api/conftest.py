@@ -61,10 +61,12 @@ def add_partner(db: Path, name: str, **kw) -> str:  # noqa: ANN003
         store.close()
 
 
-def start_server(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
+def start_server(db: Path, log: Path, *extra: str) -> tuple[subprocess.Popen, str]:
+    """`orderq api` as a user starts it (its default --workers unless `extra` says otherwise)."""
     exe = Path(sys.executable).parent / "orderq"
     fh = log.open("w")
-    proc = subprocess.Popen([str(exe), "--db", str(db), "api", "--port", "0"], stdout=subprocess.DEVNULL, stderr=fh,
+    proc = subprocess.Popen([str(exe), "--db", str(db), "api", "--port", "0", *extra], stdout=subprocess.DEVNULL,
+                            stderr=fh,
                             env=clean_env(), cwd=REPO)
     fh.close()
 
@@ -77,19 +79,31 @@ def start_server(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
     return proc, wait_for(listening, timeout=90, what="orderq api to listen")
 
 
-@pytest.fixture
-def server(demo_db: Path, tmp_path: Path) -> Iterator[Server]:
-    """Partners: `shop` (any customer, list prices), `tied` (customer C00003 only), `pricer` (may set
-    prices), `shopify` (a webhook secret)."""
+def _serve(demo_db: Path, tmp_path: Path, *extra: str) -> Iterator[Server]:
     keys = {"shop": add_partner(demo_db, "shop"), "tied": add_partner(demo_db, "tied", customer="C00003"),
             "pricer": add_partner(demo_db, "pricer", may_set_prices=True),
             "shopify": add_partner(demo_db, "shopify", webhook_secret=SHOPIFY_SECRET)}
     log = tmp_path / "api.log"
-    proc, url = start_server(demo_db, log)
+    proc, url = start_server(demo_db, log, *extra)
     try:
         yield Server(demo_db, url, log, proc, keys)
     finally:
         stop_server(proc)
+
+
+@pytest.fixture
+def server(demo_db: Path, tmp_path: Path) -> Iterator[Server]:
+    """`orderq api` as started by default (one process). Partners: `shop` (any customer,
+    list prices), `tied` (customer C00003 only), `pricer` (may set prices), `shopify` (a webhook secret)."""
+    yield from _serve(demo_db, tmp_path)
+
+
+@pytest.fixture
+def one_process_server(demo_db: Path, tmp_path: Path) -> Iterator[Server]:
+    """As `server`, with `--workers 1`: for what one process promises on its own, such as the at-once
+    409 for a twin while the write lock is held elsewhere (its in-process WriterSlot; across processes
+    the twin waits for the lock, then gets its 409: test_keys_across_processes)."""
+    yield from _serve(demo_db, tmp_path, "--workers", "1")
 
 
 def stop_server(proc: subprocess.Popen) -> None:

@@ -113,9 +113,10 @@ def test_an_external_ref_sent_again_is_a_duplicate(server: Server) -> None:
 
 
 @pytest.mark.sqlite_only("holds SQLite's write lock from outside (BEGIN IMMEDIATE) while requests queue")
-def test_a_key_still_in_flight_gets_409_and_one_order_is_made(server: Server) -> None:
+def test_a_key_still_in_flight_gets_409_and_one_order_is_made(one_process_server: Server) -> None:
     """The database's write lock is held from outside, so the first request waits inside its
-    transaction; the second with the same key, meanwhile, is refused with 409."""
+    transaction; the second with the same key, meanwhile, is refused with 409 (in one process)."""
+    server = one_process_server
     cust = clean_customer(server.db)
     results: list[int] = []
     lock = sqlite3.connect(server.db, isolation_level=None)

@@ -16,11 +16,13 @@ KEYS = ("k-q1", "k-q2", "k-q3")  # three waiting requests: the pool has four thr
 
 
 @pytest.mark.sqlite_only("holds SQLite's write lock from outside (BEGIN IMMEDIATE) while requests queue")
-def test_requests_waiting_for_the_write_lock_keep_their_409_and_get_their_own_answers(server: Server) -> None:
+def test_requests_waiting_for_the_write_lock_keep_their_409_and_get_their_own_answers(
+        one_process_server: Server) -> None:
     """The write lock is held from outside: the first request waits in SQLite's busy handler holding
     the process's slot, the other two wait for the slot. A twin of each (same key, same body) is
     refused with 409 at once, whichever of the pair got in first; once the lock is let go, every key
     makes exactly one order, and each 201 carries its own external reference and number."""
+    server = one_process_server
     cust = clean_customer(server.db)
     bodies = {k: {"customer": cust, "lines": [{"sku": SKU, "qty": 1}], "external_ref": f"Q-{k}"} for k in KEYS}
     got: dict[str, list[httpx.Response]] = {k: [] for k in KEYS}
