@@ -109,11 +109,15 @@ def _row_class(names: tuple[str, ...]) -> type[Row]:
     return cls
 
 
+_ROWS = (psycopg.pq.ExecStatus.TUPLES_OK, psycopg.pq.ExecStatus.SINGLE_TUPLE)
+
+
 def _row_factory(cursor: psycopg.Cursor) -> Any:
     # the names straight off the result: `cursor.description` builds a Column object (and looks
-    # up its type) for every column of every result, a third of a claim's client time
+    # up its type) for every column of every result, a third of a claim's client time. Only a result
+    # that carries rows has names: a COPY's result counts its columns but names none
     res = cursor.pgresult
-    if res is None or not res.nfields:
+    if res is None or not res.nfields or res.status not in _ROWS:
         return tuple
     fname = res.fname
     return _row_class(tuple(fname(i).decode() for i in range(res.nfields)))
