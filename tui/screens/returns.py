@@ -26,7 +26,7 @@ from core.returns import classify_return
 from core.triage import due_text
 from db.service import Desk
 from db.service.returns import OPEN_STATES, BatchResult
-from tui.messages import StoreChanged, open_screen
+from tui.messages import StoreChanged, go_back, open_screen
 from tui.plain import plain
 from tui.role_keys import RoleKeys
 from tui.session import claims_of, poke
@@ -308,5 +308,4 @@ class ReturnsScreen(RoleKeys, Screen):
         self.reload()
 
     def action_back(self) -> None:
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
+        go_back(self)

@@ -27,7 +27,7 @@ from core.triage import humanize
 from db.service import Desk
 from db.service.kpi import WallItem, Wallboard
 from tui.live import LiveScreen, shown
-from tui.messages import OpenScreen, StoreChanged
+from tui.messages import OpenScreen, StoreChanged, go_back
 from tui.plain import plain
 from tui.role_keys import RoleKeys
 from tui.widgets.footer import KeyFooter
@@ -266,8 +266,7 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
         self.action_open_item()
 
     def action_back(self) -> None:
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
+        go_back(self)
 
     def action_open_item(self) -> None:
         number = self._need_item()
