@@ -163,15 +163,15 @@ class ReturnsScreen(RoleKeys, Screen):
             units = f"{r['units_received']}/{r['units']}" if r["state"] not in ("requested", "pending_approval",
                                                                                  "authorized") else str(r["units"])
             cells = {
-                "sel": "●" if r["number"] in self.selected else " ",
+                "sel": Text("●" if r["number"] in self.selected else " "),
                 "cls": Text(r["priority"], style="bold red" if r["priority"] == "P1" else ""),
-                "number": r["number"], "state": r["state"].replace("_", " "),
+                "number": Text(r["number"]), "state": Text(r["state"].replace("_", " ")),
                 "customer": plain(f"{r['customer_name']} ({r['customer']})" if r["customer_name"] else r["customer"],
                                   multiline=False),
                 "orders": plain(",".join(r["orders"]), multiline=False),
                 "reasons": plain(", ".join(reason_label(x) for x in r["reasons"]), multiline=False,
                                  style="yellow" if r["fault"] else ""),
-                "units": units, "refund": Text(money(r["refund_amount"]), justify="right"),
+                "units": Text(units), "refund": Text(money(r["refund_amount"]), justify="right"),
                 "due": Text(due_text(due, now, cal=self.desk.store.calendar) if due else "", style="bold red" if late else ""),
                 "claimed": plain(r["claimed_by"] or "", multiline=False)}
             t.add_row(*(cells[k] for k, *_ in self._cols), key=r["number"])
@@ -259,7 +259,7 @@ class ReturnsScreen(RoleKeys, Screen):
             return
         self.selected.symmetric_difference_update({n})
         t = self.query_one(DataTable)
-        t.update_cell(n, "sel", "●" if n in self.selected else " ")  # the mark only: no re-read of the list
+        t.update_cell(n, "sel", Text("●" if n in self.selected else " "))  # the mark only: no re-read of the list
         self._title()
         if t.cursor_row < len(self.rows) - 1:
             t.move_cursor(row=t.cursor_row + 1)

@@ -112,9 +112,10 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
 
     def on_mount(self) -> None:
         items = self.query_one("#items", DataTable)
-        items.add_columns("", "order", "cls", "due", "state", "customer")
+        # Text, not str, in every cell: a str is parsed as Rich markup (tui.widgets.columns)
+        items.add_columns(*map(Text, ("", "order", "cls", "due", "state", "customer")))
         reps = self.query_one("#reps", DataTable)
-        reps.add_columns("rep", "on", "rel", "avg", "holding")
+        reps.add_columns(*map(Text, ("rep", "on", "rel", "avg", "holding")))
         self.recompute()
         self.call_after_refresh(self._paint_bars)
         items.focus()
@@ -213,8 +214,8 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
                 continue
             holding = " ".join(x["holding"][:3]) + (" …" if len(x["holding"]) > 3 else "")
             reps.add_row(plain(x["rep"], multiline=False),
-                         plain((x.get("screen") or "●") if x.get("online") else "", multiline=False), str(x["released"]),
-                         duration_text(x["avg_handling_s"]), holding or "—", key=x["rep"])
+                         plain((x.get("screen") or "●") if x.get("online") else "", multiline=False), Text(str(x["released"])),
+                         Text(duration_text(x["avg_handling_s"])), plain(holding or "—", multiline=False), key=x["rep"])
 
     def _put(self, widget_id: str, text: str, *, layout: bool = True) -> None:
         """Update a Static or Digits only when what it says changed; `layout=False` for a part whose
@@ -248,7 +249,8 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
         for kind, items in (("BREACH", d.breached), ("RISK", d.at_risk)):
             for it in items:
                 style = "bold red" if kind == "BREACH" else "bold yellow"
-                table.add_row(Text(kind, style=style), it.number, it.priority, _due(it.due_at, d.now, self.desk.store.calendar),
+                table.add_row(Text(kind, style=style), Text(it.number), Text(it.priority),
+                              Text(_due(it.due_at, d.now, self.desk.store.calendar)),
                               plain(where(it), multiline=False), plain(it.customer_name or it.customer, multiline=False),
                               key=it.number)
         # as tall as its rows (and the heading): no band of empty rows under a short list
