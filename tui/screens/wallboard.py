@@ -35,7 +35,6 @@ from tui.plain import plain
 from tui.repaint import Painted
 from tui.role_keys import RoleKeys
 from tui.widgets.footer import KeyFooter
-from tui.widgets.supervisor_forms import force_release_form, override_form, reassign_form
 
 if TYPE_CHECKING:
     from core.calendar import Calendar
@@ -310,6 +309,8 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
         number = self._need_item()
         if number is None:
             return
+        from tui.widgets.supervisor_forms import reassign_form  # the forms load when first asked for
+
         try:  # the version as the supervisor opens the form: a rival reassign meanwhile is a conflict
             dialog = reassign_form(self.desk, number)
         except OrderqError as e:
@@ -320,11 +321,15 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
     def action_force_release(self) -> None:
         number = self._need_item()
         if number is not None:
+            from tui.widgets.supervisor_forms import force_release_form
+
             self.app.push_screen(force_release_form(self.desk, number), self._after_write)
 
     def action_override(self) -> None:
         number = self._need_item()
         if number is not None:
+            from tui.widgets.supervisor_forms import override_form
+
             self.app.push_screen(override_form(self.desk, number), self._after_write)
 
 
