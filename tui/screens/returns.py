@@ -26,6 +26,7 @@ from core.returns import classify_return
 from core.triage import due_text
 from db.service import Desk
 from db.service.returns import OPEN_STATES, BatchResult
+from tui.live import LiveScreen
 from tui.messages import StoreChanged, go_back, open_screen
 from tui.plain import plain
 from tui.role_keys import RoleKeys
@@ -89,7 +90,7 @@ class BulkReport(ModalScreen[None]):
         self.dismiss(None)
 
 
-class ReturnsScreen(RoleKeys, Screen):
+class ReturnsScreen(LiveScreen, RoleKeys, Screen):
     NEEDS = {"claim_next": Action.RETURN_WORK, "new": Action.RETURN_WORK, "toggle_select": Action.RETURN_WORK,
              ("bulk", "approve"): Action.RETURN_APPROVE, ("bulk", "receive"): Action.RETURN_WORK,
              ("bulk", "resolve"): Action.RETURN_WORK, "approvals": Action.RETURN_APPROVE}
@@ -219,9 +220,15 @@ class ReturnsScreen(RoleKeys, Screen):
 
     def on_store_changed(self, message: StoreChanged) -> None:
         if any(e.entity == "return" for e in message.events):
-            self.reload()
+            self.live_changed()  # coalesced; under the return being worked, only marked stale (tui.live)
+
+    def live_refresh(self, full: bool) -> None:
+        self.reload()
 
     def on_screen_resume(self) -> None:
+        """Back from a return (this session's own work changed it): read again, once (LiveScreen's
+        own resume handler runs after this one, and would read again for changes while hidden)."""
+        self._stale = False
         self.reload()
 
     # ---- actions ---------------------------------------------------------------------
