@@ -7,12 +7,10 @@ import sys
 
 from textual.widgets import Static
 
-from db.store import system_clock
 from tests.conftest import REPO
 from tests.helpers import until
-from tests.tui_host import HostApp
-from tests.tui_order.test_order import SIZE, first_queued
-from tui.screens.order import OrderScreen
+from tests.tui_order.test_live import live_order
+from tests.tui_order.test_order import SIZE
 
 BURST = 9
 #: another process: a supervisor re-ranks the order BURST times, one transaction each, back to back
@@ -26,9 +24,7 @@ for i in range({n}):
 
 
 async def test_a_burst_of_changes_is_one_notice_and_the_last_state(desk_for, desk_db) -> None:
-    desk = desk_for(desk_db, "alice", clock=system_clock)
-    number = first_queued(desk_db)
-    app = HostApp(desk, lambda d: OrderScreen(d, number, None), feed=True)
+    app, number = live_order(desk_for, desk_db)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         await pilot.pause()
