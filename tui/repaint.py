@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.content import Content
 
@@ -50,3 +51,24 @@ class Painted:
     def forget(self) -> None:
         """Repaint everything next time (the screen was rebuilt or resized)."""
         self._shown.clear()
+
+
+def fill_rows(table: Any, rows: list[tuple[str, list[Any]]]) -> bool:
+    """Show `rows` ((key, cells) each) in a DataTable, changing only what differs. The same keys in
+    the same order: the changed cells are updated in place (the table repaints; nothing is laid
+    out again, and the cursor stays). Otherwise the table is filled again. True if it was refilled.
+
+    WHY: clearing and refilling a table on every live change resized it and laid the whole screen
+    out again, which cost the wallboard most of its ~30 ms a redraw (issue 14)."""
+    if [k for k, _ in rows] != [rk.value for rk in table.rows]:
+        table.clear()
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
+        return True
+    columns = table.ordered_columns
+    for key, cells in rows:
+        for column, new, old in zip(columns, cells, table.get_row(key), strict=True):
+            if look(new) != look(old):
+                wider = cell_len(new.plain if isinstance(new, Text) else str(new)) > column.content_width
+                table.update_cell(key, column.key, new, update_width=wider)
+    return False
