@@ -161,8 +161,8 @@ class OrderqApp(ClaimKeeping, PlainNotify, App[int]):
         self._open_first_screen()
 
     def first_paint(self) -> None:
-        """Called by the queue (the bottom screen) once it has painted. What is not needed to
-        paint comes now: `_finish_start_up`."""
+        """Called by the queue once it has painted (or after the first refresh when the session
+        starts on another screen). What is not needed to paint comes now: `_finish_start_up`."""
         if self._background_started:
             return
         self._background_started = True
@@ -204,13 +204,30 @@ class OrderqApp(ClaimKeeping, PlainNotify, App[int]):
             self.notify(msg, severity=severity)  # type: ignore[arg-type]
 
     def _open_first_screen(self) -> None:
-        from tui.screens.queue import QueueScreen
-
-        self.push_screen(QueueScreen(self.desk))
-        if self.first_screen != "queue":
-            self.open_screen(self.first_screen)
+        """The first screen alone. A session that starts elsewhere than the queue (a supervisor on
+        the wallboard, returns on theirs) builds the queue only when the user goes to it
+        (`leave_screen`): kept under the wallboard it held a window of rows and a tick of its own in
+        a session that never showed it (issue 14: the wallboard session was the one over 60 MB)."""
+        if self.first_screen == "queue" or not self.open_screen(self.first_screen):
+            self._push_queue()
+        else:
+            self.call_after_refresh(self.first_paint)  # the queue says so itself once it has painted
         # from here on the theme follows the screen (the first one's is set already)
         self.screen_change_signal.subscribe(self, self._follow_screen_theme)
+
+    def _push_queue(self, *, switch: bool = False) -> None:
+        from tui.screens.queue import QueueScreen
+
+        (self.switch_screen if switch else self.push_screen)(QueueScreen(self.desk))
+
+    def leave_screen(self) -> None:
+        """Back from the screen on top (its Esc): to the screen under it, or, from the session's
+        first screen, to the queue, built now in its place (Textual's own blank screen is the
+        bottom of the stack, never shown)."""
+        if len(self.screen_stack) > 2:
+            self.pop_screen()
+        elif self.screen_name() != "queue":
+            self._push_queue(switch=True)
 
     def open_screen(self, name: str, *args: Any) -> bool:
         """Push a named screen if the user may see it and its module exists; else say why not."""

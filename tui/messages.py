@@ -42,3 +42,14 @@ def open_screen(widget: object, name: str, *args: object, replace: bool = False)
     """Post OpenScreen to the app (not bubbled from the widget: a closing screen may be gone by then)."""
     app = widget.app  # type: ignore[attr-defined]
     app.post_message(OpenScreen(name, *args, replace=replace))
+
+
+def go_back(widget: object) -> None:
+    """A screen's Esc: the app's `leave_screen` (to the screen under it, or from a session's first
+    screen to the queue); a host without one (the tests' hosts) pops a screen that has one under it."""
+    app = widget.app  # type: ignore[attr-defined]
+    leave = getattr(app, "leave_screen", None)
+    if leave is not None:
+        leave()
+    elif len(app.screen_stack) > 1:
+        app.pop_screen()

@@ -106,5 +106,8 @@ class PgDialect(Dialect):
     def bulk_cache(self, conn: Any) -> Iterator[None]:
         yield  # shared_buffers is the server's; a session has no page cache of its own to grow
 
+    def small_cache(self, conn: Any, kib: int) -> None:
+        """Nothing to keep small: the server holds the pages (shared_buffers)."""
+
 
 PG = PgDialect()

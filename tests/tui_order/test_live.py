@@ -27,10 +27,15 @@ async def orderq(*args: str) -> str:
     return out.decode()
 
 
-async def test_other_process_claims_and_holds(desk_for, desk_db) -> None:
+def live_order(desk_for, desk_db) -> tuple[HostApp, str]:  # noqa: ANN001
+    """alice on the first queued order's screen, following the real change feed."""
     desk = desk_for(desk_db, "alice", clock=system_clock)
     number = first_queued(desk_db)
-    app = HostApp(desk, lambda d: OrderScreen(d, number, None), feed=True)
+    return HostApp(desk, lambda d: OrderScreen(d, number, None), feed=True), number
+
+
+async def test_other_process_claims_and_holds(desk_for, desk_db) -> None:
+    app, number = live_order(desk_for, desk_db)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         await pilot.pause()
@@ -44,9 +49,7 @@ async def test_other_process_claims_and_holds(desk_for, desk_db) -> None:
 
 
 async def test_supervisor_force_release_tells_the_holder(desk_for, desk_db) -> None:
-    desk = desk_for(desk_db, "alice", clock=system_clock)
-    number = first_queued(desk_db)
-    app = HostApp(desk, lambda d: OrderScreen(d, number, None), feed=True)
+    app, number = live_order(desk_for, desk_db)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         await press(pilot, "c")

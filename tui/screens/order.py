@@ -26,7 +26,6 @@ from core.permissions import Action
 from core.money import fmt
 from db.events import last_id
 from db.service import Desk
-from tui.messages import StoreChanged
 from tui.plain import styled
 from tui.role_keys import RoleKeys
 from tui.widgets.columns import lay_out
@@ -38,6 +37,8 @@ from tui.widgets.order_header_view import header_details, po_dialog
 from tui.widgets.order_history import describe
 from tui.widgets.order_fulfil_keys import FulfilKeys
 from tui.widgets.order_hold_keys import HoldCancelKeys
+from tui.repaint import Painted
+from tui.widgets.order_live import FollowsOrder
 from tui.widgets.order_lines_view import line_cells, line_columns, totals_text
 from tui.widgets.order_status_view import status_header
 from tui.widgets.edi_order_view import ack_events, edi_header, edi_info
@@ -45,7 +46,7 @@ from tui.widgets.edi_order_view import ack_events, edi_header, edi_info
 __all__ = ["LinesEdit", "OrderScreen"]  # LinesEdit: its dialog, opened from here (tests reach it by this name)
 
 
-class OrderScreen(HoldCancelKeys, FulfilKeys, RoleKeys, Screen):
+class OrderScreen(FollowsOrder, HoldCancelKeys, FulfilKeys, RoleKeys, Screen):
     NEEDS = {a: Action.ORDER_WORK
              for a in ("claim", "tick", "edit_lines", "hold", "unhold", "release", "cancel_order", "po", "edi_map")} | {
         "ship": Action.ORDER_SHIP, "receive_stock": Action.STOCK_RECEIVE}
@@ -89,6 +90,7 @@ class OrderScreen(HoldCancelKeys, FulfilKeys, RoleKeys, Screen):
         self.order: Order = desk.orders.get(number)
         self.number = self.order.number
         self.edi = edi_info(desk, self.number) if self.order.channel.value == "edi" else None
+        self._painted = Painted()  # what each part shows now: a live reload repaints what changed
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("edi_raw", "edi_map") and self.edi is None:  # an EDI order's keys only
@@ -185,8 +187,8 @@ class OrderScreen(HoldCancelKeys, FulfilKeys, RoleKeys, Screen):
                                at_risk=self.desk.ctx.rules.at_risk, me=self.me, mine=self.mine)
         self.edi = edi_info(self.desk, o.number) if o.channel.value == "edi" else None
         edi = edi_header(self.edi)
-        self.query_one("#order-header", Static).update(
-            Content("\n").join([header, *([edi] if edi else []), header_details(o)]))
+        self._painted.put(self.query_one("#order-header", Static),
+                          Content("\n").join([header, *([edi] if edi else []), header_details(o)]))
 
     def _set_line_columns(self, cols: list[tuple[str, str, int, bool]]) -> bool:
         """Lay the lines table out for its width; True if the columns changed."""
@@ -196,21 +198,23 @@ class OrderScreen(HoldCancelKeys, FulfilKeys, RoleKeys, Screen):
     def on_resize(self, _event: object) -> None:
         width = self.query_one("#order-lines", DataTable).size.width
         if width and self._set_line_columns(line_columns(width)):
-            self.show_lines()
+            self.show_lines(force=True)
 
-    def show_lines(self) -> None:
+    def show_lines(self, *, force: bool = False) -> None:
         table = self.query_one("#order-lines", DataTable)
-        row = table.cursor_row
-        table.clear()
         keys = [k for k, *_ in self._line_cols]
-        for ln in self.order.lines:
-            table.add_row(*line_cells(ln, keys), key=str(ln.line_no))
-        if self.order.lines:
-            table.move_cursor(row=min(row, len(self.order.lines) - 1))
-        self.query_one("#order-totals", Static).update(totals_text(self.order))
+        rows = [(str(ln.line_no), line_cells(ln, keys)) for ln in self.order.lines]
+        if self._painted.changed("lines", rows) or force:
+            row = table.cursor_row
+            table.clear()
+            for key, cells in rows:
+                table.add_row(*cells, key=key)
+            if rows:
+                table.move_cursor(row=min(row, len(rows) - 1))
+        self._painted.put(self.query_one("#order-totals", Static), totals_text(self.order))
 
     def show_checklist(self) -> None:
-        self.query_one("#order-checklist", Static).update(checklist_content(self.order))
+        self._painted.put(self.query_one("#order-checklist", Static), checklist_content(self.order))
 
     def release_block(self) -> str | None:
         """Why `r` would be refused right now, in the service's own words; None when it would go."""
@@ -220,9 +224,9 @@ class OrderScreen(HoldCancelKeys, FulfilKeys, RoleKeys, Screen):
         block = self.release_block()
         w = self.query_one("#order-release", Static)
         if block is None:
-            w.update("[b $success]Ready to release (r)[/]")
+            self._painted.put(w, "[b $success]Ready to release (r)[/]")
         else:
-            w.update(styled("[b]Release blocked[/]: $block", block=block))
+            self._painted.put(w, styled("[b]Release blocked[/]: $block", block=block))
         w.set_class(block is None, "-ready")
 
     def show_history(self) -> None:
@@ -233,22 +237,6 @@ class OrderScreen(HoldCancelKeys, FulfilKeys, RoleKeys, Screen):
             return
         events = sorted([*events, *ack_events(self.edi)], key=lambda e: e.at)
         self.query_one("#order-history", HistoryTable).show(events, describe)
-
-    # ---- live --------------------------------------------------------------------------
-    def on_store_changed(self, message: StoreChanged) -> None:
-        mine = [e for e in message.events
-                if e.entity == "order" and (e.entity_id == self.order.id or e.ref == self.number)]
-        if not mine:
-            return
-        had_claim = self.mine
-        if any(e.id > self._fresh_at for e in mine):  # not the echo of this screen's own save
-            self.reload()
-        for e in mine:
-            if e.actor != self.me:
-                self.notify(f"{e.actor} {describe(e)}", title=f"{self.number} changed",
-                            severity="warning" if e.action in ("claim", "force_release", "reassign", "cancel", "hold", "lease_expired") else "information")
-        if had_claim and not self.mine and all(e.actor == self.me for e in mine):
-            self.notify("your claim on this order ended in another session", severity="warning")
 
     # ---- actions -----------------------------------------------------------------------
     def _run(self, what: str, fn, *args, **kw) -> bool:  # noqa: ANN001, ANN003

@@ -26,7 +26,8 @@ from core.returns import classify_return
 from core.triage import due_text
 from db.service import Desk
 from db.service.returns import OPEN_STATES, BatchResult
-from tui.messages import StoreChanged, open_screen
+from tui.live import LiveScreen
+from tui.messages import StoreChanged, go_back, open_screen
 from tui.plain import plain
 from tui.role_keys import RoleKeys
 from tui.session import claims_of, poke
@@ -89,7 +90,7 @@ class BulkReport(ModalScreen[None]):
         self.dismiss(None)
 
 
-class ReturnsScreen(RoleKeys, Screen):
+class ReturnsScreen(LiveScreen, RoleKeys, Screen):
     NEEDS = {"claim_next": Action.RETURN_WORK, "new": Action.RETURN_WORK, "toggle_select": Action.RETURN_WORK,
              ("bulk", "approve"): Action.RETURN_APPROVE, ("bulk", "receive"): Action.RETURN_WORK,
              ("bulk", "resolve"): Action.RETURN_WORK, "approvals": Action.RETURN_APPROVE}
@@ -163,15 +164,15 @@ class ReturnsScreen(RoleKeys, Screen):
             units = f"{r['units_received']}/{r['units']}" if r["state"] not in ("requested", "pending_approval",
                                                                                  "authorized") else str(r["units"])
             cells = {
-                "sel": "●" if r["number"] in self.selected else " ",
+                "sel": Text("●" if r["number"] in self.selected else " "),
                 "cls": Text(r["priority"], style="bold red" if r["priority"] == "P1" else ""),
-                "number": r["number"], "state": r["state"].replace("_", " "),
+                "number": Text(r["number"]), "state": Text(r["state"].replace("_", " ")),
                 "customer": plain(f"{r['customer_name']} ({r['customer']})" if r["customer_name"] else r["customer"],
                                   multiline=False),
                 "orders": plain(",".join(r["orders"]), multiline=False),
                 "reasons": plain(", ".join(reason_label(x) for x in r["reasons"]), multiline=False,
                                  style="yellow" if r["fault"] else ""),
-                "units": units, "refund": Text(money(r["refund_amount"]), justify="right"),
+                "units": Text(units), "refund": Text(money(r["refund_amount"]), justify="right"),
                 "due": Text(due_text(due, now, cal=self.desk.store.calendar) if due else "", style="bold red" if late else ""),
                 "claimed": plain(r["claimed_by"] or "", multiline=False)}
             t.add_row(*(cells[k] for k, *_ in self._cols), key=r["number"])
@@ -219,9 +220,15 @@ class ReturnsScreen(RoleKeys, Screen):
 
     def on_store_changed(self, message: StoreChanged) -> None:
         if any(e.entity == "return" for e in message.events):
-            self.reload()
+            self.live_changed()  # coalesced; under the return being worked, only marked stale (tui.live)
+
+    def live_refresh(self, full: bool) -> None:
+        self.reload()
 
     def on_screen_resume(self) -> None:
+        """Back from a return (this session's own work changed it): read again, once (LiveScreen's
+        own resume handler runs after this one, and would read again for changes while hidden)."""
+        self._stale = False
         self.reload()
 
     # ---- actions ---------------------------------------------------------------------
@@ -259,7 +266,7 @@ class ReturnsScreen(RoleKeys, Screen):
             return
         self.selected.symmetric_difference_update({n})
         t = self.query_one(DataTable)
-        t.update_cell(n, "sel", "●" if n in self.selected else " ")  # the mark only: no re-read of the list
+        t.update_cell(n, "sel", Text("●" if n in self.selected else " "))  # the mark only: no re-read of the list
         self._title()
         if t.cursor_row < len(self.rows) - 1:
             t.move_cursor(row=t.cursor_row + 1)
@@ -308,5 +315,4 @@ class ReturnsScreen(RoleKeys, Screen):
         self.reload()
 
     def action_back(self) -> None:
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
+        go_back(self)

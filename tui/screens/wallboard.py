@@ -1,7 +1,10 @@
 """The supervisor's wallboard: big numbers, queue by class, throughput, breaches, returns, reps.
 
-Live: every StoreChanged recomputes from the indexed KPI reads (db/service/kpi.py), at most
-once a second (tui.live: a board read across the room; each recompute costs tens of ms); a slow timer also runs so breaches that happen by the clock alone show up.
+Live: a StoreChanged recomputes from the indexed KPI reads (db/service/kpi.py), at most every 2
+s (tui.live: a board read across the room; each recompute costs tens of ms), unless every
+change in it is one the board shows nothing of (a checklist tick). Issue 14: the clock recomputes
+on the minute (dues show in minutes), and at the moment the first at-risk item breaches; only the
+parts whose text changed are repainted (tui.repaint), those of fixed size without a relayout.
 Supervisor actions on the selected breached / at-risk item: open it, reassign, force-release,
 override its class, each through the service layer (which refuses anyone else).
 """
@@ -27,16 +30,19 @@ from core.triage import humanize
 from db.service import Desk
 from db.service.kpi import WallItem, Wallboard
 from tui.live import LiveScreen, shown
-from tui.messages import OpenScreen, StoreChanged
+from tui.messages import OpenScreen, StoreChanged, go_back
 from tui.plain import plain
+from tui.repaint import Painted, fill_rows
 from tui.role_keys import RoleKeys
 from tui.widgets.footer import KeyFooter
-from tui.widgets.supervisor_forms import force_release_form, override_form, reassign_form
 
 if TYPE_CHECKING:
     from core.calendar import Calendar
 
-TICK_S = 5.0            # breaches happen by the clock too
+#: the longest the clock waits between recomputes (breaches and dues happen by the clock too)
+TICK_S = 60.0
+#: changes the board shows nothing of (the checklist, the header's PO and addresses): not recomputed for
+UNSEEN_ACTIONS = frozenset({"tick", "untick", "header_changed"})
 
 
 def hmm(seconds: float | None) -> str:
@@ -50,7 +56,8 @@ def hmm(seconds: float | None) -> str:
 class WallboardScreen(LiveScreen, RoleKeys, Screen):
     NEEDS: ClassVar = {"reassign": Action.REASSIGN, "force_release": Action.FORCE_RELEASE, "override": Action.OVERRIDE}
     CSS_PATH = "wallboard.tcss"
-    LIVE_INTERVAL = 1.0
+    #: a board read across the room: at most one redraw every 2 s for live changes (each costs ~30 ms)
+    LIVE_INTERVAL = 2.0
     HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (120, "-wide")]
     VERTICAL_BREAKPOINTS: ClassVar = [(0, "-short"), (40, "-tall")]
     BINDINGS: ClassVar = [
@@ -68,7 +75,9 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
         self.data: Wallboard | None = None
         self.refused: str | None = None
         self.refreshes = 0
-        self._said: dict[str, Any] = {}  # what each part shows now (_put): unchanged parts are not redrawn
+        self._said: dict[str, Any] = {}  # what the tables and the sparkline show now: unchanged, not redrawn
+        self._painted = Painted()  # what each Static and Digits shows now
+        self._tick = None
 
     # ---- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -103,26 +112,40 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
 
     def on_mount(self) -> None:
         items = self.query_one("#items", DataTable)
-        items.add_columns("", "order", "cls", "due", "state", "customer")
+        # Text, not str, in every cell: a str is parsed as Rich markup (tui.widgets.columns)
+        items.add_columns(*map(Text, ("", "order", "cls", "due", "state", "customer")))
         reps = self.query_one("#reps", DataTable)
-        reps.add_columns("rep", "on", "rel", "avg", "holding")
+        reps.add_columns(*map(Text, ("rep", "on", "rel", "avg", "holding")))
         self.recompute()
         self.call_after_refresh(self._paint_bars)
-        self.set_interval(TICK_S, self._clock)
         items.focus()
 
     # ---- live ---------------------------------------------------------------------------
     def on_store_changed(self, message: StoreChanged) -> None:
+        if message.events and all(e.action in UNSEEN_ACTIONS for e in message.events):
+            return
         self.live_changed()  # coalesced (tui.live); a wallboard under another screen waits until shown
 
     def live_refresh(self, full: bool) -> None:
         self.recompute()
 
+    def _arm_clock(self, d: Wallboard) -> None:
+        """The next recompute by the clock alone: just after the store clock's next minute, or when
+        the first at-risk item breaches if sooner (a test clock may run at any pace: TICK_S at most)."""
+        if self._tick is not None:
+            self._tick.stop()
+        now = d.now.timestamp()
+        wait = 60.0 - d.now.second - d.now.microsecond / 1e6 + 0.05
+        if d.at_risk and d.at_risk[0].due_at > now:
+            wait = min(wait, d.at_risk[0].due_at - now + 0.05)
+        self._tick = self.set_timer(max(0.5, min(TICK_S, wait)), self._clock)
+
     def _clock(self) -> None:
+        self._tick = None
         if shown(self):
             self.recompute()
         else:
-            self._stale = True
+            self._stale = True  # the clock starts again when the board is shown
 
     def action_refresh_now(self) -> None:
         self.recompute()
@@ -133,22 +156,23 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
         except OrderqError as e:
             if self.refused != e.message:
                 self.refused = e.message
-                self.query_one("#title", Static).update(plain(f"Wallboard: {e.message}"))
+                self._painted.put(self.query_one("#title", Static), plain(f"Wallboard: {e.message}"))
                 self.notify(e.message, severity="error")
             return
         self.refused = None
         self.data = data
         self.refreshes += 1
         self._paint(data)
+        self._arm_clock(data)
 
     # ---- painting -----------------------------------------------------------------------
     def _paint(self, d: Wallboard) -> None:
         o, r = d.report["orders"], d.report["returns"]
         depth = o["queue_depth"]
         self._put("#title",
-            f"Wallboard {d.now.astimezone():%H:%M:%S}{delivery_text(d.deliveries)} · queued {sum(depth.values())} · in progress "
+            f"Wallboard {d.now.astimezone():%H:%M}{delivery_text(d.deliveries)} · queued {sum(depth.values())} · in progress "
             f"{o['in_progress']} · on hold {o['on_hold']} · oldest wait {duration_text(o['oldest_wait_s'])}"
-            + (f" · {closed}" if (closed := self.desk.store.calendar.closed_text(d.now)) else ""))
+            + (f" · {closed}" if (closed := self.desk.store.calendar.closed_text(d.now)) else ""), layout=False)
         met = o["sla_met_pct"]
         values = {
             "depth": str(sum(depth.values())), "breached": str(o["sla_breached_open"]),
@@ -164,13 +188,13 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
         if self._said.get("#spark") != d.throughput:
             self._said["#spark"] = list(d.throughput)
             self.query_one("#spark", Sparkline).data = list(d.throughput)
-        self._put("#rates",
+        self._put("#rates", layout=False, text=
             f"released today {o['released']} · last hour {d.throughput[-1] if d.throughput else 0}\n"
             f"touchless {pct_text(o['touchless_pct'])} · cycle p50 with them {duration_text(o['cycle_time_p50_s'])}\n"
             f"electronic {pct_text(o['electronic_share_pct'])} · "
             f"hold rate {pct_text(o['hold_rate_pct'])} · cancel {pct_text(o['cancel_rate_pct'])}\n"
             f"returns open {r['open']} · pending {r['pending_approval']} · rate {pct_text(r['return_rate_pct'])}")
-        self._put("#returns-figures",
+        self._put("#returns-figures", layout=False, text=
             f"open {r['open']}\npending approval {r['pending_approval']}\nreturn rate {pct_text(r['return_rate_pct'])}\n"
             f"cycle p50 {duration_text(r['cycle_time_p50_s'])}\nrefund p50 {duration_text(r['refund_time_p50_s'])}")
         items = [(i.number, i.priority, i.state, i.due_at, i.claimed_by, i.customer_name, i.hold_reason)
@@ -183,21 +207,26 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
         if self._said.get("reps") == rep_rows:
             return
         self._said["reps"] = rep_rows
-        reps = self.query_one("#reps", DataTable)
-        reps.clear()
+        rows = []
         for x in d.reps:
             if x["rep"] == "system":
                 continue
             holding = " ".join(x["holding"][:3]) + (" …" if len(x["holding"]) > 3 else "")
-            reps.add_row(plain(x["rep"], multiline=False),
-                         plain((x.get("screen") or "●") if x.get("online") else "", multiline=False), str(x["released"]),
-                         duration_text(x["avg_handling_s"]), holding or "—", key=x["rep"])
+            rows.append((x["rep"], [plain(x["rep"], multiline=False),
+                                    plain((x.get("screen") or "●") if x.get("online") else "", multiline=False),
+                                    Text(str(x["released"])), Text(duration_text(x["avg_handling_s"])),
+                                    plain(holding or "—", multiline=False)]))
+        fill_rows(self.query_one("#reps", DataTable), rows)
 
-    def _put(self, widget_id: str, text: str) -> None:
-        """Update a Static or Digits only when what it says changed (each update lays it out again)."""
-        if self._said.get(widget_id) != text:
-            self._said[widget_id] = text
-            self.query_one(widget_id).update(text)  # type: ignore[attr-defined]
+    def _put(self, widget_id: str, text: str, *, layout: bool = True) -> None:
+        """Update a Static or Digits only when what it says changed; `layout=False` for a part whose
+        size cannot change (the one-line title, the fixed-height panels): it repaints alone."""
+        widget = self.query_one(widget_id)
+        if isinstance(widget, Digits):  # its width follows the number: laid out again
+            if self._painted.changed(widget_id, text):
+                widget.update(text)
+            return
+        self._painted.put(widget, text, layout=layout)
 
     def _paint_bars(self) -> None:
         if self.data is None:
@@ -208,7 +237,8 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
         peak = max(1, *depth.values())
         for p, n in depth.items():
             bar = "█" * max(1, round(width * n / peak)) if n else ""
-            self.query_one(f"#bar-{p}", Static).update(Text.assemble((f"{p} ", "bold"), (f"{n:>5} ", ""), bar))
+            self._painted.put(self.query_one(f"#bar-{p}", Static),
+                              Text.assemble((f"{p} ", "bold"), (f"{n:>5} ", ""), bar), layout=False)
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._paint_bars)
@@ -216,19 +246,21 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
     def _paint_items(self, d: Wallboard) -> None:
         table = self.query_one("#items", DataTable)
         keep = self.selected()
-        table.clear()
+        rows = []
         for kind, items in (("BREACH", d.breached), ("RISK", d.at_risk)):
             for it in items:
                 style = "bold red" if kind == "BREACH" else "bold yellow"
-                table.add_row(Text(kind, style=style), it.number, it.priority, _due(it.due_at, d.now, self.desk.store.calendar),
-                              plain(where(it), multiline=False), plain(it.customer_name or it.customer, multiline=False),
-                              key=it.number)
+                rows.append((it.number, [Text(kind, style=style), Text(it.number), Text(it.priority),
+                                         Text(_due(it.due_at, d.now, self.desk.store.calendar)),
+                                         plain(where(it), multiline=False),
+                                         plain(it.customer_name or it.customer, multiline=False)]))
+        refilled = fill_rows(table, rows)  # else the same items, changed in place: the cursor stays
         # as tall as its rows (and the heading): no band of empty rows under a short list
         table.styles.height = table.row_count + 1 if table.row_count else 1
-        self.query_one("#items-title", Label).update(
+        self._painted.put(self.query_one("#items-title", Label),
             "Breached and at risk (enter open · a reassign · x force-release · o override)" if table.row_count
-            else "Breached and at risk: none right now")
-        if keep is not None:
+            else "Breached and at risk: none right now", layout=False)
+        if refilled and keep is not None:
             try:
                 table.move_cursor(row=table.get_row_index(keep))
             except Exception:  # noqa: BLE001 - the item left the list
@@ -252,12 +284,14 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
         return number
 
     def _after_write(self, msg: str | None) -> None:
+        """A form closed: what it did is said, and the board redrawn as it is now either way (a
+        form refused because the item changed meanwhile shows the change at once)."""
         if msg:
             self.notify(msg)
             poke = getattr(self.app, "feed_poke", None)
             if callable(poke):
                 poke()
-            self.recompute()
+        self.recompute()
 
     @on(DataTable.RowSelected, "#items")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
@@ -266,8 +300,7 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
         self.action_open_item()
 
     def action_back(self) -> None:
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
+        go_back(self)
 
     def action_open_item(self) -> None:
         number = self._need_item()
@@ -279,6 +312,8 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
         number = self._need_item()
         if number is None:
             return
+        from tui.widgets.supervisor_forms import reassign_form  # the forms load when first asked for
+
         try:  # the version as the supervisor opens the form: a rival reassign meanwhile is a conflict
             dialog = reassign_form(self.desk, number)
         except OrderqError as e:
@@ -289,11 +324,15 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
     def action_force_release(self) -> None:
         number = self._need_item()
         if number is not None:
+            from tui.widgets.supervisor_forms import force_release_form
+
             self.app.push_screen(force_release_form(self.desk, number), self._after_write)
 
     def action_override(self) -> None:
         number = self._need_item()
         if number is not None:
+            from tui.widgets.supervisor_forms import override_form
+
             self.app.push_screen(override_form(self.desk, number), self._after_write)
 
 

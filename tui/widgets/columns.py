@@ -40,5 +40,7 @@ def lay_out(table: Any, cols: list[Column]) -> bool:
     table._fitted_columns = cols
     table.clear(columns=True)
     for key, heading, width, right in cols:
-        table.add_column(Text(heading, justify="right") if right else heading, key=key, width=width)
+        # Text, not str: a str heading is parsed as Rich markup, whose emoji table (~1 MB) a session
+        # would load for its first DataTable (issue 14: RSS per session)
+        table.add_column(Text(heading, justify="right" if right else None), key=key, width=width)
     return True

@@ -7,7 +7,7 @@ Kept out of tui/screens/order.py so that screen only binds the keys and calls th
 """
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,9 +18,11 @@ from textual.widgets import Label, Static
 from core.models import Event
 from core.plain_text import printable
 from db.service import Desk
-from db.service.edi_orders import EdiOrderInfo
 from tui.plain import plain, styled
 from tui.widgets.form_dialog import Field, FormDialog
+
+if TYPE_CHECKING:  # the EDI service (and the EDI parsers under it, ~2.6 MB) loads for an EDI order only
+    from db.service.edi_orders import EdiOrderInfo
 
 
 def edi_info(desk: Desk, number: str) -> EdiOrderInfo | None:

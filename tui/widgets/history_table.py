@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from rich.text import Text
 from textual.widgets import DataTable
 
 from core.models import Event
@@ -13,13 +14,13 @@ from tui.plain import plain
 class HistoryTable(DataTable):
     def on_mount(self) -> None:
         self.cursor_type = "row"
-        self.add_columns("When (UTC)", "Who", "What")
+        self.add_columns(Text("When (UTC)"), Text("Who"), Text("What"))  # not markup (tui.widgets.columns)
 
     def show(self, events: Iterable[Event], describe: Callable[[Event], str]) -> None:
         self.clear()
         n = 0
         for e in events:
-            self.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", plain(e.actor, multiline=False),
+            self.add_row(Text(f"{e.at:%Y-%m-%d %H:%M:%S}"), plain(e.actor, multiline=False),
                          plain(describe(e), multiline=False))
             n += 1
         if n:

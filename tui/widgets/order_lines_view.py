@@ -30,7 +30,7 @@ def line_columns(width: int) -> list[Column]:
 def line_cells(ln: OrderLine, keys: list[str]) -> list[str | Text]:
     """One line's cells for the columns `keys`, in that order."""
     cells: dict[str, str | Text] = {
-        "no": str(ln.line_no), "sku": plain(ln.sku, multiline=False),
+        "no": Text(str(ln.line_no)), "sku": plain(ln.sku, multiline=False),
         "desc": plain(ln.description, multiline=False), "qty": Text(str(ln.qty), justify="right"),
         "price": Text(price_text(ln.unit_price), justify="right"),
         "disc": Text(pct(ln.discount_pct), justify="right"),
