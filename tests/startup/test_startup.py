@@ -146,3 +146,26 @@ print(json.dumps(seen))
     seen = __import__("json").loads(p.stdout.strip().splitlines()[-1])
     assert seen["rows_at_paint"] > 0
     assert seen == {"rows_at_paint": seen["rows_at_paint"], "pydantic_at_paint": False, "rules_loaded": True}
+
+
+def _helps(parser: argparse.ArgumentParser, path: str = "") -> dict[str, str]:
+    """Every parser's help under `parser`, nested subcommands included, by command path."""
+    out = {path: parser.format_help()}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                out.update(_helps(child, f"{path} {name}"))
+    return out
+
+
+def test_each_command_built_alone_parses_as_in_the_full_parser() -> None:
+    """A command runs on its own parser only (cli.main._OneCommand): every command, and every one of its
+    subcommands, has the same help (so the same options, defaults and choices) as in `orderq --help`'s parser."""
+    from cli.main import COMMANDS, _build, build_parser
+
+    full = {name: p for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+            for name, p in a.choices.items()}
+    for word, owner in COMMANDS.items():
+        alone = _build((owner,), only=word)[1].choices
+        assert set(alone) == {word}, f"{word}: built {sorted(alone)}"
+        assert _helps(alone[word]) == _helps(full[word]), word
