@@ -192,8 +192,8 @@ print(json.dumps({"rc": rc, "out": out.getvalue(), "heavy": sorted(set(m.split("
       for m in sys.modules) & set(%r))}))
 """ % (NOT_FOR_A_PLAIN_COMMAND,)
 
-    def run(*argv: str) -> dict:
-        p = subprocess.run([sys.executable, "-c", code, "--db", str(db), *argv], capture_output=True, text=True,
+    def run(*argv: str, on: Path = db) -> dict:
+        p = subprocess.run([sys.executable, "-c", code, "--db", str(on), *argv], capture_output=True, text=True,
                            cwd=REPO, timeout=60)
         assert p.returncode == 0, p.stderr
         return __import__("json").loads(p.stdout.strip().splitlines()[-1])
@@ -207,3 +207,5 @@ print(json.dumps({"rc": rc, "out": out.getvalue(), "heavy": sorted(set(m.split("
     ticked = run("tick", c["number"], step, "--user", "alice", "--token", c["claim_token"])
     assert ticked["rc"] == 0 and "ticked" in ticked["out"]
     assert (listed["heavy"], claimed["heavy"], ticked["heavy"]) == ([], [], [])
+    made = run("init", on=db.parent / "fresh.db")  # migrations need sqlite-utils, and nothing else of the list
+    assert made["rc"] == 0 and (db.parent / "fresh.db").is_file() and made["heavy"] == ["sqlite_utils"]
