@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import Input, Label, Static
 
 from tests.customers.conftest import SHIP_2, add_addresses, entry_screen, keys, order_count
-from tests.tui_host import press
+from tests.tui_host import grouped, press
 from tui.widgets.entry_result import EntryResult
 from tui.widgets.note_dialog import Confirm
 from tui.widgets.prompt_list import PromptList
@@ -22,7 +22,7 @@ async def test_f4_picks_the_second_ship_to_and_po_is_kept(demo_db, desk_for) -> 
         assert "balance" in history and "credit" in history and "available" in history
         await keys(pilot, "f4")
         assert isinstance(app.screen, PromptList)
-        await keys(pilot, *typed[3:])
+        await keys(pilot, *grouped(typed[3:]))
         assert isinstance(app.screen, EntryResult), app.screen
         o = app.screen.order
         shown = " ".join(str(w.render()) for w in app.screen.query(Label))
@@ -37,7 +37,7 @@ async def test_typed_number_picks_an_address_without_the_list(demo_db, desk_for)
         screen = app.screen
         await keys(pilot, "6", "enter", "2")
         assert "Dock 9" in str(screen.query_one("#hdr-ship-info", Label).render())
-        await keys(pilot, "enter", "enter", *"BEV-0001", "enter", "1", "enter", "enter", "enter")
+        await keys(pilot, "enter", "enter", "BEV-0001", "enter", "1", "enter", "enter", "enter")
         assert isinstance(app.screen, EntryResult)
         assert app.screen.order.ship_to["name"] == "Dock 9"
 
@@ -49,7 +49,7 @@ async def test_bad_header_fields_show_next_to_the_field_nothing_written(demo_db,
         screen = app.screen
         await keys(pilot, "6", "enter", "7")  # there is no 7th address
         assert "pick 1 … 2" in str(screen.query_one("#hdr-ship-error", Label).render())
-        await press(pilot, "backspace", "enter", "enter", *"BEV-0001", "enter", "1", "enter")
+        await press(pilot, "backspace", "enter", "enter", "BEV-0001", "enter", "1", "enter")
         date = screen.query_one("#hdr-date", Input)
         date.value = "2020-01-01"  # before the desk's clock (2026-11-26)
         await keys(pilot, "ctrl+s")
@@ -71,7 +71,7 @@ async def test_bad_header_fields_show_next_to_the_field_nothing_written(demo_db,
 async def test_duplicate_po_asks_the_rep(demo_db, desk_for) -> None:
     add_addresses(demo_db)
     desk = desk_for(demo_db, "alice")
-    order = ["6", "enter", "enter", *"PO-9", "enter", *"BEV-0001", "enter", "1", "enter", "enter", "enter"]
+    order = ["6", "enter", "enter", "PO-9", "enter", "BEV-0001", "enter", "1", "enter", "enter", "enter"]
     async with entry_screen(desk) as (app, pilot):
         await keys(pilot, *order)
         first = app.screen.order

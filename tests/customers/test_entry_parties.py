@@ -15,7 +15,7 @@ from tui.widgets.form_dialog import FormDialog
 from tui.widgets.prompt_list import PromptList
 from tests.conftest import connect_db
 
-LINE = [*"BEV-0001", "enter", "1", "enter"]
+LINE = ["BEV-0001", "enter", "1", "enter"]
 
 
 def _addresses(db) -> int:  # noqa: ANN001
@@ -45,14 +45,14 @@ async def test_a_ship_to_for_this_order_only_is_on_the_order_not_in_the_address_
         await keys(pilot, "6", "enter", "+", "enter")
         dialog = app.screen
         assert isinstance(dialog, FormDialog)
-        await press(pilot, *"Fair stand 12", "enter", *"Messe Allee 1", "enter", "enter", "enter")  # no city
-        await keys(pilot, "enter", "enter", *"Germany", "enter")
+        await press(pilot, "Fair stand 12", "enter", "Messe Allee 1", "enter", "enter", "enter")  # no city
+        await keys(pilot, "enter", "enter", "Germany", "enter")
         assert app.screen is dialog and "city" in _text(dialog, "e-city").lower()
         assert dialog.focused.id == "f-city"
-        await keys(pilot, *"Leipzig", "enter", "enter", "enter", "enter")  # on through region, postcode, country
+        await keys(pilot, "Leipzig", "enter", "enter", "enter", "enter")  # on through region, postcode, country
         assert app.screen is screen
         assert "this order only: Fair stand 12, Messe Allee 1, Leipzig, Germany" in _text(screen, "hdr-ship-info")
-        await keys(pilot, "enter", *"PO-FAIR", "enter", *LINE, "enter", "enter")
+        await keys(pilot, "enter", "PO-FAIR", "enter", *LINE, "enter", "enter")
         assert isinstance(app.screen, EntryResult), app.screen
         o = app.screen.order
     assert o.ship_to["city"] == "Leipzig" and o.ship_to["street"] == ["Messe Allee 1"]

@@ -35,7 +35,7 @@ async def test_po_required_blocks_release_until_p_gives_one(demo_db, desk_for) -
         await press(pilot, "p")
         await pilot.pause()
         assert isinstance(app.screen, NoteDialog)
-        await press(pilot, *"PO-1", "enter")  # this customer's PO of an earlier order: a warning first
+        await press(pilot, "PO-1", "enter")  # this customer's PO of an earlier order: a warning first
         await pilot.pause()
         assert isinstance(app.screen, NoteDialog)
         assert earlier.number in str(app.screen.query_one("#dlg-error").render())

@@ -63,7 +63,7 @@ async def test_edi_order_header_raw_view_history_and_f4_mapping(demo_db: Path, d
         await pilot.pause()
         assert isinstance(app.screen, FormDialog)
         assert app.screen.query_one("#f-code", Input).value == "UP:234567890123"
-        await press(pilot, "enter", *sku, "enter")
+        await press(pilot, "enter", sku, "enter")
         await pilot.pause()
         assert app.screen is screen
         head = _text(screen, "#order-header")

@@ -11,7 +11,7 @@ from db.service import Desk
 from db.service.returns import ReturnLineInput
 from db.store import Store
 from tests.returns.conftest import shipped_line
-from tests.tui_host import HostApp
+from tests.tui_host import HostApp, press
 from tui.screens.return_entry import ReturnEntryScreen
 from tui.screens.return_process import ReturnProcessScreen
 from tui.screens.returns import BulkReport, ReturnsScreen
@@ -31,7 +31,7 @@ async def test_full_flow_keyboard_only(rdb: Path) -> None:
         await pilot.press("n")
         await pilot.pause()
         assert isinstance(app.screen, ReturnEntryScreen)
-        await pilot.press(*ln["number"], "enter")
+        await press(pilot, ln["number"], "enter")
         await pilot.pause()
         entry = app.screen
         assert entry.lines and entry.lines[0]["order"] == ln["number"]
@@ -41,7 +41,7 @@ async def test_full_flow_keyboard_only(rdb: Path) -> None:
                 break
             await pilot.press("tab", "tab")
         assert app.focused.id == f"qty-{k}"
-        await pilot.press("2", "tab", *"damaged")
+        await press(pilot, "2", "tab", "damaged")
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, ReturnProcessScreen), entry.query_one("#entry-error").render()
@@ -213,7 +213,7 @@ async def test_reject_with_reason_and_told_when_someone_else_claims(rdb: Path) -
         await pilot.pause()
         assert isinstance(app.screen, NoteDialog)  # the one note dialog (tui.widgets.note_dialog)
         assert "needs a reason" in str(app.screen.query_one("#dlg-error").render())
-        await pilot.press(*"no receipt", "enter")
+        await press(pilot, "no receipt", "enter")
         await pilot.pause()
         assert app.screen.data["state"] == "rejected"
         assert "rejected: no receipt" in str(app.screen.query_one("#return-head").render())

@@ -14,7 +14,7 @@ from db.service import Desk
 from db.service.returns import ReturnLineInput
 from db.store import Store
 from tests.returns.conftest import shipped_line
-from tests.tui_host import HostApp
+from tests.tui_host import HostApp, press
 from tui.screens.return_entry import ReturnEntryScreen
 from tui.screens.return_process import ReturnProcessScreen
 from tui.widgets.return_dialogs import LinesForm
@@ -98,7 +98,7 @@ async def test_f4_lists_shipped_orders_with_dates_and_the_pick_stays_in_the_fiel
         await pilot.press("escape")
         await pilot.pause()
         entry = app.screen
-        await pilot.press(*number, "enter")
+        await press(pilot, number, "enter")
         await pilot.pause()
         assert entry.lines
         assert entry.query_one("#order", Input).value == number  # not back to its placeholder

@@ -146,3 +146,66 @@ print(json.dumps(seen))
     seen = __import__("json").loads(p.stdout.strip().splitlines()[-1])
     assert seen["rows_at_paint"] > 0
     assert seen == {"rows_at_paint": seen["rows_at_paint"], "pydantic_at_paint": False, "rules_loaded": True}
+
+
+def _helps(parser: argparse.ArgumentParser, path: str = "") -> dict[str, str]:
+    """Every parser's help under `parser`, nested subcommands included, by command path."""
+    out = {path: parser.format_help()}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                out.update(_helps(child, f"{path} {name}"))
+    return out
+
+
+def test_each_command_built_alone_parses_as_in_the_full_parser() -> None:
+    """A command runs on its own parser only (cli.main._OneCommand): every command, and every one of its
+    subcommands, has the same help (so the same options, defaults and choices) as in `orderq --help`'s parser."""
+    from cli.main import COMMANDS, _build, build_parser
+
+    full = {name: p for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+            for name, p in a.choices.items()}
+    for word, owner in COMMANDS.items():
+        alone = _build((owner,), only=word)[1].choices
+        assert set(alone) == {word}, f"{word}: built {sorted(alone)}"
+        assert _helps(alone[word]) == _helps(full[word]), word
+
+
+#: what a plain command never needs: the faces' libraries, the other backend's driver, and the package
+#: metadata that pydantic's plugin look-up read (cli.main.no_pydantic_plugins)
+NOT_FOR_A_PLAIN_COMMAND = ("textual", "rich", "fastapi", "starlette", "uvicorn", "asyncssh", "watchfiles", "psycopg",
+                           "sqlite_utils", "importlib.metadata", "email")
+
+
+@pytest.mark.sqlite_only("psycopg is the PostgreSQL backend's driver: a SQLite desk's command never loads it")
+def test_a_plain_command_loads_none_of_the_heavy_libraries(demo_db: Path) -> None:
+    """Each `orderq` process pays for what it imports (the suite starts thousands): `order list`, `claim`
+    and `tick` in a real process load none of them, and still do their work."""
+    db = demo_db
+    code = """
+import contextlib, io, json, sys
+from cli.main import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    rc = main(sys.argv[1:])
+print(json.dumps({"rc": rc, "out": out.getvalue(), "heavy": sorted(set(m.split(".")[0] if m != "importlib.metadata" else m
+      for m in sys.modules) & set(%r))}))
+""" % (NOT_FOR_A_PLAIN_COMMAND,)
+
+    def run(*argv: str, on: Path = db) -> dict:
+        p = subprocess.run([sys.executable, "-c", code, "--db", str(on), *argv], capture_output=True, text=True,
+                           cwd=REPO, timeout=60)
+        assert p.returncode == 0, p.stderr
+        return __import__("json").loads(p.stdout.strip().splitlines()[-1])
+
+    listed = run("order", "list", "--json")
+    claimed = run("claim", "--user", "alice", "--count", "1", "--json")
+    assert listed["rc"] == 0 and listed["out"].count('"number"') >= 1
+    assert claimed["rc"] == 0 and '"claim_token"' in claimed["out"]
+    c = __import__("json").loads(claimed["out"])
+    step = __import__("json").loads(run("order", "show", c["number"], "--json")["out"])["checklist"][0]["step"]
+    ticked = run("tick", c["number"], step, "--user", "alice", "--token", c["claim_token"])
+    assert ticked["rc"] == 0 and "ticked" in ticked["out"]
+    assert (listed["heavy"], claimed["heavy"], ticked["heavy"]) == ([], [], [])
+    made = run("init", on=db.parent / "fresh.db")  # migrations need sqlite-utils, and nothing else of the list
+    assert made["rc"] == 0 and (db.parent / "fresh.db").is_file() and made["heavy"] == ["sqlite_utils"]

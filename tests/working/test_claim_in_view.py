@@ -11,6 +11,7 @@ from db.orders_read import QueueFilter
 from db.service import Desk
 from tests.conftest import connect_db
 from tests.helpers import until
+from tests.tui_host import press
 from tests.tui_queue.test_queue_screen import db_rows as rows
 from tests.working.conftest import make_app, queue_db  # noqa: F401 - fixtures
 from tui.screens.queue import QueueScreen
@@ -63,7 +64,7 @@ def test_the_narrowed_claim_still_walks_an_index_in_queue_order(queue_db: Path) 
 
 async def search(pilot, text: str) -> None:  # noqa: ANN001
     await pilot.press("slash")
-    await pilot.press(*text)
+    await press(pilot, text)
     await pilot.press("enter")
     await pilot.pause()
 
