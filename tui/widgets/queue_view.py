@@ -92,10 +92,11 @@ class QueueView(ScrollView, can_focus=True):
     ]
 
     class Highlighted(Message):
-        def __init__(self, row: Any | None, index: int) -> None:
+        def __init__(self, row: Any | None, index: int, moved: bool = False) -> None:
             super().__init__()
             self.row = row
             self.index = index
+            self.moved = moved  # the rep moved the cursor (not a change under it)
 
     def __init__(self, source: QueueSource, me: str, now: Any, **kw: Any) -> None:
         super().__init__(**kw)
@@ -224,14 +225,14 @@ class QueueView(ScrollView, can_focus=True):
         y = max(0, min(y, max(0, self.source.total - height)))
         self.scroll_to(y=y, animate=False, immediate=True)
 
-    def _announce(self) -> None:
+    def _announce(self, moved: bool = False) -> None:
         """Tell the screen what is selected now, when that differs from what it was last told."""
         row = self.selected_row
         self.selected_id = row["id"] if row is not None else None
         said = (tuple(row) if row is not None else None, self.cursor)
         if said != self._announced:
             self._announced = said
-            self.post_message(self.Highlighted(row, self.cursor))
+            self.post_message(self.Highlighted(row, self.cursor, moved))
 
     def move_to(self, index: int) -> None:
         total = self.source.total
@@ -239,7 +240,7 @@ class QueueView(ScrollView, can_focus=True):
             return
         self.cursor = max(0, min(index, total - 1))
         self._show_cursor()
-        self._announce()
+        self._announce(moved=True)
         self.refresh()
 
     # ---- actions -------------------------------------------------------------------------
