@@ -90,6 +90,7 @@ class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
         self._changed: set[int] = set()  # orders changed since the last live draw
         #: "Changed under you: …", the why panel's second line until the rep moves the cursor
         self._notice: Text | None = None
+        self._notice_new = False  # not drawn yet
 
     # ---- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -228,6 +229,7 @@ class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
             self._notice = Text.assemble(("Changed under you:", "bold reverse"), " ",
                                          plain("; ".join(dict.fromkeys(said)), multiline=False, style="bold"),
                                          (f"  {self.desk.now():%H:%M} UTC", "dim"))
+            self._notice_new = True
         ids = {ev.entity_id for ev in message.events
                if ev.entity == "order" and ev.entity_id is not None and ev.action not in UNSHOWN_ACTIONS}
         if ids:
@@ -247,7 +249,9 @@ class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
             if not view.patch(ids):  # rows that keep their places: just those rows are re-read
                 view.reload()
             self._update_bar()
-        self._update_why(view.selected_row, view.cursor)  # a new notice; nothing when the same
+        if self._notice_new:  # (a changed row under the cursor redraws the panel: Highlighted)
+            self._notice_new = False
+            self._update_why(view.selected_row, view.cursor)
 
     # ---- filters and search ---------------------------------------------------------------------
     def _apply(self) -> None:
