@@ -255,6 +255,7 @@ class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
 
     # ---- filters and search ---------------------------------------------------------------------
     def _apply(self) -> None:
+        self._notice = None  # the rep chose another view: an old notice would be about nothing on it
         self.source.filter = self.view_state.to_filter(self.me)
         self.view.reload()
 
