@@ -5,8 +5,7 @@ Every session gets every change, so what a change costs one session is paid a hu
   is never dropped (a timer at the end of the slot draws it);
 - `FEED_GAP_S`: the app reads the feed itself at most that often (a burst is one batch);
 - `LiveScreen`: a screen under another (not just under a dialog) draws nothing: it is marked stale
-  and refreshes once when it is shown again;
-- `CroppedCompositor`: a redraw of a few lines renders just those lines of each widget.
+  and refreshes once when it is shown again.
 """
 from __future__ import annotations
 
@@ -15,8 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 from textual import events
-from textual._compositor import Compositor
-from textual.geometry import Region
 from textual.screen import ModalScreen, Screen
 
 #: at most this many redraws a second for live changes
@@ -112,34 +109,3 @@ class LiveScreen:
     def on_screen_resume(self, _event: events.ScreenResume) -> None:
         if self._stale:
             self._coalesce().now()
-
-
-class CroppedCompositor(Compositor):
-    """Textual's compositor, but a partial update renders only the dirty lines of each widget.
-
-    Textual 8's `_get_renders` picks the widgets whose *clip* (their container's region: the whole
-    screen for a screen's children) overlaps the update, then renders every line of each, from the
-    widgets' line caches, applying the line filters to each line; only the dirty lines are used.
-    Redrawing one queue row so rendered ~150 lines of 8 widgets (1.2 ms CPU); cropped to the dirty
-    lines it renders ~4 lines (0.55 ms), and the "why" panel's redraw went from 3.0 to 1.9 ms
-    (issue 14: every session draws every change). Cropped by lines only, never by columns: a
-    widget's strip is cut at the compositor's cuts, which a column crop need not fall on.
-    A screen installs it in its __init__ (`use_cropped_compositor`).
-    """
-
-    def _get_renders(self, crop: Region | None = None):  # noqa: ANN202 - as Compositor's
-        if not crop:
-            yield from super()._get_renders(crop)
-            return
-        rows = Region(0, crop.y, self.size.width, crop.height)
-        intersection = Region.intersection
-        for widget, (region, clip) in self.visible_widgets.items():
-            clip = intersection(clip, rows)
-            x, y, width, height = intersection(region, clip)
-            if width and height:
-                yield region, clip, widget.render_lines(Region(x - region.x, y - region.y, width, height))
-
-
-def use_cropped_compositor(screen: Screen) -> None:
-    """Called from a new screen's __init__, before it is mounted (nothing is in the compositor yet)."""
-    screen._compositor = CroppedCompositor()

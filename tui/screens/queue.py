@@ -25,7 +25,7 @@ from core.triage import due_cell, due_text, explain, sla_paused
 from db.convert import dt
 from db.feed import LIVE_MODES, RECONNECTING
 from db.service import Desk
-from tui.live import LiveScreen, shown, use_cropped_compositor
+from tui.live import LiveScreen, shown
 from tui.messages import OpenScreen, RulesReady, StoreChanged
 from tui.plain import plain
 from tui.role_keys import RoleKeys
@@ -79,7 +79,6 @@ class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
 
     def __init__(self, desk: Desk) -> None:
         super().__init__()
-        use_cropped_compositor(self)  # a changed row renders that row, not every widget's lines
         self.desk = desk
         self.me = desk.actor.name
         self._role = desk.actor.role.value if desk.actor.role else "operator"

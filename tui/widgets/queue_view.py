@@ -154,19 +154,15 @@ class QueueView(ScrollView, can_focus=True):
         rows and redraw their lines. False when the view must be reloaded (QueueSource.patch)."""
         if not self._drawn or not self.source.patch(ids):
             return False
-        self._redraw_changed(int(self.scroll_y), ids)
+        self._redraw_changed(int(self.scroll_y))
         self._announce()
         return True
 
-    def _redraw_changed(self, top: int, only: set[int] | None = None) -> None:
-        """Refresh the lines whose row is not the one drawn there; `only`: just the lines that
-        were drawn with one of these orders (a patch: every other row stayed as it was)."""
+    def _redraw_changed(self, top: int) -> None:
+        """Refresh the lines whose row is not the one drawn there."""
         width = self.size.width  # a region look-up: once, not per line
         for y in range(max(1, self.scrollable_content_region.height or self.size.height or 1)):
-            drawn = self._drawn.get(y)
-            if only is not None and drawn is not None and (drawn[0] is None or drawn[0][0] not in only):
-                continue  # (drawn[0][0]: the id, DRAWN's first column)
-            if self._line_key(y, top, width) != drawn:
+            if self._line_key(y, top, width) != self._drawn.get(y):
                 self.refresh_line(top + y)
 
     def _set_rows(self, total: int) -> None:
