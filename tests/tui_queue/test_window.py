@@ -9,6 +9,7 @@ import pytest
 from db import orders_read
 from db.orders_read import QueueFilter
 from tests.conftest import connect_db
+from tests.helpers import until
 
 OPEN = ("queued", "in_progress", "on_hold")
 
@@ -64,3 +65,31 @@ def test_window_works_on_a_plain_connection(queue_db: Path) -> None:
         assert [r[0] for r in orders_read.window(plain, f, 0, 16)] == _reference(plain, f, 0, 16)
     finally:
         plain.close()
+
+
+async def test_the_cursor_bar_follows_focus_and_theme(queue_db: Path, make_app) -> None:  # noqa: ANN001
+    """The view keeps its row styles between redraws (issue 14: Textual recomputes them at every
+    line redrawn); they must still change when the focus or the theme does: the cursor bar is
+    dimmer while the search box has the focus, and takes the new theme's colours."""
+    from tui.screens.queue import QueueView
+
+    app = make_app(queue_db)
+    async with app.run_test(size=(120, 35)) as pilot:
+        view = app.screen.query_one(QueueView)
+        await pilot.pause()
+        cursor_y = view.cursor - int(view.scroll_y)
+
+        def cursor_bg() -> object:
+            return list(view.render_line(cursor_y))[0].style.bgcolor
+
+        focused = cursor_bg()
+        await pilot.press("slash")
+        assert await until(pilot, lambda: not view.has_focus)
+        assert cursor_bg() != focused
+        await pilot.press("escape")
+        assert await until(pilot, lambda: view.has_focus)
+        assert cursor_bg() == focused
+        other = next(t for t in ("orderq-light", "green-screen") if t != app.theme)
+        app.theme = other
+        await pilot.pause()
+        assert cursor_bg() != focused

@@ -40,7 +40,7 @@ VERBS = {
     "claim": "claimed", "unclaim": "gave back", "lease_expired": "lease expired on", "force_release": "force-released",
     "reassign": "reassigned", "hold": "put on hold", "unhold": "took off hold", "release": "released",
     "auto_release": "released", "cancel": "cancelled", "tick": "ticked a step on", "lines_changed": "changed the lines of",
-    "override": "overrode the class of", "ship": "shipped", "close": "closed",
+    "override": "overrode the class/due of", "ship": "shipped", "close": "closed",
 }
 #: order events that change nothing a queue shows: a sent (or failed) delivery only writes the
 #: outbox and the order's history (issue 14: every session gets every event)
@@ -87,6 +87,9 @@ class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
         self._search_timer = None
         self._said: dict[str, Any] = {}  # what each fixed panel shows now (_set)
         self._changed: set[int] = set()  # orders changed since the last live draw
+        #: "Changed under you: …", the why panel's second line until the rep moves the cursor
+        self._notice: Text | None = None
+        self._notice_new = False  # not drawn yet
 
     # ---- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -195,9 +198,12 @@ class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
                              plain(f"  {row['customer_name']} ({row['customer_code']}, "
                                    f"{row['customer_tier'].replace('_', ' ')}) · {channel_label(row['channel'])} · {row['type']}"))
         body = plain("\n".join(f"  {ln}" for ln in lines + extra))
-        self._set("#why", Text.assemble(head, "\n", body))
+        notice = () if self._notice is None else (self._notice, "\n")
+        self._set("#why", Text.assemble(head, "\n", *notice, body))
 
     def on_queue_view_highlighted(self, message: QueueView.Highlighted) -> None:
+        if message.moved:
+            self._notice = None  # the rep moved on: the notice was about what they were on
         self._update_why(message.row, message.index)
         self._update_bar()
 
@@ -215,8 +221,14 @@ class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
             if (ev.entity == "order" and ev.entity_id == sel and sel is not None and ev.actor != self.me
                     and ev.action not in UNTOLD_ACTIONS):
                 said.append(f"{ev.actor} {VERBS.get(ev.action, ev.action.replace('_', ' '))} {ev.ref}")
-        if said:  # one notice for the batch: each toast lays the whole screen out again
-            self.notify("; ".join(dict.fromkeys(said)), title="Changed under you", timeout=6)
+        if said:
+            # a line in the why panel, not a toast: a toast lays the whole screen out twice (shown,
+            # then gone), 30-60 ms in every session looking at that order (issue 14); the panel is
+            # drawn again anyway, for the row it describes changed
+            self._notice = Text.assemble(("Changed under you:", "bold reverse"), " ",
+                                         plain("; ".join(dict.fromkeys(said)), multiline=False, style="bold"),
+                                         (f"  {self.desk.now():%H:%M} UTC", "dim"))
+            self._notice_new = True
         ids = {ev.entity_id for ev in message.events
                if ev.entity == "order" and ev.entity_id is not None and ev.action not in UNSHOWN_ACTIONS}
         if ids:
@@ -236,9 +248,13 @@ class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
             if not view.patch(ids):  # rows that keep their places: just those rows are re-read
                 view.reload()
             self._update_bar()
+        if self._notice_new:  # (a changed row under the cursor redraws the panel: Highlighted)
+            self._notice_new = False
+            self._update_why(view.selected_row, view.cursor)
 
     # ---- filters and search ---------------------------------------------------------------------
     def _apply(self) -> None:
+        self._notice = None  # the rep chose another view: an old notice would be about nothing on it
         self.source.filter = self.view_state.to_filter(self.me)
         self.view.reload()
 

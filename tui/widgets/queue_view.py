@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from rich.segment import Segment
@@ -58,6 +59,9 @@ STRIP_CACHE = 256
 DRAWN = ("id", "number", "priority", "customer_name", "customer_code", "customer_tier", "channel", "type",
          "total_cents", "due_at", "state", "hold_reason", "hold_started_at", "claimed_by")
 
+#: a row's DRAWN columns, as a tuple
+drawn_of = itemgetter(*DRAWN)
+
 #: dropped in this order when the terminal is too narrow for every column
 DROP_FIRST = ("type", "channel", "tier", "claimed")
 
@@ -92,12 +96,14 @@ class QueueView(ScrollView, can_focus=True):
     ]
 
     class Highlighted(Message):
-        def __init__(self, row: Any | None, index: int) -> None:
+        def __init__(self, row: Any | None, index: int, moved: bool = False) -> None:
             super().__init__()
             self.row = row
             self.index = index
+            self.moved = moved  # the rep moved the cursor (not a change under it)
 
     def __init__(self, source: QueueSource, me: str, now: Any, **kw: Any) -> None:
+        self._styles: dict[tuple, Style] = {}  # _style; before Widget's __init__, which may style it
         super().__init__(**kw)
         self.source = source
         self.me = me
@@ -153,8 +159,10 @@ class QueueView(ScrollView, can_focus=True):
         return True
 
     def _redraw_changed(self, top: int) -> None:
+        """Refresh the lines whose row is not the one drawn there."""
+        width = self.size.width  # a region look-up: once, not per line
         for y in range(max(1, self.scrollable_content_region.height or self.size.height or 1)):
-            if self._line_key(y) != self._drawn.get(y):
+            if self._line_key(y, top, width) != self._drawn.get(y):
                 self.refresh_line(top + y)
 
     def _set_rows(self, total: int) -> None:
@@ -176,13 +184,15 @@ class QueueView(ScrollView, can_focus=True):
         height = max(1, self.scrollable_content_region.height or self.size.height or 1)
         return self.source.affected(ids, int(self.scroll_y), height)
 
-    def _line_key(self, y: int) -> tuple:
+    def _line_key(self, y: int, top: int | None = None, width: int | None = None) -> tuple:
         """What line y draws: the row's drawn columns (a tick or a lease renewal bumps the row's
-        version and changes nothing drawn), the cursor, the width."""
-        index = int(self.scroll_y) + y
-        row = self.source.row(index) if self.source.total else None
-        return (tuple(row[c] for c in DRAWN) if row is not None else None, index == self.cursor,
-                self.size.width, self.source.total == 0)
+        version and changes nothing drawn), the cursor, the width (`top`, `width`: the caller's,
+        when it asks for every line)."""
+        index = (int(self.scroll_y) if top is None else top) + y
+        total = self.source.total
+        row = self.source.row(index) if total else None
+        return (drawn_of(row) if row is not None else None, index == self.cursor,
+                self.size.width if width is None else width, total == 0)
 
     def tick(self) -> None:
         """The clock moved on: redraw the due cells whose countdown text changed, nothing else."""
@@ -224,14 +234,14 @@ class QueueView(ScrollView, can_focus=True):
         y = max(0, min(y, max(0, self.source.total - height)))
         self.scroll_to(y=y, animate=False, immediate=True)
 
-    def _announce(self) -> None:
+    def _announce(self, moved: bool = False) -> None:
         """Tell the screen what is selected now, when that differs from what it was last told."""
         row = self.selected_row
         self.selected_id = row["id"] if row is not None else None
         said = (tuple(row) if row is not None else None, self.cursor)
         if said != self._announced:
             self._announced = said
-            self.post_message(self.Highlighted(row, self.cursor))
+            self.post_message(self.Highlighted(row, self.cursor, moved))
 
     def move_to(self, index: int) -> None:
         total = self.source.total
@@ -239,7 +249,7 @@ class QueueView(ScrollView, can_focus=True):
             return
         self.cursor = max(0, min(index, total - 1))
         self._show_cursor()
-        self._announce()
+        self._announce(moved=True)
         self.refresh()
 
     # ---- actions -------------------------------------------------------------------------
@@ -265,12 +275,12 @@ class QueueView(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         index = int(self.scroll_y) + y
         width = self.size.width
-        base = self.rich_style
+        base = self._style(None)
         key = self._drawn[y] = self._line_key(y)
         self._due_drawn.pop(y, None)
         if not self.source.total:
             if y == 0:
-                style = base + self.get_component_rich_style("queue--empty")
+                style = base + self._style("queue--empty")
                 return Strip([Segment(fit("  nothing here: no open orders match this view", width), style)], width)
             return Strip.blank(width, base)
         row = self.source.row(index)
@@ -279,7 +289,9 @@ class QueueView(ScrollView, can_focus=True):
         # the same row drawn the same way, maybe on another line: an order landing above shifts
         # every line below it, and each of those is drawn from here, not built again
         now = self._now_fn()
-        ckey = (key, base, self.app.theme, int(now.timestamp() // 60), self.source.desk.store.rules_loaded)
+        # (the focus too: the cursor bar is dimmer when the view does not have it)
+        ckey = (key, base, self.app.theme, self.has_focus, int(now.timestamp() // 60),
+                self.source.desk.store.rules_loaded)
         got = self._strips.get(ckey)
         if got is None:
             got = self._strips[ckey] = self._render_row(row, index == self.cursor, width, base)
@@ -290,6 +302,23 @@ class QueueView(ScrollView, can_focus=True):
         strip, due = got
         self._due_drawn[y] = due
         return strip
+
+    def _style(self, component: str | None, partial: bool = False) -> Style:
+        """The view's own Rich style (None) or a component's, per theme and focus (the only things
+        that change them here: `QueueView:focus > .queue--cursor`), and until the CSS is applied
+        again (notify_style_update). Textual's own cache of component styles is dropped at every
+        refresh, a one-line redraw included, and each style walks the widget's ancestors again:
+        3-5 a row, a third of a changed row's cost (issue 14)."""
+        key = (self.app.theme, self.has_focus, component, partial)
+        got = self._styles.get(key)
+        if got is None:
+            got = self._styles[key] = (self.rich_style if component is None
+                                       else self.get_component_rich_style(component, partial=partial))
+        return got
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        super().notify_style_update()
 
     def _at_risk(self) -> timedelta:
         """Zero (overdue only) for the first paint, drawn before the rules are validated; the
@@ -329,11 +358,11 @@ class QueueView(ScrollView, can_focus=True):
             cells["customer"] = f"{cells['tier']} {cells['customer']}"
         row_style = base
         if row["state"] == "on_hold":
-            row_style += self.get_component_rich_style("queue--held")
+            row_style += self._style("queue--held")
         if is_cursor:
-            row_style += self.get_component_rich_style("queue--cursor")
-        slack_style = self.get_component_rich_style(f"queue--{sl.value.replace('_', '-')}", partial=True)
-        mine_style = self.get_component_rich_style("queue--mine", partial=True)
+            row_style += self._style("queue--cursor")
+        slack_style = self._style(f"queue--{sl.value.replace('_', '-')}", partial=True)
+        mine_style = self._style("queue--mine", partial=True)
         segs: list[Segment] = []
         for key, _h, w, right in cols:
             segs.append(Segment(" ", row_style))
