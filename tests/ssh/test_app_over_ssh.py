@@ -26,7 +26,7 @@ def claimed_by(db, user: str) -> list[str]:  # noqa: ANN001
 
 def online(db, user: str) -> list[int]:  # noqa: ANN001
     """The pids of the user's live app sessions (the app records its row once it is up)."""
-    return [r[0] for r in db_rows(db, "SELECT pid FROM sessions WHERE user = ?", user)]
+    return [r[0] for r in db_rows(db, "SELECT pid FROM sessions WHERE \"user\" = ?", user)]
 
 
 def test_rep_claims_in_the_queue_quits_and_the_claim_goes_back(serve, keys, tmux, ssh_db) -> None:  # noqa: ANN001
