@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 DEMO_DB ?= demo.db
 DEMO_USER ?= alice
 
-.PHONY: setup run test test-pg bench torture lint clean postgres-bin wrk-bin bytecode
+.PHONY: setup run test test-sqlite test-pg bench torture lint clean postgres-bin wrk-bin bytecode
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -27,15 +27,21 @@ run: $(STAMP) bytecode
 	@test -f $(DEMO_DB) || ($(BIN)/orderq --db $(DEMO_DB) init && $(BIN)/orderq --db $(DEMO_DB) demo --orders 2000 --seed 7)
 	$(BIN)/orderq --db $(DEMO_DB) tui --user $(DEMO_USER)
 
-## The whole test suite.
+## The whole test suite, on both backends (issue 18 §8): the SQLite pass and the PostgreSQL pass
+## (the shared database fixtures make databases on a throwaway server, tests/conftest.py; tests about
+## SQLite by nature, marked sqlite_only, and tests/pg/ are left out of it), at once, 2 workers each
+## (tests/both_backends.py says why). TEST_ARGS replaces the pytest arguments of both passes.
+TEST_ARGS ?= -q -n 2
 test: $(STAMP) postgres-bin bytecode
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q -n 2
+	$(BIN)/python -m tests.both_backends $(TEST_ARGS)
 
-## The same suite on PostgreSQL: the shared database fixtures make databases on a throwaway server
-## (tests/conftest.py); tests about SQLite by nature (marked sqlite_only) and tests/pg/ are left out.
+## One pass alone: the SQLite one, or the PostgreSQL one.
+test-sqlite: $(STAMP) bytecode
+	$(BIN)/pytest $(TEST_ARGS) --backend=sqlite
+
 test-pg: $(STAMP) postgres-bin bytecode
-	$(BIN)/pytest -q -n 2 --backend=postgresql
+	$(BIN)/pytest $(TEST_ARGS) --backend=postgresql
 
 ## The tests start a throwaway PostgreSQL server (tests/pg_server.py); install its binaries if missing.
 postgres-bin:

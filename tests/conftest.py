@@ -27,7 +27,7 @@ from db.service import Desk
 from db.service.identity import TEST_CLOCK_ENV
 from db.store import Store
 from tests.helpers import Tmux
-from tests.pg_server import TEMPLATE, PgServer
+from tests.pg_server import SUITE_SETTINGS, TEMPLATE, PgServer
 
 REPO = Path(__file__).resolve().parent.parent
 #: the test processes may pin the clock with `--now` (cli.common.now_flag_refusal): set here, before
@@ -102,7 +102,7 @@ def pg() -> PgServer:
     environment, for in-process stores and every `orderq` child), stopped when the session ends."""
     global _pg
     if _pg is None:
-        server = PgServer.start()
+        server = PgServer.start(SUITE_SETTINGS)
         try:
             os.environ["PGPASSFILE"] = str(server.passfile)
             server.make_template()

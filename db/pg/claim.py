@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 
 #: the SQLSTATE orderq_require_active raises (db/pg/baseline.py)
 NOT_ACTIVE = "OQ403"
+#: invalid_sql_statement_name: the session no longer has a statement this process PREPAREd. psycopg
+#: sends DEALLOCATE ALL after a ROLLBACK once it has auto-prepared statements of its own, which takes
+#: the claim's with it: any refused command before a claim in a long-lived session (the TUI) did so.
+NOT_PREPARED = "26000"
 
 
 #: the claim statements prepared on each server session (PREPARE, once per statement shape): a
@@ -100,19 +104,20 @@ def claim_at_once(conn: PgConnection, p: ClaimPlan, active_user: str | None) -> 
     raw = conn.raw
     args = {**p.args, "ev_notify": 1, "lapsed_before": p.args["now"], "active_user": active_user}
     try:
-        name, names = _prepared_name(raw, p.sql)
-        cur = psycopg.ClientCursor(raw)
-        cur.execute(_message(p.sql, name, names, active_user is not None), args, prepare=False)
-        cur.nextset()
-        cur.nextset()
-        row = cur.fetchone()
-        # nothing claimed: an empty queue, or one whose lapsed lease kept the claim from running
-        lapsed = row is None and raw.execute(placeholders(p.lapsed), args, prepare=False).fetchone() is not None
-    except psycopg.Error as e:
-        _end_failed(conn)
-        if e.sqlstate == NOT_ACTIVE:
-            raise NotActive(active_user) from None
-        raise translate(_translate(e)) from None
+        for attempt in (1, 2):
+            try:
+                row, lapsed = _send(raw, p, args, active_user)
+                break
+            except psycopg.Error as e:
+                _end_failed(conn)
+                if e.sqlstate == NOT_PREPARED and attempt == 1 and not raw.closed:
+                    # the statement was deallocated under us (NOT_PREPARED): the EXECUTE failed, so
+                    # nothing was claimed; prepare it again and send the claim once more
+                    _prepared.pop(raw, None)
+                    continue
+                if e.sqlstate == NOT_ACTIVE:
+                    raise NotActive(active_user) from None
+                raise translate(_translate(e)) from None
     finally:
         conn.link.forget()
     if row is None:
@@ -121,6 +126,19 @@ def claim_at_once(conn: PgConnection, p: ClaimPlan, active_user: str | None) -> 
     conn.total_changes += 1
     count_commit(True)
     return row
+
+
+def _send(raw: psycopg.Connection, p: ClaimPlan, args: dict[str, Any], active_user: str | None) -> tuple[Any, bool]:
+    """The claim's one message; (the claimed row or None, whether a lapsed lease kept it from running)."""
+    name, names = _prepared_name(raw, p.sql)
+    cur = psycopg.ClientCursor(raw)
+    cur.execute(_message(p.sql, name, names, active_user is not None), args, prepare=False)
+    cur.nextset()
+    cur.nextset()
+    row = cur.fetchone()
+    # nothing claimed: an empty queue, or one whose lapsed lease kept the claim from running
+    lapsed = row is None and raw.execute(placeholders(p.lapsed), args, prepare=False).fetchone() is not None
+    return row, lapsed
 
 
 def _end_failed(conn: PgConnection) -> None:

@@ -85,7 +85,14 @@ def copy_while_workers_commit(source: str | Path, dest: str | Path, folder: Path
 EVENT_COLUMNS = "id, at, actor, entity, entity_id, ref, action, data, prev_hash, hash"
 
 
-def sqlite_events(db: Path) -> list[tuple]:
+def event_rows(db: str | Path) -> list[tuple]:
+    """The whole event log as plain tuples, from a SQLite file or a PostgreSQL URL (psycopg's own values:
+    a copy is compared across backends as each stores it)."""
+    if isinstance(db, str) and db.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(db) as pc:
+            return [tuple(r) for r in pc.execute(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY id")]
     conn = sqlite3.connect(db)
     try:
         return conn.execute(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY id").fetchall()

@@ -1,13 +1,22 @@
-"""`orderq copy` between SQLite files: identical views, a snapshot while writers work, refusals."""
+"""`orderq copy` into SQLite files (from the run's backend): identical views, a snapshot while writers work,
+refusals."""
 from __future__ import annotations
 
 import json
 import sqlite3
 from pathlib import Path
 
-from tests.conftest import run_cli
+import pytest
+
+from tests.conftest import connect_db, run_cli
 from tests.copy.compare import (assert_copy_is_one_moment, assert_same_views, check_ok, copy_cli,
-                                copy_while_workers_commit, sqlite_events)
+                                copy_while_workers_commit, event_rows)
+from tests.prove.conftest import fingerprint
+
+
+def _contents(dest: Path | str) -> bytes | str:
+    """What must stay as it was: a file's bytes, a database's rows."""
+    return dest.read_bytes() if isinstance(dest, Path) else fingerprint(dest)
 
 
 def test_copy_to_a_new_file_gives_the_same_orders_events_and_kpis(tmp_path: Path, demo_db: Path) -> None:
@@ -15,16 +24,16 @@ def test_copy_to_a_new_file_gives_the_same_orders_events_and_kpis(tmp_path: Path
     p = copy_cli(demo_db, dest, "--json")
     assert p.returncode == 0, p.stderr
     summary = json.loads(p.stdout)
-    orders = sqlite3.connect(demo_db).execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+    orders = connect_db(demo_db).execute("SELECT COUNT(*) FROM orders").fetchone()[0]
     assert summary["ok"] and summary["tables"]["orders"] == orders and summary["rows"] > orders
     assert f"copy: orders {orders} of {orders} rows" in p.stderr  # progress on stderr, table by table
     check_ok(dest)
     assert_same_views(demo_db, dest)
     # the copy goes on where the source stopped: the next event takes the next id and chains on
-    last = sqlite_events(dest)[-1][0]
+    last = event_rows(dest)[-1][0]
     claimed = run_cli("--db", str(dest), "claim", "--user", "alice", "--json")
     assert claimed.returncode == 0 and claimed.stdout, claimed.stderr
-    assert sqlite_events(dest)[-1][0] == last + 1
+    assert event_rows(dest)[-1][0] == last + 1
     check_ok(dest)
 
 
@@ -41,23 +50,24 @@ def test_a_destination_that_is_not_empty_is_refused_and_left_alone(tmp_path: Pat
     other = tmp_path / "notes.txt"
     other.write_bytes(b"keep me")
     for dest in (other, db_path):  # any file with content; an orderq database, even one without orders
-        before = dest.read_bytes()
+        before = _contents(dest)
         p = copy_cli(demo_db, dest)
         assert p.returncode == 2, p.stderr
         assert p.stderr.count("\n") == 1 and "not empty" in p.stderr and "Traceback" not in p.stderr
-        assert dest.read_bytes() == before
+        assert _contents(dest) == before
     assert sorted(x.name for x in tmp_path.iterdir() if x.name.endswith(".copy")) == []  # no temp file left
 
 
+@pytest.mark.sqlite_only("names the SQLite source's own file under other names (a symlink, its -wal)")
 def test_the_source_itself_is_refused_under_any_name(tmp_path: Path, demo_db: Path) -> None:
     link = tmp_path / "link.db"
     link.symlink_to(demo_db)
-    before = sqlite_events(demo_db)
+    before = event_rows(demo_db)
     for dest in (demo_db, link, Path(f"{demo_db}-wal"), tmp_path / "." / demo_db.name):
         p = copy_cli(demo_db, dest)
         assert p.returncode == 2, (dest, p.stderr)
         assert p.stderr.count("\n") == 1 and "the database" in p.stderr, p.stderr
-    assert sqlite_events(demo_db) == before
+    assert event_rows(demo_db) == before
 
 
 def test_a_destination_of_an_unknown_kind_is_refused(tmp_path: Path, demo_db: Path) -> None:
@@ -71,7 +81,7 @@ def test_copy_while_writers_work_is_the_source_as_of_one_moment(tmp_path: Path, 
     destination is the source as of the snapshot, a consistent whole."""
     dest = tmp_path / "moved.db"
     summary = copy_while_workers_commit(demo_db, dest, tmp_path, seed=5)
-    assert_copy_is_one_moment(sqlite_events(demo_db), sqlite_events(dest), summary, dest)
+    assert_copy_is_one_moment(event_rows(demo_db), event_rows(dest), summary, dest)
 
 
 def test_a_source_that_is_not_an_orderq_database_or_a_destination_folder_that_is_missing_is_refused(

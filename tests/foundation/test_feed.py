@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from db.connection import connect
+from db.feed import open_feed
 from db.feed_sqlite import SqliteFeed
+from db.store import Store
 
 
 async def _first_batch(feed: SqliteFeed, timeout: float = 10.0) -> list:
@@ -69,8 +71,8 @@ async def test_poke_reports_own_commits(demo_db: Path) -> None:
 async def test_a_burst_within_the_gap_is_read_once_and_a_poke_reads_at_once(demo_db: Path) -> None:
     """min_gap (issue 14): after a read, other processes' commits within the gap are not read one
     by one; they come as one batch, at the end of the gap or (here) at once on a poke."""
-    conn = connect(demo_db)
-    feed = SqliteFeed(conn, demo_db, use_watcher=True)
+    store = Store.open(demo_db)  # either backend: the gap is the backend-neutral loop's (db.feed)
+    feed = open_feed(store)
     feed.min_gap = 600.0  # longer than the test: only the poke can end it
     batches: list[list] = []
 
@@ -101,13 +103,13 @@ async def test_a_burst_within_the_gap_is_read_once_and_a_poke_reads_at_once(demo
     finally:
         feed.stop()
         await asyncio.wait_for(task, 10)
-        conn.close()
+        store.close()
 
 
 async def test_commits_within_the_gap_are_read_when_it_ends(demo_db: Path) -> None:
     """No change is dropped by the gap: the read after it has everything since the cursor."""
-    conn = connect(demo_db)
-    feed = SqliteFeed(conn, demo_db, use_watcher=True)
+    store = Store.open(demo_db)  # either backend: the gap is the backend-neutral loop's (db.feed)
+    feed = open_feed(store)
     feed.min_gap = 0.5
     seen: list[str] = []
 
@@ -129,4 +131,4 @@ async def test_commits_within_the_gap_are_read_when_it_ends(demo_db: Path) -> No
     finally:
         feed.stop()
         await asyncio.wait_for(task, 10)
-        conn.close()
+        store.close()

@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from db.service import Desk
 
 
+@pytest.mark.sqlite_only("a session's pid is checked where every session runs on the database's host (SQLite); on PostgreSQL sessions may run on other hosts and the heartbeat alone decides (db/service/sessions.py still_running)")
 def test_a_killed_session_is_not_online_and_not_on_the_wallboard(demo_db: Path) -> None:
     rep = Desk.open(demo_db, "alice")
     sup = Desk.open(demo_db, "sam")

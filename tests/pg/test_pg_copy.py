@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.copy.compare import (EVENT_COLUMNS, assert_copy_is_one_moment, assert_same_views, check_ok, copy_cli,
-                                copy_while_workers_commit, popen_copy, sqlite_events)
+                                copy_while_workers_commit, event_rows, popen_copy)
 from tests.helpers import wait_for
 from tests.pg_server import PASSWORD, PgServer
 
@@ -20,11 +20,6 @@ from tests.pg_server import PASSWORD, PgServer
 def _tables(url: str) -> list[str]:
     with psycopg.connect(url) as c:
         return [r[0] for r in c.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")]
-
-
-def _pg_events(url: str) -> list[tuple]:
-    with psycopg.connect(url) as c:
-        return [tuple(r) for r in c.execute(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY id")]
 
 
 @pytest.fixture(scope="module")
@@ -45,17 +40,17 @@ def test_a_3000_order_sqlite_desk_moves_into_an_empty_postgresql_database(demo30
     assert json.loads(p.stdout)["tables"]["orders"] == orders >= 3000
     check_ok(url)  # hash chain, guard triggers, states, claims, stock and money on the destination
     assert_same_views(demo3000, url)
-    before = _pg_events(url)
+    before = event_rows(url)
     again = copy_cli(demo3000, url)
     assert again.returncode == 2 and again.stderr.count("\n") == 1 and "is not empty" in again.stderr, again.stderr
     assert PASSWORD not in again.stderr
-    assert _pg_events(url) == before
+    assert event_rows(url) == before
     # the copy goes on where the source stopped: the next ids follow on in every table
     claimed = run_cli("--db", url, "claim", "--user", "alice", "--json")
     assert claimed.returncode == 0 and claimed.stdout, claimed.stderr
     made = run_cli("--db", url, "order", "new", "--customer", "C00003", "--line", "BEV-0001:1", "--user", "alice", "--json")
     assert made.returncode == 0, made.stderr
-    assert _pg_events(url)[-1][0] > before[-1][0]
+    assert event_rows(url)[-1][0] > before[-1][0]
     check_ok(url)
 
 
@@ -116,14 +111,14 @@ def test_copy_from_postgresql_while_writers_work_is_the_source_as_of_one_moment(
     as of one moment and passes `check`."""
     dest = tmp_path / "moved.db"
     summary = copy_while_workers_commit(pg_demo_url, dest, tmp_path, seed=7)
-    assert_copy_is_one_moment(_pg_events(pg_demo_url), sqlite_events(dest), summary, dest)
+    assert_copy_is_one_moment(event_rows(pg_demo_url), event_rows(dest), summary, dest)
 
 
 def test_copy_from_sqlite_into_postgresql_while_writers_work_is_the_source_as_of_one_moment(
         demo_db: Path, pg_empty_url: str, tmp_path: Path) -> None:
     """The other snapshot: the SQLite file read on a connection of its own (rows to PostgreSQL by COPY)."""
     summary = copy_while_workers_commit(demo_db, pg_empty_url, tmp_path, seed=9)
-    assert_copy_is_one_moment(sqlite_events(demo_db), _pg_events(pg_empty_url), summary, pg_empty_url)
+    assert_copy_is_one_moment(event_rows(demo_db), event_rows(pg_empty_url), summary, pg_empty_url)
 
 
 def test_a_row_the_sqlite_file_refuses_fails_the_copy_in_one_line_and_writes_nothing(pg_demo_url: str,

@@ -7,6 +7,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli
 from tests.prove.torture import Pool, acknowledged
 
@@ -15,6 +17,7 @@ def _acks(pool: Pool) -> int:
     return len(acknowledged(pool.logs))
 
 
+@pytest.mark.sqlite_only("`orderq backup` copies a SQLite file while writers write (PostgreSQL: pg_dump)")
 def test_backup_while_writers_write_passes_check(tmp_path: Path, demo_db: Path) -> None:
     db = tmp_path / "live.db"
     shutil.copy(demo_db, db)

@@ -8,11 +8,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from db.feed_sqlite import SqliteFeed
 from db.service import Desk
 from db.store import Store
 
 
+@pytest.mark.sqlite_only("SQLite's change detection watches the -wal file; PostgreSQL's: tests/pg/test_pg_feed.py")
 async def test_the_feed_watches_and_delivers_another_connections_change(demo_db: Path) -> None:
     store = Store.open(demo_db)
     feed = SqliteFeed(store.conn, store.path)

@@ -21,8 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, connect_db, run_cli
 from tests.prove.conftest import fingerprint
+
+#: the tests that name the database's own files (the file, its -wal, -shm, -journal, links to them, its
+#: folder): a PostgreSQL database has no file beside the command to name
+ABOUT_ITS_FILES = pytest.mark.sqlite_only("names the SQLite database's own files (-wal, -shm, links, its folder)")
 
 #: a file the generic csv importer reads, with one row it rejects (unknown customer)
 SMALL_CSV = "order_ref,customer,sku,qty\n" + "".join(f"H{i},NOBODY,NOSKU,1\n" for i in range(17))
@@ -36,15 +40,17 @@ def _sha(path: Path) -> str:
 class LiveDb:
     """The database under attack, with a live session holding it open."""
 
-    db: Path
+    db: Path | str
     session: sqlite3.Connection
 
     def state(self) -> tuple[str, str, int, int]:
-        """(file hash after a checkpoint, row fingerprint, orders, events)."""
-        self.session.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        """(file hash after a checkpoint, row fingerprint, orders, events); on PostgreSQL, which has no
+        file to hash, the rows' fingerprint alone."""
+        if isinstance(self.db, Path):
+            self.session.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         orders = self.session.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
         events = self.session.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-        return _sha(self.db), fingerprint(self.db), orders, events
+        return _sha(self.db) if isinstance(self.db, Path) else "", fingerprint(self.db), orders, events
 
     def run(self, *args: str) -> "Refusal":
         return Refusal(run_cli("--db", str(self.db), *args))
@@ -70,7 +76,13 @@ class Refusal:
 
 
 @pytest.fixture
-def live(demo_db: Path) -> Iterator[LiveDb]:
+def live(demo_db: Path | str) -> Iterator[LiveDb]:
+    if not isinstance(demo_db, Path):  # PostgreSQL: a live session holding the database, no files
+        session = connect_db(demo_db)
+        session.execute("SELECT COUNT(*) FROM orders").fetchone()
+        yield LiveDb(demo_db, session)
+        session.close()
+        return
     session = sqlite3.connect(demo_db, timeout=10)
     assert session.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     session.execute("SELECT COUNT(*) FROM orders").fetchone()  # the -wal and -shm exist while it is open
@@ -83,6 +95,13 @@ def live(demo_db: Path) -> Iterator[LiveDb]:
 def small_csv(tmp_path: Path) -> Path:
     p = tmp_path / "small.csv"
     p.write_text(SMALL_CSV, encoding="utf-8")
+    return p
+
+
+def _a_sqlite_file(tmp_path: Path, name: str) -> Path:
+    """A SQLite database file the command does not own (on PostgreSQL the live database is no file)."""
+    p = tmp_path / name
+    run_cli("--db", str(p), "init", check=True)
     return p
 
 
@@ -119,6 +138,7 @@ def _alias(live: LiveDb, how: str) -> str:
 ALIASES = ["db", "-wal", "-shm", "-journal", "dot-relative", "symlink", "symlink-to-wal", "hardlink"]
 
 
+@ABOUT_ITS_FILES
 @pytest.mark.parametrize("how", ALIASES)
 def test_import_rejects_onto_the_database_is_refused(live: LiveDb, tmp_path: Path, how: str) -> None:
     """The probe: `import nul.csv --rejects orderq.db` turned a 3.2 MB database into a 182-byte CSV."""
@@ -131,6 +151,7 @@ def test_import_rejects_onto_the_database_is_refused(live: LiveDb, tmp_path: Pat
     live.assert_check_passes()
 
 
+@ABOUT_ITS_FILES
 @pytest.mark.parametrize("how", ALIASES)
 def test_kpi_html_onto_the_database_is_refused(live: LiveDb, how: str) -> None:
     """The probe: `kpi --html orderq.db` overwrote the database with the report and exited 0."""
@@ -140,6 +161,7 @@ def test_kpi_html_onto_the_database_is_refused(live: LiveDb, how: str) -> None:
     live.assert_check_passes()
 
 
+@ABOUT_ITS_FILES
 @pytest.mark.parametrize("how", ["-journal", "symlink-to-wal"])
 def test_backup_onto_the_databases_own_files_is_refused(live: LiveDb, how: str) -> None:
     """A backup written as the -journal beside a live database would be taken for a hot journal."""
@@ -177,9 +199,12 @@ def test_rejects_into_a_folder_names_the_flag_not_the_input(live: LiveDb, small_
 def test_an_existing_file_that_is_not_ours_is_never_overwritten(live: LiveDb, small_csv: Path, tmp_path: Path) -> None:
     notes = tmp_path / "notes.csv"
     notes.write_text("the supplier's price list, not a rejects file\n", encoding="utf-8")
-    copy = tmp_path / "copy.db"
-    sqlite3.connect(live.db).backup(c := sqlite3.connect(copy))
-    c.close()
+    if isinstance(live.db, Path):
+        copy = tmp_path / "copy.db"
+        sqlite3.connect(live.db).backup(c := sqlite3.connect(copy))
+        c.close()
+    else:
+        copy = _a_sqlite_file(tmp_path, "copy.db")
     before, notes_sha, copy_sha = live.state(), _sha(notes), _sha(copy)
     live.run("import", str(small_csv), "--rejects", str(notes)).assert_refused("--rejects", "exists already")
     live.run("kpi", "--html", str(notes)).assert_refused("--html", "exists already")
@@ -210,6 +235,7 @@ def test_a_rerun_replaces_its_own_outputs_whole(live: LiveDb, small_csv: Path, t
 
 # ---- the drop folder ----------------------------------------------------------------------------------
 
+@ABOUT_ITS_FILES
 @pytest.mark.parametrize("where", ["the database's folder", "a parent of it"])
 def test_a_watch_folder_holding_the_database_is_refused(live: LiveDb, where: str) -> None:
     """The probe: `intake --watch` on the database's folder moved orderq.db, -wal and -shm into failed/."""
@@ -228,13 +254,14 @@ def test_the_drop_folder_takes_only_import_files(live: LiveDb, small_csv: Path, 
     """A host key, a SQLite file under an import name, notes, dotfiles and .part files stay where they are."""
     drop = tmp_path / "drop"
     drop.mkdir()
+    a_db = live.db if isinstance(live.db, Path) else _a_sqlite_file(tmp_path, "a.db")
     bystanders = {
         "host_key_ed25519": b"-----BEGIN OPENSSH PRIVATE KEY-----\n",
         "notes.txt": b"call the carrier\n",
         ".hidden.csv": SMALL_CSV.encode(),
         "late.csv.part": SMALL_CSV.encode(),
-        "other.db": live.db.read_bytes(),
-        "sneaky.csv": live.db.read_bytes(),
+        "other.db": a_db.read_bytes(),
+        "sneaky.csv": a_db.read_bytes(),
     }
     for name, data in bystanders.items():
         (drop / name).write_bytes(data)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import json_lines, run_cli
+from tests.conftest import connect_db, json_lines, run_cli
 
 Disk = Callable[[str], Path]
 
@@ -65,16 +65,16 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def count(db: Path, sql: str) -> int:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+def count(db: Path | str, sql: str) -> int:
+    conn = connect_db(db)
     try:
         return int(conn.execute(sql).fetchone()[0])
     finally:
         conn.close()
 
 
-def active_skus(db: Path) -> list[str]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+def active_skus(db: Path | str) -> list[str]:
+    conn = connect_db(db)
     try:
         return [r[0] for r in conn.execute("SELECT sku FROM products WHERE active = 1 ORDER BY sku")]
     finally:
@@ -103,6 +103,7 @@ def imported(db: Path) -> int:
 
 # ---- "nothing was written" is true, and a stepped command says how far it got ------------------------------
 
+@pytest.mark.sqlite_only("the SQLite database file itself sits on the full disk")
 def test_import_on_a_full_disk_says_how_many_orders_were_committed_and_resumes(
         tmp_path: Path, demo_db: Path, tiny_disk: Disk) -> None:
     disk = tiny_disk("64m")
@@ -249,6 +250,7 @@ def _damage(db: Path) -> Path:
     return db
 
 
+@pytest.mark.sqlite_only("damages pages of the SQLite file; SQLite's integrity_check")
 def test_check_on_a_damaged_database_reports_integrity_check_fail(demo_db: Path) -> None:
     db = _damage(demo_db)
     p = run_cli("--db", str(db), "check")
@@ -261,6 +263,7 @@ def test_check_on_a_damaged_database_reports_integrity_check_fail(demo_db: Path)
 
 # ---- backup: a damaged source fails, and a failed backup leaves nothing that blocks the retry ---------------
 
+@pytest.mark.sqlite_only("damages pages of the SQLite file; `orderq backup` copies SQLite files (PostgreSQL: pg_dump)")
 def test_backup_of_a_damaged_database_fails_and_leaves_nothing(tmp_path: Path, demo_db: Path) -> None:
     db = _damage(demo_db)
     out = tmp_path / "out"
@@ -271,6 +274,7 @@ def test_backup_of_a_damaged_database_fails_and_leaves_nothing(tmp_path: Path, d
     assert list(out.iterdir()) == []
 
 
+@pytest.mark.sqlite_only("`orderq backup` copies a SQLite file (PostgreSQL's backups are pg_dump's)")
 @pytest.mark.parametrize("full", ["too small", "full to the last page"])
 def test_backup_on_a_full_disk_fails_cleanly_and_the_retry_succeeds(demo_db: Path, tiny_disk: Disk,
                                                                      full: str) -> None:

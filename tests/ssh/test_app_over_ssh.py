@@ -26,7 +26,7 @@ def claimed_by(db, user: str) -> list[str]:  # noqa: ANN001
 
 def online(db, user: str) -> list[int]:  # noqa: ANN001
     """The pids of the user's live app sessions (the app records its row once it is up)."""
-    return [r[0] for r in db_rows(db, "SELECT pid FROM sessions WHERE user = ?", user)]
+    return [r[0] for r in db_rows(db, "SELECT pid FROM sessions WHERE \"user\" = ?", user)]
 
 
 def test_rep_claims_in_the_queue_quits_and_the_claim_goes_back(serve, keys, tmux, ssh_db) -> None:  # noqa: ANN001
@@ -155,10 +155,12 @@ def alice_claims_over_ssh(server, keys, pipe_client, ssh_db):  # noqa: ANN001, A
 
 
 def test_an_idle_rep_is_disconnected_and_her_claim_goes_back(serve, keys, pipe_client, ssh_db) -> None:  # noqa: ANN001
-    server = serve("--idle-timeout", "3", fake=False)
+    # long enough for the real app to start and take alice's claim on a loaded machine (both test passes
+    # at once), or the session is idle before her first key
+    server = serve("--idle-timeout", "6", fake=False)
     client, number = alice_claims_over_ssh(server, keys, pipe_client, ssh_db)
     # output keeps flowing (the clock in the header, the live feed) but only keys count
-    client.expect(r"orderq: disconnected after 3 s without a key press", timeout=20)
+    client.expect(r"orderq: disconnected after 6 s without a key press", timeout=30)
     assert client.wait() == 0
     assert claimed_by(ssh_db, "alice") == []
     assert db_rows(ssh_db, "SELECT state FROM orders WHERE number = ?", number) == [("queued",)]

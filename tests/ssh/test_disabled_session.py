@@ -30,7 +30,7 @@ def test_disabling_a_user_ends_their_ssh_session_with_a_message(serve, keys, pip
     client = pipe_client(server.ssh_argv(keys["bob"], "bob", "-tt"))
     client.expect("Claim next", timeout=20)
     pid = int(server.wait_log(r"session start user=bob .* pid=(\d+)").group(1))
-    wait_for(lambda: db_rows(ssh_db, "SELECT id FROM sessions WHERE user = 'bob'"), 20, "bob's session row")
+    wait_for(lambda: db_rows(ssh_db, "SELECT id FROM sessions WHERE \"user\" = 'bob'"), 20, "bob's session row")
     client.send(b"c")
     (number,) = wait_for(lambda: sorted(set(claimed_by(ssh_db, "bob")) - before), 10, "bob's claim")  # type: ignore[misc]
     assert "sessions ended" in _disable_bob_and_check_he_is_refused(ssh_db)
@@ -38,7 +38,7 @@ def test_disabling_a_user_ends_their_ssh_session_with_a_message(serve, keys, pip
     assert client.wait(10) == 2
     wait_for(lambda: not pid_alive(pid), 5, "bob's session process to exit")
     assert db_rows(ssh_db, "SELECT state, claimed_by FROM orders WHERE number = ?", number) == [("queued", None)]
-    assert db_rows(ssh_db, "SELECT id FROM sessions WHERE user = 'bob'") == []
+    assert db_rows(ssh_db, "SELECT id FROM sessions WHERE \"user\" = 'bob'") == []
     server.wait_log(r"session end user=bob .*exit=2")
     # and a disabled user cannot log in again
     again = server.run_ssh(keys["bob"], "bob", "-tt")
@@ -49,7 +49,7 @@ def test_disabling_a_user_ends_their_local_tui_with_a_message(tmux, ssh_db) -> N
     tmux.new("b", ["env", "-u", "COLUMNS", "-u", "LINES", str(ORDERQ), "--db", str(ssh_db), "tui", "--user", "bob"],
              cols=120, rows=35)
     tmux.wait_text("b", r"bob \(rep\)", timeout=20)
-    wait_for(lambda: db_rows(ssh_db, "SELECT id FROM sessions WHERE user = 'bob'"), 20, "bob's session row")
+    wait_for(lambda: db_rows(ssh_db, "SELECT id FROM sessions WHERE \"user\" = 'bob'"), 20, "bob's session row")
     _disable_bob_and_check_he_is_refused(ssh_db)
     tmux.wait_text("b", rf"orderq: {GONE}", timeout=10)
     assert tmux.exit_status("b") == 2

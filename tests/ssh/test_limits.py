@@ -52,7 +52,7 @@ async def test_the_real_app_on_a_huge_window_draws_the_capped_size_and_hangs_up(
     await c.open((10000, 10000))
     await c.expect("Claim next", timeout=30)
     pid = int(server.wait_log(r"session start user=alice .* pid=(\d+)").group(1))
-    await await_for(lambda: db_rows(ssh_db, "SELECT pid FROM sessions WHERE user = 'alice'") == [(pid,)], 10,
+    await await_for(lambda: db_rows(ssh_db, "SELECT pid FROM sessions WHERE \"user\" = 'alice'") == [(pid,)], 10,
                     "alice's session row")
     first_screen = len(c.out)
     print(f"first screen at a 10000x10000 request: {first_screen} bytes")
@@ -61,7 +61,7 @@ async def test_the_real_app_on_a_huge_window_draws_the_capped_size_and_hangs_up(
     end = await await_for(lambda: re.search(r"session end user=alice .*reason=(.*) exit=", server.log), 10,
                           "the session to end")
     assert end.group(1) == "client gone"  # on the hang-up, without the SIGKILL fallback
-    await await_for(lambda: db_rows(ssh_db, "SELECT pid FROM sessions WHERE user = 'alice'") == [], 10,
+    await await_for(lambda: db_rows(ssh_db, "SELECT pid FROM sessions WHERE \"user\" = 'alice'") == [], 10,
                     "alice's session row to go")
 
 

@@ -246,7 +246,9 @@ def test_a_login_that_never_opens_a_session_is_closed(serve, keys) -> None:  # n
 # ---- idle timeout ------------------------------------------------------------------------------------
 
 def test_idle_timeout_counts_keys_not_output_and_spares_the_wallboard(serve, keys, pipe_client) -> None:  # noqa: ANN001
-    server = serve("--idle-timeout", "2")
+    # long enough for three sessions to start on a loaded machine (both test passes at once): with 2 s,
+    # alice's session was idled out before its app had printed READY
+    server = serve("--idle-timeout", "6")
     board = pipe_client(server.ssh_argv(keys["sam"], "sam", "-tt") + ["wallboard"])  # started on the wallboard
     moved = pipe_client(server.ssh_argv(keys["bob"], "bob", "-tt"))                 # the app moves to it
     idle = pipe_client(server.ssh_argv(keys["alice"], "alice", "-tt"))              # stays on the queue
@@ -259,7 +261,7 @@ def test_idle_timeout_counts_keys_not_output_and_spares_the_wallboard(serve, key
     # alice's last key comes after the wallboards' last keys, and her screen keeps printing
     idle.send(b"t")
     idle.expect("TICK")
-    idle.expect(r"orderq: disconnected after 2 s without a key press", timeout=20)
+    idle.expect(r"orderq: disconnected after 6 s without a key press", timeout=30)
     assert idle.wait() == 0
     assert server.markers_named("term")  # the app was asked to stop (SIGTERM) before the client was told
     server.wait_log(r"session end user=alice .*reason=idle")

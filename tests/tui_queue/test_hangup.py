@@ -45,7 +45,7 @@ def test_lost_terminal_without_sighup_gives_back_and_exits(queue_db: Path) -> No
             drain(master)
             c = connect_db(queue_db)
             try:
-                return c.execute("SELECT COUNT(*) FROM sessions WHERE user = 'alice'").fetchone()[0]
+                return c.execute("SELECT COUNT(*) FROM sessions WHERE \"user\" = 'alice'").fetchone()[0]
             finally:
                 c.close()
 
