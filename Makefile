@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 DEMO_DB ?= demo.db
 DEMO_USER ?= alice
 
-.PHONY: setup run test test-sqlite test-pg bench torture lint clean postgres-bin wrk-bin bytecode
+.PHONY: setup run test test-both test-sqlite test-pg bench torture lint clean postgres-bin wrk-bin bytecode
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -27,12 +27,18 @@ run: $(STAMP) bytecode
 	@test -f $(DEMO_DB) || ($(BIN)/orderq --db $(DEMO_DB) init && $(BIN)/orderq --db $(DEMO_DB) demo --orders 2000 --seed 7)
 	$(BIN)/orderq --db $(DEMO_DB) tui --user $(DEMO_USER)
 
-## The whole test suite, on both backends (issue 18 §8): the SQLite pass and the PostgreSQL pass
-## (the shared database fixtures make databases on a throwaway server, tests/conftest.py; tests about
-## SQLite by nature, marked sqlite_only, and tests/pg/ are left out of it), at once, 2 workers each
-## (tests/both_backends.py says why). TEST_ARGS replaces the pytest arguments of both passes.
+## The whole test suite, on one backend: SQLite unless ORDERQ_TEST_BACKEND=postgresql (tests/conftest.py's
+## --backend switch; on SQLite it includes tests/pg/, which starts a throwaway PostgreSQL). The same
+## command passes on both: `ORDERQ_TEST_BACKEND=postgresql make test` runs every test on PostgreSQL
+## except those about SQLite by nature (marked sqlite_only) and tests/pg/. `make test-both` runs the two
+## passes at once (tests/both_backends.py): ~30 min on 2 cores against ~12 for one, so CI runs one.
 TEST_ARGS ?= -q -n 2
 test: $(STAMP) postgres-bin bytecode
+	$(BIN)/lint-imports
+	$(BIN)/pytest $(TEST_ARGS)
+
+## Both passes at once, the SQLite one printed live and the PostgreSQL one after it; exit status the worse.
+test-both: $(STAMP) postgres-bin bytecode
 	$(BIN)/lint-imports
 	$(BIN)/python -m tests.both_backends $(TEST_ARGS)
 

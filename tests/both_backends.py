@@ -1,4 +1,4 @@
-"""`make test`: the whole suite on both backends (issue 18 §8), as two pytest runs of the same tests,
+"""`make test-both`: the whole suite on both backends (issue 18 §8), as two pytest runs of the same tests,
 one per backend (tests/conftest.py's --backend switch), started at the same time.
 
 Why at once rather than one after the other: a pass alone leaves part of the 2 cores idle while its
