@@ -31,7 +31,7 @@ run: $(STAMP) bytecode
 ## --backend switch; on SQLite it includes tests/pg/, which starts a throwaway PostgreSQL). The same
 ## command passes on both: `ORDERQ_TEST_BACKEND=postgresql make test` runs every test on PostgreSQL
 ## except those about SQLite by nature (marked sqlite_only) and tests/pg/. `make test-both` runs the two
-## passes at once (tests/both_backends.py): ~30 min on 2 cores against ~12 for one, so CI runs one.
+## passes at once (tests/both_backends.py): ~19 min on 2 cores against ~10 for one, so CI runs one.
 TEST_ARGS ?= -q -n 2
 test: $(STAMP) postgres-bin bytecode
 	$(BIN)/lint-imports
