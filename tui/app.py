@@ -15,14 +15,12 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import signal
-import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import events, work
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
@@ -31,19 +29,17 @@ from core.errors import OrderqError, PermissionDenied
 from db.dbapi import Error as DbError
 from db.service import Desk
 from tui.app_claims import ClaimKeeping
+from tui.app_session_end import SessionEnd
 from tui.claim_registry import ClaimRegistry
 from tui.live import FEED_GAP_S, LiveScreen, shown
 from tui.messages import OpenScreen, RulesReady, StoreChanged
 from tui.plain import PlainNotify
 from tui.screen_registry import FIRST_SCREENS, HOME_SCREEN, SCREEN_PERMISSION, build_screen
-from tui.tty_watch import TTY_CHECK_S, tty_gone
 
 if TYPE_CHECKING:
     from core.models import Event
 
 log = logging.getLogger("orderq.tui")
-
-EXIT_WATCHDOG_S = 3.0
 
 
 def resume_gc() -> None:
@@ -55,7 +51,7 @@ def resume_gc() -> None:
         gc.enable()
 
 
-class OrderqApp(ClaimKeeping, PlainNotify, App[int]):
+class OrderqApp(SessionEnd, ClaimKeeping, PlainNotify, App[int]):
     TITLE = "orderq"
     #: the first screen's stylesheet, parsed with the app's own at start-up: pushing a screen whose
     #: CSS is not loaded yet re-parses every stylesheet, which would delay the first paint
@@ -259,59 +255,6 @@ class OrderqApp(ClaimKeeping, PlainNotify, App[int]):
         if self._feed is not None:
             self._feed.stop()
         self.release_all()
-
-    # ---- hang-up, signals, tty ------------------------------------------------------------
-    def _install_signal_handlers(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        import asyncio
-
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGHUP, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, self.hang_up, sig.name)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass
-
-    def _watch_tty(self) -> None:
-        """Exit when the terminal is gone: a hung-up or closed stdin (no SIGHUP after some SSH drops).
-
-        A daemon thread blocks in poll() on stdin asking for no events: the kernel still reports
-        POLLHUP / POLLERR / POLLNVAL, so the thread wakes at the hang-up and never for a key. (A
-        1 s timer cost every idle session a wake-up a second: issue 14.)"""
-        def watch() -> None:
-            while not self._hung_up:
-                why = tty_gone(0, TTY_CHECK_S)
-                if why:
-                    try:
-                        self.call_from_thread(self.hang_up, why)
-                    except RuntimeError:  # the app is already gone
-                        pass
-                    return
-
-        threading.Thread(target=watch, name="orderq-tty-watch", daemon=True).start()
-
-    async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, (events.Key, events.MouseDown)):
-            self._last_input = time.monotonic()
-        await super().on_event(event)
-
-    def _check_idle(self) -> None:
-        if self.idle_timeout and time.monotonic() - self._last_input >= self.idle_timeout:
-            self.hang_up(f"idle for {self.idle_timeout:g} s")
-
-    def hang_up(self, why: str = "hang-up") -> None:
-        """The session is over (signal or lost terminal): give claims back first, then leave."""
-        if self._hung_up:
-            return
-        self._hung_up = True
-        log.info("session ends: %s", why)
-        self.release_all()
-        if not self.is_headless:  # a dead terminal can wedge the output thread: never outlive it by long
-            watchdog = threading.Timer(EXIT_WATCHDOG_S, os._exit, (0,))
-            watchdog.daemon = True
-            watchdog.start()
-        self.exit(0)
 
     # ---- the change feed -------------------------------------------------------------------
     @work(exclusive=True, group="feed", exit_on_error=False)
