@@ -1,7 +1,7 @@
 """The supervisor's wallboard: big numbers, queue by class, throughput, breaches, returns, reps.
 
-Live: a StoreChanged recomputes from the indexed KPI reads (db/service/kpi.py), at most every 2
-s (tui.live: a board read across the room; each recompute costs tens of ms), unless every
+Live: a StoreChanged recomputes from the indexed KPI reads (db/service/kpi.py), at most once a
+second (tui.live: a board read across the room; each recompute costs tens of ms), unless every
 change in it is one the board shows nothing of (a checklist tick). Issue 14: the clock recomputes
 on the minute (dues show in minutes), and at the moment the first at-risk item breaches; only the
 parts whose text changed are repainted (tui.repaint), those of fixed size without a relayout.
@@ -10,9 +10,8 @@ override its class, each through the service layer (which refuses anyone else).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -76,8 +75,7 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
         self.data: Wallboard | None = None
         self.refused: str | None = None
         self.refreshes = 0
-        self._said: dict[str, Any] = {}  # what the tables and the sparkline show now: unchanged, not redrawn
-        self._painted = Painted()  # what each Static and Digits shows now
+        self._painted = Painted()  # what each part shows now (Statics, Digits, the sparkline, the tables)
         self._tick = None
 
     # ---- layout -------------------------------------------------------------------------
@@ -186,8 +184,7 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
         self.query_one("#tile-breached").set_class(o["sla_breached_open"] > 0, "alert")
         self.query_one("#tile-risk").set_class(o["sla_at_risk"] > 0, "warn")
         self._paint_bars()
-        if self._said.get("#spark") != d.throughput:
-            self._said["#spark"] = list(d.throughput)
+        if self._painted.changed("#spark", list(d.throughput)):
             self.query_one("#spark", Sparkline).data = list(d.throughput)
         self._put("#rates", layout=False, text=
             f"released today {o['released']} · last hour {d.throughput[-1] if d.throughput else 0}\n"
@@ -200,14 +197,12 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
             f"cycle p50 {duration_text(r['cycle_time_p50_s'])}\nrefund p50 {duration_text(r['refund_time_p50_s'])}")
         items = [(i.number, i.priority, i.state, i.due_at, i.claimed_by, i.customer_name, i.hold_reason)
                  for i in d.breached + d.at_risk]
-        if self._said.get("items") != (items, d.now.replace(second=0, microsecond=0)):
-            self._said["items"] = (items, d.now.replace(second=0, microsecond=0))  # dues shown in minutes
+        if self._painted.changed("items", (items, d.now.replace(second=0, microsecond=0))):  # dues in minutes
             self._paint_items(d)
         rep_rows = [(x["rep"], x.get("screen"), x.get("online"), x["released"], x["avg_handling_s"], tuple(x["holding"]))
                     for x in d.reps]
-        if self._said.get("reps") == rep_rows:
+        if not self._painted.changed("reps", rep_rows):
             return
-        self._said["reps"] = rep_rows
         rows = []
         for x in d.reps:
             if x["rep"] == "system":
