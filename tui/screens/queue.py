@@ -25,12 +25,14 @@ from core.triage import due_cell, due_text, explain, sla_paused
 from db.convert import dt
 from db.feed import LIVE_MODES, RECONNECTING
 from db.service import Desk
+from tui.cropped_compositor import use_cropped_compositor
 from tui.live import LiveScreen, shown
 from tui.messages import OpenScreen, RulesReady, StoreChanged
 from tui.plain import plain
 from tui.role_keys import RoleKeys
 from tui.queue_source import QueueSource
 from tui.widgets.footer import KeyFooter
+from tui.widgets.line_panel import LinePanel
 from tui.widgets.queue_filter import FilterScreen, ViewState
 from tui.widgets.queue_view import QueueHeader, QueueView, header_text
 
@@ -79,6 +81,7 @@ class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
 
     def __init__(self, desk: Desk) -> None:
         super().__init__()
+        use_cropped_compositor(self)  # a changed row renders that row, not every widget's lines
         self.desk = desk
         self.me = desk.actor.name
         self._role = desk.actor.role.value if desk.actor.role else "operator"
@@ -97,7 +100,7 @@ class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
         with Vertical(id="qbody"):
             yield QueueHeader(header_text(120), id="qhead")
             yield QueueView(self.source, self.me, self.desk.now, id="qview")
-        yield Static(id="why")
+        yield LinePanel(id="why")  # a new notice or lease time repaints its own line only
         yield KeyFooter()
 
     @property
@@ -138,12 +141,13 @@ class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
         self._update_why(self.view.selected_row, self.view.cursor)
 
     def _set(self, widget_id: str, content: Any) -> None:
-        """Update a fixed-height panel: no layout pass, and nothing at all when it says the same."""
+        """Update a fixed-height panel (a Static or a LinePanel): no layout pass, and nothing at all
+        when it says the same."""
         key = (content.plain, tuple(content.spans)) if isinstance(content, Text) else str(content)
         if self._said.get(widget_id) == key:
             return
         self._said[widget_id] = key
-        self.query_one(widget_id, Static).update(content, layout=False)
+        self.query_one(widget_id, Static | LinePanel).update(content, layout=False)
 
     def feed_state_changed(self) -> None:
         """The app's change feed went live, or lost the database: the bar says which."""
