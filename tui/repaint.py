@@ -7,11 +7,14 @@ Content and Text compare by their plain text alone, so the comparison key includ
 """
 from __future__ import annotations
 
+from math import ceil
 from typing import Any
 
 from rich.cells import cell_len
+from rich.segment import Segment
 from rich.text import Text
 from textual.content import Content
+from textual.scrollbar import ScrollBar
 
 
 def look(content: Any) -> Any:
@@ -72,3 +75,11 @@ def fill_rows(table: Any, rows: list[tuple[str, list[Any]]]) -> bool:
                 wider = cell_len(new.plain if isinstance(new, Text) else str(new)) > column.content_width
                 table.update_cell(key, column.key, new, update_width=wider)
     return False
+
+
+def scrollbar_cells(bar: ScrollBar, rows: int) -> list[Segment]:
+    """The cells a vertical scrollbar draws for `rows` rows, by Textual's own arithmetic
+    (ScrollBar._render_bar, ScrollBarRender.render_bar): equal lists, the same bar on screen."""
+    window = bar.window_size if bar.window_size < rows else 0
+    return bar.renderer.render_bar(size=bar.size.height, virtual_size=ceil(rows), window_size=ceil(window),
+                                   position=bar.position, thickness=bar.thickness, vertical=True).segments

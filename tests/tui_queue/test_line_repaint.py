@@ -25,8 +25,8 @@ class Sent:
     """What the terminal shows: every update the app's compositor made, written as the bytes a real
     session sends (headless apps compute the update and then write nothing)."""
 
-    def __init__(self, app: Any) -> None:
-        self.term = Terminal(ROWS, COLS)
+    def __init__(self, app: Any, rows: int = ROWS) -> None:
+        self.term = Terminal(rows, COLS)
         self.updates = 0
         display = app._display
 
@@ -125,3 +125,47 @@ async def test_the_why_panel_sends_only_its_changed_lines_and_a_notice_leaves_no
         full = full_repaint(app)
         assert [sent.line(y) for y in lines] == full[head: why.content_region.bottom]
         assert f"Why {target}" in sent.line(head)
+
+
+async def test_orders_gone_off_screen_send_the_scrollbar_only_when_its_thumb_moves(queue_db: Path, make_app,
+                                                                                  clock) -> None:  # noqa: ANN001
+    """Orders cancelled off screen, one at a time: the count in the bar says so each time; while the
+    scrollbar's thumb stays where it was (as a full repaint draws it) its column is not sent again
+    (redrawing it renders every row of the view), and once the thumb moves the terminal shows it
+    where a full repaint draws it. (A short terminal: the thumb is small, and stays for a few.)"""
+    rows = 20
+    app = make_app(queue_db, feed=True)
+    sent = Sent(app, rows)
+    async with app.run_test(size=(COLS, rows)) as pilot:
+        view = app.screen.query_one(QueueView)
+        await pilot.pause()
+        bar = view.vertical_scrollbar.region
+        assert view.show_vertical_scrollbar and bar.height > 1
+        column = [(y, bar.x) for y in range(bar.y, bar.bottom)]
+
+        def drawn() -> list[str]:
+            full = full_repaint(app)
+            return [full[y][x] if x < len(full[y]) else " " for y, x in column]
+
+        first = drawn()
+        total = view.source.total
+        stayed = 0
+        sam = Desk.open(queue_db, "sam", clock=clock)  # a supervisor, another connection
+        try:
+            for y, x in column:
+                sent.term.grid[y][x] = "#"
+            for n in range(1, 40):
+                sam.orders.cancel(view.source.row(view.source.total - 1)["number"], "customer withdrew")
+                assert await until(pilot, lambda n=n: f"{total - n:,} items" in sent.line(0), what="the count")
+                await pilot.pause()
+                now = drawn()
+                if now != first:
+                    break
+                assert [sent.term.grid[y][x] for y, x in column] == ["#"] * len(column)  # not sent
+                stayed += 1
+            else:
+                raise AssertionError("the thumb never moved")
+            assert stayed >= 1, "no cancel left the thumb where it was: nothing was tested"
+            assert [sent.term.grid[y][x] for y, x in column] == now  # sent whole, where it is now
+        finally:
+            sam.store.close()

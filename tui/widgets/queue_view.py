@@ -26,6 +26,7 @@ from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.widgets import Static
 
@@ -36,6 +37,7 @@ from core.money import from_cents_int
 from core.plain_text import printable
 from core.triage import Slack, due_cell, sla_paused, slack
 from tui.queue_source import QueueSource
+from tui.repaint import scrollbar_cells
 from tui.widgets.columns import fit_columns
 
 OPEN_STATES = tuple(s.value for s in OrderState if s.open)
@@ -167,7 +169,9 @@ class QueueView(ScrollView, can_focus=True):
 
     def _set_rows(self, total: int) -> None:
         """The virtual height is the row count. Setting it lays the whole screen out again (tens of
-        ms); that is needed only when the scrollbar comes or goes, else the bar is redrawn alone."""
+        ms); that is needed only when the scrollbar comes or goes. Else the bar is redrawn alone, and
+        only when its thumb moved: a bar redrawn is every row of the view rendered again (its column
+        spans them all), yet one order more or less in hundreds leaves the thumb where it was."""
         new = Size(self.size.width, total)
         old = self.virtual_size
         if new == old:
@@ -175,7 +179,15 @@ class QueueView(ScrollView, can_focus=True):
         height = self.size.height
         if old.width == new.width and (old.height > height) == (total > height) and height:
             self.set_reactive(ScrollView.virtual_size, new)
-            self._scroll_update(new)
+            bar = self.vertical_scrollbar if self.show_vertical_scrollbar else None
+            if bar is None or not bar.size.height:
+                self._scroll_update(new)
+                return
+            moved = scrollbar_cells(bar, old.height) != scrollbar_cells(bar, total)
+            bar.set_reactive(ScrollBar.window_virtual_size, total)
+            if moved:
+                bar.refresh()
+            self.scroll_y = self.validate_scroll_y(self.scroll_y)  # fewer rows: the end may come up
         else:
             self.virtual_size = new
 
