@@ -154,6 +154,12 @@ class ChangeFeed:
     async def _settle(self, poked: bool) -> None:
         """Wait, after a wake-up, for the rest of the commit that caused it (nothing by default)."""
 
+    def _hold(self, seconds: float) -> None:
+        """The feed will not read for `seconds` (the gap after a read that found changes, unless
+        poked): a backend may stop listening meanwhile, and look once at the end. (Each commit is
+        several file writes; heard one by one, in a gap that reads nothing, they woke every session
+        three times a change for nothing: issue 14.) Nothing by default."""
+
     def _lost(self, e: BaseException) -> bool:
         """Is `e` a lost connection (shown as "reconnecting" and retried), not a failure of the feed?"""
         return False
@@ -216,6 +222,8 @@ class ChangeFeed:
                 batch = await self._read()
                 if batch:
                     self._last_read = asyncio.get_running_loop().time()  # a look that found nothing costs no gap
+                    if self.min_gap > 0:
+                        self._hold(self.min_gap)
                     yield batch
         finally:
             self._stop.set()

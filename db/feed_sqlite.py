@@ -50,6 +50,9 @@ class SqliteFeed(ChangeFeed):
         # ORDERQ_FEED=poll: poll as if no inotify instance were left (bench_fanout measures that case)
         self.use_watcher = use_watcher and not poll_only()
         self._last_version = data_version(conn)
+        #: while watching: (the watch's fd, its callback), for `_hold`; the pending resume
+        self._reader: tuple[int, Callable[[], None]] | None = None
+        self._resume: asyncio.TimerHandle | None = None
 
     def _changed(self, poked: bool) -> bool:
         version = data_version(self.conn)
@@ -73,6 +76,7 @@ class SqliteFeed(ChangeFeed):
                 self.wake()
 
         loop.add_reader(watch.fd, readable)
+        self._reader = (watch.fd, readable)
         self.set_mode("watch")
         self.started.set()
         self.wake()  # a commit that landed while the watch was being set up is not missed
@@ -81,8 +85,26 @@ class SqliteFeed(ChangeFeed):
                 await asyncio.sleep(WATCH_SAFETY_S)
                 self.wake()
         finally:
+            self._reader = None
+            if self._resume is not None:
+                self._resume.cancel()
+                self._resume = None
             loop.remove_reader(watch.fd)
             watch.close()
+
+    def _hold(self, seconds: float) -> None:
+        """Stop hearing the watch for `seconds`: the writes meanwhile wait in the kernel's queue
+        (folded there when alike) and wake the feed once, when it listens again."""
+        if self._reader is None or self._resume is not None:
+            return
+        loop = asyncio.get_running_loop()
+        loop.remove_reader(self._reader[0])
+        self._resume = loop.call_later(seconds, self._listen_again)
+
+    def _listen_again(self) -> None:
+        self._resume = None
+        if self._reader is not None:
+            asyncio.get_running_loop().add_reader(*self._reader)  # pending writes: readable at once
 
     async def _poll(self) -> None:
         await self.poll_every(POLL_INTERVAL_S)

@@ -318,9 +318,12 @@ class OrderqApp(SessionEnd, ClaimKeeping, PlainNotify, App[int]):
             # default screen included, makes the top screen repaint whole (issue 14).
             if not hasattr(screen, "on_store_changed"):
                 continue
-            if isinstance(screen, LiveScreen) and not shown(screen):
-                screen.mark_stale()
-                continue
+            if isinstance(screen, LiveScreen):
+                if not shown(screen):
+                    screen.mark_stale()
+                    continue
+                if screen.unaffected_by(batch):
+                    continue  # nothing it shows changed: no message at all
             screen.post_message(StoreChanged(batch))
 
     # ---- heartbeat ---------------------------------------------------------------------------

@@ -132,3 +132,58 @@ async def test_commits_within_the_gap_are_read_when_it_ends(demo_db: Path) -> No
         feed.stop()
         await asyncio.wait_for(task, 10)
         store.close()
+
+
+@pytest.mark.sqlite_only("SQLite's watch of the -wal file; PostgreSQL's LISTEN has no writes to fold")
+async def test_writes_within_the_gap_do_not_wake_the_feed_until_it_ends(demo_db: Path, monkeypatch) -> None:  # noqa: ANN001
+    """Issue 14: a commit is several writes to -wal, each an inotify event. Heard during the gap,
+    each woke every session for a read that could not happen yet (about three a change, times a
+    hundred sessions). During the gap the watch is not heard; its writes wait in the kernel and
+    the read at the end (here: the poke) has every commit."""
+    import db.feed_sqlite as feed_sqlite
+
+    monkeypatch.setattr(feed_sqlite, "WATCH_SAFETY_S", 600.0)  # no safety look during the test
+
+    class Counting(SqliteFeed):
+        wakes = 0
+
+        def wake(self) -> None:
+            self.wakes += 1
+            super().wake()
+
+    conn = connect(demo_db)
+    feed = Counting(conn, demo_db)
+    feed.min_gap = 600.0
+    batches: list[list] = []
+
+    async def follow() -> None:
+        async for batch in feed.batches():
+            batches.append(batch)
+
+    task = asyncio.create_task(follow())
+    try:
+        await asyncio.wait_for(feed.started.wait(), 10)
+        assert feed.mode == "watch"
+        rc, err = await _claim_in_other_process(demo_db)
+        assert rc == 0, err
+        for _ in range(200):
+            if batches:
+                break
+            await asyncio.sleep(0.05)
+        assert len(batches) == 1
+        woken = feed.wakes
+        for _ in range(2):
+            rc, err = await _claim_in_other_process(demo_db)
+            assert rc == 0, err
+        await asyncio.sleep(0.2)  # let any event the watch delivers reach the loop (none must)
+        assert feed.wakes == woken, "the watch woke the feed during the gap"
+        feed.poke()
+        for _ in range(200):
+            if len(batches) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert [[e.action for e in b] for b in batches] == [["claim"], ["claim", "claim"]]
+    finally:
+        feed.stop()
+        await asyncio.wait_for(task, 10)
+        conn.close()

@@ -179,6 +179,12 @@ class QueueView(ScrollView, can_focus=True):
         else:
             self.virtual_size = new
 
+    def unseen(self, batch: list[Any]) -> bool:
+        """Do these order events touch nothing on view nor the count, judged without a read?
+        (QueueSource.unseen)"""
+        height = max(1, self.scrollable_content_region.height or self.size.height or 1)
+        return bool(self._drawn) and self.source.unseen(batch, int(self.scroll_y), height)
+
     def affected(self, ids: set[int]) -> bool:
         """Do changes to these orders touch the lines on view or the count? (QueueSource.affected)"""
         height = max(1, self.scrollable_content_region.height or self.size.height or 1)
