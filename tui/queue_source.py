@@ -115,10 +115,11 @@ class QueueSource:
         most touch nothing a given session shows). Then the rows cached past the window are
         forgotten (`forget_after`). False when unsure: the caller reads (`affected`).
 
-        An order's changes are unseen when it is not on view and either
+        An order's changes are unseen when they are only ticks (KEEP_PLACE_ACTIONS: nothing its row
+        draws, nor its place, moves; the screen still reads a change to the item under the cursor),
+        or when it is not on view and either
         - only re-ranked (overrides) from and to a due time later than the last row's on view (a
           full window, so nothing below it shows; no class filter, which an override may cross), or
-        - ticked (KEEP_PLACE_ACTIONS): nothing drawn for it, and its place, stay as they are, or
         - created straight through (`created` and its `auto_release` in the one transaction) and
           in no state this view holds since: it was never in the view, in any read."""
         f = self.filter
@@ -136,12 +137,13 @@ class QueueSource:
         last_due = self._cached(end - 1)["due_at"]
         by_order: dict[int, list[Event]] = {}
         for ev in batch:
-            if ev.entity_id is None or ev.entity_id in shown:
+            if ev.entity_id is None:
                 return False
             by_order.setdefault(ev.entity_id, []).append(ev)
-        for evs in by_order.values():
-            if not (self._stays_below(evs, last_due) or self._never_in_view(evs)
-                    or all(e.action in KEEP_PLACE_ACTIONS for e in evs)):
+        for oid, evs in by_order.items():
+            if all(e.action in KEEP_PLACE_ACTIONS and "state" not in e.data for e in evs):
+                continue  # on view or not, nothing drawn for it moves
+            if oid in shown or not (self._stays_below(evs, last_due) or self._never_in_view(evs)):
                 return False
         self.forget_after(end)
         return True

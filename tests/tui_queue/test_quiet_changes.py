@@ -20,6 +20,7 @@ from tests.helpers import until
 from tests.tui_queue.conftest import NOW_ISO, run_orderq
 from tui.queue_source import QueueSource
 from tui.screens.queue import QueueView
+from tui.widgets.queue_view import drawn_of
 
 OPEN = ("queued", "in_progress", "on_hold")
 HEIGHT = 20
@@ -141,6 +142,16 @@ def test_a_tick_off_view_is_unseen_and_a_search_is_always_read(deep_db: Path, cl
             order = bob.orders.get(got.number)
             bob.orders.tick(got.number, order.checklist[0], token=got.claim_token)
             assert w.unseen()
+            # on view, a tick draws nothing new either: its row is the database's, but for the version
+            on_view = Watch(deep_db, clock)
+            try:
+                rank = next(i for i in range(HEIGHT) if on_view.source.row(i)["number"] == got.number)
+                bob.orders.tick(got.number, order.checklist[1], token=got.claim_token)
+                assert on_view.unseen()
+                fresh = orders_read.window(on_view.rep.store.conn, on_view.source.filter, rank, 1)[0]
+                assert drawn_of(on_view.source.row(rank)) == drawn_of(fresh)
+            finally:
+                on_view.close()
         finally:
             bob.store.close()
         s = Watch(deep_db, clock, QueueFilter(states=OPEN, search="SO-"))
