@@ -5,7 +5,9 @@
   connection confirms that another connection committed. It is read from the event loop itself
   (`add_reader`): an idle session wakes for nothing. (watchfiles' `awatch` woke every `step`, 10 ms,
   to look at its stop event: 5 ms of CPU a second per idle session, issue 14.) A slow look every
-  few seconds stays as a safety net.
+  few seconds stays as a safety net. Once a write wakes it, the watch is not heard until the read
+  that follows, nor during the gap after a read that found changes (`ChangeFeed.min_gap`): a commit
+  is several writes, and each heard alone was a wake-up of every session for nothing (issue 14).
 - When no watcher can start (inotify instances are scarce: 128 per user here), or with
   `ORDERQ_FEED=poll`, it polls `data_version` every 250 ms instead.
 - `poke()` wakes it for this process's own commits, which data_version never reports.
@@ -50,9 +52,10 @@ class SqliteFeed(ChangeFeed):
         # ORDERQ_FEED=poll: poll as if no inotify instance were left (bench_fanout measures that case)
         self.use_watcher = use_watcher and not poll_only()
         self._last_version = data_version(conn)
-        #: while watching: (the watch's fd, its callback), for `_hold`; the pending resume
+        #: while watching: (the watch's fd, its callback), for `_deaf`; when it listens again
         self._reader: tuple[int, Callable[[], None]] | None = None
         self._resume: asyncio.TimerHandle | None = None
+        self._deafened = False
 
     def _changed(self, poked: bool) -> bool:
         version = data_version(self.conn)
@@ -73,6 +76,7 @@ class SqliteFeed(ChangeFeed):
 
         def readable() -> None:
             if watch.changed():
+                self._deaf()  # until the read this wakes (_read_done): the commit's other writes wait
                 self.wake()
 
         loop.add_reader(watch.fd, readable)
@@ -86,24 +90,36 @@ class SqliteFeed(ChangeFeed):
                 self.wake()
         finally:
             self._reader = None
+            self._deafened = False
             if self._resume is not None:
                 self._resume.cancel()
                 self._resume = None
             loop.remove_reader(watch.fd)
             watch.close()
 
-    def _hold(self, seconds: float) -> None:
-        """Stop hearing the watch for `seconds`: the writes meanwhile wait in the kernel's queue
-        (folded there when alike) and wake the feed once, when it listens again."""
-        if self._reader is None or self._resume is not None:
+    def _deaf(self) -> None:
+        """Stop hearing the watch until `_read_done` says when to listen again: the writes
+        meanwhile wait in the kernel's queue (folded there when alike) and wake the feed once."""
+        if self._reader is not None and not self._deafened:
+            self._deafened = True
+            asyncio.get_running_loop().remove_reader(self._reader[0])
+
+    def _read_done(self, gap: float) -> None:
+        if self._resume is not None:
+            self._resume.cancel()
+            self._resume = None
+        if self._reader is None:
             return
-        loop = asyncio.get_running_loop()
-        loop.remove_reader(self._reader[0])
-        self._resume = loop.call_later(seconds, self._listen_again)
+        if gap <= 0:
+            self._listen_again()
+            return
+        self._deaf()
+        self._resume = asyncio.get_running_loop().call_later(gap, self._listen_again)
 
     def _listen_again(self) -> None:
         self._resume = None
-        if self._reader is not None:
+        if self._reader is not None and self._deafened:
+            self._deafened = False
             asyncio.get_running_loop().add_reader(*self._reader)  # pending writes: readable at once
 
     async def _poll(self) -> None:
