@@ -240,6 +240,15 @@ def count(conn: dbapi.Connection, f: QueueFilter) -> int:
     return int(conn.execute(f"SELECT COUNT(*) FROM {f.tables()}{where}", args).fetchone()[0])
 
 
+def count_as_of(conn: dbapi.Connection, f: QueueFilter) -> tuple[int, int]:
+    """The count and the last event id, in one statement (one snapshot): a live screen then knows
+    which events its count holds already, and may count a new order in itself (tui.queue_source)."""
+    where, args = f.where()
+    row = conn.execute(f"SELECT (SELECT COUNT(*) FROM {f.tables()}{where}), (SELECT COALESCE(MAX(id), 0) FROM events)",
+                       args).fetchone()
+    return int(row[0]), int(row[1])
+
+
 def position(conn: dbapi.Connection, f: QueueFilter, order_id: int) -> int | None:
     """0-based rank of an order within a filtered queue, so a cursor can follow its item."""
     row = conn.execute(f"SELECT {', '.join(KEY)} FROM orders WHERE id = ?", (order_id,)).fetchone()

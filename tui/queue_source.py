@@ -40,12 +40,14 @@ class QueueSource:
         #: when asked for, while the rows before it (the window on view) stay as they are
         self._stale_from: dict[int, int] = {}
         self.total = 0
+        #: the last event the count holds (read with it): a later `created` may be counted in here
+        self.as_of = 0
 
     def reload(self) -> int:
         self._pages.clear()
         self._stale_from.clear()
         try:
-            self.total = orders_read.count(self.desk.store.conn, self.filter)
+            self.total, self.as_of = orders_read.count_as_of(self.desk.store.conn, self.filter)
         except dbapi.Error as e:  # a disk error must show as a message, never a traceback
             raise translate(e) from None
         return self.total
@@ -115,7 +117,8 @@ class QueueSource:
         most touch nothing a given session shows). Then the rows cached past the window are
         forgotten (`forget_after`). False when unsure: the caller reads (`affected`).
 
-        An order's changes are unseen when they are only ticks (KEEP_PLACE_ACTIONS: nothing its row
+        A new order queued below the window is counted in (`total`; "only the counts line"). An
+        order's changes are unseen when they are only ticks (KEEP_PLACE_ACTIONS: nothing its row
         draws, nor its place, moves; the screen still reads a change to the item under the cursor),
         or when it is not on view and either
         - only re-ranked (overrides) from and to a due time later than the last row's on view (a
@@ -134,7 +137,9 @@ class QueueSource:
             if r is None:
                 return False
             shown.add(r["id"])
-        last_due = self._cached(end - 1)["due_at"]
+        last = self._cached(end - 1)
+        last_due, last_rank = last["due_at"], orders_read.rank(orders_read.key_of(last))
+        grow = 0  # new orders counted in, all below the window
         by_order: dict[int, list[Event]] = {}
         for ev in batch:
             if ev.entity_id is None:
@@ -143,8 +148,15 @@ class QueueSource:
         for oid, evs in by_order.items():
             if all(e.action in KEEP_PLACE_ACTIONS and "state" not in e.data for e in evs):
                 continue  # on view or not, nothing drawn for it moves
-            if oid in shown or not (self._stays_below(evs, last_due) or self._never_in_view(evs)):
+            if oid in shown:
                 return False
+            if self._stays_below(evs, last_due) or self._never_in_view(evs):
+                continue
+            landed = self._created_below(evs, last_rank)
+            if landed is None:
+                return False
+            grow += landed
+        self.total += grow
         self.forget_after(end)
         return True
 
@@ -159,6 +171,23 @@ class QueueSource:
                 if not isinstance(due, (int, float)) or due <= last_due:
                     return False
         return True
+
+    def _created_below(self, evs: list[Event], last_rank: tuple | None) -> int | None:
+        """A new order (its `created` alone, after the count was read): 1 when this view holds it,
+        below the window (its `queue_key` ranks after the last row on view); 0 when the view does
+        not hold it; None when unsure."""
+        f = self.filter
+        made = evs[0]
+        key = made.data.get("queue_key")
+        if len(evs) != 1 or made.action != "created" or made.id <= self.as_of or not isinstance(key, list):
+            return None
+        d = made.data
+        held = ((not f.states or d.get("state") in f.states) and (not f.channels or d.get("channel") in f.channels)
+                and (not f.priorities or d.get("priority") in f.priorities) and not f.claimed_by)  # new: unclaimed
+        if not held:
+            return 0
+        rank = orders_read.rank(tuple(key))
+        return 1 if rank is not None and last_rank is not None and rank > last_rank else None
 
     def _never_in_view(self, evs: list[Event]) -> bool:
         states = self.filter.states

@@ -70,6 +70,16 @@ class Watch:
         self.sup.store.close()
 
 
+def phone_order(db: Path, customer: str, sku: str):  # noqa: ANN201 - what create returns
+    """An order taken by phone now, on the store's own clock (due after the demo's morning: deep)."""
+    today = Desk.open(db, "sam")
+    try:
+        return today.orders.create(customer=customer, channel="phone", type="standard", lines=[LineInput(sku, 1)],
+                                   typed=False)
+    finally:
+        today.store.close()
+
+
 def orders_read_due(desk: Desk, number: str):  # noqa: ANN201
     return desk.orders.get(number).due_at
 
@@ -114,9 +124,23 @@ def test_straight_through_intake_is_unseen_but_a_queued_one_is_read(deep_db: Pat
         assert made.state == "released"  # straight through: never in open work
         assert w.unseen()
         assert w.source.total == len(db_order(w.rep, w.source.filter))
-        # the same order taken by phone is queued for a rep: the count changes, so it is read
-        w.sup.orders.create(customer=known, channel="phone", type="standard", lines=[LineInput(sku, 1)], typed=False)
-        assert not w.unseen()
+        # taken by phone today it is queued for a rep, below the window: counted in, no read
+        window = [w.number_at(i) for i in range(HEIGHT)]
+        assert phone_order(deep_db, known, sku).state == "queued"
+        total = w.source.total
+        assert w.unseen()
+        order = db_order(w.rep, w.source.filter)
+        assert w.source.total == total + 1 == len(order)
+        assert [w.number_at(i) for i in range(HEIGHT)] == window
+        assert [w.number_at(i) for i in range(len(order))] == order  # and in its place when scrolled to
+        # one the count holds already (read after it committed) is not counted twice: it is read
+        cursor = events.last_id(w.rep.store.conn)
+        phone_order(deep_db, known, sku)
+        w.source.reload()
+        for i in range(HEIGHT + 64):
+            w.source.row(i)
+        assert not w.source.unseen(events.since(w.rep.store.conn, cursor), 0, HEIGHT)
+        assert w.source.total == len(db_order(w.rep, w.source.filter))
         # a view of every state holds the released one too: read
         every = Watch(deep_db, clock, QueueFilter())
         try:
@@ -194,3 +218,28 @@ async def test_a_deep_override_from_another_process_changes_nothing_on_screen_an
         order = [r["number"] for r in orders_read.iter_all(c, view.source.filter)]
         drawn = [view.render_line(y).text.split()[1] for y in range(height)]
         assert drawn == order[top:top + height]
+
+
+async def test_a_phone_order_queued_below_the_window_changes_the_count_not_the_rows(deep_db: Path, make_app) -> None:  # noqa: ANN001
+    app = make_app(deep_db, feed=True)
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.screen.query_one(QueueView)
+        await pilot.pause()
+        assert await until(pilot, lambda: app.feed_state == "watch")
+        height = view.size.height
+        before = [view.render_line(y).text for y in range(height)]
+        total = view.source.total
+        c = view.source.desk.store.conn
+        known = c.execute("SELECT code FROM customers WHERE known = 1 ORDER BY id LIMIT 1").fetchone()[0]
+        sku = c.execute("SELECT sku FROM products WHERE active = 1 AND stock > 1000 ORDER BY sku LIMIT 1").fetchone()[0]
+        rc, _out, err = await run_orderq("--db", str(deep_db), "order", "new", "--user", "sam", "--customer", known,
+                                         "--channel", "phone", "--type", "standard", "--line", f"{sku}:1", "--json")
+        assert rc == 0, err
+        bar = lambda: str(app.screen.query_one("#qbar").render())  # noqa: E731
+        assert await until(pilot, lambda: f"{total + 1:,} items" in bar())
+        assert [view.render_line(y).text for y in range(height)] == before  # the rows on view stay
+        await pilot.press("end")
+        await pilot.pause()
+        order = [r["number"] for r in orders_read.iter_all(c, view.source.filter)]
+        top = int(view.scroll_y)
+        assert [view.render_line(y).text.split()[1] for y in range(height)] == order[top:top + height]

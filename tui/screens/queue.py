@@ -221,7 +221,14 @@ class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
         sel = self.view.selected_id
         if any(ev.entity_id == sel for ev in orders):
             return False  # the item under the cursor (off view if the wheel scrolled): a notice
-        return not orders or self.view.unseen(orders)
+        if not orders:
+            return True
+        total = self.source.total
+        if not self.view.unseen(orders):
+            return False
+        if self.source.total != total:
+            self._update_bar()  # new work below the window: the count is all that shows it
+        return True
 
     def on_store_changed(self, message: StoreChanged) -> None:
         view = self.view
