@@ -322,7 +322,12 @@ class OrderqApp(SessionEnd, ClaimKeeping, PlainNotify, App[int]):
                 if not shown(screen):
                     screen.mark_stale()
                     continue
-                if screen.unaffected_by(batch):
+                try:
+                    unaffected = screen.unaffected_by(batch)
+                except Exception:  # noqa: BLE001 - e.g. not mounted yet: unsure, so it is told
+                    log.debug("unaffected_by failed on %s", screen, exc_info=True)
+                    unaffected = False
+                if unaffected:
                     continue  # nothing it shows changed: no message at all
             screen.post_message(StoreChanged(batch))
 

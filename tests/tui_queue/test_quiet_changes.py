@@ -188,15 +188,20 @@ def test_a_tick_off_view_is_unseen_and_a_search_is_always_read(deep_db: Path, cl
         w.close()
 
 
+async def live_view(app, pilot) -> tuple[QueueView, int, list[str]]:  # noqa: ANN001
+    """The queue on view with its feed watching: the view, its height and the lines it draws."""
+    view = app.screen.query_one(QueueView)
+    await pilot.pause()
+    assert await until(pilot, lambda: app.feed_state == "watch")
+    height = view.size.height
+    return view, height, [view.render_line(y).text for y in range(height)]
+
+
 async def test_a_deep_override_from_another_process_changes_nothing_on_screen_and_scrolling_shows_it(
         deep_db: Path, make_app) -> None:  # noqa: ANN001
     app = make_app(deep_db, feed=True)
     async with app.run_test(size=SIZE) as pilot:
-        view = app.screen.query_one(QueueView)
-        await pilot.pause()
-        assert await until(pilot, lambda: app.feed_state == "watch")
-        height = view.size.height
-        before = [view.render_line(y).text for y in range(height)]
+        view, height, before = await live_view(app, pilot)
         moved = view.source.row(height + 3)["number"]
         anchor = view.source.row(height + 25)["number"]
         c = view.source.desk.store.conn
@@ -223,11 +228,7 @@ async def test_a_deep_override_from_another_process_changes_nothing_on_screen_an
 async def test_a_phone_order_queued_below_the_window_changes_the_count_not_the_rows(deep_db: Path, make_app) -> None:  # noqa: ANN001
     app = make_app(deep_db, feed=True)
     async with app.run_test(size=SIZE) as pilot:
-        view = app.screen.query_one(QueueView)
-        await pilot.pause()
-        assert await until(pilot, lambda: app.feed_state == "watch")
-        height = view.size.height
-        before = [view.render_line(y).text for y in range(height)]
+        view, height, before = await live_view(app, pilot)
         total = view.source.total
         c = view.source.desk.store.conn
         known = c.execute("SELECT code FROM customers WHERE known = 1 ORDER BY id LIMIT 1").fetchone()[0]
