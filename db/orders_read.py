@@ -129,6 +129,12 @@ def key_of(row: dbapi.Row) -> Key:
     return tuple(row[k] for k in KEY)
 
 
+def queue_key(values: Any) -> list[Any]:
+    """A new order's place in the queue (key_of, as a list), from its column values: what its
+    `created` event carries, so a live screen can place it without a read (issue 14)."""
+    return [values[k] for k in KEY]
+
+
 def _beyond(key: Key, forward: bool) -> tuple[str, list[Any]]:
     """Rows after (forward) or before `key` in queue order: `c1 > k1 OR (c1 = k1 AND (c2 > k2 OR …))`,
     each comparison turned round for a descending column. A leading bound on the first column lets

@@ -262,7 +262,7 @@ class CreateMixin:
         if queue_reason:
             data["queue_reason"] = queue_reason
         if not straight:  # where it lands in the queue: a live screen places it without a read (issue 14)
-            data["queue_key"] = [{**row, "id": oid}[k] for k in orders_read.KEY]
+            data["queue_key"] = orders_read.queue_key({**row, "id": oid})
         events.append(c, at=now, actor=self._actor, entity="order", entity_id=oid, ref=number, action="created", data=data)
         if straight:
             stock = {}
