@@ -5,7 +5,9 @@
   connection confirms that another connection committed. It is read from the event loop itself
   (`add_reader`): an idle session wakes for nothing. (watchfiles' `awatch` woke every `step`, 10 ms,
   to look at its stop event: 5 ms of CPU a second per idle session, issue 14.) A slow look every
-  few seconds stays as a safety net.
+  few seconds stays as a safety net. Once a write wakes it, the watch is not heard until the read
+  that follows, nor during the gap after a read that found changes (`ChangeFeed.min_gap`): a commit
+  is several writes, and each heard alone was a wake-up of every session for nothing (issue 14).
 - When no watcher can start (inotify instances are scarce: 128 per user here), or with
   `ORDERQ_FEED=poll`, it polls `data_version` every 250 ms instead.
 - `poke()` wakes it for this process's own commits, which data_version never reports.
@@ -50,6 +52,10 @@ class SqliteFeed(ChangeFeed):
         # ORDERQ_FEED=poll: poll as if no inotify instance were left (bench_fanout measures that case)
         self.use_watcher = use_watcher and not poll_only()
         self._last_version = data_version(conn)
+        #: while watching: (the watch's fd, its callback), for `_deaf`; when it listens again
+        self._reader: tuple[int, Callable[[], None]] | None = None
+        self._resume: asyncio.TimerHandle | None = None
+        self._deafened = False
 
     def _changed(self, poked: bool) -> bool:
         version = data_version(self.conn)
@@ -70,9 +76,11 @@ class SqliteFeed(ChangeFeed):
 
         def readable() -> None:
             if watch.changed():
+                self._deaf()  # until the read this wakes (_read_done): the commit's other writes wait
                 self.wake()
 
         loop.add_reader(watch.fd, readable)
+        self._reader = (watch.fd, readable)
         self.set_mode("watch")
         self.started.set()
         self.wake()  # a commit that landed while the watch was being set up is not missed
@@ -81,8 +89,38 @@ class SqliteFeed(ChangeFeed):
                 await asyncio.sleep(WATCH_SAFETY_S)
                 self.wake()
         finally:
+            self._reader = None
+            self._deafened = False
+            if self._resume is not None:
+                self._resume.cancel()
+                self._resume = None
             loop.remove_reader(watch.fd)
             watch.close()
+
+    def _deaf(self) -> None:
+        """Stop hearing the watch until `_read_done` says when to listen again: the writes
+        meanwhile wait in the kernel's queue (folded there when alike) and wake the feed once."""
+        if self._reader is not None and not self._deafened:
+            self._deafened = True
+            asyncio.get_running_loop().remove_reader(self._reader[0])
+
+    def _read_done(self, gap: float) -> None:
+        if self._resume is not None:
+            self._resume.cancel()
+            self._resume = None
+        if self._reader is None:
+            return
+        if gap <= 0:
+            self._listen_again()
+            return
+        self._deaf()
+        self._resume = asyncio.get_running_loop().call_later(gap, self._listen_again)
+
+    def _listen_again(self) -> None:
+        self._resume = None
+        if self._reader is not None and self._deafened:
+            self._deafened = False
+            asyncio.get_running_loop().add_reader(*self._reader)  # pending writes: readable at once
 
     async def _poll(self) -> None:
         await self.poll_every(POLL_INTERVAL_S)

@@ -129,6 +129,12 @@ def key_of(row: dbapi.Row) -> Key:
     return tuple(row[k] for k in KEY)
 
 
+def queue_key(values: Any) -> list[Any]:
+    """A new order's place in the queue (key_of, as a list), from its column values: what its
+    `created` event carries, so a live screen can place it without a read (issue 14)."""
+    return [values[k] for k in KEY]
+
+
 def _beyond(key: Key, forward: bool) -> tuple[str, list[Any]]:
     """Rows after (forward) or before `key` in queue order: `c1 > k1 OR (c1 = k1 AND (c2 > k2 OR …))`,
     each comparison turned round for a descending column. A leading bound on the first column lets
@@ -238,6 +244,15 @@ def members(conn: dbapi.Connection, f: QueueFilter, ids: list[int]) -> list[Key]
 def count(conn: dbapi.Connection, f: QueueFilter) -> int:
     where, args = f.where()
     return int(conn.execute(f"SELECT COUNT(*) FROM {f.tables()}{where}", args).fetchone()[0])
+
+
+def count_as_of(conn: dbapi.Connection, f: QueueFilter) -> tuple[int, int]:
+    """The count and the last event id, in one statement (one snapshot): a live screen then knows
+    which events its count holds already, and may count a new order in itself (tui.queue_source)."""
+    where, args = f.where()
+    row = conn.execute(f"SELECT (SELECT COUNT(*) FROM {f.tables()}{where}), (SELECT COALESCE(MAX(id), 0) FROM events)",
+                       args).fetchone()
+    return int(row[0]), int(row[1])
 
 
 def position(conn: dbapi.Connection, f: QueueFilter, order_id: int) -> int | None:

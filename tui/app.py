@@ -318,9 +318,17 @@ class OrderqApp(SessionEnd, ClaimKeeping, PlainNotify, App[int]):
             # default screen included, makes the top screen repaint whole (issue 14).
             if not hasattr(screen, "on_store_changed"):
                 continue
-            if isinstance(screen, LiveScreen) and not shown(screen):
-                screen.mark_stale()
-                continue
+            if isinstance(screen, LiveScreen):
+                if not shown(screen):
+                    screen.mark_stale()
+                    continue
+                try:
+                    unaffected = screen.unaffected_by(batch)
+                except Exception:  # noqa: BLE001 - e.g. not mounted yet: unsure, so it is told
+                    log.debug("unaffected_by failed on %s", screen, exc_info=True)
+                    unaffected = False
+                if unaffected:
+                    continue  # nothing it shows changed: no message at all
             screen.post_message(StoreChanged(batch))
 
     # ---- heartbeat ---------------------------------------------------------------------------

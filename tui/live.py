@@ -95,6 +95,12 @@ class LiveScreen:
         full, self._stale = self._stale, False
         self.live_refresh(full)
 
+    def unaffected_by(self, batch: list[Any]) -> bool:
+        """Asked by the app before it posts StoreChanged: True when, from the events alone, the
+        batch changes nothing this screen shows (no message is posted: a message costs the session
+        Textual's whole message handling, for nothing). False: unsure, post it."""
+        return False
+
     def mark_stale(self) -> None:
         """Changes came while hidden: refresh in full when shown again (the app calls this rather
         than posting to a screen below the top one)."""

@@ -13,6 +13,7 @@ from core.enums import Channel, OrderState
 from core.intake import amount_cents, cents_text
 from core.orders import decide
 from core.triage import classify, due_at
+from db import orders_read
 from db.convert import ts
 from db.importer.bulk_chunk import BulkChunk, Cust
 from db.service.customers import address_dict, snapshot
@@ -134,6 +135,9 @@ class BulkOrders(BulkChunk):
             data["hold"] = {"reason": hold.reason.value, "note": hold.note}
         if d.queue_reason:
             data["queue_reason"] = d.queue_reason
+        if not d.straight:  # as live entry writes it (db.service.order_create)
+            data["queue_key"] = orders_read.queue_key({"due_at": ts(d.due), "priority_level": d.cls.priority.level,
+                                                       "tier_rank": customer.tier.rank, "total_cents": total, "id": oid})
         self.event("order", oid, number, "created", data)
         if d.straight:
             stock = {}

@@ -20,7 +20,7 @@ from core.orders import HoldCheck
 from core.triage import Classification
 from core.when import check_window
 from db.dbapi import Connection
-from db import events, papers_out, webhooks
+from db import events, orders_read, papers_out, webhooks
 from db.convert import ts
 from core.addresses import header_event
 from db.service.order_header import HeaderInput, header_columns
@@ -261,6 +261,8 @@ class CreateMixin:
             data["hold"] = {"reason": hold.reason.value, "note": hold.note}
         if queue_reason:
             data["queue_reason"] = queue_reason
+        if not straight:  # where it lands in the queue: a live screen places it without a read (issue 14)
+            data["queue_key"] = orders_read.queue_key({**row, "id": oid})
         events.append(c, at=now, actor=self._actor, entity="order", entity_id=oid, ref=number, action="created", data=data)
         if straight:
             stock = {}

@@ -215,6 +215,25 @@ class QueueScreen(LiveScreen, RoleKeys, Screen[None]):
     def on_rules_ready(self, _message: RulesReady) -> None:
         self._tick()  # at-risk marks need the rules' threshold
 
+    def unaffected_by(self, batch: list[Any]) -> bool:
+        """The app asks before it posts StoreChanged: True when the batch changes nothing this
+        screen shows, decided from the events alone (QueueSource.unseen). Then no message, no read,
+        no draw: most of the changes a hundred sessions get (issue 14)."""
+        if self._changed:
+            return False  # a draw is pending anyway: the batch joins it
+        orders = [ev for ev in batch if ev.entity == "order" and ev.action not in UNSHOWN_ACTIONS]
+        sel = self.view.selected_id
+        if any(ev.entity_id == sel for ev in orders):
+            return False  # the item under the cursor (off view if the wheel scrolled): a notice
+        if not orders:
+            return True
+        total = self.source.total
+        if not self.view.unseen(orders):
+            return False
+        if self.source.total != total:
+            self._update_bar()  # new work below the window: the count is all that shows it
+        return True
+
     def on_store_changed(self, message: StoreChanged) -> None:
         view = self.view
         sel = view.selected_id

@@ -120,8 +120,12 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
         items.focus()
 
     # ---- live ---------------------------------------------------------------------------
+    def unaffected_by(self, batch: list) -> bool:
+        """Only changes the board does not count (ticks, header edits): no message (tui.live)."""
+        return bool(batch) and all(e.action in UNSEEN_ACTIONS for e in batch)
+
     def on_store_changed(self, message: StoreChanged) -> None:
-        if message.events and all(e.action in UNSEEN_ACTIONS for e in message.events):
+        if self.unaffected_by(message.events):
             return
         self.live_changed()  # coalesced (tui.live); a wallboard under another screen waits until shown
 

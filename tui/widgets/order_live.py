@@ -49,15 +49,21 @@ class FollowsOrder(LiveScreen):
     _notices: Coalesce | None = None
     _had_claim = False
 
-    def on_store_changed(self, message: StoreChanged) -> None:
+    def _mine(self, batch: list[Event]) -> list[Event]:
         o: Any = self
-        mine = [e for e in message.events
-                if e.entity == "order" and (e.entity_id == o.order.id or e.ref == o.number)]
+        return [e for e in batch if e.entity == "order" and (e.entity_id == o.order.id or e.ref == o.number)]
+
+    def unaffected_by(self, batch: list[Event]) -> bool:
+        """Nothing in the batch names this order: the app posts no message (tui.live.LiveScreen)."""
+        return not self._mine(batch)
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        mine = self._mine(message.events)
         if not mine:
             return
         if not self._pending:
             self._pending = []
-            self._had_claim = o.mine
+            self._had_claim = self.mine  # type: ignore[attr-defined]
         self._pending += mine
         self.live_changed()
 

@@ -191,6 +191,17 @@ class QueueView(ScrollView, can_focus=True):
         else:
             self.virtual_size = new
 
+    def unseen(self, batch: list[Any]) -> bool:
+        """Do these order events touch nothing on view nor the count, judged without a read?
+        (QueueSource.unseen)"""
+        height = max(1, self.scrollable_content_region.height or self.size.height or 1)
+        total = self.source.total
+        if not (self._drawn and self.source.unseen(batch, int(self.scroll_y), height)):
+            return False
+        if self.source.total != total:  # new orders below the window: the scrollbar, not a line
+            self._set_rows(self.source.total)
+        return True
+
     def affected(self, ids: set[int]) -> bool:
         """Do changes to these orders touch the lines on view or the count? (QueueSource.affected)"""
         height = max(1, self.scrollable_content_region.height or self.size.height or 1)
