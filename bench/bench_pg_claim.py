@@ -65,7 +65,12 @@ Findings (issue 18, 2 shared cores, fsync off; 60 s runs; the load average of ea
   CPU, not by the lock. CPU per claim during a race (the bench's reaped workers, the postmaster's
   reaped backends): bare ~680-870 us, service ~1,500-1,650 us, both 2-3 × their figures alone (cache,
   context switches); the throughput ratio follows the CPU ratio, ~0.45.
-RESULTS
+- 60 s runs, main and this round's code in turn, each with its bare loop in the same run (other
+  engineers' suites kept the load at 5-35): main 628 against 1,448 claims/s (0.43 ×, p99 65.9 against
+  45.3 ms, load 5 → 35), 627 against 1,449 (0.43 ×, p99 76.0 against 46.5 ms, load 5 → 12), 320
+  against 720 (0.44 ×, p99 325 against 119 ms, load ~21); this round 502 against 1,160 (0.43 ×, p99
+  91.4 against 53.8 ms, load 12 → 15), 415 against 905 (0.46 ×, p99 266 against 91 ms, load 13 → 25).
+  The 7-15% less CPU per claim does not show above this noise: the row still FAILS at 0.43-0.46 ×.
 - What would reach 0.5 ×: ~10% less CPU per claim again, on a server the clients don't share; the
   event a claim must write (SPEC: every command in one transaction with its audit event) and its
   NOTIFY are ~30% of the server's work and the bare loop has neither. Not taken: psycopg's pipeline
@@ -75,11 +80,13 @@ RESULTS
   that order); synchronous_commit off for claims (an acknowledged claim could be lost in a crash);
   option (b) (no global lock, a (pg_current_xact_id(), id) cursor read below the snapshot's xmin):
   the hash chain would have to drop its serialised head, a change to check's contract.
-- The p99: 16 processes on 2 cores take turns, so even the bare loop's p50 is ~16 / its throughput
-  (~12 ms) and its p99 45-54 ms; ours 76-91 ms. Under 20 ms at this concurrency needs ~800 claims/s
-  at the tail for the bare loop and us alike, i.e. fewer runnable processes than ~2 per core
-  (clients on other hosts, as in "several front ends"), not a faster statement.
-- The xmin trap: at ~40 claims/s (load 12–18) it did not show (~2,300 dead versions a minute,
+- The p99: 16 processes on 2 cores take turns, so a claim's p50 is ~16 / the throughput (the bare
+  loop's ~12 ms, ours ~25 ms) and its p99 3-4 × that: bare 45-54 ms, ours 66-91 ms in the quieter runs.
+  A p99 ≤ 20 ms at this concurrency needs a p50 of ~5-6 ms, ~3,000 claims/s, twice the bare loop's best
+  here: fewer runnable processes per core (the clients on other hosts, as with several front ends),
+  not a faster statement. The bench keeps 16 processes on the shared 2 cores for both sides.
+- The xmin trap (this round: 105-127 against 415-627 claims/s, the bare loop 905 → 245 and 1,449 →
+  243, ~75-80% both): at ~40 claims/s (load 12–18) it did not show (~2,300 dead versions a minute,
   too few); at 127 and 166 claims/s it cost 37% and 33% (79 and 112 claims/s), as
   published (~35%); at 383 and 499 claims/s (one-message claims) it cost 77% and 75% (89 and 125),
   as much as the bare loop's 76% and 81% in the same runs. The bare loop fell 77–82% (1,125 → 254, 1,516 → 270): ~15,000–16,000 dead
