@@ -31,23 +31,62 @@ Findings (issue 18, 2 shared cores, fsync off; 60 s runs; the load average of ea
   of ~5 ms alone. SKIP LOCKED never gets to work: nobody is in the claim statement concurrently.
 - Shipped first: the lapsed-lease probe is read before the lock (one round trip fewer inside it).
 - Shipped next (option (a) of the issue's remedies; db/pg/claim.py): a claim's whole transaction is
-  ONE message to the server: BEGIN; the writer lock with the user's active check
-  (orderq_require_active); the claim statement, PREPAREd once per session, which appends its own
-  event server-side (orderq_append_event: head read, sha256 of the same encoding, insert, NOTIFY)
-  and claims nothing while a lease in its queue is lapsed (then the long way, reap first); COMMIT.
-  The lock is held for server work only; the lock order (writer lock before any row lock) and
-  serialised ids are unchanged, so nothing new can deadlock and `events --since` still never skips.
-  Two 60 s runs, same run as their baselines: 383 against 971 claims/s (0.39 ×, p99 139 ms against
-  67 ms, load 57 at the end) and 499 against 1,255 (0.40 ×, p99 96 ms against 48 ms, load 19-21).
-  Before it, the same day, a 20 s run: 120 against 1,045 (0.12 ×, p99 362 ms, load 17).
-- Still short of 0.5 × because what is left is CPU, not the lock: alone, a service claim costs the
-  client ~0.5 ms of Python (the service layer, the plan, psycopg's literal binding) against the bare
-  loop's ~0.1 ms, and the server an event insert, a plpgsql call and a NOTIFY more; 16 clients and the
-  server share 2 cores, so the ratio is about the ratio of total CPU per claim. The p99 budget (20 ms)
-  is out of reach here for the bare loop too (48-67 ms at these loads).
-- Not taken: option (b) (no global lock, a (pg_current_xact_id(), id) cursor read below the snapshot's
-  xmin) would also need the hash chain to drop its serialised head, a change to check's contract.
-- The xmin trap: at ~40 claims/s (load 12–18) it did not show (~2,300 dead versions a minute,
+  ONE message to the server: BEGIN; the writer lock; the claim statement, PREPAREd once per session,
+  which appends its own event server-side and claims nothing while a lease in its queue is lapsed
+  (then the long way, reap first); COMMIT. The lock is held for server work only; the lock order
+  (writer lock before any row lock) and serialised ids are unchanged, so nothing new can deadlock
+  and `events --since` still never skips. Two 60 s runs, same run as their baselines: 383 against
+  971 claims/s (0.39 ×, p99 139 ms against 67 ms, load 57 at the end) and 499 against 1,255 (0.40 ×,
+  p99 96 ms against 48 ms, load 19-21). Before it, the same day, a 20 s run: 120 against 1,045
+  (0.12 ×, p99 362 ms, load 17). Later quiet runs of that code: 760 against 1,726 (0.44 ×).
+- Where a claim's CPU goes (one process, no contention, 4,000-6,000 claims; client: thread_time;
+  server: the backend's utime+stime in /proc; load 3-8): bare loop ~100-140 us client, ~200-265 us
+  server. The one-message claim as it was: ~280 us client, ~560 us server. Of the server's extra
+  ~300 us (interleaved A/B of message variants on one server): BEGIN, the advisory lock and COMMIT
+  in one simple query ~20-60 us; the orderq_require_active call ~20-60 us; the event (plpgsql call,
+  head read, sha256, an insert into events and its 3 indexes) and the NOTIFY ~100-150 us; the rest is
+  the claim's UPDATE itself, which every index of orders pays as in the bare loop. Of the client's
+  extra ~150 us: the plan (token, event data, hash input) ~22 us, ClientCursor's literal binding of
+  15 parameters ~20-50 us, row makers for the message's four results ~20-40 us; one round trip
+  through psycopg and the kernel is ~80 us on either side.
+- Shipped this round: the claim statement appends its event in plain SQL (db.pg.dialect
+  `claim_with_event`, planned once with it; no plpgsql call), the user's active check is a condition
+  of the claim statement (db.claims `_guarded`; the reason for claiming nothing is asked only when
+  nothing was claimed), the event's time and actor are the claim's own parameters (13, not 15), and
+  the message is written with libpq's escaping (db/pg/literals.py, the same text as ClientCursor's)
+  with plain tuples for BEGIN's and the lock's results. Interleaved, SQL level: server 562 → 505 us a
+  claim. End to end, this branch and main side by side in parallel (load 13-26): client 438, 573, 513
+  → 404, 486, 484 us; server 682, 837, 748 → 625, 715, 682 us: 7-15% less CPU per claim.
+- Under 16 processes (20 s races, pg_locks sampled every 10 ms): the writer lock is held 73-85% of
+  the time, ~1.1-1.2 ms a claim (3 × its server CPU alone: the backend that holds it is descheduled
+  on 2 cores shared with 16 clients), 4.8-6.4 sessions waiting for it (7.5-9.2 ms a claim). With the
+  clients at nice 10 (the server first, as on a database host of its own) the hold fell to 0.75 ms
+  and the waiters to 1.7, but the throughput stayed (682 against 690 claims/s): the race is bound by
+  CPU, not by the lock. CPU per claim during a race (the bench's reaped workers, the postmaster's
+  reaped backends): bare ~680-870 us, service ~1,500-1,650 us, both 2-3 × their figures alone (cache,
+  context switches); the throughput ratio follows the CPU ratio, ~0.45.
+- 60 s runs, main and this round's code in turn, each with its bare loop in the same run (other
+  engineers' suites kept the load at 5-35): main 628 against 1,448 claims/s (0.43 ×, p99 65.9 against
+  45.3 ms, load 5 → 35), 627 against 1,449 (0.43 ×, p99 76.0 against 46.5 ms, load 5 → 12), 320
+  against 720 (0.44 ×, p99 325 against 119 ms, load ~21); this round 502 against 1,160 (0.43 ×, p99
+  91.4 against 53.8 ms, load 12 → 15), 415 against 905 (0.46 ×, p99 266 against 91 ms, load 13 → 25).
+  The 7-15% less CPU per claim does not show above this noise: the row still FAILS at 0.43-0.46 ×.
+- What would reach 0.5 ×: ~10% less CPU per claim again, on a server the clients don't share; the
+  event a claim must write (SPEC: every command in one transaction with its audit event) and its
+  NOTIFY are ~30% of the server's work and the bare loop has neither. Not taken: psycopg's pipeline
+  mode (it flushes each statement as it is queued, so a client descheduled between its lock and its
+  COMMIT would hold the lock across a time slice: the problem the one message solved); taking the
+  writer lock after the claim's row lock (a deadlock with a writer that holds the lock and updates
+  that order); synchronous_commit off for claims (an acknowledged claim could be lost in a crash);
+  option (b) (no global lock, a (pg_current_xact_id(), id) cursor read below the snapshot's xmin):
+  the hash chain would have to drop its serialised head, a change to check's contract.
+- The p99: 16 processes on 2 cores take turns, so a claim's p50 is ~16 / the throughput (the bare
+  loop's ~12 ms, ours ~25 ms) and its p99 3-4 × that: bare 45-54 ms, ours 66-91 ms in the quieter runs.
+  A p99 ≤ 20 ms at this concurrency needs a p50 of ~5-6 ms, ~3,000 claims/s, twice the bare loop's best
+  here: fewer runnable processes per core (the clients on other hosts, as with several front ends),
+  not a faster statement. The bench keeps 16 processes on the shared 2 cores for both sides.
+- The xmin trap (this round: 105-127 against 415-627 claims/s, the bare loop 905 → 245 and 1,449 →
+  243, ~75-80% both): at ~40 claims/s (load 12–18) it did not show (~2,300 dead versions a minute,
   too few); at 127 and 166 claims/s it cost 37% and 33% (79 and 112 claims/s), as
   published (~35%); at 383 and 499 claims/s (one-message claims) it cost 77% and 75% (89 and 125),
   as much as the bare loop's 76% and 81% in the same runs. The bare loop fell 77–82% (1,125 → 254, 1,516 → 270): ~15,000–16,000 dead

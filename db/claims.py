@@ -145,9 +145,9 @@ def plan(
     appending = d.claim_with_event(_guarded(sql, q.table))
     if appending is None:
         return ClaimPlan(sql, args, event)
-    args.update(ev_at=event.at, ev_actor=event.actor, ev_entity=event.entity, ev_action=event.action,
+    args.update(ev_entity=event.entity, ev_action=event.action,  # its time and actor: :now and :user
                 ev_data=event.data, ev_fixed_head=event.fixed[0], ev_fixed_tail=event.fixed[1], ev_notify=0,
-                lapsed_before=None)
+                lapsed_before=None, active_user=None)
     return ClaimPlan(appending, args, event, appends=True, lapsed=lapsed_sql(q.table, ":lapsed_before"))
 
 
@@ -160,9 +160,18 @@ def lapsed_sql(table: str, before: str) -> str:
 def _guarded(sql: str, table: str) -> str:
     """The claim statement of a claim sent at once (`take_alone`): it claims nothing while a lease
     in its queue is lapsed at `:lapsed_before`, as then the lapsed item must be reaped first (it
-    may come first in queue order), the long way. NULL (`take`, after the reap) never matches."""
+    may come first in queue order), the long way; nor while `:active_user` is not an active user
+    (the check `Context.write` makes, here inside the statement, so the claim's transaction needs
+    no statement of its own for it). NULL for either (`take`, inside a checked write transaction,
+    after the reap) never holds the claim back."""
     head, tail = sql.rsplit("\n            RETURNING", 1)
-    return f"{head} AND NOT EXISTS ({lapsed_sql(table, ':lapsed_before')})\n            RETURNING{tail}"
+    return (f"{head} AND NOT EXISTS ({lapsed_sql(table, ':lapsed_before')})"
+            f" AND ({active_sql(':active_user')} OR :active_user IS NULL)\n            RETURNING{tail}")
+
+
+def active_sql(user: str) -> str:
+    """Is `user` an active user? (a condition; the probe of a claim that claimed nothing, db.pg.claim)"""
+    return f"EXISTS (SELECT 1 FROM users WHERE name = {user} AND active <> 0)"
 
 
 def take(conn: Connection, p: ClaimPlan) -> Row | None:

@@ -14,8 +14,8 @@ a recent hash kept outside the file (a backup, say) would expose that.
 The hash is computed in Python (SQLite has no sha256 built in) by the one event writer,
 db/events.py, inside the command's BEGIN IMMEDIATE transaction, so the previous event read there
 is the real last one even with many processes writing. One exception: on PostgreSQL a claim's
-event is appended by the server (orderq_append_event, db/pg/baseline.py: the same encoding, with
-`encode_fixed`'s parts made here), so a claim holds the writer lock for no round trip.
+event is appended by the server (the claim statement itself, db.pg.dialect `claim_with_event`: the
+same encoding, with `encode_fixed`'s parts made here), so a claim holds the writer lock for no round trip.
 """
 from __future__ import annotations
 

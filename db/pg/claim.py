@@ -6,11 +6,11 @@ after BEGIN (db.pg.connection.write_tx: the event log's ids are assigned in comm
 lock across six round trips (the lock, the user check with the chain's head, the claim, the
 event, the NOTIFY, COMMIT), and with 16 claimers on 2 busy cores each of them waited for its
 client process to be scheduled again while the 15 others queued at the lock: 0.11 × the bare
-SKIP LOCKED loop. Here BEGIN, the lock with the user's check and the lapsed-lease probe, the
-claim-and-append statement (db.pg.dialect `claim_with_event`: the event's head read, hash, insert
-and NOTIFY are the server's, orderq_append_event in db/pg/baseline.py) and COMMIT go as ONE simple
-query (client-side parameters), so the lock is held for server work only, and the client waits
-once.
+SKIP LOCKED loop. Here BEGIN, the lock, the claim-and-append statement (db.pg.dialect
+`claim_with_event`: the user's check, the lapsed-lease probe, the event's head read, hash, insert
+and NOTIFY are all in it, server-side) and COMMIT go as ONE simple
+query (its parameters written in as literals, db.pg.literals), so the lock is held for server work
+only, and the client waits once.
 
 Kept as it was: the lock order (the writer lock before any row lock, so no claim can deadlock with
 a command that holds the writer lock and waits for a row), the claim statement (every eligibility
@@ -27,16 +27,17 @@ from weakref import WeakKeyDictionary
 
 import psycopg
 from psycopg.pq import TransactionStatus
+from psycopg.rows import tuple_row
 
-from db.claims import LONG_WAY, ClaimPlan, NotActive
+from db.claims import LONG_WAY, ClaimPlan, NotActive, active_sql
 from db.feed import poll_only
+from db.pg.literals import bind
+from db.pg.rows import _row_factory
 from db.pg.sql import placeholders
 
 if TYPE_CHECKING:
     from db.pg.connection import PgConnection
 
-#: the SQLSTATE orderq_require_active raises (db/pg/baseline.py)
-NOT_ACTIVE = "OQ403"
 #: invalid_sql_statement_name: the session no longer has a statement this process PREPAREd. psycopg
 #: sends DEALLOCATE ALL after a ROLLBACK once it has auto-prepared statements of its own, which takes
 #: the claim's with it: any refused command before a claim in a long-lived session (the TUI) did so.
@@ -69,26 +70,33 @@ def _prepared_name(raw: psycopg.Connection, claim_sql: str) -> tuple[str, tuple[
     next transaction may run on another server session, which has no such statement; the claim
     is then sent whole each time (`_message` with no name)."""
     body, names = _shape(claim_sql)
+    have = _prepared.get(raw)
+    name = None if have is None else have.get(body)
+    if name is not None:  # prepared on this session already (never so with poll_only)
+        return name, names
     if poll_only():
         return "", names
     have = _prepared.setdefault(raw, {})
-    name = have.get(body)
-    if name is None:
-        name = f"orderq_claim_{len(have) + 1}"
-        raw.execute(f"PREPARE {name} AS {body}".replace("%%", "%"), prepare=False)
-        have[body] = name
+    name = f"orderq_claim_{len(have) + 1}"
+    raw.execute(f"PREPARE {name} AS {body}".replace("%%", "%"), prepare=False)
+    have[body] = name
     return name, names
 
 
 @lru_cache(maxsize=64)
-def _message(claim_sql: str, name: str, names: tuple[str, ...], checked: bool) -> str:
-    """The claim's transaction as one simple query: results BEGIN, the lock, the claimed row, COMMIT."""
+def _message(claim_sql: str, name: str, names: tuple[str, ...]) -> str:
+    """The claim's transaction as one simple query: results BEGIN, the lock, the claimed row, COMMIT.
+    The user's active check is in the claim statement (db.claims `_guarded`), not a statement here."""
     from db.pg.connection import WRITE_LOCK
 
-    check = ", orderq_require_active(%(active_user)s)" if checked else ""
     claim = f"EXECUTE {name}({', '.join(f'%({n})s' for n in names)})" if name else placeholders(claim_sql)
-    return (f"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITE_LOCK}){check}; "
-            f"{claim}; COMMIT")
+    return f"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITE_LOCK}); {claim}; COMMIT"
+
+
+@lru_cache(maxsize=64)
+def _why_not(lapsed: str) -> str:
+    """Why a claim sent at once claimed nothing, when it did not: (a lease is lapsed, the user is active)."""
+    return placeholders(f"SELECT EXISTS ({lapsed}), {active_sql(':active_user')} OR :active_user IS NULL")
 
 
 def claim_at_once(conn: PgConnection, p: ClaimPlan, active_user: str | None) -> Any:
@@ -115,8 +123,6 @@ def claim_at_once(conn: PgConnection, p: ClaimPlan, active_user: str | None) -> 
                     # nothing was claimed; prepare it again and send the claim once more
                     _prepared.pop(raw, None)
                     continue
-                if e.sqlstate == NOT_ACTIVE:
-                    raise NotActive(active_user) from None
                 raise translate(_translate(e)) from None
     finally:
         conn.link.forget()
@@ -129,16 +135,22 @@ def claim_at_once(conn: PgConnection, p: ClaimPlan, active_user: str | None) -> 
 
 
 def _send(raw: psycopg.Connection, p: ClaimPlan, args: dict[str, Any], active_user: str | None) -> tuple[Any, bool]:
-    """The claim's one message; (the claimed row or None, whether a lapsed lease kept it from running)."""
+    """The claim's one message; (the claimed row or None, whether a lapsed lease kept it from running).
+    Raises NotActive when the user's check kept it from running. Asked after the transaction, only
+    when nothing was claimed: a user enabled again in between reads as an empty queue, once."""
     name, names = _prepared_name(raw, p.sql)
-    cur = psycopg.ClientCursor(raw)
-    cur.execute(_message(p.sql, name, names, active_user is not None), args, prepare=False)
+    cur = raw.cursor(row_factory=tuple_row)  # BEGIN's and the lock's results need no named rows
+    cur.execute(bind(raw, _message(p.sql, name, names), args), prepare=False)  # no parameters: sent as is
     cur.nextset()
     cur.nextset()
+    cur.row_factory = _row_factory  # the claimed row, by column name
     row = cur.fetchone()
-    # nothing claimed: an empty queue, or one whose lapsed lease kept the claim from running
-    lapsed = row is None and raw.execute(placeholders(p.lapsed), args, prepare=False).fetchone() is not None
-    return row, lapsed
+    if row is not None:
+        return row, False
+    lapsed, active = raw.execute(_why_not(p.lapsed), args, prepare=False).fetchone()
+    if not active:
+        raise NotActive(active_user)
+    return None, bool(lapsed)
 
 
 def _end_failed(conn: PgConnection) -> None:

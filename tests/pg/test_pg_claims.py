@@ -123,3 +123,50 @@ def test_each_claim_is_one_event_in_the_hash_chain_and_one_notify(pg_demo_url: s
     assert [(a, r) for _, a, r in written] == [("claim", g.number) for g in got] and len({g.number for g in got}) == 3
     assert heard == [str(i) for i, _, _ in written]
     assert all(r.ok for r in run_checks(conn))
+
+
+def test_a_claims_message_carries_its_values_exactly_as_psycopg_would_quote_them(pg_url: str) -> None:
+    # the claim's one message writes its parameters in as literals (db/pg/literals.py): the same text
+    # psycopg's ClientCursor makes, for awkward text (quotes, backslashes, %, non-ASCII), numbers and NULL
+    import psycopg
+
+    from db.pg.literals import bind
+    from db.store import Store
+
+    raw = Store.open(pg_url).conn.raw
+    args = {"a": "O'Brien \\ 100% ü", "b": -3, "c": 1712345678.25, "d": None, "e": -0.0, "f": float("inf"),
+            "g": 10**20, "h": True, "i": "%(a)s", "j": ""}
+    message = "SELECT " + ", ".join(f"%({k})s" for k in args) + ", '50%%'"
+    sent = bind(raw, message, args)
+    assert sent == psycopg.ClientCursor(raw).mogrify(message, args).encode()
+    assert raw.execute(sent, prepare=False).fetchone()[0] == "O'Brien \\ 100% ü"
+
+
+def test_a_rep_whose_queue_filter_has_an_apostrophe_claims_within_it(pg_demo_url: str, desk_for) -> None:  # noqa: ANN001
+    from db.orders_read import QueueFilter
+
+    alice = desk_for(pg_demo_url, "alice")
+    c = alice.store.conn
+    name = c.execute("SELECT c.name FROM orders o JOIN customers c ON c.id = o.customer_id "
+                     "WHERE o.state = 'queued' ORDER BY o.id LIMIT 1").fetchone()[0]
+    c.execute("UPDATE customers SET name = ? WHERE name = ?", (name + " O'Brien", name))
+    got = alice.orders.claim_next(QueueFilter(search="o'brien"))
+    assert got is not None and "O'Brien" in c.execute(
+        "SELECT c.name FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.number = ?",
+        (got.number,)).fetchone()[0]
+    assert alice.orders.claim_next(QueueFilter(search="nobody's name")) is None
+
+
+def test_claims_behind_a_transaction_pooler_prepare_nothing_and_chain_their_events(
+        pg_demo_url: str, desk_for, monkeypatch) -> None:  # noqa: ANN001
+    # poll-only is the setting for pgbouncer in transaction mode, where a PREPAREd statement may be
+    # on another server session: there the claim statement is sent whole, every time
+    monkeypatch.setenv("ORDERQ_FEED", "poll")
+    alice = desk_for(pg_demo_url, "alice")
+    got = [alice.orders.claim_next() for _ in range(3)]
+    conn = alice.store.conn
+    assert len({g.number for g in got}) == 3
+    assert conn.execute("SELECT COUNT(*) FROM pg_prepared_statements WHERE name LIKE 'orderq_claim%'").fetchone()[0] == 0
+    assert [r[0] for r in conn.execute("SELECT ref FROM events WHERE action = 'claim' ORDER BY id DESC LIMIT 3")] == \
+        [g.number for g in reversed(got)]
+    assert all(r.ok for r in run_checks(conn))
