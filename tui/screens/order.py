@@ -26,6 +26,7 @@ from core.permissions import Action
 from core.money import fmt
 from db.events import last_id
 from db.service import Desk
+from tui.cropped_compositor import use_cropped_compositor
 from tui.plain import styled
 from tui.role_keys import RoleKeys
 from tui.widgets.columns import lay_out
@@ -83,6 +84,7 @@ class OrderScreen(FollowsOrder, HoldCancelKeys, FulfilKeys, RoleKeys, Screen):
 
     def __init__(self, desk: Desk, number: str, token: str | None = None) -> None:
         super().__init__()
+        use_cropped_compositor(self)  # a live change renders the lines it changes, not every widget's
         self.desk = desk
         self.number = number
         self._token = token

@@ -28,6 +28,7 @@ from core.permissions import Action
 from core.triage import humanize
 from db.service import Desk
 from db.service.kpi import WallItem, Wallboard
+from tui.cropped_compositor import use_cropped_compositor
 from tui.live import LiveScreen, shown
 from tui.messages import OpenScreen, StoreChanged, go_back
 from tui.plain import plain
@@ -71,6 +72,7 @@ class WallboardScreen(LiveScreen, RoleKeys, Screen):
 
     def __init__(self, desk: Desk) -> None:
         super().__init__()
+        use_cropped_compositor(self)  # a live change renders the lines it changes, not every widget's
         self.desk = desk
         self.data: Wallboard | None = None
         self.refused: str | None = None
