@@ -89,21 +89,24 @@ Session 4 (issue 18 §9 again). Probes: bench/_claim_lock_probe.py.
   so every BEGIN finds the other's commit and the page cache dropped, as with 16 processes; DB
   variants in alternating batches of 100, medians of 3,000-4,000):
   - Kept (m910, db/migration_steps/event_log.py): ix_events_action_at leaves claims out (`WHERE
-    action <> 'claim'`); in the lock x0.942 (load 6) and x0.912 (load 3), whole claim x0.957 / x0.923.
-    Its readers (KPI hold/unhold and release reads, `check`'s ship reads) never look claims up by
-    action; they AND in db.events.by_action(), without which SQLite would use the entity index by
-    entity alone (every order event) instead (tests/foundation/test_event_action_index.py).
+    action <> 'claim'`); in the lock x0.942 (load 6), x0.912 (load 3), x0.871 (load 2.6); whole
+    claim x0.957, x0.923, x0.876. Its readers (KPI hold/unhold and release reads, `check`'s ship
+    reads) never look claims up by action; they AND in db.events.by_action(), without which SQLite
+    would use the entity index by entity alone (every order event) instead
+    (tests/foundation/test_event_action_index.py). On the imported online-retail year (47,297
+    events) `orderq init` applying m910 took 5.8 s against 2.4 s with nothing pending (load 14).
     PostgreSQL's index is left whole (pg910 is a no-op twin; bench_pg_claim may judge the same).
   - Dropped: events without AUTOINCREMENT (a table rebuild; no sqlite_sequence row to read at the
-    chain head and write at the INSERT): alone x0.979 in the lock, whole x1.000; with the partial
-    index x0.951 / x0.883 in the lock against the partial index alone's x0.942 / x0.912, i.e. 0-3%
-    more, within the noise. Not worth losing `check`'s high-water mark (sqlite_sequence catches a
-    removal of the newest events) and rebuilding the log on every desk.
+    chain head and write at the INSERT): alone x0.979 in the lock, whole x1.000; with m910 x0.951,
+    x0.883, x0.939 in the lock where m910 alone gave x0.942, x0.912, x0.871: no gain beyond the
+    noise. Not worth losing `check`'s high-water mark (sqlite_sequence catches a removal of the
+    newest events) or rebuilding the log on every desk.
   - ix_events_entity stays whole: the KPI's claim -> release pairs and an item's history find a
     claim by its order there.
-- 16-process rows, main and this branch alternating, 5 runs each (see the report in git history of
-  this change for the table): at load 9-22 the rows swing 0.17-0.41 for either side; the row cannot
-  show a 5-9% in-lock change at that load.
+- 16-process rows, main (91037b8) and m910 alternating, 5 runs each, load (1-min) 8-47 from other
+  sessions; tight loops (x bare) main 0.41, 0.26, 0.27, 0.25 and one run timed out; m910 0.17, 0.49,
+  0.35, 0.34 and one timed out. Racing p99 main 45.5, 96.7, 158.1, 30.8 ms (bare 35-43); m910 29.4,
+  33.7, 38.8, 28.9 ms (bare 35-55). At that load the rows measure the machine, not a 9-13% change.
 - Left: the >= 0.6 x bare. What separates the service from bare in the lock now is the event row
   (table + entity index + sqlite_sequence + the guard trigger's lookup), the user check with the
   chain head, and the lease columns; SQLite's page work, not Python. Next levers, not tried: the
