@@ -107,6 +107,8 @@ Session 4 (issue 18 §9 again). Probes: bench/_claim_lock_probe.py.
   sessions; tight loops (x bare) main 0.41, 0.26, 0.27, 0.25 and one run timed out; m910 0.17, 0.49,
   0.35, 0.34 and one timed out. Racing p99 main 45.5, 96.7, 158.1, 30.8 ms (bare 35-43); m910 29.4,
   33.7, 38.8, 28.9 ms (bare 35-55). At that load the rows measure the machine, not a 9-13% change.
+  A sixth pair, started at load 2.5: main 0.38 (1,588 against 4,202), racing 23.3 ms (bare 20.4);
+  m910 0.41 (1,283 against 3,153), racing 21.9 ms (bare 35.4), load 5-27 by its end.
 - Left: the >= 0.6 x bare. What separates the service from bare in the lock now is the event row
   (table + entity index + sqlite_sequence + the guard trigger's lookup), the user check with the
   chain head, and the lease columns; SQLite's page work, not Python. Next levers, not tried: the
