@@ -60,9 +60,6 @@ batches of 100 so both see the same noise (an A/A run: 0.985).
   use: ~20 modules, ~280 ms at load 10) inside the timed window, in each of the 16 processes; the bare
   worker has nothing to import. It is built before the start now, as the burst worker's already was.
   Unchanged code, load 13-20, 5 s: 0.14 x bare before the fix, 0.31-0.36 after.
-- Not shown yet: the >= 0.6 x bare over 5 runs that issue 18 asks for. Paired 5 s runs of this row (old
-  and new code, each against its own bare loop) at load 13-30 gave 0.18-0.69 for both alike: the service
-  collapses under that load (p99 0.3-1.4 s against bare 37-113 ms) and the row measures the machine.
 - Where the rest goes (one process, thread CPU per claim, medians of 3,000, load 13): service 335 µs
   whole (202 in the lock) against bare 103 (94 in the lock): 0.31 x bare before any contention. By
   phase: plan 49, lapsed probe 23, busy_timeout 0 / 5000 around BEGIN 10 + 12, BEGIN 7, user check
@@ -74,14 +71,50 @@ batches of 100 so both see the same noise (an A/A run: 0.985).
   a claim interleaved with another connection's claims costs ~530 µs (x1.6; pure-Python phases
   double too, so much of that is the shared cores' CPU caches, not page reads).
 - Dropped: mmap_size 256 MB on the service connection: interleaved claim 530 -> 590-680 µs (worse).
-- Schema probes (A/B in one process, copies of this database; an A/A run gave 0.99-1.01): without
-  ix_events_action_at x0.96, without both event indexes x1.01 (hot pages stay cached in one process),
-  without the events_no_replace guard trigger x0.90-0.975 (the guard stays: `check` expects it).
-- Five runs of this unchanged code (main at fac04ae), load 8-16 (1-min): tight loops 0.38, 0.39, 0.51,
-  0.40, 0.37 x bare (995-1,606 against 2,524-4,321 claims/s); racing p99 23-39 ms (bare 29-55 ms).
-- Left: the 4.5 extra WAL frames per claim are the event row and its indexes (see above); the
-  margin needs the event written with fewer b-trees (an index dropped, or no AUTOINCREMENT, so no
-  sqlite_sequence page): a schema change with readers to re-check, not done here.
+- Schema probes, one process (an A/A run gave 0.99-1.01): without ix_events_action_at x0.96, without
+  both event indexes x1.01 (in one process the hot pages stay cached), without the events_no_replace
+  guard trigger x0.90-0.975 (the guard stays: `check` expects it). Five runs of main at fac04ae, load
+  8-16: tight loops 0.38, 0.39, 0.51, 0.40, 0.37 x bare; racing p99 23-39 ms (bare 29-55 ms).
+Session 4 (issue 18 §9 again). Probes: bench/_claim_lock_probe.py.
+- Where 16 tight-loop processes lose (`util`: each process times BEGIN IMMEDIATE returned .. COMMIT
+  returned, with perf_counter and thread CPU; intervals merged across processes; 3 s, load 4-5, 2 runs
+  each): the lock is almost never idle. Bare: held (BEGIN .. COMMIT returned) 97-98% of the wall, so
+  idle <= 3%; the service 88-90%, idle >= 10-12% (waiters asleep in the retry sleep or SQLite's
+  handler while nobody holds it). Thread CPU inside the lock, summed: bare 70-74% of the wall at
+  195-217 µs per claim, the service 51-77% at 424-438 µs (x2.0-2.2 bare; alone, 94 against 202).
+  So the in-lock work is the lever (it alone puts the ceiling at ~0.47 x bare), the hand-off the
+  smaller one (~10%). Wall time in the lock is mostly COMMIT (BEGIN .. COMMIT start is 35-43% of
+  it): the WAL append of every page the claim dirtied, and preemption on the shared cores.
+- The in-lock cost under contention (`inlock`: one process, two desks on one copy claiming in turn,
+  so every BEGIN finds the other's commit and the page cache dropped, as with 16 processes; DB
+  variants in alternating batches of 100, medians of 3,000-4,000):
+  - Kept (m910, db/migration_steps/event_log.py): ix_events_action_at leaves claims out (`WHERE
+    action <> 'claim'`); in the lock x0.942 (load 6), x0.912 (load 3), x0.871 (load 2.6); whole
+    claim x0.957, x0.923, x0.876. Its readers (KPI hold/unhold and release reads, `check`'s ship
+    reads) never look claims up by action; they AND in db.events.by_action(), without which SQLite
+    would use the entity index by entity alone (every order event) instead
+    (tests/foundation/test_event_action_index.py). On the imported online-retail year (47,297
+    events) `orderq init` applying m910 took 5.8 s against 2.4 s with nothing pending (load 14).
+    PostgreSQL's index is left whole (pg910 is a no-op twin; bench_pg_claim may judge the same).
+  - Dropped: events without AUTOINCREMENT (a table rebuild; no sqlite_sequence row to read at the
+    chain head and write at the INSERT): alone x0.979 in the lock, whole x1.000; with m910 x0.951,
+    x0.883, x0.939 in the lock where m910 alone gave x0.942, x0.912, x0.871: no gain beyond the
+    noise. Not worth losing `check`'s high-water mark (sqlite_sequence catches a removal of the
+    newest events) or rebuilding the log on every desk.
+  - ix_events_entity stays whole: the KPI's claim -> release pairs and an item's history find a
+    claim by its order there.
+- 16-process rows, main (91037b8) and m910 alternating, 5 runs each, load (1-min) 8-47 from other
+  sessions; tight loops (x bare) main 0.41, 0.26, 0.27, 0.25 and one run timed out; m910 0.17, 0.49,
+  0.35, 0.34 and one timed out. Racing p99 main 45.5, 96.7, 158.1, 30.8 ms (bare 35-43); m910 29.4,
+  33.7, 38.8, 28.9 ms (bare 35-55). At that load the rows measure the machine, not a 9-13% change.
+  A sixth pair, started at load 2.5: main 0.38 (1,588 against 4,202), racing 23.3 ms (bare 20.4);
+  m910 0.41 (1,283 against 3,153), racing 21.9 ms (bare 35.4), load 5-27 by its end.
+- Left: the >= 0.6 x bare. What separates the service from bare in the lock now is the event row
+  (table + entity index + sqlite_sequence + the guard trigger's lookup), the user check with the
+  chain head, and the lease columns; SQLite's page work, not Python. Next levers, not tried: the
+  hand-off (~10% idle, the retry-sleep scheme of db/connection.py; it was chosen for the racing p99,
+  so judge both rows), and writing a claim's event by an AFTER UPDATE trigger (one statement and one
+  VDBE program fewer; `hash` then needs a SQL function registered on every connection).
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.money import from_cents_int, from_price_int, line_amount, to_cents_int
-from db import dialect
+from db import dialect, events
 from db.check_audit import AUDIT_CHECKS
 from db.check_headers import HEADER_CHECKS
 from db.check_returns import RETURN_CHECKS
@@ -177,12 +177,13 @@ def shipped_within_ordered(conn: sqlite3.Connection) -> list[str]:
     logged: dict[tuple[str, str], int] = defaultdict(int)
     for r in conn.execute(
         f"""SELECT e.ref, j.key AS line_no, SUM(CAST(j.value AS INTEGER)) AS n FROM events e, {dialect.of(conn).json_each('e.data', 'shipped')} j
-           WHERE e.entity = 'order' AND e.action = 'ship' GROUP BY e.ref, j.key"""
+           WHERE e.entity = 'order' AND e.action = 'ship' AND {events.by_action('e')} GROUP BY e.ref, j.key"""
     ):
         logged[(r["ref"], str(r["line_no"]))] = int(r["n"])
     itemised = {ref for ref, _ in logged}
     for r in conn.execute("SELECT o.number, l.line_no, l.qty_shipped FROM order_lines l JOIN orders o ON o.id = l.order_id"
                           " WHERE o.number IN (SELECT ref FROM events WHERE entity = 'order' AND action = 'ship'"
+                          f" AND {events.by_action()}"
                           " AND data LIKE '%\"shipped\"%')"):
         if r["number"] in itemised and logged.get((r["number"], str(r["line_no"])), 0) != r["qty_shipped"]:
             problems.append(f"order {r['number']} line {r['line_no']}: {r['qty_shipped']} shipped but its ship events "

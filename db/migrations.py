@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from db.connection import write_tx
-from db.migration_steps import desk_growth, first_schema, partner_channels
+from db.migration_steps import desk_growth, event_log, first_schema, partner_channels
 from db.migration_steps.first_schema import QUEUE_ORDER, RETURN_QUEUE_ORDER
 
 if TYPE_CHECKING:
@@ -68,6 +68,7 @@ STEPS: tuple[Callable[..., Any], ...] = (
     partner_channels.m715_webhooks,
     partner_channels.m765_edi_partner_profiles,
     partner_channels.m900_api_idempotency_in_flight_and_expiry,
+    event_log.m910_events_action_index_without_claims,
 )
 for _step in STEPS:
     migrations()(_step)

@@ -6,4 +6,5 @@ and in what order they run, is db.migrations' list (databases in the field recor
   the audit log's hash chain, customer addresses and the order header)
 - partner_channels: m700-m900, the electronic channels (the delivery outbox, partners, the HTTP API's
   idempotency keys, webhooks, EDI partner profiles)
+- event_log: m910 on, the event log's b-trees reshaped for the claim's write lock
 """

@@ -17,7 +17,7 @@ from core.kpi_report import KpiInput
 from core.triage import PAUSING_HOLDS
 from core.permissions import Action
 from db.dbapi import Connection, Row
-from db import dialect, outbox
+from db import dialect, events, outbox
 from db.convert import ts
 from db.service.claiming import settle_leases
 from db.service.context import Context
@@ -125,7 +125,8 @@ class KpiService:
             # be older than the window)
             received=q(
                 f"""WITH held(id) AS (SELECT entity_id FROM events
-                                     WHERE action IN ('hold', 'unhold') AND at >= :lo AND entity = 'order')
+                                     WHERE action IN ('hold', 'unhold') AND {events.by_action()} AND at >= :lo
+                                       AND entity = 'order')
                     SELECT channel, state, (hold_reason IS NOT NULL OR id IN (SELECT id FROM held)) AS ever_held, history,
                            COUNT(*) AS n
                     FROM orders WHERE received_at >= :lo AND received_at < :hi
@@ -163,7 +164,8 @@ class KpiService:
                          AND k.action = 'claim' AND k.id < e.id
                          AND {d.json_text('k.data', 'token')} = {d.json_text('e.data', 'token')}
                        ORDER BY k.id DESC LIMIT 1) AS claimed_at
-               FROM events e WHERE e.action = 'release' AND e.at >= ? AND e.at < ? AND e.entity = 'order'"""
+               FROM events e WHERE e.action = 'release' AND {events.by_action('e')} AND e.at >= ? AND e.at < ?
+                 AND e.entity = 'order'"""
 
     def _handling_pairs(self, c: Connection, w: Window) -> list[dict[str, Any]]:
         """Each release by a rep in the window with the time of the claim that carried its token.
@@ -311,7 +313,7 @@ class KpiService:
                           AND {d.json_text('k.data', 'token')} = {d.json_text('e.data', 'token')}
                           ORDER BY k.id DESC LIMIT 1) AS handling, e.at
                    FROM events e JOIN orders o ON o.id = e.entity_id
-                   WHERE e.action = 'release' AND e.entity = 'order'"""
+                   WHERE e.action = 'release' AND {events.by_action('e')} AND e.entity = 'order'"""
             ):
                 if r[1] is None or r[1] <= 0 or (desk_hours and not cal.is_open(r[2])):
                     continue
