@@ -189,10 +189,11 @@ def test_a_tick_off_view_is_unseen_and_a_search_is_always_read(deep_db: Path, cl
 
 
 async def live_view(app, pilot) -> tuple[QueueView, int, list[str]]:  # noqa: ANN001
-    """The queue on view with its feed watching: the view, its height and the lines it draws."""
+    """The queue on view with its feed woken by the database (the -wal watch on SQLite, LISTEN on
+    PostgreSQL): the view, its height and the lines it draws."""
     view = app.screen.query_one(QueueView)
     await pilot.pause()
-    assert await until(pilot, lambda: app.feed_state == "watch")
+    assert await until(pilot, lambda: app.feed_state in ("watch", "listen"), what="the feed to go live")
     height = view.size.height
     return view, height, [view.render_line(y).text for y in range(height)]
 
