@@ -202,7 +202,10 @@ class QueueMachine(RuleBasedStateMachine):
         self.attempt(ok, self.desks[user].orders.unhold, number, "model: sorted")
         if ok:
             if o.hold_reason in ("customer_info", "customer_request") and o.hold_since is not None:
-                o.due += self.now() - o.hold_since  # the SLA clock paused while waiting on the customer
+                # the SLA clock paused while waiting on the customer, and it counts open time only:
+                # a due time in closed hours (a supervisor's override) moves on from the next opening
+                cal = self.store.calendar
+                o.due = cal.add_open_s(o.due, cal.open_s(o.hold_since, self.now()))
             o.state, o.hold_reason, o.hold_since = "queued", None, None
             self.model[number] = o
 
@@ -332,5 +335,32 @@ def test_checks_pass_after_a_model_run() -> None:
         m.work_and_release("sam", sorted(m.model).index(next(n for n, o in m.model.items() if o.holder == "sam")))
         results = run_checks(m.store.conn)
         assert all(r.ok for r in results), [r.as_json() for r in results if not r.ok]
+    finally:
+        m.teardown()
+
+
+def test_a_customer_hold_on_a_due_overridden_into_closed_hours_moves_it_by_open_time() -> None:
+    """Hypothesis found this run (the model then added wall-clock time at unhold, 231 minutes off the
+    store): a supervisor overrides a held order's due time to before the desk opened, and the pause
+    while waiting on the customer moves it on from the next opening, as open time."""
+    m = QueueMachine()
+
+    def step(name: str, **kw: object) -> None:
+        getattr(m, name)(**kw)
+        m.queue_in_model_order()
+        m.store_equals_model()
+
+    try:
+        step("claim_this", i=0, user="alice")
+        for _ in range(4):
+            step("time_passes", minutes=1)
+        step("create", cust=0, kind="standard", minutes=0, qty=1, sku=0)
+        for _ in range(6):
+            step("time_passes", minutes=1)
+        step("hold", i=0, reason="customer_info", use_token=False, user="alice")
+        for minutes in (1, 4, 1, 1):
+            step("time_passes", minutes=minutes)
+        step("override_due", i=0, minutes=-308, user="sam")
+        step("unhold", i=0, user="alice")
     finally:
         m.teardown()
