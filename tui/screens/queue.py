@@ -34,7 +34,8 @@ from tui.queue_source import QueueSource
 from tui.widgets.footer import KeyFooter
 from tui.widgets.line_panel import LinePanel
 from tui.widgets.queue_filter import FilterScreen, ViewState
-from tui.widgets.queue_view import QueueHeader, QueueView, header_text
+from tui.widgets.queue_columns import QueueHeader, header_text
+from tui.widgets.queue_view import QueueView
 
 __all__ = ["QueueScreen", "QueueSource", "QueueView"]
 

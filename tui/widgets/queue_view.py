@@ -28,31 +28,21 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
-from textual.widgets import Static
 
 from core.enums import OrderState, Priority, Tier
 from core.labels import STATE, channel_label
 from core.errors import OrderqError
 from core.money import from_cents_int
-from core.plain_text import printable
 from core.triage import Slack, due_cell, sla_paused, slack
 from tui.queue_source import QueueSource
 from tui.repaint import scrollbar_cells
-from tui.widgets.columns import fit_columns
+from tui.widgets.queue_columns import COLUMNS, MIN_CUSTOMER, QueueHeader, fit, header_text, layout  # noqa: F401 - importers use them from here
 
 OPEN_STATES = tuple(s.value for s in OrderState if s.open)
 TIER_TAG = {Tier.KEY_ACCOUNT.value: "KEY", Tier.REPEAT.value: "RPT", Tier.STANDARD.value: ""}
 STATE_TEXT = {str(s): label for s, label in STATE.items()}
 HOLD_SHORT = {"credit": "credit", "stock": "stock", "customer_info": "info", "pricing": "price",
               "customer_request": "cust"}
-# (key, heading, width, right-aligned); the customer column takes what is left
-COLUMNS: list[tuple[str, str, int, bool]] = [
-    ("cls", "cls", 3, False), ("number", "number", 9, False), ("customer", "customer", 0, False),
-    ("tier", "tier", 4, False), ("channel", "channel", 7, False), ("type", "type", 9, False),
-    ("value", "value", 11, True), ("due", "due", 15, False), ("state", "state", 11, False),
-    ("claimed", "claimed by", 10, False),
-]
-MIN_CUSTOMER = 12
 #: rows kept as drawn strips (QueueView.render_line)
 STRIP_CACHE = 256
 
@@ -64,20 +54,8 @@ DRAWN = ("id", "number", "priority", "customer_name", "customer_code", "customer
 #: a row's DRAWN columns, as a tuple
 drawn_of = itemgetter(*DRAWN)
 
-#: dropped in this order when the terminal is too narrow for every column
-DROP_FIRST = ("type", "channel", "tier", "claimed")
 
 
-def layout(width: int) -> list[tuple[str, str, int, bool]]:
-    return fit_columns(COLUMNS, width, DROP_FIRST, pad=1, min_flex=MIN_CUSTOMER)  # one space before each
-
-
-def fit(text: str, width: int, right: bool = False) -> str:
-    """One cell of a drawn row: user text's controls as escapes (`printable`), cut or padded to width."""
-    text = printable(text, multiline=False)
-    if len(text) > width:
-        text = text[: max(0, width - 1)] + "…" if width > 1 else text[:width]
-    return text.rjust(width) if right else text.ljust(width)
 
 
 
@@ -403,12 +381,3 @@ class QueueView(ScrollView, can_focus=True):
         # step after this one (the compositor's cuts, the colour filter, the writer) goes per segment
         strip = Strip(Segment.simplify(segs))
         return strip.extend_cell_length(width, row_style).crop(0, width), cells["due"]
-
-
-def header_text(width: int) -> str:
-    return "".join(" " + fit(h, w, r) for _k, h, w, r in layout(width))
-
-
-class QueueHeader(Static):
-    """The column headings; QueueView sets them to its own width when it is resized."""
-
